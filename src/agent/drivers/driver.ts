@@ -1,0 +1,137 @@
+/**
+ * A driver runs unit instances on one host. The agent's reconciler decides what should run; a driver
+ * only does what it is told and reports what it sees. Drivers: `docker` (dockerd through dockerode)
+ * and `process` (a command in its own cgroup v1, for hosts without Docker).
+ *
+ * Everything a driver creates carries the unit's identity (labels for Docker, a state file for
+ * processes) so that a restarted agent adopts what is already running instead of duplicating it.
+ */
+import type { Readable } from 'node:stream';
+
+export interface PortMapping {
+  container: number;
+  /** fixed host port; when absent the driver picks a free one */
+  host?: number;
+  protocol?: 'tcp' | 'udp';
+}
+
+export interface VolumeMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+/** What to run: one instance of one version of one service. */
+export interface UnitSpec {
+  /** `<service>-<version>-<instance>`, e.g. `demo-api-3-1` */
+  unit: string;
+  service: string;
+  version: number;
+  instance: number;
+  /** image reference (docker) or the program to execute (process driver: command[0]) */
+  image: string;
+  command?: string[];
+  ports: PortMapping[];
+  env: Record<string, string>;
+  volumes: VolumeMount[];
+  /** CPU limit in cores (0.5 = half a core) */
+  cpus?: number;
+  memoryMb?: number;
+}
+
+export type RuntimeState = 'created' | 'running' | 'exited' | 'dead' | 'unknown';
+
+/** What the driver sees of one unit instance. */
+export interface UnitRuntime {
+  unit: string;
+  /** container id or process id as a string */
+  id: string;
+  state: RuntimeState;
+  exitCode?: number;
+  oomKilled?: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+  /** the host ports actually bound, after the driver picked any free ones */
+  ports: Array<{ container: number; host: number; protocol: 'tcp' | 'udp' }>;
+  /** the image reference the instance was created from */
+  image: string;
+  /** identity labels read back from the instance (service, version, instance) */
+  service: string;
+  version: number;
+  instance: number;
+}
+
+export interface PullProgress {
+  /** a human-readable line, e.g. "Downloading 3.2 MB / 10.1 MB" */
+  status: string;
+  /** bytes done / total when the driver knows them */
+  current?: number;
+  total?: number;
+}
+
+export interface UnitStats {
+  unit: string;
+  /** fraction of one core, e.g. 0.25 */
+  cpu: number;
+  memoryBytes: number;
+  memoryLimitBytes?: number;
+  networkRxBytes: number;
+  networkTxBytes: number;
+  at: string;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  /** number of last lines, default all */
+  tail?: number;
+  /** unix seconds */
+  since?: number;
+  timestamps?: boolean;
+}
+
+export interface DriverEvent {
+  type: 'start' | 'die' | 'oom' | 'destroy';
+  unit: string;
+  exitCode?: number;
+}
+
+export interface Driver {
+  readonly name: 'docker' | 'process';
+  /** throws DriverError('IMAGE_NOT_FOUND' | 'REGISTRY_UNREACHABLE' | ...) with a clear message */
+  pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
+  /** true when the image is already on the host */
+  hasImage(image: string): Promise<boolean>;
+  /** creates and starts the instance; an existing stopped instance of the same unit is replaced */
+  start(spec: UnitSpec): Promise<UnitRuntime>;
+  /** starts an existing stopped instance again (used for restarts, keeps its id) */
+  restart(unit: string): Promise<UnitRuntime>;
+  /** SIGTERM, then SIGKILL after graceSeconds; resolves when it has stopped; no-op if not running */
+  stop(unit: string, graceSeconds: number): Promise<void>;
+  /** removes a stopped instance; no-op if absent */
+  remove(unit: string): Promise<void>;
+  inspect(unit: string): Promise<UnitRuntime | undefined>;
+  /** every instance this driver manages on the host, running or not (for adoption after a restart) */
+  list(): Promise<UnitRuntime[]>;
+  /** stdout and stderr merged, as text lines; ends when the instance stops (follow) or at the end (no follow) */
+  logs(unit: string, opts: LogOptions): Promise<Readable>;
+  stats(unit: string): Promise<UnitStats | undefined>;
+  /** live lifecycle events; returns a function that unsubscribes */
+  events(listener: (e: DriverEvent) => void): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+export type DriverErrorCode =
+  | 'IMAGE_NOT_FOUND'
+  | 'REGISTRY_UNREACHABLE'
+  | 'PULL_FAILED'
+  | 'PORT_IN_USE'
+  | 'START_FAILED'
+  | 'NOT_FOUND'
+  | 'DAEMON_UNREACHABLE';
+
+export class DriverError extends Error {
+  constructor(readonly code: DriverErrorCode, message: string, readonly cause?: unknown) {
+    super(message);
+    this.name = 'DriverError';
+  }
+}

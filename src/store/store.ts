@@ -1,0 +1,117 @@
+/**
+ * The store: one small interface modelled on etcd v3, so the whole platform runs on either the
+ * embedded SQLite backend or a real etcd cluster. Every role talks to every other role only through
+ * this interface and its watches.
+ *
+ * Semantics (checked by `conformance.ts` against every backend):
+ * - every successful write (put, delete, txn with writes, lease expiry) advances one global revision;
+ * - `createRevision` is the revision that created the key, `modRevision` the one that last changed it,
+ *   `version` counts the puts since creation;
+ * - `watch(prefix, fromRevision)` delivers every event with revision >= fromRevision, in order, each once,
+ *   then keeps delivering live events; a revision older than the compaction point fails with
+ *   `StoreCompactedError`;
+ * - keys attached to a lease are deleted (with delete events) when the lease expires or is revoked.
+ */
+
+export interface KeyValue {
+  key: string;
+  value: string;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  /** lease id, 0 when none */
+  lease: number;
+}
+
+export interface WatchEvent {
+  type: 'put' | 'delete';
+  key: string;
+  /** value after the put; '' for a delete */
+  value: string;
+  revision: number;
+  /** value before the event, when the key existed */
+  prevValue?: string;
+}
+
+export interface PutOptions {
+  lease?: number;
+}
+
+export interface RangeResult {
+  kvs: KeyValue[];
+  /** the store's revision at the time of the read */
+  revision: number;
+}
+
+/** One comparison of a transaction; all must hold for the `success` branch to run. */
+export type Compare =
+  | { key: string; target: 'modRevision' | 'createRevision' | 'version'; op: '=' | '>' | '<' | '!='; value: number }
+  | { key: string; target: 'value'; op: '=' | '!='; value: string };
+
+export type TxnOp =
+  | { type: 'put'; key: string; value: string; lease?: number }
+  | { type: 'delete'; key: string }
+  | { type: 'deletePrefix'; prefix: string };
+
+export interface TxnRequest {
+  compare: Compare[];
+  success: TxnOp[];
+  failure?: TxnOp[];
+}
+
+export interface TxnResult {
+  succeeded: boolean;
+  revision: number;
+}
+
+export interface Watch {
+  /** stops delivery; resolves when no more events will be delivered */
+  cancel(): Promise<void>;
+}
+
+export interface WatchOptions {
+  /** first revision to deliver; default: the next one (live events only) */
+  fromRevision?: number;
+  /** called once if the watch can no longer deliver (e.g. compacted history); the watch is then dead */
+  onError?: (err: Error) => void;
+}
+
+export interface Lease {
+  id: number;
+  ttlSeconds: number;
+}
+
+export interface Store {
+  /** a short name for logs: 'sqlite:/path' or 'etcd://host:2379' */
+  readonly name: string;
+  get(key: string): Promise<KeyValue | undefined>;
+  /** all keys starting with prefix, in key order */
+  range(prefix: string): Promise<RangeResult>;
+  put(key: string, value: string, opts?: PutOptions): Promise<number>;
+  /** deletes one key; resolves to how many keys were deleted (0 or 1) */
+  delete(key: string): Promise<number>;
+  deletePrefix(prefix: string): Promise<number>;
+  txn(req: TxnRequest): Promise<TxnResult>;
+  watch(prefix: string, listener: (events: WatchEvent[]) => void, opts?: WatchOptions): Promise<Watch>;
+  grantLease(ttlSeconds: number): Promise<Lease>;
+  /** refreshes the lease; resolves false if it no longer exists (expired or revoked) */
+  keepAlive(leaseId: number): Promise<boolean>;
+  revoke(leaseId: number): Promise<void>;
+  /** the current revision */
+  revision(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class StoreCompactedError extends Error {
+  constructor(readonly requested: number, readonly compacted: number) {
+    super(`revision ${requested} has been compacted (oldest available is ${compacted + 1})`);
+    this.name = 'StoreCompactedError';
+  }
+}
+
+export class StoreClosedError extends Error {
+  constructor() {
+    super('the store is closed');
+    this.name = 'StoreClosedError';
+  }
+}
