@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planDeploy } from './deploy-plan.js';
+import { DEFAULT_CONFIG } from './service-spec.js';
+
+const service = {
+  name: 'demo-api',
+  description: 'Very simple HTTP Hello World server',
+  dockerRepository: 'lukebond/demo-api',
+  config: { ...DEFAULT_CONFIG, numInstances: 3, ports: [{ container: 9000, host: 8000 }], env: { MESSAGE: 'hello world', PORT: 9000 }, volume: { '/data': '/var/data' } },
+};
+
+test('the first deploy is version 1, later ones latest + 1', () => {
+  assert.equal(planDeploy({ service, latestVersion: 0, image: 'lukebond/demo-api', trigger: { source: 'hook' }, now: 1 }).record.version, 1);
+  assert.equal(planDeploy({ service, latestVersion: 41, image: 'lukebond/demo-api', trigger: { source: 'hook' }, now: 1 }).record.version, 42);
+});
+
+test('a deploy plans numInstances desired units named <svc>-<ver>-<i>, not yet placed', () => {
+  const plan = planDeploy({ service, latestVersion: 2, image: 'lukebond/demo-api:7', trigger: { source: 'hook' }, now: 5 });
+  assert.deepEqual(plan.units.map((u) => u.unit), ['demo-api-3-1', 'demo-api-3-2', 'demo-api-3-3']);
+  for (const u of plan.units) {
+    assert.equal(u.host, null);
+    assert.equal(u.spec.image, 'lukebond/demo-api:7');
+    assert.equal(u.spec.env.PAZ_VERSION, '3');
+  }
+  assert.equal(plan.units[1].spec.env.PAZ_INSTANCE, '2');
+});
+
+test('unit specs carry env as strings and volumes as host:container pairs (not Paz\'s "-v /foo /bar")', () => {
+  const plan = planDeploy({ service, latestVersion: 0, image: 'x', trigger: { source: 'hook' }, now: 5 });
+  const spec = plan.units[0].spec;
+  assert.equal(spec.env.PORT, '9000');
+  assert.deepEqual(spec.volumes, [{ hostPath: '/data', containerPath: '/var/data' }]);
+  assert.deepEqual(spec.ports, [{ container: 9000, host: 8000 }]);
+});
+
+test('the snapshot is a copy: changing the service afterwards does not change it', () => {
+  const svc = structuredClone(service);
+  const plan = planDeploy({ service: svc, latestVersion: 0, image: 'x', trigger: { source: 'hook' }, now: 5 });
+  svc.config.env.MESSAGE = 'changed';
+  assert.equal(plan.record.config.env.MESSAGE, 'hello world');
+});
+
+test('journal entries say what was deployed and why', () => {
+  const plan = planDeploy({ service, latestVersion: 4, image: 'x:3', trigger: { source: 'rollback', rollbackOf: 3 }, now: 5 });
+  assert.equal(plan.journal.event, 'rollback');
+  assert.match(plan.journal.message!, /version 3's snapshot deployed as version 5/);
+});
+
+import { resolveDeployImage } from './deploy-plan.js';
+
+test('the deploy hook uses the pushed tag on the service repository', () => {
+  assert.equal(resolveDeployImage('lukebond/contrived-service-1', 'lukebond/contrived-service-1:0.0.1'), 'lukebond/contrived-service-1:0.0.1');
+  assert.equal(resolveDeployImage('127.0.0.1:5000/paz/hello:1', undefined, '2'), '127.0.0.1:5000/paz/hello:2');
+  assert.equal(resolveDeployImage('quay.io/lukebond/demo-api', 'lukebond/demo-api'), 'quay.io/lukebond/demo-api');
+  assert.equal(resolveDeployImage('lukebond/demo-api:3'), 'lukebond/demo-api:3');
+});
+
+test('a hook naming another repository is refused with both names', () => {
+  assert.throws(() => resolveDeployImage('lukebond/demo-api', 'someone/else'), /"someone\/else" is not this service's repository "lukebond\/demo-api"/);
+});

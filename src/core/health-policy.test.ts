@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs } from './health-policy.js';
+
+const cfg = healthSettings({ healthyThreshold: 2, unhealthyThreshold: 3, gracePeriodSeconds: 5 });
+
+test('healthy after healthyThreshold successes in a row', () => {
+  let r = observeProbe(INITIAL_HEALTH, true, undefined, 0, cfg);
+  assert.equal(r.verdict, 'unchanged');
+  r = observeProbe(r.state, true, undefined, 0, cfg);
+  assert.equal(r.verdict, 'became-healthy');
+  assert.equal(r.state.healthy, true);
+});
+
+test('failures inside the grace period are not counted', () => {
+  let s = INITIAL_HEALTH;
+  for (let i = 0; i < 10; i++) s = observeProbe(s, false, 'refused', 1000, cfg).state;
+  assert.equal(s.failures, 0);
+  assert.equal(s.lastError, 'refused');
+});
+
+test('unhealthy once after unhealthyThreshold failures, healthy or not before', () => {
+  let s = { healthy: true, successes: 5, failures: 0 };
+  const verdicts = [];
+  for (let i = 0; i < 5; i++) {
+    const r = observeProbe(s, false, 'timeout', 60_000, cfg);
+    verdicts.push(r.verdict);
+    s = r.state;
+  }
+  assert.deepEqual(verdicts, ['unchanged', 'unchanged', 'became-unhealthy', 'unchanged', 'unchanged']);
+  assert.equal(s.healthy, false);
+  let never = INITIAL_HEALTH;
+  const v2 = [];
+  for (let i = 0; i < 4; i++) {
+    const r = observeProbe(never, false, 'refused', 60_000, cfg);
+    v2.push(r.verdict);
+    never = r.state;
+  }
+  assert.deepEqual(v2, ['unchanged', 'unchanged', 'became-unhealthy', 'unchanged']);
+});
+
+test('restart backoff doubles up to 30 s', () => {
+  assert.deepEqual([0, 1, 2, 5, 10].map(restartDelayMs), [1000, 2000, 4000, 30000, 30000]);
+});

@@ -1,0 +1,64 @@
+/**
+ * Health verdicts from probe results, with thresholds and a start-up grace period. Pure.
+ */
+import type { HealthCheck } from './service-spec.js';
+
+export interface HealthSettings {
+  path?: string;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  graceMs: number;
+}
+
+export function healthSettings(check: HealthCheck | undefined): HealthSettings {
+  return {
+    path: check?.path,
+    intervalMs: (check?.intervalSeconds ?? 1) * 1000,
+    timeoutMs: (check?.timeoutSeconds ?? 2) * 1000,
+    healthyThreshold: check?.healthyThreshold ?? 1,
+    unhealthyThreshold: check?.unhealthyThreshold ?? 3,
+    graceMs: (check?.gracePeriodSeconds ?? 0) * 1000,
+  };
+}
+
+export interface HealthState {
+  healthy: boolean;
+  successes: number;
+  failures: number;
+  /** the last probe's failure, for the unit's reason */
+  lastError?: string;
+}
+
+export const INITIAL_HEALTH: HealthState = { healthy: false, successes: 0, failures: 0 };
+
+export type HealthVerdict = 'became-healthy' | 'became-unhealthy' | 'unchanged';
+
+/**
+ * Folds one probe result into the state. A unit that never became healthy is reported unhealthy only once
+ * the grace period is over and the failures reach the threshold, so slow starters are not restarted early.
+ */
+export function observeProbe(
+  s: HealthState,
+  ok: boolean,
+  error: string | undefined,
+  sinceStartMs: number,
+  cfg: HealthSettings,
+): { state: HealthState; verdict: HealthVerdict } {
+  if (ok) {
+    const successes = s.successes + 1;
+    const becomes = !s.healthy && successes >= cfg.healthyThreshold;
+    return { state: { healthy: s.healthy || becomes, successes, failures: 0 }, verdict: becomes ? 'became-healthy' : 'unchanged' };
+  }
+  if (sinceStartMs < cfg.graceMs) return { state: { ...s, successes: 0, lastError: error }, verdict: 'unchanged' };
+  const failures = s.failures + 1;
+  const reached = failures >= cfg.unhealthyThreshold;
+  const verdict: HealthVerdict = reached && (s.healthy || s.failures + 1 === cfg.unhealthyThreshold) ? 'became-unhealthy' : 'unchanged';
+  return { state: { healthy: s.healthy && !reached, successes: 0, failures, lastError: error }, verdict };
+}
+
+/** Restart backoff: 1 s, 2 s, 4 s … capped at 30 s. */
+export function restartDelayMs(consecutiveRestarts: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, consecutiveRestarts));
+}

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseImageRef, repositoryKey, withTag, imageRefProblem, effectiveTag } from './image-ref.js';
+
+test('parses Docker Hub short names into library/ paths', () => {
+  assert.deepEqual(parseImageRef('busybox'), { registry: 'docker.io', path: 'library/busybox' });
+  assert.deepEqual(parseImageRef('lukebond/demo-api:0.0.1'), { registry: 'docker.io', path: 'lukebond/demo-api', tag: '0.0.1' });
+});
+
+test('parses registries with ports and keeps the tag apart from the port', () => {
+  assert.deepEqual(parseImageRef('127.0.0.1:5000/paz/hello:2'), { registry: '127.0.0.1:5000', path: 'paz/hello', tag: '2' });
+  assert.deepEqual(parseImageRef('localhost:5000/hello'), { registry: 'localhost:5000', path: 'hello' });
+  assert.deepEqual(parseImageRef('quay.io/lukebond/demo-api'), { registry: 'quay.io', path: 'lukebond/demo-api' });
+});
+
+test('repository keys ignore tags and Docker Hub aliases', () => {
+  assert.equal(repositoryKey('lukebond/x'), repositoryKey('docker.io/lukebond/x:1'));
+  assert.equal(repositoryKey('index.docker.io/lukebond/x'), 'docker.io/lukebond/x');
+  assert.notEqual(repositoryKey('quay.io/lukebond/x'), repositoryKey('lukebond/x'));
+});
+
+test('withTag replaces or adds the tag and drops digests', () => {
+  assert.equal(withTag('127.0.0.1:5000/paz/hello:1', '2'), '127.0.0.1:5000/paz/hello:2');
+  assert.equal(withTag('127.0.0.1:5000/paz/hello', '2'), '127.0.0.1:5000/paz/hello:2');
+  assert.equal(withTag('lukebond/x@sha256:' + 'a'.repeat(64), 'v1'), 'lukebond/x:v1');
+});
+
+test('effectiveTag defaults to latest', () => {
+  assert.equal(effectiveTag('busybox'), 'latest');
+  assert.equal(effectiveTag('127.0.0.1:5000/paz/hello:2'), '2');
+});
+
+test('imageRefProblem rejects what Docker would reject', () => {
+  assert.equal(imageRefProblem('lukebond/demo-api:0.0.1'), undefined);
+  assert.match(imageRefProblem('Luke/Demo')!, /repository path/);
+  assert.match(imageRefProblem('a b')!, /white space/);
+  assert.match(imageRefProblem('')!, /empty/);
+  assert.match(imageRefProblem('x:bad tag')!, /white space/);
+  assert.match(imageRefProblem('x:-bad')!, /tag/);
+});

@@ -1,0 +1,88 @@
+/**
+ * Docker image references: parsing, the repository identity used to match registry pushes to
+ * services, and tag replacement. Pure.
+ */
+
+export interface ImageRef {
+  /** registry host[:port]; `docker.io` for Docker Hub */
+  registry: string;
+  /** repository path inside the registry, e.g. `lukebond/demo-api` or `library/busybox` */
+  path: string;
+  tag?: string;
+  digest?: string;
+}
+
+const DOCKER_HUB = 'docker.io';
+const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+
+/** A reference is a registry host when its first component has a dot, a port, or is localhost. */
+function isRegistryHost(component: string): boolean {
+  return component.includes('.') || component.includes(':') || component === 'localhost';
+}
+
+export function parseImageRef(ref: string): ImageRef {
+  let rest = ref.trim();
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
+  const lastColon = rest.lastIndexOf(':');
+  if (lastColon > lastSlash) {
+    tag = rest.slice(lastColon + 1);
+    rest = rest.slice(0, lastColon);
+  }
+  const parts = rest.split('/');
+  let registry = DOCKER_HUB;
+  if (parts.length > 1 && isRegistryHost(parts[0])) {
+    registry = parts.shift()!;
+  }
+  if (HUB_ALIASES.has(registry)) registry = DOCKER_HUB;
+  let path = parts.join('/');
+  if (registry === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
+  const out: ImageRef = { registry, path };
+  if (tag) out.tag = tag;
+  if (digest) out.digest = digest;
+  return out;
+}
+
+/** Checks a reference is something Docker can pull; returns a message saying what is wrong, or undefined. */
+export function imageRefProblem(ref: string): string | undefined {
+  if (ref.length === 0) return 'is empty';
+  if (ref.length > 512) return 'is longer than 512 characters';
+  if (/\s/.test(ref)) return 'contains white space';
+  const r = parseImageRef(ref);
+  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(r.path)) {
+    return 'has an invalid repository path (lowercase letters, digits and . _ - / only)';
+  }
+  if (r.tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(r.tag)) return 'has an invalid tag';
+  if (r.digest !== undefined && !/^[a-z0-9]+:[a-f0-9]{32,}$/.test(r.digest)) return 'has an invalid digest';
+  return undefined;
+}
+
+/** `registry/path` without tag or digest: what identifies "the same repository" across pushes. */
+export function repositoryKey(ref: string): string {
+  const r = parseImageRef(ref);
+  return `${r.registry}/${r.path}`;
+}
+
+/** The reference with its tag replaced (and any digest dropped), keeping the original spelling of the name. */
+export function withTag(ref: string, tag: string): string {
+  let name = ref.trim();
+  const at = name.indexOf('@');
+  if (at >= 0) name = name.slice(0, at);
+  const lastSlash = name.lastIndexOf('/');
+  const lastColon = name.lastIndexOf(':');
+  if (lastColon > lastSlash) name = name.slice(0, lastColon);
+  return `${name}:${tag}`;
+}
+
+/** The tag a reference names, `latest` when it names none (Docker's default), undefined for digests. */
+export function effectiveTag(ref: string): string | undefined {
+  const r = parseImageRef(ref);
+  if (r.digest) return r.tag;
+  return r.tag ?? 'latest';
+}

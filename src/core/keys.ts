@@ -1,0 +1,59 @@
+/**
+ * The store's key layout. Paz-compatible where Paz had keys (`/paz/services/...`, `/paz/config/domain`);
+ * the rest is ours. Every key Paz writes is built here, so this file is the layout's documentation.
+ *
+ * | key                                             | value                                               |
+ * |-------------------------------------------------|-----------------------------------------------------|
+ * | /paz/services/<component>                       | host:port of paz-orchestrator, -scheduler, -service-directory (lease) |
+ * | /paz/services/<service>/<version>/<instance>    | ip:port of a healthy instance (lease; Paz's announce) |
+ * | /paz/config/domain                              | the cluster domain (default `paz`)                  |
+ * | /paz/directory/services/<name>                  | ServiceDoc JSON                                     |
+ * | /paz/directory/repositories/<repoKey>/<name>    | "" : index of services by image repository          |
+ * | /paz/scheduler/latest/<name>                    | latest deployed version number                      |
+ * | /paz/scheduler/deploys/<name>/<version>         | DeployRecord JSON (the full snapshot)               |
+ * | /paz/scheduler/journal/<ms13>-<svc>-<ver>-<event> | JournalEntry JSON (key order = time order)        |
+ * | /paz/units/desired/<service>/<unit>             | DesiredUnit JSON (written by the control plane)     |
+ * | /paz/units/status/<unit>                        | UnitStatus JSON (written by the unit's agent)       |
+ * | /paz/hosts/<id>                                 | HostRecord JSON (agent, lease = heartbeat)          |
+ * | /paz/elections/<name>                           | leader id (lease)                                   |
+ */
+
+export const SERVICES_PREFIX = '/paz/services/';
+export const COMPONENTS = ['paz-orchestrator', 'paz-scheduler', 'paz-service-directory'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export const keys = {
+  component: (name: string) => `/paz/services/${name}`,
+  endpoint: (service: string, version: number, instance: number) => `/paz/services/${service}/${version}/${instance}`,
+  endpointsOf: (service: string) => `/paz/services/${service}/`,
+  domain: () => '/paz/config/domain',
+  service: (name: string) => `/paz/directory/services/${name}`,
+  servicesPrefix: () => '/paz/directory/services/',
+  repoIndex: (repoKey: string, name: string) => `/paz/directory/repositories/${encodeURIComponent(repoKey)}/${name}`,
+  repoIndexPrefix: (repoKey: string) => `/paz/directory/repositories/${encodeURIComponent(repoKey)}/`,
+  latest: (name: string) => `/paz/scheduler/latest/${name}`,
+  deploy: (name: string, version: number) => `/paz/scheduler/deploys/${name}/${version}`,
+  deploysOf: (name: string) => `/paz/scheduler/deploys/${name}/`,
+  journalPrefix: () => '/paz/scheduler/journal/',
+  journal: (timestamp: number, service: string, version: number, event: string) =>
+    `/paz/scheduler/journal/${String(timestamp).padStart(13, '0')}-${service}-${version}-${event}`,
+  desiredUnit: (service: string, unit: string) => `/paz/units/desired/${service}/${unit}`,
+  desiredUnitsOf: (service: string) => `/paz/units/desired/${service}/`,
+  desiredUnitsPrefix: () => '/paz/units/desired/',
+  unitStatus: (unit: string) => `/paz/units/status/${unit}`,
+  unitStatusPrefix: () => '/paz/units/status/',
+  host: (id: string) => `/paz/hosts/${id}`,
+  hostsPrefix: () => '/paz/hosts/',
+  election: (name: string) => `/paz/elections/${name}`,
+} as const;
+
+/** Splits `/paz/services/<svc>/<ver>/<inst>` into its parts; undefined for component keys and others. */
+export function parseEndpointKey(key: string): { service: string; version: number; instance: number } | undefined {
+  if (!key.startsWith(SERVICES_PREFIX)) return undefined;
+  const parts = key.slice(SERVICES_PREFIX.length).split('/');
+  if (parts.length !== 3) return undefined;
+  const version = Number(parts[1]);
+  const instance = Number(parts[2]);
+  if (!Number.isInteger(version) || !Number.isInteger(instance)) return undefined;
+  return { service: parts[0], version, instance };
+}

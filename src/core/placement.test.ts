@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { placeUnits, globMatch } from './placement.js';
+import type { DesiredUnit, HostRecord } from './records.js';
+
+const host = (id: string, memoryMb = 1024): HostRecord => ({
+  id, hostname: id, ip: '127.0.0.1', labels: {}, cpus: 2, memoryBytes: memoryMb * 1048576, version: '0', agentUrl: '', driver: 'docker', startedAt: 0, heartbeatAt: 0,
+});
+const unit = (service: string, version: number, instance: number, extra: Partial<DesiredUnit> = {}, spec: Partial<DesiredUnit['spec']> = {}): DesiredUnit => ({
+  unit: `${service}-${version}-${instance}`, service, version, instance, host: null, createdAt: 0,
+  spec: { image: 'x', ports: [], env: {}, volumes: [], stopGraceSeconds: 1, ...spec }, ...extra,
+});
+
+test('globs match service names', () => {
+  assert.ok(globMatch('contrived-service-*', 'contrived-service-2'));
+  assert.ok(!globMatch('contrived-service-*', 'other'));
+  assert.ok(globMatch('a.b', 'a.b') && !globMatch('a.b', 'axb'));
+});
+
+test('with no host, units stay unplaced with a reason', () => {
+  const r = placeUnits([unit('web', 1, 1)], []);
+  assert.deepEqual(r.placed, []);
+  assert.match(r.unplaceable[0].reason, /no host is available/);
+});
+
+test('instances spread over hosts', () => {
+  const r = placeUnits([unit('web', 1, 1), unit('web', 1, 2), unit('web', 1, 3)], [host('a'), host('b')]);
+  assert.deepEqual(r.placed.map((p) => p.host), ['a', 'b', 'a']);
+});
+
+test('a fixed host port is used once per host', () => {
+  const ports = [{ container: 9000, host: 80 }];
+  const r = placeUnits([unit('web', 1, 1, {}, { ports }), unit('web', 1, 2, {}, { ports })], [host('a')]);
+  assert.equal(r.placed.length, 1);
+  assert.match(r.unplaceable[0].reason, /host port 80\/tcp is taken/);
+});
+
+test('conflictsWith keeps matching services apart, both ways', () => {
+  const a = unit('contrived-service-1', 1, 1, { conflictsWith: 'contrived-service-*', host: 'h1' });
+  const b = unit('contrived-service-2', 1, 1, { conflictsWith: 'contrived-service-*' });
+  const r = placeUnits([a, b], [host('h1'), host('h2')]);
+  assert.deepEqual(r.placed, [{ unit: 'contrived-service-2-1-1', host: 'h2' }]);
+  const c = unit('contrived-service-3', 1, 1);
+  const r2 = placeUnits([a, c], [host('h1')]);
+  assert.match(r2.unplaceable[0].reason, /conflicts with "contrived-service-\*"/);
+});
+
+test('mustShareWith follows the other service, memory reservations are respected', () => {
+  const db = unit('db', 1, 1, { host: 'h2' });
+  const app = unit('app', 1, 1, { mustShareWith: 'db' });
+  assert.deepEqual(placeUnits([db, app], [host('h1'), host('h2')]).placed, [{ unit: 'app-1-1', host: 'h2' }]);
+  const big = unit('big', 1, 1, {}, { memoryMb: 2000 });
+  assert.match(placeUnits([big], [host('h1', 1024)]).unplaceable[0].reason, /needs 2000 MiB/);
+});
+
+test('ports reserved on a host (e.g. by its router) are not handed out', () => {
+  const r = placeUnits([unit('web', 1, 1, {}, { ports: [{ container: 80, host: 8080 }] })], [host('a')], () => new Set(['8080/tcp']));
+  assert.match(r.unplaceable[0].reason, /8080\/tcp is taken/);
+});
+
+test('the old version of the same service never conflicts (rolling deploys on one host)', () => {
+  const old = unit('contrived-service-1', 1, 1, { conflictsWith: 'contrived-service-*', host: 'h1' });
+  const next = unit('contrived-service-1', 2, 1, { conflictsWith: 'contrived-service-*' });
+  assert.deepEqual(placeUnits([old, next], [host('h1')]).placed, [{ unit: 'contrived-service-1-2-1', host: 'h1' }]);
+  const sibling = unit('contrived-service-1', 1, 2, { conflictsWith: 'contrived-service-*' });
+  assert.equal(placeUnits([old, sibling], [host('h1')]).placed.length, 0, 'instances of one version keep apart');
+});

@@ -1,0 +1,94 @@
+/**
+ * Placement: choosing a host for each unplaced unit. Pure, in Nomad's shape: for each unit, filter the
+ * feasible hosts (free host ports, `conflictsWith`, `mustShareWith`, memory), score them (fewest units
+ * first, i.e. spread), pick the best. Written for many hosts; `paz up` simply has one.
+ */
+import type { DesiredUnit, HostRecord } from './records.js';
+
+export interface Placement {
+  unit: string;
+  host: string;
+}
+
+export interface Unplaceable {
+  unit: string;
+  reason: string;
+}
+
+export interface PlacementResult {
+  placed: Placement[];
+  unplaceable: Unplaceable[];
+}
+
+/** `contrived-service-*` style globs over service names. */
+export function globMatch(glob: string, name: string): boolean {
+  const re = new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(name);
+}
+
+function hostPorts(u: DesiredUnit): string[] {
+  return u.spec.ports.filter((p) => p.host !== undefined).map((p) => `${p.host}/${p.protocol ?? 'tcp'}`);
+}
+
+function memoryOf(u: DesiredUnit): number {
+  return (u.spec.memoryMb ?? 0) * 1024 * 1024;
+}
+
+/** Why `unit` cannot go on `host` given what is already there, or undefined when it can. */
+export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: DesiredUnit[], reservedPorts: ReadonlySet<string> = new Set()): string | undefined {
+  const used = new Set([...reservedPorts, ...onHost.flatMap(hostPorts)]);
+  const clash = hostPorts(unit).find((p) => used.has(p));
+  if (clash) return `host port ${clash} is taken on ${host.hostname}`;
+  // Another version of the same service is what a rolling deploy replaces: it never conflicts.
+  const rivals = onHost.filter((o) => o.unit !== unit.unit && !(o.service === unit.service && o.version !== unit.version));
+  if (unit.conflictsWith) {
+    const other = rivals.find((o) => globMatch(unit.conflictsWith!, o.service));
+    if (other) return `conflictsWith "${unit.conflictsWith}": ${other.unit} runs on ${host.hostname}`;
+  }
+  const reverse = rivals.find((o) => o.conflictsWith && globMatch(o.conflictsWith, unit.service));
+  if (reverse) return `${reverse.unit} on ${host.hostname} conflicts with "${reverse.conflictsWith}"`;
+  if (unit.mustShareWith && !onHost.some((o) => o.service === unit.mustShareWith)) return `mustShareWith "${unit.mustShareWith}": it does not run on ${host.hostname}`;
+  const need = memoryOf(unit);
+  if (need > 0) {
+    const free = host.memoryBytes - onHost.reduce((s, o) => s + memoryOf(o), 0);
+    if (need > free) return `needs ${unit.spec.memoryMb} MiB, ${host.hostname} has ${Math.floor(free / 1048576)} MiB unreserved`;
+  }
+  return undefined;
+}
+
+/**
+ * Places every unit with `host === null`, in order (lowest version and instance first). Units already
+ * placed stay where they are and count against their hosts.
+ */
+export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], reservedPorts: (hostId: string) => ReadonlySet<string> = () => new Set()): PlacementResult {
+  const result: PlacementResult = { placed: [], unplaceable: [] };
+  const byHost = new Map<string, DesiredUnit[]>(hosts.map((h) => [h.id, []]));
+  for (const u of all) if (u.host && byHost.has(u.host)) byHost.get(u.host)!.push(u);
+  const pending = all.filter((u) => u.host === null).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
+  for (const unit of pending) {
+    if (hosts.length === 0) {
+      result.unplaceable.push({ unit: unit.unit, reason: 'no host is available: start an agent (paz agent, or paz up on a single host)' });
+      continue;
+    }
+    const reasons: string[] = [];
+    let best: { host: HostRecord; score: number } | undefined;
+    for (const h of [...hosts].sort((a, b) => a.id.localeCompare(b.id))) {
+      const onHost = byHost.get(h.id)!;
+      const why = infeasibility(unit, h, onHost, reservedPorts(h.id));
+      if (why) {
+        reasons.push(why);
+        continue;
+      }
+      // spread: fewer units of this service first, then fewer units overall
+      const score = onHost.filter((o) => o.service === unit.service).length * 1000 + onHost.length;
+      if (!best || score < best.score) best = { host: h, score };
+    }
+    if (!best) {
+      result.unplaceable.push({ unit: unit.unit, reason: `no host can take it: ${reasons.join('; ')}` });
+      continue;
+    }
+    result.placed.push({ unit: unit.unit, host: best.host.id });
+    byHost.get(best.host.id)!.push({ ...unit, host: best.host.id });
+  }
+  return result;
+}

@@ -1,0 +1,123 @@
+/**
+ * The records the control plane and agents keep in the store (their keys are in keys.ts). Plain data.
+ */
+import type { Port, ServiceConfig, HealthCheck } from './service-spec.js';
+
+export type DeploySource = 'hook' | 'dockerhub' | 'registry' | 'api' | 'rollback' | 'cli';
+
+export interface DeployTrigger {
+  source: DeploySource;
+  /** the pushed tag, when a registry push or a hook named one */
+  tag?: string;
+  pushedAt?: number;
+  /** for rollbacks: the version whose snapshot was deployed again */
+  rollbackOf?: number;
+}
+
+/** One deployed version: the full snapshot of the service as it was deployed. Never changed afterwards. */
+export interface DeployRecord {
+  service: string;
+  version: number;
+  timestamp: number;
+  /** the exact image reference this version runs */
+  image: string;
+  description: string;
+  dockerRepository: string;
+  config: ServiceConfig;
+  trigger: DeployTrigger;
+}
+
+export type JournalEvent = 'deploy' | 'deploy-succeeded' | 'deploy-failed' | 'rollback' | 'scale' | 'service-deleted';
+
+export interface JournalEntry {
+  event: JournalEvent;
+  serviceName: string;
+  version: number;
+  timestamp: number;
+  message?: string;
+}
+
+/** What an instance runs: derived from a deploy record, fixed for the unit's life. */
+export interface UnitRunSpec {
+  image: string;
+  ports: Port[];
+  env: Record<string, string>;
+  volumes: Array<{ hostPath: string; containerPath: string }>;
+  command?: string[];
+  cpus?: number;
+  memoryMb?: number;
+  healthCheck?: HealthCheck;
+  stopGraceSeconds: number;
+}
+
+export interface DesiredUnit {
+  unit: string;
+  service: string;
+  version: number;
+  instance: number;
+  /** host id, or null while not placed */
+  host: string | null;
+  spec: UnitRunSpec;
+  /** placement constraints copied from the config at deploy time */
+  conflictsWith?: string;
+  mustShareWith?: string;
+  createdAt: number;
+  placedAt?: number;
+  /** why the unit is not placed yet, for humans */
+  reason?: string;
+}
+
+export type UnitState =
+  | 'pending'
+  | 'pulling'
+  | 'starting'
+  | 'running'
+  | 'healthy'
+  | 'unhealthy'
+  | 'exited'
+  | 'failed'
+  | 'stopping'
+  | 'stopped';
+
+/** What the agent of the unit's host reports. */
+export interface UnitStatus {
+  unit: string;
+  host: string;
+  state: UnitState;
+  healthy: boolean;
+  restarts: number;
+  image: string;
+  containerId?: string;
+  /** ip:port the unit is reachable at (host address + published port of the first port) */
+  endpoint?: string;
+  ports?: Array<{ container: number; host: number; protocol: 'tcp' | 'udp' }>;
+  exitCode?: number;
+  reason?: string;
+  startedAt?: number;
+  updatedAt: number;
+}
+
+export interface HostRecord {
+  id: string;
+  hostname: string;
+  /** the address instances on this host are reached at (Paz's PublicIP) */
+  ip: string;
+  labels: Record<string, string>;
+  cpus: number;
+  memoryBytes: number;
+  diskBytes?: number;
+  /** Paz version of the agent */
+  version: string;
+  /** base URL of the agent's HTTP API (logs, stats) */
+  agentUrl: string;
+  driver: 'docker' | 'process';
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+export const DEFAULT_STOP_GRACE_SECONDS = 10;
+
+/** The env every instance gets in addition to its service's env. */
+export function instanceEnv(service: string, version: number, instance: number): Record<string, string> {
+  return { PAZ_SERVICE: service, PAZ_VERSION: String(version), PAZ_INSTANCE: String(instance) };
+}

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalizeCreate, applyConfigPatch, serviceNameProblem } from './service-spec.js';
+import { PazError } from './errors.js';
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof PazError, String(e));
+    return e.code;
+  }
+  assert.fail('expected an error');
+}
+
+test('a flat create document is stored with config defaults under config', () => {
+  const doc = normalizeCreate({ name: 'my-service', description: 'Test service', dockerRepository: 'lukebond/my-service', publicFacing: true, env: { suchKey: 'veryValue' } }, 7);
+  assert.deepEqual(doc, {
+    name: 'my-service',
+    description: 'Test service',
+    dockerRepository: 'lukebond/my-service',
+    createdTime: 7,
+    config: { publicFacing: true, numInstances: 1, ports: [], env: { suchKey: 'veryValue' }, volume: {} },
+  });
+});
+
+test("the seed README's contrived service is accepted: dockerImage alias, autoDeploy, conflictsWith", () => {
+  const doc = normalizeCreate(
+    { name: 'contrived-service-1', description: 'Test service', dockerImage: 'lukebond/contrived-service-1', ports: [{ container: 9000, host: 80 }], autoDeploy: 'always', numInstances: 1, conflictsWith: 'contrived-service-*' },
+    1,
+  );
+  assert.equal(doc.dockerRepository, 'lukebond/contrived-service-1');
+  assert.equal(doc.config.autoDeploy, 'always');
+  assert.equal(doc.config.conflictsWith, 'contrived-service-*');
+  assert.deepEqual(doc.config.ports, [{ container: 9000, host: 80 }]);
+});
+
+test('names must be DNS labels of 3 to 50 characters and not reserved', () => {
+  assert.equal(serviceNameProblem('demo-api'), undefined);
+  assert.match(serviceNameProblem('ab')!, /too short/);
+  assert.match(serviceNameProblem('Demo')!, /uppercase.*"demo"/);
+  assert.match(serviceNameProblem('a_b_c')!, /lowercase letters, digits and hyphens/);
+  assert.match(serviceNameProblem('-abc')!, /start and end/);
+  assert.match(serviceNameProblem('x'.repeat(51))!, /at most 50/);
+  assert.equal(code(() => normalizeCreate({ name: 'paz-web', dockerRepository: 'x' }, 1)), 'NAME_RESERVED');
+});
+
+test('a create without any image says which field to send', () => {
+  assert.throws(() => normalizeCreate({ name: 'abc' }, 1), /dockerRepository is required/);
+  assert.throws(() => normalizeCreate({ name: 'abc', dockerRepository: 'Bad Image' }, 1), /white space|repository path/);
+  assert.throws(() => normalizeCreate({ name: 'abc', dockerRepository: 'a', dockerImage: 'b' }, 1), /different images/);
+});
+
+test('config checks name the field: env keys, volumes, duplicate ports, health check port', () => {
+  const base = normalizeCreate({ name: 'abc', dockerRepository: 'x' }, 1).config;
+  assert.throws(() => applyConfigPatch(base, { env: { '1foo': 'x' } }), /env key "1foo"/);
+  assert.throws(() => applyConfigPatch(base, { volume: { 'data': '/x' } }), /must be absolute/);
+  assert.throws(() => applyConfigPatch(base, { volume: { '/data': 'x' } }), /absolute path in the container/);
+  assert.throws(() => applyConfigPatch(base, { ports: [{ container: 80 }, { container: 80 }] }), /listed twice/);
+  assert.throws(() => applyConfigPatch(base, { ports: [{ container: 80, host: 8080 }, { container: 81, host: 8080 }] }), /host port 8080\/tcp is listed twice/);
+  assert.throws(() => applyConfigPatch(base, { healthCheck: { path: '/up' } }), /needs a port/);
+  assert.throws(() => applyConfigPatch(base, { ports: [{ container: 80 }], healthCheck: { port: 81 } }), /not one of the service's container ports/);
+  assert.throws(() => applyConfigPatch(base, { ports: [{ container: 80 }], healthCheck: { path: 'up' } }), /must start with \//);
+});
+
+test('a config patch is a shallow merge, as in Paz', () => {
+  const base = normalizeCreate({ name: 'abc', dockerRepository: 'x', env: { A: '1', B: '2' }, numInstances: 2 }, 1).config;
+  const next = applyConfigPatch(base, { env: { C: '3' }, publicFacing: true });
+  assert.deepEqual(next.env, { C: '3' });
+  assert.equal(next.numInstances, 2);
+  assert.equal(next.publicFacing, true);
+  assert.deepEqual(base.env, { A: '1', B: '2' }, 'the original is not mutated');
+});

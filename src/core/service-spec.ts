@@ -1,0 +1,206 @@
+/**
+ * The service document: its schemas (which double as API docs), defaults, and the checks that JSON
+ * Schema cannot express, each with a message that says what to fix. Pure.
+ *
+ * A stored service keeps Paz's shape: identity (`name`, `description`, `dockerRepository`) at the root,
+ * everything else under `config`. The create document is flat, as in Paz and the seed README; the seed's
+ * `dockerImage` is accepted as an alias of `dockerRepository`.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { PazError } from './errors.js';
+import { imageRefProblem } from './image-ref.js';
+
+/** A string enum as plain JSON Schema `enum`, so validation errors can list the allowed values. */
+function StringEnum<T extends string[]>(values: [...T], opts: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: values, ...opts });
+}
+
+export const PortSchema = Type.Object(
+  {
+    container: Type.Integer({ minimum: 1, maximum: 65535, description: 'port the process listens on inside the container' }),
+    host: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'fixed host port; omitted: a free port is chosen' })),
+    protocol: Type.Optional(StringEnum(['tcp', 'udp'])),
+  },
+  { additionalProperties: false },
+);
+export type Port = Static<typeof PortSchema>;
+
+export const HealthCheckSchema = Type.Object(
+  {
+    path: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'HTTP path that must answer 2xx; omitted: the port accepting connections is enough' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'container port to probe; default: the first port' })),
+    intervalSeconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600, default: 2 })),
+    timeoutSeconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 600, default: 2 })),
+    healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1 })),
+    unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 3 })),
+    gracePeriodSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, default: 0, description: 'failures right after start are not counted for this long' })),
+  },
+  { additionalProperties: false },
+);
+export type HealthCheck = Static<typeof HealthCheckSchema>;
+
+export const ResourcesSchema = Type.Object(
+  {
+    cpus: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1024, description: 'CPU limit in cores, e.g. 0.5' })),
+    memoryMb: Type.Optional(Type.Integer({ minimum: 4, maximum: 4194304, description: 'memory limit in MiB' })),
+  },
+  { additionalProperties: false },
+);
+
+export const RolloutSchema = Type.Object(
+  {
+    maxSurge: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'new instances started at once beside the old ones' })),
+    healthyDeadlineSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 86400, description: 'a new version not healthy by then is stopped and the old one keeps serving' })),
+    drainSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: 'how long old instances may finish in-flight requests' })),
+    stopGraceSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: 'SIGTERM to SIGKILL delay' })),
+  },
+  { additionalProperties: false },
+);
+
+const EnvValue = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'], description: 'string, number or boolean' });
+
+/** Config fields: what `PATCH …/config(/next)` may change, and what each deploy snapshots. */
+const configFields = {
+  publicFacing: Type.Optional(Type.Boolean({ description: 'answer on <name>.<domain> as well as <name>.paz' })),
+  numInstances: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'instances to run (0 stops the service without deleting it)' })),
+  ports: Type.Optional(Type.Array(PortSchema, { maxItems: 64 })),
+  env: Type.Optional(Type.Record(Type.String(), EnvValue, { description: 'environment variables' })),
+  volume: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'host path -> container path bind mounts' })),
+  autoDeploy: Type.Optional(StringEnum(['always', 'never'], { description: 'deploy on every registry push of the repository (default always)' })),
+  conflictsWith: Type.Optional(Type.String({ maxLength: 255, description: 'glob of service names whose instances must not share a host with this one' })),
+  mustShareWith: Type.Optional(Type.String({ maxLength: 255, description: 'service whose host this one must run on' })),
+  loadBalanced: Type.Optional(Type.Boolean({ description: 'route <name>.paz through the router (default true)' })),
+  healthCheck: Type.Optional(HealthCheckSchema),
+  resources: Type.Optional(ResourcesSchema),
+  command: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 256, description: 'arguments that replace the image command' })),
+  rollout: Type.Optional(RolloutSchema),
+};
+
+export const ConfigPatchSchema = Type.Object(configFields, { additionalProperties: false, $id: 'ConfigPatch' });
+export type ConfigPatch = Static<typeof ConfigPatchSchema>;
+
+export const CreateServiceSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255, description: 'DNS label, 3 to 50 characters: lowercase letters, digits, hyphens' }),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    dockerRepository: Type.Optional(Type.String({ maxLength: 512, description: 'image to run, e.g. 127.0.0.1:5000/team/app:1.2' })),
+    dockerImage: Type.Optional(Type.String({ maxLength: 512, description: 'alias of dockerRepository (the seed README spelling)' })),
+    ...configFields,
+  },
+  { additionalProperties: false, $id: 'CreateService' },
+);
+export type CreateServiceBody = Static<typeof CreateServiceSchema>;
+
+export interface ServiceConfig {
+  publicFacing: boolean;
+  numInstances: number;
+  ports: Port[];
+  env: Record<string, string | number | boolean>;
+  volume: Record<string, string>;
+  autoDeploy?: 'always' | 'never';
+  conflictsWith?: string;
+  mustShareWith?: string;
+  loadBalanced?: boolean;
+  healthCheck?: HealthCheck;
+  resources?: { cpus?: number; memoryMb?: number };
+  command?: string[];
+  rollout?: Static<typeof RolloutSchema>;
+}
+
+export interface ServiceDoc {
+  name: string;
+  description: string;
+  dockerRepository: string;
+  config: ServiceConfig;
+  createdTime: number;
+  lastModifiedTime?: number;
+}
+
+export const DEFAULT_CONFIG: ServiceConfig = { publicFacing: false, numInstances: 1, ports: [], env: {}, volume: {} };
+
+export const MIN_NAME = 3;
+export const MAX_NAME = 50;
+
+/** Why a service name is unusable, or undefined. Names become DNS labels (`<name>.paz`) and unit names. */
+export function serviceNameProblem(name: string): string | undefined {
+  if (name.length < MIN_NAME) return `name "${name}" is too short: use at least ${MIN_NAME} characters`;
+  if (name.length > MAX_NAME) return `name is ${name.length} characters long: use at most ${MAX_NAME}`;
+  if (/[A-Z]/.test(name)) return `name "${name}" has uppercase letters: service names are DNS labels, use "${name.toLowerCase()}"`;
+  if (!/^[a-z0-9-]+$/.test(name)) return `name "${name}" may contain only lowercase letters, digits and hyphens (it becomes <name>.paz)`;
+  if (name.startsWith('-') || name.endsWith('-')) return `name "${name}" must start and end with a letter or digit`;
+  if (name === 'paz' || name.startsWith('paz-')) return `name "${name}" is reserved: names starting with "paz-" belong to Paz's own components`;
+  return undefined;
+}
+
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function invalid(message: string, field?: string): PazError {
+  return new PazError('VALIDATION', message, field ? { field } : undefined);
+}
+
+/** Cross-field checks of a complete config; throws VALIDATION with a message naming the field. */
+export function checkConfig(config: ServiceConfig): void {
+  for (const key of Object.keys(config.env)) {
+    if (!ENV_KEY.test(key)) throw invalid(`env key "${key}" is not a valid variable name: start with a letter or _, then letters, digits or _`, 'env');
+  }
+  for (const [hostPath, containerPath] of Object.entries(config.volume)) {
+    if (!hostPath.startsWith('/')) throw invalid(`volume host path "${hostPath}" must be absolute (start with /)`, 'volume');
+    if (!containerPath.startsWith('/')) throw invalid(`volume "${hostPath}" maps to "${containerPath}", which must be an absolute path in the container`, 'volume');
+    if (hostPath.includes(':') || containerPath.includes(':')) throw invalid(`volume paths may not contain ":" ("${hostPath}" -> "${containerPath}")`, 'volume');
+  }
+  const seenContainer = new Set<string>();
+  const seenHost = new Set<string>();
+  for (const p of config.ports) {
+    const proto = p.protocol ?? 'tcp';
+    const c = `${p.container}/${proto}`;
+    if (seenContainer.has(c)) throw invalid(`container port ${c} is listed twice in ports`, 'ports');
+    seenContainer.add(c);
+    if (p.host !== undefined) {
+      const h = `${p.host}/${proto}`;
+      if (seenHost.has(h)) throw invalid(`host port ${h} is listed twice in ports`, 'ports');
+      seenHost.add(h);
+    }
+  }
+  const hc = config.healthCheck;
+  if (hc) {
+    if (hc.path !== undefined && !hc.path.startsWith('/')) throw invalid(`healthCheck.path "${hc.path}" must start with /`, 'healthCheck.path');
+    if (config.ports.length === 0) throw invalid('healthCheck needs a port to probe: add one to ports', 'healthCheck');
+    if (hc.port !== undefined && !config.ports.some((p) => p.container === hc.port)) {
+      throw invalid(`healthCheck.port ${hc.port} is not one of the service's container ports (${config.ports.map((p) => p.container).join(', ')})`, 'healthCheck.port');
+    }
+  }
+  if (config.mustShareWith !== undefined && serviceNameProblem(config.mustShareWith)) {
+    throw invalid(`mustShareWith "${config.mustShareWith}" is not a service name`, 'mustShareWith');
+  }
+}
+
+function pickConfig(body: ConfigPatch): Partial<ServiceConfig> {
+  const out: Partial<ServiceConfig> = {};
+  for (const key of Object.keys(configFields) as Array<keyof ConfigPatch>) {
+    if (body[key] !== undefined) (out as Record<string, unknown>)[key] = body[key];
+  }
+  return out;
+}
+
+/** Turns a (schema-valid) create body into a stored service document, or throws what to fix. */
+export function normalizeCreate(body: CreateServiceBody, now: number): ServiceDoc {
+  const nameProblem = serviceNameProblem(body.name);
+  if (nameProblem) throw new PazError(body.name.startsWith('paz') && /reserved/.test(nameProblem) ? 'NAME_RESERVED' : 'VALIDATION', nameProblem, { field: 'name' });
+  if (body.dockerRepository !== undefined && body.dockerImage !== undefined && body.dockerRepository !== body.dockerImage) {
+    throw invalid('dockerRepository and dockerImage name different images: send only dockerRepository', 'dockerRepository');
+  }
+  const repo = body.dockerRepository ?? body.dockerImage;
+  if (repo === undefined) throw invalid('dockerRepository is required: the image to run, e.g. "127.0.0.1:5000/team/app:1.2"', 'dockerRepository');
+  const repoProblem = imageRefProblem(repo);
+  if (repoProblem) throw invalid(`dockerRepository "${repo}" ${repoProblem}`, 'dockerRepository');
+  const config: ServiceConfig = { ...structuredClone(DEFAULT_CONFIG), ...pickConfig(body) };
+  checkConfig(config);
+  return { name: body.name, description: body.description ?? '', dockerRepository: repo, config, createdTime: now };
+}
+
+/** Shallow merge as in Paz (sending `env` replaces the whole env map); the result is checked whole. */
+export function applyConfigPatch(config: ServiceConfig, patch: ConfigPatch): ServiceConfig {
+  const merged: ServiceConfig = { ...config, ...pickConfig(patch) };
+  checkConfig(merged);
+  return merged;
+}

@@ -1,0 +1,130 @@
+/**
+ * How units and hosts are shown: Paz's fleet-shaped objects (`loadState`, `activeState`, `subState`,
+ * `machineState`, `ID`, `PublicIP`, …) so Paz's clients keep working, plus Paz's own richer fields
+ * (`state`, `healthy`, `restarts`, `reason`, `endpoint`). Pure.
+ */
+import type { DesiredUnit, HostRecord, UnitStatus } from './records.js';
+
+export interface MachineState {
+  ID: string;
+  PublicIP: string;
+  Metadata: Record<string, string>;
+  Version: string;
+  TotalResources: { Cores: number; Memory: number; Disk: number };
+}
+
+export interface UnitView {
+  name: string;
+  service: string;
+  version: number;
+  instance: number;
+  loadState: 'loaded';
+  activeState: 'active' | 'activating' | 'deactivating' | 'inactive' | 'failed';
+  subState: string;
+  machineState: MachineState | null;
+  /** Paz's own state: unplaced until a host is chosen, then what the host's agent reports */
+  state: string;
+  healthy: boolean;
+  host: string | null;
+  image: string;
+  restarts: number;
+  reason?: string;
+  endpoint?: string;
+  containerId?: string;
+  exitCode?: number;
+  ports?: UnitStatus['ports'];
+  startedAt?: number;
+  updatedAt?: number;
+}
+
+export interface HostView extends MachineState {
+  hostname: string;
+  healthy: boolean;
+  agentUrl: string;
+  driver: string;
+  heartbeatAt: number;
+  units: string[];
+}
+
+export function machineState(h: HostRecord): MachineState {
+  return {
+    ID: h.id,
+    PublicIP: h.ip,
+    Metadata: { ...h.labels },
+    Version: h.version,
+    TotalResources: { Cores: h.cpus, Memory: Math.round(h.memoryBytes / (1024 * 1024)), Disk: Math.round((h.diskBytes ?? 0) / (1024 * 1024)) },
+  };
+}
+
+function fleetStates(status: UnitStatus | undefined, placed: boolean): Pick<UnitView, 'activeState' | 'subState'> {
+  if (!status) return placed ? { activeState: 'activating', subState: 'start-pre' } : { activeState: 'inactive', subState: 'dead' };
+  switch (status.state) {
+    case 'healthy':
+    case 'running':
+      return { activeState: 'active', subState: 'running' };
+    case 'unhealthy':
+      return { activeState: 'active', subState: 'running' };
+    case 'pending':
+    case 'pulling':
+      return { activeState: 'activating', subState: 'start-pre' };
+    case 'starting':
+      return { activeState: 'activating', subState: 'start' };
+    case 'stopping':
+      return { activeState: 'deactivating', subState: 'stop' };
+    case 'stopped':
+      return { activeState: 'inactive', subState: 'dead' };
+    case 'exited':
+    case 'failed':
+      return { activeState: 'failed', subState: 'failed' };
+  }
+}
+
+/** A unit as listed: the desired unit joined with its reported status and its host. */
+export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, host: HostRecord | undefined): UnitView {
+  // A status from a host the unit is no longer placed on is stale; ignore it.
+  const st = status && desired.host && status.host === desired.host ? status : undefined;
+  const view: UnitView = {
+    name: desired.unit,
+    service: desired.service,
+    version: desired.version,
+    instance: desired.instance,
+    loadState: 'loaded',
+    ...fleetStates(st, desired.host !== null),
+    machineState: host ? machineState(host) : null,
+    state: st ? st.state : desired.host ? 'pending' : 'unplaced',
+    healthy: st?.healthy ?? false,
+    host: desired.host,
+    image: desired.spec.image,
+    restarts: st?.restarts ?? 0,
+  };
+  const reason = st ? st.reason : desired.reason;
+  if (reason) view.reason = reason;
+  if (st?.endpoint) view.endpoint = st.endpoint;
+  if (st?.containerId) view.containerId = st.containerId;
+  if (st?.exitCode !== undefined) view.exitCode = st.exitCode;
+  if (st?.ports) view.ports = st.ports;
+  if (st?.startedAt) view.startedAt = st.startedAt;
+  if (st?.updatedAt) view.updatedAt = st.updatedAt;
+  return view;
+}
+
+export function hostView(h: HostRecord, unitNames: string[], healthy: boolean): HostView {
+  return { ...machineState(h), hostname: h.hostname, healthy, agentUrl: h.agentUrl, driver: h.driver, heartbeatAt: h.heartbeatAt, units: unitNames };
+}
+
+export interface UnitFilter {
+  includeSystemUnits?: boolean;
+  includeAnnouncers?: boolean;
+  includeLoadbalancers?: boolean;
+}
+
+/**
+ * Paz's unit filter: system units (`paz-*`), announcers and load balancers are hidden unless asked for.
+ * Paz's own components are not units here, so only the names matter; kept for its query flags.
+ */
+export function unitVisible(name: string, f: UnitFilter): boolean {
+  if (!f.includeSystemUnits && name.startsWith('paz-')) return false;
+  if (!f.includeAnnouncers && name.includes('-announce')) return false;
+  if (!f.includeLoadbalancers && name.includes('-loadbalancer')) return false;
+  return true;
+}
