@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, test } from 'node:test';
+import { logLineStream } from './log-lines.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'paz-log-lines-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function collect(stream: Readable): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const line of stream) lines.push(line as string);
+  return lines;
+}
+
+function file(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+test('all lines, one chunk per line, without line ends', async () => {
+  const path = file('all.out', 'one\ntwo\nthree\n');
+  assert.deepEqual(await collect(logLineStream(path)), ['one', 'two', 'three']);
+});
+
+test('an unterminated last line is delivered too', async () => {
+  const path = file('partial.out', 'one\ntwo');
+  assert.deepEqual(await collect(logLineStream(path)), ['one', 'two']);
+});
+
+test('tail returns the last N lines, with or without a final newline', async () => {
+  const a = file('tail-a.out', 'l1\nl2\nl3\nl4\n');
+  assert.deepEqual(await collect(logLineStream(a, { tail: 2 })), ['l3', 'l4']);
+  const b = file('tail-b.out', 'l1\nl2\nl3\nl4');
+  assert.deepEqual(await collect(logLineStream(b, { tail: 2 })), ['l3', 'l4']);
+  assert.deepEqual(await collect(logLineStream(a, { tail: 10 })), ['l1', 'l2', 'l3', 'l4']);
+  assert.deepEqual(await collect(logLineStream(a, { tail: 0 })), []);
+});
+
+test('tail finds line starts across 64 KiB read chunks', async () => {
+  const long = 'x'.repeat(70_000);
+  const path = file('big.out', `first\n${long}\nlast\n`);
+  const lines = await collect(logLineStream(path, { tail: 2 }));
+  assert.deepEqual(lines, [long, 'last']);
+});
+
+test('multi-byte characters split across reads stay intact', async () => {
+  const line = 'é'.repeat(40_000); // 80 000 bytes: crosses a chunk boundary inside a character
+  const path = file('utf8.out', line + '\n');
+  assert.deepEqual(await collect(logLineStream(path)), [line]);
+});
+
+test('a missing file is an empty stream', async () => {
+  assert.deepEqual(await collect(logLineStream(join(dir, 'missing.out'))), []);
+});
+
+test('follow sees appended lines and ends after the writer stops', async () => {
+  const path = file('follow.out', 'before\n');
+  let writerRunning = true;
+  const stream = logLineStream(path, { follow: true, isWriterRunning: () => writerRunning, pollMs: 20 });
+  const seen: string[] = [];
+  const done = (async () => {
+    for await (const line of stream) {
+      seen.push(line as string);
+      if (line === 'before') appendFileSync(path, 'after 1\naft');
+      if (line === 'after 1') {
+        appendFileSync(path, 'er 2\nunterminated');
+        writerRunning = false;
+      }
+    }
+  })();
+  await done;
+  assert.deepEqual(seen, ['before', 'after 1', 'after 2', 'unterminated']);
+});
+
+test('destroying a following stream stops it', async () => {
+  const path = file('destroy.out', 'a\n');
+  const stream = logLineStream(path, { follow: true, isWriterRunning: () => true, pollMs: 20 });
+  const it = stream[Symbol.asyncIterator]();
+  assert.deepEqual(await it.next(), { done: false, value: 'a' });
+  stream.destroy();
+  // closes (its timer and file are released) instead of polling on
+  await new Promise<void>((resolve) => (stream.closed ? resolve() : stream.once('close', () => resolve())));
+  assert.equal(stream.destroyed, true);
+});

@@ -1,0 +1,121 @@
+/**
+ * A unit's log file as a stream of lines. The process writes the file itself (so it keeps logging while the
+ * agent restarts); readers therefore poll it: `follow` re-reads appended data every `pollMs` until the
+ * writer has stopped and everything it wrote has been read, or until the stream is destroyed.
+ *
+ * The stream is in object mode: each chunk is one line as a string without its line end (an unterminated last
+ * line included), the same shape the docker driver's logs have.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+
+const CHUNK = 64 * 1024;
+
+/** Byte offset where the last `lines` lines of the open file start (0 when it has fewer). */
+export function tailOffset(fd: number, size: number, lines: number): number {
+  if (lines <= 0) return size;
+  const buf = Buffer.alloc(CHUNK);
+  let end = size;
+  // a final '\n' ends the last line; it does not start another one
+  let skipFinalNewline = true;
+  let seen = 0;
+  while (end > 0) {
+    const start = Math.max(0, end - CHUNK);
+    const n = readSync(fd, buf, 0, end - start, start);
+    for (let i = n - 1; i >= 0; i--) {
+      if (buf[i] !== 0x0a) {
+        skipFinalNewline = false;
+        continue;
+      }
+      if (skipFinalNewline && start + i === size - 1) {
+        skipFinalNewline = false;
+        continue;
+      }
+      seen++;
+      if (seen === lines) return start + i + 1;
+    }
+    end = start;
+  }
+  return 0;
+}
+
+export interface LogLineOptions {
+  /** last N lines only; all when undefined */
+  tail?: number;
+  follow?: boolean;
+  /** asked on each poll in follow mode: false ends the stream once the file is read to its end */
+  isWriterRunning?: () => boolean;
+  pollMs?: number;
+}
+
+export function logLineStream(file: string, opts: LogLineOptions = {}): Readable {
+  const pollMs = opts.pollMs ?? 200;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  let offset = 0;
+  if (fd !== undefined && opts.tail !== undefined) offset = tailOffset(fd, fstatSync(fd).size, opts.tail);
+
+  const decoder = new StringDecoder('utf8');
+  const buf = Buffer.alloc(CHUNK);
+  let partial = '';
+  let timer: NodeJS.Timeout | undefined;
+  let ended = false;
+
+  const finish = (stream: Readable): void => {
+    if (ended) return;
+    ended = true;
+    const rest = partial + decoder.end();
+    partial = '';
+    if (rest !== '') stream.push(rest);
+    stream.push(null);
+  };
+
+  /** Pushes the lines available now, then polls again (follow), ends, or waits for the consumer's next read(). */
+  const pump = (stream: Readable): void => {
+    timer = undefined;
+    if (ended || stream.destroyed) return;
+    // asked before reading: data written before the writer stopped is then surely read in this round
+    const writerRunning = opts.follow ? (opts.isWriterRunning?.() ?? false) : false;
+    if (fd === undefined) {
+      // the process has not created its log yet (or never will)
+      if (writerRunning) timer = setTimeout(() => pump(stream), pollMs);
+      else finish(stream);
+      return;
+    }
+    // the log was truncated (the unit was replaced by a new start): read the new file from its beginning
+    if (fstatSync(fd).size < offset) offset = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, offset);
+      if (n === 0) break;
+      offset += n;
+      const text = partial + decoder.write(buf.subarray(0, n));
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      let wantsMore = true;
+      for (const line of lines) wantsMore = stream.push(line);
+      if (!wantsMore) return; // read() will call pump again
+    }
+    if (writerRunning) timer = setTimeout(() => pump(stream), pollMs);
+    else finish(stream);
+  };
+
+  return new Readable({
+    objectMode: true,
+    read() {
+      if (timer === undefined) pump(this);
+    },
+    destroy(err, callback) {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      ended = true;
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      callback(err);
+    },
+  });
+}

@@ -1,0 +1,575 @@
+/**
+ * The `process` driver: each unit is a plain process on the host, in its own cgroup v1 directories when the
+ * driver may create them (memory and CPU limits, accounting, and a reliable list of everything the unit
+ * forked). For hosts without Docker and for scale tests.
+ *
+ * Units outlive the agent: a unit is spawned detached (own session and process group), with stdout and stderr
+ * going straight to its log file, and everything known about it is in a state file (UnitFiles). A restarted
+ * agent's new driver reads those files and adopts the processes still running; a pid counts as the unit's
+ * process only while /proc/<pid>/stat shows the start time recorded at spawn.
+ *
+ * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
+ * and their network traffic cannot be told apart from the host's.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DriverError,
+  type Driver,
+  type DriverEvent,
+  type LogOptions,
+  type PullProgress,
+  type UnitRuntime,
+  type UnitSpec,
+  type UnitStats,
+} from '../driver.js';
+import { UnitCgroups } from './cgroup-v1.js';
+import { chooseHostPorts } from './host-ports.js';
+import { logLineStream } from './log-lines.js';
+import { CLOCK_TICKS_PER_SECOND, cpuFraction } from './proc-parse.js';
+import { ProcReader } from './proc-reader.js';
+import { resolveProgram } from './program-path.js';
+import { UnitFiles, type UnitStateFile } from './unit-files.js';
+import {
+  buildUnitEnv,
+  cgroupEnterScript,
+  cgroupLimitValues,
+  exitCodeOf,
+  inheritedEnv,
+  isValidUnitName,
+  programAndArgs,
+  type BoundPort,
+} from './unit-launch.js';
+
+/** The subset of a pino logger the driver writes to. */
+export interface DriverLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface ProcessDriverOptions {
+  /** where the v1 hierarchies are mounted; default /sys/fs/cgroup */
+  cgroupRoot?: string;
+  /** directory created in each hierarchy to hold the units' cgroups; default `paz` */
+  cgroupParent?: string;
+  /** false: never use cgroups (units run without limits); default true when the hierarchies are writable */
+  useCgroups?: boolean;
+  /** pids.max for every unit; default: not limited */
+  pidsMax?: number;
+  /** environment the inherited variables (PATH, HOME, LANG, ...) come from; default process.env */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** how often adopted processes (not children of this driver) are checked for death; default 1000 ms */
+  adoptedPollMs?: number;
+  logger?: DriverLogger;
+}
+
+/** Grace period when start() replaces a unit whose process still runs. */
+const REPLACE_GRACE_SECONDS = 10;
+/** How long a SIGKILLed process may take to disappear before stop() gives up with an error. */
+const KILL_WAIT_MS = 10_000;
+
+const stderrLogger: DriverLogger = {
+  info: () => {},
+  warn: (msg) => process.stderr.write(`process-driver: ${msg}\n`),
+};
+
+interface OwnedChild {
+  pid: number;
+  child: ChildProcess;
+  /** resolves once the exit has been recorded in the state file */
+  exited: Promise<void>;
+}
+
+interface CpuSample {
+  pid: number;
+  cpuSeconds: number;
+  atMs: number;
+}
+
+export class ProcessDriver implements Driver {
+  readonly name = 'process' as const;
+  private readonly files: UnitFiles;
+  private readonly proc = new ProcReader();
+  private readonly log: DriverLogger;
+  private readonly emitter = new EventEmitter();
+  /** units whose process this driver spawned: their exit status arrives through the child's exit event */
+  private readonly owned = new Map<string, OwnedChild>();
+  /** running units this driver did not spawn (found in state files): polled through /proc to notice death */
+  private readonly adopted = new Map<string, { pid: number; startTicks: number | null }>();
+  private readonly cpuSamples = new Map<string, CpuSample>();
+  private readonly streams = new Set<Readable>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private cgroups: UnitCgroups | undefined;
+  private cgroupsProbed = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    readonly stateDir: string,
+    private readonly options: ProcessDriverOptions = {},
+  ) {
+    this.files = new UnitFiles(stateDir);
+    this.log = options.logger ?? stderrLogger;
+  }
+
+  // ---- images: a process unit's "image" is its program --------------------------------------------------
+
+  async pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const path = this.resolve(image, this.agentPath());
+    onProgress?.({ status: `program ${path} is present; nothing to download` });
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    return resolveProgram(image, this.agentPath()) !== undefined;
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------------
+
+  async start(spec: UnitSpec): Promise<UnitRuntime> {
+    this.assertUnitName(spec.unit);
+    return this.withLock(spec.unit, async () => {
+      const previous = this.files.read(spec.unit);
+      if (previous && this.isRunning(previous)) {
+        this.log.info(`${spec.unit}: replacing running pid ${previous.pid}`);
+        await this.stopProcess(spec.unit, previous, REPLACE_GRACE_SECONDS);
+      }
+      return this.launch(spec, { freshLog: true, preferredPorts: [] });
+    });
+  }
+
+  async restart(unit: string): Promise<UnitRuntime> {
+    this.assertUnitName(unit);
+    return this.withLock(unit, async () => {
+      const state = this.files.read(unit);
+      if (!state) throw new DriverError('NOT_FOUND', `no process unit ${unit} on this host`);
+      // like `docker start` on a running container: nothing to do
+      if (this.isRunning(state)) return this.runtimeOf(state, true);
+      return this.launch(state.spec, { freshLog: false, preferredPorts: state.ports });
+    });
+  }
+
+  async stop(unit: string, graceSeconds: number): Promise<void> {
+    if (!isValidUnitName(unit)) return;
+    await this.withLock(unit, async () => {
+      const state = this.files.read(unit);
+      if (state) await this.stopProcess(unit, state, graceSeconds);
+    });
+  }
+
+  async remove(unit: string): Promise<void> {
+    if (!isValidUnitName(unit)) return;
+    await this.withLock(unit, async () => {
+      const state = this.files.read(unit);
+      if (state) await this.stopProcess(unit, state, 0);
+      await this.cgroupManager()?.remove(unit);
+      this.files.delete(unit);
+      this.owned.delete(unit);
+      this.adopted.delete(unit);
+      this.cpuSamples.delete(unit);
+      if (state) this.emit({ type: 'destroy', unit });
+    });
+  }
+
+  // ---- what is there -----------------------------------------------------------------------------------
+
+  async inspect(unit: string): Promise<UnitRuntime | undefined> {
+    if (!isValidUnitName(unit)) return undefined;
+    const state = this.files.read(unit);
+    return state ? this.observe(unit, state) : undefined;
+  }
+
+  async list(): Promise<UnitRuntime[]> {
+    const runtimes: UnitRuntime[] = [];
+    for (const unit of this.files.units()) {
+      let state: UnitStateFile | undefined;
+      try {
+        state = this.files.read(unit);
+      } catch (err) {
+        this.log.warn(`${unit}: unreadable state file ${this.files.statePath(unit)}: ${String(err)}`);
+        continue;
+      }
+      if (state) runtimes.push(this.observe(unit, state));
+    }
+    return runtimes;
+  }
+
+  async logs(unit: string, opts: LogOptions): Promise<Readable> {
+    // raw lines as the process wrote them: the driver does not stand between a unit and its log file, so it
+    // has no per-line times, and `since` / `timestamps` cannot be honoured
+    const state = isValidUnitName(unit) ? this.files.read(unit) : undefined;
+    if (!state) throw new DriverError('NOT_FOUND', `no process unit ${unit} on this host`);
+    const { pid, procStartTicks } = state;
+    const stream = logLineStream(this.files.logPath(unit), {
+      tail: opts.tail,
+      follow: opts.follow,
+      isWriterRunning: () => this.proc.isAlive(pid, procStartTicks),
+    });
+    this.streams.add(stream);
+    stream.once('close', () => this.streams.delete(stream));
+    return stream;
+  }
+
+  async stats(unit: string): Promise<UnitStats | undefined> {
+    if (!isValidUnitName(unit)) return undefined;
+    const state = this.files.read(unit);
+    if (!state || !this.isRunning(state)) return undefined;
+    const cg = state.cgroups ? this.cgroupManager() : undefined;
+    let cpuSeconds: number;
+    let memoryBytes: number;
+    let memoryLimitBytes: number | undefined;
+    const usage = cg?.exists(unit) ? cg.usage(unit) : undefined;
+    if (usage?.cpuNs !== undefined && usage.memoryBytes !== undefined) {
+      // the cgroup counts every process of the unit, forks included
+      cpuSeconds = usage.cpuNs / 1e9;
+      memoryBytes = usage.memoryBytes;
+      memoryLimitBytes = usage.memoryLimitBytes;
+    } else {
+      // without cgroups only the unit's main process is measured
+      const stat = this.proc.stat(state.pid);
+      if (!stat) return undefined;
+      cpuSeconds = (stat.utimeTicks + stat.stimeTicks) / CLOCK_TICKS_PER_SECOND;
+      memoryBytes = this.proc.rssBytes(state.pid) ?? 0;
+    }
+    const nowMs = performance.now();
+    const previous = this.cpuSamples.get(unit);
+    let cpu: number;
+    if (previous && previous.pid === state.pid) {
+      cpu = cpuFraction(cpuSeconds - previous.cpuSeconds, (nowMs - previous.atMs) / 1000);
+    } else {
+      // first look at this process: its average since it started
+      const ageSeconds =
+        state.procStartTicks === null
+          ? (Date.now() - Date.parse(state.startedAt)) / 1000
+          : this.proc.uptimeSeconds() - state.procStartTicks / CLOCK_TICKS_PER_SECOND;
+      cpu = cpuFraction(cpuSeconds, ageSeconds);
+    }
+    this.cpuSamples.set(unit, { pid: state.pid, cpuSeconds, atMs: nowMs });
+    const stats: UnitStats = {
+      unit,
+      cpu,
+      memoryBytes,
+      // the process shares the host's network namespace: its traffic is not separable from the host's
+      networkRxBytes: 0,
+      networkTxBytes: 0,
+      at: new Date().toISOString(),
+    };
+    if (memoryLimitBytes !== undefined) stats.memoryLimitBytes = memoryLimitBytes;
+    return stats;
+  }
+
+  async events(listener: (e: DriverEvent) => void): Promise<() => void> {
+    this.emitter.on('event', listener);
+    // look at what is already running so that deaths of adopted units are reported too
+    await this.list();
+    return () => {
+      this.emitter.off('event', listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    this.adopted.clear();
+    this.emitter.removeAllListeners();
+    for (const s of this.streams) s.destroy();
+    this.streams.clear();
+    // units keep running (an agent restart must not stop them); exit handlers of owned children still record
+    // exit codes in the state files
+    this.cgroups?.removeParentIfEmpty();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------
+
+  private baseEnv(): NodeJS.ProcessEnv {
+    return this.options.baseEnv ?? process.env;
+  }
+
+  /** The PATH units inherit, where a bare program name is looked up unless the spec sets its own PATH. */
+  private agentPath(): string {
+    return inheritedEnv(this.baseEnv()).PATH;
+  }
+
+  private assertUnitName(unit: string): void {
+    if (!isValidUnitName(unit)) {
+      throw new DriverError('START_FAILED', `unit name ${JSON.stringify(unit)} is not usable as a file and cgroup name`);
+    }
+  }
+
+  private resolve(program: string, pathVar: string): string {
+    const path = resolveProgram(program, pathVar);
+    if (!path) {
+      throw new DriverError('IMAGE_NOT_FOUND', `program ${JSON.stringify(program)} is not an executable file on this host`);
+    }
+    return path;
+  }
+
+  /** Serializes start/restart/stop/remove of one unit. */
+  private withLock<T>(unit: string, fn: () => Promise<T>): Promise<T> {
+    // the stored tail never rejects, so each operation starts after the previous one settled
+    const previous = this.locks.get(unit) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const tail = run.catch(() => {});
+    this.locks.set(unit, tail);
+    void tail.then(() => {
+      if (this.locks.get(unit) === tail) this.locks.delete(unit);
+    });
+    return run;
+  }
+
+  /** The cgroup manager when cgroups are usable here; the first call probes and logs the outcome. */
+  private cgroupManager(): UnitCgroups | undefined {
+    if (this.cgroupsProbed) return this.cgroups;
+    this.cgroupsProbed = true;
+    if (this.options.useCgroups === false) {
+      this.log.info('cgroups disabled by configuration: units run without memory/cpu limits');
+      return undefined;
+    }
+    const cg = new UnitCgroups(this.options.cgroupRoot, this.options.cgroupParent);
+    const availability = cg.probe();
+    if (!availability.available) {
+      this.log.warn(`cgroup v1 not writable (${availability.reason}): units run without memory/cpu limits`);
+      return undefined;
+    }
+    const missing = cg.missingControllers();
+    if (missing) this.log.warn(`cgroup v1 controllers missing: ${missing}; their limits are not applied`);
+    this.cgroups = cg;
+    return cg;
+  }
+
+  private isRunning(state: UnitStateFile): boolean {
+    return this.proc.isAlive(state.pid, state.procStartTicks);
+  }
+
+  private async launch(
+    spec: UnitSpec,
+    how: { freshLog: boolean; preferredPorts: BoundPort[] },
+  ): Promise<UnitRuntime> {
+    const unit = spec.unit;
+    const { program, args } = programAndArgs(spec);
+    const inherited = inheritedEnv(this.baseEnv());
+    const programPath = this.resolve(program, spec.env.PATH ?? inherited.PATH);
+    const ports = await chooseHostPorts(spec.ports, how.preferredPorts);
+    const env = buildUnitEnv(spec, ports, inherited);
+    const workDir = this.files.workDir(unit);
+    mkdirSync(workDir, { recursive: true });
+
+    const cg = this.cgroupManager();
+    let procsFiles: string[] = [];
+    try {
+      if (cg) procsFiles = await cg.prepare(unit, cgroupLimitValues(spec, this.options.pidsMax));
+    } catch (err) {
+      throw new DriverError('START_FAILED', `${unit}: cannot prepare its cgroups: ${String(err)}`, err);
+    }
+    const logFd = openSync(this.files.logPath(unit), how.freshLog ? 'w' : 'a');
+    let child: ChildProcess;
+    try {
+      // notes for whoever reads the unit's log: what this driver cannot give a unit that Docker would
+      if (!cg && (spec.memoryMb !== undefined || spec.cpus !== undefined)) {
+        writeSync(logFd, `paz: no writable cgroup v1 on this host; ${unit} runs without its memory/cpu limits\n`);
+      }
+      if (spec.volumes.length > 0) {
+        writeSync(logFd, `paz: the process driver mounts no volumes; ${unit} sees the host's files at their host paths\n`);
+      }
+      const [file, argv]: [string, string[]] = cg
+        ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
+        : [programPath, args];
+      child = spawn(file, argv, {
+        cwd: workDir,
+        env,
+        // own session and process group: stop() signals the whole group, and the unit survives the agent
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+    } catch (err) {
+      await cg?.remove(unit).catch(() => {});
+      throw new DriverError('START_FAILED', `${unit}: cannot start ${programPath}: ${String(err)}`, err);
+    } finally {
+      closeSync(logFd);
+    }
+    const pid = child.pid as number;
+    // read before the event loop turns: until then even a process that already exited is still a zombie in /proc
+    const procStartTicks = this.proc.stat(pid)?.startTicks ?? null;
+    const state: UnitStateFile = {
+      spec,
+      program: programPath,
+      args,
+      pid,
+      procStartTicks,
+      startedAt: new Date().toISOString(),
+      ports,
+      cgroups: cg !== undefined,
+    };
+    this.files.write(unit, state);
+    // nothing should emit 'error' after a successful spawn (the driver never uses child.kill or IPC); a
+    // listener keeps an unexpected one from crashing the agent
+    child.on('error', (err) => this.log.warn(`${unit}: child process error: ${String(err)}`));
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.recordOwnedExit(unit, pid, exitCodeOf(code, signal));
+        resolve();
+      });
+    });
+    child.unref();
+    this.owned.set(unit, { pid, child, exited });
+    this.adopted.delete(unit);
+    this.cpuSamples.delete(unit);
+    this.emit({ type: 'start', unit });
+    return this.runtimeOf(state, true);
+  }
+
+  private recordOwnedExit(unit: string, pid: number, exitCode: number | undefined): void {
+    const cg = this.cgroups;
+    const updated = this.files.update(unit, pid, (s) => {
+      // fresh cgroups per launch: any OOM kill counted there happened to this process or its children
+      const oomKilled = s.cgroups && cg !== undefined ? (cg.usage(unit).oomKills ?? 0) > 0 : false;
+      const next: UnitStateFile = { ...s, finishedAt: new Date().toISOString(), oomKilled };
+      if (exitCode !== undefined) next.exitCode = exitCode;
+      return next;
+    });
+    if (this.owned.get(unit)?.pid === pid) this.owned.delete(unit);
+    if (updated?.oomKilled) this.emit({ type: 'oom', unit });
+    this.emit(exitCode === undefined ? { type: 'die', unit } : { type: 'die', unit, exitCode });
+  }
+
+  /** Runtime of a unit as /proc shows it now; notes adopted processes and deaths nobody recorded yet. */
+  private observe(unit: string, state: UnitStateFile): UnitRuntime {
+    const alive = this.isRunning(state);
+    const ownChild = this.owned.get(unit)?.pid === state.pid;
+    if (alive && !ownChild) this.track(unit, state);
+    if (!alive && !ownChild) state = this.noticeGone(unit, state) ?? state;
+    return this.runtimeOf(state, alive);
+  }
+
+  private track(unit: string, state: UnitStateFile): void {
+    if (this.closed || this.adopted.get(unit)?.pid === state.pid) return;
+    this.adopted.set(unit, { pid: state.pid, startTicks: state.procStartTicks });
+    if (!this.pollTimer) {
+      this.pollTimer = setInterval(() => this.pollAdopted(), this.options.adoptedPollMs ?? 1000);
+      this.pollTimer.unref();
+    }
+  }
+
+  private pollAdopted(): void {
+    for (const [unit, { pid, startTicks }] of this.adopted) {
+      if (this.proc.isAlive(pid, startTicks)) continue;
+      const state = this.files.read(unit);
+      if (state && state.pid === pid) this.noticeGone(unit, state);
+      else this.adopted.delete(unit);
+    }
+    if (this.adopted.size === 0 && this.pollTimer) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
+  }
+
+  /**
+   * A process this driver is not the parent of has ended: record when (its exit status is lost unless its
+   * parent, e.g. a driver in the same agent process, wrote it) and report `die` if it was seen running.
+   */
+  private noticeGone(unit: string, state: UnitStateFile): UnitStateFile | undefined {
+    const updated = state.finishedAt
+      ? state
+      : this.files.update(unit, state.pid, (s) => (s.finishedAt ? s : { ...s, finishedAt: new Date().toISOString() }));
+    const tracked = this.adopted.get(unit);
+    if (tracked?.pid === state.pid) {
+      this.adopted.delete(unit);
+      const exitCode = updated?.exitCode;
+      this.emit(exitCode === undefined ? { type: 'die', unit } : { type: 'die', unit, exitCode });
+    }
+    return updated;
+  }
+
+  /** SIGTERM to the unit's process group, SIGKILL after the grace period; resolves when the process is gone. */
+  private async stopProcess(unit: string, state: UnitStateFile, graceSeconds: number): Promise<void> {
+    if (!this.isRunning(state)) return;
+    const ownChild = this.owned.get(unit);
+    const own = ownChild?.pid === state.pid ? ownChild : undefined;
+    if (!own) this.track(unit, state);
+    const gone = (ms: number) => this.waitGone(state, own, ms);
+
+    this.signalGroup(state.pid, 'SIGTERM');
+    if (!(await gone(Math.max(0, graceSeconds) * 1000))) {
+      this.log.info(`${unit}: pid ${state.pid} still running after ${graceSeconds}s grace: SIGKILL`);
+      this.signalGroup(state.pid, 'SIGKILL');
+      if (!(await gone(KILL_WAIT_MS))) throw new Error(`${unit}: pid ${state.pid} survived SIGKILL`);
+    }
+    // processes the unit forked die with it, as in a container
+    const cg = state.cgroups ? this.cgroupManager() : undefined;
+    if (cg) await cg.killAll(unit);
+    else this.signalGroup(state.pid, 'SIGKILL', { groupOnly: true });
+    if (!own) {
+      const latest = this.files.read(unit);
+      if (latest && latest.pid === state.pid) this.noticeGone(unit, latest);
+    }
+  }
+
+  private async waitGone(state: UnitStateFile, own: OwnedChild | undefined, ms: number): Promise<boolean> {
+    if (own) {
+      // the exit event both proves death and records the exit code
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+      const done = await Promise.race([own.exited.then(() => true), timeout]);
+      clearTimeout(timer);
+      return done;
+    }
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (!this.isRunning(state)) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  private signalGroup(pid: number, signal: NodeJS.Signals, opts: { groupOnly?: boolean } = {}): void {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // no such group any more
+    }
+    if (opts.groupOnly) return;
+    // a program that moved itself to another process group is still signalled directly
+    const stat = this.proc.stat(pid);
+    if (stat && stat.pgrp !== pid) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private runtimeOf(state: UnitStateFile, alive: boolean): UnitRuntime {
+    const { spec } = state;
+    const runtime: UnitRuntime = {
+      unit: spec.unit,
+      id: String(state.pid),
+      state: alive ? 'running' : 'exited',
+      startedAt: state.startedAt,
+      ports: state.ports.map((p) => ({ ...p })),
+      image: spec.image,
+      service: spec.service,
+      version: spec.version,
+      instance: spec.instance,
+    };
+    if (!alive) {
+      if (state.exitCode !== undefined) runtime.exitCode = state.exitCode;
+      if (state.finishedAt !== undefined) runtime.finishedAt = state.finishedAt;
+      if (state.oomKilled !== undefined) runtime.oomKilled = state.oomKilled;
+    }
+    return runtime;
+  }
+
+  private emit(e: DriverEvent): void {
+    this.emitter.emit('event', e);
+  }
+}

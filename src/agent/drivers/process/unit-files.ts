@@ -1,0 +1,101 @@
+/**
+ * The process driver's files under its state dir, the only memory it keeps across agent restarts:
+ *   units/<unit>.json   what was started and what is known about it (UnitStateFile)
+ *   logs/<unit>.out     the process's stdout and stderr, written by the process itself
+ *   work/<unit>/        the process's working directory
+ * State files are written synchronously and atomically (temp file + rename): a reader never sees half a file,
+ * and an exit handler's write cannot interleave with another driver instance's read-modify-write.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { UnitSpec } from '../driver.js';
+import type { BoundPort } from './unit-launch.js';
+
+export interface UnitStateFile {
+  spec: UnitSpec;
+  /** absolute path of the program that was executed, and its arguments */
+  program: string;
+  args: string[];
+  pid: number;
+  /** /proc/<pid>/stat starttime of that pid: a reused pid has another one */
+  procStartTicks: number | null;
+  startedAt: string;
+  finishedAt?: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  ports: BoundPort[];
+  /** true when the process was started inside the driver's cgroups */
+  cgroups: boolean;
+}
+
+const STATE_SUFFIX = '.json';
+
+export class UnitFiles {
+  readonly unitsDir: string;
+  readonly logsDir: string;
+  readonly workRoot: string;
+
+  constructor(readonly stateDir: string) {
+    this.unitsDir = join(stateDir, 'units');
+    this.logsDir = join(stateDir, 'logs');
+    this.workRoot = join(stateDir, 'work');
+    for (const d of [this.unitsDir, this.logsDir, this.workRoot]) mkdirSync(d, { recursive: true });
+  }
+
+  statePath(unit: string): string {
+    return join(this.unitsDir, unit + STATE_SUFFIX);
+  }
+
+  logPath(unit: string): string {
+    return join(this.logsDir, unit + '.out');
+  }
+
+  workDir(unit: string): string {
+    return join(this.workRoot, unit);
+  }
+
+  read(unit: string): UnitStateFile | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.statePath(unit), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return JSON.parse(text) as UnitStateFile;
+  }
+
+  write(unit: string, state: UnitStateFile): void {
+    const path = this.statePath(unit);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+    renameSync(tmp, path);
+  }
+
+  /**
+   * Applies `change` to the state file if it still describes process `pid` (a newer start may have replaced
+   * it); returns the new state, or undefined when nothing was written.
+   */
+  update(unit: string, pid: number, change: (s: UnitStateFile) => UnitStateFile): UnitStateFile | undefined {
+    const current = this.read(unit);
+    if (!current || current.pid !== pid) return undefined;
+    const next = change(current);
+    this.write(unit, next);
+    return next;
+  }
+
+  /** Names of every unit with a state file. */
+  units(): string[] {
+    return readdirSync(this.unitsDir)
+      .filter((f) => f.endsWith(STATE_SUFFIX))
+      .map((f) => f.slice(0, -STATE_SUFFIX.length))
+      .sort();
+  }
+
+  /** Deletes the state file, log and working directory of a unit. */
+  delete(unit: string): void {
+    rmSync(this.statePath(unit), { force: true });
+    rmSync(this.logPath(unit), { force: true });
+    rmSync(this.workDir(unit), { recursive: true, force: true });
+  }
+}
