@@ -1,0 +1,360 @@
+/**
+ * Runs Debian's HAProxy in master-worker mode as our own child process (no daemonising) and keeps it
+ * running: the configuration is written to the runtime directory and checked with `haproxy -c` before
+ * HAProxy ever sees it, reloads are hitless (the master CLI's `reload` starts new workers on the same
+ * listening sockets while old workers finish their requests), a master that dies is started again
+ * after a bounded backoff, and `stop()` ends it by PID.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Logger } from 'pino';
+import { HaproxyUnavailableError, sendSocketCommand } from './haproxy-socket.js';
+import { parseShowProc, type ProcessList } from './parse-runtime-output.js';
+import { MAX_SOCKET_PATH } from './render-config.js';
+
+export const DEFAULT_HAPROXY_BINARY = '/usr/sbin/haproxy';
+
+export interface HaproxyProcessOptions {
+  /** directory for haproxy.cfg and the master CLI socket; owned by this process manager */
+  runtimeDir: string;
+  /** produces the configuration to run; called before every start, restart and reload */
+  renderConfig: () => string;
+  logger: Logger;
+  binary?: string;
+  startTimeoutMs?: number;
+  reloadTimeoutMs?: number;
+  /** how long `stop()` lets workers finish their requests before it kills them */
+  stopTimeoutMs?: number;
+  /** delay before restarting a master that died: doubles from `initialMs` up to `maxMs` */
+  restartBackoff?: { initialMs: number; maxMs: number };
+  /** a master that ran this long before dying restarts after the initial delay again */
+  stableAfterMs?: number;
+}
+
+export class HaproxyConfigError extends Error {
+  readonly code = 'ROUTER_HAPROXY_CONFIG_INVALID';
+  constructor(
+    readonly output: string,
+    readonly rejectedConfigPath: string,
+  ) {
+    super(`haproxy -c rejected the configuration (kept in ${rejectedConfigPath}): ${output.trim()}`);
+    this.name = 'HaproxyConfigError';
+  }
+}
+
+export class HaproxyStartError extends Error {
+  readonly code = 'ROUTER_HAPROXY_START_FAILED';
+  constructor(message: string, readonly output: string[]) {
+    super(`${message}${output.length ? `; HAProxy said: ${output.slice(-10).join(' | ')}` : ''}`);
+    this.name = 'HaproxyStartError';
+  }
+}
+
+export class HaproxyReloadError extends Error {
+  readonly code = 'ROUTER_HAPROXY_RELOAD_FAILED';
+  constructor(message: string, readonly output: string[]) {
+    super(`${message}${output.length ? `; HAProxy said: ${output.slice(-10).join(' | ')}` : ''}`);
+    this.name = 'HaproxyReloadError';
+  }
+}
+
+/**
+ * While the master starts or re-executes, a connection to its CLI can be accepted and then never
+ * answered; polls therefore give up on one attempt quickly and try again.
+ */
+const POLL_COMMAND_TIMEOUT_MS = 1_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Events: `restarted` (ProcessList) after a master that died runs again; `exit` ({code, signal}) when the master ends unexpectedly. */
+export class HaproxyProcess extends EventEmitter {
+  readonly configPath: string;
+  readonly masterSocketPath: string;
+  private readonly binary: string;
+  private readonly log: Logger;
+  private child: ChildProcess | undefined;
+  private childExited: Promise<void> = Promise.resolve();
+  private startedAt = 0;
+  /** true from a successful start until the master exits: only such an exit is restarted */
+  private serving = false;
+  private stopping = false;
+  private pendingRestart: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  private restarting: Promise<void> | undefined;
+  private restartDelayMs: number;
+  private knownWorkers = new Set<number>();
+  /** the last lines HAProxy printed, for error messages */
+  private readonly recentOutput: string[] = [];
+
+  constructor(private readonly options: HaproxyProcessOptions) {
+    super();
+    this.binary = options.binary ?? DEFAULT_HAPROXY_BINARY;
+    this.configPath = join(options.runtimeDir, 'haproxy.cfg');
+    this.masterSocketPath = join(options.runtimeDir, 'master.sock');
+    if (this.masterSocketPath.length > MAX_SOCKET_PATH) {
+      throw new Error(`runtimeDir ${options.runtimeDir} is too long for a unix socket path (max ${MAX_SOCKET_PATH} characters in total)`);
+    }
+    this.log = options.logger;
+    this.restartDelayMs = options.restartBackoff?.initialMs ?? 250;
+  }
+
+  get masterPid(): number | undefined {
+    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
+  /** Renders, checks and installs the configuration; throws HaproxyConfigError and keeps the old file when invalid. */
+  async writeConfig(): Promise<void> {
+    const candidate = `${this.configPath}.next`;
+    await writeFile(candidate, this.options.renderConfig(), { mode: 0o600 });
+    const result = await new Promise<{ ok: boolean; output: string }>((resolve) => {
+      execFile(this.binary, ['-c', '-f', candidate], { timeout: 30_000 }, (error, stdout, stderr) => {
+        resolve({ ok: !error, output: `${stdout}${stderr}` });
+      });
+    });
+    if (!result.ok) {
+      const rejected = `${this.configPath}.rejected`;
+      await rename(candidate, rejected);
+      const alerts = result.output.split('\n').filter((line) => line.includes('[ALERT]'));
+      throw new HaproxyConfigError(alerts.length > 0 ? alerts.join('\n') : result.output, rejected);
+    }
+    await rename(candidate, this.configPath);
+  }
+
+  async start(): Promise<ProcessList> {
+    if (this.masterPid) throw new Error('HAProxy is already started');
+    this.stopping = false;
+    await this.writeConfig();
+    try {
+      return await this.spawnAndWait();
+    } catch (error) {
+      this.child = undefined;
+      throw error;
+    }
+  }
+
+  /** Master CLI command (`show proc`, `reload`, or `@<pid> <command>` for a worker). */
+  masterCommand(command: string, timeoutMs?: number): Promise<string> {
+    return sendSocketCommand(this.masterSocketPath, command, timeoutMs);
+  }
+
+  async processes(timeoutMs?: number): Promise<ProcessList> {
+    return parseShowProc(await this.masterCommand('show proc', timeoutMs));
+  }
+
+  /**
+   * Installs the current configuration and reloads without dropping connections: new workers take over
+   * the listening sockets, old ones finish their requests (bounded by `hard-stop-after`).
+   * Resolves once a new worker serves; throws if the new configuration did not load.
+   */
+  async reload(): Promise<ProcessList> {
+    if (this.restarting) await this.restarting.catch(() => undefined);
+    if (!this.masterPid) throw new HaproxyReloadError('HAProxy is not running', this.recentOutput);
+    await this.writeConfig();
+    const before = await this.processes();
+    try {
+      await this.masterCommand('reload');
+    } catch (error) {
+      // The master re-executes itself on `reload` and may close the connection before answering.
+      if (!(error instanceof HaproxyUnavailableError)) throw error;
+    }
+    const deadline = Date.now() + (this.options.reloadTimeoutMs ?? 15_000);
+    while (Date.now() < deadline) {
+      await sleep(50);
+      if (!this.masterPid) throw new HaproxyReloadError('HAProxy exited during a reload', this.recentOutput);
+      let now: ProcessList;
+      try {
+        now = await this.processes(POLL_COMMAND_TIMEOUT_MS);
+      } catch {
+        continue; // the master CLI is briefly away while the master re-executes
+      }
+      if (now.failedReloads > before.failedReloads) {
+        throw new HaproxyReloadError('HAProxy could not load the new configuration; the previous workers keep serving', this.recentOutput);
+      }
+      const fresh = now.workers.filter((pid) => !before.workers.includes(pid));
+      if (now.reloads > before.reloads && fresh.length > 0) {
+        this.rememberWorkers(now);
+        this.log.info({ workers: now.workers, oldWorkers: now.oldWorkers, reloads: now.reloads }, 'haproxy reloaded');
+        return now;
+      }
+    }
+    throw new HaproxyReloadError('no new HAProxy worker within the reload timeout', this.recentOutput);
+  }
+
+  /** Stops HAProxy: soft stop (requests in flight finish), then SIGTERM, then SIGKILL, each by PID. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.cancelPendingRestart();
+    if (this.restarting) await this.restarting.catch(() => undefined);
+    const child = this.child;
+    const pid = this.masterPid;
+    if (child && pid) {
+      const stopTimeoutMs = this.options.stopTimeoutMs ?? 10_000;
+      const steps: Array<[NodeJS.Signals, number]> = [
+        ['SIGUSR1', stopTimeoutMs],
+        ['SIGTERM', 3_000],
+        ['SIGKILL', 3_000],
+      ];
+      for (const [signal, waitMs] of steps) {
+        if (!this.masterPid) break;
+        this.log.debug({ pid, signal }, 'stopping haproxy');
+        try {
+          process.kill(pid, signal);
+        } catch {
+          break; // already gone
+        }
+        const exited = await Promise.race([this.childExited.then(() => true), sleep(waitMs).then(() => false)]);
+        if (exited) break;
+      }
+    }
+    // Workers end with their master; make sure, by the PIDs we saw, that none outlives it.
+    for (const workerPid of this.knownWorkers) {
+      if (await this.isOurHaproxy(workerPid)) {
+        this.log.warn({ pid: workerPid }, 'haproxy worker outlived its master; killing it');
+        try {
+          process.kill(workerPid, 'SIGKILL');
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+    }
+    this.knownWorkers.clear();
+    this.child = undefined;
+  }
+
+  private async isOurHaproxy(pid: number): Promise<boolean> {
+    if (!isAlive(pid)) return false;
+    try {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.includes('haproxy') && cmdline.includes(this.configPath);
+    } catch {
+      return false;
+    }
+  }
+
+  private rememberWorkers(list: ProcessList): void {
+    for (const pid of this.knownWorkers) if (!isAlive(pid)) this.knownWorkers.delete(pid);
+    for (const pid of [...list.workers, ...list.oldWorkers]) this.knownWorkers.add(pid);
+  }
+
+  private recordOutput(line: string): void {
+    this.recentOutput.push(line);
+    if (this.recentOutput.length > 50) this.recentOutput.shift();
+    // HAProxy announces its own orderly shutdown with warnings; while we stop it they are expected.
+    const level = line.includes('[ALERT]') && !this.stopping ? 'error' : line.includes('[WARNING]') && !this.stopping ? 'warn' : 'info';
+    this.log[level]({ source: 'haproxy' }, line);
+  }
+
+  private async spawnAndWait(): Promise<ProcessList> {
+    this.recentOutput.length = 0;
+    const child = spawn(this.binary, ['-W', '-S', `${this.masterSocketPath},mode,600`, '-f', this.configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.startedAt = Date.now();
+    this.childExited = new Promise((resolve) => child.once('exit', () => resolve()));
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.recordOutput(line));
+    }
+    child.once('exit', (code, signal) => this.onExit(child, code, signal));
+    child.once('error', (error) => this.recordOutput(`[ALERT] could not run ${this.binary}: ${error.message}`));
+
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 15_000);
+    while (Date.now() < deadline) {
+      await sleep(50);
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+        throw new HaproxyStartError(`HAProxy exited while starting (code ${child.exitCode}, signal ${child.signalCode})`, this.recentOutput);
+      }
+      try {
+        const list = await this.processes(POLL_COMMAND_TIMEOUT_MS);
+        if (list.workers.length > 0) {
+          this.serving = true;
+          this.rememberWorkers(list);
+          this.log.info({ masterPid: list.masterPid, workers: list.workers }, 'haproxy started');
+          return list;
+        }
+      } catch {
+        /* master CLI not up yet */
+      }
+    }
+    if (child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    throw new HaproxyStartError('HAProxy did not start a worker within the start timeout', this.recentOutput);
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    const wasServing = this.serving;
+    this.serving = false;
+    // A failed start is reported by start()/restartNow(), which decide about retrying; not here.
+    if (!wasServing || this.stopping) return;
+    this.log.error({ code, signal, output: this.recentOutput.slice(-5) }, 'haproxy master exited unexpectedly');
+    this.emit('exit', { code, signal });
+    const stableAfterMs = this.options.stableAfterMs ?? 30_000;
+    if (Date.now() - this.startedAt >= stableAfterMs) this.restartDelayMs = this.options.restartBackoff?.initialMs ?? 250;
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    if (this.stopping) return;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delay * 2, this.options.restartBackoff?.maxMs ?? 10_000);
+    this.log.warn({ delayMs: delay }, 'restarting haproxy');
+    let wake: () => void = () => undefined;
+    const waited = new Promise<void>((resolve) => (wake = resolve));
+    const timer = setTimeout(wake, delay);
+    this.pendingRestart = { timer, wake };
+    const restart = waited.then(async () => {
+      this.pendingRestart = undefined;
+      await this.restartNow();
+    });
+    this.restarting = restart;
+    void restart.finally(() => {
+      if (this.restarting === restart) this.restarting = undefined;
+    });
+  }
+
+  /** Cancels a restart that is still waiting for its backoff delay. */
+  private cancelPendingRestart(): void {
+    if (!this.pendingRestart) return;
+    clearTimeout(this.pendingRestart.timer);
+    this.pendingRestart.wake();
+    this.pendingRestart = undefined;
+  }
+
+  private async restartNow(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.writeConfig();
+      const list = await this.spawnAndWait();
+      this.emit('restarted', list);
+    } catch (error) {
+      this.log.error({ err: error }, 'haproxy restart failed');
+      // A start that failed leaves no child running (spawnAndWait killed it or it exited): try again later.
+      if (this.masterPid) {
+        try {
+          process.kill(this.masterPid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      this.child = undefined;
+      this.scheduleRestart();
+    }
+  }
+}

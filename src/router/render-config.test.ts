@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, type RenderOptions } from './render-config.js';
+import type { RouterLayout, SlotOccupant } from './router-layout.js';
+
+const options: RenderOptions = { bindAddress: '127.0.0.1', port: 18080, adminSocketPath: '/run/paz/router/admin.sock' };
+
+const occupant = (server: string, port: number, extra: Partial<SlotOccupant> = {}): SlotOccupant => ({
+  server,
+  address: '127.0.0.1',
+  port,
+  weight: 100,
+  state: 'ready',
+  ...extra,
+});
+
+const layout: RouterLayout = {
+  domain: 'example.com',
+  backends: [
+    {
+      service: 'demo-api',
+      slots: [occupant('demo-api-1-1', 3001), null, occupant('demo-api-1-3', 3003, { state: 'drain', weight: 40 }), null, null, null, null, null],
+    },
+    { service: 'web', slots: new Array(8).fill(null) },
+  ],
+};
+
+const lines = (config: string) => config.split('\n').map((l) => l.trim());
+
+test('global: master-worker and an admin runtime socket that hands listeners over', () => {
+  const config = lines(renderConfig(layout, options));
+  assert.ok(config.includes('master-worker'));
+  assert.ok(config.includes('stats socket /run/paz/router/admin.sock mode 600 level admin expose-fd listeners'));
+  assert.ok(!config.includes('daemon'), 'HAProxy must stay our child process');
+});
+
+test('defaults: http mode, redispatch and retries, health check timing', () => {
+  const config = lines(renderConfig(layout, { ...options, healthCheck: { intervalMs: 500, fall: 3 } }));
+  for (const line of ['mode http', 'option redispatch', 'retries 3', 'timeout connect 5s', 'default-server inter 500ms fall 3 rise 1']) {
+    assert.ok(config.includes(line), `missing "${line}"`);
+  }
+});
+
+test('frontend binds the configured address and routes <svc>.paz and <svc>.<domain>, ignoring port and case', () => {
+  const config = lines(renderConfig(layout, options));
+  assert.ok(config.includes('bind ipv4@127.0.0.1:18080'));
+  assert.ok(config.includes('http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower'));
+  assert.ok(config.includes('use_backend backend-demo-api if { var(txn.paz_host) -m str demo-api.paz demo-api.example.com }'));
+  assert.ok(config.includes('use_backend backend-web if { var(txn.paz_host) -m str web.paz web.example.com }'));
+  assert.ok(config.includes('default_backend paz-no-service'));
+});
+
+test('domain paz gives one host name per service', () => {
+  assert.deepEqual(hostNamesOf('web', 'paz'), ['web.paz']);
+  assert.deepEqual(hostNamesOf('web', 'example.com'), ['web.paz', 'web.example.com']);
+});
+
+test('unknown Hosts get a 404 that names the Host', () => {
+  const config = renderConfig(layout, options);
+  assert.match(config, /backend paz-no-service\n {4}http-request return status 404 [^\n]*lf-string "No service answers to Host %\[req.hdr\(host\)\] on this Paz router\\n"/);
+  assert.match(config, /string "No Host header in the request: this Paz router routes by Host\\n"/);
+});
+
+test('each backend: round robin, checked servers in their slots, free slots as server-template ranges', () => {
+  const config = renderConfig(layout, options);
+  const demo = config.slice(config.indexOf('\nbackend backend-demo-api'), config.indexOf('\nbackend backend-web'));
+  assert.deepEqual(lines(demo).filter((l) => l.startsWith('server') || l.startsWith('balance')), [
+    'balance roundrobin',
+    'server slot1 ipv4@127.0.0.1:3001 weight 100 check  # demo-api-1-1',
+    // draining: weight 0 in the file, DRAIN and the real weight through the runtime API after start
+    'server slot3 ipv4@127.0.0.1:3003 weight 0 check  # demo-api-1-3 (draining)',
+    'server-template slot 2-2 127.0.0.1:1 check disabled',
+    'server-template slot 4-8 127.0.0.1:1 check disabled',
+  ]);
+  const web = config.slice(config.indexOf('\nbackend backend-web'), config.indexOf('\nbackend paz-no-service'));
+  assert.ok(lines(web).includes('server-template slot 1-8 127.0.0.1:1 check disabled'));
+  assert.match(web, /http-error status 503 [^\n]*"Service web has no instance available/);
+});
+
+test('a default service that exists takes unknown Hosts; one that does not falls back to the 404', () => {
+  assert.ok(lines(renderConfig({ ...layout, defaultService: 'web' }, options)).includes('default_backend backend-web'));
+  assert.ok(lines(renderConfig({ ...layout, defaultService: 'gone' }, options)).includes('default_backend paz-no-service'));
+});
+
+test('IPv6 addresses are written with an explicit family', () => {
+  assert.equal(haproxyAddress('::1', 80), 'ipv6@::1:80');
+  assert.equal(haproxyAddress('10.0.0.2', 8080), 'ipv4@10.0.0.2:8080');
+  const config = renderConfig({ domain: 'paz', backends: [{ service: 'v6', slots: [occupant('v6-1-1', 81, { address: '::1' })] }] }, { ...options, bindAddress: '::1' });
+  assert.ok(lines(config).includes('bind ipv6@::1:18080'));
+  assert.ok(lines(config).includes('server slot1 ipv6@::1:81 weight 100 check  # v6-1-1'));
+});
+
+test('the stats listener is optional and serves the stats page and Prometheus metrics', () => {
+  assert.ok(!renderConfig(layout, options).includes('listen paz-stats'));
+  const config = lines(renderConfig(layout, { ...options, stats: { address: '127.0.0.1', port: 18404 } }));
+  assert.ok(config.includes('listen paz-stats'));
+  assert.ok(config.includes('bind ipv4@127.0.0.1:18404'));
+  assert.ok(config.includes('http-request use-service prometheus-exporter if { path /metrics }'));
+});
+
+test('options that could break or inject into the configuration are refused', () => {
+  const bad: Array<Partial<RenderOptions>> = [
+    { bindAddress: 'localhost' },
+    { port: 0 },
+    { adminSocketPath: 'relative.sock' },
+    { adminSocketPath: '/tmp/with space.sock' },
+    { adminSocketPath: '/tmp/x.sock\n    stats socket /tmp/y.sock level admin' },
+    { adminSocketPath: `/tmp/${'x'.repeat(100)}.sock` },
+    { stats: { address: '127.0.0.1', port: 70000 } },
+    { timeouts: { clientMs: -1 } },
+  ];
+  for (const override of bad) {
+    assert.throws(() => renderConfig(layout, { ...options, ...override }), InvalidRenderOptionsError, JSON.stringify(override));
+  }
+});
+
+test('rendering is deterministic', () => {
+  assert.equal(renderConfig(layout, options), renderConfig(structuredClone(layout), { ...options }));
+});

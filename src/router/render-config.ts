@@ -1,0 +1,234 @@
+/**
+ * Renders the complete haproxy.cfg for a RouterLayout (pure).
+ *
+ * Shape (Paz's, cleaned up): one HTTP frontend routing on the Host header — `<svc>.paz` and
+ * `<svc>.<domain>`, case-insensitive, with or without a `:port` suffix — to `backend-<svc>`; each backend
+ * is a round robin over a fixed number of health-checked server slots (`slot1`..`slotN`) that the runtime
+ * API fills and empties; unknown Hosts get a 404 that says so. The layout carries the current occupants,
+ * so a reload or a restart starts with every known server already in place (nothing waits for runtime
+ * commands to be replayed).
+ */
+import { isIP } from 'node:net';
+import {
+  backendName,
+  FRONTEND_NAME,
+  NO_SERVICE_BACKEND,
+  SLOT_PREFIX,
+  slotServerName,
+  type BackendLayout,
+  type RouterLayout,
+  type SlotOccupant,
+} from './router-layout.js';
+
+export interface HealthCheckOptions {
+  intervalMs: number;
+  /** consecutive failed checks before a server is taken out */
+  fall: number;
+  /** consecutive good checks before it is put back */
+  rise: number;
+}
+
+export interface TimeoutOptions {
+  connectMs: number;
+  clientMs: number;
+  serverMs: number;
+  httpRequestMs: number;
+  httpKeepAliveMs: number;
+  queueMs: number;
+  /** WebSocket and other upgraded connections */
+  tunnelMs: number;
+}
+
+export interface RenderOptions {
+  bindAddress: string;
+  port: number;
+  /** unix socket of the runtime API (level admin, hands listening sockets over on reload) */
+  adminSocketPath: string;
+  /** optional listener for humans and Prometheus: the HAProxy stats page on `/`, metrics on `/metrics` */
+  stats?: { address: string; port: number };
+  maxConnections?: number;
+  healthCheck?: Partial<HealthCheckOptions>;
+  timeouts?: Partial<TimeoutOptions>;
+  /** how long workers replaced by a reload may keep finishing their requests */
+  hardStopAfterMs?: number;
+}
+
+export const DEFAULT_HEALTH_CHECK: HealthCheckOptions = { intervalMs: 1000, fall: 2, rise: 1 };
+export const DEFAULT_TIMEOUTS: TimeoutOptions = {
+  connectMs: 5_000,
+  clientMs: 60_000,
+  serverMs: 60_000,
+  httpRequestMs: 10_000,
+  httpKeepAliveMs: 10_000,
+  queueMs: 30_000,
+  tunnelMs: 3_600_000,
+};
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+export const DEFAULT_HARD_STOP_AFTER_MS = 120_000;
+/** Where free slots point; never contacted, as free slots are in maintenance. */
+const PLACEHOLDER_ADDRESS = '127.0.0.1:1';
+/** HAProxy binds unix sockets through a temporary name a few characters longer; sun_path holds 107. */
+export const MAX_SOCKET_PATH = 96;
+
+export class InvalidRenderOptionsError extends Error {
+  readonly code = 'ROUTER_INVALID_OPTIONS';
+  constructor(readonly problems: string[]) {
+    super(`invalid router options: ${problems.join('; ')}`);
+    this.name = 'InvalidRenderOptionsError';
+  }
+}
+
+function isPort(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+/** A configuration word must not contain what HAProxy's parser splits or comments on. */
+function isPlainPath(path: string): boolean {
+  return path.startsWith('/') && /^[A-Za-z0-9_./+-]+$/.test(path);
+}
+
+export function validateRenderOptions(options: RenderOptions): string[] {
+  const problems: string[] = [];
+  if (isIP(options.bindAddress) === 0) problems.push(`bindAddress ${JSON.stringify(options.bindAddress)} is not an IP literal`);
+  if (!isPort(options.port)) problems.push(`port ${options.port} is not in 1..65535`);
+  if (!isPlainPath(options.adminSocketPath)) {
+    problems.push(`adminSocketPath ${JSON.stringify(options.adminSocketPath)} must be absolute and use only A-Z a-z 0-9 _ . / + -`);
+  } else if (options.adminSocketPath.length > MAX_SOCKET_PATH) {
+    problems.push(`adminSocketPath is longer than ${MAX_SOCKET_PATH} characters (unix socket limit)`);
+  }
+  if (options.stats) {
+    if (isIP(options.stats.address) === 0) problems.push(`stats.address ${JSON.stringify(options.stats.address)} is not an IP literal`);
+    if (!isPort(options.stats.port)) problems.push(`stats.port ${options.stats.port} is not in 1..65535`);
+  }
+  const positive = (label: string, value: number | undefined) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) problems.push(`${label} must be a positive integer`);
+  };
+  positive('maxConnections', options.maxConnections);
+  positive('hardStopAfterMs', options.hardStopAfterMs);
+  for (const [key, value] of Object.entries(options.healthCheck ?? {})) positive(`healthCheck.${key}`, value);
+  for (const [key, value] of Object.entries(options.timeouts ?? {})) positive(`timeouts.${key}`, value);
+  return problems;
+}
+
+/** `ipv4@a.b.c.d:port` / `ipv6@::1:port`: explicit family, no bracket parsing ambiguity. */
+export function haproxyAddress(address: string, port: number): string {
+  return `${isIP(address) === 6 ? 'ipv6' : 'ipv4'}@${address}:${port}`;
+}
+
+/** Host names a service answers to, lower case, without duplicates (domain `paz` gives one). */
+export function hostNamesOf(service: string, domain: string): string[] {
+  return [...new Set([`${service}.paz`, `${service}.${domain}`])];
+}
+
+function serverLine(index: number, occupant: SlotOccupant): string {
+  // A configuration cannot express "drain": weight 0 keeps new requests away from the first moment,
+  // and the router sets the DRAIN state and the real weight through the runtime API right after start.
+  const weight = occupant.state === 'drain' ? 0 : occupant.weight;
+  return `    server ${slotServerName(index)} ${haproxyAddress(occupant.address, occupant.port)} weight ${weight} check  # ${occupant.server}${occupant.state === 'drain' ? ' (draining)' : ''}`;
+}
+
+/** Free slots as `server-template` ranges (one per run of consecutive free slots). */
+function freeSlotLines(slots: BackendLayout['slots']): string[] {
+  const lines: string[] = [];
+  let runStart = -1;
+  const flush = (end: number) => {
+    if (runStart < 0) return;
+    lines.push(`    server-template ${SLOT_PREFIX} ${runStart + 1}-${end + 1} ${PLACEHOLDER_ADDRESS} check disabled`);
+    runStart = -1;
+  };
+  slots.forEach((slot, index) => {
+    if (slot === null) {
+      if (runStart < 0) runStart = index;
+    } else {
+      flush(index - 1);
+    }
+  });
+  flush(slots.length - 1);
+  return lines;
+}
+
+function renderBackend(backend: BackendLayout): string[] {
+  const lines = [
+    `backend ${backendName(backend.service)}`,
+    '    balance roundrobin',
+    `    http-error status 503 content-type "text/plain; charset=utf-8" string "Service ${backend.service} has no instance available on this Paz router right now\\n"`,
+  ];
+  // Occupied slots first, each as its own line with the unit name as a comment, then the free ranges.
+  backend.slots.forEach((slot, index) => {
+    if (slot) lines.push(serverLine(index, slot));
+  });
+  lines.push(...freeSlotLines(backend.slots));
+  return lines;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+export function renderConfig(layout: RouterLayout, options: RenderOptions): string {
+  const problems = validateRenderOptions(options);
+  if (problems.length > 0) throw new InvalidRenderOptionsError(problems);
+  const check = { ...DEFAULT_HEALTH_CHECK, ...options.healthCheck };
+  const t = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const services = new Set(layout.backends.map((b) => b.service));
+  const defaultBackend =
+    layout.defaultService !== undefined && services.has(layout.defaultService)
+      ? backendName(layout.defaultService)
+      : NO_SERVICE_BACKEND;
+
+  const out: string[] = [
+    '# Generated by the Paz router; every change is made through the router, edits here are lost.',
+    'global',
+    '    master-worker',
+    `    stats socket ${options.adminSocketPath} mode 600 level admin expose-fd listeners`,
+    '    stats timeout 30s',
+    `    maxconn ${options.maxConnections ?? DEFAULT_MAX_CONNECTIONS}`,
+    `    hard-stop-after ${seconds(options.hardStopAfterMs ?? DEFAULT_HARD_STOP_AFTER_MS)}`,
+    '',
+    'defaults',
+    '    mode http',
+    `    timeout connect ${seconds(t.connectMs)}`,
+    `    timeout client ${seconds(t.clientMs)}`,
+    `    timeout server ${seconds(t.serverMs)}`,
+    `    timeout http-request ${seconds(t.httpRequestMs)}`,
+    `    timeout http-keep-alive ${seconds(t.httpKeepAliveMs)}`,
+    `    timeout queue ${seconds(t.queueMs)}`,
+    `    timeout tunnel ${seconds(t.tunnelMs)}`,
+    // A refused or reset connection to one instance is retried on another instead of failing the request.
+    '    option redispatch',
+    '    retries 3',
+    '    option forwardfor',
+    `    default-server inter ${seconds(check.intervalMs)} fall ${check.fall} rise ${check.rise}`,
+    '',
+    `frontend ${FRONTEND_NAME}`,
+    `    bind ${haproxyAddress(options.bindAddress, options.port)}`,
+    '    # the Host header without an optional :port suffix, lower-cased',
+    '    http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower',
+  ];
+  for (const backend of layout.backends) {
+    const hosts = hostNamesOf(backend.service, layout.domain).join(' ');
+    out.push(`    use_backend ${backendName(backend.service)} if { var(txn.paz_host) -m str ${hosts} }`);
+  }
+  out.push(`    default_backend ${defaultBackend}`, '');
+
+  for (const backend of layout.backends) out.push(...renderBackend(backend), '');
+
+  out.push(
+    `backend ${NO_SERVICE_BACKEND}`,
+    '    http-request return status 404 content-type "text/plain; charset=utf-8" lf-string "No service answers to Host %[req.hdr(host)] on this Paz router\\n" hdr X-Content-Type-Options nosniff if { req.hdr(host) -m found }',
+    '    http-request return status 404 content-type "text/plain; charset=utf-8" string "No Host header in the request: this Paz router routes by Host\\n"',
+    '',
+  );
+  if (options.stats) {
+    out.push(
+      'listen paz-stats',
+      `    bind ${haproxyAddress(options.stats.address, options.stats.port)}`,
+      '    http-request use-service prometheus-exporter if { path /metrics }',
+      '    stats enable',
+      '    stats uri /',
+      '    stats refresh 5s',
+      '',
+    );
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,135 @@
+/**
+ * The HAProxy process itself: stop leaves nothing running, a master that dies is restarted with the
+ * current routes, a bad configuration never reaches HAProxy, a failed start says why.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { HaproxyConfigError, HaproxyProcess, HaproxyStartError } from '../src/router/haproxy-process.js';
+import { Router } from '../src/router/router.js';
+import { freePort, get, haproxyPidsFor, startBackend, startTestRouter, waitFor, type Backend } from './router-fixtures.js';
+
+const logger = pino({ level: process.env.PAZ_TEST_LOG ?? 'silent' });
+const cleanups: Array<() => Promise<unknown>> = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('stop() leaves no HAProxy process, even with an old worker still finishing a request', async () => {
+  const slowBackend = await startBackend('slow-1-1');
+  cleanups.push(() => slowBackend.close());
+  const rt = await startTestRouter({ domain: 'paz', services: [{ name: 'slow', servers: [slowBackend.asServer()] }] }, {
+    process: { stopTimeoutMs: 20_000 },
+  });
+  cleanups.push(() => rt.cleanup());
+  const slow = get(rt.port, 'slow.paz', '/slow?ms=3000').catch((error: unknown) => error);
+  await waitFor('the slow request to reach its backend', () => (slowBackend.received === 1 ? true : undefined));
+  // a reload leaves the old worker serving the slow request
+  await rt.router.apply({ domain: 'paz', services: [{ name: 'slow', servers: [slowBackend.asServer()] }, { name: 'other', servers: [] }] });
+  const pids = await haproxyPidsFor(rt.runtimeDir);
+  const processes = await rt.router.processes();
+  assert.ok(pids.length >= 3, `master, new worker and old worker run: ${pids.join(' ')}`);
+  assert.ok(processes.oldWorkers.length >= 1);
+  assert.equal(slowBackend.served, 0, 'the slow request is still in flight when we stop');
+
+  await rt.router.stop();
+  assert.deepEqual(await haproxyPidsFor(rt.runtimeDir), []);
+  for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} is gone`);
+  assert.equal(rt.router.masterPid, undefined);
+  const answer = await slow;
+  assert.ok(!(answer instanceof Error), `the in-flight request finished during the soft stop: ${String(answer)}`);
+});
+
+test('a master that dies is restarted with the current routes, drain states included', async () => {
+  const backends: Backend[] = [];
+  for (const name of ['svc-1-1', 'svc-1-2', 'svc-1-3']) backends.push(await startBackend(name));
+  cleanups.push(() => Promise.all(backends.map((b) => b.close())));
+  const rt = await startTestRouter({ domain: 'paz', services: [{ name: 'svc', servers: [backends[0].asServer()] }] }, {
+    process: { restartBackoff: { initialMs: 100, maxMs: 1_000 }, stopTimeoutMs: 5_000 },
+  });
+  cleanups.push(() => rt.cleanup());
+  // changes made through the runtime API only, then the master is killed
+  const result = await rt.router.apply({
+    domain: 'paz',
+    services: [{ name: 'svc', servers: [backends[0].asServer('drain'), backends[1].asServer(), backends[2].asServer()] }],
+  });
+  assert.equal(result.reloaded, false);
+  const oldMaster = rt.router.masterPid;
+  assert.ok(oldMaster);
+  process.kill(oldMaster, 'SIGKILL');
+
+  await waitFor('a new HAProxy master', () => (rt.router.masterPid && rt.router.masterPid !== oldMaster ? true : undefined));
+  const stats = await waitFor('the restarted HAProxy to hold the drain state', async () => {
+    const s = await rt.router.stats();
+    return s.services[0]?.servers[0]?.status === 'DRAIN' ? s : undefined;
+  });
+  assert.deepEqual(stats.services[0].servers.map((s) => [s.name, s.status]), [
+    ['svc-1-1', 'DRAIN'],
+    ['svc-1-2', 'UP'],
+    ['svc-1-3', 'UP'],
+  ]);
+  const bodies = new Set<string>();
+  for (let i = 0; i < 6; i++) bodies.add((await get(rt.port, 'svc.paz')).body.trim());
+  assert.deepEqual([...bodies].sort(), ['svc-1-2', 'svc-1-3']);
+  assert.equal(isAlive(oldMaster), false);
+});
+
+test('an invalid configuration is rejected by haproxy -c before HAProxy runs it', async () => {
+  const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rt-'));
+  cleanups.push(() => rm(runtimeDir, { recursive: true, force: true }));
+  const port = await freePort();
+  let config = `global\n    master-worker\n    stats socket ${runtimeDir}/admin.sock mode 600 level admin\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind 127.0.0.1:${port}\n    http-request return status 200 content-type text/plain string good\n`;
+  const haproxy = new HaproxyProcess({ runtimeDir, renderConfig: () => config, logger });
+  cleanups.push(() => haproxy.stop());
+
+  const good = config;
+  config = 'global\n    no-such-keyword\n';
+  await assert.rejects(haproxy.start(), (error: unknown) => {
+    assert.ok(error instanceof HaproxyConfigError);
+    assert.match(error.message, /no-such-keyword/);
+    return true;
+  });
+  assert.equal(haproxy.masterPid, undefined, 'nothing was started');
+  assert.match(await readFile(join(runtimeDir, 'haproxy.cfg.rejected'), 'utf8'), /no-such-keyword/);
+
+  config = good;
+  await haproxy.start();
+  assert.equal((await get(port, 'x')).body, 'good');
+  config = good.replace('string good', 'string bad').replace('frontend f', 'frontend f\n    bogus-directive');
+  await assert.rejects(haproxy.reload(), HaproxyConfigError);
+  assert.equal((await get(port, 'x')).body, 'good', 'the running configuration is untouched');
+  assert.equal(await readFile(haproxy.configPath, 'utf8'), good);
+  await haproxy.stop();
+  assert.deepEqual(await haproxyPidsFor(runtimeDir), []);
+});
+
+test('a start that fails (port taken) says why and leaves nothing running', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
+  const address = blocker.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rt-'));
+  cleanups.push(() => rm(runtimeDir, { recursive: true, force: true }));
+  const router = new Router({ bindAddress: '127.0.0.1', port, runtimeDir, logger });
+  await assert.rejects(router.start(), (error: unknown) => {
+    assert.ok(error instanceof HaproxyStartError);
+    assert.match(error.message, /cannot bind socket|Address already in use/i);
+    return true;
+  });
+  assert.deepEqual(await haproxyPidsFor(runtimeDir), []);
+  await router.stop();
+});
