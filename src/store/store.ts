@@ -4,12 +4,15 @@
  * this interface and its watches.
  *
  * Semantics (checked by `conformance.ts` against every backend):
- * - every successful write (put, delete, txn with writes, lease expiry) advances one global revision;
+ * - every write that changes at least one key (put, delete, deletePrefix, txn, lease expiry or revoke)
+ *   advances one global revision by exactly one, however many keys it touches (as in etcd); a write that
+ *   changes nothing (deleting an absent key, a txn whose branch has no ops) leaves the revision alone;
  * - `createRevision` is the revision that created the key, `modRevision` the one that last changed it,
  *   `version` counts the puts since creation;
+ * - `range(prefix)` is a plain string prefix: `/a/b` matches `/a/bc`; callers add the trailing slash;
  * - `watch(prefix, fromRevision)` delivers every event with revision >= fromRevision, in order, each once,
- *   then keeps delivering live events; a revision older than the compaction point fails with
- *   `StoreCompactedError`;
+ *   then keeps delivering live events; the events of one revision always arrive in one listener call;
+ *   a revision at or below the compaction point fails with `StoreCompactedError`;
  * - keys attached to a lease are deleted (with delete events) when the lease expires or is revoked.
  */
 
@@ -43,7 +46,11 @@ export interface RangeResult {
   revision: number;
 }
 
-/** One comparison of a transaction; all must hold for the `success` branch to run. */
+/**
+ * One comparison of a transaction; all must hold for the `success` branch to run.
+ * As in etcd, an absent key has createRevision = modRevision = version = 0 (so `createRevision = 0`
+ * means "the key does not exist"), and any `value` comparison on an absent key is false.
+ */
 export type Compare =
   | { key: string; target: 'modRevision' | 'createRevision' | 'version'; op: '=' | '>' | '<' | '!='; value: number }
   | { key: string; target: 'value'; op: '=' | '!='; value: string };
@@ -53,6 +60,7 @@ export type TxnOp =
   | { type: 'delete'; key: string }
   | { type: 'deletePrefix'; prefix: string };
 
+/** A branch may not write one key twice (two puts, or a put and a delete of it): the txn is rejected, as in etcd. */
 export interface TxnRequest {
   compare: Compare[];
   success: TxnOp[];
@@ -61,6 +69,7 @@ export interface TxnRequest {
 
 export interface TxnResult {
   succeeded: boolean;
+  /** the revision of the txn's writes, or the current revision when it wrote nothing */
   revision: number;
 }
 
@@ -78,6 +87,7 @@ export interface WatchOptions {
 
 export interface Lease {
   id: number;
+  /** the granted TTL; a backend may grant more than asked (etcd has a minimum), never less */
   ttlSeconds: number;
 }
 
@@ -87,18 +97,27 @@ export interface Store {
   get(key: string): Promise<KeyValue | undefined>;
   /** all keys starting with prefix, in key order */
   range(prefix: string): Promise<RangeResult>;
+  /** resolves to the revision of the write; rejects with LeaseNotFoundError for an unknown or expired lease */
   put(key: string, value: string, opts?: PutOptions): Promise<number>;
   /** deletes one key; resolves to how many keys were deleted (0 or 1) */
   delete(key: string): Promise<number>;
   deletePrefix(prefix: string): Promise<number>;
   txn(req: TxnRequest): Promise<TxnResult>;
   watch(prefix: string, listener: (events: WatchEvent[]) => void, opts?: WatchOptions): Promise<Watch>;
+  /** ttlSeconds: a whole number >= 1 */
   grantLease(ttlSeconds: number): Promise<Lease>;
   /** refreshes the lease; resolves false if it no longer exists (expired or revoked) */
   keepAlive(leaseId: number): Promise<boolean>;
+  /** deletes the lease's keys now (one revision); revoking an unknown or expired lease is not an error */
   revoke(leaseId: number): Promise<void>;
   /** the current revision */
   revision(): Promise<number>;
+  /**
+   * drops the history before `revision` (as etcd's compact): watches from `revision` on still work,
+   * older ones fail with StoreCompactedError. Backends also compact on their own; this is for
+   * operators and tests. Rejects if `revision` is in the future.
+   */
+  compact(revision: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,6 +125,13 @@ export class StoreCompactedError extends Error {
   constructor(readonly requested: number, readonly compacted: number) {
     super(`revision ${requested} has been compacted (oldest available is ${compacted + 1})`);
     this.name = 'StoreCompactedError';
+  }
+}
+
+export class LeaseNotFoundError extends Error {
+  constructor(readonly leaseId: number) {
+    super(`lease ${leaseId} not found (it expired or was revoked); grant a new lease`);
+    this.name = 'LeaseNotFoundError';
   }
 }
 

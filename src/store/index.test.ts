@@ -1,0 +1,72 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openStore, parseStoreUrl } from './index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'paz-store-index-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('parseStoreUrl', () => {
+  it('reads sqlite URLs and plain paths', () => {
+    assert.deepEqual(parseStoreUrl('sqlite:/var/lib/paz/store.db'), { kind: 'sqlite', path: '/var/lib/paz/store.db' });
+    assert.deepEqual(parseStoreUrl('sqlite:///var/lib/paz/store.db'), { kind: 'sqlite', path: '/var/lib/paz/store.db' });
+    assert.deepEqual(parseStoreUrl('sqlite:data/store.db'), { kind: 'sqlite', path: 'data/store.db' });
+    assert.deepEqual(parseStoreUrl('/tmp/x.db'), { kind: 'sqlite', path: '/tmp/x.db' });
+    assert.deepEqual(parseStoreUrl('./x.db'), { kind: 'sqlite', path: './x.db' });
+    assert.deepEqual(parseStoreUrl('sqlite::memory:'), { kind: 'sqlite', path: ':memory:' });
+  });
+
+  it('reads etcd endpoint lists', () => {
+    assert.deepEqual(parseStoreUrl('etcd://h1:2379,h2:2379'), { kind: 'etcd', endpoints: ['h1:2379', 'h2:2379'] });
+  });
+
+  it('rejects what it cannot open, saying what would work', () => {
+    assert.throws(() => parseStoreUrl(''), /sqlite:\/path/);
+    assert.throws(() => parseStoreUrl('sqlite:'), /no file path/);
+    assert.throws(() => parseStoreUrl('etcd://'), /no etcd endpoint/);
+    assert.throws(() => parseStoreUrl('redis://h:6379'), /unknown store URL scheme "redis:"/);
+  });
+});
+
+describe('openStore', () => {
+  it('opens a working SQLite store from a sqlite: URL and from a plain path', async () => {
+    const file = join(dir, 'a.db');
+    const viaUrl = await openStore(`sqlite:${file}`);
+    const viaPath = await openStore(file);
+    try {
+      assert.equal(viaUrl.name, `sqlite:${resolve(file)}`);
+      const revision = await viaUrl.put('/k', 'v');
+      assert.equal((await viaPath.get('/k'))?.modRevision, revision);
+    } finally {
+      await viaUrl.close();
+      await viaPath.close();
+    }
+  });
+
+  it('opens a private in-memory store for sqlite::memory:, creating no file', async () => {
+    const cwdBefore = readdirSync(process.cwd());
+    const one = await openStore('sqlite::memory:');
+    const two = await openStore('sqlite::memory:');
+    try {
+      assert.equal(one.name, 'sqlite::memory:');
+      await one.put('/k', 'v');
+      assert.equal((await one.get('/k'))?.value, 'v');
+      assert.equal(await two.get('/k'), undefined);
+      const seen: string[] = [];
+      await one.watch('/', (events) => seen.push(...events.map((e) => e.key)), { fromRevision: 1 });
+      await one.put('/k2', 'v');
+      for (let i = 0; i < 200 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(seen, ['/k', '/k2']);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+    assert.deepEqual(readdirSync(process.cwd()), cwdBefore);
+  });
+
+  it('says the etcd store is not built yet', async () => {
+    await assert.rejects(openStore('etcd://127.0.0.1:2379'), /etcd store not built yet/);
+  });
+});

@@ -1,0 +1,251 @@
+/**
+ * The embedded Store: one SQLite file (WAL, synchronous=FULL) that any number of processes on one
+ * host may open at once, e.g. `paz server` and `paz agent` side by side.
+ *
+ * Three background timers run in every process that has the file open (all unref'd, all stopped by
+ * close()):
+ * - the poller notices writes made by other processes (a one-row read of the revision) and wakes
+ *   the watches; our own writes wake them at once;
+ * - the lease sweeper deletes the keys of expired leases; it is idempotent across processes;
+ * - the compactor trims the revision log to the last `retainRevisions` revisions.
+ *
+ * better-sqlite3 is synchronous, so each operation runs to completion before the returned promise
+ * settles; a write waits (blocking, up to busyTimeoutMs) while another process holds the write lock.
+ */
+import { resolve } from 'node:path';
+import {
+  StoreClosedError,
+  type KeyValue,
+  type Lease,
+  type PutOptions,
+  type RangeResult,
+  type Store,
+  StoreCompactedError,
+  type TxnOp,
+  type TxnRequest,
+  type TxnResult,
+  type Watch,
+  type WatchEvent,
+  type WatchOptions,
+} from '../store.js';
+import { IN_MEMORY, KvDatabase, type WriteResult } from './kv-database.js';
+import { WatchFanout } from './watch-fanout.js';
+
+export interface SqliteStoreOptions {
+  /** how many recent revisions the log keeps for watches at least (default 10,000) */
+  retainRevisions?: number;
+  /** how often to look for writes by other processes (default 100 ms) */
+  pollIntervalMs?: number;
+  /** how often to delete the keys of expired leases (default 250 ms) */
+  leaseSweepIntervalMs?: number;
+  /** how often to trim the log (default 5 s) */
+  compactIntervalMs?: number;
+  /** how long a write waits for another process's write lock before failing (default 5 s) */
+  busyTimeoutMs?: number;
+  /** errors of the background timers (default: process warnings); the timers keep running */
+  onBackgroundError?: (err: Error) => void;
+}
+
+const DEFAULTS = {
+  retainRevisions: 10_000,
+  pollIntervalMs: 100,
+  leaseSweepIntervalMs: 250,
+  compactIntervalMs: 5_000,
+  busyTimeoutMs: 5_000,
+};
+
+/** expired leases handled per sweep tick; the rest wait for the next tick */
+const SWEEP_BATCH = 100;
+
+/** `file` is a path, or ':memory:' for a private store that lives and dies with this object. */
+export class SqliteStore implements Store {
+  readonly name: string;
+  private readonly db: KvDatabase;
+  private readonly fanout: WatchFanout;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly retainRevisions: number;
+  private readonly onBackgroundError: (err: Error) => void;
+  private closed = false;
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    const opts = { ...DEFAULTS, ...options };
+    const path = file === IN_MEMORY ? IN_MEMORY : resolve(file);
+    this.name = `sqlite:${path}`;
+    this.retainRevisions = Math.max(1, Math.floor(opts.retainRevisions));
+    this.onBackgroundError = options.onBackgroundError
+      ?? ((err) => process.emitWarning(`${this.name}: ${err.message}`, { type: 'PazStoreWarning' }));
+    this.db = new KvDatabase(path, opts.busyTimeoutMs);
+    this.fanout = new WatchFanout(this.db, (err) => this.background(err));
+
+    this.every(opts.pollIntervalMs, () => this.pollForeignWrites());
+    this.every(opts.leaseSweepIntervalMs, () => this.sweepExpiredLeases());
+    this.every(opts.compactIntervalMs, () => this.compactOldRevisions());
+    // leases that expired while no process had the file open go now, not a tick later
+    this.guarded(() => this.sweepExpiredLeases());
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.assertOpen();
+    return this.db.get(key);
+  }
+
+  async range(prefix: string): Promise<RangeResult> {
+    this.assertOpen();
+    return this.db.range(prefix);
+  }
+
+  async put(key: string, value: string, opts: PutOptions = {}): Promise<number> {
+    this.assertOpen();
+    const result = this.write([{ type: 'put', key, value, lease: opts.lease }]);
+    return result.revision as number;
+  }
+
+  async delete(key: string): Promise<number> {
+    this.assertOpen();
+    return this.write([{ type: 'delete', key }]).deleted;
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    this.assertOpen();
+    return this.write([{ type: 'deletePrefix', prefix }]).deleted;
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResult> {
+    this.assertOpen();
+    for (const op of [...req.success, ...(req.failure ?? [])]) validateOp(op);
+    const result = this.db.applyTxn(req, Date.now());
+    // a pass that finds nothing new is one cheap read; not worth telling "wrote" from "only compared"
+    this.fanout.schedule();
+    return result;
+  }
+
+  async watch(prefix: string, listener: (events: WatchEvent[]) => void, opts: WatchOptions = {}): Promise<Watch> {
+    this.assertOpen();
+    const { fromRevision } = opts;
+    if (fromRevision !== undefined && (!Number.isSafeInteger(fromRevision) || fromRevision < 1)) {
+      throw new TypeError(`watch fromRevision must be a whole number >= 1, got ${fromRevision}`);
+    }
+    const meta = this.db.meta();
+    const start = fromRevision ?? meta.revision + 1;
+    if (start <= meta.compacted) {
+      this.fanout.failLater(opts.onError, new StoreCompactedError(start, meta.compacted));
+      return { cancel: async () => {} };
+    }
+    const handle = this.fanout.add(prefix, start, listener, opts.onError);
+    return {
+      cancel: async () => handle.cancel(),
+    };
+  }
+
+  async grantLease(ttlSeconds: number): Promise<Lease> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
+      throw new TypeError(`lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`);
+    }
+    return { id: this.db.grantLease(ttlSeconds, Date.now()), ttlSeconds };
+  }
+
+  async keepAlive(leaseId: number): Promise<boolean> {
+    this.assertOpen();
+    return this.db.keepAlive(leaseId, Date.now());
+  }
+
+  async revoke(leaseId: number): Promise<void> {
+    this.assertOpen();
+    this.afterWrite(this.db.revoke(leaseId));
+  }
+
+  async revision(): Promise<number> {
+    this.assertOpen();
+    return this.db.revision();
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(revision) || revision < 1) {
+      throw new TypeError(`compact revision must be a whole number >= 1, got ${revision}`);
+    }
+    this.db.compact(revision);
+    // watches now below the compaction point learn it on the next pass
+    this.fanout.schedule();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.fanout.stop();
+    this.db.close();
+  }
+
+  private write(ops: TxnOp[]): WriteResult {
+    for (const op of ops) validateOp(op);
+    return this.afterWrite(this.db.applyOps(ops, Date.now()));
+  }
+
+  private afterWrite(result: WriteResult): WriteResult {
+    if (result.revision !== undefined) this.fanout.schedule();
+    return result;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const timer = setInterval(() => this.guarded(fn), ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private guarded(fn: () => void): void {
+    if (this.closed) return;
+    try {
+      fn();
+    } catch (err) {
+      this.background(err);
+    }
+  }
+
+  private background(err: unknown): void {
+    if (this.closed) return;
+    this.onBackgroundError(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  private pollForeignWrites(): void {
+    if (this.fanout.size === 0) return;
+    if (this.db.revision() > this.fanout.lastSeenRevision) this.fanout.deliver();
+  }
+
+  private sweepExpiredLeases(): void {
+    const now = Date.now();
+    for (const leaseId of this.db.expiredLeases(now, SWEEP_BATCH)) this.afterWrite(this.db.expireLease(leaseId, now));
+  }
+
+  private compactOldRevisions(): void {
+    const { revision, compacted } = this.db.meta();
+    // never drop what a watch of this process has yet to receive (watches of other processes
+    // are protected only by the retention window)
+    const keepFrom = Math.min(revision - this.retainRevisions + 1, this.fanout.oldestCursor() ?? Infinity);
+    if (keepFrom - 1 > compacted) {
+      this.db.compact(keepFrom);
+      this.fanout.schedule();
+    }
+  }
+}
+
+function validateOp(op: TxnOp): void {
+  if (op.type === 'deletePrefix') {
+    if (typeof op.prefix !== 'string') throw new TypeError('deletePrefix needs a string prefix');
+    return;
+  }
+  if (typeof op.key !== 'string' || op.key === '') throw new TypeError(`${op.type} needs a non-empty string key`);
+  if (op.type === 'put') {
+    if (typeof op.value !== 'string') {
+      throw new TypeError(`the value of ${op.key} must be a string (serialize JSON yourself), got ${typeof op.value}`);
+    }
+    if (op.lease !== undefined && !Number.isSafeInteger(op.lease)) {
+      throw new TypeError(`the lease of ${op.key} must be a lease id, got ${op.lease}`);
+    }
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Delivers the revision log to watchers. Each watcher keeps a cursor (the next revision it needs) and
+ * every delivery pass reads the log from the cursor in one snapshot; replay and live delivery are the
+ * same code path reading the same table, so there is no window between them where an event could be
+ * missed or seen twice, and writes of other processes arrive exactly like our own.
+ *
+ * A pass is triggered right after one of our writes (setImmediate) and by the store's poller when the
+ * revision in the file has moved (a write by another process). Passes never overlap: listeners run
+ * after the snapshot is read, and a write made from a listener only schedules another pass.
+ */
+import { StoreCompactedError, type WatchEvent } from '../store.js';
+import type { LogRow, Meta } from './kv-database.js';
+import { prefixBounds, type KeyBounds } from './prefix-range.js';
+
+export interface LogReader {
+  /** runs fn on one consistent snapshot of the database */
+  snapshot<T>(fn: () => T): T;
+  meta(): Meta;
+  events(from: number, to: number, bounds: KeyBounds): LogRow[];
+}
+
+interface Watcher {
+  prefix: string;
+  bounds: KeyBounds;
+  next: number;
+  listener: (events: WatchEvent[]) => void;
+  onError: ((err: Error) => void) | undefined;
+  active: boolean;
+}
+
+type Pending = { watcher: Watcher; rows: LogRow[] } | { watcher: Watcher; compacted: number };
+
+export class WatchFanout {
+  private readonly watchers = new Set<Watcher>();
+  private scheduled = false;
+  private stopped = false;
+  /** the store revision seen by the last pass; the poller compares against it */
+  private seenRevision = 0;
+
+  constructor(
+    private readonly log: LogReader,
+    /** where a failed pass goes (e.g. a database error); cursors are untouched, so the next pass retries */
+    private readonly onPassError: (err: unknown) => void,
+  ) {}
+
+  get size(): number {
+    return this.watchers.size;
+  }
+
+  get lastSeenRevision(): number {
+    return this.seenRevision;
+  }
+
+  /** The oldest revision a watcher of this process still needs, if any. */
+  oldestCursor(): number | undefined {
+    let oldest: number | undefined;
+    for (const watcher of this.watchers) oldest = Math.min(oldest ?? watcher.next, watcher.next);
+    return oldest;
+  }
+
+  add(
+    prefix: string,
+    fromRevision: number,
+    listener: (events: WatchEvent[]) => void,
+    onError: ((err: Error) => void) | undefined,
+  ): { cancel(): void } {
+    const watcher: Watcher = { prefix, bounds: prefixBounds(prefix), next: fromRevision, listener, onError, active: true };
+    this.watchers.add(watcher);
+    this.schedule();
+    return { cancel: () => this.remove(watcher) };
+  }
+
+  /** Fails a watch before it is registered (e.g. its start is already compacted). */
+  failLater(onError: ((err: Error) => void) | undefined, err: Error): void {
+    setImmediate(() => report(onError, err));
+  }
+
+  /** Asks for a delivery pass soon (after the current call stack, without starving I/O). */
+  schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      try {
+        this.deliver();
+      } catch (err) {
+        this.onPassError(err);
+      }
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const watcher of this.watchers) watcher.active = false;
+    this.watchers.clear();
+  }
+
+  /** One delivery pass: read every watcher's missing events in one snapshot, then call listeners. */
+  deliver(): void {
+    if (this.stopped || this.watchers.size === 0) return;
+    const { revision, pending } = this.log.snapshot(() => {
+      const meta = this.log.meta();
+      const pending: Pending[] = [];
+      for (const watcher of this.watchers) {
+        if (watcher.next > meta.revision) continue;
+        if (watcher.next <= meta.compacted) pending.push({ watcher, compacted: meta.compacted });
+        else pending.push({ watcher, rows: this.log.events(watcher.next, meta.revision, watcher.bounds) });
+      }
+      return { revision: meta.revision, pending };
+    });
+    this.seenRevision = Math.max(this.seenRevision, revision);
+
+    for (const item of pending) {
+      const { watcher } = item;
+      if (!watcher.active) continue;
+      if ('compacted' in item) {
+        this.fail(watcher, new StoreCompactedError(watcher.next, item.compacted));
+        continue;
+      }
+      for (const group of groupByRevision(item.rows)) {
+        if (!watcher.active) break;
+        watcher.next = group[0].revision + 1;
+        try {
+          watcher.listener(group);
+        } catch (err) {
+          this.fail(watcher, err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+      // revisions without events under this prefix are passed over too
+      if (watcher.active) watcher.next = Math.max(watcher.next, revision + 1);
+    }
+  }
+
+  private remove(watcher: Watcher): void {
+    watcher.active = false;
+    this.watchers.delete(watcher);
+  }
+
+  /** Ends a watch that cannot go on: its events could no longer be complete. */
+  private fail(watcher: Watcher, err: Error): void {
+    this.remove(watcher);
+    report(watcher.onError, err);
+  }
+}
+
+/**
+ * A watch error nobody listens for must not vanish (the watcher would silently stop seeing changes),
+ * so without onError it is thrown as an uncaught exception.
+ */
+function report(onError: ((err: Error) => void) | undefined, err: Error): void {
+  try {
+    if (onError === undefined) throw err;
+    onError(err);
+  } catch (thrown) {
+    process.nextTick(() => {
+      throw thrown;
+    });
+  }
+}
+
+function groupByRevision(rows: LogRow[]): WatchEvent[][] {
+  const groups: WatchEvent[][] = [];
+  let current: WatchEvent[] = [];
+  for (const row of rows) {
+    if (current.length > 0 && current[0].revision !== row.revision) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(toEvent(row));
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function toEvent(row: LogRow): WatchEvent {
+  const event: WatchEvent = { type: row.type, key: row.key, value: row.value, revision: row.revision };
+  if (row.prev_value !== null) event.prevValue = row.prev_value;
+  return event;
+}
