@@ -101,19 +101,27 @@ export interface Driver {
   pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
   /** true when the image is already on the host */
   hasImage(image: string): Promise<boolean>;
-  /** creates and starts the instance; an existing stopped instance of the same unit is replaced */
+  /**
+   * creates and starts the instance; an existing stopped instance of the same unit is replaced, one
+   * already running the same image is returned as it is (starting twice is harmless)
+   */
   start(spec: UnitSpec): Promise<UnitRuntime>;
   /** starts an existing stopped instance again (used for restarts, keeps its id) */
   restart(unit: string): Promise<UnitRuntime>;
   /** SIGTERM, then SIGKILL after graceSeconds; resolves when it has stopped; no-op if not running */
   stop(unit: string, graceSeconds: number): Promise<void>;
-  /** removes a stopped instance; no-op if absent */
+  /** removes a stopped instance (one still running is killed first); no-op if absent */
   remove(unit: string): Promise<void>;
   inspect(unit: string): Promise<UnitRuntime | undefined>;
   /** every instance this driver manages on the host, running or not (for adoption after a restart) */
   list(): Promise<UnitRuntime[]>;
-  /** stdout and stderr merged, as text lines; ends when the instance stops (follow) or at the end (no follow) */
+  /**
+   * stdout and stderr merged, as an object-mode Readable of strings: one line per chunk, without its
+   * line end. Ends when the instance stops (follow) or after the last line (no follow); destroy it to
+   * stop following. Throws DriverError('NOT_FOUND') for an unknown unit.
+   */
   logs(unit: string, opts: LogOptions): Promise<Readable>;
+  /** one sample (CPU averaged over about a second); undefined when the unit is absent or not running */
   stats(unit: string): Promise<UnitStats | undefined>;
   /** live lifecycle events; returns a function that unsubscribes */
   events(listener: (e: DriverEvent) => void): Promise<() => void>;
@@ -130,7 +138,7 @@ export type DriverErrorCode =
   | 'DAEMON_UNREACHABLE';
 
 export class DriverError extends Error {
-  constructor(readonly code: DriverErrorCode, message: string, readonly cause?: unknown) {
+  constructor(readonly code: DriverErrorCode, message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'DriverError';
   }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs what Paz needs on Debian 12 (bookworm) with Node 20+, then builds it. Idempotent: apt runs
+# only for packages that are missing, npm only when node_modules does not match package.json.
+# Downloads come only from apt and npm.
+#
+#   scripts/install-deps.sh          # as root when packages are missing
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { printf '[install-deps] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# docker.io: dockerd + CLI (pulls containerd, runc, tini, iptables)   haproxy: the router
+# etcd-server, etcd-client: the clustered store                       docker-registry: local registry
+# busybox-static: the hello example image                              socat: HAProxy's runtime API by hand
+# iproute2: network namespaces (tests, multi-host harness)             curl: scripts' health probes
+PACKAGES=(docker.io haproxy etcd-server etcd-client docker-registry busybox-static socat iproute2 curl)
+
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+command -v dpkg-query >/dev/null || die "this script supports Debian (dpkg/apt); install by hand: ${PACKAGES[*]}"
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  installed "$pkg" || missing+=("$pkg")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]}; run this script as root (or: sudo apt-get install ${missing[*]})"
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  # No daemon gets started: without systemd, Debian's policy-rc.d denies it; the scripts start what they need.
+  apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  log "Debian packages: all present"
+fi
+
+command -v node >/dev/null || die "node is missing: Paz needs Node.js 20.6 or newer"
+node -e '
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major < 20 || (major === 20 && minor < 6)) {
+    console.error(`[install-deps] error: Node ${process.versions.node} is too old: Paz needs 20.6 or newer`);
+    process.exit(1);
+  }'
+command -v npm >/dev/null || die "npm is missing"
+
+cd "$repo_root"
+# `npm ls` fails when a dependency is missing or does not satisfy package.json: only then install,
+# so that re-running this script does not rebuild native modules (better-sqlite3 compiles for minutes).
+if [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1; then
+  log "node_modules: up to date"
+elif [ -f package-lock.json ]; then
+  log "npm ci"
+  npm ci
+else
+  log "npm install (no package-lock.json)"
+  npm install
+fi
+
+log "npm run build"
+npm run build
+log "done"

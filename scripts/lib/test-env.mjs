@@ -1,0 +1,356 @@
+// The environment Docker-dependent tests run in: one network namespace holding a private dockerd (its
+// bridge, iptables rules and published ports exist only there), a docker-registry on the namespace's
+// 127.0.0.1:5000 with the hello images pushed, and a temp dir T for all their state.
+// Nothing touches the host's network configuration; stop() removes everything start() made, and
+// reapStaleEnvironments() cleans up after a runner that was killed before it could.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { removeCgroup, cgroupDirs } from './cgroups.mjs';
+import { dockerPing, listContainerIds, removeContainer, removeImage } from './docker-api.mjs';
+import { mountsUnder, unmountAllUnder } from './mounts.mjs';
+import { createNetns, deleteNetns, inNetns, netnsExists, netnsLink } from './netns.mjs';
+import {
+  describePid,
+  isAlive,
+  pidsInNetns,
+  pidsWithCommandLineContaining,
+  runCommand,
+  sleep,
+  spawnDaemon,
+  stopProcess,
+} from './processes.mjs';
+
+export const TEST_REGISTRY = '127.0.0.1:5000';
+export const TEST_IMAGE_1 = `${TEST_REGISTRY}/paz/hello:1`;
+export const TEST_IMAGE_2 = `${TEST_REGISTRY}/paz/hello:2`;
+const BRIDGE_IP = '10.222.0.1/24';
+// netns and cgroup: paz-test-<runner PID>; temp dir: paz-testenv-<runner PID>-XXXXXX (a prefix nobody
+// else uses, since the reaper deletes such dirs once their runner is gone)
+const PREFIX = 'paz-test-';
+const TMP_PREFIX = 'paz-testenv-';
+
+const TOOLS = ['dockerd', 'docker', 'docker-registry', 'ip', 'nsenter', 'curl'];
+const RUN_DIRS = ['/run/docker', '/run/containerd'];
+/**
+ * The environment's daemons, as /proc/PID/comm names them (cut to 15 characters: containerd-shim-runc-v2
+ * shows as containerd-shim). They run inside the namespace, but are also looked up by the temp dir in
+ * their command lines: that still finds them when the namespace's name is already gone.
+ */
+const DAEMON_PROGRAMS = ['dockerd', 'containerd', 'containerd-shim', 'docker-registry', 'docker-proxy'];
+
+/** removes dir and its subdirectories if they hold no files (another daemon may be using them) */
+function removeEmptyDirs(dir) {
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) removeEmptyDirs(join(dir, entry.name));
+    }
+    rmdirSync(dir);
+  } catch {
+    // not empty, or gone: leave it
+  }
+}
+
+function onPath(tool) {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
+  return dirs.some((dir) => dir && existsSync(join(dir, tool)));
+}
+
+/** whether this machine can host the environment: { ok: true } or { ok: false, reason } */
+export function environmentSupport() {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    return { ok: false, reason: 'not running as root (network namespaces and dockerd need root)' };
+  }
+  const missing = TOOLS.filter((t) => !onPath(t));
+  if (missing.length > 0) {
+    return { ok: false, reason: `missing ${missing.join(', ')} (run scripts/install-deps.sh)` };
+  }
+  return { ok: true };
+}
+
+function tail(file, lines = 25) {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitUntil(what, check, { timeoutMs, intervalMs = 200, failFast, aborted }) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (aborted?.()) throw new Error(`${what}: set-up interrupted`);
+    const failure = failFast?.();
+    if (failure) throw new Error(`${what}: ${failure}`);
+    if (await check()) return;
+    await sleep(intervalMs);
+  }
+  throw new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+export class TestEnvironment {
+  /**
+   * @param {object} o
+   * @param {string} o.repoRoot
+   * @param {(msg: string) => void} o.log
+   * @param {number} [o.id] the runner's PID; names the namespace, temp dir and cgroup
+   */
+  constructor({ repoRoot, log, id = process.pid }) {
+    this.repoRoot = repoRoot;
+    this.log = log;
+    this.id = id;
+    this.netns = `${PREFIX}${id}`;
+    this.cgroup = `${PREFIX}${id}`;
+    /** temp dirs to remove; one when we made it, maybe several when reaping */
+    this.tmpDirs = [];
+    this.dockerd = undefined;
+    this.registry = undefined;
+    /** set by the runner: kills a foreground child (build, tests) before teardown */
+    this.onForegroundChild = undefined;
+    this.stopping = undefined;
+    this.createdRunDirs = [];
+    /** set when teardown begins: a start() still under way must not start anything more */
+    this.aborted = false;
+  }
+
+  checkNotAborted() {
+    if (this.aborted) throw new Error('set-up interrupted: the environment is being torn down');
+  }
+
+  get tmp() {
+    return this.tmpDirs[0];
+  }
+
+  get socketPath() {
+    return join(this.tmp, 'docker.sock');
+  }
+
+  /** environment variables the tests read (see test/helpers/env.ts) */
+  vars() {
+    return {
+      DOCKER_HOST: `unix://${this.socketPath}`,
+      PAZ_TEST_REGISTRY: TEST_REGISTRY,
+      PAZ_TEST_IMAGE_1: TEST_IMAGE_1,
+      PAZ_TEST_IMAGE_2: TEST_IMAGE_2,
+      PAZ_TEST_NETNS: this.netns,
+      PAZ_TEST_TMP: this.tmp,
+    };
+  }
+
+  /** runs a command inside the namespace (argv for spawn) */
+  wrap(command, args) {
+    return inNetns(this.netns, command, args);
+  }
+
+  async start() {
+    // dockerd also makes /run/docker (plugin sockets) and containerd /run/containerd (shim sockets),
+    // whatever --exec-root says: remember which of them we cause, to remove them when left empty
+    this.createdRunDirs = RUN_DIRS.filter((d) => !existsSync(d));
+    this.tmpDirs.push(mkdtempSync(join(tmpdir(), `${TMP_PREFIX}${this.id}-`)));
+    const T = this.tmp;
+    this.log(`environment: netns ${this.netns}, temp dir ${T}`);
+
+    for (const step of [() => createNetns(this.netns), () => this.startDockerd(T), () => this.startRegistry(T), () => this.buildImages(T)]) {
+      this.checkNotAborted();
+      await step();
+    }
+  }
+
+  async startDockerd(T) {
+    writeFileSync(join(T, 'daemon.json'), '{}\n'); // ignore /etc/docker/daemon.json of the machine
+    const args = [
+      '--data-root', join(T, 'docker-data'),
+      '--exec-root', join(T, 'docker-exec'),
+      '--pidfile', join(T, 'dockerd.pid'),
+      '-H', `unix://${this.socketPath}`,
+      '--bip', BRIDGE_IP,
+      '--config-file', join(T, 'daemon.json'),
+      // containers' cgroups below /<cgroup>/, so teardown can find and remove them
+      '--cgroup-parent', `/${this.cgroup}`,
+      '--log-level', 'warn',
+    ];
+    const logFile = join(T, 'dockerd.log');
+    const { command, args: argv } = this.wrap('dockerd', args);
+    this.checkNotAborted();
+    this.dockerd = spawnDaemon(command, argv, { logFile });
+    await waitUntil('dockerd', () => dockerPing(this.socketPath), {
+      timeoutMs: 60_000,
+      aborted: () => this.aborted,
+      failFast: () => (this.dockerd.exitCode !== null || this.dockerd.signalCode !== null
+        ? `exited (${this.dockerd.exitCode ?? this.dockerd.signalCode}); log:\n${tail(logFile)}` : undefined),
+    });
+    this.log(`dockerd ready (PID ${this.dockerd.pid})`);
+  }
+
+  async startRegistry(T) {
+    const config = join(T, 'registry.yml');
+    writeFileSync(config, [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(T, 'registry-data')}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: ${TEST_REGISTRY}`,
+      '',
+    ].join('\n'));
+    const logFile = join(T, 'registry.log');
+    const { command, args } = this.wrap('docker-registry', ['serve', config]);
+    this.checkNotAborted();
+    this.registry = spawnDaemon(command, args, { logFile });
+    // The registry listens on the namespace's loopback, so the probe runs inside the namespace too.
+    const probe = this.wrap(process.execPath, ['-e',
+      `fetch('http://${TEST_REGISTRY}/v2/').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`]);
+    await waitUntil('docker-registry', async () => (await runCommand(probe.command, probe.args, { timeoutMs: 10_000 })).code === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 300,
+      aborted: () => this.aborted,
+      failFast: () => (this.registry.exitCode !== null || this.registry.signalCode !== null
+        ? `exited (${this.registry.exitCode ?? this.registry.signalCode}); log:\n${tail(logFile)}` : undefined),
+    });
+    this.log(`docker-registry ready on ${TEST_REGISTRY} (PID ${this.registry.pid})`);
+  }
+
+  async buildImages(T) {
+    const { command, args } = this.wrap('bash', [join(this.repoRoot, 'examples/hello/build.sh'), TEST_REGISTRY]);
+    this.checkNotAborted();
+    const r = await runCommand(command, args, {
+      timeoutMs: 300_000,
+      env: { ...process.env, DOCKER_HOST: `unix://${this.socketPath}`, TMPDIR: T },
+      onChild: (child) => this.onForegroundChild?.(child),
+    });
+    writeFileSync(join(T, 'build.log'), r.stdout + r.stderr);
+    if (r.code !== 0) {
+      throw new Error(`examples/hello/build.sh failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${(r.stdout + r.stderr).trim()}`);
+    }
+    // Tests start from a daemon without images: the registry has them, pulling is part of what they test.
+    const local = ['paz/hello:1', 'paz/hello:2', TEST_IMAGE_1, TEST_IMAGE_2,
+      `${TEST_REGISTRY}/lukebond/contrived-service-1:0.0.1`, `${TEST_REGISTRY}/lukebond/contrived-service-1:latest`];
+    for (const ref of local) await removeImage(this.socketPath, ref);
+    this.log(`hello images pushed to ${TEST_REGISTRY}`);
+  }
+
+  /**
+   * Copies the daemons' logs (dockerd, registry, image build) out of the temp dir before teardown
+   * deletes it, for a look after a failed run. Returns the directory.
+   */
+  saveLogs() {
+    if (!this.tmp || !existsSync(this.tmp)) return undefined;
+    const dir = join(tmpdir(), `paz-test-logs-${this.id}`); // not a TMP_PREFIX name: the reaper leaves it
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(this.tmp).filter((n) => n.endsWith('.log'))) {
+      copyFileSync(join(this.tmp, name), join(dir, name));
+    }
+    return dir;
+  }
+
+  /** tears everything down; idempotent; returns a list of things that could not be cleaned up */
+  stop() {
+    this.aborted = true;
+    this.stopping ??= this.teardown();
+    return this.stopping;
+  }
+
+  async teardown() {
+    const problems = [];
+    const step = async (what, fn) => {
+      try {
+        await fn();
+      } catch (err) {
+        problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+
+    // 1. containers first, while dockerd can still stop them properly
+    if (this.tmp && existsSync(this.socketPath) && (await dockerPing(this.socketPath))) {
+      await step('remove containers', async () => {
+        const ids = await listContainerIds(this.socketPath);
+        await Promise.all(ids.map((id) => removeContainer(this.socketPath, id)));
+      });
+    }
+    // 2. daemons, by PID
+    await step('stop docker-registry', () => this.stopDaemon('docker-registry', this.registry, 10_000));
+    await step('stop dockerd', () => this.stopDaemon('dockerd', this.dockerd, 30_000));
+    // 3. anything that outlived them: in our namespace, started with our temp dir, or in our cgroup
+    await step('stop leftover processes', () => this.stopLeftovers());
+    await step('remove cgroups', async () => {
+      const left = await removeCgroup(this.cgroup);
+      if (left.length > 0) throw new Error(`still present: ${left.join(', ')}`);
+    });
+    // 4. mounts, namespace, files
+    for (const dir of this.tmpDirs) {
+      await step(`unmount below ${dir}`, async () => {
+        const left = await unmountAllUnder(dir);
+        if (left.length > 0) throw new Error(`still mounted: ${left.join(', ')}`);
+      });
+    }
+    await step(`delete netns ${this.netns}`, () => deleteNetns(this.netns));
+    for (const dir of this.createdRunDirs) removeEmptyDirs(dir);
+    for (const dir of this.tmpDirs) {
+      await step(`remove ${dir}`, async () => {
+        if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+        else throw new Error('not removed: mounts remain below it');
+      });
+    }
+    return problems;
+  }
+
+  async stopDaemon(name, child, graceMs) {
+    if (!child?.pid) return;
+    const result = await stopProcess(child.pid, graceMs);
+    if (result === 'killed') this.log(`${name} (PID ${child.pid}) needed SIGKILL`);
+    if (result === 'stuck') throw new Error(`PID ${child.pid} survived SIGKILL`);
+  }
+
+  async stopLeftovers() {
+    const pids = new Set();
+    if (netnsExists(this.netns)) for (const pid of pidsInNetns(netnsLink(this.netns))) pids.add(pid);
+    for (const dir of this.tmpDirs) for (const pid of pidsWithCommandLineContaining(dir, DAEMON_PROGRAMS)) pids.add(pid);
+    if (pids.size === 0) return;
+    this.log(`stopping leftover processes: ${[...pids].map(describePid).join('; ')}`);
+    const results = await Promise.all([...pids].map((pid) => stopProcess(pid, 5_000)));
+    const stuck = [...pids].filter((_, i) => results[i] === 'stuck');
+    if (stuck.length > 0) throw new Error(`survived SIGKILL: ${stuck.join(', ')}`);
+  }
+}
+
+/** IDs of runners that left an environment behind (their namespace, temp dir or cgroup) and are gone */
+function staleIds() {
+  const ids = new Set();
+  const collect = (names, pattern) => {
+    for (const name of names) {
+      const m = pattern.exec(name);
+      if (m) ids.add(Number(m[1]));
+    }
+  };
+  if (existsSync('/run/netns')) collect(readdirSync('/run/netns'), new RegExp(`^${PREFIX}(\\d+)$`));
+  collect(readdirSync(tmpdir()), new RegExp(`^${TMP_PREFIX}(\\d+)-`));
+  if (existsSync('/sys/fs/cgroup/memory')) collect(readdirSync('/sys/fs/cgroup/memory'), new RegExp(`^${PREFIX}(\\d+)$`));
+  for (const id of ids) {
+    if (id === process.pid || isAlive(id)) ids.delete(id);
+  }
+  return [...ids];
+}
+
+/**
+ * Cleans up environments whose runner died without tearing down (SIGKILL, power loss). Only
+ * environments whose runner PID no longer exists are touched, so concurrent runs are left alone.
+ */
+export async function reapStaleEnvironments({ repoRoot, log }) {
+  const problems = [];
+  for (const id of staleIds()) {
+    const env = new TestEnvironment({ repoRoot, log, id });
+    env.tmpDirs = readdirSync(tmpdir())
+      .filter((name) => name.startsWith(`${TMP_PREFIX}${id}-`))
+      .map((name) => join(tmpdir(), name));
+    log(`reaping environment left by PID ${id} (netns ${netnsExists(env.netns) ? env.netns : 'gone'}, ` +
+      `${env.tmpDirs.length} temp dir(s), cgroup dirs: ${cgroupDirs(env.cgroup).length})`);
+    // Its dockerd, containerd and shims are found by their command lines (they mention the temp dir),
+    // never by a PID file that may point at a reused PID.
+    problems.push(...(await env.stop()));
+  }
+  return problems;
+}

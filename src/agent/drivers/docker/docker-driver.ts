@@ -1,0 +1,277 @@
+/**
+ * The docker driver: runs unit instances as containers of the host's dockerd, through dockerode.
+ *
+ * A container is named after its unit (`<service>-<version>-<instance>`) and labelled with the unit's
+ * identity (paz.managed, paz.unit, paz.service, paz.version, paz.instance), so list() finds every
+ * instance after an agent restart and adopts it. Containers get docker-init as PID 1 and no Docker
+ * restart policy: restarts are the agent's decision, so it can count them and back off.
+ *
+ * Translations to and from the Engine API are pure functions in docker-mapping.ts; error
+ * classification is in docker-errors.ts.
+ */
+import { pipeline, type Readable } from 'node:stream';
+import Dockerode from 'dockerode';
+import {
+  DriverError,
+  type Driver,
+  type DriverEvent,
+  type LogOptions,
+  type PullProgress,
+  type UnitRuntime,
+  type UnitSpec,
+  type UnitStats,
+} from '../driver.js';
+import { describeConnection, parseDockerHost, type DockerConnection } from './docker-host.js';
+import {
+  classifyError,
+  classifyStartError,
+  isConflict,
+  isNotFound,
+  isNotModified,
+} from './docker-errors.js';
+import {
+  isEmptyStats,
+  isManaged,
+  MANAGED_FILTER,
+  toCreateOptions,
+  toUnitRuntime,
+  toUnitStats,
+  type CreateOptionsSettings,
+  type DockerStats,
+} from './docker-mapping.js';
+import { subscribeToEvents, type EventSubscription } from './event-stream.js';
+import { withDefaultTag } from './image-ref.js';
+import { DockerLogLines } from './log-lines.js';
+import { pullImage } from './pull-image.js';
+
+export interface DockerDriverOptions extends CreateOptionsSettings {
+  /** DOCKER_HOST-style address; default: the DOCKER_HOST environment variable, else /var/run/docker.sock */
+  dockerHost?: string;
+  /** bound on a whole pull; default 15 minutes */
+  pullTimeoutMs?: number;
+  /** bound on silence during a pull (no progress message); default 2 minutes */
+  pullIdleTimeoutMs?: number;
+  /**
+   * bound on each ordinary API call (inspect, create, start, remove, list, stats); a stop gets its grace
+   * period on top. Default 2 minutes: a wedged daemon then fails calls instead of hanging the agent.
+   */
+  requestTimeoutMs?: number;
+  /** called when the event stream drops and is being re-established (for logging) */
+  onEventStreamError?: (err: unknown) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class DockerDriver implements Driver {
+  readonly name = 'docker' as const;
+  readonly connection: DockerConnection;
+  private readonly docker: Dockerode;
+  private readonly subscriptions = new Set<EventSubscription>();
+
+  constructor(private readonly options: DockerDriverOptions = {}) {
+    this.connection = parseDockerHost(options.dockerHost ?? process.env.DOCKER_HOST);
+    this.docker = new Dockerode(this.connection);
+  }
+
+  /** the deadline of one API call; not used for streams that stay open (pull, follow logs, events) */
+  private deadline(extraMs = 0): AbortSignal {
+    return AbortSignal.timeout((this.options.requestTimeoutMs ?? 120_000) + extraMs);
+  }
+
+  /** the daemon answers; throws DAEMON_UNREACHABLE otherwise */
+  async ping(): Promise<void> {
+    try {
+      // dockerode accepts options here; its type declarations do not say so
+      const ping = this.docker.ping.bind(this.docker) as unknown as (o: { abortSignal: AbortSignal }) => Promise<unknown>;
+      await ping({ abortSignal: this.deadline() });
+    } catch (err) {
+      throw new DriverError('DAEMON_UNREACHABLE', `Docker daemon at ${describeConnection(this.connection)} does not answer: ${(err as Error).message}`, err);
+    }
+  }
+
+  pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    return pullImage(this.docker, image, onProgress, signal, {
+      timeoutMs: this.options.pullTimeoutMs,
+      idleTimeoutMs: this.options.pullIdleTimeoutMs,
+    });
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(withDefaultTag(image)).inspect();
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw classifyError(err, `inspect image ${image}`);
+    }
+  }
+
+  /**
+   * Creates and starts the unit's container. A container of the same name is replaced unless it is
+   * already running the same image (then it is returned as is: starting a unit twice is harmless).
+   * On a failed start the half-made container is removed, so nothing stale is left behind.
+   */
+  async start(spec: UnitSpec): Promise<UnitRuntime> {
+    const existing = await this.inspectRaw(spec.unit);
+    if (existing) {
+      if (!isManaged(existing.Config?.Labels)) {
+        throw new DriverError('START_FAILED', `cannot start ${spec.unit}: a container of that name exists and is not managed by Paz`);
+      }
+      if (existing.State?.Running && existing.Config?.Image === spec.image) return toUnitRuntime(existing);
+      await this.removeContainer(spec.unit);
+    }
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer({ ...toCreateOptions(spec, this.options), abortSignal: this.deadline() });
+    } catch (err) {
+      throw classifyStartError(err, spec.unit, spec.image);
+    }
+    try {
+      await container.start({ abortSignal: this.deadline() });
+    } catch (err) {
+      await this.removeContainer(spec.unit).catch(() => {});
+      throw classifyStartError(err, spec.unit, spec.image);
+    }
+    return this.mustInspect(spec.unit);
+  }
+
+  async restart(unit: string): Promise<UnitRuntime> {
+    try {
+      await this.docker.getContainer(unit).start({ abortSignal: this.deadline() });
+    } catch (err) {
+      if (isNotFound(err)) throw new DriverError('NOT_FOUND', `cannot restart ${unit}: no such container`, err);
+      // 304: already running, which is what the caller wants
+      if (!isNotModified(err)) throw classifyStartError(err, unit, '');
+    }
+    return this.mustInspect(unit);
+  }
+
+  /** docker stop: SIGTERM (the image's STOPSIGNAL), SIGKILL after graceSeconds; resolves once it exited */
+  async stop(unit: string, graceSeconds: number): Promise<void> {
+    try {
+      const t = Math.max(0, Math.round(graceSeconds));
+      await this.docker.getContainer(unit).stop({ t, abortSignal: this.deadline(t * 1000) });
+    } catch (err) {
+      if (isNotFound(err) || isNotModified(err)) return;
+      throw classifyError(err, `stop ${unit}`);
+    }
+  }
+
+  /** removes the container (killing it if it still runs) and its anonymous volumes; no-op if absent */
+  remove(unit: string): Promise<void> {
+    return this.removeContainer(unit);
+  }
+
+  async inspect(unit: string): Promise<UnitRuntime | undefined> {
+    const info = await this.inspectRaw(unit);
+    return info && isManaged(info.Config?.Labels) ? toUnitRuntime(info) : undefined;
+  }
+
+  async list(): Promise<UnitRuntime[]> {
+    let containers: Dockerode.ContainerInfo[];
+    try {
+      containers = await this.docker.listContainers({ all: true, filters: { label: [MANAGED_FILTER] }, abortSignal: this.deadline() });
+    } catch (err) {
+      throw classifyError(err, 'list containers');
+    }
+    // inspect each: the list entry lacks exit codes, OOM flags and start times
+    const infos = await Promise.all(containers.map((c) => this.inspectRaw(c.Id)));
+    return infos
+      .filter((i): i is Dockerode.ContainerInspectInfo => i !== undefined && isManaged(i.Config?.Labels))
+      .map(toUnitRuntime)
+      .sort((a, b) => a.unit.localeCompare(b.unit));
+  }
+
+  /**
+   * Object-mode stream of log lines (strings without line ends), stdout and stderr merged. With
+   * follow it stays open until the container stops or the caller destroys it.
+   */
+  async logs(unit: string, opts: LogOptions): Promise<Readable> {
+    const container = this.docker.getContainer(unit);
+    const query = {
+      stdout: true,
+      stderr: true,
+      timestamps: opts.timestamps ?? false,
+      ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+      ...(opts.since !== undefined ? { since: opts.since } : {}),
+    };
+    const lines = new DockerLogLines();
+    try {
+      if (opts.follow) {
+        const raw = (await container.logs({ ...query, follow: true })) as unknown as Readable;
+        // destroying `lines` (the consumer is done) closes the HTTP stream to dockerd too
+        pipeline(raw, lines, () => {});
+      } else {
+        const buffer = await container.logs({ ...query, follow: false, abortSignal: this.deadline() });
+        lines.end(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
+      }
+    } catch (err) {
+      lines.destroy();
+      if (isNotFound(err)) throw new DriverError('NOT_FOUND', `no logs for ${unit}: no such container`, err);
+      throw classifyError(err, `logs of ${unit}`);
+    }
+    return lines;
+  }
+
+  /** one sample (Docker takes two, about a second apart, to compute CPU); undefined if not running */
+  async stats(unit: string): Promise<UnitStats | undefined> {
+    let raw: DockerStats;
+    try {
+      const options = { stream: false, abortSignal: this.deadline() } as { stream: false }; // abortSignal: untyped, supported
+      raw = (await this.docker.getContainer(unit).stats(options)) as unknown as DockerStats;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw classifyError(err, `stats of ${unit}`);
+    }
+    return isEmptyStats(raw) ? undefined : toUnitStats(unit, raw);
+  }
+
+  async events(listener: (e: DriverEvent) => void): Promise<() => void> {
+    let subscription: EventSubscription;
+    try {
+      subscription = await subscribeToEvents(this.docker, listener, this.options.onEventStreamError);
+    } catch (err) {
+      throw classifyError(err, 'subscribe to Docker events');
+    }
+    this.subscriptions.add(subscription);
+    return () => {
+      subscription.stop();
+      this.subscriptions.delete(subscription);
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.subscriptions) s.stop();
+    this.subscriptions.clear();
+  }
+
+  private async inspectRaw(nameOrId: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(nameOrId).inspect({ abortSignal: this.deadline() });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw classifyError(err, `inspect ${nameOrId}`);
+    }
+  }
+
+  private async mustInspect(unit: string): Promise<UnitRuntime> {
+    const info = await this.inspectRaw(unit);
+    if (!info) throw new DriverError('NOT_FOUND', `${unit} disappeared right after it was started`);
+    return toUnitRuntime(info);
+  }
+
+  private async removeContainer(nameOrId: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await this.docker.getContainer(nameOrId).remove({ force: true, v: true, abortSignal: this.deadline() });
+        return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        // 409: a removal is already under way; wait for it to finish
+        if (!isConflict(err) || Date.now() > deadline) throw classifyError(err, `remove ${nameOrId}`);
+      }
+      await sleep(200);
+    }
+  }
+}

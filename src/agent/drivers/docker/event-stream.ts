@@ -1,0 +1,106 @@
+/**
+ * A subscription to Docker's event stream for Paz's containers. Docker closes the stream when the
+ * daemon restarts, so the subscription reconnects (with back-off) and asks for the events it missed
+ * (`since` the last one it saw), dropping the duplicates that replay brings.
+ */
+import type Dockerode from 'dockerode';
+import type { DriverEvent } from '../driver.js';
+import { LineSplitter } from './line-splitter.js';
+import { eventKey, MANAGED_FILTER, toDriverEvent, WATCHED_ACTIONS, type DockerEventMessage } from './docker-mapping.js';
+
+const RECENT_KEYS = 256;
+const MIN_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 10_000;
+
+export interface EventSubscription {
+  stop(): void;
+}
+
+/**
+ * Resolves once the first connection is open, so events that happen after the caller's await are seen;
+ * rejects if that first connection fails.
+ */
+export async function subscribeToEvents(
+  docker: Dockerode,
+  listener: (e: DriverEvent) => void,
+  onConnectionError: (err: unknown) => void = () => {},
+): Promise<EventSubscription> {
+  const abort = new AbortController();
+  const recent: string[] = [];
+  let lastSeenSeconds: number | undefined;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let backoff = MIN_BACKOFF_MS;
+
+  const handle = (msg: DockerEventMessage): void => {
+    const key = eventKey(msg);
+    if (recent.includes(key)) return;
+    recent.push(key);
+    if (recent.length > RECENT_KEYS) recent.shift();
+    if (typeof msg.time === 'number') lastSeenSeconds = msg.time;
+    const event = toDriverEvent(msg);
+    if (event) {
+      try {
+        listener(event);
+      } catch (err) {
+        onConnectionError(err); // a throwing listener must not end the subscription
+      }
+    }
+  };
+
+  const connect = async (): Promise<NodeJS.ReadableStream> => {
+    const stream = await docker.getEvents({
+      ...(lastSeenSeconds !== undefined ? { since: lastSeenSeconds } : {}),
+      filters: { type: ['container'], label: [MANAGED_FILTER], event: WATCHED_ACTIONS },
+      abortSignal: abort.signal,
+    } as Dockerode.GetEventsOptions);
+    const lines = new LineSplitter();
+    const parse = (line: string): void => {
+      if (line.trim() === '') return;
+      try {
+        handle(JSON.parse(line) as DockerEventMessage);
+      } catch {
+        // not JSON: nothing Docker sends; ignore rather than end the subscription
+      }
+    };
+    stream.on('data', (chunk: Buffer) => {
+      backoff = MIN_BACKOFF_MS;
+      for (const line of lines.push(chunk)) parse(line);
+    });
+    let ended = false;
+    const onEnd = (err?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      for (const line of lines.end()) parse(line);
+      if (stopped) return;
+      if (err) onConnectionError(err);
+      scheduleReconnect();
+    };
+    stream.on('error', (err: unknown) => onEnd(err));
+    stream.on('end', () => onEnd());
+    stream.on('close', () => onEnd());
+    return stream;
+  };
+
+  const scheduleReconnect = (): void => {
+    if (stopped) return;
+    retryTimer = setTimeout(() => {
+      connect().catch((err: unknown) => {
+        if (stopped) return;
+        onConnectionError(err);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        scheduleReconnect();
+      });
+    }, backoff);
+    retryTimer.unref();
+  };
+
+  await connect();
+  return {
+    stop() {
+      stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      abort.abort();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * Splits a byte stream into text lines, keeping the unfinished tail for the next chunk. Pure; used for
+ * container logs (one splitter per stdout/stderr) and Docker's newline-delimited JSON streams.
+ */
+import { StringDecoder } from 'node:string_decoder';
+
+export class LineSplitter {
+  // a multi-byte UTF-8 character may be cut between two chunks; the decoder keeps its first bytes
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+
+  /** complete lines in this chunk (plus what was pending), without their line ends */
+  push(chunk: Buffer | string): string[] {
+    const text = this.partial + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
+    const parts = text.split('\n');
+    this.partial = parts.pop() ?? '';
+    return parts.map(stripCarriageReturn);
+  }
+
+  /** the last line when the input did not end with a newline */
+  end(): string[] {
+    const rest = this.partial + this.decoder.end();
+    this.partial = '';
+    return rest === '' ? [] : [stripCarriageReturn(rest)];
+  }
+}
+
+function stripCarriageReturn(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
