@@ -1,0 +1,114 @@
+/**
+ * What every Paz HTTP server shares: Paz's `x-api-uuid` / `x-api-version` headers, JSON answers with the
+ * exact `application/json` content type Paz's clients compare against, lenient JSON body parsing (curl -d
+ * without a content type works), strict validation, and one error shape from the catalogue. No input
+ * can produce a 500: anything unexpected is logged and answered as PAZ_INTERNAL.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { randomInt } from 'node:crypto';
+import { PazError, errorBody } from '../core/errors.js';
+import { validatorCompiler, describeValidationError } from './validation.js';
+import { PAZ_VERSION } from '../version.js';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface AppOptions {
+  /** component name for logs, e.g. paz-orchestrator */
+  component: string;
+  /** a pino logger; none: no request logging */
+  logger?: FastifyBaseLogger;
+}
+
+/** Paz's request id: a random integer below 1e9 in base 36. */
+export function requestId(): string {
+  return randomInt(0, 1e9).toString(36);
+}
+
+function toPazError(err: FastifyError & { validation?: unknown[]; validationContext?: string }): PazError {
+  if (err instanceof PazError) return err;
+  if (err.validation && Array.isArray(err.validation) && err.validation.length > 0) {
+    const first = err.validation[0] as Parameters<typeof describeValidationError>[0];
+    return new PazError('VALIDATION', describeValidationError(first, err.validationContext ?? 'body'));
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PazError('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT_BYTES} bytes: send a smaller document`);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new PazError('BAD_JSON', 'the request body is empty: send a JSON document');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new PazError('UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type: send application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new PazError('BAD_JSON', 'the Content-Length header does not match the body');
+  }
+  if (err.statusCode === 400 || err instanceof SyntaxError) {
+    return new PazError('BAD_JSON', `the request body is not valid JSON (${err.message}): send a JSON document with Content-Type: application/json`);
+  }
+  if (err.statusCode === 413) return new PazError('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT_BYTES} bytes`);
+  if (err.statusCode === 415) return new PazError('UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type: send application/json');
+  return new PazError('INTERNAL', 'internal error; the server log has the details (search for this answer\'s x-api-uuid)');
+}
+
+export function createApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestId,
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+
+  // Any content type is read as JSON: Docker Hub, registries and `curl -d` all send JSON with other labels.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      done(new PazError('BAD_JSON', `the request body is not valid JSON (${(e as Error).message}): send a JSON document`), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-api-uuid', req.id);
+    reply.header('x-api-version', PAZ_VERSION);
+  });
+
+  // Paz's clients compare the content type to the exact string `application/json`.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', 'application/json');
+    return payload;
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const err = toPazError(error);
+    if (err.code === 'INTERNAL') req.log.error({ err: error, uuid: req.id }, 'unexpected error');
+    void reply.status(err.statusCode).send(errorBody(err));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const err = new PazError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]} on ${opts.component}: see /docs on the orchestrator for the API`);
+    void reply.status(404).send(errorBody(err));
+  });
+
+  app.get('/health', { schema: { hide: true } as Record<string, unknown> }, async () => ({ healthy: true, component: opts.component, version: PAZ_VERSION }));
+  return app;
+}
+
+/**
+ * Streams text to the client with the headers sent at once: Node sends headers only with the first body
+ * byte, and a followed log may stay silent for a long time, so the caller would see nothing (or time out).
+ */
+export function streamText(reply: FastifyReply, body: NodeJS.ReadableStream & { destroy(): void }, extraHeaders: Record<string, string> = {}): FastifyReply {
+  reply.hijack();
+  const headers = { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', ...extraHeaders };
+  reply.raw.writeHead(200, headers);
+  reply.raw.flushHeaders();
+  reply.raw.once('close', () => body.destroy());
+  body.on('error', () => reply.raw.destroy());
+  body.pipe(reply.raw);
+  return reply;
+}

@@ -1,0 +1,30 @@
+/**
+ * OpenAPI 3 documents generated from the route schemas. Each API serves its own at `/openapi.json`;
+ * the orchestrator also serves a readable reference at `/docs`.
+ */
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { PAZ_VERSION } from '../version.js';
+
+export interface OpenApiInfo {
+  title: string;
+  description: string;
+  port: number;
+}
+
+/** Must be registered before the routes it documents. */
+export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo, ui: boolean): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: info.title, description: info.description, version: PAZ_VERSION },
+      servers: [{ url: `http://127.0.0.1:${info.port}` }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+  });
+  if (ui) {
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
+  }
+  app.get('/openapi.json', { schema: { hide: true } as Record<string, unknown> }, async () => app.swagger());
+}

@@ -1,0 +1,126 @@
+/**
+ * Routes the orchestrator answers by asking the agent of a unit's host: logs (streamed) and stats.
+ * Roles otherwise talk only through the store; logs and stats are streamed over HTTP from the agent.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import { PazError } from '../../core/errors.js';
+import type { UnitView } from '../../core/unit-view.js';
+import type { ApiContext } from '../context.js';
+import { LogQuery } from '../../agent/agent-api.js';
+import { errorResponses } from '../schemas.js';
+import { streamText } from '../http-app.js';
+
+async function fromAgent(agentUrl: string, path: string, what: string): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(`${agentUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new PazError('AGENT_UNREACHABLE', `the agent at ${agentUrl} did not answer for ${what}: ${(err as Error).message}`);
+  }
+  if (res.status === 404) throw new PazError('UNIT_NOT_FOUND', `${what}: the host's agent does not run it (yet)`);
+  if (!res.ok) throw new PazError('AGENT_UNREACHABLE', `the agent at ${agentUrl} answered ${res.status} for ${what}`);
+  return res;
+}
+
+/**
+ * Finds a service's unit by name; as in the seed README (`contrived-service-1-1`), `<service>-<instance>`
+ * names the instance of the newest version that has it.
+ */
+async function findUnit(ctx: ApiContext, service: string, id: string): Promise<UnitView> {
+  const units = await ctx.cluster.units(service);
+  const exact = units.find((u) => u.name === id);
+  if (exact) return exact;
+  if (id.startsWith(`${service}-`)) {
+    const instance = Number(id.slice(service.length + 1));
+    const byInstance = units.filter((u) => u.instance === instance).sort((a, b) => b.version - a.version)[0];
+    if (Number.isInteger(instance) && byInstance) return byInstance;
+  }
+  throw new PazError('UNIT_NOT_FOUND', `service "${service}" has no unit "${id}": list them with GET /services/${service}/units`, { service, unit: id });
+}
+
+async function hostOf(ctx: ApiContext, unit: UnitView) {
+  if (!unit.host) throw new PazError('UNIT_NOT_PLACED', `unit ${unit.name} is not placed on a host yet: ${unit.reason ?? 'waiting for placement'}`);
+  return ctx.cluster.host(unit.host);
+}
+
+export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Params: { name: string; unit: string }; Querystring: { follow?: boolean; tail?: number; since?: number; timestamps?: boolean } }>(
+    '/services/:name/units/:unit/logs',
+    {
+      schema: {
+        tags: ['services'],
+        summary: "A unit's stdout and stderr (text); follow=true keeps streaming",
+        description: 'Like `fleetctl journal -f <unit>`. `<service>-<instance>` names that instance of the newest version.',
+        params: Type.Object({ name: Type.String(), unit: Type.String() }),
+        querystring: LogQuery,
+        response: { ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const unit = await findUnit(ctx, req.params.name, req.params.unit);
+      const host = await hostOf(ctx, unit);
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(req.query)) if (v !== undefined) q.set(k, String(v));
+      const controller = new AbortController();
+      let res: Response;
+      try {
+        res = await fetch(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { signal: controller.signal });
+      } catch (err) {
+        throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} (${host.agentUrl}) did not answer: ${(err as Error).message}`);
+      }
+      if (!res.ok || !res.body) throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} answered ${res.status} for ${unit.name}'s logs`);
+      const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+      body.once('close', () => controller.abort());
+      return streamText(reply, body, { 'x-paz-unit': unit.name });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/cluster/hosts/:id/stats',
+    { schema: { tags: ['cluster'], summary: "Host CPU, memory, network and load, with a short history", params: Type.Object({ id: Type.String() }), response: { ...errorResponses } } },
+    async (req) => {
+      const host = await ctx.cluster.host(req.params.id);
+      return (await fromAgent(host.agentUrl, '/stats', `host ${host.ID}'s stats`)).json();
+    },
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/services/:name/stats',
+    {
+      schema: {
+        tags: ['services'],
+        summary: "CPU, memory and network of each of the service's running units, with history, and totals",
+        params: Type.Object({ name: Type.String() }),
+        response: { ...errorResponses },
+      },
+    },
+    async (req) => {
+      await ctx.directory.get(req.params.name);
+      const units = (await ctx.cluster.units(req.params.name)).filter((u) => u.host);
+      const out: Record<string, unknown> = {};
+      const totals = { cpu: 0, memoryBytes: 0, networkRxBytes: 0, networkTxBytes: 0 };
+      await Promise.all(
+        units.map(async (u) => {
+          try {
+            const host = await ctx.cluster.host(u.host!);
+            const s = (await (await fromAgent(host.agentUrl, `/units/${encodeURIComponent(u.name)}/stats`, `${u.name}'s stats`)).json()) as {
+              latest: { cpu: number; memoryBytes: number; networkRxBytes: number; networkTxBytes: number } | null;
+            };
+            out[u.name] = s;
+            if (s.latest) {
+              totals.cpu += s.latest.cpu;
+              totals.memoryBytes += s.latest.memoryBytes;
+              totals.networkRxBytes += s.latest.networkRxBytes;
+              totals.networkTxBytes += s.latest.networkTxBytes;
+            }
+          } catch (err) {
+            out[u.name] = { error: (err as Error).message };
+          }
+        }),
+      );
+      return { service: req.params.name, totals, units: out };
+    },
+  );
+}

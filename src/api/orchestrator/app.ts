@@ -1,0 +1,92 @@
+/**
+ * The orchestrator API (port 9000): Paz's central command. Services and their configs (next, last,
+ * history), deploys, the cluster's hosts and units, and the API reference at /docs.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { createApp, type AppOptions } from '../http-app.js';
+import type { ApiContext } from '../context.js';
+import { registerServiceRoutes } from '../service-routes.js';
+import { registerOpenApi } from '../openapi.js';
+import { registerClusterRoutes } from './cluster-routes.js';
+import { registerAgentRoutes } from './agent-routes.js';
+import { registerRolloutRoutes } from './rollout-routes.js';
+import { Doc, NameParams, errorResponses } from '../schemas.js';
+import { parseVersion } from '../scheduler/routes.js';
+
+export interface OrchestratorOptions extends Partial<AppOptions> {
+  port: number;
+}
+
+export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorOptions): Promise<FastifyInstance> {
+  const app = createApp({ component: 'paz-orchestrator', ...opts });
+  await registerOpenApi(
+    app,
+    {
+      title: 'Paz orchestrator API',
+      description:
+        'Central command of the Paz platform: services, config versions, deploys, cluster hosts and units. ' +
+        'The service directory (port 9001) and the scheduler (port 9002, deploy hooks) serve their own documents at /openapi.json.',
+      port: opts.port,
+    },
+    true,
+  );
+  registerServiceRoutes(app, ctx, { configPath: 'config/next', tag: 'services' });
+  const tags = ['services'];
+
+  app.get<{ Params: { name: string } }>(
+    '/services/:name/config/last',
+    { schema: { tags, summary: 'Config of the latest deployed version', description: '404 until the first deploy.', params: NameParams, response: { 200: Doc('config'), ...errorResponses } } },
+    async (req) => ({ doc: (await ctx.deploys.latest(req.params.name)).config }),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/services/:name/config/history',
+    { schema: { tags, summary: 'Config of every deployed version, keyed by version', params: NameParams, response: { 200: Doc('map of version -> config') } } },
+    async (req) => ({ doc: await ctx.deploys.history(req.params.name) }),
+  );
+
+  app.get<{ Params: { name: string; version: string } }>(
+    '/services/:name/config/history/:version',
+    {
+      schema: { tags, summary: 'Config of one deployed version', params: Type.Object({ name: Type.String(), version: Type.String() }), response: { 200: Doc('config'), ...errorResponses } },
+    },
+    async (req) => ({ doc: (await ctx.deploys.version(req.params.name, parseVersion(req.params.version))).config }),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/services/:name/versions',
+    {
+      schema: {
+        tags,
+        summary: 'Every deployed version with its image, trigger and full snapshot, oldest first',
+        params: NameParams,
+        response: { 200: Doc('array of deploy records'), ...errorResponses },
+      },
+    },
+    async (req) => ({ doc: await ctx.deploys.records(req.params.name) }),
+  );
+
+  app.post<{ Params: { name: string }; Body: { tag?: string } | undefined }>(
+    '/services/:name/deploy',
+    {
+      schema: {
+        tags,
+        summary: 'Deploy the service\'s next config as a new version',
+        description: 'Same as the scheduler\'s `/hooks/deploy`; `tag` deploys the service\'s repository at that tag.',
+        params: NameParams,
+        body: Type.Optional(Type.Object({ tag: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false })),
+        response: { 201: Doc('the deploy record of the new version'), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const rec = await ctx.deploys.deploy(req.params.name, { tag: req.body?.tag, trigger: { source: 'api', tag: req.body?.tag } });
+      return reply.status(201).send({ doc: rec });
+    },
+  );
+
+  registerClusterRoutes(app, ctx);
+  registerAgentRoutes(app, ctx);
+  registerRolloutRoutes(app, ctx);
+  return app;
+}

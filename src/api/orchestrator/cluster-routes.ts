@@ -1,0 +1,116 @@
+/** The cluster's hosts and units, in Paz's fleet shapes plus Paz's own status fields. */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { PazError } from '../../core/errors.js';
+import { unitVisible, type UnitFilter } from '../../core/unit-view.js';
+import type { ApiContext } from '../context.js';
+import { errorResponses } from '../schemas.js';
+import { endpointTree } from '../../core/endpoint-tree.js';
+import { SERVICES_PREFIX } from '../../core/keys.js';
+
+const FilterQuery = Type.Object({
+  includeSystemUnits: Type.Optional(Type.Boolean()),
+  includeAnnouncers: Type.Optional(Type.Boolean()),
+  includeLoadbalancers: Type.Optional(Type.Boolean()),
+});
+const IdParams = Type.Object({ id: Type.String() });
+const Health = Type.Object({ healthy: Type.Boolean() });
+const AnyObject = Type.Object({}, { additionalProperties: true });
+const AnyArray = Type.Array(AnyObject);
+
+export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const tags = ['cluster'];
+
+  app.get('/cluster', { schema: { tags, summary: 'Cluster summary', response: { 200: AnyObject } } }, async () => {
+    const [hosts, units] = await Promise.all([ctx.cluster.hosts(), ctx.cluster.units()]);
+    const services = new Set(units.map((u) => u.service));
+    return {
+      hostCount: hosts.length,
+      healthyHostCount: hosts.filter((h) => h.healthy).length,
+      unitCount: units.length,
+      healthyUnitCount: units.filter((u) => u.healthy).length,
+      unplacedUnitCount: units.filter((u) => u.host === null).length,
+      serviceCount: services.size,
+    };
+  });
+
+  app.get<{ Querystring: UnitFilter }>(
+    '/cluster/hosts',
+    { schema: { tags, summary: 'Hosts, with the units placed on each', querystring: FilterQuery, response: { 200: AnyArray } } },
+    async (req) => (await ctx.cluster.hosts()).map((h) => ({ ...h, units: h.units.filter((u) => unitVisible(u, req.query)) })),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: UnitFilter }>(
+    '/cluster/hosts/:id',
+    { schema: { tags, summary: 'One host', params: IdParams, querystring: FilterQuery, response: { 200: AnyObject, ...errorResponses } } },
+    async (req) => {
+      const h = await ctx.cluster.host(req.params.id);
+      return { ...h, units: h.units.filter((u) => unitVisible(u, req.query)) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/cluster/hosts/:id/health',
+    { schema: { tags, summary: 'Whether the host is alive (its agent heartbeats)', params: IdParams, response: { 200: Health, ...errorResponses } } },
+    async (req) => ({ healthy: (await ctx.cluster.host(req.params.id)).healthy }),
+  );
+
+  app.get<{ Querystring: UnitFilter }>(
+    '/cluster/units',
+    { schema: { tags, summary: 'Every unit (instance) of every service, placed or not', querystring: FilterQuery, response: { 200: AnyArray } } },
+    async (req) => (await ctx.cluster.units()).filter((u) => unitVisible(u.name, req.query)),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/cluster/units/:id',
+    { schema: { tags, summary: 'One unit, by name (<service>-<version>-<instance>)', params: IdParams, response: { 200: AnyObject, ...errorResponses } } },
+    async (req) => ctx.cluster.unit(req.params.id),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/cluster/units/:id/health',
+    { schema: { tags, summary: 'Whether the unit is running and passing its health check', params: IdParams, response: { 200: Health, ...errorResponses } } },
+    async (req) => ({ healthy: (await ctx.cluster.unit(req.params.id)).healthy }),
+  );
+
+  app.get(
+    '/cluster/endpoints',
+    {
+      schema: {
+        tags,
+        summary: 'Announced endpoints: {service: {version: {instance: "ip:port"}}}, components flat',
+        description: 'What the routers route to: the healthy instances announced at /paz/services/<service>/<version>/<instance>.',
+        response: { 200: AnyObject },
+      },
+    },
+    async () => endpointTree((await ctx.store.range(SERVICES_PREFIX)).kvs),
+  );
+
+  const stags = ['services'];
+  app.get<{ Params: { name: string }; Querystring: UnitFilter }>(
+    '/services/:name/units',
+    { schema: { tags: stags, summary: "The service's units", params: Type.Object({ name: Type.String() }), querystring: FilterQuery, response: { 200: AnyArray, ...errorResponses } } },
+    async (req) => {
+      await ctx.directory.get(req.params.name);
+      return (await ctx.cluster.units(req.params.name)).filter((u) => unitVisible(u.name, req.query));
+    },
+  );
+
+  const unitOfService = async (name: string, id: string) => {
+    const unit = await ctx.cluster.unit(id).catch(() => undefined);
+    if (!unit || unit.service !== name) throw new PazError('UNIT_NOT_FOUND', `service "${name}" has no unit "${id}": list them with GET /services/${name}/units`, { service: name, unit: id });
+    return unit;
+  };
+
+  app.get<{ Params: { name: string; id: string } }>(
+    '/services/:name/units/:id',
+    { schema: { tags: stags, summary: 'One unit of the service', params: Type.Object({ name: Type.String(), id: Type.String() }), response: { 200: AnyObject, ...errorResponses } } },
+    async (req) => unitOfService(req.params.name, req.params.id),
+  );
+
+  app.get<{ Params: { name: string; id: string } }>(
+    '/services/:name/units/:id/health',
+    { schema: { tags: stags, summary: "Whether the service's unit is healthy", params: Type.Object({ name: Type.String(), id: Type.String() }), response: { 200: Health, ...errorResponses } } },
+    async (req) => ({ healthy: (await unitOfService(req.params.name, req.params.id)).healthy }),
+  );
+}

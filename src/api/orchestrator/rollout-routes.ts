@@ -1,0 +1,86 @@
+/** Deploy outcomes, rollback and scaling on the orchestrator. */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { ApiContext } from '../context.js';
+import { Doc, NameParams, errorResponses } from '../schemas.js';
+import { PazError } from '../../core/errors.js';
+
+export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const tags = ['services'];
+
+  app.get<{ Params: { name: string } }>(
+    '/services/:name/rollout',
+    {
+      schema: {
+        tags,
+        summary: "The latest deploy's progress: deploying, succeeded or failed (with the reason), and its units",
+        params: NameParams,
+        response: { 200: Doc('{service, version, state, reason, startedAt, finishedAt, units}'), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const name = req.params.name;
+      await ctx.directory.get(name);
+      const version = await ctx.deploys.latestVersion(name);
+      if (version === 0) throw new PazError('NOT_DEPLOYED', `service "${name}" has not been deployed yet`, { name });
+      const status = await ctx.deploys.rolloutStatus(name, version);
+      const units = await ctx.cluster.units(name);
+      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason })) } };
+    },
+  );
+
+  app.post<{ Params: { name: string }; Body: { version?: number } | undefined }>(
+    '/services/:name/rollback',
+    {
+      schema: {
+        tags,
+        summary: 'Roll back: deploy an earlier version\'s snapshot as a new version',
+        description: 'Without `version`, goes to the newest earlier version whose deploy succeeded. The snapshot (image and config) is deployed as version latest+1, through the usual rolling deploy.',
+        params: NameParams,
+        body: Type.Optional(Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
+        response: { 201: Doc('the deploy record of the new version'), ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send({ doc: await ctx.deploys.rollback(req.params.name, req.body?.version) }),
+  );
+
+  app.post<{ Params: { name: string }; Body: { numInstances: number } }>(
+    '/services/:name/scale',
+    {
+      schema: {
+        tags,
+        summary: 'Change the number of instances now, without a new version',
+        description: 'Adds instances of the running version, or drains and retires the highest-numbered ones. The config keeps the count for later deploys.',
+        params: NameParams,
+        body: Type.Object({ numInstances: Type.Integer({ minimum: 0, maximum: 1000 }) }, { additionalProperties: false }),
+        response: { 200: Doc('{version, added, draining}'), ...errorResponses },
+      },
+    },
+    async (req) => ({ doc: await ctx.deploys.scale(req.params.name, req.body.numInstances) }),
+  );
+
+  app.get(
+    '/cluster/load-balancers',
+    {
+      schema: {
+        tags: ['cluster'],
+        summary: "Each host's router: requests, sessions, queued, errors per service and per unit",
+        description: 'Read from HAProxy\'s stats on every host (Paz\'s Load Balancers page showed Sessions / Queued / Weight per unit).',
+      },
+    },
+    async () => {
+      const hosts = await ctx.cluster.hosts();
+      return Promise.all(
+        hosts.map(async (h) => {
+          try {
+            const res = await fetch(`${h.agentUrl}/router/stats`, { signal: AbortSignal.timeout(5000) });
+            if (!res.ok) return { host: h.ID, router: null, error: `the agent answered ${res.status}` };
+            return { host: h.ID, router: await res.json() };
+          } catch (err) {
+            return { host: h.ID, router: null, error: (err as Error).message };
+          }
+        }),
+      );
+    },
+  );
+}

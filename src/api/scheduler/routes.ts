@@ -1,0 +1,190 @@
+/**
+ * The scheduler's routes: deploy hooks (manual, Docker Hub, Docker registry notifications), config by
+ * version, history and the journal. Shared by the scheduler app (9002) and the orchestrator's docs.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { PazError } from '../../core/errors.js';
+import { repositoryKey } from '../../core/image-ref.js';
+import type { DeployRecord } from '../../core/records.js';
+import type { ApiContext } from '../context.js';
+import { Doc, errorResponses } from '../schemas.js';
+
+const DeployHookBody = Type.Object(
+  {
+    serviceName: Type.String({ minLength: 1, maxLength: 255 }),
+    dockerRepository: Type.Optional(Type.String({ maxLength: 512, description: "the service's repository; a tag here is the tag deployed" })),
+    pushedAt: Type.Optional(Type.Number({ description: 'when the image was pushed (unix seconds); informational' })),
+  },
+  { additionalProperties: false },
+);
+
+const DockerHubBody = Type.Object(
+  {
+    push_data: Type.Optional(Type.Object({ tag: Type.Optional(Type.String()), pushed_at: Type.Optional(Type.Number()), pusher: Type.Optional(Type.String()) }, { additionalProperties: true })),
+    repository: Type.Object(
+      { repo_url: Type.String({ minLength: 1 }), repo_name: Type.String({ minLength: 1 }) },
+      { additionalProperties: true, description: 'Docker Hub repository; unknown keys are accepted anywhere, as Docker Hub adds them' },
+    ),
+  },
+  { additionalProperties: true },
+);
+
+const RegistryNotification = Type.Object(
+  {
+    events: Type.Array(
+      Type.Object(
+        {
+          action: Type.String(),
+          target: Type.Optional(Type.Object({ repository: Type.Optional(Type.String()), tag: Type.Optional(Type.String()), mediaType: Type.Optional(Type.String()) }, { additionalProperties: true })),
+          request: Type.Optional(Type.Object({ host: Type.Optional(Type.String()) }, { additionalProperties: true })),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+  },
+  { additionalProperties: true, description: 'a Docker registry (v2) notification envelope' },
+);
+
+export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, opts: { onDeploy?: (rec: DeployRecord) => void } = {}): void {
+  const tags = ['scheduler'];
+
+  app.post<{ Body: Static<typeof DeployHookBody> }>(
+    '/hooks/deploy',
+    {
+      schema: {
+        tags,
+        summary: 'Deploy a service (new version = latest + 1)',
+        description: 'Snapshots the service config as a new version, journals it and writes its desired units in one transaction. Answers `{"statusCode":200}` as Paz did; the `location` header names the new version.',
+        body: DeployHookBody,
+        response: { 200: Type.Object({ statusCode: Type.Literal(200) }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { serviceName, dockerRepository, pushedAt } = req.body;
+      const rec = await ctx.deploys.deploy(serviceName, { repository: dockerRepository, trigger: { source: 'hook', pushedAt } });
+      opts.onDeploy?.(rec);
+      reply.header('location', `/config/${rec.service}/version/${rec.version}`);
+      return { statusCode: 200 };
+    },
+  );
+
+  app.post<{ Body: Static<typeof DockerHubBody> }>(
+    '/hooks/dockerhub',
+    {
+      schema: {
+        tags,
+        summary: 'Docker Hub push webhook',
+        description: 'Deploys every service whose repository is `repository.repo_name`, at the pushed tag (`push_data.tag`), unless the service says `autoDeploy: "never"`. Answers HTTP 200 with `{"statusCode":201}`, as Paz did.',
+        body: DockerHubBody,
+        response: { 200: Type.Object({ statusCode: Type.Literal(201), deployed: Type.Array(Type.Object({ service: Type.String(), version: Type.Integer(), image: Type.String() })) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const repo = req.body.repository.repo_name;
+      const deployed = await deployPush(ctx, repo, req.body.push_data?.tag, 'dockerhub', req.body.push_data?.pushed_at, opts.onDeploy);
+      return { statusCode: 201, deployed };
+    },
+  );
+
+  app.post<{ Body: Static<typeof RegistryNotification> }>(
+    '/hooks/registry',
+    {
+      schema: {
+        tags,
+        summary: 'Docker registry (v2) notification endpoint',
+        description: 'Point a self-hosted registry\'s `notifications.endpoints` here: every `push` of a tagged manifest deploys the services using that repository (unless `autoDeploy: "never"`).',
+        body: RegistryNotification,
+        response: { 200: Type.Object({ statusCode: Type.Literal(200), deployed: Type.Array(Type.Object({ service: Type.String(), version: Type.Integer(), image: Type.String() })) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const deployed: PushDeploy[] = [];
+      for (const ev of req.body.events) {
+        if (ev.action !== 'push' || !ev.target?.repository || !ev.target.tag) continue;
+        const host = ev.request?.host;
+        const repo = host ? `${host}/${ev.target.repository}` : ev.target.repository;
+        deployed.push(...(await deployPush(ctx, repo, ev.target.tag, 'registry', undefined, opts.onDeploy, true)));
+      }
+      return { statusCode: 200, deployed };
+    },
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/config/:name/version/latest',
+    { schema: { tags, summary: 'Config of the latest deployed version', params: Type.Object({ name: Type.String() }), response: { 200: Doc('config'), ...errorResponses } } },
+    async (req) => ({ doc: (await ctx.deploys.latest(req.params.name)).config }),
+  );
+
+  app.get<{ Params: { name: string; version: string } }>(
+    '/config/:name/version/:version',
+    { schema: { tags, summary: 'Config of one deployed version', params: Type.Object({ name: Type.String(), version: Type.String() }), response: { 200: Doc('config'), ...errorResponses } } },
+    async (req) => ({ doc: (await ctx.deploys.version(req.params.name, parseVersion(req.params.version))).config }),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/config/:name/history',
+    {
+      schema: {
+        tags,
+        summary: 'Config of every deployed version, keyed by version',
+        description: 'An empty map for a service never deployed, as in Paz.',
+        params: Type.Object({ name: Type.String() }),
+        response: { 200: Doc('map of version -> config') },
+      },
+    },
+    async (req) => ({ doc: await ctx.deploys.history(req.params.name) }),
+  );
+
+  app.get<{ Querystring: { service?: string; limit?: number } }>(
+    '/journal',
+    {
+      schema: {
+        tags,
+        summary: 'Deploy journal, oldest first',
+        querystring: Type.Object({ service: Type.Optional(Type.String()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })) }),
+        response: { 200: Doc('array of {event, serviceName, version, timestamp, config, message}') },
+      },
+    },
+    async (req) => ({ doc: await ctx.deploys.journal({ service: req.query.service, limit: req.query.limit }) }),
+  );
+}
+
+export function parseVersion(text: string): number {
+  const v = Number(text);
+  if (!/^[1-9][0-9]{0,9}$/.test(text) || !Number.isSafeInteger(v)) {
+    throw new PazError('VALIDATION', `version "${text}" is not a version number: versions are whole numbers from 1 (or "latest")`);
+  }
+  return v;
+}
+
+interface PushDeploy {
+  service: string;
+  version: number;
+  image: string;
+}
+
+/** Deploys each service using the pushed repository, except those with autoDeploy "never". */
+async function deployPush(
+  ctx: ApiContext,
+  repository: string,
+  tag: string | undefined,
+  source: 'dockerhub' | 'registry',
+  pushedAt: number | undefined,
+  onDeploy: ((rec: DeployRecord) => void) | undefined,
+  quietIfNone = false,
+): Promise<PushDeploy[]> {
+  const services = await ctx.directory.findByRepository(repository);
+  if (services.length === 0) {
+    if (quietIfNone) return [];
+    throw new PazError('REPOSITORY_NOT_FOUND', `no service uses the repository "${repository}" (${repositoryKey(repository)}): create one with that dockerRepository first`, { repository });
+  }
+  const out: PushDeploy[] = [];
+  for (const svc of services) {
+    if (svc.config.autoDeploy === 'never') continue;
+    const rec = await ctx.deploys.deploy(svc.name, { tag, trigger: { source, tag, pushedAt } });
+    onDeploy?.(rec);
+    out.push({ service: rec.service, version: rec.version, image: rec.image });
+  }
+  return out;
+}

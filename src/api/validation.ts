@@ -1,0 +1,53 @@
+/**
+ * Request validation: bodies are checked strictly (no type coercion, unknown fields rejected, nothing
+ * silently removed), query strings and path params with coercion (they are always strings on the wire).
+ * Errors become one sentence naming the field and what to send instead.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import type { FastifySchemaCompiler } from 'fastify';
+
+const strict = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
+const lenient = new Ajv({ allErrors: false, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  const ajv = httpPart === 'body' ? strict : lenient;
+  return ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+};
+
+function fieldPath(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+/** One ajv error as a sentence a person can act on. `where` is 'body', 'querystring' or 'params'. */
+export function describeValidationError(err: ErrorObject, where: string): string {
+  const path = fieldPath(err.instancePath);
+  const subject = path ? `${where === 'body' ? '' : `${where} `}field "${path}"` : where === 'body' ? 'the request body' : where;
+  const p = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'additionalProperties':
+      return `${path ? `field "${path}"` : where === 'body' ? 'the request body' : where} has an unknown field "${String(p.additionalProperty)}": remove it (see /docs for the fields this endpoint takes)`;
+    case 'required':
+      return `${path ? `field "${path}"` : where === 'body' ? 'the request body' : where} is missing the required field "${String(p.missingProperty)}"`;
+    case 'type':
+      return `${subject} must be ${String(p.type).replace(/,/g, ', ').replace(/, (\w+)$/, ' or $1')}`;
+    case 'enum':
+      return `${subject} must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `${subject} ${err.message} (got an out-of-range number)`;
+    case 'minLength':
+      return `${subject} must be at least ${String(p.limit)} characters long`;
+    case 'maxLength':
+      return `${subject} must be at most ${String(p.limit)} characters long`;
+    case 'maxItems':
+      return `${subject} may have at most ${String(p.limit)} entries`;
+    default:
+      return `${subject} ${err.message ?? 'is invalid'}`;
+  }
+}

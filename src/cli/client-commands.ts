@@ -1,0 +1,42 @@
+/** The CLI commands that talk to the orchestrator API, by group. */
+import { servicesCommand } from './services.js';
+import { clusterCommand } from './cluster.js';
+
+export const clientUsage = `  paz services                     list services
+  paz create FILE|-|JSON           create a service from its JSON document
+  paz service NAME                 show a service
+  paz config NAME [PATCH]          show the next config, or patch it (JSON)
+  paz deploy NAME [--tag T] [--wait]   deploy the next config as a new version (--wait: until it serves)
+  paz rollback NAME [--version N] [--wait]   deploy an earlier version's snapshot as a new version
+  paz scale NAME COUNT             change the number of instances now, without a new version
+  paz rollout NAME                 the latest deploy's progress
+  paz history NAME                 deployed versions
+  paz journal [NAME]               the deploy journal
+  paz delete NAME                  delete a service and stop its instances
+  paz units [SERVICE]              units, like fleetctl list-units
+  paz hosts                        hosts, like fleetctl list-machines
+  paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f
+  (each takes --url URL to override PAZ_URL, and --json where it lists)`;
+
+const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> = {
+  services: servicesCommand,
+  create: servicesCommand,
+  service: servicesCommand,
+  config: servicesCommand,
+  deploy: servicesCommand,
+  rollback: servicesCommand,
+  scale: servicesCommand,
+  rollout: servicesCommand,
+  history: servicesCommand,
+  journal: servicesCommand,
+  delete: servicesCommand,
+  units: clusterCommand,
+  hosts: clusterCommand,
+  logs: clusterCommand,
+};
+
+export const clientCommands = new Set(Object.keys(groups));
+
+export function clientCommand(cmd: string, args: string[]): Promise<number> {
+  return groups[cmd](cmd, args);
+}

@@ -1,0 +1,67 @@
+/** CLI: hosts and units, listed like `fleetctl list-machines` / `fleetctl list-units`. */
+import { PazClient } from '../client/paz-client.js';
+import { parse } from './options.js';
+import { table } from './table.js';
+
+/** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
+async function logsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { url: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
+  const client = new PazClient({ url: values.url });
+  const id = positionals[0]?.replace(/\.service$/, '');
+  if (!id) throw new Error('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
+  const units = await client.units();
+  const exact = units.find((u) => u.name === id);
+  // `<service>-<instance>` (the seed README's contrived-service-1-1) names an instance of the newest version
+  const service = exact ? String(exact.service) : id.slice(0, id.lastIndexOf('-'));
+  const q = new URLSearchParams();
+  if (values.follow) q.set('follow', 'true');
+  if (values.tail !== undefined) q.set('tail', values.tail);
+  const res = await fetch(`${client.url}/services/${encodeURIComponent(service)}/units/${encodeURIComponent(id)}/logs?${q}`);
+  if (!res.ok || !res.body) {
+    const body = (await res.json().catch(() => ({}))) as { message?: string };
+    throw new Error(body.message ?? `HTTP ${res.status}`);
+  }
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
+  return 0;
+}
+
+export async function clusterCommand(cmd: string, args: string[]): Promise<number> {
+  if (cmd === 'logs') return logsCommand(args);
+  const { values, positionals } = parse(args, { url: { type: 'string' }, json: { type: 'boolean' } }, true);
+  const client = new PazClient({ url: values.url });
+  if (cmd === 'units') {
+    const units = await client.units(positionals[0]);
+    if (values.json) return console.log(JSON.stringify(units, null, 2)), 0;
+    console.log(
+      table(
+        ['UNIT', 'MACHINE', 'ACTIVE', 'SUB', 'STATE', 'RESTARTS', 'ENDPOINT', 'REASON'],
+        units.map((u) => {
+          const m = u.machineState as { ID: string; PublicIP: string } | null;
+          return [
+            `${u.name}.service`,
+            m ? `${m.ID.slice(0, 8)}.../${m.PublicIP}` : '-',
+            String(u.activeState),
+            String(u.subState),
+            String(u.state),
+            String(u.restarts ?? 0),
+            String(u.endpoint ?? '-'),
+            String(u.reason ?? ''),
+          ];
+        }),
+      ),
+    );
+    return 0;
+  }
+  const hosts = await client.hosts();
+  if (values.json) return console.log(JSON.stringify(hosts, null, 2)), 0;
+  console.log(
+    table(
+      ['MACHINE', 'IP', 'HOSTNAME', 'CPUS', 'MEMORY', 'UNITS', 'HEALTHY'],
+      hosts.map((h) => {
+        const r = h.TotalResources as { Cores: number; Memory: number };
+        return [String(h.ID), String(h.PublicIP), String(h.hostname), String(r.Cores), `${r.Memory} MiB`, String((h.units as string[]).length), String(h.healthy)];
+      }),
+    ),
+  );
+  return 0;
+}

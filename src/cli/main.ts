@@ -1,0 +1,56 @@
+/** `paz`: one command for every role and the CLI. Each command group lives in its own file. */
+import { PAZ_VERSION } from '../version.js';
+import { serverCommand } from './server.js';
+import { kvCommand } from './kv.js';
+import { docsCommand } from './docs.js';
+import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
+
+const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
+
+Roles:
+  paz up                  everything on this host (control plane + agent), embedded store
+  paz server              control plane only: orchestrator :9000, directory :9001, scheduler :9002
+  paz agent               one per host: runs the units placed on it (Docker or processes)
+
+CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
+${clientUsage}
+
+Store:
+  paz kv get KEY          print a key's value, like etcdctl get
+  paz kv ls [PREFIX]      list keys, like etcdctl ls
+
+Other:
+  paz docs --out FILE     write the OpenAPI documents;  paz docs --serve  serve the reference page
+  paz --version
+
+Run 'paz <command> --help' for a command's options.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(usage);
+      return cmd === undefined ? 2 : 0;
+    case '--version':
+    case 'version':
+      console.log(PAZ_VERSION);
+      return 0;
+    case 'up':
+      return serverCommand(rest, 'up');
+    case 'server':
+      return serverCommand(rest, 'server');
+    case 'agent':
+      return serverCommand(rest, 'agent');
+    case 'kv':
+      return kvCommand(rest);
+    case 'docs':
+      return docsCommand(rest);
+    default:
+      if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
+      console.error(`paz: unknown command "${cmd}"\n\n${usage}`);
+      return 2;
+  }
+}

@@ -1,0 +1,122 @@
+/** CLI: services, their configs, deploys and history. */
+import { readFileSync } from 'node:fs';
+import { PazClient } from '../client/paz-client.js';
+import { parse } from './options.js';
+import { table } from './table.js';
+
+function readJsonArg(arg: string | undefined): Record<string, unknown> {
+  if (!arg) throw new Error('give a JSON file, "-" for standard input, or inline JSON');
+  const text = arg === '-' ? readFileSync(0, 'utf8') : arg.trim().startsWith('{') ? arg : readFileSync(arg, 'utf8');
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Waits, like kamal-proxy, until the deploy has succeeded (new version healthy, old drained) or failed. */
+async function waitForRollout(client: PazClient, name: string, version: number): Promise<number> {
+  for (;;) {
+    const r = await client.rollout(name);
+    if (r.version !== version) {
+      console.error(`a newer deploy (version ${r.version}) replaced version ${version}`);
+      return 1;
+    }
+    if (r.state === 'succeeded') {
+      console.log(`version ${version} is serving`);
+      return 0;
+    }
+    if (r.state === 'failed') {
+      console.error(`deploy failed: ${r.reason ?? 'unknown reason'}`);
+      return 1;
+    }
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
+export async function servicesCommand(cmd: string, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { url: { type: 'string' }, tag: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'boolean' } }, true);
+  const client = new PazClient({ url: values.url });
+  const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+  const name = positionals[0];
+  const need = (what: string) => {
+    if (!name) throw new Error(`paz ${cmd} needs ${what}`);
+    return name;
+  };
+  switch (cmd) {
+    case 'services': {
+      const list = await client.listServices();
+      if (values.json) return out(list), 0;
+      console.log(
+        table(
+          ['NAME', 'IMAGE', 'INSTANCES', 'DESCRIPTION'],
+          list.map((s) => [String(s.name), String(s.dockerRepository), String((s.config as { numInstances: number }).numInstances), String(s.description ?? '')]),
+        ),
+      );
+      return 0;
+    }
+    case 'create':
+      out(await client.createService(readJsonArg(name)));
+      return 0;
+    case 'service':
+      out(await client.getService(need('a service name')));
+      return 0;
+    case 'delete':
+      await client.deleteService(need('a service name'));
+      console.log(`deleted ${name}`);
+      return 0;
+    case 'config': {
+      const svc = need('a service name');
+      if (positionals[1]) out(await client.patchConfig(svc, readJsonArg(positionals[1])));
+      else out((await client.getService(svc)).config);
+      return 0;
+    }
+    case 'deploy': {
+      const rec = await client.deploy(need('a service name'), values.tag);
+      console.log(`deploying ${rec.service} version ${rec.version} (${rec.image})`);
+      return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
+    }
+    case 'rollback': {
+      const rec = await client.rollback(need('a service name'), values.version === undefined ? undefined : Number(values.version));
+      console.log(`rolling back ${rec.service}: version ${rec.trigger.rollbackOf}'s snapshot deployed as version ${rec.version} (${rec.image})`);
+      return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
+    }
+    case 'scale': {
+      const count = Number(positionals[1]);
+      if (!Number.isInteger(count) || count < 0) throw new Error('usage: paz scale NAME COUNT');
+      const r = await client.scale(need('a service name'), count);
+      console.log(`${name} version ${r.version}: ${r.added.length ? `adding ${r.added.join(', ')}` : ''}${r.draining.length ? `draining ${r.draining.join(', ')}` : ''}${!r.added.length && !r.draining.length ? 'no change' : ''}`);
+      return 0;
+    }
+    case 'rollout': {
+      const r = await client.rollout(need('a service name'));
+      if (values.json) return out(r), 0;
+      console.log(`${name} version ${r.version}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`);
+      console.log(table(['UNIT', 'STATE', 'HEALTHY', 'REASON'], r.units.map((u) => [String(u.name), String(u.state), String(u.healthy), String(u.reason ?? '')])));
+      return 0;
+    }
+    case 'history': {
+      const recs = await client.versions(need('a service name'));
+      if (values.json) return out(recs), 0;
+      console.log(
+        table(
+          ['VERSION', 'DEPLOYED', 'IMAGE', 'TRIGGER'],
+          recs.map((r) => [String(r.version), new Date(Number(r.timestamp)).toISOString(), String(r.image), String((r.trigger as { source: string }).source)]),
+        ),
+      );
+      return 0;
+    }
+    case 'journal': {
+      const entries = await client.journal(name);
+      if (values.json) return out(entries), 0;
+      console.log(
+        table(
+          ['TIME', 'EVENT', 'SERVICE', 'VERSION', 'MESSAGE'],
+          entries.map((e) => [new Date(Number(e.timestamp)).toISOString(), String(e.event), String(e.serviceName), String(e.version), String(e.message ?? '')]),
+        ),
+      );
+      return 0;
+    }
+  }
+  throw new Error(`unknown command ${cmd}`);
+}

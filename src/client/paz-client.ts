@@ -1,0 +1,113 @@
+/**
+ * A typed HTTP client of Paz's APIs, used by the CLI, the web UI's tests and the integration tests.
+ * Errors come back as `PazApiError` carrying the server's code and message.
+ */
+
+export class PazApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(message);
+    this.name = 'PazApiError';
+  }
+}
+
+export interface PazClientOptions {
+  /** orchestrator base URL, default PAZ_URL or http://127.0.0.1:9000 */
+  url?: string;
+  /** scheduler base URL, default PAZ_SCHEDULER_URL or the orchestrator's host on port 9002 */
+  schedulerUrl?: string;
+  timeoutMs?: number;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+function withScheme(u: string): string {
+  return /^https?:\/\//.test(u) ? u : `http://${u}`;
+}
+
+export class PazClient {
+  readonly url: string;
+  readonly schedulerUrl: string;
+  private readonly timeoutMs: number;
+
+  constructor(opts: PazClientOptions = {}) {
+    this.url = withScheme(opts.url ?? process.env.PAZ_URL ?? 'http://127.0.0.1:9000').replace(/\/$/, '');
+    const u = new URL(this.url);
+    this.schedulerUrl = withScheme(opts.schedulerUrl ?? process.env.PAZ_SCHEDULER_URL ?? `${u.protocol}//${u.hostname}:9002`).replace(/\/$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** One request; resolves for any HTTP status (callers that want errors use `call`). */
+  async raw(method: string, url: string, body?: unknown): Promise<RawResponse> {
+    const res = await fetch(url, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if (text && (res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  async call<T>(method: string, path: string, body?: unknown, base = this.url): Promise<T> {
+    const res = await this.raw(method, `${base}${path}`, body);
+    if (res.status >= 400) {
+      const b = res.body as { code?: string; message?: string } | string;
+      const code = typeof b === 'object' && b?.code ? b.code : `HTTP_${res.status}`;
+      const message = typeof b === 'object' && b?.message ? b.message : res.text || `HTTP ${res.status}`;
+      throw new PazApiError(res.status, code, message, res.body);
+    }
+    return res.body as T;
+  }
+
+  listServices() {
+    return this.call<{ doc: Array<Record<string, unknown>> }>('GET', '/services').then((r) => r.doc);
+  }
+  getService(name: string) {
+    return this.call<{ doc: Record<string, unknown> }>('GET', `/services/${encodeURIComponent(name)}`).then((r) => r.doc);
+  }
+  createService(doc: Record<string, unknown>) {
+    return this.call<{ doc: Record<string, unknown> }>('POST', '/services', doc).then((r) => r.doc);
+  }
+  deleteService(name: string) {
+    return this.call<void>('DELETE', `/services/${encodeURIComponent(name)}`);
+  }
+  patchConfig(name: string, patch: Record<string, unknown>) {
+    return this.call<{ doc: Record<string, unknown> }>('PATCH', `/services/${encodeURIComponent(name)}/config/next`, patch).then((r) => r.doc);
+  }
+  deploy(name: string, tag?: string) {
+    return this.call<{ doc: { service: string; version: number; image: string } }>('POST', `/services/${encodeURIComponent(name)}/deploy`, tag ? { tag } : {}).then((r) => r.doc);
+  }
+  units(service?: string) {
+    return this.call<Array<Record<string, unknown>>>('GET', service ? `/services/${encodeURIComponent(service)}/units` : '/cluster/units');
+  }
+  hosts() {
+    return this.call<Array<Record<string, unknown>>>('GET', '/cluster/hosts');
+  }
+  journal(service?: string) {
+    return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/journal${service ? `?service=${encodeURIComponent(service)}` : ''}`, undefined, this.schedulerUrl).then((r) => r.doc);
+  }
+  rollback(name: string, version?: number) {
+    return this.call<{ doc: { service: string; version: number; image: string; trigger: { rollbackOf?: number } } }>('POST', `/services/${encodeURIComponent(name)}/rollback`, version === undefined ? {} : { version }).then((r) => r.doc);
+  }
+  scale(name: string, numInstances: number) {
+    return this.call<{ doc: { version: number; added: string[]; draining: string[] } }>('POST', `/services/${encodeURIComponent(name)}/scale`, { numInstances }).then((r) => r.doc);
+  }
+  rollout(name: string) {
+    return this.call<{ doc: { version: number; state: string; reason?: string; units: Array<Record<string, unknown>> } }>('GET', `/services/${encodeURIComponent(name)}/rollout`).then((r) => r.doc);
+  }
+  versions(name: string) {
+    return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/services/${encodeURIComponent(name)}/versions`).then((r) => r.doc);
+  }
+}

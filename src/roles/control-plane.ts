@@ -1,0 +1,93 @@
+/**
+ * The control plane role (`paz server`, and part of `paz up`): the orchestrator (9000), service directory
+ * (9001) and scheduler (9002) APIs in one process, each announced at `/paz/services/<component>` under a
+ * lease, as Paz's announce units did.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import { createContext, type ApiContext } from '../api/context.js';
+import { createDirectoryApp } from '../api/directory/app.js';
+import { createSchedulerApp } from '../api/scheduler/app.js';
+import { createOrchestratorApp } from '../api/orchestrator/app.js';
+import { keys } from '../core/keys.js';
+import { LeaseSession } from '../state/lease-session.js';
+import { PlacementLoop } from '../control/placement-loop.js';
+import { RolloutController } from '../control/rollout-controller.js';
+
+export interface ControlPlaneOptions {
+  store: Store;
+  logger: Logger;
+  /** address the APIs listen on */
+  bind: string;
+  /** address announced in /paz/services/<component> (what other hosts use to reach us) */
+  advertise: string;
+  ports: { orchestrator: number; directory: number; scheduler: number };
+  announceTtlSeconds?: number;
+}
+
+export interface ControlPlane {
+  ctx: ApiContext;
+  apps: { orchestrator: FastifyInstance; directory: FastifyInstance; scheduler: FastifyInstance };
+  /** the ports actually bound (differs from the options when 0 was asked for) */
+  ports: { orchestrator: number; directory: number; scheduler: number };
+  stop(): Promise<void>;
+}
+
+function boundPort(app: FastifyInstance): number {
+  const addr = app.server.address();
+  return typeof addr === 'object' && addr ? addr.port : 0;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const ctx = createContext(opts.store);
+  const logger = opts.logger;
+  const apps = {
+    orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, logger: logger.child({ component: 'paz-orchestrator' }) }),
+    directory: await createDirectoryApp(ctx, { port: opts.ports.directory, logger: logger.child({ component: 'paz-service-directory' }) }),
+    scheduler: await createSchedulerApp(ctx, { port: opts.ports.scheduler, logger: logger.child({ component: 'paz-scheduler' }) }),
+  };
+  const announce = new LeaseSession(opts.store, {
+    ttlSeconds: opts.announceTtlSeconds ?? 15,
+    onError: (err) => logger.warn({ err }, 'announce refresh failed'),
+  });
+  const started: FastifyInstance[] = [];
+  const stopLoops: Array<() => Promise<void>> = [];
+  try {
+    for (const [name, app] of [
+      ['orchestrator', apps.orchestrator],
+      ['directory', apps.directory],
+      ['scheduler', apps.scheduler],
+    ] as const) {
+      await app.listen({ host: opts.bind, port: opts.ports[name] });
+      started.push(app);
+    }
+    const ports = { orchestrator: boundPort(apps.orchestrator), directory: boundPort(apps.directory), scheduler: boundPort(apps.scheduler) };
+    const placement = new PlacementLoop(opts.store, logger.child({ component: 'placement' }));
+    await placement.start();
+    stopLoops.push(() => placement.stop());
+    const rollouts = new RolloutController(opts.store, logger.child({ component: 'rollout' }));
+    await rollouts.start();
+    stopLoops.push(() => rollouts.stop());
+    await announce.start();
+    await announce.put(keys.component('paz-orchestrator'), `${opts.advertise}:${ports.orchestrator}`);
+    await announce.put(keys.component('paz-service-directory'), `${opts.advertise}:${ports.directory}`);
+    await announce.put(keys.component('paz-scheduler'), `${opts.advertise}:${ports.scheduler}`);
+    logger.info({ ports, store: opts.store.name }, 'control plane up');
+    return {
+      ctx,
+      apps,
+      ports,
+      async stop() {
+        await announce.stop();
+        for (const stop of stopLoops) await stop();
+        await Promise.all(started.map((a) => a.close()));
+      },
+    };
+  } catch (err) {
+    await announce.stop().catch(() => undefined);
+    for (const stop of stopLoops) await stop().catch(() => undefined);
+    await Promise.all(started.map((a) => a.close().catch(() => undefined)));
+    throw err;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The service directory: service documents and the repository index, kept in the store.
+ * Writes are compare-and-swap transactions, so concurrent writers never lose each other's changes.
+ */
+import type { Store, TxnOp } from '../store/store.js';
+import { PazError } from '../core/errors.js';
+import { keys } from '../core/keys.js';
+import { repositoryKey } from '../core/image-ref.js';
+import { applyConfigPatch, normalizeCreate, type ConfigPatch, type CreateServiceBody, type ServiceConfig, type ServiceDoc } from '../core/service-spec.js';
+import type { JournalEntry } from '../core/records.js';
+import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
+
+const MAX_CAS_ATTEMPTS = 20;
+
+export function serviceNotFound(name: string): PazError {
+  return new PazError('SERVICE_NOT_FOUND', `no service named "${name}": create it with POST /services, or list services with GET /services`, { name });
+}
+
+export class Directory {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async list(): Promise<ServiceDoc[]> {
+    return (await rangeJson<ServiceDoc>(this.store, keys.servicesPrefix())).entries.map((r) => r.value);
+  }
+
+  async find(name: string): Promise<ServiceDoc | undefined> {
+    return getJson<ServiceDoc>(this.store, keys.service(name));
+  }
+
+  async get(name: string): Promise<ServiceDoc> {
+    const doc = await this.find(name);
+    if (!doc) throw serviceNotFound(name);
+    return doc;
+  }
+
+  async create(body: CreateServiceBody): Promise<ServiceDoc> {
+    const doc = normalizeCreate(body, this.now());
+    const key = keys.service(doc.name);
+    const res = await this.store.txn({
+      compare: [{ key, target: 'createRevision', op: '=', value: 0 }],
+      success: [
+        { type: 'put', key, value: JSON.stringify(doc) },
+        { type: 'put', key: keys.repoIndex(repositoryKey(doc.dockerRepository), doc.name), value: '' },
+      ],
+    });
+    if (!res.succeeded) {
+      throw new PazError('SERVICE_EXISTS', `a service named "${doc.name}" already exists: change it with PATCH /services/${doc.name}/config, or delete it first`, { name: doc.name });
+    }
+    return doc;
+  }
+
+  /**
+   * Deletes the service and its desired units (so agents stop its instances, which Paz never did).
+   * Deploy history and the journal are kept: re-creating the name continues its version numbers.
+   */
+  async delete(name: string): Promise<void> {
+    const current = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
+    if (!current) throw serviceNotFound(name);
+    const now = this.now();
+    const entry: JournalEntry = { event: 'service-deleted', serviceName: name, version: 0, timestamp: now, message: `service ${name} deleted; its instances are stopped` };
+    const ops: TxnOp[] = [
+      { type: 'delete', key: keys.service(name) },
+      { type: 'delete', key: keys.repoIndex(repositoryKey(current.value.dockerRepository), name) },
+      { type: 'deletePrefix', prefix: keys.desiredUnitsOf(name) },
+      { type: 'put', key: keys.journal(now, name, 0, entry.event), value: JSON.stringify(entry) },
+    ];
+    const res = await this.store.txn({ compare: [{ key: keys.service(name), target: 'modRevision', op: '=', value: current.kv.modRevision }], success: ops });
+    if (!res.succeeded) return this.delete(name);
+  }
+
+  /** Applies a config patch (shallow merge) and returns the new config. */
+  async patchConfig(name: string, patch: ConfigPatch): Promise<ServiceConfig> {
+    const doc = await this.update(name, (d) => {
+      d.config = applyConfigPatch(d.config, patch);
+    });
+    return doc.config;
+  }
+
+  /** Read-modify-write of one service document with compare-and-swap; retried on concurrent change. */
+  async update(name: string, change: (doc: ServiceDoc) => void): Promise<ServiceDoc> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
+      if (!current) throw serviceNotFound(name);
+      const doc = structuredClone(current.value);
+      change(doc);
+      doc.lastModifiedTime = this.now();
+      const res = await this.store.txn({
+        compare: [{ key: current.key, target: 'modRevision', op: '=', value: current.kv.modRevision }],
+        success: [{ type: 'put', key: current.key, value: JSON.stringify(doc) }],
+      });
+      if (res.succeeded) return doc;
+    }
+    throw new PazError('CONFLICT', `service "${name}" is being changed by others right now: try again`);
+  }
+
+  /** Services whose image is the given repository (any tag; Docker Hub aliases are the same repository). */
+  async findByRepository(repository: string): Promise<ServiceDoc[]> {
+    const { kvs } = await this.store.range(keys.repoIndexPrefix(repositoryKey(repository)));
+    const docs: ServiceDoc[] = [];
+    for (const kv of kvs) {
+      const name = kv.key.slice(kv.key.lastIndexOf('/') + 1);
+      const doc = await this.find(name);
+      if (doc) docs.push(doc);
+    }
+    return docs;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Starts a real `paz server` / `paz up` process for a test (the compiled bin/paz.js) on free ports with a
+ * fresh data dir, and stops it by PID afterwards. kill() is kill -9, for crash tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const pazBin = join(repoRoot, 'bin', 'paz.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PazProcessOptions {
+  role?: 'server' | 'up';
+  dataDir?: string;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+}
+
+export class PazProcess {
+  child: ChildProcess | undefined;
+  output = '';
+  readonly ports = { orchestrator: 0, directory: 0, scheduler: 0 };
+  readonly dataDir: string;
+  private readonly ownsDataDir: boolean;
+
+  constructor(private readonly opts: PazProcessOptions = {}) {
+    this.ownsDataDir = !opts.dataDir;
+    this.dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'paz-test-'));
+  }
+
+  get orchestrator(): string {
+    return `http://127.0.0.1:${this.ports.orchestrator}`;
+  }
+  get directory(): string {
+    return `http://127.0.0.1:${this.ports.directory}`;
+  }
+  get scheduler(): string {
+    return `http://127.0.0.1:${this.ports.scheduler}`;
+  }
+  get storeUrl(): string {
+    return `sqlite:${join(this.dataDir, 'paz.db')}`;
+  }
+
+  /** Starts (or restarts, keeping ports and data) and resolves when all three APIs answer. */
+  async start(): Promise<void> {
+    if (this.ports.orchestrator === 0) {
+      this.ports.orchestrator = await freePort();
+      this.ports.directory = await freePort();
+      this.ports.scheduler = await freePort();
+    }
+    const args = [
+      pazBin,
+      this.opts.role ?? 'server',
+      '--data-dir', this.dataDir,
+      '--bind', '127.0.0.1',
+      '--orchestrator-port', String(this.ports.orchestrator),
+      '--directory-port', String(this.ports.directory),
+      '--scheduler-port', String(this.ports.scheduler),
+      '--log-level', 'warn',
+      ...(this.opts.extraArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.on('data', (d) => (this.output += d));
+    child.stderr!.on('data', (d) => (this.output += d));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`paz ${this.opts.role ?? 'server'} exited with ${child.exitCode}:\n${this.output}`);
+      const ok = await Promise.all([this.orchestrator, this.directory, this.scheduler].map((u) => fetch(`${u}/health`).then((r) => r.ok, () => false)));
+      if (ok.every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error(`paz did not answer within 30 s:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGTERM and wait for a clean exit. */
+  async stop(): Promise<number | null> {
+    return this.signal('SIGTERM');
+  }
+
+  /** kill -9: no cleanup at all, as a crash. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill(sig);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface JsonAnswer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** A request as curl would send it; the body is sent as given (string) or as JSON. */
+export async function request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(20_000) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}

@@ -1,0 +1,85 @@
+// Every curl call of the seed README (shared/seed), against `paz up`, checking each answer; and the
+// `etcdctl get /paz/services/...` steps with `paz kv get`.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { PazProcess, request, pazBin } from './helpers/paz-server.js';
+
+const run = promisify(execFile);
+
+describe('seed README walkthrough', () => {
+  const paz = new PazProcess({ role: 'up', extraArgs: ['--no-agent'] });
+  before(() => paz.start());
+  after(() => paz.close());
+
+  const SVCDOC = '{"name":"demo-api","description":"Very simple HTTP Hello World server","dockerRepository":"lukebond/demo-api","loadBalanced":false,"publicFacing":false}';
+  const DEPLOY_DOC = `{"serviceName":"demo-api","dockerRepository":"lukebond/demo-api","pushedAt":${Math.floor(Date.now() / 1000)}}`;
+  const json = { 'Content-Type': 'application/json' };
+
+  it('adds a service via the orchestrator and lists it', async () => {
+    const created = await request('POST', `${paz.orchestrator}/services`, SVCDOC, json);
+    assert.equal(created.status, 201);
+    const list = await request('GET', `${paz.orchestrator}/services`);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.doc.map((s: { name: string }) => s.name), ['demo-api']);
+  });
+
+  it('patches config/next with a MESSAGE env var', async () => {
+    const res = await request('PATCH', `${paz.orchestrator}/services/demo-api/config/next`, '{"env": {"MESSAGE": "so platform; many service; wow"}}', json);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.doc.env.MESSAGE, 'so platform; many service; wow');
+  });
+
+  it('deploys it via the scheduler', async () => {
+    const res = await request('POST', `${paz.scheduler}/hooks/deploy`, DEPLOY_DOC, json);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { statusCode: 200 });
+    const last = await request('GET', `${paz.orchestrator}/services/demo-api/config/last`);
+    assert.equal(last.body.doc.env.MESSAGE, 'so platform; many service; wow');
+  });
+
+  it('deletes it', async () => {
+    const res = await request('DELETE', `${paz.orchestrator}/services/demo-api`);
+    assert.equal(res.status, 204);
+    assert.equal((await request('GET', `${paz.orchestrator}/services/demo-api`)).status, 404);
+  });
+
+  it('finds the service directory and scheduler with `paz kv get` (etcdctl get)', async () => {
+    const dir = await run(process.execPath, [pazBin, 'kv', 'get', '/paz/services/paz-service-directory', '--data-dir', paz.dataDir]);
+    assert.equal(dir.stdout.trim(), `127.0.0.1:${paz.ports.directory}`);
+    const sch = await run(process.execPath, [pazBin, 'kv', 'get', '/paz/services/paz-scheduler', '--data-dir', paz.dataDir]);
+    assert.equal(sch.stdout.trim(), `127.0.0.1:${paz.ports.scheduler}`);
+    const ls = await run(process.execPath, [pazBin, 'kv', 'ls', '/paz/services', '--data-dir', paz.dataDir]);
+    assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['/paz/services/paz-orchestrator', '/paz/services/paz-scheduler', '/paz/services/paz-service-directory']);
+  });
+
+  it('posts contrived-service-1.json to the service directory and gets the meta answer', async () => {
+    const contrived = JSON.stringify({
+      name: 'contrived-service-1',
+      description: 'Test service',
+      dockerImage: 'lukebond/contrived-service-1',
+      ports: [{ container: 9000, host: 80 }],
+      autoDeploy: 'always',
+      numInstances: 1,
+      conflictsWith: 'contrived-service-*',
+    });
+    const res = await request('POST', `${paz.directory}/services`, contrived, json);
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.deepEqual(Object.keys(res.body.meta), ['statusCode', 'ok', 'uuid', 'name']);
+    assert.equal(res.body.meta.statusCode, 201);
+    assert.equal(res.body.meta.ok, true);
+    assert.equal(res.body.meta.name, 'contrived-service-1');
+    assert.equal(res.body.meta.uuid, res.headers.get('x-api-uuid'));
+  });
+
+  it('triggers its deployment through the scheduler with the :0.0.1 tag', async () => {
+    const res = await request('POST', `${paz.scheduler}/hooks/deploy`, '{"serviceName": "contrived-service-1", "dockerRepository": "lukebond/contrived-service-1:0.0.1", "pushedAt": 0}', json);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { statusCode: 200 });
+    const units = await request('GET', `${paz.orchestrator}/services/contrived-service-1/units`);
+    assert.deepEqual(units.body.map((u: { name: string }) => u.name), ['contrived-service-1-1-1']);
+    assert.equal(units.body[0].image, 'lukebond/contrived-service-1:0.0.1');
+  });
+});
