@@ -59,3 +59,9 @@ test('the deploy hook uses the pushed tag on the service repository', () => {
 test('a hook naming another repository is refused with both names', () => {
   assert.throws(() => resolveDeployImage('lukebond/demo-api', 'someone/else'), /"someone\/else" is not this service's repository "lukebond\/demo-api"/);
 });
+
+test('with rollout.maxSurge, instances beyond the surge are held for the rollout controller', () => {
+  const svc = { ...service, config: { ...service.config, numInstances: 3, rollout: { maxSurge: 1 } } };
+  const plan = planDeploy({ service: svc, latestVersion: 1, image: 'x', trigger: { source: 'hook' }, now: 5 });
+  assert.deepEqual(plan.units.map((u) => !!u.hold), [false, true, true]);
+});

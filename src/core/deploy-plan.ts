@@ -76,6 +76,9 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
     trigger: input.trigger,
   };
   const units = desiredUnitsFor(record, record.config.numInstances, input.now);
+  // a rolling deploy starts at most maxSurge new instances at once; the rollout controller releases the rest
+  const surge = record.config.rollout?.maxSurge;
+  if (surge !== undefined) for (const u of units) if (u.instance > surge) u.hold = true;
   const journal: JournalEntry = {
     event: input.trigger.source === 'rollback' ? 'rollback' : 'deploy',
     serviceName: record.service,

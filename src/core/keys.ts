@@ -11,6 +11,7 @@
  * | /paz/directory/repositories/<repoKey>/<name>    | "" : index of services by image repository          |
  * | /paz/scheduler/latest/<name>                    | latest deployed version number                      |
  * | /paz/scheduler/deploys/<name>/<version>         | DeployRecord JSON (the full snapshot)               |
+ * | /paz/scheduler/status/<name>/<version>         | RolloutStatus JSON: deploying, succeeded, failed   |
  * | /paz/scheduler/journal/<ms13>-<svc>-<ver>-<event> | JournalEntry JSON (key order = time order)        |
  * | /paz/units/desired/<service>/<unit>             | DesiredUnit JSON (written by the control plane)     |
  * | /paz/units/status/<unit>                        | UnitStatus JSON (written by the unit's agent)       |
@@ -34,6 +35,7 @@ export const keys = {
   latest: (name: string) => `/paz/scheduler/latest/${name}`,
   deploy: (name: string, version: number) => `/paz/scheduler/deploys/${name}/${version}`,
   deploysOf: (name: string) => `/paz/scheduler/deploys/${name}/`,
+  rolloutStatus: (name: string, version: number) => `/paz/scheduler/status/${name}/${version}`,
   journalPrefix: () => '/paz/scheduler/journal/',
   journal: (timestamp: number, service: string, version: number, event: string) =>
     `/paz/scheduler/journal/${String(timestamp).padStart(13, '0')}-${service}-${version}-${event}`,

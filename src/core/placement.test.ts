@@ -65,3 +65,15 @@ test('the old version of the same service never conflicts (rolling deploys on on
   const sibling = unit('contrived-service-1', 1, 2, { conflictsWith: 'contrived-service-*' });
   assert.equal(placeUnits([old, sibling], [host('h1')]).placed.length, 0, 'instances of one version keep apart');
 });
+
+test("a host port equal to the host's router port never clashes: the router serves it", () => {
+  const ports = [{ container: 9000, host: 80 }];
+  const routed = { ...host('a'), routerPort: 80 };
+  const r = placeUnits([unit('web', 1, 1, {}, { ports }), unit('web', 2, 1, {}, { ports })], [routed]);
+  assert.equal(r.placed.length, 2);
+});
+
+test('held units wait', () => {
+  const r = placeUnits([unit('web', 1, 1, { hold: true })], [host('a')]);
+  assert.deepEqual(r, { placed: [], unplaceable: [] });
+});

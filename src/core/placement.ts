@@ -36,8 +36,10 @@ function memoryOf(u: DesiredUnit): number {
 
 /** Why `unit` cannot go on `host` given what is already there, or undefined when it can. */
 export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: DesiredUnit[], reservedPorts: ReadonlySet<string> = new Set()): string | undefined {
-  const used = new Set([...reservedPorts, ...onHost.flatMap(hostPorts)]);
-  const clash = hostPorts(unit).find((p) => used.has(p));
+  // The router's port is served through the router (the unit becomes its default backend), so it never clashes.
+  const viaRouter = host.routerPort !== undefined ? `${host.routerPort}/tcp` : undefined;
+  const used = new Set([...reservedPorts, ...onHost.flatMap(hostPorts)].filter((p) => p !== viaRouter));
+  const clash = hostPorts(unit).find((p) => p !== viaRouter && used.has(p));
   if (clash) return `host port ${clash} is taken on ${host.hostname}`;
   // Another version of the same service is what a rolling deploy replaces: it never conflicts.
   const rivals = onHost.filter((o) => o.unit !== unit.unit && !(o.service === unit.service && o.version !== unit.version));
@@ -64,7 +66,7 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], reservedPort
   const result: PlacementResult = { placed: [], unplaceable: [] };
   const byHost = new Map<string, DesiredUnit[]>(hosts.map((h) => [h.id, []]));
   for (const u of all) if (u.host && byHost.has(u.host)) byHost.get(u.host)!.push(u);
-  const pending = all.filter((u) => u.host === null).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
+  const pending = all.filter((u) => u.host === null && !u.hold).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
   for (const unit of pending) {
     if (hosts.length === 0) {
       result.unplaceable.push({ unit: unit.unit, reason: 'no host is available: start an agent (paz agent, or paz up on a single host)' });

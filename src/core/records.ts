@@ -63,6 +63,10 @@ export interface DesiredUnit {
   mustShareWith?: string;
   createdAt: number;
   placedAt?: number;
+  /** not to be placed yet: a rolling deploy releases units a few at a time (rollout.maxSurge) */
+  hold?: boolean;
+  /** being retired: routers send it no new connections; it is deleted once the drain time is over */
+  drainingSince?: number;
   /** why the unit is not placed yet, for humans */
   reason?: string;
 }
@@ -111,6 +115,8 @@ export interface HostRecord {
   /** base URL of the agent's HTTP API (logs, stats) */
   agentUrl: string;
   driver: 'docker' | 'process';
+  /** the port this host's router listens on; a unit asking for this host port is served through the router */
+  routerPort?: number;
   startedAt: number;
   heartbeatAt: number;
 }

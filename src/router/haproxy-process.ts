@@ -7,7 +7,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
@@ -134,6 +134,7 @@ export class HaproxyProcess extends EventEmitter {
   async start(): Promise<ProcessList> {
     if (this.masterPid) throw new Error('HAProxy is already started');
     this.stopping = false;
+    await this.reapStale();
     await this.writeConfig();
     try {
       return await this.spawnAndWait();
@@ -230,6 +231,39 @@ export class HaproxyProcess extends EventEmitter {
     }
     this.knownWorkers.clear();
     this.child = undefined;
+  }
+
+  /**
+   * An HAProxy left running on this runtime dir by a router that died without stopping it (kill -9 of the
+   * agent: Node cannot make a child die with it) still holds the port; it is stopped before we start.
+   */
+  private async reapStale(): Promise<void> {
+    let pids: number[] = [];
+    try {
+      pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
+    } catch {
+      return;
+    }
+    const stale: number[] = [];
+    for (const pid of pids) if (pid !== process.pid && (await this.isOurHaproxy(pid))) stale.push(pid);
+    if (stale.length === 0) return;
+    this.log.warn({ pids: stale }, 'stopping an HAProxy left running on this runtime dir by an earlier router');
+    for (const pid of stale) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+    const deadline = Date.now() + 5000;
+    while (stale.some(isAlive) && Date.now() < deadline) await sleep(50);
+    for (const pid of stale.filter(isAlive)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
 
   private async isOurHaproxy(pid: number): Promise<boolean> {

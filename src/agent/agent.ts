@@ -1,0 +1,147 @@
+/**
+ * The agent role (`paz agent`, and inside `paz up`): one per host. It registers the host and heartbeats
+ * under a lease, runs the units placed on it through its driver (reconciler), health-checks and announces
+ * them, and serves their logs and stats. Everything it writes lives under its lease: if the agent dies, its
+ * host record, unit statuses and endpoints disappear within the TTL, so nobody routes to a dead host.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../store/store.js';
+import type { Driver } from './drivers/driver.js';
+import { keys } from '../core/keys.js';
+import type { HostRecord } from '../core/records.js';
+import { LeaseSession } from '../state/lease-session.js';
+import { Reconciler } from './reconciler.js';
+import { readHostFacts } from './host/host-facts.js';
+import { HostStatsSampler } from './host/host-stats.js';
+import { UnitStatsSampler } from './unit-stats.js';
+import { createAgentApi } from './agent-api.js';
+import { PAZ_VERSION } from '../version.js';
+import { RouterSync } from './router-sync.js';
+
+export interface AgentOptions {
+  store: Store;
+  driver: Driver;
+  logger: Logger;
+  dataDir: string;
+  /** the address other hosts reach this host's instances at (Paz's PublicIP) */
+  address: string;
+  /** where the agent's API listens */
+  bind: string;
+  port: number;
+  labels?: Record<string, string>;
+  heartbeatTtlSeconds?: number;
+  /** run this host's router (HAProxy) on this address and port */
+  router?: { bind: string; port: number };
+}
+
+export interface Agent {
+  hostId: string;
+  reconciler: Reconciler;
+  api: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+/** The host id is made once and kept in the data dir, so a restarted agent is the same host. */
+export function hostIdOf(dataDir: string): string {
+  const file = join(dataDir, 'host-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const id = randomBytes(16).toString('hex');
+  writeFileSync(file, `${id}\n`);
+  return id;
+}
+
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  const logger = opts.logger;
+  const hostId = hostIdOf(opts.dataDir);
+  const facts = readHostFacts();
+  const session = new LeaseSession(opts.store, { ttlSeconds: opts.heartbeatTtlSeconds ?? 10, onError: (err) => logger.warn({ err }, 'heartbeat failed') });
+  await session.start();
+
+  let routerSync: RouterSync | undefined;
+  if (opts.router) {
+    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port });
+    try {
+      await sync.start();
+      routerSync = sync;
+    } catch (err) {
+      // Without a router, units bind their host ports themselves: the host still works, just unrouted.
+      logger.error({ err: (err as Error).message }, `the router could not start on ${opts.router.bind}:${opts.router.port}; running without one`);
+      await sync.stop().catch(() => undefined);
+    }
+  }
+
+  const reconciler = new Reconciler({
+    store: opts.store,
+    driver: opts.driver,
+    session,
+    hostId,
+    endpointAddress: opts.address,
+    probeAddress: '127.0.0.1',
+    routerPort: routerSync ? opts.router!.port : undefined,
+    logger: logger.child({ component: 'reconciler' }),
+  });
+  const units = () => [...reconciler.runners.keys()];
+  const hostStats = new HostStatsSampler({ onError: (err) => logger.debug({ err }, 'host stats sample failed') });
+  const unitStats = new UnitStatsSampler(opts.driver, units);
+  const api = createAgentApi({
+    hostId,
+    driver: opts.driver,
+    hostStats,
+    unitStats,
+    units,
+    routerStats: routerSync ? () => routerSync.stats() : undefined,
+    logger: logger.child({ component: 'paz-agent-api' }),
+  });
+  await api.listen({ host: opts.bind, port: opts.port });
+  const addr = api.server.address();
+  const apiPort = typeof addr === 'object' && addr ? addr.port : opts.port;
+
+  const startedAt = Date.now();
+  const record = (): HostRecord => ({
+    id: hostId,
+    hostname: facts.hostname,
+    ip: opts.address,
+    labels: opts.labels ?? {},
+    cpus: facts.cpus,
+    memoryBytes: facts.memoryBytes,
+    version: PAZ_VERSION,
+    agentUrl: `http://${opts.address}:${apiPort}`,
+    driver: opts.driver.name,
+    ...(routerSync ? { routerPort: opts.router!.port } : {}),
+    startedAt,
+    heartbeatAt: Date.now(),
+  });
+  await session.put(keys.host(hostId), JSON.stringify(record()));
+  const heartbeat = setInterval(() => void session.put(keys.host(hostId), JSON.stringify(record())).catch(() => undefined), 5000);
+  heartbeat.unref();
+
+  await hostStats.start();
+  unitStats.start();
+  await reconciler.start();
+  logger.info({ hostId, address: opts.address, api: apiPort, driver: opts.driver.name }, 'agent up');
+
+  return {
+    hostId,
+    reconciler,
+    api,
+    async stop() {
+      clearInterval(heartbeat);
+      hostStats.stop();
+      unitStats.stop();
+      logger.debug('stopping reconciler');
+      await reconciler.stop();
+      logger.debug('stopping router');
+      await routerSync?.stop();
+      logger.debug('stopping agent api');
+      await api.close();
+      logger.debug('ending lease');
+      // Instances keep running; the next agent on this host adopts them. The lease goes with us.
+      await session.stop();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The agent's reconcile loop: make what runs on this host match the desired units placed here. Level-
+ * triggered: a store watch wakes it early, a periodic pass catches anything missed. Instances that the
+ * driver already runs are adopted (agent restarts do not duplicate or lose them); instances of units no
+ * longer desired here are retired.
+ */
+import type { Logger } from 'pino';
+import type { Store, Watch } from '../store/store.js';
+import type { Driver, DriverEvent } from './drivers/driver.js';
+import { keys } from '../core/keys.js';
+import type { DesiredUnit, UnitStatus } from '../core/records.js';
+import { parseUnitName } from '../core/unit-name.js';
+import { rangeJson, getJson } from '../store/json.js';
+import { UnitRunner, type RunnerDeps } from './unit-runner.js';
+
+export interface ReconcilerOptions extends RunnerDeps {
+  store: Store;
+  resyncMs?: number;
+}
+
+export class Reconciler {
+  readonly runners = new Map<string, UnitRunner>();
+  private watch: Watch | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private adoptable = new Map<string, Awaited<ReturnType<Driver['list']>>[number]>();
+  private readonly logger: Logger;
+
+  constructor(private readonly opts: ReconcilerOptions) {
+    this.logger = opts.logger;
+  }
+
+  async start(): Promise<void> {
+    for (const rt of await this.opts.driver.list()) this.adoptable.set(rt.unit, rt);
+    this.unsubscribe = await this.opts.driver.events((e) => this.onDriverEvent(e));
+    this.watch = await this.opts.store.watch(keys.desiredUnitsPrefix(), () => this.kick(), {
+      onError: (err) => this.logger.warn({ err }, 'desired-units watch failed; relying on the periodic pass'),
+    });
+    await this.kick();
+    this.resync = setInterval(() => void this.kick(), this.opts.resyncMs ?? 5000);
+    this.resync.unref();
+  }
+
+  private onDriverEvent(e: DriverEvent): void {
+    this.runners.get(e.unit)?.onEvent(e);
+  }
+
+  /** Runs a pass now, or once more after the current one. */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.pass();
+        } catch (err) {
+          this.logger.error({ err }, 'reconcile pass failed');
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const desired = (await rangeJson<DesiredUnit>(this.opts.store, keys.desiredUnitsPrefix())).entries
+      .map((r) => r.value)
+      .filter((d) => d.host === this.opts.hostId);
+    const want = new Map(desired.map((d) => [d.unit, d]));
+    for (const d of desired) {
+      if (this.runners.has(d.unit) || this.stopped) continue;
+      const previous = await getJson<UnitStatus>(this.opts.store, keys.unitStatus(d.unit));
+      const runner = new UnitRunner(d, this.opts, previous);
+      this.runners.set(d.unit, runner);
+      const adopted = this.adoptable.get(d.unit);
+      this.adoptable.delete(d.unit);
+      runner.start(adopted);
+    }
+    const retiring: Promise<void>[] = [];
+    for (const [unit, runner] of this.runners) {
+      if (want.has(unit)) continue;
+      this.runners.delete(unit);
+      retiring.push(runner.retire());
+    }
+    // Instances left by an earlier agent whose units are no longer desired here.
+    for (const [unit, rt] of this.adoptable) {
+      if (want.has(unit) || !parseUnitName(unit)) continue;
+      this.adoptable.delete(unit);
+      this.logger.info({ unit, id: rt.id }, 'removing an instance that is no longer desired');
+      retiring.push(
+        (async () => {
+          await this.opts.driver.stop(unit, 10).catch(() => undefined);
+          await this.opts.driver.remove(unit).catch(() => undefined);
+          await this.opts.store.delete(keys.unitStatus(unit)).catch(() => undefined);
+        })(),
+      );
+    }
+    await Promise.all(retiring);
+  }
+
+  /** Stops reconciling. Running instances are left running for the next agent to adopt. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.resync) clearInterval(this.resync);
+    await this.watch?.cancel();
+    this.unsubscribe?.();
+    await this.running;
+    for (const r of this.runners.values()) r.detach();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Keeps this host's router (HAProxy) in step with the store: announced endpoints, draining units and the
+ * cluster domain go through `planRoutes` into `Router.apply`, which changes HAProxy through its runtime API
+ * (a hitless reload only when the set of backends changes). Paz used confd polling every 5 s; this reacts
+ * to the store's watch within milliseconds.
+ */
+import type { Logger } from 'pino';
+import type { Store, Watch } from '../store/store.js';
+import { keys, SERVICES_PREFIX } from '../core/keys.js';
+import type { DesiredUnit } from '../core/records.js';
+import { planRoutes } from '../core/route-plan.js';
+import { rangeJson } from '../store/json.js';
+import { Router, type RouterStats } from '../router/index.js';
+
+export const DEFAULT_DOMAIN = 'paz';
+
+export interface RouterSyncOptions {
+  store: Store;
+  logger: Logger;
+  hostId: string;
+  runtimeDir: string;
+  bindAddress: string;
+  port: number;
+}
+
+export class RouterSync {
+  readonly router: Router;
+  private watches: Watch[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly opts: RouterSyncOptions) {
+    this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, logger: opts.logger });
+  }
+
+  async start(): Promise<void> {
+    await this.router.start();
+    const kick = () => void this.kick();
+    for (const prefix of [SERVICES_PREFIX, keys.desiredUnitsPrefix(), keys.domain()]) {
+      this.watches.push(await this.opts.store.watch(prefix, kick, { onError: (err) => this.opts.logger.warn({ err, prefix }, 'router watch failed; relying on the periodic pass') }));
+    }
+    await this.kick();
+    this.timer = setInterval(kick, 5000);
+    this.timer.unref();
+  }
+
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.sync();
+        } catch (err) {
+          this.opts.logger.error({ err }, 'router update failed');
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sync(): Promise<void> {
+    const store = this.opts.store;
+    const [endpoints, desired, domain] = await Promise.all([store.range(SERVICES_PREFIX), rangeJson<DesiredUnit>(store, keys.desiredUnitsPrefix()), store.get(keys.domain())]);
+    const table = planRoutes({
+      endpoints: endpoints.kvs,
+      desired: desired.entries.map((e) => e.value),
+      domain: domain?.value || DEFAULT_DOMAIN,
+      hostId: this.opts.hostId,
+      routerPort: this.opts.port,
+    });
+    const res = await this.router.apply(table);
+    if (res.reloaded) this.opts.logger.info({ reasons: res.reloadReasons }, 'router reloaded');
+  }
+
+  stats(): Promise<RouterStats> {
+    return this.router.stats();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(this.watches.map((w) => w.cancel()));
+    await this.running;
+    await this.router.stop();
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Runs one unit on this host for as long as it is desired here: pull, start, probe, announce when healthy,
+ * withdraw and restart (with backoff) when it dies or turns unhealthy, and on retire withdraw, stop and
+ * remove. Every state change is reported to the store under the agent's lease.
+ */
+import type { Logger } from 'pino';
+import type { Driver, DriverEvent, UnitRuntime, UnitSpec } from './drivers/driver.js';
+import { DriverError } from './drivers/driver.js';
+import type { DesiredUnit, UnitState, UnitStatus } from '../core/records.js';
+import { keys } from '../core/keys.js';
+import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs, type HealthState } from '../core/health-policy.js';
+import type { LeaseSession } from '../state/lease-session.js';
+import { httpProbe, tcpProbe } from './health-probe.js';
+
+export interface RunnerDeps {
+  driver: Driver;
+  session: LeaseSession;
+  hostId: string;
+  /** the address other hosts reach this host's published ports at */
+  endpointAddress: string;
+  /** where the agent itself reaches published ports (loopback) */
+  probeAddress: string;
+  logger: Logger;
+  /** the port this host's router listens on, when it runs one */
+  routerPort?: number;
+  now?: () => number;
+}
+
+/** Running this long without a restart resets the backoff. */
+const STABLE_AFTER_MS = 60_000;
+
+/**
+ * The driver's view of a desired unit. A unit asking for the host port the router listens on (the seed's
+ * `{"container": 9000, "host": 80}`) gets a free port instead and is served on that port through the router.
+ */
+export function toDriverSpec(d: DesiredUnit, routerPort?: number): UnitSpec {
+  return {
+    unit: d.unit,
+    service: d.service,
+    version: d.version,
+    instance: d.instance,
+    image: d.spec.image,
+    command: d.spec.command,
+    ports: d.spec.ports.map((p) => ({
+      container: p.container,
+      host: p.host !== undefined && p.host === routerPort && (p.protocol ?? 'tcp') === 'tcp' ? undefined : p.host,
+      protocol: p.protocol ?? 'tcp',
+    })),
+    env: d.spec.env,
+    volumes: d.spec.volumes,
+    cpus: d.spec.cpus,
+    memoryMb: d.spec.memoryMb,
+  };
+}
+
+export class UnitRunner {
+  readonly status: UnitStatus;
+  private retired = false;
+  private timer: NodeJS.Timeout | undefined;
+  private probing: NodeJS.Timeout | undefined;
+  private health: HealthState = INITIAL_HEALTH;
+  private runningSince = 0;
+  private consecutiveRestarts = 0;
+  private busy: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  private readonly health$ = healthSettings(undefined);
+
+  constructor(
+    readonly desired: DesiredUnit,
+    private readonly deps: RunnerDeps,
+    previous?: UnitStatus,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.health$ = healthSettings(desired.spec.healthCheck);
+    this.status = {
+      unit: desired.unit,
+      host: deps.hostId,
+      state: 'pending',
+      healthy: false,
+      restarts: previous && previous.host === deps.hostId ? previous.restarts : 0,
+      image: desired.spec.image,
+      updatedAt: this.now(),
+    };
+  }
+
+  get unit(): string {
+    return this.desired.unit;
+  }
+
+  private get endpointKey(): string {
+    return keys.endpoint(this.desired.service, this.desired.version, this.desired.instance);
+  }
+
+  /** Starts managing the unit; `adopted` is what the driver already runs for it (agent restart). */
+  start(adopted?: UnitRuntime): void {
+    this.serial(async () => {
+      if (adopted && adopted.state === 'running' && adopted.image === this.desired.spec.image) {
+        this.deps.logger.info({ unit: this.unit, id: adopted.id }, 'adopted running instance');
+        this.onRunning(adopted, 'adopted after agent restart');
+        return;
+      }
+      if (adopted) await this.deps.driver.remove(this.unit).catch(() => undefined);
+      await this.launch();
+    });
+  }
+
+  /** A driver event for this unit. */
+  onEvent(e: DriverEvent): void {
+    if (e.type !== 'die' && e.type !== 'oom') return;
+    this.serial(async () => {
+      if (this.retired || !['running', 'healthy', 'unhealthy', 'starting'].includes(this.status.state)) return;
+      const rt = await this.deps.driver.inspect(this.unit).catch(() => undefined);
+      if (rt?.state === 'running') return;
+      this.onExited(rt?.exitCode ?? e.exitCode, rt?.oomKilled ?? e.type === 'oom');
+    });
+  }
+
+  private serial(fn: () => Promise<void>): void {
+    this.busy = this.busy.then(fn).catch((err) => this.deps.logger.error({ err, unit: this.unit }, 'unit runner error'));
+  }
+
+  private async report(state: UnitState, patch: Partial<UnitStatus> = {}): Promise<void> {
+    if (this.retired && state !== 'stopping') return;
+    Object.assign(this.status, patch, { state, updatedAt: this.now() });
+    if (state !== 'exited' && state !== 'failed' && patch.exitCode === undefined) delete this.status.exitCode;
+    await this.deps.session.put(keys.unitStatus(this.unit), JSON.stringify(this.status)).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'status write failed'));
+  }
+
+  private async launch(): Promise<void> {
+    if (this.retired) return;
+    const { driver } = this.deps;
+    const image = this.desired.spec.image;
+    try {
+      await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
+      try {
+        await driver.pull(image, (p) => this.deps.logger.debug({ unit: this.unit, progress: p.status }, 'pull'));
+      } catch (err) {
+        // A registry that is down does not stop an instance whose image is already here.
+        if (!(err instanceof DriverError && err.code === 'REGISTRY_UNREACHABLE' && (await driver.hasImage(image)))) throw err;
+        this.deps.logger.warn({ unit: this.unit, err: (err as Error).message }, 'pull failed, using the local image');
+      }
+      if (this.retired) return;
+      await this.report('starting', { reason: undefined });
+      const rt = await driver.start(toDriverSpec(this.desired, this.deps.routerPort));
+      this.onRunning(rt, undefined);
+    } catch (err) {
+      const reason = err instanceof DriverError ? `${err.code}: ${err.message}` : `start failed: ${(err as Error).message}`;
+      await this.report('failed', { reason, healthy: false });
+      this.retryLater(() => this.launch());
+    }
+  }
+
+  private onRunning(rt: UnitRuntime, reason: string | undefined): void {
+    this.runningSince = this.now();
+    this.health = INITIAL_HEALTH;
+    const endpointPort = this.endpointPort(rt);
+    void this.report('running', {
+      containerId: rt.id,
+      ports: rt.ports,
+      endpoint: endpointPort ? `${this.deps.endpointAddress}:${endpointPort}` : undefined,
+      startedAt: this.runningSince,
+      reason,
+      healthy: false,
+    });
+    this.startProbing(endpointPort);
+  }
+
+  private endpointPort(rt: UnitRuntime): number | undefined {
+    const want = this.desired.spec.healthCheck?.port ?? this.desired.spec.ports[0]?.container;
+    if (want === undefined) return undefined;
+    return rt.ports.find((p) => p.container === want)?.host;
+  }
+
+  private startProbing(port: number | undefined): void {
+    this.stopProbing();
+    const cfg = this.health$;
+    const tick = async () => {
+      if (this.retired) return;
+      let ok: boolean;
+      let error: string | undefined;
+      if (port === undefined) {
+        // nothing to probe: running is all that can be known
+        ok = true;
+      } else {
+        const r = cfg.path ? await httpProbe(this.deps.probeAddress, port, cfg.path, cfg.timeoutMs) : await tcpProbe(this.deps.probeAddress, port, cfg.timeoutMs);
+        ok = r.ok;
+        error = r.error;
+      }
+      if (this.retired || this.probing === undefined) return;
+      const { state, verdict } = observeProbe(this.health, ok, error, this.now() - this.runningSince, cfg);
+      this.health = state;
+      if (verdict === 'became-healthy') {
+        await this.report('healthy', { healthy: true, reason: undefined });
+        if (this.status.endpoint) await this.deps.session.put(this.endpointKey, this.status.endpoint);
+      } else if (verdict === 'became-unhealthy') {
+        await this.withdraw();
+        await this.report('unhealthy', { healthy: false, reason: `health check failed ${state.failures} times: ${state.lastError ?? 'no answer'}` });
+        this.stopProbing();
+        this.serial(() => this.restart('unhealthy'));
+        return;
+      }
+      if (this.now() - this.runningSince > STABLE_AFTER_MS) this.consecutiveRestarts = 0;
+      this.probing = setTimeout(() => void tick(), cfg.intervalMs);
+    };
+    this.probing = setTimeout(() => void tick(), port === undefined ? 0 : Math.min(200, cfg.intervalMs));
+  }
+
+  private stopProbing(): void {
+    if (this.probing) clearTimeout(this.probing);
+    this.probing = undefined;
+  }
+
+  private async withdraw(): Promise<void> {
+    await this.deps.session.delete(this.endpointKey).catch(() => undefined);
+  }
+
+  private onExited(exitCode: number | undefined, oom: boolean): void {
+    this.stopProbing();
+    void this.withdraw();
+    const why = oom ? 'killed for using more memory than its limit' : `exited with code ${exitCode ?? 'unknown'}`;
+    void this.report('exited', { healthy: false, exitCode, reason: why });
+    this.retryLater(() => this.restart(why));
+  }
+
+  private retryLater(fn: () => Promise<void>): void {
+    if (this.retired) return;
+    const delay = restartDelayMs(this.consecutiveRestarts);
+    this.consecutiveRestarts++;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.serial(fn), delay);
+  }
+
+  /** Starts the same instance again (same unit, same container); counts a restart. */
+  private async restart(why: string): Promise<void> {
+    if (this.retired) return;
+    this.status.restarts++;
+    this.deps.logger.info({ unit: this.unit, restarts: this.status.restarts, why }, 'restarting unit');
+    try {
+      await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch(() => undefined);
+      await this.report('starting', { reason: `restarting: ${why}` });
+      const rt = await this.deps.driver.restart(this.unit);
+      this.onRunning(rt, `restarted: ${why}`);
+    } catch (err) {
+      if (err instanceof DriverError && err.code === 'NOT_FOUND') return this.launch();
+      await this.report('failed', { healthy: false, reason: `restart failed: ${(err as Error).message}` });
+      this.retryLater(() => this.restart(why));
+    }
+  }
+
+  /** No longer desired here: withdraw the endpoint, stop (SIGTERM, then SIGKILL after the grace), remove. */
+  async retire(): Promise<void> {
+    if (this.retired) return this.busy;
+    this.stopProbing();
+    if (this.timer) clearTimeout(this.timer);
+    await this.withdraw();
+    await this.report('stopping', { healthy: false, reason: 'no longer desired on this host' });
+    this.retired = true;
+    await this.busy;
+    await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'stop failed'));
+    await this.deps.driver.remove(this.unit).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'remove failed'));
+    await this.deps.session.delete(keys.unitStatus(this.unit));
+  }
+
+  /** Agent shutdown: stop watching, leave the instance running (the next agent adopts it). */
+  detach(): void {
+    this.retired = true;
+    this.stopProbing();
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planRoutes } from './route-plan.js';
+import type { DesiredUnit } from './records.js';
+
+const unit = (service: string, version: number, instance: number, extra: Partial<DesiredUnit> = {}, ports = [{ container: 9000 }] as DesiredUnit['spec']['ports']): DesiredUnit => ({
+  unit: `${service}-${version}-${instance}`, service, version, instance, host: 'h1', createdAt: 0,
+  spec: { image: 'x', ports, env: {}, volumes: [], stopGraceSeconds: 1 }, ...extra,
+});
+
+test('healthy endpoints become ready servers; draining and undesired ones drain', () => {
+  const r = planRoutes({
+    endpoints: [
+      { key: '/paz/services/web/1/1', value: '127.0.0.1:32001' },
+      { key: '/paz/services/web/2/1', value: '127.0.0.1:32002' },
+      { key: '/paz/services/web/3/1', value: '127.0.0.1:32003' },
+      { key: '/paz/services/paz-orchestrator', value: '127.0.0.1:9000' },
+    ],
+    desired: [unit('web', 1, 1, { drainingSince: 5 }), unit('web', 2, 1)],
+    domain: 'paz',
+    hostId: 'h1',
+    routerPort: 80,
+  });
+  assert.deepEqual(r.services, [
+    {
+      name: 'web',
+      servers: [
+        { name: 'web-1-1', address: '127.0.0.1', port: 32001, state: 'drain' },
+        { name: 'web-2-1', address: '127.0.0.1', port: 32002, state: 'ready' },
+        { name: 'web-3-1', address: '127.0.0.1', port: 32003, state: 'drain' },
+      ],
+    },
+  ]);
+  assert.equal(r.defaultService, undefined);
+});
+
+test("the default service is this host's unit asking for the router port; services without endpoints keep a backend", () => {
+  const r = planRoutes({
+    endpoints: [],
+    desired: [unit('contrived-service-1', 1, 1, {}, [{ container: 9000, host: 80 }]), unit('other', 1, 1, { host: 'h2' }, [{ container: 9000, host: 80 }])],
+    domain: 'paz',
+    hostId: 'h1',
+    routerPort: 80,
+  });
+  assert.equal(r.defaultService, 'contrived-service-1');
+  assert.deepEqual(r.services.map((s) => s.name), ['contrived-service-1', 'other']);
+});

@@ -1,0 +1,216 @@
+// Issue: router and zero-downtime deploys. `paz up` with its HAProxy router and the real dockerd: a service
+// with 2 instances under constant HTTP load through the router is deployed to a new version, rolled back,
+// scaled up and down, with zero failed requests; a version whose health check never passes fails within
+// its deadline while the old one keeps answering; registry pushes deploy; router stats are served.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import Docker from 'dockerode';
+import { PazProcess, request, freePort } from './helpers/paz-server.js';
+import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** One GET through the router on a new connection; resolves to the body, or throws. */
+function viaRouter(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A bounded load loop: two workers, at most `max` requests, until stopped. */
+class Load {
+  ok = 0;
+  failed = 0;
+  readonly bodies = new Map<string, number>();
+  readonly failures: string[] = [];
+  private stopped = false;
+  private workers: Promise<void>[] = [];
+  constructor(private readonly port: number, private readonly host: string, private readonly max = 20_000) {}
+  start(): void {
+    for (let w = 0; w < 2; w++) {
+      this.workers.push(
+        (async () => {
+          while (!this.stopped && this.ok + this.failed < this.max) {
+            try {
+              const r = await viaRouter(this.port, this.host);
+              if (r.status === 200) {
+                this.ok++;
+                this.bodies.set(r.body.trim(), (this.bodies.get(r.body.trim()) ?? 0) + 1);
+              } else {
+                this.failed++;
+                this.failures.push(`${r.status} ${r.body.slice(0, 80)}`);
+              }
+            } catch (e) {
+              this.failed++;
+              this.failures.push(String(e));
+            }
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        })(),
+      );
+    }
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.workers);
+  }
+}
+
+describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
+  let env: DockerTestEnv;
+  let paz: PazProcess;
+  let docker: Docker;
+  let routerPort: number;
+  const rollout = async (name: string) => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
+  const settled = (name: string, version: number) =>
+    waitFor(`${name} version ${version} to serve alone`, async () => {
+      const r = await rollout(name);
+      if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
+      return r.version === version && r.state === 'succeeded' && r.units.every((u: { version: number }) => u.version === version) ? r : undefined;
+    });
+
+  before(async () => {
+    env = dockerTestEnv();
+    docker = new Docker({ socketPath: env.socketPath });
+    routerPort = await freePort();
+    paz = new PazProcess({
+      role: 'up',
+      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1'],
+      env: { DOCKER_HOST: env.dockerHost },
+    });
+    await paz.start();
+    const created = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'web',
+      description: 'hello behind the router',
+      dockerRepository: env.image1,
+      ports: [{ container: 9000 }],
+      numInstances: 2,
+      healthCheck: { path: '/health', intervalSeconds: 0.5, timeoutSeconds: 1, unhealthyThreshold: 2 },
+      rollout: { drainSeconds: 2, healthyDeadlineSeconds: 40, stopGraceSeconds: 5 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  });
+  after(async () => {
+    await paz?.close();
+    for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
+      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+  });
+
+  it('serves the first version through the router by Host header; unknown hosts get a clear 404', async () => {
+    assert.equal((await request('POST', `${paz.orchestrator}/services/web/deploy`, {})).status, 201);
+    await settled('web', 1);
+    await waitFor('the router to route web.paz', async () => (await viaRouter(routerPort, 'web.paz')).body === 'Hello World 1\n');
+    const upper = await viaRouter(routerPort, `WEB.PAZ:${routerPort}`);
+    assert.equal(upper.body, 'Hello World 1\n');
+    const unknown = await viaRouter(routerPort, 'nothing-here.paz');
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.body, /No service answers to Host nothing-here\.paz/);
+  });
+
+  it('deploys, rolls back and scales under constant load with zero failed requests', async () => {
+    const load = new Load(routerPort, 'web.paz');
+    load.start();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      // new version: image tag 2 answers "Hello World 2"
+      assert.equal((await request('POST', `${paz.orchestrator}/services/web/deploy`, { tag: '2' })).status, 201);
+      await settled('web', 2);
+      await waitFor('only version 2 answering', async () => (await viaRouter(routerPort, 'web.paz')).body === 'Hello World 2\n');
+      const after2 = load.ok;
+      // roll back to version 1's snapshot, deployed as version 3
+      const rb = await request('POST', `${paz.orchestrator}/services/web/rollback`, {});
+      assert.equal(rb.status, 201);
+      assert.equal(rb.body.doc.version, 3);
+      assert.equal(rb.body.doc.trigger.rollbackOf, 1);
+      await settled('web', 3);
+      await waitFor('version 1 answering again', async () => (await viaRouter(routerPort, 'web.paz')).body === 'Hello World 1\n');
+      // scale up and down without a new version
+      assert.equal((await request('POST', `${paz.orchestrator}/services/web/scale`, { numInstances: 3 })).status, 200);
+      await waitFor('3 healthy instances', async () => (await rollout('web')).units.filter((u: { healthy: boolean }) => u.healthy).length === 3);
+      assert.equal((await request('PATCH', `${paz.orchestrator}/services/web/config/next`, { numInstances: 1 })).status, 200);
+      await waitFor('1 instance left', async () => (await rollout('web')).units.length === 1, 60_000);
+      assert.equal((await rollout('web')).version, 3, 'scaling made no new version');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(load.ok > after2, 'traffic kept flowing');
+    } finally {
+      await load.stop();
+    }
+    console.log(`# load: ok=${load.ok} failed=${load.failed} bodies=${JSON.stringify(Object.fromEntries(load.bodies))}`);
+    assert.equal(load.failed, 0, `failed requests: ${load.failures.slice(0, 5).join(' | ')}`);
+    assert.ok((load.bodies.get('Hello World 1') ?? 0) > 0 && (load.bodies.get('Hello World 2') ?? 0) > 0, 'answers switched from one version to the other');
+    const containers = await docker.listContainers({ all: true, filters: { label: ['paz.service=web'] } });
+    assert.equal(containers.length, 1, 'old versions were stopped and removed');
+  });
+
+  it('a version that never becomes healthy fails within its deadline; the old one keeps answering', async () => {
+    assert.equal((await request('PATCH', `${paz.orchestrator}/services/web/config/next`, { env: { HEALTHY: 'false' }, rollout: { drainSeconds: 2, healthyDeadlineSeconds: 6, stopGraceSeconds: 5 } })).status, 200);
+    const dep = await request('POST', `${paz.orchestrator}/services/web/deploy`, {});
+    assert.equal(dep.status, 201);
+    const version = dep.body.doc.version;
+    const load = new Load(routerPort, 'web.paz', 5000);
+    load.start();
+    let failed;
+    try {
+      failed = await waitFor('the deploy to fail', async () => {
+        const r = await rollout('web');
+        return r.version === version && r.state === 'failed' ? r : undefined;
+      }, 40_000);
+    } finally {
+      await load.stop();
+    }
+    assert.match(failed.reason, /not healthy within 6 s/);
+    assert.match(failed.reason, /health|404/);
+    assert.match(failed.reason, /version 3 keeps serving/);
+    assert.equal(load.failed, 0, load.failures.slice(0, 3).join(' | '));
+    assert.deepEqual([...load.bodies.keys()], ['Hello World 1']);
+    const journal = await request('GET', `${paz.scheduler}/journal?service=web`);
+    const last = journal.body.doc.at(-1);
+    assert.equal(last.event, 'deploy-failed');
+    assert.equal(last.version, version);
+    assert.match(last.message, /not healthy within 6 s/);
+    await waitFor('the failed version stopped', async () => (await docker.listContainers({ all: true, filters: { label: [`paz.version=${version}`] } })).length === 0 || undefined, 30_000);
+  });
+
+  it('a registry push notification deploys the pushed tag', async () => {
+    await request('PATCH', `${paz.orchestrator}/services/web/config/next`, { env: {}, rollout: { drainSeconds: 1, healthyDeadlineSeconds: 40 } });
+    const repo = env.image1.slice(env.registry.length + 1).replace(/:1$/, '');
+    const res = await request('POST', `${paz.scheduler}/hooks/registry`, {
+      events: [
+        { action: 'pull', target: { repository: repo, tag: '1' }, request: { host: env.registry } },
+        { action: 'push', target: { repository: repo, tag: '2', mediaType: 'application/vnd.docker.distribution.manifest.v2+json' }, request: { host: env.registry } },
+      ],
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.deployed.length, 1);
+    assert.equal(res.body.deployed[0].image, env.image2);
+    await settled('web', res.body.deployed[0].version);
+    await waitFor('version 2 answering', async () => (await viaRouter(routerPort, 'web.paz')).body === 'Hello World 2\n');
+  });
+
+  it('serves router statistics per service and unit', async () => {
+    const lbs = await request('GET', `${paz.orchestrator}/cluster/load-balancers`);
+    assert.equal(lbs.status, 200);
+    const web = lbs.body[0].router.services.find((s: { name: string }) => s.name === 'web');
+    assert.ok(web.totalRequests > 0);
+    assert.ok(web.servers.length >= 1);
+    assert.ok(lbs.body[0].router.unknownHostRequests >= 1);
+  });
+});
