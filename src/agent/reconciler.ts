@@ -5,7 +5,8 @@
  * longer desired here are retired.
  */
 import type { Logger } from 'pino';
-import type { Store, Watch } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { StoreLoop } from '../state/store-loop.js';
 import type { Driver, DriverEvent } from './drivers/driver.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, UnitStatus } from '../core/records.js';
@@ -20,53 +21,34 @@ export interface ReconcilerOptions extends RunnerDeps {
 
 export class Reconciler {
   readonly runners = new Map<string, UnitRunner>();
-  private watch: Watch | undefined;
+  private readonly loop: StoreLoop;
   private unsubscribe: (() => void) | undefined;
-  private resync: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
   private stopped = false;
   private adoptable = new Map<string, Awaited<ReturnType<Driver['list']>>[number]>();
   private readonly logger: Logger;
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.logger = opts.logger;
+    this.loop = new StoreLoop({
+      store: opts.store,
+      name: 'reconciler',
+      logger: opts.logger,
+      prefixes: [keys.desiredUnitsPrefix()],
+      intervalMs: opts.resyncMs ?? 5000,
+      pass: () => this.pass(),
+    });
   }
 
   async start(): Promise<void> {
     for (const rt of await this.opts.driver.list()) this.adoptable.set(rt.unit, rt);
     this.unsubscribe = await this.opts.driver.events((e) => this.onDriverEvent(e));
-    this.watch = await this.opts.store.watch(keys.desiredUnitsPrefix(), () => this.kick(), {
-      onError: (err) => this.logger.warn({ err }, 'desired-units watch failed; relying on the periodic pass'),
-    });
-    await this.kick();
-    this.resync = setInterval(() => void this.kick(), this.opts.resyncMs ?? 5000);
-    this.resync.unref();
+    await this.loop.start();
   }
 
   private onDriverEvent(e: DriverEvent): void {
     this.runners.get(e.unit)?.onEvent(e);
   }
 
-  /** Runs a pass now, or once more after the current one. */
-  kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.pass();
-        } catch (err) {
-          this.logger.error({ err }, 'reconcile pass failed');
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-    return this.running;
-  }
 
   private async pass(): Promise<void> {
     const desired = (await rangeJson<DesiredUnit>(this.opts.store, keys.desiredUnitsPrefix())).entries
@@ -107,10 +89,8 @@ export class Reconciler {
   /** Stops reconciling. Running instances are left running for the next agent to adopt. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.resync) clearInterval(this.resync);
-    await this.watch?.cancel();
     this.unsubscribe?.();
-    await this.running;
+    await this.loop.stop();
     for (const r of this.runners.values()) r.detach();
   }
 }

@@ -5,7 +5,8 @@
  * to the store's watch within milliseconds.
  */
 import type { Logger } from 'pino';
-import type { Store, Watch } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { StoreLoop } from '../state/store-loop.js';
 import { keys, SERVICES_PREFIX } from '../core/keys.js';
 import type { DesiredUnit } from '../core/records.js';
 import { planRoutes } from '../core/route-plan.js';
@@ -25,45 +26,19 @@ export interface RouterSyncOptions {
 
 export class RouterSync {
   readonly router: Router;
-  private watches: Watch[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: StoreLoop;
 
   constructor(private readonly opts: RouterSyncOptions) {
     this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, logger: opts.logger });
+    const prefixes = [SERVICES_PREFIX, keys.desiredUnitsPrefix(), keys.domain()];
+    this.loop = new StoreLoop({ store: opts.store, name: 'router', logger: opts.logger, prefixes, intervalMs: 5000, pass: () => this.sync() });
   }
 
   async start(): Promise<void> {
     await this.router.start();
-    const kick = () => void this.kick();
-    for (const prefix of [SERVICES_PREFIX, keys.desiredUnitsPrefix(), keys.domain()]) {
-      this.watches.push(await this.opts.store.watch(prefix, kick, { onError: (err) => this.opts.logger.warn({ err, prefix }, 'router watch failed; relying on the periodic pass') }));
-    }
-    await this.kick();
-    this.timer = setInterval(kick, 5000);
-    this.timer.unref();
+    await this.loop.start();
   }
 
-  kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.sync();
-        } catch (err) {
-          this.opts.logger.error({ err }, 'router update failed');
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-    return this.running;
-  }
 
   private async sync(): Promise<void> {
     const store = this.opts.store;
@@ -84,10 +59,7 @@ export class RouterSync {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await Promise.all(this.watches.map((w) => w.cancel()));
-    await this.running;
+    await this.loop.stop();
     await this.router.stop();
   }
 }

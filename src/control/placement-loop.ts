@@ -4,51 +4,31 @@
  * so a unit changed meanwhile (deleted, re-planned) is never overwritten with a stale decision.
  */
 import type { Logger } from 'pino';
-import type { Store, Watch } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
 import { placeUnits } from '../core/placement.js';
 import { rangeJson } from '../store/json.js';
 
 export class PlacementLoop {
-  private watches: Watch[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: StoreLoop;
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
-
-  async start(): Promise<void> {
-    const kick = () => void this.kick();
-    this.watches.push(await this.store.watch(keys.desiredUnitsPrefix(), kick));
-    this.watches.push(await this.store.watch(keys.hostsPrefix(), kick));
-    await this.kick();
-    this.timer = setInterval(kick, 5000);
-    this.timer.unref();
+  ) {
+    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), keys.hostsPrefix()], intervalMs: 5000, pass: () => this.pass() });
   }
 
-  kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.pass();
-        } catch (err) {
-          this.logger.error({ err }, 'placement pass failed');
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-    return this.running;
+  start(): Promise<void> {
+    return this.loop.start();
+  }
+
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async pass(): Promise<void> {
@@ -74,12 +54,5 @@ export class PlacementLoop {
       const next: DesiredUnit = { ...rec.value, reason: u.reason };
       await this.store.txn({ compare: [{ key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision }], success: [{ type: 'put', key: rec.key, value: JSON.stringify(next) }] });
     }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await Promise.all(this.watches.map((w) => w.cancel()));
-    await this.running;
   }
 }

@@ -4,52 +4,34 @@
  * each deploy's outcome (deploy-succeeded / deploy-failed with the reason).
  */
 import type { Logger } from 'pino';
-import type { Store, TxnOp, Watch } from '../store/store.js';
+import type { Store, TxnOp } from '../store/store.js';
+import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
 import type { DeployRecord, DesiredUnit, JournalEntry, UnitStatus } from '../core/records.js';
 import { decideRollout, type RolloutAction, type RolloutStatus } from '../core/rollout-policy.js';
 import { getJson, getJsonEntry, rangeJson, type JsonEntry } from '../store/json.js';
 
 export class RolloutController {
-  private watches: Watch[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: StoreLoop;
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
-    private readonly intervalMs = 1000,
-  ) {}
-
-  async start(): Promise<void> {
-    const kick = () => void this.kick();
-    for (const prefix of [keys.desiredUnitsPrefix(), keys.unitStatusPrefix(), '/paz/scheduler/latest/']) this.watches.push(await this.store.watch(prefix, kick));
-    await this.kick();
     // deadlines and drain times pass without any write: look again every interval
-    this.timer = setInterval(kick, this.intervalMs);
-    this.timer.unref();
+    intervalMs = 1000,
+  ) {
+    const prefixes = [keys.desiredUnitsPrefix(), keys.unitStatusPrefix(), '/paz/scheduler/latest/'];
+    this.loop = new StoreLoop({ store, name: 'rollouts', logger, prefixes, intervalMs, pass: () => this.pass() });
   }
 
-  kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.pass();
-        } catch (err) {
-          this.logger.error({ err }, 'rollout pass failed');
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-    return this.running;
+  start(): Promise<void> {
+    return this.loop.start();
+  }
+
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async pass(): Promise<void> {
@@ -109,12 +91,5 @@ export class RolloutController {
     }
     const res = await this.store.txn({ compare: [{ key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision }], success: [op] });
     if (res.succeeded) this.logger.info({ unit: a.unit }, a.type === 'delete' ? 'retired' : a.type === 'drain' ? 'draining' : 'released');
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await Promise.all(this.watches.map((w) => w.cancel()));
-    await this.running;
   }
 }

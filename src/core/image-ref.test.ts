@@ -38,3 +38,18 @@ test('imageRefProblem rejects what Docker would reject', () => {
   assert.match(imageRefProblem('x:bad tag')!, /white space/);
   assert.match(imageRefProblem('x:-bad')!, /tag/);
 });
+
+import { withDefaultTag, registryOf } from './image-ref.js';
+
+test('withDefaultTag adds :latest only when there is neither tag nor digest', () => {
+  assert.equal(withDefaultTag('127.0.0.1:5000/paz/hello'), '127.0.0.1:5000/paz/hello:latest');
+  assert.equal(withDefaultTag('127.0.0.1:5000/paz/hello:2'), '127.0.0.1:5000/paz/hello:2');
+  assert.equal(withDefaultTag('localhost:5000/app'), 'localhost:5000/app:latest');
+  assert.equal(withDefaultTag(`x@sha256:${'a'.repeat(64)}`), `x@sha256:${'a'.repeat(64)}`);
+});
+
+test('registryOf names the registry a pull talks to', () => {
+  assert.equal(registryOf('127.0.0.1:5999/paz/hello:1'), '127.0.0.1:5999');
+  assert.equal(registryOf('paz/hello:1'), 'docker.io');
+  assert.equal(registryOf('localhost/app'), 'localhost');
+});

@@ -86,3 +86,14 @@ export function effectiveTag(ref: string): string | undefined {
   if (r.digest) return r.tag;
   return r.tag ?? 'latest';
 }
+
+/** `name` -> `name:latest` (what `docker pull name` means); references with a tag or digest are unchanged. */
+export function withDefaultTag(ref: string): string {
+  const r = parseImageRef(ref);
+  return r.tag === undefined && r.digest === undefined ? `${ref.trim()}:latest` : ref.trim();
+}
+
+/** The registry a pull of `ref` talks to, e.g. `127.0.0.1:5000` or `docker.io`. */
+export function registryOf(ref: string): string {
+  return parseImageRef(ref).registry;
+}

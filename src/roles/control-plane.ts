@@ -12,8 +12,7 @@ import { createSchedulerApp } from '../api/scheduler/app.js';
 import { createOrchestratorApp } from '../api/orchestrator/app.js';
 import { keys } from '../core/keys.js';
 import { LeaseSession } from '../state/lease-session.js';
-import { PlacementLoop } from '../control/placement-loop.js';
-import { RolloutController } from '../control/rollout-controller.js';
+import { ControlLoops } from '../control/control-loops.js';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -63,12 +62,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       started.push(app);
     }
     const ports = { orchestrator: boundPort(apps.orchestrator), directory: boundPort(apps.directory), scheduler: boundPort(apps.scheduler) };
-    const placement = new PlacementLoop(opts.store, logger.child({ component: 'placement' }));
-    await placement.start();
-    stopLoops.push(() => placement.stop());
-    const rollouts = new RolloutController(opts.store, logger.child({ component: 'rollout' }));
-    await rollouts.start();
-    stopLoops.push(() => rollouts.stop());
+    const loops = new ControlLoops(opts.store, logger.child({ component: 'control' }));
+    await loops.start();
+    stopLoops.push(() => loops.stop());
     await announce.start();
     await announce.put(keys.component('paz-orchestrator'), `${opts.advertise}:${ports.orchestrator}`);
     await announce.put(keys.component('paz-service-directory'), `${opts.advertise}:${ports.directory}`);

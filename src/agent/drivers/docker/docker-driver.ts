@@ -40,7 +40,7 @@ import {
   type DockerStats,
 } from './docker-mapping.js';
 import { subscribeToEvents, type EventSubscription } from './event-stream.js';
-import { withDefaultTag } from './image-ref.js';
+import { withDefaultTag } from '../../../core/image-ref.js';
 import { DockerLogLines } from './log-lines.js';
 import { pullImage } from './pull-image.js';
 

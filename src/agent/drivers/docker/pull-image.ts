@@ -9,7 +9,7 @@ import type Dockerode from 'dockerode';
 import { DriverError, type PullProgress } from '../driver.js';
 import { classifyPullError } from './docker-errors.js';
 import { pullError, toPullProgress, type DockerPullMessage } from './docker-mapping.js';
-import { registryOf, withDefaultTag } from './image-ref.js';
+import { registryOf, withDefaultTag } from '../../../core/image-ref.js';
 import { LineSplitter } from './line-splitter.js';
 
 export interface PullBounds {

@@ -1,0 +1,63 @@
+/**
+ * The control loops (placement, rollouts) run on one control-plane replica at a time: the leader of the
+ * `control` election. Every replica campaigns; when leadership moves, the old leader stops its loops and
+ * the new one starts them. (Their writes are compare-and-swap, so even an overlap could not corrupt state.)
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import { campaign, type Election } from '../store/election.js';
+import { PlacementLoop } from './placement-loop.js';
+import { RolloutController } from './rollout-controller.js';
+
+export class ControlLoops {
+  private election: Election | undefined;
+  private running: Array<{ stop(): Promise<void> }> = [];
+  private transition: Promise<void> = Promise.resolve();
+  readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly ttlSeconds = 10,
+  ) {}
+
+  async start(): Promise<void> {
+    this.election = await campaign(this.store, 'control', this.id, this.ttlSeconds, { onError: (err) => this.logger.warn({ err }, 'control election') });
+    this.election.onChange((leader) => this.queue(leader));
+    this.queue(this.election.isLeader());
+    await this.transition;
+  }
+
+  isLeader(): boolean {
+    return this.election?.isLeader() ?? false;
+  }
+
+  private queue(leader: boolean): void {
+    this.transition = this.transition.then(() => (leader ? this.lead() : this.follow())).catch((err) => this.logger.error({ err }, 'control loop transition failed'));
+  }
+
+  private async lead(): Promise<void> {
+    if (this.running.length > 0) return;
+    this.logger.info({ id: this.id }, 'leading the control loops');
+    const placement = new PlacementLoop(this.store, this.logger.child({ component: 'placement' }));
+    const rollouts = new RolloutController(this.store, this.logger.child({ component: 'rollout' }));
+    this.running = [placement, rollouts];
+    await placement.start();
+    await rollouts.start();
+  }
+
+  private async follow(): Promise<void> {
+    if (this.running.length === 0) return;
+    this.logger.info({ id: this.id }, 'no longer leading the control loops');
+    const loops = this.running;
+    this.running = [];
+    await Promise.all(loops.map((l) => l.stop()));
+  }
+
+  async stop(): Promise<void> {
+    await this.transition;
+    await this.follow();
+    await this.election?.resign();
+  }
+}

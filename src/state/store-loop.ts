@@ -1,0 +1,71 @@
+/**
+ * A level-triggered loop over the store, the shape every Paz controller has (Kubernetes' and Nomad's
+ * too): a pass reads the current state and acts on it; watches on some prefixes wake it early, a
+ * periodic pass catches what a watch missed and what changes only with time (deadlines). Kicks during a
+ * pass are coalesced into one more pass; passes never overlap.
+ */
+import type { Logger } from 'pino';
+import type { Store, Watch } from '../store/store.js';
+
+export interface StoreLoopOptions {
+  store: Store;
+  /** what this loop is, for its log lines */
+  name: string;
+  logger: Logger;
+  /** key prefixes whose changes trigger a pass */
+  prefixes: string[];
+  intervalMs: number;
+  pass: () => Promise<void>;
+}
+
+export class StoreLoop {
+  private watches: Watch[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly opts: StoreLoopOptions) {}
+
+  /** Watches, runs a first pass, then keeps going until stop(). */
+  async start(): Promise<void> {
+    const kick = () => void this.kick();
+    for (const prefix of this.opts.prefixes) {
+      this.watches.push(
+        await this.opts.store.watch(prefix, kick, {
+          onError: (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`),
+        }),
+      );
+    }
+    await this.kick();
+    this.timer = setInterval(kick, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Runs a pass now, or once more after the current one; resolves when no pass is pending. */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.opts.pass();
+        } catch (err) {
+          this.opts.logger.error({ err }, `${this.opts.name}: pass failed`);
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(this.watches.map((w) => w.cancel()));
+    await this.running;
+  }
+}

@@ -1,0 +1,71 @@
+// Two control-plane replicas on one store: one leads the control loops (placement, rollouts); when it
+// dies, the other takes over, and deploys keep being placed.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PazProcess, request } from './helpers/paz-server.js';
+import { openStore } from '../src/store/index.js';
+import type { Store } from '../src/store/store.js';
+import { keys } from '../src/core/keys.js';
+import type { HostRecord } from '../src/core/records.js';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 40_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('control loops run on one leader at a time', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'paz-leader-'));
+  const a = new PazProcess({ dataDir });
+  const b = new PazProcess({ dataDir });
+  let store: Store;
+  const host: HostRecord = {
+    id: 'host-1', hostname: 'host-1', ip: '127.0.0.1', labels: {}, cpus: 2, memoryBytes: 1 << 30, version: '0', agentUrl: 'http://127.0.0.1:1', driver: 'docker', startedAt: 0, heartbeatAt: 0,
+  };
+
+  before(async () => {
+    await a.start();
+    await b.start();
+    store = await openStore(a.storeUrl);
+    await store.put(keys.host(host.id), JSON.stringify(host));
+  });
+  after(async () => {
+    await store?.close();
+    await a.close();
+    await b.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('places units through whichever replica leads, also after the leader is killed', async () => {
+    const leader = await waitFor('a leader', async () => (await store.get(keys.election('control')))?.value);
+    const leaderPid = Number(leader.split('-')[0]);
+    assert.ok([a.child!.pid, b.child!.pid].includes(leaderPid), `leader ${leader} is one of the two replicas`);
+    const [first, second] = leaderPid === a.child!.pid ? [a, b] : [b, a];
+
+    assert.equal((await request('POST', `${second.orchestrator}/services`, { name: 'web', dockerRepository: 'team/web', numInstances: 2 })).status, 201);
+    assert.equal((await request('POST', `${second.scheduler}/hooks/deploy`, { serviceName: 'web' })).status, 200);
+    await waitFor('placement by the leader', async () => {
+      const units = (await request('GET', `${second.orchestrator}/cluster/units`)).body;
+      return units.length === 2 && units.every((u: { host: string }) => u.host === 'host-1');
+    });
+
+    await first.kill();
+    const next = await waitFor('the other replica to lead', async () => {
+      const v = (await store.get(keys.election('control')))?.value;
+      return v && Number(v.split('-')[0]) === second.child!.pid ? v : undefined;
+    });
+    assert.ok(next);
+    assert.equal((await request('POST', `${second.scheduler}/hooks/deploy`, { serviceName: 'web' })).status, 200);
+    await waitFor('placement by the new leader', async () => {
+      const units = (await request('GET', `${second.orchestrator}/cluster/units`)).body;
+      return units.filter((u: { version: number; host: string }) => u.version === 2 && u.host === 'host-1').length === 2;
+    });
+  });
+});

@@ -1,0 +1,46 @@
+// The API reference: OpenAPI 3 generated from the route schemas, written by `npm run docs` (paz docs --out)
+// and served as a readable page at /docs on the orchestrator.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PazProcess, request, pazBin } from './helpers/paz-server.js';
+
+const run = promisify(execFile);
+
+describe('API reference', () => {
+  const paz = new PazProcess();
+  const out = mkdtempSync(join(tmpdir(), 'paz-docs-'));
+  before(() => paz.start());
+  after(async () => {
+    await paz.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('paz docs --out writes OpenAPI 3 documents of the three APIs', async () => {
+    await run(process.execPath, [pazBin, 'docs', '--out', join(out, 'openapi.json')]);
+    const orchestrator = JSON.parse(readFileSync(join(out, 'openapi.json'), 'utf8'));
+    assert.match(orchestrator.openapi, /^3\./);
+    for (const p of ['/services', '/services/{name}/config/next', '/services/{name}/rollback', '/cluster/units/{id}', '/cluster/hosts/{id}/stats']) assert.ok(orchestrator.paths[p], `documents ${p}`);
+    const create = orchestrator.paths['/services'].post.requestBody.content['application/json'].schema;
+    assert.ok(create.properties.numInstances, 'the create schema documents its fields');
+    const scheduler = JSON.parse(readFileSync(join(out, 'openapi-scheduler.json'), 'utf8'));
+    for (const p of ['/hooks/deploy', '/hooks/dockerhub', '/hooks/registry', '/journal']) assert.ok(scheduler.paths[p], `documents ${p}`);
+    const directory = JSON.parse(readFileSync(join(out, 'openapi-directory.json'), 'utf8'));
+    assert.ok(directory.paths['/services/{name}/config'].patch);
+  });
+
+  it('the orchestrator serves a readable reference at /docs and its document at /openapi.json', async () => {
+    const page = await fetch(`${paz.orchestrator}/docs`, { redirect: 'follow' });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /swagger-ui/i);
+    const doc = await request('GET', `${paz.orchestrator}/openapi.json`);
+    assert.equal(doc.status, 200);
+    assert.equal(doc.body.info.title, 'Paz orchestrator API');
+    const sched = await request('GET', `${paz.scheduler}/openapi.json`);
+    assert.ok(sched.body.paths['/hooks/deploy']);
+  });
+});
