@@ -191,6 +191,38 @@ describe('paz up runs the seed walkthrough for real', skipUnlessDocker, () => {
     assert.equal(u.healthy, false);
   });
 
+  it('an unreachable registry ends in a failed unit naming the registry, in bounded time', async () => {
+    assert.equal((await request('POST', `${paz.orchestrator}/services`, { name: 'dead-registry', dockerRepository: '127.0.0.1:1/paz/hello:1' })).status, 201);
+    assert.equal((await request('POST', `${paz.orchestrator}/services/dead-registry/deploy`, {})).status, 201);
+    const u = await waitFor('the failure', async () => {
+      const v = await unitOf('dead-registry-1-1');
+      return v.state === 'failed' ? v : undefined;
+    }, 60_000);
+    assert.match(u.reason, /REGISTRY_UNREACHABLE/);
+    assert.match(u.reason, /127\.0\.0\.1:1/);
+  });
+
+  it('a unit whose health check fails is marked unhealthy, withdrawn and restarted', async () => {
+    const created = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'sick-service',
+      dockerRepository: env.image1,
+      ports: [{ container: 9000 }],
+      env: { HEALTHY: 'false' },
+      healthCheck: { path: '/health', intervalSeconds: 0.5, unhealthyThreshold: 2 },
+    });
+    assert.equal(created.status, 201);
+    assert.equal((await request('POST', `${paz.orchestrator}/services/sick-service/deploy`, {})).status, 201);
+    const u = await waitFor('a restart for failing health checks', async () => {
+      const v = await unitOf('sick-service-1-1');
+      return v.restarts >= 1 ? v : undefined;
+    });
+    assert.equal(u.healthy, false);
+    assert.match(u.reason, /health check failed|restart/);
+    const endpoints = await request('GET', `${paz.orchestrator}/cluster/endpoints`);
+    assert.equal(endpoints.body['sick-service'], undefined, 'never announced');
+    assert.equal((await request('GET', `${paz.orchestrator}/cluster/units/sick-service-1-1/health`)).body.healthy, false);
+  });
+
   it('deleting a service stops and removes its containers', async () => {
     assert.equal((await request('DELETE', `${paz.orchestrator}/services/contrived-service-1`)).status, 204);
     await waitFor('the container to go', async () => {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Driver, DriverEvent, UnitRuntime, UnitSpec } from './drivers/driver.js';
-import { DriverError } from './drivers/driver.js';
+import { DriverError, artifactOf } from './drivers/driver.js';
 import type { DesiredUnit, UnitState, UnitStatus } from '../core/records.js';
 import { keys } from '../core/keys.js';
 import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs, type HealthState } from '../core/health-policy.js';
@@ -129,7 +129,7 @@ export class UnitRunner {
   private async launch(): Promise<void> {
     if (this.retired) return;
     const { driver } = this.deps;
-    const image = this.desired.spec.image;
+    const image = artifactOf(driver.name, this.desired.spec);
     try {
       await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
       try {

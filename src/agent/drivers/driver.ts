@@ -143,3 +143,11 @@ export class DriverError extends Error {
     this.name = 'DriverError';
   }
 }
+
+/**
+ * What a driver's `pull`/`hasImage` take for a unit: the image for Docker; for the process driver the
+ * program, which is `command[0]` when a command is given (the image is then only informational).
+ */
+export function artifactOf(driver: Driver['name'], spec: Pick<UnitSpec, 'image' | 'command'>): string {
+  return driver === 'process' && spec.command && spec.command.length > 0 ? spec.command[0] : spec.image;
+}

@@ -1,0 +1,59 @@
+// `paz up --driver process` on a host without Docker: the same deploy path runs a plain program as the
+// unit (its own cgroup when available), health-checks and announces it, and serves its logs.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PazProcess, request } from './helpers/paz-server.js';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const server = `
+const http = require('node:http');
+http.createServer((req, res) => res.end('hello from ' + process.env.PAZ_SERVICE + ' ' + process.env.PAZ_INSTANCE + '\\n'))
+  .listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + process.env.PORT));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+describe('paz up with the process driver', () => {
+  const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0'] });
+  before(() => paz.start());
+  after(async () => {
+    await request('DELETE', `${paz.orchestrator}/services/node-echo`).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1500));
+    await paz.close();
+  });
+
+  it('runs, health-checks and announces a program as a unit, and serves its logs', async () => {
+    const created = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'node-echo',
+      dockerRepository: 'local/node-echo',
+      command: [process.execPath, '-e', server],
+      ports: [{ container: 9000 }],
+      numInstances: 2,
+      healthCheck: { path: '/', intervalSeconds: 0.5 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await request('POST', `${paz.orchestrator}/services/node-echo/deploy`, {})).status, 201);
+    const units = await waitFor('both instances healthy', async () => {
+      const us = (await request('GET', `${paz.orchestrator}/services/node-echo/units`)).body;
+      return us.length === 2 && us.every((u: { healthy: boolean }) => u.healthy) ? us : undefined;
+    });
+    for (const u of units) {
+      const res = await fetch(`http://${u.endpoint}/`);
+      assert.equal(await res.text(), `hello from node-echo ${u.instance}\n`);
+    }
+    const endpoints = (await request('GET', `${paz.orchestrator}/cluster/endpoints`)).body;
+    assert.deepEqual(Object.keys(endpoints['node-echo']['1']).sort(), ['1', '2']);
+    const logs = await fetch(`${paz.orchestrator}/services/node-echo/units/node-echo-1-1/logs`);
+    assert.match(await logs.text(), /listening on \d+/);
+    const hosts = (await request('GET', `${paz.orchestrator}/cluster/hosts`)).body;
+    assert.equal(hosts[0].driver, 'process');
+  });
+});
