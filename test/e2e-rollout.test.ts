@@ -92,7 +92,7 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
     routerPort = await freePort();
     paz = new PazProcess({
       role: 'up',
-      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1'],
+      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1', '--domain', 'example.com'],
       env: { DOCKER_HOST: env.dockerHost },
     });
     await paz.start();
@@ -120,6 +120,7 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
     await waitFor('the router to route web.paz', async () => (await viaRouter(routerPort, 'web.paz')).body === 'Hello World 1\n');
     const upper = await viaRouter(routerPort, `WEB.PAZ:${routerPort}`);
     assert.equal(upper.body, 'Hello World 1\n');
+    assert.equal((await viaRouter(routerPort, 'web.example.com')).body, 'Hello World 1\n', 'the cluster domain set with --domain');
     const unknown = await viaRouter(routerPort, 'nothing-here.paz');
     assert.equal(unknown.status, 404);
     assert.match(unknown.body, /No service answers to Host nothing-here\.paz/);

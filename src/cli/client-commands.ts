@@ -16,6 +16,7 @@ export const clientUsage = `  paz services                     list services
   paz units [SERVICE]              units, like fleetctl list-units
   paz hosts                        hosts, like fleetctl list-machines
   paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f
+  paz events [--since REV]         live events (services, units, hosts, endpoints, deploys)
   (each takes --url URL to override PAZ_URL, and --json where it lists)`;
 
 const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> = {
@@ -33,6 +34,7 @@ const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> =
   units: clusterCommand,
   hosts: clusterCommand,
   logs: clusterCommand,
+  events: clusterCommand,
 };
 
 export const clientCommands = new Set(Object.keys(groups));

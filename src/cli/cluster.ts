@@ -25,8 +25,29 @@ async function logsCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `paz events [--since REV]`: the live event stream, one line per event. */
+async function eventsCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { url: { type: 'string' }, since: { type: 'string' } });
+  const client = new PazClient({ url: values.url });
+  const res = await fetch(`${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`);
+  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+  let buffer = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += Buffer.from(chunk).toString();
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const f = Object.fromEntries(frame.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+      if (f.event) console.log(`${f.id}\t${f.event}\t${f.data}`);
+    }
+  }
+  return 0;
+}
+
 export async function clusterCommand(cmd: string, args: string[]): Promise<number> {
   if (cmd === 'logs') return logsCommand(args);
+  if (cmd === 'events') return eventsCommand(args);
   const { values, positionals } = parse(args, { url: { type: 'string' }, json: { type: 'boolean' } }, true);
   const client = new PazClient({ url: values.url });
   if (cmd === 'units') {

@@ -23,6 +23,7 @@ export const roleOptions = {
   'router-port': { type: 'string' },
   'router-bind': { type: 'string' },
   'no-router': { type: 'boolean' },
+  domain: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -53,6 +54,7 @@ export interface RoleConfig {
   advertise: string;
   ports: { orchestrator: number; directory: number; scheduler: number };
   logLevel: string;
+  domain?: string;
   agent: { driver: string; port: number; address: string; labels: Record<string, string>; router?: { bind: string; port: number } };
 }
 
@@ -80,6 +82,7 @@ export function roleConfig(flags: Flags): RoleConfig {
       scheduler: portOption(flags, 'scheduler-port', 'PAZ_SCHEDULER_PORT', 9002),
     },
     logLevel: str(flags, 'log-level', 'PAZ_LOG_LEVEL') ?? 'info',
+    domain: str(flags, 'domain', 'PAZ_DOMAIN'),
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),

@@ -19,6 +19,7 @@ control plane (server, up):
   --orchestrator-port N     (PAZ_ORCHESTRATOR_PORT, default 9000)
   --directory-port N        (PAZ_SERVICE_DIRECTORY_PORT, default 9001)
   --scheduler-port N        (PAZ_SCHEDULER_PORT, default 9002)
+  --domain NAME             services also answer on <name>.NAME (PAZ_DOMAIN; kept at /paz/config/domain)
 agent (agent, up):
   --driver docker|process|auto   how units run (PAZ_DRIVER, default auto: docker when dockerd answers)
   --address ADDR            this host's address for its instances' endpoints (PAZ_ADDRESS, default --advertise)
@@ -50,7 +51,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   };
   try {
     if (role !== 'agent') {
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports });
+      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain });
       stops.push(['control plane', () => plane.stop()]);
       console.error(
         `paz ${role}: orchestrator http://${cfg.advertise}:${plane.ports.orchestrator} (docs at /docs), ` +

@@ -23,6 +23,8 @@ export interface ControlPlaneOptions {
   advertise: string;
   ports: { orchestrator: number; directory: number; scheduler: number };
   announceTtlSeconds?: number;
+  /** the cluster domain: services answer on <name>.<domain> as well as <name>.paz (written to /paz/config/domain, as Paz did) */
+  domain?: string;
 }
 
 export interface ControlPlane {
@@ -40,6 +42,12 @@ function boundPort(app: FastifyInstance): number {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const ctx = createContext(opts.store);
+  if (opts.domain !== undefined) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(opts.domain)) {
+      throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);
+    }
+    await opts.store.put(keys.domain(), opts.domain);
+  }
   const logger = opts.logger;
   const apps = {
     orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, logger: logger.child({ component: 'paz-orchestrator' }) }),

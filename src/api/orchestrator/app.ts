@@ -11,6 +11,7 @@ import { registerOpenApi } from '../openapi.js';
 import { registerClusterRoutes } from './cluster-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
+import { registerEventRoutes } from './event-routes.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { parseVersion } from '../scheduler/routes.js';
 
@@ -88,5 +89,6 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerClusterRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerRolloutRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
   return app;
 }

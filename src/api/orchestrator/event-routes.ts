@@ -1,0 +1,72 @@
+/**
+ * `GET /events`: live events as a text/event-stream (what Paz's socket.io on port 1337 pushed, and more).
+ * Each event's id is the store revision, so a client that reconnects with `Last-Event-ID` (or
+ * `?since=REV`) gets exactly what it missed, nothing twice.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { PazError } from '../../core/errors.js';
+import { sseFrame, toPazEvent } from '../../core/events.js';
+import { StoreCompactedError, type Watch } from '../../store/store.js';
+import type { ApiContext } from '../context.js';
+
+const HEARTBEAT_MS = 15_000;
+
+export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Querystring: { since?: number } }>(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Live events (Server-Sent Events): service.*, unit.*, host.*, endpoint.*, journal',
+        description: 'Each event id is a store revision; reconnect with Last-Event-ID or ?since=REV to resume without gaps.',
+        querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0, description: 'deliver events after this revision' })) }),
+      },
+    },
+    async (req, reply) => {
+      const header = req.headers['last-event-id'];
+      const since = req.query.since ?? (typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined);
+      const raw = reply.raw;
+      let watch: Watch | undefined;
+      // events may arrive before the headers are out: hold them until then
+      let pending: string[] | undefined = [];
+      const write = (text: string) => {
+        if (pending) pending.push(text);
+        else if (!raw.writableEnded) raw.write(text);
+      };
+      try {
+        watch = await ctx.store.watch(
+          '/paz/',
+          (events) => {
+            for (const e of events) {
+              const pe = toPazEvent(e);
+              if (pe) write(sseFrame(pe));
+            }
+          },
+          {
+            fromRevision: since === undefined ? undefined : since + 1,
+            onError: (err) => {
+              write(`event: error\ndata: ${JSON.stringify({ message: err.message })}\n\n`);
+              raw.end();
+            },
+          },
+        );
+      } catch (err) {
+        if (err instanceof StoreCompactedError) throw new PazError('VALIDATION', `${err.message}: reconnect without Last-Event-ID/since and re-read the state`);
+        throw err;
+      }
+      reply.hijack();
+      raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      raw.flushHeaders();
+      raw.write(`: paz events since revision ${since ?? (await ctx.store.revision())}\n\n`);
+      const held = pending;
+      pending = undefined;
+      for (const text of held) write(text);
+      const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
+      raw.once('close', () => {
+        clearInterval(heartbeat);
+        void watch?.cancel();
+      });
+    },
+  );
+}

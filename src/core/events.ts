@@ -1,0 +1,71 @@
+/**
+ * Live events: store changes as the events Paz's UI listened to (`service.create`, `service.modifyConfig`,
+ * `service.del`, `unit.add`, `unit.remove`) plus Paz's own (`unit.status`, `host.add`, `host.remove`,
+ * `endpoint.add`, `endpoint.remove`, `journal` for deploy progress). Pure.
+ */
+import { keys, parseEndpointKey, SERVICES_PREFIX } from './keys.js';
+
+export interface PazEvent {
+  event: string;
+  data: unknown;
+  /** the store revision: clients resume from it (SSE Last-Event-ID) */
+  revision: number;
+}
+
+export interface StoreChange {
+  type: 'put' | 'delete';
+  key: string;
+  value: string;
+  revision: number;
+  prevValue?: string;
+}
+
+function json(text: string | undefined): unknown {
+  if (text === undefined || text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const lastSegment = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+
+export function toPazEvent(c: StoreChange): PazEvent | undefined {
+  const { key, revision } = c;
+  const put = c.type === 'put';
+  if (key.startsWith(keys.servicesPrefix())) {
+    const name = lastSegment(key);
+    if (!put) return { event: 'service.del', data: name, revision };
+    if (c.prevValue === undefined) return { event: 'service.create', data: json(c.value), revision };
+    const doc = json(c.value) as { config?: unknown } | undefined;
+    return { event: 'service.modifyConfig', data: { name, config: doc?.config }, revision };
+  }
+  if (key.startsWith(keys.desiredUnitsPrefix())) {
+    if (!put) return { event: 'unit.remove', data: lastSegment(key), revision };
+    return { event: c.prevValue === undefined ? 'unit.add' : 'unit.change', data: json(c.value), revision };
+  }
+  if (key.startsWith(keys.unitStatusPrefix())) {
+    return put ? { event: 'unit.status', data: json(c.value), revision } : undefined;
+  }
+  if (key.startsWith(keys.hostsPrefix())) {
+    if (!put) return { event: 'host.remove', data: lastSegment(key), revision };
+    // heartbeats rewrite the record every few seconds: only a new host is news
+    return c.prevValue === undefined ? { event: 'host.add', data: json(c.value), revision } : undefined;
+  }
+  if (key.startsWith(keys.journalPrefix())) {
+    return put ? { event: 'journal', data: json(c.value), revision } : undefined;
+  }
+  if (key.startsWith(SERVICES_PREFIX)) {
+    const ep = parseEndpointKey(key);
+    if (!ep) return undefined;
+    if (put && c.prevValue === c.value) return undefined;
+    return { event: put ? 'endpoint.add' : 'endpoint.remove', data: { ...ep, address: put ? c.value : c.prevValue }, revision };
+  }
+  return undefined;
+}
+
+/** One event in the text/event-stream format. */
+export function sseFrame(e: PazEvent): string {
+  return `id: ${e.revision}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`;
+}
