@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { Transform } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { createApp, streamText } from '../api/http-app.js';
+import { scrapeGauge } from '../api/metrics.js';
 import { PazError } from '../core/errors.js';
 import type { Driver } from './drivers/driver.js';
 import type { HostStatsSampler } from './host/host-stats.js';
@@ -62,6 +63,8 @@ export function createAgentApi(deps: AgentApiDeps): FastifyInstance {
     history: deps.hostStats.history.toArray(),
     units: Object.fromEntries(deps.units().map((u) => [u, deps.unitStats.latest(u) ?? null])),
   }));
+
+  scrapeGauge('paz_agent_units', 'units this host runs', [], async (set) => set({}, deps.units().length));
 
   app.get('/router/stats', async () => {
     if (!deps.routerStats) throw new PazError('ROUTE_NOT_FOUND', `host ${deps.hostId} runs no router`);

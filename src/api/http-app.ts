@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { PazError, errorBody } from '../core/errors.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
 import { PAZ_VERSION } from '../version.js';
+import { registerMetrics } from './metrics.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -94,6 +95,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
     void reply.status(404).send(errorBody(err));
   });
 
+  registerMetrics(app, opts.component);
   app.get('/health', { schema: { hide: true } as Record<string, unknown> }, async () => ({ healthy: true, component: opts.component, version: PAZ_VERSION }));
   return app;
 }

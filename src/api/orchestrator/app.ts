@@ -12,6 +12,7 @@ import { registerClusterRoutes } from './cluster-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerEventRoutes } from './event-routes.js';
+import { scrapeGauge } from '../metrics.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { parseVersion } from '../scheduler/routes.js';
 
@@ -90,5 +91,13 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerAgentRoutes(app, ctx);
   registerRolloutRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+
+  scrapeGauge('paz_hosts', 'hosts whose agent heartbeats', [], async (set) => set({}, (await ctx.cluster.hostRecords()).length));
+  scrapeGauge('paz_services', 'services in the directory', [], async (set) => set({}, (await ctx.directory.list()).length));
+  scrapeGauge('paz_units', 'units by state (unplaced, pending, pulling, starting, running, healthy, unhealthy, exited, failed, stopping)', ['state'], async (set) => {
+    const counts = new Map<string, number>();
+    for (const u of await ctx.cluster.units()) counts.set(u.state, (counts.get(u.state) ?? 0) + 1);
+    for (const [state, n] of counts) set({ state }, n);
+  });
   return app;
 }
