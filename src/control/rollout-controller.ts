@@ -38,6 +38,8 @@ export class RolloutController {
     const [units, statusList] = await Promise.all([rangeJson<DesiredUnit>(this.store, keys.desiredUnitsPrefix()), rangeJson<UnitStatus>(this.store, keys.unitStatusPrefix())]);
     const statuses = new Map(statusList.entries.map((e) => [e.value.unit, e.value]));
     const byService = new Map<string, Array<JsonEntry<DesiredUnit>>>();
+    // every service, also those with no units (a deploy of 0 instances still has to finish)
+    for (const kv of (await this.store.range(keys.servicesPrefix())).kvs) byService.set(kv.key.slice(keys.servicesPrefix().length), []);
     for (const e of units.entries) byService.set(e.value.service, [...(byService.get(e.value.service) ?? []), e]);
     for (const [service, entries] of byService) {
       const latestKv = await this.store.get(keys.latest(service));

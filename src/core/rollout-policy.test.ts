@@ -57,3 +57,9 @@ test('a failed deploy does nothing more', () => {
   const st = { service: 'web', version: 2, state: 'failed' as const, startedAt: 0 };
   assert.deepEqual(decideRollout({ latest: rec(2), status: st, units: [u(1, 1)], statuses: healthy('web-1-1'), now: 1e9 }), []);
 });
+
+test('a deploy of zero instances finishes at once, draining what ran before', () => {
+  const acts = decideRollout({ latest: rec(2), status: undefined, units: [u(1, 1)], statuses: healthy('web-1-1'), now: 2000 });
+  assert.deepEqual(acts.map((a) => a.type), ['drain', 'succeed']);
+  assert.deepEqual(decideRollout({ latest: rec(1), status: undefined, units: [], statuses: new Map(), now: 2000 }).map((a) => a.type), ['succeed']);
+});
