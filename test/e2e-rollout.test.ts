@@ -6,7 +6,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import Docker from 'dockerode';
-import { PazProcess, request, freePort } from './helpers/paz-server.js';
+import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
@@ -115,7 +119,10 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
   });
 
   it('serves the first version through the router by Host header; unknown hosts get a clear 404', async () => {
-    assert.equal((await request('POST', `${paz.orchestrator}/services/web/deploy`, {})).status, 201);
+    // like kamal-proxy, `paz deploy --wait` returns once the new version is healthy and serving
+    const cli = await run(process.execPath, [pazBin, 'deploy', 'web', '--wait', '--url', paz.orchestrator], { timeout: 60_000 });
+    assert.match(cli.stdout, /deploying web version 1 .*\n.*version 1 is serving/);
+    assert.equal((await rollout('web')).state, 'succeeded');
     await settled('web', 1);
     await waitFor('the router to route web.paz', async () => (await viaRouter(routerPort, 'web.paz')).body === 'Hello World 1\n');
     const upper = await viaRouter(routerPort, `WEB.PAZ:${routerPort}`);

@@ -118,7 +118,7 @@ describe('original orchestrator suite: cluster, hosts, units, endpoints', () => 
     cpus: 2,
     memoryBytes: 2 * 1024 ** 3,
     version: '0.1.0',
-    agentUrl: 'http://172.17.9.101:9010',
+    agentUrl: 'http://127.0.0.1:1',
     driver: 'docker',
     startedAt: 1,
     heartbeatAt: 1,
@@ -206,6 +206,15 @@ describe('original orchestrator suite: cluster, hosts, units, endpoints', () => 
     assert.equal(res.body.name, 'myservice-1-1');
     const missing = await request('GET', `${paz.orchestrator}/services/myservice/units/myservice-9-9`);
     assert.equal(missing.status, 404);
+  });
+
+  it("a unit whose host's agent does not answer: logs and stats are a 502 saying so, not a hang", async () => {
+    const logs = await request('GET', `${paz.orchestrator}/services/myservice/units/myservice-1-1/logs`);
+    assert.equal(logs.status, 502);
+    assert.equal(logs.body.code, 'PAZ_AGENT_UNREACHABLE');
+    const stats = await request('GET', `${paz.orchestrator}/cluster/hosts/${host.id}/stats`);
+    assert.equal(stats.status, 502);
+    assert.match(stats.body.message, /did not answer/);
   });
 
   it('21-23. host changes are reflected: add, rewrite PublicIP, delete', async () => {

@@ -64,11 +64,15 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(req.query)) if (v !== undefined) q.set(k, String(v));
       const controller = new AbortController();
+      // the agent sends its headers at once; one that does not within the bound is not answering
+      const headersTimer = setTimeout(() => controller.abort(new Error('no answer within 10 s')), 10_000);
       let res: Response;
       try {
         res = await fetch(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { signal: controller.signal });
       } catch (err) {
         throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} (${host.agentUrl}) did not answer: ${(err as Error).message}`);
+      } finally {
+        clearTimeout(headersTimer);
       }
       if (!res.ok || !res.body) throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} answered ${res.status} for ${unit.name}'s logs`);
       const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
