@@ -33,6 +33,8 @@ export interface AgentOptions {
   bind: string;
   port: number;
   labels?: Record<string, string>;
+  /** other ports Paz listens on on this host (the control plane's, under paz up) */
+  reservedPorts?: number[];
   heartbeatTtlSeconds?: number;
   /** run this host's router (HAProxy) on this address and port */
   router?: { bind: string; port: number };
@@ -113,6 +115,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     agentUrl: `http://${opts.address}:${apiPort}`,
     driver: opts.driver.name,
     ...(routerSync ? { routerPort: opts.router!.port } : {}),
+    reservedPorts: [apiPort, ...(opts.reservedPorts ?? [])],
     startedAt,
     heartbeatAt: Date.now(),
   });

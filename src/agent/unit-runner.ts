@@ -8,7 +8,7 @@ import type { Driver, DriverEvent, UnitRuntime, UnitSpec } from './drivers/drive
 import { DriverError, artifactOf } from './drivers/driver.js';
 import type { DesiredUnit, UnitState, UnitStatus } from '../core/records.js';
 import { keys } from '../core/keys.js';
-import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs, type HealthState } from '../core/health-policy.js';
+import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs, type HealthSettings, type HealthState } from '../core/health-policy.js';
 import type { LeaseSession } from '../state/lease-session.js';
 import { httpProbe, tcpProbe } from './health-probe.js';
 
@@ -63,7 +63,7 @@ export class UnitRunner {
   private consecutiveRestarts = 0;
   private busy: Promise<void> = Promise.resolve();
   private readonly now: () => number;
-  private readonly health$ = healthSettings(undefined);
+  private readonly healthConfig: HealthSettings;
 
   constructor(
     readonly desired: DesiredUnit,
@@ -71,7 +71,7 @@ export class UnitRunner {
     previous?: UnitStatus,
   ) {
     this.now = deps.now ?? Date.now;
-    this.health$ = healthSettings(desired.spec.healthCheck);
+    this.healthConfig = healthSettings(desired.spec.healthCheck);
     this.status = {
       unit: desired.unit,
       host: deps.hostId,
@@ -173,7 +173,7 @@ export class UnitRunner {
 
   private startProbing(port: number | undefined): void {
     this.stopProbing();
-    const cfg = this.health$;
+    const cfg = this.healthConfig;
     const tick = async () => {
       if (this.retired) return;
       let ok: boolean;

@@ -49,10 +49,12 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
     await store.close();
     logger.info('stopped');
   };
+  const controlPorts: number[] = [];
   try {
     if (role !== 'agent') {
       const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain });
       stops.push(['control plane', () => plane.stop()]);
+      controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
       console.error(
         `paz ${role}: orchestrator http://${cfg.advertise}:${plane.ports.orchestrator} (docs at /docs), ` +
           `service directory :${plane.ports.directory}, scheduler :${plane.ports.scheduler}, store ${store.name}`,
@@ -71,6 +73,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         port: cfg.agent.port,
         labels: cfg.agent.labels,
         router: cfg.agent.router,
+        reservedPorts: controlPorts,
       });
       stops.push(['agent', () => agent.stop()]);
       console.error(`paz ${role}: agent for host ${agent.hostId} (${cfg.agent.address}, driver ${driver.name})`);

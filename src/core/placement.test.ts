@@ -53,9 +53,9 @@ test('mustShareWith follows the other service, memory reservations are respected
   assert.match(placeUnits([big], [host('h1', 1024)]).unplaceable[0].reason, /needs 2000 MiB/);
 });
 
-test('ports reserved on a host (e.g. by its router) are not handed out', () => {
-  const r = placeUnits([unit('web', 1, 1, {}, { ports: [{ container: 80, host: 8080 }] })], [host('a')], () => new Set(['8080/tcp']));
-  assert.match(r.unplaceable[0].reason, /8080\/tcp is taken/);
+test("ports Paz listens on itself (agent API, control plane) are not handed out", () => {
+  const r = placeUnits([unit('web', 1, 1, {}, { ports: [{ container: 80, host: 9010 }] })], [{ ...host('a'), reservedPorts: [9000, 9010] }]);
+  assert.match(r.unplaceable[0].reason, /host port 9010\/tcp is Paz's own on a/);
 });
 
 test('the old version of the same service never conflicts (rolling deploys on one host)', () => {

@@ -35,11 +35,15 @@ function memoryOf(u: DesiredUnit): number {
 }
 
 /** Why `unit` cannot go on `host` given what is already there, or undefined when it can. */
-export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: DesiredUnit[], reservedPorts: ReadonlySet<string> = new Set()): string | undefined {
+export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: DesiredUnit[]): string | undefined {
   // The router's port is served through the router (the unit becomes its default backend), so it never clashes.
   const viaRouter = host.routerPort !== undefined ? `${host.routerPort}/tcp` : undefined;
-  const used = new Set([...reservedPorts, ...onHost.flatMap(hostPorts)].filter((p) => p !== viaRouter));
-  const clash = hostPorts(unit).find((p) => p !== viaRouter && used.has(p));
+  const reserved = new Set((host.reservedPorts ?? []).map((p) => `${p}/tcp`));
+  const used = new Set(onHost.flatMap(hostPorts).filter((p) => p !== viaRouter));
+  const wanted = hostPorts(unit).filter((p) => p !== viaRouter);
+  const own = wanted.find((p) => reserved.has(p));
+  if (own) return `host port ${own} is Paz's own on ${host.hostname}`;
+  const clash = wanted.find((p) => used.has(p));
   if (clash) return `host port ${clash} is taken on ${host.hostname}`;
   // Another version of the same service is what a rolling deploy replaces: it never conflicts.
   const rivals = onHost.filter((o) => o.unit !== unit.unit && !(o.service === unit.service && o.version !== unit.version));
@@ -62,7 +66,7 @@ export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: Desir
  * Places every unit with `host === null`, in order (lowest version and instance first). Units already
  * placed stay where they are and count against their hosts.
  */
-export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], reservedPorts: (hostId: string) => ReadonlySet<string> = () => new Set()): PlacementResult {
+export function placeUnits(all: DesiredUnit[], hosts: HostRecord[]): PlacementResult {
   const result: PlacementResult = { placed: [], unplaceable: [] };
   const byHost = new Map<string, DesiredUnit[]>(hosts.map((h) => [h.id, []]));
   for (const u of all) if (u.host && byHost.has(u.host)) byHost.get(u.host)!.push(u);
@@ -76,7 +80,7 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], reservedPort
     let best: { host: HostRecord; score: number } | undefined;
     for (const h of [...hosts].sort((a, b) => a.id.localeCompare(b.id))) {
       const onHost = byHost.get(h.id)!;
-      const why = infeasibility(unit, h, onHost, reservedPorts(h.id));
+      const why = infeasibility(unit, h, onHost);
       if (why) {
         reasons.push(why);
         continue;

@@ -117,6 +117,8 @@ export interface HostRecord {
   driver: 'docker' | 'process';
   /** the port this host's router listens on; a unit asking for this host port is served through the router */
   routerPort?: number;
+  /** host ports Paz itself listens on there (agent API, control plane): never handed to units */
+  reservedPorts?: number[];
   startedAt: number;
   heartbeatAt: number;
 }
