@@ -25,8 +25,9 @@ describe('paz up with the process driver', () => {
   const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0'] });
   before(() => paz.start());
   after(async () => {
+    // Units outlive their agent on purpose (the next agent adopts them): retire them before stopping it.
     await request('DELETE', `${paz.orchestrator}/services/node-echo`).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor('the agent to retire its units', async () => /paz_agent_units 0\b/.test(await (await fetch(`${paz.orchestrator}/metrics`)).text()));
     await paz.close();
   });
 
