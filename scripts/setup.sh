@@ -11,6 +11,17 @@ repo_root="$(cd "$here/.." && pwd)"
 "$here/install-deps.sh"
 "$here/start-dockerd.sh"
 
+# The `paz` command on the PATH (as root; otherwise use node bin/paz.js).
+if [ "$(id -u)" -eq 0 ]; then
+  target="$(readlink -f /usr/local/bin/paz 2>/dev/null || true)"
+  if [ ! -e /usr/local/bin/paz ] || [ "$target" = "$repo_root/bin/paz.js" ]; then
+    ln -sf "$repo_root/bin/paz.js" /usr/local/bin/paz
+    printf '[setup] paz command: /usr/local/bin/paz -> %s/bin/paz.js\n' "$repo_root" >&2
+  else
+    printf '[setup] /usr/local/bin/paz exists and is not this checkout; use node %s/bin/paz.js\n' "$repo_root" >&2
+  fi
+fi
+
 # Start Paz (control plane + agent + router) in the background, unless it already answers.
 data_dir="${PAZ_DATA_DIR:-$HOME/.paz}"
 mkdir -p "$data_dir"
