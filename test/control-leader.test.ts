@@ -10,16 +10,8 @@ import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/store.js';
 import { keys } from '../src/core/keys.js';
 import type { HostRecord } from '../src/core/records.js';
+import { waitFor } from './helpers/wait.js';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('control loops run on one leader at a time', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'paz-leader-'));

@@ -10,23 +10,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { PazProcess, request, pazBin } from './helpers/paz-server.js';
 import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
 
 const run = promisify(execFile);
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** HAProxy masters (parent is not itself an haproxy) whose command line names a file under `dir`. */
 function haproxyMastersUnder(dir: string): number[] {

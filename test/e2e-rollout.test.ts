@@ -12,16 +12,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** One GET through the router on a new connection; resolves to the body, or throws. */
 function viaRouter(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
