@@ -33,6 +33,25 @@ describe('API reference', () => {
     assert.ok(directory.paths['/services/{name}/config'].patch);
   });
 
+  it('paz docs --serve (npm run docs-server) serves the reference page', async () => {
+    const { spawn } = await import('node:child_process');
+    const { freePort } = await import('./helpers/paz-server.js');
+    const port = await freePort();
+    const child = spawn(process.execPath, [pazBin, 'docs', '--serve', '--port', String(port)], { stdio: 'ignore' });
+    try {
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = await fetch(`http://127.0.0.1:${port}/docs`).then((r) => r.status, () => 0);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200);
+      assert.equal((await request('GET', `http://127.0.0.1:${port}/openapi.json`)).body.info.title, 'Paz orchestrator API');
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
   it('the orchestrator serves a readable reference at /docs and its document at /openapi.json', async () => {
     const page = await fetch(`${paz.orchestrator}/docs`, { redirect: 'follow' });
     assert.equal(page.status, 200);

@@ -133,7 +133,15 @@ export class UnitRunner {
     try {
       await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
       try {
-        await driver.pull(image, (p) => this.deps.logger.debug({ unit: this.unit, progress: p.status }, 'pull'));
+        let lastReport = 0;
+        await driver.pull(image, (p) => {
+          this.deps.logger.debug({ unit: this.unit, progress: p.status }, 'pull');
+          // the unit's reason shows the pull's progress, at most once a second
+          if (this.now() - lastReport < 1000) return;
+          lastReport = this.now();
+          const size = p.total ? ` (${Math.round((p.current ?? 0) / 1048576)} of ${Math.round(p.total / 1048576)} MiB)` : '';
+          void this.report('pulling', { reason: `pulling ${image}: ${p.status}${size}` });
+        });
       } catch (err) {
         // A registry that is down does not stop an instance whose image is already here.
         if (!(err instanceof DriverError && err.code === 'REGISTRY_UNREACHABLE' && (await driver.hasImage(image)))) throw err;
