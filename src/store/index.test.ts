@@ -66,7 +66,9 @@ describe('openStore', () => {
     assert.deepEqual(readdirSync(process.cwd()), cwdBefore);
   });
 
-  it('says the etcd store is not built yet', async () => {
-    await assert.rejects(openStore('etcd://127.0.0.1:2379'), /etcd store not built yet/);
+  it('opens an etcd store for etcd:// URLs, named by its endpoints', async () => {
+    const store = await openStore('etcd://127.0.0.1:1,127.0.0.1:2');
+    assert.equal(store.name, 'etcd://127.0.0.1:1,127.0.0.1:2');
+    await store.close();
   });
 });

@@ -4,7 +4,7 @@
  *
  *   sqlite:/var/lib/paz/store.db, sqlite:///var/lib/paz/store.db, or a plain path  -> SqliteStore
  *   sqlite::memory:                                                                  -> a private in-memory SqliteStore
- *   etcd://host:2379,host2:2379                                                      -> etcd (not built yet)
+ *   etcd://host:2379,host2:2379                                                      -> EtcdStore (members of one cluster)
  */
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
@@ -41,7 +41,11 @@ export async function openStore(url: string, sqliteOptions?: SqliteStoreOptions)
   switch (location.kind) {
     case 'sqlite':
       return new SqliteStore(location.path, sqliteOptions);
-    case 'etcd':
-      throw new Error(`etcd store not built yet (asked for ${url}); use a sqlite: store for now`);
+    case 'etcd': {
+      // loaded on demand: gRPC and etcd's protos cost SQLite-only processes ~80 ms and ~20 MB at start
+      const { EtcdStore } = await import('./etcd/etcd-store.js');
+      // connects lazily: an unreachable cluster fails the first call, not the open
+      return new EtcdStore(location.endpoints);
+    }
   }
 }

@@ -1,0 +1,48 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
+
+// the messages as etcd 3.4 / etcd3 1.1.2 / grpc-js 1.14 produce them (seen against a real etcd)
+const noConnection = new Error('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:32399. Resolution note: ');
+class BrokenCircuitError extends Error {}
+const circuitOpen = new BrokenCircuitError('Execution prevented because the circuit breaker is open');
+const connectionDropped = new Error('14 UNAVAILABLE: Connection dropped');
+const deadline = new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 30.001s');
+const leaderChanged = new Error('14 UNAVAILABLE: etcdserver: leader changed');
+const leaseNotFound = new Error('Lease 5 NOT_FOUND: etcdserver: requested lease not found is expired or revoked');
+const duplicateKey = new Error('3 INVALID_ARGUMENT: etcdserver: duplicate key given in txn request');
+
+describe('etcd error reading', () => {
+  it('recognises etcd\'s lease and compaction answers', () => {
+    assert.equal(isLeaseNotFound(leaseNotFound), true);
+    assert.equal(isLeaseNotFound(duplicateKey), false);
+    assert.equal(isLeaseAlreadyExists(new Error('9 FAILED_PRECONDITION: etcdserver: lease already exists')), true);
+    assert.equal(isAlreadyCompacted(new Error('11 OUT_OF_RANGE: etcdserver: mvcc: required revision has been compacted')), true);
+    assert.equal(isAlreadyCompacted(new Error('11 OUT_OF_RANGE: etcdserver: mvcc: required revision is a future revision')), false);
+  });
+
+  it('knows when a call never reached etcd', () => {
+    assert.equal(neverReachedEtcd(noConnection), true);
+    assert.equal(neverReachedEtcd(circuitOpen), true);
+    assert.equal(neverReachedEtcd(connectionDropped), false);
+    assert.equal(neverReachedEtcd(deadline), false);
+  });
+
+  it('retries a write only when it never reached etcd, so it is never applied twice', () => {
+    assert.equal(shouldRetry(noConnection, false), true);
+    assert.equal(shouldRetry(circuitOpen, false), true);
+    for (const err of [connectionDropped, deadline, leaderChanged, duplicateKey, leaseNotFound]) {
+      assert.equal(shouldRetry(err, false), false, err.message);
+    }
+  });
+
+  it('retries a read on any passing failure, and never on a refusal', () => {
+    for (const err of [noConnection, circuitOpen, connectionDropped, deadline, leaderChanged]) {
+      assert.equal(isTransient(err), true, err.message);
+      assert.equal(shouldRetry(err, true), true, err.message);
+    }
+    assert.equal(shouldRetry(duplicateKey, true), false);
+    assert.equal(shouldRetry(leaseNotFound, true), false);
+    assert.equal(shouldRetry('not even an error', true), false);
+  });
+});

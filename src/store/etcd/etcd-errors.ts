@@ -1,0 +1,52 @@
+/**
+ * Pure reading of the errors that etcd (through etcd3 and @grpc/grpc-js) rejects with. They arrive as
+ * messages such as "14 UNAVAILABLE: No connection established ..." or "3 INVALID_ARGUMENT: etcdserver:
+ * duplicate key given in txn request", so the tests here are on message text, etcd's stable wording.
+ */
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** etcd: a put, txn, keep-alive or revoke named a lease that expired, was revoked or never existed. */
+export function isLeaseNotFound(err: unknown): boolean {
+  return /requested lease not found/.test(messageOf(err));
+}
+
+/** etcd: a grant asked for a lease id that is taken. */
+export function isLeaseAlreadyExists(err: unknown): boolean {
+  return /lease already exists/.test(messageOf(err));
+}
+
+/** etcd: a compaction to a revision at or below the current compaction point. */
+export function isAlreadyCompacted(err: unknown): boolean {
+  return /required revision has been compacted/.test(messageOf(err));
+}
+
+/**
+ * The call never reached etcd: grpc-js had no connection to send it on, or etcd3's per-host circuit
+ * breaker (open for a few seconds after 3 failures in a row) refused to try. Repeating such a call
+ * cannot apply a write twice.
+ */
+export function neverReachedEtcd(err: unknown): boolean {
+  if (err instanceof Error && err.constructor.name === 'BrokenCircuitError') return true;
+  return /No connection established|circuit breaker is open/.test(messageOf(err));
+}
+
+/**
+ * The call may have failed for a passing reason (connection lost, timeout, leader change). Such a
+ * write may or may not have been applied, so only calls that are safe to repeat retry on it.
+ */
+export function isTransient(err: unknown): boolean {
+  if (neverReachedEtcd(err)) return true;
+  return /\b(UNAVAILABLE|DEADLINE_EXCEEDED|ABORTED|RESOURCE_EXHAUSTED|INTERNAL)\b|etcdserver: (no leader|leader changed|request timed out)/.test(messageOf(err));
+}
+
+/**
+ * Whether to send a call again after `err`. `idempotent` calls (reads, revoke, keep-alive, compact)
+ * retry on any transient error; writes (put, delete, txn, grant) only when they never reached etcd, so
+ * a compare-and-set never reports "failed" for a write that in fact went through.
+ */
+export function shouldRetry(err: unknown, idempotent: boolean): boolean {
+  return idempotent ? isTransient(err) : neverReachedEtcd(err);
+}

@@ -1,0 +1,282 @@
+/**
+ * The Store on a real etcd v3 cluster (`--store etcd://host:2379,host2:2379`), through the etcd3
+ * package's gRPC clients. etcd already has the Store's semantics (one revision per write, txn compares,
+ * leases, watches from a revision, compaction), so this class mostly translates (etcd-mapping.ts) and
+ * adds what a long-running platform needs around it:
+ *
+ * - watches that survive a broken gRPC stream, resuming from the first undelivered revision with
+ *   nothing repeated or lost (resumable-watch.ts, watch-cursor.ts);
+ * - retries that never apply a write twice: etcd3's own pool retries writes whose reply was lost, so
+ *   it is told to call once, and this class repeats a write only if it never reached etcd, and a read
+ *   on any passing failure (etcd-errors.ts);
+ * - lease ids below 2^53, chosen here, so they stay exact as JavaScript numbers (etcd's own are
+ *   random 63-bit ids).
+ */
+import { randomInt } from 'node:crypto';
+import { Etcd3, type IDuplexStream, type ILeaseKeepAliveRequest, type ILeaseKeepAliveResponse, type IOptions } from 'etcd3';
+import {
+  LeaseNotFoundError,
+  StoreClosedError,
+  type KeyValue,
+  type Lease,
+  type PutOptions,
+  type RangeResult,
+  type Store,
+  type TxnRequest,
+  type TxnResult,
+  type Watch,
+  type WatchEvent,
+  type WatchOptions,
+} from '../store.js';
+import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, shouldRetry } from './etcd-errors.js';
+import {
+  headerRevision,
+  int64,
+  leaseOfOps,
+  prefixRange,
+  toEtcdCompare,
+  toKeyValue,
+  toPutRequest,
+  toRequestOp,
+  validateOp,
+} from './etcd-mapping.js';
+import { closeQuietly, ResumableWatch } from './resumable-watch.js';
+
+export interface EtcdStoreOptions {
+  /** bound of one call to etcd (default 30 s): a member that stopped answering fails the call, not hangs it */
+  callTimeoutMs?: number;
+  /** errors no caller hears of, e.g. a watch stream that broke and is being reopened (default: process warnings) */
+  onBackgroundError?: (err: Error) => void;
+}
+
+/** attempts of one call, and the pause after the first failure (then twice that) */
+const MAX_ATTEMPTS = 3;
+const RETRY_PAUSE_MS = 100;
+/** lease ids are drawn from [1, 2^48): exact as numbers, and a clash (etcd says so) just draws again */
+const LEASE_ID_LIMIT = 2 ** 48;
+const LEASE_GRANT_DRAWS = 5;
+
+type GlobalPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
+/**
+ * etcd3's connection pool runs every call through this; its default retries any "recoverable" error
+ * 3 times, writes included. Only `execute` is used by the pool.
+ */
+const CALL_ONCE = {
+  execute: async (fn: (context: { signal: AbortSignal }) => unknown) => fn({ signal: new AbortController().signal }),
+} as unknown as GlobalPolicy;
+
+export class EtcdStore implements Store {
+  readonly name: string;
+  private readonly client: Etcd3;
+  private readonly callTimeoutMs: number;
+  private readonly onBackgroundError: (err: Error) => void;
+  private readonly watches = new Set<ResumableWatch>();
+  private closed = false;
+
+  /** `endpoints`: host:port of one or more members of one cluster, e.g. ['127.0.0.1:2379']. Connects lazily. */
+  constructor(endpoints: string[], options: EtcdStoreOptions = {}) {
+    const hosts = endpoints.map((e) => e.trim()).filter((e) => e !== '');
+    if (hosts.length === 0) throw new Error('an etcd store needs at least one endpoint, e.g. 127.0.0.1:2379');
+    this.name = `etcd://${hosts.join(',')}`;
+    this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
+    this.onBackgroundError = options.onBackgroundError
+      ?? ((err) => process.emitWarning(`${this.name}: ${err.message}`, { type: 'PazStoreWarning' }));
+    this.client = new Etcd3({
+      hosts,
+      grpcOptions: {
+        // a range of many keys can exceed grpc-js's default 4 MiB; etcd itself sets no reply limit
+        'grpc.max_receive_message_length': -1,
+        // notice a dead member under an open watch stream; etcd accepts pings every 5 s or slower
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+      },
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.callTimeoutMs }),
+      faultHandling: { global: CALL_ONCE },
+    });
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const response = await this.call(true, () => this.client.kv.range({ key: Buffer.from(key, 'utf8') }));
+    return response.kvs.length > 0 ? toKeyValue(response.kvs[0]) : undefined;
+  }
+
+  async range(prefix: string): Promise<RangeResult> {
+    // etcd returns a range in key order (byte-wise, i.e. code-point order)
+    const response = await this.call(true, () => this.client.kv.range(prefixRange(prefix)));
+    return { kvs: response.kvs.map(toKeyValue), revision: headerRevision(response) };
+  }
+
+  async put(key: string, value: string, opts: PutOptions = {}): Promise<number> {
+    const request = toPutRequest(key, value, opts.lease);
+    const response = await this.call(false, () => this.client.kv.put(request), opts.lease);
+    return headerRevision(response);
+  }
+
+  async delete(key: string): Promise<number> {
+    validateOp({ type: 'delete', key });
+    const response = await this.call(false, () => this.client.kv.deleteRange({ key: Buffer.from(key, 'utf8') }));
+    return int64(response.deleted, 'deleted');
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    validateOp({ type: 'deletePrefix', prefix });
+    const response = await this.call(false, () => this.client.kv.deleteRange(prefixRange(prefix)));
+    return int64(response.deleted, 'deleted');
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResult> {
+    const failure = req.failure ?? [];
+    const request = {
+      compare: req.compare.map(toEtcdCompare),
+      success: req.success.map(toRequestOp),
+      failure: failure.map(toRequestOp),
+    };
+    // etcd itself rejects a branch that writes one key twice ("duplicate key given in txn request")
+    const lease = leaseOfOps(req.success) ?? leaseOfOps(failure);
+    const response = await this.call(false, () => this.client.kv.txn(request), lease);
+    return { succeeded: response.succeeded, revision: headerRevision(response) };
+  }
+
+  async watch(prefix: string, listener: (events: WatchEvent[]) => void, opts: WatchOptions = {}): Promise<Watch> {
+    this.assertOpen();
+    const { fromRevision } = opts;
+    if (fromRevision !== undefined && (!Number.isSafeInteger(fromRevision) || fromRevision < 1)) {
+      throw new TypeError(`watch fromRevision must be a whole number >= 1, got ${fromRevision}`);
+    }
+    if (typeof prefix !== 'string') throw new TypeError('watch needs a string prefix');
+    // "only later events" made exact: from the revision after the current one, so a write that
+    // completes after watch() resolves is always delivered, and the resume point is known from the start
+    const startRevision = fromRevision ?? (await this.revision()) + 1;
+    const range = prefixRange(prefix);
+    const onError = opts.onError ?? ((err: Error) => this.background(err));
+    const watch = await this.call(true, async () => {
+      const attempt: ResumableWatch = new ResumableWatch({
+        openStream: () => this.client.watchClient.watch(),
+        range,
+        startRevision,
+        listener,
+        onError,
+        onDisconnect: (err, resumeFrom) => this.background(new Error(
+          `the watch of ${JSON.stringify(prefix)} lost its stream (${err.message}); reopening it from revision ${resumeFrom}`,
+        )),
+        onEnd: () => this.watches.delete(attempt),
+      });
+      this.watches.add(attempt);
+      await attempt.start();
+      return attempt;
+    });
+    // close() while it started: it was ended with the others
+    this.assertOpen();
+    return { cancel: () => watch.cancel() };
+  }
+
+  async grantLease(ttlSeconds: number): Promise<Lease> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
+      throw new TypeError(`lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`);
+    }
+    for (let draw = 1; ; draw++) {
+      const id = randomInt(1, LEASE_ID_LIMIT);
+      try {
+        const response = await this.call(false, () => this.client.leaseClient.leaseGrant({ TTL: ttlSeconds, ID: id }));
+        if (response.error) throw new Error(`etcd refused the lease: ${response.error}`);
+        // etcd raises a TTL below its minimum (1.5 x the election timeout, 2 s by default)
+        return { id: int64(response.ID, 'lease id'), ttlSeconds: int64(response.TTL, 'lease TTL') };
+      } catch (err) {
+        if (!isLeaseAlreadyExists(err) || draw >= LEASE_GRANT_DRAWS) throw err;
+      }
+    }
+  }
+
+  async keepAlive(leaseId: number): Promise<boolean> {
+    assertLeaseId(leaseId);
+    // a refresh is safe to repeat
+    return this.call(true, () => this.keepAliveOnce(leaseId));
+  }
+
+  async revoke(leaseId: number): Promise<void> {
+    assertLeaseId(leaseId);
+    try {
+      await this.call(true, () => this.client.leaseClient.leaseRevoke({ ID: leaseId }), leaseId);
+    } catch (err) {
+      // unknown, expired or already revoked: the keys are gone either way
+      if (err instanceof LeaseNotFoundError) return;
+      throw err;
+    }
+  }
+
+  async revision(): Promise<number> {
+    // any linearizable read carries the current revision in its header
+    const response = await this.call(true, () => this.client.kv.range({ key: Buffer.from([0]), limit: 1, count_only: true }));
+    return headerRevision(response);
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(revision) || revision < 1) {
+      throw new TypeError(`compact revision must be a whole number >= 1, got ${revision}`);
+    }
+    try {
+      await this.call(true, () => this.client.kv.compact({ revision }));
+    } catch (err) {
+      // compacted that far already: nothing to do, as in the SQLite backend
+      if (isAlreadyCompacted(err)) return;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watch of [...this.watches]) await watch.cancel();
+    this.client.close();
+  }
+
+  /**
+   * Runs one call to etcd: rejects with StoreClosedError once closed, repeats it while shouldRetry
+   * says so (bounded), and turns etcd's "lease not found" into LeaseNotFoundError for `leaseId`.
+   */
+  private async call<T>(idempotent: boolean, fn: () => Promise<T>, leaseId?: number): Promise<T> {
+    this.assertOpen();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (this.closed) throw new StoreClosedError();
+        if (isLeaseNotFound(err)) throw new LeaseNotFoundError(leaseId ?? 0);
+        if (attempt >= MAX_ATTEMPTS || !shouldRetry(err, idempotent)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt));
+        this.assertOpen();
+      }
+    }
+  }
+
+  /** One keep-alive request on its own stream: etcd answers TTL 0 for a lease that is gone. */
+  private async keepAliveOnce(leaseId: number): Promise<boolean> {
+    const stream: IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse> =
+      await this.client.leaseClient.leaseKeepAlive({ deadline: Date.now() + this.callTimeoutMs });
+    return new Promise<boolean>((resolve, reject) => {
+      stream.on('data', (response: ILeaseKeepAliveResponse) => {
+        resolve(int64(response.TTL, 'lease TTL') > 0);
+        closeQuietly(stream);
+      });
+      stream.on('error', reject);
+      stream.on('end', () => reject(new Error('etcd ended the keep-alive stream without an answer')));
+      stream.write({ ID: leaseId });
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  private background(err: Error): void {
+    if (this.closed) return;
+    this.onBackgroundError(err);
+  }
+}
+
+function assertLeaseId(leaseId: number): void {
+  if (!Number.isSafeInteger(leaseId)) throw new TypeError(`a lease id is a whole number, got ${leaseId}`);
+}
