@@ -18,6 +18,8 @@ export interface AppOptions {
   component: string;
   /** a pino logger; none: no request logging */
   logger?: FastifyBaseLogger;
+  /** whether the role is fully up (e.g. announced); /health answers 503 until then */
+  ready?: () => boolean;
 }
 
 /** Paz's request id: a random integer below 1e9 in base 36. */
@@ -96,7 +98,10 @@ export function createApp(opts: AppOptions): FastifyInstance {
   });
 
   registerMetrics(app, opts.component);
-  app.get('/health', { schema: { hide: true } as Record<string, unknown> }, async () => ({ healthy: true, component: opts.component, version: PAZ_VERSION }));
+  app.get('/health', { schema: { hide: true } as Record<string, unknown> }, async (_req, reply) => {
+    const ready = opts.ready?.() ?? true;
+    return reply.status(ready ? 200 : 503).send({ healthy: ready, component: opts.component, version: PAZ_VERSION, ...(ready ? {} : { starting: true }) });
+  });
   return app;
 }
 

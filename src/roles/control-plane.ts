@@ -49,10 +49,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await opts.store.put(keys.domain(), opts.domain);
   }
   const logger = opts.logger;
+  // healthy only once announced: whoever waits for /health can then find us in the store
+  let ready = false;
+  const isReady = () => ready;
   const apps = {
-    orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, logger: logger.child({ component: 'paz-orchestrator' }) }),
-    directory: await createDirectoryApp(ctx, { port: opts.ports.directory, logger: logger.child({ component: 'paz-service-directory' }) }),
-    scheduler: await createSchedulerApp(ctx, { port: opts.ports.scheduler, logger: logger.child({ component: 'paz-scheduler' }) }),
+    orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, ready: isReady, logger: logger.child({ component: 'paz-orchestrator' }) }),
+    directory: await createDirectoryApp(ctx, { port: opts.ports.directory, ready: isReady, logger: logger.child({ component: 'paz-service-directory' }) }),
+    scheduler: await createSchedulerApp(ctx, { port: opts.ports.scheduler, ready: isReady, logger: logger.child({ component: 'paz-scheduler' }) }),
   };
   const announce = new LeaseSession(opts.store, {
     ttlSeconds: opts.announceTtlSeconds ?? 15,
@@ -77,6 +80,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await announce.put(keys.component('paz-orchestrator'), `${opts.advertise}:${ports.orchestrator}`);
     await announce.put(keys.component('paz-service-directory'), `${opts.advertise}:${ports.directory}`);
     await announce.put(keys.component('paz-scheduler'), `${opts.advertise}:${ports.scheduler}`);
+    ready = true;
     logger.info({ ports, store: opts.store.name }, 'control plane up');
     return {
       ctx,
