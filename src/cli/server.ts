@@ -11,7 +11,7 @@ import { parse, roleConfig, roleOptions } from './options.js';
 export const serverUsage = `usage: paz up|server|agent [options]
 
   --data-dir DIR            where the embedded store and host id live (PAZ_DATA_DIR, default ~/.paz)
-  --store URL               sqlite:/path/paz.db (default: DIR/paz.db) (PAZ_STORE)
+  --store URL               sqlite:/path/paz.db (default: DIR/paz.db) or etcd://h1:2379,h2:2379 (PAZ_STORE)
   --log-level LEVEL         (PAZ_LOG_LEVEL, default info)
 control plane (server, up):
   --bind ADDR               address the APIs listen on (PAZ_BIND, default 0.0.0.0)
