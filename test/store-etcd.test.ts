@@ -206,27 +206,6 @@ describe('EtcdStore on a real etcd', { skip }, () => {
       }
     });
 
-    it('a listener that throws ends its watch with onError and does not disturb other watches', async () => {
-      const store = new EtcdStore([cluster.endpoint()]);
-      try {
-        const errors: Error[] = [];
-        let badCalls = 0;
-        const good: WatchEvent[] = [];
-        await store.watch('/specifics/listener/', () => {
-          badCalls++;
-          throw new Error('listener bug');
-        }, { onError: (err) => errors.push(err) });
-        await store.watch('/specifics/listener/', (events) => good.push(...events));
-        await store.put('/specifics/listener/a', '1');
-        await store.put('/specifics/listener/b', '2');
-        await waitFor('two events on the good watch', async () => good.length === 2, 10_000, 20);
-        assert.equal(badCalls, 1);
-        assert.deepEqual(errors.map((e) => e.message), ['listener bug']);
-      } finally {
-        await store.close();
-      }
-    });
-
     it('rejects bad input with messages that say what to fix', async () => {
       const store = new EtcdStore([cluster.endpoint()]);
       try {

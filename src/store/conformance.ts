@@ -417,6 +417,25 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, op
         ]);
       });
 
+      it('a listener that throws ends its watch with onError and does not disturb other watches', async () => {
+        const store = await openStore();
+        const p = prefix();
+        const errors: Error[] = [];
+        let badCalls = 0;
+        watches.push(
+          await store.watch(p, () => {
+            badCalls++;
+            throw new Error('listener bug');
+          }, { onError: (err) => errors.push(err) }),
+        );
+        const good = await record(store, p);
+        await store.put(`${p}a`, '1');
+        await store.put(`${p}b`, '2');
+        await good.waitForEvents(2);
+        assert.equal(badCalls, 1);
+        assert.deepEqual(errors.map((e) => e.message), ['listener bug']);
+      });
+
       it('cancel stops delivery', async () => {
         const store = await openStore();
         const p = prefix();

@@ -147,27 +147,6 @@ describe('SqliteStore specifics', () => {
     }
   });
 
-  it('a listener that throws ends its watch with onError and does not disturb other watches', async () => {
-    const store = new SqliteStore(freshFile());
-    try {
-      const errors: Error[] = [];
-      let badCalls = 0;
-      const good: WatchEvent[] = [];
-      await store.watch('/', () => {
-        badCalls++;
-        throw new Error('listener bug');
-      }, { onError: (err) => errors.push(err) });
-      await store.watch('/', (events) => good.push(...events));
-      await store.put('/a', '1');
-      await store.put('/b', '2');
-      await waitUntil(() => good.length === 2, 'two events on the good watch');
-      assert.equal(badCalls, 1);
-      assert.deepEqual(errors.map((e) => e.message), ['listener bug']);
-    } finally {
-      await store.close();
-    }
-  });
-
   it('a listener may write to the store; its write is delivered after the current event', async () => {
     const store = new SqliteStore(freshFile());
     try {
