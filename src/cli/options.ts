@@ -24,6 +24,7 @@ export const roleOptions = {
   'router-bind': { type: 'string' },
   'no-router': { type: 'boolean' },
   domain: { type: 'string' },
+  'host-loss-grace': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -47,6 +48,14 @@ export function portOption(flags: Flags, name: string, env: string, fallback: nu
   return n;
 }
 
+function secondsOption(flags: Flags, name: string, env: string): number | undefined {
+  const raw = str(flags, name, env);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 1 || n > 86400) throw new Error(`--${name} (${env}) must be a number of seconds from 1 to 86400, got "${raw}"`);
+  return n;
+}
+
 export interface RoleConfig {
   dataDir: string;
   storeUrl: string;
@@ -55,6 +64,7 @@ export interface RoleConfig {
   ports: { orchestrator: number; directory: number; scheduler: number };
   logLevel: string;
   domain?: string;
+  hostLossGraceSeconds?: number;
   agent: { driver: string; port: number; address: string; labels: Record<string, string>; router?: { bind: string; port: number } };
 }
 
@@ -83,6 +93,7 @@ export function roleConfig(flags: Flags): RoleConfig {
     },
     logLevel: str(flags, 'log-level', 'PAZ_LOG_LEVEL') ?? 'info',
     domain: str(flags, 'domain', 'PAZ_DOMAIN'),
+    hostLossGraceSeconds: secondsOption(flags, 'host-loss-grace', 'PAZ_HOST_LOSS_GRACE'),
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),

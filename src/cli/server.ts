@@ -20,6 +20,7 @@ control plane (server, up):
   --directory-port N        (PAZ_SERVICE_DIRECTORY_PORT, default 9001)
   --scheduler-port N        (PAZ_SCHEDULER_PORT, default 9002)
   --domain NAME             services also answer on <name>.NAME (PAZ_DOMAIN; kept at /paz/config/domain)
+  --host-loss-grace SECS    a host silent this long has its units placed elsewhere (PAZ_HOST_LOSS_GRACE, default 30)
 agent (agent, up):
   --driver docker|process|auto   how units run (PAZ_DRIVER, default auto: docker when dockerd answers)
   --address ADDR            this host's address for its instances' endpoints (PAZ_ADDRESS, default --advertise)
@@ -52,7 +53,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const controlPorts: number[] = [];
   try {
     if (role !== 'agent') {
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain });
+      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds });
       stops.push(['control plane', () => plane.stop()]);
       controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
       console.error(

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { campaign, type Election } from '../store/election.js';
-import { PlacementLoop } from './placement-loop.js';
+import { DEFAULT_HOST_LOSS_GRACE_SECONDS, PlacementLoop } from './placement-loop.js';
 import { RolloutController } from './rollout-controller.js';
 
 export class ControlLoops {
@@ -20,6 +20,7 @@ export class ControlLoops {
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly ttlSeconds = 10,
+    private readonly hostLossGraceSeconds = DEFAULT_HOST_LOSS_GRACE_SECONDS,
   ) {}
 
   async start(): Promise<void> {
@@ -40,7 +41,7 @@ export class ControlLoops {
   private async lead(): Promise<void> {
     if (this.running.length > 0) return;
     this.logger.info({ id: this.id }, 'leading the control loops');
-    const placement = new PlacementLoop(this.store, this.logger.child({ component: 'placement' }));
+    const placement = new PlacementLoop(this.store, this.logger.child({ component: 'placement' }), Date.now, this.hostLossGraceSeconds * 1000);
     const rollouts = new RolloutController(this.store, this.logger.child({ component: 'rollout' }));
     this.running = [placement, rollouts];
     await placement.start();

@@ -8,16 +8,22 @@ import type { Store } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
-import { placeUnits } from '../core/placement.js';
+import { lostUnits, placeUnits } from '../core/placement.js';
 import { rangeJson } from '../store/json.js';
+
+export const DEFAULT_HOST_LOSS_GRACE_SECONDS = 30;
 
 export class PlacementLoop {
   private readonly loop: StoreLoop;
+  /** when each host that units are placed on was first seen without a record (leader-local memory) */
+  private readonly missingSince = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** how long a host may be gone before its units are placed elsewhere (like Nomad's heartbeat grace) */
+    private readonly hostLossGraceMs = DEFAULT_HOST_LOSS_GRACE_SECONDS * 1000,
   ) {
     this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), keys.hostsPrefix()], intervalMs: 5000, pass: () => this.pass() });
   }
@@ -36,11 +42,21 @@ export class PlacementLoop {
       rangeJson<DesiredUnit>(this.store, keys.desiredUnitsPrefix()),
       rangeJson<HostRecord>(this.store, keys.hostsPrefix()),
     ]);
+    const byName = new Map(units.entries.map((u) => [u.value.unit, u]));
+    // Units of a host that stopped heartbeating go back to the pool: the next pass places them elsewhere.
+    const live = new Set(hosts.entries.map((h) => h.value.id));
+    for (const lost of lostUnits(units.entries.map((u) => u.value), live, this.missingSince, this.now(), this.hostLossGraceMs)) {
+      const rec = byName.get(lost.unit)!;
+      const next: DesiredUnit = { ...rec.value, host: null, reason: `host ${lost.host} stopped heartbeating; placing it again` };
+      delete next.placedAt;
+      const res = await this.store.txn({ compare: [{ key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision }], success: [{ type: 'put', key: rec.key, value: JSON.stringify(next) }] });
+      // the write wakes this loop again through its watch; that pass places the unit
+      if (res.succeeded) this.logger.warn({ unit: lost.unit, host: lost.host }, 'host lost; rescheduling its unit');
+    }
     const plan = placeUnits(
       units.entries.map((u) => u.value),
       hosts.entries.map((h) => h.value),
     );
-    const byName = new Map(units.entries.map((u) => [u.value.unit, u]));
     for (const p of plan.placed) {
       const rec = byName.get(p.unit)!;
       const next: DesiredUnit = { ...rec.value, host: p.host, placedAt: this.now() };

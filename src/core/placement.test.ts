@@ -77,3 +77,16 @@ test('held units wait', () => {
   const r = placeUnits([unit('web', 1, 1, { hold: true })], [host('a')]);
   assert.deepEqual(r, { placed: [], unplaceable: [] });
 });
+
+import { lostUnits } from './placement.js';
+
+test('units of a host gone for the grace period are to be placed again; a brief blip keeps them', () => {
+  const units = [unit('web', 1, 1, { host: 'a' }), unit('web', 1, 2, { host: 'b' }), unit('web', 1, 3, { host: 'a', drainingSince: 1 })];
+  const missing = new Map<string, number>();
+  assert.deepEqual(lostUnits(units, new Set(['b']), missing, 1000, 30_000), []);
+  assert.deepEqual(lostUnits(units, new Set(['b']), missing, 30_999, 30_000), []);
+  assert.deepEqual(lostUnits(units, new Set(['b']), missing, 31_000, 30_000), [{ unit: 'web-1-1', host: 'a' }]);
+  // the host came back: forgotten, and its units stay
+  assert.deepEqual(lostUnits(units, new Set(['a', 'b']), missing, 40_000, 30_000), []);
+  assert.equal(missing.size, 0);
+});

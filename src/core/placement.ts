@@ -98,3 +98,19 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[]): PlacementRe
   }
   return result;
 }
+
+/**
+ * Units placed on hosts that stopped heartbeating (their record expired with the agent's lease) for at
+ * least `graceMs`: to be placed again elsewhere. `missingSince` remembers when each host was first seen
+ * gone; a host that comes back before the grace is over keeps its units (no flapping on a short blip).
+ */
+export function lostUnits(units: DesiredUnit[], liveHosts: ReadonlySet<string>, missingSince: Map<string, number>, now: number, graceMs: number): Array<{ unit: string; host: string }> {
+  for (const id of [...missingSince.keys()]) if (liveHosts.has(id)) missingSince.delete(id);
+  const lost: Array<{ unit: string; host: string }> = [];
+  for (const u of units) {
+    if (u.host === null || liveHosts.has(u.host) || u.drainingSince !== undefined) continue;
+    if (!missingSince.has(u.host)) missingSince.set(u.host, now);
+    if (now - missingSince.get(u.host)! >= graceMs) lost.push({ unit: u.unit, host: u.host });
+  }
+  return lost;
+}

@@ -23,6 +23,8 @@ export interface ControlPlaneOptions {
   advertise: string;
   ports: { orchestrator: number; directory: number; scheduler: number };
   announceTtlSeconds?: number;
+  /** how long a host may stop heartbeating before its units are placed elsewhere */
+  hostLossGraceSeconds?: number;
   /** the cluster domain: services answer on <name>.<domain> as well as <name>.paz (written to /paz/config/domain, as Paz did) */
   domain?: string;
 }
@@ -73,7 +75,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       started.push(app);
     }
     const ports = { orchestrator: boundPort(apps.orchestrator), directory: boundPort(apps.directory), scheduler: boundPort(apps.scheduler) };
-    const loops = new ControlLoops(opts.store, logger.child({ component: 'control' }));
+    const loops = new ControlLoops(opts.store, logger.child({ component: 'control' }), 10, opts.hostLossGraceSeconds);
     await loops.start();
     stopLoops.push(() => loops.stop());
     await announce.start();
