@@ -39,6 +39,10 @@ const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> =
 
 export const clientCommands = new Set(Object.keys(groups));
 
-export function clientCommand(cmd: string, args: string[]): Promise<number> {
+export async function clientCommand(cmd: string, args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(clientUsage.split('\n').filter((l) => l.trimStart().startsWith(`paz ${cmd} `) || l.trimStart() === `paz ${cmd}` || l.includes('(each takes')).join('\n'));
+    return 0;
+  }
   return groups[cmd](cmd, args);
 }
