@@ -99,7 +99,7 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
       ports: [{ container: 9000 }],
       numInstances: 2,
       healthCheck: { path: '/health', intervalSeconds: 0.5, timeoutSeconds: 1, unhealthyThreshold: 2 },
-      rollout: { drainSeconds: 2, healthyDeadlineSeconds: 40, stopGraceSeconds: 5 },
+      rollout: { drainSeconds: 2, healthyDeadlineSeconds: 40, stopGraceSeconds: 5, maxSurge: 1 },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
   });
@@ -132,6 +132,10 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
       await new Promise((r) => setTimeout(r, 500));
       // new version: image tag 2 answers "Hello World 2"
       assert.equal((await request('POST', `${paz.orchestrator}/services/web/deploy`, { tag: '2' })).status, 201);
+      // maxSurge 1: the second new instance waits until the first is healthy
+      const starting = (await rollout('web')).units.filter((u: { version: number }) => u.version === 2);
+      assert.equal(starting.length, 2);
+      assert.match(starting[1].reason, /held: rollout\.maxSurge starts 1 new instance at a time/);
       await settled('web', 2);
       await waitFor('only version 2 answering', async () => (await viaRouter(routerPort, 'web.paz')).body === 'Hello World 2\n');
       const after2 = load.ok;

@@ -89,7 +89,7 @@ export class RolloutController {
     else if (a.type === 'drain') op = { type: 'put', key: e.key, value: JSON.stringify({ ...e.value, drainingSince: now }) };
     else {
       const { hold: _released, ...rest } = e.value;
-      op = { type: 'put', key: e.key, value: JSON.stringify(rest) };
+      op = { type: 'put', key: e.key, value: JSON.stringify({ ...rest, reason: 'waiting for placement' }) };
     }
     const res = await this.store.txn({ compare: [{ key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision }], success: [op] });
     if (res.succeeded) this.logger.info({ unit: a.unit }, a.type === 'delete' ? 'retired' : a.type === 'drain' ? 'draining' : 'released');

@@ -78,7 +78,13 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
   const units = desiredUnitsFor(record, record.config.numInstances, input.now);
   // a rolling deploy starts at most maxSurge new instances at once; the rollout controller releases the rest
   const surge = record.config.rollout?.maxSurge;
-  if (surge !== undefined) for (const u of units) if (u.instance > surge) u.hold = true;
+  if (surge !== undefined) {
+    for (const u of units) {
+      if (u.instance <= surge) continue;
+      u.hold = true;
+      u.reason = `held: rollout.maxSurge starts ${surge} new instance${surge === 1 ? '' : 's'} at a time`;
+    }
+  }
   const journal: JournalEntry = {
     event: input.trigger.source === 'rollback' ? 'rollback' : 'deploy',
     serviceName: record.service,
