@@ -2,6 +2,7 @@
 // unit (its own cgroup when available), health-checks and announces it, and serves its logs.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { PazProcess, request } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -14,13 +15,16 @@ process.on('SIGTERM', () => process.exit(0));
 `;
 
 describe('paz up with the process driver', () => {
-  const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0'] });
+  const cgroupParent = `paz-e2e-test-${process.pid}`;
+  const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0', '--cgroup-parent', cgroupParent] });
   before(() => paz.start());
   after(async () => {
     // Units outlive their agent on purpose (the next agent adopts them): retire them before stopping it.
     await request('DELETE', `${paz.orchestrator}/services/node-echo`).catch(() => undefined);
     await waitFor('the agent to retire its units', async () => /paz_agent_units 0\b/.test(await (await fetch(`${paz.orchestrator}/metrics`)).text()));
     await paz.close();
+    // the driver removes its (then empty) cgroup parent when the agent stops
+    assert.equal(existsSync(`/sys/fs/cgroup/memory/${cgroupParent}`), false, 'no cgroup left behind');
   });
 
   it('runs, health-checks and announces a program as a unit, and serves its logs', async () => {

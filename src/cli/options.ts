@@ -25,6 +25,7 @@ export const roleOptions = {
   'no-router': { type: 'boolean' },
   domain: { type: 'string' },
   'host-loss-grace': { type: 'string' },
+  'cgroup-parent': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -65,7 +66,7 @@ export interface RoleConfig {
   logLevel: string;
   domain?: string;
   hostLossGraceSeconds?: number;
-  agent: { driver: string; port: number; address: string; labels: Record<string, string>; router?: { bind: string; port: number } };
+  agent: { driver: string; port: number; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number } };
 }
 
 function labelsOf(flags: Flags): Record<string, string> {
@@ -99,6 +100,7 @@ export function roleConfig(flags: Flags): RoleConfig {
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),
       address: str(flags, 'address', 'PAZ_ADDRESS') ?? str(flags, 'advertise', 'PAZ_ADVERTISE') ?? '127.0.0.1',
       labels: labelsOf(flags),
+      cgroupParent: str(flags, 'cgroup-parent', 'PAZ_CGROUP_PARENT'),
       router:
         flags['no-router'] || process.env.PAZ_ROUTER === 'off'
           ? undefined

@@ -26,6 +26,7 @@ agent (agent, up):
   --address ADDR            this host's address for its instances' endpoints (PAZ_ADDRESS, default --advertise)
   --agent-port N            the agent's logs/stats API (PAZ_AGENT_PORT, default 9010)
   --label KEY=VALUE         host label, repeatable (PAZ_LABELS=k=v,k=v)
+  --cgroup-parent NAME      process driver: cgroup v1 directory holding the units' cgroups (PAZ_CGROUP_PARENT, default paz)
   --router-port N           the host's router (HAProxy): routes Host <service>.paz (PAZ_ROUTER_PORT, default 80)
   --router-bind ADDR        (PAZ_ROUTER_BIND, default 0.0.0.0)
   --no-router               run no router on this host (PAZ_ROUTER=off)
@@ -62,7 +63,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
       );
     }
     if (role === 'agent' || (role === 'up' && !values['no-agent'])) {
-      const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }));
+      const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent);
       stops.push(['driver', () => driver.close()]);
       const agent = await startAgent({
         store,

@@ -5,7 +5,7 @@ import type { Driver } from '../agent/drivers/driver.js';
 import { DockerDriver } from '../agent/drivers/docker/docker-driver.js';
 import { ProcessDriver } from '../agent/drivers/process/process-driver.js';
 
-export async function createDriver(kind: string, dataDir: string, logger: Logger): Promise<Driver> {
+export async function createDriver(kind: string, dataDir: string, logger: Logger, cgroupParent?: string): Promise<Driver> {
   if (kind === 'docker' || kind === 'auto') {
     const docker = new DockerDriver({ onEventStreamError: (err) => logger.warn({ err }, 'docker event stream dropped; reconnecting') });
     try {
@@ -22,6 +22,7 @@ export async function createDriver(kind: string, dataDir: string, logger: Logger
     throw new Error(`--driver must be docker, process or auto, got "${kind}"`);
   }
   return new ProcessDriver(join(dataDir, 'process-driver'), {
+    ...(cgroupParent ? { cgroupParent } : {}),
     logger: { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m) },
   });
 }

@@ -1,0 +1,184 @@
+// Two hosts, for real: network namespaces h1 and h2 on a bridge, etcd and the control plane on h1, an
+// agent (process driver) on each. A service's instances spread over both hosts and answer across the
+// network; when h2's agent dies, its unit is placed on h1 after the host-loss grace.
+// All traffic stays inside namespaces this test creates (addresses 10.231.<n>.x exist only there).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pazBin } from './helpers/paz-server.js';
+import { tmpDir } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
+import { findEtcdBinary } from '../src/store/etcd/local-etcd.js';
+
+const isRoot = process.getuid?.() === 0;
+const skip = !isRoot || !findEtcdBinary() ? (process.env.CI === 'true' ? false : 'needs root (network namespaces) and etcd') : false;
+
+const tag = `pc${process.pid % 100000}`;
+const ns = { sw: `${tag}-sw`, h1: `${tag}-h1`, h2: `${tag}-h2` };
+const net = `10.231.${process.pid % 200}`;
+const addr = { h1: `${net}.1`, h2: `${net}.2` };
+/** the process driver's cgroup parent for this test alone, removed whole at the end */
+const cgroupParent = `paz-cluster-test-${process.pid}`;
+const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'];
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: 'pipe' });
+}
+
+/** An HTTP GET made from inside a namespace (curl, bounded), so traffic never leaves our namespaces. */
+function getFrom(host: 'h1' | 'h2', url: string): { status: number; body: string } {
+  try {
+    const out = execFileSync('nsenter', [`--net=/run/netns/${ns[host]}`, 'curl', '-s', '-m', '5', '-w', '\n%{http_code}', url], { encoding: 'utf8' });
+    const i = out.lastIndexOf('\n');
+    return { status: Number(out.slice(i + 1)), body: out.slice(0, i) };
+  } catch {
+    return { status: 0, body: '' };
+  }
+}
+
+function postFrom(host: 'h1' | 'h2', url: string, body: unknown): { status: number; body: string } {
+  const out = execFileSync('nsenter', [`--net=/run/netns/${ns[host]}`, 'curl', '-s', '-m', '10', '-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify(body), '-w', '\n%{http_code}', url], { encoding: 'utf8' });
+  const i = out.lastIndexOf('\n');
+  return { status: Number(out.slice(i + 1)), body: out.slice(0, i) };
+}
+
+const server = `
+require('node:http').createServer((q, s) => s.end('hello from ' + require('node:os').hostname() + ' instance ' + process.env.PAZ_INSTANCE + '\\n'))
+  .listen(Number(process.env.PORT), '0.0.0.0');
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+describe('two hosts in network namespaces, on etcd', { skip }, () => {
+  const dir = isRoot ? tmpDir('paz-cluster-') : '';
+  const children: ChildProcess[] = [];
+  const agents: Record<string, ChildProcess> = {};
+  const orchestrator = `http://${addr.h1}:9000`;
+  const etcdUrl = `etcd://${addr.h1}:2379`;
+
+  function start(host: 'h1' | 'h2', name: string, args: string[]): ChildProcess {
+    const log = join(dir, `${name}.log`);
+    const child = spawn('nsenter', [`--net=/run/netns/${ns[host]}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('exit', () => {
+      try {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(log, out);
+      } catch {
+        /* dir gone */
+      }
+    });
+    children.push(child);
+    return child;
+  }
+
+  before(async () => {
+    ip('netns', 'add', ns.sw);
+    ip('-n', ns.sw, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', ns.sw, 'link', 'set', 'br0', 'up');
+    for (const h of ['h1', 'h2'] as const) {
+      ip('netns', 'add', ns[h]);
+      ip('-n', ns[h], 'link', 'set', 'lo', 'up');
+      ip('link', 'add', `${ns[h]}-v`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns[h]);
+      ip('link', 'set', `${ns[h]}-v`, 'netns', ns.sw);
+      ip('-n', ns.sw, 'link', 'set', `${ns[h]}-v`, 'master', 'br0', 'up');
+      ip('-n', ns[h], 'addr', 'add', `${addr[h]}/24`, 'dev', 'eth0');
+      ip('-n', ns[h], 'link', 'set', 'eth0', 'up');
+    }
+    start('h1', 'etcd', [
+      findEtcdBinary()!, '--name', 'c1', '--data-dir', join(dir, 'etcd'),
+      '--listen-client-urls', `http://${addr.h1}:2379,http://127.0.0.1:2379`, '--advertise-client-urls', `http://${addr.h1}:2379`,
+      '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380', '--initial-cluster', 'c1=http://127.0.0.1:2380',
+    ]);
+    await waitFor('etcd on h1', async () => getFrom('h1', `http://${addr.h1}:2379/health`).status === 200, 30_000);
+    start('h1', 'server', [process.execPath, pazBin, 'server', '--store', etcdUrl, '--advertise', addr.h1, '--host-loss-grace', '2', '--log-level', 'warn']);
+    await waitFor('the control plane on h1', async () => getFrom('h2', `${orchestrator}/health`).status === 200, 30_000);
+    for (const h of ['h1', 'h2'] as const) {
+      agents[h] = start(h, `agent-${h}`, [
+        process.execPath, pazBin, 'agent', '--store', etcdUrl, '--driver', 'process', '--no-router',
+        '--address', addr[h], '--data-dir', join(dir, h), '--label', `name=${h}`, '--log-level', 'warn', '--cgroup-parent', cgroupParent,
+      ]);
+    }
+    await waitFor('both hosts registered', async () => {
+      const r = getFrom('h1', `${orchestrator}/cluster/hosts`);
+      return r.status === 200 && JSON.parse(r.body).length === 2;
+    }, 30_000);
+  });
+
+  after(async () => {
+    for (const c of children.reverse()) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGTERM');
+        await Promise.race([new Promise((r) => c.once('exit', r)), new Promise((r) => setTimeout(r, 10_000))]);
+        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }
+    }
+    // Units outlive their agents on purpose (a restarted agent adopts them): end every process in this
+    // test's cgroups by PID, then remove the cgroups.
+    for (const c of CONTROLLERS) {
+      const parent = `/sys/fs/cgroup/${c}/${cgroupParent}`;
+      if (!existsSync(parent)) continue;
+      for (const unit of readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+        for (const pid of readFileSync(join(parent, unit.name, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    for (const c of CONTROLLERS) {
+      const parent = `/sys/fs/cgroup/${c}/${cgroupParent}`;
+      if (!existsSync(parent)) continue;
+      for (const unit of readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+        await waitFor(`cgroup ${c}/${unit.name} to empty`, async () => {
+          try {
+            rmdirSync(join(parent, unit.name));
+            return true;
+          } catch {
+            return false;
+          }
+        }, 10_000, 100);
+      }
+      rmdirSync(parent);
+    }
+    for (const n of [ns.h1, ns.h2, ns.sw]) {
+      try {
+        ip('netns', 'delete', n);
+      } catch {
+        /* not made */
+      }
+    }
+  });
+
+  it('spreads instances over both hosts; they answer across the network', async () => {
+    assert.equal(postFrom('h2', `${orchestrator}/services`, { name: 'spread', dockerRepository: 'local/spread', command: [process.execPath, '-e', server], ports: [{ container: 9000 }], numInstances: 2 }).status, 201);
+    assert.equal(postFrom('h2', `${orchestrator}/services/spread/deploy`, {}).status, 201);
+    const units = await waitFor('both instances healthy', async () => {
+      const us = JSON.parse(getFrom('h1', `${orchestrator}/services/spread/units`).body);
+      return us.length === 2 && us.every((u: { healthy: boolean }) => u.healthy) ? us : undefined;
+    }, 30_000);
+    const ips = units.map((u: { endpoint: string }) => u.endpoint.split(':')[0]).sort();
+    assert.deepEqual(ips, [addr.h1, addr.h2].sort(), 'one instance per host');
+    for (const u of units) {
+      const from = u.endpoint.startsWith(addr.h1) ? 'h2' : 'h1';
+      assert.match(getFrom(from, `http://${u.endpoint}/`).body, new RegExp(`instance ${u.instance}`), `reachable from the other host`);
+    }
+  });
+
+  it("when h2's agent dies, its unit is placed on h1 and answers there", async () => {
+    agents.h2.kill('SIGKILL');
+    const moved = await waitFor('every instance on h1', async () => {
+      const us = JSON.parse(getFrom('h1', `${orchestrator}/services/spread/units`).body);
+      return us.length === 2 && us.every((u: { healthy: boolean; endpoint?: string }) => u.healthy && u.endpoint?.startsWith(addr.h1)) ? us : undefined;
+    }, 60_000);
+    for (const u of moved) assert.match(getFrom('h1', `http://${u.endpoint}/`).body, /hello from/);
+    const hosts = JSON.parse(getFrom('h1', `${orchestrator}/cluster/hosts`).body);
+    assert.deepEqual(hosts.map((h: { PublicIP: string }) => h.PublicIP), [addr.h1]);
+  });
+});
