@@ -566,6 +566,19 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, op
       });
     });
 
+    describe('input', () => {
+      it('rejects bad input with messages that say what to fix', async () => {
+        const store = await openStore();
+        const p = prefix();
+        await assert.rejects(store.put('', 'v'), /non-empty string key/);
+        await assert.rejects(store.put(`${p}k`, 42 as unknown as string), /must be a string/);
+        await assert.rejects(store.grantLease(0.5), /whole number of seconds/);
+        await assert.rejects(store.watch(p, () => {}, { fromRevision: 0 }), /fromRevision/);
+        await assert.rejects(store.put(`${p}k`, 'v', { lease: 424242 }), /lease 424242 not found/);
+        assert.equal(await store.get(`${p}k`), undefined, 'nothing was written');
+      });
+    });
+
     describe('close', () => {
       it('operations after close reject with StoreClosedError; close twice is fine', async () => {
         const store = await openStore();

@@ -5,6 +5,7 @@
  */
 import type { ICompare, IEvent, IKeyValue, IPutRequest, IRequestOp } from 'etcd3';
 import { StoreCompactedError, type Compare, type KeyValue, type TxnOp, type WatchEvent } from '../store.js';
+import { validateOp } from '../validate-op.js';
 
 /** A key range as etcd takes it: `key <= k < range_end`. */
 export interface KeyRange {
@@ -152,23 +153,6 @@ export function leaseOfOps(ops: TxnOp[]): number | undefined {
   return undefined;
 }
 
-/** The same input rules (and messages) as the SQLite backend, checked before anything is sent. */
-export function validateOp(op: TxnOp): void {
-  if (op.type === 'deletePrefix') {
-    if (typeof op.prefix !== 'string') throw new TypeError('deletePrefix needs a string prefix');
-    return;
-  }
-  if (op.type !== 'put' && op.type !== 'delete') throw new TypeError(`unknown txn op type ${JSON.stringify((op as { type: unknown }).type)}`);
-  if (typeof op.key !== 'string' || op.key === '') throw new TypeError(`${op.type} needs a non-empty string key`);
-  if (op.type === 'put') {
-    if (typeof op.value !== 'string') {
-      throw new TypeError(`the value of ${op.key} must be a string (serialize JSON yourself), got ${typeof op.value}`);
-    }
-    if (op.lease !== undefined && !Number.isSafeInteger(op.lease)) {
-      throw new TypeError(`the lease of ${op.key} must be a lease id, got ${op.lease}`);
-    }
-  }
-}
 
 /** etcd's header revision of a response. */
 export function headerRevision(response: { header?: { revision: string } | null }): number {

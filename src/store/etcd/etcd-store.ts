@@ -38,9 +38,9 @@ import {
   toKeyValue,
   toPutRequest,
   toRequestOp,
-  validateOp,
 } from './etcd-mapping.js';
 import { closeQuietly, ResumableWatch } from './resumable-watch.js';
+import { validateOp } from '../validate-op.js';
 
 export interface EtcdStoreOptions {
   /** bound of one call to etcd (default 30 s): a member that stopped answering fails the call, not hangs it */

@@ -30,6 +30,7 @@ import {
 } from '../store.js';
 import { IN_MEMORY, KvDatabase, type WriteResult } from './kv-database.js';
 import { WatchFanout } from './watch-fanout.js';
+import { validateOp } from '../validate-op.js';
 
 export interface SqliteStoreOptions {
   /** how many recent revisions the log keeps for watches at least (default 10,000) */
@@ -230,22 +231,6 @@ export class SqliteStore implements Store {
     if (keepFrom - 1 > compacted) {
       this.db.compact(keepFrom);
       this.fanout.schedule();
-    }
-  }
-}
-
-function validateOp(op: TxnOp): void {
-  if (op.type === 'deletePrefix') {
-    if (typeof op.prefix !== 'string') throw new TypeError('deletePrefix needs a string prefix');
-    return;
-  }
-  if (typeof op.key !== 'string' || op.key === '') throw new TypeError(`${op.type} needs a non-empty string key`);
-  if (op.type === 'put') {
-    if (typeof op.value !== 'string') {
-      throw new TypeError(`the value of ${op.key} must be a string (serialize JSON yourself), got ${typeof op.value}`);
-    }
-    if (op.lease !== undefined && !Number.isSafeInteger(op.lease)) {
-      throw new TypeError(`the lease of ${op.key} must be a lease id, got ${op.lease}`);
     }
   }
 }
