@@ -13,6 +13,7 @@ import { createOrchestratorApp } from '../api/orchestrator/app.js';
 import { keys } from '../core/keys.js';
 import { LeaseSession } from '../state/lease-session.js';
 import { ControlLoops } from '../control/control-loops.js';
+import { isValidDomain } from '../router/route-table.js';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -45,7 +46,7 @@ function boundPort(app: FastifyInstance): number {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const ctx = createContext(opts.store);
   if (opts.domain !== undefined) {
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(opts.domain)) {
+    if (!isValidDomain(opts.domain)) {
       throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);
     }
     await opts.store.put(keys.domain(), opts.domain);
