@@ -3,57 +3,41 @@
 // - A version that exits at once fails its deploy quickly (fail fast, not at the deadline) with its exit
 //   code in the reason while the serving version keeps answering; scaling afterwards adds and removes only
 //   serving-version instances, never the failed version's.
+// - A missing image fails `paz deploy --wait` at once, with the pull error, not after the deadline.
 // - A service with a fixed host port on one host is redeployed with the recreate strategy; its gap is
 //   printed (it is not 0 and is not asserted).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Docker from 'dockerode';
-import { PazProcess, request, freePort } from './helpers/paz-server.js';
-import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import type Docker from 'dockerode';
+import { execFile } from 'node:child_process';
+import { type PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
+import { skipUnlessDocker, type DockerTestEnv } from './helpers/env.js';
+import { startPazUp, type PazUp, type RolloutDoc } from './helpers/paz-up.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
 
-interface RolloutDoc {
-  version: number;
-  serving: number;
-  state: string;
-  reason?: string;
-  strategy?: string;
-  strategyReason?: string;
-  units: Array<{ name: string; version: number; healthy: boolean; state: string }>;
-}
-
 describe('a failed version stays failed; fixed ports redeploy with recreate', skipUnlessDocker, () => {
+  let up: PazUp;
   let env: DockerTestEnv;
   let paz: PazProcess;
   let docker: Docker;
   let routerPort: number;
-  const rollout = async (name: string): Promise<RolloutDoc> => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
+  const rollout = (name: string) => up.rollout(name);
+  // healthy too, so the load that starts next finds only answering instances
   const settled = (name: string, version: number) =>
-    waitFor(`${name} version ${version} to serve alone`, async () => {
-      const r = await rollout(name);
-      if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
-      return r.version === version && r.state === 'succeeded' && r.units.length > 0 && r.units.every((u) => u.version === version && u.healthy) ? r : undefined;
+    waitFor(`${name} version ${version} healthy`, async () => {
+      const r = await up.settled(name, version, 120_000);
+      return r.units.length > 0 && r.units.every((u) => u.healthy) ? r : undefined;
     }, 120_000);
   const containersOf = async (service: string, version?: number) =>
     docker.listContainers({ all: true, filters: { label: [`paz.service=${service}`, ...(version === undefined ? [] : [`paz.version=${version}`])] } });
 
   before(async () => {
-    env = dockerTestEnv();
-    docker = new Docker({ socketPath: env.socketPath });
-    routerPort = await freePort();
-    paz = new PazProcess({
-      role: 'up',
-      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1'],
-      env: { DOCKER_HOST: env.dockerHost },
-    });
-    await paz.start();
+    up = await startPazUp();
+    ({ env, docker, paz, routerPort } = up);
   });
   after(async () => {
-    await paz?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    }
+    await up?.close();
   });
 
   it('a version that exits at once fails fast with its exit code; the serving version keeps answering and is what scaling adds', async () => {
@@ -126,6 +110,28 @@ describe('a failed version stays failed; fixed ports redeploy with recreate', sk
     const all = await request('GET', `${paz.scheduler}/journal?service=crashy&all=true`);
     const kinds = all.body.doc.map((e: { event: string }) => e.event);
     for (const k of ['deploy', 'deploy-succeeded', 'deploy-failed', 'scale']) assert.ok(kinds.includes(k), `journal has ${k}: ${kinds.join(',')}`);
+  });
+
+  it('a missing image fails `paz deploy --wait` at once with the pull error; the serving version keeps serving', async () => {
+    const load = new Load(routerPort, 'crashy.paz');
+    load.start();
+    let cli: { code: number; stdout: string; stderr: string };
+    try {
+      cli = await new Promise((resolve) => {
+        execFile(process.execPath, [pazBin, 'deploy', 'crashy', '--tag', 'no-such-tag', '--wait', '--url', paz.orchestrator], { timeout: 120_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    } finally {
+      await load.stop();
+    }
+    console.log(`# paz deploy --wait: exit ${cli.code}: ${cli.stderr.trim()}`);
+    console.log(`# load (crashy, missing image): ${load.summary()}`);
+    assert.notEqual(cli.code, 0);
+    assert.match(cli.stderr, /deploy failed: version 3 failed: crashy-3-1 failed: IMAGE_NOT_FOUND: .*no-such-tag/);
+    assert.match(cli.stderr, /version 1 keeps serving/);
+    assert.equal(load.failed, 0, `failed requests: ${load.failures.slice(0, 5).join(' | ')}`);
+    assert.equal((await rollout('crashy')).serving, 1);
   });
 
   it('a fixed-port service redeploys on one host with the recreate strategy (its gap is reported, not hidden)', async () => {

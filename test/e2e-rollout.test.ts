@@ -4,40 +4,30 @@
 // its deadline while the old one keeps answering; registry pushes deploy; router stats are served.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Docker from 'dockerode';
-import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
+import type Docker from 'dockerode';
+import { type PazProcess, request, pazBin } from './helpers/paz-server.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import { skipUnlessDocker, type DockerTestEnv } from './helpers/env.js';
+import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
 
 
 describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
+  let up: PazUp;
   let env: DockerTestEnv;
   let paz: PazProcess;
   let docker: Docker;
   let routerPort: number;
-  const rollout = async (name: string) => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
-  const settled = (name: string, version: number) =>
-    waitFor(`${name} version ${version} to serve alone`, async () => {
-      const r = await rollout(name);
-      if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
-      return r.version === version && r.state === 'succeeded' && r.units.every((u: { version: number }) => u.version === version) ? r : undefined;
-    });
+  const rollout = (name: string) => up.rollout(name);
+  const settled = (name: string, version: number) => up.settled(name, version);
 
   before(async () => {
-    env = dockerTestEnv();
-    docker = new Docker({ socketPath: env.socketPath });
-    routerPort = await freePort();
-    paz = new PazProcess({
-      role: 'up',
-      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1', '--domain', 'example.com'],
-      env: { DOCKER_HOST: env.dockerHost },
-    });
-    await paz.start();
+    up = await startPazUp(['--domain', 'example.com']);
+    ({ env, docker, paz, routerPort } = up);
     const created = await request('POST', `${paz.orchestrator}/services`, {
       name: 'web',
       description: 'hello behind the router',
@@ -50,10 +40,7 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
   });
   after(async () => {
-    await paz?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    }
+    await up?.close();
   });
 
   it('serves the first version through the router by Host header; unknown hosts get a clear 404', async () => {
@@ -81,7 +68,7 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
       // maxSurge 1: the second new instance waits until the first is healthy
       const starting = (await rollout('web')).units.filter((u: { version: number }) => u.version === 2);
       assert.equal(starting.length, 2);
-      assert.match(starting[1].reason, /held: rollout\.maxSurge starts 1 new instance at a time/);
+      assert.match(starting[1].reason ?? '', /held: rollout\.maxSurge starts 1 new instance at a time/);
       await settled('web', 2);
       await waitFor('only version 2 answering', async () => (await viaRouter(routerPort, 'web.paz')).body === 'Hello World 2\n');
       const after2 = load.ok;
@@ -127,9 +114,9 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
       await load.stop();
     }
     // at its deadline, or earlier when the agent's restarts of the unhealthy unit add up to a crash loop
-    assert.match(failed.reason, /not healthy within 6 s|crash-looping/);
-    assert.match(failed.reason, /health|404/);
-    assert.match(failed.reason, /version 3 keeps serving/);
+    assert.match(failed.reason ?? '', /not healthy within 6 s|crash-looping/);
+    assert.match(failed.reason ?? '', /health|404/);
+    assert.match(failed.reason ?? '', /version 3 keeps serving/);
     assert.equal(load.failed, 0, load.failures.slice(0, 3).join(' | '));
     assert.deepEqual([...load.bodies.keys()], ['Hello World 1']);
     const journal = await request('GET', `${paz.scheduler}/journal?service=web&all=true`);
