@@ -56,6 +56,11 @@ test('an app that passes one probe and dies fails the deploy (crash loop) with i
   const statuses = healthy('web-1-1');
   statuses.set('web-2-1', st('web-2-1', { state: 'starting', healthy: false, healthySince: undefined, restarts: 2, reason: 'restarting: exited with code 3' }));
   assert.deepEqual(decide({ latest: rec(2), units, statuses, now: 5000 }), []);
+  // the third restart is under way: caught when it is down again (with its exit code), or at the fourth
+  statuses.set('web-2-1', st('web-2-1', { state: 'starting', healthy: false, healthySince: undefined, restarts: 3, reason: 'restarting: exited with code 3' }));
+  assert.deepEqual(decide({ latest: rec(2), units, statuses, now: 6000 }), []);
+  statuses.set('web-2-1', st('web-2-1', { state: 'starting', healthy: false, healthySince: undefined, restarts: 4, reason: 'restarting: exited with code 3' }));
+  assert.equal(decide({ latest: rec(2), units, statuses, now: 6000 }).at(-1)?.type, 'fail');
   statuses.set('web-2-1', st('web-2-1', { state: 'exited', healthy: false, healthySince: undefined, restarts: 3, exitCode: 3, reason: 'exited with code 3', lastOutput: ['starting', 'cannot reach the database'] }));
   const acts = decide({ latest: rec(2), units, statuses, now: 9000 });
   assert.deepEqual(types(acts), ['delete web-2-1', 'fail']);

@@ -101,7 +101,9 @@ export function hopeless(u: DesiredUnit, statuses: Map<string, UnitStatus>): str
   const s = statuses.get(u.unit);
   if (!s || !u.host || s.host !== u.host || u.hold) return undefined;
   if (s.state === 'failed' && PERMANENT_FAILURES.some((code) => (s.reason ?? '').startsWith(`${code}:`))) return `${u.unit} ${describeStatus(s)}`;
-  if (s.restarts >= CRASH_LOOP_RESTARTS && !s.healthy) return `${u.unit} crash-looping: ${describeStatus(s)}`;
+  // caught while it is down (its exit code and output are in the status then), or at the next restart
+  const down = s.state === 'exited' || s.state === 'failed' || s.state === 'unhealthy';
+  if (!s.healthy && ((down && s.restarts >= CRASH_LOOP_RESTARTS) || s.restarts > CRASH_LOOP_RESTARTS)) return `${u.unit} crash-looping: ${describeStatus(s)}`;
   return undefined;
 }
 
