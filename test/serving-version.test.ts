@@ -20,14 +20,14 @@ describe('the serving version', () => {
   let store: SqliteStore;
   let deploys: Deploys;
   let controller: RolloutController;
-  const units = async () => (await rangeJson<DesiredUnit>(store, keys.desiredUnitsOf('web'))).entries.map((e) => e.value).sort((a, b) => a.unit.localeCompare(b.unit));
-  const stateOf = async (v: number) => (await deploys.rolloutStatus('web', v))?.state;
+  const units = async (service = 'web') => (await rangeJson<DesiredUnit>(store, keys.desiredUnitsOf(service))).entries.map((e) => e.value).sort((a, b) => a.unit.localeCompare(b.unit));
+  const stateOf = async (v: number, service = 'web') => (await deploys.rolloutStatus(service, v))?.state;
 
   /** What the placement loop and an agent on host h1 would write for every unit of `version`. */
-  async function runOnH1(version: number, status: Partial<UnitStatus>): Promise<void> {
-    for (const u of await units()) {
+  async function runOnH1(version: number, status: Partial<UnitStatus>, service = 'web'): Promise<void> {
+    for (const u of await units(service)) {
       if (u.version !== version || u.hold) continue;
-      await store.put(keys.desiredUnit('web', u.unit), JSON.stringify({ ...u, host: 'h1' }));
+      await store.put(keys.desiredUnit(service, u.unit), JSON.stringify({ ...u, host: 'h1' }));
       const s: UnitStatus = { unit: u.unit, host: 'h1', state: 'healthy', healthy: true, restarts: 0, image: u.spec.image, updatedAt: Date.now(), ...status };
       await store.put(keys.unitStatus(u.unit), JSON.stringify(s));
     }
@@ -94,5 +94,34 @@ describe('the serving version', () => {
     const all = (await deploys.journal({ service: 'web', all: true })).map((e) => e.event);
     for (const k of ['deploy', 'scale', 'deploy-succeeded', 'deploy-failed']) assert.ok(all.includes(k as never), k);
     assert.deepEqual((await deploys.journal({ service: 'web', events: ['deploy-failed'] })).map((e) => e.version), [2]);
+  });
+
+  it('recreate: old first, new once the old are gone; a failed recreate starts the serving version again', async () => {
+    const svc = 'fixed';
+    const dir = new Directory(store);
+    await dir.create({ name: svc, dockerRepository: '127.0.0.1:5000/paz/hello:1', ports: [{ container: 9000, host: 18080 }], numInstances: 1, rollout: { strategy: 'recreate', minHealthySeconds: 0, drainSeconds: 0 } });
+    await deploys.deploy(svc, { trigger: { source: 'api' } });
+    await waitFor('the first version released at once (nothing to stop)', async () => (await units(svc)).every((u) => !u.hold) || undefined, 5000, 20);
+    await runOnH1(1, { healthySince: Date.now() - 1000 }, svc);
+    await waitFor('version 1 to succeed', async () => (await stateOf(1, svc)) === 'succeeded' || undefined, 5000, 20);
+
+    await dir.patchConfig(svc, { command: ['sh', '-c', 'exit 3'] });
+    await deploys.deploy(svc, { trigger: { source: 'api' } });
+    assert.equal((await deploys.rolloutStatus(svc, 2))?.strategy, 'recreate');
+    await waitFor('the old instance drained and deleted', async () => (await units(svc)).every((u) => u.version === 2) || undefined, 5000, 20);
+    assert.ok((await units(svc)).every((u) => u.hold), 'held while the old container still stops (its status is there)');
+    await store.delete(keys.unitStatus('fixed-1-1')); // the agent stopped and removed it
+    await waitFor('the new instance released', async () => (await units(svc)).every((u) => !u.hold) || undefined, 5000, 20);
+    await runOnH1(2, { state: 'exited', healthy: false, restarts: 3, exitCode: 3, reason: 'exited with code 3' }, svc);
+    await waitFor('version 2 to fail', async () => (await stateOf(2, svc)) === 'failed' || undefined, 5000, 20);
+    assert.match((await deploys.rolloutStatus(svc, 2))!.reason!, /fixed-2-1 crash-looping: exited: exited with code 3, 3 restarts; version 1 is started again \(1 instance\)/);
+    const restored = await waitFor('version 1 back, held', async () => {
+      const us = await units(svc);
+      return us.length === 1 && us[0].version === 1 ? us[0] : undefined;
+    }, 5000, 20);
+    assert.equal(restored.hold, true, 'held: the failed instance still holds the port');
+    await store.delete(keys.unitStatus('fixed-2-1'));
+    await waitFor('version 1 released', async () => (await units(svc)).every((u) => u.version === 1 && !u.hold) || undefined, 5000, 20);
+    assert.equal(await deploys.servingVersion(svc), 1);
   });
 });
