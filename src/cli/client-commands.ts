@@ -11,7 +11,7 @@ export const clientUsage = `  paz services                     list services
   paz scale NAME COUNT             change the number of instances now, without a new version
   paz rollout NAME                 the latest deploy's progress
   paz history NAME                 deployed versions
-  paz journal [NAME]               the deploy journal
+  paz journal [NAME]               the journal: deploys, outcomes, rollbacks, scaling, deletes
   paz delete NAME                  delete a service and stop its instances
   paz units [SERVICE]              units, like fleetctl list-units
   paz hosts                        hosts, like fleetctl list-machines

@@ -16,8 +16,9 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
 
 /** Waits, like kamal-proxy, until the deploy has succeeded (new version healthy, old drained) or failed. */
 async function waitForRollout(client: PazClient, name: string, version: number): Promise<number> {
-  for (;;) {
+  for (let first = true; ; first = false) {
     const r = await client.rollout(name);
+    if (first && r.version === version && r.strategy === 'recreate') console.log(`strategy recreate: ${r.strategyReason ?? 'rollout.strategy says so'}`);
     if (r.version !== version) {
       console.error(`a newer deploy (version ${r.version}) replaced version ${version}`);
       return 1;
@@ -92,6 +93,8 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       const r = await client.rollout(need('a service name'));
       if (values.json) return out(r), 0;
       console.log(`${name} version ${r.version}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`);
+      if (r.strategy === 'recreate') console.log(`strategy: recreate${r.strategyReason ? ` (${r.strategyReason})` : ''}`);
+      if (r.serving !== undefined && r.serving !== r.version) console.log(`serving: ${r.serving ? `version ${r.serving}` : 'nothing'}`);
       console.log(table(['UNIT', 'STATE', 'HEALTHY', 'REASON'], r.units.map((u) => [String(u.name), String(u.state), String(u.healthy), String(u.reason ?? '')])));
       return 0;
     }

@@ -95,8 +95,9 @@ export class PazClient {
   hosts() {
     return this.call<Array<Record<string, unknown>>>('GET', '/cluster/hosts');
   }
+  /** Every kind of event (the scheduler's plain `/journal` shows deploys only, as Paz's did). */
   journal(service?: string) {
-    return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/journal${service ? `?service=${encodeURIComponent(service)}` : ''}`, undefined, this.schedulerUrl).then((r) => r.doc);
+    return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/journal?all=true${service ? `&service=${encodeURIComponent(service)}` : ''}`, undefined, this.schedulerUrl).then((r) => r.doc);
   }
   rollback(name: string, version?: number) {
     return this.call<{ doc: { service: string; version: number; image: string; trigger: { rollbackOf?: number } } }>('POST', `/services/${encodeURIComponent(name)}/rollback`, version === undefined ? {} : { version }).then((r) => r.doc);
@@ -105,7 +106,7 @@ export class PazClient {
     return this.call<{ doc: { version: number; added: string[]; draining: string[] } }>('POST', `/services/${encodeURIComponent(name)}/scale`, { numInstances }).then((r) => r.doc);
   }
   rollout(name: string) {
-    return this.call<{ doc: { version: number; state: string; reason?: string; units: Array<Record<string, unknown>> } }>('GET', `/services/${encodeURIComponent(name)}/rollout`).then((r) => r.doc);
+    return this.call<{ doc: { version: number; serving?: number; state: string; reason?: string; strategy?: string; strategyReason?: string; units: Array<Record<string, unknown>> } }>('GET', `/services/${encodeURIComponent(name)}/rollout`).then((r) => r.doc);
   }
   versions(name: string) {
     return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/services/${encodeURIComponent(name)}/versions`).then((r) => r.doc);

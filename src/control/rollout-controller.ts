@@ -1,7 +1,8 @@
 /**
  * The rollout controller (control plane): watches desired units, unit status and deploys, asks the pure
  * `decideRollout` what to do for each service, and applies it with compare-and-swap writes, journalling
- * each deploy's outcome (deploy-succeeded / deploy-failed with the reason).
+ * each deploy's outcome (deploy-succeeded / deploy-failed with the reason). A success records the version
+ * as the serving one in the same transaction; a failure leaves the serving version as it was.
  */
 import type { Logger } from 'pino';
 import type { Store, TxnOp } from '../store/store.js';
@@ -10,9 +11,11 @@ import { keys } from '../core/keys.js';
 import type { DeployRecord, DesiredUnit, JournalEntry, UnitStatus } from '../core/records.js';
 import { decideRollout, type RolloutAction, type RolloutStatus } from '../core/rollout-policy.js';
 import { getJson, getJsonEntry, rangeJson, type JsonEntry } from '../store/json.js';
+import { Deploys } from '../state/deploys.js';
 
 export class RolloutController {
   private readonly loop: StoreLoop;
+  private readonly deploys: Deploys;
 
   constructor(
     private readonly store: Store,
@@ -21,6 +24,7 @@ export class RolloutController {
     // deadlines and drain times pass without any write: look again every interval
     intervalMs = 1000,
   ) {
+    this.deploys = new Deploys(store, now);
     const prefixes = [keys.desiredUnitsPrefix(), keys.unitStatusPrefix(), '/paz/scheduler/latest/'];
     this.loop = new StoreLoop({ store, name: 'rollouts', logger, prefixes, intervalMs, pass: () => this.pass() });
   }
@@ -46,7 +50,10 @@ export class RolloutController {
       const version = latestKv ? Number(latestKv.value) : 0;
       const latest = version ? await getJson<DeployRecord>(this.store, keys.deploy(service, version)) : undefined;
       const status = version ? await getJson<RolloutStatus>(this.store, keys.rolloutStatus(service, version)) : undefined;
-      const actions = decideRollout({ latest, status, units: entries.map((e) => e.value), statuses, now: this.now() });
+      const serving = latest ? await this.deploys.servingVersion(service) : 0;
+      // only a failing recreate needs it (to start the serving version again)
+      const servingRecord = status?.state !== 'succeeded' && status?.state !== 'failed' && serving > 0 ? await getJson<DeployRecord>(this.store, keys.deploy(service, serving)) : undefined;
+      const actions = decideRollout({ latest, status, serving, servingRecord, units: entries.map((e) => e.value), statuses, now: this.now() });
       for (const a of actions) await this.apply(service, a, new Map(entries.map((e) => [e.value.unit, e])));
     }
   }
@@ -58,6 +65,7 @@ export class RolloutController {
       const current = await getJsonEntry<RolloutStatus>(this.store, key);
       if (current && current.value.state !== 'deploying') return;
       const next: RolloutStatus = {
+        ...current?.value,
         service,
         version: a.version,
         state: a.type === 'succeed' ? 'succeeded' : 'failed',
@@ -77,6 +85,8 @@ export class RolloutController {
         success: [
           { type: 'put', key, value: JSON.stringify(next) },
           { type: 'put', key: keys.journal(now, service, a.version, entry.event), value: JSON.stringify(entry) },
+          ...(a.type === 'succeed' ? [{ type: 'put' as const, key: keys.serving(service), value: String(a.version) }] : []),
+          ...(a.type === 'fail' ? (a.restore ?? []).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(service, u.unit), value: JSON.stringify(u) })) : []),
         ],
       });
       if (res.succeeded) (a.type === 'succeed' ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ service, version: a.version }, entry.message!);
@@ -89,7 +99,8 @@ export class RolloutController {
     else if (a.type === 'drain') op = { type: 'put', key: e.key, value: JSON.stringify({ ...e.value, drainingSince: now }) };
     else {
       const { hold: _released, ...rest } = e.value;
-      op = { type: 'put', key: e.key, value: JSON.stringify({ ...rest, reason: 'waiting for placement' }) };
+      // the unit's deadline counts from now
+      op = { type: 'put', key: e.key, value: JSON.stringify({ ...rest, releasedAt: now, reason: 'waiting for placement' } satisfies DesiredUnit) };
     }
     const res = await this.store.txn({ compare: [{ key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision }], success: [op] });
     if (res.succeeded) this.logger.info({ unit: a.unit }, a.type === 'delete' ? 'retired' : a.type === 'drain' ? 'draining' : 'released');

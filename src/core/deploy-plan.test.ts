@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planDeploy } from './deploy-plan.js';
+import { chooseStrategy, planDeploy } from './deploy-plan.js';
 import { DEFAULT_CONFIG } from './service-spec.js';
 
 const service = {
@@ -64,4 +64,22 @@ test('with rollout.maxSurge, instances beyond the surge are held for the rollout
   const svc = { ...service, config: { ...service.config, numInstances: 3, rollout: { maxSurge: 1 } } };
   const plan = planDeploy({ service: svc, latestVersion: 1, image: 'x', trigger: { source: 'hook' }, now: 5 });
   assert.deepEqual(plan.units.map((u) => !!u.hold), [false, true, true]);
+});
+
+test('a fixed host port other than the router\'s that cannot fit twice makes the deploy recreate, and it says so', () => {
+  const svc = { ...service, config: { ...service.config, numInstances: 1, ports: [{ container: 9000, host: 8000 }] } };
+  const plan = planDeploy({ service: svc, latestVersion: 1, image: 'x', trigger: { source: 'hook' }, now: 5, hosts: [{ id: 'h1', routerPort: 80 }] });
+  assert.equal(plan.strategy, 'recreate');
+  assert.match(plan.strategyReason!, /fixed host port 8000\/tcp: 1 new instance cannot run beside the old ones on 1 host/);
+  assert.match(plan.journal.message!, /strategy recreate/);
+  assert.deepEqual(plan.units.map((u) => u.hold), [true]);
+});
+
+test('the router\'s port, free ports, enough hosts, or an explicit strategy keep it rolling', () => {
+  const cfg = (ports: Array<{ container: number; host?: number }>, extra = {}) => ({ ...service.config, numInstances: 1, ports, ...extra });
+  assert.equal(chooseStrategy(cfg([{ container: 9000, host: 80 }]), [{ id: 'h1', routerPort: 80 }]).strategy, 'rolling');
+  assert.equal(chooseStrategy(cfg([{ container: 9000 }]), [{ id: 'h1', routerPort: 80 }]).strategy, 'rolling');
+  assert.equal(chooseStrategy(cfg([{ container: 9000, host: 8000 }]), [{ id: 'h1' }, { id: 'h2' }]).strategy, 'rolling', 'the new instance goes to the other host');
+  assert.equal(chooseStrategy(cfg([{ container: 9000, host: 8000 }], { rollout: { strategy: 'rolling' } }), [{ id: 'h1' }]).strategy, 'rolling');
+  assert.deepEqual(chooseStrategy(cfg([], { rollout: { strategy: 'recreate' } }), [{ id: 'h1' }]), { strategy: 'recreate' });
 });

@@ -3,8 +3,9 @@
  * journal entry. Pure; the scheduler applies the plan in one store transaction.
  */
 import type { ServiceDoc, ServiceConfig } from './service-spec.js';
-import type { DeployRecord, DeployTrigger, DesiredUnit, JournalEntry, UnitRunSpec } from './records.js';
-import { DEFAULT_STOP_GRACE_SECONDS, instanceEnv } from './records.js';
+import type { DeployRecord, DeployTrigger, DesiredUnit, HostRecord, JournalEntry, UnitRunSpec } from './records.js';
+import { instanceEnv } from './records.js';
+import { rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
 import { unitName } from './unit-name.js';
 import { parseImageRef, withTag } from './image-ref.js';
 import { PazError } from './errors.js';
@@ -13,6 +14,9 @@ export interface DeployPlan {
   record: DeployRecord;
   units: DesiredUnit[];
   journal: JournalEntry;
+  strategy: RolloutStrategy;
+  /** why recreate was chosen, when it was chosen automatically */
+  strategyReason?: string;
 }
 
 export function runSpecFor(record: Pick<DeployRecord, 'service' | 'version' | 'image' | 'config'>, instance: number): UnitRunSpec {
@@ -25,7 +29,7 @@ export function runSpecFor(record: Pick<DeployRecord, 'service' | 'version' | 'i
     ports: c.ports.map((p) => ({ ...p })),
     env,
     volumes: Object.entries(c.volume).map(([hostPath, containerPath]) => ({ hostPath, containerPath })),
-    stopGraceSeconds: c.rollout?.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS,
+    stopGraceSeconds: rolloutSettings(c).stopGraceSeconds,
   };
   if (c.command) spec.command = [...c.command];
   if (c.resources?.cpus !== undefined) spec.cpus = c.resources.cpus;
@@ -61,6 +65,27 @@ export interface PlanDeployInput {
   image: string;
   trigger: DeployTrigger;
   now: number;
+  /** the cluster's hosts now: whether the new instances fit beside the old ones */
+  hosts?: Array<Pick<HostRecord, 'id' | 'routerPort'>>;
+}
+
+/**
+ * Rolling or recreate. An explicit `rollout.strategy` wins. Otherwise recreate when the new version's
+ * instances cannot run beside the old ones: a fixed host port other than the router's (the router's port
+ * is served through the router, so it never clashes) allows one instance per host, and a rolling deploy
+ * keeps every old instance until all new ones are healthy, so it needs twice `numInstances` hosts.
+ */
+export function chooseStrategy(config: ServiceConfig, hosts: Array<Pick<HostRecord, 'id' | 'routerPort'>>): { strategy: RolloutStrategy; reason?: string } {
+  const explicit = rolloutSettings(config).strategy;
+  if (explicit) return { strategy: explicit };
+  const fixed = config.ports.filter((p) => p.host !== undefined && hosts.some((h) => h.routerPort !== p.host)).map((p) => `${p.host}/${p.protocol ?? 'tcp'}`);
+  if (fixed.length === 0 || config.numInstances === 0) return { strategy: 'rolling' };
+  if (2 * config.numInstances <= hosts.length) return { strategy: 'rolling' };
+  const on = `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+  return {
+    strategy: 'recreate',
+    reason: `fixed host port ${fixed.join(', ')}: ${config.numInstances} new instance${config.numInstances === 1 ? '' : 's'} cannot run beside the old ones on ${on}, so the old ones stop first (a gap in service)`,
+  };
 }
 
 export function planDeploy(input: PlanDeployInput): DeployPlan {
@@ -76,9 +101,16 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
     trigger: input.trigger,
   };
   const units = desiredUnitsFor(record, record.config.numInstances, input.now);
-  // a rolling deploy starts at most maxSurge new instances at once; the rollout controller releases the rest
-  const surge = record.config.rollout?.maxSurge;
-  if (surge !== undefined) {
+  const { strategy, reason: strategyReason } = chooseStrategy(record.config, input.hosts ?? []);
+  if (strategy === 'recreate') {
+    // the rollout controller releases them once the old instances are stopped and gone
+    for (const u of units) {
+      u.hold = true;
+      u.reason = 'held: recreate starts the new version once the old instances have stopped';
+    }
+  } else {
+    // a rolling deploy starts at most maxSurge new instances at once; the rollout controller releases the rest
+    const surge = rolloutSettings(record.config).maxSurge;
     for (const u of units) {
       if (u.instance <= surge) continue;
       u.hold = true;
@@ -95,7 +127,8 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
         ? `rollback: version ${input.trigger.rollbackOf}'s snapshot deployed as version ${version} (${record.image})`
         : `deploy of ${record.image} (${input.trigger.source}${input.trigger.tag ? `, tag ${input.trigger.tag}` : ''})`,
   };
-  return { record, units, journal };
+  if (strategy === 'recreate') journal.message += `; strategy recreate${strategyReason ? ` (${strategyReason})` : ''}`;
+  return { record, units, journal, strategy, ...(strategyReason ? { strategyReason } : {}) };
 }
 
 /**

@@ -2,6 +2,7 @@
  * The records the control plane and agents keep in the store (their keys are in keys.ts). Plain data.
  */
 import type { Port, ServiceConfig, HealthCheck } from './service-spec.js';
+import { ROLLOUT_DEFAULTS } from './rollout-defaults.js';
 
 export type DeploySource = 'hook' | 'dockerhub' | 'registry' | 'api' | 'rollback' | 'cli';
 
@@ -65,6 +66,8 @@ export interface DesiredUnit {
   placedAt?: number;
   /** not to be placed yet: a rolling deploy releases units a few at a time (rollout.maxSurge) */
   hold?: boolean;
+  /** when a held unit was released; deadline counts from here, else createdAt */
+  releasedAt?: number;
   /** being retired: routers send it no new connections; it is deleted once the drain time is over */
   drainingSince?: number;
   /** why the unit is not placed yet, for humans */
@@ -97,6 +100,10 @@ export interface UnitStatus {
   ports?: Array<{ container: number; host: number; protocol: 'tcp' | 'udp' }>;
   exitCode?: number;
   reason?: string;
+  /** ms; set when the agent's probe first passes, removed when not healthy */
+  healthySince?: number;
+  /** last <=10 lines of the unit's output when it exited/failed */
+  lastOutput?: string[];
   startedAt?: number;
   updatedAt: number;
 }
@@ -123,7 +130,7 @@ export interface HostRecord {
   heartbeatAt: number;
 }
 
-export const DEFAULT_STOP_GRACE_SECONDS = 10;
+export const DEFAULT_STOP_GRACE_SECONDS = ROLLOUT_DEFAULTS.stopGraceSeconds;
 
 /** The env every instance gets in addition to its service's env. */
 export function instanceEnv(service: string, version: number, instance: number): Record<string, string> {

@@ -1,14 +1,26 @@
 /**
- * Rolling deploys, decided (pure): given a service's desired units, their reported status, its latest
- * deploy and the time, what to do next. The new version's instances start beside the old ones (at most
- * `maxSurge` starting at once); only when all of them are healthy are the old instances drained (routers
- * send them nothing new while in-flight requests finish), then deleted after `drainSeconds`. A new version
- * not healthy by its deadline is stopped while the old one keeps serving: an automatic rollback.
+ * Deploys, decided (pure): given a service's desired units, their reported status, its latest deploy, the
+ * version that serves and the time, what to do next.
+ *
+ * Rolling (the default): the new version's instances start beside the old ones (at most `maxSurge` starting
+ * at once); only when every new instance has stayed healthy for `minHealthySeconds` are the old instances
+ * drained (routers send them nothing new while in-flight requests finish), then deleted after
+ * `drainSeconds`. Recreate (a fixed host port the old instances hold): the old instances drain and stop
+ * first; the new ones are released once the old are gone (desired unit deleted and its status gone, so the
+ * port is free).
+ *
+ * A failed version stays failed: a new instance not healthy within `healthyDeadlineSeconds` of the moment
+ * it was allowed to start (`releasedAt`, else `createdAt`), or one that crash-loops or fails permanently
+ * (fail fast), fails the deploy. All of that version's instances are removed, held ones too, and any that
+ * appear later (a racing scale) are removed as well. The serving version (the last one that succeeded)
+ * keeps serving; after a recreate, whose old instances are gone, it is started again. With no serving
+ * version (a first deploy fails) nothing runs until the next deploy: retrying a version that crash-loops or
+ * names a missing image would only burn restarts, and the next deploy (a fix, a push) starts afresh.
  */
 import type { DeployRecord, DesiredUnit, UnitStatus } from './records.js';
-
-export const DEFAULT_HEALTHY_DEADLINE_SECONDS = 300;
-export const DEFAULT_DRAIN_SECONDS = 10;
+import { CRASH_LOOP_RESTARTS, PERMANENT_FAILURES, rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
+import { parseUnitName } from './unit-name.js';
+import { desiredUnitsFor } from './deploy-plan.js';
 
 export type RolloutState = 'deploying' | 'succeeded' | 'failed';
 
@@ -17,6 +29,10 @@ export interface RolloutStatus {
   version: number;
   state: RolloutState;
   reason?: string;
+  /** how this version replaces the one before (absent on records written before strategies existed: rolling) */
+  strategy?: RolloutStrategy;
+  /** why that strategy, when it was chosen automatically */
+  strategyReason?: string;
   startedAt: number;
   finishedAt?: number;
 }
@@ -26,14 +42,20 @@ export type RolloutAction =
   | { type: 'drain'; unit: string }
   | { type: 'delete'; unit: string }
   | { type: 'succeed'; version: number; message: string }
-  | { type: 'fail'; version: number; reason: string };
+  /** `restore`: units of the serving version to create in the same write (recreate: the old ones are gone) */
+  | { type: 'fail'; version: number; reason: string; restore?: DesiredUnit[] };
 
 export interface RolloutInput {
   /** the service's latest deploy; undefined when it was never deployed */
   latest: DeployRecord | undefined;
   /** what is already decided about the latest version */
   status: RolloutStatus | undefined;
+  /** the version that serves (see Deploys.servingVersion); 0 when none */
+  serving: number;
+  /** the serving version's record, needed to start it again after a failed recreate */
+  servingRecord?: DeployRecord;
   units: DesiredUnit[];
+  /** reported status by unit name (may hold other services' units too) */
   statuses: Map<string, UnitStatus>;
   now: number;
 }
@@ -43,61 +65,157 @@ export function isHealthy(u: DesiredUnit, statuses: Map<string, UnitStatus>): bo
   return !!s && !!u.host && s.host === u.host && s.healthy;
 }
 
-function whyNotHealthy(units: DesiredUnit[], statuses: Map<string, UnitStatus>): string {
-  const parts = units
-    .filter((u) => !isHealthy(u, statuses))
-    .map((u) => {
-      const s = statuses.get(u.unit);
-      const why = !u.host ? u.reason ?? 'not placed' : s ? `${s.state}${s.reason ? `: ${s.reason}` : ''}` : 'not started';
-      return `${u.unit} ${why}`;
-    });
-  return parts.join('; ');
+/**
+ * Healthy for the rollout: healthy and for at least `minHealthyMs`. Agents report `healthySince`; for one
+ * that does not, the time of its healthy report stands in (an agent writes a unit's status only on change).
+ */
+export function countsHealthy(u: DesiredUnit, statuses: Map<string, UnitStatus>, now: number, minHealthyMs: number): boolean {
+  if (!isHealthy(u, statuses)) return false;
+  const s = statuses.get(u.unit)!;
+  const since = s.healthySince ?? s.updatedAt;
+  return now - since >= minHealthyMs;
 }
+
+/** A unit's status in words, with its own error: state, reason, exit code, last lines of output. */
+export function describeStatus(s: UnitStatus): string {
+  let text: string = s.state;
+  if (s.reason) text += `: ${s.reason}`;
+  if (s.exitCode !== undefined && !(s.reason ?? '').includes(`code ${s.exitCode}`)) text += ` (exit code ${s.exitCode})`;
+  if (s.restarts > 0) text += `, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}`;
+  const out = (s.lastOutput ?? []).filter((l) => l.trim() !== '');
+  if (out.length) text += `; last output: ${out.slice(-5).join(' | ')}`;
+  return text;
+}
+
+function whyNotHealthy(u: DesiredUnit, statuses: Map<string, UnitStatus>, now: number, minHealthyMs: number): string {
+  if (u.hold) return `${u.unit} ${u.reason ?? 'held'}`;
+  if (!u.host) return `${u.unit} ${u.reason ?? 'not placed'}`;
+  const s = statuses.get(u.unit);
+  if (!s || s.host !== u.host) return `${u.unit} not started`;
+  if (s.healthy) return `${u.unit} healthy for only ${Math.round((now - (s.healthySince ?? s.updatedAt)) / 100) / 10} s of ${minHealthyMs / 1000} s`;
+  return `${u.unit} ${describeStatus(s)}`;
+}
+
+/** Why a new unit can never become healthy, so its deploy fails now rather than at the deadline. */
+export function hopeless(u: DesiredUnit, statuses: Map<string, UnitStatus>): string | undefined {
+  const s = statuses.get(u.unit);
+  if (!s || !u.host || s.host !== u.host || u.hold) return undefined;
+  if (s.state === 'failed' && PERMANENT_FAILURES.some((code) => (s.reason ?? '').startsWith(`${code}:`))) return `${u.unit} ${describeStatus(s)}`;
+  // caught while it is down (its exit code and output are in the status then), or at the next restart
+  const down = s.state === 'exited' || s.state === 'failed' || s.state === 'unhealthy';
+  if (!s.healthy && ((down && s.restarts >= CRASH_LOOP_RESTARTS) || s.restarts > CRASH_LOOP_RESTARTS)) return `${u.unit} crash-looping: ${describeStatus(s)}`;
+  return undefined;
+}
+
+/** Whether any unit of `service` other than `version` still runs or is desired (recreate waits for none). */
+function othersRemain(service: string, version: number, units: DesiredUnit[], statuses: Map<string, UnitStatus>): boolean {
+  if (units.some((u) => u.version !== version)) return true;
+  for (const s of statuses.values()) {
+    const id = parseUnitName(s.unit);
+    if (id && id.service === service && id.version !== version) return true;
+  }
+  return false;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function decideRollout(input: RolloutInput): RolloutAction[] {
   const actions: RolloutAction[] = [];
-  const { latest, units, statuses, now } = input;
-  const drainMs = (latest?.config.rollout?.drainSeconds ?? DEFAULT_DRAIN_SECONDS) * 1000;
+  const { latest, units, statuses, now, serving } = input;
+  const settings = rolloutSettings(latest?.config);
 
   // Instances whose drain time is over go, whatever else happens.
   for (const u of units) {
-    if (u.drainingSince !== undefined && now - u.drainingSince >= drainMs) actions.push({ type: 'delete', unit: u.unit });
+    if (u.drainingSince !== undefined && now - u.drainingSince >= settings.drainMs) actions.push({ type: 'delete', unit: u.unit });
   }
   if (!latest) return actions;
 
   const live = units.filter((u) => u.drainingSince === undefined);
   const fresh = live.filter((u) => u.version === latest.version);
-  const old = live.filter((u) => u.version < latest.version);
+  const old = live.filter((u) => u.version !== latest.version);
   const state = input.status?.state ?? 'deploying';
-  if (state === 'failed') return actions;
+  const strategy = input.status?.strategy ?? settings.strategy ?? 'rolling';
 
-  if (state === 'deploying') {
-    const maxSurge = latest.config.rollout?.maxSurge ?? Number.MAX_SAFE_INTEGER;
-    const starting = fresh.filter((u) => !u.hold && !isHealthy(u, statuses)).length;
-    const held = fresh.filter((u) => u.hold).sort((a, b) => a.instance - b.instance);
-    for (const u of held.slice(0, Math.max(0, maxSurge - starting))) actions.push({ type: 'release', unit: u.unit });
-
-    const allHealthy = fresh.every((u) => !u.hold && isHealthy(u, statuses));
-    if (allHealthy) {
-      for (const u of old) actions.push({ type: 'drain', unit: u.unit });
-      actions.push({ type: 'succeed', version: latest.version, message: `version ${latest.version} is healthy (${fresh.length} instance${fresh.length === 1 ? '' : 's'})${old.length ? `; draining ${old.length} old instance${old.length === 1 ? '' : 's'}` : ''}` });
-      return actions;
+  if (state === 'failed') {
+    // none of a failed version's instances remain, whatever created them
+    for (const u of fresh) actions.push({ type: 'delete', unit: u.unit });
+    for (const u of old) {
+      if (u.version !== serving) actions.push({ type: 'drain', unit: u.unit });
+      // the serving version started again after a failed recreate: once the failed instances are gone
+      else if (u.hold && !othersRemain(latest.service, serving, units, statuses)) actions.push({ type: 'release', unit: u.unit });
     }
-    const deadline = latest.timestamp + (latest.config.rollout?.healthyDeadlineSeconds ?? DEFAULT_HEALTHY_DEADLINE_SECONDS) * 1000;
-    if (now >= deadline) {
-      const reason = `version ${latest.version} was not healthy within ${Math.round((deadline - latest.timestamp) / 1000)} s: ${whyNotHealthy(fresh, statuses)}`;
-      if (old.length > 0) {
-        // automatic rollback: stop the new instances, the old ones never stopped serving
-        for (const u of fresh) actions.push({ type: 'delete', unit: u.unit });
-        actions.push({ type: 'fail', version: latest.version, reason: `${reason}; version ${old[0].version} keeps serving` });
-      } else {
-        actions.push({ type: 'fail', version: latest.version, reason: `${reason}; no earlier version to keep serving, so it keeps trying` });
-      }
+    return actions;
+  }
+  if (state === 'succeeded') {
+    // anything older that is still live (e.g. placed late) is drained too
+    for (const u of old) actions.push({ type: 'drain', unit: u.unit });
+    return actions;
+  }
+
+  // deploying: fail fast, or at a unit's deadline
+  const broken = fresh.map((u) => hopeless(u, statuses)).filter((w): w is string => w !== undefined);
+  const overdue = fresh.filter((u) => !u.hold && now >= (u.releasedAt ?? u.createdAt) + settings.healthyDeadlineMs && !countsHealthy(u, statuses, now, settings.minHealthyMs));
+  if (broken.length > 0 || overdue.length > 0) {
+    const why =
+      broken.length > 0
+        ? `version ${latest.version} failed: ${broken.join('; ')}`
+        : `version ${latest.version} was not healthy within ${settings.healthyDeadlineMs / 1000} s: ${overdue.map((u) => whyNotHealthy(u, statuses, now, settings.minHealthyMs)).join('; ')}`;
+    for (const u of fresh) actions.push({ type: 'delete', unit: u.unit });
+    const servingLive = old.filter((u) => u.version === serving);
+    if (serving > 0 && servingLive.length > 0) {
+      actions.push({ type: 'fail', version: latest.version, reason: `${why}; version ${serving} keeps serving` });
+    } else if (serving > 0 && input.servingRecord) {
+      // recreate stopped the serving version first: start it again, held until the failed instances are gone
+      const first = Math.max(0, ...units.filter((u) => u.version === serving).map((u) => u.instance)) + 1;
+      const restore = desiredUnitsFor(input.servingRecord, latest.config.numInstances, now, first).map((u) => ({ ...u, hold: true, reason: `held: starts once version ${latest.version}'s instances are gone` }));
+      actions.push({ type: 'fail', version: latest.version, reason: `${why}; version ${serving} is started again (${plural(restore.length, 'instance')})`, restore });
+    } else {
+      actions.push({ type: 'fail', version: latest.version, reason: `${why}; no earlier version to fall back to: nothing runs until the next deploy` });
     }
     return actions;
   }
 
-  // succeeded: anything older that is still live (e.g. placed late) is drained too
-  for (const u of old) actions.push({ type: 'drain', unit: u.unit });
+  if (strategy === 'recreate') {
+    // stop the old first; release the new ones once nothing of the old remains (the port is free)
+    for (const u of old) actions.push({ type: 'drain', unit: u.unit });
+    if (old.length === 0 && !othersRemain(latest.service, latest.version, units, statuses)) {
+      for (const u of fresh) if (u.hold) actions.push({ type: 'release', unit: u.unit });
+    }
+  } else {
+    const starting = fresh.filter((u) => !u.hold && !countsHealthy(u, statuses, now, settings.minHealthyMs)).length;
+    const held = fresh.filter((u) => u.hold).sort((a, b) => a.instance - b.instance);
+    for (const u of held.slice(0, Math.max(0, settings.maxSurge - starting))) actions.push({ type: 'release', unit: u.unit });
+  }
+
+  const allHealthy = fresh.every((u) => !u.hold && countsHealthy(u, statuses, now, settings.minHealthyMs));
+  if (allHealthy && (strategy === 'rolling' || old.length === 0)) {
+    for (const u of old) actions.push({ type: 'drain', unit: u.unit });
+    const healthyFor = settings.minHealthyMs > 0 ? ` for ${settings.minHealthyMs / 1000} s` : '';
+    actions.push({
+      type: 'succeed',
+      version: latest.version,
+      message: `version ${latest.version} is healthy${healthyFor} (${plural(fresh.length, 'instance')})${strategy === 'recreate' ? ', recreated' : ''}${old.length ? `; draining ${plural(old.length, 'old instance')}` : ''}`,
+    });
+  }
   return actions;
+}
+
+/**
+ * The version `scale` acts on: the latest while it deploys or after it succeeded, the serving one after
+ * the latest failed (never the failed version); 0 when nothing can be scaled (a first deploy failed).
+ */
+export function scaleVersion(latest: number, latestState: RolloutState | undefined, serving: number): number {
+  if (latest === 0) return 0;
+  return latestState === 'failed' ? serving : latest;
+}
+
+/**
+ * The version a rollback goes to: the newest version before the serving one whose deploy succeeded; when
+ * none is known to have succeeded, the one before the serving version (or, with nothing serving, before the
+ * latest). Undefined when there is none.
+ */
+export function rollbackVersion(latest: number, serving: number, stateOf: (version: number) => RolloutState | undefined): number | undefined {
+  const from = serving > 0 ? serving : latest;
+  for (let v = from - 1; v >= 1; v--) if (stateOf(v) === 'succeeded') return v;
+  return from - 1 >= 1 ? from - 1 : undefined;
 }

@@ -9,6 +9,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PazError } from './errors.js';
 import { imageRefProblem } from './image-ref.js';
+import { MAX_INSTANCES, ROLLOUT_DEFAULTS } from './rollout-defaults.js';
 
 /** A string enum as plain JSON Schema `enum`, so validation errors can list the allowed values. */
 function StringEnum<T extends string[]>(values: [...T], opts: Record<string, unknown> = {}) {
@@ -49,10 +50,21 @@ export const ResourcesSchema = Type.Object(
 
 export const RolloutSchema = Type.Object(
   {
-    maxSurge: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'new instances started at once beside the old ones' })),
-    healthyDeadlineSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 86400, description: 'a new version not healthy by then is stopped and the old one keeps serving' })),
-    drainSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: 'how long old instances may finish in-flight requests' })),
-    stopGraceSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: 'SIGTERM to SIGKILL delay' })),
+    strategy: Type.Optional(
+      StringEnum(['rolling', 'recreate'], {
+        description:
+          'rolling: new instances start beside the old ones, which drain once all new ones are healthy. recreate: the old instances drain and stop first, then the new ones start (a gap). Omitted: rolling, or recreate when the new instances cannot run beside the old ones (a fixed host port other than the router\'s)',
+      }),
+    ),
+    maxSurge: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INSTANCES, default: ROLLOUT_DEFAULTS.maxSurge, description: 'new instances started at once beside the old ones (default: all)' })),
+    healthyDeadlineSeconds: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 86400, default: ROLLOUT_DEFAULTS.healthyDeadlineSeconds, description: 'each new instance must be healthy this long after it may start, or the deploy fails and the serving version keeps serving' }),
+    ),
+    minHealthySeconds: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 3600, default: ROLLOUT_DEFAULTS.minHealthySeconds, description: 'a new instance counts as healthy for the deploy only after it stayed healthy this long (like Nomad\'s min_healthy_time)' }),
+    ),
+    drainSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, default: ROLLOUT_DEFAULTS.drainSeconds, description: 'how long old instances may finish in-flight requests' })),
+    stopGraceSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, default: ROLLOUT_DEFAULTS.stopGraceSeconds, description: 'SIGTERM to SIGKILL delay' })),
   },
   { additionalProperties: false },
 );
@@ -62,7 +74,7 @@ const EnvValue = Type.Unsafe<string | number | boolean>({ type: ['string', 'numb
 /** Config fields: what `PATCH …/config(/next)` may change, and what each deploy snapshots. */
 const configFields = {
   publicFacing: Type.Optional(Type.Boolean({ description: 'answer on <name>.<domain> as well as <name>.paz' })),
-  numInstances: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'instances to run (0 stops the service without deleting it)' })),
+  numInstances: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INSTANCES, description: 'instances to run (0 stops the service without deleting it)' })),
   ports: Type.Optional(Type.Array(PortSchema, { maxItems: 64 })),
   env: Type.Optional(Type.Record(Type.String(), EnvValue, { description: 'environment variables' })),
   volume: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'host path -> container path bind mounts' })),
@@ -168,6 +180,12 @@ export function checkConfig(config: ServiceConfig): void {
     if (hc.port !== undefined && !config.ports.some((p) => p.container === hc.port)) {
       throw invalid(`healthCheck.port ${hc.port} is not one of the service's container ports (${config.ports.map((p) => p.container).join(', ')})`, 'healthCheck.port');
     }
+  }
+  const r = config.rollout;
+  if (r?.minHealthySeconds !== undefined || r?.healthyDeadlineSeconds !== undefined) {
+    const min = r.minHealthySeconds ?? ROLLOUT_DEFAULTS.minHealthySeconds;
+    const deadline = r.healthyDeadlineSeconds ?? ROLLOUT_DEFAULTS.healthyDeadlineSeconds;
+    if (min >= deadline) throw invalid(`rollout.minHealthySeconds (${min}) must be less than rollout.healthyDeadlineSeconds (${deadline}): no instance could ever count as healthy in time`, 'rollout.minHealthySeconds');
   }
   if (config.mustShareWith !== undefined && serviceNameProblem(config.mustShareWith)) {
     throw invalid(`mustShareWith "${config.mustShareWith}" is not a service name`, 'mustShareWith');

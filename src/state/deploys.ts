@@ -7,9 +7,9 @@ import type { Store } from '../store/store.js';
 import { PazError } from '../core/errors.js';
 import { keys } from '../core/keys.js';
 import type { ServiceDoc } from '../core/service-spec.js';
-import type { DeployRecord, DeployTrigger, JournalEntry } from '../core/records.js';
+import type { DeployRecord, DeployTrigger, HostRecord, JournalEntry, JournalEvent } from '../core/records.js';
 import { planDeploy, resolveDeployImage, desiredUnitsFor } from '../core/deploy-plan.js';
-import type { RolloutStatus } from '../core/rollout-policy.js';
+import { rollbackVersion, scaleVersion, type RolloutStatus } from '../core/rollout-policy.js';
 import type { DesiredUnit } from '../core/records.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { serviceNotFound } from './directory.js';
@@ -26,6 +26,9 @@ export interface DeployRequest {
   trigger: DeployTrigger;
 }
 
+/** What `GET /journal` shows without asking for more: Paz's journal held deploys only. */
+export const PAZ_JOURNAL_EVENTS: readonly JournalEvent[] = ['deploy'];
+
 export interface JournalView extends JournalEntry {
   config: DeployRecord['config'] | Record<string, never>;
 }
@@ -41,6 +44,27 @@ export class Deploys {
     return kv ? Number(kv.value) : 0;
   }
 
+  /**
+   * The version that serves: the last one whose deploy succeeded, recorded beside the latest when the
+   * deploy succeeds (a failed version never serves); 0 when none does (never deployed, first deploy still
+   * running or failed, service deleted). Services deployed before that record existed: the newest version
+   * that succeeded.
+   */
+  async servingVersion(name: string): Promise<number> {
+    const kv = await this.store.get(keys.serving(name));
+    if (kv) return Number(kv.value);
+    for (let v = await this.latestVersion(name); v >= 1; v--) {
+      if ((await this.rolloutStatus(name, v))?.state === 'succeeded') return v;
+    }
+    return 0;
+  }
+
+  /** The serving version's record, else (nothing serves yet) the latest's: what `config/last` shows. */
+  async current(name: string): Promise<DeployRecord> {
+    const serving = await this.servingVersion(name);
+    return serving > 0 ? this.version(name, serving) : this.latest(name);
+  }
+
   async deploy(name: string, req: DeployRequest): Promise<DeployRecord> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const svc = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
@@ -52,7 +76,10 @@ export class Deploys {
         : svc.value;
       const image = req.fromRecord ? req.fromRecord.image : resolveDeployImage(svc.value.dockerRepository, req.repository, req.tag);
       const now = this.now();
-      const plan = planDeploy({ service: source, latestVersion, image, trigger: req.trigger, now });
+      const hosts = (await rangeJson<HostRecord>(this.store, keys.hostsPrefix())).entries.map((e) => e.value);
+      const plan = planDeploy({ service: source, latestVersion, image, trigger: req.trigger, now, hosts });
+      const status: RolloutStatus = { service: name, version: plan.record.version, state: 'deploying', strategy: plan.strategy, startedAt: now };
+      if (plan.strategyReason) status.strategyReason = plan.strategyReason;
       const res = await this.store.txn({
         compare: [
           { key: keys.latest(name), target: 'modRevision', op: '=', value: latestKv?.modRevision ?? 0 },
@@ -62,7 +89,7 @@ export class Deploys {
           { type: 'put', key: keys.latest(name), value: String(plan.record.version) },
           { type: 'put', key: keys.deploy(name, plan.record.version), value: JSON.stringify(plan.record) },
           { type: 'put', key: keys.journal(now, name, plan.record.version, plan.journal.event), value: JSON.stringify(plan.journal) },
-          { type: 'put', key: keys.rolloutStatus(name, plan.record.version), value: JSON.stringify({ service: name, version: plan.record.version, state: 'deploying', startedAt: now } satisfies RolloutStatus) },
+          { type: 'put', key: keys.rolloutStatus(name, plan.record.version), value: JSON.stringify(status) },
           ...plan.units.map((u) => ({ type: 'put' as const, key: keys.desiredUnit(name, u.unit), value: JSON.stringify(u) })),
         ],
       });
@@ -107,18 +134,20 @@ export class Deploys {
   }
 
   /**
-   * The version a rollback goes to: the newest version before the latest whose deploy succeeded (or, when
-   * none is known to have succeeded, simply the one before the latest).
+   * The version a rollback goes to: the newest version before the serving one whose deploy succeeded
+   * (rules in rollbackVersion).
    */
   async rollbackTarget(name: string): Promise<DeployRecord> {
     const latest = await this.latestVersion(name);
-    if (latest < 2) {
-      throw new PazError('VERSION_NOT_FOUND', `service "${name}" has ${latest === 0 ? 'never been deployed' : 'only one version'}: there is nothing to roll back to`, { name });
+    const serving = await this.servingVersion(name);
+    const states = new Map<number, RolloutStatus['state'] | undefined>();
+    for (let v = Math.max(serving, latest) - 1; v >= 1; v--) states.set(v, (await this.rolloutStatus(name, v))?.state);
+    const target = rollbackVersion(latest, serving, (v) => states.get(v));
+    if (target === undefined) {
+      const what = latest === 0 ? 'never been deployed' : serving > 0 ? `no version before version ${serving}, which serves` : 'only one version';
+      throw new PazError('VERSION_NOT_FOUND', `service "${name}" has ${what}: there is nothing to roll back to`, { name });
     }
-    for (let v = latest - 1; v >= 1; v--) {
-      if ((await this.rolloutStatus(name, v))?.state === 'succeeded') return this.version(name, v);
-    }
-    return this.version(name, latest - 1);
+    return this.version(name, target);
   }
 
   /** Rolls back: deploys version `version`'s snapshot (default: the previous good one) as a new version. */
@@ -129,13 +158,18 @@ export class Deploys {
 
   /**
    * Scales the running version without a new version: adds instances (numbered after the highest) or
-   * drains the highest-numbered ones; the service's config says the new count for later deploys.
+   * drains the highest-numbered ones; the service's config says the new count for later deploys. The
+   * running version is the latest, or the serving one when the latest failed (never a failed version).
+   * Instances added while a deploy runs are held: the rollout releases them as it releases its own.
    */
   async scale(name: string, count: number): Promise<{ version: number; added: string[]; draining: string[] }> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const svc = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
       if (!svc) throw serviceNotFound(name);
-      const version = await this.latestVersion(name);
+      const latestVersion = await this.latestVersion(name);
+      const latestState = latestVersion > 0 ? (await this.rolloutStatus(name, latestVersion))?.state ?? 'deploying' : undefined;
+      const version = scaleVersion(latestVersion, latestState, await this.servingVersion(name));
+      const holdNew = version === latestVersion && latestState === 'deploying';
       const now = this.now();
       const doc: ServiceDoc = { ...svc.value, config: { ...svc.value.config, numInstances: count }, lastModifiedTime: now };
       const ops: Array<{ type: 'put'; key: string; value: string }> = [{ type: 'put', key: svc.key, value: JSON.stringify(doc) }];
@@ -149,6 +183,7 @@ export class Deploys {
         if (count > live.length) {
           const first = Math.max(0, ...entries.filter((e) => e.value.version === version).map((e) => e.value.instance)) + 1;
           for (const u of desiredUnitsFor(rec, count - live.length, now, first)) {
+            if (holdNew) Object.assign(u, { hold: true, reason: `held: version ${version} is being deployed; its rollout starts it` });
             ops.push({ type: 'put', key: keys.desiredUnit(name, u.unit), value: JSON.stringify(u) });
             added.push(u.unit);
           }
@@ -171,9 +206,17 @@ export class Deploys {
     await this.store.put(keys.journal(entry.timestamp, entry.serviceName, entry.version, entry.event), JSON.stringify(entry));
   }
 
-  /** The journal, oldest first, each entry with the config of the version it names (Paz's shape). */
-  async journal(filter?: { service?: string; limit?: number }): Promise<JournalView[]> {
+  /**
+   * The journal, oldest first (chronological, as Paz's), each entry with the config of the version it names
+   * (Paz's shape). Paz's journal held deploys only, so that is the default; `events` asks for other kinds
+   * (rollback, scale, deploy-succeeded, deploy-failed, service-deleted), `all` for every kind.
+   */
+  async journal(filter?: { service?: string; limit?: number; events?: readonly string[]; all?: boolean }): Promise<JournalView[]> {
     let entries = (await rangeJson<JournalEntry>(this.store, keys.journalPrefix())).entries.map((r) => r.value);
+    if (!filter?.all) {
+      const wanted = new Set<string>(filter?.events?.length ? filter.events : PAZ_JOURNAL_EVENTS);
+      entries = entries.filter((e) => wanted.has(e.event));
+    }
     if (filter?.service) entries = entries.filter((e) => e.serviceName === filter.service);
     if (filter?.limit) entries = entries.slice(-filter.limit);
     const cache = new Map<string, DeployRecord | undefined>();

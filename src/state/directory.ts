@@ -65,6 +65,8 @@ export class Directory {
       { type: 'delete', key: keys.service(name) },
       { type: 'delete', key: keys.repoIndex(repositoryKey(current.value.dockerRepository), name) },
       { type: 'deletePrefix', prefix: keys.desiredUnitsOf(name) },
+      // nothing serves any more; a re-created service's failed deploy must not start the old one again
+      { type: 'put', key: keys.serving(name), value: '0' },
       { type: 'put', key: keys.journal(now, name, 0, entry.event), value: JSON.stringify(entry) },
     ];
     const res = await this.store.txn({ compare: [{ key: keys.service(name), target: 'modRevision', op: '=', value: current.kv.modRevision }], success: ops });

@@ -38,8 +38,16 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
 
   app.get<{ Params: { name: string } }>(
     '/services/:name/config/last',
-    { schema: { tags, summary: 'Config of the latest deployed version', description: '404 until the first deploy.', params: NameParams, response: { 200: Doc('config'), ...errorResponses } } },
-    async (req) => ({ doc: (await ctx.deploys.latest(req.params.name)).config }),
+    {
+      schema: {
+        tags,
+        summary: 'Config of the version that serves',
+        description: 'The last version whose deploy succeeded; while nothing has served yet (first deploy running or failed), the latest. After a failed deploy this stays the version that serves, not the failed one. 404 until the first deploy.',
+        params: NameParams,
+        response: { 200: Doc('config'), ...errorResponses },
+      },
+    },
+    async (req) => ({ doc: (await ctx.deploys.current(req.params.name)).config }),
   );
 
   app.get<{ Params: { name: string } }>(

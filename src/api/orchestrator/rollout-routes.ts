@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../context.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { PazError } from '../../core/errors.js';
+import { MAX_INSTANCES } from '../../core/rollout-defaults.js';
 
 export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const tags = ['services'];
@@ -13,9 +14,10 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
     {
       schema: {
         tags,
-        summary: "The latest deploy's progress: deploying, succeeded or failed (with the reason), and its units",
+        summary: "The latest deploy's progress: deploying, succeeded or failed (with the reason), its strategy, the serving version, and the units",
+        description: '`version` is the latest deploy; `serving` the version that serves (the last one that succeeded; 0 while none has). After a failed deploy they differ.',
         params: NameParams,
-        response: { 200: Doc('{service, version, state, reason, startedAt, finishedAt, units}'), ...errorResponses },
+        response: { 200: Doc('{service, version, serving, state, reason, strategy, strategyReason, startedAt, finishedAt, units}'), ...errorResponses },
       },
     },
     async (req) => {
@@ -24,8 +26,9 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const version = await ctx.deploys.latestVersion(name);
       if (version === 0) throw new PazError('NOT_DEPLOYED', `service "${name}" has not been deployed yet`, { name });
       const status = await ctx.deploys.rolloutStatus(name, version);
+      const serving = await ctx.deploys.servingVersion(name);
       const units = await ctx.cluster.units(name);
-      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason })) } };
+      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), serving, units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason })) } };
     },
   );
 
@@ -35,7 +38,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       schema: {
         tags,
         summary: 'Roll back: deploy an earlier version\'s snapshot as a new version',
-        description: 'Without `version`, goes to the newest earlier version whose deploy succeeded. The snapshot (image and config) is deployed as version latest+1, through the usual rolling deploy.',
+        description: 'Without `version`, goes to the newest version before the serving one whose deploy succeeded. The snapshot (image and config) is deployed as version latest+1, through the usual rolling deploy.',
         params: NameParams,
         body: Type.Optional(Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
         response: { 201: Doc('the deploy record of the new version'), ...errorResponses },
@@ -50,9 +53,9 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       schema: {
         tags,
         summary: 'Change the number of instances now, without a new version',
-        description: 'Adds instances of the running version, or drains and retires the highest-numbered ones. The config keeps the count for later deploys.',
+        description: 'Adds instances of the running version (the latest, or the serving one after the latest failed: never a failed version), or drains and retires the highest-numbered ones. The config keeps the count for later deploys.',
         params: NameParams,
-        body: Type.Object({ numInstances: Type.Integer({ minimum: 0, maximum: 1000 }) }, { additionalProperties: false }),
+        body: Type.Object({ numInstances: Type.Integer({ minimum: 0, maximum: MAX_INSTANCES }) }, { additionalProperties: false }),
         response: { 200: Doc('{version, added, draining}'), ...errorResponses },
       },
     },

@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { PazError } from '../../core/errors.js';
 import { repositoryKey } from '../../core/image-ref.js';
-import type { DeployRecord } from '../../core/records.js';
+import type { DeployRecord, JournalEvent } from '../../core/records.js';
+
+const JOURNAL_EVENTS: JournalEvent[] = ['deploy', 'deploy-succeeded', 'deploy-failed', 'rollback', 'scale', 'service-deleted'];
 import type { ApiContext } from '../context.js';
 import { Doc, errorResponses } from '../schemas.js';
 
@@ -136,17 +138,24 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
     async (req) => ({ doc: await ctx.deploys.history(req.params.name) }),
   );
 
-  app.get<{ Querystring: { service?: string; limit?: number } }>(
+  app.get<{ Querystring: { service?: string; limit?: number; events?: string; all?: boolean } }>(
     '/journal',
     {
       schema: {
         tags,
         summary: 'Deploy journal, oldest first',
-        querystring: Type.Object({ service: Type.Optional(Type.String()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })) }),
+        description:
+          'As in Paz: deploy events only, in time order. `events=rollback,scale,...` adds other kinds (deploy, rollback, scale, deploy-succeeded, deploy-failed, service-deleted); `all=true` gives every kind.',
+        querystring: Type.Object({
+          service: Type.Optional(Type.String()),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+          events: Type.Optional(Type.String({ pattern: `^(${JOURNAL_EVENTS.join('|')})(,(${JOURNAL_EVENTS.join('|')}))*$`, description: 'comma-separated event kinds' })),
+          all: Type.Optional(Type.Boolean({ description: 'every kind of event' })),
+        }),
         response: { 200: Doc('array of {event, serviceName, version, timestamp, config, message}') },
       },
     },
-    async (req) => ({ doc: await ctx.deploys.journal({ service: req.query.service, limit: req.query.limit }) }),
+    async (req) => ({ doc: await ctx.deploys.journal({ service: req.query.service, limit: req.query.limit, events: req.query.events?.split(','), all: req.query.all }) }),
   );
 }
 

@@ -1,0 +1,64 @@
+/** `paz up` on the test environment's dockerd with its HAProxy router, and the rollout questions e2e tests ask it. */
+import Docker from 'dockerode';
+import { PazProcess, request, freePort } from './paz-server.js';
+import { dockerTestEnv, type DockerTestEnv } from './env.js';
+import { waitFor } from './wait.js';
+
+export interface RolloutDoc {
+  version: number;
+  serving: number;
+  state: string;
+  reason?: string;
+  strategy?: string;
+  strategyReason?: string;
+  units: Array<{ name: string; version: number; healthy: boolean; state: string; reason?: string }>;
+}
+
+export interface PazUp {
+  env: DockerTestEnv;
+  docker: Docker;
+  paz: PazProcess;
+  routerPort: number;
+  /** GET /services/:name/rollout */
+  rollout(name: string): Promise<RolloutDoc>;
+  /** waits until `version` succeeded and only its instances are left; throws if it failed */
+  settled(name: string, version: number, timeoutMs?: number): Promise<RolloutDoc>;
+  /** stops paz and removes every container it managed */
+  close(): Promise<void>;
+}
+
+export async function startPazUp(extraArgs: string[] = []): Promise<PazUp> {
+  const env = dockerTestEnv();
+  const docker = new Docker({ socketPath: env.socketPath });
+  const routerPort = await freePort();
+  const paz = new PazProcess({
+    role: 'up',
+    extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1', ...extraArgs],
+    env: { DOCKER_HOST: env.dockerHost },
+  });
+  await paz.start();
+  const rollout = async (name: string): Promise<RolloutDoc> => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
+  return {
+    env,
+    docker,
+    paz,
+    routerPort,
+    rollout,
+    settled: (name, version, timeoutMs = 60_000) =>
+      waitFor(
+        `${name} version ${version} to serve alone`,
+        async () => {
+          const r = await rollout(name);
+          if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
+          return r.version === version && r.state === 'succeeded' && r.units.every((u) => u.version === version) ? r : undefined;
+        },
+        timeoutMs,
+      ),
+    close: async () => {
+      await paz.close();
+      for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
+        await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// "A failed version stays failed", on a real SQLite store with the real rollout controller: the serving
+// version is recorded when a deploy succeeds and kept when one fails; config/last, scale and rollback follow
+// it; a failed version's units are removed and scaling never brings them back. The agent's part (placing
+// a unit and reporting its status) is written here as an agent would write it.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { SqliteStore } from '../src/store/index.js';
+import { Directory } from '../src/state/directory.js';
+import { Deploys } from '../src/state/deploys.js';
+import { RolloutController } from '../src/control/rollout-controller.js';
+import { keys } from '../src/core/keys.js';
+import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
+import { rangeJson } from '../src/store/json.js';
+import { tmpDir } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
+
+describe('the serving version', () => {
+  let store: SqliteStore;
+  let deploys: Deploys;
+  let controller: RolloutController;
+  const units = async (service = 'web') => (await rangeJson<DesiredUnit>(store, keys.desiredUnitsOf(service))).entries.map((e) => e.value).sort((a, b) => a.unit.localeCompare(b.unit));
+  const stateOf = async (v: number, service = 'web') => (await deploys.rolloutStatus(service, v))?.state;
+
+  /** What the placement loop and an agent on host h1 would write for every unit of `version`. */
+  async function runOnH1(version: number, status: Partial<UnitStatus>, service = 'web'): Promise<void> {
+    for (const u of await units(service)) {
+      if (u.version !== version || u.hold) continue;
+      await store.put(keys.desiredUnit(service, u.unit), JSON.stringify({ ...u, host: 'h1' }));
+      const s: UnitStatus = { unit: u.unit, host: 'h1', state: 'healthy', healthy: true, restarts: 0, image: u.spec.image, updatedAt: Date.now(), ...status };
+      await store.put(keys.unitStatus(u.unit), JSON.stringify(s));
+    }
+  }
+
+  before(async () => {
+    store = new SqliteStore(join(tmpDir('paz-serving-'), 'store.db'));
+    deploys = new Deploys(store);
+    await new Directory(store).create({ name: 'web', dockerRepository: '127.0.0.1:5000/paz/hello:1', ports: [{ container: 9000 }], numInstances: 2, rollout: { minHealthySeconds: 0, drainSeconds: 0 } });
+    controller = new RolloutController(store, pino({ level: 'silent' }), Date.now, 50);
+    await controller.start();
+  });
+  after(async () => {
+    await controller.stop();
+    await store.close();
+  });
+
+  it('is recorded when a deploy succeeds', async () => {
+    assert.equal(await deploys.servingVersion('web'), 0, 'nothing serves before the first deploy succeeds');
+    await deploys.deploy('web', { trigger: { source: 'api' } });
+    // a scale during the deploy adds held instances of the version being deployed; its rollout starts them
+    const scaled = await deploys.scale('web', 3);
+    assert.deepEqual(scaled, { version: 1, added: ['web-1-3'], draining: [] });
+    await waitFor('web-1-3 released', async () => (await units()).every((u) => !u.hold) || undefined, 5000, 20);
+    await runOnH1(1, { healthySince: Date.now() - 1000 });
+    await waitFor('version 1 to succeed', async () => (await stateOf(1)) === 'succeeded' || undefined, 5000, 20);
+    assert.equal(await deploys.servingVersion('web'), 1);
+    assert.equal(Number((await store.get(keys.serving('web')))!.value), 1);
+  });
+
+  it('stays when a deploy fails; the failed version leaves nothing, and scaling adds the serving version', async () => {
+    await store.put(keys.service('web'), JSON.stringify({ ...(await new Directory(store).get('web')), dockerRepository: '127.0.0.1:5000/paz/hello:9' }));
+    await deploys.deploy('web', { trigger: { source: 'api' } });
+    await runOnH1(2, { state: 'failed', healthy: false, reason: 'IMAGE_NOT_FOUND: image 127.0.0.1:5000/paz/hello:9 not found' });
+    await waitFor('version 2 to fail', async () => (await stateOf(2)) === 'failed' || undefined, 5000, 20);
+    assert.match((await deploys.rolloutStatus('web', 2))!.reason!, /web-2-1 failed: IMAGE_NOT_FOUND.*; version 1 keeps serving/);
+    await waitFor('version 2 units removed', async () => (await units()).every((u) => u.version === 1) || undefined, 5000, 20);
+    assert.equal(await deploys.latestVersion('web'), 2);
+    assert.equal(await deploys.servingVersion('web'), 1);
+    assert.equal((await deploys.current('web')).version, 1, 'config/last shows what serves');
+
+    const up = await deploys.scale('web', 4);
+    assert.deepEqual(up, { version: 1, added: ['web-1-4'], draining: [] });
+    assert.equal((await units()).find((u) => u.unit === 'web-1-4')?.hold, undefined, 'no deploy runs: it starts at once');
+    const down = await deploys.scale('web', 1);
+    assert.deepEqual(down, { version: 1, added: [], draining: ['web-1-2', 'web-1-3', 'web-1-4'] });
+    await waitFor('drained instances removed', async () => (await units()).length === 1 || undefined, 5000, 20);
+    assert.deepEqual((await units()).map((u) => u.unit), ['web-1-1']);
+  });
+
+  it('rollback goes before the serving version; services from before the record fall back to the newest success', async () => {
+    await assert.rejects(deploys.rollbackTarget('web'), /no version before version 1, which serves/);
+    await store.put(keys.service('web'), JSON.stringify({ ...(await new Directory(store).get('web')), dockerRepository: '127.0.0.1:5000/paz/hello:2' }));
+    await deploys.deploy('web', { trigger: { source: 'api' } });
+    await runOnH1(3, { healthySince: Date.now() - 1000 });
+    await waitFor('version 3 to succeed', async () => (await stateOf(3)) === 'succeeded' || undefined, 5000, 20);
+    assert.equal(await deploys.servingVersion('web'), 3);
+    assert.equal((await deploys.rollbackTarget('web')).version, 1, 'version 2 failed');
+    await store.delete(keys.serving('web'));
+    assert.equal(await deploys.servingVersion('web'), 3, 'no record: the newest version that succeeded');
+
+    const journal = await deploys.journal({ service: 'web' });
+    assert.deepEqual([...new Set(journal.map((e) => e.event))], ['deploy'], "Paz's journal: deploys only");
+    const all = (await deploys.journal({ service: 'web', all: true })).map((e) => e.event);
+    for (const k of ['deploy', 'scale', 'deploy-succeeded', 'deploy-failed']) assert.ok(all.includes(k as never), k);
+    assert.deepEqual((await deploys.journal({ service: 'web', events: ['deploy-failed'] })).map((e) => e.version), [2]);
+  });
+
+  it('recreate: old first, new once the old are gone; a failed recreate starts the serving version again', async () => {
+    const svc = 'fixed';
+    const dir = new Directory(store);
+    await dir.create({ name: svc, dockerRepository: '127.0.0.1:5000/paz/hello:1', ports: [{ container: 9000, host: 18080 }], numInstances: 1, rollout: { strategy: 'recreate', minHealthySeconds: 0, drainSeconds: 0 } });
+    await deploys.deploy(svc, { trigger: { source: 'api' } });
+    await waitFor('the first version released at once (nothing to stop)', async () => (await units(svc)).every((u) => !u.hold) || undefined, 5000, 20);
+    await runOnH1(1, { healthySince: Date.now() - 1000 }, svc);
+    await waitFor('version 1 to succeed', async () => (await stateOf(1, svc)) === 'succeeded' || undefined, 5000, 20);
+
+    await dir.patchConfig(svc, { command: ['sh', '-c', 'exit 3'] });
+    await deploys.deploy(svc, { trigger: { source: 'api' } });
+    assert.equal((await deploys.rolloutStatus(svc, 2))?.strategy, 'recreate');
+    await waitFor('the old instance drained and deleted', async () => (await units(svc)).every((u) => u.version === 2) || undefined, 5000, 20);
+    assert.ok((await units(svc)).every((u) => u.hold), 'held while the old container still stops (its status is there)');
+    await store.delete(keys.unitStatus('fixed-1-1')); // the agent stopped and removed it
+    await waitFor('the new instance released', async () => (await units(svc)).every((u) => !u.hold) || undefined, 5000, 20);
+    await runOnH1(2, { state: 'exited', healthy: false, restarts: 3, exitCode: 3, reason: 'exited with code 3' }, svc);
+    await waitFor('version 2 to fail', async () => (await stateOf(2, svc)) === 'failed' || undefined, 5000, 20);
+    assert.match((await deploys.rolloutStatus(svc, 2))!.reason!, /fixed-2-1 crash-looping: exited: exited with code 3, 3 restarts; version 1 is started again \(1 instance\)/);
+    const restored = await waitFor('version 1 back, held', async () => {
+      const us = await units(svc);
+      return us.length === 1 && us[0].version === 1 ? us[0] : undefined;
+    }, 5000, 20);
+    assert.equal(restored.hold, true, 'held: the failed instance still holds the port');
+    await store.delete(keys.unitStatus('fixed-2-1'));
+    await waitFor('version 1 released', async () => (await units(svc)).every((u) => u.version === 1 && !u.hold) || undefined, 5000, 20);
+    assert.equal(await deploys.servingVersion(svc), 1);
+  });
+});
