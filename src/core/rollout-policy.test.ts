@@ -63,3 +63,11 @@ test('a deploy of zero instances finishes at once, draining what ran before', ()
   assert.deepEqual(acts.map((a) => a.type), ['drain', 'succeed']);
   assert.deepEqual(decideRollout({ latest: rec(1), status: undefined, units: [], statuses: new Map(), now: 2000 }).map((a) => a.type), ['succeed']);
 });
+
+test('a drained instance goes before its drain time is over; one still busy waits for the clock', () => {
+  const units = [u(1, 1, { drainingSince: 2000 }), u(1, 2, { drainingSince: 2000 }), u(2, 1), u(2, 2)];
+  const st = { service: 'web', version: 2, state: 'succeeded' as const, startedAt: 0 };
+  const input = { latest: rec(2), status: st, units, statuses: healthy('web-2-1', 'web-2-2'), drained: new Set(['web-1-1']) };
+  assert.deepEqual(decideRollout({ ...input, now: 2500 }), [{ type: 'delete', unit: 'web-1-1' }]);
+  assert.deepEqual(decideRollout({ ...input, now: 7000 }), [{ type: 'delete', unit: 'web-1-1' }, { type: 'delete', unit: 'web-1-2' }]);
+});

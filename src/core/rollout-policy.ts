@@ -36,6 +36,8 @@ export interface RolloutInput {
   units: DesiredUnit[];
   statuses: Map<string, UnitStatus>;
   now: number;
+  /** draining units that every router reports without requests in flight (router-report.ts drainedUnits) */
+  drained?: Set<string>;
 }
 
 export function isHealthy(u: DesiredUnit, statuses: Map<string, UnitStatus>): boolean {
@@ -59,9 +61,9 @@ export function decideRollout(input: RolloutInput): RolloutAction[] {
   const { latest, units, statuses, now } = input;
   const drainMs = (latest?.config.rollout?.drainSeconds ?? DEFAULT_DRAIN_SECONDS) * 1000;
 
-  // Instances whose drain time is over go, whatever else happens.
+  // Instances go once the routers show nothing in flight on them, or when their drain time is over.
   for (const u of units) {
-    if (u.drainingSince !== undefined && now - u.drainingSince >= drainMs) actions.push({ type: 'delete', unit: u.unit });
+    if (u.drainingSince !== undefined && (now - u.drainingSince >= drainMs || input.drained?.has(u.unit))) actions.push({ type: 'delete', unit: u.unit });
   }
   if (!latest) return actions;
 
