@@ -3,6 +3,17 @@
  * Errors come back as `PazApiError` carrying the server's code and message.
  */
 
+/** GET /services/:name/rollout */
+export interface RolloutDoc {
+  service: string;
+  version: number;
+  state: string;
+  reason?: string;
+  units: Array<{ name: string; version: number; state: string; healthy: boolean; reason?: string }>;
+  /** units no longer desired whose instances their agents are still stopping */
+  stopping?: string[];
+}
+
 export class PazApiError extends Error {
   constructor(
     readonly status: number,
@@ -105,7 +116,7 @@ export class PazClient {
     return this.call<{ doc: { version: number; added: string[]; draining: string[] } }>('POST', `/services/${encodeURIComponent(name)}/scale`, { numInstances }).then((r) => r.doc);
   }
   rollout(name: string) {
-    return this.call<{ doc: { version: number; state: string; reason?: string; units: Array<Record<string, unknown>> } }>('GET', `/services/${encodeURIComponent(name)}/rollout`).then((r) => r.doc);
+    return this.call<{ doc: RolloutDoc }>('GET', `/services/${encodeURIComponent(name)}/rollout`).then((r) => r.doc);
   }
   versions(name: string) {
     return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/services/${encodeURIComponent(name)}/versions`).then((r) => r.doc);

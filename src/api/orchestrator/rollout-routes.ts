@@ -14,8 +14,9 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       schema: {
         tags,
         summary: "The latest deploy's progress: deploying, succeeded or failed (with the reason), and its units",
+        description: '`stopping` lists units no longer desired whose instances their agents are still stopping.',
         params: NameParams,
-        response: { 200: Doc('{service, version, state, reason, startedAt, finishedAt, units}'), ...errorResponses },
+        response: { 200: Doc('{service, version, state, reason, startedAt, finishedAt, units, stopping}'), ...errorResponses },
       },
     },
     async (req) => {
@@ -25,7 +26,8 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       if (version === 0) throw new PazError('NOT_DEPLOYED', `service "${name}" has not been deployed yet`, { name });
       const status = await ctx.deploys.rolloutStatus(name, version);
       const units = await ctx.cluster.units(name);
-      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason })) } };
+      const stopping = await ctx.cluster.stoppingUnits(name);
+      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason })), stopping } };
     },
   );
 
