@@ -40,7 +40,8 @@ export function deployProgress(service: string, version: number, r: RolloutDoc):
     [count(['unplaced', 'pending']), 'waiting'],
     [count(['pulling']), 'pulling'],
     [count(['starting', 'running', 'unhealthy']), 'started'],
-    [count(['exited', 'failed', 'stopping', 'stopped']), 'restarting'],
+    [count(['exited', 'failed']), 'failed'],
+    [count(['stopping', 'stopped']), 'stopping'],
   ] as const;
   const detail = phases.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   const head = `${service} version ${version}: healthy ${healthy} of ${fresh.length}${detail.length ? ` (${detail.join(', ')})` : ''}`;
