@@ -8,9 +8,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { spawn } from 'node:child_process';
-import Docker from 'dockerode';
-import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
-import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import type Docker from 'dockerode';
+import { type PazProcess, request, pazBin } from './helpers/paz-server.js';
+import { skipUnlessDocker, type DockerTestEnv } from './helpers/env.js';
+import { RoutedPaz } from './helpers/routed-paz.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
 
@@ -28,21 +29,15 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 describe('drains end when the last request on the old version ends', skipUnlessDocker, () => {
+  let up: RoutedPaz;
   let env: DockerTestEnv;
   let paz: PazProcess;
   let docker: Docker;
   let routerPort: number;
 
   before(async () => {
-    env = dockerTestEnv();
-    docker = new Docker({ socketPath: env.socketPath });
-    routerPort = await freePort();
-    paz = new PazProcess({
-      role: 'up',
-      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1'],
-      env: { DOCKER_HOST: env.dockerHost },
-    });
-    await paz.start();
+    up = await RoutedPaz.start();
+    ({ env, paz, docker, routerPort } = up);
     const created = await request('POST', `${paz.orchestrator}/services`, {
       name: 'slow',
       description: 'hello with a slow CGI',
@@ -53,12 +48,7 @@ describe('drains end when the last request on the old version ends', skipUnlessD
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
   });
-  after(async () => {
-    await paz?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    }
-  });
+  after(() => up?.close());
 
   it('paz deploy --wait prints progress lines and returns once the version serves', async () => {
     const r = await cli(['deploy', 'slow', '--wait', '--url', paz.orchestrator]);

@@ -4,36 +4,22 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import Docker from 'dockerode';
-import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
-import { skipUnlessDocker, dockerTestEnv, httpGet, type DockerTestEnv } from './helpers/env.js';
+import { type PazProcess, request, pazBin } from './helpers/paz-server.js';
+import { skipUnlessDocker, httpGet, type DockerTestEnv } from './helpers/env.js';
+import { RoutedPaz } from './helpers/routed-paz.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
 
 describe('publicFacing, loadBalanced, logs -f and short unit names', skipUnlessDocker, () => {
+  let up: RoutedPaz;
   let env: DockerTestEnv;
   let paz: PazProcess;
-  let docker: Docker;
   let routerPort: number;
-  const rollout = async (name: string) => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
-  const serving = (name: string, version: number) =>
-    waitFor(`${name} version ${version} to serve`, async () => {
-      const r = await rollout(name);
-      if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
-      return r.version === version && r.state === 'succeeded' && r.units.every((u: { version: number; healthy: boolean }) => u.version === version && u.healthy);
-    });
   const endpointOf = async (unit: string) => (await request('GET', `${paz.orchestrator}/cluster/units/${unit}`)).body.endpoint as string;
 
   before(async () => {
-    env = dockerTestEnv();
-    docker = new Docker({ socketPath: env.socketPath });
-    routerPort = await freePort();
-    paz = new PazProcess({
-      role: 'up',
-      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1', '--domain', 'example.com'],
-      env: { DOCKER_HOST: env.dockerHost },
-    });
-    await paz.start();
+    up = await RoutedPaz.start({ domain: 'example.com' });
+    ({ env, paz, routerPort } = up);
     const services = [
       { name: 'pub', publicFacing: true, ports: [{ container: 9000 }] },
       { name: 'inner', ports: [{ container: 9000 }] },
@@ -46,14 +32,9 @@ describe('publicFacing, loadBalanced, logs -f and short unit names', skipUnlessD
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal((await request('POST', `${paz.orchestrator}/services/${s.name}/deploy`, {})).status, 201);
     }
-    for (const s of services) await serving(s.name, 1);
+    for (const s of services) await up.settled(s.name, 1);
   });
-  after(async () => {
-    await paz?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    }
-  });
+  after(() => up?.close());
 
   it('only public-facing services answer on <svc>.<domain>; every load-balanced one on <svc>.paz', async () => {
     const load = new Load(routerPort, 'pub.example.com', 5000);
@@ -67,7 +48,7 @@ describe('publicFacing, loadBalanced, logs -f and short unit names', skipUnlessD
       assert.match(outside.body, /No service answers to Host inner\.example\.com/);
       // a new version of the public-facing service keeps answering on the cluster domain through the switch
       assert.equal((await request('POST', `${paz.orchestrator}/services/pub/deploy`, { tag: '2' })).status, 201);
-      await serving('pub', 2);
+      await up.settled('pub', 2);
       await waitFor('pub.example.com answering from version 2', async () => (await viaRouter(routerPort, 'pub.example.com')).body === 'Hello World 2\n');
     } finally {
       await load.stop();

@@ -4,40 +4,29 @@
 // its deadline while the old one keeps answering; registry pushes deploy; router stats are served.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Docker from 'dockerode';
-import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
+import type Docker from 'dockerode';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import { type PazProcess, request, pazBin } from './helpers/paz-server.js';
+import { skipUnlessDocker, type DockerTestEnv } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
+import { RoutedPaz } from './helpers/routed-paz.js';
 
+const run = promisify(execFile);
 
 describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
+  let up: RoutedPaz;
   let env: DockerTestEnv;
   let paz: PazProcess;
   let docker: Docker;
   let routerPort: number;
-  const rollout = async (name: string) => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
-  const settled = (name: string, version: number) =>
-    waitFor(`${name} version ${version} to serve alone`, async () => {
-      const r = await rollout(name);
-      if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
-      return r.version === version && r.state === 'succeeded' && r.units.every((u: { version: number }) => u.version === version) ? r : undefined;
-    });
+  const rollout = (name: string) => up.rollout(name);
+  const settled = (name: string, version: number) => up.settled(name, version);
 
   before(async () => {
-    env = dockerTestEnv();
-    docker = new Docker({ socketPath: env.socketPath });
-    routerPort = await freePort();
-    paz = new PazProcess({
-      role: 'up',
-      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1', '--domain', 'example.com'],
-      env: { DOCKER_HOST: env.dockerHost },
-    });
-    await paz.start();
+    up = await RoutedPaz.start({ domain: 'example.com' });
+    ({ env, paz, docker, routerPort } = up);
     const created = await request('POST', `${paz.orchestrator}/services`, {
       name: 'web',
       description: 'hello behind the router',
@@ -50,12 +39,7 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
   });
-  after(async () => {
-    await paz?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    }
-  });
+  after(() => up?.close());
 
   it('serves the first version through the router by Host header; unknown hosts get a clear 404', async () => {
     // like kamal-proxy, `paz deploy --wait` returns once the new version is healthy and serving
