@@ -38,7 +38,7 @@ export interface RouterSyncOptions {
 export class RouterSync {
   readonly router: Router;
   private readonly loop: StoreLoop;
-  /** store revision of the desired units HAProxy holds now */
+  /** store revision of the desired units HAProxy holds now (the newest modRevision among them) */
   private appliedRevision = 0;
   private reportTimer: NodeJS.Timeout | undefined;
   private lastReport: RouterReport | undefined;
@@ -69,7 +69,10 @@ export class RouterSync {
     });
     const res = await this.router.apply(table);
     if (res.reloaded) this.opts.logger.info({ reasons: res.reloadReasons }, 'router reloaded');
-    this.appliedRevision = desired.revision;
+    // The newest change among the desired units read: the read is one snapshot, so every change to a desired
+    // unit up to this revision is in the table just applied. (Not the read's revision, which moves with every
+    // write anywhere and would make the report change, and be written, on every periodic pass.)
+    this.appliedRevision = desired.entries.reduce((max, e) => Math.max(max, e.kv.modRevision), 0);
     const draining = table.services.some((svc) => svc.servers.some((srv) => srv.state === 'drain'));
     if (draining && !this.reportTimer && !this.stopped) {
       this.reportTimer = setInterval(() => void this.report(), REPORT_INTERVAL_MS);

@@ -22,8 +22,8 @@ export interface RouterReport {
   /** when the numbers were read (ms, the agent's clock; for humans, not for decisions) */
   at: number;
   /**
-   * store revision of the desired units the router had applied when the numbers were read: every drain
-   * written at or before this revision was in HAProxy at that time
+   * the newest modRevision among the desired units the router had applied when the numbers were read:
+   * every change to a desired unit at or before this revision (a drain) was in HAProxy at that time
    */
   revision: number;
   /** HAProxy workers of earlier configurations still finishing their connections */
