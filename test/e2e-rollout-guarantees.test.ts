@@ -164,7 +164,7 @@ describe('a failed version stays failed; fixed ports redeploy with recreate', sk
     console.log(`# load (fixed, recreate): ${load.summary()}; gap: ${load.failed} failed requests over ${gap.toFixed(1)} s unreachable (deploy began ${(((load.firstFailureAt ?? switchedAt) - switchedAt) / 1000).toFixed(1)} s before the first failure)`);
     assert.ok((load.bodies.get('Hello World 1') ?? 0) > 0 && (load.bodies.get('Hello World 2') ?? 0) > 0, 'answers switched from one version to the other');
     const journal = await request('GET', `${up.paz.scheduler}/journal?service=fixed`);
-    assert.match(journal.body.doc.at(-1).message, /strategy recreate/, 'the deploy says it recreates');
+    assert.match(journal.body.doc[0].message, /strategy recreate/, 'the deploy says it recreates');
     assert.equal((await containersOf('fixed')).length, 1, 'the old version was stopped and removed');
     assert.equal(r.serving, 2);
   });

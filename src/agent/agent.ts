@@ -66,7 +66,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   let routerSync: RouterSync | undefined;
   if (opts.router) {
-    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port });
+    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port, session });
     try {
       await sync.start();
       routerSync = sync;

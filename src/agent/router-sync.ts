@@ -3,6 +3,10 @@
  * cluster domain go through `planRoutes` into `Router.apply`, which changes HAProxy through its runtime API
  * (a hitless reload only when the set of backends changes). Paz used confd polling every 5 s; this reacts
  * to the store's watch within milliseconds.
+ *
+ * It also publishes the router's report (`/paz/routers/<hostId>`, under the agent's lease): requests in
+ * flight on each draining unit, read every REPORT_INTERVAL_MS while anything drains and written when they
+ * change, so the control plane stops an old instance as soon as no router has a request on it.
  */
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
@@ -12,6 +16,11 @@ import type { DesiredUnit } from '../core/records.js';
 import { planRoutes } from '../core/route-plan.js';
 import { rangeJson } from '../store/json.js';
 import { Router, type RouterStats } from '../router/index.js';
+import { sameReport, type RouterReport } from '../core/router-report.js';
+import type { LeaseSession } from '../state/lease-session.js';
+
+/** How often in-flight requests on draining units are read while any unit drains. */
+export const REPORT_INTERVAL_MS = 300;
 
 export const DEFAULT_DOMAIN = 'paz';
 
@@ -22,11 +31,19 @@ export interface RouterSyncOptions {
   runtimeDir: string;
   bindAddress: string;
   port: number;
+  /** the agent's lease: the router's report lives and dies with it */
+  session: LeaseSession;
 }
 
 export class RouterSync {
   readonly router: Router;
   private readonly loop: StoreLoop;
+  /** store revision of the desired units HAProxy holds now (the newest modRevision among them) */
+  private appliedRevision = 0;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private lastReport: RouterReport | undefined;
+  private reporting: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly opts: RouterSyncOptions) {
     this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, logger: opts.logger });
@@ -52,6 +69,38 @@ export class RouterSync {
     });
     const res = await this.router.apply(table);
     if (res.reloaded) this.opts.logger.info({ reasons: res.reloadReasons }, 'router reloaded');
+    // The newest change among the desired units read: the read is one snapshot, so every change to a desired
+    // unit up to this revision is in the table just applied. (Not the read's revision, which moves with every
+    // write anywhere and would make the report change, and be written, on every periodic pass.)
+    this.appliedRevision = desired.entries.reduce((max, e) => Math.max(max, e.kv.modRevision), 0);
+    const draining = table.services.some((svc) => svc.servers.some((srv) => srv.state === 'drain'));
+    if (draining && !this.reportTimer && !this.stopped) {
+      this.reportTimer = setInterval(() => void this.report(), REPORT_INTERVAL_MS);
+      this.reportTimer.unref();
+    }
+    await this.report();
+  }
+
+  /** Reads in-flight requests on draining units and publishes them if they changed; one at a time. */
+  private report(): Promise<void> {
+    this.reporting = this.reporting.then(async () => {
+      if (this.stopped) return;
+      try {
+        const revision = this.appliedRevision;
+        const { draining, oldWorkers } = await this.router.drainingInFlight();
+        const next: RouterReport = { host: this.opts.hostId, at: Date.now(), revision, oldWorkers, draining };
+        if (Object.keys(draining).length === 0 && this.reportTimer) {
+          clearInterval(this.reportTimer);
+          this.reportTimer = undefined;
+        }
+        if (sameReport(this.lastReport, next)) return;
+        await this.opts.session.put(keys.router(this.opts.hostId), JSON.stringify(next));
+        this.lastReport = next;
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'router: could not publish the drain report');
+      }
+    });
+    return this.reporting;
   }
 
   stats(): Promise<RouterStats> {
@@ -59,7 +108,10 @@ export class RouterSync {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reportTimer) clearInterval(this.reportTimer);
     await this.loop.stop();
+    await this.reporting;
     await this.router.stop();
   }
 }

@@ -6,7 +6,7 @@ export const clientUsage = `  paz services                     list services
   paz create FILE|-|JSON           create a service from its JSON document
   paz service NAME                 show a service
   paz config NAME [PATCH]          show the next config, or patch it (JSON)
-  paz deploy NAME [--tag T] [--wait]   deploy the next config as a new version (--wait: until it serves)
+  paz deploy NAME [--tag T] [--wait]   deploy the next config as a new version (--wait: progress until the old instances are stopped)
   paz rollback NAME [--version N] [--wait]   deploy an earlier version's snapshot as a new version
   paz scale NAME COUNT             change the number of instances now, without a new version
   paz rollout NAME                 the latest deploy's progress
@@ -15,7 +15,7 @@ export const clientUsage = `  paz services                     list services
   paz delete NAME                  delete a service and stop its instances
   paz units [SERVICE]              units, like fleetctl list-units
   paz hosts                        hosts, like fleetctl list-machines
-  paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f
+  paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f (UNIT may be <service>-<instance>)
   paz events [--since REV]         live events (services, units, hosts, endpoints, deploys)
   (each takes --url URL to override PAZ_URL, and --json where it lists)`;
 

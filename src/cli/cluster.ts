@@ -1,5 +1,6 @@
 /** CLI: hosts and units, listed like `fleetctl list-machines` / `fleetctl list-units`. */
 import { PazClient } from '../client/paz-client.js';
+import { openStream, readText } from '../client/http-stream.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 
@@ -9,19 +10,24 @@ async function logsCommand(args: string[]): Promise<number> {
   const client = new PazClient({ url: values.url });
   const id = positionals[0]?.replace(/\.service$/, '');
   if (!id) throw new Error('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
-  const units = await client.units();
-  const exact = units.find((u) => u.name === id);
-  // `<service>-<instance>` (the seed README's contrived-service-1-1) names an instance of the newest version
-  const service = exact ? String(exact.service) : id.slice(0, id.lastIndexOf('-'));
+  // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
+  const unit = await client.call<{ name: string; service: string }>('GET', `/cluster/units/${encodeURIComponent(id)}`);
   const q = new URLSearchParams();
   if (values.follow) q.set('follow', 'true');
   if (values.tail !== undefined) q.set('tail', values.tail);
-  const res = await fetch(`${client.url}/services/${encodeURIComponent(service)}/units/${encodeURIComponent(id)}/logs?${q}`);
-  if (!res.ok || !res.body) {
-    const body = (await res.json().catch(() => ({}))) as { message?: string };
-    throw new Error(body.message ?? `HTTP ${res.status}`);
+  // node:http, not fetch: `-f` on a quiet unit must not end after fetch's 300 s body timeout
+  const res = await openStream(`${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`);
+  if (res.statusCode !== 200) {
+    const text = await readText(res);
+    let message = `HTTP ${res.statusCode}`;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? message;
+    } catch {
+      // not JSON: keep the status
+    }
+    throw new Error(message);
   }
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
+  for await (const chunk of res) process.stdout.write(chunk as Buffer);
   return 0;
 }
 

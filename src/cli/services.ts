@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { deployProgress } from './deploy-progress.js';
 
 function readJsonArg(arg: string | undefined): Record<string, unknown> {
   if (!arg) throw new Error('give a JSON file, "-" for standard input, or inline JSON');
@@ -14,24 +15,36 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
   }
 }
 
-/** Waits, like kamal-proxy, until the deploy has succeeded (new version healthy, old drained) or failed. */
+/**
+ * Waits, like kamal-proxy, until the deploy has succeeded and the old instances are drained and stopped,
+ * or failed (then at once, with the reason). Shows progress: plain lines when stdout is not a terminal,
+ * one redrawn line when it is.
+ */
 async function waitForRollout(client: PazClient, name: string, version: number): Promise<number> {
+  const tty = process.stdout.isTTY === true;
+  let last = '';
+  const show = (line: string) => {
+    if (line === last) return;
+    last = line;
+    if (tty) process.stdout.write(`\r\x1b[K${line}`);
+    else console.log(line);
+  };
   for (let first = true; ; first = false) {
     const r = await client.rollout(name);
     if (first && r.version === version && r.strategy === 'recreate') console.log(`strategy recreate: ${r.strategyReason ?? 'rollout.strategy says so'}`);
-    if (r.version !== version) {
-      console.error(`a newer deploy (version ${r.version}) replaced version ${version}`);
-      return 1;
+    const p = deployProgress(name, version, r);
+    if (p.outcome === 'wait') {
+      show(p.line);
+      await new Promise((res) => setTimeout(res, 300));
+      continue;
     }
-    if (r.state === 'succeeded') {
-      console.log(`version ${version} is serving`);
+    if (tty && last) process.stdout.write('\n');
+    if (p.outcome === 'done') {
+      console.log(p.line);
       return 0;
     }
-    if (r.state === 'failed') {
-      console.error(`deploy failed: ${r.reason ?? 'unknown reason'}`);
-      return 1;
-    }
-    await new Promise((res) => setTimeout(res, 500));
+    console.error(p.line);
+    return 1;
   }
 }
 

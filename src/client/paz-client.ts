@@ -3,6 +3,22 @@
  * Errors come back as `PazApiError` carrying the server's code and message.
  */
 
+/** GET /services/:name/rollout */
+export interface RolloutDoc {
+  service: string;
+  version: number;
+  state: string;
+  reason?: string;
+  /** the version that serves: the last one that succeeded (0 while none has); differs from version after a failed deploy */
+  serving?: number;
+  strategy?: string;
+  /** why the strategy, when it was chosen automatically */
+  strategyReason?: string;
+  units: Array<{ name: string; version: number; state: string; healthy: boolean; reason?: string }>;
+  /** units no longer desired whose instances their agents are still stopping */
+  stopping?: string[];
+}
+
 export class PazApiError extends Error {
   constructor(
     readonly status: number,
@@ -106,7 +122,7 @@ export class PazClient {
     return this.call<{ doc: { version: number; added: string[]; draining: string[] } }>('POST', `/services/${encodeURIComponent(name)}/scale`, { numInstances }).then((r) => r.doc);
   }
   rollout(name: string) {
-    return this.call<{ doc: { version: number; serving?: number; state: string; reason?: string; strategy?: string; strategyReason?: string; units: Array<Record<string, unknown>> } }>('GET', `/services/${encodeURIComponent(name)}/rollout`).then((r) => r.doc);
+    return this.call<{ doc: RolloutDoc }>('GET', `/services/${encodeURIComponent(name)}/rollout`).then((r) => r.doc);
   }
   versions(name: string) {
     return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/services/${encodeURIComponent(name)}/versions`).then((r) => r.doc);

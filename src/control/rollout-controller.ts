@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Store, TxnOp } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
-import type { DeployRecord, DesiredUnit, JournalEntry, UnitStatus } from '../core/records.js';
+import type { DeployRecord, DesiredUnit, HostRecord, JournalEntry, UnitStatus } from '../core/records.js';
+import { drainedUnits, type RouterReport } from '../core/router-report.js';
 import { decideRollout, type RolloutAction, type RolloutStatus } from '../core/rollout-policy.js';
 import { getJson, getJsonEntry, rangeJson, type JsonEntry } from '../store/json.js';
 import { Deploys } from '../state/deploys.js';
@@ -25,7 +26,7 @@ export class RolloutController {
     intervalMs = 1000,
   ) {
     this.deploys = new Deploys(store, now);
-    const prefixes = [keys.desiredUnitsPrefix(), keys.unitStatusPrefix(), '/paz/scheduler/latest/'];
+    const prefixes = [keys.desiredUnitsPrefix(), keys.unitStatusPrefix(), '/paz/scheduler/latest/', keys.routersPrefix()];
     this.loop = new StoreLoop({ store, name: 'rollouts', logger, prefixes, intervalMs, pass: () => this.pass() });
   }
 
@@ -41,6 +42,7 @@ export class RolloutController {
   private async pass(): Promise<void> {
     const [units, statusList] = await Promise.all([rangeJson<DesiredUnit>(this.store, keys.desiredUnitsPrefix()), rangeJson<UnitStatus>(this.store, keys.unitStatusPrefix())]);
     const statuses = new Map(statusList.entries.map((e) => [e.value.unit, e.value]));
+    const drained = await this.drained(units.entries);
     const byService = new Map<string, Array<JsonEntry<DesiredUnit>>>();
     // every service, also those with no units (a deploy of 0 instances still has to finish)
     for (const kv of (await this.store.range(keys.servicesPrefix())).kvs) byService.set(kv.key.slice(keys.servicesPrefix().length), []);
@@ -53,9 +55,20 @@ export class RolloutController {
       const serving = latest ? await this.deploys.servingVersion(service) : 0;
       // only a failing recreate needs it (to start the serving version again)
       const servingRecord = status?.state !== 'succeeded' && status?.state !== 'failed' && serving > 0 ? await getJson<DeployRecord>(this.store, keys.deploy(service, serving)) : undefined;
-      const actions = decideRollout({ latest, status, serving, servingRecord, units: entries.map((e) => e.value), statuses, now: this.now() });
+      const actions = decideRollout({ latest, status, serving, servingRecord, units: entries.map((e) => e.value), statuses, now: this.now(), drained });
       for (const a of actions) await this.apply(service, a, new Map(entries.map((e) => [e.value.unit, e])));
     }
+  }
+
+  /** Draining units no router has a request in flight on (only read while something drains). */
+  private async drained(units: Array<JsonEntry<DesiredUnit>>): Promise<Set<string>> {
+    if (!units.some((e) => e.value.drainingSince !== undefined)) return new Set();
+    const [hosts, reports] = await Promise.all([rangeJson<HostRecord>(this.store, keys.hostsPrefix()), rangeJson<RouterReport>(this.store, keys.routersPrefix())]);
+    return drainedUnits({
+      units: units.map((e) => ({ unit: e.value, modRevision: e.kv.modRevision })),
+      hosts: hosts.entries.map((e) => e.value),
+      reports: new Map(reports.entries.map((e) => [e.value.host, e.value])),
+    });
   }
 
   private async apply(service: string, a: RolloutAction, units: Map<string, JsonEntry<DesiredUnit>>): Promise<void> {

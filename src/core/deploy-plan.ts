@@ -53,6 +53,8 @@ export function desiredUnitsFor(record: DeployRecord, count: number, now: number
     };
     if (record.config.conflictsWith) u.conflictsWith = record.config.conflictsWith;
     if (record.config.mustShareWith) u.mustShareWith = record.config.mustShareWith;
+    u.publicFacing = record.config.publicFacing ?? false;
+    u.loadBalanced = record.config.loadBalanced ?? true;
     units.push(u);
   }
   return units;

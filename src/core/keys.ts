@@ -17,6 +17,7 @@
  * | /paz/units/desired/<service>/<unit>             | DesiredUnit JSON (written by the control plane)     |
  * | /paz/units/status/<unit>                        | UnitStatus JSON (written by the unit's agent)       |
  * | /paz/hosts/<id>                                 | HostRecord JSON (agent, lease = heartbeat)          |
+ * | /paz/routers/<hostId>                           | RouterReport JSON: requests in flight on draining units (agent lease) |
  * | /paz/elections/<name>                           | leader id (lease)                                   |
  */
 
@@ -48,6 +49,8 @@ export const keys = {
   unitStatusPrefix: () => '/paz/units/status/',
   host: (id: string) => `/paz/hosts/${id}`,
   hostsPrefix: () => '/paz/hosts/',
+  router: (hostId: string) => `/paz/routers/${hostId}`,
+  routersPrefix: () => '/paz/routers/',
   election: (name: string) => `/paz/elections/${name}`,
 } as const;
 

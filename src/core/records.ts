@@ -62,6 +62,9 @@ export interface DesiredUnit {
   /** placement constraints copied from the config at deploy time */
   conflictsWith?: string;
   mustShareWith?: string;
+  /** routing flags copied from the config at deploy time (route-plan.ts); absent on older units: routed, public */
+  publicFacing?: boolean;
+  loadBalanced?: boolean;
   createdAt: number;
   placedAt?: number;
   /** not to be placed yet: a rolling deploy releases units a few at a time (rollout.maxSurge) */

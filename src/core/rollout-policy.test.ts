@@ -178,3 +178,11 @@ test('a unit is described with its own error', () => {
   assert.equal(describeStatus(st('a', { state: 'exited', healthy: false, exitCode: 3, reason: 'exited with code 3', lastOutput: ['', 'boom'] })), 'exited: exited with code 3; last output: boom');
   assert.equal(describeStatus(st('a', { state: 'failed', healthy: false, exitCode: 137, reason: 'killed for using more memory than its limit', restarts: 1 })), 'failed: killed for using more memory than its limit (exit code 137), 1 restart');
 });
+
+test('a drained instance goes before its drain time is over; one still busy waits for the clock', () => {
+  const units = [u(1, 1, { drainingSince: 2000 }), u(1, 2, { drainingSince: 2000 }), u(2, 1), u(2, 2)];
+  const st = { service: 'web', version: 2, state: 'succeeded' as const, startedAt: 0 };
+  const input = { latest: rec(2), status: st, serving: 2, units, statuses: healthy('web-2-1', 'web-2-2'), drained: new Set(['web-1-1']) };
+  assert.deepEqual(decideRollout({ ...input, now: 2500 }), [{ type: 'delete', unit: 'web-1-1' }]);
+  assert.deepEqual(decideRollout({ ...input, now: 7000 }), [{ type: 'delete', unit: 'web-1-1' }, { type: 'delete', unit: 'web-1-2' }]);
+});

@@ -58,6 +58,8 @@ export interface RolloutInput {
   /** reported status by unit name (may hold other services' units too) */
   statuses: Map<string, UnitStatus>;
   now: number;
+  /** draining units that every router reports without requests in flight (router-report.ts drainedUnits) */
+  drained?: Set<string>;
 }
 
 export function isHealthy(u: DesiredUnit, statuses: Map<string, UnitStatus>): boolean {
@@ -124,9 +126,9 @@ export function decideRollout(input: RolloutInput): RolloutAction[] {
   const { latest, units, statuses, now, serving } = input;
   const settings = rolloutSettings(latest?.config);
 
-  // Instances whose drain time is over go, whatever else happens.
+  // Instances go once the routers show nothing in flight on them, or when their drain time is over.
   for (const u of units) {
-    if (u.drainingSince !== undefined && now - u.drainingSince >= settings.drainMs) actions.push({ type: 'delete', unit: u.unit });
+    if (u.drainingSince !== undefined && (now - u.drainingSince >= settings.drainMs || input.drained?.has(u.unit))) actions.push({ type: 'delete', unit: u.unit });
   }
   if (!latest) return actions;
 

@@ -29,6 +29,7 @@ test('healthy endpoints become ready servers; draining and undesired ones drain'
         { name: 'web-2-1', address: '127.0.0.1', port: 32002, state: 'ready' },
         { name: 'web-3-1', address: '127.0.0.1', port: 32003, state: 'drain' },
       ],
+      publicFacing: true,
     },
   ]);
   assert.equal(r.defaultService, undefined);
@@ -44,4 +45,26 @@ test("the default service is this host's unit asking for the router port; servic
   });
   assert.equal(r.defaultService, 'contrived-service-1');
   assert.deepEqual(r.services.map((s) => s.name), ['contrived-service-1', 'other']);
+});
+
+test('loadBalanced false gets no backend and is never the default; publicFacing comes from the newest version', () => {
+  const r = planRoutes({
+    endpoints: [
+      { key: '/paz/services/direct/1/1', value: '127.0.0.1:32001' },
+      { key: '/paz/services/inner/1/1', value: '127.0.0.1:32002' },
+      { key: '/paz/services/inner/2/1', value: '127.0.0.1:32003' },
+      { key: '/paz/services/legacy/1/1', value: '127.0.0.1:32004' },
+    ],
+    desired: [
+      unit('direct', 1, 1, { loadBalanced: false, publicFacing: true }, [{ container: 9000, host: 80 }]),
+      unit('inner', 1, 1, { loadBalanced: true, publicFacing: true, drainingSince: 5 }),
+      unit('inner', 2, 1, { loadBalanced: true, publicFacing: false }),
+      unit('legacy', 1, 1),
+    ],
+    domain: 'example.com',
+    hostId: 'h1',
+    routerPort: 80,
+  });
+  assert.deepEqual(r.services.map((s) => [s.name, s.publicFacing, s.servers.length]), [['inner', false, 2], ['legacy', true, 1]]);
+  assert.equal(r.defaultService, undefined, 'a service that is not load-balanced never becomes the router default');
 });

@@ -73,7 +73,7 @@ const EnvValue = Type.Unsafe<string | number | boolean>({ type: ['string', 'numb
 
 /** Config fields: what `PATCH …/config(/next)` may change, and what each deploy snapshots. */
 const configFields = {
-  publicFacing: Type.Optional(Type.Boolean({ description: 'answer on <name>.<domain> as well as <name>.paz' })),
+  publicFacing: Type.Optional(Type.Boolean({ description: 'also answer on <name>.<domain> (the cluster domain) through the router; every load-balanced service answers on <name>.paz (default false; takes effect at the next deploy)' })),
   numInstances: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INSTANCES, description: 'instances to run (0 stops the service without deleting it)' })),
   ports: Type.Optional(Type.Array(PortSchema, { maxItems: 64 })),
   env: Type.Optional(Type.Record(Type.String(), EnvValue, { description: 'environment variables' })),
@@ -81,7 +81,7 @@ const configFields = {
   autoDeploy: Type.Optional(StringEnum(['always', 'never'], { description: 'deploy on every registry push of the repository (default always)' })),
   conflictsWith: Type.Optional(Type.String({ maxLength: 255, description: 'glob of service names whose instances must not share a host with this one' })),
   mustShareWith: Type.Optional(Type.String({ maxLength: 255, description: 'service whose host this one must run on' })),
-  loadBalanced: Type.Optional(Type.Boolean({ description: 'route <name>.paz through the router (default true)' })),
+  loadBalanced: Type.Optional(Type.Boolean({ description: 'route <name>.paz (and, if publicFacing, <name>.<domain>) through the router (default true); false: no router backend, clients use the instances\' own published ports, and a unit asking for the router\'s port still gets a free one' })),
   healthCheck: Type.Optional(HealthCheckSchema),
   resources: Type.Optional(ResourcesSchema),
   command: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 256, description: 'arguments that replace the image command' })),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseUnitName, unitName } from './unit-name.js';
+import { parseUnitName, resolveUnitName, unitName } from './unit-name.js';
 
 test('unit names round-trip, also for service names ending in digits', () => {
   assert.equal(unitName('demo-api', 3, 1), 'demo-api-3-1');
@@ -12,4 +12,15 @@ test('names that are not units are rejected', () => {
   assert.equal(parseUnitName('paz-orchestrator'), undefined);
   assert.equal(parseUnitName('demo-api-0-1'), undefined);
   assert.equal(parseUnitName('demo'), undefined);
+});
+
+test('resolveUnitName: exact names first, else <service>-<instance> of the newest version', () => {
+  const u = (service: string, version: number, instance: number) => ({ unit: unitName(service, version, instance), service, version, instance });
+  const units = [u('contrived-service', 1, 1), u('contrived-service', 2, 1), u('contrived-service', 2, 2), u('contrived-service-1', 1, 1)];
+  assert.equal(resolveUnitName('contrived-service-1-1', units)?.unit, 'contrived-service-1-1', 'an exact name wins');
+  assert.equal(resolveUnitName('contrived-service-2.service', units)?.unit, 'contrived-service-2-2');
+  assert.equal(resolveUnitName('contrived-service-1-1-1', units)?.unit, 'contrived-service-1-1-1');
+  assert.equal(resolveUnitName('contrived-service-3', units), undefined);
+  assert.equal(resolveUnitName('nothing', units), undefined);
+  assert.equal(resolveUnitName('contrived-service-1', [u('contrived-service', 1, 1), u('contrived-service', 2, 1)])?.unit, 'contrived-service-2-1');
 });

@@ -20,3 +20,23 @@ export function parseUnitName(name: string): UnitId | undefined {
   if (!m) return undefined;
   return { service: m[1], version: Number(m[2]), instance: Number(m[3]) };
 }
+
+/**
+ * Finds the unit a name means among a service's units: the exact name (`demo-api-3-1`, `.service` allowed),
+ * else the seed's short `<service>-<instance>` (`contrived-service-1`), which names that instance of the
+ * newest version that has it. The one resolver behind every route and command that takes a unit.
+ */
+export function resolveUnitName<T extends { unit: string; service: string; version: number; instance: number }>(name: string, units: T[]): T | undefined {
+  const base = name.endsWith('.service') ? name.slice(0, -'.service'.length) : name;
+  const exact = units.find((u) => u.unit === base);
+  if (exact) return exact;
+  const short = shortUnitService(base);
+  if (!short) return undefined;
+  return units.filter((u) => u.service === short.service && u.instance === short.instance).sort((a, b) => b.version - a.version)[0];
+}
+
+/** The service and instance a short name `<service>-<instance>` would mean. */
+export function shortUnitService(name: string): { service: string; instance: number } | undefined {
+  const m = /^(.+)-([1-9][0-9]*)$/.exec(name);
+  return m ? { service: m[1], instance: Number(m[2]) } : undefined;
+}

@@ -164,3 +164,16 @@ test('backends are ordered by service name whatever the table order', () => {
   const layout = started(table({ zeta: [], alpha: [], mid: [] }));
   assert.deepEqual(layout.backends.map((b) => b.service), ['alpha', 'mid', 'zeta']);
 });
+
+test('a service that stops or starts being public-facing needs a reload and keeps its slots', () => {
+  const t = table({ web: [server('web-1-1', 3001)] });
+  const before = started(t);
+  const internal: RouteTable = { ...t, services: [{ ...t.services[0], publicFacing: false }] };
+  const plan = planChanges(before, internal);
+  assert.equal(plan.reload, true);
+  assert.deepEqual(plan.reloadReasons, ['service web is no longer public-facing']);
+  assert.equal(plan.next.backends[0].publicFacing, false);
+  assert.deepEqual(slotsOf(plan.next, 'web')[0], 'web-1-1');
+  assert.equal(planChanges(plan.next, internal).reload, false, 'no change, no reload');
+  assert.deepEqual(planChanges(plan.next, t).reloadReasons, ['service web becomes public-facing']);
+});

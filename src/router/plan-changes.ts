@@ -9,7 +9,7 @@
  * - new servers take the lowest free slot, preferring slots that were already free over slots freed by
  *   this same change (so a slot is not reused while its previous occupant may still finish requests);
  * - a reload is needed only when the set of backends changes, a backend runs out of slots, or the
- *   Host routing (domain, default service) changes. On a reload, slot counts are recomputed (they may
+ *   Host routing (domain, default service, a service's public-facing flag) changes. On a reload, slot counts are recomputed (they may
  *   grow or shrink) but occupied slots keep their index.
  */
 import { serverWeight, type RouteServer, type RouteTable } from './route-table.js';
@@ -144,7 +144,7 @@ function resizeForReload(backend: BackendLayout): BackendLayout {
   while (target < capacity) target *= 2;
   const slots = backend.slots.slice(0, target);
   while (slots.length < target) slots.push(null);
-  return { service: backend.service, slots };
+  return { ...backend, slots };
 }
 
 export function planChanges(current: RouterLayout, table: RouteTable): ChangePlan {
@@ -170,7 +170,9 @@ export function planChanges(current: RouterLayout, table: RouteTable): ChangePla
     const start: BackendLayout = previous ?? { service: service.name, slots: new Array(capacityFor(service.servers.length)).fill(null) };
     const plan = planBackend(start, service.servers);
     if (plan.overflow) reloadReasons.push(plan.overflow);
-    backends.push(plan.backend);
+    const publicFacing = service.publicFacing ?? true;
+    if (previous && (previous.publicFacing ?? true) !== publicFacing) reloadReasons.push(`service ${service.name} ${publicFacing ? 'becomes' : 'is no longer'} public-facing`);
+    backends.push(publicFacing ? plan.backend : { ...plan.backend, publicFacing: false });
     freeing.push(...plan.freeing);
     changes.push(...plan.changes);
     assignedSlots.push(...plan.assigned.map((slot) => ({ service: service.name, slot })));

@@ -53,6 +53,7 @@ test('frontend binds the configured address and routes <svc>.paz and <svc>.<doma
 test('domain paz gives one host name per service', () => {
   assert.deepEqual(hostNamesOf('web', 'paz'), ['web.paz']);
   assert.deepEqual(hostNamesOf('web', 'example.com'), ['web.paz', 'web.example.com']);
+  assert.deepEqual(hostNamesOf('web', 'example.com', false), ['web.paz'], 'not public-facing: <svc>.paz only');
 });
 
 test('unknown Hosts get a 404 that names the Host', () => {

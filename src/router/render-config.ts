@@ -1,8 +1,8 @@
 /**
  * Renders the complete haproxy.cfg for a RouterLayout (pure).
  *
- * Shape (Paz's, cleaned up): one HTTP frontend routing on the Host header — `<svc>.paz` and
- * `<svc>.<domain>`, case-insensitive, with or without a `:port` suffix — to `backend-<svc>`; each backend
+ * Shape (Paz's, cleaned up): one HTTP frontend routing on the Host header — `<svc>.paz` and, for
+ * public-facing services, `<svc>.<domain>`, case-insensitive, with or without a `:port` suffix — to `backend-<svc>`; each backend
  * is a round robin over a fixed number of health-checked server slots (`slot1`..`slotN`) that the runtime
  * API fills and empties; unknown Hosts get a 404 that says so. The layout carries the current occupants,
  * so a reload or a restart starts with every known server already in place (nothing waits for runtime
@@ -115,9 +115,9 @@ export function haproxyAddress(address: string, port: number): string {
   return `${isIP(address) === 6 ? 'ipv6' : 'ipv4'}@${address}:${port}`;
 }
 
-/** Host names a service answers to, lower case, without duplicates (domain `paz` gives one). */
-export function hostNamesOf(service: string, domain: string): string[] {
-  return [...new Set([`${service}.paz`, `${service}.${domain}`])];
+/** Host names a service answers to, lower case, without duplicates (domain `paz` gives one); `<svc>.<domain>` only when public-facing. */
+export function hostNamesOf(service: string, domain: string, publicFacing = true): string[] {
+  return [...new Set([`${service}.paz`, ...(publicFacing ? [`${service}.${domain}`] : [])])];
 }
 
 function serverLine(index: number, occupant: SlotOccupant): string {
@@ -206,7 +206,7 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     '    http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower',
   ];
   for (const backend of layout.backends) {
-    const hosts = hostNamesOf(backend.service, layout.domain).join(' ');
+    const hosts = hostNamesOf(backend.service, layout.domain, backend.publicFacing ?? true).join(' ');
     out.push(`    use_backend ${backendName(backend.service)} if { var(txn.paz_host) -m str ${hosts} }`);
   }
   out.push(`    default_backend ${defaultBackend}`, '');

@@ -20,10 +20,12 @@ export interface RouteServer {
 export interface RouteService {
   name: string;
   servers: RouteServer[];
+  /** false: answers on `<svc>.paz` only, not on `<svc>.<domain>` (default true) */
+  publicFacing?: boolean;
 }
 
 export interface RouteTable {
-  /** cluster domain, e.g. `paz` or `example.com`; services answer on `<svc>.paz` and `<svc>.<domain>` */
+  /** cluster domain, e.g. `paz` or `example.com`; services answer on `<svc>.paz`, public-facing ones on `<svc>.<domain>` too */
   domain: string;
   services: RouteService[];
   /** service whose instances answer requests with an unknown Host (the seed's "host port 80" case) */

@@ -17,6 +17,8 @@ export interface BackendLayout {
   service: string;
   /** one entry per slot (length = slot capacity); null = free slot, held in maintenance */
   slots: Array<SlotOccupant | null>;
+  /** false: the backend answers on `<svc>.paz` only (RouteService.publicFacing); absent means true */
+  publicFacing?: false;
 }
 
 export interface RouterLayout {

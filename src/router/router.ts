@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { HaproxyConfigError, HaproxyProcess, type HaproxyProcessOptions } from './haproxy-process.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
-import type { ProcessList } from './parse-runtime-output.js';
 import { actionsAfterStart, planChanges, type SlotAction } from './plan-changes.js';
 import { InvalidRenderOptionsError, renderConfig, validateRenderOptions, type RenderOptions } from './render-config.js';
 import { assertValidRouteTable, type RouteTable } from './route-table.js';
 import { backendName, emptyLayout, slotServerName, type RouterLayout } from './router-layout.js';
+import { drainingInFlight, type InFlight, type OldWorkerStats } from './drain-sessions.js';
+import { parseShowStat, type ProcessList } from './parse-runtime-output.js';
 import { buildRouterStats, countersOf, cumulativeOf, slotKey, type CumulativeCounters, type RouterStats } from './router-stats.js';
 
 export interface RouterOptions extends Omit<RenderOptions, 'adminSocketPath'> {
@@ -96,6 +97,31 @@ export class Router {
   async stats(): Promise<RouterStats> {
     const [rows, workerPid] = await Promise.all([this.runtime.showStat(), this.runtime.workerPid()]);
     return buildRouterStats(rows, this.layout, this.baselines, workerPid);
+  }
+
+  /**
+   * Requests in flight on each draining server, over the current worker and the old workers a reload
+   * left behind (read through the master CLI's `@!<pid>`). Runs between applies, so it never sees a
+   * half-applied table; `oldWorkers` is how many old workers were asked.
+   */
+  async drainingInFlight(timeoutMs = 1000): Promise<{ draining: Record<string, InFlight>; oldWorkers: number }> {
+    return this.serialize(async () => {
+      const layout = this.layout;
+      if (!layout.backends.some((b) => b.slots.some((s) => s?.state === 'drain'))) return { draining: {}, oldWorkers: 0 };
+      const [rows, procs] = await Promise.all([this.runtime.showStat(), this.haproxy.processes(timeoutMs)]);
+      const old = await Promise.all(
+        procs.oldWorkers.map(async (pid): Promise<OldWorkerStats> => {
+          try {
+            const answer = await this.haproxy.masterCommand(`@!${pid} show stat`, timeoutMs);
+            if (!answer.startsWith('# pxname')) return { pid, error: answer.trim().slice(0, 200) || 'empty answer' };
+            return { pid, rows: parseShowStat(answer) };
+          } catch (error) {
+            return { pid, error: (error as Error).message };
+          }
+        }),
+      );
+      return { draining: drainingInFlight(layout, rows, old), oldWorkers: procs.oldWorkers.length };
+    });
   }
 
   /** HAProxy's master and worker PIDs (the master CLI's `show proc`). */

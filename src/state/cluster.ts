@@ -4,7 +4,7 @@ import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord, UnitStatus } from '../core/records.js';
 import { hostView, unitView, type HostView, type UnitView } from '../core/unit-view.js';
 import { PazError } from '../core/errors.js';
-import { parseUnitName } from '../core/unit-name.js';
+import { parseUnitName, resolveUnitName, shortUnitService } from '../core/unit-name.js';
 import { getJson, rangeJson } from '../store/json.js';
 
 export class ClusterView {
@@ -37,15 +37,37 @@ export class ClusterView {
       .sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
   }
 
+  /** One unit by its name, or by the seed's short `<service>-<instance>` (resolveUnitName). */
   async unit(name: string): Promise<UnitView> {
-    const id = parseUnitName(name);
-    const notFound = new PazError('UNIT_NOT_FOUND', `no unit named "${name}": units are named <service>-<version>-<instance>; list them with GET /cluster/units`, { unit: name });
-    if (!id) throw notFound;
-    const d = await getJson<DesiredUnit>(this.store, keys.desiredUnit(id.service, name));
+    const notFound = new PazError(
+      'UNIT_NOT_FOUND',
+      `no unit named "${name}": units are named <service>-<version>-<instance>, or <service>-<instance> for the newest version's; list them with GET /cluster/units`,
+      { unit: name },
+    );
+    const services = [parseUnitName(name)?.service, shortUnitService(name.replace(/\.service$/, ''))?.service].filter((s): s is string => !!s);
+    let d: DesiredUnit | undefined;
+    for (const service of new Set(services)) {
+      d = resolveUnitName(name, await this.desiredUnits(service));
+      if (d) break;
+    }
     if (!d) throw notFound;
-    const st = await getJson<UnitStatus>(this.store, keys.unitStatus(name));
+    const st = await getJson<UnitStatus>(this.store, keys.unitStatus(d.unit));
     const host = d.host ? await getJson<HostRecord>(this.store, keys.host(d.host)) : undefined;
     return unitView(d, st, host);
+  }
+
+  /** One unit of the given service (any name `unit()` takes); 404 naming the service otherwise. */
+  async serviceUnit(service: string, name: string): Promise<UnitView> {
+    const unit = await this.unit(name).catch(() => undefined);
+    if (!unit || unit.service !== service) throw new PazError('UNIT_NOT_FOUND', `service "${service}" has no unit "${name}": list them with GET /services/${service}/units`, { service, unit: name });
+    return unit;
+  }
+
+  /** Units of the service no longer desired whose agents still report them (being stopped). */
+  async stoppingUnits(service: string): Promise<string[]> {
+    const [desired, statuses] = await Promise.all([this.desiredUnits(service), this.statuses()]);
+    const wanted = new Set(desired.map((d) => d.unit));
+    return [...statuses.keys()].filter((u) => !wanted.has(u) && parseUnitName(u)?.service === service).sort();
   }
 
   /** A host is healthy while its heartbeat lease keeps its record alive. */

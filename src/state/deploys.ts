@@ -207,7 +207,7 @@ export class Deploys {
   }
 
   /**
-   * The journal, oldest first (chronological, as Paz's), each entry with the config of the version it names
+   * The journal, newest first, each entry with the config of the version it names
    * (Paz's shape). Paz's journal held deploys only, so that is the default; `events` asks for other kinds
    * (rollback, scale, deploy-succeeded, deploy-failed, service-deleted), `all` for every kind.
    */
@@ -219,6 +219,8 @@ export class Deploys {
     }
     if (filter?.service) entries = entries.filter((e) => e.serviceName === filter.service);
     if (filter?.limit) entries = entries.slice(-filter.limit);
+    // newest first, as the issue and Paz's UI show it (the store keeps them in time order)
+    entries.reverse();
     const cache = new Map<string, DeployRecord | undefined>();
     const out: JournalView[] = [];
     for (const e of entries) {

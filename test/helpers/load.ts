@@ -1,10 +1,14 @@
-/** HTTP load through Paz's router, for end-to-end tests that count failed requests during deploys. */
-import { request as httpRequest } from 'node:http';
+/**
+ * HTTP load through Paz's router, for end-to-end tests that count failed requests during deploys: requests
+ * to 127.0.0.1:<port> with a Host header (new connections, or a given keep-alive agent), counted as ok (200)
+ * or failed (anything else, with why), by body.
+ */
+import { request as httpRequest, type Agent } from 'node:http';
 
-/** One GET through the router on a new connection; resolves to the body, or throws. */
-export function viaRouter(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
+/** One GET through the router, on a new connection unless a (keep-alive) agent is given; resolves to the body, or throws. */
+export function viaRouter(port: number, host: string, path = '/', agent?: Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false, timeout: 10_000 }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: agent ?? false, timeout: 10_000 }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -27,14 +31,20 @@ export class Load {
   lastFailureAt: number | undefined;
   private stopped = false;
   private workers: Promise<void>[] = [];
-  constructor(private readonly port: number, private readonly host: string, private readonly max = 20_000) {}
+  constructor(
+    private readonly port: number,
+    private readonly host: string,
+    private readonly max = 20_000,
+    /** e.g. a keep-alive agent, so idle connections stay open between requests */
+    private readonly agent?: Agent,
+  ) {}
   start(): void {
     for (let w = 0; w < 2; w++) {
       this.workers.push(
         (async () => {
           while (!this.stopped && this.ok + this.failed < this.max) {
             try {
-              const r = await viaRouter(this.port, this.host);
+              const r = await viaRouter(this.port, this.host, '/', this.agent);
               if (r.status === 200) {
                 this.ok++;
                 this.bodies.set(r.body.trim(), (this.bodies.get(r.body.trim()) ?? 0) + 1);

@@ -3,7 +3,8 @@
  * Roles otherwise talk only through the store; logs and stats are streamed over HTTP from the agent.
  */
 import type { FastifyInstance } from 'fastify';
-import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { openStream } from '../../client/http-stream.js';
 import { Type } from '@sinclair/typebox';
 import { PazError } from '../../core/errors.js';
 import type { UnitView } from '../../core/unit-view.js';
@@ -22,22 +23,6 @@ async function fromAgent(agentUrl: string, path: string, what: string): Promise<
   if (res.status === 404) throw new PazError('UNIT_NOT_FOUND', `${what}: the host's agent does not run it (yet)`);
   if (!res.ok) throw new PazError('AGENT_UNREACHABLE', `the agent at ${agentUrl} answered ${res.status} for ${what}`);
   return res;
-}
-
-/**
- * Finds a service's unit by name; as in the seed README (`contrived-service-1-1`), `<service>-<instance>`
- * names the instance of the newest version that has it.
- */
-async function findUnit(ctx: ApiContext, service: string, id: string): Promise<UnitView> {
-  const units = await ctx.cluster.units(service);
-  const exact = units.find((u) => u.name === id);
-  if (exact) return exact;
-  if (id.startsWith(`${service}-`)) {
-    const instance = Number(id.slice(service.length + 1));
-    const byInstance = units.filter((u) => u.instance === instance).sort((a, b) => b.version - a.version)[0];
-    if (Number.isInteger(instance) && byInstance) return byInstance;
-  }
-  throw new PazError('UNIT_NOT_FOUND', `service "${service}" has no unit "${id}": list them with GET /services/${service}/units`, { service, unit: id });
 }
 
 async function hostOf(ctx: ApiContext, unit: UnitView) {
@@ -59,24 +44,21 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (req, reply) => {
-      const unit = await findUnit(ctx, req.params.name, req.params.unit);
+      const unit = await ctx.cluster.serviceUnit(req.params.name, req.params.unit);
       const host = await hostOf(ctx, unit);
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(req.query)) if (v !== undefined) q.set(k, String(v));
-      const controller = new AbortController();
-      // the agent sends its headers at once; one that does not within the bound is not answering
-      const headersTimer = setTimeout(() => controller.abort(new Error('no answer within 10 s')), 10_000);
-      let res: Response;
+      // node:http, not fetch: a followed log may stay quiet for hours, and fetch ends quiet bodies after 300 s
+      let body: IncomingMessage;
       try {
-        res = await fetch(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { signal: controller.signal });
+        body = await openStream(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/logs?${q}`);
       } catch (err) {
         throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} (${host.agentUrl}) did not answer: ${(err as Error).message}`);
-      } finally {
-        clearTimeout(headersTimer);
       }
-      if (!res.ok || !res.body) throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} answered ${res.status} for ${unit.name}'s logs`);
-      const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-      body.once('close', () => controller.abort());
+      if (body.statusCode !== 200) {
+        body.resume();
+        throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} answered ${body.statusCode} for ${unit.name}'s logs`);
+      }
       return streamText(reply, body, { 'x-paz-unit': unit.name });
     },
   );

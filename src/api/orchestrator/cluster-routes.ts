@@ -1,7 +1,6 @@
 /** The cluster's hosts and units, in Paz's fleet shapes plus Paz's own status fields. */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { PazError } from '../../core/errors.js';
 import { unitVisible, type UnitFilter } from '../../core/unit-view.js';
 import type { ApiContext } from '../context.js';
 import { errorResponses } from '../schemas.js';
@@ -63,7 +62,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   app.get<{ Params: { id: string } }>(
     '/cluster/units/:id',
-    { schema: { tags, summary: 'One unit, by name (<service>-<version>-<instance>)', params: IdParams, response: { 200: AnyObject, ...errorResponses } } },
+    { schema: { tags, summary: 'One unit, by name (<service>-<version>-<instance>, or <service>-<instance> for the newest version\'s)', params: IdParams, response: { 200: AnyObject, ...errorResponses } } },
     async (req) => ctx.cluster.unit(req.params.id),
   );
 
@@ -96,11 +95,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  const unitOfService = async (name: string, id: string) => {
-    const unit = await ctx.cluster.unit(id).catch(() => undefined);
-    if (!unit || unit.service !== name) throw new PazError('UNIT_NOT_FOUND', `service "${name}" has no unit "${id}": list them with GET /services/${name}/units`, { service: name, unit: id });
-    return unit;
-  };
+  const unitOfService = (name: string, id: string) => ctx.cluster.serviceUnit(name, id);
 
   app.get<{ Params: { name: string; id: string } }>(
     '/services/:name/units/:id',

@@ -143,7 +143,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
     {
       schema: {
         tags,
-        summary: 'Deploy journal, oldest first',
+        summary: 'Deploy journal, newest first',
         description:
           'As in Paz: deploy events only, in time order. `events=rollback,scale,...` adds other kinds (deploy, rollback, scale, deploy-succeeded, deploy-failed, service-deleted); `all=true` gives every kind.',
         querystring: Type.Object({

@@ -1,0 +1,58 @@
+/**
+ * What `paz deploy --wait` says at each poll of GET /services/:name/rollout (pure): the new version's
+ * instances waiting, pulling, started and healthy n of m; then the old ones draining and stopping; done
+ * once no old instance is left. A failed deploy ends the wait at once with its reason.
+ */
+
+export interface RolloutUnit {
+  name: string;
+  version: number;
+  state: string;
+  healthy: boolean;
+  reason?: string;
+}
+
+export interface RolloutDoc {
+  version: number;
+  state: string;
+  reason?: string;
+  units: RolloutUnit[];
+  /** units no longer desired whose instances are still being stopped */
+  stopping?: string[];
+}
+
+export type Progress =
+  | { outcome: 'wait'; line: string }
+  | { outcome: 'done'; line: string }
+  | { outcome: 'failed'; line: string }
+  | { outcome: 'replaced'; line: string };
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export function deployProgress(service: string, version: number, r: RolloutDoc): Progress {
+  if (r.version !== version) return { outcome: 'replaced', line: `a newer deploy (version ${r.version}) replaced version ${version}` };
+  if (r.state === 'failed') return { outcome: 'failed', line: `deploy of ${service} version ${version} failed: ${r.reason ?? 'no reason given'}` };
+  const fresh = r.units.filter((u) => u.version === version);
+  const old = r.units.filter((u) => u.version !== version);
+  const healthy = fresh.filter((u) => u.healthy).length;
+  const count = (states: string[]) => fresh.filter((u) => !u.healthy && states.includes(u.state)).length;
+  const phases = [
+    [count(['unplaced', 'pending']), 'waiting'],
+    [count(['pulling']), 'pulling'],
+    [count(['starting', 'running', 'unhealthy']), 'started'],
+    [count(['exited', 'failed']), 'failed'],
+    [count(['stopping', 'stopped']), 'stopping'],
+  ] as const;
+  const detail = phases.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  const head = `${service} version ${version}: healthy ${healthy} of ${fresh.length}${detail.length ? ` (${detail.join(', ')})` : ''}`;
+  if (r.state !== 'succeeded') return { outcome: 'wait', line: head };
+  const draining = old.map((u) => u.name);
+  const stopping = (r.stopping ?? []).filter((u) => !draining.includes(u));
+  if (draining.length === 0 && stopping.length === 0) {
+    return { outcome: 'done', line: `${service} version ${version} is serving (${plural(fresh.length, 'instance')}); old instances drained and stopped` };
+  }
+  const parts = [];
+  if (draining.length) parts.push(`draining ${plural(draining.length, 'old instance')} (${draining.join(', ')})`);
+  if (stopping.length) parts.push(`stopping ${stopping.join(', ')}`);
+  return { outcome: 'wait', line: `${head}; ${parts.join('; ')}` };
+}

@@ -1,0 +1,43 @@
+/**
+ * GET of a long-lived streamed body (follow logs, events) with node:http. Not fetch: fetch's undici ends
+ * a body that sends nothing for 300 s (its `bodyTimeout`), which cut `paz logs -f` on a quiet unit. Here
+ * only the headers are bounded; once they arrived the stream stays open until either side closes it: no
+ * agent (`agent: false`, so no agent socket timeout) and no socket timeout.
+ */
+import { request, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface StreamOptions {
+  /** the server must send its headers within this bound (default 10 s) */
+  headersTimeoutMs?: number;
+  /** aborting closes the stream */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
+/** Resolves with the response (status, headers, body stream) once its headers arrived. */
+export function openStream(url: string, opts: StreamOptions = {}): Promise<IncomingMessage> {
+  const u = new URL(url);
+  const send = u.protocol === 'https:' ? httpsRequest : request;
+  return new Promise((resolve, reject) => {
+    const req = send(u, { method: 'GET', agent: false, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS} ms`)), opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
+    req.once('response', (res) => {
+      clearTimeout(timer);
+      resolve(res);
+    });
+    req.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end();
+  });
+}
+
+/** Reads a whole (error) body as text. */
+export async function readText(res: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  return text;
+}
