@@ -78,10 +78,10 @@ describe('publicFacing, loadBalanced, logs -f and short unit names', skipUnlessD
     assert.equal((await request('GET', `${paz.orchestrator}/services/pub/units/pub-1`)).body.name, 'pub-2-1');
     assert.equal((await request('GET', `${paz.orchestrator}/services/pub/units/pub-1/health`)).body.healthy, true);
     assert.equal((await request('GET', `${paz.orchestrator}/cluster/units/inner-1-1`)).body.name, 'inner-1-1', 'full names still work');
-    const logs = await fetch(`${paz.orchestrator}/services/pub/units/pub-1/logs?tail=50`);
+    const logs = await fetch(`${paz.orchestrator}/services/pub/units/pub-1/logs`);
     assert.equal(logs.status, 200);
     assert.equal(logs.headers.get('x-paz-unit'), 'pub-2-1');
-    assert.match(await logs.text(), /listening/);
+    assert.match(await logs.text(), /listening/, 'the start line, however many requests were logged since');
     const missing = await request('GET', `${paz.orchestrator}/cluster/units/pub-9`);
     assert.equal(missing.status, 404);
     assert.match(missing.body.message, /no unit named "pub-9"/);

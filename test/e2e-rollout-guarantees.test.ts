@@ -122,7 +122,7 @@ describe('a failed version stays failed; fixed ports redeploy with recreate', sk
     console.log(`# paz deploy --wait: exit ${cli.code}: ${cli.stderr.trim()}`);
     console.log(`# load (crashy, missing image): ${load.summary()}`);
     assert.notEqual(cli.code, 0);
-    assert.match(cli.stderr, /deploy failed: version 3 failed: crashy-3-1 failed: IMAGE_NOT_FOUND: .*no-such-tag/);
+    assert.match(cli.stderr, /crashy version 3 failed: version 3 failed: crashy-3-1 failed: IMAGE_NOT_FOUND: .*no-such-tag/);
     assert.match(cli.stderr, /version 1 keeps serving/);
     assert.equal(load.failed, 0, `failed requests: ${load.failures.slice(0, 5).join(' | ')}`);
     assert.equal((await rollout('crashy')).serving, 1);
