@@ -21,6 +21,8 @@ import { UnitStatsSampler } from './unit-stats.js';
 import { createAgentApi } from './agent-api.js';
 import { PAZ_VERSION } from '../version.js';
 import { RouterSync } from './router-sync.js';
+import { ImagePinning } from './image-pin.js';
+import { VersionDigests } from '../state/version-digests.js';
 
 export interface AgentOptions {
   store: Store;
@@ -85,6 +87,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     endpointAddress: opts.address,
     probeAddress: '127.0.0.1',
     routerPort: routerSync ? opts.router!.port : undefined,
+    pinning: new ImagePinning(new VersionDigests(opts.store), opts.driver, logger.child({ component: 'image-pin' })),
     logger: logger.child({ component: 'reconciler' }),
   });
   const units = () => [...reconciler.runners.keys()];

@@ -6,7 +6,7 @@ import type { ServiceDoc, ServiceConfig } from './service-spec.js';
 import type { DeployRecord, DeployTrigger, DesiredUnit, JournalEntry, UnitRunSpec } from './records.js';
 import { DEFAULT_STOP_GRACE_SECONDS, instanceEnv } from './records.js';
 import { unitName } from './unit-name.js';
-import { parseImageRef, withTag } from './image-ref.js';
+import { parseImageRef, pinnedRef, withTag } from './image-ref.js';
 import { PazError } from './errors.js';
 
 export interface DeployPlan {
@@ -15,13 +15,18 @@ export interface DeployPlan {
   journal: JournalEntry;
 }
 
-export function runSpecFor(record: Pick<DeployRecord, 'service' | 'version' | 'image' | 'config'>, instance: number): UnitRunSpec {
+/** The image a version's instances run: pinned to its digest when one is recorded, so a moved tag changes nothing. */
+export function runImageOf(record: Pick<DeployRecord, 'image' | 'digest'>): string {
+  return record.digest ? pinnedRef(record.image, record.digest) : record.image;
+}
+
+export function runSpecFor(record: Pick<DeployRecord, 'service' | 'version' | 'image' | 'config' | 'digest'>, instance: number): UnitRunSpec {
   const c = record.config;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(c.env)) env[k] = String(v);
   Object.assign(env, instanceEnv(record.service, record.version, instance));
   const spec: UnitRunSpec = {
-    image: record.image,
+    image: runImageOf(record),
     ports: c.ports.map((p) => ({ ...p })),
     env,
     volumes: Object.entries(c.volume).map(([hostPath, containerPath]) => ({ hostPath, containerPath })),
@@ -59,6 +64,8 @@ export interface PlanDeployInput {
   /** latest deployed version, 0 when never deployed */
   latestVersion: number;
   image: string;
+  /** the digest `image` resolved to (registry or a rolled-back record); absent: recorded at first pull */
+  digest?: string;
   trigger: DeployTrigger;
   now: number;
 }
@@ -75,6 +82,7 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
     config: structuredClone(input.service.config),
     trigger: input.trigger,
   };
+  if (input.digest) record.digest = input.digest;
   const units = desiredUnitsFor(record, record.config.numInstances, input.now);
   // a rolling deploy starts at most maxSurge new instances at once; the rollout controller releases the rest
   const surge = record.config.rollout?.maxSurge;

@@ -12,6 +12,7 @@
  * | /paz/scheduler/latest/<name>                    | latest deployed version number                      |
  * | /paz/scheduler/deploys/<name>/<version>         | DeployRecord JSON (the full snapshot)               |
  * | /paz/scheduler/status/<name>/<version>         | RolloutStatus JSON: deploying, succeeded, failed   |
+ * | /paz/scheduler/digests/<name>/<version>         | `sha256:…` the version runs, recorded once at first pull when the deploy could not ask the registry |
  * | /paz/scheduler/journal/<ms13>-<svc>-<ver>-<event> | JournalEntry JSON (key order = time order)        |
  * | /paz/units/desired/<service>/<unit>             | DesiredUnit JSON (written by the control plane)     |
  * | /paz/units/status/<unit>                        | UnitStatus JSON (written by the unit's agent)       |
@@ -36,6 +37,8 @@ export const keys = {
   deploy: (name: string, version: number) => `/paz/scheduler/deploys/${name}/${version}`,
   deploysOf: (name: string) => `/paz/scheduler/deploys/${name}/`,
   rolloutStatus: (name: string, version: number) => `/paz/scheduler/status/${name}/${version}`,
+  versionDigest: (name: string, version: number) => `/paz/scheduler/digests/${name}/${version}`,
+  versionDigestsOf: (name: string) => `/paz/scheduler/digests/${name}/`,
   journalPrefix: () => '/paz/scheduler/journal/',
   journal: (timestamp: number, service: string, version: number, event: string) =>
     `/paz/scheduler/journal/${String(timestamp).padStart(13, '0')}-${service}-${version}-${event}`,
