@@ -110,13 +110,13 @@ describe('pinning with the real registry and dockerd', skipUnlessDocker, () => {
   it('records the digest at first pull once per version, and later instances run it', async () => {
     const digests = new VersionDigests(store);
     const pinning = new ImagePinning(digests, driver, logger);
-    assert.equal(await pinning.imageToPull(unit(1)), env.image1, 'nothing recorded yet: the tag is pulled');
+    assert.equal(await pinning.imageToPull(unit(1), env.image1), env.image1, 'nothing recorded yet: the tag is pulled');
     await driver.pull(env.image1);
     const started = await pinning.imageToStart(unit(1), env.image1);
     const digest = await driver.imageDigest(env.image1);
     assert.equal(started, `${imageName(env.image1)}@${digest}`);
     assert.equal(await digests.get('firstpull', 1), digest);
-    assert.equal(await pinning.imageToPull(unit(2)), started, 'the second instance pulls the recorded digest');
+    assert.equal(await pinning.imageToPull(unit(2), env.image1), started, 'the second instance pulls the recorded digest');
     // a host whose pull got other bytes (the tag moved meanwhile) does not overwrite the first record
     assert.equal(await digests.recordOnce('firstpull', 1, DIGEST), digest);
     assert.equal(await digests.get('firstpull', 1), digest);

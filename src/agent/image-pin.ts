@@ -21,9 +21,8 @@ export class ImagePinning {
     return this.driver.imageDigest !== undefined && digestOf(image) === undefined;
   }
 
-  /** What to pull for the unit: its spec's image, pinned when its version already has a recorded digest. */
-  async imageToPull(d: DesiredUnit): Promise<string> {
-    const image = d.spec.image;
+  /** What to pull for the unit: `image` (its artifact), pinned when its version already has a recorded digest. */
+  async imageToPull(d: DesiredUnit, image: string): Promise<string> {
     if (!this.applies(image)) return image;
     const recorded = await this.digests.get(d.service, d.version).catch(() => undefined);
     return recorded ? pinnedRef(image, recorded) : image;

@@ -135,7 +135,7 @@ export class UnitRunner {
     const { driver } = this.deps;
     let image = artifactOf(driver.name, this.desired.spec);
     try {
-      if (this.deps.pinning) image = await this.deps.pinning.imageToPull(this.desired);
+      if (this.deps.pinning) image = await this.deps.pinning.imageToPull(this.desired, image);
       await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
       try {
         let lastReport = 0;

@@ -14,6 +14,8 @@ import type { Logger } from 'pino';
 import { HaproxyUnavailableError, sendSocketCommand } from './haproxy-socket.js';
 import { parseShowProc, type ProcessList } from './parse-runtime-output.js';
 import { MAX_SOCKET_PATH } from './render-config.js';
+import { findPortHolders } from './port-holders.js';
+import { describeHolders, type PortHolder } from './port-holders-parse.js';
 
 export const DEFAULT_HAPROXY_BINARY = '/usr/sbin/haproxy';
 
@@ -32,6 +34,26 @@ export interface HaproxyProcessOptions {
   restartBackoff?: { initialMs: number; maxMs: number };
   /** a master that ran this long before dying restarts after the initial delay again */
   stableAfterMs?: number;
+  /**
+   * where the configuration listens: start() refuses when anything but this runtime dir's own leftover HAProxy
+   * listens there (HAProxy's SO_REUSEPORT bind would otherwise succeed and share the port silently)
+   */
+  listen?: { address: string; port: number };
+}
+
+export class RouterPortTakenError extends Error {
+  readonly code = 'ROUTER_PORT_TAKEN';
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    readonly holders: PortHolder[],
+  ) {
+    super(
+      `the router port ${address}:${port} is already in use by ${describeHolders(holders)}; ` +
+        'Paz does not share its router port: stop that process, or choose another --router-port (PAZ_ROUTER_PORT), or run with --no-router',
+    );
+    this.name = 'RouterPortTakenError';
+  }
 }
 
 export class HaproxyConfigError extends Error {
@@ -135,6 +157,7 @@ export class HaproxyProcess extends EventEmitter {
     if (this.masterPid) throw new Error('HAProxy is already started');
     this.stopping = false;
     await this.reapStale();
+    await this.refuseSharedPort();
     await this.writeConfig();
     try {
       return await this.spawnAndWait();
@@ -264,6 +287,14 @@ export class HaproxyProcess extends EventEmitter {
         /* gone */
       }
     }
+  }
+
+  /** Anything still listening on our address after our own leftovers were stopped belongs to someone else. */
+  private async refuseSharedPort(): Promise<void> {
+    const listen = this.options.listen;
+    if (!listen || listen.port === 0) return;
+    const { holders, unowned } = await findPortHolders(listen.port, listen.address);
+    if (holders.length > 0 || unowned > 0) throw new RouterPortTakenError(listen.address, listen.port, holders);
   }
 
   private async isOurHaproxy(pid: number): Promise<boolean> {

@@ -11,9 +11,10 @@
  * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
  * and their network traffic cannot be told apart from the host's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +35,8 @@ import { CLOCK_TICKS_PER_SECOND, cpuFraction } from './proc-parse.js';
 import { ProcReader } from './proc-reader.js';
 import { resolveProgram } from './program-path.js';
 import { UnitFiles, type UnitStateFile } from './unit-files.js';
+import { LAUNCH_ID_ENV, LaunchIntents, recoverInterruptedLaunches } from './launch-intents.js';
+import { spawnUnitProcess } from './spawn-unit.js';
 import {
   buildUnitEnv,
   cgroupEnterScript,
@@ -107,13 +110,41 @@ export class ProcessDriver implements Driver {
   private cgroupsProbed = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly intents: LaunchIntents;
+  private recovery: Promise<void> | undefined;
 
   constructor(
     readonly stateDir: string,
     private readonly options: ProcessDriverOptions = {},
   ) {
     this.files = new UnitFiles(stateDir);
+    this.intents = new LaunchIntents(this.files.unitsDir);
     this.log = options.logger ?? stderrLogger;
+  }
+
+  /**
+   * Once per driver, before it lists or starts anything: processes spawned by a previous agent that died before
+   * recording them (see launch-intents.ts) are killed, so they neither run unseen nor beside the unit's next start.
+   */
+  private recovered(): Promise<void> {
+    this.recovery ??= recoverInterruptedLaunches({
+      intents: this.intents,
+      recordedLaunchId: (unit) => {
+        try {
+          return this.files.read(unit)?.launchId;
+        } catch {
+          return undefined;
+        }
+      },
+      cgroupProcs: (unit) => {
+        const cg = this.cgroupManager();
+        return cg?.exists(unit) ? cg.procs(unit) : [];
+      },
+      pidsWithEnv: (name, value) => this.proc.pidsWithEnv(name, value),
+      isAlive: (pid) => this.proc.isAlive(pid, null),
+      log: this.log,
+    }).then(() => undefined);
+    return this.recovery;
   }
 
   // ---- images: a process unit's "image" is its program --------------------------------------------------
@@ -132,6 +163,7 @@ export class ProcessDriver implements Driver {
 
   async start(spec: UnitSpec): Promise<UnitRuntime> {
     this.assertUnitName(spec.unit);
+    await this.recovered();
     return this.withLock(spec.unit, async () => {
       const previous = this.files.read(spec.unit);
       if (previous && this.isRunning(previous)) {
@@ -144,6 +176,7 @@ export class ProcessDriver implements Driver {
 
   async restart(unit: string): Promise<UnitRuntime> {
     this.assertUnitName(unit);
+    await this.recovered();
     return this.withLock(unit, async () => {
       const state = this.files.read(unit);
       if (!state) throw new DriverError('NOT_FOUND', `no process unit ${unit} on this host`);
@@ -184,6 +217,7 @@ export class ProcessDriver implements Driver {
   }
 
   async list(): Promise<UnitRuntime[]> {
+    await this.recovered();
     const runtimes: UnitRuntime[] = [];
     for (const unit of this.files.units()) {
       let state: UnitStateFile | undefined;
@@ -366,35 +400,25 @@ export class ProcessDriver implements Driver {
     } catch (err) {
       throw new DriverError('START_FAILED', `${unit}: cannot prepare its cgroups: ${String(err)}`, err);
     }
-    const logFd = openSync(this.files.logPath(unit), how.freshLog ? 'w' : 'a');
+    // what this driver cannot give a unit that Docker would, for whoever reads the unit's log
+    const notes: string[] = [];
+    if (!cg && (spec.memoryMb !== undefined || spec.cpus !== undefined)) notes.push(`no writable cgroup v1 on this host; ${unit} runs without its memory/cpu limits`);
+    if (spec.volumes.length > 0) notes.push(`the process driver mounts no volumes; ${unit} sees the host's files at their host paths`);
+    const launchId = randomUUID();
+    env[LAUNCH_ID_ENV] = launchId;
+    // the intent is on disk before the process exists: an agent killed before the state file below is written
+    // leaves it, and the next driver finds and kills the unrecorded process (launch-intents.ts)
+    this.intents.write({ unit, launchId, cgroups: cg !== undefined, at: new Date().toISOString() });
     let child: ChildProcess;
     try {
-      // notes for whoever reads the unit's log: what this driver cannot give a unit that Docker would
-      if (!cg && (spec.memoryMb !== undefined || spec.cpus !== undefined)) {
-        writeSync(logFd, `paz: no writable cgroup v1 on this host; ${unit} runs without its memory/cpu limits\n`);
-      }
-      if (spec.volumes.length > 0) {
-        writeSync(logFd, `paz: the process driver mounts no volumes; ${unit} sees the host's files at their host paths\n`);
-      }
       const [file, argv]: [string, string[]] = cg
         ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
         : [programPath, args];
-      child = spawn(file, argv, {
-        cwd: workDir,
-        env,
-        // own session and process group: stop() signals the whole group, and the unit survives the agent
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
+      child = await spawnUnitProcess(file, argv, { cwd: workDir, env, logPath: this.files.logPath(unit), freshLog: how.freshLog, notes });
     } catch (err) {
+      this.intents.remove(unit);
       await cg?.remove(unit).catch(() => {});
       throw new DriverError('START_FAILED', `${unit}: cannot start ${programPath}: ${String(err)}`, err);
-    } finally {
-      closeSync(logFd);
     }
     const pid = child.pid as number;
     // read before the event loop turns: until then even a process that already exited is still a zombie in /proc
@@ -408,8 +432,10 @@ export class ProcessDriver implements Driver {
       startedAt: new Date().toISOString(),
       ports,
       cgroups: cg !== undefined,
+      launchId,
     };
     this.files.write(unit, state);
+    this.intents.remove(unit);
     // nothing should emit 'error' after a successful spawn (the driver never uses child.kill or IPC); a
     // listener keeps an unexpected one from crashing the agent
     child.on('error', (err) => this.log.warn(`${unit}: child process error: ${String(err)}`));

@@ -26,6 +26,8 @@ export interface UnitStateFile {
   ports: BoundPort[];
   /** true when the process was started inside the driver's cgroups */
   cgroups: boolean;
+  /** the launch that spawned the process (its PAZ_LAUNCH_ID; see launch-intents.ts) */
+  launchId?: string;
 }
 
 const STATE_SUFFIX = '.json';
