@@ -261,32 +261,8 @@ export class HaproxyProcess extends EventEmitter {
    * agent: Node cannot make a child die with it) still holds the port; it is stopped before we start.
    */
   private async reapStale(): Promise<void> {
-    let pids: number[] = [];
-    try {
-      pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
-    } catch {
-      return;
-    }
-    const stale: number[] = [];
-    for (const pid of pids) if (pid !== process.pid && (await this.isOurHaproxy(pid))) stale.push(pid);
-    if (stale.length === 0) return;
-    this.log.warn({ pids: stale }, 'stopping an HAProxy left running on this runtime dir by an earlier router');
-    for (const pid of stale) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-    }
-    const deadline = Date.now() + 5000;
-    while (stale.some(isAlive) && Date.now() < deadline) await sleep(50);
-    for (const pid of stale.filter(isAlive)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    const stopped = await stopLeftoverHaproxy(this.configPath);
+    if (stopped.length > 0) this.log.warn({ pids: stopped }, 'stopped an HAProxy left running on this runtime dir by an earlier router');
   }
 
   /** Anything still listening on our address after our own leftovers were stopped belongs to someone else. */
@@ -297,14 +273,8 @@ export class HaproxyProcess extends EventEmitter {
     if (holders.length > 0 || unowned > 0) throw new RouterPortTakenError(listen.address, listen.port, holders);
   }
 
-  private async isOurHaproxy(pid: number): Promise<boolean> {
-    if (!isAlive(pid)) return false;
-    try {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      return cmdline.includes('haproxy') && cmdline.includes(this.configPath);
-    } catch {
-      return false;
-    }
+  private isOurHaproxy(pid: number): Promise<boolean> {
+    return isHaproxyOf(pid, this.configPath);
   }
 
   private rememberWorkers(list: ProcessList): void {
@@ -422,4 +392,47 @@ export class HaproxyProcess extends EventEmitter {
       this.scheduleRestart();
     }
   }
+}
+
+/** True while `pid` is an HAProxy running the configuration at `configPath` (its command line names it). */
+export async function isHaproxyOf(pid: number, configPath: string): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('haproxy') && cmdline.includes(configPath);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops (SIGTERM, SIGKILL after 5 s) every HAProxy running the configuration at `configPath`: a router's
+ * leftover after its agent was killed, found from the data dir. Returns the pids it stopped.
+ */
+export async function stopLeftoverHaproxy(configPath: string): Promise<number[]> {
+  let pids: number[] = [];
+  try {
+    pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
+  } catch {
+    return [];
+  }
+  const stale: number[] = [];
+  for (const pid of pids) if (pid !== process.pid && (await isHaproxyOf(pid, configPath))) stale.push(pid);
+  for (const pid of stale) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (stale.some(isAlive) && Date.now() < deadline) await sleep(50);
+  for (const pid of stale.filter(isAlive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  return stale;
 }
