@@ -5,9 +5,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { haproxyOf, pidsWithEnv } from './helpers/procs.js';
 import { promisify } from 'node:util';
 import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
@@ -15,37 +15,6 @@ import { tmpDir } from './helpers/env.js';
 import { viaRouter } from './helpers/router-load.js';
 
 const run = promisify(execFile);
-
-/** HAProxy processes running the router configuration of `dataDir` (masters and workers). */
-function haproxyOf(dataDir: string): number[] {
-  const cfg = join(dataDir, 'router', 'haproxy.cfg');
-  const out: number[] = [];
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      const state = /\) (\S)/.exec(readFileSync(`/proc/${d}/stat`, 'utf8'))?.[1];
-      if (cmd.includes('haproxy') && cmd.includes(cfg) && state !== 'Z') out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-/** Live processes whose environment holds `name=value`. */
-function pidsWithEnv(name: string, value: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      if (readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`${name}=${value}`)) {
-        if (/\) (\S)/.exec(readFileSync(`/proc/${d}/stat`, 'utf8'))?.[1] !== 'Z') out.push(Number(d));
-      }
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 const appServer = `require('node:http').createServer((q, s) => s.end('hello from ' + process.env.PAZ_UNIT + '\\n')).listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));`;
