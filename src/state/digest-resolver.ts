@@ -24,9 +24,11 @@ export interface DigestResolverOptions {
 export class DigestResolver {
   private readonly unreachableUntil = new Map<string, number>();
   private readonly now: () => number;
+  private readonly insecure: string[];
 
   constructor(private readonly opts: DigestResolverOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.insecure = opts.insecureRegistries ?? (process.env.PAZ_INSECURE_REGISTRIES ?? '').split(',').map((r) => r.trim()).filter(Boolean);
   }
 
   async resolve(image: string): Promise<DigestResolution> {
@@ -49,7 +51,7 @@ export class DigestResolver {
   }
 
   private async lookup(image: string, signal: AbortSignal): Promise<DigestResolution> {
-    const loc = manifestLocation(image, this.opts.insecureRegistries);
+    const loc = manifestLocation(image, this.insecure);
     const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
     let res = await fetch(loc.url, { method: 'HEAD', headers, signal });
     if (res.status === 401) {
