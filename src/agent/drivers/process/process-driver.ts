@@ -6,7 +6,11 @@
  * Units outlive the agent: a unit is spawned detached (own session and process group), with stdout and stderr
  * going straight to its log file, and everything known about it is in a state file (UnitFiles). A restarted
  * agent's new driver reads those files and adopts the processes still running; a pid counts as the unit's
- * process only while /proc/<pid>/stat shows the start time recorded at spawn.
+ * process only while /proc/<pid>/stat shows the start time recorded at spawn. A launch intent written before
+ * each spawn (launch-intents.ts) covers an agent killed between spawn and state file: the next driver kills
+ * that unrecorded process before it lists or starts anything, so no unit runs unseen or twice.
+ *
+ * Spawning is in spawn-unit.ts, the state files in unit-files.ts, cgroups in cgroup-v1.ts, logs in log-lines.ts.
  *
  * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
  * and their network traffic cannot be told apart from the host's.
@@ -15,7 +19,6 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -31,12 +34,12 @@ import {
 import { UnitCgroups } from './cgroup-v1.js';
 import { chooseHostPorts } from './host-ports.js';
 import { logLineStream } from './log-lines.js';
-import { CLOCK_TICKS_PER_SECOND, cpuFraction } from './proc-parse.js';
 import { ProcReader } from './proc-reader.js';
 import { resolveProgram } from './program-path.js';
 import { UnitFiles, type UnitStateFile } from './unit-files.js';
 import { LAUNCH_ID_ENV, LaunchIntents, recoverInterruptedLaunches } from './launch-intents.js';
 import { spawnUnitProcess } from './spawn-unit.js';
+import { UnitStatsSampler } from './unit-stats-sampler.js';
 import {
   buildUnitEnv,
   cgroupEnterScript,
@@ -87,11 +90,6 @@ interface OwnedChild {
   exited: Promise<void>;
 }
 
-interface CpuSample {
-  pid: number;
-  cpuSeconds: number;
-  atMs: number;
-}
 
 export class ProcessDriver implements Driver {
   readonly name = 'process' as const;
@@ -103,7 +101,7 @@ export class ProcessDriver implements Driver {
   private readonly owned = new Map<string, OwnedChild>();
   /** running units this driver did not spawn (found in state files): polled through /proc to notice death */
   private readonly adopted = new Map<string, { pid: number; startTicks: number | null }>();
-  private readonly cpuSamples = new Map<string, CpuSample>();
+  private readonly sampler = new UnitStatsSampler(this.proc);
   private readonly streams = new Set<Readable>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private cgroups: UnitCgroups | undefined;
@@ -203,7 +201,7 @@ export class ProcessDriver implements Driver {
       this.files.delete(unit);
       this.owned.delete(unit);
       this.adopted.delete(unit);
-      this.cpuSamples.delete(unit);
+      this.sampler.forget(unit);
       if (state) this.emit({ type: 'destroy', unit });
     });
   }
@@ -253,47 +251,7 @@ export class ProcessDriver implements Driver {
     const state = this.files.read(unit);
     if (!state || !this.isRunning(state)) return undefined;
     const cg = state.cgroups ? this.cgroupManager() : undefined;
-    let cpuSeconds: number;
-    let memoryBytes: number;
-    let memoryLimitBytes: number | undefined;
-    const usage = cg?.exists(unit) ? cg.usage(unit) : undefined;
-    if (usage?.cpuNs !== undefined && usage.memoryBytes !== undefined) {
-      // the cgroup counts every process of the unit, forks included
-      cpuSeconds = usage.cpuNs / 1e9;
-      memoryBytes = usage.memoryBytes;
-      memoryLimitBytes = usage.memoryLimitBytes;
-    } else {
-      // without cgroups only the unit's main process is measured
-      const stat = this.proc.stat(state.pid);
-      if (!stat) return undefined;
-      cpuSeconds = (stat.utimeTicks + stat.stimeTicks) / CLOCK_TICKS_PER_SECOND;
-      memoryBytes = this.proc.rssBytes(state.pid) ?? 0;
-    }
-    const nowMs = performance.now();
-    const previous = this.cpuSamples.get(unit);
-    let cpu: number;
-    if (previous && previous.pid === state.pid) {
-      cpu = cpuFraction(cpuSeconds - previous.cpuSeconds, (nowMs - previous.atMs) / 1000);
-    } else {
-      // first look at this process: its average since it started
-      const ageSeconds =
-        state.procStartTicks === null
-          ? (Date.now() - Date.parse(state.startedAt)) / 1000
-          : this.proc.uptimeSeconds() - state.procStartTicks / CLOCK_TICKS_PER_SECOND;
-      cpu = cpuFraction(cpuSeconds, ageSeconds);
-    }
-    this.cpuSamples.set(unit, { pid: state.pid, cpuSeconds, atMs: nowMs });
-    const stats: UnitStats = {
-      unit,
-      cpu,
-      memoryBytes,
-      // the process shares the host's network namespace: its traffic is not separable from the host's
-      networkRxBytes: 0,
-      networkTxBytes: 0,
-      at: new Date().toISOString(),
-    };
-    if (memoryLimitBytes !== undefined) stats.memoryLimitBytes = memoryLimitBytes;
-    return stats;
+    return this.sampler.sample(unit, state, cg?.exists(unit) ? cg.usage(unit) : undefined);
   }
 
   async events(listener: (e: DriverEvent) => void): Promise<() => void> {
@@ -448,7 +406,7 @@ export class ProcessDriver implements Driver {
     child.unref();
     this.owned.set(unit, { pid, child, exited });
     this.adopted.delete(unit);
-    this.cpuSamples.delete(unit);
+    this.sampler.forget(unit);
     this.emit({ type: 'start', unit });
     return this.runtimeOf(state, true);
   }
