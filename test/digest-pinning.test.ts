@@ -16,6 +16,10 @@ import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/store.js';
 import type { DesiredUnit } from '../src/core/records.js';
 import { imageName } from '../src/core/image-ref.js';
+import { Directory } from '../src/state/directory.js';
+import { Deploys } from '../src/state/deploys.js';
+import { rangeJson } from '../src/store/json.js';
+import { keys } from '../src/core/keys.js';
 
 const logger = pino({ level: process.env.PAZ_TEST_LOG ?? 'silent' });
 const DIGEST = 'sha256:' + '5a'.repeat(32);
@@ -121,5 +125,36 @@ describe('pinning with the real registry and dockerd', skipUnlessDocker, () => {
     assert.equal(await digests.recordOnce('firstpull', 1, DIGEST), digest);
     assert.equal(await digests.get('firstpull', 1), digest);
     assert.equal((await digests.all('firstpull')).get(1), digest);
+  });
+});
+
+describe('versions pinned at first pull, in the deploy records', () => {
+  it('a version the registry could not resolve takes the first-pull digest: versions, rollback and scale use it', async () => {
+    const store = await openStore(`sqlite:${join(tmpDir('paz-digest-deploys-'), 'paz.db')}`);
+    try {
+      const unreachable = `127.0.0.1:${await freePort()}/team/app:stable`;
+      const directory = new Directory(store);
+      const deploys = new Deploys(store, Date.now, new DigestResolver({ timeoutMs: 1000 }));
+      await directory.create({ name: 'firstpull', dockerRepository: unreachable, ports: [{ container: 9000 }], numInstances: 1 });
+      const v1 = await deploys.deploy('firstpull', { trigger: { source: 'api' } });
+      assert.equal(v1.digest, undefined, 'the registry could not be asked: nothing pinned at deploy');
+      const desired = async () => (await rangeJson<DesiredUnit>(store, keys.desiredUnitsOf('firstpull'))).entries.map((e) => e.value);
+      assert.deepEqual((await desired()).map((u) => u.spec.image), [unreachable]);
+
+      // the first agent to pull version 1 records what it got
+      await new VersionDigests(store).recordOnce('firstpull', 1, DIGEST);
+      assert.equal((await deploys.version('firstpull', 1)).digest, DIGEST);
+      assert.equal((await deploys.records('firstpull'))[0].digest, DIGEST);
+      const scaled = await deploys.scale('firstpull', 2);
+      const added = (await desired()).find((u) => u.unit === scaled.added[0]);
+      assert.equal(added?.spec.image, `${imageName(unreachable)}@${DIGEST}`, 'a scaled-up instance runs the recorded digest');
+
+      await deploys.deploy('firstpull', { trigger: { source: 'api' } });
+      const rollback = await deploys.rollback('firstpull', 1);
+      assert.equal(rollback.digest, DIGEST, 'the rollback runs the bytes version 1 ran');
+      assert.ok((await desired()).filter((u) => u.version === rollback.version).every((u) => u.spec.image.endsWith(`@${DIGEST}`)));
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -105,6 +105,16 @@ describe('the router port and leftovers', () => {
     assert.deepEqual(pidsWithEnv('LEFTOVER_TEST', token), unitPids, 'the unit was adopted, not started again');
   });
 
+  it('SIGTERM stops paz and its router but leaves the units running; the next start adopts them', async () => {
+    const unitPids = pidsWithEnv('LEFTOVER_TEST', token);
+    assert.equal(await paz.stop(), 0, 'a clean exit');
+    assert.deepEqual(haproxyOf(paz.dataDir), [], 'the router stopped with paz');
+    assert.deepEqual(pidsWithEnv('LEFTOVER_TEST', token), unitPids, 'the unit kept running');
+    await paz.start();
+    await waitFor('lefty through the router again', async () => (await viaRouter(routerPort, 'lefty.paz').catch(() => ({ body: '' }))).body === 'hello from lefty-1-1\n');
+    assert.deepEqual(pidsWithEnv('LEFTOVER_TEST', token), unitPids, 'adopted, not started again');
+  });
+
   it('paz down stops the running paz, its router and its units', async () => {
     const pazPid = paz.child!.pid!;
     const { stdout } = await run(process.execPath, [pazBin, 'down', '--data-dir', paz.dataDir, '--cgroup-parent', cgroupParent, '--grace', '5'], { timeout: 90_000 });
