@@ -6,6 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { haproxyOf, pidsWithEnv } from './helpers/procs.js';
 import { promisify } from 'node:util';
@@ -117,12 +118,14 @@ describe('the router port and leftovers', () => {
 
   it('paz down stops the running paz, its router and its units', async () => {
     const pazPid = paz.child!.pid!;
-    const { stdout } = await run(process.execPath, [pazBin, 'down', '--data-dir', paz.dataDir, '--cgroup-parent', cgroupParent, '--grace', '5'], { timeout: 90_000 });
+    // no --cgroup-parent: the driver recorded the one the agent ran its units under
+    const { stdout } = await run(process.execPath, [pazBin, 'down', '--data-dir', paz.dataDir, '--grace', '5'], { timeout: 90_000 });
     console.log(stdout.trim());
     assert.match(stdout, new RegExp(`stopped: paz up pid ${pazPid} stopped, \\d+ leftover router process\\(es\\), 1 process unit\\(s\\)`));
     await waitFor('paz up to exit', async () => paz.child!.exitCode !== null || paz.child!.signalCode !== null);
     assert.deepEqual(haproxyOf(paz.dataDir), [], 'no HAProxy left');
     assert.deepEqual(pidsWithEnv('LEFTOVER_TEST', token), [], 'no unit process left');
+    assert.equal(existsSync(`/sys/fs/cgroup/memory/${cgroupParent}`), false, 'no cgroup left');
     await assert.rejects(viaRouter(routerPort, 'lefty.paz'), 'nothing listens on the router port');
   });
 });

@@ -2,13 +2,13 @@
 import { parse, roleConfig } from './options.js';
 import { stopEverything } from '../roles/stop-everything.js';
 
-export const downUsage = `usage: paz down [--data-dir DIR] [--store URL] [--cgroup-parent NAME] [--grace SECS]
+export const downUsage = `usage: paz down [--data-dir DIR] [--store URL] [--grace SECS]
 
 Stops everything Paz runs on this host for the data dir: the running paz up / paz agent (SIGTERM), a router
 (HAProxy) left over from a killed one, and every unit (process-driver units and Docker containers), each
 with SIGTERM and SIGKILL after the grace period (default 10 s). The services stay defined: the next
 paz up starts them again. Stopping paz up alone (Ctrl-C, SIGTERM) leaves the units running for the next
-start to adopt.`;
+start to adopt. (--cgroup-parent NAME overrides the cgroup parent the process driver recorded.)`;
 
 export async function downCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {

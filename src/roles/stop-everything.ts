@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { runningRole } from './pid-file.js';
 import { ProcReader } from '../agent/drivers/process/proc-reader.js';
 import { ProcessDriver } from '../agent/drivers/process/process-driver.js';
+import { UnitFiles } from '../agent/drivers/process/unit-files.js';
 import { DockerDriver } from '../agent/drivers/docker/docker-driver.js';
 import { stopLeftoverHaproxy } from '../router/haproxy-process.js';
 import { openStore } from '../store/index.js';
@@ -59,7 +60,9 @@ async function stopRole(o: StopEverythingOptions): Promise<StopReport['paz']> {
 async function stopProcessUnits(o: StopEverythingOptions): Promise<string[]> {
   const stateDir = join(o.dataDir, 'process-driver');
   if (!existsSync(join(stateDir, 'units'))) return [];
-  const driver = new ProcessDriver(stateDir, { ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), logger: { info: () => {}, warn: (m) => o.say(m) } });
+  // the cgroup parent the agent used (--cgroup-parent), as its driver recorded it, unless given here
+  const cgroupParent = o.cgroupParent ?? new UnitFiles(stateDir).cgroupParent();
+  const driver = new ProcessDriver(stateDir, { ...(cgroupParent ? { cgroupParent } : {}), logger: { info: () => {}, warn: (m) => o.say(m) } });
   const stopped: string[] = [];
   try {
     for (const u of await driver.list()) {

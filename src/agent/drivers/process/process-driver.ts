@@ -31,7 +31,7 @@ import {
   type UnitSpec,
   type UnitStats,
 } from '../driver.js';
-import { UnitCgroups } from './cgroup-v1.js';
+import { DEFAULT_CGROUP_PARENT, UnitCgroups } from './cgroup-v1.js';
 import { chooseHostPorts } from './host-ports.js';
 import { logLineStream } from './log-lines.js';
 import { ProcReader } from './proc-reader.js';
@@ -330,6 +330,8 @@ export class ProcessDriver implements Driver {
     }
     const missing = cg.missingControllers();
     if (missing) this.log.warn(`cgroup v1 controllers missing: ${missing}; their limits are not applied`);
+    // `paz down` (another process, without the agent's flags) finds the units' cgroups by this name
+    this.files.writeCgroupParent(this.options.cgroupParent ?? DEFAULT_CGROUP_PARENT);
     this.cgroups = cg;
     return cg;
   }
