@@ -375,6 +375,9 @@ export class HaproxyProcess extends EventEmitter {
   private async restartNow(): Promise<void> {
     if (this.stopping) return;
     try {
+      // workers of the dead master may linger a moment; anyone else on the port meanwhile is not shared with
+      await this.reapStale();
+      await this.refuseSharedPort();
       await this.writeConfig();
       const list = await this.spawnAndWait();
       this.emit('restarted', list);
