@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import Dockerode from 'dockerode';
 import { DriverError, type DriverEvent, type PullProgress, type UnitSpec } from '../src/agent/drivers/driver.js';
 import { DockerDriver } from '../src/agent/drivers/docker/docker-driver.js';
+import { toCreateOptions } from '../src/agent/drivers/docker/docker-mapping.js';
 import {
   dockerTestEnv,
   freePort,
@@ -329,6 +330,21 @@ describe('docker driver (real dockerd)', skipUnlessDocker, () => {
     assert.notEqual(replaced.id, stopped?.id);
     assert.equal(replaced.state, 'running');
     await rejectsWithCode(driver.restart(`${SERVICE}-99-1`), 'NOT_FOUND');
+  });
+
+  test('a container created but never started (agent killed in between) is listed, and start() leaves one container', async () => {
+    const spec = unitSpec(8, 1, env.image1);
+    // what a killed agent leaves: the unit's container, created with its labels, never started or recorded
+    await docker.createContainer({ ...toCreateOptions(spec), abortSignal: apiDeadline() } as Dockerode.ContainerCreateOptions);
+    const left = (await driver.list()).find((r) => r.unit === spec.unit);
+    assert.equal(left?.state, 'created', 'the next agent sees it');
+    const started = await driver.start(spec);
+    assert.equal(started.state, 'running');
+    const named = await docker.listContainers({ all: true, filters: { label: [`paz.unit=${spec.unit}`] }, abortSignal: apiDeadline() });
+    assert.deepEqual(named.map((c) => c.Id), [started.id], 'one container for the unit');
+    // a second start of the running unit (two reconcile passes) keeps that one container
+    assert.equal((await driver.start(spec)).id, started.id);
+    await driver.remove(spec.unit);
   });
 
   test('a taken host port fails with PORT_IN_USE and leaves no container behind', async () => {

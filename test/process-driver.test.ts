@@ -461,6 +461,39 @@ test('a second driver on the same state dir (an agent restart) adopts running un
   assert.equal(await driver.inspect(s.unit), undefined);
 });
 
+test('a launch the agent died before recording is found by its launch id and killed by the next driver', async () => {
+  for (const useCgroups of [true, false]) {
+    const dir = mkdtempSync(join(tmpdir(), 'paz-process-intent-'));
+    const first = new ProcessDriver(dir, { ...driverOptions, useCgroups });
+    drivers.push(first);
+    const s = spec(`unrecorded-${useCgroups ? 'cg' : 'plain'}`, 'setInterval(() => {}, 1000)');
+    const rt = await first.start(s);
+    const pid = remember(rt.id);
+    // rewind to the moment after spawn() and before the state file: only the intent is on disk
+    const statePath = join(dir, 'units', `${s.unit}.json`);
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    assert.match(readFileSync(`/proc/${pid}/environ`, 'utf8'), new RegExp(`PAZ_LAUNCH_ID=${state.launchId}\0`));
+    rmSync(statePath);
+    writeFileSync(join(dir, 'units', `${s.unit}.launch`), JSON.stringify({ unit: s.unit, launchId: state.launchId, cgroups: useCgroups, at: state.startedAt }));
+
+    const next = new ProcessDriver(dir, { ...driverOptions, useCgroups });
+    drivers.push(next);
+    assert.deepEqual(await next.list(), [], 'the unrecorded process is not adopted');
+    await waitFor('the unrecorded process to be killed', async () => (procStat(pid) === undefined || procStat(pid)!.state === 'Z' ? true : undefined));
+    assert.deepEqual(readdirSync(join(dir, 'units')), [], 'the intent is gone');
+    // the unit starts once again, alone
+    const again = await next.start(s);
+    remember(again.id);
+    assert.notEqual(again.id, rt.id);
+    await next.remove(s.unit);
+    for (const d of [first, next]) {
+      await d.close();
+      drivers.splice(drivers.indexOf(d), 1);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a state file whose pid now belongs to another process is not taken for the unit', async () => {
   const s = spec('reused', 'setInterval(() => {}, 1000)');
   const rt = await driver.start(s);

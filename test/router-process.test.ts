@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { HaproxyConfigError, HaproxyProcess, HaproxyStartError } from '../src/router/haproxy-process.js';
+import { HaproxyConfigError, HaproxyProcess, RouterPortTakenError } from '../src/router/haproxy-process.js';
 import { Router } from '../src/router/router.js';
 import { freePort, get, haproxyPidsFor, startBackend, startTestRouter, waitFor, type Backend } from './router-fixtures.js';
 
@@ -116,7 +116,7 @@ test('an invalid configuration is rejected by haproxy -c before HAProxy runs it'
   assert.deepEqual(await haproxyPidsFor(runtimeDir), []);
 });
 
-test('a start that fails (port taken) says why and leaves nothing running', async () => {
+test('a start on a port someone else holds is refused, naming the holder, and leaves nothing running', async () => {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
@@ -125,9 +125,10 @@ test('a start that fails (port taken) says why and leaves nothing running', asyn
   const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rt-'));
   cleanups.push(() => rm(runtimeDir, { recursive: true, force: true }));
   const router = new Router({ bindAddress: '127.0.0.1', port, runtimeDir, logger });
+  // HAProxy itself would bind it too (SO_REUSEPORT) or fail late: the router looks first and refuses
   await assert.rejects(router.start(), (error: unknown) => {
-    assert.ok(error instanceof HaproxyStartError);
-    assert.match(error.message, /cannot bind socket|Address already in use/i);
+    assert.ok(error instanceof RouterPortTakenError, String(error));
+    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port} is already in use by pid ${process.pid} \\(`));
     return true;
   });
   assert.deepEqual(await haproxyPidsFor(runtimeDir), []);

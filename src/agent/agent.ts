@@ -21,6 +21,9 @@ import { UnitStatsSampler } from './unit-stats.js';
 import { createAgentApi } from './agent-api.js';
 import { PAZ_VERSION } from '../version.js';
 import { RouterSync } from './router-sync.js';
+import { RouterPortTakenError } from '../router/index.js';
+import { ImagePinning } from './image-pin.js';
+import { VersionDigests } from '../state/version-digests.js';
 
 export interface AgentOptions {
   store: Store;
@@ -71,9 +74,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await sync.start();
       routerSync = sync;
     } catch (err) {
+      await sync.stop().catch(() => undefined);
+      // The router never shares its port silently: a port held by someone else stops the agent, naming them.
+      if (err instanceof RouterPortTakenError) {
+        await session.stop().catch(() => undefined);
+        throw err;
+      }
       // Without a router, units bind their host ports themselves: the host still works, just unrouted.
       logger.error({ err: (err as Error).message }, `the router could not start on ${opts.router.bind}:${opts.router.port}; running without one`);
-      await sync.stop().catch(() => undefined);
     }
   }
 
@@ -85,6 +93,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     endpointAddress: opts.address,
     probeAddress: '127.0.0.1',
     routerPort: routerSync ? opts.router!.port : undefined,
+    pinning: new ImagePinning(new VersionDigests(opts.store), opts.driver, logger.child({ component: 'image-pin' })),
     logger: logger.child({ component: 'reconciler' }),
   });
   const units = () => [...reconciler.runners.keys()];

@@ -11,6 +11,8 @@ import { keys } from '../core/keys.js';
 import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs, type HealthSettings, type HealthState } from '../core/health-policy.js';
 import type { LeaseSession } from '../state/lease-session.js';
 import { httpProbe, tcpProbe } from './health-probe.js';
+import { runsWantedImage } from '../core/image-ref.js';
+import type { ImagePinning } from './image-pin.js';
 
 export interface RunnerDeps {
   driver: Driver;
@@ -23,6 +25,8 @@ export interface RunnerDeps {
   logger: Logger;
   /** the port this host's router listens on, when it runs one */
   routerPort?: number;
+  /** pins unpinned versions to the digest of their first pull (docker); absent: run the spec's image */
+  pinning?: ImagePinning;
   now?: () => number;
 }
 
@@ -94,7 +98,7 @@ export class UnitRunner {
   /** Starts managing the unit; `adopted` is what the driver already runs for it (agent restart). */
   start(adopted?: UnitRuntime): void {
     this.serial(async () => {
-      if (adopted && adopted.state === 'running' && adopted.image === this.desired.spec.image) {
+      if (adopted && adopted.state === 'running' && runsWantedImage(adopted.image, this.desired.spec.image)) {
         this.deps.logger.info({ unit: this.unit, id: adopted.id }, 'adopted running instance');
         this.onRunning(adopted, 'adopted after agent restart');
         return;
@@ -129,8 +133,9 @@ export class UnitRunner {
   private async launch(): Promise<void> {
     if (this.retired) return;
     const { driver } = this.deps;
-    const image = artifactOf(driver.name, this.desired.spec);
+    let image = artifactOf(driver.name, this.desired.spec);
     try {
+      if (this.deps.pinning) image = await this.deps.pinning.imageToPull(this.desired, image);
       await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
       try {
         let lastReport = 0;
@@ -148,8 +153,9 @@ export class UnitRunner {
         this.deps.logger.warn({ unit: this.unit, err: (err as Error).message }, 'pull failed, using the local image');
       }
       if (this.retired) return;
-      await this.report('starting', { reason: undefined });
-      const rt = await driver.start(toDriverSpec(this.desired, this.deps.routerPort));
+      if (this.deps.pinning) image = await this.deps.pinning.imageToStart(this.desired, image);
+      await this.report('starting', { reason: undefined, image: driver.name === 'docker' ? image : this.desired.spec.image });
+      const rt = await driver.start({ ...toDriverSpec(this.desired, this.deps.routerPort), ...(driver.name === 'docker' ? { image } : {}) });
       this.onRunning(rt, undefined);
     } catch (err) {
       const reason = err instanceof DriverError ? `${err.code}: ${err.message}` : `start failed: ${(err as Error).message}`;

@@ -2,6 +2,7 @@
 import { PAZ_VERSION } from '../version.js';
 import { serverCommand } from './server.js';
 import { kvCommand } from './kv.js';
+import { downCommand } from './down.js';
 import { docsCommand } from './docs.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 
@@ -11,6 +12,8 @@ Roles:
   paz up                  everything on this host (control plane + agent), embedded store
   paz server              control plane only: orchestrator :9000, directory :9001, scheduler :9002
   paz agent               one per host: runs the units placed on it (Docker or processes)
+  paz down                stop this host's paz, its router and all its units (stopping paz up alone
+                          leaves units running for the next start to adopt)
 
 CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
 ${clientUsage}
@@ -44,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
       return serverCommand(rest, 'server');
     case 'agent':
       return serverCommand(rest, 'agent');
+    case 'down':
+      return downCommand(rest);
     case 'kv':
       return kvCommand(rest);
     case 'docs':

@@ -7,6 +7,7 @@ import { createDriver } from '../roles/driver-factory.js';
 import { createLogger } from '../roles/logger.js';
 import { runUntilSignal } from '../roles/run-until-signal.js';
 import { parse, roleConfig, roleOptions } from './options.js';
+import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -40,8 +41,14 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   }
   const cfg = roleConfig(values);
   mkdirSync(cfg.dataDir, { recursive: true });
+  const runsAgent = role === 'agent' || (role === 'up' && !values['no-agent']);
+  // one agent per data dir: a second would adopt and run the same units again
+  if (runsAgent) claimDataDir(cfg.dataDir, role);
   const logger = createLogger(cfg.logLevel, `paz-${role}`);
-  const store = await openStore(cfg.storeUrl);
+  const store = await openStore(cfg.storeUrl).catch((err) => {
+    if (runsAgent) releaseDataDir(cfg.dataDir);
+    throw err;
+  });
   const stops: Array<[string, () => Promise<void>]> = [];
   const stopAll = async () => {
     for (const [what, stop] of stops.reverse()) {
@@ -49,6 +56,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
       await stop().catch((err) => logger.error({ err }, `stopping ${what} failed`));
     }
     await store.close();
+    if (runsAgent) releaseDataDir(cfg.dataDir);
     logger.info('stopped');
   };
   const controlPorts: number[] = [];
@@ -62,7 +70,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
           `service directory :${plane.ports.directory}, scheduler :${plane.ports.scheduler}, store ${store.name}`,
       );
     }
-    if (role === 'agent' || (role === 'up' && !values['no-agent'])) {
+    if (runsAgent) {
       const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent);
       stops.push(['driver', () => driver.close()]);
       const agent = await startAgent({

@@ -116,8 +116,15 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       if (values.json) return out(recs), 0;
       console.log(
         table(
-          ['VERSION', 'DEPLOYED', 'IMAGE', 'TRIGGER'],
-          recs.map((r) => [String(r.version), new Date(Number(r.timestamp)).toISOString(), String(r.image), String((r.trigger as { source: string }).source)]),
+          ['VERSION', 'DEPLOYED', 'IMAGE', 'DIGEST', 'TRIGGER'],
+          recs.map((r) => [
+            String(r.version),
+            new Date(Number(r.timestamp)).toISOString(),
+            String(r.image),
+            // no digest: not pulled yet since a deploy that could not ask the registry, or a process-driver program
+            typeof r.digest === 'string' ? r.digest : '-',
+            String((r.trigger as { source: string }).source),
+          ]),
         ),
       );
       return 0;

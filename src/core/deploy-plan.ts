@@ -7,7 +7,7 @@ import type { DeployRecord, DeployTrigger, DesiredUnit, HostRecord, JournalEntry
 import { instanceEnv } from './records.js';
 import { rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
 import { unitName } from './unit-name.js';
-import { parseImageRef, withTag } from './image-ref.js';
+import { parseImageRef, pinnedRef, withTag } from './image-ref.js';
 import { PazError } from './errors.js';
 
 export interface DeployPlan {
@@ -19,13 +19,18 @@ export interface DeployPlan {
   strategyReason?: string;
 }
 
-export function runSpecFor(record: Pick<DeployRecord, 'service' | 'version' | 'image' | 'config'>, instance: number): UnitRunSpec {
+/** The image a version's instances run: pinned to its digest when one is recorded, so a moved tag changes nothing. */
+export function runImageOf(record: Pick<DeployRecord, 'image' | 'digest'>): string {
+  return record.digest ? pinnedRef(record.image, record.digest) : record.image;
+}
+
+export function runSpecFor(record: Pick<DeployRecord, 'service' | 'version' | 'image' | 'config' | 'digest'>, instance: number): UnitRunSpec {
   const c = record.config;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(c.env)) env[k] = String(v);
   Object.assign(env, instanceEnv(record.service, record.version, instance));
   const spec: UnitRunSpec = {
-    image: record.image,
+    image: runImageOf(record),
     ports: c.ports.map((p) => ({ ...p })),
     env,
     volumes: Object.entries(c.volume).map(([hostPath, containerPath]) => ({ hostPath, containerPath })),
@@ -65,6 +70,8 @@ export interface PlanDeployInput {
   /** latest deployed version, 0 when never deployed */
   latestVersion: number;
   image: string;
+  /** the digest `image` resolved to (registry or a rolled-back record); absent: recorded at first pull */
+  digest?: string;
   trigger: DeployTrigger;
   now: number;
   /** the cluster's hosts now: whether the new instances fit beside the old ones */
@@ -102,6 +109,7 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
     config: structuredClone(input.service.config),
     trigger: input.trigger,
   };
+  if (input.digest) record.digest = input.digest;
   const units = desiredUnitsFor(record, record.config.numInstances, input.now);
   const { strategy, reason: strategyReason } = chooseStrategy(record.config, input.hosts ?? []);
   if (strategy === 'recreate') {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseImageRef, repositoryKey, withTag, imageRefProblem, effectiveTag } from './image-ref.js';
+import { parseImageRef, repositoryKey, withTag, imageRefProblem, effectiveTag, pinnedRef, digestOf, imageName, isImageDigest, repoDigestFor, runsWantedImage, withoutDigest } from './image-ref.js';
 
 test('parses Docker Hub short names into library/ paths', () => {
   assert.deepEqual(parseImageRef('busybox'), { registry: 'docker.io', path: 'library/busybox' });
@@ -52,4 +52,48 @@ test('registryOf names the registry a pull talks to', () => {
   assert.equal(registryOf('127.0.0.1:5999/paz/hello:1'), '127.0.0.1:5999');
   assert.equal(registryOf('paz/hello:1'), 'docker.io');
   assert.equal(registryOf('localhost/app'), 'localhost');
+});
+
+const D = 'sha256:' + 'ab'.repeat(32);
+
+test('pinnedRef drops the tag and keeps the spelling of the name', () => {
+  assert.equal(pinnedRef('127.0.0.1:5000/paz/app:stable', D), `127.0.0.1:5000/paz/app@${D}`);
+  assert.equal(pinnedRef('busybox', D), `busybox@${D}`);
+  assert.equal(pinnedRef(`busybox:1@sha256:${'cd'.repeat(32)}`, D), `busybox@${D}`);
+  assert.throws(() => pinnedRef('busybox', 'sha256:short'), /not an image digest/);
+});
+
+test('a pinned reference parses back to its digest', () => {
+  const r = parseImageRef(`127.0.0.1:5000/paz/app@${D}`);
+  assert.deepEqual(r, { registry: '127.0.0.1:5000', path: 'paz/app', digest: D });
+  assert.equal(imageRefProblem(`127.0.0.1:5000/paz/app@${D}`), undefined);
+  assert.equal(digestOf(`127.0.0.1:5000/paz/app@${D}`), D);
+  assert.equal(digestOf('127.0.0.1:5000/paz/app:1'), undefined);
+  assert.equal(imageName(`127.0.0.1:5000/paz/app:1@${D}`), '127.0.0.1:5000/paz/app');
+  assert.equal(isImageDigest(D), true);
+  assert.equal(isImageDigest('sha256:XYZ'), false);
+});
+
+test('repoDigestFor picks the digest of the same repository', () => {
+  const other = 'sha256:' + 'ef'.repeat(32);
+  const list = [`127.0.0.1:5000/paz/hello@${other}`, `127.0.0.1:5000/paz/app@${D}`];
+  assert.equal(repoDigestFor('127.0.0.1:5000/paz/app:stable', list), D);
+  assert.equal(repoDigestFor('127.0.0.1:5000/paz/hello:1', list), other);
+  assert.equal(repoDigestFor('docker.io/library/busybox', [`busybox@${D}`]), D);
+  assert.equal(repoDigestFor('127.0.0.1:5000/paz/none:1', list), undefined);
+  assert.equal(repoDigestFor('x', []), undefined);
+});
+
+test('runsWantedImage accepts the pinned form of a tag reference, nothing else', () => {
+  assert.equal(runsWantedImage('a/b:1', 'a/b:1'), true);
+  assert.equal(runsWantedImage(`a/b@${D}`, 'a/b:1'), true);
+  assert.equal(runsWantedImage(`a/c@${D}`, 'a/b:1'), false);
+  assert.equal(runsWantedImage('a/b:2', 'a/b:1'), false);
+  assert.equal(runsWantedImage(`a/b@${D}`, `a/b@sha256:${'cd'.repeat(32)}`), false);
+});
+
+test('withoutDigest removes only a trailing digest', () => {
+  assert.equal(withoutDigest(`node@${D}`), 'node');
+  assert.equal(withoutDigest('/usr/bin/node'), '/usr/bin/node');
+  assert.equal(withoutDigest('a/b:1'), 'a/b:1');
 });

@@ -71,13 +71,7 @@ export function repositoryKey(ref: string): string {
 
 /** The reference with its tag replaced (and any digest dropped), keeping the original spelling of the name. */
 export function withTag(ref: string, tag: string): string {
-  let name = ref.trim();
-  const at = name.indexOf('@');
-  if (at >= 0) name = name.slice(0, at);
-  const lastSlash = name.lastIndexOf('/');
-  const lastColon = name.lastIndexOf(':');
-  if (lastColon > lastSlash) name = name.slice(0, lastColon);
-  return `${name}:${tag}`;
+  return `${imageName(ref)}:${tag}`;
 }
 
 /** The tag a reference names, `latest` when it names none (Docker's default), undefined for digests. */
@@ -96,4 +90,63 @@ export function withDefaultTag(ref: string): string {
 /** The registry a pull of `ref` talks to, e.g. `127.0.0.1:5000` or `docker.io`. */
 export function registryOf(ref: string): string {
   return parseImageRef(ref).registry;
+}
+
+/** The reference without tag or digest, keeping the original spelling of the name (`127.0.0.1:5000/paz/app`). */
+export function imageName(ref: string): string {
+  let name = ref.trim();
+  const at = name.indexOf('@');
+  if (at >= 0) name = name.slice(0, at);
+  const lastSlash = name.lastIndexOf('/');
+  const lastColon = name.lastIndexOf(':');
+  if (lastColon > lastSlash) name = name.slice(0, lastColon);
+  return name;
+}
+
+/** A content digest as registries and Docker write it: `sha256:` and 64 hex digits. */
+export function isImageDigest(digest: string): boolean {
+  return /^sha256:[a-f0-9]{64}$/.test(digest);
+}
+
+/**
+ * `name@sha256:…`: the reference that runs exactly these bytes whatever the tag points to later. The tag is
+ * dropped (Docker ignores it next to a digest, and it would suggest the tag still matters).
+ */
+export function pinnedRef(ref: string, digest: string): string {
+  if (!isImageDigest(digest)) throw new Error(`not an image digest: ${JSON.stringify(digest)}`);
+  return `${imageName(ref)}@${digest}`;
+}
+
+/** The digest a reference pins, or undefined for a tag reference. */
+export function digestOf(ref: string): string | undefined {
+  const d = parseImageRef(ref).digest;
+  return d !== undefined && isImageDigest(d) ? d : undefined;
+}
+
+/**
+ * The digest among an image's RepoDigests (`name@sha256:…`, as `docker inspect` lists them) that belongs to
+ * `ref`'s repository; undefined when the image was never pulled from or pushed to that repository (a local build).
+ */
+export function repoDigestFor(ref: string, repoDigests: readonly string[]): string | undefined {
+  const want = repositoryKey(ref);
+  for (const rd of repoDigests) {
+    const d = digestOf(rd);
+    if (d && repositoryKey(rd) === want) return d;
+  }
+  return undefined;
+}
+
+/**
+ * True when an instance created from `running` runs what `wanted` asks for: the same reference, or `wanted`'s
+ * tag pinned to a digest (the first pull of an unpinned version records and runs `name@digest`).
+ */
+export function runsWantedImage(running: string, wanted: string): boolean {
+  if (running === wanted) return true;
+  const d = digestOf(running);
+  return d !== undefined && digestOf(wanted) === undefined && pinnedRef(wanted, d) === running;
+}
+
+/** The reference with a trailing `@sha256:…` removed (the process driver runs programs, which have no digest). */
+export function withoutDigest(ref: string): string {
+  return ref.replace(/@sha256:[a-f0-9]{64}$/, '');
 }

@@ -13,6 +13,7 @@
  * | /paz/scheduler/deploys/<name>/<version>         | DeployRecord JSON (the full snapshot)               |
  * | /paz/scheduler/status/<name>/<version>         | RolloutStatus JSON: deploying, succeeded, failed   |
  * | /paz/scheduler/serving/<name>                   | the version that serves (last deploy that succeeded; 0: none) |
+ * | /paz/scheduler/digests/<name>/<version>         | `sha256:…` the version runs, recorded once at first pull when the deploy could not ask the registry |
  * | /paz/scheduler/journal/<ms13>-<svc>-<ver>-<event> | JournalEntry JSON (key order = time order)        |
  * | /paz/units/desired/<service>/<unit>             | DesiredUnit JSON (written by the control plane)     |
  * | /paz/units/status/<unit>                        | UnitStatus JSON (written by the unit's agent)       |
@@ -39,6 +40,8 @@ export const keys = {
   deploysOf: (name: string) => `/paz/scheduler/deploys/${name}/`,
   rolloutStatus: (name: string, version: number) => `/paz/scheduler/status/${name}/${version}`,
   serving: (name: string) => `/paz/scheduler/serving/${name}`,
+  versionDigest: (name: string, version: number) => `/paz/scheduler/digests/${name}/${version}`,
+  versionDigestsOf: (name: string) => `/paz/scheduler/digests/${name}/`,
   journalPrefix: () => '/paz/scheduler/journal/',
   journal: (timestamp: number, service: string, version: number, event: string) =>
     `/paz/scheduler/journal/${String(timestamp).padStart(13, '0')}-${service}-${version}-${event}`,

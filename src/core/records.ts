@@ -20,8 +20,14 @@ export interface DeployRecord {
   service: string;
   version: number;
   timestamp: number;
-  /** the exact image reference this version runs */
+  /** the image reference as deployed (tag included) */
   image: string;
+  /**
+   * 'sha256:…' the version is pinned to: its instances run `<name>@<digest>`, so a rollback, restart or
+   * replacement runs these bytes even after the tag moved. Absent when the registry could not be asked at
+   * deploy time (then it is recorded at first pull, see VersionDigests) and for the process driver (no images).
+   */
+  digest?: string;
   description: string;
   dockerRepository: string;
   config: ServiceConfig;

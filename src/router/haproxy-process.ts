@@ -14,6 +14,8 @@ import type { Logger } from 'pino';
 import { HaproxyUnavailableError, sendSocketCommand } from './haproxy-socket.js';
 import { parseShowProc, type ProcessList } from './parse-runtime-output.js';
 import { MAX_SOCKET_PATH } from './render-config.js';
+import { findPortHolders } from './port-holders.js';
+import { describeHolders, type PortHolder } from './port-holders-parse.js';
 
 export const DEFAULT_HAPROXY_BINARY = '/usr/sbin/haproxy';
 
@@ -32,6 +34,26 @@ export interface HaproxyProcessOptions {
   restartBackoff?: { initialMs: number; maxMs: number };
   /** a master that ran this long before dying restarts after the initial delay again */
   stableAfterMs?: number;
+  /**
+   * where the configuration listens: start() refuses when anything but this runtime dir's own leftover HAProxy
+   * listens there (HAProxy's SO_REUSEPORT bind would otherwise succeed and share the port silently)
+   */
+  listen?: { address: string; port: number };
+}
+
+export class RouterPortTakenError extends Error {
+  readonly code = 'ROUTER_PORT_TAKEN';
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    readonly holders: PortHolder[],
+  ) {
+    super(
+      `the router port ${address}:${port} is already in use by ${describeHolders(holders)}; ` +
+        'Paz does not share its router port: stop that process, or choose another --router-port (PAZ_ROUTER_PORT), or run with --no-router',
+    );
+    this.name = 'RouterPortTakenError';
+  }
 }
 
 export class HaproxyConfigError extends Error {
@@ -135,6 +157,7 @@ export class HaproxyProcess extends EventEmitter {
     if (this.masterPid) throw new Error('HAProxy is already started');
     this.stopping = false;
     await this.reapStale();
+    await this.refuseSharedPort();
     await this.writeConfig();
     try {
       return await this.spawnAndWait();
@@ -238,42 +261,20 @@ export class HaproxyProcess extends EventEmitter {
    * agent: Node cannot make a child die with it) still holds the port; it is stopped before we start.
    */
   private async reapStale(): Promise<void> {
-    let pids: number[] = [];
-    try {
-      pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
-    } catch {
-      return;
-    }
-    const stale: number[] = [];
-    for (const pid of pids) if (pid !== process.pid && (await this.isOurHaproxy(pid))) stale.push(pid);
-    if (stale.length === 0) return;
-    this.log.warn({ pids: stale }, 'stopping an HAProxy left running on this runtime dir by an earlier router');
-    for (const pid of stale) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-    }
-    const deadline = Date.now() + 5000;
-    while (stale.some(isAlive) && Date.now() < deadline) await sleep(50);
-    for (const pid of stale.filter(isAlive)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    const stopped = await stopLeftoverHaproxy(this.configPath);
+    if (stopped.length > 0) this.log.warn({ pids: stopped }, 'stopped an HAProxy left running on this runtime dir by an earlier router');
   }
 
-  private async isOurHaproxy(pid: number): Promise<boolean> {
-    if (!isAlive(pid)) return false;
-    try {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      return cmdline.includes('haproxy') && cmdline.includes(this.configPath);
-    } catch {
-      return false;
-    }
+  /** Anything still listening on our address after our own leftovers were stopped belongs to someone else. */
+  private async refuseSharedPort(): Promise<void> {
+    const listen = this.options.listen;
+    if (!listen || listen.port === 0) return;
+    const { holders, unowned } = await findPortHolders(listen.port, listen.address);
+    if (holders.length > 0 || unowned > 0) throw new RouterPortTakenError(listen.address, listen.port, holders);
+  }
+
+  private isOurHaproxy(pid: number): Promise<boolean> {
+    return isHaproxyOf(pid, this.configPath);
   }
 
   private rememberWorkers(list: ProcessList): void {
@@ -374,6 +375,9 @@ export class HaproxyProcess extends EventEmitter {
   private async restartNow(): Promise<void> {
     if (this.stopping) return;
     try {
+      // workers of the dead master may linger a moment; anyone else on the port meanwhile is not shared with
+      await this.reapStale();
+      await this.refuseSharedPort();
       await this.writeConfig();
       const list = await this.spawnAndWait();
       this.emit('restarted', list);
@@ -391,4 +395,47 @@ export class HaproxyProcess extends EventEmitter {
       this.scheduleRestart();
     }
   }
+}
+
+/** True while `pid` is an HAProxy running the configuration at `configPath` (its command line names it). */
+export async function isHaproxyOf(pid: number, configPath: string): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('haproxy') && cmdline.includes(configPath);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops (SIGTERM, SIGKILL after 5 s) every HAProxy running the configuration at `configPath`: a router's
+ * leftover after its agent was killed, found from the data dir. Returns the pids it stopped.
+ */
+export async function stopLeftoverHaproxy(configPath: string): Promise<number[]> {
+  let pids: number[] = [];
+  try {
+    pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
+  } catch {
+    return [];
+  }
+  const stale: number[] = [];
+  for (const pid of pids) if (pid !== process.pid && (await isHaproxyOf(pid, configPath))) stale.push(pid);
+  for (const pid of stale) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (stale.some(isAlive) && Date.now() < deadline) await sleep(50);
+  for (const pid of stale.filter(isAlive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  return stale;
 }

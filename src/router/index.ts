@@ -11,4 +11,4 @@ export {
 export type { RouterStats, ServiceStats, ServerStats, ServerStatus, TrafficCounters } from './router-stats.js';
 export { HaproxyCommandError } from './haproxy-runtime.js';
 export { HaproxyUnavailableError } from './haproxy-socket.js';
-export { HaproxyConfigError, HaproxyReloadError, HaproxyStartError } from './haproxy-process.js';
+export { HaproxyConfigError, HaproxyReloadError, HaproxyStartError, RouterPortTakenError } from './haproxy-process.js';

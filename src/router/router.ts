@@ -57,6 +57,7 @@ export class Router {
       runtimeDir,
       renderConfig: () => renderConfig(this.layout, this.renderOptions),
       logger: this.log,
+      listen: { address: render.bindAddress, port: render.port },
       ...(haproxyBinary ? { binary: haproxyBinary } : {}),
       ...processOptions,
     });

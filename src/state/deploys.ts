@@ -13,6 +13,8 @@ import { rollbackVersion, scaleVersion, type RolloutStatus } from '../core/rollo
 import type { DesiredUnit } from '../core/records.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { serviceNotFound } from './directory.js';
+import { DigestResolver } from './digest-resolver.js';
+import { VersionDigests } from './version-digests.js';
 
 const MAX_CAS_ATTEMPTS = 20;
 
@@ -34,10 +36,28 @@ export interface JournalView extends JournalEntry {
 }
 
 export class Deploys {
+  private readonly pins: VersionDigests;
+
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
-  ) {}
+    private readonly digests: DigestResolver = new DigestResolver(),
+  ) {
+    this.pins = new VersionDigests(store);
+  }
+
+  /**
+   * The digest a deploy pins: a rollback keeps its record's; otherwise the registry is asked once, before the
+   * transaction (a moved tag between CAS attempts must not change what was resolved). Undefined: the first
+   * pull records it (VersionDigests).
+   */
+  private async resolveDigest(name: string, req: DeployRequest): Promise<{ image?: string; digest?: string }> {
+    if (req.fromRecord) return { image: req.fromRecord.image, digest: req.fromRecord.digest };
+    const svc = await getJson<ServiceDoc>(this.store, keys.service(name));
+    if (!svc) throw serviceNotFound(name);
+    const image = resolveDeployImage(svc.dockerRepository, req.repository, req.tag);
+    return { image, digest: (await this.digests.resolve(image)).digest };
+  }
 
   async latestVersion(name: string): Promise<number> {
     const kv = await this.store.get(keys.latest(name));
@@ -66,6 +86,7 @@ export class Deploys {
   }
 
   async deploy(name: string, req: DeployRequest): Promise<DeployRecord> {
+    const resolved = await this.resolveDigest(name, req);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const svc = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
       if (!svc) throw serviceNotFound(name);
@@ -77,7 +98,9 @@ export class Deploys {
       const image = req.fromRecord ? req.fromRecord.image : resolveDeployImage(svc.value.dockerRepository, req.repository, req.tag);
       const now = this.now();
       const hosts = (await rangeJson<HostRecord>(this.store, keys.hostsPrefix())).entries.map((e) => e.value);
-      const plan = planDeploy({ service: source, latestVersion, image, trigger: req.trigger, now, hosts });
+      // the service's repository may have changed since the digest was resolved: pin only the image asked about
+      const pinned = resolved.image === image ? resolved.digest : undefined;
+      const plan = planDeploy({ service: source, latestVersion, image, digest: pinned, trigger: req.trigger, now, hosts });
       const status: RolloutStatus = { service: name, version: plan.record.version, state: 'deploying', strategy: plan.strategy, startedAt: now };
       if (plan.strategyReason) status.strategyReason = plan.strategyReason;
       const res = await this.store.txn({
@@ -113,12 +136,21 @@ export class Deploys {
       const hint = latest === 0 ? 'it has never been deployed' : `versions go from 1 to ${latest}`;
       throw new PazError('VERSION_NOT_FOUND', `service "${name}" has no version ${version}: ${hint}`, { name, version });
     }
+    if (!rec.digest) {
+      const atFirstPull = await this.pins.get(name, version);
+      if (atFirstPull) rec.digest = atFirstPull;
+    }
     return rec;
   }
 
-  /** Every deployed version, oldest first. */
+  /** Every deployed version, oldest first, with the digest it is pinned to (recorded at deploy or first pull). */
   async records(name: string): Promise<DeployRecord[]> {
     const recs = (await rangeJson<DeployRecord>(this.store, keys.deploysOf(name))).entries.map((r) => r.value);
+    const atFirstPull = await this.pins.all(name);
+    for (const r of recs) {
+      const d = atFirstPull.get(r.version);
+      if (!r.digest && d) r.digest = d;
+    }
     return recs.sort((a, b) => a.version - b.version);
   }
 

@@ -7,6 +7,7 @@
  * processes) so that a restarted agent adopts what is already running instead of duplicating it.
  */
 import type { Readable } from 'node:stream';
+import { withoutDigest } from '../../core/image-ref.js';
 
 export interface PortMapping {
   container: number;
@@ -102,6 +103,11 @@ export interface Driver {
   /** true when the image is already on the host */
   hasImage(image: string): Promise<boolean>;
   /**
+   * The registry digest (`sha256:…`) of an image on the host, from what its pull recorded (RepoDigests);
+   * undefined for an image never pulled from a registry. Absent on drivers without images (process).
+   */
+  imageDigest?(image: string): Promise<string | undefined>;
+  /**
    * creates and starts the instance; an existing stopped instance of the same unit is replaced, one
    * already running the same image is returned as it is (starting twice is harmless)
    */
@@ -149,5 +155,7 @@ export class DriverError extends Error {
  * program, which is `command[0]` when a command is given (the image is then only informational).
  */
 export function artifactOf(driver: Driver['name'], spec: Pick<UnitSpec, 'image' | 'command'>): string {
-  return driver === 'process' && spec.command && spec.command.length > 0 ? spec.command[0] : spec.image;
+  if (driver === 'docker') return spec.image;
+  // a process unit's "image" is a program: a digest pinned at deploy time means nothing to it
+  return spec.command && spec.command.length > 0 ? spec.command[0] : withoutDigest(spec.image);
 }

@@ -40,7 +40,7 @@ import {
   type DockerStats,
 } from './docker-mapping.js';
 import { subscribeToEvents, type EventSubscription } from './event-stream.js';
-import { withDefaultTag } from '../../../core/image-ref.js';
+import { repoDigestFor, withDefaultTag } from '../../../core/image-ref.js';
 import { DockerLogLines } from './log-lines.js';
 import { pullImage } from './pull-image.js';
 
@@ -102,6 +102,17 @@ export class DockerDriver implements Driver {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
+      throw classifyError(err, `inspect image ${image}`);
+    }
+  }
+
+  /** The digest the image's pull recorded for its repository (RepoDigests); undefined for a local-only image. */
+  async imageDigest(image: string): Promise<string | undefined> {
+    try {
+      const info = await this.docker.getImage(withDefaultTag(image)).inspect();
+      return repoDigestFor(image, info.RepoDigests ?? []);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
       throw classifyError(err, `inspect image ${image}`);
     }
   }

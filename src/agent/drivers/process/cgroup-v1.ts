@@ -44,6 +44,9 @@ function readText(file: string): string | undefined {
   }
 }
 
+/** The directory under each v1 hierarchy that holds the units' cgroups, unless configured otherwise. */
+export const DEFAULT_CGROUP_PARENT = 'paz';
+
 export class UnitCgroups {
   /** controller -> its hierarchy's `<root>/<controller>/<parent>` directory, for the controllers usable here */
   private parents = new Map<Controller, string>();
@@ -51,7 +54,7 @@ export class UnitCgroups {
 
   constructor(
     private readonly root = '/sys/fs/cgroup',
-    private readonly parent = 'paz',
+    private readonly parent = DEFAULT_CGROUP_PARENT,
   ) {}
 
   /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   cpuFraction,
+  environHas,
   isFinishedProcState,
   parseCgroupProcs,
   parseMemoryLimit,
@@ -91,4 +92,12 @@ test('parseMemoryLimit maps the kernel "unlimited" value to undefined', () => {
 test('parseCgroupProcs lists pids', () => {
   assert.deepEqual(parseCgroupProcs('12\n345\n\n'), [12, 345]);
   assert.deepEqual(parseCgroupProcs(''), []);
+});
+
+test('environHas matches one whole NAME=value entry', () => {
+  const env = 'PATH=/bin\0PAZ_LAUNCH_ID=abc\0PAZ_UNIT=x-1-1\0';
+  assert.equal(environHas(env, 'PAZ_LAUNCH_ID', 'abc'), true);
+  assert.equal(environHas(env, 'PAZ_LAUNCH_ID', 'ab'), false);
+  assert.equal(environHas('PAZ_LAUNCH_ID=abcd', 'PAZ_LAUNCH_ID', 'abc'), false);
+  assert.equal(environHas('', 'PAZ_LAUNCH_ID', 'abc'), false);
 });

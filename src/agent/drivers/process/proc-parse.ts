@@ -111,3 +111,8 @@ export function parseCgroupProcs(text: string): number[] {
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
 }
+
+/** True when a /proc/<pid>/environ text (NUL-separated `NAME=value`) holds exactly `name=value`. */
+export function environHas(environText: string, name: string, value: string): boolean {
+  return environText.split('\0').includes(`${name}=${value}`);
+}

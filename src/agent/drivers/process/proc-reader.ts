@@ -2,9 +2,9 @@
  * Reads a process's facts from /proc. A pid alone does not identify a process (pids are reused), so a
  * process is "the same" only when its /proc/<pid>/stat starttime matches the one recorded at spawn.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isFinishedProcState, parseProcPidStat, parseUptimeSeconds, parseVmRssBytes, type ProcPidStat } from './proc-parse.js';
+import { environHas, isFinishedProcState, parseProcPidStat, parseUptimeSeconds, parseVmRssBytes, type ProcPidStat } from './proc-parse.js';
 
 export class ProcReader {
   constructor(private readonly procRoot = '/proc') {}
@@ -37,5 +37,24 @@ export class ProcReader {
     const s = this.stat(pid);
     if (!s || isFinishedProcState(s.state)) return false;
     return startTicks === null || s.startTicks === startTicks;
+  }
+
+  /** Every live process whose environment holds `name=value` (environments of other users' processes are not readable). */
+  pidsWithEnv(name: string, value: string): number[] {
+    const out: number[] = [];
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.procRoot).filter((d) => /^\d+$/.test(d));
+    } catch {
+      return out;
+    }
+    for (const d of entries) {
+      try {
+        if (environHas(readFileSync(join(this.procRoot, d, 'environ'), 'utf8'), name, value)) out.push(Number(d));
+      } catch {
+        // gone meanwhile, or not readable
+      }
+    }
+    return out;
   }
 }

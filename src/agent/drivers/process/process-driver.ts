@@ -6,15 +6,19 @@
  * Units outlive the agent: a unit is spawned detached (own session and process group), with stdout and stderr
  * going straight to its log file, and everything known about it is in a state file (UnitFiles). A restarted
  * agent's new driver reads those files and adopts the processes still running; a pid counts as the unit's
- * process only while /proc/<pid>/stat shows the start time recorded at spawn.
+ * process only while /proc/<pid>/stat shows the start time recorded at spawn. A launch intent written before
+ * each spawn (launch-intents.ts) covers an agent killed between spawn and state file: the next driver kills
+ * that unrecorded process before it lists or starts anything, so no unit runs unseen or twice.
+ *
+ * Spawning is in spawn-unit.ts, the state files in unit-files.ts, cgroups in cgroup-v1.ts, logs in log-lines.ts.
  *
  * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
  * and their network traffic cannot be told apart from the host's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { mkdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -27,13 +31,15 @@ import {
   type UnitSpec,
   type UnitStats,
 } from '../driver.js';
-import { UnitCgroups } from './cgroup-v1.js';
+import { DEFAULT_CGROUP_PARENT, UnitCgroups } from './cgroup-v1.js';
 import { chooseHostPorts } from './host-ports.js';
 import { logLineStream } from './log-lines.js';
-import { CLOCK_TICKS_PER_SECOND, cpuFraction } from './proc-parse.js';
 import { ProcReader } from './proc-reader.js';
 import { resolveProgram } from './program-path.js';
 import { UnitFiles, type UnitStateFile } from './unit-files.js';
+import { LAUNCH_ID_ENV, LaunchIntents, recoverInterruptedLaunches } from './launch-intents.js';
+import { spawnUnitProcess } from './spawn-unit.js';
+import { UnitStatsSampler } from './unit-stats-sampler.js';
 import {
   buildUnitEnv,
   cgroupEnterScript,
@@ -84,11 +90,6 @@ interface OwnedChild {
   exited: Promise<void>;
 }
 
-interface CpuSample {
-  pid: number;
-  cpuSeconds: number;
-  atMs: number;
-}
 
 export class ProcessDriver implements Driver {
   readonly name = 'process' as const;
@@ -100,20 +101,48 @@ export class ProcessDriver implements Driver {
   private readonly owned = new Map<string, OwnedChild>();
   /** running units this driver did not spawn (found in state files): polled through /proc to notice death */
   private readonly adopted = new Map<string, { pid: number; startTicks: number | null }>();
-  private readonly cpuSamples = new Map<string, CpuSample>();
+  private readonly sampler = new UnitStatsSampler(this.proc);
   private readonly streams = new Set<Readable>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private cgroups: UnitCgroups | undefined;
   private cgroupsProbed = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly intents: LaunchIntents;
+  private recovery: Promise<void> | undefined;
 
   constructor(
     readonly stateDir: string,
     private readonly options: ProcessDriverOptions = {},
   ) {
     this.files = new UnitFiles(stateDir);
+    this.intents = new LaunchIntents(this.files.unitsDir);
     this.log = options.logger ?? stderrLogger;
+  }
+
+  /**
+   * Once per driver, before it lists or starts anything: processes spawned by a previous agent that died before
+   * recording them (see launch-intents.ts) are killed, so they neither run unseen nor beside the unit's next start.
+   */
+  private recovered(): Promise<void> {
+    this.recovery ??= recoverInterruptedLaunches({
+      intents: this.intents,
+      recordedLaunchId: (unit) => {
+        try {
+          return this.files.read(unit)?.launchId;
+        } catch {
+          return undefined;
+        }
+      },
+      cgroupProcs: (unit) => {
+        const cg = this.cgroupManager();
+        return cg?.exists(unit) ? cg.procs(unit) : [];
+      },
+      pidsWithEnv: (name, value) => this.proc.pidsWithEnv(name, value),
+      isAlive: (pid) => this.proc.isAlive(pid, null),
+      log: this.log,
+    }).then(() => undefined);
+    return this.recovery;
   }
 
   // ---- images: a process unit's "image" is its program --------------------------------------------------
@@ -132,6 +161,7 @@ export class ProcessDriver implements Driver {
 
   async start(spec: UnitSpec): Promise<UnitRuntime> {
     this.assertUnitName(spec.unit);
+    await this.recovered();
     return this.withLock(spec.unit, async () => {
       const previous = this.files.read(spec.unit);
       if (previous && this.isRunning(previous)) {
@@ -144,6 +174,7 @@ export class ProcessDriver implements Driver {
 
   async restart(unit: string): Promise<UnitRuntime> {
     this.assertUnitName(unit);
+    await this.recovered();
     return this.withLock(unit, async () => {
       const state = this.files.read(unit);
       if (!state) throw new DriverError('NOT_FOUND', `no process unit ${unit} on this host`);
@@ -170,7 +201,7 @@ export class ProcessDriver implements Driver {
       this.files.delete(unit);
       this.owned.delete(unit);
       this.adopted.delete(unit);
-      this.cpuSamples.delete(unit);
+      this.sampler.forget(unit);
       if (state) this.emit({ type: 'destroy', unit });
     });
   }
@@ -184,6 +215,7 @@ export class ProcessDriver implements Driver {
   }
 
   async list(): Promise<UnitRuntime[]> {
+    await this.recovered();
     const runtimes: UnitRuntime[] = [];
     for (const unit of this.files.units()) {
       let state: UnitStateFile | undefined;
@@ -219,47 +251,7 @@ export class ProcessDriver implements Driver {
     const state = this.files.read(unit);
     if (!state || !this.isRunning(state)) return undefined;
     const cg = state.cgroups ? this.cgroupManager() : undefined;
-    let cpuSeconds: number;
-    let memoryBytes: number;
-    let memoryLimitBytes: number | undefined;
-    const usage = cg?.exists(unit) ? cg.usage(unit) : undefined;
-    if (usage?.cpuNs !== undefined && usage.memoryBytes !== undefined) {
-      // the cgroup counts every process of the unit, forks included
-      cpuSeconds = usage.cpuNs / 1e9;
-      memoryBytes = usage.memoryBytes;
-      memoryLimitBytes = usage.memoryLimitBytes;
-    } else {
-      // without cgroups only the unit's main process is measured
-      const stat = this.proc.stat(state.pid);
-      if (!stat) return undefined;
-      cpuSeconds = (stat.utimeTicks + stat.stimeTicks) / CLOCK_TICKS_PER_SECOND;
-      memoryBytes = this.proc.rssBytes(state.pid) ?? 0;
-    }
-    const nowMs = performance.now();
-    const previous = this.cpuSamples.get(unit);
-    let cpu: number;
-    if (previous && previous.pid === state.pid) {
-      cpu = cpuFraction(cpuSeconds - previous.cpuSeconds, (nowMs - previous.atMs) / 1000);
-    } else {
-      // first look at this process: its average since it started
-      const ageSeconds =
-        state.procStartTicks === null
-          ? (Date.now() - Date.parse(state.startedAt)) / 1000
-          : this.proc.uptimeSeconds() - state.procStartTicks / CLOCK_TICKS_PER_SECOND;
-      cpu = cpuFraction(cpuSeconds, ageSeconds);
-    }
-    this.cpuSamples.set(unit, { pid: state.pid, cpuSeconds, atMs: nowMs });
-    const stats: UnitStats = {
-      unit,
-      cpu,
-      memoryBytes,
-      // the process shares the host's network namespace: its traffic is not separable from the host's
-      networkRxBytes: 0,
-      networkTxBytes: 0,
-      at: new Date().toISOString(),
-    };
-    if (memoryLimitBytes !== undefined) stats.memoryLimitBytes = memoryLimitBytes;
-    return stats;
+    return this.sampler.sample(unit, state, cg?.exists(unit) ? cg.usage(unit) : undefined);
   }
 
   async events(listener: (e: DriverEvent) => void): Promise<() => void> {
@@ -338,6 +330,8 @@ export class ProcessDriver implements Driver {
     }
     const missing = cg.missingControllers();
     if (missing) this.log.warn(`cgroup v1 controllers missing: ${missing}; their limits are not applied`);
+    // `paz down` (another process, without the agent's flags) finds the units' cgroups by this name
+    this.files.writeCgroupParent(this.options.cgroupParent ?? DEFAULT_CGROUP_PARENT);
     this.cgroups = cg;
     return cg;
   }
@@ -366,35 +360,25 @@ export class ProcessDriver implements Driver {
     } catch (err) {
       throw new DriverError('START_FAILED', `${unit}: cannot prepare its cgroups: ${String(err)}`, err);
     }
-    const logFd = openSync(this.files.logPath(unit), how.freshLog ? 'w' : 'a');
+    // what this driver cannot give a unit that Docker would, for whoever reads the unit's log
+    const notes: string[] = [];
+    if (!cg && (spec.memoryMb !== undefined || spec.cpus !== undefined)) notes.push(`no writable cgroup v1 on this host; ${unit} runs without its memory/cpu limits`);
+    if (spec.volumes.length > 0) notes.push(`the process driver mounts no volumes; ${unit} sees the host's files at their host paths`);
+    const launchId = randomUUID();
+    env[LAUNCH_ID_ENV] = launchId;
+    // the intent is on disk before the process exists: an agent killed before the state file below is written
+    // leaves it, and the next driver finds and kills the unrecorded process (launch-intents.ts)
+    this.intents.write({ unit, launchId, cgroups: cg !== undefined, at: new Date().toISOString() });
     let child: ChildProcess;
     try {
-      // notes for whoever reads the unit's log: what this driver cannot give a unit that Docker would
-      if (!cg && (spec.memoryMb !== undefined || spec.cpus !== undefined)) {
-        writeSync(logFd, `paz: no writable cgroup v1 on this host; ${unit} runs without its memory/cpu limits\n`);
-      }
-      if (spec.volumes.length > 0) {
-        writeSync(logFd, `paz: the process driver mounts no volumes; ${unit} sees the host's files at their host paths\n`);
-      }
       const [file, argv]: [string, string[]] = cg
         ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
         : [programPath, args];
-      child = spawn(file, argv, {
-        cwd: workDir,
-        env,
-        // own session and process group: stop() signals the whole group, and the unit survives the agent
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
+      child = await spawnUnitProcess(file, argv, { cwd: workDir, env, logPath: this.files.logPath(unit), freshLog: how.freshLog, notes });
     } catch (err) {
+      this.intents.remove(unit);
       await cg?.remove(unit).catch(() => {});
       throw new DriverError('START_FAILED', `${unit}: cannot start ${programPath}: ${String(err)}`, err);
-    } finally {
-      closeSync(logFd);
     }
     const pid = child.pid as number;
     // read before the event loop turns: until then even a process that already exited is still a zombie in /proc
@@ -408,8 +392,10 @@ export class ProcessDriver implements Driver {
       startedAt: new Date().toISOString(),
       ports,
       cgroups: cg !== undefined,
+      launchId,
     };
     this.files.write(unit, state);
+    this.intents.remove(unit);
     // nothing should emit 'error' after a successful spawn (the driver never uses child.kill or IPC); a
     // listener keeps an unexpected one from crashing the agent
     child.on('error', (err) => this.log.warn(`${unit}: child process error: ${String(err)}`));
@@ -422,7 +408,7 @@ export class ProcessDriver implements Driver {
     child.unref();
     this.owned.set(unit, { pid, child, exited });
     this.adopted.delete(unit);
-    this.cpuSamples.delete(unit);
+    this.sampler.forget(unit);
     this.emit({ type: 'start', unit });
     return this.runtimeOf(state, true);
   }

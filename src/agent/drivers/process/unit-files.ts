@@ -3,6 +3,7 @@
  *   units/<unit>.json   what was started and what is known about it (UnitStateFile)
  *   logs/<unit>.out     the process's stdout and stderr, written by the process itself
  *   work/<unit>/        the process's working directory
+ *   cgroup-parent       the cgroup v1 directory holding the units' cgroups (for `paz down`)
  * State files are written synchronously and atomically (temp file + rename): a reader never sees half a file,
  * and an exit handler's write cannot interleave with another driver instance's read-modify-write.
  */
@@ -26,6 +27,8 @@ export interface UnitStateFile {
   ports: BoundPort[];
   /** true when the process was started inside the driver's cgroups */
   cgroups: boolean;
+  /** the launch that spawned the process (its PAZ_LAUNCH_ID; see launch-intents.ts) */
+  launchId?: string;
 }
 
 const STATE_SUFFIX = '.json';
@@ -82,6 +85,20 @@ export class UnitFiles {
     const next = change(current);
     this.write(unit, next);
     return next;
+  }
+
+  /** Remembers the cgroup parent the units run under, so a later process (paz down) can find their cgroups. */
+  writeCgroupParent(parent: string): void {
+    writeFileSync(join(this.stateDir, 'cgroup-parent'), `${parent}\n`);
+  }
+
+  /** The cgroup parent recorded by the driver that started the units, if any. */
+  cgroupParent(): string | undefined {
+    try {
+      return readFileSync(join(this.stateDir, 'cgroup-parent'), 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Names of every unit with a state file. */

@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:os';
 import type { UnitSpec } from '../driver.js';
+import { withoutDigest } from '../../../core/image-ref.js';
 
 /** A unit name becomes a file name and a cgroup directory, so only a safe alphabet is accepted. */
 const UNIT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
@@ -18,7 +19,8 @@ export function programAndArgs(spec: Pick<UnitSpec, 'image' | 'command'>): { pro
   if (spec.command && spec.command.length > 0) {
     return { program: spec.command[0], args: spec.command.slice(1) };
   }
-  return { program: spec.image, args: [] };
+  // programs have no digest: one pinned at deploy time (the image looked like a registry name) is dropped
+  return { program: withoutDigest(spec.image), args: [] };
 }
 
 /** Variables a unit inherits from the agent: enough to find programs and keep locale/time zone; nothing else. */
