@@ -1,7 +1,7 @@
 /**
  * Health verdicts from probe results, with thresholds and a start-up grace period. Pure.
  */
-import type { HealthCheck } from './service-spec.js';
+import { HEALTH_CHECK_DEFAULTS, type HealthCheck } from './service-spec.js';
 
 export interface HealthSettings {
   path?: string;
@@ -15,11 +15,11 @@ export interface HealthSettings {
 export function healthSettings(check: HealthCheck | undefined): HealthSettings {
   return {
     path: check?.path,
-    intervalMs: (check?.intervalSeconds ?? 1) * 1000,
-    timeoutMs: (check?.timeoutSeconds ?? 2) * 1000,
-    healthyThreshold: check?.healthyThreshold ?? 1,
-    unhealthyThreshold: check?.unhealthyThreshold ?? 3,
-    graceMs: (check?.gracePeriodSeconds ?? 0) * 1000,
+    intervalMs: (check?.intervalSeconds ?? HEALTH_CHECK_DEFAULTS.intervalSeconds) * 1000,
+    timeoutMs: (check?.timeoutSeconds ?? HEALTH_CHECK_DEFAULTS.timeoutSeconds) * 1000,
+    healthyThreshold: check?.healthyThreshold ?? HEALTH_CHECK_DEFAULTS.healthyThreshold,
+    unhealthyThreshold: check?.unhealthyThreshold ?? HEALTH_CHECK_DEFAULTS.unhealthyThreshold,
+    graceMs: (check?.gracePeriodSeconds ?? HEALTH_CHECK_DEFAULTS.gracePeriodSeconds) * 1000,
   };
 }
 

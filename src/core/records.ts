@@ -98,6 +98,12 @@ export interface UnitStatus {
   exitCode?: number;
   reason?: string;
   startedAt?: number;
+  /** ms; set when the agent's probe first passes, removed when the unit is not healthy */
+  healthySince?: number;
+  /** the last probe, for humans: when, whether it passed, and why not */
+  lastProbe?: { at: number; ok: boolean; error?: string };
+  /** the last lines (at most 10, each cut to a bounded length) of the unit's output when it exited or failed */
+  lastOutput?: string[];
   updatedAt: number;
 }
 
