@@ -4,7 +4,6 @@
 // its deadline while the old one keeps answering; registry pushes deploy; router stats are served.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import Docker from 'dockerode';
 import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
 import { execFile } from 'node:child_process';
@@ -13,61 +12,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import { Load, viaRouter } from './helpers/load.js';
 
-
-/** One GET through the router on a new connection; resolves to the body, or throws. */
-function viaRouter(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** A bounded load loop: two workers, at most `max` requests, until stopped. */
-class Load {
-  ok = 0;
-  failed = 0;
-  readonly bodies = new Map<string, number>();
-  readonly failures: string[] = [];
-  private stopped = false;
-  private workers: Promise<void>[] = [];
-  constructor(private readonly port: number, private readonly host: string, private readonly max = 20_000) {}
-  start(): void {
-    for (let w = 0; w < 2; w++) {
-      this.workers.push(
-        (async () => {
-          while (!this.stopped && this.ok + this.failed < this.max) {
-            try {
-              const r = await viaRouter(this.port, this.host);
-              if (r.status === 200) {
-                this.ok++;
-                this.bodies.set(r.body.trim(), (this.bodies.get(r.body.trim()) ?? 0) + 1);
-              } else {
-                this.failed++;
-                this.failures.push(`${r.status} ${r.body.slice(0, 80)}`);
-              }
-            } catch (e) {
-              this.failed++;
-              this.failures.push(String(e));
-            }
-            await new Promise((r) => setTimeout(r, 5));
-          }
-        })(),
-      );
-    }
-  }
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.workers);
-  }
-}
 
 describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
   let env: DockerTestEnv;

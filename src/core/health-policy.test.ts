@@ -60,3 +60,14 @@ test('the defaults the schema documents are the defaults healthSettings uses', a
     documented,
   );
 });
+
+test('the grace period is a start-up window: a unit that was healthy fails at once inside it', () => {
+  let s = { healthy: true, successes: 3, failures: 0 };
+  const verdicts = [];
+  for (let i = 0; i < 3; i++) {
+    const r = observeProbe(s, false, 'no answer', 1000, cfg);
+    verdicts.push(r.verdict);
+    s = r.state;
+  }
+  assert.deepEqual(verdicts, ['unchanged', 'unchanged', 'became-unhealthy']);
+});

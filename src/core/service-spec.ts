@@ -34,7 +34,8 @@ export const HEALTH_CHECK_DEFAULTS = {
   timeoutSeconds: 2,
   healthyThreshold: 1,
   unhealthyThreshold: 3,
-  gracePeriodSeconds: 0,
+  /** like Kubernetes' default startup window (3 probes × 10 s): a slow starter is not killed before it could answer */
+  gracePeriodSeconds: 30,
 } as const;
 
 export const HealthCheckSchema = Type.Object(
@@ -55,7 +56,7 @@ export const HealthCheckSchema = Type.Object(
     healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: HEALTH_CHECK_DEFAULTS.healthyThreshold })),
     unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: HEALTH_CHECK_DEFAULTS.unhealthyThreshold })),
     gracePeriodSeconds: Type.Optional(
-      Type.Number({ minimum: 0, maximum: 3600, default: HEALTH_CHECK_DEFAULTS.gracePeriodSeconds, description: 'failures right after start are not counted for this long' }),
+      Type.Number({ minimum: 0, maximum: 3600, default: HEALTH_CHECK_DEFAULTS.gracePeriodSeconds, description: 'how long a unit that has not been healthy yet is given to start answering: its failed probes count (and restart it) only after this; once healthy, failures count at once' }),
     ),
   },
   { additionalProperties: false },

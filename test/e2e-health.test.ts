@@ -1,0 +1,201 @@
+// Issue 8, "Health means the app answers": `paz up` with its HAProxy router and the real dockerd (with Docker's
+// userland proxy, which accepts connections on published ports while nothing listens in the container). No
+// test here sets a healthCheck.path: the default probe must see the app itself.
+// - a version that listens only after 8 s (inside the default start-up grace of 30 s), deployed under load:
+//   0 failed requests; it is healthy only once it answers, the old version drains only after that, and the router sends nothing to an instance the agent
+//   has not seen healthy;
+// - a version that accepts connections but never answers: never healthy, the old version keeps serving with
+//   0 failed requests, its unit is restarted with growing delays;
+// - a unit whose stop takes its whole grace period does not hold back a new unit on the same host.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import Docker from 'dockerode';
+import { PazProcess, request, freePort } from './helpers/paz-server.js';
+import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
+import { Load, viaRouter } from './helpers/load.js';
+
+interface UnitView {
+  name: string;
+  service: string;
+  version: number;
+  state: string;
+  healthy: boolean;
+  reason?: string;
+  startedAt?: number;
+  healthySince?: number;
+  lastProbe?: { at: number; ok: boolean; error?: string };
+}
+
+/** The image's own entry point (examples/hello/rootfs/app/start.sh), started 8 s late. */
+const LISTENS_AFTER_8S = ['/bin/sh', '-c', 'sleep 8; exec /bin/sh /app/start.sh'];
+/** Accepts every connection on 9000 and never writes a byte (busybox nc: -ll keeps listening, -e runs sleep per connection). */
+const NEVER_ANSWERS = ['/bin/nc', '-ll', '-p', '9000', '-e', '/bin/sleep', '3600'];
+
+describe('health means the app answers', skipUnlessDocker, () => {
+  let env: DockerTestEnv;
+  let paz: PazProcess;
+  let docker: Docker;
+  let routerPort: number;
+  const rollout = async (name: string) => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
+  const units = async (service: string): Promise<UnitView[]> =>
+    ((await request('GET', `${paz.orchestrator}/cluster/units`)).body as UnitView[]).filter((u) => u.service === service);
+  const routedServers = async (service: string): Promise<Array<{ name: string; status: string }>> => {
+    const lbs = (await request('GET', `${paz.orchestrator}/cluster/load-balancers`)).body;
+    return lbs[0]?.router?.services?.find((s: { name: string }) => s.name === service)?.servers ?? [];
+  };
+  const settled = (name: string, version: number) =>
+    waitFor(`${name} version ${version} to serve alone`, async () => {
+      const r = await rollout(name);
+      if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
+      return r.version === version && r.state === 'succeeded' && r.units.every((u: { version: number }) => u.version === version) ? r : undefined;
+    }, 90_000);
+
+  before(async () => {
+    env = dockerTestEnv();
+    docker = new Docker({ socketPath: env.socketPath });
+    routerPort = await freePort();
+    paz = new PazProcess({
+      role: 'up',
+      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1'],
+      env: { DOCKER_HOST: env.dockerHost },
+    });
+    await paz.start();
+    const created = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'late',
+      dockerRepository: env.image1,
+      ports: [{ container: 9000 }],
+      numInstances: 2,
+      rollout: { drainSeconds: 2, healthyDeadlineSeconds: 60, stopGraceSeconds: 2, maxSurge: 1 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await request('POST', `${paz.orchestrator}/services/late/deploy`, {})).status, 201);
+    await settled('late', 1);
+    await waitFor('the router to route late.paz', async () => (await viaRouter(routerPort, 'late.paz')).body === 'Hello World 1\n');
+  });
+  after(async () => {
+    await paz?.close();
+    for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
+      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+  });
+
+  it('a version that listens only after 8 s is deployed under load with 0 failed requests', async () => {
+    const load = new Load(routerPort, 'late.paz', 100_000);
+    /** router servers of version 2 and the agent's view of them at the moment they were seen routed */
+    const routedBeforeHealthy: string[] = [];
+    const drainedBeforeNewAnswered: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const [servers, views] = await Promise.all([routedServers('late'), units('late')]);
+        const healthyV2 = views.filter((u) => u.version === 2 && u.healthySince !== undefined);
+        for (const s of servers.filter((x) => x.name.startsWith('late-2-') && x.status === 'UP')) {
+          // the agent's status is read after the router's: a routed unit must show as seen healthy
+          if (!views.find((u) => u.name === s.name)?.healthySince) routedBeforeHealthy.push(`${s.name} ${s.status}`);
+        }
+        for (const u of views.filter((x) => x.version === 1 && x.state === 'stopping')) {
+          if (healthyV2.length === 0) drainedBeforeNewAnswered.push(u.name);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    load.start();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await request('PATCH', `${paz.orchestrator}/services/late/config/next`, { command: LISTENS_AFTER_8S })).status, 200);
+      assert.equal((await request('POST', `${paz.orchestrator}/services/late/deploy`, { tag: '2' })).status, 201);
+      const waiting = await waitFor('a version 2 unit running and waiting for its app', async () =>
+        (await units('late')).find((u) => u.version === 2 && u.state === 'running' && /waiting for the health check: GET \/ gets an HTTP answer/.test(u.reason ?? '')),
+      );
+      assert.equal(waiting.healthy, false);
+      await settled('late', 2);
+      await waitFor('only version 2 answering', async () => (await viaRouter(routerPort, 'late.paz')).body === 'Hello World 2\n');
+    } finally {
+      sampling = false;
+      await sampler;
+      await load.stop();
+    }
+    console.log(`# slow listener: ok=${load.ok} failed=${load.failed} bodies=${JSON.stringify(Object.fromEntries(load.bodies))}`);
+    const v2 = (await units('late')).filter((u) => u.version === 2);
+    for (const u of v2) {
+      // the app cannot answer before its 8 s sleep is over: healthy means it answered
+      assert.ok(u.healthySince! - u.startedAt! >= 7000, `${u.name} healthy ${u.healthySince! - u.startedAt!} ms after start`);
+      assert.equal(u.lastProbe?.ok, true);
+    }
+    assert.deepEqual(routedBeforeHealthy, [], 'the router sent traffic to a unit the agent had not seen healthy');
+    assert.deepEqual(drainedBeforeNewAnswered, [], 'version 1 was stopped before version 2 answered');
+    assert.equal(load.failed, 0, `failed requests: ${load.failures.slice(0, 5).join(' | ')}`);
+    assert.ok((load.bodies.get('Hello World 1') ?? 0) > 0 && (load.bodies.get('Hello World 2') ?? 0) > 0);
+  });
+
+  it('a version that accepts connections but never answers never replaces the old one; its unit restarts with growing delays', async () => {
+    assert.equal(
+      (await request('PATCH', `${paz.orchestrator}/services/late/config/next`, {
+        command: NEVER_ANSWERS,
+        healthCheck: { intervalSeconds: 0.5, timeoutSeconds: 1, gracePeriodSeconds: 1 },
+        rollout: { drainSeconds: 2, healthyDeadlineSeconds: 30, stopGraceSeconds: 1, maxSurge: 1 },
+      })).status,
+      200,
+    );
+    const dep = await request('POST', `${paz.orchestrator}/services/late/deploy`, { tag: '1' });
+    assert.equal(dep.status, 201);
+    const version: number = dep.body.doc.version;
+    const load = new Load(routerPort, 'late.paz', 100_000);
+    load.start();
+    /** "restart N in D s" announcements of the new version's units, in the order seen */
+    const announced = new Map<string, number>();
+    let everHealthy = false;
+    try {
+      await waitFor('three restarts of a unit that never answers', async () => {
+        const r = await rollout('late');
+        for (const u of r.units.filter((x: UnitView) => x.version === version)) {
+          if (u.healthy) everHealthy = true;
+          const m = /restart (\d+) in (\d+) s/.exec(u.reason ?? '');
+          if (m) announced.set(`${u.name} #${m[1]}`, Number(m[2]));
+        }
+        return announced.size >= 3 || (r.version === version && r.state !== 'deploying') ? true : undefined;
+      }, 60_000, 150);
+      // the old version keeps serving whatever the rollout decides
+      assert.equal((await viaRouter(routerPort, 'late.paz')).body, 'Hello World 2\n');
+    } finally {
+      await load.stop();
+    }
+    const reasons = (await units('late')).filter((u) => u.version === version).map((u) => u.reason);
+    console.log(`# never answers: ok=${load.ok} failed=${load.failed} bodies=${JSON.stringify(Object.fromEntries(load.bodies))} restarts=${JSON.stringify(Object.fromEntries(announced))} reasons=${JSON.stringify(reasons)}`);
+    assert.equal(everHealthy, false, 'a unit that never answers was reported healthy');
+    const delays = [...announced.entries()].filter(([k]) => k.startsWith(`late-${version}-1 `)).map(([, d]) => d);
+    assert.ok(delays.length >= 3, `restarts seen: ${JSON.stringify(Object.fromEntries(announced))}`);
+    for (let i = 1; i < delays.length; i++) assert.ok(delays[i] > delays[i - 1], `restart delays grow: ${delays.join(', ')} s`);
+    assert.equal(load.failed, 0, `failed requests: ${load.failures.slice(0, 5).join(' | ')}`);
+    assert.deepEqual([...load.bodies.keys()], ['Hello World 2'], 'only the old version answered');
+    const serving = (await units('late')).filter((u) => u.version === 2);
+    assert.equal(serving.length, 2);
+    assert.ok(serving.every((u) => u.healthy));
+  });
+
+  it("one unit's slow stop does not hold back a new unit on the same host", async () => {
+    // SIGTERM is ignored (an ignored signal stays ignored across exec): its stop takes the whole grace period
+    const stubborn = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'stubborn',
+      dockerRepository: env.image1,
+      command: ['/bin/sh', '-c', "trap '' TERM; exec /bin/sleep 3600"],
+      numInstances: 1,
+      rollout: { drainSeconds: 0, stopGraceSeconds: 60 },
+    });
+    assert.equal(stubborn.status, 201, JSON.stringify(stubborn.body));
+    assert.equal((await request('POST', `${paz.orchestrator}/services/stubborn/deploy`, {})).status, 201);
+    const unit = await waitFor('the stubborn unit running', async () => (await units('stubborn')).find((u) => u.healthy));
+    assert.match(unit.reason ?? '', /no ports: running is all that is known/);
+    assert.equal((await request('POST', `${paz.orchestrator}/services/stubborn/scale`, { numInstances: 0 })).status, 200);
+    const container = docker.getContainer(unit.name);
+    await waitFor('the stubborn unit being stopped', async () => (await units('stubborn')).length === 0 || undefined, 30_000);
+    // its container still runs out its 60 s grace while a new service starts on the same host
+    const created = await request('POST', `${paz.orchestrator}/services`, { name: 'quick', dockerRepository: env.image1, ports: [{ container: 9000 }], numInstances: 1 });
+    assert.equal(created.status, 201);
+    assert.equal((await request('POST', `${paz.orchestrator}/services/quick/deploy`, {})).status, 201);
+    await waitFor('the new unit healthy', async () => (await units('quick')).find((u) => u.healthy));
+    assert.equal((await container.inspect()).State.Running, true, 'the new unit was started while the old one was still stopping');
+    await waitFor('quick answering through the router', async () => (await viaRouter(routerPort, 'quick.paz')).body === 'Hello World 1\n');
+  });
+});
