@@ -14,6 +14,7 @@ import { PazProcess, request, freePort } from './helpers/paz-server.js';
 import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
+import { rolloutOf, servesAlone } from './helpers/rollout.js';
 
 interface UnitView {
   name: string;
@@ -37,19 +38,14 @@ describe('health means the app answers', skipUnlessDocker, () => {
   let paz: PazProcess;
   let docker: Docker;
   let routerPort: number;
-  const rollout = async (name: string) => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
+  const rollout = (name: string) => rolloutOf(paz.orchestrator, name);
   const units = async (service: string): Promise<UnitView[]> =>
     ((await request('GET', `${paz.orchestrator}/cluster/units`)).body as UnitView[]).filter((u) => u.service === service);
   const routedServers = async (service: string): Promise<Array<{ name: string; status: string }>> => {
     const lbs = (await request('GET', `${paz.orchestrator}/cluster/load-balancers`)).body;
     return lbs[0]?.router?.services?.find((s: { name: string }) => s.name === service)?.servers ?? [];
   };
-  const settled = (name: string, version: number) =>
-    waitFor(`${name} version ${version} to serve alone`, async () => {
-      const r = await rollout(name);
-      if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
-      return r.version === version && r.state === 'succeeded' && r.units.every((u: { version: number }) => u.version === version) ? r : undefined;
-    }, 90_000);
+  const settled = (name: string, version: number) => servesAlone(paz.orchestrator, name, version, 90_000);
 
   before(async () => {
     env = dockerTestEnv();
@@ -172,6 +168,25 @@ describe('health means the app answers', skipUnlessDocker, () => {
     const serving = (await units('late')).filter((u) => u.version === 2);
     assert.equal(serving.length, 2);
     assert.ok(serving.every((u) => u.healthy));
+  });
+
+  it("a unit that exits says why in its own words: exit code and last lines of output", async () => {
+    const created = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'crashy',
+      dockerRepository: env.image1,
+      command: ['/bin/sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "starting step $i"; done; echo "config.yml not found" >&2; exit 3'],
+      ports: [{ container: 9000 }],
+      numInstances: 1,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await request('POST', `${paz.orchestrator}/services/crashy/deploy`, {})).status, 201);
+    const exited = await waitFor('the unit to exit', async () => (await units('crashy')).find((u) => /exited with code 3/.test(u.reason ?? '')) as (UnitView & { lastOutput?: string[] }) | undefined);
+    console.log(`# crashy: reason=${JSON.stringify(exited.reason)} lastOutput=${JSON.stringify(exited.lastOutput)}`);
+    assert.match(exited.reason!, /exited with code 3: config\.yml not found/);
+    assert.equal(exited.lastOutput?.length, 10);
+    assert.equal(exited.lastOutput?.at(-1), 'config.yml not found');
+    assert.equal(exited.lastOutput?.[0], 'starting step 4');
+    assert.equal((await request('DELETE', `${paz.orchestrator}/services/crashy`)).status < 300, true);
   });
 
   it("one unit's slow stop does not hold back a new unit on the same host", async () => {

@@ -13,6 +13,7 @@ const run = promisify(execFile);
 import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
+import { rolloutOf, servesAlone } from './helpers/rollout.js';
 
 
 describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
@@ -20,13 +21,8 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
   let paz: PazProcess;
   let docker: Docker;
   let routerPort: number;
-  const rollout = async (name: string) => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
-  const settled = (name: string, version: number) =>
-    waitFor(`${name} version ${version} to serve alone`, async () => {
-      const r = await rollout(name);
-      if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
-      return r.version === version && r.state === 'succeeded' && r.units.every((u: { version: number }) => u.version === version) ? r : undefined;
-    });
+  const rollout = (name: string) => rolloutOf(paz.orchestrator, name);
+  const settled = (name: string, version: number) => servesAlone(paz.orchestrator, name, version);
 
   before(async () => {
     env = dockerTestEnv();

@@ -121,5 +121,7 @@ export class Reconciler {
     this.unsubscribe?.();
     await this.loop.stop();
     for (const r of this.runners.values()) r.detach();
+    // retirements already begun finish (as when a pass awaited them): no half-stopped instance is left
+    await Promise.all(this.retiring.values());
   }
 }
