@@ -6,7 +6,9 @@
 //   has not seen healthy;
 // - a version that accepts connections but never answers: never healthy, the old version keeps serving with
 //   0 failed requests, its unit is restarted with growing delays;
-// - a unit whose stop takes its whole grace period does not hold back a new unit on the same host.
+// - a unit that exits shows its exit code and its last lines of output;
+// - a unit whose stop takes its whole grace period does not hold back a new unit on the same host;
+// - an app that stops answering after being healthy is found and restarted.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
@@ -22,6 +24,7 @@ interface UnitView {
   version: number;
   state: string;
   healthy: boolean;
+  restarts: number;
   reason?: string;
   startedAt?: number;
   healthySince?: number;
@@ -212,5 +215,18 @@ describe('health means the app answers', skipUnlessDocker, () => {
     await waitFor('the new unit healthy', async () => (await units('quick')).find((u) => u.healthy));
     assert.equal((await container.inspect()).State.Running, true, 'the new unit was started while the old one was still stopping');
     await waitFor('quick answering through the router', async () => (await viaRouter(routerPort, 'quick.paz')).body === 'Hello World 1\n');
+  });
+
+  it('an app that stops answering after being healthy is found and restarted', async () => {
+    const before = (await units('quick')).find((u) => u.healthy)!;
+    // freeze the web server: the kernel still accepts connections, nothing answers them
+    const exec = await docker.getContainer(before.name).exec({ Cmd: ['/bin/sh', '-c', 'kill -STOP $(pidof httpd)'] });
+    await exec.start({ Detach: true });
+    const found = await waitFor('the frozen app found unhealthy', async () => (await units('quick')).find((u) => /stopped answering/.test(u.reason ?? '')));
+    console.log(`# frozen: ${found.reason}`);
+    assert.equal(found.healthy, false);
+    const back = await waitFor('the unit restarted and answering again', async () => (await units('quick')).find((u) => u.healthy && u.restarts > before.restarts), 90_000);
+    assert.equal(back.name, before.name);
+    await waitFor('quick answering through the router again', async () => (await viaRouter(routerPort, 'quick.paz')).body === 'Hello World 1\n');
   });
 });
