@@ -222,9 +222,13 @@ export class UnitRunner {
       const { state, verdict } = observeProbe(this.health, r.ok, r.error, this.now() - this.runningSince, cfg);
       this.health = state;
       if (verdict === 'became-healthy') {
-        await this.report('healthy', { healthy: true, healthySince: this.now(), lastProbe: this.probeRecord(r), lastOutput: undefined, reason: probe.kind === 'none' ? probe.note : undefined });
-        // only what this probe found healthy is announced, and not after probing stopped meanwhile
-        if (this.status.endpoint && generation === this.probeGeneration && !this.retired) this.announce(this.status.endpoint);
+        const passedAt = this.now();
+        // Announced first, then reported healthy: whoever acts on "healthy" (a rollout draining the old
+        // version) finds the endpoint already on its way to the routers. Only what this probe found healthy
+        // is announced, and nothing once probing stopped (the generation check runs before the write is queued).
+        if (this.status.endpoint) await this.announce(this.status.endpoint);
+        if (this.retired || generation !== this.probeGeneration) return;
+        await this.report('healthy', { healthy: true, healthySince: passedAt, lastProbe: this.probeRecord(r), lastOutput: undefined, reason: probe.kind === 'none' ? probe.note : undefined });
       } else if (verdict === 'became-unhealthy') {
         this.stopProbing();
         await this.withdraw();
@@ -265,8 +269,8 @@ export class UnitRunner {
     this.probing = undefined;
   }
 
-  private announce(endpoint: string): void {
-    void this.endpointWrite(() => this.deps.session.put(this.endpointKey, endpoint));
+  private announce(endpoint: string): Promise<void> {
+    return this.endpointWrite(() => this.deps.session.put(this.endpointKey, endpoint));
   }
 
   private withdraw(): Promise<void> {
