@@ -15,10 +15,12 @@ import type { RouteServer } from '../src/router/route-table.js';
 export interface Backend {
   name: string;
   port: number;
-  /** requests that reached this backend */
+  /** requests that reached this backend (the router's own health checks not counted) */
   received: number;
-  /** requests this backend answered (completed) */
+  /** requests this backend answered (completed; health checks not counted) */
   served: number;
+  /** the router's HTTP health checks it answered */
+  checks: number;
   asServer(state?: 'ready' | 'drain', weight?: number): RouteServer;
   /** stops listening and cuts open connections: the instance "dies" */
   close(): Promise<void>;
@@ -26,8 +28,14 @@ export interface Backend {
 
 /** An instance that answers `<name>\n`; `/slow?ms=N` answers after N ms. */
 export async function startBackend(name: string): Promise<Backend> {
-  const backend = { name, port: 0, received: 0, served: 0 } as Backend;
+  const backend = { name, port: 0, received: 0, served: 0, checks: 0 } as Backend;
   const server: Server = createServer((req, res) => {
+    if (req.headers['user-agent'] === 'paz-router-check') {
+      backend.checks++;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok\n');
+      return;
+    }
     backend.received++;
     const url = new URL(req.url ?? '/', 'http://x');
     const delay = url.pathname === '/slow' ? Number(url.searchParams.get('ms') ?? 1000) : 0;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { get, startBackend, startTestRouter, tally, waitFor, type Backend, type TestRouter } from './router-fixtures.js';
 import type { RouteServer, RouteTable } from '../src/router/route-table.js';
 import { HaproxyCommandError } from '../src/router/haproxy-runtime.js';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 
 const backends: Backend[] = [];
 let rt: TestRouter;
@@ -79,6 +80,24 @@ test('an instance whose process dies is taken out by the health checks', async (
   assert.equal(stats.services[0].servers.find((s) => s.name === 'api-2-2')?.checkStatus, 'L4CON');
   // every request succeeds and goes to the live instance
   assert.deepEqual(tally(await answers(10)), { 'api-2-1': 10 });
+});
+
+test("an instance behind a proxy that accepts connections but never answers is taken out: the router's checks are HTTP", async () => {
+  // what docker-proxy does for a container whose app does not listen yet: accept, then nothing
+  const silent = createNetServer((socket) => socket.on('error', () => undefined));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as AddressInfo).port;
+  try {
+    const live = await backend('api-9-1');
+    await rt.router.apply(table([live.asServer(), { name: 'api-9-2', address: '127.0.0.1', port: silentPort, state: 'ready' }]));
+    await waitFor('HAProxy to mark the silent api-9-2 DOWN', async () => ((await serverStatus('api-9-2')) === 'DOWN' ? true : undefined));
+    const check = (await rt.router.stats()).services[0].servers.find((s) => s.name === 'api-9-2')?.checkStatus;
+    assert.match(check ?? '', /^L7/, `an HTTP-level check failure, not a TCP one: ${check}`);
+    assert.ok(live.checks > 0, 'the live instance answered HTTP checks');
+    assert.deepEqual(tally(await answers(6)), { 'api-9-1': 6 });
+  } finally {
+    silent.close();
+  }
 });
 
 test('drain: a slow request in flight to a draining instance completes while new requests go elsewhere', async () => {

@@ -1,29 +1,48 @@
 /**
- * Health probes against an instance's endpoint on this host: a TCP connect, or an HTTP GET that must answer
- * 2xx. Both are bounded by a timeout and never throw: they resolve to ok or a short error for the unit's reason.
+ * Health probes of one instance on this host, as chosen by `chooseProbe` (core/probe-choice.ts): an HTTP GET
+ * through the published port, a LISTEN socket in the unit's network namespace, or a TCP connect that must
+ * stay open. Each is bounded by a timeout and never throws: it resolves to ok or a short error for the
+ * unit's reason.
  */
 import { connect } from 'node:net';
 import { request } from 'node:http';
+import type { ProbeChoice } from '../core/probe-choice.js';
+import { isListening } from './proc-net-tcp.js';
 
 export interface ProbeResult {
   ok: boolean;
   error?: string;
 }
 
-export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+/** How long a probe connection must stay open: docker-proxy closes one it cannot forward within a few ms. */
+export const HELD_CONNECT_MS = 150;
+
+/** Connects and waits `holdMs`: ok when the other side neither refused nor closed the connection by then. */
+export function heldConnectProbe(host: string, port: number, timeoutMs: number, holdMs = HELD_CONNECT_MS): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
+    let hold: NodeJS.Timeout | undefined;
+    let settled = false;
     const done = (r: ProbeResult) => {
+      if (settled) return;
+      settled = true;
+      if (hold) clearTimeout(hold);
       socket.destroy();
       resolve(r);
     };
-    socket.setTimeout(timeoutMs, () => done({ ok: false, error: `port ${port}: no answer within ${timeoutMs} ms` }));
-    socket.once('connect', () => done({ ok: true }));
+    socket.setTimeout(timeoutMs, () => done({ ok: false, error: `port ${port}: no connection within ${timeoutMs} ms` }));
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      hold = setTimeout(() => done({ ok: true }), holdMs);
+    });
+    socket.on('data', () => undefined); // a greeting (SMTP, Redis errors …) is fine
+    socket.once('end', () => done({ ok: false, error: `port ${port}: connection closed right after it was accepted (nothing listens behind the published port)` }));
     socket.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: `port ${port}: ${e.code ?? e.message}` }));
   });
 }
 
-export function httpProbe(host: string, port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+/** A GET that must get an HTTP answer: 2xx, or for `expect: 'answer'` any status below 500. */
+export function httpProbe(host: string, port: number, path: string, timeoutMs: number, expect: '2xx' | 'answer' = '2xx'): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: ProbeResult) => {
@@ -32,13 +51,35 @@ export function httpProbe(host: string, port: number, path: string, timeoutMs: n
       req.destroy();
       resolve(r);
     };
-    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'paz-health-check', connection: 'close' } }, (res) => {
+    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false, headers: { 'user-agent': 'paz-health-check', connection: 'close' } }, (res) => {
       res.resume();
       const code = res.statusCode ?? 0;
-      done(code >= 200 && code < 300 ? { ok: true } : { ok: false, error: `GET ${path} answered ${code}` });
+      const ok = expect === '2xx' ? code >= 200 && code < 300 : code > 0 && code < 500;
+      done(ok ? { ok: true } : { ok: false, error: `GET ${path} answered ${code}` });
     });
     req.once('timeout', () => done({ ok: false, error: `GET ${path}: no answer within ${timeoutMs} ms` }));
-    req.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: `GET ${path}: ${e.code ?? e.message}` }));
+    req.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: `GET ${path}: ${e.code === 'ECONNRESET' ? 'connection closed without an answer' : (e.code ?? e.message)}` }));
     req.end();
   });
+}
+
+/** Runs the chosen probe against `host` (where the agent reaches published ports). */
+export async function runProbe(choice: ProbeChoice, host: string, timeoutMs: number): Promise<ProbeResult> {
+  switch (choice.kind) {
+    case 'none':
+      return { ok: true };
+    case 'unpublished':
+      return { ok: false, error: choice.error };
+    case 'http':
+      return httpProbe(host, choice.port, choice.path, timeoutMs, choice.expect);
+    case 'held-connect':
+      return heldConnectProbe(host, choice.port, timeoutMs);
+    case 'listen': {
+      const seen = await isListening(choice.pid, choice.port);
+      if ('listening' in seen) return seen.listening ? { ok: true } : { ok: false, error: `nothing listens on port ${choice.port} in the unit's network namespace` };
+      // /proc not readable for this pid (another PID namespace, or it just exited): the connect that must stay open
+      if (choice.hostPort !== undefined) return heldConnectProbe(host, choice.hostPort, timeoutMs);
+      return { ok: false, error: seen.unreadable };
+    }
+  }
 }

@@ -3,13 +3,17 @@
  * triggered: a store watch wakes it early, a periodic pass catches anything missed. Instances that the
  * driver already runs are adopted (agent restarts do not duplicate or lose them); instances of units no
  * longer desired here are retired.
+ *
+ * A pass never waits for one unit: starting (pull included) runs in the unit's runner, and retiring (a stop
+ * may take the unit's whole grace period) runs beside the loop. A unit name that is still being retired is
+ * started again only once its retirement is over, so the old instance's stop cannot hit the new one.
  */
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
 import type { Driver, DriverEvent } from './drivers/driver.js';
 import { keys } from '../core/keys.js';
-import type { DesiredUnit, UnitStatus } from '../core/records.js';
+import type { DeployRecord, DesiredUnit, UnitStatus } from '../core/records.js';
 import { parseUnitName } from '../core/unit-name.js';
 import { rangeJson, getJson } from '../store/json.js';
 import { UnitRunner, type RunnerDeps } from './unit-runner.js';
@@ -25,6 +29,10 @@ export class Reconciler {
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
   private adoptable = new Map<string, Awaited<ReturnType<Driver['list']>>[number]>();
+  /** units whose instance is being stopped and removed, by unit name */
+  readonly retiring = new Map<string, Promise<void>>();
+  /** `config.loadBalanced` of each deployed version seen (deploy records never change) */
+  private readonly loadBalancedOf = new Map<string, boolean | undefined>();
   private readonly logger: Logger;
 
   constructor(private readonly opts: ReconcilerOptions) {
@@ -56,34 +64,55 @@ export class Reconciler {
       .filter((d) => d.host === this.opts.hostId);
     const want = new Map(desired.map((d) => [d.unit, d]));
     for (const d of desired) {
-      if (this.runners.has(d.unit) || this.stopped) continue;
+      if (this.runners.has(d.unit) || this.retiring.has(d.unit) || this.stopped) continue;
       const previous = await getJson<UnitStatus>(this.opts.store, keys.unitStatus(d.unit));
-      const runner = new UnitRunner(d, this.opts, previous);
+      const loadBalanced = await this.loadBalanced(d);
+      if (this.runners.has(d.unit) || this.stopped) continue;
+      const runner = new UnitRunner(d, this.opts, { previous, loadBalanced });
       this.runners.set(d.unit, runner);
       const adopted = this.adoptable.get(d.unit);
       this.adoptable.delete(d.unit);
       runner.start(adopted);
     }
-    const retiring: Promise<void>[] = [];
     for (const [unit, runner] of this.runners) {
       if (want.has(unit)) continue;
       this.runners.delete(unit);
-      retiring.push(runner.retire());
+      this.retireInBackground(unit, () => runner.retire());
     }
     // Instances left by an earlier agent whose units are no longer desired here.
     for (const [unit, rt] of this.adoptable) {
       if (want.has(unit) || !parseUnitName(unit)) continue;
       this.adoptable.delete(unit);
       this.logger.info({ unit, id: rt.id }, 'removing an instance that is no longer desired');
-      retiring.push(
-        (async () => {
-          await this.opts.driver.stop(unit, 10).catch(() => undefined);
-          await this.opts.driver.remove(unit).catch(() => undefined);
-          await this.opts.store.delete(keys.unitStatus(unit)).catch(() => undefined);
-        })(),
-      );
+      this.retireInBackground(unit, async () => {
+        await this.opts.driver.stop(unit, 10).catch(() => undefined);
+        await this.opts.driver.remove(unit).catch(() => undefined);
+        await this.opts.store.delete(keys.unitStatus(unit)).catch(() => undefined);
+      });
     }
-    await Promise.all(retiring);
+    const versions = new Set(desired.map((d) => `${d.service}/${d.version}`));
+    for (const key of this.loadBalancedOf.keys()) if (!versions.has(key)) this.loadBalancedOf.delete(key);
+  }
+
+  /** Retires beside the loop; when done, a pass runs again (the unit may be desired here once more). */
+  private retireInBackground(unit: string, work: () => Promise<void>): void {
+    const done = work()
+      .catch((err) => this.logger.warn({ err, unit }, 'retiring failed'))
+      .finally(() => {
+        this.retiring.delete(unit);
+        void this.loop.kick();
+      });
+    this.retiring.set(unit, done);
+  }
+
+  /** The unit version's `loadBalanced`, which picks its default health probe (probe-choice.ts). */
+  private async loadBalanced(d: DesiredUnit): Promise<boolean | undefined> {
+    const key = `${d.service}/${d.version}`;
+    if (!this.loadBalancedOf.has(key)) {
+      const record = await getJson<DeployRecord>(this.opts.store, keys.deploy(d.service, d.version)).catch(() => undefined);
+      this.loadBalancedOf.set(key, record?.config.loadBalanced);
+    }
+    return this.loadBalancedOf.get(key);
   }
 
   /** Stops reconciling. Running instances are left running for the next agent to adopt. */
@@ -92,5 +121,7 @@ export class Reconciler {
     this.unsubscribe?.();
     await this.loop.stop();
     for (const r of this.runners.values()) r.detach();
+    // retirements already begun finish (as when a pass awaited them): no half-stopped instance is left
+    await Promise.all(this.retiring.values());
   }
 }

@@ -10,7 +10,9 @@ import type { DesiredUnit, UnitState, UnitStatus } from '../core/records.js';
 import { keys } from '../core/keys.js';
 import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs, type HealthSettings, type HealthState } from '../core/health-policy.js';
 import type { LeaseSession } from '../state/lease-session.js';
-import { httpProbe, tcpProbe } from './health-probe.js';
+import { runProbe, type ProbeResult } from './health-probe.js';
+import { chooseProbe, describeProbe, type ProbeChoice } from '../core/probe-choice.js';
+import { readLastOutput, reasonWithOutput } from './unit-output.js';
 import { runsWantedImage } from '../core/image-ref.js';
 import type { ImagePinning } from './image-pin.js';
 
@@ -30,8 +32,17 @@ export interface RunnerDeps {
   now?: () => number;
 }
 
-/** Running this long without a restart resets the backoff. */
+/** Healthy this long without a restart resets the backoff. */
 const STABLE_AFTER_MS = 60_000;
+/** A probe result that repeats the last one is written to the store at most this often (one write per probe would not scale). */
+const PROBE_REPORT_EVERY_MS = 10_000;
+
+export interface RunnerOptions {
+  /** the status this unit had, from an earlier agent */
+  previous?: UnitStatus;
+  /** the service's `loadBalanced` in the unit's version (default true): picks the default probe */
+  loadBalanced?: boolean;
+}
 
 /**
  * The driver's view of a desired unit. A unit asking for the host port the router listens on (the seed's
@@ -62,19 +73,29 @@ export class UnitRunner {
   private retired = false;
   private timer: NodeJS.Timeout | undefined;
   private probing: NodeJS.Timeout | undefined;
+  /** bumped whenever probing stops: a probe that started before must not announce anything */
+  private probeGeneration = 0;
   private health: HealthState = INITIAL_HEALTH;
   private runningSince = 0;
   private consecutiveRestarts = 0;
   private busy: Promise<void> = Promise.resolve();
+  /** endpoint writes in call order, so a withdraw is never overtaken by an older announce */
+  private endpointWrites: Promise<void> = Promise.resolve();
+  private lastProbeWrittenAt = 0;
+  /** aborts a pull in progress when the unit is retired */
+  private readonly pulling = new AbortController();
   private readonly now: () => number;
   private readonly healthConfig: HealthSettings;
+  private readonly loadBalanced: boolean | undefined;
 
   constructor(
     readonly desired: DesiredUnit,
     private readonly deps: RunnerDeps,
-    previous?: UnitStatus,
+    opts: RunnerOptions = {},
   ) {
+    const previous = opts.previous;
     this.now = deps.now ?? Date.now;
+    this.loadBalanced = opts.loadBalanced;
     this.healthConfig = healthSettings(desired.spec.healthCheck);
     this.status = {
       unit: desired.unit,
@@ -115,7 +136,7 @@ export class UnitRunner {
       if (this.retired || !['running', 'healthy', 'unhealthy', 'starting'].includes(this.status.state)) return;
       const rt = await this.deps.driver.inspect(this.unit).catch(() => undefined);
       if (rt?.state === 'running') return;
-      this.onExited(rt?.exitCode ?? e.exitCode, rt?.oomKilled ?? e.type === 'oom');
+      await this.onExited(rt?.exitCode ?? e.exitCode, rt?.oomKilled ?? e.type === 'oom');
     });
   }
 
@@ -127,6 +148,9 @@ export class UnitRunner {
     if (this.retired && state !== 'stopping') return;
     Object.assign(this.status, patch, { state, updatedAt: this.now() });
     if (state !== 'exited' && state !== 'failed' && patch.exitCode === undefined) delete this.status.exitCode;
+    if (!this.status.healthy) delete this.status.healthySince;
+    for (const k of Object.keys(this.status) as Array<keyof UnitStatus>) if (this.status[k] === undefined) delete this.status[k];
+    if (this.status.lastProbe) this.lastProbeWrittenAt = this.now();
     await this.deps.session.put(keys.unitStatus(this.unit), JSON.stringify(this.status)).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'status write failed'));
   }
 
@@ -139,15 +163,20 @@ export class UnitRunner {
       await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
       try {
         let lastReport = 0;
-        await driver.pull(image, (p) => {
-          this.deps.logger.debug({ unit: this.unit, progress: p.status }, 'pull');
-          // the unit's reason shows the pull's progress, at most once a second
-          if (this.now() - lastReport < 1000) return;
-          lastReport = this.now();
-          const size = p.total ? ` (${Math.round((p.current ?? 0) / 1048576)} of ${Math.round(p.total / 1048576)} MiB)` : '';
-          void this.report('pulling', { reason: `pulling ${image}: ${p.status}${size}` });
-        });
+        await driver.pull(
+          image,
+          (p) => {
+            this.deps.logger.debug({ unit: this.unit, progress: p.status }, 'pull');
+            // the unit's reason shows the pull's progress, at most once a second
+            if (this.now() - lastReport < 1000) return;
+            lastReport = this.now();
+            const size = p.total ? ` (${Math.round((p.current ?? 0) / 1048576)} of ${Math.round(p.total / 1048576)} MiB)` : '';
+            void this.report('pulling', { reason: `pulling ${image}: ${p.status}${size}` });
+          },
+          this.pulling.signal,
+        );
       } catch (err) {
+        if (this.retired) return;
         // A registry that is down does not stop an instance whose image is already here.
         if (!(err instanceof DriverError && err.code === 'REGISTRY_UNREACHABLE' && (await driver.hasImage(image)))) throw err;
         this.deps.logger.warn({ unit: this.unit, err: (err as Error).message }, 'pull failed, using the local image');
@@ -158,6 +187,7 @@ export class UnitRunner {
       const rt = await driver.start({ ...toDriverSpec(this.desired, this.deps.routerPort), ...(driver.name === 'docker' ? { image } : {}) });
       this.onRunning(rt, undefined);
     } catch (err) {
+      if (this.retired) return;
       const reason = err instanceof DriverError ? `${err.code}: ${err.message}` : `start failed: ${(err as Error).message}`;
       await this.report('failed', { reason, healthy: false });
       this.retryLater(() => this.launch());
@@ -168,15 +198,17 @@ export class UnitRunner {
     this.runningSince = this.now();
     this.health = INITIAL_HEALTH;
     const endpointPort = this.endpointPort(rt);
+    const probe = chooseProbe({ check: this.desired.spec.healthCheck, ports: this.desired.spec.ports, loadBalanced: this.loadBalanced, runtime: rt });
     void this.report('running', {
       containerId: rt.id,
       ports: rt.ports,
       endpoint: endpointPort ? `${this.deps.endpointAddress}:${endpointPort}` : undefined,
       startedAt: this.runningSince,
-      reason,
+      reason: reason ?? `waiting for the health check: ${describeProbe(probe)}`,
       healthy: false,
+      lastProbe: undefined,
     });
-    this.startProbing(endpointPort);
+    this.startProbing(probe);
   }
 
   private endpointPort(rt: UnitRuntime): number | undefined {
@@ -185,63 +217,99 @@ export class UnitRunner {
     return rt.ports.find((p) => p.container === want)?.host;
   }
 
-  private startProbing(port: number | undefined): void {
+  private startProbing(probe: ProbeChoice): void {
     this.stopProbing();
+    const generation = this.probeGeneration;
     const cfg = this.healthConfig;
     const tick = async () => {
-      if (this.retired) return;
-      let ok: boolean;
-      let error: string | undefined;
-      if (port === undefined) {
-        // nothing to probe: running is all that can be known
-        ok = true;
-      } else {
-        const r = cfg.path ? await httpProbe(this.deps.probeAddress, port, cfg.path, cfg.timeoutMs) : await tcpProbe(this.deps.probeAddress, port, cfg.timeoutMs);
-        ok = r.ok;
-        error = r.error;
-      }
-      if (this.retired || this.probing === undefined) return;
-      const { state, verdict } = observeProbe(this.health, ok, error, this.now() - this.runningSince, cfg);
+      if (this.retired || generation !== this.probeGeneration) return;
+      const r = await runProbe(probe, this.deps.probeAddress, cfg.timeoutMs);
+      if (this.retired || generation !== this.probeGeneration) return;
+      const { state, verdict } = observeProbe(this.health, r.ok, r.error, this.now() - this.runningSince, cfg);
       this.health = state;
       if (verdict === 'became-healthy') {
-        await this.report('healthy', { healthy: true, reason: undefined });
-        if (this.status.endpoint) await this.deps.session.put(this.endpointKey, this.status.endpoint);
+        const passedAt = this.now();
+        // Announced first, then reported healthy: whoever acts on "healthy" (a rollout draining the old
+        // version) finds the endpoint already on its way to the routers. Only what this probe found healthy
+        // is announced, and nothing once probing stopped (the generation check runs before the write is queued).
+        if (this.status.endpoint) await this.announce(this.status.endpoint);
+        if (this.retired || generation !== this.probeGeneration) return;
+        await this.report('healthy', { healthy: true, healthySince: passedAt, lastProbe: this.probeRecord(r), lastOutput: undefined, reason: probe.kind === 'none' ? probe.note : undefined });
       } else if (verdict === 'became-unhealthy') {
-        await this.withdraw();
-        await this.report('unhealthy', { healthy: false, reason: `health check failed ${state.failures} times: ${state.lastError ?? 'no answer'}` });
         this.stopProbing();
-        this.serial(() => this.restart('unhealthy'));
+        await this.withdraw();
+        const wasHealthy = this.status.healthy;
+        const delay = this.retryLater(() => this.restart(`unhealthy: ${state.lastError ?? 'no answer'}`));
+        const what = wasHealthy ? 'stopped answering' : 'never became healthy';
+        await this.report('unhealthy', {
+          healthy: false,
+          lastProbe: this.probeRecord(r),
+          reason: `${what}: health check (${describeProbe(probe)}) failed ${state.failures} times: ${state.lastError ?? 'no answer'}; restart ${this.consecutiveRestarts} in ${Math.round(delay / 1000)} s`,
+        });
         return;
+      } else if (this.probeWorthWriting(r)) {
+        await this.report(this.status.state, { lastProbe: this.probeRecord(r) });
+      } else {
+        this.status.lastProbe = this.probeRecord(r);
       }
-      if (this.now() - this.runningSince > STABLE_AFTER_MS) this.consecutiveRestarts = 0;
-      this.probing = setTimeout(() => void tick(), cfg.intervalMs);
+      if (this.health.healthy && this.status.healthySince !== undefined && this.now() - this.status.healthySince > STABLE_AFTER_MS) this.consecutiveRestarts = 0;
+      if (generation === this.probeGeneration) this.probing = setTimeout(() => void tick(), cfg.intervalMs);
     };
-    this.probing = setTimeout(() => void tick(), port === undefined ? 0 : Math.min(200, cfg.intervalMs));
+    this.probing = setTimeout(() => void tick(), probe.kind === 'none' ? 0 : Math.min(200, cfg.intervalMs));
+  }
+
+  private probeRecord(r: ProbeResult): NonNullable<UnitStatus['lastProbe']> {
+    return r.error === undefined ? { at: this.now(), ok: r.ok } : { at: this.now(), ok: r.ok, error: r.error };
+  }
+
+  /** A probe whose outcome differs from the last one written, or the first in a while. */
+  private probeWorthWriting(r: ProbeResult): boolean {
+    const last = this.status.lastProbe;
+    if (!last || last.ok !== r.ok) return true;
+    return this.now() - this.lastProbeWrittenAt >= PROBE_REPORT_EVERY_MS;
   }
 
   private stopProbing(): void {
+    this.probeGeneration++;
     if (this.probing) clearTimeout(this.probing);
     this.probing = undefined;
   }
 
-  private async withdraw(): Promise<void> {
-    await this.deps.session.delete(this.endpointKey).catch(() => undefined);
+  private announce(endpoint: string): Promise<void> {
+    return this.endpointWrite(() => this.deps.session.put(this.endpointKey, endpoint));
   }
 
-  private onExited(exitCode: number | undefined, oom: boolean): void {
+  private withdraw(): Promise<void> {
+    return this.endpointWrite(() => this.deps.session.delete(this.endpointKey));
+  }
+
+  private endpointWrite(op: () => Promise<unknown>): Promise<void> {
+    const run = this.endpointWrites.then(op).then(
+      () => undefined,
+      (err) => this.deps.logger.warn({ err, unit: this.unit }, 'endpoint write failed'),
+    );
+    this.endpointWrites = run;
+    return run;
+  }
+
+  private async onExited(exitCode: number | undefined, oom: boolean): Promise<void> {
     this.stopProbing();
     void this.withdraw();
     const why = oom ? 'killed for using more memory than its limit' : `exited with code ${exitCode ?? 'unknown'}`;
-    void this.report('exited', { healthy: false, exitCode, reason: why });
-    this.retryLater(() => this.restart(why));
+    const output = await readLastOutput(this.deps.driver, this.unit);
+    const reason = reasonWithOutput(why, output);
+    await this.report('exited', { healthy: false, exitCode, reason, lastOutput: output.length > 0 ? output : undefined });
+    this.retryLater(() => this.restart(reason));
   }
 
-  private retryLater(fn: () => Promise<void>): void {
-    if (this.retired) return;
+  /** Runs `fn` after the backoff (restartDelayMs, growing with each restart in a row); returns the delay. */
+  private retryLater(fn: () => Promise<void>): number {
+    if (this.retired) return 0;
     const delay = restartDelayMs(this.consecutiveRestarts);
     this.consecutiveRestarts++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.serial(fn), delay);
+    return delay;
   }
 
   /** Starts the same instance again (same unit, same container); counts a restart. */
@@ -251,6 +319,7 @@ export class UnitRunner {
     this.deps.logger.info({ unit: this.unit, restarts: this.status.restarts, why }, 'restarting unit');
     try {
       await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch(() => undefined);
+      if (this.retired) return;
       await this.report('starting', { reason: `restarting: ${why}` });
       const rt = await this.deps.driver.restart(this.unit);
       this.onRunning(rt, `restarted: ${why}`);
@@ -269,6 +338,7 @@ export class UnitRunner {
     await this.withdraw();
     await this.report('stopping', { healthy: false, reason: 'no longer desired on this host' });
     this.retired = true;
+    this.pulling.abort();
     await this.busy;
     await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'stop failed'));
     await this.deps.driver.remove(this.unit).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'remove failed'));

@@ -42,3 +42,32 @@ test('unhealthy once after unhealthyThreshold failures, healthy or not before', 
 test('restart backoff doubles up to 30 s', () => {
   assert.deepEqual([0, 1, 2, 5, 10].map(restartDelayMs), [1000, 2000, 4000, 30000, 30000]);
 });
+
+test('the defaults the schema documents are the defaults healthSettings uses', async () => {
+  const { HealthCheckSchema, HEALTH_CHECK_DEFAULTS } = await import('./service-spec.js');
+  const props = HealthCheckSchema.properties as Record<string, { default?: unknown }>;
+  const documented = Object.fromEntries(Object.entries(props).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]));
+  assert.deepEqual(documented, { ...HEALTH_CHECK_DEFAULTS });
+  const used = healthSettings(undefined);
+  assert.deepEqual(
+    {
+      intervalSeconds: used.intervalMs / 1000,
+      timeoutSeconds: used.timeoutMs / 1000,
+      healthyThreshold: used.healthyThreshold,
+      unhealthyThreshold: used.unhealthyThreshold,
+      gracePeriodSeconds: used.graceMs / 1000,
+    },
+    documented,
+  );
+});
+
+test('the grace period is a start-up window: a unit that was healthy fails at once inside it', () => {
+  let s = { healthy: true, successes: 3, failures: 0 };
+  const verdicts = [];
+  for (let i = 0; i < 3; i++) {
+    const r = observeProbe(s, false, 'no answer', 1000, cfg);
+    verdicts.push(r.verdict);
+    s = r.state;
+  }
+  assert.deepEqual(verdicts, ['unchanged', 'unchanged', 'became-unhealthy']);
+});

@@ -1,7 +1,7 @@
 /**
  * Health verdicts from probe results, with thresholds and a start-up grace period. Pure.
  */
-import type { HealthCheck } from './service-spec.js';
+import { HEALTH_CHECK_DEFAULTS, type HealthCheck } from './service-spec.js';
 
 export interface HealthSettings {
   path?: string;
@@ -15,11 +15,11 @@ export interface HealthSettings {
 export function healthSettings(check: HealthCheck | undefined): HealthSettings {
   return {
     path: check?.path,
-    intervalMs: (check?.intervalSeconds ?? 1) * 1000,
-    timeoutMs: (check?.timeoutSeconds ?? 2) * 1000,
-    healthyThreshold: check?.healthyThreshold ?? 1,
-    unhealthyThreshold: check?.unhealthyThreshold ?? 3,
-    graceMs: (check?.gracePeriodSeconds ?? 0) * 1000,
+    intervalMs: (check?.intervalSeconds ?? HEALTH_CHECK_DEFAULTS.intervalSeconds) * 1000,
+    timeoutMs: (check?.timeoutSeconds ?? HEALTH_CHECK_DEFAULTS.timeoutSeconds) * 1000,
+    healthyThreshold: check?.healthyThreshold ?? HEALTH_CHECK_DEFAULTS.healthyThreshold,
+    unhealthyThreshold: check?.unhealthyThreshold ?? HEALTH_CHECK_DEFAULTS.unhealthyThreshold,
+    graceMs: (check?.gracePeriodSeconds ?? HEALTH_CHECK_DEFAULTS.gracePeriodSeconds) * 1000,
   };
 }
 
@@ -37,7 +37,8 @@ export type HealthVerdict = 'became-healthy' | 'became-unhealthy' | 'unchanged';
 
 /**
  * Folds one probe result into the state. A unit that never became healthy is reported unhealthy only once
- * the grace period is over and the failures reach the threshold, so slow starters are not restarted early.
+ * the grace period (a start-up window) is over and the failures reach the threshold, so slow starters are
+ * not restarted early; a unit that was healthy is reported unhealthy as soon as the failures reach it.
  */
 export function observeProbe(
   s: HealthState,
@@ -51,7 +52,8 @@ export function observeProbe(
     const becomes = !s.healthy && successes >= cfg.healthyThreshold;
     return { state: { healthy: s.healthy || becomes, successes, failures: 0 }, verdict: becomes ? 'became-healthy' : 'unchanged' };
   }
-  if (sinceStartMs < cfg.graceMs) return { state: { ...s, successes: 0, lastError: error }, verdict: 'unchanged' };
+  // the grace is a start-up window: once the app has answered, failures count at once
+  if (!s.healthy && sinceStartMs < cfg.graceMs) return { state: { ...s, successes: 0, lastError: error }, verdict: 'unchanged' };
   const failures = s.failures + 1;
   const reached = failures >= cfg.unhealthyThreshold;
   const verdict: HealthVerdict = reached && (s.healthy || s.failures + 1 === cfg.unhealthyThreshold) ? 'became-unhealthy' : 'unchanged';

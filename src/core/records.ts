@@ -109,11 +109,13 @@ export interface UnitStatus {
   ports?: Array<{ container: number; host: number; protocol: 'tcp' | 'udp' }>;
   exitCode?: number;
   reason?: string;
-  /** ms; set when the agent's probe first passes, removed when not healthy */
-  healthySince?: number;
-  /** last <=10 lines of the unit's output when it exited/failed */
-  lastOutput?: string[];
   startedAt?: number;
+  /** ms; set when the agent's probe first passes, removed when the unit is not healthy */
+  healthySince?: number;
+  /** the last probe, for humans: when, whether it passed, and why not */
+  lastProbe?: { at: number; ok: boolean; error?: string };
+  /** the last lines (at most 10, each cut to a bounded length) of the unit's output when it exited or failed */
+  lastOutput?: string[];
   updatedAt: number;
 }
 

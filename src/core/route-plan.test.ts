@@ -24,6 +24,7 @@ test('healthy endpoints become ready servers; draining and undesired ones drain'
   assert.deepEqual(r.services, [
     {
       name: 'web',
+      check: { type: 'http', path: '/', expect: 'answer' },
       servers: [
         { name: 'web-1-1', address: '127.0.0.1', port: 32001, state: 'drain' },
         { name: 'web-2-1', address: '127.0.0.1', port: 32002, state: 'ready' },
@@ -67,4 +68,32 @@ test('loadBalanced false gets no backend and is never the default; publicFacing 
   });
   assert.deepEqual(r.services.map((s) => [s.name, s.publicFacing, s.servers.length]), [['inner', false, 2], ['legacy', true, 1]]);
   assert.equal(r.defaultService, undefined, 'a service that is not load-balanced never becomes the router default');
+});
+
+test('only announced endpoints become servers: a desired unit without an endpoint (not seen healthy) gets none', () => {
+  const r = planRoutes({
+    endpoints: [{ key: '/paz/services/web/2/1', value: '127.0.0.1:32002' }],
+    desired: [unit('web', 2, 1), unit('web', 2, 2), unit('web', 2, 3)],
+    domain: 'paz',
+    hostId: 'h1',
+    routerPort: 80,
+  });
+  assert.deepEqual(r.services[0].servers.map((s) => s.name), ['web-2-1']);
+});
+
+test("the router's check is the agent's probe: HTTP answer by default, 2xx on a path, TCP when asked", () => {
+  const plan = (...units: DesiredUnit[]) => planRoutes({ endpoints: [], desired: units, domain: 'paz', hostId: 'h1', routerPort: 80 }).services[0].check;
+  const withCheck = (version: number, healthCheck: DesiredUnit['spec']['healthCheck'], extra: Partial<DesiredUnit> = {}) => {
+    const u = unit('web', version, 1, extra);
+    u.spec.healthCheck = healthCheck;
+    return u;
+  };
+  assert.deepEqual(plan(withCheck(1, undefined)), { type: 'http', path: '/', expect: 'answer' });
+  assert.deepEqual(plan(withCheck(1, { path: '/health' })), { type: 'http', path: '/health', expect: '2xx' });
+  assert.deepEqual(plan(withCheck(1, { type: 'tcp' })), { type: 'tcp' });
+  // while two versions serve with different checks, the weakest one both pass
+  assert.deepEqual(plan(withCheck(1, { path: '/health' }), withCheck(2, { path: '/ready' })), { type: 'http', path: '/', expect: 'answer' });
+  assert.deepEqual(plan(withCheck(1, { path: '/health' }), withCheck(2, { type: 'tcp' })), { type: 'tcp' });
+  // a draining version no longer decides
+  assert.deepEqual(plan(withCheck(1, undefined, { drainingSince: 1 }), withCheck(2, { path: '/ready' })), { type: 'http', path: '/ready', expect: '2xx' });
 });

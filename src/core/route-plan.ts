@@ -1,16 +1,18 @@
 /**
  * What a host's router should route, from what the store says: every announced (healthy) instance of
  * every service, the draining ones marked so, and the host's default service (a unit on this host that
- * asked for the router's port, like the seed's contrived service on port 80). Pure.
+ * asked for the router's port, like the seed's contrived service on port 80), and how the router itself
+ * checks each service's servers (`check`: HTTP, so that Docker's userland proxy cannot fake it). Pure.
  *
  * Every routed service answers on `<svc>.paz`; only public-facing ones (`publicFacing`) on
  * `<svc>.<domain>` too. A service with `loadBalanced: false` gets no backend at all (a 404 on the router,
  * never the default service): clients reach its instances on their own published ports. The flags come
  * from the desired units of the service's newest version (copied from its config at deploy time).
  */
-import type { DesiredUnit } from './records.js';
+import type { DesiredUnit, UnitRunSpec } from './records.js';
 import { parseEndpointKey } from './keys.js';
 import { unitName } from './unit-name.js';
+import { checkType } from './probe-choice.js';
 
 export interface PlannedServer {
   name: string;
@@ -19,9 +21,12 @@ export interface PlannedServer {
   state: 'ready' | 'drain';
 }
 
+/** The router's check of a service's servers: HTTP (2xx for a configured path, else any answer below 500) or TCP. */
+export type PlannedCheck = { type: 'http'; path: string; expect: '2xx' | 'answer' } | { type: 'tcp' };
+
 export interface PlannedRoutes {
   domain: string;
-  services: Array<{ name: string; servers: PlannedServer[]; publicFacing: boolean }>;
+  services: Array<{ name: string; servers: PlannedServer[]; publicFacing: boolean; check: PlannedCheck }>;
   defaultService?: string;
 }
 
@@ -59,8 +64,31 @@ export function planRoutes(input: {
     .sort((a, b) => b.version - a.version)[0]?.service;
   const out: PlannedRoutes = {
     domain: input.domain,
-    services: [...services.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, servers]) => ({ name, servers: servers.sort((x, y) => x.name.localeCompare(y.name)), publicFacing: publicFacing(name) })),
+    services: [...services.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, servers]) => ({ name, servers: servers.sort((x, y) => x.name.localeCompare(y.name)), publicFacing: publicFacing(name), check: serviceCheck(input.desired.filter((d) => d.service === name)) })),
   };
   if (defaultService) out.defaultService = defaultService;
   return out;
+}
+
+/** The agent's own probe, as the router can run it; routed services are load-balanced, so HTTP by default. */
+export function checkOf(spec: Pick<UnitRunSpec, 'healthCheck'>): PlannedCheck {
+  if (checkType(spec.healthCheck, true) === 'tcp') return { type: 'tcp' };
+  const path = spec.healthCheck?.path;
+  return path !== undefined ? { type: 'http', path, expect: '2xx' } : { type: 'http', path: '/', expect: 'answer' };
+}
+
+/**
+ * One check per backend (HAProxy checks per backend, not per server). The versions that serve (not
+ * draining) decide; when they disagree (a deploy changes the check), the weakest one all of them pass:
+ * an HTTP answer on `/`, or TCP when any of them is TCP-only, so no version is taken out for the other's path.
+ */
+function serviceCheck(units: DesiredUnit[]): PlannedCheck {
+  const serving = units.filter((d) => d.drainingSince === undefined);
+  const checks = (serving.length > 0 ? serving : units).map((d) => checkOf(d.spec));
+  const keys = new Set(checks.map((c) => JSON.stringify(c)));
+  if (keys.size === 1) return checks[0];
+  if (checks.some((c) => c.type === 'tcp')) return { type: 'tcp' };
+  return { type: 'http', path: '/', expect: 'answer' };
 }

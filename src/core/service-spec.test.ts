@@ -61,6 +61,8 @@ test('config checks name the field: env keys, volumes, duplicate ports, health c
   assert.throws(() => applyConfigPatch(base, { healthCheck: { path: '/up' } }), /needs a port/);
   assert.throws(() => applyConfigPatch(base, { ports: [{ container: 80 }], healthCheck: { port: 81 } }), /not one of the service's container ports/);
   assert.throws(() => applyConfigPatch(base, { ports: [{ container: 80 }], healthCheck: { path: 'up' } }), /must start with \//);
+  assert.throws(() => applyConfigPatch(base, { ports: [{ container: 80 }], healthCheck: { path: '/a b' } }), /percent-encode/);
+  assert.throws(() => applyConfigPatch(base, { ports: [{ container: 80 }], healthCheck: { type: 'tcp', path: '/up' } }), /HTTP path: drop it, or use type "http"/);
 });
 
 test('a config patch is a shallow merge, as in Paz', () => {

@@ -26,15 +26,39 @@ export const PortSchema = Type.Object(
 );
 export type Port = Static<typeof PortSchema>;
 
+/**
+ * Defaults of `healthCheck`: the schema documents these and `healthSettings` (health-policy.ts) applies these,
+ * so the two cannot disagree.
+ */
+export const HEALTH_CHECK_DEFAULTS = {
+  intervalSeconds: 1,
+  timeoutSeconds: 2,
+  healthyThreshold: 1,
+  unhealthyThreshold: 3,
+  /** like Kubernetes' default startup window (3 probes × 10 s): a slow starter is not killed before it could answer */
+  gracePeriodSeconds: 30,
+} as const;
+
 export const HealthCheckSchema = Type.Object(
   {
-    path: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'HTTP path that must answer 2xx; omitted: the port accepting connections is enough' })),
+    type: Type.Optional(
+      StringEnum(['http', 'tcp'], {
+        description:
+          'http: a GET of `path` must answer 2xx, or without a path any HTTP answer below 500 counts (the app answers); ' +
+          'tcp: the app listens on the port inside its own network namespace. Default: http when a path is set or the ' +
+          'service is load-balanced (routed traffic is HTTP), tcp for loadBalanced: false. A plain TCP connect is never ' +
+          "enough: Docker's userland proxy accepts connections while nothing listens in the container.",
+      }),
+    ),
+    path: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'HTTP path that must answer 2xx (implies type http); omitted: see type' })),
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'container port to probe; default: the first port' })),
-    intervalSeconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600, default: 2 })),
-    timeoutSeconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 600, default: 2 })),
-    healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1 })),
-    unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 3 })),
-    gracePeriodSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, default: 0, description: 'failures right after start are not counted for this long' })),
+    intervalSeconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600, default: HEALTH_CHECK_DEFAULTS.intervalSeconds })),
+    timeoutSeconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 600, default: HEALTH_CHECK_DEFAULTS.timeoutSeconds })),
+    healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: HEALTH_CHECK_DEFAULTS.healthyThreshold })),
+    unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: HEALTH_CHECK_DEFAULTS.unhealthyThreshold })),
+    gracePeriodSeconds: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 3600, default: HEALTH_CHECK_DEFAULTS.gracePeriodSeconds, description: 'how long a unit that has not been healthy yet is given to start answering: its failed probes count (and restart it) only after this; once healthy, failures count at once' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -144,6 +168,8 @@ export function serviceNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** A health path the router can also put into its HAProxy check (one configuration word). */
+const HEALTH_PATH = /^\/[A-Za-z0-9\-._~/?=&%+:]*$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function invalid(message: string, field?: string): PazError {
@@ -176,6 +202,10 @@ export function checkConfig(config: ServiceConfig): void {
   const hc = config.healthCheck;
   if (hc) {
     if (hc.path !== undefined && !hc.path.startsWith('/')) throw invalid(`healthCheck.path "${hc.path}" must start with /`, 'healthCheck.path');
+    if (hc.path !== undefined && hc.path.startsWith('/') && !HEALTH_PATH.test(hc.path)) {
+      throw invalid(`healthCheck.path "${hc.path}" may contain only letters, digits and - . _ ~ / ? = & % + : (percent-encode the rest)`, 'healthCheck.path');
+    }
+    if (hc.path !== undefined && hc.type === 'tcp') throw invalid('healthCheck.path is an HTTP path: drop it, or use type "http"', 'healthCheck.path');
     if (config.ports.length === 0) throw invalid('healthCheck needs a port to probe: add one to ports', 'healthCheck');
     if (hc.port !== undefined && !config.ports.some((p) => p.container === hc.port)) {
       throw invalid(`healthCheck.port ${hc.port} is not one of the service's container ports (${config.ports.map((p) => p.container).join(', ')})`, 'healthCheck.port');

@@ -34,6 +34,9 @@ export interface UnitView {
   exitCode?: number;
   ports?: UnitStatus['ports'];
   startedAt?: number;
+  healthySince?: number;
+  lastProbe?: UnitStatus['lastProbe'];
+  lastOutput?: string[];
   updatedAt?: number;
 }
 
@@ -104,6 +107,9 @@ export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, h
   if (st?.exitCode !== undefined) view.exitCode = st.exitCode;
   if (st?.ports) view.ports = st.ports;
   if (st?.startedAt) view.startedAt = st.startedAt;
+  if (st?.healthySince) view.healthySince = st.healthySince;
+  if (st?.lastProbe) view.lastProbe = st.lastProbe;
+  if (st?.lastOutput) view.lastOutput = st.lastOutput;
   if (st?.updatedAt) view.updatedAt = st.updatedAt;
   return view;
 }

@@ -177,3 +177,15 @@ test('a service that stops or starts being public-facing needs a reload and keep
   assert.equal(planChanges(plan.next, internal).reload, false, 'no change, no reload');
   assert.deepEqual(planChanges(plan.next, t).reloadReasons, ['service web becomes public-facing']);
 });
+
+test("a change of a backend's check needs a reload (it is configuration); the same check does not", () => {
+  const t = table({ web: [server('web-1-1', 3001)] });
+  const layout = started(t);
+  assert.deepEqual(layout.backends[0].check, { type: 'http', path: '/', expect: 'answer' });
+  assert.equal(planChanges(layout, t).reload, false);
+  const changed = planChanges(layout, { ...t, services: [{ name: 'web', servers: [server('web-1-1', 3001)], check: { type: 'http', path: '/health', expect: '2xx' } }] });
+  assert.equal(changed.reload, true);
+  assert.deepEqual(changed.reloadReasons, ['health check of web changes']);
+  assert.deepEqual(changed.next.backends[0].check, { type: 'http', path: '/health', expect: '2xx' });
+  assert.deepEqual(slotsOf(changed.next, 'web')[0], 'web-1-1', 'the server keeps its slot');
+});

@@ -8,11 +8,12 @@
  *   until it disappears from the table);
  * - new servers take the lowest free slot, preferring slots that were already free over slots freed by
  *   this same change (so a slot is not reused while its previous occupant may still finish requests);
- * - a reload is needed only when the set of backends changes, a backend runs out of slots, or the
- *   Host routing (domain, default service, a service's public-facing flag) changes. On a reload, slot counts are recomputed (they may
+ * - a reload is needed only when the set of backends changes, a backend runs out of slots, a backend's
+ *   health check changes (it is configuration), or the Host routing (domain, default service, a service's
+ *   public-facing flag) changes. On a reload, slot counts are recomputed (they may
  *   grow or shrink) but occupied slots keep their index.
  */
-import { serverWeight, type RouteServer, type RouteTable } from './route-table.js';
+import { DEFAULT_ROUTE_CHECK, serverWeight, type RouteCheck, type RouteServer, type RouteTable } from './route-table.js';
 import {
   backendName,
   capacityFor,
@@ -88,7 +89,7 @@ interface BackendPlan {
   overflow?: string;
 }
 
-function planBackend(previous: BackendLayout, servers: RouteServer[]): BackendPlan {
+function planBackend(previous: BackendLayout, servers: RouteServer[], check: RouteCheck): BackendPlan {
   const name = backendName(previous.service);
   const wanted = new Map(servers.map((s) => [s.name, s]));
   const slots: Array<SlotOccupant | null> = previous.slots.map(() => null);
@@ -134,7 +135,7 @@ function planBackend(previous: BackendLayout, servers: RouteServer[]): BackendPl
     assigned.push(index);
     changes.push(...assignActions(name, index, occupant));
   });
-  return { backend: { service: previous.service, slots }, freeing, changes, assigned, overflow };
+  return { backend: { service: previous.service, check, slots }, freeing, changes, assigned, overflow };
 }
 
 /** On a reload slot counts are free to change: fit them to the servers, never below an occupied index. */
@@ -145,6 +146,10 @@ function resizeForReload(backend: BackendLayout): BackendLayout {
   const slots = backend.slots.slice(0, target);
   while (slots.length < target) slots.push(null);
   return { ...backend, slots };
+}
+
+function sameCheck(a: RouteCheck, b: RouteCheck): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export function planChanges(current: RouterLayout, table: RouteTable): ChangePlan {
@@ -167,8 +172,10 @@ export function planChanges(current: RouterLayout, table: RouteTable): ChangePla
   for (const service of services) {
     const previous = previousByService.get(service.name);
     if (!previous) reloadReasons.push(`service ${service.name} added`);
-    const start: BackendLayout = previous ?? { service: service.name, slots: new Array(capacityFor(service.servers.length)).fill(null) };
-    const plan = planBackend(start, service.servers);
+    const check = service.check ?? DEFAULT_ROUTE_CHECK;
+    if (previous && !sameCheck(previous.check ?? DEFAULT_ROUTE_CHECK, check)) reloadReasons.push(`health check of ${service.name} changes`);
+    const start: BackendLayout = previous ?? { service: service.name, check, slots: new Array(capacityFor(service.servers.length)).fill(null) };
+    const plan = planBackend(start, service.servers, check);
     if (plan.overflow) reloadReasons.push(plan.overflow);
     const publicFacing = service.publicFacing ?? true;
     if (previous && (previous.publicFacing ?? true) !== publicFacing) reloadReasons.push(`service ${service.name} ${publicFacing ? 'becomes' : 'is no longer'} public-facing`);

@@ -118,3 +118,21 @@ test('options that could break or inject into the configuration are refused', ()
 test('rendering is deterministic', () => {
   assert.equal(renderConfig(layout, options), renderConfig(structuredClone(layout), { ...options }));
 });
+
+test('servers are checked with HTTP by default (any answer below 500), 2xx on a health path, plain TCP when asked', () => {
+  const backendOf = (config: string, service: string) => {
+    const all = lines(config);
+    const from = all.indexOf(`backend backend-${service}`);
+    return all.slice(from, all.indexOf('', from));
+  };
+  const byDefault = backendOf(renderConfig(layout, options), 'web');
+  assert.ok(byDefault.includes('option httpchk'));
+  assert.ok(byDefault.includes('http-check send meth GET uri / ver HTTP/1.1 hdr Host web.paz hdr User-Agent paz-router-check'));
+  assert.ok(byDefault.includes('http-check expect status 200-499'));
+  const withPath: RouterLayout = { ...layout, backends: [{ service: 'web', check: { type: 'http', path: '/health', expect: '2xx' }, slots: new Array(8).fill(null) }] };
+  const path = backendOf(renderConfig(withPath, options), 'web');
+  assert.ok(path.includes('http-check send meth GET uri /health ver HTTP/1.1 hdr Host web.paz hdr User-Agent paz-router-check'));
+  assert.ok(path.includes('http-check expect status 200-299'));
+  const tcp: RouterLayout = { ...layout, backends: [{ service: 'web', check: { type: 'tcp' }, slots: new Array(8).fill(null) }] };
+  assert.ok(!backendOf(renderConfig(tcp, options), 'web').some((l) => l.includes('httpchk') || l.startsWith('http-check')));
+});

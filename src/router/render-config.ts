@@ -4,7 +4,8 @@
  * Shape (Paz's, cleaned up): one HTTP frontend routing on the Host header — `<svc>.paz` and, for
  * public-facing services, `<svc>.<domain>`, case-insensitive, with or without a `:port` suffix — to `backend-<svc>`; each backend
  * is a round robin over a fixed number of health-checked server slots (`slot1`..`slotN`) that the runtime
- * API fills and empties; unknown Hosts get a 404 that says so. The layout carries the current occupants,
+ * API fills and empties, checked with HTTP (a GET must answer; a TCP connect would succeed against Docker's
+ * userland proxy while nothing listens in the container) unless the service's check is TCP; unknown Hosts get a 404 that says so. The layout carries the current occupants,
  * so a reload or a restart starts with every known server already in place (nothing waits for runtime
  * commands to be replayed).
  */
@@ -19,6 +20,7 @@ import {
   type RouterLayout,
   type SlotOccupant,
 } from './router-layout.js';
+import { DEFAULT_ROUTE_CHECK } from './route-table.js';
 
 export interface HealthCheckOptions {
   intervalMs: number;
@@ -147,10 +149,23 @@ function freeSlotLines(slots: BackendLayout['slots']): string[] {
   return lines;
 }
 
+/** HAProxy's check of a backend's servers: the same question the agent's probe asks (core/probe-choice.ts). */
+function checkLines(backend: BackendLayout): string[] {
+  const check = backend.check ?? DEFAULT_ROUTE_CHECK;
+  if (check.type === 'tcp') return [];
+  return [
+    '    option httpchk',
+    `    http-check send meth GET uri ${check.path} ver HTTP/1.1 hdr Host ${backend.service}.paz hdr User-Agent paz-router-check`,
+    // with a health path only 2xx is healthy; without one any answer short of a server error: the app answers
+    `    http-check expect status ${check.expect === '2xx' ? '200-299' : '200-499'}`,
+  ];
+}
+
 function renderBackend(backend: BackendLayout): string[] {
   const lines = [
     `backend ${backendName(backend.service)}`,
     '    balance roundrobin',
+    ...checkLines(backend),
     `    http-error status 503 content-type "text/plain; charset=utf-8" string "Service ${backend.service} has no instance available on this Paz router right now\\n"`,
   ];
   // Occupied slots first, each as its own line with the unit name as a comment, then the free ranges.

@@ -17,11 +17,22 @@ export interface RouteServer {
   state: 'ready' | 'drain';
 }
 
+/**
+ * How HAProxy checks a service's servers. HTTP by default: a TCP connect to a published port succeeds behind
+ * Docker's userland proxy while nothing listens in the container, an HTTP answer cannot be faked. `expect`:
+ * '2xx' for a configured health path, 'answer' (any status 200-499) for the default `/`.
+ */
+export type RouteCheck = { type: 'http'; path: string; expect: '2xx' | 'answer' } | { type: 'tcp' };
+
+export const DEFAULT_ROUTE_CHECK: RouteCheck = { type: 'http', path: '/', expect: 'answer' };
+
 export interface RouteService {
   name: string;
   servers: RouteServer[];
   /** false: answers on `<svc>.paz` only, not on `<svc>.<domain>` (default true) */
   publicFacing?: boolean;
+  /** default: DEFAULT_ROUTE_CHECK */
+  check?: RouteCheck;
 }
 
 export interface RouteTable {
@@ -39,6 +50,8 @@ export const MAX_WEIGHT = 256;
 const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Unit names only live in the router's memory and in stats, but keep them printable and bounded. */
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A check path is one word of HAProxy's configuration: no spaces, quotes, comments or escapes. */
+const CHECK_PATH = /^\/[A-Za-z0-9\-._~/?=&%+:]{0,511}$/;
 const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function isValidServiceName(name: string): boolean {
@@ -66,6 +79,10 @@ export function validateRouteTable(table: RouteTable): string[] {
       problems.push(`${where}: name must be a lower-case DNS label (a-z, 0-9, '-', at most 63 characters)`);
     }
     if (serviceNames.has(service.name)) problems.push(`${where}: listed twice`);
+    const check = service.check;
+    if (check && check.type === 'http' && !CHECK_PATH.test(check.path)) {
+      problems.push(`${where}: check path ${JSON.stringify(check.path)} must start with / and use only A-Z a-z 0-9 and - . _ ~ / ? = & % + :`);
+    }
     serviceNames.add(service.name);
     const serverNames = new Set<string>();
     for (const server of service.servers) {

@@ -4,6 +4,7 @@
  * and out of slots through the runtime API; only a change of the set of backends or of a slot count
  * needs a new configuration (a reload). Pure data and helpers, no I/O.
  */
+import type { RouteCheck } from './route-table.js';
 export interface SlotOccupant {
   /** unit name of the instance in this slot */
   server: string;
@@ -15,6 +16,8 @@ export interface SlotOccupant {
 
 export interface BackendLayout {
   service: string;
+  /** how HAProxy checks the servers (default DEFAULT_ROUTE_CHECK); configuration, so a change needs a reload */
+  check?: RouteCheck;
   /** one entry per slot (length = slot capacity); null = free slot, held in maintenance */
   slots: Array<SlotOccupant | null>;
   /** false: the backend answers on `<svc>.paz` only (RouteService.publicFacing); absent means true */

@@ -1,8 +1,8 @@
 /** `paz up` on the test environment's dockerd with its HAProxy router, and the rollout questions e2e tests ask it. */
 import Docker from 'dockerode';
-import { PazProcess, request, freePort } from './paz-server.js';
+import { PazProcess, freePort } from './paz-server.js';
 import { dockerTestEnv, type DockerTestEnv } from './env.js';
-import { waitFor } from './wait.js';
+import { rolloutOf, servesAlone } from './rollout.js';
 
 export interface RolloutDoc {
   version: number;
@@ -37,23 +37,14 @@ export async function startPazUp(extraArgs: string[] = []): Promise<PazUp> {
     env: { DOCKER_HOST: env.dockerHost },
   });
   await paz.start();
-  const rollout = async (name: string): Promise<RolloutDoc> => (await request('GET', `${paz.orchestrator}/services/${name}/rollout`)).body.doc;
+  const rollout = (name: string): Promise<RolloutDoc> => rolloutOf(paz.orchestrator, name);
   return {
     env,
     docker,
     paz,
     routerPort,
     rollout,
-    settled: (name, version, timeoutMs = 60_000) =>
-      waitFor(
-        `${name} version ${version} to serve alone`,
-        async () => {
-          const r = await rollout(name);
-          if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
-          return r.version === version && r.state === 'succeeded' && r.units.every((u) => u.version === version) ? r : undefined;
-        },
-        timeoutMs,
-      ),
+    settled: (name, version, timeoutMs = 60_000) => servesAlone(paz.orchestrator, name, version, timeoutMs),
     close: async () => {
       await paz.close();
       for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {

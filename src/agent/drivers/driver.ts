@@ -52,6 +52,14 @@ export interface UnitRuntime {
   oomKilled?: boolean;
   startedAt?: string;
   finishedAt?: string;
+  /**
+   * a process of the running instance, in its network namespace, as this host's /proc numbers it (Docker:
+   * State.Pid; process driver: the child). Health probes read /proc/<pid>/net/tcp through it to see whether
+   * the app itself listens, which a connect to a published port cannot tell behind Docker's userland proxy.
+   */
+  pid?: number;
+  /** the instance shares the host's network namespace and listens on its host ports itself (process driver) */
+  hostNetwork?: boolean;
   /** the host ports actually bound, after the driver picked any free ones */
   ports: Array<{ container: number; host: number; protocol: 'tcp' | 'udp' }>;
   /** the image reference the instance was created from */

@@ -132,6 +132,7 @@ test('inspect of a running container -> UnitRuntime with the ports Docker picked
     version: 3,
     instance: 1,
     startedAt: '2026-11-25T13:00:10.790781699Z',
+    pid: 12078,
   });
 });
 

@@ -137,6 +137,7 @@ export function toUnitRuntime(info: Dockerode.ContainerInspectInfo): UnitRuntime
     version: labelNumber(labels, LABELS.version),
     instance: labelNumber(labels, LABELS.instance),
   };
+  if (state === 'running' && info.State?.Pid) runtime.pid = info.State.Pid;
   if (ended) runtime.exitCode = info.State.ExitCode;
   if (info.State?.OOMKilled) runtime.oomKilled = true;
   const startedAt = timeOrUndefined(info.State?.StartedAt);

@@ -546,7 +546,9 @@ export class ProcessDriver implements Driver {
       service: spec.service,
       version: spec.version,
       instance: spec.instance,
+      hostNetwork: true,
     };
+    if (alive) runtime.pid = state.pid;
     if (!alive) {
       if (state.exitCode !== undefined) runtime.exitCode = state.exitCode;
       if (state.finishedAt !== undefined) runtime.finishedAt = state.finishedAt;
