@@ -11,7 +11,8 @@ import type { Driver, DriverEvent } from './drivers/driver.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, UnitStatus } from '../core/records.js';
 import { parseUnitName } from '../core/unit-name.js';
-import { rangeJson, getJson } from '../store/json.js';
+import { getJson } from '../store/json.js';
+import { committedDesiredUnits } from '../state/desired-units.js';
 import { UnitRunner, type RunnerDeps } from './unit-runner.js';
 
 export interface ReconcilerOptions extends RunnerDeps {
@@ -51,7 +52,7 @@ export class Reconciler {
 
 
   private async pass(): Promise<void> {
-    const desired = (await rangeJson<DesiredUnit>(this.opts.store, keys.desiredUnitsPrefix())).entries
+    const desired = (await committedDesiredUnits(this.opts.store)).entries
       .map((r) => r.value)
       .filter((d) => d.host === this.opts.hostId);
     const want = new Map(desired.map((d) => [d.unit, d]));

@@ -10,6 +10,7 @@ import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
 import { lostUnits, placeUnits } from '../core/placement.js';
 import { rangeJson } from '../store/json.js';
+import { committedDesiredUnits } from '../state/desired-units.js';
 
 export const DEFAULT_HOST_LOSS_GRACE_SECONDS = 30;
 
@@ -39,7 +40,7 @@ export class PlacementLoop {
 
   private async pass(): Promise<void> {
     const [units, hosts] = await Promise.all([
-      rangeJson<DesiredUnit>(this.store, keys.desiredUnitsPrefix()),
+      committedDesiredUnits(this.store),
       rangeJson<HostRecord>(this.store, keys.hostsPrefix()),
     ]);
     const byName = new Map(units.entries.map((u) => [u.value.unit, u]));

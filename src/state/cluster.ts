@@ -6,6 +6,8 @@ import { hostView, unitView, type HostView, type UnitView } from '../core/unit-v
 import { PazError } from '../core/errors.js';
 import { parseUnitName } from '../core/unit-name.js';
 import { getJson, rangeJson } from '../store/json.js';
+import { committedDesiredUnits, latestVersions } from './desired-units.js';
+import { isCommittedUnit } from '../core/committed-units.js';
 
 export class ClusterView {
   constructor(
@@ -18,8 +20,7 @@ export class ClusterView {
   }
 
   async desiredUnits(service?: string): Promise<DesiredUnit[]> {
-    const prefix = service ? keys.desiredUnitsOf(service) : keys.desiredUnitsPrefix();
-    return (await rangeJson<DesiredUnit>(this.store, prefix)).entries.map((r) => r.value);
+    return (await committedDesiredUnits(this.store, service)).entries.map((r) => r.value);
   }
 
   async statuses(): Promise<Map<string, UnitStatus>> {
@@ -41,8 +42,10 @@ export class ClusterView {
     const id = parseUnitName(name);
     const notFound = new PazError('UNIT_NOT_FOUND', `no unit named "${name}": units are named <service>-<version>-<instance>; list them with GET /cluster/units`, { unit: name });
     if (!id) throw notFound;
+    const latest = await latestVersions(this.store, id.service);
     const d = await getJson<DesiredUnit>(this.store, keys.desiredUnit(id.service, name));
-    if (!d) throw notFound;
+    // a staged unit (of a deploy not committed yet) does not exist for readers
+    if (!d || !isCommittedUnit(d, latest)) throw notFound;
     const st = await getJson<UnitStatus>(this.store, keys.unitStatus(name));
     const host = d.host ? await getJson<HostRecord>(this.store, keys.host(d.host)) : undefined;
     return unitView(d, st, host);

@@ -15,6 +15,7 @@
 import { resolve } from 'node:path';
 import {
   StoreClosedError,
+  type StoreLimits,
   type KeyValue,
   type Lease,
   type PutOptions,
@@ -31,6 +32,14 @@ import {
 import { IN_MEMORY, KvDatabase, type WriteResult } from './kv-database.js';
 import { WatchFanout } from './watch-fanout.js';
 import { validateOp } from '../validate-op.js';
+import { checkTxnLimits } from '../txn-limits.js';
+
+/**
+ * SQLite has no limits of its own that matter here; these keep one write from holding the file's write
+ * lock (and the event loop: better-sqlite3 is synchronous) for long, and are large enough that a deploy
+ * of the most instances a service may have (1000) is one txn.
+ */
+export const SQLITE_LIMITS: StoreLimits = { maxTxnOps: 10_000, maxTxnBytes: 16 * 1024 * 1024 };
 
 export interface SqliteStoreOptions {
   /** how many recent revisions the log keeps for watches at least (default 10,000) */
@@ -61,6 +70,7 @@ const SWEEP_BATCH = 100;
 /** `file` is a path, or ':memory:' for a private store that lives and dies with this object. */
 export class SqliteStore implements Store {
   readonly name: string;
+  readonly limits: StoreLimits = SQLITE_LIMITS;
   private readonly db: KvDatabase;
   private readonly fanout: WatchFanout;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -114,6 +124,7 @@ export class SqliteStore implements Store {
   async txn(req: TxnRequest): Promise<TxnResult> {
     this.assertOpen();
     for (const op of [...req.success, ...(req.failure ?? [])]) validateOp(op);
+    checkTxnLimits(req, this.limits);
     const result = this.db.applyTxn(req, Date.now());
     // a pass that finds nothing new is one cheap read; not worth telling "wrote" from "only compared"
     this.fanout.schedule();
@@ -181,6 +192,7 @@ export class SqliteStore implements Store {
 
   private write(ops: TxnOp[]): WriteResult {
     for (const op of ops) validateOp(op);
+    checkTxnLimits({ compare: [], success: ops }, this.limits);
     return this.afterWrite(this.db.applyOps(ops, Date.now()));
   }
 
