@@ -11,7 +11,7 @@ import type { Driver, DriverEvent } from './drivers/driver.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, UnitStatus } from '../core/records.js';
 import { parseUnitName } from '../core/unit-name.js';
-import { getJson } from '../store/json.js';
+import { getJson, rangeJson } from '../store/json.js';
 import { committedDesiredUnits } from '../state/desired-units.js';
 import { UnitRunner, type RunnerDeps } from './unit-runner.js';
 
@@ -56,10 +56,12 @@ export class Reconciler {
       .map((r) => r.value)
       .filter((d) => d.host === this.opts.hostId);
     const want = new Map(desired.map((d) => [d.unit, d]));
-    for (const d of desired) {
+    const added = desired.filter((d) => !this.runners.has(d.unit));
+    // the statuses earlier agents left (restart counts): one read for all new units, not one each
+    const previous = added.length > 1 ? await this.statuses() : undefined;
+    for (const d of added) {
       if (this.runners.has(d.unit) || this.stopped) continue;
-      const previous = await getJson<UnitStatus>(this.opts.store, keys.unitStatus(d.unit));
-      const runner = new UnitRunner(d, this.opts, previous);
+      const runner = new UnitRunner(d, this.opts, previous ? previous.get(d.unit) : await getJson<UnitStatus>(this.opts.store, keys.unitStatus(d.unit)));
       this.runners.set(d.unit, runner);
       const adopted = this.adoptable.get(d.unit);
       this.adoptable.delete(d.unit);
@@ -85,6 +87,12 @@ export class Reconciler {
       );
     }
     await Promise.all(retiring);
+  }
+
+  private async statuses(): Promise<Map<string, UnitStatus>> {
+    const out = new Map<string, UnitStatus>();
+    for (const e of (await rangeJson<UnitStatus>(this.opts.store, keys.unitStatusPrefix())).entries) out.set(e.value.unit, e.value);
+    return out;
   }
 
   /** Stops reconciling. Running instances are left running for the next agent to adopt. */

@@ -2,7 +2,10 @@
  * A level-triggered loop over the store, the shape every Paz controller has (Kubernetes' and Nomad's
  * too): a pass reads the current state and acts on it; watches on some prefixes wake it early, a
  * periodic pass catches what a watch missed and what changes only with time (deadlines). Kicks during a
- * pass are coalesced into one more pass; passes never overlap.
+ * pass are coalesced into one more pass; passes never overlap. That further pass waits `settleMs` first:
+ * during a burst of writes (a 1000-unit deploy is thousands of writes) a pass that re-reads everything
+ * after each one is work that grows with N², and the pause lets a burst collapse into one pass. A kick
+ * while idle still runs at once.
  */
 import type { Logger } from 'pino';
 import type { Store, Watch } from '../store/store.js';
@@ -15,8 +18,12 @@ export interface StoreLoopOptions {
   /** key prefixes whose changes trigger a pass */
   prefixes: string[];
   intervalMs: number;
+  /** pause before a pass that kicks during the previous one asked for (default 100 ms) */
+  settleMs?: number;
   pass: () => Promise<void>;
 }
+
+const DEFAULT_SETTLE_MS = 100;
 
 export class StoreLoop {
   private watches: Watch[] = [];
@@ -50,7 +57,10 @@ export class StoreLoop {
       return this.running;
     }
     this.running = (async () => {
+      let first = true;
       do {
+        if (!first) await new Promise((r) => setTimeout(r, this.opts.settleMs ?? DEFAULT_SETTLE_MS));
+        first = false;
         this.again = false;
         try {
           await this.opts.pass();

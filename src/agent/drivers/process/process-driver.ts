@@ -12,6 +12,7 @@
  * and their network traffic cannot be told apart from the host's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Pacer } from '../../pacing.js';
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -106,6 +107,7 @@ export class ProcessDriver implements Driver {
   private cgroups: UnitCgroups | undefined;
   private cgroupsProbed = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  private readonly exitPacer = new Pacer();
   private closed = false;
 
   constructor(
@@ -415,8 +417,12 @@ export class ProcessDriver implements Driver {
     child.on('error', (err) => this.log.warn(`${unit}: child process error: ${String(err)}`));
     const exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
-        this.recordOwnedExit(unit, pid, exitCodeOf(code, signal));
-        resolve();
+        // children that exit together (a scale to 0) are reported in one event-loop turn; recording each
+        // exit writes its state file, so they are recorded one per turn
+        void this.exitPacer.turn().then(() => {
+          this.recordOwnedExit(unit, pid, exitCodeOf(code, signal));
+          resolve();
+        });
       });
     });
     child.unref();
