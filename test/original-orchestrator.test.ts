@@ -138,6 +138,8 @@ describe('original orchestrator suite: cluster, hosts, units, endpoints', () => 
     await paz.start();
     store = await openStore(paz.storeUrl);
     await store.put(keys.host(host.id), JSON.stringify(host));
+    // as a deploy leaves it: version 1 committed (units of a version above the latest are not shown)
+    await store.put(keys.latest('myservice'), '1');
     await store.put(keys.desiredUnit('myservice', desired.unit), JSON.stringify(desired));
     await store.put(keys.unitStatus(desired.unit), JSON.stringify(status));
   });

@@ -4,6 +4,7 @@
  * commits it, so every unit of a version seen as committed here was already there at the second read.
  * (Read in the other order, a deploy committing between the reads would show only its early chunks.)
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Store } from '../store/store.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit } from '../core/records.js';
@@ -22,12 +23,17 @@ export async function latestVersions(store: Store, service?: string): Promise<Ma
   return out;
 }
 
+/** units parsed before the event loop gets a turn: 1000 of them at once were tens of ms on a busy host */
+const PARSE_BATCH = 200;
+
 /** The committed desired units of one service, or of all; staged units are skipped before parsing. */
 export async function committedDesiredUnits(store: Store, service?: string): Promise<{ entries: JsonEntry<DesiredUnit>[]; revision: number }> {
   const latest = await latestVersions(store, service);
   const { kvs, revision } = await store.range(service === undefined ? keys.desiredUnitsPrefix() : keys.desiredUnitsOf(service));
   const entries: JsonEntry<DesiredUnit>[] = [];
-  for (const kv of kvs) {
+  for (let i = 0; i < kvs.length; i++) {
+    if (i > 0 && i % PARSE_BATCH === 0) await nextTurn();
+    const kv = kvs[i];
     if (isCommittedUnitKey(kv.key, latest)) entries.push({ key: kv.key, value: parseJsonValue<DesiredUnit>(kv.key, kv.value), kv });
   }
   return { entries, revision };

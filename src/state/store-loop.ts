@@ -18,12 +18,12 @@ export interface StoreLoopOptions {
   /** key prefixes whose changes trigger a pass */
   prefixes: string[];
   intervalMs: number;
-  /** pause before a pass that kicks during the previous one asked for (default 100 ms) */
+  /** pause before a pass that kicks during the previous one asked for (default 250 ms) */
   settleMs?: number;
   pass: () => Promise<void>;
 }
 
-const DEFAULT_SETTLE_MS = 100;
+const DEFAULT_SETTLE_MS = 250;
 
 export class StoreLoop {
   private watches: Watch[] = [];
