@@ -11,7 +11,7 @@
  * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
  * and their network traffic cannot be told apart from the host's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Spawner, type SpawnedChild } from './spawner.js';
 import { Pacer } from '../../pacing.js';
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
@@ -80,7 +80,6 @@ const stderrLogger: DriverLogger = {
 
 interface OwnedChild {
   pid: number;
-  child: ChildProcess;
   /** resolves once the exit has been recorded in the state file */
   exited: Promise<void>;
 }
@@ -108,6 +107,7 @@ export class ProcessDriver implements Driver {
   private cgroupsProbed = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly exitPacer = new Pacer();
+  private readonly spawner = new Spawner();
   private closed = false;
 
   constructor(
@@ -369,7 +369,7 @@ export class ProcessDriver implements Driver {
       throw new DriverError('START_FAILED', `${unit}: cannot prepare its cgroups: ${String(err)}`, err);
     }
     const logFd = openSync(this.files.logPath(unit), how.freshLog ? 'w' : 'a');
-    let child: ChildProcess;
+    let child: SpawnedChild;
     try {
       // notes for whoever reads the unit's log: what this driver cannot give a unit that Docker would
       if (!cg && (spec.memoryMb !== undefined || spec.cpus !== undefined)) {
@@ -381,26 +381,19 @@ export class ProcessDriver implements Driver {
       const [file, argv]: [string, string[]] = cg
         ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
         : [programPath, args];
-      child = spawn(file, argv, {
-        cwd: workDir,
-        env,
-        // own session and process group: stop() signals the whole group, and the unit survives the agent
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
+      // detached: own session and process group, so stop() signals the whole group, and the unit
+      // survives the agent; spawned by a worker thread, so this loop never waits for the exec
+      child = await this.spawner.spawn({ file, args: argv, cwd: workDir, env, outFd: logFd });
     } catch (err) {
       await cg?.remove(unit).catch(() => {});
       throw new DriverError('START_FAILED', `${unit}: cannot start ${programPath}: ${String(err)}`, err);
     } finally {
       closeSync(logFd);
     }
-    const pid = child.pid as number;
-    // read before the event loop turns: until then even a process that already exited is still a zombie in /proc
-    const procStartTicks = this.proc.stat(pid)?.startTicks ?? null;
+    const pid = child.pid;
+    // read by the spawning thread before its loop turned: until then even a process that already exited is
+    // still a zombie in /proc
+    const procStartTicks = child.startTicks;
     const state: UnitStateFile = {
       spec,
       program: programPath,
@@ -412,21 +405,14 @@ export class ProcessDriver implements Driver {
       cgroups: cg !== undefined,
     };
     this.files.write(unit, state);
-    // nothing should emit 'error' after a successful spawn (the driver never uses child.kill or IPC); a
-    // listener keeps an unexpected one from crashing the agent
-    child.on('error', (err) => this.log.warn(`${unit}: child process error: ${String(err)}`));
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        // children that exit together (a scale to 0) are reported in one event-loop turn; recording each
-        // exit writes its state file, so they are recorded one per turn
-        void this.exitPacer.turn().then(() => {
-          this.recordOwnedExit(unit, pid, exitCodeOf(code, signal));
-          resolve();
-        });
+    // children that exit together (a scale to 0) are reported together; recording each exit writes its
+    // state file, so they are recorded one per event-loop turn
+    const exited = child.exited
+      .then(async ({ code, signal }) => {
+        await this.exitPacer.turn();
+        this.recordOwnedExit(unit, pid, exitCodeOf(code, signal));
       });
-    });
-    child.unref();
-    this.owned.set(unit, { pid, child, exited });
+    this.owned.set(unit, { pid, exited });
     this.adopted.delete(unit);
     this.cpuSamples.delete(unit);
     this.emit({ type: 'start', unit });
