@@ -1,9 +1,10 @@
 /**
  * A driver that starts (and removes) at most a few units at a time. Starting a unit does synchronous
- * work on the event loop (the process driver's spawn, cgroup and state files: ~3 ms a unit); an agent
+ * work on the event loop (the process driver's cgroup directories and state files); an agent
  * handed 1000 units at once did all of it in one go and blocked its loop for seconds, which expired its
  * lease. Here at most a few are under way at once, and each begins in an event-loop turn of its own,
- * so the loop handles I/O (leases, watches, HTTP) between any two. Pulls and stops are not bounded: a slow
+ * so the loop handles I/O (leases, watches, HTTP) between any two. Pulls and stops begin one per turn
+ * too (retiring 1000 units reads and signals 1000 processes), but any number may be under way: a slow
  * pull or stop of one unit must never hold back the others.
  */
 import type { Readable } from 'node:stream';
@@ -28,7 +29,8 @@ export class BoundedDriver implements Driver {
     return this.inner.name;
   }
 
-  pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+  async pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    await this.pacer.turn();
     return this.inner.pull(image, onProgress, signal);
   }
 
@@ -50,7 +52,8 @@ export class BoundedDriver implements Driver {
     });
   }
 
-  stop(unit: string, graceSeconds: number): Promise<void> {
+  async stop(unit: string, graceSeconds: number): Promise<void> {
+    await this.pacer.turn();
     return this.inner.stop(unit, graceSeconds);
   }
 
