@@ -4,7 +4,8 @@
  * any two). Used where one event can ask for work on every unit at once (a deploy of 1000 units,
  * 1000 processes exiting together).
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 
 /** A counting semaphore: run() waits for one of `limit` slots. */
 export class Limiter {
@@ -36,14 +37,34 @@ export class Limiter {
 /**
  * Lets callers through one per event-loop turn, in call order. An immediate scheduled from a check
  * phase runs in the next loop iteration, after that iteration's poll phase: timers and I/O get their
- * turn between any two callers.
+ * turn between any two callers. When the loop has been busy most of the time lately (each caller's
+ * work sets off more: status writes, watch events, store reads), the next caller also waits a little
+ * with the loop idle, so 1000 callers spread out instead of saturating it: a saturated loop serves
+ * everything late, leases and HTTP included.
  */
 export class Pacer {
   private tail: Promise<void> = Promise.resolve();
+  private last: EventLoopUtilization = performance.eventLoopUtilization();
+
+  constructor(
+    /** busy share of the loop above which callers are slowed down */
+    private readonly maxUtilization = 0.5,
+    private readonly backoffMs = 20,
+  ) {}
 
   turn(): Promise<void> {
-    const mine = this.tail.then(() => nextTurn()).then(() => undefined);
+    const mine = this.tail.then(() => this.next());
     this.tail = mine;
     return mine;
+  }
+
+  private async next(): Promise<void> {
+    await nextTurn();
+    const now = performance.eventLoopUtilization();
+    const recent = performance.eventLoopUtilization(now, this.last);
+    // judged over at least a few ms, so one long turn is not forgotten by the next short one
+    if (recent.idle + recent.active < 5) return;
+    this.last = now;
+    if (recent.utilization > this.maxUtilization) await sleep(this.backoffMs);
   }
 }
