@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
 import type { Driver, DriverEvent } from './drivers/driver.js';
 import { keys } from '../core/keys.js';
-import type { DesiredUnit, UnitStatus } from '../core/records.js';
+import type { UnitStatus } from '../core/records.js';
 import { parseUnitName } from '../core/unit-name.js';
 import { getJson, rangeJson } from '../store/json.js';
 import { committedDesiredUnits } from '../state/desired-units.js';

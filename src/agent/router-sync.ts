@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
 import { keys, SERVICES_PREFIX } from '../core/keys.js';
-import type { DesiredUnit } from '../core/records.js';
 import { planRoutes } from '../core/route-plan.js';
 import { committedDesiredUnits } from '../state/desired-units.js';
 import { Router, type RouterStats } from '../router/index.js';
