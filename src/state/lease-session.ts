@@ -10,6 +10,7 @@
  * The lease's refresh never waits behind those writes, for the same reason.
  */
 import { LeaseNotFoundError, type Store, type TxnOp } from '../store/store.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { chunkOps } from '../store/chunk-ops.js';
 
 export interface LeaseSessionOptions {
@@ -17,6 +18,12 @@ export interface LeaseSessionOptions {
   /** a refresh failed (store unreachable); the session keeps trying */
   onError?: (err: unknown) => void;
 }
+
+/**
+ * most keys per txn, whatever the store allows: the embedded store writes synchronously, and 2000 status
+ * writes in one txn held the event loop for a good part of 100 ms
+ */
+const MAX_BATCH_OPS = 128;
 
 interface Waiter {
   resolve: () => void;
@@ -118,7 +125,10 @@ export class LeaseSession {
       ops.push(value === undefined ? { type: 'delete', key } : { type: 'put', key, value, lease: this.leaseId });
     }
     try {
-      for (const chunk of chunkOps(ops, this.store.limits)) await this.store.txn({ compare: [], success: chunk });
+      for (const [i, chunk] of this.chunks(ops).entries()) {
+        if (i > 0) await nextTurn();
+        await this.store.txn({ compare: [], success: chunk });
+      }
       this.settle(batch, undefined);
     } catch (err) {
       if (err instanceof LeaseNotFoundError) {
@@ -136,7 +146,12 @@ export class LeaseSession {
     const lease = await this.store.grantLease(this.opts.ttlSeconds);
     this.leaseId = lease.id;
     const ops: TxnOp[] = [...this.owned].map(([key, value]) => ({ type: 'put', key, value, lease: lease.id }));
-    for (const chunk of chunkOps(ops, this.store.limits)) await this.store.txn({ compare: [], success: chunk });
+    for (const chunk of this.chunks(ops)) await this.store.txn({ compare: [], success: chunk });
+  }
+
+  private chunks(ops: TxnOp[]): TxnOp[][] {
+    const limits = this.store.limits;
+    return chunkOps(ops, { maxTxnOps: Math.min(limits.maxTxnOps, MAX_BATCH_OPS), maxTxnBytes: limits.maxTxnBytes });
   }
 
   private schedule(): void {
