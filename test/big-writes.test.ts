@@ -77,6 +77,8 @@ for (const backend of backends) {
           for (const u of units) perVersion.set(u.version, (perVersion.get(u.version) ?? 0) + 1);
           for (const [v, n] of perVersion) if (n !== N) problems.push(`read ${reads}: version ${v} had ${n} units`);
           reads++;
+          // a reader is I/O-driven (watches, timers, requests): one read per event-loop turn
+          await new Promise((r) => setImmediate(r));
         }
       })();
       try {
