@@ -18,6 +18,7 @@ import { Reconciler } from './reconciler.js';
 import { readHostFacts } from './host/host-facts.js';
 import { HostStatsSampler } from './host/host-stats.js';
 import { UnitStatsSampler } from './unit-stats.js';
+import { BoundedDriver } from './bounded-driver.js';
 import { createAgentApi } from './agent-api.js';
 import { PAZ_VERSION } from '../version.js';
 import { RouterSync } from './router-sync.js';
@@ -87,7 +88,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   const reconciler = new Reconciler({
     store: opts.store,
-    driver: opts.driver,
+    // units start a few at a time, so a big deploy never blocks this process's event loop
+    driver: new BoundedDriver(opts.driver),
     session,
     hostId,
     endpointAddress: opts.address,

@@ -15,7 +15,8 @@ import type { Driver, DriverEvent } from './drivers/driver.js';
 import { keys } from '../core/keys.js';
 import type { DeployRecord, DesiredUnit, UnitStatus } from '../core/records.js';
 import { parseUnitName } from '../core/unit-name.js';
-import { rangeJson, getJson } from '../store/json.js';
+import { getJson, rangeJson } from '../store/json.js';
+import { committedDesiredUnits } from '../state/desired-units.js';
 import { UnitRunner, type RunnerDeps } from './unit-runner.js';
 
 export interface ReconcilerOptions extends RunnerDeps {
@@ -59,13 +60,16 @@ export class Reconciler {
 
 
   private async pass(): Promise<void> {
-    const desired = (await rangeJson<DesiredUnit>(this.opts.store, keys.desiredUnitsPrefix())).entries
+    const desired = (await committedDesiredUnits(this.opts.store)).entries
       .map((r) => r.value)
       .filter((d) => d.host === this.opts.hostId);
     const want = new Map(desired.map((d) => [d.unit, d]));
-    for (const d of desired) {
+    const added = desired.filter((d) => !this.runners.has(d.unit) && !this.retiring.has(d.unit));
+    // the statuses earlier agents left (restart counts): one read for all new units, not one each
+    const previousAll = added.length > 1 ? await this.statuses() : undefined;
+    for (const d of added) {
       if (this.runners.has(d.unit) || this.retiring.has(d.unit) || this.stopped) continue;
-      const previous = await getJson<UnitStatus>(this.opts.store, keys.unitStatus(d.unit));
+      const previous = previousAll ? previousAll.get(d.unit) : await getJson<UnitStatus>(this.opts.store, keys.unitStatus(d.unit));
       const loadBalanced = await this.loadBalanced(d);
       if (this.runners.has(d.unit) || this.stopped) continue;
       const runner = new UnitRunner(d, this.opts, { previous, loadBalanced });
@@ -90,8 +94,6 @@ export class Reconciler {
         await this.opts.store.delete(keys.unitStatus(unit)).catch(() => undefined);
       });
     }
-    const versions = new Set(desired.map((d) => `${d.service}/${d.version}`));
-    for (const key of this.loadBalancedOf.keys()) if (!versions.has(key)) this.loadBalancedOf.delete(key);
   }
 
   /** Retires beside the loop; when done, a pass runs again (the unit may be desired here once more). */
@@ -105,14 +107,24 @@ export class Reconciler {
     this.retiring.set(unit, done);
   }
 
-  /** The unit version's `loadBalanced`, which picks its default health probe (probe-choice.ts). */
+  /**
+   * The unit version's `loadBalanced`, which picks its default health probe (probe-choice.ts): copied onto
+   * the unit at deploy time; units written before that read it from their version's record.
+   */
   private async loadBalanced(d: DesiredUnit): Promise<boolean | undefined> {
+    if (d.loadBalanced !== undefined) return d.loadBalanced;
     const key = `${d.service}/${d.version}`;
     if (!this.loadBalancedOf.has(key)) {
       const record = await getJson<DeployRecord>(this.opts.store, keys.deploy(d.service, d.version)).catch(() => undefined);
       this.loadBalancedOf.set(key, record?.config.loadBalanced);
     }
     return this.loadBalancedOf.get(key);
+  }
+
+  private async statuses(): Promise<Map<string, UnitStatus>> {
+    const out = new Map<string, UnitStatus>();
+    for (const e of (await rangeJson<UnitStatus>(this.opts.store, keys.unitStatusPrefix())).entries) out.set(e.value.unit, e.value);
+    return out;
   }
 
   /** Stops reconciling. Running instances are left running for the next agent to adopt. */

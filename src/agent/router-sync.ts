@@ -12,9 +12,8 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
 import { keys, SERVICES_PREFIX } from '../core/keys.js';
-import type { DesiredUnit } from '../core/records.js';
 import { planRoutes } from '../core/route-plan.js';
-import { rangeJson } from '../store/json.js';
+import { committedDesiredUnits } from '../state/desired-units.js';
 import { Router, type RouterStats } from '../router/index.js';
 import { sameReport, type RouterReport } from '../core/router-report.js';
 import type { LeaseSession } from '../state/lease-session.js';
@@ -59,7 +58,7 @@ export class RouterSync {
 
   private async sync(): Promise<void> {
     const store = this.opts.store;
-    const [endpoints, desired, domain] = await Promise.all([store.range(SERVICES_PREFIX), rangeJson<DesiredUnit>(store, keys.desiredUnitsPrefix()), store.get(keys.domain())]);
+    const [endpoints, desired, domain] = await Promise.all([store.range(SERVICES_PREFIX), committedDesiredUnits(store), store.get(keys.domain())]);
     const table = planRoutes({
       endpoints: endpoints.kvs,
       desired: desired.entries.map((e) => e.value),

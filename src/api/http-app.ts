@@ -6,6 +6,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomInt } from 'node:crypto';
+import { StoreLimitError } from '../store/store.js';
 import { PazError, errorBody } from '../core/errors.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
 import { PAZ_VERSION } from '../version.js';
@@ -29,6 +30,10 @@ export function requestId(): string {
 
 function toPazError(err: FastifyError & { validation?: unknown[]; validationContext?: string }): PazError {
   if (err instanceof PazError) return err;
+  // chunked writes keep every write within the store's limits; one record alone can still be too big
+  if ((err as unknown) instanceof StoreLimitError) {
+    return new PazError('BODY_TOO_LARGE', `${err.message}; one record of this request is larger than the store takes in one write: make the service's config (env, command) smaller`);
+  }
   if (err.validation && Array.isArray(err.validation) && err.validation.length > 0) {
     const first = err.validation[0] as Parameters<typeof describeValidationError>[0];
     return new PazError('VALIDATION', describeValidationError(first, err.validationContext ?? 'body'));

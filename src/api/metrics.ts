@@ -4,6 +4,7 @@
  * status, and gauges that a role adds (hosts, units by state, …), computed at scrape time.
  */
 import type { FastifyInstance } from 'fastify';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 
 export const registry = new Registry();
@@ -23,6 +24,27 @@ const durations = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
   registers: [registry],
 });
+
+/**
+ * How long the event loop was blocked: every LAG_WINDOW_MS the longest delay seen in that window is
+ * observed. A blocked loop starves leases, watches and HTTP alike (a big deploy once blocked it for
+ * seconds), so this is the number to watch; a scraper diffs the buckets over the span it cares about.
+ */
+const LAG_WINDOW_MS = 500;
+const loopLag = new Histogram({
+  name: 'paz_event_loop_lag_max_seconds',
+  help: `the longest event-loop delay within each ${LAG_WINDOW_MS} ms window`,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+const LAG_RESOLUTION_MS = 10;
+const loopDelay = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+loopDelay.enable();
+setInterval(() => {
+  // the monitor records whole timer intervals (ns): the lag is what exceeds its own resolution
+  if (loopDelay.count > 0) loopLag.observe(Math.max(0, loopDelay.max / 1e9 - LAG_RESOLUTION_MS / 1000));
+  loopDelay.reset();
+}, LAG_WINDOW_MS).unref();
 
 export function registerMetrics(app: FastifyInstance, component: string): void {
   app.addHook('onResponse', async (req, reply) => {

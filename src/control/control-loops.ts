@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { campaign, type Election } from '../store/election.js';
 import { DEFAULT_HOST_LOSS_GRACE_SECONDS, PlacementLoop } from './placement-loop.js';
 import { RolloutController } from './rollout-controller.js';
+import { PendingWritesLoop } from './pending-writes-loop.js';
 
 export class ControlLoops {
   private election: Election | undefined;
@@ -43,9 +44,11 @@ export class ControlLoops {
     this.logger.info({ id: this.id }, 'leading the control loops');
     const placement = new PlacementLoop(this.store, this.logger.child({ component: 'placement' }), Date.now, this.hostLossGraceSeconds * 1000);
     const rollouts = new RolloutController(this.store, this.logger.child({ component: 'rollout' }));
-    this.running = [placement, rollouts];
+    const pending = new PendingWritesLoop(this.store, this.logger.child({ component: 'pending-writes' }));
+    this.running = [placement, rollouts, pending];
     await placement.start();
     await rollouts.start();
+    await pending.start();
   }
 
   private async follow(): Promise<void> {

@@ -9,7 +9,9 @@ import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
 import { lostUnits, placeUnits } from '../core/placement.js';
-import { rangeJson } from '../store/json.js';
+import { rangeJson, type JsonEntry } from '../store/json.js';
+import { chunkWrites, type GuardedOp } from '../store/chunk-ops.js';
+import { committedDesiredUnits } from '../state/desired-units.js';
 
 export const DEFAULT_HOST_LOSS_GRACE_SECONDS = 30;
 
@@ -39,7 +41,7 @@ export class PlacementLoop {
 
   private async pass(): Promise<void> {
     const [units, hosts] = await Promise.all([
-      rangeJson<DesiredUnit>(this.store, keys.desiredUnitsPrefix()),
+      committedDesiredUnits(this.store),
       rangeJson<HostRecord>(this.store, keys.hostsPrefix()),
     ]);
     const byName = new Map(units.entries.map((u) => [u.value.unit, u]));
@@ -57,18 +59,26 @@ export class PlacementLoop {
       units.entries.map((u) => u.value),
       hosts.entries.map((h) => h.value),
     );
+    const writes: GuardedOp[] = [];
+    const guarded = (rec: JsonEntry<DesiredUnit>, next: DesiredUnit): GuardedOp => ({
+      op: { type: 'put', key: rec.key, value: JSON.stringify(next) },
+      compare: { key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision },
+    });
     for (const p of plan.placed) {
       const rec = byName.get(p.unit)!;
       const next: DesiredUnit = { ...rec.value, host: p.host, placedAt: this.now() };
       delete next.reason;
-      const res = await this.store.txn({ compare: [{ key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision }], success: [{ type: 'put', key: rec.key, value: JSON.stringify(next) }] });
-      if (res.succeeded) this.logger.info({ unit: p.unit, host: p.host }, 'placed');
+      writes.push(guarded(rec, next));
     }
     for (const u of plan.unplaceable) {
       const rec = byName.get(u.unit)!;
-      if (rec.value.reason === u.reason) continue;
-      const next: DesiredUnit = { ...rec.value, reason: u.reason };
-      await this.store.txn({ compare: [{ key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision }], success: [{ type: 'put', key: rec.key, value: JSON.stringify(next) }] });
+      if (rec.value.reason !== u.reason) writes.push(guarded(rec, { ...rec.value, reason: u.reason }));
+    }
+    // as few txns as the store allows (a deploy of 1000 units is 8 txns on etcd, not 1000); a txn whose
+    // unit changed meanwhile writes nothing, and the pass that the change wakes plans those units again
+    for (const chunk of chunkWrites(writes, this.store.limits)) {
+      const res = await this.store.txn({ compare: chunk.compare, success: chunk.ops });
+      if (res.succeeded) this.logger.info({ units: chunk.ops.length }, 'placed');
     }
   }
 }

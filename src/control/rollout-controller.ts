@@ -13,6 +13,7 @@ import { drainedUnits, type RouterReport } from '../core/router-report.js';
 import { decideRollout, type RolloutAction, type RolloutStatus } from '../core/rollout-policy.js';
 import { getJson, getJsonEntry, rangeJson, type JsonEntry } from '../store/json.js';
 import { Deploys } from '../state/deploys.js';
+import { committedDesiredUnits } from '../state/desired-units.js';
 
 export class RolloutController {
   private readonly loop: StoreLoop;
@@ -40,13 +41,17 @@ export class RolloutController {
   }
 
   private async pass(): Promise<void> {
-    const [units, statusList] = await Promise.all([rangeJson<DesiredUnit>(this.store, keys.desiredUnitsPrefix()), rangeJson<UnitStatus>(this.store, keys.unitStatusPrefix())]);
+    const [units, statusList] = await Promise.all([committedDesiredUnits(this.store), rangeJson<UnitStatus>(this.store, keys.unitStatusPrefix())]);
     const statuses = new Map(statusList.entries.map((e) => [e.value.unit, e.value]));
     const drained = await this.drained(units.entries);
     const byService = new Map<string, Array<JsonEntry<DesiredUnit>>>();
     // every service, also those with no units (a deploy of 0 instances still has to finish)
     for (const kv of (await this.store.range(keys.servicesPrefix())).kvs) byService.set(kv.key.slice(keys.servicesPrefix().length), []);
-    for (const e of units.entries) byService.set(e.value.service, [...(byService.get(e.value.service) ?? []), e]);
+    for (const e of units.entries) {
+      const list = byService.get(e.value.service);
+      if (list) list.push(e);
+      else byService.set(e.value.service, [e]);
+    }
     for (const [service, entries] of byService) {
       const latestKv = await this.store.get(keys.latest(service));
       const version = latestKv ? Number(latestKv.value) : 0;
@@ -56,7 +61,8 @@ export class RolloutController {
       // only a failing recreate needs it (to start the serving version again)
       const servingRecord = status?.state !== 'succeeded' && status?.state !== 'failed' && serving > 0 ? await getJson<DeployRecord>(this.store, keys.deploy(service, serving)) : undefined;
       const actions = decideRollout({ latest, status, serving, servingRecord, units: entries.map((e) => e.value), statuses, now: this.now(), drained });
-      for (const a of actions) await this.apply(service, a, new Map(entries.map((e) => [e.value.unit, e])));
+      const byUnit = new Map(entries.map((e) => [e.value.unit, e]));
+      for (const a of actions) await this.apply(service, a, byUnit);
     }
   }
 

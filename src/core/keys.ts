@@ -9,7 +9,9 @@
  * | /paz/config/domain                              | the cluster domain (default `paz`)                  |
  * | /paz/directory/services/<name>                  | ServiceDoc JSON                                     |
  * | /paz/directory/repositories/<repoKey>/<name>    | "" : index of services by image repository          |
- * | /paz/scheduler/latest/<name>                    | latest deployed version number                      |
+ * | /paz/scheduler/latest/<name>                    | latest deployed version number (commits a deploy's units) |
+ * | /paz/scheduler/locks/<name>                     | writer id holding the service's big-write lock (lease) |
+ * | /paz/scheduler/pending/<name>                   | PendingWrite JSON: a chunked write in progress       |
  * | /paz/scheduler/deploys/<name>/<version>         | DeployRecord JSON (the full snapshot)               |
  * | /paz/scheduler/status/<name>/<version>         | RolloutStatus JSON: deploying, succeeded, failed   |
  * | /paz/scheduler/serving/<name>                   | the version that serves (last deploy that succeeded; 0: none) |
@@ -36,6 +38,11 @@ export const keys = {
   repoIndex: (repoKey: string, name: string) => `/paz/directory/repositories/${encodeURIComponent(repoKey)}/${name}`,
   repoIndexPrefix: (repoKey: string) => `/paz/directory/repositories/${encodeURIComponent(repoKey)}/`,
   latest: (name: string) => `/paz/scheduler/latest/${name}`,
+  latestPrefix: () => '/paz/scheduler/latest/',
+  writeLock: (name: string) => `/paz/scheduler/locks/${name}`,
+  writeLocksPrefix: () => '/paz/scheduler/locks/',
+  pendingWrite: (name: string) => `/paz/scheduler/pending/${name}`,
+  pendingWritesPrefix: () => '/paz/scheduler/pending/',
   deploy: (name: string, version: number) => `/paz/scheduler/deploys/${name}/${version}`,
   deploysOf: (name: string) => `/paz/scheduler/deploys/${name}/`,
   rolloutStatus: (name: string, version: number) => `/paz/scheduler/status/${name}/${version}`,
@@ -47,6 +54,8 @@ export const keys = {
     `/paz/scheduler/journal/${String(timestamp).padStart(13, '0')}-${service}-${version}-${event}`,
   desiredUnit: (service: string, unit: string) => `/paz/units/desired/${service}/${unit}`,
   desiredUnitsOf: (service: string) => `/paz/units/desired/${service}/`,
+  /** the desired units of one version of a service (the instance number follows the last dash) */
+  desiredUnitsOfVersion: (service: string, version: number) => `/paz/units/desired/${service}/${service}-${version}-`,
   desiredUnitsPrefix: () => '/paz/units/desired/',
   unitStatus: (unit: string) => `/paz/units/status/${unit}`,
   unitStatusPrefix: () => '/paz/units/status/',

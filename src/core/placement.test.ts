@@ -90,3 +90,15 @@ test('units of a host gone for the grace period are to be placed again; a brief 
   assert.deepEqual(lostUnits(units, new Set(['a', 'b']), missing, 40_000, 30_000), []);
   assert.equal(missing.size, 0);
 });
+
+test('a new version of 1000 instances spreads beside the old one, and conflicts still count per version', () => {
+  const old = Array.from({ length: 1000 }, (_, i) => unit('big', 1, i + 1, { host: i % 2 === 0 ? 'a' : 'b' }));
+  const fresh = Array.from({ length: 1000 }, (_, i) => unit('big', 2, i + 1));
+  const r = placeUnits([...old, ...fresh], [host('a'), host('b')]);
+  assert.equal(r.placed.length, 1000);
+  assert.equal(r.placed.filter((p) => p.host === 'a').length, 500);
+  // a service that conflicts with itself: one instance per host, whatever other versions run there
+  const lonely = placeUnits([unit('solo', 1, 1, { host: 'a', conflictsWith: 'solo' }), unit('solo', 2, 1, { conflictsWith: 'solo' }), unit('solo', 2, 2, { conflictsWith: 'solo' }), unit('solo', 2, 3, { conflictsWith: 'solo' })], [host('a'), host('b')]);
+  assert.deepEqual(lonely.placed.map((p) => p.host), ['b', 'a'], 'spread first: b is empty');
+  assert.match(lonely.unplaceable[0].reason, /conflictsWith "solo": solo-2-\d runs on/);
+});

@@ -34,29 +34,79 @@ function memoryOf(u: DesiredUnit): number {
   return (u.spec.memoryMb ?? 0) * 1024 * 1024;
 }
 
+/**
+ * What is on one host, kept as totals so that checking a unit against it does not walk every unit there:
+ * placing 1000 units on a host with 1000 others walked 10^6 units (and built as many port sets) in one
+ * synchronous pass of the control plane.
+ */
+class HostLoad {
+  readonly ports = new Set<string>();
+  memory = 0;
+  count = 0;
+  /** service -> version -> how many units, and one of their names (for messages) */
+  readonly services = new Map<string, Map<number, { count: number; sample: string }>>();
+  /** units here that name a conflictsWith glob (few: it is a rare setting) */
+  readonly conflicting: DesiredUnit[] = [];
+
+  constructor(units: DesiredUnit[] = []) {
+    for (const u of units) this.add(u);
+  }
+
+  add(u: DesiredUnit): void {
+    for (const p of hostPorts(u)) this.ports.add(p);
+    this.memory += memoryOf(u);
+    this.count++;
+    let versions = this.services.get(u.service);
+    if (!versions) this.services.set(u.service, (versions = new Map()));
+    const v = versions.get(u.version);
+    if (v) v.count++;
+    else versions.set(u.version, { count: 1, sample: u.unit });
+    if (u.conflictsWith) this.conflicting.push(u);
+  }
+
+  serviceCount(service: string): number {
+    let n = 0;
+    for (const v of this.services.get(service)?.values() ?? []) n += v.count;
+    return n;
+  }
+
+  /** A unit here that `unit` counts as a rival of service `service`, if any: another version of its own service never is. */
+  rivalOf(unit: DesiredUnit, service: string): string | undefined {
+    const versions = this.services.get(service);
+    if (!versions) return undefined;
+    if (service !== unit.service) return versions.values().next().value?.sample;
+    return versions.get(unit.version)?.sample;
+  }
+}
+
 /** Why `unit` cannot go on `host` given what is already there, or undefined when it can. */
 export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: DesiredUnit[]): string | undefined {
+  return infeasibleOn(unit, host, new HostLoad(onHost.filter((o) => o.unit !== unit.unit)));
+}
+
+function infeasibleOn(unit: DesiredUnit, host: HostRecord, load: HostLoad): string | undefined {
   // The router's port is served through the router (the unit becomes its default backend), so it never clashes.
   const viaRouter = host.routerPort !== undefined ? `${host.routerPort}/tcp` : undefined;
   const reserved = new Set((host.reservedPorts ?? []).map((p) => `${p}/tcp`));
-  const used = new Set(onHost.flatMap(hostPorts).filter((p) => p !== viaRouter));
   const wanted = hostPorts(unit).filter((p) => p !== viaRouter);
   const own = wanted.find((p) => reserved.has(p));
   if (own) return `host port ${own} is Paz's own on ${host.hostname}`;
-  const clash = wanted.find((p) => used.has(p));
+  const clash = wanted.find((p) => load.ports.has(p));
   if (clash) return `host port ${clash} is taken on ${host.hostname}`;
   // Another version of the same service is what a rolling deploy replaces: it never conflicts.
-  const rivals = onHost.filter((o) => o.unit !== unit.unit && !(o.service === unit.service && o.version !== unit.version));
   if (unit.conflictsWith) {
-    const other = rivals.find((o) => globMatch(unit.conflictsWith!, o.service));
-    if (other) return `conflictsWith "${unit.conflictsWith}": ${other.unit} runs on ${host.hostname}`;
+    for (const service of load.services.keys()) {
+      if (!globMatch(unit.conflictsWith, service)) continue;
+      const other = load.rivalOf(unit, service);
+      if (other) return `conflictsWith "${unit.conflictsWith}": ${other} runs on ${host.hostname}`;
+    }
   }
-  const reverse = rivals.find((o) => o.conflictsWith && globMatch(o.conflictsWith, unit.service));
+  const reverse = load.conflicting.find((o) => !(o.service === unit.service && o.version !== unit.version) && globMatch(o.conflictsWith!, unit.service));
   if (reverse) return `${reverse.unit} on ${host.hostname} conflicts with "${reverse.conflictsWith}"`;
-  if (unit.mustShareWith && !onHost.some((o) => o.service === unit.mustShareWith)) return `mustShareWith "${unit.mustShareWith}": it does not run on ${host.hostname}`;
+  if (unit.mustShareWith && !load.services.has(unit.mustShareWith)) return `mustShareWith "${unit.mustShareWith}": it does not run on ${host.hostname}`;
   const need = memoryOf(unit);
   if (need > 0) {
-    const free = host.memoryBytes - onHost.reduce((s, o) => s + memoryOf(o), 0);
+    const free = host.memoryBytes - load.memory;
     if (need > free) return `needs ${unit.spec.memoryMb} MiB, ${host.hostname} has ${Math.floor(free / 1048576)} MiB unreserved`;
   }
   return undefined;
@@ -68,9 +118,10 @@ export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: Desir
  */
 export function placeUnits(all: DesiredUnit[], hosts: HostRecord[]): PlacementResult {
   const result: PlacementResult = { placed: [], unplaceable: [] };
-  const byHost = new Map<string, DesiredUnit[]>(hosts.map((h) => [h.id, []]));
-  for (const u of all) if (u.host && byHost.has(u.host)) byHost.get(u.host)!.push(u);
+  const byHost = new Map<string, HostLoad>(hosts.map((h) => [h.id, new HostLoad()]));
+  for (const u of all) if (u.host) byHost.get(u.host)?.add(u);
   const pending = all.filter((u) => u.host === null && !u.hold).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
+  const sortedHosts = [...hosts].sort((a, b) => a.id.localeCompare(b.id));
   for (const unit of pending) {
     if (hosts.length === 0) {
       result.unplaceable.push({ unit: unit.unit, reason: 'no host is available: start an agent (paz agent, or paz up on a single host)' });
@@ -78,15 +129,15 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[]): PlacementRe
     }
     const reasons: string[] = [];
     let best: { host: HostRecord; score: number } | undefined;
-    for (const h of [...hosts].sort((a, b) => a.id.localeCompare(b.id))) {
-      const onHost = byHost.get(h.id)!;
-      const why = infeasibility(unit, h, onHost);
+    for (const h of sortedHosts) {
+      const load = byHost.get(h.id)!;
+      const why = infeasibleOn(unit, h, load);
       if (why) {
         reasons.push(why);
         continue;
       }
       // spread: fewer units of this service first, then fewer units overall
-      const score = onHost.filter((o) => o.service === unit.service).length * 1000 + onHost.length;
+      const score = load.serviceCount(unit.service) * 1000 + load.count;
       if (!best || score < best.score) best = { host: h, score };
     }
     if (!best) {
@@ -94,7 +145,7 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[]): PlacementRe
       continue;
     }
     result.placed.push({ unit: unit.unit, host: best.host.id });
-    byHost.get(best.host.id)!.push({ ...unit, host: best.host.id });
+    byHost.get(best.host.id)!.add({ ...unit, host: best.host.id });
   }
   return result;
 }

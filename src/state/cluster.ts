@@ -6,6 +6,7 @@ import { hostView, unitView, type HostView, type UnitView } from '../core/unit-v
 import { PazError } from '../core/errors.js';
 import { parseUnitName, resolveUnitName, shortUnitService } from '../core/unit-name.js';
 import { getJson, rangeJson } from '../store/json.js';
+import { committedDesiredUnits } from './desired-units.js';
 
 export class ClusterView {
   constructor(
@@ -18,8 +19,7 @@ export class ClusterView {
   }
 
   async desiredUnits(service?: string): Promise<DesiredUnit[]> {
-    const prefix = service ? keys.desiredUnitsOf(service) : keys.desiredUnitsPrefix();
-    return (await rangeJson<DesiredUnit>(this.store, prefix)).entries.map((r) => r.value);
+    return (await committedDesiredUnits(this.store, service)).entries.map((r) => r.value);
   }
 
   async statuses(): Promise<Map<string, UnitStatus>> {

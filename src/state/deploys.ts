@@ -1,9 +1,10 @@
 /**
  * The scheduler's records: versions, their snapshots, the journal, and the desired units a deploy creates.
- * A deploy is one store transaction guarded by compare-and-swap on the service's latest version, so two
- * concurrent deploys can never take the same version number (a Paz defect).
+ * A deploy is committed by one store transaction guarded by compare-and-swap on the service's latest
+ * version, so two concurrent deploys can never take the same version number (a Paz defect). How a
+ * deploy or scale too big for one txn gets into the store is chunked-writes.ts's job.
  */
-import type { Store } from '../store/store.js';
+import type { Store, TxnOp } from '../store/store.js';
 import { PazError } from '../core/errors.js';
 import { keys } from '../core/keys.js';
 import type { ServiceDoc } from '../core/service-spec.js';
@@ -15,6 +16,7 @@ import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { serviceNotFound } from './directory.js';
 import { DigestResolver } from './digest-resolver.js';
 import { VersionDigests } from './version-digests.js';
+import { ChunkedWrites, type ScalePlan } from './chunked-writes.js';
 
 const MAX_CAS_ATTEMPTS = 20;
 
@@ -37,6 +39,7 @@ export interface JournalView extends JournalEntry {
 
 export class Deploys {
   private readonly pins: VersionDigests;
+  readonly writes: ChunkedWrites;
 
   constructor(
     private readonly store: Store,
@@ -44,6 +47,7 @@ export class Deploys {
     private readonly digests: DigestResolver = new DigestResolver(),
   ) {
     this.pins = new VersionDigests(store);
+    this.writes = new ChunkedWrites(store, (name, count) => this.planScale(name, count), now);
   }
 
   /**
@@ -103,20 +107,22 @@ export class Deploys {
       const plan = planDeploy({ service: source, latestVersion, image, digest: pinned, trigger: req.trigger, now, hosts });
       const status: RolloutStatus = { service: name, version: plan.record.version, state: 'deploying', strategy: plan.strategy, startedAt: now };
       if (plan.strategyReason) status.strategyReason = plan.strategyReason;
-      const res = await this.store.txn({
+      const committed = await this.writes.deploy({
+        service: name,
+        version: plan.record.version,
         compare: [
           { key: keys.latest(name), target: 'modRevision', op: '=', value: latestKv?.modRevision ?? 0 },
           { key: svc.key, target: 'modRevision', op: '=', value: svc.kv.modRevision },
         ],
-        success: [
+        commitOps: [
           { type: 'put', key: keys.latest(name), value: String(plan.record.version) },
           { type: 'put', key: keys.deploy(name, plan.record.version), value: JSON.stringify(plan.record) },
           { type: 'put', key: keys.journal(now, name, plan.record.version, plan.journal.event), value: JSON.stringify(plan.journal) },
           { type: 'put', key: keys.rolloutStatus(name, plan.record.version), value: JSON.stringify(status) },
-          ...plan.units.map((u) => ({ type: 'put' as const, key: keys.desiredUnit(name, u.unit), value: JSON.stringify(u) })),
         ],
+        unitOps: plan.units.map((u) => ({ type: 'put' as const, key: keys.desiredUnit(name, u.unit), value: JSON.stringify(u) })),
       });
-      if (res.succeeded) return plan.record;
+      if (committed) return plan.record;
     }
     throw new PazError('CONFLICT', `service "${name}" is being deployed by someone else right now: try again`);
   }
@@ -196,42 +202,56 @@ export class Deploys {
    */
   async scale(name: string, count: number): Promise<{ version: number; added: string[]; draining: string[] }> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const svc = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
-      if (!svc) throw serviceNotFound(name);
-      const latestVersion = await this.latestVersion(name);
-      const latestState = latestVersion > 0 ? (await this.rolloutStatus(name, latestVersion))?.state ?? 'deploying' : undefined;
-      const version = scaleVersion(latestVersion, latestState, await this.servingVersion(name));
-      const holdNew = version === latestVersion && latestState === 'deploying';
-      const now = this.now();
-      const doc: ServiceDoc = { ...svc.value, config: { ...svc.value.config, numInstances: count }, lastModifiedTime: now };
-      const ops: Array<{ type: 'put'; key: string; value: string }> = [{ type: 'put', key: svc.key, value: JSON.stringify(doc) }];
-      const compare: Array<{ key: string; target: 'modRevision'; op: '='; value: number }> = [{ key: svc.key, target: 'modRevision', op: '=', value: svc.kv.modRevision }];
-      const added: string[] = [];
-      const draining: string[] = [];
-      if (version > 0) {
-        const rec = await this.version(name, version);
-        const { entries } = await rangeJson<DesiredUnit>(this.store, keys.desiredUnitsOf(name));
-        const live = entries.filter((e) => e.value.version === version && e.value.drainingSince === undefined).sort((a, b) => a.value.instance - b.value.instance);
-        if (count > live.length) {
-          const first = Math.max(0, ...entries.filter((e) => e.value.version === version).map((e) => e.value.instance)) + 1;
-          for (const u of desiredUnitsFor(rec, count - live.length, now, first)) {
-            if (holdNew) Object.assign(u, { hold: true, reason: `held: version ${version} is being deployed; its rollout starts it` });
-            ops.push({ type: 'put', key: keys.desiredUnit(name, u.unit), value: JSON.stringify(u) });
-            added.push(u.unit);
-          }
-        }
-        for (const e of live.slice(count)) {
-          ops.push({ type: 'put', key: e.key, value: JSON.stringify({ ...e.value, drainingSince: now }) });
-          compare.push({ key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision });
-          draining.push(e.value.unit);
-        }
-        const entry: JournalEntry = { event: 'scale', serviceName: name, version, timestamp: now, message: `scaled version ${version} from ${live.length} to ${count} instance${count === 1 ? '' : 's'}` };
-        ops.push({ type: 'put', key: keys.journal(now, name, version, 'scale'), value: JSON.stringify(entry) });
-      }
-      const res = await this.store.txn({ compare, success: ops });
-      if (res.succeeded) return { version, added, draining };
+      const { done, plan } = await this.writes.scale(name, count);
+      if (done) return { version: plan.version, added: plan.added, draining: plan.draining };
     }
     throw new PazError('CONFLICT', `service "${name}" is being changed by others right now: try again`);
+  }
+
+  /**
+   * What a scale to `count` writes, from the store's current state: the service doc's new count, the
+   * added instances (numbered after the highest) and the drains of the highest-numbered ones. Planned
+   * again by chunked-writes.ts until nothing is left, so it only ever plans what is still missing.
+   */
+  private async planScale(name: string, count: number): Promise<ScalePlan> {
+    const svc = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
+    if (!svc) throw serviceNotFound(name);
+    const latestVersion = await this.latestVersion(name);
+    const latestState = latestVersion > 0 ? (await this.rolloutStatus(name, latestVersion))?.state ?? 'deploying' : undefined;
+    // the serving version after the latest failed: never the failed one (rollout-policy.ts scaleVersion)
+    const version = scaleVersion(latestVersion, latestState, await this.servingVersion(name));
+    // instances added while the version deploys start as its rollout allows
+    const holdNew = version === latestVersion && latestState === 'deploying';
+    const now = this.now();
+    const doc: ServiceDoc = { ...svc.value, config: { ...svc.value.config, numInstances: count }, lastModifiedTime: now };
+    const plan: ScalePlan = {
+      version,
+      intent: { op: { type: 'put', key: svc.key, value: JSON.stringify(doc) }, compare: { key: svc.key, target: 'modRevision', op: '=', value: svc.kv.modRevision } },
+      unitWrites: [],
+      added: [],
+      draining: [],
+    };
+    if (version > 0) {
+      const rec = await this.version(name, version);
+      const { entries } = await rangeJson<DesiredUnit>(this.store, keys.desiredUnitsOf(name));
+      const live = entries.filter((e) => e.value.version === version && e.value.drainingSince === undefined).sort((a, b) => a.value.instance - b.value.instance);
+      if (count > live.length) {
+        const first = Math.max(0, ...entries.filter((e) => e.value.version === version).map((e) => e.value.instance)) + 1;
+        for (const u of desiredUnitsFor(rec, count - live.length, now, first)) {
+          if (holdNew) Object.assign(u, { hold: true, reason: `held: version ${version} is being deployed; its rollout starts it` });
+          const key = keys.desiredUnit(name, u.unit);
+          plan.unitWrites.push({ op: { type: 'put', key, value: JSON.stringify(u) }, compare: { key, target: 'createRevision', op: '=', value: 0 } });
+          plan.added.push(u.unit);
+        }
+      }
+      for (const e of live.slice(count)) {
+        plan.unitWrites.push({ op: { type: 'put', key: e.key, value: JSON.stringify({ ...e.value, drainingSince: now }) }, compare: { key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision } });
+        plan.draining.push(e.value.unit);
+      }
+      const entry: JournalEntry = { event: 'scale', serviceName: name, version, timestamp: now, message: `scaled version ${version} from ${live.length} to ${count} instance${count === 1 ? '' : 's'}` };
+      plan.journal = { type: 'put', key: keys.journal(now, name, version, 'scale'), value: JSON.stringify(entry) } satisfies TxnOp;
+    }
+    return plan;
   }
 
   async appendJournal(entry: JournalEntry): Promise<void> {

@@ -9,6 +9,7 @@ import { repositoryKey } from '../core/image-ref.js';
 import { applyConfigPatch, normalizeCreate, type ConfigPatch, type CreateServiceBody, type ServiceConfig, type ServiceDoc } from '../core/service-spec.js';
 import type { JournalEntry } from '../core/records.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
+import { lockService } from './service-lock.js';
 
 const MAX_CAS_ATTEMPTS = 20;
 
@@ -55,22 +56,35 @@ export class Directory {
   /**
    * Deletes the service and its desired units (so agents stop its instances, which Paz never did).
    * Deploy history and the journal are kept: re-creating the name continues its version numbers.
+   * One txn however many units (a deletePrefix is one op), taken under the service's write lock so it
+   * never runs into the middle of a chunked deploy or scale; it also removes what a dead one left.
    */
   async delete(name: string): Promise<void> {
-    const current = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
-    if (!current) throw serviceNotFound(name);
-    const now = this.now();
-    const entry: JournalEntry = { event: 'service-deleted', serviceName: name, version: 0, timestamp: now, message: `service ${name} deleted; its instances are stopped` };
-    const ops: TxnOp[] = [
-      { type: 'delete', key: keys.service(name) },
-      { type: 'delete', key: keys.repoIndex(repositoryKey(current.value.dockerRepository), name) },
-      { type: 'deletePrefix', prefix: keys.desiredUnitsOf(name) },
-      // nothing serves any more; a re-created service's failed deploy must not start the old one again
-      { type: 'put', key: keys.serving(name), value: '0' },
-      { type: 'put', key: keys.journal(now, name, 0, entry.event), value: JSON.stringify(entry) },
-    ];
-    const res = await this.store.txn({ compare: [{ key: keys.service(name), target: 'modRevision', op: '=', value: current.kv.modRevision }], success: ops });
-    if (!res.succeeded) return this.delete(name);
+    if (!(await this.store.get(keys.service(name)))) throw serviceNotFound(name);
+    const lock = await lockService(this.store, name);
+    try {
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+        const current = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
+        if (!current) throw serviceNotFound(name);
+        const now = this.now();
+        const entry: JournalEntry = { event: 'service-deleted', serviceName: name, version: 0, timestamp: now, message: `service ${name} deleted; its instances are stopped` };
+        const ops: TxnOp[] = [
+          { type: 'delete', key: keys.service(name) },
+          { type: 'delete', key: keys.repoIndex(repositoryKey(current.value.dockerRepository), name) },
+          // staged units of a writer that died are under this prefix too
+          { type: 'deletePrefix', prefix: keys.desiredUnitsOf(name) },
+          { type: 'delete', key: keys.pendingWrite(name) },
+          // nothing serves any more; a re-created service's failed deploy must not start the old one again
+          { type: 'put', key: keys.serving(name), value: '0' },
+          { type: 'put', key: keys.journal(now, name, 0, entry.event), value: JSON.stringify(entry) },
+        ];
+        const compare = [lock.fence, { key: keys.service(name), target: 'modRevision' as const, op: '=' as const, value: current.kv.modRevision }];
+        if ((await this.store.txn({ compare, success: ops })).succeeded) return;
+      }
+      throw new PazError('CONFLICT', `service "${name}" is being changed by others right now: try again`);
+    } finally {
+      await lock.release();
+    }
   }
 
   /** Applies a config patch (shallow merge) and returns the new config. */

@@ -3,8 +3,15 @@
  * announced endpoints: if the holder dies, all of them disappear within the TTL; stop() removes them at
  * once. If the lease is lost (store restarted, long pause), a new one is granted and every key re-written.
  * This replaces Paz's announce sidekicks (`etcdctl set KEY VALUE --ttl 60` every 45 s).
+ *
+ * Writes are batched: whatever was asked while a write was in flight goes out together in the next txn
+ * (split to the store's limits), each key with its latest value. An agent starting 1000 units reports
+ * thousands of states within seconds; one round trip each, in line, took longer than the lease's TTL.
+ * The lease's refresh never waits behind those writes, for the same reason.
  */
-import type { Store } from '../store/store.js';
+import { LeaseNotFoundError, type Store, type TxnOp } from '../store/store.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { chunkOps } from '../store/chunk-ops.js';
 
 export interface LeaseSessionOptions {
   ttlSeconds: number;
@@ -12,12 +19,26 @@ export interface LeaseSessionOptions {
   onError?: (err: unknown) => void;
 }
 
+/**
+ * most keys per txn, whatever the store allows: the embedded store writes synchronously, and 2000 status
+ * writes in one txn held the event loop for a good part of 100 ms
+ */
+const MAX_BATCH_OPS = 128;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 export class LeaseSession {
   private leaseId = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly owned = new Map<string, string>();
-  private chain: Promise<unknown> = Promise.resolve();
+  /** keys written or deleted since the last flush, with who waits for them */
+  private dirty = new Map<string, Waiter[]>();
+  private flushing: Promise<void> | undefined;
+  private leaseLost = false;
 
   constructor(
     private readonly store: Store,
@@ -29,37 +50,108 @@ export class LeaseSession {
     this.schedule();
   }
 
-  /** Writes (or rewrites) a key under the session's lease. Writes are applied in call order. */
+  /** Writes (or rewrites) a key under the session's lease. A key's writes are applied in call order. */
   put(key: string, value: string): Promise<void> {
     this.owned.set(key, value);
-    return this.serial(async () => {
-      if (this.stopped || this.owned.get(key) !== value) return;
-      await this.store.put(key, value, { lease: this.leaseId });
-    });
+    return this.enqueue(key);
   }
 
   /** Deletes a key the session owns. */
   delete(key: string): Promise<void> {
     if (!this.owned.delete(key)) return Promise.resolve();
-    return this.serial(async () => {
-      if (!this.stopped) await this.store.delete(key);
-    });
+    return this.enqueue(key);
   }
 
   has(key: string): boolean {
     return this.owned.has(key);
   }
 
-  private serial(fn: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(fn);
-    this.chain = next.catch(() => undefined);
-    return next;
+  private enqueue(key: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiters = this.dirty.get(key);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.dirty.set(key, [{ resolve, reject }]);
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      while ((this.dirty.size > 0 || this.leaseLost) && !this.stopped) {
+        if (!(await this.flushOnce())) return;
+      }
+    })().finally(() => {
+      this.flushing = undefined;
+      // a stop() during the flush leaves writes nobody will make: settle their callers
+      if (this.stopped) this.settle(this.takeDirty(), undefined);
+    });
+  }
+
+  private takeDirty(): Map<string, Waiter[]> {
+    const batch = this.dirty;
+    this.dirty = new Map();
+    return batch;
+  }
+
+  private settle(batch: Map<string, Waiter[]>, err: unknown): void {
+    for (const waiters of batch.values()) for (const w of waiters) (err === undefined ? w.resolve() : w.reject(err));
+  }
+
+  /**
+   * Writes every dirty key's current state (its value under the lease, or its deletion). Resolves false
+   * when the store could not grant a new lease: the next refresh tries again, not a busy loop.
+   */
+  private async flushOnce(): Promise<boolean> {
+    if (this.leaseLost) {
+      // renew rewrites every owned key, dirty ones included; deleted ones went with the old lease
+      const batch = this.takeDirty();
+      try {
+        await this.renew();
+        this.leaseLost = false;
+        this.settle(batch, undefined);
+        return true;
+      } catch (err) {
+        this.settle(batch, err);
+        this.opts.onError?.(err);
+        return false;
+      }
+    }
+    const batch = this.takeDirty();
+    const ops: TxnOp[] = [];
+    for (const key of batch.keys()) {
+      const value = this.owned.get(key);
+      ops.push(value === undefined ? { type: 'delete', key } : { type: 'put', key, value, lease: this.leaseId });
+    }
+    try {
+      for (const [i, chunk] of this.chunks(ops).entries()) {
+        if (i > 0) await nextTurn();
+        await this.store.txn({ compare: [], success: chunk });
+      }
+      this.settle(batch, undefined);
+    } catch (err) {
+      if (err instanceof LeaseNotFoundError) {
+        // the lease is gone with its keys: the next flush grants a new one and rewrites them all
+        this.leaseLost = true;
+        for (const [key, waiters] of batch) this.dirty.set(key, [...waiters, ...(this.dirty.get(key) ?? [])]);
+        return true;
+      }
+      this.settle(batch, err);
+    }
+    return true;
   }
 
   private async renew(): Promise<void> {
     const lease = await this.store.grantLease(this.opts.ttlSeconds);
     this.leaseId = lease.id;
-    for (const [key, value] of this.owned) await this.store.put(key, value, { lease: lease.id });
+    const ops: TxnOp[] = [...this.owned].map(([key, value]) => ({ type: 'put', key, value, lease: lease.id }));
+    for (const chunk of this.chunks(ops)) await this.store.txn({ compare: [], success: chunk });
+  }
+
+  private chunks(ops: TxnOp[]): TxnOp[][] {
+    const limits = this.store.limits;
+    return chunkOps(ops, { maxTxnOps: Math.min(limits.maxTxnOps, MAX_BATCH_OPS), maxTxnBytes: limits.maxTxnBytes });
   }
 
   private schedule(): void {
@@ -70,10 +162,12 @@ export class LeaseSession {
 
   private async refresh(): Promise<void> {
     try {
-      await this.serial(async () => {
-        if (this.stopped) return;
-        if (!(await this.store.keepAlive(this.leaseId))) await this.renew();
-      });
+      // not in line behind the writes: a refresh late by a few thousand status writes lost the lease
+      if (!this.stopped && !(await this.store.keepAlive(this.leaseId))) {
+        this.leaseLost = true;
+        this.kick();
+        await this.flushing;
+      }
     } catch (err) {
       this.opts.onError?.(err);
     }
@@ -82,9 +176,11 @@ export class LeaseSession {
 
   /** Revokes the lease: every key of the session is deleted now. */
   async stop(): Promise<void> {
+    // what was asked before stop() is written first (a unit's last status, a withdrawn endpoint)
+    await this.flushing;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.chain;
+    this.settle(this.takeDirty(), undefined);
     if (this.leaseId !== 0) await this.store.revoke(this.leaseId).catch((err) => this.opts.onError?.(err));
     this.leaseId = 0;
   }

@@ -2,7 +2,10 @@
  * A level-triggered loop over the store, the shape every Paz controller has (Kubernetes' and Nomad's
  * too): a pass reads the current state and acts on it; watches on some prefixes wake it early, a
  * periodic pass catches what a watch missed and what changes only with time (deadlines). Kicks during a
- * pass are coalesced into one more pass; passes never overlap.
+ * pass are coalesced into one more pass; passes never overlap. That further pass waits `settleMs` first:
+ * during a burst of writes (a 1000-unit deploy is thousands of writes) a pass that re-reads everything
+ * after each one is work that grows with N², and the pause lets a burst collapse into one pass. A kick
+ * while idle still runs at once.
  */
 import type { Logger } from 'pino';
 import type { Store, Watch } from '../store/store.js';
@@ -15,8 +18,12 @@ export interface StoreLoopOptions {
   /** key prefixes whose changes trigger a pass */
   prefixes: string[];
   intervalMs: number;
+  /** pause before a pass that kicks during the previous one asked for (default 250 ms) */
+  settleMs?: number;
   pass: () => Promise<void>;
 }
+
+const DEFAULT_SETTLE_MS = 250;
 
 export class StoreLoop {
   private watches: Watch[] = [];
@@ -32,9 +39,7 @@ export class StoreLoop {
     const kick = () => void this.kick();
     for (const prefix of this.opts.prefixes) {
       this.watches.push(
-        await this.opts.store.watch(prefix, kick, {
-          onError: (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`),
-        }),
+        await watchForKicks(this.opts.store, prefix, kick, (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`)),
       );
     }
     await this.kick();
@@ -50,7 +55,10 @@ export class StoreLoop {
       return this.running;
     }
     this.running = (async () => {
+      let first = true;
       do {
+        if (!first) await new Promise((r) => setTimeout(r, this.opts.settleMs ?? DEFAULT_SETTLE_MS));
+        first = false;
         this.again = false;
         try {
           await this.opts.pass();
@@ -68,4 +76,62 @@ export class StoreLoop {
     await Promise.all(this.watches.map((w) => w.cancel()));
     await this.running;
   }
+}
+
+/**
+ * One store watch per prefix, shared by every loop of the process that watches it (in `paz up` four loops
+ * watch the desired units). Loops only need to hear that something changed, and each watch of its own
+ * decoded every event in full: a deploy's 1000 units arrived four times over, in one event-loop turn.
+ */
+interface SharedWatch {
+  watch: Promise<Watch>;
+  kicks: Set<() => void>;
+  onErrors: Set<(err: Error) => void>;
+}
+
+const sharedWatches = new WeakMap<Store, Map<string, SharedWatch>>();
+
+async function watchForKicks(store: Store, prefix: string, kick: () => void, onError: (err: Error) => void): Promise<Watch> {
+  let byPrefix = sharedWatches.get(store);
+  if (!byPrefix) sharedWatches.set(store, (byPrefix = new Map()));
+  let shared = byPrefix.get(prefix);
+  if (!shared) {
+    const kicks = new Set<() => void>();
+    const onErrors = new Set<(err: Error) => void>();
+    const watch = store.watch(prefix, () => {
+      for (const k of kicks) k();
+    }, {
+      onError: (err) => {
+        // a dead watch is dropped, so the next loop to start opens a new one
+        if (byPrefix!.get(prefix) === entry) byPrefix!.delete(prefix);
+        for (const e of onErrors) e(err);
+      },
+    });
+    const entry: SharedWatch = { watch, kicks, onErrors };
+    shared = entry;
+    byPrefix.set(prefix, entry);
+    watch.catch(() => {
+      if (byPrefix!.get(prefix) === entry) byPrefix!.delete(prefix);
+    });
+  }
+  const entry = shared;
+  // joined before waiting, so a loop that stops meanwhile never cancels the watch under this one
+  entry.kicks.add(kick);
+  entry.onErrors.add(onError);
+  try {
+    await entry.watch;
+  } catch (err) {
+    entry.kicks.delete(kick);
+    entry.onErrors.delete(onError);
+    throw err;
+  }
+  return {
+    cancel: async () => {
+      entry.kicks.delete(kick);
+      entry.onErrors.delete(onError);
+      if (entry.kicks.size > 0) return;
+      if (byPrefix!.get(prefix) === entry) byPrefix!.delete(prefix);
+      await (await entry.watch).cancel();
+    },
+  };
 }

@@ -15,10 +15,13 @@ import {
   LeaseNotFoundError,
   StoreClosedError,
   StoreCompactedError,
+  StoreLimitError,
   type Store,
   type Watch,
   type WatchEvent,
 } from './store.js';
+import { chunkOps } from './chunk-ops.js';
+import { txnBytes } from './txn-limits.js';
 
 export interface ConformanceOptions {
   /** how long after its TTL a lease's keys may still exist (default 5 s; etcd checks leases every 500 ms) */
@@ -563,6 +566,49 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, op
         assert.equal(await b.keepAlive(lease.id), true);
         await b.revoke(lease.id);
         assert.equal(await a.get(key), undefined);
+      });
+    });
+
+    describe('limits', () => {
+      it('a txn of exactly maxTxnOps ops succeeds; one more op fails with StoreLimitError and writes nothing', async () => {
+        const store = await openStore();
+        const p = prefix();
+        const n = store.limits.maxTxnOps;
+        const ops = Array.from({ length: n }, (_, i) => ({ type: 'put' as const, key: `${p}${i}`, value: 'v' }));
+        assert.equal((await store.txn({ compare: [], success: ops })).succeeded, true);
+        assert.equal((await store.range(p)).kvs.length, n);
+        const q = prefix();
+        const over = Array.from({ length: n + 1 }, (_, i) => ({ type: 'put' as const, key: `${q}${i}`, value: 'v' }));
+        await assert.rejects(store.txn({ compare: [], success: over }), (err: unknown) => err instanceof StoreLimitError && err.code === 'TXN_TOO_MANY_OPS' && /split it/.test(err.message));
+        assert.equal((await store.range(q)).kvs.length, 0);
+      });
+
+      it('a txn of exactly maxTxnBytes succeeds; one byte more fails with StoreLimitError, as does such a put', async () => {
+        const store = await openStore();
+        const key = `${prefix()}big`;
+        const empty = txnBytes({ compare: [], success: [{ type: 'put', key, value: '' }] });
+        const value = 'x'.repeat(store.limits.maxTxnBytes - empty);
+        assert.equal((await store.txn({ compare: [], success: [{ type: 'put', key, value }] })).succeeded, true);
+        assert.equal((await store.get(key))?.value.length, value.length);
+        const tooBig = `${value}y`;
+        const isTooLarge = (err: unknown) => err instanceof StoreLimitError && err.code === 'TXN_TOO_LARGE';
+        await assert.rejects(store.txn({ compare: [], success: [{ type: 'put', key, value: tooBig }] }), isTooLarge);
+        await assert.rejects(store.put(key, tooBig), isTooLarge);
+        assert.equal((await store.get(key))?.value.length, value.length, 'the too-large writes changed nothing');
+      });
+
+      it('1000 unit-sized values written in chunks that fit round-trip exactly', async () => {
+        const store = await openStore();
+        const p = prefix();
+        const value = (i: number) => JSON.stringify({ unit: `svc-1-${i}`, env: { BLOB: 'e'.repeat(900) }, i });
+        const ops = Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: `${p}${String(i).padStart(4, '0')}`, value: value(i) }));
+        const guard = [{ key: `${p}guard`, target: 'createRevision' as const, op: '=' as const, value: 0 }];
+        for (const chunk of chunkOps(ops, store.limits, { compare: guard })) {
+          assert.equal((await store.txn({ compare: guard, success: chunk })).succeeded, true);
+        }
+        const { kvs } = await store.range(p);
+        assert.equal(kvs.length, 1000);
+        kvs.forEach((kv, i) => assert.equal(kv.value, value(i)));
       });
     });
 

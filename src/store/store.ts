@@ -91,9 +91,23 @@ export interface Lease {
   ttlSeconds: number;
 }
 
+/**
+ * How much one write may carry on a backend (etcd: --max-txn-ops, default 128, and --max-request-bytes,
+ * default 1.5 MiB). A txn (or put) beyond them rejects with StoreLimitError before anything is written;
+ * callers that write many keys split their writes with these numbers (src/state/chunked-writes.ts).
+ * `maxTxnBytes` bounds `txnBytes(req)` (txn-limits.ts), an estimate that errs on the large side.
+ */
+export interface StoreLimits {
+  /** most ops in one branch of a txn, and most compares */
+  maxTxnOps: number;
+  /** most estimated bytes of one txn or put */
+  maxTxnBytes: number;
+}
+
 export interface Store {
   /** a short name for logs: 'sqlite:/path' or 'etcd://host:2379' */
   readonly name: string;
+  readonly limits: StoreLimits;
   get(key: string): Promise<KeyValue | undefined>;
   /** all keys starting with prefix, in key order */
   range(prefix: string): Promise<RangeResult>;
@@ -132,6 +146,17 @@ export class LeaseNotFoundError extends Error {
   constructor(readonly leaseId: number) {
     super(`lease ${leaseId} not found (it expired or was revoked); grant a new lease`);
     this.name = 'LeaseNotFoundError';
+  }
+}
+
+/** A txn or put larger than the backend's limits; nothing was written. Split the write (see StoreLimits). */
+export class StoreLimitError extends Error {
+  constructor(
+    readonly code: 'TXN_TOO_MANY_OPS' | 'TXN_TOO_LARGE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreLimitError';
   }
 }
 

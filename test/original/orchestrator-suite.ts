@@ -138,12 +138,14 @@ export function orchestratorSuite(target: SuiteTarget): void {
     before(async () => {
       store = await openStore(paz.storeUrl);
       await store.put(keys.host(host.id), JSON.stringify(host));
+      // as a deploy leaves it: version 1 committed (units of a version above the latest are not shown)
+      await store.put(keys.latest('myservice'), '1');
       await store.put(keys.desiredUnit('myservice', desired.unit), JSON.stringify(desired));
       await store.put(keys.unitStatus(desired.unit), JSON.stringify(status));
     });
     // what the cases seeded goes again, so a suite run after this one on the same server sees no fake host
     cleanup(async () => {
-      for (const key of [keys.host(host.id), keys.desiredUnit('myservice', desired.unit), keys.unitStatus(desired.unit), '/paz/services/myservice/1/1']) await store.delete(key);
+      for (const key of [keys.host(host.id), keys.latest('myservice'), keys.desiredUnit('myservice', desired.unit), keys.unitStatus(desired.unit), '/paz/services/myservice/1/1']) await store.delete(key);
       await store.close();
     });
 

@@ -13,6 +13,14 @@ export function isLeaseNotFound(err: unknown): boolean {
   return /requested lease not found/.test(messageOf(err));
 }
 
+/** etcd (or gRPC in front of it): a txn with more ops than --max-txn-ops, or a request over --max-request-bytes. */
+export function isOverRequestLimit(err: unknown): 'TXN_TOO_MANY_OPS' | 'TXN_TOO_LARGE' | undefined {
+  const message = messageOf(err);
+  if (/too many operations in txn request/.test(message)) return 'TXN_TOO_MANY_OPS';
+  if (/request is too large|received message larger than max/.test(message)) return 'TXN_TOO_LARGE';
+  return undefined;
+}
+
 /** etcd: a grant asked for a lease id that is taken. */
 export function isLeaseAlreadyExists(err: unknown): boolean {
   return /lease already exists/.test(messageOf(err));

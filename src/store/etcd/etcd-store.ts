@@ -17,6 +17,8 @@ import { Etcd3, type IDuplexStream, type ILeaseKeepAliveRequest, type ILeaseKeep
 import {
   LeaseNotFoundError,
   StoreClosedError,
+  StoreLimitError,
+  type StoreLimits,
   type KeyValue,
   type Lease,
   type PutOptions,
@@ -28,7 +30,8 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from '../store.js';
-import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, shouldRetry } from './etcd-errors.js';
+import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, shouldRetry } from './etcd-errors.js';
+import { checkTxnLimits } from '../txn-limits.js';
 import {
   headerRevision,
   int64,
@@ -47,7 +50,15 @@ export interface EtcdStoreOptions {
   callTimeoutMs?: number;
   /** errors no caller hears of, e.g. a watch stream that broke and is being reopened (default: process warnings) */
   onBackgroundError?: (err: Error) => void;
+  /** the cluster's --max-txn-ops and --max-request-bytes, when not etcd's defaults (128, 1.5 MiB) */
+  limits?: Partial<StoreLimits>;
 }
+
+/** etcd's defaults: --max-txn-ops 128, --max-request-bytes 1.5 MiB */
+export const ETCD_DEFAULT_MAX_TXN_OPS = 128;
+export const ETCD_DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+/** etcd measures the whole raft request (a header around the txn): keep this much below its limit */
+const REQUEST_HEADER_MARGIN_BYTES = 8 * 1024;
 
 /** attempts of one call, and the pause after the first failure (then twice that) */
 const MAX_ATTEMPTS = 3;
@@ -68,6 +79,7 @@ const CALL_ONCE = {
 
 export class EtcdStore implements Store {
   readonly name: string;
+  readonly limits: StoreLimits;
   private readonly client: Etcd3;
   private readonly callTimeoutMs: number;
   private readonly onBackgroundError: (err: Error) => void;
@@ -80,6 +92,10 @@ export class EtcdStore implements Store {
     if (hosts.length === 0) throw new Error('an etcd store needs at least one endpoint, e.g. 127.0.0.1:2379');
     this.name = `etcd://${hosts.join(',')}`;
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
+    this.limits = {
+      maxTxnOps: options.limits?.maxTxnOps ?? ETCD_DEFAULT_MAX_TXN_OPS,
+      maxTxnBytes: options.limits?.maxTxnBytes ?? ETCD_DEFAULT_MAX_REQUEST_BYTES - REQUEST_HEADER_MARGIN_BYTES,
+    };
     this.onBackgroundError = options.onBackgroundError
       ?? ((err) => process.emitWarning(`${this.name}: ${err.message}`, { type: 'PazStoreWarning' }));
     this.client = new Etcd3({
@@ -109,6 +125,7 @@ export class EtcdStore implements Store {
 
   async put(key: string, value: string, opts: PutOptions = {}): Promise<number> {
     const request = toPutRequest(key, value, opts.lease);
+    checkTxnLimits({ compare: [], success: [{ type: 'put', key, value }] }, this.limits);
     const response = await this.call(false, () => this.client.kv.put(request), opts.lease);
     return headerRevision(response);
   }
@@ -132,6 +149,7 @@ export class EtcdStore implements Store {
       success: req.success.map(toRequestOp),
       failure: failure.map(toRequestOp),
     };
+    checkTxnLimits(req, this.limits);
     // etcd itself rejects a branch that writes one key twice ("duplicate key given in txn request")
     const lease = leaseOfOps(req.success) ?? leaseOfOps(failure);
     const response = await this.call(false, () => this.client.kv.txn(request), lease);
@@ -245,6 +263,9 @@ export class EtcdStore implements Store {
       } catch (err) {
         if (this.closed) throw new StoreClosedError();
         if (isLeaseNotFound(err)) throw new LeaseNotFoundError(leaseId ?? 0);
+        // the cluster runs with lower limits than this client was told: say so, never a raw gRPC error
+        const over = isOverRequestLimit(err);
+        if (over) throw new StoreLimitError(over, `${this.name} refused a write over its limits (${messageOf(err)}); start Paz with the cluster's real --max-txn-ops and --max-request-bytes`);
         if (attempt >= MAX_ATTEMPTS || !shouldRetry(err, idempotent)) throw err;
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt));
         this.assertOpen();
@@ -275,6 +296,10 @@ export class EtcdStore implements Store {
     if (this.closed) return;
     this.onBackgroundError(err);
   }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function assertLeaseId(leaseId: number): void {

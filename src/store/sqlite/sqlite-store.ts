@@ -13,8 +13,10 @@
  * settles; a write waits (blocking, up to busyTimeoutMs) while another process holds the write lock.
  */
 import { resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   StoreClosedError,
+  type StoreLimits,
   type KeyValue,
   type Lease,
   type PutOptions,
@@ -31,6 +33,14 @@ import {
 import { IN_MEMORY, KvDatabase, type WriteResult } from './kv-database.js';
 import { WatchFanout } from './watch-fanout.js';
 import { validateOp } from '../validate-op.js';
+import { checkTxnLimits } from '../txn-limits.js';
+
+/**
+ * SQLite has no limits of its own that matter here; these keep one write from holding the file's write
+ * lock (and the event loop: better-sqlite3 is synchronous) for long, and are large enough that a deploy
+ * of the most instances a service may have (1000) is one txn.
+ */
+export const SQLITE_LIMITS: StoreLimits = { maxTxnOps: 10_000, maxTxnBytes: 16 * 1024 * 1024 };
 
 export interface SqliteStoreOptions {
   /** how many recent revisions the log keeps for watches at least (default 10,000) */
@@ -61,6 +71,7 @@ const SWEEP_BATCH = 100;
 /** `file` is a path, or ':memory:' for a private store that lives and dies with this object. */
 export class SqliteStore implements Store {
   readonly name: string;
+  readonly limits: StoreLimits = SQLITE_LIMITS;
   private readonly db: KvDatabase;
   private readonly fanout: WatchFanout;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -96,24 +107,25 @@ export class SqliteStore implements Store {
   }
 
   async put(key: string, value: string, opts: PutOptions = {}): Promise<number> {
-    this.assertOpen();
+    await this.writeTurn();
     const result = this.write([{ type: 'put', key, value, lease: opts.lease }]);
     return result.revision as number;
   }
 
   async delete(key: string): Promise<number> {
-    this.assertOpen();
+    await this.writeTurn();
     return this.write([{ type: 'delete', key }]).deleted;
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    this.assertOpen();
+    await this.writeTurn();
     return this.write([{ type: 'deletePrefix', prefix }]).deleted;
   }
 
   async txn(req: TxnRequest): Promise<TxnResult> {
-    this.assertOpen();
+    await this.writeTurn();
     for (const op of [...req.success, ...(req.failure ?? [])]) validateOp(op);
+    checkTxnLimits(req, this.limits);
     const result = this.db.applyTxn(req, Date.now());
     // a pass that finds nothing new is one cheap read; not worth telling "wrote" from "only compared"
     this.fanout.schedule();
@@ -179,8 +191,21 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
+  /**
+   * Every write waits for a turn of the event loop of its own first. better-sqlite3 writes synchronously
+   * and the promise it returns is already settled, so a caller writing in a loop (the rollout controller
+   * retiring 1000 units, one txn each) never gave the loop back: hundreds of ms in one go. Writes still
+   * run in call order.
+   */
+  private async writeTurn(): Promise<void> {
+    this.assertOpen();
+    await nextTurn();
+    this.assertOpen();
+  }
+
   private write(ops: TxnOp[]): WriteResult {
     for (const op of ops) validateOp(op);
+    checkTxnLimits({ compare: [], success: ops }, this.limits);
     return this.afterWrite(this.db.applyOps(ops, Date.now()));
   }
 

@@ -15,8 +15,9 @@
  * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
  * and their network traffic cannot be told apart from the host's.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Spawner, type SpawnedChild } from './spawner.js';
+import { Pacer } from '../../pacing.js';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -85,7 +86,6 @@ const stderrLogger: DriverLogger = {
 
 interface OwnedChild {
   pid: number;
-  child: ChildProcess;
   /** resolves once the exit has been recorded in the state file */
   exited: Promise<void>;
 }
@@ -107,6 +107,8 @@ export class ProcessDriver implements Driver {
   private cgroups: UnitCgroups | undefined;
   private cgroupsProbed = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  private readonly exitPacer = new Pacer();
+  private readonly spawner = new Spawner();
   private closed = false;
   private readonly intents: LaunchIntents;
   private recovery: Promise<void> | undefined;
@@ -369,20 +371,21 @@ export class ProcessDriver implements Driver {
     // the intent is on disk before the process exists: an agent killed before the state file below is written
     // leaves it, and the next driver finds and kills the unrecorded process (launch-intents.ts)
     this.intents.write({ unit, launchId, cgroups: cg !== undefined, at: new Date().toISOString() });
-    let child: ChildProcess;
+    let child: SpawnedChild;
     try {
       const [file, argv]: [string, string[]] = cg
         ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
         : [programPath, args];
-      child = await spawnUnitProcess(file, argv, { cwd: workDir, env, logPath: this.files.logPath(unit), freshLog: how.freshLog, notes });
+      child = await spawnUnitProcess(this.spawner, file, argv, { cwd: workDir, env, logPath: this.files.logPath(unit), freshLog: how.freshLog, notes });
     } catch (err) {
       this.intents.remove(unit);
       await cg?.remove(unit).catch(() => {});
       throw new DriverError('START_FAILED', `${unit}: cannot start ${programPath}: ${String(err)}`, err);
     }
-    const pid = child.pid as number;
-    // read before the event loop turns: until then even a process that already exited is still a zombie in /proc
-    const procStartTicks = this.proc.stat(pid)?.startTicks ?? null;
+    const pid = child.pid;
+    // read by the spawning thread before its loop turned: until then even a process that already exited is
+    // still a zombie in /proc
+    const procStartTicks = child.startTicks;
     const state: UnitStateFile = {
       spec,
       program: programPath,
@@ -396,17 +399,14 @@ export class ProcessDriver implements Driver {
     };
     this.files.write(unit, state);
     this.intents.remove(unit);
-    // nothing should emit 'error' after a successful spawn (the driver never uses child.kill or IPC); a
-    // listener keeps an unexpected one from crashing the agent
-    child.on('error', (err) => this.log.warn(`${unit}: child process error: ${String(err)}`));
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
+    // children that exit together (a scale to 0) are reported together; recording each exit writes its
+    // state file, so they are recorded one per event-loop turn
+    const exited = child.exited
+      .then(async ({ code, signal }) => {
+        await this.exitPacer.turn();
         this.recordOwnedExit(unit, pid, exitCodeOf(code, signal));
-        resolve();
       });
-    });
-    child.unref();
-    this.owned.set(unit, { pid, child, exited });
+    this.owned.set(unit, { pid, exited });
     this.adopted.delete(unit);
     this.sampler.forget(unit);
     this.emit({ type: 'start', unit });

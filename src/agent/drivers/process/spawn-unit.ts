@@ -1,10 +1,11 @@
 /**
  * Spawning a unit's process so that it outlives the agent: its own session and process group (stop() signals
  * the whole group), stdout and stderr straight into its log file (no pipe to an agent that may die), not
- * referenced by the agent's event loop. Resolves once the process exists.
+ * referenced by the agent's event loop. The spawn itself runs on the spawner's worker thread (spawner.ts), so
+ * the agent's loop never waits for the child's exec. Resolves once the process exists.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Spawner, SpawnedChild } from './spawner.js';
 
 export interface SpawnUnitOptions {
   cwd: string;
@@ -16,16 +17,11 @@ export interface SpawnUnitOptions {
   notes?: string[];
 }
 
-export async function spawnUnitProcess(file: string, argv: string[], opts: SpawnUnitOptions): Promise<ChildProcess> {
+export async function spawnUnitProcess(spawner: Spawner, file: string, argv: string[], opts: SpawnUnitOptions): Promise<SpawnedChild> {
   const logFd = openSync(opts.logPath, opts.freshLog ? 'w' : 'a');
   try {
     for (const note of opts.notes ?? []) writeSync(logFd, `paz: ${note}\n`);
-    const child = spawn(file, argv, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', logFd, logFd] });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-    return child;
+    return await spawner.spawn({ file, args: argv, cwd: opts.cwd, env: opts.env, outFd: logFd });
   } finally {
     closeSync(logFd);
   }

@@ -1,0 +1,90 @@
+/**
+ * A driver that starts (and removes) at most a few units at a time. Starting a unit does synchronous
+ * work on the event loop (the process driver's cgroup directories and state files); an agent
+ * handed 1000 units at once did all of it in one go and blocked its loop for seconds, which expired its
+ * lease. Here at most a few are under way at once, and each begins in an event-loop turn of its own,
+ * so the loop handles I/O (leases, watches, HTTP) between any two. Pulls and stops begin one per turn
+ * too (retiring 1000 units reads and signals 1000 processes), but any number may be under way: a slow
+ * pull or stop of one unit must never hold back the others.
+ */
+import type { Readable } from 'node:stream';
+import type { Driver, DriverEvent, LogOptions, PullProgress, UnitRuntime, UnitSpec, UnitStats } from './drivers/driver.js';
+import { Limiter, Pacer } from './pacing.js';
+
+/** units a host starts at once (the process driver's sync work per start stays well under 100 ms) */
+export const DEFAULT_START_CONCURRENCY = 8;
+
+export class BoundedDriver implements Driver {
+  private readonly starts: Limiter;
+  private readonly pacer = new Pacer();
+
+  constructor(
+    private readonly inner: Driver,
+    concurrency = DEFAULT_START_CONCURRENCY,
+  ) {
+    this.starts = new Limiter(concurrency);
+  }
+
+  get name(): Driver['name'] {
+    return this.inner.name;
+  }
+
+  async pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    await this.pacer.turn();
+    return this.inner.pull(image, onProgress, signal);
+  }
+
+  hasImage(image: string): Promise<boolean> {
+    return this.inner.hasImage(image);
+  }
+
+  start(spec: UnitSpec): Promise<UnitRuntime> {
+    return this.starts.run(async () => {
+      await this.pacer.turn();
+      return this.inner.start(spec);
+    });
+  }
+
+  restart(unit: string): Promise<UnitRuntime> {
+    return this.starts.run(async () => {
+      await this.pacer.turn();
+      return this.inner.restart(unit);
+    });
+  }
+
+  async stop(unit: string, graceSeconds: number): Promise<void> {
+    await this.pacer.turn();
+    return this.inner.stop(unit, graceSeconds);
+  }
+
+  remove(unit: string): Promise<void> {
+    return this.starts.run(async () => {
+      await this.pacer.turn();
+      return this.inner.remove(unit);
+    });
+  }
+
+  inspect(unit: string): Promise<UnitRuntime | undefined> {
+    return this.inner.inspect(unit);
+  }
+
+  list(): Promise<UnitRuntime[]> {
+    return this.inner.list();
+  }
+
+  logs(unit: string, opts: LogOptions): Promise<Readable> {
+    return this.inner.logs(unit, opts);
+  }
+
+  stats(unit: string): Promise<UnitStats | undefined> {
+    return this.inner.stats(unit);
+  }
+
+  events(listener: (e: DriverEvent) => void): Promise<() => void> {
+    return this.inner.events(listener);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
