@@ -182,7 +182,8 @@ describe('health means the app answers', skipUnlessDocker, () => {
     const created = await request('POST', `${paz.orchestrator}/services`, {
       name: 'crashy',
       dockerRepository: env.image1,
-      command: ['/bin/sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "starting step $i"; done; echo "config.yml not found" >&2; exit 3'],
+      // one stream (stderr): Docker copies stdout and stderr separately, so their lines may interleave in another order
+      command: ['/bin/sh', '-c', 'exec 1>&2; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "starting step $i"; done; echo "config.yml not found"; exit 3'],
       ports: [{ container: 9000 }],
       numInstances: 1,
     });
