@@ -197,7 +197,8 @@ describe('paz up runs the seed walkthrough for real', skipUnlessDocker, () => {
       dockerRepository: env.image1,
       ports: [{ container: 9000 }],
       env: { HEALTHY: 'false' },
-      healthCheck: { path: '/health', intervalSeconds: 0.5, unhealthyThreshold: 2 },
+      // a short start-up grace (default 30 s): this case is about what happens after it
+      healthCheck: { path: '/health', intervalSeconds: 0.5, unhealthyThreshold: 2, gracePeriodSeconds: 2 },
     });
     assert.equal(created.status, 201);
     assert.equal((await request('POST', `${paz.orchestrator}/services/sick-service/deploy`, {})).status, 201);
