@@ -19,6 +19,9 @@ import { getJson, rangeJson } from '../store/json.js';
 import { committedDesiredUnits } from '../state/desired-units.js';
 import { UnitRunner, type RunnerDeps } from './unit-runner.js';
 
+/** How long shutdown waits for retirements under way (see stop()). */
+const SHUTDOWN_RETIRE_WAIT_MS = 5_000;
+
 export interface ReconcilerOptions extends RunnerDeps {
   store: Store;
   resyncMs?: number;
@@ -133,7 +136,14 @@ export class Reconciler {
     this.unsubscribe?.();
     await this.loop.stop();
     for (const r of this.runners.values()) r.detach();
-    // retirements already begun finish (as when a pass awaited them): no half-stopped instance is left
-    await Promise.all(this.retiring.values());
+    // Retirements already begun get a moment to finish, but shutdown does not wait out a unit's whole stop
+    // grace (which may be minutes): dockerd or the process's own SIGKILL timer finishes the stop, and the next
+    // start removes whatever is left of a unit that is no longer desired. Waiting longer made a SIGTERMed
+    // `paz up` look hung, so supervisors killed it -9 and its router was left behind.
+    const settled = Promise.all(this.retiring.values());
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_RETIRE_WAIT_MS)));
+    await Promise.race([settled, bounded]);
+    clearTimeout(timer);
   }
 }
