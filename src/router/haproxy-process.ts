@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Backoff } from '../core/backoff.js';
 import { HaproxyUnavailableError, sendSocketCommand } from './haproxy-socket.js';
@@ -89,8 +90,6 @@ export class HaproxyReloadError extends Error {
  * answered; polls therefore give up on one attempt quickly and try again.
  */
 const POLL_COMMAND_TIMEOUT_MS = 1_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function isAlive(pid: number): boolean {
   try {
