@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Transform } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { createApp, streamText } from '../api/http-app.js';
-import { scrapeGauge } from '../api/metrics.js';
+import { createApp, streamText } from '../http/http-app.js';
+import { scrapeGauge } from '../http/metrics.js';
 import { PazError } from '../core/errors.js';
 import type { Driver } from './drivers/driver.js';
 import type { HostStatsSampler } from './host/host-stats.js';

@@ -2,6 +2,7 @@
  * Health verdicts from probe results, with thresholds and a start-up grace period. Pure.
  */
 import { HEALTH_CHECK_DEFAULTS, type HealthCheck } from './service-spec.js';
+import { backoffDelayMs } from './backoff.js';
 
 export interface HealthSettings {
   path?: string;
@@ -62,5 +63,5 @@ export function observeProbe(
 
 /** Restart backoff: 1 s, 2 s, 4 s … capped at 30 s. */
 export function restartDelayMs(consecutiveRestarts: number): number {
-  return Math.min(30_000, 1000 * 2 ** Math.max(0, consecutiveRestarts));
+  return backoffDelayMs(consecutiveRestarts, { initialMs: 1000, maxMs: 30_000 });
 }

@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runningRole } from './pid-file.js';
 import { ProcReader } from '../agent/drivers/process/proc-reader.js';
 import { ProcessDriver } from '../agent/drivers/process/process-driver.js';
@@ -37,8 +38,6 @@ export interface StopReport {
   processUnits: string[];
   containers: string[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function stopRole(o: StopEverythingOptions): Promise<StopReport['paz']> {
   const role = runningRole(o.dataDir);

@@ -10,7 +10,9 @@ import { EventEmitter } from 'node:events';
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { Backoff } from '../core/backoff.js';
 import { HaproxyUnavailableError, sendSocketCommand } from './haproxy-socket.js';
 import { parseShowProc, type ProcessList } from './parse-runtime-output.js';
 import { MAX_SOCKET_PATH } from './render-config.js';
@@ -89,8 +91,6 @@ export class HaproxyReloadError extends Error {
  */
 const POLL_COMMAND_TIMEOUT_MS = 1_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -114,7 +114,7 @@ export class HaproxyProcess extends EventEmitter {
   private stopping = false;
   private pendingRestart: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   private restarting: Promise<void> | undefined;
-  private restartDelayMs: number;
+  private readonly restartBackoff: Backoff;
   private knownWorkers = new Set<number>();
   /** the last lines HAProxy printed, for error messages */
   private readonly recentOutput: string[] = [];
@@ -128,7 +128,7 @@ export class HaproxyProcess extends EventEmitter {
       throw new Error(`runtimeDir ${options.runtimeDir} is too long for a unix socket path (max ${MAX_SOCKET_PATH} characters in total)`);
     }
     this.log = options.logger;
-    this.restartDelayMs = options.restartBackoff?.initialMs ?? 250;
+    this.restartBackoff = new Backoff({ initialMs: options.restartBackoff?.initialMs ?? 250, maxMs: options.restartBackoff?.maxMs ?? 10_000 });
   }
 
   get masterPid(): number | undefined {
@@ -341,14 +341,13 @@ export class HaproxyProcess extends EventEmitter {
     this.log.error({ code, signal, output: this.recentOutput.slice(-5) }, 'haproxy master exited unexpectedly');
     this.emit('exit', { code, signal });
     const stableAfterMs = this.options.stableAfterMs ?? 30_000;
-    if (Date.now() - this.startedAt >= stableAfterMs) this.restartDelayMs = this.options.restartBackoff?.initialMs ?? 250;
+    if (Date.now() - this.startedAt >= stableAfterMs) this.restartBackoff.reset();
     this.scheduleRestart();
   }
 
   private scheduleRestart(): void {
     if (this.stopping) return;
-    const delay = this.restartDelayMs;
-    this.restartDelayMs = Math.min(delay * 2, this.options.restartBackoff?.maxMs ?? 10_000);
+    const delay = this.restartBackoff.next();
     this.log.warn({ delayMs: delay }, 'restarting haproxy');
     let wake: () => void = () => undefined;
     const waited = new Promise<void>((resolve) => (wake = resolve));

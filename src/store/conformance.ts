@@ -11,6 +11,7 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   LeaseNotFoundError,
   StoreClosedError,
@@ -677,10 +678,6 @@ class Recorder {
 
 function prefix(): string {
   return `/conformance/${randomUUID()}/`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Gives a backend time to deliver anything it should not (duplicates, stray events) before asserting. */

@@ -1,6 +1,6 @@
 /** The service directory API (port 9001): Paz's catalogue of services. */
 import type { FastifyInstance } from 'fastify';
-import { createApp, type AppOptions } from '../http-app.js';
+import { createApp, type AppOptions } from '../../http/http-app.js';
 import type { ApiContext } from '../context.js';
 import { registerServiceRoutes, type ServiceRouteOptions } from '../service-routes.js';
 import { registerOpenApi } from '../openapi.js';

@@ -11,7 +11,7 @@ import type { UnitView } from '../../core/unit-view.js';
 import type { ApiContext } from '../context.js';
 import { LogQuery } from '../../agent/agent-api.js';
 import { errorResponses } from '../schemas.js';
-import { streamText } from '../http-app.js';
+import { streamText } from '../../http/http-app.js';
 
 async function fromAgent(agentUrl: string, path: string, what: string): Promise<Response> {
   let res: Response;

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { createApp, type AppOptions } from '../http-app.js';
+import { createApp, type AppOptions } from '../../http/http-app.js';
 import type { ApiContext } from '../context.js';
 import { registerServiceRoutes } from '../service-routes.js';
 import { registerOpenApi } from '../openapi.js';
@@ -12,7 +12,7 @@ import { registerClusterRoutes } from './cluster-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerEventRoutes } from './event-routes.js';
-import { scrapeGauge } from '../metrics.js';
+import { scrapeGauge } from '../../http/metrics.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { parseVersion } from '../scheduler/routes.js';
 

@@ -1,6 +1,6 @@
 /** The scheduler API (port 9002): deploy hooks, versions, history, journal. */
 import type { FastifyInstance } from 'fastify';
-import { createApp, type AppOptions } from '../http-app.js';
+import { createApp, type AppOptions } from '../../http/http-app.js';
 import type { ApiContext } from '../context.js';
 import { registerSchedulerRoutes } from './routes.js';
 import { registerOpenApi } from '../openapi.js';

@@ -44,6 +44,7 @@ import {
 } from './etcd-mapping.js';
 import { closeQuietly, ResumableWatch } from './resumable-watch.js';
 import { validateOp } from '../validate-op.js';
+import { backoffDelayMs } from '../../core/backoff.js';
 
 export interface EtcdStoreOptions {
   /** bound of one call to etcd (default 30 s): a member that stopped answering fails the call, not hangs it */
@@ -60,9 +61,9 @@ export const ETCD_DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 /** etcd measures the whole raft request (a header around the txn): keep this much below its limit */
 const REQUEST_HEADER_MARGIN_BYTES = 8 * 1024;
 
-/** attempts of one call, and the pause after the first failure (then twice that) */
+/** attempts of one call, and the pauses between them: 100 ms after the first failure, then twice that */
 const MAX_ATTEMPTS = 3;
-const RETRY_PAUSE_MS = 100;
+const RETRY_BACKOFF = { initialMs: 100, maxMs: 200 };
 /** lease ids are drawn from [1, 2^48): exact as numbers, and a clash (etcd says so) just draws again */
 const LEASE_ID_LIMIT = 2 ** 48;
 const LEASE_GRANT_DRAWS = 5;
@@ -267,7 +268,7 @@ export class EtcdStore implements Store {
         const over = isOverRequestLimit(err);
         if (over) throw new StoreLimitError(over, `${this.name} refused a write over its limits (${messageOf(err)}); start Paz with the cluster's real --max-txn-ops and --max-request-bytes`);
         if (attempt >= MAX_ATTEMPTS || !shouldRetry(err, idempotent)) throw err;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt));
+        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt - 1, RETRY_BACKOFF)));
         this.assertOpen();
       }
     }

@@ -8,6 +8,7 @@ import type { IDuplexStream, IWatchRequest, IWatchResponse } from 'etcd3';
 import type { WatchEvent } from '../store.js';
 import type { KeyRange } from './etcd-mapping.js';
 import { WatchCursor } from './watch-cursor.js';
+import { Backoff } from '../../core/backoff.js';
 
 export type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
@@ -32,7 +33,7 @@ export class ResumableWatch {
   private readonly cursor: WatchCursor;
   private stream: WatchStream | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs: number;
+  private readonly retryBackoff: Backoff;
   private ended = false;
   /** whether the current outage was reported already */
   private disconnectReported = false;
@@ -41,7 +42,7 @@ export class ResumableWatch {
 
   constructor(private readonly opts: ResumableWatchOptions) {
     this.cursor = new WatchCursor(opts.startRevision);
-    this.retryMs = this.minRetryMs;
+    this.retryBackoff = new Backoff({ initialMs: opts.minRetryMs ?? 100, maxMs: opts.maxRetryMs ?? 2_000 });
   }
 
   /** Opens the first stream; resolves when etcd has registered the watch, rejects if that fails. */
@@ -57,10 +58,6 @@ export class ResumableWatch {
   /** Stops delivery at once (no listener call after this) and closes the stream. */
   async cancel(): Promise<void> {
     this.end();
-  }
-
-  private get minRetryMs(): number {
-    return this.opts.minRetryMs ?? 100;
   }
 
   /**
@@ -99,7 +96,7 @@ export class ResumableWatch {
         switch (step.kind) {
           case 'created':
             created = true;
-            this.retryMs = this.minRetryMs;
+            this.retryBackoff.reset();
             this.disconnectReported = false;
             resolve();
             return;
@@ -149,8 +146,7 @@ export class ResumableWatch {
       this.disconnectReported = true;
       this.opts.onDisconnect(err, this.cursor.next);
     }
-    const delay = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, this.opts.maxRetryMs ?? 2_000);
+    const delay = this.retryBackoff.next();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.ended) return;

@@ -10,6 +10,7 @@
  * classification is in docker-errors.ts.
  */
 import { pipeline, type Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import {
   DriverError,
@@ -59,8 +60,6 @@ export interface DockerDriverOptions extends CreateOptionsSettings {
   /** called when the event stream drops and is being re-established (for logging) */
   onEventStreamError?: (err: unknown) => void;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DockerDriver implements Driver {
   readonly name = 'docker' as const;

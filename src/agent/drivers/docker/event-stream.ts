@@ -6,11 +6,12 @@
 import type Dockerode from 'dockerode';
 import type { DriverEvent } from '../driver.js';
 import { LineSplitter } from './line-splitter.js';
+import { backoffDelayMs } from '../../../core/backoff.js';
 import { eventKey, MANAGED_FILTER, toDriverEvent, WATCHED_ACTIONS, type DockerEventMessage } from './docker-mapping.js';
 
 const RECENT_KEYS = 256;
-const MIN_BACKOFF_MS = 500;
-const MAX_BACKOFF_MS = 10_000;
+/** reconnect delays: 500 ms, doubled after each failed reconnect up to 10 s, back to 500 ms once events flow */
+const RECONNECT_BACKOFF = { initialMs: 500, maxMs: 10_000 };
 
 export interface EventSubscription {
   stop(): void;
@@ -30,7 +31,8 @@ export async function subscribeToEvents(
   let lastSeenSeconds: number | undefined;
   let stopped = false;
   let retryTimer: NodeJS.Timeout | undefined;
-  let backoff = MIN_BACKOFF_MS;
+  /** failed reconnects since events last flowed */
+  let failedReconnects = 0;
 
   const handle = (msg: DockerEventMessage): void => {
     const key = eventKey(msg);
@@ -64,7 +66,7 @@ export async function subscribeToEvents(
       }
     };
     stream.on('data', (chunk: Buffer) => {
-      backoff = MIN_BACKOFF_MS;
+      failedReconnects = 0;
       for (const line of lines.push(chunk)) parse(line);
     });
     let ended = false;
@@ -88,10 +90,10 @@ export async function subscribeToEvents(
       connect().catch((err: unknown) => {
         if (stopped) return;
         onConnectionError(err);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        failedReconnects++;
         scheduleReconnect();
       });
-    }, backoff);
+    }, backoffDelayMs(failedReconnects, RECONNECT_BACKOFF));
     retryTimer.unref();
   };
 

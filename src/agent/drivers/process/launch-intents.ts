@@ -7,6 +7,7 @@
  */
 import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The environment variable that ties a process to the launch that spawned it. */
 export const LAUNCH_ID_ENV = 'PAZ_LAUNCH_ID';
@@ -92,7 +93,7 @@ export async function recoverInterruptedLaunches(d: RecoveryDeps, waitMs = 10_00
       }
     }
     const deadline = Date.now() + waitMs;
-    while ([...pids].some((p) => d.isAlive(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ([...pids].some((p) => d.isAlive(p)) && Date.now() < deadline) await sleep(20);
     if (pids.size > 0) {
       d.log.warn(`${intent.unit}: killed pid ${[...pids].join(', ')}, started by an agent that died before recording it`);
     }

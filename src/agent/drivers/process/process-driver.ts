@@ -10,7 +10,8 @@
  * each spawn (launch-intents.ts) covers an agent killed between spawn and state file: the next driver kills
  * that unrecorded process before it lists or starts anything, so no unit runs unseen or twice.
  *
- * Spawning is in spawn-unit.ts, the state files in unit-files.ts, cgroups in cgroup-v1.ts, logs in log-lines.ts.
+ * Spawning is in spawn-unit.ts, the state files in unit-files.ts, cgroups in cgroup-v1.ts, logs in log-lines.ts,
+ * watching adopted processes for their death in adopted-units.ts.
  *
  * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
  * and their network traffic cannot be told apart from the host's.
@@ -41,6 +42,7 @@ import { UnitFiles, type UnitStateFile } from './unit-files.js';
 import { LAUNCH_ID_ENV, LaunchIntents, recoverInterruptedLaunches } from './launch-intents.js';
 import { spawnUnitProcess } from './spawn-unit.js';
 import { UnitStatsSampler } from './unit-stats-sampler.js';
+import { AdoptedUnits } from './adopted-units.js';
 import {
   buildUnitEnv,
   cgroupEnterScript,
@@ -100,16 +102,14 @@ export class ProcessDriver implements Driver {
   /** units whose process this driver spawned: their exit status arrives through the child's exit event */
   private readonly owned = new Map<string, OwnedChild>();
   /** running units this driver did not spawn (found in state files): polled through /proc to notice death */
-  private readonly adopted = new Map<string, { pid: number; startTicks: number | null }>();
+  private readonly adopted: AdoptedUnits;
   private readonly sampler = new UnitStatsSampler(this.proc);
   private readonly streams = new Set<Readable>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private cgroups: UnitCgroups | undefined;
   private cgroupsProbed = false;
-  private pollTimer: NodeJS.Timeout | undefined;
   private readonly exitPacer = new Pacer();
   private readonly spawner = new Spawner();
-  private closed = false;
   private readonly intents: LaunchIntents;
   private recovery: Promise<void> | undefined;
 
@@ -120,6 +120,15 @@ export class ProcessDriver implements Driver {
     this.files = new UnitFiles(stateDir);
     this.intents = new LaunchIntents(this.files.unitsDir);
     this.log = options.logger ?? stderrLogger;
+    this.adopted = new AdoptedUnits({
+      isAlive: (pid, startTicks) => this.proc.isAlive(pid, startTicks),
+      onDead: (unit, pid) => {
+        const state = this.files.read(unit);
+        if (state && state.pid === pid) this.noticeGone(unit, state);
+        else this.adopted.forget(unit);
+      },
+      pollMs: options.adoptedPollMs,
+    });
   }
 
   /**
@@ -202,7 +211,7 @@ export class ProcessDriver implements Driver {
       await this.cgroupManager()?.remove(unit);
       this.files.delete(unit);
       this.owned.delete(unit);
-      this.adopted.delete(unit);
+      this.adopted.forget(unit);
       this.sampler.forget(unit);
       if (state) this.emit({ type: 'destroy', unit });
     });
@@ -266,10 +275,7 @@ export class ProcessDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
-    this.adopted.clear();
+    this.adopted.close();
     this.emitter.removeAllListeners();
     for (const s of this.streams) s.destroy();
     this.streams.clear();
@@ -407,7 +413,7 @@ export class ProcessDriver implements Driver {
         this.recordOwnedExit(unit, pid, exitCodeOf(code, signal));
       });
     this.owned.set(unit, { pid, exited });
-    this.adopted.delete(unit);
+    this.adopted.forget(unit);
     this.sampler.forget(unit);
     this.emit({ type: 'start', unit });
     return this.runtimeOf(state, true);
@@ -431,31 +437,9 @@ export class ProcessDriver implements Driver {
   private observe(unit: string, state: UnitStateFile): UnitRuntime {
     const alive = this.isRunning(state);
     const ownChild = this.owned.get(unit)?.pid === state.pid;
-    if (alive && !ownChild) this.track(unit, state);
+    if (alive && !ownChild) this.adopted.track(unit, state.pid, state.procStartTicks);
     if (!alive && !ownChild) state = this.noticeGone(unit, state) ?? state;
     return this.runtimeOf(state, alive);
-  }
-
-  private track(unit: string, state: UnitStateFile): void {
-    if (this.closed || this.adopted.get(unit)?.pid === state.pid) return;
-    this.adopted.set(unit, { pid: state.pid, startTicks: state.procStartTicks });
-    if (!this.pollTimer) {
-      this.pollTimer = setInterval(() => this.pollAdopted(), this.options.adoptedPollMs ?? 1000);
-      this.pollTimer.unref();
-    }
-  }
-
-  private pollAdopted(): void {
-    for (const [unit, { pid, startTicks }] of this.adopted) {
-      if (this.proc.isAlive(pid, startTicks)) continue;
-      const state = this.files.read(unit);
-      if (state && state.pid === pid) this.noticeGone(unit, state);
-      else this.adopted.delete(unit);
-    }
-    if (this.adopted.size === 0 && this.pollTimer) {
-      clearInterval(this.pollTimer);
-      this.pollTimer = undefined;
-    }
   }
 
   /**
@@ -466,9 +450,7 @@ export class ProcessDriver implements Driver {
     const updated = state.finishedAt
       ? state
       : this.files.update(unit, state.pid, (s) => (s.finishedAt ? s : { ...s, finishedAt: new Date().toISOString() }));
-    const tracked = this.adopted.get(unit);
-    if (tracked?.pid === state.pid) {
-      this.adopted.delete(unit);
+    if (this.adopted.untrack(unit, state.pid)) {
       const exitCode = updated?.exitCode;
       this.emit(exitCode === undefined ? { type: 'die', unit } : { type: 'die', unit, exitCode });
     }
@@ -480,7 +462,7 @@ export class ProcessDriver implements Driver {
     if (!this.isRunning(state)) return;
     const ownChild = this.owned.get(unit);
     const own = ownChild?.pid === state.pid ? ownChild : undefined;
-    if (!own) this.track(unit, state);
+    if (!own) this.adopted.track(unit, state.pid, state.procStartTicks);
     const gone = (ms: number) => this.waitGone(state, own, ms);
 
     this.signalGroup(state.pid, 'SIGTERM');
