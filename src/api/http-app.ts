@@ -6,6 +6,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomInt } from 'node:crypto';
+import secureJson from 'secure-json-parse';
 import { StoreLimitError } from '../store/store.js';
 import { PazError, errorBody } from '../core/errors.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
@@ -73,9 +74,16 @@ export function createApp(opts: AppOptions): FastifyInstance {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      // as fastify's own parser: `__proto__` and `constructor.prototype` keys are refused, not merged into objects
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (e) {
-      done(new PazError('BAD_JSON', `the request body is not valid JSON (${(e as Error).message}): send a JSON document`), undefined);
+      const poisoned = /forbidden prototype property/.test((e as Error).message);
+      done(
+        poisoned
+          ? new PazError('BAD_JSON', 'the request body has a "__proto__" or "constructor.prototype" key: Paz refuses these keys (prototype poisoning); remove or rename them')
+          : new PazError('BAD_JSON', `the request body is not valid JSON (${(e as Error).message}): send a JSON document`),
+        undefined,
+      );
     }
   });
 

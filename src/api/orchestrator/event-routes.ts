@@ -20,12 +20,11 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         tags: ['events'],
         summary: 'Live events (Server-Sent Events): service.*, unit.*, host.*, endpoint.*, journal',
         description: 'Each event id is a store revision; reconnect with Last-Event-ID or ?since=REV to resume without gaps.',
-        querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0, description: 'deliver events after this revision' })) }),
+        querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER - 1, description: 'deliver events after this revision' })) }),
       },
     },
     async (req, reply) => {
-      const header = req.headers['last-event-id'];
-      const since = req.query.since ?? (typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined);
+      const since = req.query.since ?? lastEventId(req.headers['last-event-id']);
       const raw = reply.raw;
       let watch: Watch | undefined;
       // events may arrive before the headers are out: hold them until then
@@ -69,4 +68,14 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       });
     },
   );
+}
+
+/** The revision a `Last-Event-ID` header resumes after; a header that is not one is refused (400), not ignored. */
+export function lastEventId(header: string | string[] | undefined): number | undefined {
+  if (header === undefined || header === '') return undefined;
+  const text = Array.isArray(header) ? header.join(',') : header;
+  if (!/^[0-9]{1,15}$/.test(text.trim())) {
+    throw new PazError('VALIDATION', `Last-Event-ID ${JSON.stringify(text.slice(0, 64))} is not an event id: send the id of the last event received (a whole number), or no Last-Event-ID to start from now`, { field: 'last-event-id' });
+  }
+  return Number(text.trim());
 }
