@@ -12,6 +12,19 @@ import type { ApiContext } from '../context.js';
 
 const HEARTBEAT_MS = 15_000;
 
+/**
+ * Bytes an event-stream client may have waiting (in Node and the socket) before it is dropped: a client that
+ * stops reading would otherwise grow server memory without bound (200 such clients took a server from 115 MB
+ * to 1.9 GB). A dropped client reconnects with Last-Event-ID and misses nothing. PAZ_EVENTS_MAX_BUFFERED_BYTES
+ * sets it (tests use a small one).
+ */
+export const DEFAULT_EVENTS_MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
+
+export function eventsMaxBufferedBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.PAZ_EVENTS_MAX_BUFFERED_BYTES);
+  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_EVENTS_MAX_BUFFERED_BYTES;
+}
+
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { since?: number } }>(
     '/events',
@@ -26,12 +39,18 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     async (req, reply) => {
       const since = req.query.since ?? lastEventId(req.headers['last-event-id']);
       const raw = reply.raw;
+      const maxBuffered = eventsMaxBufferedBytes();
       let watch: Watch | undefined;
       // events may arrive before the headers are out: hold them until then
       let pending: string[] | undefined = [];
       const write = (text: string) => {
         if (pending) pending.push(text);
-        else if (!raw.writableEnded) raw.write(text);
+        else if (raw.writableEnded || raw.destroyed) return;
+        else if (raw.writableLength > maxBuffered) {
+          // checked before writing, so one event larger than the bound still goes out to a client that reads
+          req.log.warn({ buffered: raw.writableLength, limit: maxBuffered }, 'event-stream client is not reading: dropped (it resumes with Last-Event-ID)');
+          raw.destroy();
+        } else raw.write(text);
       };
       try {
         watch = await ctx.store.watch(
