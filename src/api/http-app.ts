@@ -15,6 +15,20 @@ import { registerMetrics } from './metrics.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * How long a client may take to send a request (headers and body); slower senders (a body that never
+ * completes, headers that trickle) get a 408 and their connection closed. Only receiving the request is
+ * bounded: a long answer (GET /events, a followed log) is not cut. PAZ_HTTP_REQUEST_TIMEOUT_MS sets it.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export function httpTimeouts(env: NodeJS.ProcessEnv = process.env): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const n = Number(env.PAZ_HTTP_REQUEST_TIMEOUT_MS);
+  const requestTimeout = Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node checks the bounds every connectionsCheckingInterval (30 s by default, as long as the bound itself)
+  return { requestTimeout, headersTimeout: Math.min(requestTimeout, 20_000), connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeout / 10))) };
+}
+
 export interface AppOptions {
   /** component name for logs, e.g. paz-orchestrator */
   component: string;
@@ -58,7 +72,10 @@ function toPazError(err: FastifyError & { validation?: unknown[]; validationCont
 }
 
 export function createApp(opts: AppOptions): FastifyInstance {
+  const timeouts = httpTimeouts();
   const app = Fastify({
+    requestTimeout: timeouts.requestTimeout,
+    http: timeouts,
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
