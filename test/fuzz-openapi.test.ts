@@ -10,10 +10,14 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { PazProcess, request } from './helpers/paz-server.js';
+import { checkConfig, descriptionProblem, serviceNameProblem, type ServiceDoc } from '../src/core/service-spec.js';
+import { imageRefProblem } from '../src/core/image-ref.js';
 
 const REQUESTS = Number(process.env.PAZ_FUZZ_REQUESTS) || 1000;
 const SEED = Number(process.env.PAZ_FUZZ_SEED) || Date.now() % 2 ** 31;
 const CONCURRENCY = 4;
+/** requests of the sequential round, where the store is compared around every refused request */
+const SEQUENTIAL = Math.max(100, Math.floor(REQUESTS / 5));
 const SEED_SERVICES = ['fuzz-one', 'fuzz-two'];
 
 interface Operation {
@@ -229,6 +233,35 @@ function rawStatus(base: string, text: string): Promise<number> {
   });
 }
 
+/** What only API requests change (not the control loops): the services and their deployed versions. */
+async function storeSnapshot(paz: PazProcess): Promise<string> {
+  const services = (await request('GET', `${paz.directory}/services`)).body.doc as ServiceDoc[];
+  const history = await Promise.all(services.map(async (svc) => (await request('GET', `${paz.scheduler}/config/${svc.name}/history`)).body));
+  return JSON.stringify({ services, history });
+}
+
+/** Every stored service and deployed image is valid data (as the API would have accepted it). */
+async function storedProblems(paz: PazProcess): Promise<string[]> {
+  const problems: string[] = [];
+  const services = (await request('GET', `${paz.directory}/services`)).body.doc as ServiceDoc[];
+  for (const svc of services) {
+    const why = serviceNameProblem(svc.name) ?? imageRefProblem(svc.dockerRepository) ?? descriptionProblem(svc.description ?? '');
+    if (why) problems.push(`${svc.name}: ${why}`);
+    try {
+      checkConfig(svc.config);
+    } catch (err) {
+      problems.push(`${svc.name}: ${(err as Error).message}`);
+    }
+    const versions = await request('GET', `${paz.orchestrator}/services/${svc.name}/versions`);
+    if (versions.status !== 200) problems.push(`${svc.name}: GET versions answered ${versions.status}`);
+    for (const rec of (versions.body.doc ?? []) as Array<{ version: number; image: string }>) {
+      const imageWhy = imageRefProblem(rec.image);
+      if (imageWhy) problems.push(`${svc.name} v${rec.version}: image ${JSON.stringify(rec.image)} ${imageWhy}`);
+    }
+  }
+  return problems;
+}
+
 describe('fuzzing every route from the OpenAPI documents', () => {
   const paz = new PazProcess();
   before(async () => {
@@ -271,5 +304,24 @@ describe('fuzzing every route from the OpenAPI documents', () => {
     assert.deepEqual(bad, [], `answers that are not 2xx/4xx (seed ${SEED})`);
     for (const server of ['orchestrator', 'directory', 'scheduler'] as const) assert.equal((await request('GET', `${paz[server]}/health`)).status, 200, `${server} is up`);
     assert.equal(paz.child?.exitCode, null, 'paz is still running');
+    assert.deepEqual(await storedProblems(paz), [], 'everything stored is valid');
+  });
+
+  it(`${SEQUENTIAL} more, one at a time: a refused request changes nothing stored`, { timeout: 30 * 60_000 }, async () => {
+    const ops = (await operations(paz)).filter((op) => op.method !== 'GET');
+    const requests = fc.sample(fc.constantFrom(...ops).chain(requestFor), { numRuns: SEQUENTIAL, seed: SEED + 1 });
+    const changed: string[] = [];
+    let refused = 0;
+    for (const r of requests) {
+      const before = await storeSnapshot(paz);
+      const status = await send(paz, r);
+      assert.ok(status < 500, `${status} ${r.op.method} ${urlOf(paz, r).slice(0, 200)} (seed ${SEED + 1})`);
+      if (status < 400) continue;
+      refused++;
+      if ((await storeSnapshot(paz)) !== before) changed.push(`${status} ${r.op.method} ${urlOf(paz, r).slice(0, 200)} body=${JSON.stringify(r.body?.slice(0, 200))}`);
+    }
+    console.log(`# fuzz sequential seed ${SEED + 1}: ${SEQUENTIAL} requests, ${refused} refused, ${changed.length} of them changed the store`);
+    assert.deepEqual(changed, [], 'refused requests that changed the store');
+    assert.deepEqual(await storedProblems(paz), [], 'everything stored is valid');
   });
 });
