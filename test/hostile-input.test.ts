@@ -48,7 +48,8 @@ describe('hostile input', () => {
     const before = (await request('GET', url)).body;
     await refused('PATCH', url, { env: { A: 'x\r\nSet-Cookie: y' } }, /env A has a carriage return/);
     await refused('PATCH', url, { env: { A: 'x\u0000y' } }, /env A has a NUL/);
-    await refused('PATCH', url, { command: ['sh', '-c', 'a\nb'] }, /command\[2\] has a line feed/);
+    await refused('PATCH', url, { command: ['sh', '-c', 'a\u0000b'] }, /command\[2\] has a NUL/);
+    await refused('PATCH', url, { command: ['sh', '-c', '\u001b[2J'] }, /command\[2\] has a control character \(U\+001B\)/);
     await refused('PATCH', url, { volume: { '/srv/x\n': '/x' } }, /volume path/);
     await refused('PATCH', url, { volume: { '/srv/../etc': '/x' } }, /"\.\." segment/);
     await refused('PATCH', url, { ports: [{ container: 80 }], healthCheck: { path: '/up\r\nHost: x' } }, /healthCheck\.path/);

@@ -206,9 +206,11 @@ export function checkConfig(config: ServiceConfig): void {
     const where = typeof value === 'string' ? controlCharAt(value, CONTROL_EXCEPT_TAB) : undefined;
     if (where) throw invalid(`env ${key} has ${where}: values are one line of text (encode multi-line values, e.g. as base64)`, `env.${key}`);
   }
+  // An argument reaches execve as one string, never a line-based format: newlines are data there (`sh -c` and
+  // `node -e` scripts), NUL can't be passed at all, and other controls make no sense.
   for (const [i, arg] of (config.command ?? []).entries()) {
-    const where = controlCharAt(arg, CONTROL_EXCEPT_TAB);
-    if (where) throw invalid(`command[${i}] has ${where}: arguments are one line of text`, `command[${i}]`);
+    const where = controlCharAt(arg, CONTROL_EXCEPT_LAYOUT);
+    if (where) throw invalid(`command[${i}] has ${where}: arguments are text (tabs and newlines are fine)`, `command[${i}]`);
   }
   for (const [hostPath, containerPath] of Object.entries(config.volume)) {
     for (const path of [hostPath, containerPath]) {
