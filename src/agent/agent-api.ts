@@ -27,7 +27,7 @@ export interface AgentApiDeps {
 export const LogQuery = Type.Object({
   follow: Type.Optional(Type.Boolean({ description: 'keep streaming new lines until the client disconnects' })),
   tail: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000, description: 'last N lines only' })),
-  since: Type.Optional(Type.Integer({ minimum: 0, description: 'unix seconds' })),
+  since: Type.Optional(Type.Integer({ minimum: 0, maximum: 253402300799, description: 'unix seconds (up to the year 9999)' })),
   timestamps: Type.Optional(Type.Boolean()),
 });
 

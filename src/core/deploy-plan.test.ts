@@ -1,3 +1,4 @@
+import { PazError } from './errors.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseStrategy, planDeploy } from './deploy-plan.js';
@@ -82,4 +83,13 @@ test('the router\'s port, free ports, enough hosts, or an explicit strategy keep
   assert.equal(chooseStrategy(cfg([{ container: 9000, host: 8000 }]), [{ id: 'h1' }, { id: 'h2' }]).strategy, 'rolling', 'the new instance goes to the other host');
   assert.equal(chooseStrategy(cfg([{ container: 9000, host: 8000 }], { rollout: { strategy: 'rolling' } }), [{ id: 'h1' }]).strategy, 'rolling');
   assert.deepEqual(chooseStrategy(cfg([], { rollout: { strategy: 'recreate' } }), [{ id: 'h1' }]), { strategy: 'recreate' });
+});
+
+test('resolveDeployImage refuses tags and hook repositories outside Docker\'s reference grammar', () => {
+  for (const tag of ['a b', '1\n2', '$(reboot)', 'x\u0000', '-1', 'a'.repeat(129)]) {
+    assert.throws(() => resolveDeployImage('127.0.0.1:5000/paz/hello', undefined, tag), (e: unknown) => e instanceof PazError && e.code === 'VALIDATION' && /tag/.test(e.message), JSON.stringify(tag));
+  }
+  assert.throws(() => resolveDeployImage('paz/hello', 'paz/hello:$(id)'), (e: unknown) => e instanceof PazError && e.code === 'VALIDATION' && /invalid tag/.test(e.message));
+  assert.throws(() => resolveDeployImage('paz/hello', 'paz/hello:1\n'), (e: unknown) => e instanceof PazError && e.code === 'VALIDATION');
+  assert.equal(resolveDeployImage('paz/hello', undefined, ''), 'paz/hello');
 });

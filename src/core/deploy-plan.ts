@@ -7,7 +7,7 @@ import type { DeployRecord, DeployTrigger, DesiredUnit, HostRecord, JournalEntry
 import { instanceEnv } from './records.js';
 import { rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
 import { unitName } from './unit-name.js';
-import { parseImageRef, pinnedRef, withTag } from './image-ref.js';
+import { imageRefProblem, parseImageRef, pinnedRef, tagProblem, withTag } from './image-ref.js';
 import { PazError } from './errors.js';
 
 export interface DeployPlan {
@@ -150,6 +150,8 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
 export function resolveDeployImage(serviceRepository: string, hookRepository?: string, tag?: string): string {
   let image = serviceRepository;
   if (hookRepository !== undefined && hookRepository !== '') {
+    const why = imageRefProblem(hookRepository);
+    if (why) throw new PazError('VALIDATION', `dockerRepository "${hookRepository}" ${why}`, { field: 'dockerRepository' });
     const svc = parseImageRef(serviceRepository);
     const hook = parseImageRef(hookRepository);
     if (svc.path !== hook.path) {
@@ -161,6 +163,10 @@ export function resolveDeployImage(serviceRepository: string, hookRepository?: s
     }
     if (hook.tag) image = withTag(serviceRepository, hook.tag);
   }
-  if (tag) image = withTag(serviceRepository, tag);
+  if (tag !== undefined && tag !== '') {
+    const why = tagProblem(tag);
+    if (why) throw new PazError('VALIDATION', `tag ${JSON.stringify(tag)} ${why}`, { field: 'tag' });
+    image = withTag(serviceRepository, tag);
+  }
   return image;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseImageRef, repositoryKey, withTag, imageRefProblem, effectiveTag, pinnedRef, digestOf, imageName, isImageDigest, repoDigestFor, runsWantedImage, withoutDigest } from './image-ref.js';
+import { parseImageRef, repositoryKey, withTag, imageRefProblem, tagProblem, effectiveTag, pinnedRef, digestOf, imageName, isImageDigest, repoDigestFor, runsWantedImage, withoutDigest } from './image-ref.js';
 
 test('parses Docker Hub short names into library/ paths', () => {
   assert.deepEqual(parseImageRef('busybox'), { registry: 'docker.io', path: 'library/busybox' });
@@ -96,4 +96,29 @@ test('withoutDigest removes only a trailing digest', () => {
   assert.equal(withoutDigest(`node@${D}`), 'node');
   assert.equal(withoutDigest('/usr/bin/node'), '/usr/bin/node');
   assert.equal(withoutDigest('a/b:1'), 'a/b:1');
+});
+
+test('tagProblem follows Docker\'s tag grammar and says what to fix', () => {
+  for (const ok of ['1.2', 'latest', 'v1.2.3-rc.1', '_x', 'A'.repeat(128)]) assert.equal(tagProblem(ok), undefined, ok);
+  for (const bad of ['', ' x', 'a b', 'a\nb', 'a\rb', 'a\u0000b', '$(reboot)', '`id`', 'a;b', '-x', '.x', 'a/b', 'a:b', 'é', 'A'.repeat(129)]) {
+    assert.ok(tagProblem(bad), JSON.stringify(bad));
+  }
+  assert.match(tagProblem('$(x)')!, /letters, digits/);
+});
+
+test('imageRefProblem refuses control characters, bad registries, empty tags and digests, over-long names', () => {
+  assert.equal(imageRefProblem('127.0.0.1:5000/team/app:1.2'), undefined);
+  assert.equal(imageRefProblem('localhost:5000/app'), undefined);
+  assert.equal(imageRefProblem('[::1]:5000/app:1'), undefined);
+  assert.equal(imageRefProblem('quay.io/a/b-c__d.e:1'), undefined);
+  assert.match(imageRefProblem('app:1\n2')!, /control/);
+  assert.match(imageRefProblem('app\u0000x')!, /control/);
+  assert.match(imageRefProblem('ev$il.io/app')!, /registry/);
+  assert.match(imageRefProblem('a_b.io:99/app')!, /registry/);
+  assert.match(imageRefProblem('app:$(reboot)')!, /tag "\$\(reboot\)"/);
+  assert.match(imageRefProblem('app:')!, /no tag/);
+  assert.match(imageRefProblem('app@')!, /no digest/);
+  assert.match(imageRefProblem('app@sha256:xyz')!, /digest/);
+  assert.match(imageRefProblem(`a/${'b'.repeat(300)}`)!, /at most 255/);
+  assert.match(imageRefProblem('app/-x')!, /repository path/);
 });

@@ -49,17 +49,43 @@ export function parseImageRef(ref: string): ImageRef {
   return out;
 }
 
+/** Docker's reference grammar (distribution/reference), the parts Paz checks. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const DOMAIN = /^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*(?::[0-9]{1,5})?$/;
+const IPV6_DOMAIN = /^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$/;
+const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-f0-9]{32,}$/;
+const MAX_NAME_LENGTH = 255;
+
+/** Why `tag` is not a Docker tag, or undefined: what `docker tag` accepts. */
+export function tagProblem(tag: string): string | undefined {
+  if (tag.length === 0) return 'is empty';
+  if (tag.length > 128) return `is ${tag.length} characters long: Docker tags have at most 128`;
+  if (!TAG.test(tag)) return 'may contain only letters, digits, _ . and - (not starting with . or -), as Docker tags do';
+  return undefined;
+}
+
 /** Checks a reference is something Docker can pull; returns a message saying what is wrong, or undefined. */
 export function imageRefProblem(ref: string): string | undefined {
   if (ref.length === 0) return 'is empty';
   if (ref.length > 512) return 'is longer than 512 characters';
-  if (/\s/.test(ref)) return 'contains white space';
+  if (/[\s\p{Cc}]/u.test(ref)) return 'contains white space or control characters: write it as docker pull takes it, e.g. "registry:5000/team/app:1.2"';
   const r = parseImageRef(ref);
-  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(r.path)) {
-    return 'has an invalid repository path (lowercase letters, digits and . _ - / only)';
+  const name = imageName(ref);
+  if (name.length > MAX_NAME_LENGTH) return `has a name of ${name.length} characters: Docker allows at most ${MAX_NAME_LENGTH}`;
+  if (r.registry !== DOCKER_HUB && !DOMAIN.test(r.registry) && !IPV6_DOMAIN.test(r.registry)) {
+    return `has an invalid registry "${r.registry}" (a host name or address, optionally with :port)`;
   }
-  if (r.tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(r.tag)) return 'has an invalid tag';
-  if (r.digest !== undefined && !/^[a-z0-9]+:[a-f0-9]{32,}$/.test(r.digest)) return 'has an invalid digest';
+  if (!PATH.test(r.path)) {
+    return 'has an invalid repository path (lowercase letters, digits and . _ - / only, each part starting and ending with a letter or digit)';
+  }
+  if (r.tag !== undefined) {
+    const why = tagProblem(r.tag);
+    if (why) return `has an invalid tag "${r.tag}": it ${why}`;
+  }
+  if (ref.trim().endsWith(':')) return 'ends with ":" but names no tag: add the tag or drop the ":"';
+  if (r.digest !== undefined && !DIGEST.test(r.digest)) return 'has an invalid digest (algorithm:hex, e.g. sha256: and 64 hex digits)';
+  if (ref.includes('@') && r.digest === undefined) return 'ends with "@" but names no digest';
   return undefined;
 }
 

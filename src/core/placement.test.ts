@@ -17,6 +17,24 @@ test('globs match service names', () => {
   assert.ok(globMatch('a.b', 'a.b') && !globMatch('a.b', 'axb'));
 });
 
+test('globs: * matches any run, including none, anywhere', () => {
+  assert.ok(globMatch('*', '') && globMatch('*', 'abc') && globMatch('**', 'abc'));
+  assert.ok(globMatch('a*', 'a') && globMatch('*c', 'abc') && globMatch('a*c', 'abbbc') && globMatch('a*b*c', 'axxbyyc'));
+  assert.ok(!globMatch('a*c', 'abcd') && !globMatch('a*b*c', 'acb') && !globMatch('', 'a') && globMatch('', ''));
+  assert.ok(globMatch('*ab', 'aab') && globMatch('a*ab', 'aaab') && !globMatch('a*ab', 'aaa'));
+  // regex metacharacters are plain characters
+  assert.ok(globMatch('a+(b)?', 'a+(b)?') && !globMatch('a+', 'aa') && !globMatch('.*', 'abc'));
+});
+
+test('globs that backtracked exponentially as a RegExp answer at once (a 50-character name, then a huge one)', () => {
+  // `^a.*a.*…a.*b$` against a run of a's took minutes in the RegExp engine: the control plane froze.
+  const glob = `${'a*'.repeat(14)}b`;
+  assert.equal(globMatch(glob, 'a'.repeat(50)), false);
+  assert.equal(globMatch(glob, 'a'.repeat(100_000)), false);
+  assert.equal(globMatch(glob, `${'a'.repeat(100_000)}b`), true);
+  assert.equal(globMatch(`${'*a'.repeat(127)}*b`, 'a'.repeat(10_000)), false);
+});
+
 test('with no host, units stay unplaced with a reason', () => {
   const r = placeUnits([unit('web', 1, 1)], []);
   assert.deepEqual(r.placed, []);

@@ -20,10 +20,32 @@ export interface PlacementResult {
   unplaceable: Unplaceable[];
 }
 
-/** `contrived-service-*` style globs over service names. */
+/**
+ * `contrived-service-*` style globs over service names: `*` matches any run of characters, every other
+ * character matches itself. Iterative with one backtrack point (the last `*`), so O(glob × name) at worst
+ * whatever the pattern: the RegExp this replaced backtracked exponentially on `a*a*a*…b`.
+ */
 export function globMatch(glob: string, name: string): boolean {
-  const re = new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(name);
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      resume = n;
+    } else if (g < glob.length && glob[g] === name[n]) {
+      g++;
+      n++;
+    } else if (star >= 0) {
+      g = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
 }
 
 function hostPorts(u: DesiredUnit): string[] {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeCreate, applyConfigPatch, serviceNameProblem } from './service-spec.js';
+import { normalizeCreate, applyConfigPatch, serviceNameProblem, descriptionProblem } from './service-spec.js';
 import { PazError } from './errors.js';
 
 function code(fn: () => unknown): string {
@@ -72,4 +72,37 @@ test('a config patch is a shallow merge, as in Paz', () => {
   assert.equal(next.numInstances, 2);
   assert.equal(next.publicFacing, true);
   assert.deepEqual(base.env, { A: '1', B: '2' }, 'the original is not mutated');
+});
+
+test('strings that reach a container, a probe, a path or HAProxy may not hold NUL, CR, LF or other controls (command arguments may hold newlines)', () => {
+  const base = normalizeCreate({ name: 'abc', dockerRepository: 'x', ports: [{ container: 80 }] }, 1).config;
+  const refused = (patch: Parameters<typeof applyConfigPatch>[1], field: RegExp, message: RegExp): void => {
+    assert.throws(
+      () => applyConfigPatch(base, patch),
+      (e: unknown) => e instanceof PazError && e.code === 'VALIDATION' && field.test(String((e.details as { field?: string } | undefined)?.field)) && message.test(e.message),
+      JSON.stringify(patch),
+    );
+  };
+  for (const bad of ['a\u0000b', 'a\nb', 'a\rb', 'a\u001bb', 'a\u007fb']) {
+    refused({ env: { A: bad } }, /^env\.A$/, /env A has a .* at position 1: values are one line/);
+    if (!/[\r\n]/.test(bad)) refused({ command: ['ok', bad] }, /^command\[1\]$/, /command\[1\] has/);
+    refused({ volume: { [`/data${bad}`]: '/x' } }, /^volume$/, /volume path/);
+    refused({ volume: { '/data': `/x${bad}` } }, /^volume$/, /volume path/);
+    refused({ healthCheck: { path: `/up${bad}` } }, /^healthCheck\.path$/, /percent-encode/);
+    refused({ conflictsWith: `web-*${bad}` }, /^conflictsWith$/, /lowercase letters, digits, - and \*/);
+    refused({ mustShareWith: `web${bad}` }, /^mustShareWith$/, /not a service name/);
+  }
+  refused({ env: { A: 'x\ny' } }, /env\.A/, /a line feed \(\\n\) at position 1/);
+  refused({ volume: { '/data/../etc': '/x' } }, /volume/, /"\.\." segment/);
+  refused({ conflictsWith: 'web-(a|b)' }, /conflictsWith/, /glob of service names/);
+  // tabs, unicode and shell metacharacters are data, not structure, where they reach a container as one argv or env entry
+  // a command argument is one execve string: multi-line scripts are data
+  const ok = applyConfigPatch(base, { env: { A: 'tab\there $(x) `y` ; | & ünï 😀', B: 3 }, command: ['sh', '-c', 'echo "$A"\r\nexit 0\n'], conflictsWith: 'web-*', volume: { '/srv/data': '/data' } });
+  assert.equal(ok.env.A, 'tab\there $(x) `y` ; | & ünï 😀');
+});
+
+test('descriptions may hold newlines and tabs, not NUL or other controls', () => {
+  assert.equal(descriptionProblem('line one\n\tline two\r\n'), undefined);
+  assert.match(descriptionProblem('a\u0000')!, /NUL at position 1/);
+  assert.throws(() => normalizeCreate({ name: 'abc', dockerRepository: 'x', description: 'bell\u0007' }, 1), /description has a control character \(U\+0007\)/);
 });

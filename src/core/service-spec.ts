@@ -172,16 +172,52 @@ export function serviceNameProblem(name: string): string | undefined {
 const HEALTH_PATH = /^\/[A-Za-z0-9\-._~/?=&%+:]*$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A `conflictsWith` glob: service-name characters and `*` (matched in linear time, see placement.ts). */
+const CONFLICTS_GLOB = /^[a-z0-9*-]*$/;
+/** C0 controls and DEL except tab; CR and LF included: they split headers, config lines and log lines. */
+const CONTROL_EXCEPT_TAB = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/** NUL and the C0 controls other than tab, CR and LF: what a displayed text (a description) may not hold. */
+const CONTROL_EXCEPT_LAYOUT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** Names the first control character of `text` for a message, e.g. `a line feed (\n) at position 3`. */
+function controlCharAt(text: string, re: RegExp): string | undefined {
+  const m = re.exec(text);
+  if (!m) return undefined;
+  const c = m[0];
+  const named: Record<string, string> = { '\u0000': 'a NUL', '\n': 'a line feed (\\n)', '\r': 'a carriage return (\\r)', '\u007f': 'a DEL' };
+  const what = named[c] ?? `a control character (U+${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()})`;
+  return `${what} at position ${m.index}`;
+}
+
+/** Why a displayed text (a service description) is refused, or undefined: newlines and tabs are fine there. */
+export function descriptionProblem(text: string): string | undefined {
+  const where = controlCharAt(text, CONTROL_EXCEPT_LAYOUT);
+  return where ? `description has ${where}: only printable text, tabs and newlines` : undefined;
+}
+
 function invalid(message: string, field?: string): PazError {
   return new PazError('VALIDATION', message, field ? { field } : undefined);
 }
 
 /** Cross-field checks of a complete config; throws VALIDATION with a message naming the field. */
 export function checkConfig(config: ServiceConfig): void {
-  for (const key of Object.keys(config.env)) {
-    if (!ENV_KEY.test(key)) throw invalid(`env key "${key}" is not a valid variable name: start with a letter or _, then letters, digits or _`, 'env');
+  for (const [key, value] of Object.entries(config.env)) {
+    if (!ENV_KEY.test(key)) throw invalid(`env key ${JSON.stringify(key)} is not a valid variable name: start with a letter or _, then letters, digits or _`, 'env');
+    const where = typeof value === 'string' ? controlCharAt(value, CONTROL_EXCEPT_TAB) : undefined;
+    if (where) throw invalid(`env ${key} has ${where}: values are one line of text (encode multi-line values, e.g. as base64)`, `env.${key}`);
+  }
+  // An argument reaches execve as one string, never a line-based format: newlines are data there (`sh -c` and
+  // `node -e` scripts), NUL can't be passed at all, and other controls make no sense.
+  for (const [i, arg] of (config.command ?? []).entries()) {
+    const where = controlCharAt(arg, CONTROL_EXCEPT_LAYOUT);
+    if (where) throw invalid(`command[${i}] has ${where}: arguments are text (tabs and newlines are fine)`, `command[${i}]`);
   }
   for (const [hostPath, containerPath] of Object.entries(config.volume)) {
+    for (const path of [hostPath, containerPath]) {
+      const where = controlCharAt(path, CONTROL_EXCEPT_TAB) ?? (/\t/.test(path) ? `a tab at position ${path.indexOf('\t')}` : undefined);
+      if (where) throw invalid(`volume path ${JSON.stringify(path)} has ${where}: paths are printable text`, 'volume');
+      if (path.split('/').includes('..')) throw invalid(`volume path "${path}" has a ".." segment: write the path it resolves to`, 'volume');
+    }
     if (!hostPath.startsWith('/')) throw invalid(`volume host path "${hostPath}" must be absolute (start with /)`, 'volume');
     if (!containerPath.startsWith('/')) throw invalid(`volume "${hostPath}" maps to "${containerPath}", which must be an absolute path in the container`, 'volume');
     if (hostPath.includes(':') || containerPath.includes(':')) throw invalid(`volume paths may not contain ":" ("${hostPath}" -> "${containerPath}")`, 'volume');
@@ -217,6 +253,9 @@ export function checkConfig(config: ServiceConfig): void {
     const deadline = r.healthyDeadlineSeconds ?? ROLLOUT_DEFAULTS.healthyDeadlineSeconds;
     if (min >= deadline) throw invalid(`rollout.minHealthySeconds (${min}) must be less than rollout.healthyDeadlineSeconds (${deadline}): no instance could ever count as healthy in time`, 'rollout.minHealthySeconds');
   }
+  if (config.conflictsWith !== undefined && !CONFLICTS_GLOB.test(config.conflictsWith)) {
+    throw invalid(`conflictsWith ${JSON.stringify(config.conflictsWith)} may contain only lowercase letters, digits, - and * (a glob of service names, e.g. "web-*")`, 'conflictsWith');
+  }
   if (config.mustShareWith !== undefined && serviceNameProblem(config.mustShareWith)) {
     throw invalid(`mustShareWith "${config.mustShareWith}" is not a service name`, 'mustShareWith');
   }
@@ -241,6 +280,8 @@ export function normalizeCreate(body: CreateServiceBody, now: number): ServiceDo
   if (repo === undefined) throw invalid('dockerRepository is required: the image to run, e.g. "127.0.0.1:5000/team/app:1.2"', 'dockerRepository');
   const repoProblem = imageRefProblem(repo);
   if (repoProblem) throw invalid(`dockerRepository "${repo}" ${repoProblem}`, 'dockerRepository');
+  const descWhy = body.description === undefined ? undefined : descriptionProblem(body.description);
+  if (descWhy) throw invalid(descWhy, 'description');
   const config: ServiceConfig = { ...structuredClone(DEFAULT_CONFIG), ...pickConfig(body) };
   checkConfig(config);
   return { name: body.name, description: body.description ?? '', dockerRepository: repo, config, createdTime: now };

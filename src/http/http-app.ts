@@ -6,6 +6,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomInt } from 'node:crypto';
+import secureJson from 'secure-json-parse';
 import { StoreLimitError } from '../store/store.js';
 import { PazError, errorBody } from '../core/errors.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
@@ -13,6 +14,20 @@ import { PAZ_VERSION } from '../version.js';
 import { registerMetrics } from './metrics.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * How long a client may take to send a request (headers and body); slower senders (a body that never
+ * completes, headers that trickle) get a 408 and their connection closed. Only receiving the request is
+ * bounded: a long answer (GET /events, a followed log) is not cut. PAZ_HTTP_REQUEST_TIMEOUT_MS sets it.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export function httpTimeouts(env: NodeJS.ProcessEnv = process.env): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const n = Number(env.PAZ_HTTP_REQUEST_TIMEOUT_MS);
+  const requestTimeout = Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node checks the bounds every connectionsCheckingInterval (30 s by default, as long as the bound itself)
+  return { requestTimeout, headersTimeout: Math.min(requestTimeout, 20_000), connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeout / 10))) };
+}
 
 export interface AppOptions {
   /** component name for logs, e.g. paz-orchestrator */
@@ -57,7 +72,10 @@ function toPazError(err: FastifyError & { validation?: unknown[]; validationCont
 }
 
 export function createApp(opts: AppOptions): FastifyInstance {
+  const timeouts = httpTimeouts();
   const app = Fastify({
+    requestTimeout: timeouts.requestTimeout,
+    http: timeouts,
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
@@ -73,9 +91,16 @@ export function createApp(opts: AppOptions): FastifyInstance {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      // as fastify's own parser: `__proto__` and `constructor.prototype` keys are refused, not merged into objects
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (e) {
-      done(new PazError('BAD_JSON', `the request body is not valid JSON (${(e as Error).message}): send a JSON document`), undefined);
+      const poisoned = /forbidden prototype property/.test((e as Error).message);
+      done(
+        poisoned
+          ? new PazError('BAD_JSON', 'the request body has a "__proto__" or "constructor.prototype" key: Paz refuses these keys (prototype poisoning); remove or rename them')
+          : new PazError('BAD_JSON', `the request body is not valid JSON (${(e as Error).message}): send a JSON document`),
+        undefined,
+      );
     }
   });
 

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { PazError } from '../../core/errors.js';
-import { repositoryKey } from '../../core/image-ref.js';
+import { imageRefProblem, repositoryKey, tagProblem } from '../../core/image-ref.js';
 import type { DeployRecord, JournalEvent } from '../../core/records.js';
 
 const JOURNAL_EVENTS: JournalEvent[] = ['deploy', 'deploy-succeeded', 'deploy-failed', 'rollback', 'scale', 'service-deleted'];
@@ -101,13 +101,17 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
       },
     },
     async (req) => {
-      const deployed: PushDeploy[] = [];
-      for (const ev of req.body.events) {
+      const pushes: Array<{ repo: string; tag: string }> = [];
+      for (const [i, ev] of req.body.events.entries()) {
         if (ev.action !== 'push' || !ev.target?.repository || !ev.target.tag) continue;
         const host = ev.request?.host;
         const repo = host ? `${host}/${ev.target.repository}` : ev.target.repository;
-        deployed.push(...(await deployPush(ctx, repo, ev.target.tag, 'registry', undefined, opts.onDeploy, true)));
+        // every event is checked before any deploys: a bad one refuses the whole notification
+        checkPush(repo, ev.target.tag, `events[${i}]`);
+        pushes.push({ repo, tag: ev.target.tag });
       }
+      const deployed: PushDeploy[] = [];
+      for (const { repo, tag } of pushes) deployed.push(...(await deployPush(ctx, repo, tag, 'registry', undefined, opts.onDeploy, true)));
       return { statusCode: 200, deployed };
     },
   );
@@ -167,6 +171,14 @@ export function parseVersion(text: string): number {
   return v;
 }
 
+/** A pushed repository and tag must be what Docker accepts before anything is looked up or deployed. */
+function checkPush(repository: string, tag: string | undefined, where: string): void {
+  const why = imageRefProblem(repository);
+  if (why) throw new PazError('VALIDATION', `${where}: repository "${repository}" ${why}`, { field: where });
+  const tagWhy = tag === undefined || tag === '' ? undefined : tagProblem(tag);
+  if (tagWhy) throw new PazError('VALIDATION', `${where}: tag ${JSON.stringify(tag)} ${tagWhy}`, { field: where });
+}
+
 interface PushDeploy {
   service: string;
   version: number;
@@ -183,6 +195,7 @@ async function deployPush(
   onDeploy: ((rec: DeployRecord) => void) | undefined,
   quietIfNone = false,
 ): Promise<PushDeploy[]> {
+  checkPush(repository, tag, source === 'dockerhub' ? 'repository.repo_name' : 'events');
   const services = await ctx.directory.findByRepository(repository);
   if (services.length === 0) {
     if (quietIfNone) return [];
