@@ -3,17 +3,9 @@
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from '../helpers/paz-server.js';
-import { useServer, type SuiteTarget } from './suite-server.js';
+import { myService, useServer, type SuiteTarget } from './suite-server.js';
 
-const fixture = {
-  name: 'my-service',
-  description: 'Test service',
-  dockerRepository: 'lukebond/my-service',
-  publicFacing: true,
-  ports: [{ container: 9000, host: 80 }],
-  env: { suchKey: 'veryValue' },
-  numInstances: 1,
-};
+const fixture = myService;
 
 export function directorySuite(target: SuiteTarget): void {
   describe('original service directory suite', () => {

@@ -6,17 +6,9 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from '../helpers/paz-server.js';
-import { useServer, type SuiteTarget } from './suite-server.js';
+import { myService, useServer, type SuiteTarget } from './suite-server.js';
 
-const service = {
-  name: 'my-service',
-  description: 'Test service',
-  dockerRepository: 'lukebond/my-service',
-  publicFacing: true,
-  ports: [{ container: 9000, host: 80 }],
-  env: { suchKey: 'veryValue' },
-  numInstances: 1,
-};
+const service = myService;
 
 const dockerhubPayload = {
   push_data: { pushed_at: 1385141110, images: ['imagehash1'], pusher: 'username', pushed_at2: 'unknown keys are fine' },

@@ -28,3 +28,14 @@ export function useServer(target: SuiteTarget): SuiteServer {
   });
   return { paz, fresh: target === 'own', cleanup: (fn) => void cleanups.push(fn) };
 }
+
+/** Paz's fixture service, as its directory and scheduler suites define it (paz-original.md §8.1). */
+export const myService = {
+  name: 'my-service',
+  description: 'Test service',
+  dockerRepository: 'lukebond/my-service',
+  publicFacing: true,
+  ports: [{ container: 9000, host: 80 }],
+  env: { suchKey: 'veryValue' },
+  numInstances: 1,
+};
