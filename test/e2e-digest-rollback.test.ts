@@ -5,9 +5,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import Docker from 'dockerode';
-import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
-import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import type Docker from 'dockerode';
+import { type PazProcess, request, pazBin } from './helpers/paz-server.js';
+import { skipUnlessDocker, type DockerTestEnv } from './helpers/env.js';
+import { startPazUp } from './helpers/paz-up.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
 
@@ -42,16 +43,8 @@ describe('a rollback runs the digest of the version it goes back to, after its t
     (await docker.listContainers({ filters: { label: [`paz.service=${service}`, `paz.version=${version}`] } })).map((c) => c.Image);
 
   before(async () => {
-    env = dockerTestEnv();
-    docker = new Docker({ socketPath: env.socketPath });
+    ({ env, docker, paz, routerPort } = await startPazUp());
     repo = `${env.registry}/paz/app-${process.pid}`;
-    routerPort = await freePort();
-    paz = new PazProcess({
-      role: 'up',
-      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1'],
-      env: { DOCKER_HOST: env.dockerHost },
-    });
-    await paz.start();
   });
   after(async () => {
     await request('DELETE', `${paz.orchestrator}/services/${service}`).catch(() => undefined);

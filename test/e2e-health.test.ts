@@ -11,9 +11,10 @@
 // - an app that stops answering after being healthy is found and restarted.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Docker from 'dockerode';
-import { PazProcess, request, freePort } from './helpers/paz-server.js';
-import { skipUnlessDocker, dockerTestEnv, type DockerTestEnv } from './helpers/env.js';
+import type Docker from 'dockerode';
+import { type PazProcess, request } from './helpers/paz-server.js';
+import { skipUnlessDocker, type DockerTestEnv } from './helpers/env.js';
+import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
 import { rolloutOf, servesAlone } from './helpers/rollout.js';
@@ -37,6 +38,7 @@ const LISTENS_AFTER_8S = ['/bin/sh', '-c', 'sleep 8; exec /bin/sh /app/start.sh'
 const NEVER_ANSWERS = ['/bin/nc', '-ll', '-p', '9000', '-e', '/bin/sleep', '3600'];
 
 describe('health means the app answers', skipUnlessDocker, () => {
+  let up: PazUp;
   let env: DockerTestEnv;
   let paz: PazProcess;
   let docker: Docker;
@@ -51,15 +53,8 @@ describe('health means the app answers', skipUnlessDocker, () => {
   const settled = (name: string, version: number) => servesAlone(paz.orchestrator, name, version, 90_000);
 
   before(async () => {
-    env = dockerTestEnv();
-    docker = new Docker({ socketPath: env.socketPath });
-    routerPort = await freePort();
-    paz = new PazProcess({
-      role: 'up',
-      extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1'],
-      env: { DOCKER_HOST: env.dockerHost },
-    });
-    await paz.start();
+    up = await startPazUp();
+    ({ env, docker, paz, routerPort } = up);
     const created = await request('POST', `${paz.orchestrator}/services`, {
       name: 'late',
       dockerRepository: env.image1,
@@ -72,12 +67,7 @@ describe('health means the app answers', skipUnlessDocker, () => {
     await settled('late', 1);
     await waitFor('the router to route late.paz', async () => (await viaRouter(routerPort, 'late.paz')).body === 'Hello World 1\n');
   });
-  after(async () => {
-    await paz?.close();
-    for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    }
-  });
+  after(() => up?.close());
 
   it('a version that listens only after 8 s is deployed under load with 0 failed requests', async () => {
     const load = new Load(routerPort, 'late.paz', 100_000);
