@@ -4,6 +4,7 @@
  * them, and serves their logs and stats. Everything it writes lives under its lease: if the agent dies, its
  * host record, unit statuses and endpoints disappear within the TTL, so nobody routes to a dead host.
  */
+import type { SecretKey } from '../core/secret-box.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,8 @@ export interface AgentOptions {
   heartbeatTtlSeconds?: number;
   /** run this host's router (HAProxy) on this address and port */
   router?: { bind: string; port: number };
+  /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a random one, for tests */
+  secretKey?: SecretKey;
 }
 
 export interface Agent {

@@ -3,14 +3,18 @@ import type { Store } from '../store/store.js';
 import { Directory } from '../state/directory.js';
 import { Deploys } from '../state/deploys.js';
 import { ClusterView } from '../state/cluster.js';
+import { newSecretKey, type SecretKey } from '../core/secret-box.js';
 
 export interface ApiContext {
   store: Store;
   directory: Directory;
   deploys: Deploys;
   cluster: ClusterView;
+  /** seals and opens secrets (env values marked secret, registry credentials, the webhook secret) */
+  secretKey: SecretKey;
 }
 
-export function createContext(store: Store, now: () => number = Date.now): ApiContext {
-  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now) };
+/** Without a key (tests, `paz docs`) a random one is made: nothing sealed with it outlives the process. */
+export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey()): ApiContext {
+  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey };
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../roles/logger.js';
 import { runUntilSignal } from '../roles/run-until-signal.js';
 import { parse, roleConfig, roleOptions } from './options.js';
 import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
+import { loadSecretKey } from '../roles/secrets-key.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -45,6 +46,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   // one agent per data dir: a second would adopt and run the same units again
   if (runsAgent) claimDataDir(cfg.dataDir, role);
   const logger = createLogger(cfg.logLevel, `paz-${role}`);
+  const secretKey = loadSecretKey(cfg.dataDir);
   const store = await openStore(cfg.storeUrl).catch((err) => {
     if (runsAgent) releaseDataDir(cfg.dataDir);
     throw err;
@@ -62,7 +64,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const controlPorts: number[] = [];
   try {
     if (role !== 'agent') {
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds });
+      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey });
       stops.push(['control plane', () => plane.stop()]);
       controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
       console.error(
@@ -84,6 +86,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         labels: cfg.agent.labels,
         router: cfg.agent.router,
         reservedPorts: controlPorts,
+        secretKey,
       });
       stops.push(['agent', () => agent.stop()]);
       console.error(`paz ${role}: agent for host ${agent.hostId} (${cfg.agent.address}, driver ${driver.name})`);

@@ -14,6 +14,7 @@ import { keys } from '../core/keys.js';
 import { LeaseSession } from '../state/lease-session.js';
 import { ControlLoops } from '../control/control-loops.js';
 import { isValidDomain } from '../router/route-table.js';
+import type { SecretKey } from '../core/secret-box.js';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -28,6 +29,8 @@ export interface ControlPlaneOptions {
   hostLossGraceSeconds?: number;
   /** the cluster domain: services answer on <name>.<domain> as well as <name>.paz (written to /paz/config/domain, as Paz did) */
   domain?: string;
+  /** the cluster's secrets key (roles/secrets-key.ts); none: a random one, for tests */
+  secretKey?: SecretKey;
 }
 
 export interface ControlPlane {
@@ -44,7 +47,7 @@ function boundPort(app: FastifyInstance): number {
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const ctx = createContext(opts.store);
+  const ctx = createContext(opts.store, Date.now, opts.secretKey);
   if (opts.domain !== undefined) {
     if (!isValidDomain(opts.domain)) {
       throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);
