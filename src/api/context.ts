@@ -12,9 +12,13 @@ export interface ApiContext {
   cluster: ClusterView;
   /** seals and opens secrets (env values marked secret, registry credentials, the webhook secret) */
   secretKey: SecretKey;
+  /** 'tokens': every route but /health needs a token (see http/access.ts); 'off': the loopback-only --no-auth switch */
+  authMode: AuthMode;
 }
 
+export type AuthMode = 'tokens' | 'off';
+
 /** Without a key (tests, `paz docs`) a random one is made: nothing sealed with it outlives the process. */
-export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey()): ApiContext {
-  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey };
+export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off'): ApiContext {
+  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode };
 }

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
-import { createContext, type ApiContext } from '../api/context.js';
+import { createContext, type ApiContext, type AuthMode } from '../api/context.js';
 import { createDirectoryApp } from '../api/directory/app.js';
 import { createSchedulerApp } from '../api/scheduler/app.js';
 import { createOrchestratorApp } from '../api/orchestrator/app.js';
@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
   domain?: string;
   /** the cluster's secrets key (roles/secrets-key.ts); none: a random one, for tests */
   secretKey?: SecretKey;
+  /** default 'off', allowed only on loopback; `paz up|server` pass 'tokens' unless --no-auth */
+  auth?: AuthMode;
 }
 
 export interface ControlPlane {
@@ -47,7 +49,7 @@ function boundPort(app: FastifyInstance): number {
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const ctx = createContext(opts.store, Date.now, opts.secretKey);
+  const ctx = createContext(opts.store, Date.now, opts.secretKey, opts.auth ?? 'off');
   if (opts.domain !== undefined) {
     if (!isValidDomain(opts.domain)) {
       throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);
