@@ -6,6 +6,8 @@
 export const ErrorCodes = {
   VALIDATION: { status: 400, title: 'Bad Request' },
   BAD_JSON: { status: 400, title: 'Bad Request' },
+  UNAUTHENTICATED: { status: 401, title: 'Unauthorized' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
   BODY_TOO_LARGE: { status: 413, title: 'Payload Too Large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
   NAME_RESERVED: { status: 400, title: 'Bad Request' },
