@@ -4,14 +4,22 @@
  * without a content type works), strict validation, and one error shape from the catalogue. No input
  * can produce a 500: anything unexpected is logged and answered as PAZ_INTERNAL.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomInt } from 'node:crypto';
 import secureJson from 'secure-json-parse';
 import { StoreLimitError } from '../store/store.js';
 import { PazError, errorBody } from '../core/errors.js';
+import { redactUrl } from '../core/webhook-proof.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
 import { PAZ_VERSION } from '../version.js';
 import { registerMetrics } from './metrics.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the request body exactly as received (undefined when there was none) */
+    rawBody?: string;
+  }
+}
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -71,12 +79,17 @@ function toPazError(err: FastifyError & { validation?: unknown[]; validationCont
   return new PazError('INTERNAL', 'internal error; the server log has the details (search for this answer\'s x-api-uuid)');
 }
 
+/** What fastify's request log lines show of a request (its own fields), with secrets in the URL (`?token=`) redacted. */
+function loggedRequest(req: FastifyRequest): Record<string, unknown> {
+  return { method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 export function createApp(opts: AppOptions): FastifyInstance {
   const timeouts = httpTimeouts();
   const app = Fastify({
     requestTimeout: timeouts.requestTimeout,
     http: timeouts,
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...(opts.logger ? { loggerInstance: opts.logger.child({}, { serializers: { req: loggedRequest } }) } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
     requestIdHeader: false,
@@ -87,8 +100,10 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   // Any content type is read as JSON: Docker Hub, registries and `curl -d` all send JSON with other labels.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     const text = String(body);
+    // the exact body as sent, for checks that must not see it re-serialized (webhook HMAC signatures)
+    req.rawBody = text;
     if (text.trim() === '') return done(null, undefined);
     try {
       // as fastify's own parser: `__proto__` and `constructor.prototype` keys are refused, not merged into objects
