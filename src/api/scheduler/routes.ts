@@ -10,7 +10,8 @@ import type { DeployRecord, JournalEvent } from '../../core/records.js';
 
 const JOURNAL_EVENTS: JournalEvent[] = ['deploy', 'deploy-succeeded', 'deploy-failed', 'rollback', 'scale', 'service-deleted'];
 import type { ApiContext } from '../context.js';
-import { Doc, errorResponses } from '../schemas.js';
+import { Doc, ErrorAnswer, errorResponses } from '../schemas.js';
+import { requireWebhookSecret } from './hook-proof.js';
 
 const DeployHookBody = Type.Object(
   {
@@ -50,16 +51,20 @@ const RegistryNotification = Type.Object(
 
 export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, opts: { onDeploy?: (rec: DeployRecord) => void } = {}): void {
   const tags = ['scheduler'];
+  // every /hooks/* route: the webhook secret (signature or token) when auth is on, checked before the body is looked at
+  const hook = { config: { access: 'hook' as const }, preValidation: requireWebhookSecret(ctx) };
+  const unproven = { 401: { description: 'with auth on: the call does not prove the webhook secret (X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>, ?token=, Authorization: Bearer or X-Paz-Webhook-Token); nothing was deployed', ...ErrorAnswer } };
 
   app.post<{ Body: Static<typeof DeployHookBody> }>(
     '/hooks/deploy',
     {
+      ...hook,
       schema: {
         tags,
         summary: 'Deploy a service (new version = latest + 1)',
         description: 'Snapshots the service config as a new version, journals it and writes its desired units in one transaction. Answers `{"statusCode":200}` as Paz did; the `location` header names the new version.',
         body: DeployHookBody,
-        response: { 200: Type.Object({ statusCode: Type.Literal(200) }), ...errorResponses },
+        response: { 200: Type.Object({ statusCode: Type.Literal(200) }), ...errorResponses, ...unproven },
       },
     },
     async (req, reply) => {
@@ -74,12 +79,13 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
   app.post<{ Body: Static<typeof DockerHubBody> }>(
     '/hooks/dockerhub',
     {
+      ...hook,
       schema: {
         tags,
         summary: 'Docker Hub push webhook',
         description: 'Deploys every service whose repository is `repository.repo_name`, at the pushed tag (`push_data.tag`), unless the service says `autoDeploy: "never"`. Answers HTTP 200 with `{"statusCode":201}`, as Paz did.',
         body: DockerHubBody,
-        response: { 200: Type.Object({ statusCode: Type.Literal(201), deployed: Type.Array(Type.Object({ service: Type.String(), version: Type.Integer(), image: Type.String() })) }), ...errorResponses },
+        response: { 200: Type.Object({ statusCode: Type.Literal(201), deployed: Type.Array(Type.Object({ service: Type.String(), version: Type.Integer(), image: Type.String() })) }), ...errorResponses, ...unproven },
       },
     },
     async (req) => {
@@ -92,12 +98,13 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
   app.post<{ Body: Static<typeof RegistryNotification> }>(
     '/hooks/registry',
     {
+      ...hook,
       schema: {
         tags,
         summary: 'Docker registry (v2) notification endpoint',
         description: 'Point a self-hosted registry\'s `notifications.endpoints` here: every `push` of a tagged manifest deploys the services using that repository (unless `autoDeploy: "never"`).',
         body: RegistryNotification,
-        response: { 200: Type.Object({ statusCode: Type.Literal(200), deployed: Type.Array(Type.Object({ service: Type.String(), version: Type.Integer(), image: Type.String() })) }), ...errorResponses },
+        response: { 200: Type.Object({ statusCode: Type.Literal(200), deployed: Type.Array(Type.Object({ service: Type.String(), version: Type.Integer(), image: Type.String() })) }), ...errorResponses, ...unproven },
       },
     },
     async (req) => {

@@ -1,0 +1,23 @@
+/**
+ * The check in front of every deploy hook (`access: 'hook'`): with authentication on, a call must prove the
+ * cluster's webhook secret (core/webhook-proof.ts) or it gets 401 and nothing is deployed. It runs before
+ * validation, so a caller without the secret learns nothing about what the hook would accept. With
+ * authentication off (the loopback-only --no-auth switch) hooks are open, as in Paz.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiContext } from '../context.js';
+import { PazError } from '../../core/errors.js';
+import { proofsOf, provesSecret, unprovenMessage } from '../../core/webhook-proof.js';
+import { WebhookSecret } from '../../state/webhook-secret.js';
+
+export function requireWebhookSecret(ctx: ApiContext): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  const secrets = new WebhookSecret(ctx.store, ctx.secretKey);
+  return async (req, reply) => {
+    if (ctx.authMode !== 'tokens') return;
+    const proofs = proofsOf(req.headers, req.query as Record<string, unknown> | undefined);
+    const { secret } = await secrets.current();
+    if (provesSecret(secret, proofs, req.rawBody ?? '')) return;
+    reply.header('www-authenticate', 'Bearer realm="paz-webhook"');
+    throw new PazError('UNAUTHENTICATED', unprovenMessage(proofs));
+  };
+}
