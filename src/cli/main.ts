@@ -4,6 +4,7 @@ import { serverCommand } from './server.js';
 import { kvCommand } from './kv.js';
 import { downCommand } from './down.js';
 import { docsCommand } from './docs.js';
+import { webhookCommand } from './webhook.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
@@ -23,6 +24,7 @@ Store:
   paz kv ls [PREFIX]      list keys, like etcdctl ls
 
 Other:
+  paz webhook secret [--rotate]   the secret deploy hooks must prove (admin); --rotate replaces it
   paz docs --out FILE     write the OpenAPI documents;  paz docs --serve  serve the reference page
   paz --version
 
@@ -53,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       return kvCommand(rest);
     case 'docs':
       return docsCommand(rest);
+    case 'webhook':
+      return webhookCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       console.error(`paz: unknown command "${cmd}"\n\n${usage}`);
