@@ -91,13 +91,21 @@ describe('deploy hooks with auth on: only calls that prove the webhook secret de
     for (const [i] of hooks.entries()) {
       await p.plane.ctx.directory.create({ name: `hooked-${i}`, dockerRepository: `${REPO}-hooked-${i}` });
     }
-    secret = (await p.secrets().current()).secret;
   });
   after(() => p.close());
 
+  it('before anyone made a secret, every hook call is refused, and refusing writes none', async () => {
+    const res = await request('POST', `${p.scheduler}/hooks/deploy`, hooks[0]!.body('hooked-0'), { authorization: 'Bearer guess' });
+    assert.equal(res.status, 401, JSON.stringify(res.body));
+    assert.match(res.body.message, /no webhook secret yet.*paz webhook secret/);
+    assert.equal(await p.store.get(keys.webhookSecret()), undefined);
+    assert.equal(await p.plane.ctx.deploys.latestVersion('hooked-0'), 0);
+    secret = (await p.secrets().current()).secret;
+  });
+
   it('the secret is stored sealed under /paz/auth/, 32 random bytes', async () => {
     const kv = await p.store.get(keys.webhookSecret());
-    assert.ok(kv, 'made on first need');
+    assert.ok(kv, 'made when first asked for');
     assert.ok(!kv.value.includes(secret), 'not stored in plain text');
     assert.ok(isSealed(JSON.parse(kv.value).sealed));
     assert.equal(Buffer.from(secret, 'base64url').length, 32);

@@ -70,6 +70,7 @@ test('the 401 message says how to sign and never repeats what was sent', () => {
   const wrong = unprovenMessage([{ kind: 'token', where: 'query', value: 'my-guess' }, { kind: 'signature', header: 'x-hub-signature-256', value: 'sha256=abc' }]);
   assert.match(wrong, /\?token=, header x-hub-signature-256\) does not match/);
   assert.doesNotMatch(wrong, /my-guess|sha256=abc/);
+  assert.match(unprovenMessage([], false), /no webhook secret yet.*paz webhook secret.*X-Hub-Signature-256/);
 });
 
 test('logged URLs never show a token', () => {

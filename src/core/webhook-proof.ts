@@ -78,8 +78,12 @@ export function provesSecret(secret: string, proofs: WebhookProof[], rawBody: st
 }
 
 /** The 401 message: what was wrong, and how to sign. Never contains what the caller sent. */
-export function unprovenMessage(proofs: WebhookProof[]): string {
-  const what = proofs.length === 0 ? 'this hook call carries no webhook secret' : `the webhook secret proof (${proofs.map(describe).join(', ')}) does not match the cluster's webhook secret`;
+export function unprovenMessage(proofs: WebhookProof[], secretExists = true): string {
+  const what = !secretExists
+    ? 'this cluster has no webhook secret yet, so no hook call can prove it (an admin makes one with `paz webhook secret`)'
+    : proofs.length === 0
+      ? 'this hook call carries no webhook secret'
+      : `the webhook secret proof (${proofs.map(describe).join(', ')}) does not match the cluster's webhook secret`;
   return (
     `${what}: sign the exact request body with the secret (header X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>, as GitHub does), ` +
     `or send the secret as ?token=<secret>, Authorization: Bearer <secret> or X-Paz-Webhook-Token: <secret>. ` +

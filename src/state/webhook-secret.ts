@@ -1,5 +1,5 @@
 /**
- * The cluster's webhook secret: made on first need, stored sealed with the secrets key at
+ * The cluster's webhook secret: made when an admin first asks for it, stored sealed with the secrets key at
  * /paz/auth/webhook-secret, rotated by an admin. Read from the store on every use (hooks are rare), so a
  * rotation takes effect at once on every control plane.
  */
@@ -59,7 +59,8 @@ export class WebhookSecret {
     return { sealed: seal(this.key, rec.secret, CONTEXT), createdAt: rec.createdAt };
   }
 
-  private async read(): Promise<WebhookSecretRecord | undefined> {
+  /** The secret if one was made; reading never makes one (a refused hook call writes nothing). */
+  async read(): Promise<WebhookSecretRecord | undefined> {
     const kv = await this.store.get(keys.webhookSecret());
     if (!kv) return undefined;
     const stored = JSON.parse(kv.value) as Stored;

@@ -15,9 +15,10 @@ export function requireWebhookSecret(ctx: ApiContext): (req: FastifyRequest, rep
   return async (req, reply) => {
     if (ctx.authMode !== 'tokens') return;
     const proofs = proofsOf(req.headers, req.query as Record<string, unknown> | undefined);
-    const { secret } = await secrets.current();
-    if (provesSecret(secret, proofs, req.rawBody ?? '')) return;
+    // none yet: nobody can know it, so nothing proves it (and a refused call must not write one)
+    const current = await secrets.read();
+    if (current && provesSecret(current.secret, proofs, req.rawBody ?? '')) return;
     reply.header('www-authenticate', 'Bearer realm="paz-webhook"');
-    throw new PazError('UNAUTHENTICATED', unprovenMessage(proofs));
+    throw new PazError('UNAUTHENTICATED', unprovenMessage(proofs, current !== undefined));
   };
 }
