@@ -17,6 +17,8 @@ export function requireWebhookSecret(ctx: ApiContext): (req: FastifyRequest, rep
     const proofs = proofsOf(req.headers, req.query as Record<string, unknown> | undefined);
     // none yet: nobody can know it, so nothing proves it (and a refused call must not write one)
     const current = await secrets.read();
+    // rawBody is the body decoded as UTF-8; HMAC over it re-encoded is the HMAC of the bytes sent, except for
+    // invalid UTF-8, which then fails to verify (a refusal, never a pass)
     if (current && provesSecret(current.secret, proofs, req.rawBody ?? '')) return;
     reply.header('www-authenticate', 'Bearer realm="paz-webhook"');
     throw new PazError('UNAUTHENTICATED', unprovenMessage(proofs, current !== undefined));
