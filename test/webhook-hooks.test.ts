@@ -121,6 +121,7 @@ describe('deploy hooks with auth on: only calls that prove the webhook secret de
       const res = await request('POST', url, body, headers);
       assert.equal(res.status, 401, `${what}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.code, 'PAZ_UNAUTHENTICATED', what);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="paz-webhook"', what);
       assert.match(res.body.message, /X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>/, `${what}: the message says how to sign`);
       assert.ok((await p.written()) === before, `${what}: nothing deployed or written`);
     }
