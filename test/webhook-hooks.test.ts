@@ -3,86 +3,35 @@
 // off (--no-auth) they stay open, as the seed walkthrough needs. The secret never reaches a log line.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { pino } from 'pino';
-import { openStore, type Store } from '../src/store/index.js';
-import { startControlPlane, type ControlPlane } from '../src/roles/control-plane.js';
-import type { AuthMode } from '../src/api/context.js';
 import { keys } from '../src/core/keys.js';
 import { isSealed } from '../src/core/secret-box.js';
 import { signBody } from '../src/core/webhook-proof.js';
-import { WebhookSecret } from '../src/state/webhook-secret.js';
 import { pazBin, request } from './helpers/paz-server.js';
+import { InProcessPlane } from './helpers/in-process-plane.js';
 
 const REPO = '127.0.0.1:5000/paz/hello';
-
-/** A control plane in this process on free loopback ports, its log lines (info level: every request) kept. */
-class Plane {
-  log = '';
-  store!: Store;
-  plane!: ControlPlane;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'paz-hooks-'));
-
-  constructor(private readonly auth: AuthMode) {}
-
-  async start(): Promise<void> {
-    this.store = await openStore(`sqlite:${join(this.dir, 'paz.db')}`);
-    const sink = new Writable({ write: (chunk, _enc, done) => ((this.log += String(chunk)), done()) });
-    const logger = pino({ level: 'info' }, sink);
-    this.plane = await startControlPlane({ store: this.store, logger, bind: '127.0.0.1', advertise: '127.0.0.1', ports: { orchestrator: 0, directory: 0, scheduler: 0 }, auth: this.auth });
-  }
-  get scheduler(): string {
-    return `http://127.0.0.1:${this.plane.ports.scheduler}`;
-  }
-  get orchestrator(): string {
-    return `http://127.0.0.1:${this.plane.ports.orchestrator}`;
-  }
-  secrets(): WebhookSecret {
-    return new WebhookSecret(this.store, this.plane.ctx.secretKey);
-  }
-  /**
-   * What a hook call would have added: versions (latest), deploy records, journal entries, desired units.
-   * Keys only (and the latest numbers): the control loops rewrite units' placement notes meanwhile.
-   */
-  async written(): Promise<string> {
-    const ranges = await Promise.all(['/paz/scheduler/latest/', '/paz/scheduler/deploys/', '/paz/scheduler/journal/', '/paz/units/desired/'].map((prefix) => this.store.range(prefix)));
-    const [latest, ...others] = ranges;
-    return [...latest!.kvs.map((kv) => `${kv.key}=${kv.value}`), ...others.flatMap((r) => r.kvs.map((kv) => kv.key))].join('\n');
-  }
-  async close(): Promise<void> {
-    await this.plane?.stop();
-    await this.store?.close();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 interface Hook {
   path: string;
   /** a body that deploys service `svc` (of repository REPO) */
   body: (svc: string) => string;
-  /** services whose latest version a successful call raises */
-  deploys: (svc: string) => string[];
 }
 
 // Each hook gets its own repository so pushes to one don't deploy the others' services.
 const hooks: Hook[] = [
-  { path: '/hooks/deploy', body: (svc) => JSON.stringify({ serviceName: svc }), deploys: (svc) => [svc] },
-  { path: '/hooks/dockerhub', body: (svc) => JSON.stringify({ push_data: { tag: '2', pusher: 'ci' }, repository: { repo_url: 'https://hub.docker.com/r/x', repo_name: `${REPO}-${svc}`, unknown_key: true } }), deploys: (svc) => [svc] },
+  { path: '/hooks/deploy', body: (svc) => JSON.stringify({ serviceName: svc }) },
+  { path: '/hooks/dockerhub', body: (svc) => JSON.stringify({ push_data: { tag: '2', pusher: 'ci' }, repository: { repo_url: 'https://hub.docker.com/r/x', repo_name: `${REPO}-${svc}`, unknown_key: true } }) },
   {
     path: '/hooks/registry',
     // spacing and key order as a registry writes it: the signature is over these bytes, not a re-serialization
     body: (svc) => `{ "events": [ { "action": "push", "target": { "repository": "paz/hello-${svc}", "tag": "1", "mediaType": "application/vnd.docker.distribution.manifest.v2+json" }, "request": { "host": "127.0.0.1:5000" } } ] }\n`,
-    deploys: (svc) => [svc],
   },
 ];
 
 describe('deploy hooks with auth on: only calls that prove the webhook secret deploy', () => {
-  const p = new Plane('tokens');
+  const p = new InProcessPlane('tokens');
   let secret: string;
   const oldSecrets: string[] = [];
 
@@ -193,7 +142,7 @@ describe('deploy hooks with auth on: only calls that prove the webhook secret de
 });
 
 describe('deploy hooks with auth off (--no-auth): open, as in Paz', () => {
-  const p = new Plane('off');
+  const p = new InProcessPlane('off');
   before(async () => {
     await p.start();
     await p.plane.ctx.directory.create({ name: 'open-service', dockerRepository: REPO });
