@@ -13,6 +13,9 @@ import { waitFor } from './helpers/wait.js';
 import { viaRouter } from './helpers/load.js';
 import { makeCa, makeServerCert, type TestCa } from './helpers/certs.js';
 import { httpsRequest } from './helpers/https-request.js';
+import { openStore } from '../src/store/index.js';
+import { keys } from '../src/core/keys.js';
+import type { HostRecord } from '../src/core/records.js';
 
 function routerCertDir(ca: TestCa): string {
   const dir = join(ca.dir, 'router-certs');
@@ -69,6 +72,18 @@ describe('the router serves TLS per domain and redirects public-facing hosts to 
     const withPort = await viaRouter(routerPort, `Hello.Example.Test:${routerPort}`, '/');
     assert.equal(withPort.status, 308);
     assert.equal(withPort.headers.location, `https://hello.example.test:${httpsPort}/`);
+  });
+
+  it('no unit may take the router\'s HTTPS port: the host reserves it', async () => {
+    // placement refuses a host's reserved ports (core/placement.ts); the agent's host record lists them
+    const store = await openStore(up.paz.storeUrl);
+    try {
+      const hosts = (await store.range(keys.hostsPrefix())).kvs.map((kv) => JSON.parse(kv.value) as HostRecord);
+      assert.equal(hosts.length, 1);
+      assert.ok(hosts[0].reservedPorts?.includes(httpsPort), JSON.stringify(hosts[0].reservedPorts));
+    } finally {
+      await store.close();
+    }
   });
 
   it('<svc>.paz stays plain HTTP: answered, not redirected', async () => {

@@ -129,7 +129,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     agentUrl: `http://${opts.address}:${apiPort}`,
     driver: opts.driver.name,
     ...(routerSync ? { routerPort: opts.router!.port } : {}),
-    reservedPorts: [apiPort, ...(opts.reservedPorts ?? [])],
+    // the router's HTTPS port is not served to a default backend as its HTTP port is: no unit may take it
+    reservedPorts: [apiPort, ...(routerSync && opts.router?.tls ? [opts.router.tls.port] : []), ...(opts.reservedPorts ?? [])],
     startedAt,
     heartbeatAt: Date.now(),
   });
