@@ -3,13 +3,14 @@
 // through NODE_EXTRA_CA_CERTS; bad certificate files stop the start with a message naming what to fix.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PazProcess, pazBin } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
 import { makeCa, makeServerCert, type ServerCert, type TestCa } from './helpers/certs.js';
 import { httpsRequest } from './helpers/https-request.js';
+import { waitFor } from './helpers/wait.js';
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -74,6 +75,18 @@ describe('the APIs over HTTPS', () => {
     assert.match(trusted.out, /tls-demo/);
     const journal = await cli(['journal'], { ...env, NODE_EXTRA_CA_CERTS: ca.certFile });
     assert.equal(journal.code, 0, journal.out);
+    // the streamed commands use node:https, which trusts the same CA
+    const events = spawn(process.execPath, [pazBin, 'events', '--since', '1'], { env: { ...process.env, ...env, NODE_EXTRA_CA_CERTS: ca.certFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let streamed = '';
+    events.stdout.on('data', (d) => (streamed += d));
+    events.stderr.on('data', (d) => (streamed += d));
+    try {
+      await waitFor('paz events over https showing the service', async () => streamed.includes('tls-demo'), 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}; paz events said: ${streamed}`);
+      });
+    } finally {
+      events.kill();
+    }
     const untrusted = await cli(['services'], env);
     assert.notEqual(untrusted.code, 0, 'without the CA the CLI must not talk to the server');
     assert.doesNotMatch(untrusted.out, /tls-demo/);

@@ -8,6 +8,9 @@
  * userland proxy while nothing listens in the container) unless the service's check is TCP; unknown Hosts get a 404 that says so. The layout carries the current occupants,
  * so a reload or a restart starts with every known server already in place (nothing waits for runtime
  * commands to be replayed).
+ *
+ * With TLS options the same frontend also binds an HTTPS port (`ssl crt <dir>`: HAProxy picks a certificate
+ * by SNI) and redirects plain requests for public-facing hosts that have a certificate (core/tls-names.ts).
  */
 import { isIP } from 'node:net';
 import {
