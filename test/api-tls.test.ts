@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PazProcess, pazBin } from './helpers/paz-server.js';
+import { PazProcess, assertStartRefused, pazBin } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
 import { makeCa, makeServerCert, type ServerCert, type TestCa } from './helpers/certs.js';
 import { httpsRequest } from './helpers/https-request.js';
@@ -105,18 +105,7 @@ describe('bad certificate files stop paz up before it listens', () => {
     other = makeServerCert(ca, 'other', { dns: ['other.localhost'] });
   });
 
-  const refused = async (extraArgs: string[], message: RegExp) => {
-    const paz = new PazProcess({ role: 'up', ca: ca.pem, extraArgs: ['--no-agent', ...extraArgs] });
-    try {
-      await assert.rejects(paz.start(), (err: Error) => {
-        assert.match(err.message, /exited with 1/, err.message);
-        assert.match(err.message, message);
-        return true;
-      });
-    } finally {
-      await paz.close();
-    }
-  };
+  const refused = (extraArgs: string[], message: RegExp) => assertStartRefused({ role: 'up', ca: ca.pem, extraArgs: ['--no-agent', ...extraArgs] }, message);
 
   it('half a pair', async () => {
     await refused(['--tls-cert', server.certFile], /--tls-cert \(PAZ_TLS_CERT\) and --tls-key \(PAZ_TLS_KEY\) go together.*only --tls-cert/);
@@ -139,11 +128,6 @@ describe('bad certificate files stop paz up before it listens', () => {
   });
 
   it('the same through the environment (PAZ_TLS_CERT / PAZ_TLS_KEY)', async () => {
-    const paz = new PazProcess({ role: 'up', ca: ca.pem, extraArgs: ['--no-agent'], env: { PAZ_TLS_CERT: server.certFile, PAZ_TLS_KEY: other.keyFile } });
-    try {
-      await assert.rejects(paz.start(), /does not belong to the certificate/);
-    } finally {
-      await paz.close();
-    }
+    await assertStartRefused({ role: 'up', ca: ca.pem, extraArgs: ['--no-agent'], env: { PAZ_TLS_CERT: server.certFile, PAZ_TLS_KEY: other.keyFile } }, /does not belong to the certificate/);
   });
 });

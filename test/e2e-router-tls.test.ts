@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PazProcess, freePort, request } from './helpers/paz-server.js';
+import { assertStartRefused, freePort, request } from './helpers/paz-server.js';
 import { skipUnlessDocker, tmpDir, type DockerTestEnv } from './helpers/env.js';
 import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { waitFor } from './helpers/wait.js';
@@ -95,18 +95,7 @@ describe('the router serves TLS per domain and redirects public-facing hosts to 
 });
 
 describe('a bad router certificate directory stops paz up before it starts', () => {
-  const refused = async (dir: string, message: RegExp) => {
-    const paz = new PazProcess({ role: 'up', extraArgs: ['--router-tls-dir', dir, '--router-port', String(await freePort())] });
-    try {
-      await assert.rejects(paz.start(), (err: Error) => {
-        assert.match(err.message, /exited with 1/, err.message);
-        assert.match(err.message, message);
-        return true;
-      });
-    } finally {
-      await paz.close();
-    }
-  };
+  const refused = async (dir: string, message: RegExp) => assertStartRefused({ role: 'up', extraArgs: ['--router-tls-dir', dir, '--router-port', String(await freePort())] }, message);
 
   it('missing, empty, a certificate without its key, a key of another certificate', async () => {
     const ca = makeCa(tmpDir('paz-router-tls-bad-'));

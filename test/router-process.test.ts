@@ -118,12 +118,17 @@ test('an invalid configuration is rejected by haproxy -c before HAProxy runs it'
   assert.deepEqual(await haproxyPidsFor(runtimeDir), []);
 });
 
-test('a start on a port someone else holds is refused, naming the holder, and leaves nothing running', async () => {
+/** A port this test process listens on until the end of the file's tests. */
+async function holdPort(): Promise<number> {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
   const address = blocker.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+test('a start on a port someone else holds is refused, naming the holder, and leaves nothing running', async () => {
+  const port = await holdPort();
   const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rt-'));
   cleanups.push(() => rm(runtimeDir, { recursive: true, force: true }));
   const router = new Router({ bindAddress: '127.0.0.1', port, runtimeDir, logger });
@@ -138,11 +143,7 @@ test('a start on a port someone else holds is refused, naming the holder, and le
 });
 
 test('a start on an HTTPS port someone else holds is refused too, naming --router-https-port', async () => {
-  const blocker = createServer();
-  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
-  const address = blocker.address();
-  const httpsPort = typeof address === 'object' && address ? address.port : 0;
+  const httpsPort = await holdPort();
   const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rt-'));
   cleanups.push(() => rm(runtimeDir, { recursive: true, force: true }));
   const ca = makeCa(runtimeDir);

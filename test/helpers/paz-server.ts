@@ -117,6 +117,23 @@ export class PazProcess {
   }
 }
 
+/** Starts paz with `opts`, expecting it to refuse: it exits with 1 and says `message`. Cleans up either way. */
+export async function assertStartRefused(opts: PazProcessOptions, message: RegExp): Promise<void> {
+  const paz = new PazProcess(opts);
+  try {
+    await paz.start().then(
+      () => {
+        throw new Error(`paz started although it should have refused (${message})`);
+      },
+      (err: Error) => {
+        if (!/exited with 1/.test(err.message) || !message.test(err.message)) throw new Error(`paz did not refuse with ${message}: ${err.message}`);
+      },
+    );
+  } finally {
+    await paz.close();
+  }
+}
+
 export interface JsonAnswer {
   status: number;
   headers: Headers;
