@@ -6,6 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:http2';
 import { assertStartRefused, freePort, request } from './helpers/paz-server.js';
 import { skipUnlessDocker, tmpDir, type DockerTestEnv } from './helpers/env.js';
 import { startPazUp, type PazUp } from './helpers/paz-up.js';
@@ -55,6 +56,28 @@ describe('the router serves TLS per domain and redirects public-facing hosts to 
     assert.equal(answer.peer.subject.CN, 'hello.example.test');
     assert.equal(answer.peer.subjectaltname, 'DNS:hello.example.test', 'the exact certificate, not the wildcard');
     assert.equal(answer.peer.issuer.CN, 'Paz Test CA');
+  });
+
+  it('HTTP/2 clients (ALPN h2) are served too', async () => {
+    const session = connect(`https://127.0.0.1:${httpsPort}`, { ca: ca.pem, servername: 'hello.example.test' });
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        session.on('error', reject);
+        const req = session.request({ ':path': '/', ':authority': 'hello.example.test' });
+        let body = '';
+        let status = 0;
+        req.setEncoding('utf8');
+        req.on('response', (headers) => (status = Number(headers[':status'])));
+        req.on('data', (d: string) => (body += d));
+        req.on('end', () => resolve({ status, body }));
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(session.alpnProtocol, 'h2');
+      assert.deepEqual(answer, { status: 200, body: 'Hello World 1\n' });
+    } finally {
+      session.close();
+    }
   });
 
   it('another name of the domain gets the wildcard certificate (and the router\'s 404: no such service)', async () => {

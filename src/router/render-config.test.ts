@@ -142,7 +142,7 @@ test('TLS: a second bind with the certificate directory; public-facing hosts wit
   const withInner: RouterLayout = { ...layout, backends: [...layout.backends, { service: 'inner', publicFacing: false, slots: new Array(8).fill(null) }] };
   const config = lines(renderConfig(withInner, { ...options, tls }));
   assert.ok(config.includes('bind ipv4@127.0.0.1:18080'));
-  assert.ok(config.includes('bind ipv4@127.0.0.1:18443 ssl crt /etc/paz/certs'));
+  assert.ok(config.includes('bind ipv4@127.0.0.1:18443 ssl crt /etc/paz/certs alpn h2,http/1.1'));
   assert.ok(config.includes('http-request set-header X-Forwarded-Proto https if { ssl_fc }'));
   // only demo-api.example.com has a certificate: web.example.com, inner and every <svc>.paz stay plain
   const redirects = config.filter((l) => l.startsWith('http-request redirect'));

@@ -251,7 +251,8 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     '',
     `frontend ${FRONTEND_NAME}`,
     `    bind ${haproxyAddress(options.bindAddress, options.port)}`,
-    ...(options.tls ? [`    bind ${haproxyAddress(options.bindAddress, options.tls.port)} ssl crt ${options.tls.certDir}`] : []),
+    // HTTP/2 for clients that offer it (browsers), HTTP/1.1 for the rest
+    ...(options.tls ? [`    bind ${haproxyAddress(options.bindAddress, options.tls.port)} ssl crt ${options.tls.certDir} alpn h2,http/1.1`] : []),
     '    # the Host header without an optional :port suffix, lower-cased',
     '    http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower',
     ...(options.tls ? httpsLines(layout, options.tls) : []),
