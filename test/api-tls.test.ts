@@ -41,6 +41,8 @@ describe('the APIs over HTTPS', () => {
       assert.equal(JSON.parse(health.body).healthy, true);
       assert.equal(health.peer.subject.CN, 'localhost');
       assert.match(health.peer.subjectaltname ?? '', /IP Address:127\.0\.0\.1/);
+      const openapi = await httpsRequest(`${url}/openapi.json`, { ca: ca.pem });
+      assert.match(JSON.parse(openapi.body).servers[0].url, /^https:\/\/127\.0\.0\.1:\d+$/, 'the API documents name https');
     }
   });
 
