@@ -13,6 +13,10 @@ import { planChanges } from '../src/router/plan-changes.js';
 import { renderConfig } from '../src/router/render-config.js';
 import { emptyLayout } from '../src/router/router-layout.js';
 import type { RouteTable } from '../src/router/route-table.js';
+import { readCertificateDir } from '../src/roles/tls-files.js';
+import { makeCa, makeServerCert } from './helpers/certs.js';
+import { tmpDir } from './helpers/env.js';
+import { copyFileSync, mkdirSync } from 'node:fs';
 
 const dirs: string[] = [];
 after(async () => {
@@ -63,5 +67,25 @@ test('a varied table renders to a configuration HAProxy accepts', async () => {
 
 test('an empty table renders to a configuration HAProxy accepts (everything answers 404)', async () => {
   const result = await haproxyCheck(renderConfig(emptyLayout('paz'), { ...options, bindAddress: '::1' }));
+  assert.ok(result.ok, result.output);
+});
+
+test('with TLS (a certificate directory holding an exact and a wildcard certificate) HAProxy accepts the configuration, redirect included', async () => {
+  const ca = makeCa(tmpDir('paz-rc-ca-'));
+  const certDir = join(ca.dir, 'router-certs');
+  mkdirSync(certDir);
+  copyFileSync(makeServerCert(ca, 'hello', { dns: ['hello.example.test'] }).bundleFile, join(certDir, 'hello.example.test.pem'));
+  copyFileSync(makeServerCert(ca, 'star', { dns: ['*.example.test'] }).bundleFile, join(certDir, '*.example.test.pem'));
+  const certificates = readCertificateDir(certDir);
+  const table: RouteTable = {
+    domain: 'example.test',
+    services: [
+      { name: 'hello', servers: [{ name: 'hello-1-1', address: '127.0.0.1', port: 3001, state: 'ready' }] },
+      { name: 'inner', publicFacing: false, servers: [] },
+    ],
+  };
+  const config = renderConfig(planChanges(emptyLayout('paz'), table).next, { ...options, tls: { port: 18997, certDir, certificates } });
+  assert.match(config, /http-request redirect code 308 location https:\/\/%\[var\(txn.paz_host\)\]:18997%\[pathq\] if !\{ ssl_fc \} \{ var\(txn.paz_host\) -m str hello.example.test \}/);
+  const result = await haproxyCheck(config);
   assert.ok(result.ok, result.output);
 });

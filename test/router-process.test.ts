@@ -4,13 +4,15 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { HaproxyConfigError, HaproxyProcess, RouterPortTakenError } from '../src/router/haproxy-process.js';
 import { Router } from '../src/router/router.js';
+import { readCertificateDir } from '../src/roles/tls-files.js';
+import { makeCa, makeServerCert } from './helpers/certs.js';
 import { freePort, get, haproxyPidsFor, startBackend, startTestRouter, waitFor, type Backend } from './router-fixtures.js';
 
 const logger = pino({ level: process.env.PAZ_TEST_LOG ?? 'silent' });
@@ -116,12 +118,17 @@ test('an invalid configuration is rejected by haproxy -c before HAProxy runs it'
   assert.deepEqual(await haproxyPidsFor(runtimeDir), []);
 });
 
-test('a start on a port someone else holds is refused, naming the holder, and leaves nothing running', async () => {
+/** A port this test process listens on until the end of the file's tests. */
+async function holdPort(): Promise<number> {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
   const address = blocker.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+test('a start on a port someone else holds is refused, naming the holder, and leaves nothing running', async () => {
+  const port = await holdPort();
   const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rt-'));
   cleanups.push(() => rm(runtimeDir, { recursive: true, force: true }));
   const router = new Router({ bindAddress: '127.0.0.1', port, runtimeDir, logger });
@@ -129,6 +136,24 @@ test('a start on a port someone else holds is refused, naming the holder, and le
   await assert.rejects(router.start(), (error: unknown) => {
     assert.ok(error instanceof RouterPortTakenError, String(error));
     assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port} is already in use by pid ${process.pid} \\(`));
+    return true;
+  });
+  assert.deepEqual(await haproxyPidsFor(runtimeDir), []);
+  await router.stop();
+});
+
+test('a start on an HTTPS port someone else holds is refused too, naming --router-https-port', async () => {
+  const httpsPort = await holdPort();
+  const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rt-'));
+  cleanups.push(() => rm(runtimeDir, { recursive: true, force: true }));
+  const ca = makeCa(runtimeDir);
+  const certDir = join(runtimeDir, 'certs');
+  await mkdir(certDir);
+  await copyFile(makeServerCert(ca, 'a', { dns: ['a.example.test'] }).bundleFile, join(certDir, 'a.example.test.pem'));
+  const router = new Router({ bindAddress: '127.0.0.1', port: await freePort(), runtimeDir, logger, tls: { port: httpsPort, certDir, certificates: readCertificateDir(certDir) } });
+  await assert.rejects(router.start(), (error: unknown) => {
+    assert.ok(error instanceof RouterPortTakenError, String(error));
+    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${httpsPort} is already in use by pid ${process.pid} .*choose another --router-https-port \\(PAZ_ROUTER_HTTPS_PORT\\)`));
     return true;
   });
   assert.deepEqual(await haproxyPidsFor(runtimeDir), []);

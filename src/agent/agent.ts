@@ -23,7 +23,7 @@ import { BoundedDriver } from './bounded-driver.js';
 import { createAgentApi } from './agent-api.js';
 import { PAZ_VERSION } from '../version.js';
 import { RouterSync } from './router-sync.js';
-import { RouterPortTakenError } from '../router/index.js';
+import { RouterPortTakenError, type RouterTlsOptions } from '../router/index.js';
 import { ImagePinning } from './image-pin.js';
 import { VersionDigests } from '../state/version-digests.js';
 
@@ -42,7 +42,7 @@ export interface AgentOptions {
   reservedPorts?: number[];
   heartbeatTtlSeconds?: number;
   /** run this host's router (HAProxy) on this address and port */
-  router?: { bind: string; port: number };
+  router?: { bind: string; port: number; tls?: RouterTlsOptions };
   /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a random one, for tests */
   secretKey?: SecretKey;
 }
@@ -73,7 +73,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   let routerSync: RouterSync | undefined;
   if (opts.router) {
-    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port, session });
+    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port, tls: opts.router.tls, session });
     try {
       await sync.start();
       routerSync = sync;
@@ -129,7 +129,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     agentUrl: `http://${opts.address}:${apiPort}`,
     driver: opts.driver.name,
     ...(routerSync ? { routerPort: opts.router!.port } : {}),
-    reservedPorts: [apiPort, ...(opts.reservedPorts ?? [])],
+    // the router's HTTPS port is not served to a default backend as its HTTP port is: no unit may take it
+    reservedPorts: [apiPort, ...(routerSync && opts.router?.tls ? [opts.router.tls.port] : []), ...(opts.reservedPorts ?? [])],
     startedAt,
     heartbeatAt: Date.now(),
   });

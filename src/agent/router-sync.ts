@@ -14,7 +14,7 @@ import { StoreLoop } from '../state/store-loop.js';
 import { keys, SERVICES_PREFIX } from '../core/keys.js';
 import { planRoutes } from '../core/route-plan.js';
 import { committedDesiredUnits } from '../state/desired-units.js';
-import { Router, type RouterStats } from '../router/index.js';
+import { Router, type RouterStats, type RouterTlsOptions } from '../router/index.js';
 import { sameReport, type RouterReport } from '../core/router-report.js';
 import type { LeaseSession } from '../state/lease-session.js';
 
@@ -30,6 +30,8 @@ export interface RouterSyncOptions {
   runtimeDir: string;
   bindAddress: string;
   port: number;
+  /** HTTPS on a second port, certificates picked by SNI */
+  tls?: RouterTlsOptions;
   /** the agent's lease: the router's report lives and dies with it */
   session: LeaseSession;
 }
@@ -45,7 +47,7 @@ export class RouterSync {
   private stopped = false;
 
   constructor(private readonly opts: RouterSyncOptions) {
-    this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, logger: opts.logger });
+    this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, tls: opts.tls, logger: opts.logger });
     const prefixes = [SERVICES_PREFIX, keys.desiredUnitsPrefix(), keys.domain()];
     this.loop = new StoreLoop({ store: opts.store, name: 'router', logger: opts.logger, prefixes, intervalMs: 5000, pass: () => this.sync() });
   }

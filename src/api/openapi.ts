@@ -11,6 +11,8 @@ export interface OpenApiInfo {
   title: string;
   description: string;
   port: number;
+  /** the API serves HTTPS (--tls-cert) */
+  https?: boolean;
 }
 
 /** Must be registered before the routes it documents. */
@@ -19,7 +21,7 @@ export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo, u
     openapi: {
       openapi: '3.0.3',
       info: { title: info.title, description: info.description, version: PAZ_VERSION },
-      servers: [{ url: `http://127.0.0.1:${info.port}` }],
+      servers: [{ url: `${info.https ? 'https' : 'http'}://127.0.0.1:${info.port}` }],
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });

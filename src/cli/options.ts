@@ -26,6 +26,10 @@ export const roleOptions = {
   domain: { type: 'string' },
   'host-loss-grace': { type: 'string' },
   'cgroup-parent': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'router-tls-dir': { type: 'string' },
+  'router-https-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -66,7 +70,35 @@ export interface RoleConfig {
   logLevel: string;
   domain?: string;
   hostLossGraceSeconds?: number;
-  agent: { driver: string; port: number; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number } };
+  /** the APIs serve HTTPS from these PEM files */
+  tls?: { cert: string; key: string };
+  agent: { driver: string; port: number; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number; tls?: RouterTlsConfig } };
+}
+
+/** The router's HTTPS: a directory of PEM files (certificate and key, one per domain) and the port it listens on. */
+export interface RouterTlsConfig {
+  dir: string;
+  port: number;
+}
+
+/** --tls-cert and --tls-key come together or not at all. */
+function tlsOf(flags: Flags): RoleConfig['tls'] {
+  const cert = str(flags, 'tls-cert', 'PAZ_TLS_CERT');
+  const key = str(flags, 'tls-key', 'PAZ_TLS_KEY');
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new Error(`--tls-cert (PAZ_TLS_CERT) and --tls-key (PAZ_TLS_KEY) go together: give both files for HTTPS, or neither for plain HTTP (got only ${cert === undefined ? '--tls-key' : '--tls-cert'})`);
+  }
+  return { cert: resolve(cert), key: resolve(key) };
+}
+
+function routerTlsOf(flags: Flags): RouterTlsConfig | undefined {
+  const dir = str(flags, 'router-tls-dir', 'PAZ_ROUTER_TLS_DIR');
+  if (dir === undefined) {
+    if (str(flags, 'router-https-port', 'PAZ_ROUTER_HTTPS_PORT') !== undefined) throw new Error('--router-https-port (PAZ_ROUTER_HTTPS_PORT) needs --router-tls-dir (PAZ_ROUTER_TLS_DIR): the directory of certificates to serve');
+    return undefined;
+  }
+  return { dir: resolve(dir), port: portOption(flags, 'router-https-port', 'PAZ_ROUTER_HTTPS_PORT', 443) };
 }
 
 function labelsOf(flags: Flags): Record<string, string> {
@@ -95,6 +127,7 @@ export function roleConfig(flags: Flags): RoleConfig {
     logLevel: str(flags, 'log-level', 'PAZ_LOG_LEVEL') ?? 'info',
     domain: str(flags, 'domain', 'PAZ_DOMAIN'),
     hostLossGraceSeconds: secondsOption(flags, 'host-loss-grace', 'PAZ_HOST_LOSS_GRACE'),
+    tls: tlsOf(flags),
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),
@@ -104,7 +137,7 @@ export function roleConfig(flags: Flags): RoleConfig {
       router:
         flags['no-router'] || process.env.PAZ_ROUTER === 'off'
           ? undefined
-          : { bind: str(flags, 'router-bind', 'PAZ_ROUTER_BIND') ?? '0.0.0.0', port: portOption(flags, 'router-port', 'PAZ_ROUTER_PORT', 80) },
+          : { bind: str(flags, 'router-bind', 'PAZ_ROUTER_BIND') ?? '0.0.0.0', port: portOption(flags, 'router-port', 'PAZ_ROUTER_PORT', 80), tls: routerTlsOf(flags) },
     },
   };
 }

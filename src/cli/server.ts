@@ -9,6 +9,7 @@ import { runUntilSignal } from '../roles/run-until-signal.js';
 import { parse, roleConfig, roleOptions } from './options.js';
 import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
 import { loadSecretKey } from '../roles/secrets-key.js';
+import { loadTlsPair, readCertificateDir } from '../roles/tls-files.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -23,6 +24,8 @@ control plane (server, up):
   --scheduler-port N        (PAZ_SCHEDULER_PORT, default 9002)
   --domain NAME             services also answer on <name>.NAME (PAZ_DOMAIN; kept at /paz/config/domain)
   --host-loss-grace SECS    a host silent this long has its units placed elsewhere (PAZ_HOST_LOSS_GRACE, default 30)
+  --tls-cert FILE           the APIs serve HTTPS with this PEM certificate (PAZ_TLS_CERT; needs --tls-key)
+  --tls-key FILE            the certificate's PEM private key, no passphrase (PAZ_TLS_KEY)
 agent (agent, up):
   --driver docker|process|auto   how units run (PAZ_DRIVER, default auto: docker when dockerd answers)
   --address ADDR            this host's address for its instances' endpoints (PAZ_ADDRESS, default --advertise)
@@ -31,6 +34,9 @@ agent (agent, up):
   --cgroup-parent NAME      process driver: cgroup v1 directory holding the units' cgroups (PAZ_CGROUP_PARENT, default paz)
   --router-port N           the host's router (HAProxy): routes Host <service>.paz (PAZ_ROUTER_PORT, default 80)
   --router-bind ADDR        (PAZ_ROUTER_BIND, default 0.0.0.0)
+  --router-tls-dir DIR      the router serves HTTPS with the PEM files here, certificate + key each, picked by SNI;
+                            public-facing <svc>.<domain> with a certificate redirect HTTP to HTTPS (PAZ_ROUTER_TLS_DIR)
+  --router-https-port N     the router's HTTPS port (PAZ_ROUTER_HTTPS_PORT, default 443 with --router-tls-dir)
   --no-router               run no router on this host (PAZ_ROUTER=off)
   --no-agent                (up) run the control plane only`;
 
@@ -41,8 +47,13 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
     return 0;
   }
   const cfg = roleConfig(values);
-  mkdirSync(cfg.dataDir, { recursive: true });
+  // bad certificate files stop the start before anything listens or is claimed
+  const runsControlPlane = role !== 'agent';
+  const tls = runsControlPlane && cfg.tls ? loadTlsPair(cfg.tls.cert, cfg.tls.key) : undefined;
+  const routerTls = cfg.agent.router?.tls;
   const runsAgent = role === 'agent' || (role === 'up' && !values['no-agent']);
+  const routerCertificates = runsAgent && routerTls ? readCertificateDir(routerTls.dir) : undefined;
+  mkdirSync(cfg.dataDir, { recursive: true });
   // one agent per data dir: a second would adopt and run the same units again
   if (runsAgent) claimDataDir(cfg.dataDir, role);
   const logger = createLogger(cfg.logLevel, `paz-${role}`);
@@ -63,12 +74,12 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   };
   const controlPorts: number[] = [];
   try {
-    if (role !== 'agent') {
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey });
+    if (runsControlPlane) {
+      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls });
       stops.push(['control plane', () => plane.stop()]);
       controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
       console.error(
-        `paz ${role}: orchestrator http://${cfg.advertise}:${plane.ports.orchestrator} (docs at /docs), ` +
+        `paz ${role}: orchestrator ${tls ? 'https' : 'http'}://${cfg.advertise}:${plane.ports.orchestrator} (docs at /docs), ` +
           `service directory :${plane.ports.directory}, scheduler :${plane.ports.scheduler}, store ${store.name}`,
       );
     }
@@ -84,7 +95,11 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         bind: role === 'up' ? cfg.bind : '0.0.0.0',
         port: cfg.agent.port,
         labels: cfg.agent.labels,
-        router: cfg.agent.router,
+        router: cfg.agent.router && {
+          bind: cfg.agent.router.bind,
+          port: cfg.agent.router.port,
+          ...(routerTls && routerCertificates ? { tls: { port: routerTls.port, certDir: routerTls.dir, certificates: routerCertificates } } : {}),
+        },
         reservedPorts: controlPorts,
         secretKey,
       });

@@ -2,6 +2,7 @@
  * A typed HTTP client of Paz's APIs, used by the CLI, the web UI's tests and the integration tests.
  * Errors come back as `PazApiError` carrying the server's code and message.
  */
+import { connectionErrorMessage } from './connection-error.js';
 
 /** GET /services/:name/rollout */
 export interface RolloutDoc {
@@ -18,7 +19,6 @@ export interface RolloutDoc {
   /** units no longer desired whose instances their agents are still stopping */
   stopping?: string[];
 }
-
 export class PazApiError extends Error {
   constructor(
     readonly status: number,
@@ -69,6 +69,9 @@ export class PazClient {
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
+    }).catch((err: unknown) => {
+      // fetch's own "fetch failed" hides why (refused, untrusted certificate, ...)
+      throw (err as Error)?.name === 'TypeError' ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
     });
     const text = await res.text();
     let parsed: unknown = text;

@@ -44,6 +44,8 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** whether the role is fully up (e.g. announced); /health answers 503 until then */
   ready?: () => boolean;
+  /** serve HTTPS with this certificate and key (PEM); none: plain HTTP */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** Paz's request id: a random integer below 1e9 in base 36. */
@@ -95,6 +97,8 @@ export function createApp(opts: AppOptions): FastifyInstance {
     requestIdHeader: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // fastify types the server by its options; HTTPS changes nothing Paz uses of it
+    ...((opts.tls ? { https: opts.tls } : {}) as object),
   });
   app.setValidatorCompiler(validatorCompiler);
 

@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   secretKey?: SecretKey;
   /** default 'off', allowed only on loopback; `paz up|server` pass 'tokens' unless --no-auth */
   auth?: AuthMode;
+  /** the three APIs serve HTTPS with this certificate and key (PEM, roles/tls-files.ts); announced addresses stay host:port */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface ControlPlane {
@@ -61,9 +63,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   let ready = false;
   const isReady = () => ready;
   const apps = {
-    orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, ready: isReady, logger: logger.child({ component: 'paz-orchestrator' }) }),
-    directory: await createDirectoryApp(ctx, { port: opts.ports.directory, ready: isReady, logger: logger.child({ component: 'paz-service-directory' }) }),
-    scheduler: await createSchedulerApp(ctx, { port: opts.ports.scheduler, ready: isReady, logger: logger.child({ component: 'paz-scheduler' }) }),
+    orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, ready: isReady, logger: logger.child({ component: 'paz-orchestrator' }), tls: opts.tls }),
+    directory: await createDirectoryApp(ctx, { port: opts.ports.directory, ready: isReady, logger: logger.child({ component: 'paz-service-directory' }), tls: opts.tls }),
+    scheduler: await createSchedulerApp(ctx, { port: opts.ports.scheduler, ready: isReady, logger: logger.child({ component: 'paz-scheduler' }), tls: opts.tls }),
   };
   const announce = new LeaseSession(opts.store, {
     ttlSeconds: opts.announceTtlSeconds ?? 15,

@@ -40,7 +40,7 @@ export interface HaproxyProcessOptions {
    * where the configuration listens: start() refuses when anything but this runtime dir's own leftover HAProxy
    * listens there (HAProxy's SO_REUSEPORT bind would otherwise succeed and share the port silently)
    */
-  listen?: { address: string; port: number };
+  listen?: Array<{ address: string; port: number; flag?: string }>;
 }
 
 export class RouterPortTakenError extends Error {
@@ -49,10 +49,12 @@ export class RouterPortTakenError extends Error {
     readonly address: string,
     readonly port: number,
     readonly holders: PortHolder[],
+    /** the option that chose the port */
+    flag = '--router-port (PAZ_ROUTER_PORT)',
   ) {
     super(
       `the router port ${address}:${port} is already in use by ${describeHolders(holders)}; ` +
-        'Paz does not share its router port: stop that process, or choose another --router-port (PAZ_ROUTER_PORT), or run with --no-router',
+        `Paz does not share its router port: stop that process, or choose another ${flag}, or run with --no-router`,
     );
     this.name = 'RouterPortTakenError';
   }
@@ -267,10 +269,11 @@ export class HaproxyProcess extends EventEmitter {
 
   /** Anything still listening on our address after our own leftovers were stopped belongs to someone else. */
   private async refuseSharedPort(): Promise<void> {
-    const listen = this.options.listen;
-    if (!listen || listen.port === 0) return;
-    const { holders, unowned } = await findPortHolders(listen.port, listen.address);
-    if (holders.length > 0 || unowned > 0) throw new RouterPortTakenError(listen.address, listen.port, holders);
+    for (const listen of this.options.listen ?? []) {
+      if (listen.port === 0) continue;
+      const { holders, unowned } = await findPortHolders(listen.port, listen.address);
+      if (holders.length > 0 || unowned > 0) throw new RouterPortTakenError(listen.address, listen.port, holders, listen.flag);
+    }
   }
 
   private isOurHaproxy(pid: number): Promise<boolean> {

@@ -8,6 +8,7 @@ export {
   type RouteService,
   type RouteTable,
 } from './route-table.js';
+export type { RouterTlsOptions } from './render-config.js';
 export type { RouterStats, ServiceStats, ServerStats, ServerStatus, TrafficCounters } from './router-stats.js';
 export { HaproxyCommandError } from './haproxy-runtime.js';
 export { HaproxyUnavailableError } from './haproxy-socket.js';

@@ -136,3 +136,35 @@ test('servers are checked with HTTP by default (any answer below 500), 2xx on a 
   const tcp: RouterLayout = { ...layout, backends: [{ service: 'web', check: { type: 'tcp' }, slots: new Array(8).fill(null) }] };
   assert.ok(!backendOf(renderConfig(tcp, options), 'web').some((l) => l.includes('httpchk') || l.startsWith('http-check')));
 });
+
+test('TLS: a second bind with the certificate directory; public-facing hosts with a certificate redirect to HTTPS, <svc>.paz does not', () => {
+  const tls = { port: 18443, certDir: '/etc/paz/certs', certificates: [{ file: 'demo.pem', names: ['demo-api.example.com'] }] };
+  const withInner: RouterLayout = { ...layout, backends: [...layout.backends, { service: 'inner', publicFacing: false, slots: new Array(8).fill(null) }] };
+  const config = lines(renderConfig(withInner, { ...options, tls }));
+  assert.ok(config.includes('bind ipv4@127.0.0.1:18080'));
+  assert.ok(config.includes('bind ipv4@127.0.0.1:18443 ssl crt /etc/paz/certs alpn h2,http/1.1'));
+  assert.ok(config.includes('http-request set-header X-Forwarded-Proto https if { ssl_fc }'));
+  // only demo-api.example.com has a certificate: web.example.com, inner and every <svc>.paz stay plain
+  const redirects = config.filter((l) => l.startsWith('http-request redirect'));
+  assert.deepEqual(redirects, ['http-request redirect code 308 location https://%[var(txn.paz_host)]:18443%[pathq] if !{ ssl_fc } { var(txn.paz_host) -m str demo-api.example.com }']);
+  // the redirect comes before routing, after the host is known
+  assert.ok(config.indexOf(redirects[0]) > config.indexOf('http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower'));
+  const wildcard = lines(renderConfig(withInner, { ...options, tls: { ...tls, port: 443, certificates: [{ file: 'star.pem', names: ['*.example.com'] }] } }));
+  assert.ok(wildcard.includes('http-request redirect code 308 location https://%[var(txn.paz_host)]%[pathq] if !{ ssl_fc } { var(txn.paz_host) -m str demo-api.example.com web.example.com }'), 'port 443 is left out of the location');
+});
+
+test('TLS: no certificate for any public host means no redirect; without tls no HTTPS lines at all', () => {
+  const tls = { port: 18443, certDir: '/etc/paz/certs', certificates: [{ file: 'other.pem', names: ['other.test'] }] };
+  const config = renderConfig(layout, { ...options, tls });
+  assert.match(config, /ssl crt \/etc\/paz\/certs/);
+  assert.doesNotMatch(config, /http-request redirect/);
+  const plain = renderConfig(layout, options);
+  assert.doesNotMatch(plain, /ssl|X-Forwarded-Proto|redirect/);
+});
+
+test('TLS options that could break or inject into the configuration are refused', () => {
+  const tls = { port: 18443, certDir: '/etc/paz/certs', certificates: [{ file: 'a.pem', names: ['a.example.com'] }] };
+  for (const bad of [{ ...tls, port: 18080 }, { ...tls, port: 0 }, { ...tls, certDir: 'certs' }, { ...tls, certDir: '/etc/paz/certs\n    bind 0.0.0.0:1' }, { ...tls, certificates: [] }]) {
+    assert.throws(() => renderConfig(layout, { ...options, tls: bad }), InvalidRenderOptionsError, JSON.stringify(bad));
+  }
+});

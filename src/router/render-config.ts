@@ -8,6 +8,9 @@
  * userland proxy while nothing listens in the container) unless the service's check is TCP; unknown Hosts get a 404 that says so. The layout carries the current occupants,
  * so a reload or a restart starts with every known server already in place (nothing waits for runtime
  * commands to be replayed).
+ *
+ * With TLS options the same frontend also binds an HTTPS port (`ssl crt <dir>`: HAProxy picks a certificate
+ * by SNI) and redirects plain requests for public-facing hosts that have a certificate (core/tls-names.ts).
  */
 import { isIP } from 'node:net';
 import {
@@ -21,6 +24,16 @@ import {
   type SlotOccupant,
 } from './router-layout.js';
 import { DEFAULT_ROUTE_CHECK } from './route-table.js';
+import { redirectedHosts, type CertificateNames } from '../core/tls-names.js';
+
+/** HTTPS on the router: HAProxy loads every certificate of `certDir` and picks one by SNI. */
+export interface RouterTlsOptions {
+  port: number;
+  /** absolute directory of PEM files (certificate and key each) */
+  certDir: string;
+  /** what the directory holds (roles/tls-files.ts reads it): decides which hosts redirect to HTTPS */
+  certificates: CertificateNames[];
+}
 
 export interface HealthCheckOptions {
   intervalMs: number;
@@ -53,6 +66,8 @@ export interface RenderOptions {
   timeouts?: Partial<TimeoutOptions>;
   /** how long workers replaced by a reload may keep finishing their requests */
   hardStopAfterMs?: number;
+  /** also serve HTTPS, on the same address */
+  tls?: RouterTlsOptions;
 }
 
 export const DEFAULT_HEALTH_CHECK: HealthCheckOptions = { intervalMs: 1000, fall: 2, rise: 1 };
@@ -105,6 +120,12 @@ export function validateRenderOptions(options: RenderOptions): string[] {
   const positive = (label: string, value: number | undefined) => {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) problems.push(`${label} must be a positive integer`);
   };
+  if (options.tls) {
+    if (!isPort(options.tls.port)) problems.push(`tls.port ${options.tls.port} is not in 1..65535`);
+    if (options.tls.port === options.port) problems.push(`tls.port ${options.tls.port} is the HTTP port too: give HTTPS its own port`);
+    if (!isPlainPath(options.tls.certDir)) problems.push(`tls.certDir ${JSON.stringify(options.tls.certDir)} must be absolute and use only A-Z a-z 0-9 _ . / + -`);
+    if (options.tls.certificates.length === 0) problems.push(`tls.certDir ${options.tls.certDir} holds no certificate`);
+  }
   positive('maxConnections', options.maxConnections);
   positive('hardStopAfterMs', options.hardStopAfterMs);
   for (const [key, value] of Object.entries(options.healthCheck ?? {})) positive(`healthCheck.${key}`, value);
@@ -176,6 +197,19 @@ function renderBackend(backend: BackendLayout): string[] {
   return lines;
 }
 
+/**
+ * Behind TLS, instances learn the scheme from X-Forwarded-Proto; plain requests for a public-facing host
+ * with a certificate are sent to the same host and path over HTTPS (308 keeps the method and body).
+ */
+function httpsLines(layout: RouterLayout, tls: RouterTlsOptions): string[] {
+  const lines = ['    http-request set-header X-Forwarded-Proto https if { ssl_fc }', '    http-request set-header X-Forwarded-Proto http if !{ ssl_fc }'];
+  const hosts = redirectedHosts(layout.backends, layout.domain, tls.certificates);
+  if (hosts.length === 0) return lines;
+  const port = tls.port === 443 ? '' : `:${tls.port}`;
+  lines.push(`    http-request redirect code 308 location https://%[var(txn.paz_host)]${port}%[pathq] if !{ ssl_fc } { var(txn.paz_host) -m str ${hosts.join(' ')} }`);
+  return lines;
+}
+
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
@@ -217,8 +251,11 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     '',
     `frontend ${FRONTEND_NAME}`,
     `    bind ${haproxyAddress(options.bindAddress, options.port)}`,
+    // HTTP/2 for clients that offer it (browsers), HTTP/1.1 for the rest
+    ...(options.tls ? [`    bind ${haproxyAddress(options.bindAddress, options.tls.port)} ssl crt ${options.tls.certDir} alpn h2,http/1.1`] : []),
     '    # the Host header without an optional :port suffix, lower-cased',
     '    http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower',
+    ...(options.tls ? httpsLines(layout, options.tls) : []),
   ];
   for (const backend of layout.backends) {
     const hosts = hostNamesOf(backend.service, layout.domain, backend.publicFacing ?? true).join(' ');

@@ -57,7 +57,10 @@ export class Router {
       runtimeDir,
       renderConfig: () => renderConfig(this.layout, this.renderOptions),
       logger: this.log,
-      listen: { address: render.bindAddress, port: render.port },
+      listen: [
+        { address: render.bindAddress, port: render.port },
+        ...(render.tls ? [{ address: render.bindAddress, port: render.tls.port, flag: '--router-https-port (PAZ_ROUTER_HTTPS_PORT)' }] : []),
+      ],
       ...(haproxyBinary ? { binary: haproxyBinary } : {}),
       ...processOptions,
     });

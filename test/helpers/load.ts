@@ -3,15 +3,15 @@
  * to 127.0.0.1:<port> with a Host header (new connections, or a given keep-alive agent), counted as ok (200)
  * or failed (anything else, with why), by body.
  */
-import { request as httpRequest, type Agent } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 
-/** One GET through the router, on a new connection unless a (keep-alive) agent is given; resolves to the body, or throws. */
-export function viaRouter(port: number, host: string, path = '/', agent?: Agent): Promise<{ status: number; body: string }> {
+/** One GET through the router, on a new connection unless a (keep-alive) agent is given; resolves to the answer (redirects not followed), or throws. */
+export function viaRouter(port: number, host: string, path = '/', agent?: Agent): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: agent ?? false, timeout: 10_000 }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));

@@ -8,6 +8,7 @@ import { freePort } from './env.js';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { httpsRequest } from './https-request.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const pazBin = join(repoRoot, 'bin', 'paz.js');
@@ -19,6 +20,8 @@ export interface PazProcessOptions {
   dataDir?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** the APIs serve HTTPS (give --tls-cert/--tls-key in extraArgs): URLs are https://, /health is asked trusting this CA (PEM) */
+  ca?: string;
 }
 
 export class PazProcess {
@@ -33,14 +36,23 @@ export class PazProcess {
     this.dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'paz-test-'));
   }
 
+  private get scheme(): string {
+    return this.opts.ca ? 'https' : 'http';
+  }
   get orchestrator(): string {
-    return `http://127.0.0.1:${this.ports.orchestrator}`;
+    return `${this.scheme}://127.0.0.1:${this.ports.orchestrator}`;
   }
   get directory(): string {
-    return `http://127.0.0.1:${this.ports.directory}`;
+    return `${this.scheme}://127.0.0.1:${this.ports.directory}`;
   }
   get scheduler(): string {
-    return `http://127.0.0.1:${this.ports.scheduler}`;
+    return `${this.scheme}://127.0.0.1:${this.ports.scheduler}`;
+  }
+
+  private healthy(url: string): Promise<boolean> {
+    const ca = this.opts.ca;
+    const answer = ca ? httpsRequest(`${url}/health`, { ca }).then((r) => r.status === 200) : fetch(`${url}/health`).then((r) => r.ok);
+    return answer.catch(() => false);
   }
   get storeUrl(): string {
     return `sqlite:${join(this.dataDir, 'paz.db')}`;
@@ -71,7 +83,7 @@ export class PazProcess {
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`paz ${this.opts.role ?? 'server'} exited with ${child.exitCode}:\n${this.output}`);
-      const ok = await Promise.all([this.orchestrator, this.directory, this.scheduler].map((u) => fetch(`${u}/health`).then((r) => r.ok, () => false)));
+      const ok = await Promise.all([this.orchestrator, this.directory, this.scheduler].map((u) => this.healthy(u)));
       if (ok.every(Boolean)) return;
       if (Date.now() > deadline) throw new Error(`paz did not answer within 30 s:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -102,6 +114,23 @@ export class PazProcess {
   async close(): Promise<void> {
     await this.stop();
     if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Starts paz with `opts`, expecting it to refuse: it exits with 1 and says `message`. Cleans up either way. */
+export async function assertStartRefused(opts: PazProcessOptions, message: RegExp): Promise<void> {
+  const paz = new PazProcess(opts);
+  try {
+    await paz.start().then(
+      () => {
+        throw new Error(`paz started although it should have refused (${message})`);
+      },
+      (err: Error) => {
+        if (!/exited with 1/.test(err.message) || !message.test(err.message)) throw new Error(`paz did not refuse with ${message}: ${err.message}`);
+      },
+    );
+  } finally {
+    await paz.close();
   }
 }
 

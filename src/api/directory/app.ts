@@ -11,7 +11,7 @@ export interface DirectoryOptions extends Partial<AppOptions>, Pick<ServiceRoute
 
 export async function createDirectoryApp(ctx: ApiContext, opts: DirectoryOptions = {}): Promise<FastifyInstance> {
   const app = createApp({ component: 'paz-service-directory', ...opts });
-  await registerOpenApi(app, { title: 'Paz service directory API', description: 'The catalogue of services (port 9001).', port: opts.port ?? 9001 }, false);
+  await registerOpenApi(app, { title: 'Paz service directory API', description: 'The catalogue of services (port 9001).', port: opts.port ?? 9001, https: opts.tls !== undefined }, false);
   registerServiceRoutes(app, ctx, { configPath: 'config', tag: 'directory', onChange: opts.onChange });
   return app;
 }

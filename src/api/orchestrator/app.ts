@@ -31,6 +31,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
         'Central command of the Paz platform: services, config versions, deploys, cluster hosts and units. ' +
         'The service directory (port 9001) and the scheduler (port 9002, deploy hooks) serve their own documents at /openapi.json.',
       port: opts.port,
+      https: opts.tls !== undefined,
     },
     true,
   );

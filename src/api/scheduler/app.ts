@@ -7,7 +7,7 @@ import { registerOpenApi } from '../openapi.js';
 
 export async function createSchedulerApp(ctx: ApiContext, opts: Partial<AppOptions> & { port?: number } = {}): Promise<FastifyInstance> {
   const app = createApp({ component: 'paz-scheduler', ...opts });
-  await registerOpenApi(app, { title: 'Paz scheduler API', description: 'Deploy hooks, config versions, history and the journal (port 9002).', port: opts.port ?? 9002 }, false);
+  await registerOpenApi(app, { title: 'Paz scheduler API', description: 'Deploy hooks, config versions, history and the journal (port 9002).', port: opts.port ?? 9002, https: opts.tls !== undefined }, false);
   registerSchedulerRoutes(app, ctx);
   return app;
 }

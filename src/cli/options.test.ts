@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { roleConfig } from './options.js';
+
+for (const name of ['PAZ_TLS_CERT', 'PAZ_TLS_KEY', 'PAZ_ROUTER_TLS_DIR', 'PAZ_ROUTER_HTTPS_PORT', 'PAZ_ROUTER']) delete process.env[name];
+
+test('--tls-cert and --tls-key: both or neither', () => {
+  assert.equal(roleConfig({}).tls, undefined);
+  assert.deepEqual(roleConfig({ 'tls-cert': 'api.pem', 'tls-key': 'api.key' }).tls, { cert: resolve('api.pem'), key: resolve('api.key') });
+  assert.throws(() => roleConfig({ 'tls-cert': 'api.pem' }), /go together.*got only --tls-cert/);
+  assert.throws(() => roleConfig({ 'tls-key': 'api.key' }), /go together.*got only --tls-key/);
+});
+
+test('--router-tls-dir: HTTPS on 443 unless --router-https-port says otherwise; a port without a directory is refused', () => {
+  assert.equal(roleConfig({}).agent.router?.tls, undefined);
+  assert.deepEqual(roleConfig({ 'router-tls-dir': 'certs' }).agent.router?.tls, { dir: resolve('certs'), port: 443 });
+  assert.deepEqual(roleConfig({ 'router-tls-dir': 'certs', 'router-https-port': '8443' }).agent.router?.tls, { dir: resolve('certs'), port: 8443 });
+  assert.throws(() => roleConfig({ 'router-https-port': '8443' }), /--router-https-port \(PAZ_ROUTER_HTTPS_PORT\) needs --router-tls-dir/);
+  assert.throws(() => roleConfig({ 'router-tls-dir': 'certs', 'router-https-port': 'x' }), /--router-https-port .* must be a port number/);
+});

@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectionErrorMessage } from './connection-error.js';
+
+const failed = (code: string, message: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(message), { code }) });
+
+test('an untrusted certificate: the reason and how to trust the CA', () => {
+  const msg = connectionErrorMessage('https://127.0.0.1:9000/services', failed('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'));
+  assert.match(msg, /^cannot reach https:\/\/127\.0\.0\.1:9000: self-signed certificate in certificate chain; .*NODE_EXTRA_CA_CERTS=/);
+});
+
+test('a certificate for another name: use a name it covers', () => {
+  assert.match(connectionErrorMessage('https://10.0.0.1:9000/', failed('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames")), /does not match.*PAZ_URL host name/);
+});
+
+test('anything else: the cause, not "fetch failed"', () => {
+  assert.equal(connectionErrorMessage('http://127.0.0.1:9/x', failed('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9')), 'cannot reach http://127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9');
+  assert.equal(connectionErrorMessage('http://127.0.0.1:9/x', new Error('boom')), 'cannot reach http://127.0.0.1:9: boom');
+});
