@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   secretKey?: SecretKey;
   /** default 'off', allowed only on loopback; `paz up|server` pass 'tokens' unless --no-auth */
   auth?: AuthMode;
+  /** the cluster token, sent to agents for logs and stats (roles/cluster-token.ts); none: a random one, for tests */
+  clusterToken?: string;
 }
 
 export interface ControlPlane {
@@ -49,7 +51,7 @@ function boundPort(app: FastifyInstance): number {
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const ctx = createContext(opts.store, Date.now, opts.secretKey, opts.auth ?? 'off');
+  const ctx = createContext(opts.store, Date.now, opts.secretKey, opts.auth ?? 'off', opts.clusterToken);
   if (opts.domain !== undefined) {
     if (!isValidDomain(opts.domain)) {
       throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);

@@ -58,3 +58,27 @@ export function isTransient(err: unknown): boolean {
 export function shouldRetry(err: unknown, idempotent: boolean): boolean {
   return idempotent ? isTransient(err) : neverReachedEtcd(err);
 }
+
+/**
+ * What to tell the operator when the first call to the store failed at start: etcd's auth and TLS
+ * failures named in words, with the flag that fixes them. `name` is the store's name (no password in it).
+ */
+export function describeStoreFailure(name: string, err: unknown): string {
+  const message = messageOf(err);
+  if (/authentication failed|invalid user ID or password/.test(message)) {
+    return `${name} refused the user name or password: check the user and password in --store etcd://user:password@host:2379 (password URL-encoded)`;
+  }
+  if (/user name is empty|user name not found|invalid auth token/.test(message)) {
+    return `${name} has authentication enabled: give a user and password, --store etcd://user:password@host:2379 (password URL-encoded)`;
+  }
+  if (/permission denied/.test(message)) {
+    return `${name} accepted the user but it may not read or write Paz's keys: grant it a role with readwrite on the key prefix / (etcdctl role grant-permission --prefix)`;
+  }
+  if (/certificate|handshake|SSL|TLS|ssl|tls|wrong version number|unknown ca/.test(message)) {
+    return `${name}: the TLS connection failed (${message}); check --store-ca (the CA that signed etcd's certificate), and --store-cert/--store-key if etcd asks for client certificates`;
+  }
+  if (neverReachedEtcd(err) || /UNAVAILABLE/.test(message)) {
+    return `could not reach ${name} (${message}); check the address, that etcd runs, and whether it wants TLS (etcds://, --store-ca, --store-cert, --store-key)`;
+  }
+  return `${name} failed at start: ${message}`;
+}
