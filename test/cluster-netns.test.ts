@@ -11,6 +11,7 @@ import { pazBin } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { findEtcdBinary } from '../src/store/etcd/local-etcd.js';
+import { newClusterToken } from '../src/core/cluster-token.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot || !findEtcdBinary() ? (process.env.CI === 'true' ? false : 'needs root (network namespaces) and etcd') : false;
@@ -56,6 +57,8 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
   const agents: Record<string, ChildProcess> = {};
   const orchestrator = `http://${addr.h1}:9000`;
   const etcdUrl = `etcd://${addr.h1}:2379`;
+  // the secret server and agents share: h2's agent has no data dir of the server's to read it from
+  const clusterToken = newClusterToken();
 
   function start(host: 'h1' | 'h2', name: string, args: string[]): ChildProcess {
     const log = join(dir, `${name}.log`);
@@ -94,12 +97,13 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
       '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380', '--initial-cluster', 'c1=http://127.0.0.1:2380',
     ]);
     await waitFor('etcd on h1', async () => getFrom('h1', `http://${addr.h1}:2379/health`).status === 200, 30_000);
-    start('h1', 'server', [process.execPath, pazBin, 'server', '--store', etcdUrl, '--advertise', addr.h1, '--host-loss-grace', '2', '--log-level', 'warn']);
+    start('h1', 'server', [process.execPath, pazBin, 'server', '--store', etcdUrl, '--advertise', addr.h1, '--host-loss-grace', '2', '--log-level', 'warn', '--data-dir', join(dir, 'server'), '--cluster-token', clusterToken]);
     await waitFor('the control plane on h1', async () => getFrom('h2', `${orchestrator}/health`).status === 200, 30_000);
     for (const h of ['h1', 'h2'] as const) {
       agents[h] = start(h, `agent-${h}`, [
         process.execPath, pazBin, 'agent', '--store', etcdUrl, '--driver', 'process', '--no-router',
         '--address', addr[h], '--data-dir', join(dir, h), '--label', `name=${h}`, '--log-level', 'warn', '--cgroup-parent', cgroupParent,
+        '--cluster-token', clusterToken,
       ]);
     }
     await waitFor('both hosts registered', async () => {
@@ -168,7 +172,14 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
     for (const u of units) {
       const from = u.endpoint.startsWith(addr.h1) ? 'h2' : 'h1';
       assert.match(getFrom(from, `http://${u.endpoint}/`).body, new RegExp(`instance ${u.instance}`), `reachable from the other host`);
+      // the orchestrator shows each host's agent the cluster token for the unit's logs and stats
+      assert.equal(getFrom('h2', `${orchestrator}/services/spread/units/${u.name}/logs`).status, 200, `${u.name}'s logs through the orchestrator`);
     }
+    const stats = JSON.parse(getFrom('h2', `${orchestrator}/services/spread/stats`).body);
+    for (const u of units) assert.equal(stats.units[u.name].error, undefined, JSON.stringify(stats.units[u.name]));
+    // a stranger on the network gets nothing from an agent
+    const h2Agent = JSON.parse(getFrom('h1', `${orchestrator}/cluster/hosts`).body).find((h: { PublicIP: string }) => h.PublicIP === addr.h2);
+    assert.equal(getFrom('h1', `${h2Agent.agentUrl}/stats`).status, 401);
   });
 
   it("when h2's agent dies, its unit is placed on h1 and answers there", async () => {

@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { createApp, streamText } from '../http/http-app.js';
 import { scrapeGauge } from '../http/metrics.js';
 import { PazError } from '../core/errors.js';
+import { bearerToken, isClusterToken } from '../core/cluster-token.js';
 import type { Driver } from './drivers/driver.js';
 import type { HostStatsSampler } from './host/host-stats.js';
 import type { UnitStatsSampler } from './unit-stats.js';
@@ -19,6 +20,8 @@ export interface AgentApiDeps {
   unitStats: UnitStatsSampler;
   /** units this agent runs */
   units: () => string[];
+  /** every route but /health asks for `Authorization: Bearer <cluster token>` */
+  clusterToken: string;
   /** the host's router statistics, when it runs a router */
   routerStats?: () => Promise<unknown>;
   logger?: FastifyInstance['log'];
@@ -33,13 +36,15 @@ export const LogQuery = Type.Object({
 
 export function createAgentApi(deps: AgentApiDeps): FastifyInstance {
   const app = createApp({ component: 'paz-agent', logger: deps.logger });
+  requireClusterToken(app, deps.clusterToken);
+  const cluster = { access: 'cluster' } as const;
   const known = (unit: string) => {
     if (!deps.units().includes(unit)) throw new PazError('UNIT_NOT_FOUND', `unit "${unit}" does not run on host ${deps.hostId}`, { unit });
   };
 
   app.get<{ Params: { unit: string }; Querystring: { follow?: boolean; tail?: number; since?: number; timestamps?: boolean } }>(
     '/units/:unit/logs',
-    { schema: { params: Type.Object({ unit: Type.String() }), querystring: LogQuery } },
+    { config: cluster, schema: { params: Type.Object({ unit: Type.String() }), querystring: LogQuery } },
     async (req, reply) => {
       known(req.params.unit);
       const lines = await deps.driver.logs(req.params.unit, { follow: req.query.follow, tail: req.query.tail, since: req.query.since, timestamps: req.query.timestamps });
@@ -52,12 +57,12 @@ export function createAgentApi(deps: AgentApiDeps): FastifyInstance {
     },
   );
 
-  app.get<{ Params: { unit: string } }>('/units/:unit/stats', { schema: { params: Type.Object({ unit: Type.String() }) } }, async (req) => {
+  app.get<{ Params: { unit: string } }>('/units/:unit/stats', { config: cluster, schema: { params: Type.Object({ unit: Type.String() }) } }, async (req) => {
     known(req.params.unit);
     return { unit: req.params.unit, latest: deps.unitStats.latest(req.params.unit) ?? null, history: deps.unitStats.history(req.params.unit) };
   });
 
-  app.get('/stats', async () => ({
+  app.get('/stats', { config: cluster }, async () => ({
     host: deps.hostId,
     latest: deps.hostStats.history.latest() ?? null,
     history: deps.hostStats.history.toArray(),
@@ -66,10 +71,24 @@ export function createAgentApi(deps: AgentApiDeps): FastifyInstance {
 
   scrapeGauge('paz_agent_units', 'units this host runs', [], async (set) => set({}, deps.units().length));
 
-  app.get('/router/stats', async () => {
+  app.get('/router/stats', { config: cluster }, async () => {
     if (!deps.routerStats) throw new PazError('ROUTE_NOT_FOUND', `host ${deps.hostId} runs no router`);
     return deps.routerStats();
   });
 
   return app;
+}
+
+/**
+ * The agent's own check (the agent API has no API tokens, only the cluster token): every request but
+ * /health must carry the cluster token, /metrics and unknown paths included, so a stranger learns
+ * nothing, not even which routes exist.
+ */
+function requireClusterToken(app: FastifyInstance, token: string): void {
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.url === '/health') return;
+    if (!isClusterToken(token, bearerToken(req.headers.authorization))) {
+      throw new PazError('UNAUTHENTICATED', 'the agent API needs the cluster token: send Authorization: Bearer <token>, the value of DATA_DIR/cluster-token on a Paz server');
+    }
+  });
 }

@@ -45,6 +45,8 @@ export interface AgentOptions {
   router?: { bind: string; port: number; tls?: RouterTlsOptions };
   /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a random one, for tests */
   secretKey?: SecretKey;
+  /** the cluster token (roles/cluster-token.ts) its API asks of every caller but /health */
+  clusterToken: string;
 }
 
 export interface Agent {
@@ -110,6 +112,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     hostStats,
     unitStats,
     units,
+    clusterToken: opts.clusterToken,
     routerStats: routerSync ? () => routerSync.stats() : undefined,
     logger: logger.child({ component: 'paz-agent-api' }),
   });

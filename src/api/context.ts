@@ -4,6 +4,7 @@ import { Directory } from '../state/directory.js';
 import { Deploys } from '../state/deploys.js';
 import { ClusterView } from '../state/cluster.js';
 import { newSecretKey, type SecretKey } from '../core/secret-box.js';
+import { newClusterToken } from '../core/cluster-token.js';
 
 export interface ApiContext {
   store: Store;
@@ -14,11 +15,16 @@ export interface ApiContext {
   secretKey: SecretKey;
   /** 'tokens': every route but /health needs a token (see http/access.ts); 'off': the loopback-only --no-auth switch */
   authMode: AuthMode;
+  /** what the orchestrator shows an agent when it asks for a unit's logs or stats (roles/cluster-token.ts) */
+  clusterToken: string;
 }
 
 export type AuthMode = 'tokens' | 'off';
 
-/** Without a key (tests, `paz docs`) a random one is made: nothing sealed with it outlives the process. */
-export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off'): ApiContext {
-  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode };
+/**
+ * Without a key (tests, `paz docs`) a random one is made: nothing sealed with it outlives the process.
+ * Without a cluster token, likewise: no agent then accepts this process's log and stats calls.
+ */
+export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off', clusterToken: string = newClusterToken()): ApiContext {
+  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode, clusterToken };
 }

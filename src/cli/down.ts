@@ -2,7 +2,7 @@
 import { parse, roleConfig } from './options.js';
 import { stopEverything } from '../roles/stop-everything.js';
 
-export const downUsage = `usage: paz down [--data-dir DIR] [--store URL] [--grace SECS]
+export const downUsage = `usage: paz down [--data-dir DIR] [--store URL] [--store-ca/--store-cert/--store-key FILE] [--grace SECS]
 
 Stops everything Paz runs on this host for the data dir: the running paz up / paz agent (SIGTERM), a router
 (HAProxy) left over from a killed one, and every unit (process-driver units and Docker containers), each
@@ -14,6 +14,9 @@ export async function downCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
     'data-dir': { type: 'string' },
     store: { type: 'string' },
+    'store-ca': { type: 'string' },
+    'store-cert': { type: 'string' },
+    'store-key': { type: 'string' },
     'cgroup-parent': { type: 'string' },
     grace: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -28,6 +31,7 @@ export async function downCommand(args: string[]): Promise<number> {
   const report = await stopEverything({
     dataDir: cfg.dataDir,
     storeUrl: cfg.storeUrl,
+    storeTls: cfg.storeTls,
     cgroupParent: cfg.agent.cgroupParent,
     graceSeconds: grace,
     say: (line) => console.error(`paz down: ${line}`),

@@ -2,19 +2,19 @@
  * `paz kv get KEY` and `paz kv ls [PREFIX]`: read the store the way `etcdctl get` / `etcdctl ls` did, e.g.
  * `paz kv get /paz/services/paz-service-directory` prints `127.0.0.1:9001`.
  */
-import { openStore } from '../store/index.js';
-import { parse, storeUrlOf } from './options.js';
+import { openCheckedStore } from '../roles/open-store.js';
+import { parse, storeTlsOf, storeUrlOf } from './options.js';
 
-const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive]   (--store URL | --data-dir DIR)`;
+const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive]   (--store URL [--store-ca/--store-cert/--store-key FILE] | --data-dir DIR)`;
 
 export async function kvCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { store: { type: 'string' }, 'data-dir': { type: 'string' }, values: { type: 'boolean' }, recursive: { type: 'boolean', short: 'r' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { store: { type: 'string' }, 'store-ca': { type: 'string' }, 'store-cert': { type: 'string' }, 'store-key': { type: 'string' }, 'data-dir': { type: 'string' }, values: { type: 'boolean' }, recursive: { type: 'boolean', short: 'r' }, help: { type: 'boolean', short: 'h' } }, true);
   const [verb, key] = positionals;
   if (values.help || !verb) {
     console.log(usage);
     return verb ? 0 : 2;
   }
-  const store = await openStore(storeUrlOf(values));
+  const store = await openCheckedStore(storeUrlOf(values), storeTlsOf(values));
   try {
     if (verb === 'get') {
       if (!key) throw new Error('paz kv get needs a KEY, e.g. /paz/services/paz-scheduler');

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { StoreTlsFiles } from '../store/index.js';
 
 export const roleOptions = {
   'data-dir': { type: 'string' },
@@ -30,6 +31,10 @@ export const roleOptions = {
   'tls-key': { type: 'string' },
   'router-tls-dir': { type: 'string' },
   'router-https-port': { type: 'string' },
+  'cluster-token': { type: 'string' },
+  'store-ca': { type: 'string' },
+  'store-cert': { type: 'string' },
+  'store-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -72,6 +77,10 @@ export interface RoleConfig {
   hostLossGraceSeconds?: number;
   /** the APIs serve HTTPS from these PEM files */
   tls?: { cert: string; key: string };
+  /** --cluster-token / PAZ_CLUSTER_TOKEN, when given (else the data dir's file: roles/cluster-token.ts) */
+  clusterToken?: string;
+  /** files for TLS to etcd: --store-ca/--store-cert/--store-key */
+  storeTls: StoreTlsFiles;
   agent: { driver: string; port: number; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number; tls?: RouterTlsConfig } };
 }
 
@@ -128,6 +137,8 @@ export function roleConfig(flags: Flags): RoleConfig {
     domain: str(flags, 'domain', 'PAZ_DOMAIN'),
     hostLossGraceSeconds: secondsOption(flags, 'host-loss-grace', 'PAZ_HOST_LOSS_GRACE'),
     tls: tlsOf(flags),
+    clusterToken: str(flags, 'cluster-token', 'PAZ_CLUSTER_TOKEN'),
+    storeTls: storeTlsOf(flags),
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),
@@ -145,4 +156,9 @@ export function roleConfig(flags: Flags): RoleConfig {
 /** The store a CLI command reads directly (`paz kv`): --store, PAZ_STORE, or the data dir's SQLite file. */
 export function storeUrlOf(flags: Flags): string {
   return roleConfig(flags).storeUrl;
+}
+
+/** The etcd TLS files: --store-ca / PAZ_STORE_CA, --store-cert / PAZ_STORE_CERT, --store-key / PAZ_STORE_KEY. */
+export function storeTlsOf(flags: Flags): StoreTlsFiles {
+  return { ca: str(flags, 'store-ca', 'PAZ_STORE_CA'), cert: str(flags, 'store-cert', 'PAZ_STORE_CERT'), key: str(flags, 'store-key', 'PAZ_STORE_KEY') };
 }

@@ -1,6 +1,7 @@
 /** `paz server` (control plane), `paz agent` (one per host) and `paz up` (both, on one host). */
 import { mkdirSync } from 'node:fs';
-import { openStore } from '../store/index.js';
+import { openCheckedStore } from '../roles/open-store.js';
+import { loadClusterToken } from '../roles/cluster-token.js';
 import { startControlPlane } from '../roles/control-plane.js';
 import { startAgent } from '../agent/agent.js';
 import { createDriver } from '../roles/driver-factory.js';
@@ -14,8 +15,14 @@ import { loadTlsPair, readCertificateDir } from '../roles/tls-files.js';
 export const serverUsage = `usage: paz up|server|agent [options]
 
   --data-dir DIR            where the embedded store and host id live (PAZ_DATA_DIR, default ~/.paz)
-  --store URL               sqlite:/path/paz.db (default: DIR/paz.db) or etcd://h1:2379,h2:2379 (PAZ_STORE)
+  --store URL               sqlite:/path/paz.db (default: DIR/paz.db) or etcd://h1:2379,h2:2379 (PAZ_STORE);
+                            etcd://user:password@h1:2379 for etcd's auth, etcds://… for TLS
   --log-level LEVEL         (PAZ_LOG_LEVEL, default info)
+  --cluster-token TOKEN     the secret servers and agents share (PAZ_CLUSTER_TOKEN; default DIR/cluster-token,
+                            made by paz up/server on first start; an agent on another host must be given it)
+  --store-ca FILE           etcd over TLS: the CA that signed etcd's certificate (PAZ_STORE_CA; etcds:// uses the system's)
+  --store-cert FILE         etcd over TLS: this client's certificate (PAZ_STORE_CERT)
+  --store-key FILE          etcd over TLS: this client's key (PAZ_STORE_KEY)
 control plane (server, up):
   --bind ADDR               address the APIs listen on (PAZ_BIND, default 0.0.0.0)
   --advertise ADDR          address announced at /paz/services/* (PAZ_ADVERTISE, default 127.0.0.1)
@@ -58,7 +65,15 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   if (runsAgent) claimDataDir(cfg.dataDir, role);
   const logger = createLogger(cfg.logLevel, `paz-${role}`);
   const secretKey = loadSecretKey(cfg.dataDir);
-  const store = await openStore(cfg.storeUrl).catch((err) => {
+  let clusterToken: string;
+  try {
+    // servers make the cluster's token on first start; an agent alone must be given it
+    clusterToken = loadClusterToken({ dataDir: cfg.dataDir, given: cfg.clusterToken, create: role !== 'agent' });
+  } catch (err) {
+    if (runsAgent) releaseDataDir(cfg.dataDir);
+    throw err;
+  }
+  const store = await openCheckedStore(cfg.storeUrl, cfg.storeTls).catch((err) => {
     if (runsAgent) releaseDataDir(cfg.dataDir);
     throw err;
   });
@@ -75,7 +90,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const controlPorts: number[] = [];
   try {
     if (runsControlPlane) {
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls });
+      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls, clusterToken });
       stops.push(['control plane', () => plane.stop()]);
       controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
       console.error(
@@ -102,6 +117,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         },
         reservedPorts: controlPorts,
         secretKey,
+        clusterToken,
       });
       stops.push(['agent', () => agent.stop()]);
       console.error(`paz ${role}: agent for host ${agent.hostId} (${cfg.agent.address}, driver ${driver.name})`);

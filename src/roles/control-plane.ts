@@ -35,6 +35,8 @@ export interface ControlPlaneOptions {
   auth?: AuthMode;
   /** the three APIs serve HTTPS with this certificate and key (PEM, roles/tls-files.ts); announced addresses stay host:port */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** the cluster token, sent to agents for logs and stats (roles/cluster-token.ts); none: a random one, for tests */
+  clusterToken?: string;
 }
 
 export interface ControlPlane {
@@ -51,7 +53,7 @@ function boundPort(app: FastifyInstance): number {
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const ctx = createContext(opts.store, Date.now, opts.secretKey, opts.auth ?? 'off');
+  const ctx = createContext(opts.store, Date.now, opts.secretKey, opts.auth ?? 'off', opts.clusterToken);
   if (opts.domain !== undefined) {
     if (!isValidDomain(opts.domain)) {
       throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);

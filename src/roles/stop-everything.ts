@@ -18,7 +18,7 @@ import { ProcessDriver } from '../agent/drivers/process/process-driver.js';
 import { UnitFiles } from '../agent/drivers/process/unit-files.js';
 import { DockerDriver } from '../agent/drivers/docker/docker-driver.js';
 import { stopLeftoverHaproxy } from '../router/haproxy-process.js';
-import { openStore } from '../store/index.js';
+import { openStore, type StoreTlsFiles } from '../store/index.js';
 import { rangeJson } from '../store/json.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit } from '../core/records.js';
@@ -26,6 +26,8 @@ import type { DesiredUnit } from '../core/records.js';
 export interface StopEverythingOptions {
   dataDir: string;
   storeUrl: string;
+  /** etcd over TLS: --store-ca/--store-cert/--store-key */
+  storeTls?: StoreTlsFiles;
   cgroupParent?: string;
   /** how long the Paz process and each unit get between SIGTERM and SIGKILL */
   graceSeconds: number;
@@ -80,7 +82,7 @@ async function stopContainers(o: StopEverythingOptions): Promise<string[]> {
   const hostIdFile = join(o.dataDir, 'host-id');
   if (!existsSync(hostIdFile)) return [];
   const hostId = readFileSync(hostIdFile, 'utf8').trim();
-  const store = await openStore(o.storeUrl);
+  const store = await openStore(o.storeUrl, { tls: o.storeTls });
   let units: DesiredUnit[];
   try {
     units = (await rangeJson<DesiredUnit>(store, keys.desiredUnitsPrefix())).entries.map((e) => e.value).filter((d) => d.host === hostId);

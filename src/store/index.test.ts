@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openStore, parseStoreUrl } from './index.js';
+import { openStore, parseStoreUrl, redactStoreUrl } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'paz-store-index-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +19,26 @@ describe('parseStoreUrl', () => {
   });
 
   it('reads etcd endpoint lists', () => {
-    assert.deepEqual(parseStoreUrl('etcd://h1:2379,h2:2379'), { kind: 'etcd', endpoints: ['h1:2379', 'h2:2379'] });
+    assert.deepEqual(parseStoreUrl('etcd://h1:2379,h2:2379'), { kind: 'etcd', endpoints: ['h1:2379', 'h2:2379'], tls: false });
+  });
+
+  it("reads etcd's user and URL-encoded password, and etcds:// for TLS", () => {
+    assert.deepEqual(parseStoreUrl('etcd://root:p%40ss%3Aw%25rd@h1:2379,h2:2379'), {
+      kind: 'etcd', endpoints: ['h1:2379', 'h2:2379'], tls: false, auth: { username: 'root', password: 'p@ss:w%rd' },
+    });
+    // an @ left unencoded in the password still parses: host names never hold one
+    assert.deepEqual(parseStoreUrl('etcds://paz:a@b@h1:2379'), { kind: 'etcd', endpoints: ['h1:2379'], tls: true, auth: { username: 'paz', password: 'a@b' } });
+    assert.deepEqual(parseStoreUrl('ETCDS://h1:2379'), { kind: 'etcd', endpoints: ['h1:2379'], tls: true });
+  });
+
+  it('never puts the password in its messages', () => {
+    assert.equal(redactStoreUrl('etcd://root:s3cret@h1:2379'), 'etcd://root:***@h1:2379');
+    assert.equal(redactStoreUrl('etcds://root:s%40cret@h1:2379,h2:2379'), 'etcds://root:***@h1:2379,h2:2379');
+    assert.equal(redactStoreUrl('etcd://h1:2379'), 'etcd://h1:2379');
+    for (const bad of ['etcd://root:s3cret%zz@h1:2379', 'etcd://root:s3cret@', 'etcd://:s3cret@h1:2379']) {
+      assert.throws(() => parseStoreUrl(bad), (err: Error) => !err.message.includes('s3cret') && /etcd:\/\/.*:\*\*\*@/.test(err.message), bad);
+    }
+    assert.throws(() => parseStoreUrl('etcd://root@h1:2379'), /names a user but no password/);
   });
 
   it('rejects what it cannot open, saying what would work', () => {
@@ -70,5 +89,17 @@ describe('openStore', () => {
     const store = await openStore('etcd://127.0.0.1:1,127.0.0.1:2');
     assert.equal(store.name, 'etcd://127.0.0.1:1,127.0.0.1:2');
     await store.close();
+  });
+
+  it('names an etcd store with its user and scheme, never its password', async () => {
+    const store = await openStore('etcds://root:s3cret@127.0.0.1:1');
+    assert.equal(store.name, 'etcds://root@127.0.0.1:1');
+    await store.close();
+  });
+
+  it('refuses TLS files for SQLite, and a client certificate without its key', async () => {
+    await assert.rejects(openStore(join(dir, 'tls.db'), { tls: { ca: '/nonexistent/ca.pem' } }), /for an etcd store/);
+    await assert.rejects(openStore('etcd://127.0.0.1:1', { tls: { cert: '/x/cert.pem' } }), /--store-cert and --store-key .* go together/);
+    await assert.rejects(openStore('etcd://127.0.0.1:1', { tls: { ca: join(dir, 'missing-ca.pem') } }), /--store-ca .*missing-ca.pem: no such file/);
   });
 });

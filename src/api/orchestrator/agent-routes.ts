@@ -12,15 +12,17 @@ import type { ApiContext } from '../context.js';
 import { LogQuery } from '../../agent/agent-api.js';
 import { errorResponses } from '../schemas.js';
 import { streamText } from '../../http/http-app.js';
+import { clusterAuthHeader } from '../../core/cluster-token.js';
 
-async function fromAgent(agentUrl: string, path: string, what: string): Promise<Response> {
+async function fromAgent(ctx: ApiContext, agentUrl: string, path: string, what: string): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(`${agentUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+    res = await fetch(`${agentUrl}${path}`, { headers: clusterAuthHeader(ctx.clusterToken), signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     throw new PazError('AGENT_UNREACHABLE', `the agent at ${agentUrl} did not answer for ${what}: ${(err as Error).message}`);
   }
   if (res.status === 404) throw new PazError('UNIT_NOT_FOUND', `${what}: the host's agent does not run it (yet)`);
+  if (res.status === 401) throw new PazError('AGENT_UNREACHABLE', `the agent at ${agentUrl} refused this server's cluster token for ${what}: give servers and agents the same --cluster-token`);
   if (!res.ok) throw new PazError('AGENT_UNREACHABLE', `the agent at ${agentUrl} answered ${res.status} for ${what}`);
   return res;
 }
@@ -51,12 +53,13 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       // node:http, not fetch: a followed log may stay quiet for hours, and fetch ends quiet bodies after 300 s
       let body: IncomingMessage;
       try {
-        body = await openStream(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/logs?${q}`);
+        body = await openStream(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { headers: clusterAuthHeader(ctx.clusterToken) });
       } catch (err) {
         throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} (${host.agentUrl}) did not answer: ${(err as Error).message}`);
       }
       if (body.statusCode !== 200) {
         body.resume();
+        if (body.statusCode === 401) throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} refused this server's cluster token for ${unit.name}'s logs: give servers and agents the same --cluster-token`);
         throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} answered ${body.statusCode} for ${unit.name}'s logs`);
       }
       return streamText(reply, body, { 'x-paz-unit': unit.name });
@@ -68,7 +71,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
     { schema: { tags: ['cluster'], summary: "Host CPU, memory, network and load, with a short history", params: Type.Object({ id: Type.String() }), response: { ...errorResponses } } },
     async (req) => {
       const host = await ctx.cluster.host(req.params.id);
-      return (await fromAgent(host.agentUrl, '/stats', `host ${host.ID}'s stats`)).json();
+      return (await fromAgent(ctx, host.agentUrl, '/stats', `host ${host.ID}'s stats`)).json();
     },
   );
 
@@ -91,7 +94,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
         units.map(async (u) => {
           try {
             const host = await ctx.cluster.host(u.host!);
-            const s = (await (await fromAgent(host.agentUrl, `/units/${encodeURIComponent(u.name)}/stats`, `${u.name}'s stats`)).json()) as {
+            const s = (await (await fromAgent(ctx, host.agentUrl, `/units/${encodeURIComponent(u.name)}/stats`, `${u.name}'s stats`)).json()) as {
               latest: { cpu: number; memoryBytes: number; networkRxBytes: number; networkTxBytes: number } | null;
             };
             out[u.name] = s;

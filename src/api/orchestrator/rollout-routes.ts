@@ -5,6 +5,7 @@ import type { ApiContext } from '../context.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { PazError } from '../../core/errors.js';
 import { MAX_INSTANCES } from '../../core/rollout-defaults.js';
+import { clusterAuthHeader } from '../../core/cluster-token.js';
 
 export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const tags = ['services'];
@@ -77,7 +78,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       return Promise.all(
         hosts.map(async (h) => {
           try {
-            const res = await fetch(`${h.agentUrl}/router/stats`, { signal: AbortSignal.timeout(5000) });
+            const res = await fetch(`${h.agentUrl}/router/stats`, { headers: clusterAuthHeader(ctx.clusterToken), signal: AbortSignal.timeout(5000) });
             if (!res.ok) return { host: h.ID, router: null, error: `the agent answered ${res.status}` };
             return { host: h.ID, router: await res.json() };
           } catch (err) {

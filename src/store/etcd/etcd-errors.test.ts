@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
+import { describeStoreFailure, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
 
 // the messages as etcd 3.4 / etcd3 1.1.2 / grpc-js 1.14 produce them (seen against a real etcd)
 const noConnection = new Error('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:32399. Resolution note: ');
@@ -45,4 +45,19 @@ describe('etcd error reading', () => {
     assert.equal(shouldRetry(leaseNotFound, true), false);
     assert.equal(shouldRetry('not even an error', true), false);
   });
+});
+
+describe('describeStoreFailure', () => {
+  // messages seen from etcd 3.4 with auth enabled, and with --client-cert-auth (through etcd3 and grpc-js)
+  const name = 'etcds://root@127.0.0.1:2379';
+  const cases: Array<[string, Error, RegExp]> = [
+    ['wrong password', new Error('etcdserver: authentication failed, invalid user ID or password'), /refused the user name or password: check the user and password in --store/],
+    ['no user given', new Error('etcdserver: user name is empty'), /has authentication enabled: give a user and password/],
+    ['no client certificate', new Error('14 UNAVAILABLE: No connection established. Last error: 809C641A077F0000:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 42\n (2026-11-29T02:42:25.261Z). Resolution note: '), /refused this client's TLS certificate .*give --store-cert and --store-key/],
+    ['etcd certificate not trusted', new Error('14 UNAVAILABLE: No connection established. Last error: Error: unable to verify the first certificate. Resolution note: '), /\(unable to verify the first certificate\): give --store-ca/],
+    ['not reachable', noConnection, /^could not reach etcds:\/\/root@127\.0\.0\.1:2379 \(connect ECONNREFUSED 127\.0\.0\.1:32399\); check the address/],
+  ];
+  for (const [what, err, expected] of cases) {
+    it(`says what to fix: ${what}`, () => assert.match(describeStoreFailure(name, err), expected));
+  }
 });

@@ -58,3 +58,44 @@ export function isTransient(err: unknown): boolean {
 export function shouldRetry(err: unknown, idempotent: boolean): boolean {
   return idempotent ? isTransient(err) : neverReachedEtcd(err);
 }
+
+/**
+ * gRPC's "14 UNAVAILABLE: No connection established. Last error: <why> (<time>). Resolution note: ",
+ * shortened to <why>; other messages as they are.
+ */
+function reasonOf(message: string): string {
+  const last = /Last error: (?:Error: )?([\s\S]*?)(?: \(\d{4}-\d\d-\d\dT[^)]*\))?\.? Resolution note:/.exec(message);
+  return (last ? last[1] : message).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * What to tell the operator when the first call to the store failed at start: etcd's auth and TLS
+ * failures named in words, with the flag that fixes them. `name` is the store's name (no password in it).
+ */
+export function describeStoreFailure(name: string, err: unknown): string {
+  const message = messageOf(err);
+  const reason = reasonOf(message);
+  if (/authentication failed|invalid user ID or password/.test(message)) {
+    return `${name} refused the user name or password: check the user and password in --store etcd://user:password@host:2379 (password URL-encoded)`;
+  }
+  if (/user name is empty|user name not found|invalid auth token/.test(message)) {
+    return `${name} has authentication enabled: give a user and password, --store etcd://user:password@host:2379 (password URL-encoded)`;
+  }
+  if (/permission denied/.test(message)) {
+    return `${name} accepted the user but it may not read or write Paz's keys: grant it a role with readwrite on the key prefix / (etcdctl role grant-permission --prefix)`;
+  }
+  // TLS alerts 40-49 (handshake failure, bad certificate, certificate required, unknown ca, ...) come from etcd
+  if (/alert (bad certificate|certificate required|handshake failure)|SSL alert number 4[02]\b|alert number 116\b/.test(message)) {
+    return `${name} refused this client's TLS certificate (${reason}): etcd asks for a client certificate signed by a CA it trusts; give --store-cert and --store-key (PAZ_STORE_CERT, PAZ_STORE_KEY)`;
+  }
+  if (/unable to verify|self[- ]signed certificate|certificate verify failed|unable to get (local )?issuer|certificate has expired|Hostname\/IP does not match/i.test(message)) {
+    return `${name} showed a TLS certificate this client does not trust (${reason}): give --store-ca (PAZ_STORE_CA), the CA that signed etcd's certificate`;
+  }
+  if (/SSL|TLS|wrong version number|handshake/.test(message)) {
+    return `${name}: the TLS connection failed (${reason}); check --store-ca, --store-cert and --store-key, and that etcd serves TLS (etcds://) or not (etcd://)`;
+  }
+  if (neverReachedEtcd(err) || /UNAVAILABLE/.test(message)) {
+    return `could not reach ${name} (${reason}); check the address, that etcd runs, and whether it wants TLS (etcds://, --store-ca, --store-cert, --store-key)`;
+  }
+  return `${name} failed at start: ${message}`;
+}

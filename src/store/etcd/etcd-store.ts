@@ -53,6 +53,10 @@ export interface EtcdStoreOptions {
   onBackgroundError?: (err: Error) => void;
   /** the cluster's --max-txn-ops and --max-request-bytes, when not etcd's defaults (128, 1.5 MiB) */
   limits?: Partial<StoreLimits>;
+  /** etcd's own auth: a user and password (etcdctl user add, auth enable) */
+  auth?: { username: string; password: string };
+  /** TLS to etcd: the CA that signed its certificate (default: the system's), and a client certificate and key */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 /** etcd's defaults: --max-txn-ops 128, --max-request-bytes 1.5 MiB */
@@ -91,7 +95,8 @@ export class EtcdStore implements Store {
   constructor(endpoints: string[], options: EtcdStoreOptions = {}) {
     const hosts = endpoints.map((e) => e.trim()).filter((e) => e !== '');
     if (hosts.length === 0) throw new Error('an etcd store needs at least one endpoint, e.g. 127.0.0.1:2379');
-    this.name = `etcd://${hosts.join(',')}`;
+    // the user, never the password: the name goes into logs and messages
+    this.name = `${options.tls ? 'etcds' : 'etcd'}://${options.auth ? `${encodeURIComponent(options.auth.username)}@` : ''}${hosts.join(',')}`;
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.limits = {
       maxTxnOps: options.limits?.maxTxnOps ?? ETCD_DEFAULT_MAX_TXN_OPS,
@@ -110,6 +115,9 @@ export class EtcdStore implements Store {
       },
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.callTimeoutMs }),
       faultHandling: { global: CALL_ONCE },
+      ...(options.auth ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
+      // grpc-js takes no root certificate as "the system's"
+      ...(options.tls ? { credentials: { rootCertificate: options.tls.ca as Buffer, privateKey: options.tls.key, certChain: options.tls.cert } } : {}),
     });
   }
 

@@ -5,6 +5,7 @@
  * so a crashed test leaves no etcd behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -20,6 +21,20 @@ export interface EtcdMemberOptions {
   initialCluster?: string;
   /** default: findEtcdBinary() */
   binary?: string;
+  /** serve clients over TLS (https://) with these PEM files, as a cluster with client certificates would */
+  tls?: EtcdMemberTls;
+}
+
+export interface EtcdMemberTls {
+  /** the member's certificate (valid for 127.0.0.1) and key */
+  certFile: string;
+  keyFile: string;
+  /** the CA that signed client certificates; with clientCertAuth, etcd refuses clients without one */
+  trustedCaFile: string;
+  clientCertAuth: boolean;
+  /** a client certificate and key this class uses for its own health checks */
+  clientCertFile?: string;
+  clientKeyFile?: string;
 }
 
 export type StopResult = 'not-running' | 'terminated' | 'killed';
@@ -54,7 +69,7 @@ export class EtcdMember {
   private constructor(readonly options: EtcdMemberOptions, binary: string) {
     const { name, dataDir, clientPort, peerPort } = options;
     this.endpoint = `${HOST}:${clientPort}`;
-    const clientUrl = `http://${HOST}:${clientPort}`;
+    const clientUrl = `${options.tls ? 'https' : 'http'}://${HOST}:${clientPort}`;
     const peerUrl = `http://${HOST}:${peerPort}`;
     const args = [
       '--name', name,
@@ -66,6 +81,9 @@ export class EtcdMember {
       '--initial-cluster', options.initialCluster ?? `${name}=${peerUrl}`,
       // ignored once the data dir holds a member, so a restart on the same dir uses the same flags
       '--initial-cluster-state', 'new',
+      ...(options.tls
+        ? ['--cert-file', options.tls.certFile, '--key-file', options.tls.keyFile, '--trusted-ca-file', options.tls.trustedCaFile, ...(options.tls.clientCertAuth ? ['--client-cert-auth'] : [])]
+        : []),
     ];
     const log = openSync(options.logFile, 'a');
     try {
@@ -116,16 +134,35 @@ export class EtcdMember {
     while (Date.now() < deadline) {
       if (this.exited) throw new Error(`etcd ${this.options.name} exited while starting:\n${this.logTail()}`);
       try {
-        const res = await fetch(`http://${this.endpoint}/health`, { signal: AbortSignal.timeout(2_000) });
-        const body = await res.text();
-        if (res.ok && /"health"\s*:\s*"true"/.test(body)) return;
-        last = `${res.status} ${body.trim()}`;
+        const { status, body } = await this.getHealth();
+        if (status === 200 && /"health"\s*:\s*"true"/.test(body)) return;
+        last = `${status} ${body.trim()}`;
       } catch (err) {
         last = err instanceof Error ? err.message : String(err);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`etcd ${this.options.name} at ${this.endpoint} not healthy after ${timeoutMs} ms (${last}):\n${this.logTail()}`);
+  }
+
+  /** GET /health, over TLS with the client certificate when the member serves TLS */
+  private async getHealth(): Promise<{ status: number; body: string }> {
+    const tls = this.options.tls;
+    if (!tls) {
+      const res = await fetch(`http://${this.endpoint}/health`, { signal: AbortSignal.timeout(2_000) });
+      return { status: res.status, body: await res.text() };
+    }
+    const read = (f: string | undefined) => (f ? readFileSync(f) : undefined);
+    return new Promise((resolve, reject) => {
+      const req = httpsGet(`https://${this.endpoint}/health`, { ca: readFileSync(tls.trustedCaFile), cert: read(tls.clientCertFile), key: read(tls.clientKeyFile), timeout: 2_000 }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
+      req.on('error', reject);
+    });
   }
 
   /** SIGTERM, wait up to graceMs, then SIGKILL and wait up to 10 s more. */
