@@ -22,6 +22,7 @@
  * | /paz/hosts/<id>                                 | HostRecord JSON (agent, lease = heartbeat)          |
  * | /paz/routers/<hostId>                           | RouterReport JSON: requests in flight on draining units (agent lease) |
  * | /paz/elections/<name>                           | leader id (lease)                                   |
+ * | /paz/registries/<host>                          | RegistryLoginRecord JSON: username, password sealed with context `registry:<host>` |
  */
 
 export const SERVICES_PREFIX = '/paz/services/';
@@ -64,6 +65,8 @@ export const keys = {
   router: (hostId: string) => `/paz/routers/${hostId}`,
   routersPrefix: () => '/paz/routers/',
   election: (name: string) => `/paz/elections/${name}`,
+  registryLogin: (host: string) => `/paz/registries/${host}`,
+  registryLoginsPrefix: () => '/paz/registries/',
 } as const;
 
 /** Splits `/paz/services/<svc>/<ver>/<inst>` into its parts; undefined for component keys and others. */

@@ -12,6 +12,7 @@ import { registerClusterRoutes } from './cluster-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerEventRoutes } from './event-routes.js';
+import { registerRegistryRoutes } from './registry-routes.js';
 import { scrapeGauge } from '../../http/metrics.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { parseVersion } from '../scheduler/routes.js';
@@ -99,6 +100,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerAgentRoutes(app, ctx);
   registerRolloutRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerRegistryRoutes(app, ctx);
 
   scrapeGauge('paz_hosts', 'hosts whose agent heartbeats', [], async (set) => set({}, (await ctx.cluster.hostRecords()).length));
   scrapeGauge('paz_services', 'services in the directory', [], async (set) => set({}, (await ctx.directory.list()).length));
