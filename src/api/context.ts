@@ -4,6 +4,8 @@ import { Directory } from '../state/directory.js';
 import { Deploys } from '../state/deploys.js';
 import { ClusterView } from '../state/cluster.js';
 import { newSecretKey, type SecretKey } from '../core/secret-box.js';
+import { DigestResolver } from '../state/digest-resolver.js';
+import { RegistryLogins } from '../state/registry-logins.js';
 
 export interface ApiContext {
   store: Store;
@@ -20,5 +22,7 @@ export type AuthMode = 'tokens' | 'off';
 
 /** Without a key (tests, `paz docs`) a random one is made: nothing sealed with it outlives the process. */
 export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off'): ApiContext {
-  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode };
+  // deploys ask registries for digests with the logins set through /registries
+  const digests = new DigestResolver({ credentials: (registry) => new RegistryLogins(store, secretKey).open(registry) });
+  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now, digests), cluster: new ClusterView(store, now), secretKey, authMode };
 }
