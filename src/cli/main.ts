@@ -5,6 +5,7 @@ import { kvCommand } from './kv.js';
 import { downCommand } from './down.js';
 import { docsCommand } from './docs.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
+import { registryCommand } from './registry.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -17,6 +18,10 @@ Roles:
 
 CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
 ${clientUsage}
+
+Registries (admin):
+  paz registry login HOST --username U --password-stdin   credentials for pulls from HOST
+  paz registry ls | paz registry logout HOST
 
 Store:
   paz kv get KEY          print a key's value, like etcdctl get
@@ -53,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
       return kvCommand(rest);
     case 'docs':
       return docsCommand(rest);
+    case 'registry':
+      return registryCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       console.error(`paz: unknown command "${cmd}"\n\n${usage}`);
