@@ -4,10 +4,9 @@
 // password is in no API answer, no stored byte and no log line.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request, pazBin } from './helpers/paz-server.js';
+import { request, runPaz } from './helpers/paz-server.js';
 import { skipUnlessDocker, dockerTestEnv } from './helpers/env.js';
 import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { startAuthRegistry, type AuthRegistry } from './helpers/auth-registry.js';
@@ -16,19 +15,6 @@ import { viaRouter } from './helpers/load.js';
 import Docker from 'dockerode';
 
 const PASSWORD = `private-pw-${process.pid}-K7#q`;
-
-/** `paz registry login` as a user would run it, the password piped in. */
-function registryLogin(orchestrator: string, host: string, username: string, password: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [pazBin, 'registry', 'login', host, '--username', username, '--password-stdin', '--url', orchestrator], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-    child.stdin.end(`${password}\n`);
-  });
-}
 
 describe('deploying from a registry that requires a login', skipUnlessDocker, () => {
   let up: PazUp | undefined;
@@ -82,9 +68,10 @@ describe('deploying from a registry that requires a login', skipUnlessDocker, ()
     await waitFor('the failed version\'s units to be gone', async () => (await up!.rollout(service)).units.length === 0, 60_000);
 
     // 2. paz registry login, then the next deploy pulls through the login
-    const login = await registryLogin(paz.orchestrator, host, 'erin', PASSWORD);
-    assert.equal(login.code, 0, login.output);
-    assert.ok(!login.output.includes(PASSWORD));
+    // as a user runs it, the password piped in
+    const login = await runPaz(['registry', 'login', host, '--username', 'erin', '--password-stdin', '--url', paz.orchestrator], `${PASSWORD}\n`);
+    assert.equal(login.code, 0, login.stderr);
+    assert.ok(!(login.stdout + login.stderr).includes(PASSWORD));
     const second = await request('POST', `${paz.orchestrator}/services/${service}/deploy`, {});
     assert.equal(second.status, 201, JSON.stringify(second.body));
     assert.equal(second.body.doc.digest, pushed, 'the deploy asked the registry with the login and pinned the pushed digest');

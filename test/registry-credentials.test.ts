@@ -3,12 +3,11 @@
 // a registry that requires a login: Basic (a real docker-registry with htpasswd) and Bearer tokens.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PazProcess, request, pazBin } from './helpers/paz-server.js';
-import { freePort, skipUnlessDocker, dockerTestEnv } from './helpers/env.js';
+import { PazProcess, request, runPaz as paz } from './helpers/paz-server.js';
+import { skipUnlessDocker, dockerTestEnv } from './helpers/env.js';
+import { startTokenRegistry, type TokenRegistry } from './helpers/token-registry.js';
 import { startAuthRegistry, type AuthRegistry } from './helpers/auth-registry.js';
 import { openStore } from '../src/store/index.js';
 import { keys } from '../src/core/keys.js';
@@ -19,20 +18,6 @@ import { DigestResolver } from '../src/state/digest-resolver.js';
 import Docker from 'dockerode';
 
 const PASSWORD = `pw-${process.pid}-Zq8!x`;
-
-/** `paz ARGS` with `input` on standard input; resolves with its exit code and output. */
-function paz(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [pazBin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 /** Every byte Paz keeps in its data dir's store (the SQLite database and its write-ahead log). */
 function storeBytes(dataDir: string): string {
@@ -131,48 +116,27 @@ describe('registry credentials through the admin API and paz registry', () => {
 });
 
 describe('digest lookups with registry credentials', () => {
-  let server: Server;
-  let port: number;
+  let registry: TokenRegistry;
   const DIGEST = 'sha256:' + '7b'.repeat(32);
-  const seen: string[] = [];
   const login = { username: 'dave', password: 'token-123' };
   const basic = `Basic ${Buffer.from('dave:token-123').toString('base64')}`;
   before(async () => {
-    port = await freePort();
-    // a registry with a token service that hands pull tokens to known users only (as GHCR does for private images)
-    server = createServer((req, res) => {
-      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
-      if (req.url?.startsWith('/token?')) {
-        if (req.headers.authorization !== basic) {
-          res.statusCode = 401;
-          return res.end();
-        }
-        res.setHeader('content-type', 'application/json');
-        return res.end(JSON.stringify({ token: 'dave-token' }));
-      }
-      if (req.headers.authorization !== 'Bearer dave-token') {
-        res.statusCode = 401;
-        res.setHeader('www-authenticate', `Bearer realm="http://127.0.0.1:${port}/token",service="private",scope="repository:team/app:pull"`);
-        return res.end();
-      }
-      res.setHeader('docker-content-digest', DIGEST);
-      res.end();
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    // a token service that hands pull tokens to known users only (as GHCR does for private images)
+    registry = await startTokenRegistry({ manifests: { '/v2/team/app/manifests/1': DIGEST }, token: 'dave-token', tokenAuthorization: basic, service: 'private', scope: 'repository:team/app:pull' });
   });
-  after(() => server.close());
+  after(() => registry.close());
 
   it('asks the token realm with the login as Basic auth, then the manifest with the token', async () => {
-    const image = `127.0.0.1:${port}/team/app:1`;
-    const r = await new DigestResolver({ credentials: async (host) => (host === `127.0.0.1:${port}` ? login : undefined) }).resolve(image);
+    const image = `${registry.host}/team/app:1`;
+    const r = await new DigestResolver({ credentials: async (host) => (host === registry.host ? login : undefined) }).resolve(image);
     assert.deepEqual(r, { digest: DIGEST });
-    assert.deepEqual(seen.slice(-2), [`GET /token?service=private&scope=repository%3Ateam%2Fapp%3Apull ${basic}`, 'HEAD /v2/team/app/manifests/1 Bearer dave-token']);
+    assert.deepEqual(registry.seen.slice(-2), [`GET /token?service=private&scope=repository%3Ateam%2Fapp%3Apull ${basic}`, 'HEAD /v2/team/app/manifests/1 Bearer dave-token']);
   });
 
   it('without a login, or with a wrong one, the lookup is refused with what to do', async () => {
-    const image = `127.0.0.1:${port}/team/app:1`;
+    const image = `${registry.host}/team/app:1`;
     const none = await new DigestResolver().resolve(image);
-    assert.deepEqual(none, { why: `registry 127.0.0.1:${port} refused the pull (401): set credentials with paz registry login 127.0.0.1:${port}`, refused: true });
+    assert.deepEqual(none, { why: `registry ${registry.host} refused the pull (401): set credentials with paz registry login ${registry.host}`, refused: true });
     const wrong = await new DigestResolver({ credentials: async () => ({ username: 'dave', password: 'nope' }) }).resolve(image);
     assert.match((wrong as { why: string }).why, /refused the pull \(401\) with the credentials of dave/);
   });
