@@ -70,8 +70,11 @@ export class DigestResolver {
       }
       const header = res.headers.get('www-authenticate');
       const scheme = challengeScheme(header);
-      if (scheme === 'bearer') {
-        const tokenRes = await fetch(tokenUrl(parseBearerChallenge(header)!, loc.repository), { signal, headers: login ? { authorization: basicAuthorization(login) } : {} });
+      const bearer = parseBearerChallenge(header);
+      if (scheme === 'bearer' && !bearer) {
+        return { why: `registry ${registry} asks for a Bearer token without naming where to get one: ${header}` };
+      } else if (bearer) {
+        const tokenRes = await fetch(tokenUrl(bearer, loc.repository), { signal, headers: login ? { authorization: basicAuthorization(login) } : {} });
         if (tokenRes.status === 401 || tokenRes.status === 403) return refused(registry, tokenRes.status, login);
         const token = tokenRes.ok ? tokenFromAnswer(await tokenRes.json().catch(() => undefined)) : undefined;
         if (!token) return { why: `registry gave no pull token for ${loc.repository} (HTTP ${tokenRes.status})` };
