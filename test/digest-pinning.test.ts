@@ -3,7 +3,6 @@
 // first pull with the real dockerd (the digest is recorded once per version; later instances run it).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { pino } from 'pino';
@@ -20,38 +19,22 @@ import { Directory } from '../src/state/directory.js';
 import { Deploys } from '../src/state/deploys.js';
 import { rangeJson } from '../src/store/json.js';
 import { keys } from '../src/core/keys.js';
+import { startTokenRegistry, type TokenRegistry } from './helpers/token-registry.js';
 
 const logger = pino({ level: process.env.PAZ_TEST_LOG ?? 'silent' });
 const DIGEST = 'sha256:' + '5a'.repeat(32);
 
 describe('registry digest lookup', () => {
-  let server: Server;
+  let registry: TokenRegistry;
   let port: number;
-  const seen: string[] = [];
+  let seen: string[];
   before(async () => {
-    port = await freePort();
     // a registry that wants a Bearer token for anonymous pulls (as Docker Hub does), on loopback
-    server = createServer((req, res) => {
-      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
-      if (req.url?.startsWith('/token?')) {
-        res.setHeader('content-type', 'application/json');
-        return res.end(JSON.stringify({ token: 'anon-token' }));
-      }
-      if (req.headers.authorization !== 'Bearer anon-token') {
-        res.statusCode = 401;
-        res.setHeader('www-authenticate', `Bearer realm="http://127.0.0.1:${port}/token",service="test-registry",scope="repository:team/app:pull"`);
-        return res.end();
-      }
-      if (req.url === '/v2/team/app/manifests/stable') {
-        res.setHeader('docker-content-digest', DIGEST);
-        return res.end();
-      }
-      res.statusCode = 404;
-      res.end();
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    registry = await startTokenRegistry({ manifests: { '/v2/team/app/manifests/stable': DIGEST }, token: 'anon-token', service: 'test-registry', scope: 'repository:team/app:pull' });
+    port = Number(registry.host.split(':')[1]);
+    seen = registry.seen;
   });
-  after(() => server.close());
+  after(() => registry.close());
 
   it('gets an anonymous token after a Bearer challenge and reads Docker-Content-Digest', async () => {
     const r = await new DigestResolver().resolve(`127.0.0.1:${port}/team/app:stable`);

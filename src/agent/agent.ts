@@ -26,6 +26,8 @@ import { RouterSync } from './router-sync.js';
 import { RouterPortTakenError, type RouterTlsOptions } from '../router/index.js';
 import { ImagePinning } from './image-pin.js';
 import { VersionDigests } from '../state/version-digests.js';
+import { RegistryLogins } from '../state/registry-logins.js';
+import { newSecretKey } from '../core/secret-box.js';
 
 export interface AgentOptions {
   store: Store;
@@ -91,6 +93,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   }
 
+  // pulls use the registry logins set with paz registry login, opened with this host's secrets key
+  const registryLogins = new RegistryLogins(opts.store, opts.secretKey ?? newSecretKey());
   const reconciler = new Reconciler({
     store: opts.store,
     // units start a few at a time, so a big deploy never blocks this process's event loop
@@ -100,7 +104,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     endpointAddress: opts.address,
     probeAddress: '127.0.0.1',
     routerPort: routerSync ? opts.router!.port : undefined,
-    pinning: new ImagePinning(new VersionDigests(opts.store), opts.driver, logger.child({ component: 'image-pin' })),
+    pinning: new ImagePinning(new VersionDigests(opts.store), opts.driver, logger.child({ component: 'image-pin' }), registryLogins),
+    registryLogins,
     logger: logger.child({ component: 'reconciler' }),
   });
   const units = () => [...reconciler.runners.keys()];

@@ -9,6 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Driver, DriverEvent, LogOptions, PullProgress, UnitRuntime, UnitSpec, UnitStats } from './drivers/driver.js';
+import type { RegistryLogin } from '../core/registry-auth.js';
 import { Limiter, Pacer } from './pacing.js';
 
 /** units a host starts at once (the process driver's sync work per start stays well under 100 ms) */
@@ -29,9 +30,9 @@ export class BoundedDriver implements Driver {
     return this.inner.name;
   }
 
-  async pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+  async pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal, login?: RegistryLogin): Promise<void> {
     await this.pacer.turn();
-    return this.inner.pull(image, onProgress, signal);
+    return this.inner.pull(image, onProgress, signal, login);
   }
 
   hasImage(image: string): Promise<boolean> {

@@ -9,12 +9,15 @@ import type { Driver } from './drivers/driver.js';
 import type { DesiredUnit } from '../core/records.js';
 import { digestOf, pinnedRef } from '../core/image-ref.js';
 import type { VersionDigests } from '../state/version-digests.js';
+import type { RegistryLogins } from '../state/registry-logins.js';
+import { loginForPull } from './pull-login.js';
 
 export class ImagePinning {
   constructor(
     private readonly digests: VersionDigests,
     private readonly driver: Driver,
     private readonly logger: Logger,
+    private readonly registryLogins?: RegistryLogins,
   ) {}
 
   private applies(image: string): boolean {
@@ -43,7 +46,7 @@ export class ImagePinning {
     const pinned = pinnedRef(image, held);
     if (held !== local) {
       this.logger.info({ unit: d.unit, image, recorded: held, local }, 'the tag moved since this version was first pulled: pulling the recorded digest');
-      await this.driver.pull(pinned);
+      await this.driver.pull(pinned, undefined, undefined, await loginForPull(this.registryLogins, pinned));
     } else {
       this.logger.info({ unit: d.unit, image, digest: held }, 'version pinned to the digest of its first pull');
     }

@@ -15,6 +15,8 @@ import { chooseProbe, describeProbe, type ProbeChoice } from '../core/probe-choi
 import { readLastOutput, reasonWithOutput } from './unit-output.js';
 import { runsWantedImage } from '../core/image-ref.js';
 import type { ImagePinning } from './image-pin.js';
+import type { RegistryLogins } from '../state/registry-logins.js';
+import { loginForPull } from './pull-login.js';
 
 export interface RunnerDeps {
   driver: Driver;
@@ -29,6 +31,8 @@ export interface RunnerDeps {
   routerPort?: number;
   /** pins unpinned versions to the digest of their first pull (docker); absent: run the spec's image */
   pinning?: ImagePinning;
+  /** registry credentials for pulls (docker); absent: anonymous pulls */
+  registryLogins?: RegistryLogins;
   now?: () => number;
 }
 
@@ -161,6 +165,7 @@ export class UnitRunner {
     try {
       if (this.deps.pinning) image = await this.deps.pinning.imageToPull(this.desired, image);
       await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
+      const login = driver.name === 'docker' ? await loginForPull(this.deps.registryLogins, image) : undefined;
       try {
         let lastReport = 0;
         await driver.pull(
@@ -174,6 +179,7 @@ export class UnitRunner {
             void this.report('pulling', { reason: `pulling ${image}: ${p.status}${size}` });
           },
           this.pulling.signal,
+          login,
         );
       } catch (err) {
         if (this.retired) return;

@@ -5,6 +5,8 @@ import { Deploys } from '../state/deploys.js';
 import { ClusterView } from '../state/cluster.js';
 import { newSecretKey, type SecretKey } from '../core/secret-box.js';
 import { newClusterToken } from '../core/cluster-token.js';
+import { DigestResolver } from '../state/digest-resolver.js';
+import { RegistryLogins } from '../state/registry-logins.js';
 
 export interface ApiContext {
   store: Store;
@@ -26,5 +28,7 @@ export type AuthMode = 'tokens' | 'off';
  * Without a cluster token, likewise: no agent then accepts this process's log and stats calls.
  */
 export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off', clusterToken: string = newClusterToken()): ApiContext {
-  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode, clusterToken };
+  // deploys ask registries for digests with the logins set through /registries
+  const digests = new DigestResolver({ credentials: (registry) => new RegistryLogins(store, secretKey).open(registry) });
+  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now, digests), cluster: new ClusterView(store, now), secretKey, authMode, clusterToken };
 }

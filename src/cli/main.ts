@@ -6,6 +6,7 @@ import { downCommand } from './down.js';
 import { docsCommand } from './docs.js';
 import { webhookCommand } from './webhook.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
+import { registryCommand } from './registry.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -18,6 +19,10 @@ Roles:
 
 CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
 ${clientUsage}
+
+Registries (admin):
+  paz registry login HOST --username U --password-stdin   credentials for pulls from HOST
+  paz registry ls | paz registry logout HOST
 
 Store:
   paz kv get KEY          print a key's value, like etcdctl get
@@ -57,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
       return docsCommand(rest);
     case 'webhook':
       return webhookCommand(rest);
+    case 'registry':
+      return registryCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       console.error(`paz: unknown command "${cmd}"\n\n${usage}`);

@@ -19,6 +19,15 @@ export interface RolloutDoc {
   /** units no longer desired whose instances their agents are still stopping */
   stopping?: string[];
 }
+
+/** GET /registries: what is shown of a registry login (never the password) */
+export interface RegistryLoginDoc {
+  host: string;
+  username: string;
+  fingerprint: string;
+  updatedAt: number;
+}
+
 export class PazApiError extends Error {
   constructor(
     readonly status: number,
@@ -129,5 +138,14 @@ export class PazClient {
   }
   versions(name: string) {
     return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/services/${encodeURIComponent(name)}/versions`).then((r) => r.doc);
+  }
+  setRegistryLogin(host: string, username: string, password: string) {
+    return this.call<{ doc: RegistryLoginDoc }>('PUT', `/registries/${encodeURIComponent(host)}`, { username, password }).then((r) => r.doc);
+  }
+  registryLogins() {
+    return this.call<{ doc: RegistryLoginDoc[] }>('GET', '/registries').then((r) => r.doc);
+  }
+  removeRegistryLogin(host: string) {
+    return this.call<void>('DELETE', `/registries/${encodeURIComponent(host)}`);
   }
 }

@@ -19,6 +19,7 @@ export const ErrorCodes = {
   NOT_DEPLOYED: { status: 404, title: 'Not Found' },
   VERSION_NOT_FOUND: { status: 404, title: 'Not Found' },
   HOST_NOT_FOUND: { status: 404, title: 'Not Found' },
+  REGISTRY_LOGIN_NOT_FOUND: { status: 404, title: 'Not Found' },
   UNIT_NOT_FOUND: { status: 404, title: 'Not Found' },
   UNIT_NOT_PLACED: { status: 409, title: 'Conflict' },
   AGENT_UNREACHABLE: { status: 502, title: 'Bad Gateway' },

@@ -122,3 +122,12 @@ test('imageRefProblem refuses control characters, bad registries, empty tags and
   assert.match(imageRefProblem(`a/${'b'.repeat(300)}`)!, /at most 255/);
   assert.match(imageRefProblem('app/-x')!, /repository path/);
 });
+
+import { canonicalRegistryHost, registryHostProblem } from './image-ref.js';
+
+test('registry hosts: host[:port] as image references name them, Docker Hub under one name', () => {
+  for (const ok of ['ghcr.io', 'docker.io', '127.0.0.1:5001', 'localhost', 'localhost:5000', '[::1]:5000', 'my-registry.example.com:443']) assert.equal(registryHostProblem(ok), undefined, ok);
+  for (const bad of ['', 'ghcr.io/x', 'http://ghcr.io', 'a_b.io', 'host:', 'host:0', 'host:65536', 'a b', 'x'.repeat(256)]) assert.ok(registryHostProblem(bad), JSON.stringify(bad));
+  assert.equal(canonicalRegistryHost('Registry-1.Docker.io'), 'docker.io');
+  assert.equal(canonicalRegistryHost('GHCR.io'), 'ghcr.io');
+});

@@ -73,7 +73,7 @@ export function imageRefProblem(ref: string): string | undefined {
   const r = parseImageRef(ref);
   const name = imageName(ref);
   if (name.length > MAX_NAME_LENGTH) return `has a name of ${name.length} characters: Docker allows at most ${MAX_NAME_LENGTH}`;
-  if (r.registry !== DOCKER_HUB && !DOMAIN.test(r.registry) && !IPV6_DOMAIN.test(r.registry)) {
+  if (r.registry !== DOCKER_HUB && registryHostProblem(r.registry) !== undefined) {
     return `has an invalid registry "${r.registry}" (a host name or address, optionally with :port)`;
   }
   if (!PATH.test(r.path)) {
@@ -111,6 +111,22 @@ export function effectiveTag(ref: string): string | undefined {
 export function withDefaultTag(ref: string): string {
   const r = parseImageRef(ref);
   return r.tag === undefined && r.digest === undefined ? `${ref.trim()}:latest` : ref.trim();
+}
+
+/** Why `host` is not a registry host[:port] as image references name one (`ghcr.io`, `127.0.0.1:5001`, `[::1]:5000`), or undefined. */
+export function registryHostProblem(host: string): string | undefined {
+  if (host.length === 0) return 'is empty';
+  if (host.length > 255) return `is ${host.length} characters long: a host name has at most 255`;
+  if (!DOMAIN.test(host) && !IPV6_DOMAIN.test(host)) return 'is not a registry host[:port] (letters, digits, dots and dashes, optionally :port, e.g. ghcr.io or 127.0.0.1:5001)';
+  const port = /:(\d+)$/.exec(host.startsWith('[') ? host.slice(host.indexOf(']')) : host)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `has port ${port}: a port is 1 to 65535`;
+  return undefined;
+}
+
+/** One spelling per registry: lower case, and every Docker Hub alias (`registry-1.docker.io`, `index.docker.io`…) as `docker.io`. */
+export function canonicalRegistryHost(host: string): string {
+  const h = host.trim().toLowerCase();
+  return HUB_ALIASES.has(h) ? DOCKER_HUB : h;
 }
 
 /** The registry a pull of `ref` talks to, e.g. `127.0.0.1:5000` or `docker.io`. */

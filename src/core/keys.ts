@@ -23,6 +23,7 @@
  * | /paz/routers/<hostId>                           | RouterReport JSON: requests in flight on draining units (agent lease) |
  * | /paz/elections/<name>                           | leader id (lease)                                   |
  * | /paz/auth/webhook-secret                        | the webhook secret, sealed (secret-box, context `webhook-secret`) |
+ * | /paz/registries/<host>                          | RegistryLoginRecord JSON: username, password sealed with context `registry:<host>` |
  */
 
 export const SERVICES_PREFIX = '/paz/services/';
@@ -66,6 +67,8 @@ export const keys = {
   routersPrefix: () => '/paz/routers/',
   election: (name: string) => `/paz/elections/${name}`,
   webhookSecret: () => '/paz/auth/webhook-secret',
+  registryLogin: (host: string) => `/paz/registries/${host}`,
+  registryLoginsPrefix: () => '/paz/registries/',
 } as const;
 
 /** Splits `/paz/services/<svc>/<ver>/<inst>` into its parts; undefined for component keys and others. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLoopbackRegistry, manifestLocation, parseBearerChallenge, tokenFromAnswer, tokenUrl, MANIFEST_ACCEPT } from './registry-api.js';
+import { challengeScheme, isLoopbackRegistry, manifestLocation, parseBearerChallenge, tokenFromAnswer, tokenUrl, MANIFEST_ACCEPT } from './registry-api.js';
 
 test('loopback registries are spoken to over http, others over https', () => {
   assert.equal(isLoopbackRegistry('127.0.0.1:5000'), true);
@@ -40,4 +40,13 @@ test('reads token or access_token from the token answer', () => {
   assert.equal(tokenFromAnswer({ access_token: 'def' }), 'def');
   assert.equal(tokenFromAnswer({ token: '' }), undefined);
   assert.equal(tokenFromAnswer('x'), undefined);
+});
+
+test('tells the Basic and Bearer challenges of a 401 apart', () => {
+  assert.equal(challengeScheme('Basic realm="paz-test"'), 'basic');
+  assert.equal(challengeScheme('basic'), 'basic');
+  assert.equal(challengeScheme('Bearer realm="https://ghcr.io/token",service="ghcr.io"'), 'bearer');
+  assert.equal(challengeScheme('Digest realm="x"'), undefined);
+  assert.equal(challengeScheme('Basically'), undefined);
+  assert.equal(challengeScheme(null), undefined);
 });

@@ -54,9 +54,15 @@ export interface BearerChallenge {
 }
 
 /**
- * Reads `WWW-Authenticate: Bearer realm="…",service="…",scope="…"`; undefined for other schemes (Basic
- * auth needs credentials, which Paz does not have yet).
+ * The scheme a registry's 401 asks for: `basic` (send the login with every request, as htpasswd registries
+ * want) or `bearer` (get a token from the realm first; see parseBearerChallenge); undefined for anything else.
  */
+export function challengeScheme(header: string | null | undefined): 'basic' | 'bearer' | undefined {
+  const m = /^\s*(Basic|Bearer)(?:\s|$)/i.exec(header ?? '');
+  return m ? (m[1].toLowerCase() as 'basic' | 'bearer') : undefined;
+}
+
+/** Reads `WWW-Authenticate: Bearer realm="…",service="…",scope="…"`; undefined for other schemes. */
 export function parseBearerChallenge(header: string | null | undefined): BearerChallenge | undefined {
   if (!header) return undefined;
   const m = /^\s*Bearer\s+(.*)$/i.exec(header);
@@ -71,7 +77,10 @@ export function parseBearerChallenge(header: string | null | undefined): BearerC
   return out;
 }
 
-/** The anonymous token request for pulling `repository` (scope defaults to `repository:<path>:pull`). */
+/**
+ * The token request for pulling `repository` (scope defaults to `repository:<path>:pull`); anonymous, or sent
+ * with the registry's login as Basic auth when Paz has one.
+ */
 export function tokenUrl(challenge: BearerChallenge, repository: string): string {
   const u = new URL(challenge.realm);
   if (challenge.service) u.searchParams.set('service', challenge.service);

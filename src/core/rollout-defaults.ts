@@ -32,9 +32,10 @@ export const CRASH_LOOP_RESTARTS = 3;
 
 /**
  * Agent failure codes that no retry can fix: the deploy fails at once instead of waiting for its deadline.
- * (REGISTRY_UNREACHABLE, PULL_FAILED, PORT_IN_USE may pass; the agent retries them.)
+ * (REGISTRY_UNREACHABLE, PULL_FAILED, PORT_IN_USE may pass; the agent retries them.) A registry that refuses
+ * a pull (REGISTRY_AUTH) waits for someone to set credentials, which the next deploy then uses.
  */
-export const PERMANENT_FAILURES = ['IMAGE_NOT_FOUND'] as const;
+export const PERMANENT_FAILURES = ['IMAGE_NOT_FOUND', 'REGISTRY_AUTH'] as const;
 
 export interface RolloutSettings {
   strategy: RolloutStrategy | undefined;

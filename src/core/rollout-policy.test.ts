@@ -79,6 +79,15 @@ test('a permanent pull error fails the deploy at once; a transient one waits', (
   assert.match((acts[1] as { reason: string }).reason, /web-2-1 failed: IMAGE_NOT_FOUND: image x:9 not found/);
 });
 
+test('a registry that refuses the pull fails the deploy at once with what to do', () => {
+  const units = [u(1, 1), u(2, 1)];
+  const statuses = healthy('web-1-1');
+  statuses.set('web-2-1', st('web-2-1', { state: 'failed', healthy: false, healthySince: undefined, reason: 'REGISTRY_AUTH: registry 127.0.0.1:5001 refused the pull (401): set credentials with paz registry login 127.0.0.1:5001' }));
+  const acts = decide({ latest: rec(2), units, statuses, now: 2000 });
+  assert.deepEqual(types(acts), ['delete web-2-1', 'fail']);
+  assert.match((acts[1] as { reason: string }).reason, /web-2-1 failed: REGISTRY_AUTH: registry 127\.0\.0\.1:5001 refused the pull \(401\): set credentials with paz registry login 127\.0\.0\.1:5001/);
+});
+
 test('a version not healthy by its deadline is stopped and the serving one keeps serving', () => {
   const units = [u(1, 1), u(2, 1)];
   const statuses = healthy('web-1-1');

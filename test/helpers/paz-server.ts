@@ -134,6 +134,20 @@ export async function assertStartRefused(opts: PazProcessOptions, message: RegEx
   }
 }
 
+/** Runs the `paz` CLI (the compiled bin) with `input` on standard input; resolves with its exit code and output. */
+export function runPaz(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [pazBin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin!.end(input);
+  });
+}
+
 export interface JsonAnswer {
   status: number;
   headers: Headers;

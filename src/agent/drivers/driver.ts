@@ -8,6 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import { withoutDigest } from '../../core/image-ref.js';
+import type { RegistryLogin } from '../../core/registry-auth.js';
 
 export interface PortMapping {
   container: number;
@@ -106,8 +107,11 @@ export interface DriverEvent {
 
 export interface Driver {
   readonly name: 'docker' | 'process';
-  /** throws DriverError('IMAGE_NOT_FOUND' | 'REGISTRY_UNREACHABLE' | ...) with a clear message */
-  pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
+  /**
+   * throws DriverError('IMAGE_NOT_FOUND' | 'REGISTRY_UNREACHABLE' | 'REGISTRY_AUTH' | ...) with a clear message;
+   * `login`: the credentials of the image's registry, when Paz has some (drivers without images ignore it)
+   */
+  pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal, login?: RegistryLogin): Promise<void>;
   /** true when the image is already on the host */
   hasImage(image: string): Promise<boolean>;
   /**
@@ -145,6 +149,8 @@ export interface Driver {
 export type DriverErrorCode =
   | 'IMAGE_NOT_FOUND'
   | 'REGISTRY_UNREACHABLE'
+  /** the registry refused the pull: no credentials, or ones it does not accept */
+  | 'REGISTRY_AUTH'
   | 'PULL_FAILED'
   | 'PORT_IN_USE'
   | 'START_FAILED'

@@ -13,6 +13,7 @@ import { registerAgentRoutes } from './agent-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
+import { registerRegistryRoutes } from './registry-routes.js';
 import { scrapeGauge } from '../../http/metrics.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { parseVersion } from '../scheduler/routes.js';
@@ -102,6 +103,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerRolloutRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
+  registerRegistryRoutes(app, ctx);
 
   scrapeGauge('paz_hosts', 'hosts whose agent heartbeats', [], async (set) => set({}, (await ctx.cluster.hostRecords()).length));
   scrapeGauge('paz_services', 'services in the directory', [], async (set) => set({}, (await ctx.directory.list()).length));

@@ -44,6 +44,7 @@ import { subscribeToEvents, type EventSubscription } from './event-stream.js';
 import { repoDigestFor, withDefaultTag } from '../../../core/image-ref.js';
 import { DockerLogLines } from './log-lines.js';
 import { pullImage } from './pull-image.js';
+import type { RegistryLogin } from '../../../core/registry-auth.js';
 
 export interface DockerDriverOptions extends CreateOptionsSettings {
   /** DOCKER_HOST-style address; default: the DOCKER_HOST environment variable, else /var/run/docker.sock */
@@ -88,11 +89,11 @@ export class DockerDriver implements Driver {
     }
   }
 
-  pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+  pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal, login?: RegistryLogin): Promise<void> {
     return pullImage(this.docker, image, onProgress, signal, {
       timeoutMs: this.options.pullTimeoutMs,
       idleTimeoutMs: this.options.pullIdleTimeoutMs,
-    });
+    }, login);
   }
 
   async hasImage(image: string): Promise<boolean> {

@@ -41,8 +41,23 @@ test('an unreachable registry is REGISTRY_UNREACHABLE and names the registry', (
   assert.match(https.message, /insecure-registry/);
 });
 
+test('a registry refusing the pull is REGISTRY_AUTH and says how to set credentials', () => {
+  // what dockerd 20.10 answered for a docker-registry with htpasswd auth: no credentials, then wrong ones
+  const none = classifyPullError(dockerodeError(500, 'Head "http://127.0.0.1:5001/v2/team/hello/manifests/1": no basic auth credentials'), '127.0.0.1:5001/team/hello:1', '127.0.0.1:5001');
+  assert.equal(none.code, 'REGISTRY_AUTH');
+  assert.match(none.message, /^registry 127\.0\.0\.1:5001 refused the pull \(401\): set credentials with paz registry login 127\.0\.0\.1:5001 /);
+  const wrong = classifyPullError(dockerodeError(500, 'unauthorized: authentication required'), '127.0.0.1:5001/team/hello:1', '127.0.0.1:5001', 'alice');
+  assert.equal(wrong.code, 'REGISTRY_AUTH');
+  assert.match(wrong.message, /refused the pull \(401\) with the credentials of alice/);
+  assert.equal(classifyPullError('denied: requested access to the resource is denied', 'ghcr.io/a/b:1', 'ghcr.io', 'alice').code, 'REGISTRY_AUTH');
+  // Docker Hub's answer for a private or missing repository stays IMAGE_NOT_FOUND, with the hint
+  const hub = classifyPullError("pull access denied for team/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", 'team/app:1', 'docker.io');
+  assert.equal(hub.code, 'IMAGE_NOT_FOUND');
+  assert.match(hub.message, /if it is private: paz registry login docker\.io/);
+});
+
 test('other pull failures are PULL_FAILED; DriverErrors pass through', () => {
-  assert.equal(classifyPullError(dockerodeError(500, 'unauthorized: authentication required'), 'x', 'r').code, 'PULL_FAILED');
+  assert.equal(classifyPullError(dockerodeError(500, 'received unexpected HTTP status: 502 Bad Gateway'), 'x', 'r').code, 'PULL_FAILED');
   const original = new DriverError('REGISTRY_UNREACHABLE', 'mine');
   assert.equal(classifyPullError(original, 'x', 'r'), original);
 });

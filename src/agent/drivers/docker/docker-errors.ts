@@ -4,6 +4,7 @@
  * message inside a 200 stream), so the classification is by status first, then by known message parts.
  */
 import { DriverError } from '../driver.js';
+import { refusalReason, refusalStatus } from '../../../core/registry-auth.js';
 
 /** the parts of a dockerode / Node error this module looks at */
 interface ErrorLike {
@@ -85,9 +86,10 @@ const REGISTRY_DOWN = [
 
 /**
  * A failed pull of `image` from `registry` -> IMAGE_NOT_FOUND, REGISTRY_UNREACHABLE (message names the
- * registry), DAEMON_UNREACHABLE or PULL_FAILED.
+ * registry), REGISTRY_AUTH (refused: the message says how to set credentials), DAEMON_UNREACHABLE or
+ * PULL_FAILED. `username`: whose login the pull was sent with, if any.
  */
-export function classifyPullError(err: unknown, image: string, registry: string): DriverError {
+export function classifyPullError(err: unknown, image: string, registry: string, username?: string): DriverError {
   if (err instanceof DriverError) return err;
   if (isDaemonUnreachable(err)) return daemonUnreachable(err);
   const text = errorText(err);
@@ -96,8 +98,12 @@ export function classifyPullError(err: unknown, image: string, registry: string)
       ? ` (the registry speaks plain HTTP: add it to dockerd's --insecure-registry)` : '';
     return new DriverError('REGISTRY_UNREACHABLE', `registry ${registry} unreachable while pulling ${image}: ${text}${hint}`, err);
   }
+  const refused = refusalStatus(text);
+  if (refused !== undefined) return new DriverError('REGISTRY_AUTH', `${refusalReason(registry, refused, username)} (${image}: ${text})`, err);
   if (isNotFound(err) || IMAGE_MISSING.some((re) => re.test(text))) {
-    return new DriverError('IMAGE_NOT_FOUND', `image ${image} not found in registry ${registry}: ${text}`, err);
+    // Docker Hub answers a private repository pulled without credentials as a missing one
+    const hint = username === undefined && /may require 'docker login'/i.test(text) ? ` (if it is private: paz registry login ${registry})` : '';
+    return new DriverError('IMAGE_NOT_FOUND', `image ${image} not found in registry ${registry}: ${text}${hint}`, err);
   }
   return new DriverError('PULL_FAILED', `pulling ${image} from ${registry} failed: ${text}`, err);
 }

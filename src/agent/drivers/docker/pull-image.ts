@@ -1,7 +1,8 @@
 /**
  * `docker pull` with progress and bounds. Docker reports a pull as a stream of JSON messages and reports
  * most failures *inside* that stream with HTTP 200 (`{"error": ...}`), so the stream is read here rather
- * than with dockerode's followProgress, which treats such a stream as a success. A pull is bounded by
+ * than with dockerode's followProgress, which treats such a stream as a success. A registry login goes to
+ * dockerd as the X-Registry-Auth header (dockerd keeps no credentials of its own). A pull is bounded by
  * an overall timeout, by an idle timeout (no message for a while: a registry that accepted the
  * connection and went silent) and by the caller's AbortSignal.
  */
@@ -11,6 +12,7 @@ import { classifyPullError } from './docker-errors.js';
 import { pullError, toPullProgress, type DockerPullMessage } from './docker-mapping.js';
 import { registryOf, withDefaultTag } from '../../../core/image-ref.js';
 import { LineSplitter } from './line-splitter.js';
+import { xRegistryAuth, type RegistryLogin } from '../../../core/registry-auth.js';
 
 export interface PullBounds {
   /** the whole pull; default 15 minutes */
@@ -27,6 +29,7 @@ export async function pullImage(
   onProgress: ((p: PullProgress) => void) | undefined,
   signal: AbortSignal | undefined,
   bounds: PullBounds = {},
+  login?: RegistryLogin,
 ): Promise<void> {
   const ref = withDefaultTag(image);
   const registry = registryOf(ref);
@@ -51,7 +54,7 @@ export async function pullImage(
   };
 
   const explainStop = (err: unknown): DriverError => {
-    if (!stopReason) return classifyPullError(err, ref, registry);
+    if (!stopReason) return classifyPullError(err, ref, registry, login?.username);
     if (stopReason.kind === 'aborted') return new DriverError('PULL_FAILED', `pull of ${ref} aborted`, err);
     const what = stopReason.kind === 'timeout'
       ? `did not finish within ${Math.round(stopReason.ms / 1000)} s`
@@ -62,7 +65,9 @@ export async function pullImage(
   try {
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await docker.pull(ref, { abortSignal: abort.signal });
+      // dockerode sends authconfig.key as the X-Registry-Auth header as it is
+      const auth = login ? { authconfig: { key: xRegistryAuth(login, registry) } } : {};
+      stream = await docker.pull(ref, { abortSignal: abort.signal, ...auth });
     } catch (err) {
       throw explainStop(err);
     }
@@ -74,7 +79,7 @@ export async function pullImage(
         if (settled) return;
         settled = true;
         if (err !== undefined) reject(explainStop(err));
-        else if (failure !== undefined) reject(classifyPullError(failure, ref, registry));
+        else if (failure !== undefined) reject(classifyPullError(failure, ref, registry, login?.username));
         else resolve();
       };
       const handleLine = (line: string): void => {

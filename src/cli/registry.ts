@@ -1,0 +1,62 @@
+/**
+ * `paz registry login HOST --username U`, `paz registry ls`, `paz registry logout HOST`: the credentials Paz
+ * pulls private images with, per registry host (admin). The password is read from standard input, never
+ * from the command line (where `ps` and shell history would keep it), and is never shown again.
+ */
+import { PazClient } from '../client/paz-client.js';
+import { parse } from './options.js';
+import { table } from './table.js';
+
+export const registryUsage = `usage:
+  paz registry login HOST --username U [--password-stdin]   set the credentials for HOST (ghcr.io, docker.io,
+                                  127.0.0.1:5001); the password or token is read from standard input:
+                                  echo "$TOKEN" | paz registry login ghcr.io --username me --password-stdin
+  paz registry ls [--json]        registries with credentials: host, username, password fingerprint
+  paz registry logout HOST        remove HOST's credentials
+  (each takes --url URL to override PAZ_URL)`;
+
+/** All of standard input, without the line end `echo` adds. */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new Error('paz registry login reads the password from standard input: pipe it in, e.g. echo "$TOKEN" | paz registry login HOST --username U --password-stdin');
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export async function registryCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    url: { type: 'string' },
+    username: { type: 'string', short: 'u' },
+    'password-stdin': { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  }, true);
+  const [verb, host, ...extra] = positionals;
+  if (values.help || !verb) {
+    console.log(registryUsage);
+    return verb || values.help ? 0 : 2;
+  }
+  if (extra.length > 0) throw new Error(`unexpected arguments ${extra.join(' ')}\n${registryUsage}`);
+  const client = new PazClient({ url: values.url });
+  if (verb === 'login') {
+    if (!host || !values.username) throw new Error(`paz registry login needs HOST and --username\n${registryUsage}`);
+    const login = await client.setRegistryLogin(host, values.username, await readPassword());
+    console.log(`credentials for ${login.host} set (user ${login.username}, password fingerprint ${login.fingerprint})`);
+    return 0;
+  }
+  if (verb === 'ls') {
+    const logins = await client.registryLogins();
+    if (values.json) console.log(JSON.stringify(logins, null, 2));
+    else console.log(table(['HOST', 'USERNAME', 'FINGERPRINT', 'UPDATED'], logins.map((l) => [l.host, l.username, l.fingerprint, new Date(l.updatedAt).toISOString()])));
+    return 0;
+  }
+  if (verb === 'logout') {
+    if (!host) throw new Error(`paz registry logout needs HOST\n${registryUsage}`);
+    await client.removeRegistryLogin(host);
+    console.log(`credentials for ${host} removed`);
+    return 0;
+  }
+  throw new Error(`unknown registry command "${verb}"\n${registryUsage}`);
+}
