@@ -99,6 +99,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     probeAddress: '127.0.0.1',
     routerPort: routerSync ? opts.router!.port : undefined,
     pinning: new ImagePinning(new VersionDigests(opts.store), opts.driver, logger.child({ component: 'image-pin' })),
+    secretKey: opts.secretKey,
     logger: logger.child({ component: 'reconciler' }),
   });
   const units = () => [...reconciler.runners.keys()];

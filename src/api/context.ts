@@ -20,5 +20,5 @@ export type AuthMode = 'tokens' | 'off';
 
 /** Without a key (tests, `paz docs`) a random one is made: nothing sealed with it outlives the process. */
 export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off'): ApiContext {
-  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode };
+  return { store, directory: new Directory(store, now, secretKey), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode };
 }
