@@ -4,6 +4,7 @@ import { serverCommand } from './server.js';
 import { kvCommand } from './kv.js';
 import { downCommand } from './down.js';
 import { docsCommand } from './docs.js';
+import { secretCommand } from './secret.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
@@ -17,6 +18,7 @@ Roles:
 
 CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
 ${clientUsage}
+  paz secret set|unset|ls SERVICE  secret env values (set KEY=VALUE, KEY=- from stdin): sealed, shown by fingerprint
 
 Store:
   paz kv get KEY          print a key's value, like etcdctl get
@@ -53,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       return kvCommand(rest);
     case 'docs':
       return docsCommand(rest);
+    case 'secret':
+      return secretCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       console.error(`paz: unknown command "${cmd}"\n\n${usage}`);
