@@ -253,7 +253,7 @@ process.on('SIGTERM', () => process.exit(0));
     await paz.close();
   });
 
-  it('gives the process the value in its environment and shows it nowhere', async () => {
+  it('gives the process the value in its environment, shows it nowhere, and fails a unit another key cannot open without retrying', async () => {
     const token = uniqueSecret('token');
     const created = await request('POST', `${paz.orchestrator}/services`, {
       name: service,
@@ -284,6 +284,16 @@ process.on('SIGTERM', () => process.exit(0));
     });
     assert.match(failed.reason ?? '', /^SECRET_UNREADABLE: env API_TOKEN \(fingerprint [0-9a-f]{12}\) cannot be opened: this secret was sealed with key \w+ but this host has key \w+/);
     assert.ok(!(failed.reason ?? '').includes(token));
+    // and stays failed: no retry loop (a retry would report pulling or starting). Waited for by the host's own
+    // heartbeats (every 5 s), well past the first restart backoff (1 s)
+    const failedAt = (failed as { updatedAt?: number }).updatedAt;
+    assert.ok(failedAt);
+    await waitFor('two more heartbeats of the host', async () => {
+      const hosts = (await request('GET', `${other!.orchestrator}/cluster/hosts`)).body as Array<{ heartbeatAt: number }>;
+      return hosts[0].heartbeatAt > failedAt + 6000;
+    });
+    const later = ((await request('GET', `${other.orchestrator}/services/${service}/units`)).body as Array<{ instance: number; state: string; updatedAt?: number }>).find((u) => u.instance === 2);
+    assert.deepEqual([later?.state, later?.updatedAt], ['failed', failedAt], 'not retried');
     // the first instance still runs and serves
     assert.equal(await (await fetch(`http://${unit.endpoint}/`)).text(), createHash('sha256').update(token).digest('hex'));
     assert.ok(!other.output.includes(token), 'the other server log shows no secret');
