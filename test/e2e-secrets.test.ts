@@ -184,7 +184,10 @@ describe('secret env values with the docker driver', skipUnlessDocker, () => {
     const fp1 = await fingerprintOf(paz, service, 'DB_PASSWORD');
     assert.deepEqual(created.body.doc.config.env, { DB_PASSWORD: { secret: true, fingerprint: fp1 }, MODE: 'plain-value' });
 
-    assert.equal((await request('POST', `${paz.orchestrator}/services/${service}/deploy`, {})).status, 201);
+    const deployed = await request('POST', `${paz.orchestrator}/services/${service}/deploy`, {});
+    assert.equal(deployed.status, 201);
+    // answers to writes go through the same redaction as the GETs walked below
+    assert.deepEqual(deployed.body.doc.config.env.DB_PASSWORD, { secret: true, fingerprint: fp1 });
     await up.settled(service, 1);
     for (const env of await containerEnv(1)) {
       assert.ok(env.includes(`DB_PASSWORD=${first}`), 'the container gets the plain value');

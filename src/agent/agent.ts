@@ -43,7 +43,7 @@ export interface AgentOptions {
   heartbeatTtlSeconds?: number;
   /** run this host's router (HAProxy) on this address and port */
   router?: { bind: string; port: number };
-  /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a random one, for tests */
+  /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a unit with secrets fails (SECRET_UNREADABLE) */
   secretKey?: SecretKey;
 }
 

@@ -47,11 +47,6 @@ export function isSealedSecret(v: unknown): v is SealedSecret {
   return isRecord(v) && v.secret === true && typeof v.fingerprint === 'string' && isSealed(v.sealed);
 }
 
-/** Whether an env map holds any secret (as stored). */
-export function hasSecrets(env: Record<string, unknown>): boolean {
-  return Object.values(env).some(isSealedSecret);
-}
-
 function invalid(message: string, field: string): PazError {
   return new PazError('VALIDATION', message, { field });
 }
