@@ -45,7 +45,7 @@ export interface AgentOptions {
   heartbeatTtlSeconds?: number;
   /** run this host's router (HAProxy) on this address and port */
   router?: { bind: string; port: number; tls?: RouterTlsOptions };
-  /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a random one, for tests */
+  /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a unit with secrets fails (SECRET_UNREADABLE) */
   secretKey?: SecretKey;
   /** the cluster token (roles/cluster-token.ts) its API asks of every caller but /health */
   clusterToken: string;
@@ -106,6 +106,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     routerPort: routerSync ? opts.router!.port : undefined,
     pinning: new ImagePinning(new VersionDigests(opts.store), opts.driver, logger.child({ component: 'image-pin' }), registryLogins),
     registryLogins,
+    secretKey: opts.secretKey,
     logger: logger.child({ component: 'reconciler' }),
   });
   const units = () => [...reconciler.runners.keys()];

@@ -17,6 +17,8 @@ import { runsWantedImage } from '../core/image-ref.js';
 import type { ImagePinning } from './image-pin.js';
 import type { RegistryLogins } from '../state/registry-logins.js';
 import { loginForPull } from './pull-login.js';
+import type { SecretKey } from '../core/secret-box.js';
+import { openSecretEnv, SecretEnvError } from '../core/secret-env.js';
 
 export interface RunnerDeps {
   driver: Driver;
@@ -33,6 +35,8 @@ export interface RunnerDeps {
   pinning?: ImagePinning;
   /** registry credentials for pulls (docker); absent: anonymous pulls */
   registryLogins?: RegistryLogins;
+  /** opens the unit's secret env values (spec.secretEnv) right before its container or process is created */
+  secretKey?: SecretKey;
   now?: () => number;
 }
 
@@ -52,7 +56,7 @@ export interface RunnerOptions {
  * The driver's view of a desired unit. A unit asking for the host port the router listens on (the seed's
  * `{"container": 9000, "host": 80}`) gets a free port instead and is served on that port through the router.
  */
-export function toDriverSpec(d: DesiredUnit, routerPort?: number): UnitSpec {
+export function toDriverSpec(d: DesiredUnit, routerPort?: number, secretEnv: Record<string, string> = {}): UnitSpec {
   return {
     unit: d.unit,
     service: d.service,
@@ -65,7 +69,8 @@ export function toDriverSpec(d: DesiredUnit, routerPort?: number): UnitSpec {
       host: p.host !== undefined && p.host === routerPort && (p.protocol ?? 'tcp') === 'tcp' ? undefined : p.host,
       protocol: p.protocol ?? 'tcp',
     })),
-    env: d.spec.env,
+    // the identity variables (PAZ_*) are in spec.env and never among the secrets (runSpecFor)
+    env: { ...d.spec.env, ...secretEnv },
     volumes: d.spec.volumes,
     cpus: d.spec.cpus,
     memoryMb: d.spec.memoryMb,
@@ -190,10 +195,17 @@ export class UnitRunner {
       if (this.retired) return;
       if (this.deps.pinning) image = await this.deps.pinning.imageToStart(this.desired, image);
       await this.report('starting', { reason: undefined, image: driver.name === 'docker' ? image : this.desired.spec.image });
-      const rt = await driver.start({ ...toDriverSpec(this.desired, this.deps.routerPort), ...(driver.name === 'docker' ? { image } : {}) });
+      const secretEnv = openSecretEnv(this.deps.secretKey, this.desired.service, this.desired.spec.secretEnv);
+      const rt = await driver.start({ ...toDriverSpec(this.desired, this.deps.routerPort, secretEnv), ...(driver.name === 'docker' ? { image } : {}) });
       this.onRunning(rt, undefined);
     } catch (err) {
       if (this.retired) return;
+      if (err instanceof SecretEnvError) {
+        // another try opens it no better: failed until the unit is deployed again or the agent gets the right key
+        this.deps.logger.error({ unit: this.unit, reason: err.message }, 'a secret of the unit cannot be opened');
+        await this.report('failed', { reason: `SECRET_UNREADABLE: ${err.message}`, healthy: false });
+        return;
+      }
       const reason = err instanceof DriverError ? `${err.code}: ${err.message}` : `start failed: ${(err as Error).message}`;
       await this.report('failed', { reason, healthy: false });
       this.retryLater(() => this.launch());

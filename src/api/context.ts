@@ -30,5 +30,5 @@ export type AuthMode = 'tokens' | 'off';
 export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off', clusterToken: string = newClusterToken()): ApiContext {
   // deploys ask registries for digests with the logins set through /registries
   const digests = new DigestResolver({ credentials: (registry) => new RegistryLogins(store, secretKey).open(registry) });
-  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now, digests), cluster: new ClusterView(store, now), secretKey, authMode, clusterToken };
+  return { store, directory: new Directory(store, now, secretKey), deploys: new Deploys(store, now, digests), cluster: new ClusterView(store, now), secretKey, authMode, clusterToken };
 }

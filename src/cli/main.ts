@@ -5,6 +5,7 @@ import { kvCommand } from './kv.js';
 import { downCommand } from './down.js';
 import { docsCommand } from './docs.js';
 import { webhookCommand } from './webhook.js';
+import { secretCommand } from './secret.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 import { registryCommand } from './registry.js';
 
@@ -19,6 +20,7 @@ Roles:
 
 CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
 ${clientUsage}
+  paz secret set|unset|ls SERVICE  secret env values (set KEY=VALUE, KEY=- from stdin): sealed, shown by fingerprint
 
 Registries (admin):
   paz registry login HOST --username U --password-stdin   credentials for pulls from HOST
@@ -64,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
       return webhookCommand(rest);
     case 'registry':
       return registryCommand(rest);
+    case 'secret':
+      return secretCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       console.error(`paz: unknown command "${cmd}"\n\n${usage}`);

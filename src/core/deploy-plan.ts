@@ -9,6 +9,7 @@ import { rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
 import { unitName } from './unit-name.js';
 import { imageRefProblem, parseImageRef, pinnedRef, tagProblem, withTag } from './image-ref.js';
 import { PazError } from './errors.js';
+import { isSealedSecret, type SealedSecret } from './secret-env.js';
 
 export interface DeployPlan {
   record: DeployRecord;
@@ -27,12 +28,20 @@ export function runImageOf(record: Pick<DeployRecord, 'image' | 'digest'>): stri
 export function runSpecFor(record: Pick<DeployRecord, 'service' | 'version' | 'image' | 'config' | 'digest'>, instance: number): UnitRunSpec {
   const c = record.config;
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(c.env)) env[k] = String(v);
-  Object.assign(env, instanceEnv(record.service, record.version, instance));
+  const secretEnv: Record<string, SealedSecret> = {};
+  const identity = instanceEnv(record.service, record.version, instance);
+  for (const [k, v] of Object.entries(c.env)) {
+    if (isSealedSecret(v)) {
+      // the identity variables win over the config's, secret or not
+      if (!(k in identity)) secretEnv[k] = v;
+    } else env[k] = String(v);
+  }
+  Object.assign(env, identity);
   const spec: UnitRunSpec = {
     image: runImageOf(record),
     ports: c.ports.map((p) => ({ ...p })),
     env,
+    ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}),
     volumes: Object.entries(c.volume).map(([hostPath, containerPath]) => ({ hostPath, containerPath })),
     stopGraceSeconds: rolloutSettings(c).stopGraceSeconds,
   };

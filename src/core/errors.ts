@@ -26,6 +26,7 @@ export const ErrorCodes = {
   ROUTE_NOT_FOUND: { status: 404, title: 'Not Found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method Not Allowed' },
   CONFLICT: { status: 409, title: 'Conflict' },
+  SECRET_NOT_KEPT: { status: 400, title: 'Bad Request' },
   NOT_LEADER: { status: 503, title: 'Service Unavailable' },
   INTERNAL: { status: 500, title: 'Internal Server Error' },
 } as const;

@@ -4,6 +4,7 @@
  * `endpoint.add`, `endpoint.remove`, `journal` for deploy progress). Pure.
  */
 import { keys, parseEndpointKey, SERVICES_PREFIX } from './keys.js';
+import { redactSecrets } from './secret-env.js';
 
 export interface PazEvent {
   event: string;
@@ -31,7 +32,13 @@ function json(text: string | undefined): unknown {
 
 const lastSegment = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 
+/** The event a store change is, with every stored secret shown as {secret, fingerprint} (secret-env.ts). */
 export function toPazEvent(c: StoreChange): PazEvent | undefined {
+  const e = rawEvent(c);
+  return e && { ...e, data: redactSecrets(e.data) };
+}
+
+function rawEvent(c: StoreChange): PazEvent | undefined {
   const { key, revision } = c;
   const put = c.type === 'put';
   if (key.startsWith(keys.servicesPrefix())) {

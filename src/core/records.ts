@@ -3,6 +3,7 @@
  */
 import type { Port, ServiceConfig, HealthCheck } from './service-spec.js';
 import { ROLLOUT_DEFAULTS } from './rollout-defaults.js';
+import type { SealedSecret } from './secret-env.js';
 
 export type DeploySource = 'hook' | 'dockerhub' | 'registry' | 'api' | 'rollback' | 'cli';
 
@@ -49,6 +50,8 @@ export interface UnitRunSpec {
   image: string;
   ports: Port[];
   env: Record<string, string>;
+  /** env values marked secret, still sealed: only the agent opens them, right before the unit starts */
+  secretEnv?: Record<string, SealedSecret>;
   volumes: Array<{ hostPath: string; containerPath: string }>;
   command?: string[];
   cpus?: number;

@@ -10,6 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { PazError } from './errors.js';
 import { imageRefProblem } from './image-ref.js';
 import { MAX_INSTANCES, ROLLOUT_DEFAULTS } from './rollout-defaults.js';
+import { isSealedSecret, type SealedSecret, type SecretInput } from './secret-env.js';
 
 /** A string enum as plain JSON Schema `enum`, so validation errors can list the allowed values. */
 function StringEnum<T extends string[]>(values: [...T], opts: Record<string, unknown> = {}) {
@@ -93,7 +94,22 @@ export const RolloutSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const EnvValue = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'], description: 'string, number or boolean' });
+/**
+ * One JSON Schema (not anyOf) so a wrong value gets one clear message; what a secret object must hold beyond
+ * this is checked by sealEnv (secret-env.ts).
+ */
+const EnvValue = Type.Unsafe<string | number | boolean | SecretInput>({
+  type: ['string', 'number', 'boolean', 'object'],
+  description:
+    'string, number or boolean; or a secret: {"secret": "<value>"} sets it (stored sealed, never shown again), ' +
+    '{"secret": true, "fingerprint": "<12 hex>"} keeps the one the service has (what GET shows)',
+  properties: {
+    secret: { type: ['string', 'boolean'], description: 'the value, or true with fingerprint to keep the current one' },
+    fingerprint: { type: 'string', description: "12 hex digits, as GET shows a secret: keeps the service's current value" },
+  },
+  required: ['secret'],
+  additionalProperties: false,
+});
 
 /** Config fields: what `PATCH …/config(/next)` may change, and what each deploy snapshots. */
 const configFields = {
@@ -131,7 +147,8 @@ export interface ServiceConfig {
   publicFacing: boolean;
   numInstances: number;
   ports: Port[];
-  env: Record<string, string | number | boolean>;
+  /** plain values, and secrets as stored (sealed, see secret-env.ts) */
+  env: Record<string, string | number | boolean | SealedSecret>;
   volume: Record<string, string>;
   autoDeploy?: 'always' | 'never';
   conflictsWith?: string;
@@ -199,12 +216,21 @@ function invalid(message: string, field?: string): PazError {
   return new PazError('VALIDATION', message, field ? { field } : undefined);
 }
 
+/** Why an env value (plain, or a secret's before it is sealed) is refused, or undefined. */
+export function envValueProblem(key: string, value: string): string | undefined {
+  const where = controlCharAt(value, CONTROL_EXCEPT_TAB);
+  return where ? `env ${key} has ${where}: values are one line of text (encode multi-line values, e.g. as base64)` : undefined;
+}
+
 /** Cross-field checks of a complete config; throws VALIDATION with a message naming the field. */
 export function checkConfig(config: ServiceConfig): void {
   for (const [key, value] of Object.entries(config.env)) {
     if (!ENV_KEY.test(key)) throw invalid(`env key ${JSON.stringify(key)} is not a valid variable name: start with a letter or _, then letters, digits or _`, 'env');
-    const where = typeof value === 'string' ? controlCharAt(value, CONTROL_EXCEPT_TAB) : undefined;
-    if (where) throw invalid(`env ${key} has ${where}: values are one line of text (encode multi-line values, e.g. as base64)`, `env.${key}`);
+    // a secret is sealed before the config is checked (sealEnv checked its value): anything else that is an
+    // object would be stored as sent, plain text included
+    if (typeof value === 'object' && !isSealedSecret(value)) throw invalid(`env ${key}: a secret is {"secret": "<value>"}`, `env.${key}`);
+    const why = typeof value === 'string' ? envValueProblem(key, value) : undefined;
+    if (why) throw invalid(why, `env.${key}`);
   }
   // An argument reaches execve as one string, never a line-based format: newlines are data there (`sh -c` and
   // `node -e` scripts), NUL can't be passed at all, and other controls make no sense.

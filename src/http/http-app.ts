@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { randomInt } from 'node:crypto';
 import secureJson from 'secure-json-parse';
 import { StoreLimitError } from '../store/store.js';
+import { redactSecrets } from '../core/secret-env.js';
 import { PazError, errorBody } from '../core/errors.js';
 import { redactUrl } from '../core/webhook-proof.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
@@ -127,6 +128,9 @@ export function createApp(opts: AppOptions): FastifyInstance {
     reply.header('x-api-uuid', req.id);
     reply.header('x-api-version', PAZ_VERSION);
   });
+
+  // Stored secrets leave every server as {secret, fingerprint}, whichever route read them (secret-env.ts).
+  app.addHook('preSerialization', async (_req, _reply, payload) => redactSecrets(payload));
 
   // Paz's clients compare the content type to the exact string `application/json`.
   app.addHook('onSend', async (_req, reply, payload) => {

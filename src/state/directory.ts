@@ -6,7 +6,9 @@ import type { Store, TxnOp } from '../store/store.js';
 import { PazError } from '../core/errors.js';
 import { keys } from '../core/keys.js';
 import { repositoryKey } from '../core/image-ref.js';
-import { applyConfigPatch, normalizeCreate, type ConfigPatch, type CreateServiceBody, type ServiceConfig, type ServiceDoc } from '../core/service-spec.js';
+import { applyConfigPatch, envValueProblem, normalizeCreate, type ConfigPatch, type CreateServiceBody, type ServiceConfig, type ServiceDoc } from '../core/service-spec.js';
+import { sealEnv } from '../core/secret-env.js';
+import { newSecretKey, type SecretKey } from '../core/secret-box.js';
 import type { JournalEntry } from '../core/records.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { lockService } from './service-lock.js';
@@ -21,7 +23,14 @@ export class Directory {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    /** seals env values marked secret as they are written */
+    private readonly secretKey: SecretKey = newSecretKey(),
   ) {}
+
+  /** `env` as sent → as stored: secrets sealed, or kept when they are the current ones (secret-env.ts). */
+  private withSealedEnv<T extends { env?: ConfigPatch['env'] }>(name: string, body: T, current: ServiceConfig['env']): T {
+    return body.env === undefined ? body : { ...body, env: sealEnv(this.secretKey, name, body.env, current, envValueProblem) };
+  }
 
   async list(): Promise<ServiceDoc[]> {
     return (await rangeJson<ServiceDoc>(this.store, keys.servicesPrefix())).entries.map((r) => r.value);
@@ -38,7 +47,7 @@ export class Directory {
   }
 
   async create(body: CreateServiceBody): Promise<ServiceDoc> {
-    const doc = normalizeCreate(body, this.now());
+    const doc = normalizeCreate(this.withSealedEnv(body.name, body, {}), this.now());
     const key = keys.service(doc.name);
     const res = await this.store.txn({
       compare: [{ key, target: 'createRevision', op: '=', value: 0 }],
@@ -90,7 +99,7 @@ export class Directory {
   /** Applies a config patch (shallow merge) and returns the new config. */
   async patchConfig(name: string, patch: ConfigPatch): Promise<ServiceConfig> {
     const doc = await this.update(name, (d) => {
-      d.config = applyConfigPatch(d.config, patch);
+      d.config = applyConfigPatch(d.config, this.withSealedEnv(name, patch, d.config.env));
     });
     return doc.config;
   }

@@ -71,7 +71,8 @@ export class UnitFiles {
   write(unit: string, state: UnitStateFile): void {
     const path = this.statePath(unit);
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+    // 0600: the spec holds the unit's env, opened secrets included (restarts reuse it, as Docker keeps a container's)
+    writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
     renameSync(tmp, path);
   }
 
