@@ -22,6 +22,8 @@
  * | /paz/hosts/<id>                                 | HostRecord JSON (agent, lease = heartbeat)          |
  * | /paz/routers/<hostId>                           | RouterReport JSON: requests in flight on draining units (agent lease) |
  * | /paz/elections/<name>                           | leader id (lease)                                   |
+ * | /paz/auth/tokens/<id>                           | TokenRecord JSON (hashed; core/tokens.ts)           |
+ * | /paz/auth/token-names/<name>                    | id of the token of that name (keeps names unique)   |
  */
 
 export const SERVICES_PREFIX = '/paz/services/';
@@ -64,6 +66,9 @@ export const keys = {
   router: (hostId: string) => `/paz/routers/${hostId}`,
   routersPrefix: () => '/paz/routers/',
   election: (name: string) => `/paz/elections/${name}`,
+  token: (id: string) => `/paz/auth/tokens/${id}`,
+  tokensPrefix: () => '/paz/auth/tokens/',
+  tokenName: (name: string) => `/paz/auth/token-names/${name}`,
 } as const;
 
 /** Splits `/paz/services/<svc>/<ver>/<inst>` into its parts; undefined for component keys and others. */
