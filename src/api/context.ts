@@ -4,6 +4,8 @@ import { Directory } from '../state/directory.js';
 import { Deploys } from '../state/deploys.js';
 import { ClusterView } from '../state/cluster.js';
 import { newSecretKey, type SecretKey } from '../core/secret-box.js';
+import { Tokens } from '../state/tokens.js';
+import type { ApiAuth } from '../http/auth.js';
 
 export interface ApiContext {
   store: Store;
@@ -14,11 +16,18 @@ export interface ApiContext {
   secretKey: SecretKey;
   /** 'tokens': every route but /health needs a token (see http/access.ts); 'off': the loopback-only --no-auth switch */
   authMode: AuthMode;
+  /** API tokens (hashed in the store) */
+  tokens: Tokens;
 }
 
 export type AuthMode = 'tokens' | 'off';
 
 /** Without a key (tests, `paz docs`) a random one is made: nothing sealed with it outlives the process. */
 export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off'): ApiContext {
-  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode };
+  return { store, directory: new Directory(store, now), deploys: new Deploys(store, now), cluster: new ClusterView(store, now), secretKey, authMode, tokens: new Tokens(store, now) };
+}
+
+/** What the API servers' auth check uses (createApp's `auth` option): the token store, or 'off'. */
+export function apiAuth(ctx: ApiContext): ApiAuth {
+  return ctx.authMode === 'tokens' ? ctx.tokens : 'off';
 }

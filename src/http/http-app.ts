@@ -12,6 +12,7 @@ import { PazError, errorBody } from '../core/errors.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
 import { PAZ_VERSION } from '../version.js';
 import { registerMetrics } from './metrics.js';
+import { registerAuth, type ApiAuth } from './auth.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -36,6 +37,8 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** whether the role is fully up (e.g. announced); /health answers 503 until then */
   ready?: () => boolean;
+  /** the API token check (auth.ts): a verifier, or 'off' (--no-auth; /health says so); none: the agent, whose routes are 'cluster' */
+  auth?: ApiAuth;
 }
 
 /** Paz's request id: a random integer below 1e9 in base 36. */
@@ -108,6 +111,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
     reply.header('x-api-uuid', req.id);
     reply.header('x-api-version', PAZ_VERSION);
   });
+  registerAuth(app, opts.auth);
 
   // Paz's clients compare the content type to the exact string `application/json`.
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -128,9 +132,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
   });
 
   registerMetrics(app, opts.component);
-  app.get('/health', { schema: { hide: true } as Record<string, unknown> }, async (_req, reply) => {
+  app.get('/health', { schema: { hide: true } as Record<string, unknown>, config: { access: 'public' } }, async (_req, reply) => {
     const ready = opts.ready?.() ?? true;
-    return reply.status(ready ? 200 : 503).send({ healthy: ready, component: opts.component, version: PAZ_VERSION, ...(ready ? {} : { starting: true }) });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ healthy: ready, component: opts.component, version: PAZ_VERSION, ...(ready ? {} : { starting: true }), ...(opts.auth === 'off' ? { auth: 'off' } : {}) });
   });
   return app;
 }

@@ -5,13 +5,14 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createApp, type AppOptions } from '../../http/http-app.js';
-import type { ApiContext } from '../context.js';
+import { apiAuth, type ApiContext } from '../context.js';
 import { registerServiceRoutes } from '../service-routes.js';
 import { registerOpenApi } from '../openapi.js';
 import { registerClusterRoutes } from './cluster-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerEventRoutes } from './event-routes.js';
+import { registerTokenRoutes } from './token-routes.js';
 import { scrapeGauge } from '../../http/metrics.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { parseVersion } from '../scheduler/routes.js';
@@ -21,7 +22,7 @@ export interface OrchestratorOptions extends Partial<AppOptions> {
 }
 
 export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorOptions): Promise<FastifyInstance> {
-  const app = createApp({ component: 'paz-orchestrator', ...opts });
+  const app = createApp({ component: 'paz-orchestrator', ...opts, auth: apiAuth(ctx) });
   await registerOpenApi(
     app,
     {
@@ -90,7 +91,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
       },
     },
     async (req, reply) => {
-      const rec = await ctx.deploys.deploy(req.params.name, { tag: req.body?.tag, trigger: { source: 'api', tag: req.body?.tag } });
+      const rec = await ctx.deploys.deploy(req.params.name, { tag: req.body?.tag, trigger: { source: 'api', tag: req.body?.tag, actor: req.actor } });
       return reply.status(201).send({ doc: rec });
     },
   );
@@ -99,6 +100,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerAgentRoutes(app, ctx);
   registerRolloutRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerTokenRoutes(app, ctx);
 
   scrapeGauge('paz_hosts', 'hosts whose agent heartbeats', [], async (set) => set({}, (await ctx.cluster.hostRecords()).length));
   scrapeGauge('paz_services', 'services in the directory', [], async (set) => set({}, (await ctx.directory.list()).length));
