@@ -5,6 +5,7 @@ import { kvCommand } from './kv.js';
 import { downCommand } from './down.js';
 import { docsCommand } from './docs.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
+import { tokenCommand } from './token.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -17,6 +18,9 @@ Roles:
 
 CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
 ${clientUsage}
+
+Tokens (admin):
+  paz token create NAME --role admin|deployer|read-only    paz token ls    paz token revoke NAME
 
 Store:
   paz kv get KEY          print a key's value, like etcdctl get
@@ -53,6 +57,8 @@ export async function main(argv: string[]): Promise<number> {
       return kvCommand(rest);
     case 'docs':
       return docsCommand(rest);
+    case 'token':
+      return tokenCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       console.error(`paz: unknown command "${cmd}"\n\n${usage}`);

@@ -26,6 +26,8 @@ export const roleOptions = {
   domain: { type: 'string' },
   'host-loss-grace': { type: 'string' },
   'cgroup-parent': { type: 'string' },
+  'no-auth': { type: 'boolean' },
+  'agent-bind': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -66,7 +68,9 @@ export interface RoleConfig {
   logLevel: string;
   domain?: string;
   hostLossGraceSeconds?: number;
-  agent: { driver: string; port: number; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number } };
+  /** 'tokens' unless --no-auth / PAZ_AUTH=off (loopback only) */
+  auth: 'tokens' | 'off';
+  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number } };
 }
 
 function labelsOf(flags: Flags): Record<string, string> {
@@ -80,12 +84,20 @@ function labelsOf(flags: Flags): Record<string, string> {
   return out;
 }
 
+function authOption(flags: Flags): 'tokens' | 'off' {
+  if (flags['no-auth']) return 'off';
+  const env = process.env.PAZ_AUTH;
+  if (env === undefined || env === '' || env === 'on' || env === 'tokens') return 'tokens';
+  if (env === 'off') return 'off';
+  throw new Error(`PAZ_AUTH must be "off" (the loopback-only --no-auth switch) or "on", got "${env}"`);
+}
+
 export function roleConfig(flags: Flags): RoleConfig {
   const dataDir = resolve(str(flags, 'data-dir', 'PAZ_DATA_DIR') ?? join(homedir(), '.paz'));
   return {
     dataDir,
     storeUrl: str(flags, 'store', 'PAZ_STORE') ?? `sqlite:${join(dataDir, 'paz.db')}`,
-    bind: str(flags, 'bind', 'PAZ_BIND') ?? '0.0.0.0',
+    bind: str(flags, 'bind', 'PAZ_BIND') ?? '127.0.0.1',
     advertise: str(flags, 'advertise', 'PAZ_ADVERTISE') ?? '127.0.0.1',
     ports: {
       orchestrator: portOption(flags, 'orchestrator-port', 'PAZ_ORCHESTRATOR_PORT', 9000),
@@ -95,9 +107,11 @@ export function roleConfig(flags: Flags): RoleConfig {
     logLevel: str(flags, 'log-level', 'PAZ_LOG_LEVEL') ?? 'info',
     domain: str(flags, 'domain', 'PAZ_DOMAIN'),
     hostLossGraceSeconds: secondsOption(flags, 'host-loss-grace', 'PAZ_HOST_LOSS_GRACE'),
+    auth: authOption(flags),
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),
+      bind: str(flags, 'agent-bind', 'PAZ_AGENT_BIND') ?? '127.0.0.1',
       address: str(flags, 'address', 'PAZ_ADDRESS') ?? str(flags, 'advertise', 'PAZ_ADVERTISE') ?? '127.0.0.1',
       labels: labelsOf(flags),
       cgroupParent: str(flags, 'cgroup-parent', 'PAZ_CGROUP_PARENT'),
