@@ -3,7 +3,7 @@
  * fresh data dir, and stops it by PID afterwards. kill() is kill -9, for crash tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { freePort } from './env.js';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -86,8 +86,10 @@ export class PazProcess {
       if (child.exitCode !== null) throw new Error(`paz ${this.opts.role ?? 'server'} exited with ${child.exitCode}:\n${this.output}`);
       const ok = await Promise.all([this.orchestrator, this.directory, this.scheduler].map((u) => fetch(`${u}/health`).then((r) => r.ok, () => false)));
       if (ok.every(Boolean)) {
-        // written before the APIs answer (cli/server.ts)
-        if (this.opts.auth) this.token = readFileSync(join(this.dataDir, 'admin-token'), 'utf8').trim();
+        // written before the APIs answer (cli/server.ts); a restart keeps the token it had when the file is gone
+        const file = join(this.dataDir, 'admin-token');
+        if (this.opts.auth && existsSync(file)) this.token = readFileSync(file, 'utf8').trim();
+        else if (this.opts.auth && !this.token) throw new Error(`paz wrote no ${file}:\n${this.output}`);
         return;
       }
       if (Date.now() > deadline) throw new Error(`paz did not answer within 30 s:\n${this.output}`);
