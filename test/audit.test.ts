@@ -4,40 +4,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';
-
-interface Frame {
-  event: string;
-  data: { event?: string; actor?: string; serviceName?: string; token?: string };
-}
+import { collect, type Received } from './helpers/sse.js';
 
 /** The journal events of GET /events from revision 0 until `until` holds. */
-async function journalEvents(url: string, headers: Record<string, string>, until: (es: Frame[]) => boolean): Promise<Frame[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 15_000);
-  const res = await fetch(`${url}/events?since=0`, { headers, signal: controller.signal });
-  assert.equal(res.status, 200);
-  const out: Frame[] = [];
-  let buffer = '';
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += Buffer.from(chunk).toString();
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const lines = buffer.slice(0, end).split('\n');
-        buffer = buffer.slice(end + 2);
-        const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
-        const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
-        if (event === 'journal' && data) out.push({ event, data: JSON.parse(data) });
-      }
-      if (until(out)) break;
-    }
-  } catch (e) {
-    if (!controller.signal.aborted) throw e;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return out;
+async function journalEvents(url: string, headers: Record<string, string>, until: (es: Received[]) => boolean): Promise<Received[]> {
+  const journal = (es: Received[]) => es.filter((e) => e.event === 'journal');
+  return journal(await collect(`${url}/events?since=0`, headers, (es) => until(journal(es))));
 }
 
 describe('audit: the actor of every change', () => {

@@ -21,7 +21,7 @@ interface Operation {
 const DECLARED: Record<string, Access> = {
   'POST /auth/tokens': 'admin',
   'GET /auth/tokens': 'admin',
-  'DELETE /auth/tokens/{token}': 'admin',
+  'DELETE /auth/tokens/{idOrName}': 'admin',
 };
 
 /** Fewest operations each document must list: an empty or truncated document fails here, not silently. */

@@ -40,18 +40,18 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void
     async () => ({ doc: await ctx.tokens.list() }),
   );
 
-  app.delete<{ Params: { token: string } }>(
-    '/auth/tokens/:token',
+  app.delete<{ Params: { idOrName: string } }>(
+    '/auth/tokens/:idOrName',
     {
       config,
       schema: {
         tags,
         summary: 'Revoke an API token (admin), by id or name',
         description: 'Takes effect within a second on every server. The last admin token cannot be revoked (409): create another admin token first.',
-        params: Type.Object({ token: Type.String({ description: 'the token\'s id or name' }) }),
+        params: Type.Object({ idOrName: Type.String({ description: 'the token\'s id or name' }) }),
         response: { 200: Doc('the revoked token'), ...errorResponses, 409: errorResponses[404] },
       },
     },
-    async (req) => ({ doc: await ctx.tokens.revoke(req.params.token, req.actor) }),
+    async (req) => ({ doc: await ctx.tokens.revoke(req.params.idOrName, req.actor) }),
   );
 }
