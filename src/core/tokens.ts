@@ -28,6 +28,17 @@ export interface TokenRecord {
 /** What the API shows of a token. */
 export type TokenInfo = Omit<TokenRecord, 'hash'>;
 
+/** Who a request's token names. */
+export interface Identity {
+  name: string;
+  role: Role;
+}
+
+/** What the HTTP check needs of the token store (state/tokens.ts). */
+export interface TokenVerifier {
+  verify(token: string): Promise<Identity | undefined>;
+}
+
 export const TOKEN_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$';
 const TOKEN_RE = /^paz_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 

@@ -8,8 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PazError } from '../core/errors.js';
-import { bearerToken, rolesAllowed, roleAllows } from '../core/tokens.js';
-import type { Identity, TokenVerifier } from '../state/tokens.js';
+import { bearerToken, rolesAllowed, roleAllows, type Identity, type TokenVerifier } from '../core/tokens.js';
 import { accessOf } from './access.js';
 
 /** A server's auth: a token verifier, or 'off' (the loopback-only --no-auth switch). */

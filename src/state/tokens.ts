@@ -9,22 +9,12 @@
 import type { Store, TxnOp } from '../store/store.js';
 import { PazError } from '../core/errors.js';
 import { keys } from '../core/keys.js';
-import { newToken, tokenId, tokenMatches, tokenNameProblem, type Role, type TokenInfo, type TokenRecord } from '../core/tokens.js';
+import { newToken, tokenId, tokenMatches, tokenNameProblem, type Identity, type Role, type TokenInfo, type TokenRecord, type TokenVerifier } from '../core/tokens.js';
 import type { JournalEntry } from '../core/records.js';
 import { getJson, rangeJson } from '../store/json.js';
 
 export const CACHE_MS = 1000;
 const MAX_CAS_ATTEMPTS = 20;
-
-/** Who a request's token names. */
-export interface Identity {
-  name: string;
-  role: Role;
-}
-
-export interface TokenVerifier {
-  verify(token: string): Promise<Identity | undefined>;
-}
 
 function info(r: TokenRecord): TokenInfo {
   return { id: r.id, name: r.name, role: r.role, createdAt: r.createdAt, createdBy: r.createdBy };
