@@ -1,6 +1,7 @@
 /** CLI: hosts and units, listed like `fleetctl list-machines` / `fleetctl list-units`. */
 import { PazClient } from '../client/paz-client.js';
 import { openStream, readText } from '../client/http-stream.js';
+import { SseFrames } from '../client/sse-frames.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 
@@ -37,16 +38,9 @@ async function eventsCommand(args: string[]): Promise<number> {
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   const res = await fetch(`${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`, { headers: client.authHeaders() });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}${client.authHint(res.status)}`);
-  let buffer = '';
+  const frames = new SseFrames();
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += Buffer.from(chunk).toString();
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const f = Object.fromEntries(frame.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-      if (f.event) console.log(`${f.id}\t${f.event}\t${f.data}`);
-    }
+    for (const f of frames.push(Buffer.from(chunk).toString())) if (f.event) console.log(`${f.id}\t${f.event}\t${f.data}`);
   }
   return 0;
 }

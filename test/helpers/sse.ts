@@ -1,5 +1,6 @@
 /** Reads a Paz event stream (GET /events, Server-Sent Events) in tests. */
 import assert from 'node:assert/strict';
+import { SseFrames } from '../../src/client/sse-frames.js';
 
 export interface Received {
   id: number;
@@ -14,17 +15,10 @@ export async function collect(url: string, headers: Record<string, string>, unti
   const res = await fetch(url, { headers, signal: controller.signal });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
   const events: Received[] = [];
-  let buffer = '';
+  const frames = new SseFrames();
   try {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += Buffer.from(chunk).toString();
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(frame.split('\n').filter((l) => !l.startsWith(':') && l.includes(': ')).map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]));
-        if (fields.event) events.push({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) });
-      }
+      for (const f of frames.push(Buffer.from(chunk).toString())) if (f.event) events.push({ id: Number(f.id), event: f.event, data: JSON.parse(f.data) });
       if (until(events)) break;
     }
   } catch (e) {
