@@ -45,6 +45,7 @@ else
   curl -fsS -m 2 "$orchestrator/health" >/dev/null || { printf '[setup] Paz did not answer at %s; see %s\n' "$orchestrator" "$log_file" >&2; exit 1; }
   printf '[setup] paz up is running (PID %s, log %s); API at %s, reference at %s/docs\n' "$(cat "$pid_file")" "$log_file" "$orchestrator" "$orchestrator" >&2
   printf '[setup] stop it with: kill $(cat %s)\n' "$pid_file" >&2
+  printf '[setup] API token (admin): %s/admin-token; the paz CLI sends it by itself, curl needs -H "Authorization: Bearer $(cat %s/admin-token)"\n' "$data_dir" "$data_dir" >&2
 fi
 
 printf '[setup] done\n' >&2

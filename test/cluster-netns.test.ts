@@ -24,6 +24,10 @@ const addr = { h1: `${net}.1`, h2: `${net}.2` };
 const cgroupParent = `paz-cluster-test-${process.pid}`;
 const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'];
 
+/** the admin token the control plane wrote to its data dir at first start (auth is on off loopback) */
+let token = '';
+const authHeader = (): string[] => (token ? ['-H', `authorization: Bearer ${token}`] : []);
+
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'pipe' });
 }
@@ -31,7 +35,7 @@ function ip(...args: string[]): void {
 /** An HTTP GET made from inside a namespace (curl, bounded), so traffic never leaves our namespaces. */
 function getFrom(host: 'h1' | 'h2', url: string): { status: number; body: string } {
   try {
-    const out = execFileSync('nsenter', [`--net=/run/netns/${ns[host]}`, 'curl', '-s', '-m', '5', '-w', '\n%{http_code}', url], { encoding: 'utf8' });
+    const out = execFileSync('nsenter', [`--net=/run/netns/${ns[host]}`, 'curl', '-s', '-m', '5', ...authHeader(), '-w', '\n%{http_code}', url], { encoding: 'utf8' });
     const i = out.lastIndexOf('\n');
     return { status: Number(out.slice(i + 1)), body: out.slice(0, i) };
   } catch {
@@ -40,7 +44,7 @@ function getFrom(host: 'h1' | 'h2', url: string): { status: number; body: string
 }
 
 function postFrom(host: 'h1' | 'h2', url: string, body: unknown): { status: number; body: string } {
-  const out = execFileSync('nsenter', [`--net=/run/netns/${ns[host]}`, 'curl', '-s', '-m', '10', '-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify(body), '-w', '\n%{http_code}', url], { encoding: 'utf8' });
+  const out = execFileSync('nsenter', [`--net=/run/netns/${ns[host]}`, 'curl', '-s', '-m', '10', ...authHeader(), '-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify(body), '-w', '\n%{http_code}', url], { encoding: 'utf8' });
   const i = out.lastIndexOf('\n');
   return { status: Number(out.slice(i + 1)), body: out.slice(0, i) };
 }
@@ -97,12 +101,15 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
       '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380', '--initial-cluster', 'c1=http://127.0.0.1:2380',
     ]);
     await waitFor('etcd on h1', async () => getFrom('h1', `http://${addr.h1}:2379/health`).status === 200, 30_000);
-    start('h1', 'server', [process.execPath, pazBin, 'server', '--store', etcdUrl, '--advertise', addr.h1, '--host-loss-grace', '2', '--log-level', 'warn', '--data-dir', join(dir, 'server'), '--cluster-token', clusterToken]);
+    start('h1', 'server', [process.execPath, pazBin, 'server', '--store', etcdUrl, '--bind', addr.h1, '--advertise', addr.h1, '--host-loss-grace', '2', '--log-level', 'warn', '--data-dir', join(dir, 'server'), '--cluster-token', clusterToken]);
     await waitFor('the control plane on h1', async () => getFrom('h2', `${orchestrator}/health`).status === 200, 30_000);
+    assert.equal(getFrom('h2', `${orchestrator}/services`).status, 401, 'off loopback, auth is on: no token, no answer');
+    token = readFileSync(join(dir, 'server', 'admin-token'), 'utf8').trim();
+    assert.equal(getFrom('h2', `${orchestrator}/services`).status, 200, 'the admin token is taken');
     for (const h of ['h1', 'h2'] as const) {
       agents[h] = start(h, `agent-${h}`, [
         process.execPath, pazBin, 'agent', '--store', etcdUrl, '--driver', 'process', '--no-router',
-        '--address', addr[h], '--data-dir', join(dir, h), '--label', `name=${h}`, '--log-level', 'warn', '--cgroup-parent', cgroupParent,
+        '--address', addr[h], '--agent-bind', addr[h], '--data-dir', join(dir, h), '--label', `name=${h}`, '--log-level', 'warn', '--cgroup-parent', cgroupParent,
         '--cluster-token', clusterToken,
       ]);
     }

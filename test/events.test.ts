@@ -3,41 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';
-
-interface Received {
-  id: number;
-  event: string;
-  data: any;
-}
-
-/** Reads SSE frames until `until` says stop or the time is up. */
-async function collect(url: string, headers: Record<string, string>, until: (events: Received[]) => boolean, timeoutMs = 15_000): Promise<Received[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const res = await fetch(url, { headers, signal: controller.signal });
-  assert.equal(res.headers.get('content-type'), 'text/event-stream');
-  const events: Received[] = [];
-  let buffer = '';
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += Buffer.from(chunk).toString();
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(frame.split('\n').filter((l) => !l.startsWith(':') && l.includes(': ')).map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]));
-        if (fields.event) events.push({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) });
-      }
-      if (until(events)) break;
-    }
-  } catch (e) {
-    if (!controller.signal.aborted) throw e;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return events;
-}
+import { collect } from './helpers/sse.js';
 
 describe('live events', () => {
   const paz = new PazProcess();
@@ -51,19 +17,19 @@ describe('live events', () => {
     await request('PATCH', `${paz.orchestrator}/services/evented/config/next`, { env: { A: '1' } });
     await request('POST', `${paz.scheduler}/hooks/deploy`, { serviceName: 'evented' });
     const events = await live;
-    const names = events.map((e) => e.event);
-    assert.deepEqual(names.slice(0, 2), ['service.create', 'service.modifyConfig']);
-    assert.equal(events[0].data.name, 'evented');
-    assert.deepEqual(events[1].data.config.env, { A: '1' });
-    const deploy = events.find((e) => e.event === 'journal');
-    assert.equal(deploy?.data.event, 'deploy');
+    // each change also journals who made it (audit), in the same transaction: same revision, right after it
+    const changes = events.filter((e) => e.event !== 'journal');
+    assert.deepEqual(changes.slice(0, 2).map((e) => e.event), ['service.create', 'service.modifyConfig']);
+    assert.equal(changes[0].data.name, 'evented');
+    assert.deepEqual(changes[1].data.config.env, { A: '1' });
+    assert.deepEqual(events.filter((e) => e.event === 'journal').map((e) => e.data.event), ['service-created', 'config-changed', 'deploy']);
     assert.equal(events.find((e) => e.event === 'unit.add')?.data.unit, 'evented-1-1');
     for (let i = 1; i < events.length; i++) assert.ok(events[i].id >= events[i - 1].id, 'ids are revisions, in order');
 
     // resume after the first event: everything after it comes again, the first does not
     const resumed = await collect(`${paz.orchestrator}/events`, { 'last-event-id': String(events[0].id) }, (es) => es.some((e) => e.event === 'unit.add'));
     assert.equal(resumed[0].event, 'service.modifyConfig');
-    assert.equal(resumed[0].id, events[1].id);
+    assert.equal(resumed[0].id, changes[1].id);
     await request('DELETE', `${paz.orchestrator}/services/evented`);
     const after = await collect(`${paz.orchestrator}/events?since=${events.at(-1)!.id}`, {}, (es) => es.some((e) => e.event === 'service.del'));
     assert.ok(after.some((e) => e.event === 'unit.remove' && e.data === 'evented-1-1'));

@@ -7,6 +7,8 @@ import { newSecretKey, type SecretKey } from '../core/secret-box.js';
 import { newClusterToken } from '../core/cluster-token.js';
 import { DigestResolver } from '../state/digest-resolver.js';
 import { RegistryLogins } from '../state/registry-logins.js';
+import { Tokens } from '../state/tokens.js';
+import type { ApiAuth } from '../http/auth.js';
 
 export interface ApiContext {
   store: Store;
@@ -17,6 +19,8 @@ export interface ApiContext {
   secretKey: SecretKey;
   /** 'tokens': every route but /health needs a token (see http/access.ts); 'off': the loopback-only --no-auth switch */
   authMode: AuthMode;
+  /** API tokens (hashed in the store) */
+  tokens: Tokens;
   /** what the orchestrator shows an agent when it asks for a unit's logs or stats (roles/cluster-token.ts) */
   clusterToken: string;
 }
@@ -30,5 +34,19 @@ export type AuthMode = 'tokens' | 'off';
 export function createContext(store: Store, now: () => number = Date.now, secretKey: SecretKey = newSecretKey(), authMode: AuthMode = 'off', clusterToken: string = newClusterToken()): ApiContext {
   // deploys ask registries for digests with the logins set through /registries
   const digests = new DigestResolver({ credentials: (registry) => new RegistryLogins(store, secretKey).open(registry) });
-  return { store, directory: new Directory(store, now, secretKey), deploys: new Deploys(store, now, digests), cluster: new ClusterView(store, now), secretKey, authMode, clusterToken };
+  return {
+    store,
+    directory: new Directory(store, now, secretKey),
+    deploys: new Deploys(store, now, digests),
+    cluster: new ClusterView(store, now),
+    secretKey,
+    authMode,
+    tokens: new Tokens(store, now),
+    clusterToken,
+  };
+}
+
+/** What the API servers' auth check uses (createApp's `auth` option): the token store, or 'off'. */
+export function apiAuth(ctx: ApiContext): ApiAuth {
+  return ctx.authMode === 'tokens' ? ctx.tokens : 'off';
 }

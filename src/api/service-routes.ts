@@ -66,7 +66,7 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
       },
     },
     async (req, reply) => {
-      const doc = await ctx.directory.create(req.body);
+      const doc = await ctx.directory.create(req.body, req.actor);
       opts.onChange?.('service.create', doc.name, doc);
       return reply.status(201).send({ meta: { statusCode: 201, ok: true, uuid: req.id, name: doc.name }, doc });
     },
@@ -91,7 +91,7 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
       },
     },
     async (req, reply) => {
-      await ctx.directory.delete(req.params.name);
+      await ctx.directory.delete(req.params.name, req.actor);
       opts.onChange?.('service.del', req.params.name, req.params.name);
       return reply.status(204).send();
     },
@@ -117,10 +117,10 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
       },
     },
     async (req) => {
-      const config = await ctx.directory.patchConfig(req.params.name, req.body ?? {});
+      const config = await ctx.directory.patchConfig(req.params.name, req.body ?? {}, req.actor);
       // Scaling takes effect now, on the running version, without a new version.
       if (req.body?.numInstances !== undefined && (await ctx.deploys.latestVersion(req.params.name)) > 0) {
-        await ctx.deploys.scale(req.params.name, req.body.numInstances);
+        await ctx.deploys.scale(req.params.name, req.body.numInstances, req.actor);
       }
       opts.onChange?.('service.modifyConfig', req.params.name, config);
       return { doc: config };

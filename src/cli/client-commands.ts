@@ -17,7 +17,8 @@ export const clientUsage = `  paz services                     list services
   paz hosts                        hosts, like fleetctl list-machines
   paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f (UNIT may be <service>-<instance>)
   paz events [--since REV]         live events (services, units, hosts, endpoints, deploys)
-  (each takes --url URL to override PAZ_URL, and --json where it lists)`;
+  (each takes --url URL to override PAZ_URL, and --json where it lists; each sends PAZ_TOKEN, else the
+   admin token in --data-dir/PAZ_DATA_DIR/~/.paz's admin-token)`;
 
 const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> = {
   services: servicesCommand,

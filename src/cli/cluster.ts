@@ -1,13 +1,14 @@
 /** CLI: hosts and units, listed like `fleetctl list-machines` / `fleetctl list-units`. */
 import { PazClient } from '../client/paz-client.js';
 import { openStream, readText } from '../client/http-stream.js';
+import { SseFrames } from '../client/sse-frames.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 
 /** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
 async function logsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
-  const client = new PazClient({ url: values.url });
+  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
+  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   const id = positionals[0]?.replace(/\.service$/, '');
   if (!id) throw new Error('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
@@ -16,7 +17,7 @@ async function logsCommand(args: string[]): Promise<number> {
   if (values.follow) q.set('follow', 'true');
   if (values.tail !== undefined) q.set('tail', values.tail);
   // node:http, not fetch: `-f` on a quiet unit must not end after fetch's 300 s body timeout
-  const res = await openStream(`${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`);
+  const res = await openStream(`${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { headers: client.authHeaders() });
   if (res.statusCode !== 200) {
     const text = await readText(res);
     let message = `HTTP ${res.statusCode}`;
@@ -25,7 +26,7 @@ async function logsCommand(args: string[]): Promise<number> {
     } catch {
       // not JSON: keep the status
     }
-    throw new Error(message);
+    throw new Error(message + client.authHint(res.statusCode ?? 0));
   }
   for await (const chunk of res) process.stdout.write(chunk as Buffer);
   return 0;
@@ -33,20 +34,13 @@ async function logsCommand(args: string[]): Promise<number> {
 
 /** `paz events [--since REV]`: the live event stream, one line per event. */
 async function eventsCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { url: { type: 'string' }, since: { type: 'string' } });
-  const client = new PazClient({ url: values.url });
-  const res = await fetch(`${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`);
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-  let buffer = '';
+  const { values } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, since: { type: 'string' } });
+  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const res = await fetch(`${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`, { headers: client.authHeaders() });
+  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}${client.authHint(res.status)}`);
+  const frames = new SseFrames();
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += Buffer.from(chunk).toString();
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const f = Object.fromEntries(frame.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-      if (f.event) console.log(`${f.id}\t${f.event}\t${f.data}`);
-    }
+    for (const f of frames.push(Buffer.from(chunk).toString())) if (f.event) console.log(`${f.id}\t${f.event}\t${f.data}`);
   }
   return 0;
 }
@@ -54,8 +48,8 @@ async function eventsCommand(args: string[]): Promise<number> {
 export async function clusterCommand(cmd: string, args: string[]): Promise<number> {
   if (cmd === 'logs') return logsCommand(args);
   if (cmd === 'events') return eventsCommand(args);
-  const { values, positionals } = parse(args, { url: { type: 'string' }, json: { type: 'boolean' } }, true);
-  const client = new PazClient({ url: values.url });
+  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, true);
+  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   if (cmd === 'units') {
     const units = await client.units(positionals[0]);
     if (values.json) return console.log(JSON.stringify(units, null, 2)), 0;

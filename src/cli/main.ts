@@ -8,6 +8,7 @@ import { webhookCommand } from './webhook.js';
 import { secretCommand } from './secret.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 import { registryCommand } from './registry.js';
+import { tokenCommand } from './token.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -25,6 +26,9 @@ ${clientUsage}
 Registries (admin):
   paz registry login HOST --username U --password-stdin   credentials for pulls from HOST
   paz registry ls | paz registry logout HOST
+
+Tokens (admin):
+  paz token create NAME --role admin|deployer|read-only    paz token ls    paz token revoke NAME
 
 Store:
   paz kv get KEY          print a key's value, like etcdctl get
@@ -68,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
       return registryCommand(rest);
     case 'secret':
       return secretCommand(rest);
+    case 'token':
+      return tokenCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       console.error(`paz: unknown command "${cmd}"\n\n${usage}`);

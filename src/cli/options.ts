@@ -35,6 +35,8 @@ export const roleOptions = {
   'store-ca': { type: 'string' },
   'store-cert': { type: 'string' },
   'store-key': { type: 'string' },
+  'no-auth': { type: 'boolean' },
+  'agent-bind': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -81,7 +83,9 @@ export interface RoleConfig {
   clusterToken?: string;
   /** files for TLS to etcd: --store-ca/--store-cert/--store-key */
   storeTls: StoreTlsFiles;
-  agent: { driver: string; port: number; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number; tls?: RouterTlsConfig } };
+  /** 'tokens' unless --no-auth / PAZ_AUTH=off (loopback only) */
+  auth: 'tokens' | 'off';
+  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number; tls?: RouterTlsConfig } };
 }
 
 /** The router's HTTPS: a directory of PEM files (certificate and key, one per domain) and the port it listens on. */
@@ -121,12 +125,20 @@ function labelsOf(flags: Flags): Record<string, string> {
   return out;
 }
 
+function authOption(flags: Flags): 'tokens' | 'off' {
+  if (flags['no-auth']) return 'off';
+  const env = process.env.PAZ_AUTH;
+  if (env === undefined || env === '' || env === 'on' || env === 'tokens') return 'tokens';
+  if (env === 'off') return 'off';
+  throw new Error(`PAZ_AUTH must be "off" (the loopback-only --no-auth switch) or "on", got "${env}"`);
+}
+
 export function roleConfig(flags: Flags): RoleConfig {
   const dataDir = resolve(str(flags, 'data-dir', 'PAZ_DATA_DIR') ?? join(homedir(), '.paz'));
   return {
     dataDir,
     storeUrl: str(flags, 'store', 'PAZ_STORE') ?? `sqlite:${join(dataDir, 'paz.db')}`,
-    bind: str(flags, 'bind', 'PAZ_BIND') ?? '0.0.0.0',
+    bind: str(flags, 'bind', 'PAZ_BIND') ?? '127.0.0.1',
     advertise: str(flags, 'advertise', 'PAZ_ADVERTISE') ?? '127.0.0.1',
     ports: {
       orchestrator: portOption(flags, 'orchestrator-port', 'PAZ_ORCHESTRATOR_PORT', 9000),
@@ -139,9 +151,11 @@ export function roleConfig(flags: Flags): RoleConfig {
     tls: tlsOf(flags),
     clusterToken: str(flags, 'cluster-token', 'PAZ_CLUSTER_TOKEN'),
     storeTls: storeTlsOf(flags),
+    auth: authOption(flags),
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),
+      bind: str(flags, 'agent-bind', 'PAZ_AGENT_BIND') ?? '127.0.0.1',
       address: str(flags, 'address', 'PAZ_ADDRESS') ?? str(flags, 'advertise', 'PAZ_ADVERTISE') ?? '127.0.0.1',
       labels: labelsOf(flags),
       cgroupParent: str(flags, 'cgroup-parent', 'PAZ_CGROUP_PARENT'),

@@ -11,6 +11,9 @@ import { parse, roleConfig, roleOptions } from './options.js';
 import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
 import { loadSecretKey } from '../roles/secrets-key.js';
 import { loadTlsPair, readCertificateDir } from '../roles/tls-files.js';
+import { authOffProblem } from '../core/loopback.js';
+import { ensureAdminToken } from '../roles/admin-token.js';
+import { Tokens } from '../state/tokens.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -24,7 +27,11 @@ export const serverUsage = `usage: paz up|server|agent [options]
   --store-cert FILE         etcd over TLS: this client's certificate (PAZ_STORE_CERT)
   --store-key FILE          etcd over TLS: this client's key (PAZ_STORE_KEY)
 control plane (server, up):
-  --bind ADDR               address the APIs listen on (PAZ_BIND, default 0.0.0.0)
+  --bind ADDR               address the APIs listen on (PAZ_BIND, default 127.0.0.1; another address
+                            needs auth on: every route but /health takes an API token)
+  --no-auth                 no API tokens: local development only, refused unless every address Paz
+                            listens on is loopback (PAZ_AUTH=off; default on: the first start writes
+                            the admin token to DIR/admin-token, which the CLI sends by itself)
   --advertise ADDR          address announced at /paz/services/* (PAZ_ADVERTISE, default 127.0.0.1)
   --orchestrator-port N     (PAZ_ORCHESTRATOR_PORT, default 9000)
   --directory-port N        (PAZ_SERVICE_DIRECTORY_PORT, default 9001)
@@ -37,6 +44,8 @@ agent (agent, up):
   --driver docker|process|auto   how units run (PAZ_DRIVER, default auto: docker when dockerd answers)
   --address ADDR            this host's address for its instances' endpoints (PAZ_ADDRESS, default --advertise)
   --agent-port N            the agent's logs/stats API (PAZ_AGENT_PORT, default 9010)
+  --agent-bind ADDR         address the agent's API listens on (PAZ_AGENT_BIND, default 127.0.0.1; in a
+                            cluster, the address servers reach it at, e.g. --address's)
   --label KEY=VALUE         host label, repeatable (PAZ_LABELS=k=v,k=v)
   --cgroup-parent NAME      process driver: cgroup v1 directory holding the units' cgroups (PAZ_CGROUP_PARENT, default paz)
   --router-port N           the host's router (HAProxy): routes Host <service>.paz (PAZ_ROUTER_PORT, default 80)
@@ -60,6 +69,14 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const routerTls = cfg.agent.router?.tls;
   const runsAgent = role === 'agent' || (role === 'up' && !values['no-agent']);
   const routerCertificates = runsAgent && routerTls ? readCertificateDir(routerTls.dir) : undefined;
+  if (cfg.auth === 'off') {
+    const binds = [...(runsControlPlane ? [{ flag: '--bind', address: cfg.bind }] : []), ...(runsAgent ? [{ flag: '--agent-bind', address: cfg.agent.bind }] : [])];
+    const why = authOffProblem(binds);
+    if (why) {
+      console.error(`paz ${role}: ${why}`);
+      return 2;
+    }
+  }
   mkdirSync(cfg.dataDir, { recursive: true });
   // one agent per data dir: a second would adopt and run the same units again
   if (runsAgent) claimDataDir(cfg.dataDir, role);
@@ -90,13 +107,22 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const controlPorts: number[] = [];
   try {
     if (runsControlPlane) {
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls, clusterToken });
+      // before the APIs answer: whoever waits for /health finds the file
+      const adminTokenFile = cfg.auth === 'tokens' ? await ensureAdminToken(new Tokens(store), cfg.dataDir, logger) : undefined;
+      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls, clusterToken, auth: cfg.auth });
       stops.push(['control plane', () => plane.stop()]);
       controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
       console.error(
         `paz ${role}: orchestrator ${tls ? 'https' : 'http'}://${cfg.advertise}:${plane.ports.orchestrator} (docs at /docs), ` +
           `service directory :${plane.ports.directory}, scheduler :${plane.ports.scheduler}, store ${store.name}`,
       );
+      if (cfg.auth === 'off') {
+        const warning = `AUTHENTICATION IS OFF (--no-auth / PAZ_AUTH=off): any user or program on this host can deploy and run anything through ${cfg.bind}. Local development only.`;
+        logger.warn(warning);
+        console.error(`\n*** paz ${role}: ${warning} ***\n`);
+      } else if (adminTokenFile) {
+        console.error(`paz ${role}: admin token written to ${adminTokenFile} (mode 0600); the paz CLI on this host sends it by itself`);
+      }
     }
     if (runsAgent) {
       const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent);
@@ -107,7 +133,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         logger: logger.child({ component: 'paz-agent' }),
         dataDir: cfg.dataDir,
         address: cfg.agent.address,
-        bind: role === 'up' ? cfg.bind : '0.0.0.0',
+        bind: cfg.agent.bind,
         port: cfg.agent.port,
         labels: cfg.agent.labels,
         router: cfg.agent.router && {

@@ -49,8 +49,8 @@ async function waitForRollout(client: PazClient, name: string, version: number):
 }
 
 export async function servicesCommand(cmd: string, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, tag: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'boolean' } }, true);
-  const client = new PazClient({ url: values.url });
+  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, tag: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'boolean' } }, true);
+  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const name = positionals[0];
   const need = (what: string) => {

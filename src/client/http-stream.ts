@@ -12,7 +12,7 @@ export interface StreamOptions {
   headersTimeoutMs?: number;
   /** aborting closes the stream */
   signal?: AbortSignal;
-  /** extra request headers (e.g. the cluster token the orchestrator shows an agent) */
+  /** request headers: the API token (PazClient.authHeaders()), the cluster token the orchestrator shows an agent */
   headers?: Record<string, string>;
 }
 
@@ -23,7 +23,7 @@ export function openStream(url: string, opts: StreamOptions = {}): Promise<Incom
   const u = new URL(url);
   const send = u.protocol === 'https:' ? httpsRequest : request;
   return new Promise((resolve, reject) => {
-    const req = send(u, { method: 'GET', agent: false, headers: opts.headers, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const req = send(u, { method: 'GET', agent: false, headers: opts.headers ?? {}, ...(opts.signal ? { signal: opts.signal } : {}) });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS} ms`)), opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
     req.once('response', (res) => {
       clearTimeout(timer);

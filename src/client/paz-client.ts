@@ -1,8 +1,12 @@
 /**
  * A typed HTTP client of Paz's APIs, used by the CLI, the web UI's tests and the integration tests.
- * Errors come back as `PazApiError` carrying the server's code and message.
+ * Errors come back as `PazApiError` carrying the server's code and message. It sends an API token without
+ * being told: PAZ_TOKEN, else the admin token `paz up` wrote to DATA_DIR/admin-token.
  */
 import { connectionErrorMessage } from './connection-error.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 /** GET /services/:name/rollout */
 export interface RolloutDoc {
@@ -46,6 +50,24 @@ export interface PazClientOptions {
   /** scheduler base URL, default PAZ_SCHEDULER_URL or the orchestrator's host on port 9002 */
   schedulerUrl?: string;
   timeoutMs?: number;
+  /** API token; default PAZ_TOKEN, else the one in `dataDir`'s admin-token file */
+  token?: string;
+  /** default PAZ_DATA_DIR, else ~/.paz */
+  dataDir?: string;
+}
+
+/** The token the CLI sends, and where it came from (for the message of a 401). */
+export function defaultToken(dataDir?: string, env: NodeJS.ProcessEnv = process.env): { token?: string; source: string } {
+  if (env.PAZ_TOKEN) return { token: env.PAZ_TOKEN.trim(), source: 'the token in PAZ_TOKEN' };
+  const file = join(resolve(dataDir ?? env.PAZ_DATA_DIR ?? join(homedir(), '.paz')), 'admin-token');
+  if (existsSync(file)) {
+    try {
+      return { token: readFileSync(file, 'utf8').trim(), source: `the admin token in ${file}` };
+    } catch (err) {
+      return { source: `no token (${file} could not be read: ${(err as Error).message})` };
+    }
+  }
+  return { source: `no token (PAZ_TOKEN is not set and there is no ${file}; give the data dir with --data-dir or PAZ_DATA_DIR)` };
 }
 
 export interface RawResponse {
@@ -63,19 +85,33 @@ export class PazClient {
   readonly url: string;
   readonly schedulerUrl: string;
   private readonly timeoutMs: number;
+  private readonly credentials: { token?: string; source: string };
 
   constructor(opts: PazClientOptions = {}) {
+    this.credentials = opts.token !== undefined ? { token: opts.token, source: 'the token given' } : defaultToken(opts.dataDir);
     this.url = withScheme(opts.url ?? process.env.PAZ_URL ?? 'http://127.0.0.1:9000').replace(/\/$/, '');
     const u = new URL(this.url);
     this.schedulerUrl = withScheme(opts.schedulerUrl ?? process.env.PAZ_SCHEDULER_URL ?? `${u.protocol}//${u.hostname}:9002`).replace(/\/$/, '');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
+  /** `Authorization: Bearer <token>` when the client has a token (for requests made around `raw`, e.g. streams). */
+  authHeaders(): Record<string, string> {
+    return this.credentials.token ? { authorization: `Bearer ${this.credentials.token}` } : {};
+  }
+
+  /** What to tell a user whose request got a 401 or 403. */
+  authHint(status: number): string {
+    if (status === 401) return ` [the CLI sent ${this.credentials.source}: set PAZ_TOKEN to a valid token]`;
+    if (status === 403) return ` [the CLI sent ${this.credentials.source}]`;
+    return '';
+  }
+
   /** One request; resolves for any HTTP status (callers that want errors use `call`). */
   async raw(method: string, url: string, body?: unknown): Promise<RawResponse> {
     const res = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     }).catch((err: unknown) => {
@@ -94,7 +130,7 @@ export class PazClient {
       const b = res.body as { code?: string; message?: string } | string;
       const code = typeof b === 'object' && b?.code ? b.code : `HTTP_${res.status}`;
       const message = typeof b === 'object' && b?.message ? b.message : res.text || `HTTP ${res.status}`;
-      throw new PazApiError(res.status, code, message, res.body);
+      throw new PazApiError(res.status, code, message + this.authHint(res.status), res.body);
     }
     return res.body as T;
   }
@@ -135,6 +171,15 @@ export class PazClient {
   }
   rollout(name: string) {
     return this.call<{ doc: RolloutDoc }>('GET', `/services/${encodeURIComponent(name)}/rollout`).then((r) => r.doc);
+  }
+  createToken(name: string, role: string) {
+    return this.call<{ id: string; name: string; role: string; token: string }>('POST', '/auth/tokens', { name, role });
+  }
+  tokens() {
+    return this.call<{ doc: Array<{ id: string; name: string; role: string; createdAt: number; createdBy: string }> }>('GET', '/auth/tokens').then((r) => r.doc);
+  }
+  revokeToken(idOrName: string) {
+    return this.call<{ doc: { id: string; name: string; role: string } }>('DELETE', `/auth/tokens/${encodeURIComponent(idOrName)}`).then((r) => r.doc);
   }
   versions(name: string) {
     return this.call<{ doc: Array<Record<string, unknown>> }>('GET', `/services/${encodeURIComponent(name)}/versions`).then((r) => r.doc);

@@ -93,3 +93,10 @@ test('resolveDeployImage refuses tags and hook repositories outside Docker\'s re
   assert.throws(() => resolveDeployImage('paz/hello', 'paz/hello:1\n'), (e: unknown) => e instanceof PazError && e.code === 'VALIDATION');
   assert.equal(resolveDeployImage('paz/hello', undefined, ''), 'paz/hello');
 });
+
+test('the journal entry names who deployed (the trigger\'s actor)', () => {
+  const plan = planDeploy({ service, latestVersion: 0, image: 'x', trigger: { source: 'api', actor: 'ci' }, now: 5 });
+  assert.equal(plan.journal.actor, 'ci');
+  assert.equal(plan.record.trigger.actor, 'ci');
+  assert.equal(planDeploy({ service, latestVersion: 0, image: 'x', trigger: { source: 'hook' }, now: 5 }).journal.actor, undefined);
+});

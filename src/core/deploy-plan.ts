@@ -147,6 +147,7 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
         : `deploy of ${record.image} (${input.trigger.source}${input.trigger.tag ? `, tag ${input.trigger.tag}` : ''})`,
   };
   if (strategy === 'recreate') journal.message += `; strategy recreate${strategyReason ? ` (${strategyReason})` : ''}`;
+  if (input.trigger.actor !== undefined) journal.actor = input.trigger.actor;
   return { record, units, journal, strategy, ...(strategyReason ? { strategyReason } : {}) };
 }
 

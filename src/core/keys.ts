@@ -24,6 +24,8 @@
  * | /paz/elections/<name>                           | leader id (lease)                                   |
  * | /paz/auth/webhook-secret                        | the webhook secret, sealed (secret-box, context `webhook-secret`) |
  * | /paz/registries/<host>                          | RegistryLoginRecord JSON: username, password sealed with context `registry:<host>` |
+ * | /paz/auth/tokens/<id>                           | TokenRecord JSON (hashed; core/tokens.ts)           |
+ * | /paz/auth/token-names/<name>                    | id of the token of that name (keeps names unique)   |
  */
 
 export const SERVICES_PREFIX = '/paz/services/';
@@ -69,6 +71,9 @@ export const keys = {
   webhookSecret: () => '/paz/auth/webhook-secret',
   registryLogin: (host: string) => `/paz/registries/${host}`,
   registryLoginsPrefix: () => '/paz/registries/',
+  token: (id: string) => `/paz/auth/tokens/${id}`,
+  tokensPrefix: () => '/paz/auth/tokens/',
+  tokenName: (name: string) => `/paz/auth/token-names/${name}`,
 } as const;
 
 /** Splits `/paz/services/<svc>/<ver>/<inst>` into its parts; undefined for component keys and others. */

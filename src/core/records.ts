@@ -14,6 +14,8 @@ export interface DeployTrigger {
   pushedAt?: number;
   /** for rollbacks: the version whose snapshot was deployed again */
   rollbackOf?: number;
+  /** who asked: the API token's name ("anonymous" with --no-auth); copied to the journal entry */
+  actor?: string;
 }
 
 /** One deployed version: the full snapshot of the service as it was deployed. Never changed afterwards. */
@@ -35,14 +37,22 @@ export interface DeployRecord {
   trigger: DeployTrigger;
 }
 
-export type JournalEvent = 'deploy' | 'deploy-succeeded' | 'deploy-failed' | 'rollback' | 'scale' | 'service-deleted';
+export type JournalEvent = 'deploy' | 'deploy-succeeded' | 'deploy-failed' | 'rollback' | 'scale' | 'service-deleted' | AuditEvent;
+
+/** Changes recorded for the audit trail (issue 9) beside the deploy events. */
+export type AuditEvent = 'service-created' | 'config-changed' | 'token-created' | 'token-revoked';
 
 export interface JournalEntry {
   event: JournalEvent;
+  /** '' for events of no service (tokens) */
   serviceName: string;
   version: number;
   timestamp: number;
   message?: string;
+  /** who made the change: the API token's name, "anonymous" with --no-auth; absent for Paz's own (deploy outcomes) */
+  actor?: string;
+  /** token events: the token's name */
+  token?: string;
 }
 
 /** What an instance runs: derived from a deploy record, fixed for the unit's life. */

@@ -14,6 +14,7 @@ import { redactUrl } from '../core/webhook-proof.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
 import { PAZ_VERSION } from '../version.js';
 import { registerMetrics } from './metrics.js';
+import { registerAuth, type ApiAuth } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,6 +48,8 @@ export interface AppOptions {
   ready?: () => boolean;
   /** serve HTTPS with this certificate and key (PEM); none: plain HTTP */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** the API token check (auth.ts): a verifier, or 'off' (--no-auth; /health says so); none: the agent, whose routes are 'cluster' */
+  auth?: ApiAuth;
 }
 
 /** Paz's request id: a random integer below 1e9 in base 36. */
@@ -128,6 +131,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
     reply.header('x-api-uuid', req.id);
     reply.header('x-api-version', PAZ_VERSION);
   });
+  registerAuth(app, opts.auth);
 
   // Stored secrets leave every server as {secret, fingerprint}, whichever route read them (secret-env.ts).
   app.addHook('preSerialization', async (_req, _reply, payload) => redactSecrets(payload));
@@ -151,9 +155,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
   });
 
   registerMetrics(app, opts.component);
-  app.get('/health', { schema: { hide: true } as Record<string, unknown> }, async (_req, reply) => {
+  app.get('/health', { schema: { hide: true } as Record<string, unknown>, config: { access: 'public' } }, async (_req, reply) => {
     const ready = opts.ready?.() ?? true;
-    return reply.status(ready ? 200 : 503).send({ healthy: ready, component: opts.component, version: PAZ_VERSION, ...(ready ? {} : { starting: true }) });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ healthy: ready, component: opts.component, version: PAZ_VERSION, ...(ready ? {} : { starting: true }), ...(opts.auth === 'off' ? { auth: 'off' } : {}) });
   });
   return app;
 }

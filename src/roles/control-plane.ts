@@ -15,6 +15,7 @@ import { LeaseSession } from '../state/lease-session.js';
 import { ControlLoops } from '../control/control-loops.js';
 import { isValidDomain } from '../router/route-table.js';
 import type { SecretKey } from '../core/secret-box.js';
+import { authOffProblem } from '../core/loopback.js';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -53,7 +54,10 @@ function boundPort(app: FastifyInstance): number {
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const ctx = createContext(opts.store, Date.now, opts.secretKey, opts.auth ?? 'off', opts.clusterToken);
+  const auth = opts.auth ?? 'off';
+  const open = auth === 'off' ? authOffProblem([{ flag: '--bind', address: opts.bind }]) : undefined;
+  if (open) throw new Error(open);
+  const ctx = createContext(opts.store, Date.now, opts.secretKey, auth, opts.clusterToken);
   if (opts.domain !== undefined) {
     if (!isValidDomain(opts.domain)) {
       throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);

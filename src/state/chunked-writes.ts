@@ -59,7 +59,7 @@ export interface ScalePlan {
 }
 
 /** Plans a scale from the store's current state (deploys.ts); called again until nothing is left to do. */
-export type ScalePlanner = (service: string, count: number) => Promise<ScalePlan>;
+export type ScalePlanner = (service: string, count: number, actor?: string) => Promise<ScalePlan>;
 
 /** re-plans of one scale before giving up; each is caused by a concurrent change of a unit */
 const MAX_SCALE_ROUNDS = 20;
@@ -87,8 +87,8 @@ export class ChunkedWrites {
   }
 
   /** Writes a scale planned by the planner; resolves false when the one-txn compare-and-swap lost. */
-  async scale(service: string, count: number): Promise<{ done: boolean; plan: ScalePlan }> {
-    const plan = await this.planScale(service, count);
+  async scale(service: string, count: number, actor?: string): Promise<{ done: boolean; plan: ScalePlan }> {
+    const plan = await this.planScale(service, count, actor);
     const guards = [unlocked(service), noPendingWrite(service)];
     const compare = [...guards, ...guardsOf([plan.intent, ...plan.unitWrites])];
     const ops = [plan.intent.op, ...plan.unitWrites.map((u) => u.op), ...(plan.journal ? [plan.journal] : [])];
@@ -97,7 +97,7 @@ export class ChunkedWrites {
       if (!res.succeeded) await this.settleIfBusy(service);
       return { done: res.succeeded, plan };
     }
-    const first = await this.withLock(service, (lock) => this.scaleLocked(lock, count, true));
+    const first = await this.withLock(service, (lock) => this.scaleLocked(lock, count, true, actor));
     return { done: true, plan: first };
   }
 
@@ -166,11 +166,11 @@ export class ChunkedWrites {
   }
 
   /** Converges the service on `count` instances, in chunks; resolves the first round's plan (the answer). */
-  private async scaleLocked(lock: ServiceLock, count: number, journal: boolean): Promise<ScalePlan> {
+  private async scaleLocked(lock: ServiceLock, count: number, journal: boolean, actor?: string): Promise<ScalePlan> {
     const service = lock.service;
     let first: ScalePlan | undefined;
     for (let round = 0; round < MAX_SCALE_ROUNDS; round++) {
-      const plan = await this.planScale(service, count);
+      const plan = await this.planScale(service, count, actor);
       if (!first) {
         first = plan;
         // the intent: the new count (later deploys use it) and the pending record, in one txn

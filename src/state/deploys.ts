@@ -47,7 +47,7 @@ export class Deploys {
     private readonly digests: DigestResolver = new DigestResolver(),
   ) {
     this.pins = new VersionDigests(store);
-    this.writes = new ChunkedWrites(store, (name, count) => this.planScale(name, count), now);
+    this.writes = new ChunkedWrites(store, (name, count, actor) => this.planScale(name, count, actor), now);
   }
 
   /**
@@ -189,9 +189,9 @@ export class Deploys {
   }
 
   /** Rolls back: deploys version `version`'s snapshot (default: the previous good one) as a new version. */
-  async rollback(name: string, version?: number): Promise<DeployRecord> {
+  async rollback(name: string, version?: number, actor?: string): Promise<DeployRecord> {
     const target = version === undefined ? await this.rollbackTarget(name) : await this.version(name, version);
-    return this.deploy(name, { fromRecord: target, trigger: { source: 'rollback', rollbackOf: target.version } });
+    return this.deploy(name, { fromRecord: target, trigger: { source: 'rollback', rollbackOf: target.version, ...(actor ? { actor } : {}) } });
   }
 
   /**
@@ -200,9 +200,9 @@ export class Deploys {
    * running version is the latest, or the serving one when the latest failed (never a failed version).
    * Instances added while a deploy runs are held: the rollout releases them as it releases its own.
    */
-  async scale(name: string, count: number): Promise<{ version: number; added: string[]; draining: string[] }> {
+  async scale(name: string, count: number, actor?: string): Promise<{ version: number; added: string[]; draining: string[] }> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const { done, plan } = await this.writes.scale(name, count);
+      const { done, plan } = await this.writes.scale(name, count, actor);
       if (done) return { version: plan.version, added: plan.added, draining: plan.draining };
     }
     throw new PazError('CONFLICT', `service "${name}" is being changed by others right now: try again`);
@@ -213,7 +213,7 @@ export class Deploys {
    * added instances (numbered after the highest) and the drains of the highest-numbered ones. Planned
    * again by chunked-writes.ts until nothing is left, so it only ever plans what is still missing.
    */
-  private async planScale(name: string, count: number): Promise<ScalePlan> {
+  private async planScale(name: string, count: number, actor?: string): Promise<ScalePlan> {
     const svc = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
     if (!svc) throw serviceNotFound(name);
     const latestVersion = await this.latestVersion(name);
@@ -248,7 +248,7 @@ export class Deploys {
         plan.unitWrites.push({ op: { type: 'put', key: e.key, value: JSON.stringify({ ...e.value, drainingSince: now }) }, compare: { key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision } });
         plan.draining.push(e.value.unit);
       }
-      const entry: JournalEntry = { event: 'scale', serviceName: name, version, timestamp: now, message: `scaled version ${version} from ${live.length} to ${count} instance${count === 1 ? '' : 's'}` };
+      const entry: JournalEntry = { event: 'scale', serviceName: name, version, timestamp: now, message: `scaled version ${version} from ${live.length} to ${count} instance${count === 1 ? '' : 's'}`, ...(actor ? { actor } : {}) };
       plan.journal = { type: 'put', key: keys.journal(now, name, version, 'scale'), value: JSON.stringify(entry) } satisfies TxnOp;
     }
     return plan;

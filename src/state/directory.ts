@@ -19,6 +19,10 @@ export function serviceNotFound(name: string): PazError {
   return new PazError('SERVICE_NOT_FOUND', `no service named "${name}": create it with POST /services, or list services with GET /services`, { name });
 }
 
+function journalOps(entry: JournalEntry | undefined): TxnOp[] {
+  return entry ? [{ type: 'put', key: keys.journal(entry.timestamp, entry.serviceName, entry.version, entry.event), value: JSON.stringify(entry) }] : [];
+}
+
 export class Directory {
   constructor(
     private readonly store: Store,
@@ -46,14 +50,17 @@ export class Directory {
     return doc;
   }
 
-  async create(body: CreateServiceBody): Promise<ServiceDoc> {
+  /** `actor`: who asked (the API token's name), for the journal. */
+  async create(body: CreateServiceBody, actor?: string): Promise<ServiceDoc> {
     const doc = normalizeCreate(this.withSealedEnv(body.name, body, {}), this.now());
     const key = keys.service(doc.name);
+    const created: JournalEntry = { event: 'service-created', serviceName: doc.name, version: 0, timestamp: doc.createdTime, message: `service ${doc.name} created (${doc.dockerRepository})`, ...(actor ? { actor } : {}) };
     const res = await this.store.txn({
       compare: [{ key, target: 'createRevision', op: '=', value: 0 }],
       success: [
         { type: 'put', key, value: JSON.stringify(doc) },
         { type: 'put', key: keys.repoIndex(repositoryKey(doc.dockerRepository), doc.name), value: '' },
+        ...journalOps(created),
       ],
     });
     if (!res.succeeded) {
@@ -68,7 +75,7 @@ export class Directory {
    * One txn however many units (a deletePrefix is one op), taken under the service's write lock so it
    * never runs into the middle of a chunked deploy or scale; it also removes what a dead one left.
    */
-  async delete(name: string): Promise<void> {
+  async delete(name: string, actor?: string): Promise<void> {
     if (!(await this.store.get(keys.service(name)))) throw serviceNotFound(name);
     const lock = await lockService(this.store, name);
     try {
@@ -76,7 +83,7 @@ export class Directory {
         const current = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
         if (!current) throw serviceNotFound(name);
         const now = this.now();
-        const entry: JournalEntry = { event: 'service-deleted', serviceName: name, version: 0, timestamp: now, message: `service ${name} deleted; its instances are stopped` };
+        const entry: JournalEntry = { event: 'service-deleted', serviceName: name, version: 0, timestamp: now, message: `service ${name} deleted; its instances are stopped`, ...(actor ? { actor } : {}) };
         const ops: TxnOp[] = [
           { type: 'delete', key: keys.service(name) },
           { type: 'delete', key: keys.repoIndex(repositoryKey(current.value.dockerRepository), name) },
@@ -96,16 +103,21 @@ export class Directory {
     }
   }
 
-  /** Applies a config patch (shallow merge) and returns the new config. */
-  async patchConfig(name: string, patch: ConfigPatch): Promise<ServiceConfig> {
-    const doc = await this.update(name, (d) => {
-      d.config = applyConfigPatch(d.config, this.withSealedEnv(name, patch, d.config.env));
-    });
+  /** Applies a config patch (shallow merge) and returns the new config; journalled (the fields changed, never their values). */
+  async patchConfig(name: string, patch: ConfigPatch, actor?: string): Promise<ServiceConfig> {
+    const fields = Object.keys(patch).sort();
+    const doc = await this.update(
+      name,
+      (d) => {
+        d.config = applyConfigPatch(d.config, this.withSealedEnv(name, patch, d.config.env));
+      },
+      (d) => ({ event: 'config-changed', serviceName: name, version: 0, timestamp: d.lastModifiedTime ?? this.now(), message: `config of ${name} changed: ${fields.join(', ') || 'nothing'}`, ...(actor ? { actor } : {}) }),
+    );
     return doc.config;
   }
 
-  /** Read-modify-write of one service document with compare-and-swap; retried on concurrent change. */
-  async update(name: string, change: (doc: ServiceDoc) => void): Promise<ServiceDoc> {
+  /** Read-modify-write of one service document with compare-and-swap; retried on concurrent change. `journal`: an entry written in the same txn. */
+  async update(name: string, change: (doc: ServiceDoc) => void, journal?: (doc: ServiceDoc) => JournalEntry): Promise<ServiceDoc> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await getJsonEntry<ServiceDoc>(this.store, keys.service(name));
       if (!current) throw serviceNotFound(name);
@@ -114,7 +126,7 @@ export class Directory {
       doc.lastModifiedTime = this.now();
       const res = await this.store.txn({
         compare: [{ key: current.key, target: 'modRevision', op: '=', value: current.kv.modRevision }],
-        success: [{ type: 'put', key: current.key, value: JSON.stringify(doc) }],
+        success: [{ type: 'put', key: current.key, value: JSON.stringify(doc) }, ...journalOps(journal?.(doc))],
       });
       if (res.succeeded) return doc;
     }

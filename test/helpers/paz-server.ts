@@ -3,7 +3,7 @@
  * fresh data dir, and stops it by PID afterwards. kill() is kill -9, for crash tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { freePort } from './env.js';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -22,6 +22,8 @@ export interface PazProcessOptions {
   env?: Record<string, string>;
   /** the APIs serve HTTPS (give --tls-cert/--tls-key in extraArgs): URLs are https://, /health is asked trusting this CA (PEM) */
   ca?: string;
+  /** API tokens on (as `paz up` runs by default); otherwise the process gets --no-auth */
+  auth?: boolean;
 }
 
 export class PazProcess {
@@ -29,6 +31,8 @@ export class PazProcess {
   output = '';
   readonly ports = { orchestrator: 0, directory: 0, scheduler: 0 };
   readonly dataDir: string;
+  /** with `auth: true`: the admin token the first start wrote to DATA_DIR/admin-token */
+  token = '';
   private readonly ownsDataDir: boolean;
 
   constructor(private readonly opts: PazProcessOptions = {}) {
@@ -57,6 +61,14 @@ export class PazProcess {
   get storeUrl(): string {
     return `sqlite:${join(this.dataDir, 'paz.db')}`;
   }
+  /** `Authorization: Bearer <token>` (the admin token unless another is given), for request() */
+  authHeaders(token = this.token): Record<string, string> {
+    return { authorization: `Bearer ${token}` };
+  }
+  /** what a `paz` CLI command needs to reach this process with no flags: its URL and data dir */
+  get cliEnv(): Record<string, string> {
+    return { PAZ_URL: this.orchestrator, PAZ_SCHEDULER_URL: this.scheduler, PAZ_DATA_DIR: this.dataDir };
+  }
 
   /** Starts (or restarts, keeping ports and data) and resolves when all three APIs answer. */
   async start(): Promise<void> {
@@ -74,6 +86,7 @@ export class PazProcess {
       '--directory-port', String(this.ports.directory),
       '--scheduler-port', String(this.ports.scheduler),
       '--log-level', 'warn',
+      ...(this.opts.auth ? [] : ['--no-auth']),
       ...(this.opts.extraArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -84,7 +97,13 @@ export class PazProcess {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`paz ${this.opts.role ?? 'server'} exited with ${child.exitCode}:\n${this.output}`);
       const ok = await Promise.all([this.orchestrator, this.directory, this.scheduler].map((u) => this.healthy(u)));
-      if (ok.every(Boolean)) return;
+      if (ok.every(Boolean)) {
+        // written before the APIs answer (cli/server.ts); a restart keeps the token it had when the file is gone
+        const file = join(this.dataDir, 'admin-token');
+        if (this.opts.auth && existsSync(file)) this.token = readFileSync(file, 'utf8').trim();
+        else if (this.opts.auth && !this.token) throw new Error(`paz wrote no ${file}:\n${this.output}`);
+        return;
+      }
       if (Date.now() > deadline) throw new Error(`paz did not answer within 30 s:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createApp, type AppOptions } from '../../http/http-app.js';
-import type { ApiContext } from '../context.js';
+import { apiAuth, type ApiContext } from '../context.js';
 import { registerServiceRoutes } from '../service-routes.js';
 import { registerOpenApi } from '../openapi.js';
 import { registerClusterRoutes } from './cluster-routes.js';
@@ -14,6 +14,7 @@ import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
+import { registerTokenRoutes } from './token-routes.js';
 import { scrapeGauge } from '../../http/metrics.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { parseVersion } from '../scheduler/routes.js';
@@ -23,7 +24,7 @@ export interface OrchestratorOptions extends Partial<AppOptions> {
 }
 
 export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorOptions): Promise<FastifyInstance> {
-  const app = createApp({ component: 'paz-orchestrator', ...opts });
+  const app = createApp({ component: 'paz-orchestrator', ...opts, auth: apiAuth(ctx) });
   await registerOpenApi(
     app,
     {
@@ -93,7 +94,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
       },
     },
     async (req, reply) => {
-      const rec = await ctx.deploys.deploy(req.params.name, { tag: req.body?.tag, trigger: { source: 'api', tag: req.body?.tag } });
+      const rec = await ctx.deploys.deploy(req.params.name, { tag: req.body?.tag, trigger: { source: 'api', tag: req.body?.tag, actor: req.actor } });
       return reply.status(201).send({ doc: rec });
     },
   );
@@ -104,6 +105,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerEventRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerRegistryRoutes(app, ctx);
+  registerTokenRoutes(app, ctx);
 
   scrapeGauge('paz_hosts', 'hosts whose agent heartbeats', [], async (set) => set({}, (await ctx.cluster.hostRecords()).length));
   scrapeGauge('paz_services', 'services in the directory', [], async (set) => set({}, (await ctx.directory.list()).length));

@@ -46,7 +46,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
         response: { 201: Doc('the deploy record of the new version'), ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send({ doc: await ctx.deploys.rollback(req.params.name, req.body?.version) }),
+    async (req, reply) => reply.status(201).send({ doc: await ctx.deploys.rollback(req.params.name, req.body?.version, req.actor) }),
   );
 
   app.post<{ Params: { name: string }; Body: { numInstances: number } }>(
@@ -61,7 +61,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
         response: { 200: Doc('{version, added, draining}'), ...errorResponses },
       },
     },
-    async (req) => ({ doc: await ctx.deploys.scale(req.params.name, req.body.numInstances) }),
+    async (req) => ({ doc: await ctx.deploys.scale(req.params.name, req.body.numInstances, req.actor) }),
   );
 
   app.get(

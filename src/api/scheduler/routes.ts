@@ -8,7 +8,7 @@ import { PazError } from '../../core/errors.js';
 import { imageRefProblem, repositoryKey, tagProblem } from '../../core/image-ref.js';
 import type { DeployRecord, JournalEvent } from '../../core/records.js';
 
-const JOURNAL_EVENTS: JournalEvent[] = ['deploy', 'deploy-succeeded', 'deploy-failed', 'rollback', 'scale', 'service-deleted'];
+const JOURNAL_EVENTS: JournalEvent[] = ['deploy', 'deploy-succeeded', 'deploy-failed', 'rollback', 'scale', 'service-deleted', 'service-created', 'config-changed', 'token-created', 'token-revoked'];
 import type { ApiContext } from '../context.js';
 import { Doc, ErrorAnswer, errorResponses } from '../schemas.js';
 import { requireWebhookSecret } from './hook-proof.js';
@@ -69,7 +69,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
     },
     async (req, reply) => {
       const { serviceName, dockerRepository, pushedAt } = req.body;
-      const rec = await ctx.deploys.deploy(serviceName, { repository: dockerRepository, trigger: { source: 'hook', pushedAt } });
+      const rec = await ctx.deploys.deploy(serviceName, { repository: dockerRepository, trigger: { source: 'hook', pushedAt, actor: req.actor } });
       opts.onDeploy?.(rec);
       reply.header('location', `/config/${rec.service}/version/${rec.version}`);
       return { statusCode: 200 };
@@ -90,7 +90,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
     },
     async (req) => {
       const repo = req.body.repository.repo_name;
-      const deployed = await deployPush(ctx, repo, req.body.push_data?.tag, 'dockerhub', req.body.push_data?.pushed_at, opts.onDeploy);
+      const deployed = await deployPush(ctx, repo, req.body.push_data?.tag, 'dockerhub', req.body.push_data?.pushed_at, opts.onDeploy, false, req.actor);
       return { statusCode: 201, deployed };
     },
   );
@@ -118,7 +118,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
         pushes.push({ repo, tag: ev.target.tag });
       }
       const deployed: PushDeploy[] = [];
-      for (const { repo, tag } of pushes) deployed.push(...(await deployPush(ctx, repo, tag, 'registry', undefined, opts.onDeploy, true)));
+      for (const { repo, tag } of pushes) deployed.push(...(await deployPush(ctx, repo, tag, 'registry', undefined, opts.onDeploy, true, req.actor)));
       return { statusCode: 200, deployed };
     },
   );
@@ -156,7 +156,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
         tags,
         summary: 'Deploy journal, newest first',
         description:
-          'As in Paz: deploy events only, in time order. `events=rollback,scale,...` adds other kinds (deploy, rollback, scale, deploy-succeeded, deploy-failed, service-deleted); `all=true` gives every kind.',
+          'As in Paz: deploy events only, in time order. `events=rollback,scale,...` adds other kinds (deploy, rollback, scale, deploy-succeeded, deploy-failed, service-deleted, and the audit events service-created, config-changed, token-created, token-revoked); `all=true` gives every kind. `actor` names who made each change (the API token name; "anonymous" with --no-auth).',
         querystring: Type.Object({
           service: Type.Optional(Type.String()),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
@@ -201,6 +201,7 @@ async function deployPush(
   pushedAt: number | undefined,
   onDeploy: ((rec: DeployRecord) => void) | undefined,
   quietIfNone = false,
+  actor?: string,
 ): Promise<PushDeploy[]> {
   checkPush(repository, tag, source === 'dockerhub' ? 'repository.repo_name' : 'events');
   const services = await ctx.directory.findByRepository(repository);
@@ -211,7 +212,7 @@ async function deployPush(
   const out: PushDeploy[] = [];
   for (const svc of services) {
     if (svc.config.autoDeploy === 'never') continue;
-    const rec = await ctx.deploys.deploy(svc.name, { tag, trigger: { source, tag, pushedAt } });
+    const rec = await ctx.deploys.deploy(svc.name, { tag, trigger: { source, tag, pushedAt, ...(actor ? { actor } : {}) } });
     onDeploy?.(rec);
     out.push({ service: rec.service, version: rec.version, image: rec.image });
   }

@@ -1,0 +1,61 @@
+// The CLI's streams carry the token too: with auth on, `paz logs`, `paz logs -f` and `paz events` work
+// with no flags on the host `paz up` runs on (process driver, so no image is needed).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { PazProcess, pazBin, request } from './helpers/paz-server.js';
+import { waitFor } from './helpers/wait.js';
+
+const run = promisify(execFile);
+
+const server = `
+require('node:http').createServer((q, s) => s.end('ok\\n')).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + process.env.PORT));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+/** Runs a streaming CLI command until its output matches, then stops it (by its pid). */
+async function streamUntil(args: string[], env: Record<string, string>, pattern: RegExp): Promise<string> {
+  const child = spawn(process.execPath, [pazBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  try {
+    await waitFor(`paz ${args.join(' ')} to print ${pattern}`, async () => pattern.test(out) || child.exitCode !== null, 20_000, 100);
+    assert.match(out, pattern);
+    return out;
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+}
+
+describe('CLI streams with auth on', () => {
+  const cgroupParent = `paz-auth-streams-${process.pid}`;
+  const paz = new PazProcess({ role: 'up', auth: true, extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0', '--cgroup-parent', cgroupParent] });
+  before(() => paz.start());
+  after(async () => {
+    // units outlive their agent on purpose: retire them before stopping it
+    await request('DELETE', `${paz.orchestrator}/services/streamed`, undefined, paz.authHeaders()).catch(() => undefined);
+    await waitFor('the agent to retire its units', async () => /paz_agent_units 0\b/.test(await (await fetch(`${paz.orchestrator}/metrics`, { headers: paz.authHeaders() })).text()));
+    await paz.close();
+  });
+
+  it('follows logs and events with the admin token found in the data dir', async () => {
+    const env = { ...paz.cliEnv, PAZ_TOKEN: '' };
+    const created = await run(process.execPath, [pazBin, 'create', JSON.stringify({ name: 'streamed', dockerRepository: 'local/streamed', command: [process.execPath, '-e', server], ports: [{ container: 9000 }] })], { env: { ...process.env, ...env } });
+    assert.match(created.stdout, /"name": "streamed"/);
+    await run(process.execPath, [pazBin, 'deploy', 'streamed'], { env: { ...process.env, ...env } });
+    await waitFor('the unit healthy', async () => (await request('GET', `${paz.orchestrator}/services/streamed/units`, undefined, paz.authHeaders())).body.some((u: { healthy: boolean }) => u.healthy), 60_000);
+    const logs = await run(process.execPath, [pazBin, 'logs', 'streamed-1-1'], { env: { ...process.env, ...env } });
+    assert.match(logs.stdout, /listening on \d+/);
+    await streamUntil(['logs', '-f', 'streamed-1-1'], env, /listening on \d+/);
+    await streamUntil(['events', '--since', '0'], env, /\tjournal\t.*"actor":"admin"/);
+    // and without a token they are refused, saying what to do
+    const refused = await streamUntil(['events'], { PAZ_URL: paz.orchestrator, PAZ_DATA_DIR: '/nonexistent', PAZ_TOKEN: '' }, /needs an API token/);
+    assert.match(refused, /admin-token/);
+  });
+});
