@@ -17,11 +17,19 @@ interface Operation {
   access: Access;
 }
 
-/** Routes whose level is not their method's default (GET/HEAD read, else deploy): the token API is admin-only. */
+/**
+ * Routes whose level is not their method's default (GET/HEAD read, else deploy): the token API, the webhook
+ * secret and registry credentials are admin-only.
+ */
 const DECLARED: Record<string, Access> = {
   'POST /auth/tokens': 'admin',
   'GET /auth/tokens': 'admin',
   'DELETE /auth/tokens/{idOrName}': 'admin',
+  'GET /auth/webhook-secret': 'admin',
+  'POST /auth/webhook-secret/rotate': 'admin',
+  'GET /registries': 'admin',
+  'PUT /registries/{host}': 'admin',
+  'DELETE /registries/{host}': 'admin',
 };
 
 /** Fewest operations each document must list: an empty or truncated document fails here, not silently. */

@@ -132,6 +132,30 @@ describe('deploy hooks with auth on: only calls that prove the webhook secret de
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
 
+  it('a deployer or admin API token deploys through a hook too, journalled by its name; read-only gets 403', async () => {
+    const deployer = await p.plane.ctx.tokens.create('ci-deployer', 'deployer', 'test');
+    const reader = await p.plane.ctx.tokens.create('ci-reader', 'read-only', 'test');
+    const body = hooks[0]!.body('hooked-0');
+    const url = `${p.scheduler}${hooks[0]!.path}`;
+    const before = await p.written();
+    const refused = await request('POST', url, body, { authorization: `Bearer ${reader.token}` });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /needs a deployer or admin token, or the webhook secret/);
+    assert.ok((await p.written()) === before, 'the read-only token deployed nothing');
+    const res = await request('POST', url, body, { authorization: `Bearer ${deployer.token}` });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    /** the newest deploy entry of hooked-0 in the journal (newest first) */
+    const newestDeploy = async () => {
+      const journal = await request('GET', `${p.scheduler}/journal?service=hooked-0`, undefined, { authorization: `Bearer ${deployer.token}` });
+      assert.equal(journal.status, 200, JSON.stringify(journal.body));
+      return (journal.body.doc as Array<{ event: string; version: number; actor?: string }>).find((e) => e.event === 'deploy');
+    };
+    assert.equal((await newestDeploy())?.actor, 'ci-deployer');
+    // and a call proven by the secret is journalled as "webhook"
+    assert.equal((await request('POST', url, body, { 'x-hub-signature-256': signBody(secret, body) })).status, 200);
+    assert.equal((await newestDeploy())?.actor, 'webhook');
+  });
+
   it('the secret never appears in a log line, and logged URLs show token=[redacted]', async () => {
     assert.match(p.log, /"url":"\/hooks\/deploy\?token=\[redacted\]"/, 'request URLs are logged, redacted');
     for (const s of [secret, ...oldSecrets]) {
