@@ -15,6 +15,7 @@ import { chooseProbe, describeProbe, type ProbeChoice } from '../core/probe-choi
 import { readLastOutput, reasonWithOutput } from './unit-output.js';
 import { runsWantedImage } from '../core/image-ref.js';
 import type { ImagePinning } from './image-pin.js';
+import { checkVolumesOnHost } from './volume-guard.js';
 
 export interface RunnerDeps {
   driver: Driver;
@@ -29,6 +30,8 @@ export interface RunnerDeps {
   routerPort?: number;
   /** pins unpinned versions to the digest of their first pull (docker); absent: run the spec's image */
   pinning?: ImagePinning;
+  /** the real path host volumes must lie under on this host (agent/volume-guard.ts); absent: no host volumes */
+  volumeRoot?: string;
   now?: () => number;
 }
 
@@ -159,6 +162,8 @@ export class UnitRunner {
     const { driver } = this.deps;
     let image = artifactOf(driver.name, this.desired.spec);
     try {
+      // the API checked the paths as written; this host checks what they are here, before anything runs
+      checkVolumesOnHost(this.desired.spec.volumes, this.deps.volumeRoot);
       if (this.deps.pinning) image = await this.deps.pinning.imageToPull(this.desired, image);
       await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
       try {
@@ -320,6 +325,8 @@ export class UnitRunner {
     try {
       await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch(() => undefined);
       if (this.retired) return;
+      // a restart mounts the volumes again: a path swapped for a symlink since the start is refused
+      checkVolumesOnHost(this.desired.spec.volumes, this.deps.volumeRoot);
       await this.report('starting', { reason: `restarting: ${why}` });
       const rt = await this.deps.driver.restart(this.unit);
       this.onRunning(rt, `restarted: ${why}`);

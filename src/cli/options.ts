@@ -26,6 +26,8 @@ export const roleOptions = {
   domain: { type: 'string' },
   'host-loss-grace': { type: 'string' },
   'cgroup-parent': { type: 'string' },
+  'volume-root': { type: 'string' },
+  'unit-user': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -66,7 +68,9 @@ export interface RoleConfig {
   logLevel: string;
   domain?: string;
   hostLossGraceSeconds?: number;
-  agent: { driver: string; port: number; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number } };
+  /** host volumes must lie under this directory (control plane: written to the store; agent: checked again) */
+  volumeRoot: string;
+  agent: { driver: string; port: number; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number } };
 }
 
 function labelsOf(flags: Flags): Record<string, string> {
@@ -95,12 +99,14 @@ export function roleConfig(flags: Flags): RoleConfig {
     logLevel: str(flags, 'log-level', 'PAZ_LOG_LEVEL') ?? 'info',
     domain: str(flags, 'domain', 'PAZ_DOMAIN'),
     hostLossGraceSeconds: secondsOption(flags, 'host-loss-grace', 'PAZ_HOST_LOSS_GRACE'),
+    volumeRoot: resolve(str(flags, 'volume-root', 'PAZ_VOLUME_ROOT') ?? join(dataDir, 'volumes')),
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),
       address: str(flags, 'address', 'PAZ_ADDRESS') ?? str(flags, 'advertise', 'PAZ_ADVERTISE') ?? '127.0.0.1',
       labels: labelsOf(flags),
       cgroupParent: str(flags, 'cgroup-parent', 'PAZ_CGROUP_PARENT'),
+      unitUser: str(flags, 'unit-user', 'PAZ_UNIT_USER') ?? 'nobody',
       router:
         flags['no-router'] || process.env.PAZ_ROUTER === 'off'
           ? undefined

@@ -1,5 +1,4 @@
 /** `paz server` (control plane), `paz agent` (one per host) and `paz up` (both, on one host). */
-import { mkdirSync } from 'node:fs';
 import { openStore } from '../store/index.js';
 import { startControlPlane } from '../roles/control-plane.js';
 import { startAgent } from '../agent/agent.js';
@@ -9,6 +8,8 @@ import { runUntilSignal } from '../roles/run-until-signal.js';
 import { parse, roleConfig, roleOptions } from './options.js';
 import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
 import { loadSecretKey } from '../roles/secrets-key.js';
+import { makePrivateDataDir } from '../roles/data-dir.js';
+import { volumeRootProblem } from '../core/volume-policy.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -23,12 +24,15 @@ control plane (server, up):
   --scheduler-port N        (PAZ_SCHEDULER_PORT, default 9002)
   --domain NAME             services also answer on <name>.NAME (PAZ_DOMAIN; kept at /paz/config/domain)
   --host-loss-grace SECS    a host silent this long has its units placed elsewhere (PAZ_HOST_LOSS_GRACE, default 30)
+  --volume-root DIR         host volumes must lie under DIR (PAZ_VOLUME_ROOT, default DATA_DIR/volumes; kept at
+                            /paz/config/volume-root, and agents check again against their own)
 agent (agent, up):
   --driver docker|process|auto   how units run (PAZ_DRIVER, default auto: docker when dockerd answers)
   --address ADDR            this host's address for its instances' endpoints (PAZ_ADDRESS, default --advertise)
   --agent-port N            the agent's logs/stats API (PAZ_AGENT_PORT, default 9010)
   --label KEY=VALUE         host label, repeatable (PAZ_LABELS=k=v,k=v)
   --cgroup-parent NAME      process driver: cgroup v1 directory holding the units' cgroups (PAZ_CGROUP_PARENT, default paz)
+  --unit-user USER|UID[:GID]  process driver: the user units run as (PAZ_UNIT_USER, default nobody; root only if you say root)
   --router-port N           the host's router (HAProxy): routes Host <service>.paz (PAZ_ROUTER_PORT, default 80)
   --router-bind ADDR        (PAZ_ROUTER_BIND, default 0.0.0.0)
   --no-router               run no router on this host (PAZ_ROUTER=off)
@@ -41,7 +45,9 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
     return 0;
   }
   const cfg = roleConfig(values);
-  mkdirSync(cfg.dataDir, { recursive: true });
+  makePrivateDataDir(cfg.dataDir);
+  const rootProblem = volumeRootProblem(cfg.volumeRoot, cfg.dataDir);
+  if (rootProblem) throw new Error(rootProblem);
   const runsAgent = role === 'agent' || (role === 'up' && !values['no-agent']);
   // one agent per data dir: a second would adopt and run the same units again
   if (runsAgent) claimDataDir(cfg.dataDir, role);
@@ -64,7 +70,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const controlPorts: number[] = [];
   try {
     if (role !== 'agent') {
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey });
+      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, volumeRoot: cfg.volumeRoot, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey });
       stops.push(['control plane', () => plane.stop()]);
       controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
       console.error(
@@ -73,7 +79,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
       );
     }
     if (runsAgent) {
-      const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent);
+      const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent, { bindAddress: cfg.agent.address, unitUser: cfg.agent.unitUser });
       stops.push(['driver', () => driver.close()]);
       const agent = await startAgent({
         store,
@@ -86,6 +92,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         labels: cfg.agent.labels,
         router: cfg.agent.router,
         reservedPorts: controlPorts,
+        volumeRoot: cfg.volumeRoot,
         secretKey,
       });
       stops.push(['agent', () => agent.stop()]);

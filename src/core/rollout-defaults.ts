@@ -34,7 +34,7 @@ export const CRASH_LOOP_RESTARTS = 3;
  * Agent failure codes that no retry can fix: the deploy fails at once instead of waiting for its deadline.
  * (REGISTRY_UNREACHABLE, PULL_FAILED, PORT_IN_USE may pass; the agent retries them.)
  */
-export const PERMANENT_FAILURES = ['IMAGE_NOT_FOUND'] as const;
+export const PERMANENT_FAILURES = ['IMAGE_NOT_FOUND', 'VOLUME_REFUSED'] as const;
 
 export interface RolloutSettings {
   strategy: RolloutStrategy | undefined;

@@ -10,11 +10,23 @@ import { applyConfigPatch, normalizeCreate, type ConfigPatch, type CreateService
 import type { JournalEntry } from '../core/records.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { lockService } from './service-lock.js';
+import { hostVolumeProblem } from '../core/volume-policy.js';
 
 const MAX_CAS_ATTEMPTS = 20;
 
 export function serviceNotFound(name: string): PazError {
   return new PazError('SERVICE_NOT_FOUND', `no service named "${name}": create it with POST /services, or list services with GET /services`, { name });
+}
+
+/**
+ * Host volumes only under the volume root; no root: no host volume at all. Throws VOLUME_REFUSED naming
+ * the allowed root (after the config's own checks, so a malformed path gets their message).
+ */
+function checkHostVolumes(volume: Record<string, string>, root: string | undefined): void {
+  for (const hostPath of Object.keys(volume)) {
+    const problem = hostVolumeProblem(hostPath, root);
+    if (problem) throw new PazError('VOLUME_REFUSED', problem, { field: 'volume', hostPath, ...(root ? { volumeRoot: root } : {}) });
+  }
 }
 
 export class Directory {
@@ -39,6 +51,7 @@ export class Directory {
 
   async create(body: CreateServiceBody): Promise<ServiceDoc> {
     const doc = normalizeCreate(body, this.now());
+    if (Object.keys(doc.config.volume).length > 0) checkHostVolumes(doc.config.volume, await this.volumeRoot());
     const key = keys.service(doc.name);
     const res = await this.store.txn({
       compare: [{ key, target: 'createRevision', op: '=', value: 0 }],
@@ -89,10 +102,18 @@ export class Directory {
 
   /** Applies a config patch (shallow merge) and returns the new config. */
   async patchConfig(name: string, patch: ConfigPatch): Promise<ServiceConfig> {
+    // volumes are judged when they are set: a root changed later does not block unrelated patches (agents check again)
+    const root = patch.volume !== undefined ? await this.volumeRoot() : undefined;
     const doc = await this.update(name, (d) => {
       d.config = applyConfigPatch(d.config, patch);
+      if (patch.volume !== undefined) checkHostVolumes(patch.volume, root);
     });
     return doc.config;
+  }
+
+  /** The cluster's volume root (written by the control plane at start, from --volume-root); undefined: none set. */
+  private async volumeRoot(): Promise<string | undefined> {
+    return (await this.store.get(keys.volumeRoot()))?.value;
   }
 
   /** Read-modify-write of one service document with compare-and-swap; retried on concurrent change. */
