@@ -71,7 +71,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const logger = opts.logger;
   const hostId = hostIdOf(opts.dataDir);
   // made and checked before anything runs: a root that is a system path or holds the data dir stops the agent
-  const volumeRoot = prepareVolumeRoot(resolve(opts.volumeRoot ?? join(opts.dataDir, 'volumes')), resolve(opts.dataDir));
+  // (kept as configured: paths are written against it, and checkVolumesOnHost resolves both sides itself)
+  const volumeRoot = resolve(opts.volumeRoot ?? join(opts.dataDir, 'volumes'));
+  prepareVolumeRoot(volumeRoot, resolve(opts.dataDir));
   const facts = readHostFacts();
   const session = new LeaseSession(opts.store, { ttlSeconds: opts.heartbeatTtlSeconds ?? 10, onError: (err) => logger.warn({ err }, 'heartbeat failed') });
   await session.start();

@@ -30,7 +30,7 @@ export interface RunnerDeps {
   routerPort?: number;
   /** pins unpinned versions to the digest of their first pull (docker); absent: run the spec's image */
   pinning?: ImagePinning;
-  /** the real path host volumes must lie under on this host (agent/volume-guard.ts); absent: no host volumes */
+  /** the directory host volumes must lie under on this host (agent/volume-guard.ts); absent: no host volumes */
   volumeRoot?: string;
   now?: () => number;
 }

@@ -53,7 +53,10 @@ export function prepareVolumeRoot(root: string, dataDir?: string): string {
   return real;
 }
 
-/** Throws DriverError VOLUME_REFUSED, naming the path and the root, for the first volume this host refuses. */
+/**
+ * Throws DriverError VOLUME_REFUSED, naming the path and the root, for the first volume this host refuses:
+ * the path as written is judged against the root as configured, the path's real location against the root's.
+ */
 export function checkVolumesOnHost(volumes: readonly VolumeMount[], root: string | undefined): void {
   const realRoot = root === undefined ? undefined : realPathOnHost(root);
   for (const v of volumes) {
