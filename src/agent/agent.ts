@@ -7,7 +7,7 @@
 import type { SecretKey } from '../core/secret-box.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/store.js';
@@ -28,6 +28,7 @@ import { ImagePinning } from './image-pin.js';
 import { VersionDigests } from '../state/version-digests.js';
 import { RegistryLogins } from '../state/registry-logins.js';
 import { newSecretKey } from '../core/secret-box.js';
+import { prepareVolumeRoot } from './volume-guard.js';
 
 export interface AgentOptions {
   store: Store;
@@ -45,6 +46,8 @@ export interface AgentOptions {
   heartbeatTtlSeconds?: number;
   /** run this host's router (HAProxy) on this address and port */
   router?: { bind: string; port: number; tls?: RouterTlsOptions };
+  /** host volumes must lie under this directory (made if missing); default DATA_DIR/volumes */
+  volumeRoot?: string;
   /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a unit with secrets fails (SECRET_UNREADABLE) */
   secretKey?: SecretKey;
   /** the cluster token (roles/cluster-token.ts) its API asks of every caller but /health */
@@ -71,6 +74,10 @@ export function hostIdOf(dataDir: string): string {
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const logger = opts.logger;
   const hostId = hostIdOf(opts.dataDir);
+  // made and checked before anything runs: a root that is a system path or holds the data dir stops the agent
+  // (kept as configured: paths are written against it, and checkVolumesOnHost resolves both sides itself)
+  const volumeRoot = resolve(opts.volumeRoot ?? join(opts.dataDir, 'volumes'));
+  prepareVolumeRoot(volumeRoot, resolve(opts.dataDir));
   const facts = readHostFacts();
   const session = new LeaseSession(opts.store, { ttlSeconds: opts.heartbeatTtlSeconds ?? 10, onError: (err) => logger.warn({ err }, 'heartbeat failed') });
   await session.start();
@@ -102,7 +109,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     session,
     hostId,
     endpointAddress: opts.address,
-    probeAddress: '127.0.0.1',
+    // containers publish their ports on the host's address only (docker-mapping.ts), so they are probed there;
+    // process units bind their ports themselves, and loopback reaches what they bind on all addresses
+    probeAddress: opts.driver.name === 'docker' ? opts.address : '127.0.0.1',
+    volumeRoot,
     routerPort: routerSync ? opts.router!.port : undefined,
     pinning: new ImagePinning(new VersionDigests(opts.store), opts.driver, logger.child({ component: 'image-pin' }), registryLogins),
     registryLogins,

@@ -19,6 +19,7 @@ import type { RegistryLogins } from '../state/registry-logins.js';
 import { loginForPull } from './pull-login.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { openSecretEnv, SecretEnvError } from '../core/secret-env.js';
+import { checkVolumesOnHost } from './volume-guard.js';
 
 export interface RunnerDeps {
   driver: Driver;
@@ -37,6 +38,8 @@ export interface RunnerDeps {
   registryLogins?: RegistryLogins;
   /** opens the unit's secret env values (spec.secretEnv) right before its container or process is created */
   secretKey?: SecretKey;
+  /** the directory host volumes must lie under on this host (agent/volume-guard.ts); absent: no host volumes */
+  volumeRoot?: string;
   now?: () => number;
 }
 
@@ -168,6 +171,8 @@ export class UnitRunner {
     const { driver } = this.deps;
     let image = artifactOf(driver.name, this.desired.spec);
     try {
+      // the API checked the paths as written; this host checks what they are here, before anything runs
+      checkVolumesOnHost(this.desired.spec.volumes, this.deps.volumeRoot);
       if (this.deps.pinning) image = await this.deps.pinning.imageToPull(this.desired, image);
       await this.report('pulling', { reason: `pulling ${image}`, healthy: false });
       const login = driver.name === 'docker' ? await loginForPull(this.deps.registryLogins, image) : undefined;
@@ -338,6 +343,8 @@ export class UnitRunner {
     try {
       await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch(() => undefined);
       if (this.retired) return;
+      // a restart mounts the volumes again: a path swapped for a symlink since the start is refused
+      checkVolumesOnHost(this.desired.spec.volumes, this.deps.volumeRoot);
       await this.report('starting', { reason: `restarting: ${why}` });
       const rt = await this.deps.driver.restart(this.unit);
       this.onRunning(rt, `restarted: ${why}`);

@@ -37,6 +37,8 @@ export const roleOptions = {
   'store-key': { type: 'string' },
   'no-auth': { type: 'boolean' },
   'agent-bind': { type: 'string' },
+  'volume-root': { type: 'string' },
+  'unit-user': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -85,7 +87,9 @@ export interface RoleConfig {
   storeTls: StoreTlsFiles;
   /** 'tokens' unless --no-auth / PAZ_AUTH=off (loopback only) */
   auth: 'tokens' | 'off';
-  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; router?: { bind: string; port: number; tls?: RouterTlsConfig } };
+  /** host volumes must lie under this directory (control plane: written to the store; agent: checked again) */
+  volumeRoot: string;
+  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number; tls?: RouterTlsConfig } };
 }
 
 /** The router's HTTPS: a directory of PEM files (certificate and key, one per domain) and the port it listens on. */
@@ -152,6 +156,7 @@ export function roleConfig(flags: Flags): RoleConfig {
     clusterToken: str(flags, 'cluster-token', 'PAZ_CLUSTER_TOKEN'),
     storeTls: storeTlsOf(flags),
     auth: authOption(flags),
+    volumeRoot: resolve(str(flags, 'volume-root', 'PAZ_VOLUME_ROOT') ?? join(dataDir, 'volumes')),
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),
@@ -159,6 +164,7 @@ export function roleConfig(flags: Flags): RoleConfig {
       address: str(flags, 'address', 'PAZ_ADDRESS') ?? str(flags, 'advertise', 'PAZ_ADVERTISE') ?? '127.0.0.1',
       labels: labelsOf(flags),
       cgroupParent: str(flags, 'cgroup-parent', 'PAZ_CGROUP_PARENT'),
+      unitUser: str(flags, 'unit-user', 'PAZ_UNIT_USER') ?? 'nobody',
       router:
         flags['no-router'] || process.env.PAZ_ROUTER === 'off'
           ? undefined

@@ -1,5 +1,4 @@
 /** `paz server` (control plane), `paz agent` (one per host) and `paz up` (both, on one host). */
-import { mkdirSync } from 'node:fs';
 import { openCheckedStore } from '../roles/open-store.js';
 import { loadClusterToken } from '../roles/cluster-token.js';
 import { startControlPlane } from '../roles/control-plane.js';
@@ -14,6 +13,8 @@ import { loadTlsPair, readCertificateDir } from '../roles/tls-files.js';
 import { authOffProblem } from '../core/loopback.js';
 import { ensureAdminToken } from '../roles/admin-token.js';
 import { Tokens } from '../state/tokens.js';
+import { makePrivateDataDir } from '../roles/data-dir.js';
+import { volumeRootProblem } from '../core/volume-policy.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -40,6 +41,8 @@ control plane (server, up):
   --host-loss-grace SECS    a host silent this long has its units placed elsewhere (PAZ_HOST_LOSS_GRACE, default 30)
   --tls-cert FILE           the APIs serve HTTPS with this PEM certificate (PAZ_TLS_CERT; needs --tls-key)
   --tls-key FILE            the certificate's PEM private key, no passphrase (PAZ_TLS_KEY)
+  --volume-root DIR         host volumes must lie under DIR (PAZ_VOLUME_ROOT, default DATA_DIR/volumes; kept at
+                            /paz/config/volume-root, and agents check again against their own)
 agent (agent, up):
   --driver docker|process|auto   how units run (PAZ_DRIVER, default auto: docker when dockerd answers)
   --address ADDR            this host's address for its instances' endpoints (PAZ_ADDRESS, default --advertise)
@@ -48,6 +51,7 @@ agent (agent, up):
                             cluster, the address servers reach it at, e.g. --address's)
   --label KEY=VALUE         host label, repeatable (PAZ_LABELS=k=v,k=v)
   --cgroup-parent NAME      process driver: cgroup v1 directory holding the units' cgroups (PAZ_CGROUP_PARENT, default paz)
+  --unit-user USER|UID[:GID]  process driver: the user units run as (PAZ_UNIT_USER, default nobody; root only if you say root)
   --router-port N           the host's router (HAProxy): routes Host <service>.paz (PAZ_ROUTER_PORT, default 80)
   --router-bind ADDR        (PAZ_ROUTER_BIND, default 0.0.0.0)
   --router-tls-dir DIR      the router serves HTTPS with the PEM files here, certificate + key each, picked by SNI;
@@ -67,6 +71,8 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const runsControlPlane = role !== 'agent';
   const tls = runsControlPlane && cfg.tls ? loadTlsPair(cfg.tls.cert, cfg.tls.key) : undefined;
   const routerTls = cfg.agent.router?.tls;
+  const rootProblem = volumeRootProblem(cfg.volumeRoot, cfg.dataDir);
+  if (rootProblem) throw new Error(rootProblem);
   const runsAgent = role === 'agent' || (role === 'up' && !values['no-agent']);
   const routerCertificates = runsAgent && routerTls ? readCertificateDir(routerTls.dir) : undefined;
   if (cfg.auth === 'off') {
@@ -77,7 +83,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
       return 2;
     }
   }
-  mkdirSync(cfg.dataDir, { recursive: true });
+  makePrivateDataDir(cfg.dataDir);
   // one agent per data dir: a second would adopt and run the same units again
   if (runsAgent) claimDataDir(cfg.dataDir, role);
   const logger = createLogger(cfg.logLevel, `paz-${role}`);
@@ -109,7 +115,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
     if (runsControlPlane) {
       // before the APIs answer: whoever waits for /health finds the file
       const adminTokenFile = cfg.auth === 'tokens' ? await ensureAdminToken(new Tokens(store), cfg.dataDir, logger) : undefined;
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls, clusterToken, auth: cfg.auth });
+      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, volumeRoot: cfg.volumeRoot, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls, clusterToken, auth: cfg.auth });
       stops.push(['control plane', () => plane.stop()]);
       controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
       console.error(
@@ -125,7 +131,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
       }
     }
     if (runsAgent) {
-      const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent);
+      const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent, { bindAddress: cfg.agent.address, unitUser: cfg.agent.unitUser });
       stops.push(['driver', () => driver.close()]);
       const agent = await startAgent({
         store,
@@ -142,6 +148,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
           ...(routerTls && routerCertificates ? { tls: { port: routerTls.port, certDir: routerTls.dir, certificates: routerCertificates } } : {}),
         },
         reservedPorts: controlPorts,
+        volumeRoot: cfg.volumeRoot,
         secretKey,
         clusterToken,
       });

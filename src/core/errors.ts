@@ -12,6 +12,7 @@ export const ErrorCodes = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
   NAME_RESERVED: { status: 400, title: 'Bad Request' },
   REPOSITORY_MISMATCH: { status: 400, title: 'Bad Request' },
+  VOLUME_REFUSED: { status: 400, title: 'Bad Request' },
   SERVICE_NOT_FOUND: { status: 404, title: 'Not Found' },
   SERVICE_EXISTS: { status: 409, title: 'Conflict' },
   REPOSITORY_NOT_FOUND: { status: 404, title: 'Not Found' },

@@ -7,6 +7,7 @@
  * | /paz/services/<component>                       | host:port of paz-orchestrator, -scheduler, -service-directory (lease) |
  * | /paz/services/<service>/<version>/<instance>    | ip:port of a healthy instance (lease; Paz's announce) |
  * | /paz/config/domain                              | the cluster domain (default `paz`)                  |
+ * | /paz/config/volume-root                         | the directory host volumes must lie under (--volume-root) |
  * | /paz/directory/services/<name>                  | ServiceDoc JSON                                     |
  * | /paz/directory/repositories/<repoKey>/<name>    | "" : index of services by image repository          |
  * | /paz/scheduler/latest/<name>                    | latest deployed version number (commits a deploy's units) |
@@ -37,6 +38,7 @@ export const keys = {
   endpoint: (service: string, version: number, instance: number) => `/paz/services/${service}/${version}/${instance}`,
   endpointsOf: (service: string) => `/paz/services/${service}/`,
   domain: () => '/paz/config/domain',
+  volumeRoot: () => '/paz/config/volume-root',
   service: (name: string) => `/paz/directory/services/${name}`,
   servicesPrefix: () => '/paz/directory/services/',
   repoIndex: (repoKey: string, name: string) => `/paz/directory/repositories/${encodeURIComponent(repoKey)}/${name}`,

@@ -35,7 +35,7 @@ export const CRASH_LOOP_RESTARTS = 3;
  * (REGISTRY_UNREACHABLE, PULL_FAILED, PORT_IN_USE may pass; the agent retries them.) A registry that refuses
  * a pull (REGISTRY_AUTH) waits for someone to set credentials, which the next deploy then uses.
  */
-export const PERMANENT_FAILURES = ['IMAGE_NOT_FOUND', 'REGISTRY_AUTH'] as const;
+export const PERMANENT_FAILURES = ['IMAGE_NOT_FOUND', 'REGISTRY_AUTH', 'VOLUME_REFUSED'] as const;
 
 export interface RolloutSettings {
   strategy: RolloutStrategy | undefined;

@@ -5,6 +5,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
+import { hostAccessFieldReason } from '../core/host-access-fields.js';
 
 const strict = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
 const lenient = new Ajv({ allErrors: false, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
@@ -28,8 +29,11 @@ export function describeValidationError(err: ErrorObject, where: string): string
   const subject = path ? `${where === 'body' ? '' : `${where} `}field "${path}"` : where === 'body' ? 'the request body' : where;
   const p = err.params as Record<string, unknown>;
   switch (err.keyword) {
-    case 'additionalProperties':
-      return `${path ? `field "${path}"` : where === 'body' ? 'the request body' : where} has an unknown field "${String(p.additionalProperty)}": remove it (see /docs for the fields this endpoint takes)`;
+    case 'additionalProperties': {
+      const field = String(p.additionalProperty);
+      const why = hostAccessFieldReason(field);
+      return `${path ? `field "${path}"` : where === 'body' ? 'the request body' : where} has an unknown field "${field}": ${why ? `${why}; ` : ''}remove it (see /docs for the fields this endpoint takes)`;
+    }
     case 'required':
       return `${path ? `field "${path}"` : where === 'body' ? 'the request body' : where} is missing the required field "${String(p.missingProperty)}"`;
     case 'type':

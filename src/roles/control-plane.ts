@@ -14,6 +14,7 @@ import { keys } from '../core/keys.js';
 import { LeaseSession } from '../state/lease-session.js';
 import { ControlLoops } from '../control/control-loops.js';
 import { isValidDomain } from '../router/route-table.js';
+import { volumeRootProblem } from '../core/volume-policy.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { authOffProblem } from '../core/loopback.js';
 
@@ -30,6 +31,8 @@ export interface ControlPlaneOptions {
   hostLossGraceSeconds?: number;
   /** the cluster domain: services answer on <name>.<domain> as well as <name>.paz (written to /paz/config/domain, as Paz did) */
   domain?: string;
+  /** the directory host volumes must lie under (written to /paz/config/volume-root); none: no host volumes */
+  volumeRoot?: string;
   /** the cluster's secrets key (roles/secrets-key.ts); none: a random one, for tests */
   secretKey?: SecretKey;
   /** default 'off', allowed only on loopback; `paz up|server` pass 'tokens' unless --no-auth */
@@ -63,6 +66,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);
     }
     await opts.store.put(keys.domain(), opts.domain);
+  }
+  if (opts.volumeRoot !== undefined) {
+    const problem = volumeRootProblem(opts.volumeRoot);
+    if (problem) throw new Error(problem);
+    await opts.store.put(keys.volumeRoot(), opts.volumeRoot);
   }
   const logger = opts.logger;
   // healthy only once announced: whoever waits for /health can then find us in the store

@@ -4,10 +4,22 @@ import type { Logger } from 'pino';
 import type { Driver } from '../agent/drivers/driver.js';
 import { DockerDriver } from '../agent/drivers/docker/docker-driver.js';
 import { ProcessDriver } from '../agent/drivers/process/process-driver.js';
+import { hostUnitUser } from '../agent/drivers/process/host-unit-user.js';
+import { isPrivileged } from '../core/unit-user.js';
 
-export async function createDriver(kind: string, dataDir: string, logger: Logger, cgroupParent?: string): Promise<Driver> {
+/** What units may do on this host, whichever driver runs them. */
+export interface Confinement {
+  /** the host address containers' published ports bind to (the agent's --address); default: all addresses */
+  bindAddress?: string;
+  /** process driver: USER|UID[:GROUP|GID] units run as (default nobody); root only when the admin says so */
+  unitUser?: string;
+}
+
+export async function createDriver(kind: string, dataDir: string, logger: Logger, cgroupParent?: string, confinement: Confinement = {}): Promise<Driver> {
+  // checked whichever driver runs: a wrong --unit-user is an error now, not when the host falls back to processes
+  const unitUser = hostUnitUser(confinement.unitUser ?? 'nobody');
   if (kind === 'docker' || kind === 'auto') {
-    const docker = new DockerDriver({ onEventStreamError: (err) => logger.warn({ err }, 'docker event stream dropped; reconnecting') });
+    const docker = new DockerDriver({ bindAddress: confinement.bindAddress, onEventStreamError: (err) => logger.warn({ err }, 'docker event stream dropped; reconnecting') });
     try {
       await docker.ping();
       return docker;
@@ -21,8 +33,14 @@ export async function createDriver(kind: string, dataDir: string, logger: Logger
   } else if (kind !== 'process') {
     throw new Error(`--driver must be docker, process or auto, got "${kind}"`);
   }
+  if (process.getuid?.() !== 0) {
+    logger.warn(`the agent is not root: process units run as the agent's own user (uid ${process.getuid?.()}), not ${unitUser.name}`);
+  } else if (isPrivileged(unitUser)) {
+    logger.warn(`--unit-user ${confinement.unitUser}: process units run as uid ${unitUser.uid} gid ${unitUser.gid}, with root's power over this host, by the admin's choice`);
+  }
   return new ProcessDriver(join(dataDir, 'process-driver'), {
     ...(cgroupParent ? { cgroupParent } : {}),
+    unitUser,
     logger: { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m) },
   });
 }

@@ -12,6 +12,7 @@ import { newSecretKey, type SecretKey } from '../core/secret-box.js';
 import type { JournalEntry } from '../core/records.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { lockService } from './service-lock.js';
+import { hostVolumeProblem } from '../core/volume-policy.js';
 
 const MAX_CAS_ATTEMPTS = 20;
 
@@ -21,6 +22,17 @@ export function serviceNotFound(name: string): PazError {
 
 function journalOps(entry: JournalEntry | undefined): TxnOp[] {
   return entry ? [{ type: 'put', key: keys.journal(entry.timestamp, entry.serviceName, entry.version, entry.event), value: JSON.stringify(entry) }] : [];
+}
+
+/**
+ * Host volumes only under the volume root; no root: no host volume at all. Throws VOLUME_REFUSED naming
+ * the allowed root (after the config's own checks, so a malformed path gets their message).
+ */
+function checkHostVolumes(volume: Record<string, string>, root: string | undefined): void {
+  for (const hostPath of Object.keys(volume)) {
+    const problem = hostVolumeProblem(hostPath, root);
+    if (problem) throw new PazError('VOLUME_REFUSED', problem, { field: 'volume', hostPath, ...(root ? { volumeRoot: root } : {}) });
+  }
 }
 
 export class Directory {
@@ -53,6 +65,7 @@ export class Directory {
   /** `actor`: who asked (the API token's name), for the journal. */
   async create(body: CreateServiceBody, actor?: string): Promise<ServiceDoc> {
     const doc = normalizeCreate(this.withSealedEnv(body.name, body, {}), this.now());
+    if (Object.keys(doc.config.volume).length > 0) checkHostVolumes(doc.config.volume, await this.volumeRoot());
     const key = keys.service(doc.name);
     const created: JournalEntry = { event: 'service-created', serviceName: doc.name, version: 0, timestamp: doc.createdTime, message: `service ${doc.name} created (${doc.dockerRepository})`, ...(actor ? { actor } : {}) };
     const res = await this.store.txn({
@@ -106,14 +119,22 @@ export class Directory {
   /** Applies a config patch (shallow merge) and returns the new config; journalled (the fields changed, never their values). */
   async patchConfig(name: string, patch: ConfigPatch, actor?: string): Promise<ServiceConfig> {
     const fields = Object.keys(patch).sort();
+    // volumes are judged when they are set: a root changed later does not block unrelated patches (agents check again)
+    const root = patch.volume !== undefined ? await this.volumeRoot() : undefined;
     const doc = await this.update(
       name,
       (d) => {
         d.config = applyConfigPatch(d.config, this.withSealedEnv(name, patch, d.config.env));
+        if (patch.volume !== undefined) checkHostVolumes(patch.volume, root);
       },
       (d) => ({ event: 'config-changed', serviceName: name, version: 0, timestamp: d.lastModifiedTime ?? this.now(), message: `config of ${name} changed: ${fields.join(', ') || 'nothing'}`, ...(actor ? { actor } : {}) }),
     );
     return doc.config;
+  }
+
+  /** The cluster's volume root (written by the control plane at start, from --volume-root); undefined: none set. */
+  private async volumeRoot(): Promise<string | undefined> {
+    return (await this.store.get(keys.volumeRoot()))?.value;
   }
 
   /** Read-modify-write of one service document with compare-and-swap; retried on concurrent change. `journal`: an entry written in the same txn. */

@@ -155,7 +155,9 @@ export type DriverErrorCode =
   | 'PORT_IN_USE'
   | 'START_FAILED'
   | 'NOT_FOUND'
-  | 'DAEMON_UNREACHABLE';
+  | 'DAEMON_UNREACHABLE'
+  /** a host volume this host refuses to mount (agent/volume-guard.ts) */
+  | 'VOLUME_REFUSED';
 
 export class DriverError extends Error {
   constructor(readonly code: DriverErrorCode, message: string, override readonly cause?: unknown) {

@@ -61,6 +61,19 @@ test('spec -> create options: name, labels, env, ports, binds, limits, init, no 
   assert.equal(h.LogConfig?.Type, 'json-file');
 });
 
+test('create options: never privileged, no new privileges, dangerous capabilities dropped, nothing added', () => {
+  const h = toCreateOptions(spec, { bindAddress: '10.0.0.5' }).HostConfig!;
+  assert.equal(h.Privileged, false);
+  assert.deepEqual(h.SecurityOpt, ['no-new-privileges']);
+  assert.deepEqual(h.CapDrop, ['NET_RAW', 'MKNOD']);
+  assert.equal(h.CapAdd, undefined);
+  assert.equal(h.Devices, undefined);
+  assert.equal(h.NetworkMode, undefined, "the default bridge network, never the host's");
+  assert.equal(h.PidMode, undefined, "never the host's pid namespace");
+  // published ports bind to the host's address only
+  for (const bindings of Object.values(h.PortBindings ?? {})) for (const b of bindings as Array<{ HostIp: string }>) assert.equal(b.HostIp, '10.0.0.5');
+});
+
 test('create options: command, bind address, and no limits when none are asked for', () => {
   const o = toCreateOptions(
     { ...spec, command: ['sh', '-c', 'sleep 1'], cpus: undefined, memoryMb: undefined, ports: [{ container: 80 }] },

@@ -19,7 +19,10 @@ export const LABELS = {
 export const MANAGED_FILTER = `${LABELS.managed}=true`;
 
 export interface CreateOptionsSettings {
-  /** host address published ports bind to; '' = all addresses (Docker's default) */
+  /**
+   * host address published ports bind to: the agent passes its --address, so a port is reachable where the
+   * host is advertised and not on every address past the router. Absent or '': all addresses (Docker's default).
+   */
   bindAddress?: string;
   /** json-file log rotation: size of one file (e.g. "10m") and how many files to keep */
   logMaxSize?: string;
@@ -27,6 +30,12 @@ export interface CreateOptionsSettings {
 }
 
 const MB = 1024 * 1024;
+
+/**
+ * Capabilities of Docker's default set that a service has no business with: raw sockets (spoofing, ARP
+ * tricks on the bridge) and making device nodes.
+ */
+export const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD'] as const;
 
 export function portKey(container: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
   return `${container}/${protocol}`;
@@ -49,6 +58,11 @@ export function toCreateOptions(spec: UnitSpec, settings: CreateOptionsSettings 
     Binds: spec.volumes.map((v) => `${v.hostPath}:${v.containerPath}${v.readOnly ? ':ro' : ''}`),
     // no Docker restart policy: the agent restarts crashed units itself, and counts the restarts
     RestartPolicy: { Name: 'no' },
+    // never privileged, whatever a spec says (the service schema has no such field either); setuid programs in
+    // the image cannot gain privileges, and Docker's default capabilities lose the dangerous ones
+    Privileged: false,
+    SecurityOpt: ['no-new-privileges'],
+    CapDrop: [...DROPPED_CAPABILITIES],
     LogConfig: {
       Type: 'json-file',
       Config: { 'max-size': settings.logMaxSize ?? '10m', 'max-file': String(settings.logMaxFiles ?? 3) },

@@ -15,12 +15,16 @@
  *
  * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
  * and their network traffic cannot be told apart from the host's.
+ *
+ * Units run an API-supplied command, so they run as an unprivileged user (`unitUser`, default `nobody`) when
+ * the agent is root: their working directory is theirs (0700), their log is written through the descriptor
+ * the agent opened, and the agent's own files stay out of reach (the data dir is 0700, root's).
  */
 import { randomUUID } from 'node:crypto';
 import { Spawner, type SpawnedChild } from './spawner.js';
 import { Pacer } from '../../pacing.js';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -42,6 +46,8 @@ import { UnitFiles, type UnitStateFile } from './unit-files.js';
 import { LAUNCH_ID_ENV, LaunchIntents, recoverInterruptedLaunches } from './launch-intents.js';
 import { spawnUnitProcess } from './spawn-unit.js';
 import { UnitStatsSampler } from './unit-stats-sampler.js';
+import { hostUnitUser } from './host-unit-user.js';
+import type { UnitUser } from '../../../core/unit-user.js';
 import { AdoptedUnits } from './adopted-units.js';
 import {
   buildUnitEnv,
@@ -73,6 +79,11 @@ export interface ProcessDriverOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** how often adopted processes (not children of this driver) are checked for death; default 1000 ms */
   adoptedPollMs?: number;
+  /**
+   * the user units run as when the agent is root; default `nobody`. Root only by the admin's explicit choice
+   * (`--unit-user root`). An agent that is not root runs units as itself: it cannot switch users.
+   */
+  unitUser?: UnitUser;
   logger?: DriverLogger;
 }
 
@@ -112,6 +123,8 @@ export class ProcessDriver implements Driver {
   private readonly spawner = new Spawner();
   private readonly intents: LaunchIntents;
   private recovery: Promise<void> | undefined;
+  /** who units run as; undefined: the agent's own user (an agent that is not root) */
+  readonly unitUser: UnitUser | undefined;
 
   constructor(
     readonly stateDir: string,
@@ -120,6 +133,7 @@ export class ProcessDriver implements Driver {
     this.files = new UnitFiles(stateDir);
     this.intents = new LaunchIntents(this.files.unitsDir);
     this.log = options.logger ?? stderrLogger;
+    this.unitUser = process.getuid?.() === 0 ? (options.unitUser ?? hostUnitUser('nobody')) : undefined;
     this.adopted = new AdoptedUnits({
       isAlive: (pid, startTicks) => this.proc.isAlive(pid, startTicks),
       onDead: (unit, pid) => {
@@ -354,17 +368,25 @@ export class ProcessDriver implements Driver {
   ): Promise<UnitRuntime> {
     const unit = spec.unit;
     const { program, args } = programAndArgs(spec);
-    const inherited = inheritedEnv(this.baseEnv());
+    const workDir = this.files.workDir(unit);
+    const user = this.unitUser;
+    // the agent's HOME is not the unit's: one it cannot enter breaks programs that keep files there
+    const inherited: Record<string, string> = { ...inheritedEnv(this.baseEnv()), ...(user && user.uid !== 0 ? { HOME: workDir } : {}) };
     const programPath = this.resolve(program, spec.env.PATH ?? inherited.PATH);
     const ports = await chooseHostPorts(spec.ports, how.preferredPorts);
     const env = buildUnitEnv(spec, ports, inherited);
-    const workDir = this.files.workDir(unit);
     mkdirSync(workDir, { recursive: true });
+    if (user) {
+      chownSync(workDir, user.uid, user.gid);
+      chmodSync(workDir, 0o700);
+    }
 
     const cg = this.cgroupManager();
     let procsFiles: string[] = [];
     try {
       if (cg) procsFiles = await cg.prepare(unit, cgroupLimitValues(spec, this.options.pidsMax));
+      // the wrapper enters the cgroups as the unit's user: it may write its own pid there, and nothing else
+      if (user) for (const f of procsFiles) chownSync(f, user.uid, user.gid);
     } catch (err) {
       throw new DriverError('START_FAILED', `${unit}: cannot prepare its cgroups: ${String(err)}`, err);
     }
@@ -382,7 +404,7 @@ export class ProcessDriver implements Driver {
       const [file, argv]: [string, string[]] = cg
         ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
         : [programPath, args];
-      child = await spawnUnitProcess(this.spawner, file, argv, { cwd: workDir, env, logPath: this.files.logPath(unit), freshLog: how.freshLog, notes });
+      child = await spawnUnitProcess(this.spawner, file, argv, { cwd: workDir, env, logPath: this.files.logPath(unit), freshLog: how.freshLog, notes, ...(user ? { user } : {}) });
     } catch (err) {
       this.intents.remove(unit);
       await cg?.remove(unit).catch(() => {});

@@ -16,7 +16,9 @@ port.on('message', (req: SpawnRequest) => {
   const post = (reply: SpawnReply) => port.postMessage(reply);
   let child;
   try {
-    child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', req.outFd, req.outFd] });
+    // with uid/gid, libuv changes directory first, then drops the supplementary groups, then sets gid and uid
+    const user = req.uid !== undefined && req.gid !== undefined ? { uid: req.uid, gid: req.gid } : {};
+    child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', req.outFd, req.outFd], ...user });
   } catch (err) {
     post({ type: 'error', id: req.id, message: String(err) });
     return;

@@ -15,13 +15,15 @@ export interface SpawnUnitOptions {
   freshLog: boolean;
   /** lines written to the log before the process starts, each prefixed `paz: ` */
   notes?: string[];
+  /** the user the process runs as; absent: the agent's own */
+  user?: { uid: number; gid: number };
 }
 
 export async function spawnUnitProcess(spawner: Spawner, file: string, argv: string[], opts: SpawnUnitOptions): Promise<SpawnedChild> {
   const logFd = openSync(opts.logPath, opts.freshLog ? 'w' : 'a');
   try {
     for (const note of opts.notes ?? []) writeSync(logFd, `paz: ${note}\n`);
-    return await spawner.spawn({ file, args: argv, cwd: opts.cwd, env: opts.env, outFd: logFd });
+    return await spawner.spawn({ file, args: argv, cwd: opts.cwd, env: opts.env, outFd: logFd, ...opts.user });
   } finally {
     closeSync(logFd);
   }

@@ -14,6 +14,9 @@ export interface SpawnRequest {
   env: NodeJS.ProcessEnv;
   /** the file descriptor that gets the child's stdout and stderr (fds are the process's, not a thread's) */
   outFd: number;
+  /** the user and group the child runs as (supplementary groups dropped); absent: the agent's own */
+  uid?: number;
+  gid?: number;
 }
 
 export type SpawnReply =
