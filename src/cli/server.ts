@@ -14,6 +14,7 @@ import { authOffProblem } from '../core/loopback.js';
 import { ensureAdminToken } from '../roles/admin-token.js';
 import { Tokens } from '../state/tokens.js';
 import { makePrivateDataDir } from '../roles/data-dir.js';
+import { hostUnitUser } from '../agent/drivers/process/host-unit-user.js';
 import { volumeRootProblem } from '../core/volume-policy.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
@@ -74,6 +75,8 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const rootProblem = volumeRootProblem(cfg.volumeRoot, cfg.dataDir);
   if (rootProblem) throw new Error(rootProblem);
   const runsAgent = role === 'agent' || (role === 'up' && !values['no-agent']);
+  // an unknown --unit-user stops the start before anything listens (the driver resolves it again when made)
+  if (runsAgent && cfg.agent.driver !== 'docker') hostUnitUser(cfg.agent.unitUser);
   const routerCertificates = runsAgent && routerTls ? readCertificateDir(routerTls.dir) : undefined;
   if (cfg.auth === 'off') {
     const binds = [...(runsControlPlane ? [{ flag: '--bind', address: cfg.bind }] : []), ...(runsAgent ? [{ flag: '--agent-bind', address: cfg.agent.bind }] : [])];
