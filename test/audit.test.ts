@@ -63,6 +63,24 @@ describe('audit: the actor of every change', () => {
     const journal = await request('GET', `${paz.scheduler}/journal?events=token-revoked`, undefined, paz.authHeaders());
     assert.deepEqual(journal.body.doc.map((e: { token: string; actor: string }) => [e.token, e.actor]), [['ci', 'admin']]);
   });
+  it('journals registry credentials set and removed, and the webhook secret rotated, with who did it and no secret', async () => {
+    const admin = paz.authHeaders();
+    assert.equal((await request('PUT', `${paz.orchestrator}/registries/registry.example.test`, { username: 'bot', password: 'p4ss-audit-9' }, admin)).status, 200);
+    assert.equal((await request('DELETE', `${paz.orchestrator}/registries/registry.example.test`, undefined, admin)).status, 204);
+    const rotated = await request('POST', `${paz.orchestrator}/auth/webhook-secret/rotate`, undefined, admin);
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    const journal = await request('GET', `${paz.scheduler}/journal?events=registry-login-set,registry-login-removed,webhook-secret-rotated`, undefined, admin);
+    assert.deepEqual(
+      journal.body.doc.map((e: { event: string; actor: string; registry?: string }) => [e.event, e.actor, e.registry]),
+      [
+        ['webhook-secret-rotated', 'admin', undefined],
+        ['registry-login-removed', 'admin', 'registry.example.test'],
+        ['registry-login-set', 'admin', 'registry.example.test'],
+      ],
+    );
+    const text = JSON.stringify(journal.body);
+    assert.ok(!text.includes('p4ss-audit-9') && !text.includes(rotated.body.doc.secret), 'no password or secret in the journal');
+  });
 });
 
 describe('audit with --no-auth', () => {

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { keys } from '../src/core/keys.js';
-import { isSealed } from '../src/core/secret-box.js';
+import { isSealed, newSecretKey } from '../src/core/secret-box.js';
+import { startControlPlane } from '../src/roles/control-plane.js';
+import { pino } from 'pino';
 import { signBody } from '../src/core/webhook-proof.js';
 import { pazBin, request } from './helpers/paz-server.js';
 import { InProcessPlane } from './helpers/in-process-plane.js';
@@ -154,6 +156,21 @@ describe('deploy hooks with auth on: only calls that prove the webhook secret de
     // and a call proven by the secret is journalled as "webhook"
     assert.equal((await request('POST', url, body, { 'x-hub-signature-256': signBody(secret, body) })).status, 200);
     assert.equal((await newestDeploy())?.actor, 'webhook');
+  });
+
+  it('a server with another secrets key answers 503 SECRETS_KEY_MISMATCH saying why, not a 500', async () => {
+    const other = await startControlPlane({ store: p.store, logger: pino({ level: 'silent' }), bind: '127.0.0.1', advertise: '127.0.0.1', ports: { orchestrator: 0, directory: 0, scheduler: 0 }, auth: 'tokens', secretKey: newSecretKey() });
+    try {
+      const body = hooks[0]!.body('hooked-0');
+      const before = await p.written();
+      const res = await request('POST', `http://127.0.0.1:${other.ports.scheduler}${hooks[0]!.path}`, body, { 'x-hub-signature-256': signBody(secret, body) });
+      assert.equal(res.status, 503, JSON.stringify(res.body));
+      assert.equal(res.body.code, 'PAZ_SECRETS_KEY_MISMATCH');
+      assert.match(res.body.message, /sealed with key .* but this host has key .*PAZ_SECRETS_KEY/);
+      assert.ok((await p.written()) === before, 'nothing deployed');
+    } finally {
+      await other.stop();
+    }
   });
 
   it('the secret never appears in a log line, and logged URLs show token=[redacted]', async () => {

@@ -37,10 +37,27 @@ export interface DeployRecord {
   trigger: DeployTrigger;
 }
 
-export type JournalEvent = 'deploy' | 'deploy-succeeded' | 'deploy-failed' | 'rollback' | 'scale' | 'service-deleted' | AuditEvent;
+/** Every kind of journal entry: the deploy events, then the changes recorded for the audit trail (issue 9). */
+export const JOURNAL_EVENTS = [
+  'deploy',
+  'deploy-succeeded',
+  'deploy-failed',
+  'rollback',
+  'scale',
+  'service-deleted',
+  'service-created',
+  'config-changed',
+  'token-created',
+  'token-revoked',
+  'registry-login-set',
+  'registry-login-removed',
+  'webhook-secret-rotated',
+] as const;
+
+export type JournalEvent = (typeof JOURNAL_EVENTS)[number];
 
 /** Changes recorded for the audit trail (issue 9) beside the deploy events. */
-export type AuditEvent = 'service-created' | 'config-changed' | 'token-created' | 'token-revoked';
+export type AuditEvent = Exclude<JournalEvent, 'deploy' | 'deploy-succeeded' | 'deploy-failed' | 'rollback' | 'scale' | 'service-deleted'>;
 
 export interface JournalEntry {
   event: JournalEvent;
@@ -53,6 +70,8 @@ export interface JournalEntry {
   actor?: string;
   /** token events: the token's name */
   token?: string;
+  /** registry credential events: the registry host */
+  registry?: string;
 }
 
 /** What an instance runs: derived from a deploy record, fixed for the unit's life. */

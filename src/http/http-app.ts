@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { randomInt } from 'node:crypto';
 import secureJson from 'secure-json-parse';
 import { StoreLimitError } from '../store/store.js';
+import { SecretKeyError } from '../core/secret-box.js';
 import { redactSecrets } from '../core/secret-env.js';
 import { PazError, errorBody } from '../core/errors.js';
 import { redactUrl } from '../core/webhook-proof.js';
@@ -62,6 +63,10 @@ function toPazError(err: FastifyError & { validation?: unknown[]; validationCont
   // chunked writes keep every write within the store's limits; one record alone can still be too big
   if ((err as unknown) instanceof StoreLimitError) {
     return new PazError('BODY_TOO_LARGE', `${err.message}; one record of this request is larger than the store takes in one write: make the service's config (env, command) smaller`);
+  }
+  // a server given another secrets key than the one that sealed a stored secret: an operator's fix, not the caller's
+  if ((err as unknown) instanceof SecretKeyError) {
+    return new PazError('SECRETS_KEY_MISMATCH', `this server cannot open a stored secret (${err.message})`);
   }
   if (err.validation && Array.isArray(err.validation) && err.validation.length > 0) {
     const first = err.validation[0] as Parameters<typeof describeValidationError>[0];

@@ -7,10 +7,11 @@
 import type { Store } from '../store/store.js';
 import { keys } from '../core/keys.js';
 import { PazError } from '../core/errors.js';
-import { getJson, putJson, rangeJson } from '../store/json.js';
+import { getJson, rangeJson } from '../store/json.js';
 import { fingerprint, open, seal, type SecretKey } from '../core/secret-box.js';
 import { loginContext, loginHost, loginProblem, type RegistryLogin } from '../core/registry-auth.js';
 import { registryOf } from '../core/image-ref.js';
+import { clusterAuditPut } from '../core/audit.js';
 
 /** What is stored: the password only sealed. */
 interface RegistryLoginRecord {
@@ -44,7 +45,8 @@ export class RegistryLogins {
     return r.host;
   }
 
-  async set(host: string, login: { username?: unknown; password?: unknown }): Promise<RegistryLoginView> {
+  /** `actor`: who set it (the API token's name), journalled with the change (never the password). */
+  async set(host: string, login: { username?: unknown; password?: unknown }, actor = 'anonymous'): Promise<RegistryLoginView> {
     const h = RegistryLogins.host(host);
     const why = loginProblem(login);
     if (why) throw new PazError('VALIDATION', `registry login for ${h}: ${why}`);
@@ -56,7 +58,14 @@ export class RegistryLogins {
       fingerprint: fingerprint(this.key, password),
       updatedAt: this.now(),
     };
-    await putJson(this.store, keys.registryLogin(h), record);
+    const message = `credentials for registry ${h} (user ${username}) set by ${actor}`;
+    await this.store.txn({
+      compare: [],
+      success: [
+        { type: 'put', key: keys.registryLogin(h), value: JSON.stringify(record) },
+        clusterAuditPut({ event: 'registry-login-set', subject: h, actor, message, fields: { registry: h } }, record.updatedAt),
+      ],
+    });
     return view(record);
   }
 
@@ -66,9 +75,15 @@ export class RegistryLogins {
   }
 
   /** Removes the host's login; 404 when there is none. */
-  async remove(host: string): Promise<void> {
+  async remove(host: string, actor = 'anonymous'): Promise<void> {
     const h = RegistryLogins.host(host);
-    if ((await this.store.delete(keys.registryLogin(h))) === 0) {
+    const key = keys.registryLogin(h);
+    const message = `credentials for registry ${h} removed by ${actor}`;
+    const { succeeded } = await this.store.txn({
+      compare: [{ key, target: 'createRevision', op: '>', value: 0 }],
+      success: [{ type: 'delete', key }, clusterAuditPut({ event: 'registry-login-removed', subject: h, actor, message, fields: { registry: h } }, this.now())],
+    });
+    if (!succeeded) {
       throw new PazError('REGISTRY_LOGIN_NOT_FOUND', `no credentials are set for registry ${h} (paz registry ls lists them)`, { host: h });
     }
   }

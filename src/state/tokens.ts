@@ -10,7 +10,7 @@ import type { Store, TxnOp } from '../store/store.js';
 import { PazError } from '../core/errors.js';
 import { keys } from '../core/keys.js';
 import { newToken, tokenId, tokenMatches, tokenNameProblem, type Identity, type Role, type TokenInfo, type TokenRecord, type TokenVerifier } from '../core/tokens.js';
-import type { JournalEntry } from '../core/records.js';
+import { clusterAuditPut } from '../core/audit.js';
 import { getJson, rangeJson } from '../store/json.js';
 
 export const CACHE_MS = 1000;
@@ -21,17 +21,8 @@ function info(r: TokenRecord): TokenInfo {
 }
 
 function journalOp(event: 'token-created' | 'token-revoked', r: TokenRecord, actor: string, now: number): TxnOp {
-  const entry: JournalEntry = {
-    event,
-    serviceName: '',
-    version: 0,
-    timestamp: now,
-    message: `token "${r.name}" (${r.role}) ${event === 'token-created' ? 'created' : 'revoked'} by ${actor}`,
-    actor,
-    token: r.name,
-  };
-  // the name in the key keeps two token events of one millisecond apart
-  return { type: 'put', key: keys.journal(now, '', 0, `${event}-${r.name}`), value: JSON.stringify(entry) };
+  const message = `token "${r.name}" (${r.role}) ${event === 'token-created' ? 'created' : 'revoked'} by ${actor}`;
+  return clusterAuditPut({ event, subject: r.name, actor, message, fields: { token: r.name } }, now);
 }
 
 export class Tokens implements TokenVerifier {

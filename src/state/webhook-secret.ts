@@ -5,6 +5,7 @@
  */
 import type { Store } from '../store/store.js';
 import { keys } from '../core/keys.js';
+import { clusterAuditPut } from '../core/audit.js';
 import { open, seal, type SecretKey } from '../core/secret-box.js';
 import { newWebhookSecret } from '../core/webhook-proof.js';
 
@@ -45,9 +46,15 @@ export class WebhookSecret {
   }
 
   /** A new secret replaces the old one, which is refused from now on. */
-  async rotate(): Promise<WebhookSecretRecord> {
+  async rotate(actor = 'anonymous'): Promise<WebhookSecretRecord> {
     const fresh = this.fresh();
-    await this.store.put(keys.webhookSecret(), JSON.stringify(this.sealed(fresh)));
+    await this.store.txn({
+      compare: [],
+      success: [
+        { type: 'put', key: keys.webhookSecret(), value: JSON.stringify(this.sealed(fresh)) },
+        clusterAuditPut({ event: 'webhook-secret-rotated', subject: 'webhook-secret', actor, message: `webhook secret rotated by ${actor}` }, fresh.createdAt),
+      ],
+    });
     return fresh;
   }
 

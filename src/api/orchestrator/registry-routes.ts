@@ -38,7 +38,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: ApiContext): v
         response: { 200: Doc('{host, username, fingerprint, updatedAt}'), ...errorResponses },
       },
     },
-    async (req) => ({ doc: await logins.set(req.params.host, req.body) }),
+    async (req) => ({ doc: await logins.set(req.params.host, req.body, req.actor) }),
   );
 
   app.get(
@@ -57,7 +57,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: ApiContext): v
       schema: { tags, summary: 'Remove the credentials of a registry host', params: HostParams, response: { 204: Type.Null(), ...errorResponses } },
     },
     async (req, reply) => {
-      await logins.remove(req.params.host);
+      await logins.remove(req.params.host, req.actor);
       return reply.status(204).send();
     },
   );

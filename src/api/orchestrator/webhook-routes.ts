@@ -51,6 +51,6 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
       config: { access: 'admin' },
       schema: { tags, summary: 'Replace the webhook secret; calls with the old one are refused from now on', description, response: { 200: Doc('{secret, fingerprint, createdAt, enforced, setup}'), ...errorResponses } },
     },
-    async (req) => answer(req, await secrets.rotate()),
+    async (req) => answer(req, await secrets.rotate(req.actor)),
   );
 }

@@ -6,9 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { PazError } from '../../core/errors.js';
 import { imageRefProblem, repositoryKey, tagProblem } from '../../core/image-ref.js';
-import type { DeployRecord, JournalEvent } from '../../core/records.js';
+import { JOURNAL_EVENTS, type DeployRecord } from '../../core/records.js';
 
-const JOURNAL_EVENTS: JournalEvent[] = ['deploy', 'deploy-succeeded', 'deploy-failed', 'rollback', 'scale', 'service-deleted', 'service-created', 'config-changed', 'token-created', 'token-revoked'];
 import type { ApiContext } from '../context.js';
 import { Doc, ErrorAnswer, errorResponses } from '../schemas.js';
 import { requireWebhookSecret } from './hook-proof.js';
@@ -156,7 +155,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
         tags,
         summary: 'Deploy journal, newest first',
         description:
-          'As in Paz: deploy events only, in time order. `events=rollback,scale,...` adds other kinds (deploy, rollback, scale, deploy-succeeded, deploy-failed, service-deleted, and the audit events service-created, config-changed, token-created, token-revoked); `all=true` gives every kind. `actor` names who made each change (the API token name; "anonymous" with --no-auth).',
+          'As in Paz: deploy events only, in time order. `events=rollback,scale,...` adds other kinds (deploy, rollback, scale, deploy-succeeded, deploy-failed, service-deleted, and the audit events service-created, config-changed, token-created, token-revoked, registry-login-set, registry-login-removed, webhook-secret-rotated); `all=true` gives every kind. `actor` names who made each change (the API token name; "anonymous" with --no-auth).',
         querystring: Type.Object({
           service: Type.Optional(Type.String()),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
