@@ -34,14 +34,24 @@ export function makeCa(dir: string, name = 'Paz Test CA'): TestCa {
 
 /** A server certificate signed by `ca`; the common name is the first DNS name. `base` names the files (base.pem, base.key, base.bundle.pem). */
 export function makeServerCert(ca: TestCa, base: string, names: { dns: string[]; ips?: string[] }): ServerCert {
+  return makeSignedCert(ca, base, { ...names, usage: 'serverAuth' });
+}
+
+/**
+ * A certificate signed by `ca` for what `usage` says (extendedKeyUsage: serverAuth, clientAuth or both);
+ * the common name is the first DNS name, else the first IP, else `base`.
+ */
+export function makeSignedCert(ca: TestCa, base: string, opts: { dns?: string[]; ips?: string[]; usage: string }): ServerCert {
   const dir = ca.dir;
   const keyFile = join(dir, `${base}.key`);
   const csr = join(dir, `${base}.csr`);
   const certFile = join(dir, `${base}.pem`);
   const ext = join(dir, `${base}.ext`);
-  const san = [...names.dns.map((d) => `DNS:${d}`), ...(names.ips ?? []).map((ip) => `IP:${ip}`)].join(',');
-  writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${names.dns[0]}`, '-keyout', keyFile, '-out', csr], dir);
+  const dns = opts.dns ?? [];
+  const ips = opts.ips ?? [];
+  const san = [...dns.map((d) => `DNS:${d}`), ...ips.map((ip) => `IP:${ip}`)].join(',');
+  writeFileSync(ext, `${san ? `subjectAltName=${san}\n` : ''}extendedKeyUsage=${opts.usage}\n`);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${dns[0] ?? ips[0] ?? base}`, '-keyout', keyFile, '-out', csr], dir);
   openssl(['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', certFile], dir);
   const bundleFile = join(dir, `${base}.bundle.pem`);
   writeFileSync(bundleFile, readFileSync(certFile, 'utf8') + readFileSync(keyFile, 'utf8'));
