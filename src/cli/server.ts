@@ -9,13 +9,11 @@ import { runUntilSignal } from '../roles/run-until-signal.js';
 import { parse, roleConfig, roleOptions } from './options.js';
 import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
 import { loadSecretKey } from '../roles/secrets-key.js';
-import { loadTlsPair, readCertificateDir } from '../roles/tls-files.js';
-import { authOffProblem } from '../core/loopback.js';
+import { checkBeforeStart } from '../roles/start-checks.js';
+import type { SecretKey } from '../core/secret-box.js';
 import { ensureAdminToken } from '../roles/admin-token.js';
 import { Tokens } from '../state/tokens.js';
 import { makePrivateDataDir } from '../roles/data-dir.js';
-import { hostUnitUser } from '../agent/drivers/process/host-unit-user.js';
-import { volumeRootProblem } from '../core/volume-policy.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -68,31 +66,23 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
     return 0;
   }
   const cfg = roleConfig(values);
-  // bad certificate files stop the start before anything listens or is claimed
-  const runsControlPlane = role !== 'agent';
-  const tls = runsControlPlane && cfg.tls ? loadTlsPair(cfg.tls.cert, cfg.tls.key) : undefined;
-  const routerTls = cfg.agent.router?.tls;
-  const rootProblem = volumeRootProblem(cfg.volumeRoot, cfg.dataDir);
-  if (rootProblem) throw new Error(rootProblem);
-  const runsAgent = role === 'agent' || (role === 'up' && !values['no-agent']);
-  // an unknown --unit-user stops the start before anything listens (the driver resolves it again when made)
-  if (runsAgent && cfg.agent.driver !== 'docker') hostUnitUser(cfg.agent.unitUser);
-  const routerCertificates = runsAgent && routerTls ? readCertificateDir(routerTls.dir) : undefined;
-  if (cfg.auth === 'off') {
-    const binds = [...(runsControlPlane ? [{ flag: '--bind', address: cfg.bind }] : []), ...(runsAgent ? [{ flag: '--agent-bind', address: cfg.agent.bind }] : [])];
-    const why = authOffProblem(binds);
-    if (why) {
-      console.error(`paz ${role}: ${why}`);
-      return 2;
-    }
+  const runs = { controlPlane: role !== 'agent', agent: role === 'agent' || (role === 'up' && !values['no-agent']) };
+  const checked = checkBeforeStart(cfg, runs);
+  if ('refused' in checked) {
+    console.error(`paz ${role}: ${checked.refused}`);
+    return 2;
   }
+  const { tls, routerTls } = checked;
+  const runsControlPlane = runs.controlPlane;
+  const runsAgent = runs.agent;
   makePrivateDataDir(cfg.dataDir);
   // one agent per data dir: a second would adopt and run the same units again
   if (runsAgent) claimDataDir(cfg.dataDir, role);
   const logger = createLogger(cfg.logLevel, `paz-${role}`);
-  const secretKey = loadSecretKey(cfg.dataDir);
+  let secretKey: SecretKey;
   let clusterToken: string;
   try {
+    secretKey = loadSecretKey(cfg.dataDir);
     // servers make the cluster's token on first start; an agent alone must be given it
     clusterToken = loadClusterToken({ dataDir: cfg.dataDir, given: cfg.clusterToken, create: role !== 'agent' });
   } catch (err) {
@@ -148,7 +138,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         router: cfg.agent.router && {
           bind: cfg.agent.router.bind,
           port: cfg.agent.router.port,
-          ...(routerTls && routerCertificates ? { tls: { port: routerTls.port, certDir: routerTls.dir, certificates: routerCertificates } } : {}),
+          ...(routerTls ? { tls: routerTls } : {}),
         },
         reservedPorts: controlPorts,
         volumeRoot: cfg.volumeRoot,
