@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
@@ -28,9 +28,20 @@ export function wantsHtml(accept: string | undefined): boolean {
   return accept !== undefined && /(^|,)\s*text\/html\b/i.test(accept);
 }
 
+/** Whether `name` is a file directly inside the assets directory (Vite writes them flat; no `..`, no subdirectory). */
+export function isAsset(assetsDir: string, name: string): boolean {
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) return false;
+  try {
+    return statSync(join(assetsDir, name)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export async function registerUiRoutes(app: FastifyInstance, opts: UiRouteOptions): Promise<void> {
   const webDir = opts.webDir ?? WEB_DIR;
   const indexFile = join(webDir, 'index.html');
+  const assetsDir = join(webDir, 'assets');
 
   app.get(
     '/auth/whoami',
@@ -57,11 +68,15 @@ export async function registerUiRoutes(app: FastifyInstance, opts: UiRouteOption
 
   // in a scope of its own: swagger-ui registers @fastify/static too, and reply.sendFile is decorated once per scope
   await app.register(async (scope) => {
-    await scope.register(fastifyStatic, { root: join(webDir, 'assets'), serve: false });
-    scope.get<{ Params: { '*': string } }>('/ui/assets/*', { schema: { hide: true } as Record<string, unknown>, config: { access: 'public' } }, async (req, reply) =>
+    await scope.register(fastifyStatic, { root: assetsDir, serve: false });
+    scope.get<{ Params: { '*': string } }>('/ui/assets/*', { schema: { hide: true } as Record<string, unknown>, config: { access: 'public' } }, async (req, reply) => {
+      const name = req.params['*'];
+      // answered here, not by @fastify/static's not-found path (which would ask the auth hook for a token);
+      // a stale index.html asking for an old hash gets a 404, not the app
+      if (!isAsset(assetsDir, name)) throw new PazError('ROUTE_NOT_FOUND', `the dashboard has no file assets/${name.slice(0, 100)}: reload the page`);
       // names carry a content hash: a changed file gets a new name, so a year's cache is safe
-      reply.sendFile(req.params['*'], { immutable: true, maxAge: '365d', dotfiles: 'deny' }),
-    );
+      return reply.sendFile(name, { immutable: true, maxAge: '365d', dotfiles: 'deny' });
+    });
   });
 
   const sendIndex = async (_req: FastifyRequest, reply: FastifyReply) => {
