@@ -32,6 +32,16 @@ export function useSession(): Session {
   return s;
 }
 
+/** Whether the server runs with --no-auth (its public /health says so): then no token is needed. */
+async function authIsOff(): Promise<boolean> {
+  try {
+    const health = (await (await fetch('/health')).json()) as { auth?: string };
+    return health.auth === 'off';
+  } catch {
+    return false;
+  }
+}
+
 type State = { kind: 'checking' } | { kind: 'signed-out'; error?: string } | { kind: 'signed-in'; who: Whoami };
 
 /** Shows the sign-in page until a token is accepted, then its children with the session. */
@@ -39,6 +49,10 @@ export function SessionGate({ children }: { children: ReactNode }) {
   const [state, setState] = useState<State>({ kind: 'checking' });
 
   const check = useCallback(async (token: string | undefined) => {
+    if (!token && !(await authIsOff())) {
+      setState({ kind: 'signed-out' });
+      return;
+    }
     try {
       const { doc } = await api.get<Whoami>('/auth/whoami', token);
       if (token) tokenStore.set(token);
@@ -46,8 +60,7 @@ export function SessionGate({ children }: { children: ReactNode }) {
     } catch (e) {
       if (token === tokenStore.get()) tokenStore.clear();
       const err = e as ApiError;
-      // with no token at all, the sign-in page asks for one without an error
-      const error = err.status === 401 && !token ? undefined : err.status === 401 ? 'This token is not valid: it is mistyped, revoked, or not a Paz API token.' : err.message;
+      const error = err.status === 401 ? 'This token is not valid: it is mistyped, revoked, or not a Paz API token.' : err.message;
       setState({ kind: 'signed-out', error });
     }
   }, []);
