@@ -13,8 +13,10 @@ export interface ClusterDoc {
   serviceCount: number;
 }
 
+/** One host of GET /cluster/hosts (src/core/unit-view.ts HostView): fleet's machine fields plus Paz's. */
 export interface HostDoc {
-  id: string;
+  ID: string;
+  hostname: string;
   healthy: boolean;
   units?: unknown[];
 }
@@ -29,7 +31,7 @@ export interface Attention {
 
 export function attentionList(hosts: HostDoc[], services: ServiceRow[], cluster: ClusterDoc | undefined): Attention[] {
   const out: Attention[] = [];
-  for (const h of hosts) if (!h.healthy) out.push({ kind: 'host', name: h.id, what: 'not heartbeating', level: 'bad' });
+  for (const h of hosts) if (!h.healthy) out.push({ kind: 'host', name: h.hostname || h.ID, what: 'not heartbeating', level: 'bad' });
   for (const s of services) {
     const d = s.lastDeploy;
     if (d?.state === 'failed') out.push({ kind: 'service', name: s.name, what: `deploy of version ${d.version} failed${d.reason ? `: ${d.reason}` : ''}`, level: 'bad' });

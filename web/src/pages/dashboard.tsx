@@ -80,8 +80,8 @@ function Overview({ cluster, hosts, services }: Overview) {
         ) : (
           <ul className="hosts">
             {hosts.map((h) => (
-              <li key={h.id}>
-                <StateBadge tone={h.healthy ? 'ok' : 'bad'}>{h.healthy ? 'up' : 'down'}</StateBadge> {h.id} <span className="muted">{h.units?.length ?? 0} unit(s)</span>
+              <li key={h.ID}>
+                <StateBadge tone={h.healthy ? 'ok' : 'bad'}>{h.healthy ? 'up' : 'down'}</StateBadge> <strong>{h.hostname || h.ID}</strong> <span className="muted">{h.units?.length ?? 0} unit(s)</span>
               </li>
             ))}
           </ul>
