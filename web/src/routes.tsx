@@ -1,4 +1,10 @@
-/** The route table: one line per page (web/src/pages/<name>.tsx). `nav` pages appear in the navigation. */
+/**
+ * The route table: one line per page (web/src/pages/<name>.tsx). `nav` pages appear in the navigation;
+ * detail pages (`/services/:name`) get `nav: false` and are reached by links. A page loads with
+ * useLiveQuery/useLiveResource (live.tsx) and a relevance filter (live/relevance.ts), shows write
+ * controls only when useSession().canDeploy (or canAdmin), and keeps its domain logic in a pure
+ * `pages/<name>-*.ts` module with a `.test.ts` beside it (compiled and run by the server's unit tests).
+ */
 import type { ComponentType } from 'react';
 import { DashboardPage } from './pages/dashboard';
 import { ServicesPage } from './pages/services';
