@@ -14,7 +14,8 @@ die() { log "error: $*"; exit 1; }
 # etcd-server, etcd-client: the clustered store                       docker-registry: local registry
 # busybox-static: the hello example image                              socat: HAProxy's runtime API by hand
 # iproute2: network namespaces (tests, multi-host harness)             curl: scripts' health probes
-PACKAGES=(docker.io haproxy etcd-server etcd-client docker-registry busybox-static socat iproute2 curl)
+# chromium: the browser the dashboard's tests drive (playwright-core downloads none)
+PACKAGES=(docker.io haproxy etcd-server etcd-client docker-registry busybox-static socat iproute2 curl chromium)
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
@@ -54,10 +55,10 @@ if [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1; then
   log "node_modules: up to date"
 elif [ -f package-lock.json ]; then
   log "npm ci"
-  npm ci
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci
 else
   log "npm install (no package-lock.json)"
-  npm install
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install
 fi
 
 log "npm run build"

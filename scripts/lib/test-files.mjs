@@ -18,7 +18,8 @@ function walk(dir) {
  * only files whose path (relative to the repo) contains one of them. Sorted, relative to repoRoot.
  */
 export function findTestFiles(repoRoot, { unitOnly = false, filters = [] } = {}) {
-  const roots = unitOnly ? ['dist/src'] : ['dist/src', 'dist/test'];
+  // dist/web/src: the unit tests of the dashboard's pure modules (web/src/**/*.test.ts)
+  const roots = unitOnly ? ['dist/src', 'dist/web/src'] : ['dist/src', 'dist/web/src', 'dist/test'];
   return roots
     .flatMap((root) => walk(join(repoRoot, root)))
     .map((path) => relative(repoRoot, path))

@@ -27,7 +27,12 @@ export interface PazUp {
   close(): Promise<void>;
 }
 
-export async function startPazUp(extraArgs: string[] = []): Promise<PazUp> {
+export interface PazUpOptions {
+  /** API tokens on (`paz up`'s default): `paz.token` is the admin token, and the helpers here send it */
+  auth?: boolean;
+}
+
+export async function startPazUp(extraArgs: string[] = [], opts: PazUpOptions = {}): Promise<PazUp> {
   const env = dockerTestEnv();
   const docker = new Docker({ socketPath: env.socketPath });
   const routerPort = await freePort();
@@ -35,16 +40,19 @@ export async function startPazUp(extraArgs: string[] = []): Promise<PazUp> {
     role: 'up',
     extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1', ...extraArgs],
     env: { DOCKER_HOST: env.dockerHost },
+    auth: opts.auth,
   });
   await paz.start();
-  const rollout = (name: string): Promise<RolloutDoc> => rolloutOf(paz.orchestrator, name);
+  // read when asked: paz.token is known only once paz started
+  const headers = () => (opts.auth ? paz.authHeaders() : {});
+  const rollout = (name: string): Promise<RolloutDoc> => rolloutOf(paz.orchestrator, name, headers());
   return {
     env,
     docker,
     paz,
     routerPort,
     rollout,
-    settled: (name, version, timeoutMs = 60_000) => servesAlone(paz.orchestrator, name, version, timeoutMs),
+    settled: (name, version, timeoutMs = 60_000) => servesAlone(paz.orchestrator, name, version, timeoutMs, headers()),
     close: async () => {
       await paz.close();
       for (const c of await docker.listContainers({ all: true, filters: { label: ['paz.managed=true'] } })) {

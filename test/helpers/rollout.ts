@@ -6,15 +6,15 @@
 import { request } from './paz-server.js';
 import { waitFor } from './wait.js';
 
-export async function rolloutOf(orchestrator: string, name: string) {
-  return (await request('GET', `${orchestrator}/services/${name}/rollout`)).body.doc;
+export async function rolloutOf(orchestrator: string, name: string, headers: Record<string, string> = {}) {
+  return (await request('GET', `${orchestrator}/services/${name}/rollout`, undefined, headers)).body.doc;
 }
 
-export function servesAlone(orchestrator: string, name: string, version: number, timeoutMs?: number) {
+export function servesAlone(orchestrator: string, name: string, version: number, timeoutMs?: number, headers: Record<string, string> = {}) {
   return waitFor(
     `${name} version ${version} to serve alone`,
     async () => {
-      const r = await rolloutOf(orchestrator, name);
+      const r = await rolloutOf(orchestrator, name, headers);
       if (r.version === version && r.state === 'failed') throw new Error(`deploy failed: ${r.reason}`);
       return r.version === version && r.state === 'succeeded' && r.units.every((u: { version: number }) => u.version === version) ? r : undefined;
     },

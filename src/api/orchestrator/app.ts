@@ -15,6 +15,7 @@ import { registerEventRoutes } from './event-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
+import { registerUiRoutes } from './ui-routes.js';
 import { scrapeGauge } from '../../http/metrics.js';
 import { Doc, NameParams, errorResponses } from '../schemas.js';
 import { parseVersion } from '../scheduler/routes.js';
@@ -106,6 +107,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerWebhookRoutes(app, ctx);
   registerRegistryRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
+  await registerUiRoutes(app, { auth: apiAuth(ctx) });
 
   scrapeGauge('paz_hosts', 'hosts whose agent heartbeats', [], async (set) => set({}, (await ctx.cluster.hostRecords()).length));
   scrapeGauge('paz_services', 'services in the directory', [], async (set) => set({}, (await ctx.directory.list()).length));

@@ -1,0 +1,69 @@
+/**
+ * The dashboard's API client: same-origin calls to the orchestrator with the signed-in token. Answers are
+ * `{ doc, revision }` (revision: the x-paz-revision header, the store revision the answer was read at, when
+ * the server sends it); Paz's error body becomes an ApiError.
+ */
+
+const TOKEN_KEY = 'paz.token';
+
+export const tokenStore = {
+  get: (): string | undefined => sessionStorage.getItem(TOKEN_KEY) ?? undefined,
+  set: (token: string): void => sessionStorage.setItem(TOKEN_KEY, token),
+  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Answer<T> {
+  doc: T;
+  revision?: number;
+}
+
+export function authHeaders(token = tokenStore.get()): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<Answer<T>> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { ...authHeaders(token), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'NETWORK', `the orchestrator did not answer (${(e as Error).message})`);
+  }
+  const text = await res.text();
+  let parsed: any;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  if (!res.ok) {
+    const err = parsed && typeof parsed === 'object' ? parsed : {};
+    throw new ApiError(res.status, String(err.code ?? res.status), String(err.message ?? (text || res.statusText)), err.field);
+  }
+  const rev = Number(res.headers.get('x-paz-revision'));
+  // most routes wrap their answer as {doc}; the cluster routes answer the document itself
+  const doc = parsed && typeof parsed === 'object' && !Array.isArray(parsed) && 'doc' in parsed ? parsed.doc : parsed;
+  return { doc: doc as T, revision: Number.isSafeInteger(rev) && rev > 0 ? rev : undefined };
+}
+
+export const api = {
+  get: <T>(path: string, token?: string) => call<T>('GET', path, undefined, token),
+  post: <T>(path: string, body?: unknown) => call<T>('POST', path, body),
+  put: <T>(path: string, body?: unknown) => call<T>('PUT', path, body),
+  patch: <T>(path: string, body?: unknown) => call<T>('PATCH', path, body),
+  del: <T>(path: string) => call<T>('DELETE', path),
+};

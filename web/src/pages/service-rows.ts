@@ -1,0 +1,59 @@
+/**
+ * The Services list's rows from what the API answers: GET /services and each service's
+ * GET /services/:name/rollout (404 NOT_DEPLOYED while it has none). Pure.
+ */
+
+export interface ServiceDoc {
+  name: string;
+  numInstances?: number;
+  config?: { numInstances?: number };
+  dockerRepository?: string;
+}
+
+export interface RolloutDoc {
+  version: number;
+  serving: number;
+  state: string;
+  reason?: string;
+  finishedAt?: string;
+  startedAt?: string;
+  units: Array<{ name: string; version: number; healthy: boolean; state: string; reason?: string }>;
+}
+
+export interface ServiceRow {
+  name: string;
+  /** the version that serves; undefined before the first successful deploy */
+  serving?: number;
+  healthy: number;
+  desired: number;
+  /** the latest deploy: its version and outcome (deploying, succeeded, failed) */
+  lastDeploy?: { version: number; state: string; reason?: string; at?: string };
+  /** deploying, failed, or fewer healthy instances than desired: listed first */
+  needsAttention: boolean;
+}
+
+export function desiredInstances(s: ServiceDoc): number {
+  return s.numInstances ?? s.config?.numInstances ?? 1;
+}
+
+export function serviceRow(s: ServiceDoc, rollout: RolloutDoc | undefined): ServiceRow {
+  const desired = desiredInstances(s);
+  if (!rollout) return { name: s.name, healthy: 0, desired, needsAttention: false };
+  const healthy = rollout.units.filter((u) => u.healthy && u.version === rollout.serving).length;
+  const lastDeploy = { version: rollout.version, state: rollout.state, reason: rollout.reason, at: rollout.finishedAt ?? rollout.startedAt };
+  return {
+    name: s.name,
+    serving: rollout.serving > 0 ? rollout.serving : undefined,
+    healthy,
+    desired,
+    lastDeploy,
+    needsAttention: rollout.state !== 'succeeded' || healthy < desired,
+  };
+}
+
+/** Rows needing attention first, then by name. */
+export function serviceRows(services: ServiceDoc[], rollouts: Map<string, RolloutDoc | undefined>): ServiceRow[] {
+  return services
+    .map((s) => serviceRow(s, rollouts.get(s.name)))
+    .sort((a, b) => Number(b.needsAttention) - Number(a.needsAttention) || a.name.localeCompare(b.name));
+}

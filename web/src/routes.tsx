@@ -1,0 +1,22 @@
+/**
+ * The route table: one line per page (web/src/pages/<name>.tsx). `nav` pages appear in the navigation;
+ * detail pages (`/services/:name`) get `nav: false` and are reached by links. A page loads with
+ * useLiveQuery/useLiveResource (live.tsx) and a relevance filter (live/relevance.ts), shows write
+ * controls only when useSession().canDeploy (or canAdmin), and keeps its domain logic in a pure
+ * `pages/<name>-*.ts` module with a `.test.ts` beside it (compiled and run by the server's unit tests).
+ */
+import type { ComponentType } from 'react';
+import { DashboardPage } from './pages/dashboard';
+import { ServicesPage } from './pages/services';
+
+export interface RouteEntry {
+  path: string;
+  title: string;
+  page: ComponentType;
+  nav: boolean;
+}
+
+export const routes: RouteEntry[] = [
+  { path: '/', title: 'Dashboard', page: DashboardPage, nav: true },
+  { path: '/services', title: 'Services', page: ServicesPage, nav: true },
+];
