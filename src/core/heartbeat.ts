@@ -1,0 +1,3 @@
+/** How often an agent heartbeats, and how long its lease (its host record, its units' statuses) outlives the last one. */
+export const HEARTBEAT_INTERVAL_MS = 5000;
+export const DEFAULT_HEARTBEAT_TTL_SECONDS = 10;
