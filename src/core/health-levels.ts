@@ -119,7 +119,7 @@ export interface ClusterHealth {
   summary: string;
   checkedAt: number;
   hosts: HostHealth[];
-  services: Array<Pick<ServiceHealth, 'service' | 'healthy' | 'status' | 'reasons' | 'summary' | 'serving' | 'instances'> & { deploy: DeployHealth | null }>;
+  services: Array<Omit<ServiceHealth, 'units'>>;
   counts: { hosts: number; hostsUp: number; hostsDown: number; hostsUnhealthy: number; services: number; servicesHealthy: number; servicesDegraded: number; servicesUnhealthy: number };
 }
 
@@ -140,7 +140,8 @@ function hostName(id: string, hostname: string | undefined): string {
   return hostname && hostname !== id ? `host ${id} (${hostname})` : `host ${id}`;
 }
 
-function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Map<string, UnitStatus>, now: number): HostHealth {
+/** A live host's health: its heartbeat's age against its TTL, and the problems its agent reports. */
+export function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Map<string, UnitStatus>, now: number): HostHealth {
   const ttl = h.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
   const age = now - h.heartbeatAt;
   const reasons: string[] = [];
@@ -388,7 +389,7 @@ export function clusterHealth(facts: HealthFacts, services: ServiceFacts[], allU
     summary,
     checkedAt: facts.now,
     hosts,
-    services: svcs.map(({ units: _u, checkedAt: _c, ...s }) => s),
+    services: svcs.map(({ units: _u, ...s }) => s),
     counts,
   };
 }

@@ -42,7 +42,10 @@ export interface UnitView {
 
 export interface HostView extends MachineState {
   hostname: string;
+  /** from its heartbeat and the problems its agent reports (health-levels.ts liveHostHealth) */
   healthy: boolean;
+  /** why not healthy, in sentences (empty when healthy) */
+  healthReasons: string[];
   agentUrl: string;
   driver: string;
   heartbeatAt: number;
@@ -114,8 +117,8 @@ export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, h
   return view;
 }
 
-export function hostView(h: HostRecord, unitNames: string[], healthy: boolean): HostView {
-  return { ...machineState(h), hostname: h.hostname, healthy, agentUrl: h.agentUrl, driver: h.driver, heartbeatAt: h.heartbeatAt, units: unitNames };
+export function hostView(h: HostRecord, unitNames: string[], health: { healthy: boolean; reasons: string[] }): HostView {
+  return { ...machineState(h), hostname: h.hostname, healthy: health.healthy, healthReasons: health.reasons, agentUrl: h.agentUrl, driver: h.driver, heartbeatAt: h.heartbeatAt, units: unitNames };
 }
 
 export interface UnitFilter {

@@ -263,10 +263,10 @@ export function orchestratorSuite(target: SuiteTarget): void {
     });
 
     it('30-34. host views carry units; unit filters hide system units, announcers and load balancers', () => {
-      const v = hostView(host, ['a-1-1'], true);
+      const v = hostView(host, ['a-1-1'], { healthy: true, reasons: [] });
       assert.deepEqual(v.units, ['a-1-1']);
       assert.equal(v.ID, host.id);
-      assert.deepEqual(hostView(host, [], true).units, []);
+      assert.deepEqual(hostView(host, [], { healthy: true, reasons: [] }).units, []);
       assert.equal(unitVisible('paz-web', {}), false);
       assert.equal(unitVisible('paz-web', { includeSystemUnits: true }), true);
       assert.equal(unitVisible('x-announce-1-1', {}), false);
