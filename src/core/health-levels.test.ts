@@ -162,7 +162,7 @@ test('a host down within the grace: its units wait for it; past it: they are pla
   assert.equal(within.healthy, false);
   assert.equal(within.inGrace, true);
   assert.equal(within.downBecause, 'heartbeat-lost');
-  assert.match(within.reasons[0], /host b \(b.local\) is down: its heartbeat was lost after .* \(10 s ago\); its 1 unit wait for it until the host-loss grace ends in 20 s/);
+  assert.match(within.reasons[0], /host b \(b.local\) is down: its heartbeat was lost after .* \(10 s ago\); its 1 unit waits for it until the host-loss grace ends in 20 s/);
   const past = hostHealth('b', facts([host('a')], [known('a'), known('b', { lastSeenAt: NOW - sec(100), stoppedAt: NOW - sec(90) })]), [], new Map())!;
   assert.equal(past.inGrace, false);
   assert.equal(past.downBecause, 'stopped');

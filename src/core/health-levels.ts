@@ -184,17 +184,17 @@ function downHostHealth(k: KnownHost, units: DesiredUnit[], facts: HealthFacts):
   const waiting = units.filter((u) => u.host === k.id && u.drainingSince === undefined).length;
   const name = hostName(k.id, k.hostname);
   const what = k.stoppedAt !== undefined ? `its agent stopped at ${at(k.stoppedAt)}` : `its heartbeat was lost after ${at(k.lastSeenAt)}`;
-  const units_ = inGrace
-    ? `${waiting ? `its ${plural(waiting, 'unit')} wait` : 'units would wait'} for it until the host-loss grace ends in ${duration(graceEndsAt - now)}`
+  const unitsNote = inGrace
+    ? `${waiting ? `its ${plural(waiting, 'unit')} ${waiting === 1 ? 'waits' : 'wait'}` : 'units would wait'} for it until the host-loss grace ends in ${duration(graceEndsAt - now)}`
     : waiting
-      ? `past the host-loss grace: its ${plural(waiting, 'unit')} are being placed elsewhere`
+      ? `past the host-loss grace: its ${plural(waiting, 'unit')} ${waiting === 1 ? 'is' : 'are'} being placed elsewhere`
       : 'past the host-loss grace: its units were placed elsewhere';
   return {
     id: k.id,
     hostname: k.hostname,
     healthy: false,
     status: 'unhealthy',
-    reasons: [`${name} is down: ${what} (${duration(now - downSince)} ago); ${units_}`],
+    reasons: [`${name} is down: ${what} (${duration(now - downSince)} ago); ${unitsNote}`],
     checkedAt: now,
     state: 'down',
     heartbeatAt: k.lastSeenAt,
