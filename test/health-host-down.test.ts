@@ -88,6 +88,9 @@ describe('a host whose agent is gone is named in the cluster health', () => {
     assert.match(past.reasons[0], /past the host-loss grace/);
     const live = await health(`/cluster/hosts/${a.hostId}/health`);
     assert.equal(live.healthy, true, 'the other host is not affected');
+    const refused = await request('DELETE', `${paz.orchestrator}/cluster/hosts/${a.hostId}`);
+    assert.equal(refused.status, 409, 'a host that is up cannot be forgotten');
+    assert.match(refused.body.message, /is up: stop its agent first/);
     assert.deepEqual((await request('GET', `${paz.orchestrator}/cluster/hosts`)).body.map((h: { ID: string }) => h.ID), [a.hostId], 'the fleet list holds live hosts');
 
     const cli = await runPaz(['health', '--url', paz.orchestrator]);
@@ -113,5 +116,17 @@ describe('a host whose agent is gone is named in the cluster health', () => {
     const unknown = await request('GET', `${paz.orchestrator}/cluster/hosts/no-such-host/health`);
     assert.equal(unknown.status, 404);
     assert.match(unknown.body.message, /no host with id "no-such-host"/);
+  });
+
+  it('a down host forgotten (decommissioned) is no longer named; an unknown one is a 404', async () => {
+    const id = b.hostId;
+    assert.equal((await request('DELETE', `${paz.orchestrator}/cluster/hosts/${id}`)).status, 204);
+    const c = await health('/cluster/health');
+    assert.ok(!c.reasons.some((r: string) => r.includes(id)), c.reasons.join('\n'));
+    assert.deepEqual(c.hosts.map((h: { id: string }) => h.id), [a.hostId]);
+    assert.equal((await request('GET', `${paz.orchestrator}/cluster/hosts/${id}/health`)).status, 404);
+    const again = await request('DELETE', `${paz.orchestrator}/cluster/hosts/${id}`);
+    assert.equal(again.status, 404);
+    assert.match(again.body.message, /no down host with id/);
   });
 });

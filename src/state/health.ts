@@ -57,6 +57,24 @@ export class HealthView {
     return h;
   }
 
+  /**
+   * Forgets a down host (decommissioned): its known-host record goes, so the cluster's health stops naming
+   * it. A live host is refused: its agent would write the record again at its next heartbeat.
+   */
+  async forgetHost(id: string): Promise<void> {
+    // one txn: the host is not up (no live record) and is known, else nothing is deleted
+    const res = await this.store.txn({
+      compare: [
+        { key: keys.host(id), target: 'version', op: '=', value: 0 },
+        { key: keys.knownHost(id), target: 'version', op: '>', value: 0 },
+      ],
+      success: [{ type: 'delete', key: keys.knownHost(id) }],
+    });
+    if (res.succeeded) return;
+    if (await this.store.get(keys.host(id))) throw new PazError('CONFLICT', `host ${id} is up: stop its agent first (paz down on that host), then forget it`, { id });
+    throw new PazError('HOST_NOT_FOUND', `no down host with id "${id}": list hosts with GET /cluster/health (or paz health)`, { id });
+  }
+
   /** 404 (from the directory) for an unknown service. */
   async service(name: string): Promise<ServiceHealth> {
     await this.directory.get(name);

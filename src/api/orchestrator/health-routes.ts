@@ -138,6 +138,24 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
     async (req) => ctx.health.host(req.params.id),
   );
 
+  app.delete<{ Params: { id: string } }>(
+    '/cluster/hosts/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['cluster'],
+        summary: 'Forget a down host (decommissioned), so the cluster health stops naming it',
+        description: 'Down hosts are otherwise listed for a day after they were last seen. A host that is up is refused (409): stop its agent first.',
+        params: Type.Object({ id: Type.String() }),
+        response: { 204: Type.Null({ description: 'forgotten' }), ...errorResponses, 409: errorResponses[404] },
+      },
+    },
+    async (req, reply) => {
+      await ctx.health.forgetHost(req.params.id);
+      return reply.status(204).send();
+    },
+  );
+
   app.get<{ Params: { name: string } }>(
     '/services/:name/health',
     {
