@@ -35,6 +35,8 @@ export interface UnitView {
   ports?: UnitStatus['ports'];
   startedAt?: number;
   healthySince?: number;
+  /** since when it is not healthy, through its restarts (absent while healthy and before it first failed) */
+  unhealthySince?: number;
   lastProbe?: UnitStatus['lastProbe'];
   lastOutput?: string[];
   updatedAt?: number;
@@ -111,6 +113,7 @@ export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, h
   if (st?.ports) view.ports = st.ports;
   if (st?.startedAt) view.startedAt = st.startedAt;
   if (st?.healthySince) view.healthySince = st.healthySince;
+  if (st?.unhealthySince) view.unhealthySince = st.unhealthySince;
   if (st?.lastProbe) view.lastProbe = st.lastProbe;
   if (st?.lastOutput) view.lastOutput = st.lastOutput;
   if (st?.updatedAt) view.updatedAt = st.updatedAt;
