@@ -19,7 +19,7 @@ interface Operation {
 
 /**
  * Routes whose level is not their method's default (GET/HEAD read, else deploy): the token API, the webhook
- * secret and registry credentials are admin-only.
+ * secret, registry credentials and forgetting a down host are admin-only.
  */
 const DECLARED: Record<string, Access> = {
   'POST /auth/tokens': 'admin',
@@ -30,6 +30,7 @@ const DECLARED: Record<string, Access> = {
   'GET /registries': 'admin',
   'PUT /registries/{host}': 'admin',
   'DELETE /registries/{host}': 'admin',
+  'DELETE /cluster/hosts/{id}': 'admin',
 };
 
 /** Fewest operations each document must list: an empty or truncated document fails here, not silently. */

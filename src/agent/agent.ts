@@ -13,7 +13,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/store.js';
 import type { Driver } from './drivers/driver.js';
 import { keys } from '../core/keys.js';
-import type { HostRecord } from '../core/records.js';
+import type { HostProblem, HostRecord, KnownHost } from '../core/records.js';
+import { nextProblems } from '../core/host-problems.js';
+import { DEFAULT_HEARTBEAT_TTL_SECONDS, HEARTBEAT_INTERVAL_MS } from '../core/heartbeat.js';
+import { checkHost } from './host/host-checks.js';
 import { LeaseSession } from '../state/lease-session.js';
 import { Reconciler } from './reconciler.js';
 import { readHostFacts } from './host/host-facts.js';
@@ -79,10 +82,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const volumeRoot = resolve(opts.volumeRoot ?? join(opts.dataDir, 'volumes'));
   prepareVolumeRoot(volumeRoot, resolve(opts.dataDir));
   const facts = readHostFacts();
-  const session = new LeaseSession(opts.store, { ttlSeconds: opts.heartbeatTtlSeconds ?? 10, onError: (err) => logger.warn({ err }, 'heartbeat failed') });
+  const session = new LeaseSession(opts.store, { ttlSeconds: opts.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS, onError: (err) => logger.warn({ err }, 'heartbeat failed') });
   await session.start();
 
   let routerSync: RouterSync | undefined;
+  let routerStartError: string | undefined;
   if (opts.router) {
     const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port, tls: opts.router.tls, session });
     try {
@@ -96,6 +100,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         throw err;
       }
       // Without a router, units bind their host ports themselves: the host still works, just unrouted.
+      routerStartError = `${opts.router.bind}:${opts.router.port}: ${(err as Error).message}`;
       logger.error({ err: (err as Error).message }, `the router could not start on ${opts.router.bind}:${opts.router.port}; running without one`);
     }
   }
@@ -137,6 +142,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const apiPort = typeof addr === 'object' && addr ? addr.port : opts.port;
 
   const startedAt = Date.now();
+  const ttlSeconds = opts.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
+  let problems: HostProblem[] = [];
   const record = (): HostRecord => ({
     id: hostId,
     hostname: facts.hostname,
@@ -152,9 +159,26 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     reservedPorts: [apiPort, ...(routerSync && opts.router?.tls ? [opts.router.tls.port] : []), ...(opts.reservedPorts ?? [])],
     startedAt,
     heartbeatAt: Date.now(),
+    heartbeatTtlSeconds: ttlSeconds,
+    ...(problems.length > 0 ? { problems } : {}),
   });
-  await session.put(keys.host(hostId), JSON.stringify(record()));
-  const heartbeat = setInterval(() => void session.put(keys.host(hostId), JSON.stringify(record())).catch(() => undefined), 5000);
+  const known = (r: HostRecord, stoppedAt?: number): KnownHost => ({
+    id: r.id, hostname: r.hostname, ip: r.ip, agentUrl: r.agentUrl, driver: r.driver, startedAt: r.startedAt, lastSeenAt: r.heartbeatAt, ...(stoppedAt ? { stoppedAt } : {}),
+  });
+  // The host record lives under the lease; its known-host copy does not, so a host that stops or dies is
+  // still known afterwards, with the time it was last heard of (health-levels.ts).
+  const beat = async () => {
+    problems = nextProblems(problems, await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem() }), Date.now());
+    const r = record();
+    await session.put(keys.host(hostId), JSON.stringify(r));
+    await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(r)));
+  };
+  await beat();
+  let beating: Promise<void> = Promise.resolve();
+  let stopping = false;
+  const heartbeat = setInterval(() => {
+    beating = beating.then(() => (stopping ? undefined : beat())).catch((err) => logger.debug({ err }, 'heartbeat write failed'));
+  }, HEARTBEAT_INTERVAL_MS);
   heartbeat.unref();
 
   await hostStats.start();
@@ -168,6 +192,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     api,
     async stop() {
       clearInterval(heartbeat);
+      stopping = true;
+      await beating;
+      // said before the lease goes: the host is down because its agent stopped, not because it was lost
+      await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(record(), Date.now()))).catch((err) => logger.warn({ err }, 'could not record the agent stopping'));
       hostStats.stop();
       unitStats.stop();
       logger.debug('stopping reconciler');

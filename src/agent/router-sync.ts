@@ -45,6 +45,7 @@ export class RouterSync {
   private lastReport: RouterReport | undefined;
   private reporting: Promise<void> = Promise.resolve();
   private stopped = false;
+  private applyError: string | undefined;
 
   constructor(private readonly opts: RouterSyncOptions) {
     this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, tls: opts.tls, logger: opts.logger });
@@ -68,7 +69,15 @@ export class RouterSync {
       hostId: this.opts.hostId,
       routerPort: this.opts.port,
     });
-    const res = await this.router.apply(table);
+    let res: Awaited<ReturnType<Router['apply']>>;
+    try {
+      res = await this.router.apply(table);
+      this.applyError = undefined;
+    } catch (err) {
+      // kept for the host's health until an apply succeeds again
+      this.applyError = (err as Error).message;
+      throw err;
+    }
     if (res.reloaded) this.opts.logger.info({ reasons: res.reloadReasons }, 'router reloaded');
     // The newest change among the desired units read: the read is one snapshot, so every change to a desired
     // unit up to this revision is in the table just applied. (Not the read's revision, which moves with every
@@ -102,6 +111,11 @@ export class RouterSync {
       }
     });
     return this.reporting;
+  }
+
+  /** what is wrong with the router now, for the host's health: its last configuration change failed */
+  problem(): string | undefined {
+    return this.applyError === undefined ? undefined : `could not apply its configuration: ${this.applyError}`;
   }
 
   stats(): Promise<RouterStats> {

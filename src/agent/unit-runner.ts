@@ -158,9 +158,14 @@ export class UnitRunner {
 
   private async report(state: UnitState, patch: Partial<UnitStatus> = {}): Promise<void> {
     if (this.retired && state !== 'stopping') return;
+    const wasHealthy = this.status.healthy;
     Object.assign(this.status, patch, { state, updatedAt: this.now() });
     if (state !== 'exited' && state !== 'failed' && patch.exitCode === undefined) delete this.status.exitCode;
     if (!this.status.healthy) delete this.status.healthySince;
+    // since when it is down, through its restarts, for health (health-levels.ts): from losing its health or
+    // from its first exit or failure, until it is healthy again
+    if (this.status.healthy) delete this.status.unhealthySince;
+    else if (this.status.unhealthySince === undefined && (wasHealthy || state === 'exited' || state === 'failed' || state === 'unhealthy')) this.status.unhealthySince = this.now();
     for (const k of Object.keys(this.status) as Array<keyof UnitStatus>) if (this.status[k] === undefined) delete this.status[k];
     if (this.status.lastProbe) this.lastProbeWrittenAt = this.now();
     await this.deps.session.put(keys.unitStatus(this.unit), JSON.stringify(this.status)).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'status write failed'));

@@ -1,6 +1,7 @@
 /** The CLI commands that talk to the orchestrator API, by group. */
 import { servicesCommand } from './services.js';
 import { clusterCommand } from './cluster.js';
+import { healthCommand } from './health.js';
 
 export const clientUsage = `  paz services                     list services
   paz create FILE|-|JSON           create a service from its JSON document
@@ -17,6 +18,7 @@ export const clientUsage = `  paz services                     list services
   paz hosts                        hosts, like fleetctl list-machines
   paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f (UNIT may be <service>-<instance>)
   paz events [--since REV]         live events (services, units, hosts, endpoints, deploys)
+  paz health [SERVICE|--host ID]   healthy or not, and why: the cluster, a service or a host (exit 0 healthy, 1 not)
   (each takes --url URL to override PAZ_URL, and --json where it lists; each sends PAZ_TOKEN, else the
    admin token in --data-dir/PAZ_DATA_DIR/~/.paz's admin-token)`;
 
@@ -36,6 +38,7 @@ const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> =
   hosts: clusterCommand,
   logs: clusterCommand,
   events: clusterCommand,
+  health: healthCommand,
 };
 
 export const clientCommands = new Set(Object.keys(groups));

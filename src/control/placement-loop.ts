@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
+import { DEFAULT_HOST_LOSS_GRACE_SECONDS } from '../core/heartbeat.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
 import { lostUnits, placeUnits } from '../core/placement.js';
@@ -13,7 +14,7 @@ import { rangeJson, type JsonEntry } from '../store/json.js';
 import { chunkWrites, type GuardedOp } from '../store/chunk-ops.js';
 import { committedDesiredUnits } from '../state/desired-units.js';
 
-export const DEFAULT_HOST_LOSS_GRACE_SECONDS = 30;
+export { DEFAULT_HOST_LOSS_GRACE_SECONDS };
 
 export class PlacementLoop {
   private readonly loop: StoreLoop;

@@ -13,6 +13,10 @@ test('units, hosts, endpoints and the journal', () => {
   assert.deepEqual(toPazEvent({ type: 'delete', key: '/paz/units/desired/web/web-1-1', value: '', revision: 2 })?.data, 'web-1-1');
   assert.equal(toPazEvent({ type: 'put', key: '/paz/hosts/h1', value: '{}', prevValue: '{}', revision: 3 }), undefined, 'heartbeats are not news');
   assert.equal(toPazEvent({ type: 'put', key: '/paz/hosts/h1', value: '{}', revision: 3 })?.event, 'host.add');
+  const sick = JSON.stringify({ heartbeatAt: 2, problems: [{ component: 'driver', message: 'does not answer', since: 1 }] });
+  assert.equal(toPazEvent({ type: 'put', key: '/paz/hosts/h1', value: sick, prevValue: JSON.stringify({ heartbeatAt: 1 }), revision: 4 })?.event, 'host.change', 'its health changed');
+  assert.equal(toPazEvent({ type: 'put', key: '/paz/hosts/h1', value: sick, prevValue: sick.replace('"heartbeatAt":2', '"heartbeatAt":1'), revision: 5 }), undefined, 'the same problems: a heartbeat');
+  assert.equal(toPazEvent({ type: 'put', key: '/paz/hosts/h1', value: '{"problems":[]}', prevValue: sick, revision: 6 })?.event, 'host.change', 'healthy again');
   assert.deepEqual(toPazEvent({ type: 'delete', key: '/paz/services/web/1/2', value: '', prevValue: '127.0.0.1:3000', revision: 9 })?.data, { service: 'web', version: 1, instance: 2, address: '127.0.0.1:3000' });
   assert.equal(toPazEvent({ type: 'put', key: '/paz/services/paz-scheduler', value: 'x', revision: 1 }), undefined);
   assert.equal(toPazEvent({ type: 'put', key: '/paz/scheduler/journal/1-web-1-deploy', value: '{"event":"deploy"}', revision: 1 })?.event, 'journal');

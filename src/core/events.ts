@@ -1,6 +1,7 @@
 /**
  * Live events: store changes as the events Paz's UI listened to (`service.create`, `service.modifyConfig`,
- * `service.del`, `unit.add`, `unit.remove`) plus Paz's own (`unit.status`, `host.add`, `host.remove`,
+ * `service.del`, `unit.add`, `unit.remove`) plus Paz's own (`unit.status`, `host.add`, `host.change` (its
+ * problems changed), `host.remove`,
  * `endpoint.add`, `endpoint.remove`, `journal` for deploy progress). Pure.
  */
 import { keys, parseEndpointKey, SERVICES_PREFIX } from './keys.js';
@@ -57,8 +58,11 @@ function rawEvent(c: StoreChange): PazEvent | undefined {
   }
   if (key.startsWith(keys.hostsPrefix())) {
     if (!put) return { event: 'host.remove', data: lastSegment(key), revision };
-    // heartbeats rewrite the record every few seconds: only a new host is news
-    return c.prevValue === undefined ? { event: 'host.add', data: json(c.value), revision } : undefined;
+    // heartbeats rewrite the record every few seconds: only a new host is news, or a change in what its
+    // agent finds wrong (its health)
+    if (c.prevValue === undefined) return { event: 'host.add', data: json(c.value), revision };
+    const problems = (text: string) => JSON.stringify((json(text) as { problems?: unknown } | undefined)?.problems ?? []);
+    return problems(c.value) !== problems(c.prevValue) ? { event: 'host.change', data: json(c.value), revision } : undefined;
   }
   if (key.startsWith(keys.journalPrefix())) {
     return put ? { event: 'journal', data: json(c.value), revision } : undefined;

@@ -21,6 +21,7 @@
  * | /paz/units/desired/<service>/<unit>             | DesiredUnit JSON (written by the control plane)     |
  * | /paz/units/status/<unit>                        | UnitStatus JSON (written by the unit's agent)       |
  * | /paz/hosts/<id>                                 | HostRecord JSON (agent, lease = heartbeat)          |
+ * | /paz/known-hosts/<id>                           | KnownHost JSON: a host as last seen, no lease (who is down, since when) |
  * | /paz/routers/<hostId>                           | RouterReport JSON: requests in flight on draining units (agent lease) |
  * | /paz/elections/<name>                           | leader id (lease)                                   |
  * | /paz/auth/webhook-secret                        | the webhook secret, sealed (secret-box, context `webhook-secret`) |
@@ -67,6 +68,8 @@ export const keys = {
   unitStatusPrefix: () => '/paz/units/status/',
   host: (id: string) => `/paz/hosts/${id}`,
   hostsPrefix: () => '/paz/hosts/',
+  knownHost: (id: string) => `/paz/known-hosts/${id}`,
+  knownHostsPrefix: () => '/paz/known-hosts/',
   router: (hostId: string) => `/paz/routers/${hostId}`,
   routersPrefix: () => '/paz/routers/',
   election: (name: string) => `/paz/elections/${name}`,

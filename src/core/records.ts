@@ -146,6 +146,11 @@ export interface UnitStatus {
   healthySince?: number;
   /** the last probe, for humans: when, whether it passed, and why not */
   lastProbe?: { at: number; ok: boolean; error?: string };
+  /**
+   * ms; when the unit last stopped being healthy (a failed probe, an exit), kept through its restarts until
+   * it is healthy again; absent while healthy and for a unit that never was (then its start counts)
+   */
+  unhealthySince?: number;
   /** the last lines (at most 10, each cut to a bounded length) of the unit's output when it exited or failed */
   lastOutput?: string[];
   updatedAt: number;
@@ -171,6 +176,35 @@ export interface HostRecord {
   reservedPorts?: number[];
   startedAt: number;
   heartbeatAt: number;
+  /** the agent's lease TTL: its record (and its units' statuses) vanish this long after its last refresh; absent: 10 */
+  heartbeatTtlSeconds?: number;
+  /** what the agent found wrong on the host at its last heartbeat (health-levels.ts); absent or empty: nothing */
+  problems?: HostProblem[];
+}
+
+/** Something wrong on a host that its agent can see: its driver (dockerd) not answering, its router down. */
+export interface HostProblem {
+  component: 'driver' | 'router';
+  message: string;
+  /** ms; when the agent first saw it */
+  since: number;
+}
+
+/**
+ * A host as last seen, kept without a lease (`/paz/known-hosts/<id>`) so that a host whose agent stopped
+ * or died is still known, and since when. Rewritten at each heartbeat; `stoppedAt` set by a clean stop.
+ */
+export interface KnownHost {
+  id: string;
+  hostname: string;
+  ip: string;
+  agentUrl: string;
+  driver: HostRecord['driver'];
+  startedAt: number;
+  /** ms; the agent's last heartbeat */
+  lastSeenAt: number;
+  /** ms; set when the agent stopped cleanly (`paz down`, SIGTERM) */
+  stoppedAt?: number;
 }
 
 export const DEFAULT_STOP_GRACE_SECONDS = ROLLOUT_DEFAULTS.stopGraceSeconds;

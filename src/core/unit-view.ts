@@ -35,6 +35,8 @@ export interface UnitView {
   ports?: UnitStatus['ports'];
   startedAt?: number;
   healthySince?: number;
+  /** since when it is not healthy, through its restarts (absent while healthy and before it first failed) */
+  unhealthySince?: number;
   lastProbe?: UnitStatus['lastProbe'];
   lastOutput?: string[];
   updatedAt?: number;
@@ -42,7 +44,10 @@ export interface UnitView {
 
 export interface HostView extends MachineState {
   hostname: string;
+  /** from its heartbeat and the problems its agent reports (health-levels.ts liveHostHealth) */
   healthy: boolean;
+  /** why not healthy, in sentences (empty when healthy) */
+  healthReasons: string[];
   agentUrl: string;
   driver: string;
   heartbeatAt: number;
@@ -108,14 +113,15 @@ export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, h
   if (st?.ports) view.ports = st.ports;
   if (st?.startedAt) view.startedAt = st.startedAt;
   if (st?.healthySince) view.healthySince = st.healthySince;
+  if (st?.unhealthySince) view.unhealthySince = st.unhealthySince;
   if (st?.lastProbe) view.lastProbe = st.lastProbe;
   if (st?.lastOutput) view.lastOutput = st.lastOutput;
   if (st?.updatedAt) view.updatedAt = st.updatedAt;
   return view;
 }
 
-export function hostView(h: HostRecord, unitNames: string[], healthy: boolean): HostView {
-  return { ...machineState(h), hostname: h.hostname, healthy, agentUrl: h.agentUrl, driver: h.driver, heartbeatAt: h.heartbeatAt, units: unitNames };
+export function hostView(h: HostRecord, unitNames: string[], health: { healthy: boolean; reasons: string[] }): HostView {
+  return { ...machineState(h), hostname: h.hostname, healthy: health.healthy, healthReasons: health.reasons, agentUrl: h.agentUrl, driver: h.driver, heartbeatAt: h.heartbeatAt, units: unitNames };
 }
 
 export interface UnitFilter {

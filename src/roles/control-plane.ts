@@ -60,7 +60,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const auth = opts.auth ?? 'off';
   const open = auth === 'off' ? authOffProblem([{ flag: '--bind', address: opts.bind }]) : undefined;
   if (open) throw new Error(open);
-  const ctx = createContext(opts.store, Date.now, opts.secretKey, auth, opts.clusterToken);
+  const ctx = createContext(opts.store, Date.now, opts.secretKey, auth, opts.clusterToken, opts.hostLossGraceSeconds);
   if (opts.domain !== undefined) {
     if (!isValidDomain(opts.domain)) {
       throw new Error(`--domain must be a lower-case DNS name such as example.com, got "${opts.domain}"`);

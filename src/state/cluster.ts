@@ -4,6 +4,7 @@ import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord, UnitStatus } from '../core/records.js';
 import { hostView, unitView, type HostView, type UnitView } from '../core/unit-view.js';
 import { PazError } from '../core/errors.js';
+import { liveHostHealth } from '../core/health-levels.js';
 import { parseUnitName, resolveUnitName, shortUnitService } from '../core/unit-name.js';
 import { getJson, rangeJson } from '../store/json.js';
 import { committedDesiredUnits } from './desired-units.js';
@@ -70,16 +71,16 @@ export class ClusterView {
     return [...statuses.keys()].filter((u) => !wanted.has(u) && parseUnitName(u)?.service === service).sort();
   }
 
-  /** A host is healthy while its heartbeat lease keeps its record alive. */
+  /** Live hosts (their heartbeat lease keeps their record); healthy as health-levels.ts judges them. */
   async hosts(): Promise<HostView[]> {
     const [hosts, units] = await Promise.all([this.hostRecords(), this.desiredUnits()]);
-    return hosts.map((h) => hostView(h, units.filter((u) => u.host === h.id).map((u) => u.unit), true));
+    return hosts.map((h) => hostView(h, units.filter((u) => u.host === h.id).map((u) => u.unit), liveHostHealth(h, [], new Map(), this.now())));
   }
 
   async host(id: string): Promise<HostView> {
     const h = await getJson<HostRecord>(this.store, keys.host(id));
     if (!h) throw new PazError('HOST_NOT_FOUND', `no host with id "${id}": list hosts with GET /cluster/hosts`, { id });
     const units = await this.desiredUnits();
-    return hostView(h, units.filter((u) => u.host === id).map((u) => u.unit), true);
+    return hostView(h, units.filter((u) => u.host === id).map((u) => u.unit), liveHostHealth(h, [], new Map(), this.now()));
   }
 }

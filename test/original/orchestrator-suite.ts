@@ -172,7 +172,12 @@ export function orchestratorSuite(target: SuiteTarget): void {
     });
 
     it('17. GET /cluster/hosts/<ID>/health', async () => {
-      assert.deepEqual((await request('GET', `${paz.orchestrator}/cluster/hosts/${host.id}/health`)).body, { healthy: true });
+      // a heartbeat, as the agent writes every few seconds: the host's health judges its age
+      await store.put(keys.host(host.id), JSON.stringify({ ...host, heartbeatAt: Date.now() }));
+      const body = (await request('GET', `${paz.orchestrator}/cluster/hosts/${host.id}/health`)).body;
+      // Paz's `{healthy}`, with why (issue 12: health at three levels)
+      assert.equal(body.healthy, true, JSON.stringify(body));
+      assert.deepEqual({ id: body.id, status: body.status, reasons: body.reasons, state: body.state }, { id: host.id, status: 'healthy', reasons: [], state: 'up' });
     });
 
     it('fixed defect: an unknown host is a 404, not a crash', async () => {
@@ -263,10 +268,10 @@ export function orchestratorSuite(target: SuiteTarget): void {
     });
 
     it('30-34. host views carry units; unit filters hide system units, announcers and load balancers', () => {
-      const v = hostView(host, ['a-1-1'], true);
+      const v = hostView(host, ['a-1-1'], { healthy: true, reasons: [] });
       assert.deepEqual(v.units, ['a-1-1']);
       assert.equal(v.ID, host.id);
-      assert.deepEqual(hostView(host, [], true).units, []);
+      assert.deepEqual(hostView(host, [], { healthy: true, reasons: [] }).units, []);
       assert.equal(unitVisible('paz-web', {}), false);
       assert.equal(unitVisible('paz-web', { includeSystemUnits: true }), true);
       assert.equal(unitVisible('x-announce-1-1', {}), false);

@@ -112,6 +112,8 @@ export interface Driver {
    * `login`: the credentials of the image's registry, when Paz has some (drivers without images ignore it)
    */
   pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal, login?: RegistryLogin): Promise<void>;
+  /** resolves when the runtime answers (dockerd); throws saying why not. Absent: nothing to ask (process) */
+  ping?(): Promise<void>;
   /** true when the image is already on the host */
   hasImage(image: string): Promise<boolean>;
   /**

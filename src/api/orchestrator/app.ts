@@ -9,6 +9,7 @@ import { apiAuth, type ApiContext } from '../context.js';
 import { registerServiceRoutes } from '../service-routes.js';
 import { registerOpenApi } from '../openapi.js';
 import { registerClusterRoutes } from './cluster-routes.js';
+import { registerHealthRoutes } from './health-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
 import { registerEventRoutes } from './event-routes.js';
@@ -101,6 +102,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   );
 
   registerClusterRoutes(app, ctx);
+  registerHealthRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerRolloutRoutes(app, ctx);
   registerEventRoutes(app, ctx);

@@ -48,11 +48,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.get<{ Params: { id: string } }>(
-    '/cluster/hosts/:id/health',
-    { schema: { tags, summary: 'Whether the host is alive (its agent heartbeats)', params: IdParams, response: { 200: Health, ...errorResponses } } },
-    async (req) => ({ healthy: (await ctx.cluster.host(req.params.id)).healthy }),
-  );
+  // /cluster/hosts/:id/health: health-routes.ts, with the cluster's and the services'
 
   app.get<{ Querystring: UnitFilter }>(
     '/cluster/units',

@@ -1,0 +1,40 @@
+/**
+ * What the agent checks on its host at each heartbeat, for the host's health (HostRecord.problems): that
+ * its driver's runtime answers (dockerd), and that its router runs and took its last configuration.
+ */
+import type { Driver } from '../drivers/driver.js';
+import type { FoundProblem } from '../../core/host-problems.js';
+
+/** a ping slower than this counts as no answer: the heartbeat must not wait on a hung daemon */
+const PING_TIMEOUT_MS = 3000;
+
+export interface HostChecks {
+  driver: Driver;
+  /** the router was asked for but could not start (why), or undefined */
+  routerStartError?: string;
+  /** the running router's current problem, if any */
+  routerProblem?: () => string | undefined;
+}
+
+export async function checkHost(c: HostChecks): Promise<FoundProblem[]> {
+  const found: FoundProblem[] = [];
+  if (c.driver.ping) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        c.driver.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS / 1000} s`)), PING_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      found.push({ component: 'driver', message: `does not answer: ${(err as Error).message}` });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  if (c.routerStartError) found.push({ component: 'router', message: `could not start: ${c.routerStartError}; units bind their host ports themselves` });
+  const rp = c.routerProblem?.();
+  if (rp) found.push({ component: 'router', message: rp });
+  return found;
+}
