@@ -217,7 +217,10 @@ describe('health means the app answers', skipUnlessDocker, () => {
     const before = (await units('quick')).find((u) => u.healthy)!;
     // freeze the web server: the kernel still accepts connections, nothing answers them
     const exec = await docker.getContainer(before.name).exec({ Cmd: ['/bin/sh', '-c', 'kill -STOP $(pidof httpd)'] });
-    await exec.start({ Detach: true });
+    // a detached exec still answers with a stream that holds its dockerd connection open: end it, or this
+    // file's process outlives its tests until dockerd drops the connection
+    const started: unknown = await exec.start({ Detach: true });
+    (started as { destroy?: () => void } | undefined)?.destroy?.();
     const found = await waitFor('the frozen app found unhealthy', async () => (await units('quick')).find((u) => /stopped answering/.test(u.reason ?? '')));
     console.log(`# frozen: ${found.reason}`);
     assert.equal(found.healthy, false);
