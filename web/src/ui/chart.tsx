@@ -23,7 +23,15 @@ export interface ChartProps {
   height?: number;
 }
 
-export function Chart({ title, unit, series, data, height = 170 }: ChartProps) {
+/** uPlot spans a lone sample over years: give it a minute before it, with no values, to stand in. */
+function withContext(data: ChartProps['data']): ChartProps['data'] {
+  if (data[0].length !== 1) return data;
+  const t = data[0][0];
+  return [[t - 60, t], ...data.slice(1).map((s) => [null, s[0]])];
+}
+
+export function Chart({ title, unit, series, data: given, height = 170 }: ChartProps) {
+  const data = withContext(given);
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const seriesKey = series.map((s) => `${s.label}:${s.color}`).join('|');
@@ -34,8 +42,9 @@ export function Chart({ title, unit, series, data, height = 170 }: ChartProps) {
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
-      legend: { show: true },
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max ?? 0, unit === '%' ? 100 : 1, min ?? 0)] } },
+      legend: { show: true, live: false },
+      // one sample (or none) would make uPlot span years around it: show the last minute instead
+      scales: { x: { time: true, range: (_u, min, max) => (min == null || max == null || max - min < 60 ? [(max ?? Date.now() / 1000) - 60, max ?? Date.now() / 1000] : [min, max]) }, y: { range: (_u, _min, max) => [0, unit === '%' ? Math.max(100, max ?? 0) : Math.max(1, (max ?? 0) * 1.15)] } },
       axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${t}${unit === '%' ? '%' : ''}`), size: 50 }],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? '–' : `${v} ${unit}`) }))],
     };
@@ -56,13 +65,13 @@ export function Chart({ title, unit, series, data, height = 170 }: ChartProps) {
     plot.current?.setData(data as uPlot.AlignedData);
   }, [data]);
 
-  const points = data[0].length;
-  const latest = series.map((s, i) => `${s.label} ${data[i + 1]?.[points - 1] ?? '–'} ${unit}`).join(', ');
+  const points = given[0].length;
+  const latest = series.map((s, i) => `${s.label} ${given[i + 1]?.[points - 1] ?? '–'} ${unit}`).join(', ');
   return (
     <figure className="chart" data-points={points} data-chart={title}>
       <h3>{title}</h3>
       <div className="plot" ref={box} />
-      <figcaption className="muted">{points === 0 ? 'Waiting for the first samples…' : `Latest: ${latest} (${points} samples)`}</figcaption>
+      <figcaption className="muted">{points === 0 ? 'Waiting for the first samples…' : `Latest: ${latest} (${points} sample${points === 1 ? "" : "s"})`}</figcaption>
     </figure>
   );
 }
