@@ -79,7 +79,7 @@ describe('cluster pages in a browser', skipUnlessDocker, () => {
     await screenshot(page, 'host');
   });
 
-  it("a unit's page shows its health and last probe, and its logs follow: a request through the router arrives as a new line without a reload", async () => {
+  it("a unit's page shows its health and last probe, and its logs follow: a request through the router arrives as a new line without a reload; leaving the page closes the stream", async () => {
     await nav('Units').click();
     await page.locator(`tr[data-unit="${unitName}"]`).getByRole('link', { name: unitName }).click();
     await page.getByRole('heading', { name: `Unit ${unitName}` }).waitFor();
@@ -98,6 +98,11 @@ describe('cluster pages in a browser', skipUnlessDocker, () => {
     assert.equal(page.url(), url, 'the page was not reloaded or left');
     assert.equal(await page.locator('[data-log-state]').getAttribute('data-log-state'), 'following');
     await screenshot(page, 'unit');
+
+    // leaving the page closes the followed log: the browser sees its request cancelled
+    const closed = page.waitForEvent('requestfailed', { predicate: (r) => r.url().includes(`/units/${unitName}/logs?follow=true`), timeout: 30_000 });
+    await nav('Hosts').click();
+    await closed;
   });
 
   it('Monitoring draws CPU, memory and request-rate charts per host and per service from live stats', async () => {
