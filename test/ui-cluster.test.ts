@@ -34,7 +34,7 @@ describe('cluster pages in a browser', skipUnlessDocker, () => {
   const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
 
   before(async () => {
-    up = await startPazUp([], { auth: true });
+    up = await startPazUp(['--label', 'zone=ui-test'], { auth: true });
     const as = up.paz.authHeaders();
     const created = await request('POST', `${up.paz.orchestrator}/services`, {
       name: SERVICE,
@@ -69,6 +69,7 @@ describe('cluster pages in a browser', skipUnlessDocker, () => {
     assert.match(text, /\d+ cores/);
     assert.match(text, /1 unit\b/);
     assert.match(text, /router running/);
+    assert.match(text, /zone=ui-test/, 'the host\'s labels');
     await screenshot(page, 'hosts');
 
     await host.getByRole('link').first().click();
