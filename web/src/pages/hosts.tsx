@@ -38,7 +38,7 @@ function HostsTable({ hosts, stats, lbs }: { hosts: HostFullDoc[]; stats: Record
   return (
     <Table
       label="Hosts"
-      className="hosts-table"
+      className="hosts-table cards"
       rows={hosts}
       rowKey={(h) => h.ID}
       rowAttrs={(h) => ({ 'data-host': h.ID })}

@@ -2,7 +2,8 @@
  * The shared table for list pages. Short lists render whole; long ones (more than `virtualiseAbove`
  * rows) are virtualised: a scrolling box of fixed height draws only the rows in view (ui/table-window.ts)
  * with spacer rows for the rest, so a list of 1,000 units keeps a screenful of rows in the DOM. Rows of a
- * virtualised table are one line high (cells cut with an ellipsis) so every row has the same height.
+ * virtualised table are one line high (cells cut with an ellipsis) so every row has the same height. Cells carry their column's name (data-label) so a page may lay
+ * short tables out as cards on a phone (cluster.css, .cards).
  */
 import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { rowWindow } from './table-window';
@@ -83,11 +84,11 @@ export function Table<T>({ label, columns, rows, rowKey, rowAttrs, className, ro
             <tr key={rowKey(r)} aria-rowindex={w.start + i + 2} style={virtual ? { height: rowHeight } : undefined} {...(rowAttrs?.(r) ?? {})}>
               {columns.map((c) =>
                 c.rowHeader ? (
-                  <th key={c.header} scope="row" className={c.className}>
+                  <th key={c.header} scope="row" className={c.className} data-label={c.header}>
                     {c.cell(r)}
                   </th>
                 ) : (
-                  <td key={c.header} className={c.className}>
+                  <td key={c.header} className={c.className} data-label={c.header}>
                     {c.cell(r)}
                   </td>
                 ),
