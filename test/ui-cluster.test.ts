@@ -155,7 +155,7 @@ describe('the Units list with 1,000 units', () => {
     await paz?.close();
   });
 
-  it('paints a virtualised screenful of rows, and scrolling reaches the last unit', async () => {
+  it('paints a virtualised screenful of rows, and scrolling reaches the last unit; without hosts, Hosts and Monitoring say so', async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     const errors = consoleErrors(page);
     await signIn(page, paz.orchestrator, paz.token);
@@ -175,6 +175,12 @@ describe('the Units list with 1,000 units', () => {
     await box.evaluate((el) => (el.scrollTop = el.scrollHeight));
     await page.locator(`tr[data-unit="many-1-${N}"]`).waitFor();
     assert.ok((await page.locator('tr[data-unit]').count()) < 100, 'still a screenful after scrolling');
+
+    // a control plane without hosts: Hosts and Monitoring say what to do instead of drawing nothing
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hosts' }).click();
+    await page.getByText('No host has joined yet').waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Monitoring' }).click();
+    await page.getByText('nothing to measure').waitFor();
     assert.deepEqual(errors, []);
   });
 });
