@@ -8,6 +8,7 @@ import { api } from '../api/client';
 import { useLiveQuery } from '../live';
 import { affectsCluster } from '../live/relevance';
 import { ErrorState, Loading, StateBadge } from '../ui/states';
+import '../ui/cluster.css';
 import type { UnitDoc } from './cluster-docs';
 import { enc } from './cluster-data';
 import { UnitLogs } from './unit-logs';
