@@ -8,6 +8,11 @@
 import type { ComponentType } from 'react';
 import { DashboardPage } from './pages/dashboard';
 import { ServicesPage } from './pages/services';
+import { HostsPage } from './pages/hosts';
+import { HostPage } from './pages/host';
+import { UnitsPage } from './pages/units';
+import { UnitPage } from './pages/unit';
+import { MonitoringPage } from './pages/monitoring';
 
 export interface RouteEntry {
   path: string;
@@ -19,4 +24,9 @@ export interface RouteEntry {
 export const routes: RouteEntry[] = [
   { path: '/', title: 'Dashboard', page: DashboardPage, nav: true },
   { path: '/services', title: 'Services', page: ServicesPage, nav: true },
+  { path: '/hosts', title: 'Hosts', page: HostsPage, nav: true },
+  { path: '/hosts/:id', title: 'Host', page: HostPage, nav: false },
+  { path: '/units', title: 'Units', page: UnitsPage, nav: true },
+  { path: '/units/:id', title: 'Unit', page: UnitPage, nav: false },
+  { path: '/monitoring', title: 'Monitoring', page: MonitoringPage, nav: true },
 ];

@@ -1,0 +1,87 @@
+/**
+ * The shapes of the cluster answers the Hosts, Units and Monitoring pages read (src/core/unit-view.ts,
+ * src/agent/agent-api.ts, src/router/router-stats.ts), as the browser sees them. Types only.
+ */
+
+export interface UnitDoc {
+  name: string;
+  service: string;
+  version: number;
+  instance: number;
+  state: string;
+  healthy: boolean;
+  host: string | null;
+  image: string;
+  restarts: number;
+  reason?: string;
+  endpoint?: string;
+  containerId?: string;
+  exitCode?: number;
+  startedAt?: number;
+  healthySince?: number;
+  lastProbe?: { at: number; ok: boolean; error?: string };
+  lastOutput?: string[];
+  updatedAt?: number;
+}
+
+export interface HostFullDoc {
+  ID: string;
+  hostname: string;
+  healthy: boolean;
+  PublicIP: string;
+  Metadata: Record<string, string>;
+  Version: string;
+  TotalResources: { Cores: number; Memory: number; Disk: number };
+  driver: string;
+  heartbeatAt: number;
+  units: string[];
+}
+
+export interface HostStatsSample {
+  at: string;
+  cpu: { busyFraction: number; coresBusy: number; cores: number };
+  memory: { totalBytes: number; availableBytes: number; usedBytes: number };
+}
+
+export interface HostStatsDoc {
+  host: string;
+  latest: HostStatsSample | null;
+  history: HostStatsSample[];
+}
+
+export interface UnitStatsSample {
+  cpu: number;
+  memoryBytes: number;
+  memoryLimitBytes?: number;
+  at: string;
+}
+
+export interface ServiceStatsDoc {
+  service: string;
+  totals: { cpu: number; memoryBytes: number };
+  units: Record<string, { latest: UnitStatsSample | null; history: UnitStatsSample[] } | { error: string }>;
+}
+
+export interface TrafficCounters {
+  currentSessions: number;
+  queued: number;
+  totalSessions: number;
+  totalRequests: number;
+  responses5xx: number;
+  responseErrors: number;
+  connectionErrors: number;
+}
+
+export interface RouterStatsDoc {
+  workerPid: number;
+  frontend: TrafficCounters & { responses4xx: number };
+  unknownHostRequests: number;
+  services: Array<TrafficCounters & { name: string; status: string; slots: number; servers: Array<TrafficCounters & { name: string; status: string; state: string; weight: number; checkStatus: string }> }>;
+}
+
+/** One entry of GET /cluster/load-balancers: a host's router, or why it could not be read. */
+export interface LoadBalancerDoc {
+  host: string;
+  router: RouterStatsDoc | null;
+  error?: string;
+}

@@ -1,0 +1,106 @@
+/**
+ * One unit: its state and why, its health (the last probe's result, healthy since when, restarts), the
+ * last output it left when it failed, and its logs followed live. The unit follows the unit.* events.
+ */
+import { useEffect, useState } from 'react';
+import { Link, useParams } from 'wouter';
+import { api } from '../api/client';
+import { useLiveQuery } from '../live';
+import { affectsCluster } from '../live/relevance';
+import { ErrorState, Loading, StateBadge } from '../ui/states';
+import '../ui/cluster.css';
+import type { UnitDoc } from './cluster-docs';
+import { enc } from './cluster-data';
+import { UnitLogs } from './unit-logs';
+import { ago, probeText, unitTone } from './unit-summary';
+
+/** a unit whose agent runs it: its logs can be read */
+const RUNS = new Set(['starting', 'running', 'healthy', 'unhealthy', 'stopping', 'exited', 'failed']);
+
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}
+
+export function UnitPage() {
+  const { id = '' } = useParams<{ id: string }>();
+  const { data: u, error, loading, reload } = useLiveQuery(`unit:${id}`, () => api.get<UnitDoc>(`/cluster/units/${enc(id)}`), affectsCluster);
+  const now = useNow(5000);
+  return (
+    <>
+      <p>
+        <Link href="/units">← Units</Link>
+      </p>
+      <h1>Unit {id}</h1>
+      {error && <ErrorState error={error} retry={reload} />}
+      {loading && !u ? (
+        <Loading what="the unit" />
+      ) : (
+        u && (
+          <>
+            <dl className="facts">
+              <dt>State</dt>
+              <dd data-unit-state={u.state}>
+                <StateBadge tone={unitTone(u)}>{u.state}</StateBadge> {u.reason && <span className="reason">{u.reason}</span>}
+              </dd>
+              <dt>Health</dt>
+              <dd className="health">
+                <StateBadge tone={u.healthy ? 'ok' : 'bad'}>{u.healthy ? 'healthy' : 'not healthy'}</StateBadge>
+                {u.healthySince ? <span className="muted"> since {ago(u.healthySince, now)}</span> : null}
+              </dd>
+              <dt>Last probe</dt>
+              <dd className="probe">{probeText(u, now)}</dd>
+              <dt>Restarts</dt>
+              <dd className="restarts">{u.restarts}</dd>
+              <dt>Service</dt>
+              <dd>
+                {u.service} v{u.version}, instance {u.instance}
+              </dd>
+              <dt>Image</dt>
+              <dd>
+                <code>{u.image}</code>
+              </dd>
+              <dt>Host</dt>
+              <dd>{u.host ? <Link href={`/hosts/${enc(u.host)}`}>{u.host}</Link> : <span className="muted">not placed yet</span>}</dd>
+              {u.endpoint && (
+                <>
+                  <dt>Endpoint</dt>
+                  <dd>
+                    <code>{u.endpoint}</code>
+                  </dd>
+                </>
+              )}
+              {u.startedAt && (
+                <>
+                  <dt>Started</dt>
+                  <dd>{ago(u.startedAt, now)}</dd>
+                </>
+              )}
+              {u.exitCode !== undefined && (
+                <>
+                  <dt>Exit code</dt>
+                  <dd>{u.exitCode}</dd>
+                </>
+              )}
+            </dl>
+            {u.lastOutput && u.lastOutput.length > 0 && (
+              <>
+                <h2>Last output before it stopped</h2>
+                <pre className="output">{u.lastOutput.join('\n')}</pre>
+              </>
+            )}
+            {u.host && RUNS.has(u.state) ? (
+              <UnitLogs service={u.service} unit={u.name} placement={`${u.host}:${u.containerId ?? ''}:${u.startedAt ?? ''}`} />
+            ) : (
+              <p className="muted">Logs appear once the unit runs on a host (now: {u.state}).</p>
+            )}
+          </>
+        )
+      )}
+    </>
+  );
+}
