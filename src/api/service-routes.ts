@@ -7,7 +7,9 @@ import { Type } from '@sinclair/typebox';
 import { PazError } from '../core/errors.js';
 import { ConfigPatchSchema, CreateServiceSchema, type ConfigPatch, type CreateServiceBody } from '../core/service-spec.js';
 import type { ApiContext } from './context.js';
-import { Doc, NameParams, errorResponses } from './schemas.js';
+import { NameParams, errorResponses } from './schemas.js';
+import { DocOf, ServiceAnswer, ServiceConfigAnswer } from './answer-schemas.js';
+import { readAt, readScopes, withRevision } from './read-at.js';
 
 export interface ServiceRouteOptions {
   /** 'config' on the directory, 'config/next' on the orchestrator */
@@ -20,7 +22,7 @@ export interface ServiceRouteOptions {
 const CreatedAnswer = Type.Object(
   {
     meta: Type.Object({ statusCode: Type.Literal(201), ok: Type.Literal(true), uuid: Type.String(), name: Type.String() }),
-    doc: Type.Unknown({ description: 'the stored service document' }),
+    doc: ServiceAnswer,
   },
   { description: "the seed README's `meta` answer, with the stored document beside it" },
 );
@@ -36,13 +38,17 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
         summary: 'List services, or look one up by repository',
         description: 'With `dockerRepository`, answers the one service using that image repository (any tag) as `{"doc": service}`.',
         querystring: Type.Object({ dockerRepository: Type.Optional(Type.String({ minLength: 1 })), noEmit: Type.Optional(Type.String()) }),
-        response: { 200: Doc('array of services, or one service for a repository lookup'), ...errorResponses },
+        response: {
+          200: withRevision(DocOf(Type.Union([Type.Array(ServiceAnswer), ServiceAnswer]), 'every service (an array), or with `dockerRepository` the one service using it')),
+          ...errorResponses,
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const repo = req.query.dockerRepository;
-      if (repo === undefined) return { doc: await ctx.directory.list() };
-      const found = await ctx.directory.findByRepository(repo);
+      const { directory } = await readAt(ctx, reply, readScopes.directory());
+      if (repo === undefined) return { doc: await directory.list() };
+      const found = await directory.findByRepository(repo);
       if (found.length === 0) throw new PazError('REPOSITORY_NOT_FOUND', `no service uses the repository "${repo}"`, { dockerRepository: repo });
       if (found.length > 1) {
         throw new PazError('REPOSITORY_AMBIGUOUS', `several services use the repository "${repo}" (${found.map((s) => s.name).join(', ')}): look them up by name`, {
@@ -74,8 +80,8 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
 
   app.get<{ Params: { name: string } }>(
     '/services/:name',
-    { schema: { tags, summary: 'Get a service', params: NameParams, response: { 200: Doc('the service'), ...errorResponses } } },
-    async (req) => ({ doc: await ctx.directory.get(req.params.name) }),
+    { schema: { tags, summary: 'Get a service', params: NameParams, response: { 200: withRevision(DocOf(ServiceAnswer)), ...errorResponses } } },
+    async (req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.service(req.params.name))).directory.get(req.params.name) }),
   );
 
   app.delete<{ Params: { name: string } }>(
@@ -99,8 +105,8 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
 
   app.get<{ Params: { name: string } }>(
     `/services/:name/${opts.configPath}`,
-    { schema: { tags, summary: 'The config the next deploy will use', params: NameParams, response: { 200: Doc('config'), ...errorResponses } } },
-    async (req) => ({ doc: (await ctx.directory.get(req.params.name)).config }),
+    { schema: { tags, summary: 'The config the next deploy will use', params: NameParams, response: { 200: withRevision(DocOf(ServiceConfigAnswer)), ...errorResponses } } },
+    async (req, reply) => ({ doc: (await (await readAt(ctx, reply, readScopes.service(req.params.name))).directory.get(req.params.name)).config }),
   );
 
   app.patch<{ Params: { name: string }; Body: ConfigPatch }>(
@@ -113,7 +119,7 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
         params: NameParams,
         body: ConfigPatchSchema,
         querystring: Type.Object({ noEmit: Type.Optional(Type.String()) }),
-        response: { 200: Doc('the merged config'), ...errorResponses },
+        response: { 200: DocOf(ServiceConfigAnswer, 'the merged config'), ...errorResponses },
       },
     },
     async (req) => {

@@ -46,8 +46,10 @@ function rawEvent(c: StoreChange): PazEvent | undefined {
     const name = lastSegment(key);
     if (!put) return { event: 'service.del', data: name, revision };
     if (c.prevValue === undefined) return { event: 'service.create', data: json(c.value), revision };
-    const doc = json(c.value) as { config?: unknown } | undefined;
-    return { event: 'service.modifyConfig', data: { name, config: doc?.config }, revision };
+    const doc = json(c.value) as { config?: unknown; lastModifiedTime?: number } | undefined;
+    // lastModifiedTime too, so a client that loaded the service can apply the change and hold what GET shows
+    const data = { name, config: doc?.config, ...(doc?.lastModifiedTime !== undefined ? { lastModifiedTime: doc.lastModifiedTime } : {}) };
+    return { event: 'service.modifyConfig', data, revision };
   }
   if (key.startsWith(keys.desiredUnitsPrefix())) {
     if (!put) return { event: 'unit.remove', data: lastSegment(key), revision };

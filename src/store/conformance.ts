@@ -112,6 +112,33 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, op
         assert.ok(result.revision >= r2);
         assert.deepEqual(result.kvs, [{ key: `${p}x`, value: '2', createRevision: r1, modRevision: r2, version: 2, lease: 0 }]);
       });
+
+      it('rangeMany reads several prefixes at one revision, even while writes land between its reads', async () => {
+        const store = await openStore();
+        const p = prefix();
+        // each write moves one token from a to b (a txn): at any one revision, a and b together hold every token
+        for (let i = 0; i < 8; i++) await store.put(`${p}a/${i}`, 't');
+        let moving = true;
+        const mover = (async () => {
+          for (let i = 0; i < 8; i++) {
+            await store.txn({ compare: [], success: [{ type: 'delete', key: `${p}a/${i}` }, { type: 'put', key: `${p}b/${i}`, value: 't' }] });
+          }
+          moving = false;
+        })();
+        while (moving) {
+          const { ranges, revision } = await store.rangeMany([`${p}a/`, `${p}b/`, `${p}none/`]);
+          assert.equal(ranges[0].length + ranges[1].length, 8, `at revision ${revision} every token is in a or b`);
+          assert.deepEqual(ranges[2], []);
+          for (const kv of [...ranges[0], ...ranges[1]]) assert.ok(kv.modRevision <= revision, 'nothing newer than the revision it reports');
+          // let the writer's turn come (an in-process SQLite read never yields on its own)
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await mover;
+        const end = await store.rangeMany([`${p}b/`]);
+        assert.equal(end.revision, await store.revision());
+        assert.equal(end.ranges[0].length, 8);
+        assert.deepEqual(await store.rangeMany([]), { ranges: [], revision: await store.revision() });
+      });
     });
 
     describe('delete', () => {

@@ -10,6 +10,7 @@
  * - `createRevision` is the revision that created the key, `modRevision` the one that last changed it,
  *   `version` counts the puts since creation;
  * - `range(prefix)` is a plain string prefix: `/a/b` matches `/a/bc`; callers add the trailing slash;
+ * - `rangeMany(prefixes)` reads them all at one revision (a consistent snapshot);
  * - `watch(prefix, fromRevision)` delivers every event with revision >= fromRevision, in order, each once,
  *   then keeps delivering live events; the events of one revision always arrive in one listener call;
  *   a revision at or below the compaction point fails with `StoreCompactedError`;
@@ -34,6 +35,13 @@ export interface WatchEvent {
   revision: number;
   /** value before the event, when the key existed */
   prevValue?: string;
+}
+
+/** Several prefixes read together (Store.rangeMany): `ranges[i]` holds the keys of `prefixes[i]`. */
+export interface MultiRangeResult {
+  ranges: KeyValue[][];
+  /** the one revision every range was read at */
+  revision: number;
 }
 
 export interface PutOptions {
@@ -111,6 +119,12 @@ export interface Store {
   get(key: string): Promise<KeyValue | undefined>;
   /** all keys starting with prefix, in key order */
   range(prefix: string): Promise<RangeResult>;
+  /**
+   * several prefixes read at ONE revision, as if in one read: an answer assembled from them is what the
+   * store held at `revision`, so a reader can follow the changes after it (watch from revision + 1)
+   * without a gap or a repeat. SQLite: one read transaction; etcd: the later ranges at the first's revision.
+   */
+  rangeMany(prefixes: readonly string[]): Promise<MultiRangeResult>;
   /** resolves to the revision of the write; rejects with LeaseNotFoundError for an unknown or expired lease */
   put(key: string, value: string, opts?: PutOptions): Promise<number>;
   /** deletes one key; resolves to how many keys were deleted (0 or 1) */

@@ -18,7 +18,9 @@ import { registerRegistryRoutes } from './registry-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { scrapeGauge } from '../../http/metrics.js';
-import { Doc, NameParams, errorResponses } from '../schemas.js';
+import { NameParams, errorResponses } from '../schemas.js';
+import { ConfigHistoryAnswer, DeployRecordAnswer, DocOf, ServiceConfigAnswer } from '../answer-schemas.js';
+import { readAt, readScopes, withRevision } from '../read-at.js';
 import { parseVersion } from '../scheduler/routes.js';
 
 export interface OrchestratorOptions extends Partial<AppOptions> {
@@ -50,24 +52,27 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
         summary: 'Config of the version that serves',
         description: 'The last version whose deploy succeeded; while nothing has served yet (first deploy running or failed), the latest. After a failed deploy this stays the version that serves, not the failed one. 404 until the first deploy.',
         params: NameParams,
-        response: { 200: Doc('config'), ...errorResponses },
+        response: { 200: withRevision(DocOf(ServiceConfigAnswer)), ...errorResponses },
       },
     },
-    async (req) => ({ doc: (await ctx.deploys.current(req.params.name)).config }),
+    async (req, reply) => ({ doc: (await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.current(req.params.name)).config }),
   );
 
   app.get<{ Params: { name: string } }>(
     '/services/:name/config/history',
-    { schema: { tags, summary: 'Config of every deployed version, keyed by version', params: NameParams, response: { 200: Doc('map of version -> config') } } },
-    async (req) => ({ doc: await ctx.deploys.history(req.params.name) }),
+    { schema: { tags, summary: 'Config of every deployed version, keyed by version', params: NameParams, response: { 200: withRevision(DocOf(ConfigHistoryAnswer)) } } },
+    async (req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.history(req.params.name) }),
   );
 
   app.get<{ Params: { name: string; version: string } }>(
     '/services/:name/config/history/:version',
     {
-      schema: { tags, summary: 'Config of one deployed version', params: Type.Object({ name: Type.String(), version: Type.String() }), response: { 200: Doc('config'), ...errorResponses } },
+      schema: { tags, summary: 'Config of one deployed version', params: Type.Object({ name: Type.String(), version: Type.String() }), response: { 200: withRevision(DocOf(ServiceConfigAnswer)), ...errorResponses } },
     },
-    async (req) => ({ doc: (await ctx.deploys.version(req.params.name, parseVersion(req.params.version))).config }),
+    async (req, reply) => {
+      const version = parseVersion(req.params.version);
+      return { doc: (await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.version(req.params.name, version)).config };
+    },
   );
 
   app.get<{ Params: { name: string } }>(
@@ -77,10 +82,10 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
         tags,
         summary: 'Every deployed version with its image, trigger and full snapshot, oldest first',
         params: NameParams,
-        response: { 200: Doc('array of deploy records'), ...errorResponses },
+        response: { 200: withRevision(DocOf(Type.Array(DeployRecordAnswer))), ...errorResponses },
       },
     },
-    async (req) => ({ doc: await ctx.deploys.records(req.params.name) }),
+    async (req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.records(req.params.name) }),
   );
 
   app.post<{ Params: { name: string }; Body: { tag?: string } | undefined }>(
@@ -92,7 +97,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
         description: 'Same as the scheduler\'s `/hooks/deploy`; `tag` deploys the service\'s repository at that tag.',
         params: NameParams,
         body: Type.Optional(Type.Object({ tag: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false })),
-        response: { 201: Doc('the deploy record of the new version'), ...errorResponses },
+        response: { 201: DocOf(DeployRecordAnswer, 'the deploy record of the new version'), ...errorResponses },
       },
     },
     async (req, reply) => {

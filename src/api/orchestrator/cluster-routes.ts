@@ -1,9 +1,11 @@
 /** The cluster's hosts and units, in Paz's fleet shapes plus Paz's own status fields. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { unitVisible, type UnitFilter } from '../../core/unit-view.js';
 import type { ApiContext } from '../context.js';
 import { errorResponses } from '../schemas.js';
+import { ClusterAnswer, HealthAnswer, HostAnswer, UnitAnswer } from '../answer-schemas.js';
+import { readAt, readScopes, withRevision } from '../read-at.js';
 import { endpointTree } from '../../core/endpoint-tree.js';
 import { SERVICES_PREFIX } from '../../core/keys.js';
 
@@ -13,15 +15,15 @@ const FilterQuery = Type.Object({
   includeLoadbalancers: Type.Optional(Type.Boolean()),
 });
 const IdParams = Type.Object({ id: Type.String() });
-const Health = Type.Object({ healthy: Type.Boolean() });
+const Health = withRevision(HealthAnswer);
 const AnyObject = Type.Object({}, { additionalProperties: true });
-const AnyArray = Type.Array(AnyObject);
 
 export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const tags = ['cluster'];
 
-  app.get('/cluster', { schema: { tags, summary: 'Cluster summary', response: { 200: AnyObject } } }, async () => {
-    const [hosts, units] = await Promise.all([ctx.cluster.hosts(), ctx.cluster.units()]);
+  app.get('/cluster', { schema: { tags, summary: 'Cluster summary', response: { 200: withRevision(ClusterAnswer) } } }, async (_req, reply) => {
+    const { cluster } = await readAt(ctx, reply, readScopes.cluster());
+    const [hosts, units] = await Promise.all([cluster.hosts(), cluster.units()]);
     const services = new Set(units.map((u) => u.service));
     return {
       hostCount: hosts.length,
@@ -35,15 +37,15 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   app.get<{ Querystring: UnitFilter }>(
     '/cluster/hosts',
-    { schema: { tags, summary: 'Hosts, with the units placed on each', querystring: FilterQuery, response: { 200: AnyArray } } },
-    async (req) => (await ctx.cluster.hosts()).map((h) => ({ ...h, units: h.units.filter((u) => unitVisible(u, req.query)) })),
+    { schema: { tags, summary: 'Hosts, with the units placed on each', querystring: FilterQuery, response: { 200: withRevision(Type.Array(HostAnswer)) } } },
+    async (req, reply) => (await (await readAt(ctx, reply, readScopes.cluster())).cluster.hosts()).map((h) => ({ ...h, units: h.units.filter((u) => unitVisible(u, req.query)) })),
   );
 
   app.get<{ Params: { id: string }; Querystring: UnitFilter }>(
     '/cluster/hosts/:id',
-    { schema: { tags, summary: 'One host', params: IdParams, querystring: FilterQuery, response: { 200: AnyObject, ...errorResponses } } },
-    async (req) => {
-      const h = await ctx.cluster.host(req.params.id);
+    { schema: { tags, summary: 'One host', params: IdParams, querystring: FilterQuery, response: { 200: withRevision(HostAnswer), ...errorResponses } } },
+    async (req, reply) => {
+      const h = await (await readAt(ctx, reply, readScopes.cluster())).cluster.host(req.params.id);
       return { ...h, units: h.units.filter((u) => unitVisible(u, req.query)) };
     },
   );
@@ -52,20 +54,20 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   app.get<{ Querystring: UnitFilter }>(
     '/cluster/units',
-    { schema: { tags, summary: 'Every unit (instance) of every service, placed or not', querystring: FilterQuery, response: { 200: AnyArray } } },
-    async (req) => (await ctx.cluster.units()).filter((u) => unitVisible(u.name, req.query)),
+    { schema: { tags, summary: 'Every unit (instance) of every service, placed or not', querystring: FilterQuery, response: { 200: withRevision(Type.Array(UnitAnswer)) } } },
+    async (req, reply) => (await (await readAt(ctx, reply, readScopes.cluster())).cluster.units()).filter((u) => unitVisible(u.name, req.query)),
   );
 
   app.get<{ Params: { id: string } }>(
     '/cluster/units/:id',
-    { schema: { tags, summary: 'One unit, by name (<service>-<version>-<instance>, or <service>-<instance> for the newest version\'s)', params: IdParams, response: { 200: AnyObject, ...errorResponses } } },
-    async (req) => ctx.cluster.unit(req.params.id),
+    { schema: { tags, summary: 'One unit, by name (<service>-<version>-<instance>, or <service>-<instance> for the newest version\'s)', params: IdParams, response: { 200: withRevision(UnitAnswer), ...errorResponses } } },
+    async (req, reply) => (await readAt(ctx, reply, readScopes.cluster())).cluster.unit(req.params.id),
   );
 
   app.get<{ Params: { id: string } }>(
     '/cluster/units/:id/health',
     { schema: { tags, summary: 'Whether the unit is running and passing its health check', params: IdParams, response: { 200: Health, ...errorResponses } } },
-    async (req) => ({ healthy: (await ctx.cluster.unit(req.params.id)).healthy }),
+    async (req, reply) => ({ healthy: (await (await readAt(ctx, reply, readScopes.cluster())).cluster.unit(req.params.id)).healthy }),
   );
 
   app.get(
@@ -75,33 +77,34 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
         tags,
         summary: 'Announced endpoints: {service: {version: {instance: "ip:port"}}}, components flat',
         description: 'What the routers route to: the healthy instances announced at /paz/services/<service>/<version>/<instance>.',
-        response: { 200: AnyObject },
+        response: { 200: withRevision(AnyObject) },
       },
     },
-    async () => endpointTree((await ctx.store.range(SERVICES_PREFIX)).kvs),
+    async (_req, reply) => endpointTree((await (await readAt(ctx, reply, readScopes.endpoints())).snapshot.range(SERVICES_PREFIX)).kvs),
   );
 
   const stags = ['services'];
   app.get<{ Params: { name: string }; Querystring: UnitFilter }>(
     '/services/:name/units',
-    { schema: { tags: stags, summary: "The service's units", params: Type.Object({ name: Type.String() }), querystring: FilterQuery, response: { 200: AnyArray, ...errorResponses } } },
-    async (req) => {
-      await ctx.directory.get(req.params.name);
-      return (await ctx.cluster.units(req.params.name)).filter((u) => unitVisible(u.name, req.query));
+    { schema: { tags: stags, summary: "The service's units", params: Type.Object({ name: Type.String() }), querystring: FilterQuery, response: { 200: withRevision(Type.Array(UnitAnswer)), ...errorResponses } } },
+    async (req, reply) => {
+      const read = await readAt(ctx, reply, [...readScopes.service(req.params.name), ...readScopes.cluster()]);
+      await read.directory.get(req.params.name);
+      return (await read.cluster.units(req.params.name)).filter((u) => unitVisible(u.name, req.query));
     },
   );
 
-  const unitOfService = (name: string, id: string) => ctx.cluster.serviceUnit(name, id);
+  const unitOfService = async (reply: FastifyReply, name: string, id: string) => (await readAt(ctx, reply, readScopes.cluster())).cluster.serviceUnit(name, id);
 
   app.get<{ Params: { name: string; id: string } }>(
     '/services/:name/units/:id',
-    { schema: { tags: stags, summary: 'One unit of the service', params: Type.Object({ name: Type.String(), id: Type.String() }), response: { 200: AnyObject, ...errorResponses } } },
-    async (req) => unitOfService(req.params.name, req.params.id),
+    { schema: { tags: stags, summary: 'One unit of the service', params: Type.Object({ name: Type.String(), id: Type.String() }), response: { 200: withRevision(UnitAnswer), ...errorResponses } } },
+    async (req, reply) => unitOfService(reply, req.params.name, req.params.id),
   );
 
   app.get<{ Params: { name: string; id: string } }>(
     '/services/:name/units/:id/health',
     { schema: { tags: stags, summary: "Whether the service's unit is healthy", params: Type.Object({ name: Type.String(), id: Type.String() }), response: { 200: Health, ...errorResponses } } },
-    async (req) => ({ healthy: (await unitOfService(req.params.name, req.params.id)).healthy }),
+    async (req, reply) => ({ healthy: (await unitOfService(reply, req.params.name, req.params.id)).healthy }),
   );
 }

@@ -32,8 +32,18 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       schema: {
         tags: ['events'],
         summary: 'Live events (Server-Sent Events): service.*, unit.*, host.*, endpoint.*, journal',
-        description: 'Each event id is a store revision; reconnect with Last-Event-ID or ?since=REV to resume without gaps.',
-        querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER - 1, description: 'deliver events after this revision' })) }),
+        description:
+          'Each event id is a store revision. `?since=REV` (or `Last-Event-ID: REV`) delivers every event with a revision strictly greater than REV, ' +
+          'then live ones; without either, only events from now on. Every store-reading GET answers `x-paz-revision: REV`, the revision its whole ' +
+          'answer was read at: load a page, then follow `/events?since=REV`, and no change is missed or seen twice. Events of one write share an id. ' +
+          'A REV older than the kept history answers 400: reload, then follow from the new revision.\n\n' +
+          'Event data (`data:` is JSON): `service.create` the service document (as GET /services/:name); `service.modifyConfig` `{name, config}`; ' +
+          '`service.del` the name; `unit.add` and `unit.change` the desired unit `{unit, service, version, instance, host, spec, createdAt, placedAt?, hold?, drainingSince?, reason?, …}`; ' +
+          '`unit.remove` the unit name; `unit.status` what its agent reports `{unit, host, state, healthy, restarts, image, endpoint?, exitCode?, reason?, lastProbe?, updatedAt, …}`; ' +
+          '`host.add` the host record `{id, hostname, ip, labels, cpus, memoryBytes, version, agentUrl, driver, startedAt, heartbeatAt, …}` (heartbeats are not events); ' +
+          '`host.remove` the host id; `endpoint.add` / `endpoint.remove` `{service, version, instance, address}`; `journal` a journal entry `{event, serviceName, version, timestamp, message?, actor?}`. ' +
+          'Secrets show as `{secret: true, fingerprint}`.',
+        querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER - 1, description: 'deliver the events with a revision strictly greater than this one (e.g. an x-paz-revision)' })) }),
       },
     },
     async (req, reply) => {

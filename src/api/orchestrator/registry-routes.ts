@@ -5,7 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../context.js';
-import { Doc, errorResponses } from '../schemas.js';
+import { errorResponses } from '../schemas.js';
+import { DocOf, RegistryLoginAnswer } from '../answer-schemas.js';
+import { readAt, readScopes, withRevision } from '../read-at.js';
 import { RegistryLogins } from '../../state/registry-logins.js';
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH } from '../../core/registry-auth.js';
 
@@ -35,7 +37,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: ApiContext): v
           },
           { additionalProperties: false },
         ),
-        response: { 200: Doc('{host, username, fingerprint, updatedAt}'), ...errorResponses },
+        response: { 200: DocOf(RegistryLoginAnswer), ...errorResponses },
       },
     },
     async (req) => ({ doc: await logins.set(req.params.host, req.body, req.actor) }),
@@ -45,9 +47,9 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: ApiContext): v
     '/registries',
     {
       config: { access: 'admin' },
-      schema: { tags, summary: 'Registries Paz has credentials for: host, username and a fingerprint of the password (never the password)', response: { 200: Doc('array of {host, username, fingerprint, updatedAt}') } },
+      schema: { tags, summary: 'Registries Paz has credentials for: host, username and a fingerprint of the password (never the password)', response: { 200: withRevision(DocOf(Type.Array(RegistryLoginAnswer))) } },
     },
-    async () => ({ doc: await logins.list() }),
+    async (_req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.registries())).registryLogins.list() }),
   );
 
   app.delete<{ Params: { host: string } }>(

@@ -2,7 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../context.js';
-import { Doc, NameParams, errorResponses } from '../schemas.js';
+import { NameParams, errorResponses } from '../schemas.js';
+import { DeployRecordAnswer, DocOf, RolloutAnswer, ScaleAnswer } from '../answer-schemas.js';
+import { readAt, readScopes, withRevision } from '../read-at.js';
 import { PazError } from '../../core/errors.js';
 import { MAX_INSTANCES } from '../../core/rollout-defaults.js';
 import { clusterAuthHeader } from '../../core/cluster-token.js';
@@ -18,18 +20,19 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
         summary: "The latest deploy's progress: deploying, succeeded or failed (with the reason), its strategy, the serving version, and the units",
         description: '`version` is the latest deploy; `serving` the version that serves (the last one that succeeded; 0 while none has). After a failed deploy they differ. `stopping` lists units no longer desired whose instances their agents are still stopping.',
         params: NameParams,
-        response: { 200: Doc('{service, version, serving, state, reason, strategy, strategyReason, startedAt, finishedAt, units, stopping}'), ...errorResponses },
+        response: { 200: withRevision(DocOf(RolloutAnswer)), ...errorResponses },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const name = req.params.name;
-      await ctx.directory.get(name);
-      const version = await ctx.deploys.latestVersion(name);
+      const read = await readAt(ctx, reply, [...readScopes.service(name), ...readScopes.deploysOf(name), ...readScopes.cluster()]);
+      await read.directory.get(name);
+      const version = await read.deploys.latestVersion(name);
       if (version === 0) throw new PazError('NOT_DEPLOYED', `service "${name}" has not been deployed yet`, { name });
-      const status = await ctx.deploys.rolloutStatus(name, version);
-      const serving = await ctx.deploys.servingVersion(name);
-      const units = await ctx.cluster.units(name);
-      const stopping = await ctx.cluster.stoppingUnits(name);
+      const status = await read.deploys.rolloutStatus(name, version);
+      const serving = await read.deploys.servingVersion(name);
+      const units = await read.cluster.units(name);
+      const stopping = await read.cluster.stoppingUnits(name);
       return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), serving, units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason })), stopping } };
     },
   );
@@ -43,7 +46,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
         description: 'Without `version`, goes to the newest version before the serving one whose deploy succeeded. The snapshot (image and config) is deployed as version latest+1, through the usual rolling deploy.',
         params: NameParams,
         body: Type.Optional(Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
-        response: { 201: Doc('the deploy record of the new version'), ...errorResponses },
+        response: { 201: DocOf(DeployRecordAnswer, 'the deploy record of the new version'), ...errorResponses },
       },
     },
     async (req, reply) => reply.status(201).send({ doc: await ctx.deploys.rollback(req.params.name, req.body?.version, req.actor) }),
@@ -58,7 +61,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
         description: 'Adds instances of the running version (the latest, or the serving one after the latest failed: never a failed version), or drains and retires the highest-numbered ones. The config keeps the count for later deploys.',
         params: NameParams,
         body: Type.Object({ numInstances: Type.Integer({ minimum: 0, maximum: MAX_INSTANCES }) }, { additionalProperties: false }),
-        response: { 200: Doc('{version, added, draining}'), ...errorResponses },
+        response: { 200: DocOf(ScaleAnswer), ...errorResponses },
       },
     },
     async (req) => ({ doc: await ctx.deploys.scale(req.params.name, req.body.numInstances, req.actor) }),

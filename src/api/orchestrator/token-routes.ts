@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ROLES, TOKEN_NAME_PATTERN } from '../../core/tokens.js';
 import type { ApiContext } from '../context.js';
-import { Doc, errorResponses } from '../schemas.js';
+import { errorResponses } from '../schemas.js';
+import { DocOf, TokenInfoAnswer } from '../answer-schemas.js';
+import { readAt, readScopes, withRevision } from '../read-at.js';
 
 const CreateTokenBody = Type.Object(
   {
@@ -13,7 +15,7 @@ const CreateTokenBody = Type.Object(
   { additionalProperties: false },
 );
 
-const TokenInfo = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), createdAt: Type.Number(), createdBy: Type.String() });
+const TokenInfo = TokenInfoAnswer;
 
 export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const tags = ['auth'];
@@ -36,8 +38,8 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   app.get(
     '/auth/tokens',
-    { config, schema: { tags, summary: 'List API tokens (admin): names, roles, who made them; never the tokens or their hashes', response: { 200: Type.Object({ doc: Type.Array(TokenInfo) }) } } },
-    async () => ({ doc: await ctx.tokens.list() }),
+    { config, schema: { tags, summary: 'List API tokens (admin): names, roles, who made them; never the tokens or their hashes', response: { 200: withRevision(DocOf(Type.Array(TokenInfo))) } } },
+    async (_req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.tokens())).tokens.list() }),
   );
 
   app.delete<{ Params: { idOrName: string } }>(
@@ -49,7 +51,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void
         summary: 'Revoke an API token (admin), by id or name',
         description: 'Takes effect within a second on every server. The last admin token cannot be revoked (409): create another admin token first.',
         params: Type.Object({ idOrName: Type.String({ description: 'the token\'s id or name' }) }),
-        response: { 200: Doc('the revoked token'), ...errorResponses, 409: errorResponses[404] },
+        response: { 200: DocOf(TokenInfo, 'the revoked token'), ...errorResponses, 409: errorResponses[404] },
       },
     },
     async (req) => ({ doc: await ctx.tokens.revoke(req.params.idOrName, req.actor) }),

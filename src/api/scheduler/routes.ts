@@ -9,7 +9,9 @@ import { imageRefProblem, repositoryKey, tagProblem } from '../../core/image-ref
 import { JOURNAL_EVENTS, type DeployRecord } from '../../core/records.js';
 
 import type { ApiContext } from '../context.js';
-import { Doc, ErrorAnswer, errorResponses } from '../schemas.js';
+import { ErrorAnswer, errorResponses } from '../schemas.js';
+import { ConfigHistoryAnswer, DocOf, JournalEntryAnswer, ServiceConfigAnswer } from '../answer-schemas.js';
+import { readAt, readScopes, withRevision } from '../read-at.js';
 import { requireWebhookSecret } from './hook-proof.js';
 
 const DeployHookBody = Type.Object(
@@ -124,14 +126,17 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
 
   app.get<{ Params: { name: string } }>(
     '/config/:name/version/latest',
-    { schema: { tags, summary: 'Config of the latest deployed version', params: Type.Object({ name: Type.String() }), response: { 200: Doc('config'), ...errorResponses } } },
-    async (req) => ({ doc: (await ctx.deploys.latest(req.params.name)).config }),
+    { schema: { tags, summary: 'Config of the latest deployed version', params: Type.Object({ name: Type.String() }), response: { 200: withRevision(DocOf(ServiceConfigAnswer)), ...errorResponses } } },
+    async (req, reply) => ({ doc: (await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.latest(req.params.name)).config }),
   );
 
   app.get<{ Params: { name: string; version: string } }>(
     '/config/:name/version/:version',
-    { schema: { tags, summary: 'Config of one deployed version', params: Type.Object({ name: Type.String(), version: Type.String() }), response: { 200: Doc('config'), ...errorResponses } } },
-    async (req) => ({ doc: (await ctx.deploys.version(req.params.name, parseVersion(req.params.version))).config }),
+    { schema: { tags, summary: 'Config of one deployed version', params: Type.Object({ name: Type.String(), version: Type.String() }), response: { 200: withRevision(DocOf(ServiceConfigAnswer)), ...errorResponses } } },
+    async (req, reply) => {
+      const version = parseVersion(req.params.version);
+      return { doc: (await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.version(req.params.name, version)).config };
+    },
   );
 
   app.get<{ Params: { name: string } }>(
@@ -142,10 +147,10 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
         summary: 'Config of every deployed version, keyed by version',
         description: 'An empty map for a service never deployed, as in Paz.',
         params: Type.Object({ name: Type.String() }),
-        response: { 200: Doc('map of version -> config') },
+        response: { 200: withRevision(DocOf(ConfigHistoryAnswer)) },
       },
     },
-    async (req) => ({ doc: await ctx.deploys.history(req.params.name) }),
+    async (req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.history(req.params.name) }),
   );
 
   app.get<{ Querystring: { service?: string; limit?: number; events?: string; all?: boolean } }>(
@@ -162,10 +167,10 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
           events: Type.Optional(Type.String({ pattern: `^(${JOURNAL_EVENTS.join('|')})(,(${JOURNAL_EVENTS.join('|')}))*$`, description: 'comma-separated event kinds' })),
           all: Type.Optional(Type.Boolean({ description: 'every kind of event' })),
         }),
-        response: { 200: Doc('array of {event, serviceName, version, timestamp, config, message}') },
+        response: { 200: withRevision(DocOf(Type.Array(JournalEntryAnswer))) },
       },
     },
-    async (req) => ({ doc: await ctx.deploys.journal({ service: req.query.service, limit: req.query.limit, events: req.query.events?.split(','), all: req.query.all }) }),
+    async (req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.journal())).deploys.journal({ service: req.query.service, limit: req.query.limit, events: req.query.events?.split(','), all: req.query.all }) }),
   );
 }
 

@@ -22,6 +22,7 @@ import {
   type KeyValue,
   type Lease,
   type PutOptions,
+  type MultiRangeResult,
   type RangeResult,
   type Store,
   type TxnRequest,
@@ -130,6 +131,25 @@ export class EtcdStore implements Store {
     // etcd returns a range in key order (byte-wise, i.e. code-point order)
     const response = await this.call(true, () => this.client.kv.range(prefixRange(prefix)));
     return { kvs: response.kvs.map(toKeyValue), revision: headerRevision(response) };
+  }
+
+  async rangeMany(prefixes: readonly string[]): Promise<MultiRangeResult> {
+    // etcd keeps every revision until compaction: the first range fixes the revision, the others read at it
+    // (MVCC range-at-revision). A compaction in between (a ~never case) starts the read over.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (prefixes.length === 0) return { ranges: [], revision: await this.revision() };
+        const first = await this.range(prefixes[0]);
+        const ranges = [first.kvs];
+        for (const p of prefixes.slice(1)) {
+          const response = await this.call(true, () => this.client.kv.range({ ...prefixRange(p), revision: first.revision }));
+          ranges.push(response.kvs.map(toKeyValue));
+        }
+        return { ranges, revision: first.revision };
+      } catch (err) {
+        if (attempt >= 3 || !isAlreadyCompacted(err)) throw err;
+      }
+    }
   }
 
   async put(key: string, value: string, opts: PutOptions = {}): Promise<number> {

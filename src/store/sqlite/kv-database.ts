@@ -153,6 +153,11 @@ export class KvDatabase {
     return this.inRead(() => ({ kvs: this.rangeRows(prefixBounds(prefix)).map(toKeyValue), revision: this.revision() }));
   }
 
+  /** Several prefixes and the revision, in one read transaction: one consistent snapshot. */
+  rangeMany(prefixes: readonly string[]): { ranges: KeyValue[][]; revision: number } {
+    return this.inRead(() => ({ ranges: prefixes.map((p) => this.rangeRows(prefixBounds(p)).map(toKeyValue)), revision: this.revision() }));
+  }
+
   /** The log rows of revisions from..to (inclusive) whose key is within bounds, in revision and event order. */
   events(from: number, to: number, bounds: KeyBounds): LogRow[] {
     return bounds.end === undefined

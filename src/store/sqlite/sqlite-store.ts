@@ -20,6 +20,7 @@ import {
   type KeyValue,
   type Lease,
   type PutOptions,
+  type MultiRangeResult,
   type RangeResult,
   type Store,
   StoreCompactedError,
@@ -104,6 +105,11 @@ export class SqliteStore implements Store {
   async range(prefix: string): Promise<RangeResult> {
     this.assertOpen();
     return this.db.range(prefix);
+  }
+
+  async rangeMany(prefixes: readonly string[]): Promise<MultiRangeResult> {
+    this.assertOpen();
+    return this.db.rangeMany(prefixes);
   }
 
   async put(key: string, value: string, opts: PutOptions = {}): Promise<number> {

@@ -1,0 +1,77 @@
+/**
+ * Reads for GET answers at one store revision, told to the client in `x-paz-revision`.
+ *
+ * Why one snapshot, not "the revision of the last read": an answer such as /cluster/units joins three
+ * ranges (desired units, statuses, hosts) and the latest versions; read one after another, a write between
+ * them would give an answer that was never the store's state at any revision, and a client following
+ * `/events?since=REV` from it would miss or repeat a change. So every GET that reads the store first reads
+ * all the prefixes it needs with Store.rangeMany (one SQLite read transaction; on etcd, ranges at one
+ * revision) and runs the usual read models on that snapshot. REV is then exact: the answer is the store at
+ * REV, and `/events?since=REV` delivers exactly the changes with revision > REV.
+ */
+import type { FastifyReply } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { keys } from '../core/keys.js';
+import { readSnapshot, type StoreSnapshot } from '../store/snapshot.js';
+import { Directory } from '../state/directory.js';
+import { Deploys } from '../state/deploys.js';
+import { ClusterView } from '../state/cluster.js';
+import { Tokens } from '../state/tokens.js';
+import { RegistryLogins } from '../state/registry-logins.js';
+import type { ApiContext } from './context.js';
+
+export const REVISION_HEADER = 'x-paz-revision';
+
+/** The read models, on one snapshot. */
+export interface ReadViews {
+  snapshot: StoreSnapshot;
+  directory: Directory;
+  deploys: Deploys;
+  cluster: ClusterView;
+  tokens: Tokens;
+  registryLogins: RegistryLogins;
+}
+
+/** The prefixes each kind of answer reads (a read outside them fails: see StoreSnapshot). */
+export const readScopes = {
+  /** the service documents and the repository index */
+  directory: (): string[] => ['/paz/directory/'],
+  service: (name: string): string[] => [keys.service(name)],
+  /** one service's versions: latest, serving, records, digests pinned at first pull, rollout statuses */
+  deploysOf: (name: string): string[] => [keys.latest(name), keys.serving(name), keys.deploysOf(name), keys.versionDigestsOf(name), keys.rolloutStatusesOf(name)],
+  /** hosts, and units joined with their statuses (committed units need the latest versions) */
+  cluster: (): string[] => [keys.hostsPrefix(), keys.desiredUnitsPrefix(), keys.unitStatusPrefix(), keys.latestPrefix()],
+  /** the journal and the deploy records whose config each entry shows */
+  journal: (): string[] => [keys.journalPrefix(), '/paz/scheduler/deploys/'],
+  tokens: (): string[] => [keys.tokensPrefix()],
+  registries: (): string[] => [keys.registryLoginsPrefix()],
+  endpoints: (): string[] => ['/paz/services/'],
+};
+
+/** Reads `prefixes` at one revision, sets `x-paz-revision` on the reply, and gives the read models on that snapshot. */
+export async function readAt(ctx: ApiContext, reply: FastifyReply, prefixes: readonly string[]): Promise<ReadViews> {
+  const snapshot = await readSnapshot(ctx.store, [...new Set(prefixes)]);
+  reply.header(REVISION_HEADER, String(snapshot.atRevision));
+  return {
+    snapshot,
+    directory: new Directory(snapshot, Date.now, ctx.secretKey),
+    deploys: new Deploys(snapshot),
+    cluster: new ClusterView(snapshot),
+    tokens: new Tokens(snapshot),
+    registryLogins: new RegistryLogins(snapshot, ctx.secretKey),
+  };
+}
+
+/** How the OpenAPI documents describe the header (a response's `headers`; fast-json-stringify ignores it). */
+export const revisionHeader = {
+  [REVISION_HEADER]: Type.Integer({
+    description:
+      'The store revision this answer was read at: the whole answer is the store at that revision. Follow it with `GET /events?since=<it>` ' +
+      '(or `Last-Event-ID: <it>`) to get exactly the changes after it, none missed and none twice.',
+  }),
+};
+
+/** A 200 answer schema with `x-paz-revision` documented. */
+export function withRevision<T extends object>(schema: T): T & { headers: typeof revisionHeader } {
+  return { ...schema, headers: revisionHeader };
+}
