@@ -37,6 +37,8 @@ const ORCHESTRATOR_PAGES = [
   '/cluster/hosts',
   '/cluster/hosts/h1',
   '/cluster/hosts/h1/health',
+  '/cluster/health',
+  '/services/rich/health',
   '/cluster/units',
   '/cluster/units/rich-1-1',
   '/cluster/units/rich-1-2',
@@ -55,7 +57,8 @@ describe('answer schemas', () => {
 
   before(async () => {
     store = await openStore('sqlite::memory:');
-    ctx = createContext(store);
+    // one fixed clock: health answers say how old things are, and both apps must answer alike
+    ctx = createContext(store, () => 1_700_000_002_000);
     apps.orchestrator = { typed: await createOrchestratorApp(ctx, { port: 0 }), plain: plain(await createOrchestratorApp(ctx, { port: 0 })) };
     apps.scheduler = { typed: await createSchedulerApp(ctx, {}), plain: plain(await createSchedulerApp(ctx, {})) };
     apps.directory = { typed: await createDirectoryApp(ctx, {}), plain: plain(await createDirectoryApp(ctx, {})) };

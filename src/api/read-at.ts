@@ -46,6 +46,17 @@ export const readScopes = {
   tokens: (): string[] => [keys.tokensPrefix()],
   registries: (): string[] => [keys.registryLoginsPrefix()],
   endpoints: (): string[] => ['/paz/services/'],
+  /** health at three levels: the cluster's records, known (down) hosts, services and their latest deploys */
+  health: (): string[] => [
+    keys.hostsPrefix(),
+    keys.knownHostsPrefix(),
+    keys.desiredUnitsPrefix(),
+    keys.unitStatusPrefix(),
+    keys.latestPrefix(),
+    '/paz/scheduler/serving/',
+    '/paz/scheduler/status/',
+    '/paz/directory/',
+  ],
 };
 
 /** Reads `prefixes` at one revision, sets `x-paz-revision` on the reply, and gives the read models on that snapshot. */

@@ -22,6 +22,11 @@ export class HealthView {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The same view over another store (a snapshot read at one revision: api/read-at.ts), with its own directory and deploys. */
+  over(store: Store, directory: Directory, deploys: Deploys): HealthView {
+    return new HealthView(store, directory, deploys, this.hostLossGraceMs, this.now);
+  }
+
   private async facts(): Promise<HealthFacts> {
     const [hosts, known] = await Promise.all([rangeJson<HostRecord>(this.store, keys.hostsPrefix()), rangeJson<KnownHost>(this.store, keys.knownHostsPrefix())]);
     return { now: this.now(), hosts: hosts.entries.map((e) => e.value), knownHosts: known.entries.map((e) => e.value), hostLossGraceMs: this.hostLossGraceMs };

@@ -6,6 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../context.js';
 import { NameParams, errorResponses } from '../schemas.js';
+import { readAt, readScopes, withRevision } from '../read-at.js';
+import type { FastifyReply } from 'fastify';
+import type { HealthView } from '../../state/health.js';
 
 const Status = Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')], {
   description: "'healthy'; 'degraded': works with less than asked (a host down, an instance short, a failed deploy while the version before serves, a deploy under way); 'unhealthy': does not work",
@@ -113,16 +116,21 @@ const ClusterHealth = Type.Object(
 );
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  /** the health view over one consistent read, whose revision the answer names (x-paz-revision) */
+  const healthAt = async (reply: FastifyReply): Promise<HealthView> => {
+    const views = await readAt(ctx, reply, readScopes.health());
+    return ctx.health.over(views.snapshot, views.directory, views.deploys);
+  };
   app.get(
     '/cluster/health',
     {
       schema: {
         tags: ['cluster'],
         summary: 'Whether the cluster is healthy, and why not: hosts down (since when, within the host-loss grace or past it), hosts unwell, services unhealthy or degraded',
-        response: { 200: ClusterHealth },
+        response: { 200: withRevision(ClusterHealth) },
       },
     },
-    async () => ctx.health.cluster(),
+    async (_req, reply) => (await healthAt(reply)).cluster(),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -132,10 +140,10 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
         tags: ['cluster'],
         summary: "Whether the host is healthy, and why not: its heartbeat (age, lost since when), its driver and router problems. A down host answers too, while it is known",
         params: Type.Object({ id: Type.String() }),
-        response: { 200: HostHealth, ...errorResponses },
+        response: { 200: withRevision(HostHealth), ...errorResponses },
       },
     },
-    async (req) => ctx.health.host(req.params.id),
+    async (req, reply) => (await healthAt(reply)).host(req.params.id),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -163,9 +171,9 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
         tags: ['services'],
         summary: 'Whether the service is healthy, and why not: units unhealthy (since when, their reason and last probe), a deploy failing or under way, desired against healthy instances',
         params: NameParams,
-        response: { 200: ServiceHealth, ...errorResponses },
+        response: { 200: withRevision(ServiceHealth), ...errorResponses },
       },
     },
-    async (req) => ctx.health.service(req.params.name),
+    async (req, reply) => (await healthAt(reply)).service(req.params.name),
   );
 }
