@@ -52,6 +52,7 @@ export const keys = {
   deploy: (name: string, version: number) => `/paz/scheduler/deploys/${name}/${version}`,
   deploysOf: (name: string) => `/paz/scheduler/deploys/${name}/`,
   rolloutStatus: (name: string, version: number) => `/paz/scheduler/status/${name}/${version}`,
+  rolloutStatusesOf: (name: string) => `/paz/scheduler/status/${name}/`,
   serving: (name: string) => `/paz/scheduler/serving/${name}`,
   versionDigest: (name: string, version: number) => `/paz/scheduler/digests/${name}/${version}`,
   versionDigestsOf: (name: string) => `/paz/scheduler/digests/${name}/`,

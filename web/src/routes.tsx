@@ -8,6 +8,9 @@
 import type { ComponentType } from 'react';
 import { DashboardPage } from './pages/dashboard';
 import { ServicesPage } from './pages/services';
+import { CreateServicePage } from './pages/create-service';
+import { ServicePage } from './pages/service';
+import { ServiceHistoryPage } from './pages/service-history';
 
 export interface RouteEntry {
   path: string;
@@ -19,4 +22,7 @@ export interface RouteEntry {
 export const routes: RouteEntry[] = [
   { path: '/', title: 'Dashboard', page: DashboardPage, nav: true },
   { path: '/services', title: 'Services', page: ServicesPage, nav: true },
+  { path: '/services/new', title: 'Create service', page: CreateServicePage, nav: false },
+  { path: '/services/:name', title: 'Service', page: ServicePage, nav: false },
+  { path: '/services/:name/history', title: 'History', page: ServiceHistoryPage, nav: false },
 ];

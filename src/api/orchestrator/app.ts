@@ -75,11 +75,12 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
       schema: {
         tags,
         summary: 'Every deployed version with its image, trigger and full snapshot, oldest first',
+        description: 'Each record carries `outcome`: its deploy\'s `{state, reason, startedAt, finishedAt}` (deploying, succeeded or failed), absent for versions deployed before outcomes were recorded.',
         params: NameParams,
-        response: { 200: Doc('array of deploy records'), ...errorResponses },
+        response: { 200: Doc('array of deploy records, each with its outcome'), ...errorResponses },
       },
     },
-    async (req) => ({ doc: await ctx.deploys.records(req.params.name) }),
+    async (req) => ({ doc: await ctx.deploys.recordsWithOutcome(req.params.name) }),
   );
 
   app.post<{ Params: { name: string }; Body: { tag?: string } | undefined }>(
