@@ -13,7 +13,7 @@ import { diffJson } from '../ui/diff';
 import { DiffView } from '../ui/diff-view';
 import { EmptyState, ErrorState, Loading, StateBadge, toneOfDeploy, type Tone } from '../ui/states';
 import { configPatch, secretsOf } from './config-edit';
-import { aboutService, loadServicePage, type ServicePageData } from './service-page-data';
+import { aboutService, loadServicePage, type ServicePageData, type VersionRecord } from './service-page-data';
 import { instanceRows, outcomeText, type Rollout } from './rollout-view';
 import '../ui/service-pages.css';
 
@@ -52,7 +52,7 @@ function ServiceView({ data, reload, error }: { data: ServicePageData; reload():
         Image <code>{service.dockerRepository}</code>
         {service.description ? ` · ${service.description}` : ''} · <Link href={`/services/${enc(name)}/history`}>History ({versions.length} version{versions.length === 1 ? '' : 's'})</Link>
       </p>
-      {session.canDeploy && <Actions name={name} rollout={rollout} versions={versions.map((v) => v.version)} numInstances={Number(service.config.numInstances ?? 1)} after={reload} />}
+      {session.canDeploy && <Actions name={name} rollout={rollout} versions={versions} numInstances={Number(service.config.numInstances ?? 1)} after={reload} />}
       <section aria-labelledby="deploy-h">
         <h2 id="deploy-h">Deploy</h2>
         {rollout ? (
@@ -126,14 +126,15 @@ function RolloutView({ rollout }: { rollout: Rollout }) {
   );
 }
 
-function Actions({ name, rollout, versions, numInstances, after }: { name: string; rollout?: Rollout; versions: number[]; numInstances: number; after(): void }) {
+function Actions({ name, rollout, versions, numInstances, after }: { name: string; rollout?: Rollout; versions: VersionRecord[]; numInstances: number; after(): void }) {
   const [tag, setTag] = useState('');
   const [deployError, setDeployError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [count, setCount] = useState(String(numInstances));
   const [target, setTarget] = useState<string>('');
   useEffect(() => setCount(String(numInstances)), [numInstances]);
-  const others = versions.filter((v) => v !== rollout?.serving).reverse();
+  // any version may be deployed again: newest first, saying which serves and which failed
+  const choices = [...versions].reverse();
   return (
     <section className="actions" aria-label="Actions">
       <form
@@ -174,14 +175,15 @@ function Actions({ name, rollout, versions, numInstances, after }: { name: strin
           }}
         />
       </span>
-      {others.length > 0 && (
+      {choices.length > 0 && (
         <span className="actions">
           <label htmlFor="rollback-to">Roll back to</label>
           <select id="rollback-to" value={target} onChange={(e) => setTarget(e.target.value)}>
             <option value="">newest good version</option>
-            {others.map((v) => (
-              <option key={v} value={v}>
-                v{v}
+            {choices.map((v) => (
+              <option key={v.version} value={v.version}>
+                v{v.version}
+                {v.version === rollout?.serving ? ' (serving)' : v.outcome?.state === 'failed' ? ' (failed)' : ''}
               </option>
             ))}
           </select>
