@@ -26,6 +26,13 @@ describe('instanceRows', () => {
   });
 });
 
+describe('instanceRows of a failed deploy', () => {
+  it('counts a stopped instance of the failed version as the deploy\'s own', () => {
+    const rows = instanceRows({ ...base, state: 'failed', units: [{ name: 'web-1-1', version: 1, healthy: true, state: 'healthy' }], stopping: ['web-2-1'] });
+    assert.deepEqual(rows.map((r) => [r.name, r.phase, r.isNew]), [['web-2-1', 'stopped', true], ['web-1-1', 'healthy', false]]);
+  });
+});
+
 describe('outcomeText', () => {
   it('says succeeded, or failed with the reason, or how far the deploy is', () => {
     assert.equal(outcomeText({ ...base, state: 'succeeded' }), 'succeeded');

@@ -47,7 +47,7 @@ export function instanceRows(r: Rollout): InstanceRow[] {
   for (const name of r.stopping ?? []) {
     if (listed.has(name)) continue;
     const version = Number(/-(\d+)-\d+$/.exec(name)?.[1] ?? 0);
-    rows.push({ name, version, phase: 'stopped', isNew: false });
+    rows.push({ name, version, phase: 'stopped', isNew: version === r.version });
   }
   return rows.sort((a, b) => Number(b.isNew) - Number(a.isNew) || a.name.localeCompare(b.name, undefined, { numeric: true }));
 }

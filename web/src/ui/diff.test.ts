@@ -33,6 +33,13 @@ describe('diffJson', () => {
       ['removed "numInstances": 1,', 'added "numInstances": 2,'],
     );
   });
+  it('does not count a comma added after a kept line as a change', () => {
+    const d = diffJson({ env: { A: '1' } }, { env: { A: '1', B: '2' } });
+    assert.deepEqual(
+      d.filter((l) => l.op !== 'same').map((l) => `${l.op} ${l.text.trim()}`),
+      ['added "B": "2"'],
+    );
+  });
   it('of nothing and something adds every line', () => {
     assert.ok(diffJson(undefined, { a: 1 }).every((l) => l.op === 'added'));
     assert.deepEqual(jsonLines(undefined), []);

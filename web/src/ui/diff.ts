@@ -11,23 +11,28 @@ export interface DiffLine {
   text: string;
 }
 
-/** Each line of `before` and `after` once: kept, removed from before, or added in after, in order. */
-export function diffLines(before: string[], after: string[]): DiffLine[] {
+/**
+ * Each line of `before` and `after` once: kept, removed from before, or added in after, in order. Lines
+ * are compared by `key` (kept lines show after's text), so JSON's trailing commas can be ignored.
+ */
+export function diffLines(before: string[], after: string[], key: (line: string) => string = (l) => l): DiffLine[] {
+  const a = before.map(key);
+  const b = after.map(key);
   const n = before.length;
   const m = after.length;
   // lcs[i][j]: length of the longest common subsequence of before[i..] and after[j..]
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      lcs[i][j] = before[i] === after[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
     }
   }
   const out: DiffLine[] = [];
   let i = 0;
   let j = 0;
   while (i < n && j < m) {
-    if (before[i] === after[j]) {
-      out.push({ op: 'same', text: before[i] });
+    if (a[i] === b[j]) {
+      out.push({ op: 'same', text: after[j] });
       i++;
       j++;
     } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
@@ -59,9 +64,9 @@ export function jsonLines(value: unknown): string[] {
   return value === undefined ? [] : JSON.stringify(sortedKeys(value), null, 2).split('\n');
 }
 
-/** The diff of two JSON values, line by line. */
+/** The diff of two JSON values, line by line; a comma added after a kept line (a new last field) is no change. */
 export function diffJson(before: unknown, after: unknown): DiffLine[] {
-  return diffLines(jsonLines(before), jsonLines(after));
+  return diffLines(jsonLines(before), jsonLines(after), (l) => l.replace(/,$/, ''));
 }
 
 /** Whether a diff changes anything. */
