@@ -135,6 +135,15 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     assert.ok(await marked(), 'followed live, without a reload');
   });
 
+  it('scales to 2 after a confirmation, without a new version', async () => {
+    await page.getByLabel('Instances').fill('2');
+    await page.getByRole('button', { name: 'Scale' }).click();
+    await page.getByRole('group', { name: 'Confirm: Scale' }).getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('tr[data-unit="ui-svc-4-2"][data-phase="healthy"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.locator('p').filter({ hasText: /^Version v4/ }).waitFor();
+    assert.ok(await marked(), 'followed live, without a reload');
+  });
+
   it('History lists every version with trigger and outcome, and diffs any two', async () => {
     await page.getByRole('link', { name: /^History/ }).click();
     await page.getByRole('heading', { name: 'History of ui-svc' }).waitFor();
