@@ -135,10 +135,15 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     assert.ok(await marked(), 'followed live, without a reload');
   });
 
-  it('scales to 2 after a confirmation, without a new version', async () => {
+  it('scales to 2 by keyboard alone, after a confirmation, without a new version', async () => {
     await page.getByLabel('Instances').fill('2');
-    await page.getByRole('button', { name: 'Scale' }).click();
-    await page.getByRole('group', { name: 'Confirm: Scale' }).getByRole('button', { name: 'Confirm' }).click();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Scale', 'Tab goes from the count to its button');
+    await page.keyboard.press('Enter');
+    // the question takes the focus on its Confirm button: Enter again confirms
+    await page.getByRole('group', { name: 'Confirm: Scale' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Confirm');
+    await page.keyboard.press('Enter');
     await page.locator('tr[data-unit="ui-svc-4-2"][data-phase="healthy"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
     await page.locator('p').filter({ hasText: /^Version v4/ }).waitFor();
     assert.ok(await marked(), 'followed live, without a reload');

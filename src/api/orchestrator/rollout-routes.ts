@@ -18,7 +18,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
         summary: "The latest deploy's progress: deploying, succeeded or failed (with the reason), its strategy, the serving version, and the units",
         description: '`version` is the latest deploy; `serving` the version that serves (the last one that succeeded; 0 while none has). After a failed deploy they differ. `stopping` lists units no longer desired whose instances their agents are still stopping.',
         params: NameParams,
-        response: { 200: Doc('{service, version, serving, state, reason, strategy, strategyReason, startedAt, finishedAt, units, stopping}'), ...errorResponses },
+        response: { 200: Doc('{service, version, serving, state, reason, strategy, strategyReason, startedAt, finishedAt, units (each with draining: true while it drains), stopping}'), ...errorResponses },
       },
     },
     async (req) => {
@@ -30,7 +30,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const serving = await ctx.deploys.servingVersion(name);
       const units = await ctx.cluster.units(name);
       const stopping = await ctx.cluster.stoppingUnits(name);
-      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), serving, units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason })), stopping } };
+      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), serving, units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason, ...(u.drainingSince !== undefined ? { draining: true } : {}) })), stopping } };
     },
   );
 

@@ -11,6 +11,7 @@ describe('instanceRows', () => {
       units: [
         { name: 'web-1-1', version: 1, healthy: true, state: 'stopping' },
         { name: 'web-2-1', version: 2, healthy: false, state: 'pulling' },
+        { name: 'web-1-3', version: 1, healthy: true, state: 'healthy', draining: true },
       ],
       stopping: ['web-1-2'],
     });
@@ -19,10 +20,11 @@ describe('instanceRows', () => {
       [
         ['web-2-1', 'pulling', true],
         ['web-1-1', 'draining', false],
+        ['web-1-3', 'draining', false],
         ['web-1-2', 'stopped', false],
       ],
     );
-    assert.equal(rows[2].version, 1);
+    assert.equal(rows[3].version, 1);
   });
 });
 

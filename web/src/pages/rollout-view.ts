@@ -9,6 +9,8 @@ export interface RolloutUnit {
   healthy: boolean;
   state: string;
   reason?: string;
+  /** being retired: routers send it no new requests */
+  draining?: boolean;
 }
 
 export interface Rollout {
@@ -39,7 +41,7 @@ export function instanceRows(r: Rollout): InstanceRow[] {
   const rows: InstanceRow[] = r.units.map((u) => ({
     name: u.name,
     version: u.version,
-    phase: u.state === 'stopping' ? 'draining' : u.healthy && u.state !== 'healthy' ? 'healthy' : u.state,
+    phase: u.draining || u.state === 'stopping' ? 'draining' : u.healthy && u.state !== 'healthy' ? 'healthy' : u.state,
     reason: u.reason,
     isNew: u.version === r.version,
   }));
@@ -49,7 +51,8 @@ export function instanceRows(r: Rollout): InstanceRow[] {
     const version = Number(/-(\d+)-\d+$/.exec(name)?.[1] ?? 0);
     rows.push({ name, version, phase: 'stopped', isNew: version === r.version });
   }
-  return rows.sort((a, b) => Number(b.isNew) - Number(a.isNew) || a.name.localeCompare(b.name, undefined, { numeric: true }));
+  const stopped = (x: InstanceRow) => Number(x.phase === 'stopped');
+  return rows.sort((a, b) => Number(b.isNew) - Number(a.isNew) || stopped(a) - stopped(b) || a.name.localeCompare(b.name, undefined, { numeric: true }));
 }
 
 /** The deploy's outcome in words: "deploying v3 (1 of 2 healthy)", "succeeded", "failed: …". */
