@@ -56,7 +56,7 @@ export function ServiceHistoryPage() {
                     <td>{new Date(v.timestamp).toLocaleString()}</td>
                     <td>
                       <code>{v.image}</code>
-                      <div className="digest muted">{v.digest ?? 'no digest recorded yet'}</div>
+                      <div className="digest muted">{v.digest ?? (v.outcome?.state === 'failed' ? 'no digest: the image was never pulled' : 'no digest recorded yet (the first pull records it)')}</div>
                       <details>
                         <summary>Config of v{v.version}</summary>
                         <pre className="config">{JSON.stringify(v.config, null, 2)}</pre>
