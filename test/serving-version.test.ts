@@ -68,6 +68,10 @@ describe('the serving version', () => {
     assert.equal(await deploys.latestVersion('web'), 2);
     assert.equal(await deploys.servingVersion('web'), 1);
     assert.equal((await deploys.current('web')).version, 1, 'config/last shows what serves');
+    // each version's record carries its outcome (GET /services/:name/versions, the dashboard's History)
+    const outcomes = (await deploys.recordsWithOutcome('web')).map((r) => [r.version, r.outcome?.state, r.outcome?.reason]);
+    assert.deepEqual(outcomes.map(([v, s]) => [v, s]), [[1, 'succeeded'], [2, 'failed']]);
+    assert.match(String(outcomes[1][2]), /IMAGE_NOT_FOUND/);
 
     const up = await deploys.scale('web', 4);
     assert.deepEqual(up, { version: 1, added: ['web-1-4'], draining: [] });

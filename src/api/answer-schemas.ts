@@ -100,8 +100,28 @@ export const UnitSummaryAnswer = Type.Object(
     state: Type.String({ description: 'unplaced, pending, pulling, starting, running, healthy, unhealthy, exited, failed, stopping or stopped' }),
     healthy: Type.Boolean(),
     reason: Type.Optional(Type.String({ description: 'why it is not running or healthy, for humans' })),
+    draining: Type.Optional(Type.Literal(true, { description: 'an old instance routers send no new requests to, retired once its requests end' })),
   },
   open,
+);
+
+/** One version of GET /services/:name/versions: its record and how its deploy ended. */
+export const VersionAnswer = Type.Object(
+  {
+    ...DeployRecordAnswer.properties,
+    outcome: Type.Optional(
+      Type.Object(
+        {
+          state: Type.String({ description: 'deploying, succeeded or failed' }),
+          reason: Type.Optional(Type.String({ description: 'why it failed' })),
+          startedAt: Type.Optional(ms('when the deploy started')),
+          finishedAt: Type.Optional(ms('when it succeeded or failed')),
+        },
+        { ...open, description: "its deploy's outcome; absent for versions deployed before outcomes were recorded" },
+      ),
+    ),
+  },
+  { ...open, description: 'one deployed version with its outcome' },
 );
 
 export const RolloutAnswer = Type.Object(

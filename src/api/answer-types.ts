@@ -18,6 +18,8 @@ export type Service = Static<typeof S.ServiceAnswer>;
 export type DeployTrigger = Static<typeof S.DeployTriggerAnswer>;
 /** GET /services/:name/versions (doc: DeployRecord[]), POST …/deploy and …/rollback */
 export type DeployRecord = Static<typeof S.DeployRecordAnswer>;
+/** GET /services/:name/versions: a record with its deploy's outcome */
+export type Version = Static<typeof S.VersionAnswer>;
 /** GET /services/:name/config/history */
 export type ConfigHistory = Static<typeof S.ConfigHistoryAnswer>;
 /** GET /services/:name/rollout */

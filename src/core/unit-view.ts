@@ -40,6 +40,8 @@ export interface UnitView {
   lastProbe?: UnitStatus['lastProbe'];
   lastOutput?: string[];
   updatedAt?: number;
+  /** being retired (a deploy replaced it, or a scale down): routers send it no new requests */
+  drainingSince?: number;
 }
 
 export interface HostView extends MachineState {
@@ -117,6 +119,7 @@ export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, h
   if (st?.lastProbe) view.lastProbe = st.lastProbe;
   if (st?.lastOutput) view.lastOutput = st.lastOutput;
   if (st?.updatedAt) view.updatedAt = st.updatedAt;
+  if (desired.drainingSince !== undefined) view.drainingSince = desired.drainingSince;
   return view;
 }
 

@@ -160,6 +160,16 @@ export class Deploys {
     return recs.sort((a, b) => a.version - b.version);
   }
 
+  /** Every version's record with its deploy's outcome (deploying, succeeded, failed and why), for the history views. */
+  async recordsWithOutcome(name: string): Promise<Array<DeployRecord & { outcome?: Pick<RolloutStatus, 'state' | 'reason' | 'startedAt' | 'finishedAt'> }>> {
+    const recs = await this.records(name);
+    const statuses = new Map((await rangeJson<RolloutStatus>(this.store, keys.rolloutStatusesOf(name))).entries.map((e) => [e.value.version, e.value]));
+    return recs.map((r) => {
+      const s = statuses.get(r.version);
+      return s ? { ...r, outcome: { state: s.state, reason: s.reason, startedAt: s.startedAt, finishedAt: s.finishedAt } } : r;
+    });
+  }
+
   /** `{"1": config, "2": config, ...}` as Paz's scheduler answered. */
   async history(name: string): Promise<Record<string, DeployRecord['config']>> {
     const out: Record<string, DeployRecord['config']> = {};

@@ -13,6 +13,9 @@ import { HostPage } from './pages/host';
 import { UnitsPage } from './pages/units';
 import { UnitPage } from './pages/unit';
 import { MonitoringPage } from './pages/monitoring';
+import { CreateServicePage } from './pages/create-service';
+import { ServicePage } from './pages/service';
+import { ServiceHistoryPage } from './pages/service-history';
 
 export interface RouteEntry {
   path: string;
@@ -24,6 +27,9 @@ export interface RouteEntry {
 export const routes: RouteEntry[] = [
   { path: '/', title: 'Dashboard', page: DashboardPage, nav: true },
   { path: '/services', title: 'Services', page: ServicesPage, nav: true },
+  { path: '/services/new', title: 'Create service', page: CreateServicePage, nav: false },
+  { path: '/services/:name', title: 'Service', page: ServicePage, nav: false },
+  { path: '/services/:name/history', title: 'History', page: ServiceHistoryPage, nav: false },
   { path: '/hosts', title: 'Hosts', page: HostsPage, nav: true },
   { path: '/hosts/:id', title: 'Host', page: HostPage, nav: false },
   { path: '/units', title: 'Units', page: UnitsPage, nav: true },

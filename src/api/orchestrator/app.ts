@@ -19,7 +19,7 @@ import { registerTokenRoutes } from './token-routes.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { scrapeGauge } from '../../http/metrics.js';
 import { NameParams, errorResponses } from '../schemas.js';
-import { ConfigHistoryAnswer, DeployRecordAnswer, DocOf, ServiceConfigAnswer } from '../answer-schemas.js';
+import { ConfigHistoryAnswer, DeployRecordAnswer, VersionAnswer, DocOf, ServiceConfigAnswer } from '../answer-schemas.js';
 import { readAt, readScopes, withRevision } from '../read-at.js';
 import { parseVersion } from '../scheduler/routes.js';
 
@@ -81,11 +81,12 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
       schema: {
         tags,
         summary: 'Every deployed version with its image, trigger and full snapshot, oldest first',
+        description: 'Each record carries `outcome`: its deploy\'s `{state, reason, startedAt, finishedAt}` (deploying, succeeded or failed), absent for versions deployed before outcomes were recorded.',
         params: NameParams,
-        response: { 200: withRevision(DocOf(Type.Array(DeployRecordAnswer))), ...errorResponses },
+        response: { 200: withRevision(DocOf(Type.Array(VersionAnswer))), ...errorResponses },
       },
     },
-    async (req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.records(req.params.name) }),
+    async (req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.deploysOf(req.params.name))).deploys.recordsWithOutcome(req.params.name) }),
   );
 
   app.post<{ Params: { name: string }; Body: { tag?: string } | undefined }>(

@@ -33,7 +33,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const serving = await read.deploys.servingVersion(name);
       const units = await read.cluster.units(name);
       const stopping = await read.cluster.stoppingUnits(name);
-      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), serving, units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason })), stopping } };
+      return { doc: { ...(status ?? { service: name, version, state: 'succeeded' }), serving, units: units.map((u) => ({ name: u.name, version: u.version, state: u.state, healthy: u.healthy, reason: u.reason, ...(u.drainingSince !== undefined ? { draining: true } : {}) })), stopping } };
     },
   );
 

@@ -52,7 +52,8 @@ async function call<T>(method: string, path: string, body?: unknown, token?: str
   }
   if (!res.ok) {
     const err = parsed && typeof parsed === 'object' ? parsed : {};
-    throw new ApiError(res.status, String(err.code ?? res.status), String(err.message ?? (text || res.statusText)), err.field);
+    // the field a validation error is about: cross-field checks name it in details.field
+    throw new ApiError(res.status, String(err.code ?? res.status), String(err.message ?? (text || res.statusText)), err.field ?? err.details?.field);
   }
   const rev = Number(res.headers.get('x-paz-revision'));
   // most routes wrap their answer as {doc}; the cluster routes answer the document itself
