@@ -5,7 +5,7 @@ import { startControlPlane } from '../roles/control-plane.js';
 import { startAgent } from '../agent/agent.js';
 import { createDriver } from '../roles/driver-factory.js';
 import { createLogger } from '../roles/logger.js';
-import { runUntilSignal } from '../roles/run-until-signal.js';
+import { stopSignals } from '../roles/run-until-signal.js';
 import { parse, roleConfig, roleOptions } from './options.js';
 import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
 import { loadSecretKey } from '../roles/secrets-key.js';
@@ -75,83 +75,89 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const { tls, routerTls } = checked;
   const runsControlPlane = runs.controlPlane;
   const runsAgent = runs.agent;
-  makePrivateDataDir(cfg.dataDir);
-  // one agent per data dir: a second would adopt and run the same units again
-  if (runsAgent) claimDataDir(cfg.dataDir, role);
-  const logger = createLogger(cfg.logLevel, `paz-${role}`);
-  let secretKey: SecretKey;
-  let clusterToken: string;
+  // from here on a SIGTERM stops Paz cleanly, even while it is still starting
+  const signals = stopSignals();
   try {
-    secretKey = loadSecretKey(cfg.dataDir);
-    // servers make the cluster's token on first start; an agent alone must be given it
-    clusterToken = loadClusterToken({ dataDir: cfg.dataDir, given: cfg.clusterToken, create: role !== 'agent' });
-  } catch (err) {
-    if (runsAgent) releaseDataDir(cfg.dataDir);
-    throw err;
-  }
-  const store = await openCheckedStore(cfg.storeUrl, cfg.storeTls).catch((err) => {
-    if (runsAgent) releaseDataDir(cfg.dataDir);
-    throw err;
-  });
-  const stops: Array<[string, () => Promise<void>]> = [];
-  const stopAll = async () => {
-    for (const [what, stop] of stops.reverse()) {
-      logger.debug(`stopping ${what}`);
-      await stop().catch((err) => logger.error({ err }, `stopping ${what} failed`));
+    makePrivateDataDir(cfg.dataDir);
+    // one agent per data dir: a second would adopt and run the same units again
+    if (runsAgent) claimDataDir(cfg.dataDir, role);
+    const logger = createLogger(cfg.logLevel, `paz-${role}`);
+    let secretKey: SecretKey;
+    let clusterToken: string;
+    try {
+      secretKey = loadSecretKey(cfg.dataDir);
+      // servers make the cluster's token on first start; an agent alone must be given it
+      clusterToken = loadClusterToken({ dataDir: cfg.dataDir, given: cfg.clusterToken, create: role !== 'agent' });
+    } catch (err) {
+      if (runsAgent) releaseDataDir(cfg.dataDir);
+      throw err;
     }
-    await store.close();
-    if (runsAgent) releaseDataDir(cfg.dataDir);
-    logger.info('stopped');
-  };
-  const controlPorts: number[] = [];
-  try {
-    if (runsControlPlane) {
-      // before the APIs answer: whoever waits for /health finds the file
-      const adminTokenFile = cfg.auth === 'tokens' ? await ensureAdminToken(new Tokens(store), cfg.dataDir, logger) : undefined;
-      const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, volumeRoot: cfg.volumeRoot, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls, clusterToken, auth: cfg.auth });
-      stops.push(['control plane', () => plane.stop()]);
-      controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
-      console.error(
-        `paz ${role}: orchestrator ${tls ? 'https' : 'http'}://${cfg.advertise}:${plane.ports.orchestrator} (docs at /docs), ` +
-          `service directory :${plane.ports.directory}, scheduler :${plane.ports.scheduler}, store ${store.name}`,
-      );
-      if (cfg.auth === 'off') {
-        const warning = `AUTHENTICATION IS OFF (--no-auth / PAZ_AUTH=off): any user or program on this host can deploy and run anything through ${cfg.bind}. Local development only.`;
-        logger.warn(warning);
-        console.error(`\n*** paz ${role}: ${warning} ***\n`);
-      } else if (adminTokenFile) {
-        console.error(`paz ${role}: admin token written to ${adminTokenFile} (mode 0600); the paz CLI on this host sends it by itself`);
+    const store = await openCheckedStore(cfg.storeUrl, cfg.storeTls).catch((err) => {
+      if (runsAgent) releaseDataDir(cfg.dataDir);
+      throw err;
+    });
+    const stops: Array<[string, () => Promise<void>]> = [];
+    const stopAll = async () => {
+      for (const [what, stop] of stops.reverse()) {
+        logger.debug(`stopping ${what}`);
+        await stop().catch((err) => logger.error({ err }, `stopping ${what} failed`));
       }
+      await store.close();
+      if (runsAgent) releaseDataDir(cfg.dataDir);
+      logger.info('stopped');
+    };
+    const controlPorts: number[] = [];
+    try {
+      if (runsControlPlane) {
+        // before the APIs answer: whoever waits for /health finds the file
+        const adminTokenFile = cfg.auth === 'tokens' ? await ensureAdminToken(new Tokens(store), cfg.dataDir, logger) : undefined;
+        const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, volumeRoot: cfg.volumeRoot, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls, clusterToken, auth: cfg.auth });
+        stops.push(['control plane', () => plane.stop()]);
+        controlPorts.push(plane.ports.orchestrator, plane.ports.directory, plane.ports.scheduler);
+        console.error(
+          `paz ${role}: orchestrator ${tls ? 'https' : 'http'}://${cfg.advertise}:${plane.ports.orchestrator} (docs at /docs), ` +
+            `service directory :${plane.ports.directory}, scheduler :${plane.ports.scheduler}, store ${store.name}`,
+        );
+        if (cfg.auth === 'off') {
+          const warning = `AUTHENTICATION IS OFF (--no-auth / PAZ_AUTH=off): any user or program on this host can deploy and run anything through ${cfg.bind}. Local development only.`;
+          logger.warn(warning);
+          console.error(`\n*** paz ${role}: ${warning} ***\n`);
+        } else if (adminTokenFile) {
+          console.error(`paz ${role}: admin token written to ${adminTokenFile} (mode 0600); the paz CLI on this host sends it by itself`);
+        }
+      }
+      if (runsAgent) {
+        const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent, { bindAddress: cfg.agent.address, unitUser: cfg.agent.unitUser });
+        stops.push(['driver', () => driver.close()]);
+        const agent = await startAgent({
+          store,
+          driver,
+          logger: logger.child({ component: 'paz-agent' }),
+          dataDir: cfg.dataDir,
+          address: cfg.agent.address,
+          bind: cfg.agent.bind,
+          port: cfg.agent.port,
+          labels: cfg.agent.labels,
+          router: cfg.agent.router && {
+            bind: cfg.agent.router.bind,
+            port: cfg.agent.router.port,
+            ...(routerTls ? { tls: routerTls } : {}),
+          },
+          reservedPorts: controlPorts,
+          volumeRoot: cfg.volumeRoot,
+          secretKey,
+          clusterToken,
+        });
+        stops.push(['agent', () => agent.stop()]);
+        console.error(`paz ${role}: agent for host ${agent.hostId} (${cfg.agent.address}, driver ${driver.name})`);
+      }
+    } catch (err) {
+      await stopAll();
+      throw err;
     }
-    if (runsAgent) {
-      const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent, { bindAddress: cfg.agent.address, unitUser: cfg.agent.unitUser });
-      stops.push(['driver', () => driver.close()]);
-      const agent = await startAgent({
-        store,
-        driver,
-        logger: logger.child({ component: 'paz-agent' }),
-        dataDir: cfg.dataDir,
-        address: cfg.agent.address,
-        bind: cfg.agent.bind,
-        port: cfg.agent.port,
-        labels: cfg.agent.labels,
-        router: cfg.agent.router && {
-          bind: cfg.agent.router.bind,
-          port: cfg.agent.router.port,
-          ...(routerTls ? { tls: routerTls } : {}),
-        },
-        reservedPorts: controlPorts,
-        volumeRoot: cfg.volumeRoot,
-        secretKey,
-        clusterToken,
-      });
-      stops.push(['agent', () => agent.stop()]);
-      console.error(`paz ${role}: agent for host ${agent.hostId} (${cfg.agent.address}, driver ${driver.name})`);
-    }
-  } catch (err) {
-    await stopAll();
-    throw err;
+    await signals.runUntilSignal(logger, stopAll);
+    return 0;
+  } finally {
+    signals.dispose();
   }
-  await runUntilSignal(logger, stopAll);
-  return 0;
 }
