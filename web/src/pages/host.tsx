@@ -3,13 +3,17 @@
  * the agent's recent history), its router (each routed service and its instances UP), and its units.
  */
 import { Link, useParams } from 'wouter';
+import type { HostHealth } from '../../../src/api/answer-types';
 import { api } from '../api/client';
-import { useLiveQuery } from '../live';
+import { useLiveQuery, useLiveResource } from '../live';
+import { oldestRevision } from '../live/follow';
 import { affectsCluster } from '../live/relevance';
 import { Chart } from '../ui/chart';
 import { usePolling } from '../ui/polling';
+import { HEALTH_EVERY_MS, HealthVerdict } from '../ui/health';
 import { ErrorState, Loading, StateBadge } from '../ui/states';
-import type { HostFullDoc, HostStatsDoc, UnitDoc } from './cluster-docs';
+import type { Host, Unit } from '../../../src/api/answer-types';
+import type { HostStatsDoc } from './cluster-docs';
 import { enc, loadBalancers } from './cluster-data';
 import { capacityText, routerStateOf, usageOf } from './host-summary';
 import { CpuMeter, Labels, MemoryMeter, RouterBadge, STATS_EVERY_MS } from './hosts';
@@ -17,13 +21,14 @@ import { hostColumns } from './monitoring-series';
 import { UnitsTable } from './units';
 
 async function loadHostPage(id: string) {
-  const [host, units] = await Promise.all([api.get<HostFullDoc>(`/cluster/hosts/${enc(id)}`), api.get<UnitDoc[]>('/cluster/units')]);
-  return { doc: { host: host.doc, units: units.doc.filter((u) => u.host === id) }, revision: units.revision ?? host.revision };
+  const [host, units] = await Promise.all([api.get<Host>(`/cluster/hosts/${enc(id)}`), api.get<Unit[]>('/cluster/units')]);
+  return { doc: { host: host.doc, units: units.doc.filter((u) => u.host === id) }, revision: oldestRevision(host.revision, units.revision) };
 }
 
 export function HostPage() {
   const { id = '' } = useParams<{ id: string }>();
   const { data, error, loading, reload } = useLiveQuery(`host:${id}`, () => loadHostPage(id), affectsCluster);
+  const health = useLiveResource<HostHealth>(`/cluster/hosts/${enc(id)}/health`, affectsCluster, HEALTH_EVERY_MS);
   const healthy = data?.host.healthy ?? false;
   const live = usePolling(
     `host-live:${id}:${healthy}`,
@@ -49,6 +54,10 @@ export function HostPage() {
               <dt>State</dt>
               <dd>
                 <StateBadge tone={data.host.healthy ? 'ok' : 'bad'}>{data.host.healthy ? 'up' : 'down'}</StateBadge> <span className="muted">last heartbeat {new Date(data.host.heartbeatAt).toLocaleString()}</span>
+              </dd>
+              <dt>Health</dt>
+              <dd className="host-health">
+                <HealthVerdict health={health.data} error={health.error} />
               </dd>
               <dt>ID</dt>
               <dd>
@@ -98,7 +107,9 @@ export function HostPage() {
                     <tbody>
                       {live.data.router.services.map((s) => (
                         <tr key={s.name} data-routed={s.name}>
-                          <th scope="row">{s.name}</th>
+                          <th scope="row">
+                            <Link href={`/services/${enc(s.name)}`}>{s.name}</Link>
+                          </th>
                           <td>{s.status}</td>
                           <td>
                             {s.up}/{s.servers}
