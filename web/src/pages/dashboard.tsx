@@ -39,7 +39,7 @@ function AttentionItem({ a }: { a: Attention }) {
   const name = a.kind === 'host' ? <Link href={`/hosts/${enc(a.id)}`}>{a.name}</Link> : a.kind === 'service' ? <Link href={`/services/${enc(a.id)}`}>{a.name}</Link> : a.name;
   return (
     <li data-attention={`${a.kind}:${a.id}`}>
-      <StateBadge tone={a.level}>{a.status}</StateBadge> <span className="muted">{a.kind}</span> <strong>{name}</strong>
+      <StateBadge tone={a.level}>{a.status}</StateBadge> {a.kind === 'cluster' ? <strong>cluster</strong> : <><span className="muted">{a.kind}</span> <strong>{name}</strong></>}
       <ul className="reasons">
         {a.reasons.map((r) => (
           <li key={r}>{r}</li>
@@ -102,7 +102,9 @@ function Overview({ cluster, health }: Overview) {
       <section aria-labelledby="hosts">
         <h2 id="hosts">Hosts</h2>
         {health.hosts.length === 0 ? (
-          <p className="muted">No host has joined yet: start an agent (`paz agent`) or run `paz up`.</p>
+          <p className="muted">
+            No host has joined yet: start an agent (<code>paz agent</code>) or run <code>paz up</code>.
+          </p>
         ) : (
           <ul className="hosts">
             {health.hosts.map((h) => (
