@@ -155,7 +155,7 @@ describe('the Units list with 1,000 units', () => {
     await paz?.close();
   });
 
-  it('paints a virtualised screenful of rows, and scrolling reaches the last unit; without hosts, Hosts and Monitoring say so', async () => {
+  it('paints a virtualised screenful of rows, and scrolling reaches the last unit; without hosts, Hosts and Monitoring say so and the Dashboard says it first', async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     const errors = consoleErrors(page);
     await signIn(page, paz.orchestrator, paz.token);
@@ -181,6 +181,12 @@ describe('the Units list with 1,000 units', () => {
     await page.getByText('No host has joined yet').waitFor();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Monitoring' }).click();
     await page.getByText('nothing to measure').waitFor();
+    // the Dashboard puts the cluster's verdict first (no host is up), and lists the deploy under way
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+    const attention = page.locator('ul.attention > li');
+    await attention.first().filter({ hasText: `no host is up: ${N} instances cannot run` }).waitFor();
+    await page.locator('li[data-attention="service:many"]').filter({ hasText: new RegExp(`version 1 is deploying.*: 0 of ${N} new instances healthy`) }).waitFor();
+    await screenshot(page, 'dashboard-no-host');
     assert.deepEqual(errors, []);
   });
 });

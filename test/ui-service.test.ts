@@ -113,6 +113,10 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     await failed.waitFor({ timeout: LIVE_TIMEOUT_MS });
     assert.match(await failed.innerText(), /no-such-tag|not found|manifest unknown/i);
     assert.ok(await marked(), 'followed live, without a reload');
+    // the service's health (GET /services/:name/health) says why: degraded, v1 still serves
+    const health = page.locator('section[aria-labelledby="health-h"]');
+    await health.locator('[data-health="degraded"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.match(await health.locator('.health-reasons').innerText(), /the deploy of version 2 failed/);
     await screenshot(page, 'service-failed');
   });
 

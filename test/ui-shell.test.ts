@@ -87,6 +87,22 @@ describe('dashboard in a browser', skipUnlessDocker, () => {
     await screenshot(page, 'dashboard');
   });
 
+  it('a failed deploy shows under Needs attention with the health reason, live; its name opens the service, whose page says the same', async () => {
+    const orch = up.paz.orchestrator;
+    assert.equal((await request('POST', `${orch}/services/ui-hello/deploy`, { tag: 'no-such-tag' }, up.paz.authHeaders())).status, 201);
+    const item = page.locator('li[data-attention="service:ui-hello"]');
+    await item.filter({ hasText: /the deploy of version 2 failed/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.match(await item.innerText(), /degraded/);
+    await screenshot(page, 'dashboard-attention');
+    await item.getByRole('link', { name: 'ui-hello' }).click();
+    await page.getByRole('heading', { name: 'ui-hello' }).waitFor();
+    await page.locator('[data-health="degraded"] .health-reasons').filter({ hasText: /the deploy of version 2 failed/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    // the host named on the Dashboard opens its page, which shows the host's health
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+    await page.locator('ul.hosts li').first().getByRole('link').click();
+    await page.locator('dd.host-health [data-health="healthy"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+  });
+
   it('the navigation is reachable by keyboard', async () => {
     await page.goto(`${up.paz.orchestrator}/ui/`);
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();

@@ -43,3 +43,9 @@ export type RegistryLogin = Static<typeof S.RegistryLoginAnswer>;
 
 /** The response header every store-reading GET carries: the revision to follow /events from (?since=). */
 export const REVISION_HEADER = 'x-paz-revision';
+
+/**
+ * GET /cluster/health, /cluster/hosts/:id/health, /services/:name/health (not wrapped in doc): the
+ * verdicts of src/core/health-levels.ts, which health-routes.ts's schemas describe field by field.
+ */
+export type { ClusterHealth, HostHealth, ServiceHealth, UnitHealth, HealthStatus } from '../core/health-levels.js';

@@ -6,13 +6,15 @@
  * and tells every page to re-read ('resync').
  *
  * Pages use useLiveResource(path, isRelevant): it loads, then loads again whenever a relevant event newer
- * than what it read arrives. Loads coalesce: a burst of events during a load makes one more load, not many.
+ * than the revision its answer was read at arrives (live/follow.ts). Loads coalesce: a burst of events
+ * during a load makes at most one more load, and none if the answer already holds them.
  */
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { SseFrames } from '../../src/client/sse-frames.js';
 import { api, ApiError, authHeaders, type Answer } from './api/client';
 import { connectionLost, dropped, initialConnection, opened, received, reconnecting, type ConnectionState } from './live/connection-state';
-import { newerThan, toLiveEvent, type LiveEvent } from './live/relevance';
+import { notLoaded, onEvent, onFailed, onLoaded, onReload, type Decision, type Follow } from './live/follow';
+import { toLiveEvent, type LiveEvent } from './live/relevance';
 
 type Handler = (e: LiveEvent) => void;
 
@@ -139,52 +141,69 @@ export interface LiveResource<T> {
 
 /**
  * Loads with `load` (keyed by `key`: a new key loads anew), then again when a relevant event arrives
- * that is newer than the revision the answer was read at.
+ * that is newer than the revision the answer was read at (live/follow.ts decides; events the answer
+ * already holds change nothing). `refreshEveryMs` also reads it again at that interval, for answers that
+ * change with time alone (health: a heartbeat's age).
  */
-export function useLiveQuery<T>(key: string, load: () => Promise<Answer<T>>, isRelevant: (e: LiveEvent) => boolean): LiveResource<T> {
+export function useLiveQuery<T>(key: string, load: () => Promise<Answer<T>>, isRelevant: (e: LiveEvent) => boolean, refreshEveryMs?: number): LiveResource<T> {
   const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean }>({ loading: true });
-  const revision = useRef<number | undefined>(undefined);
-  const running = useRef(false);
-  const again = useRef(false);
+  const follow = useRef<Follow>(notLoaded);
   const loader = useRef(load);
   loader.current = load;
+  const currentKey = useRef(key);
+  currentKey.current = key;
 
-  const reload = useCallback(async () => {
-    if (running.current) {
-      again.current = true;
-      return;
-    }
-    running.current = true;
-    try {
-      do {
-        again.current = false;
-        try {
-          const answer = await loader.current();
-          revision.current = answer.revision;
+  const run = useCallback(async () => {
+    for (let again = true; again; ) {
+      const loadedKey = currentKey.current;
+      let decision: Decision;
+      try {
+        const answer = await loader.current();
+        if (loadedKey !== currentKey.current) {
+          decision = onLoaded(follow.current, undefined);
+        } else {
           setState({ data: answer.doc, loading: false });
-        } catch (e) {
-          const err = e instanceof ApiError ? e : new ApiError(0, 'CLIENT', (e as Error).message);
-          setState((s) => ({ data: s.data, error: err, loading: false }));
+          decision = onLoaded(follow.current, answer.revision);
         }
-      } while (again.current);
-    } finally {
-      running.current = false;
+      } catch (e) {
+        const err = e instanceof ApiError ? e : new ApiError(0, 'CLIENT', (e as Error).message);
+        if (loadedKey === currentKey.current) setState((s) => ({ data: s.data, error: err, loading: false }));
+        decision = onFailed(follow.current);
+      }
+      follow.current = decision.next;
+      again = decision.load;
     }
   }, []);
+  const decide = useCallback(
+    (d: Decision) => {
+      follow.current = d.next;
+      if (d.load) void run();
+    },
+    [run],
+  );
+  const reload = useCallback(() => decide(onReload(follow.current)), [decide]);
 
   useEffect(() => {
     setState({ loading: true });
-    void reload();
+    // a new key: nothing it shows was read yet
+    follow.current = { ...follow.current, readAt: undefined };
+    reload();
   }, [key, reload]);
 
+  useEffect(() => {
+    if (!refreshEveryMs) return;
+    const timer = setInterval(reload, refreshEveryMs);
+    return () => clearInterval(timer);
+  }, [key, refreshEveryMs, reload]);
+
   useLiveEvents(
-    (e) => e === RESYNC || (isRelevant(e) && newerThan(e, revision.current)),
-    () => void reload(),
+    (e) => e === RESYNC || isRelevant(e),
+    (e) => decide(e === RESYNC ? onReload(follow.current) : onEvent(follow.current, e.revision)),
   );
-  return { ...state, reload: () => void reload() };
+  return { ...state, reload };
 }
 
 /** GET `path`, kept current by the live events `isRelevant` accepts. */
-export function useLiveResource<T>(path: string, isRelevant: (e: LiveEvent) => boolean): LiveResource<T> {
-  return useLiveQuery<T>(path, () => api.get<T>(path), isRelevant);
+export function useLiveResource<T>(path: string, isRelevant: (e: LiveEvent) => boolean, refreshEveryMs?: number): LiveResource<T> {
+  return useLiveQuery<T>(path, () => api.get<T>(path), isRelevant, refreshEveryMs);
 }

@@ -2,6 +2,7 @@
  * Live events as the app sees them, and which ones a page cares about. Pure: pages pass these filters to
  * useLiveResource, which reloads when a relevant event arrives.
  */
+import { isNewer } from './follow.js';
 
 /** One event of GET /events (src/core/events.ts): its type, its data, and its id (the store revision). */
 export interface LiveEvent {
@@ -35,5 +36,5 @@ export function affectsCluster(e: LiveEvent): boolean {
 
 /** Whether an event is newer than a read made at `revision` (unknown revisions count as newer). */
 export function newerThan(e: LiveEvent, revision: number | undefined): boolean {
-  return revision === undefined || e.revision === undefined || e.revision > revision;
+  return isNewer(e.revision, revision);
 }

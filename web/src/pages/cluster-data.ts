@@ -4,11 +4,12 @@
  * `router: null` and the reason where a router could not be read.
  */
 import { api } from '../api/client';
-import type { HostFullDoc, HostStatsDoc, LoadBalancerDoc } from './cluster-docs';
+import type { Host } from '../../../src/api/answer-types.js';
+import type { HostStatsDoc, LoadBalancerDoc } from './cluster-docs';
 
 export const enc = encodeURIComponent;
 
-export async function hostStatsOf(hosts: HostFullDoc[]): Promise<Record<string, HostStatsDoc>> {
+export async function hostStatsOf(hosts: Host[]): Promise<Record<string, HostStatsDoc>> {
   const pairs = await Promise.all(
     hosts.filter((h) => h.healthy).map(async (h) => [h.ID, (await api.get<HostStatsDoc>(`/cluster/hosts/${enc(h.ID)}/stats`).catch(() => ({ doc: undefined }))).doc] as const),
   );

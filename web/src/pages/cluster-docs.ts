@@ -1,41 +1,8 @@
 /**
- * The shapes of the cluster answers the Hosts, Units and Monitoring pages read (src/core/unit-view.ts,
- * src/agent/agent-api.ts, src/router/router-stats.ts), as the browser sees them. Types only.
+ * The shapes of the cluster answers the Hosts and Monitoring pages read that src/api/answer-types.ts does
+ * not describe (yet): the agents' stats (src/agent/agent-api.ts) and the routers' (src/router/router-stats.ts),
+ * as the browser sees them. Hosts and units are answer-types' Host and Unit. Types only.
  */
-
-export interface UnitDoc {
-  name: string;
-  service: string;
-  version: number;
-  instance: number;
-  state: string;
-  healthy: boolean;
-  host: string | null;
-  image: string;
-  restarts: number;
-  reason?: string;
-  endpoint?: string;
-  containerId?: string;
-  exitCode?: number;
-  startedAt?: number;
-  healthySince?: number;
-  lastProbe?: { at: number; ok: boolean; error?: string };
-  lastOutput?: string[];
-  updatedAt?: number;
-}
-
-export interface HostFullDoc {
-  ID: string;
-  hostname: string;
-  healthy: boolean;
-  PublicIP: string;
-  Metadata: Record<string, string>;
-  Version: string;
-  TotalResources: { Cores: number; Memory: number; Disk: number };
-  driver: string;
-  heartbeatAt: number;
-  units: string[];
-}
 
 export interface HostStatsSample {
   at: string;

@@ -1,26 +1,31 @@
-/** Dashboard: what needs attention first (hosts down, deploys failing or under way), then the cluster in numbers. */
+/**
+ * Dashboard: what needs attention first (GET /cluster/health: hosts down or unwell, services unhealthy or
+ * degraded, deploys failing or under way, with the reasons), then the cluster in numbers and its hosts.
+ * Health changes with time alone (a heartbeat ages), so besides the live events it is read every few seconds.
+ */
 import { Link } from 'wouter';
+import type { ClusterHealth, ClusterSummary } from '../../../src/api/answer-types';
 import { api } from '../api/client';
 import { useLiveQuery } from '../live';
+import { oldestRevision } from '../live/follow';
 import { affectsCluster, affectsServices } from '../live/relevance';
+import { HEALTH_EVERY_MS } from '../ui/health';
 import { ErrorState, Loading, StateBadge } from '../ui/states';
-import { attentionList, type ClusterDoc, type HostDoc } from './dashboard-summary';
-import { loadServiceRows } from './service-data';
-import type { ServiceRow } from './service-rows';
+import { attentionList, type Attention } from './dashboard-summary';
+import { enc } from './cluster-data';
 
 interface Overview {
-  cluster: ClusterDoc;
-  hosts: HostDoc[];
-  services: ServiceRow[];
+  cluster: ClusterSummary;
+  health: ClusterHealth;
 }
 
 async function loadOverview() {
-  const [cluster, hosts, services] = await Promise.all([api.get<ClusterDoc>('/cluster'), api.get<HostDoc[]>('/cluster/hosts'), loadServiceRows()]);
-  return { doc: { cluster: cluster.doc, hosts: hosts.doc, services: services.doc }, revision: services.revision };
+  const [cluster, health] = await Promise.all([api.get<ClusterSummary>('/cluster'), api.get<ClusterHealth>('/cluster/health')]);
+  return { doc: { cluster: cluster.doc, health: health.doc }, revision: oldestRevision(cluster.revision, health.revision) };
 }
 
 export function DashboardPage() {
-  const { data, error, loading, reload } = useLiveQuery<Overview>('overview', loadOverview, (e) => affectsCluster(e) || affectsServices(e));
+  const { data, error, loading, reload } = useLiveQuery<Overview>('overview', loadOverview, (e) => affectsCluster(e) || affectsServices(e), HEALTH_EVERY_MS);
   return (
     <>
       <h1>Dashboard</h1>
@@ -30,58 +35,85 @@ export function DashboardPage() {
   );
 }
 
-function Overview({ cluster, hosts, services }: Overview) {
-  const attention = attentionList(hosts, services, cluster);
+function AttentionItem({ a }: { a: Attention }) {
+  const name = a.kind === 'host' ? <Link href={`/hosts/${enc(a.id)}`}>{a.name}</Link> : a.kind === 'service' ? <Link href={`/services/${enc(a.id)}`}>{a.name}</Link> : a.name;
+  return (
+    <li data-attention={`${a.kind}:${a.id}`}>
+      <StateBadge tone={a.level}>{a.status}</StateBadge> {a.kind === 'cluster' ? <strong>cluster</strong> : <><span className="muted">{a.kind}</span> <strong>{name}</strong></>}
+      <ul className="reasons">
+        {a.reasons.map((r) => (
+          <li key={r}>{r}</li>
+        ))}
+      </ul>
+    </li>
+  );
+}
+
+function Overview({ cluster, health }: Overview) {
+  const attention = attentionList(health, cluster);
   return (
     <>
       <section aria-labelledby="attention">
         <h2 id="attention">Needs attention</h2>
         {attention.length === 0 ? (
           <p className="all-well">
-            <StateBadge tone="ok">all well</StateBadge> Every host heartbeats and every deployed service serves all its instances.
+            <StateBadge tone="ok">all well</StateBadge> Every host is healthy and every deployed service serves all its instances.
           </p>
         ) : (
           <ul className="attention">
             {attention.map((a) => (
-              <li key={`${a.kind}:${a.name}`}>
-                <StateBadge tone={a.level}>{a.level === 'bad' ? 'problem' : 'in progress'}</StateBadge> <strong>{a.name}</strong> {a.what}
-              </li>
+              <AttentionItem key={`${a.kind}:${a.id}:${a.reasons[0]}`} a={a} />
             ))}
           </ul>
         )}
+        <p className="muted">
+          {health.summary} · checked {new Date(health.checkedAt).toLocaleTimeString()}
+        </p>
       </section>
       <section aria-labelledby="numbers">
         <h2 id="numbers">Cluster</h2>
         <dl className="numbers">
           <div>
-            <dt>Hosts healthy</dt>
+            <dt>
+              <Link href="/hosts">Hosts</Link> healthy
+            </dt>
             <dd>
-              {cluster.healthyHostCount}/{cluster.hostCount}
+              {health.hosts.filter((h) => h.healthy).length}/{health.counts.hosts}
             </dd>
           </div>
           <div>
-            <dt>Units healthy</dt>
+            <dt>
+              <Link href="/units">Units</Link> healthy
+            </dt>
             <dd>
               {cluster.healthyUnitCount}/{cluster.unitCount}
             </dd>
           </div>
           <div>
             <dt>
-              <Link href="/services">Services</Link>
+              <Link href="/services">Services</Link> healthy
             </dt>
-            <dd>{services.length}</dd>
+            <dd>
+              {health.counts.servicesHealthy}/{health.counts.services}
+            </dd>
           </div>
         </dl>
       </section>
       <section aria-labelledby="hosts">
         <h2 id="hosts">Hosts</h2>
-        {hosts.length === 0 ? (
-          <p className="muted">No host has joined yet: start an agent (`paz agent`) or run `paz up`.</p>
+        {health.hosts.length === 0 ? (
+          <p className="muted">
+            No host has joined yet: start an agent (<code>paz agent</code>) or run <code>paz up</code>.
+          </p>
         ) : (
           <ul className="hosts">
-            {hosts.map((h) => (
-              <li key={h.ID}>
-                <StateBadge tone={h.healthy ? 'ok' : 'bad'}>{h.healthy ? 'up' : 'down'}</StateBadge> <strong>{h.hostname || h.ID}</strong> <span className="muted">{h.units?.length ?? 0} unit(s)</span>
+            {health.hosts.map((h) => (
+              <li key={h.id} data-host={h.id}>
+                <StateBadge tone={h.healthy ? 'ok' : 'bad'}>{h.state === 'down' ? 'down' : h.healthy ? 'up' : h.status}</StateBadge>{' '}
+                <strong>
+                  <Link href={`/hosts/${enc(h.id)}`}>{h.hostname || h.id}</Link>
+                </strong>{' '}
+                <span className="muted">{h.units.placed} unit(s)</span>
               </li>
             ))}
           </ul>

@@ -2,7 +2,8 @@
  * What the Hosts pages show of a host: capacity against usage (from its agent's stats) and its router's
  * state (from GET /cluster/load-balancers), in words and numbers. Pure.
  */
-import type { HostFullDoc, HostStatsSample, LoadBalancerDoc } from './cluster-docs.js';
+import type { Host } from '../../../src/api/answer-types.js';
+import type { HostStatsSample, LoadBalancerDoc } from './cluster-docs.js';
 
 export interface Usage {
   /** cores busy of cores, and the share 0..100 */
@@ -20,7 +21,7 @@ export function usageOf(latest: HostStatsSample | null | undefined): Usage {
 }
 
 /** Capacity as the host announced it: cores and memory (TotalResources.Memory is MiB). */
-export function capacityText(h: Pick<HostFullDoc, 'TotalResources'>): string {
+export function capacityText(h: Pick<Host, 'TotalResources'>): string {
   return `${h.TotalResources.Cores} cores, ${formatBytes(h.TotalResources.Memory * 1024 * 1024)}`;
 }
 

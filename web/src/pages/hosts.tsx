@@ -9,14 +9,15 @@ import { affectsCluster } from '../live/relevance';
 import { usePolling } from '../ui/polling';
 import { EmptyState, ErrorState, Loading, StateBadge } from '../ui/states';
 import { Table } from '../ui/table';
-import type { HostFullDoc, HostStatsDoc, LoadBalancerDoc } from './cluster-docs';
+import type { Host } from '../../../src/api/answer-types';
+import type { HostStatsDoc, LoadBalancerDoc } from './cluster-docs';
 import { enc, hostStatsOf, loadBalancers } from './cluster-data';
 import { capacityText, formatBytes, labelList, routerStateOf, usageOf, type RouterState, type Usage } from './host-summary';
 
 export const STATS_EVERY_MS = 5000;
 
 export function HostsPage() {
-  const hosts = useLiveResource<HostFullDoc[]>('/cluster/hosts', affectsCluster);
+  const hosts = useLiveResource<Host[]>('/cluster/hosts', affectsCluster);
   const ids = (hosts.data ?? []).map((h) => `${h.ID}:${h.healthy}`).join(',');
   const usage = usePolling(`hosts-usage:${ids}`, async () => ({ stats: await hostStatsOf(hosts.data ?? []), lbs: await loadBalancers() }), STATS_EVERY_MS);
   return (
@@ -34,7 +35,7 @@ export function HostsPage() {
   );
 }
 
-function HostsTable({ hosts, stats, lbs }: { hosts: HostFullDoc[]; stats: Record<string, HostStatsDoc>; lbs: LoadBalancerDoc[] }) {
+function HostsTable({ hosts, stats, lbs }: { hosts: Host[]; stats: Record<string, HostStatsDoc>; lbs: LoadBalancerDoc[] }) {
   return (
     <Table
       label="Hosts"

@@ -10,7 +10,8 @@ import { api } from '../api/client';
 import { Chart } from '../ui/chart';
 import { usePolling } from '../ui/polling';
 import { EmptyState, ErrorState, Loading } from '../ui/states';
-import type { HostFullDoc, HostStatsDoc, ServiceStatsDoc, UnitDoc } from './cluster-docs';
+import type { Host, Unit } from '../../../src/api/answer-types';
+import type { HostStatsDoc, ServiceStatsDoc } from './cluster-docs';
 import { enc, hostStatsOf, loadBalancers } from './cluster-data';
 import { STATS_EVERY_MS } from './hosts';
 import { emptyRates, hostColumns, pushRates, rateColumns, ratesBetween, requestCounts, serviceColumns, type RateHistory, type RequestCounts } from './monitoring-series';
@@ -19,7 +20,7 @@ import { emptyRates, hostColumns, pushRates, rateColumns, ratesBetween, requestC
 const MAX_SERVICES = 12;
 
 interface Reading {
-  hosts: HostFullDoc[];
+  hosts: Host[];
   hostStats: Record<string, HostStatsDoc>;
   services: ServiceStatsDoc[];
   hostRates: RateHistory;
@@ -37,7 +38,7 @@ export function MonitoringPage() {
   const { data, error } = usePolling<Reading>(
     'monitoring',
     async () => {
-      const [{ doc: hosts }, { doc: units }, lbs] = await Promise.all([api.get<HostFullDoc[]>('/cluster/hosts'), api.get<UnitDoc[]>('/cluster/units'), loadBalancers()]);
+      const [{ doc: hosts }, { doc: units }, lbs] = await Promise.all([api.get<Host[]>('/cluster/hosts'), api.get<Unit[]>('/cluster/units'), loadBalancers()]);
       const names = [...new Set(units.filter((u) => u.host).map((u) => u.service))].sort().slice(0, MAX_SERVICES);
       const [hostStats, services] = await Promise.all([hostStatsOf(hosts), Promise.all(names.map(async (n) => (await api.get<ServiceStatsDoc>(`/services/${enc(n)}/stats`)).doc))]);
       const counts = requestCounts(lbs, Date.now());

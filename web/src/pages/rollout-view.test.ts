@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceRows, outcomeText, type Rollout } from './rollout-view.js';
+import type { Rollout } from '../../../src/api/answer-types.js';
+import { instanceRows, outcomeText } from './rollout-view.js';
 
-const base: Rollout = { version: 2, serving: 1, state: 'deploying', units: [] };
+const base: Rollout = { service: 'web', version: 2, serving: 1, state: 'deploying', units: [], stopping: [] };
 
 describe('instanceRows', () => {
   it('lists the new version first, then the old, then the stopped', () => {

@@ -3,28 +3,7 @@
  * draining, stopped …) and the outcome line ("succeeded", "failed: <the unit's reason>"). Pure.
  */
 
-export interface RolloutUnit {
-  name: string;
-  version: number;
-  healthy: boolean;
-  state: string;
-  reason?: string;
-  /** being retired: routers send it no new requests */
-  draining?: boolean;
-}
-
-export interface Rollout {
-  version: number;
-  serving: number;
-  state: string;
-  reason?: string;
-  strategy?: string;
-  startedAt?: number | string;
-  finishedAt?: number | string;
-  units: RolloutUnit[];
-  /** units no longer desired whose agents are still stopping them */
-  stopping?: string[];
-}
+import type { Rollout } from '../../../src/api/answer-types.js';
 
 export interface InstanceRow {
   name: string;
@@ -46,7 +25,7 @@ export function instanceRows(r: Rollout): InstanceRow[] {
     isNew: u.version === r.version,
   }));
   const listed = new Set(rows.map((x) => x.name));
-  for (const name of r.stopping ?? []) {
+  for (const name of r.stopping) {
     if (listed.has(name)) continue;
     const version = Number(/-(\d+)-\d+$/.exec(name)?.[1] ?? 0);
     rows.push({ name, version, phase: 'stopped', isNew: version === r.version });
@@ -56,7 +35,7 @@ export function instanceRows(r: Rollout): InstanceRow[] {
 }
 
 /** The deploy's outcome in words: "deploying v3 (1 of 2 healthy)", "succeeded", "failed: …". */
-export function outcomeText(r: Rollout): string {
+export function outcomeText(r: Pick<Rollout, 'version' | 'units' | 'state' | 'reason'>): string {
   if (r.state === 'succeeded') return 'succeeded';
   if (r.state === 'failed') return `failed: ${r.reason ?? 'no reason given'}`;
   const mine = r.units.filter((u) => u.version === r.version);

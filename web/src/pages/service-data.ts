@@ -5,14 +5,16 @@
  * scaled to 0), whose GET /services/:name/versions lists a deploy.
  */
 import { api, ApiError, type Answer } from '../api/client';
-import { serviceRows, type RolloutDoc, type ServiceDoc, type ServiceRow } from './service-rows';
+import type { Rollout, Service, Unit, Version } from '../../../src/api/answer-types';
+import { oldestRevision } from '../live/follow';
+import { serviceRows, type ServiceRow } from './service-rows';
 
 const enc = encodeURIComponent;
 
-async function rolloutOf(name: string, hasUnits: boolean): Promise<RolloutDoc | undefined> {
+async function rolloutOf(name: string, hasUnits: boolean): Promise<Rollout | undefined> {
   try {
-    if (!hasUnits && (await api.get<unknown[]>(`/services/${enc(name)}/versions`)).doc.length === 0) return undefined;
-    return (await api.get<RolloutDoc>(`/services/${enc(name)}/rollout`)).doc;
+    if (!hasUnits && (await api.get<Version[]>(`/services/${enc(name)}/versions`)).doc.length === 0) return undefined;
+    return (await api.get<Rollout>(`/services/${enc(name)}/rollout`)).doc;
   } catch (e) {
     // deleted between the list and this read: nothing to show
     if (e instanceof ApiError && e.status === 404) return undefined;
@@ -21,8 +23,9 @@ async function rolloutOf(name: string, hasUnits: boolean): Promise<RolloutDoc | 
 }
 
 export async function loadServiceRows(): Promise<Answer<ServiceRow[]>> {
-  const [{ doc: services, revision }, { doc: units }] = await Promise.all([api.get<ServiceDoc[]>('/services'), api.get<Array<{ service: string }>>('/cluster/units')]);
+  const [{ doc: services, revision: servicesAt }, { doc: units, revision: unitsAt }] = await Promise.all([api.get<Service[]>('/services'), api.get<Unit[]>('/cluster/units')]);
   const withUnits = new Set(units.map((u) => u.service));
   const rollouts = await Promise.all(services.map(async (s) => [s.name, await rolloutOf(s.name, withUnits.has(s.name))] as const));
-  return { doc: serviceRows(services, new Map(rollouts)), revision };
+  // the rollouts are read after these two: they hold at least what these do
+  return { doc: serviceRows(services, new Map(rollouts)), revision: oldestRevision(servicesAt, unitsAt) };
 }

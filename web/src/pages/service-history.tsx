@@ -1,16 +1,17 @@
 /** A service's history: every version with its image, digest, trigger and outcome, its config, and a diff of any two. */
 import { useState } from 'react';
+import type { Version } from '../../../src/api/answer-types';
 import { Link, useParams } from 'wouter';
 import { useLiveQuery } from '../live';
 import { diffJson } from '../ui/diff';
 import { DiffView } from '../ui/diff-view';
 import { EmptyState, ErrorState, Loading, StateBadge, toneOfDeploy } from '../ui/states';
-import { aboutService, loadServicePage, type ServicePageData, type VersionRecord } from './service-page-data';
+import { aboutService, loadServicePage, type ServicePageData } from './service-page-data';
 import '../ui/service-pages.css';
 
 const enc = encodeURIComponent;
 
-function trigger(v: VersionRecord): string {
+function trigger(v: Version): string {
   const t = v.trigger;
   const what = t.source === 'rollback' && t.rollbackOf ? `rollback to v${t.rollbackOf}` : t.source;
   return `${what}${t.tag ? ` (tag ${t.tag})` : ''}${t.actor ? ` by ${t.actor}` : ''}`;
@@ -88,7 +89,7 @@ export function ServiceHistoryPage() {
   );
 }
 
-function VersionPick({ id, label, versions, value, onChange }: { id: string; label: string; versions: VersionRecord[]; value?: number; onChange(v: number): void }) {
+function VersionPick({ id, label, versions, value, onChange }: { id: string; label: string; versions: Version[]; value?: number; onChange(v: number): void }) {
   return (
     <span className="field">
       <label htmlFor={id}>{label}</label>

@@ -4,40 +4,24 @@
  * deploy those two answer 404, which the browser would log, so they are not asked then.
  */
 import { api, type Answer } from '../api/client';
-import type { Rollout } from './rollout-view';
+import type { Rollout, Service, ServiceConfig, Version } from '../../../src/api/answer-types';
+import { oldestRevision } from '../live/follow';
 
 const enc = encodeURIComponent;
 
-export interface ServiceDocument {
-  name: string;
-  description?: string;
-  dockerRepository: string;
-  config: Record<string, unknown>;
-}
-
-export interface VersionRecord {
-  version: number;
-  timestamp: number;
-  image: string;
-  digest?: string;
-  dockerRepository: string;
-  config: Record<string, unknown>;
-  trigger: { source: string; tag?: string; actor?: string; rollbackOf?: number };
-  outcome?: { state: string; reason?: string; startedAt?: number; finishedAt?: number };
-}
-
 export interface ServicePageData {
-  service: ServiceDocument;
-  versions: VersionRecord[];
-  last?: Record<string, unknown>;
+  service: Service;
+  versions: Version[];
+  last?: ServiceConfig;
   rollout?: Rollout;
 }
 
 export async function loadServicePage(name: string): Promise<Answer<ServicePageData>> {
-  const [{ doc: service, revision }, { doc: versions }] = await Promise.all([api.get<ServiceDocument>(`/services/${enc(name)}`), api.get<VersionRecord[]>(`/services/${enc(name)}/versions`)]);
+  const [{ doc: service, revision: serviceAt }, { doc: versions, revision: versionsAt }] = await Promise.all([api.get<Service>(`/services/${enc(name)}`), api.get<Version[]>(`/services/${enc(name)}/versions`)]);
+  const revision = oldestRevision(serviceAt, versionsAt);
   if (versions.length === 0) return { doc: { service, versions }, revision };
-  const [{ doc: last }, { doc: rollout }] = await Promise.all([api.get<Record<string, unknown>>(`/services/${enc(name)}/config/last`), api.get<Rollout>(`/services/${enc(name)}/rollout`)]);
-  return { doc: { service, versions, last, rollout }, revision };
+  const [{ doc: last, revision: lastAt }, { doc: rollout, revision: rolloutAt }] = await Promise.all([api.get<ServiceConfig>(`/services/${enc(name)}/config/last`), api.get<Rollout>(`/services/${enc(name)}/rollout`)]);
+  return { doc: { service, versions, last, rollout }, revision: oldestRevision(revision, lastAt, rolloutAt) };
 }
 
 /** Whether a live event is about this service (its config, units or deploys). */

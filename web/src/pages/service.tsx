@@ -6,15 +6,17 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'wouter';
 import { api, ApiError } from '../api/client';
-import { useLiveQuery } from '../live';
+import type { Rollout, ServiceHealth, Version } from '../../../src/api/answer-types';
+import { useLiveQuery, useLiveResource } from '../live';
 import { useSession } from '../session';
 import { ConfirmAction } from '../ui/confirm';
 import { diffJson } from '../ui/diff';
 import { DiffView } from '../ui/diff-view';
+import { HEALTH_EVERY_MS, HealthVerdict } from '../ui/health';
 import { EmptyState, ErrorState, Loading, StateBadge, toneOfDeploy, type Tone } from '../ui/states';
 import { configPatch, secretsOf } from './config-edit';
-import { aboutService, loadServicePage, type ServicePageData, type VersionRecord } from './service-page-data';
-import { instanceRows, outcomeText, type Rollout } from './rollout-view';
+import { aboutService, loadServicePage, type ServicePageData } from './service-page-data';
+import { instanceRows, outcomeText } from './rollout-view';
 import '../ui/service-pages.css';
 
 const enc = encodeURIComponent;
@@ -44,6 +46,7 @@ function ServiceView({ data, reload, error }: { data: ServicePageData; reload():
   const session = useSession();
   const { service, versions, last, rollout } = data;
   const name = service.name;
+  const health = useLiveResource<ServiceHealth>(`/services/${enc(name)}/health`, aboutService(name), HEALTH_EVERY_MS);
   return (
     <>
       <h1>{name}</h1>
@@ -52,6 +55,10 @@ function ServiceView({ data, reload, error }: { data: ServicePageData; reload():
         Image <code>{service.dockerRepository}</code>
         {service.description ? ` · ${service.description}` : ''} · <Link href={`/services/${enc(name)}/history`}>History ({versions.length} version{versions.length === 1 ? '' : 's'})</Link>
       </p>
+      <section aria-labelledby="health-h">
+        <h2 id="health-h">Health</h2>
+        <HealthVerdict health={health.data} error={health.error} />
+      </section>
       {session.canDeploy && <Actions name={name} rollout={rollout} versions={versions} numInstances={Number(service.config.numInstances ?? 1)} after={reload} />}
       <section aria-labelledby="deploy-h">
         <h2 id="deploy-h">Deploy</h2>
@@ -107,7 +114,9 @@ function RolloutView({ rollout }: { rollout: Rollout }) {
             <tbody>
               {rows.map((r) => (
                 <tr key={r.name} data-unit={r.name} data-phase={r.phase}>
-                  <th scope="row">{r.name}</th>
+                  <th scope="row">
+                    {r.phase === 'stopped' ? r.name : <Link href={`/units/${enc(r.name)}`}>{r.name}</Link>}
+                  </th>
                   <td>
                     v{r.version}
                     {r.isNew ? '' : ' (old)'}
@@ -126,7 +135,7 @@ function RolloutView({ rollout }: { rollout: Rollout }) {
   );
 }
 
-function Actions({ name, rollout, versions, numInstances, after }: { name: string; rollout?: Rollout; versions: VersionRecord[]; numInstances: number; after(): void }) {
+function Actions({ name, rollout, versions, numInstances, after }: { name: string; rollout?: Rollout; versions: Version[]; numInstances: number; after(): void }) {
   const [tag, setTag] = useState('');
   const [deployError, setDeployError] = useState<string>();
   const [busy, setBusy] = useState(false);

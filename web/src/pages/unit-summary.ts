@@ -2,11 +2,11 @@
  * What the Units pages show of a unit: its state's tone, its health in words (last probe, healthy since),
  * and the followed log as a bounded list of lines. Pure.
  */
-import type { UnitDoc } from './cluster-docs.js';
+import type { Unit } from '../../../src/api/answer-types.js';
 
 export type Tone = 'ok' | 'bad' | 'busy' | 'idle';
 
-export function unitTone(u: Pick<UnitDoc, 'state' | 'healthy'>): Tone {
+export function unitTone(u: Pick<Unit, 'state' | 'healthy'>): Tone {
   if (u.healthy) return 'ok';
   if (u.state === 'failed' || u.state === 'exited' || u.state === 'unhealthy') return 'bad';
   if (u.state === 'stopped' || u.state === 'unplaced') return 'idle';
@@ -23,7 +23,7 @@ export function ago(at: number, now: number): string {
 }
 
 /** The last health probe in words: passed or failed (with why), and when. */
-export function probeText(u: Pick<UnitDoc, 'lastProbe'>, now: number): string {
+export function probeText(u: Pick<Unit, 'lastProbe'>, now: number): string {
   const p = u.lastProbe;
   if (!p) return 'no probe yet';
   return `${p.ok ? 'passed' : `failed: ${p.error ?? 'no reason given'}`} (${ago(p.at, now)})`;

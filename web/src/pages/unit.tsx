@@ -9,7 +9,7 @@ import { useLiveQuery } from '../live';
 import { affectsCluster } from '../live/relevance';
 import { ErrorState, Loading, StateBadge } from '../ui/states';
 import '../ui/cluster.css';
-import type { UnitDoc } from './cluster-docs';
+import type { Unit } from '../../../src/api/answer-types';
 import { enc } from './cluster-data';
 import { UnitLogs } from './unit-logs';
 import { ago, probeText, unitTone } from './unit-summary';
@@ -28,7 +28,7 @@ function useNow(everyMs: number): number {
 
 export function UnitPage() {
   const { id = '' } = useParams<{ id: string }>();
-  const { data: u, error, loading, reload } = useLiveQuery(`unit:${id}`, () => api.get<UnitDoc>(`/cluster/units/${enc(id)}`), affectsCluster);
+  const { data: u, error, loading, reload } = useLiveQuery(`unit:${id}`, () => api.get<Unit>(`/cluster/units/${enc(id)}`), affectsCluster);
   const now = useNow(5000);
   return (
     <>
@@ -58,7 +58,7 @@ export function UnitPage() {
               <dd className="restarts">{u.restarts}</dd>
               <dt>Service</dt>
               <dd>
-                {u.service} v{u.version}, instance {u.instance}
+                <Link href={`/services/${enc(u.service)}`}>{u.service}</Link> v{u.version}, instance {u.instance}
               </dd>
               <dt>Image</dt>
               <dd>

@@ -8,12 +8,12 @@ import { useLiveResource } from '../live';
 import { affectsCluster } from '../live/relevance';
 import { EmptyState, ErrorState, Loading, StateBadge } from '../ui/states';
 import { Table } from '../ui/table';
-import type { UnitDoc } from './cluster-docs';
+import type { Unit } from '../../../src/api/answer-types';
 import { enc } from './cluster-data';
 import { unitTone } from './unit-summary';
 
 export function UnitsPage() {
-  const { data, error, loading, reload } = useLiveResource<UnitDoc[]>('/cluster/units', affectsCluster);
+  const { data, error, loading, reload } = useLiveResource<Unit[]>('/cluster/units', affectsCluster);
   return (
     <>
       <h1>Units</h1>
@@ -38,7 +38,7 @@ export function UnitsPage() {
   );
 }
 
-export function UnitsTable({ units, showHost = true }: { units: UnitDoc[]; showHost?: boolean }) {
+export function UnitsTable({ units, showHost = true }: { units: Unit[]; showHost?: boolean }) {
   const sorted = [...units].sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
   return (
     <Table
@@ -49,10 +49,10 @@ export function UnitsTable({ units, showHost = true }: { units: UnitDoc[]; showH
       rowAttrs={(u) => ({ 'data-unit': u.name, 'data-state': u.state })}
       columns={[
         { header: 'Unit', rowHeader: true, cell: (u) => <Link href={`/units/${enc(u.name)}`}>{u.name}</Link> },
-        { header: 'Service', cell: (u) => u.service },
+        { header: 'Service', cell: (u) => <Link href={`/services/${enc(u.service)}`}>{u.service}</Link> },
         { header: 'Version', cell: (u) => `v${u.version}` },
         { header: 'State', cell: (u) => <StateBadge tone={unitTone(u)}>{u.state}</StateBadge> },
-        ...(showHost ? [{ header: 'Host', cell: (u: UnitDoc) => (u.host ? <Link href={`/hosts/${enc(u.host)}`}>{u.host}</Link> : <span className="muted">not placed</span>) }] : []),
+        ...(showHost ? [{ header: 'Host', cell: (u: Unit) => (u.host ? <Link href={`/hosts/${enc(u.host)}`}>{u.host}</Link> : <span className="muted">not placed</span>) }] : []),
         { header: 'Restarts', cell: (u) => u.restarts },
         { header: 'Why', cell: (u) => (u.reason ? <span className="reason">{u.reason}</span> : '') },
       ]}
