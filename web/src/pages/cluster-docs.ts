@@ -3,6 +3,7 @@
  * not describe (yet): the agents' stats (src/agent/agent-api.ts) and the routers' (src/router/router-stats.ts),
  * as the browser sees them. Hosts and units are answer-types' Host and Unit. Types only.
  */
+import type { RouterStats } from '../../../src/router/router-stats.js';
 
 export interface HostStatsSample {
   at: string;
@@ -29,22 +30,8 @@ export interface ServiceStatsDoc {
   units: Record<string, { latest: UnitStatsSample | null; history: UnitStatsSample[] } | { error: string }>;
 }
 
-export interface TrafficCounters {
-  currentSessions: number;
-  queued: number;
-  totalSessions: number;
-  totalRequests: number;
-  responses5xx: number;
-  responseErrors: number;
-  connectionErrors: number;
-}
-
-export interface RouterStatsDoc {
-  workerPid: number;
-  frontend: TrafficCounters & { responses4xx: number };
-  unknownHostRequests: number;
-  services: Array<TrafficCounters & { name: string; status: string; slots: number; servers: Array<TrafficCounters & { name: string; status: string; state: string; weight: number; checkStatus: string }> }>;
-}
+/** A router's numbers, as the agent reads them from HAProxy (the server's own type; a type-only import). */
+export type RouterStatsDoc = RouterStats;
 
 /** One entry of GET /cluster/load-balancers: a host's router, or why it could not be read. */
 export interface LoadBalancerDoc {

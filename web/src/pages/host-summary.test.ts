@@ -24,7 +24,7 @@ test('router state: running with its services, down with the reason, unknown whe
       workerPid: 1,
       frontend: { ...counters, responses4xx: 0 },
       unknownHostRequests: 0,
-      services: [{ ...counters, name: 'web', status: 'UP', slots: 4, servers: [{ ...counters, name: 'web-1-1', status: 'UP', state: 'ready', weight: 1, checkStatus: 'L4OK' }] }],
+      services: [{ ...counters, name: 'web', status: 'UP', slots: 4, servers: [{ ...counters, name: 'web-1-1', slot: 'slot1', address: '127.0.0.1', port: 31000, status: 'UP', statusText: 'UP', state: 'ready', weight: 1, checkStatus: 'L4OK' }] }],
     },
   });
   assert.equal(running.state, 'running');
