@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { skipUnlessDocker } from './helpers/env.js';
 import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { PazProcess, request } from './helpers/paz-server.js';
-import { consoleErrors, launchBrowser, screenshot } from './helpers/browser.js';
+import { launchBrowser, openPage, screenshot, signIn } from './helpers/browser.js';
 import { viaRouter } from './helpers/load.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -18,11 +18,10 @@ import { waitFor } from './helpers/wait.js';
 const LIVE_TIMEOUT_MS = 120_000;
 const SERVICE = 'uc-hello';
 
-async function signIn(page: Page, origin: string, token: string, path = '/ui/'): Promise<void> {
-  await page.goto(`${origin}${path}`);
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+/** Opens the dashboard at `origin` and signs in with `token`. */
+async function openSignedIn(page: Page, origin: string, token: string): Promise<void> {
+  await page.goto(`${origin}/ui/`);
+  await signIn(page, token);
 }
 
 describe('cluster pages in a browser', skipUnlessDocker, () => {
@@ -49,9 +48,8 @@ describe('cluster pages in a browser', skipUnlessDocker, () => {
     unitName = rollout.units[0].name;
     await waitFor('the router to serve the service', async () => (await viaRouter(up.routerPort, `${SERVICE}.paz`)).status === 200, LIVE_TIMEOUT_MS);
     browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    errors = consoleErrors(page);
-    await signIn(page, up.paz.orchestrator, up.paz.token);
+    ({ page, errors } = await openPage(browser));
+    await openSignedIn(page, up.paz.orchestrator, up.paz.token);
   });
   after(async () => {
     await browser?.close();
@@ -156,9 +154,8 @@ describe('the Units list with 1,000 units', () => {
   });
 
   it('paints a virtualised screenful of rows, and scrolling reaches the last unit; without hosts, Hosts and Monitoring say so and the Dashboard says it first', async () => {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    const errors = consoleErrors(page);
-    await signIn(page, paz.orchestrator, paz.token);
+    const { page, errors } = await openPage(browser);
+    await openSignedIn(page, paz.orchestrator, paz.token);
     const started = Date.now();
     await page.goto(`${paz.orchestrator}/ui/units`);
     await page.locator('tr[data-unit]').first().waitFor();

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { skipUnlessDocker } from './helpers/env.js';
 import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { request } from './helpers/paz-server.js';
-import { consoleErrors, launchBrowser, screenshot } from './helpers/browser.js';
+import { launchBrowser, openPage, screenshot, signIn as signInAs } from './helpers/browser.js';
 
 /** generous: a deploy pulls the image and waits for health checks on a busy 2-core machine */
 const LIVE_TIMEOUT_MS = 120_000;
@@ -26,19 +26,14 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     up = await startPazUp([], { auth: true });
     readOnly = (await request('POST', `${up.paz.orchestrator}/auth/tokens`, { name: 'viewer', role: 'read-only' }, up.paz.authHeaders())).body.token;
     browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    errors = consoleErrors(page);
+    ({ page, errors } = await openPage(browser));
   });
   after(async () => {
     await browser?.close();
     await up?.close();
   });
 
-  const signIn = async (token: string) => {
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  };
+  const signIn = (token: string) => signInAs(page, token);
   const outcome = () => page.locator('p.outcome');
   /** the page was not reloaded since mark() */
   const mark = () => page.evaluate(() => ((window as unknown as { pazMark: number }).pazMark = 1));

@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { skipUnlessDocker } from './helpers/env.js';
 import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { request } from './helpers/paz-server.js';
-import { consoleErrors, launchBrowser, screenshot } from './helpers/browser.js';
+import { launchBrowser, openPage, screenshot, signIn as signInAs } from './helpers/browser.js';
 
 /** generous: a deploy pulls the image and waits for health checks on a busy 2-core machine */
 const LIVE_TIMEOUT_MS = 120_000;
@@ -24,19 +24,14 @@ describe('dashboard in a browser', skipUnlessDocker, () => {
     up = await startPazUp([], { auth: true });
     readOnly = (await request('POST', `${up.paz.orchestrator}/auth/tokens`, { name: 'viewer', role: 'read-only' }, up.paz.authHeaders())).body.token;
     browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    errors = consoleErrors(page);
+    ({ context, page, errors } = await openPage(browser));
   });
   after(async () => {
     await browser?.close();
     await up?.close();
   });
 
-  const signIn = async (token: string) => {
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  };
+  const signIn = (token: string) => signInAs(page, token, { expectSignedIn: false });
   const row = (name: string) => page.locator(`tr[data-service="${name}"]`);
 
   it('a bad token is refused with an error on the sign-in page', async () => {

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from './paz-server.js';
 
 export const CHROMIUM = process.env.PAZ_CHROMIUM ?? '/usr/bin/chromium';
@@ -40,4 +40,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${v.width}x${v.height}.png`), fullPage: true });
   }
   if (before) await page.setViewportSize(before);
+}
+
+/** A fresh desktop-sized page of `browser`, with its console errors collected. */
+export async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: VIEWPORTS[0] });
+  const page = await context.newPage();
+  return { context, page, errors: consoleErrors(page) };
+}
+
+/**
+ * Signs in on the sign-in form the page shows. `expectSignedIn` (default): waits until the app shows
+ * "Sign out"; false for a token the test expects refused.
+ */
+export async function signIn(page: Page, token: string, { expectSignedIn = true } = {}): Promise<void> {
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  if (expectSignedIn) await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
