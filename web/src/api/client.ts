@@ -6,10 +6,23 @@
 
 const TOKEN_KEY = 'paz.token';
 
+/**
+ * Signing out clears the token; answers still on their way may then ask for more (a list's per-service
+ * reads). Those calls are dropped here, without a request (that would be a 401 in the console), until
+ * a token is set again.
+ */
+let signedOut = false;
+
 export const tokenStore = {
   get: (): string | undefined => sessionStorage.getItem(TOKEN_KEY) ?? undefined,
-  set: (token: string): void => sessionStorage.setItem(TOKEN_KEY, token),
-  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
+  set: (token: string): void => {
+    signedOut = false;
+    sessionStorage.setItem(TOKEN_KEY, token);
+  },
+  clear: (): void => {
+    signedOut = true;
+    sessionStorage.removeItem(TOKEN_KEY);
+  },
 };
 
 export class ApiError extends Error {
@@ -33,6 +46,7 @@ export function authHeaders(token = tokenStore.get()): Record<string, string> {
 }
 
 async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<Answer<T>> {
+  if (signedOut && token === undefined) throw new ApiError(401, 'SIGNED_OUT', 'signed out');
   let res: Response;
   try {
     res = await fetch(path, {
