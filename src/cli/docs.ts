@@ -1,6 +1,7 @@
 /**
  * `paz docs --out FILE` writes the orchestrator's OpenAPI document (plus the directory's and scheduler's
- * beside it); `paz docs --serve [--port N]` serves the reference page, as the seed's `npm run docs-server`.
+ * beside it); `paz docs --serve [--port N]` serves the reference page of all three APIs, as the seed's
+ * `npm run docs-server`.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
