@@ -94,3 +94,33 @@ describe('API reference of all three APIs at /docs', () => {
     assert.equal((await fetch(`${paz.orchestrator}/docs/scheduler.json`)).status, 401);
   });
 });
+
+describe('npm run docs-server beside a running Paz', () => {
+  it('serves on a free port when its port is taken (by a running Paz\'s scheduler)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as import('node:net').AddressInfo).port;
+    const child = spawn(process.execPath, [pazBin, 'docs', '--serve', '--port', String(taken)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', () => {
+          const m = /API reference at (http:\/\/localhost:\d+)\/docs/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`paz docs --serve exited with ${code}: ${out}`)));
+      });
+      assert.match(out, new RegExp(`port ${taken} is in use`));
+      assert.notEqual(url, `http://localhost:${taken}`);
+      assert.equal((await fetch(`${url}/docs/static/swagger-initializer.js`)).status, 200);
+      assert.equal((await request('GET', `${url}/docs/scheduler.json`)).body.info.title, 'Paz scheduler API');
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+      holder.close();
+    }
+  });
+});
