@@ -43,16 +43,16 @@ export async function docsCommand(args: string[]): Promise<number> {
     await store.close();
     return 0;
   }
-  let at = port;
   try {
     await orchestrator.listen({ host: '127.0.0.1', port });
   } catch (err) {
     // beside a running Paz, 9002 (the seed's docs port) is its scheduler: serve anyway, on a free port
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     await orchestrator.listen({ host: '127.0.0.1', port: 0 });
-    at = (orchestrator.server.address() as AddressInfo).port;
-    console.log(`port ${port} is in use (a running Paz's scheduler listens on 9002): serving on port ${at} instead`);
+    console.log(`port ${port} is in use (a running Paz's scheduler listens on 9002): serving on a free port instead`);
   }
+  // the port listened on (--port 0 or the fallback: a free one)
+  const at = (orchestrator.server.address() as AddressInfo).port;
   console.log(`API reference at http://localhost:${at}/docs (Ctrl-C to stop)`);
   await new Promise<void>((r) => process.once('SIGINT', () => r()));
   await orchestrator.close();
