@@ -34,6 +34,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
   # No daemon gets started: without systemd, Debian's policy-rc.d denies it; the scripts start what they need.
+  if [ ! -d /run/systemd/system ]; then
+    log "apt may print 'invoke-rc.d: policy-rc.d denied execution of start' (or 'could not determine current runlevel'):"
+    log "  Debian's packages try to start their daemons (docker, etcd...), this machine has no systemd to run them,"
+    log "  so the start is refused. That is expected and harmless: Paz's scripts start what Paz needs."
+  fi
   apt-get install -y --no-install-recommends "${missing[@]}"
 else
   log "Debian packages: all present"
@@ -54,13 +59,15 @@ cd "$repo_root"
 if [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1; then
   log "node_modules: up to date"
 elif [ -f package-lock.json ]; then
-  log "npm ci"
+  # the lock's entries under "packages" other than the root "" are what npm ci installs
+  count="$(node -e 'const l = require("./package-lock.json"); console.log(Object.keys(l.packages ?? {}).filter((k) => k !== "").length)' 2>/dev/null || echo '?')"
+  log "npm ci: installing $count packages from package-lock.json; this takes a minute or two (better-sqlite3 may compile), npm prints little until it is done"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci
 else
-  log "npm install (no package-lock.json)"
+  log "npm install (no package-lock.json): installing the packages of package.json; this takes a minute or two"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install
 fi
 
-log "npm run build"
+log "npm run build: compiling Paz and building the dashboard (about a minute)"
 npm run build
 log "done"

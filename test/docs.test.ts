@@ -46,6 +46,8 @@ describe('API reference', () => {
       }
       assert.equal(status, 200);
       assert.equal((await request('GET', `http://127.0.0.1:${port}/openapi.json`)).body.info.title, 'Paz orchestrator API');
+      assert.equal((await request('GET', `http://127.0.0.1:${port}/docs/directory.json`)).body.info.title, 'Paz service directory API');
+      assert.equal((await request('GET', `http://127.0.0.1:${port}/docs/scheduler.json`)).body.info.title, 'Paz scheduler API');
     } finally {
       child.kill('SIGINT');
       await new Promise((r) => child.once('exit', r));
@@ -61,5 +63,64 @@ describe('API reference', () => {
     assert.equal(doc.body.info.title, 'Paz orchestrator API');
     const sched = await request('GET', `${paz.scheduler}/openapi.json`);
     assert.ok(sched.body.paths['/hooks/deploy']);
+  });
+});
+
+describe('API reference of all three APIs at /docs', () => {
+  const paz = new PazProcess({ auth: true });
+  before(() => paz.start());
+  after(() => paz.close());
+
+  it('/docs offers the orchestrator, service directory and scheduler documents, each fetchable with a read token', async () => {
+    const headers = paz.authHeaders();
+    assert.equal((await fetch(`${paz.orchestrator}/docs/static/swagger-initializer.js`)).status, 401, '/docs needs a token');
+    const init = await fetch(`${paz.orchestrator}/docs/static/swagger-initializer.js`, { headers });
+    assert.equal(init.status, 200);
+    const script = await init.text();
+    const wanted = { '/openapi.json': 'Paz orchestrator API', '/docs/directory.json': 'Paz service directory API', '/docs/scheduler.json': 'Paz scheduler API' };
+    for (const [url, title] of Object.entries(wanted)) {
+      assert.ok(script.includes(JSON.stringify(url)), `/docs lists ${url}`);
+      const doc = await request('GET', `${paz.orchestrator}${url}`, undefined, headers);
+      assert.equal(doc.status, 200, url);
+      assert.equal(doc.body.info.title, title);
+      assert.ok(Object.keys(doc.body.paths).length > 0, `${url} documents routes`);
+    }
+    const directory = await request('GET', `${paz.orchestrator}/docs/directory.json`, undefined, headers);
+    assert.equal(directory.body.servers[0].url, paz.directory, "the directory's document names the directory's own port");
+    assert.ok(directory.body.paths['/services/{name}/config'].patch);
+    const scheduler = await request('GET', `${paz.orchestrator}/docs/scheduler.json`, undefined, headers);
+    assert.equal(scheduler.body.servers[0].url, paz.scheduler);
+    assert.ok(scheduler.body.paths['/hooks/deploy']);
+    assert.equal((await fetch(`${paz.orchestrator}/docs/scheduler.json`)).status, 401);
+  });
+});
+
+describe('npm run docs-server beside a running Paz', () => {
+  it('serves on a free port when its port is taken (by a running Paz\'s scheduler)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as import('node:net').AddressInfo).port;
+    const child = spawn(process.execPath, [pazBin, 'docs', '--serve', '--port', String(taken)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', () => {
+          const m = /API reference at (http:\/\/localhost:\d+)\/docs/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`paz docs --serve exited with ${code}: ${out}`)));
+      });
+      assert.match(out, new RegExp(`port ${taken} is in use`));
+      assert.notEqual(url, `http://localhost:${taken}`);
+      assert.equal((await fetch(`${url}/docs/static/swagger-initializer.js`)).status, 200);
+      assert.equal((await request('GET', `${url}/docs/scheduler.json`)).body.info.title, 'Paz scheduler API');
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+      holder.close();
+    }
   });
 });

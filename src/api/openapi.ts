@@ -1,6 +1,6 @@
 /**
  * OpenAPI 3 documents generated from the route schemas. Each API serves its own at `/openapi.json`;
- * the orchestrator also serves a readable reference at `/docs`.
+ * the orchestrator also serves a readable reference of all three at `/docs` (orchestrator/peer-docs.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -17,7 +17,8 @@ export interface OpenApiInfo {
 }
 
 /** Must be registered before the routes it documents. */
-export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo, ui: boolean): Promise<void> {
+/** `ui`: serve swagger-ui at /docs, offering these documents (the first shown first). */
+export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo, ui: false | { urls: Array<{ name: string; url: string }> }): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -35,7 +36,7 @@ export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo, u
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });
   if (ui) {
-    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true, urls: ui.urls, 'urls.primaryName': ui.urls[0]?.name } as Record<string, unknown>, staticCSP: true });
   }
   app.get('/openapi.json', { schema: { hide: true } as Record<string, unknown> }, async () => app.swagger());
 }

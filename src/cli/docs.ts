@@ -1,6 +1,7 @@
 /**
  * `paz docs --out FILE` writes the orchestrator's OpenAPI document (plus the directory's and scheduler's
- * beside it); `paz docs --serve [--port N]` serves the reference page, as the seed's `npm run docs-server`.
+ * beside it); `paz docs --serve [--port N]` serves the reference page of all three APIs, as the seed's
+ * `npm run docs-server`.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
@@ -11,6 +12,7 @@ import { createDirectoryApp } from '../api/directory/app.js';
 import { createSchedulerApp } from '../api/scheduler/app.js';
 import { parse, portOption } from './options.js';
 import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
 
 async function openApiOf(app: FastifyInstance): Promise<unknown> {
   await app.ready();
@@ -41,8 +43,17 @@ export async function docsCommand(args: string[]): Promise<number> {
     await store.close();
     return 0;
   }
-  await orchestrator.listen({ host: '127.0.0.1', port });
-  console.log(`API reference at http://localhost:${port}/docs (Ctrl-C to stop)`);
+  try {
+    await orchestrator.listen({ host: '127.0.0.1', port });
+  } catch (err) {
+    // beside a running Paz, 9002 (the seed's docs port) is its scheduler: serve anyway, on a free port
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    await orchestrator.listen({ host: '127.0.0.1', port: 0 });
+    console.log(`port ${port} is in use (a running Paz's scheduler listens on 9002): serving on a free port instead`);
+  }
+  // the port listened on (--port 0 or the fallback: a free one)
+  const at = (orchestrator.server.address() as AddressInfo).port;
+  console.log(`API reference at http://localhost:${at}/docs (Ctrl-C to stop)`);
   await new Promise<void>((r) => process.once('SIGINT', () => r()));
   await orchestrator.close();
   await store.close();

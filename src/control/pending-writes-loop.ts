@@ -34,7 +34,8 @@ export class PendingWritesLoop {
       const service = kv.key.slice(prefix.length);
       // a held lock is a live writer (or a crashed one whose lease has not run out yet): not ours
       if (await this.store.get(keys.writeLock(service))) continue;
-      if (await this.deploys.writes.recover(service)) this.logger.warn({ service, pending: kv.value }, 'finished a write whose writer stopped half-way');
+      // recovered here, nothing left for an operator to do: info
+      if (await this.deploys.writes.recover(service)) this.logger.info({ service, pending: kv.value }, 'finished a write whose writer stopped half-way');
     }
   }
 }

@@ -77,7 +77,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   let ready = false;
   const isReady = () => ready;
   const apps = {
-    orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, ready: isReady, logger: logger.child({ component: 'paz-orchestrator' }), tls: opts.tls }),
+    orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, peerPorts: { directory: opts.ports.directory, scheduler: opts.ports.scheduler }, ready: isReady, logger: logger.child({ component: 'paz-orchestrator' }), tls: opts.tls }),
     directory: await createDirectoryApp(ctx, { port: opts.ports.directory, ready: isReady, logger: logger.child({ component: 'paz-service-directory' }), tls: opts.tls }),
     scheduler: await createSchedulerApp(ctx, { port: opts.ports.scheduler, ready: isReady, logger: logger.child({ component: 'paz-scheduler' }), tls: opts.tls }),
   };

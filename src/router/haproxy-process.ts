@@ -18,6 +18,7 @@ import { parseShowProc, type ProcessList } from './parse-runtime-output.js';
 import { MAX_SOCKET_PATH } from './render-config.js';
 import { findPortHolders } from './port-holders.js';
 import { describeHolders, type PortHolder } from './port-holders-parse.js';
+import { haproxyLineLevel } from './haproxy-line-level.js';
 
 export const DEFAULT_HAPROXY_BINARY = '/usr/sbin/haproxy';
 
@@ -289,8 +290,7 @@ export class HaproxyProcess extends EventEmitter {
     this.recentOutput.push(line);
     if (this.recentOutput.length > 50) this.recentOutput.shift();
     // HAProxy announces its own orderly shutdown with warnings; while we stop it they are expected.
-    const level = line.includes('[ALERT]') && !this.stopping ? 'error' : line.includes('[WARNING]') && !this.stopping ? 'warn' : 'info';
-    this.log[level]({ source: 'haproxy' }, line);
+    this.log[haproxyLineLevel(line, this.stopping)]({ source: 'haproxy' }, line);
   }
 
   private async spawnAndWait(): Promise<ProcessList> {
@@ -351,7 +351,8 @@ export class HaproxyProcess extends EventEmitter {
   private scheduleRestart(): void {
     if (this.stopping) return;
     const delay = this.restartBackoff.next();
-    this.log.warn({ delayMs: delay }, 'restarting haproxy');
+    // the exit itself was logged as an error; restarting is the router's own recovery
+    this.log.info({ delayMs: delay }, 'restarting haproxy');
     let wake: () => void = () => undefined;
     const waited = new Promise<void>((resolve) => (wake = resolve));
     const timer = setTimeout(wake, delay);

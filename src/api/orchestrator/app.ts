@@ -8,6 +8,7 @@ import { createApp, type AppOptions } from '../../http/http-app.js';
 import { apiAuth, type ApiContext } from '../context.js';
 import { registerServiceRoutes } from '../service-routes.js';
 import { registerOpenApi } from '../openapi.js';
+import { registerPeerDocs, DOCS_URLS, type PeerDocsOptions } from './peer-docs.js';
 import { registerClusterRoutes } from './cluster-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
@@ -25,6 +26,8 @@ import { parseVersion } from '../scheduler/routes.js';
 
 export interface OrchestratorOptions extends Partial<AppOptions> {
   port: number;
+  /** the directory's and scheduler's ports, for their documents at /docs */
+  peerPorts?: PeerDocsOptions['ports'];
 }
 
 export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorOptions): Promise<FastifyInstance> {
@@ -35,12 +38,14 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
       title: 'Paz orchestrator API',
       description:
         'Central command of the Paz platform: services, config versions, deploys, cluster hosts and units. ' +
-        'The service directory (port 9001) and the scheduler (port 9002, deploy hooks) serve their own documents at /openapi.json.',
+        'The service directory (port 9001) and the scheduler (port 9002, deploy hooks) serve their own documents at /openapi.json; ' +
+        '/docs offers all three (also at /docs/directory.json and /docs/scheduler.json here).',
       port: opts.port,
       https: opts.tls !== undefined,
     },
-    true,
+    { urls: DOCS_URLS },
   );
+  registerPeerDocs(app, ctx, { ports: opts.peerPorts, tls: opts.tls });
   registerServiceRoutes(app, ctx, { configPath: 'config/next', tag: 'services' });
   const tags = ['services'];
 

@@ -58,7 +58,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         else if (raw.writableEnded || raw.destroyed) return;
         else if (raw.writableLength > maxBuffered) {
           // checked before writing, so one event larger than the bound still goes out to a client that reads
-          req.log.warn({ buffered: raw.writableLength, limit: maxBuffered }, 'event-stream client is not reading: dropped (it resumes with Last-Event-ID)');
+          // a client that stops reading is the client's business, not the operator's: info
+          req.log.info({ buffered: raw.writableLength, limit: maxBuffered }, 'event-stream client is not reading: dropped (it resumes with Last-Event-ID)');
           raw.destroy();
         } else raw.write(text);
       };

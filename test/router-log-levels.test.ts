@@ -1,0 +1,36 @@
+// Routine router events are not warnings: a reload (here: more instances than slots) logs at info, and
+// nothing the router (or HAProxy, through it) says along the way logs at warn or above.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { startBackend, startTestRouter, waitFor, type Backend, type TestRouter } from './router-fixtures.js';
+import type { RouteServer, RouteTable } from '../src/router/route-table.js';
+
+const lines: Array<{ level: number; msg: string }> = [];
+const sink = new Writable({
+  write(chunk, _enc, done) {
+    for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+    done();
+  },
+});
+const backends: Backend[] = [];
+let rt: TestRouter | undefined;
+const table = (servers: RouteServer[]): RouteTable => ({ domain: 'paz', services: [{ name: 'api', servers }] });
+
+after(async () => {
+  await rt?.cleanup();
+  await Promise.all(backends.map((b) => b.close()));
+});
+
+test('a router reload logs at info and nothing at warn', async () => {
+  rt = await startTestRouter(table([]), { logger: pino({ level: 'debug' }, sink) });
+  for (let i = 1; i <= 10; i++) backends.push(await startBackend(`api-1-${i}`));
+  const result = await rt.router.apply(table(backends.map((b) => b.asServer())));
+  assert.equal(result.reloaded, true);
+  // the former worker's exit is HAProxy's last word on the reload
+  await waitFor('the former HAProxy worker to exit', async () => lines.some((l) => /Former worker \(\d+\) exited/.test(l.msg)));
+  const reloaded = lines.find((l) => l.msg === 'router: haproxy reloaded');
+  assert.equal(reloaded?.level, 30, 'the reload is an info line');
+  assert.deepEqual(lines.filter((l) => l.level >= 40).map((l) => l.msg), [], 'no warnings or errors');
+});
