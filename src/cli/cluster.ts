@@ -4,13 +4,14 @@ import { openStream, readText } from '../client/http-stream.js';
 import { SseFrames } from '../client/sse-frames.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { UsageError } from './usage-error.js';
 
 /** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
 async function logsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   const id = positionals[0]?.replace(/\.service$/, '');
-  if (!id) throw new Error('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
+  if (!id) throw new UsageError('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
   const unit = await client.call<{ name: string; service: string }>('GET', `/cluster/units/${encodeURIComponent(id)}`);
   const q = new URLSearchParams();

@@ -1,6 +1,7 @@
 /** `paz down`: stop the data dir's running Paz, its router and all its units (see roles/stop-everything.ts). */
 import { parse, roleConfig } from './options.js';
 import { stopEverything } from '../roles/stop-everything.js';
+import { UsageError } from './usage-error.js';
 
 export const downUsage = `usage: paz down [--data-dir DIR] [--store URL] [--store-ca/--store-cert/--store-key FILE] [--grace SECS]
 
@@ -26,7 +27,7 @@ export async function downCommand(args: string[]): Promise<number> {
     return 0;
   }
   const grace = values.grace === undefined ? 10 : Number(values.grace);
-  if (!Number.isFinite(grace) || grace < 0 || grace > 3600) throw new Error(`--grace must be a number of seconds from 0 to 3600, got "${values.grace}"`);
+  if (!Number.isFinite(grace) || grace < 0 || grace > 3600) throw new UsageError(`--grace must be a number of seconds from 0 to 3600, got "${values.grace}"`);
   const cfg = roleConfig(values);
   const report = await stopEverything({
     dataDir: cfg.dataDir,

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { UsageError } from './usage-error.js';
 
 const usage = `usage:
   paz secret set SERVICE KEY=VALUE...   set secret env values (KEY=- reads the value from standard input)
@@ -26,7 +27,7 @@ function assignments(args: string[]): Record<string, string> {
   let stdinUsed = false;
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw new Error(`"${arg.includes('=') ? arg.split('=')[0] : arg}..." is not KEY=VALUE: ${usage}`);
+    if (eq <= 0) throw new UsageError(`"${arg.includes('=') ? arg.split('=')[0] : arg}..." is not KEY=VALUE: ${usage}`);
     const key = arg.slice(0, eq);
     let value = arg.slice(eq + 1);
     if (value === '-') {
@@ -51,7 +52,7 @@ export async function secretCommand(args: string[]): Promise<number> {
     console.log(usage);
     return verb || values.help ? 0 : 2;
   }
-  if (!service) throw new Error(`paz secret ${verb} needs a SERVICE: ${usage}`);
+  if (!service) throw new UsageError(`paz secret ${verb} needs a SERVICE: ${usage}`);
   const client = new PazClient({ url: values.url });
   switch (verb) {
     case 'ls': {
@@ -63,7 +64,7 @@ export async function secretCommand(args: string[]): Promise<number> {
     }
     case 'set': {
       const wanted = assignments(rest);
-      if (Object.keys(wanted).length === 0) throw new Error(`paz secret set needs KEY=VALUE: ${usage}`);
+      if (Object.keys(wanted).length === 0) throw new UsageError(`paz secret set needs KEY=VALUE: ${usage}`);
       const before = await currentEnv(client, service);
       const env: EnvMap = { ...before };
       for (const [k, v] of Object.entries(wanted)) env[k] = { secret: v };
@@ -78,7 +79,7 @@ export async function secretCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'unset': {
-      if (rest.length === 0) throw new Error(`paz secret unset needs a KEY: ${usage}`);
+      if (rest.length === 0) throw new UsageError(`paz secret unset needs a KEY: ${usage}`);
       const env = await currentEnv(client, service);
       for (const k of rest) {
         if (!(k in env)) throw new Error(`${service} has no env ${k}`);
@@ -90,5 +91,5 @@ export async function secretCommand(args: string[]): Promise<number> {
       return 0;
     }
   }
-  throw new Error(`unknown verb "${verb}": ${usage}`);
+  throw new UsageError(`unknown verb "${verb}": ${usage}`);
 }

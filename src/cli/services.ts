@@ -4,9 +4,10 @@ import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 import { deployProgress } from './deploy-progress.js';
+import { UsageError } from './usage-error.js';
 
 function readJsonArg(arg: string | undefined): Record<string, unknown> {
-  if (!arg) throw new Error('give a JSON file, "-" for standard input, or inline JSON');
+  if (!arg) throw new UsageError('give a JSON file, "-" for standard input, or inline JSON');
   const text = arg === '-' ? readFileSync(0, 'utf8') : arg.trim().startsWith('{') ? arg : readFileSync(arg, 'utf8');
   try {
     return JSON.parse(text) as Record<string, unknown>;
@@ -54,7 +55,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const name = positionals[0];
   const need = (what: string) => {
-    if (!name) throw new Error(`paz ${cmd} needs ${what}`);
+    if (!name) throw new UsageError(`paz ${cmd} needs ${what}`);
     return name;
   };
   switch (cmd) {
@@ -97,7 +98,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     }
     case 'scale': {
       const count = Number(positionals[1]);
-      if (!Number.isInteger(count) || count < 0) throw new Error('usage: paz scale NAME COUNT');
+      if (!Number.isInteger(count) || count < 0) throw new UsageError('usage: paz scale NAME COUNT');
       const r = await client.scale(need('a service name'), count);
       console.log(`${name} version ${r.version}: ${r.added.length ? `adding ${r.added.join(', ')}` : ''}${r.draining.length ? `draining ${r.draining.join(', ')}` : ''}${!r.added.length && !r.draining.length ? 'no change' : ''}`);
       return 0;
