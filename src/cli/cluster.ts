@@ -2,6 +2,7 @@
 import { PazClient } from '../client/paz-client.js';
 import { openStream, readText } from '../client/http-stream.js';
 import { SseFrames } from '../client/sse-frames.js';
+import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
@@ -18,7 +19,10 @@ async function logsCommand(args: string[]): Promise<number> {
   if (values.follow) q.set('follow', 'true');
   if (values.tail !== undefined) q.set('tail', values.tail);
   // node:http, not fetch: `-f` on a quiet unit must not end after fetch's 300 s body timeout
-  const res = await openStream(`${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { headers: client.authHeaders() });
+  const url = `${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`;
+  const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
+    throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
+  });
   if (res.statusCode !== 200) {
     const text = await readText(res);
     let message = `HTTP ${res.statusCode}`;
@@ -37,7 +41,10 @@ async function logsCommand(args: string[]): Promise<number> {
 async function eventsCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, since: { type: 'string' } });
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
-  const res = await fetch(`${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`, { headers: client.authHeaders() });
+  const url = `${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`;
+  const res = await fetch(url, { headers: client.authHeaders() }).catch((err: unknown) => {
+    throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
+  });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}${client.authHint(res.status)}`);
   const frames = new SseFrames();
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

@@ -6,9 +6,20 @@ import { table } from './table.js';
 import { deployProgress } from './deploy-progress.js';
 import { UsageError } from './usage-error.js';
 
+/** A service document's file, with the file named when it cannot be read. */
+function readFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new Error(`cannot read ${path}: ${why}`);
+  }
+}
+
 function readJsonArg(arg: string | undefined): Record<string, unknown> {
   if (!arg) throw new UsageError('give a JSON file, "-" for standard input, or inline JSON');
-  const text = arg === '-' ? readFileSync(0, 'utf8') : arg.trim().startsWith('{') ? arg : readFileSync(arg, 'utf8');
+  const text = arg === '-' ? readFileSync(0, 'utf8') : arg.trim().startsWith('{') ? arg : readFile(arg);
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
