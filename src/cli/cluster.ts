@@ -5,6 +5,7 @@ import { SseFrames } from '../client/sse-frames.js';
 import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
 
 /** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
@@ -59,6 +60,7 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
   const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, true);
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   if (cmd === 'units') {
+    if (positionals[0]) await requireService(client, positionals[0]);
     const units = await client.units(positionals[0]);
     if (values.json) return console.log(JSON.stringify(units, null, 2)), 0;
     console.log(

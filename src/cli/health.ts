@@ -9,6 +9,7 @@ import { duration } from '../core/health-levels.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
+import { requireService } from './known-service.js';
 
 const reasonLines = (reasons: string[]) => reasons.map((r) => `  - ${r}`);
 
@@ -47,6 +48,7 @@ export async function healthCommand(_cmd: string, args: string[]): Promise<numbe
     const h = await client.call<HostHealth>('GET', `/cluster/hosts/${encodeURIComponent(values.host)}/health`);
     [doc, healthy, lines] = [h, h.healthy, hostLines(h)];
   } else if (positionals[0] !== undefined) {
+    await requireService(client, positionals[0]);
     const h = await client.call<ServiceHealth>('GET', `/services/${encodeURIComponent(positionals[0])}/health`);
     [doc, healthy, lines] = [h, h.healthy, serviceLines(h)];
   } else {

@@ -4,6 +4,7 @@ import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 import { deployProgress } from './deploy-progress.js';
+import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
 
 /** A service document's file, with the file named when it cannot be read. */
@@ -69,6 +70,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     if (!name) throw new UsageError(`paz ${cmd} needs ${what}`);
     return name;
   };
+  if (name && cmd !== 'services' && cmd !== 'create') await requireService(client, name);
   switch (cmd) {
     case 'services': {
       const list = await client.listServices();
