@@ -67,7 +67,7 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
     assert.equal(services.code, 0, services.stderr);
     assert.deepEqual((JSON.parse(services.stdout) as Array<{ name: string }>).map((s) => s.name), ['hello-web']);
     assert.match((await runPaz(['services', '--url', url])).stdout, /^NAME\s+IMAGE/);
-    for (const args of [['units'], ['hosts'], ['history', 'hello-web'], ['service', 'hello-web']]) {
+    for (const args of [['units'], ['ps'], ['hosts'], ['history', 'hello-web'], ['service', 'hello-web']]) {
       const r = await runPaz([...args, '--json', '--url', url]);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.doesNotThrow(() => JSON.parse(r.stdout), args.join(' '));

@@ -59,7 +59,7 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
   if (cmd === 'events') return eventsCommand(args);
   const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, true);
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
-  if (cmd === 'units') {
+  if (cmd === 'units' || cmd === 'ps') {
     if (positionals[0]) await requireService(client, positionals[0]);
     const units = await client.units(positionals[0]);
     if (values.json) return console.log(JSON.stringify(units, null, 2)), 0;
