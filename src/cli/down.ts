@@ -9,7 +9,9 @@ Stops everything Paz runs on this host for the data dir: the running paz up / pa
 (HAProxy) left over from a killed one, and every unit (process-driver units and Docker containers), each
 with SIGTERM and SIGKILL after the grace period (default 10 s). The services stay defined: the next
 paz up starts them again. Stopping paz up alone (Ctrl-C, SIGTERM) leaves the units running for the next
-start to adopt. (--cgroup-parent NAME overrides the cgroup parent the process driver recorded.)`;
+start to adopt. (--cgroup-parent NAME overrides the cgroup parent the process driver recorded.)
+
+example: paz down --grace 30`;
 
 export async function downCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {

@@ -6,7 +6,8 @@ import { openCheckedStore } from '../roles/open-store.js';
 import { parse, storeTlsOf, storeUrlOf } from './options.js';
 import { UsageError } from './usage-error.js';
 
-const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive]   (--store URL [--store-ca/--store-cert/--store-key FILE] | --data-dir DIR)`;
+const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive]   (--store URL [--store-ca/--store-cert/--store-key FILE] | --data-dir DIR)
+example: paz kv ls /paz/services --recursive`;
 
 export async function kvCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { store: { type: 'string' }, 'store-ca': { type: 'string' }, 'store-cert': { type: 'string' }, 'store-key': { type: 'string' }, 'data-dir': { type: 'string' }, values: { type: 'boolean' }, recursive: { type: 'boolean', short: 'r' }, help: { type: 'boolean', short: 'h' } }, true);

@@ -14,7 +14,8 @@ export const registryUsage = `usage:
                                   echo "$TOKEN" | paz registry login ghcr.io --username me --password-stdin
   paz registry ls [--json]        registries with credentials: host, username, password fingerprint
   paz registry logout HOST        remove HOST's credentials
-  (each takes --url URL to override PAZ_URL)`;
+  (each takes --url URL to override PAZ_URL)
+example: echo "$TOKEN" | paz registry login ghcr.io --username me --password-stdin`;
 
 /** All of standard input, without the line end `echo` adds. */
 async function readPassword(): Promise<string> {

@@ -13,7 +13,8 @@ const usage = `usage:
   paz secret set SERVICE KEY=VALUE...   set secret env values (KEY=- reads the value from standard input)
   paz secret unset SERVICE KEY...       remove secret env values
   paz secret ls SERVICE                 secret env values: names and fingerprints
-Changes go to the next config: 'paz deploy SERVICE' rolls them out as a new version. Takes --url URL.`;
+Changes go to the next config: 'paz deploy SERVICE' rolls them out as a new version. Takes --url URL.
+example: echo "$DB_PASSWORD" | paz secret set hello-web DB_PASSWORD=- && paz deploy hello-web`;
 
 type EnvMap = Record<string, unknown>;
 

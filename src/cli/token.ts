@@ -10,7 +10,8 @@ export const tokenUsage = `usage:
   paz token ls [--json]                                   list tokens (names, roles; never the tokens)
   paz token revoke NAME|ID                                revoke a token (within a second everywhere)
 roles: admin (everything, tokens included), deployer (services, config, deploy, rollback, scale), read-only
-each takes --url URL (PAZ_URL) and sends PAZ_TOKEN, else DATA_DIR/admin-token (--data-dir, PAZ_DATA_DIR, ~/.paz)`;
+each takes --url URL (PAZ_URL) and sends PAZ_TOKEN, else DATA_DIR/admin-token (--data-dir, PAZ_DATA_DIR, ~/.paz)
+example: paz token create ci --role deployer`;
 
 export async function tokenCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
