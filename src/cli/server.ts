@@ -59,7 +59,7 @@ agent (agent, up):
   --no-router               run no router on this host (PAZ_ROUTER=off)
   --no-agent                (up) run the control plane only
 
-examples: paz up    paz server --store etcd://10.0.0.2:2379    paz agent --address 10.0.0.5 --cluster-token TOKEN`;
+examples: paz up    paz server --store etcd://10.0.0.2:2379    paz agent --store etcd://10.0.0.2:2379 --address 10.0.0.5 --agent-bind 10.0.0.5 --cluster-token TOKEN`;
 
 export async function serverCommand(args: string[], role: 'server' | 'up' | 'agent'): Promise<number> {
   const { values } = parse(args, roleOptions);
