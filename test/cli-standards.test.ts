@@ -38,7 +38,7 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
   });
 
   it('a command on an unknown service fails (exit 1) naming the nearest service and how to create one', async () => {
-    for (const args of [['service', 'helo-web'], ['units', 'helo-web'], ['history', 'helo-web'], ['health', 'helo-web']]) {
+    for (const args of [['service', 'helo-web'], ['units', 'helo-web'], ['history', 'helo-web'], ['health', 'helo-web'], ['secret', 'ls', 'helo-web'], ['deploy', 'helo-web']]) {
       const r = await runPaz([...args, '--url', url]);
       assert.equal(r.code, 1, args.join(' '));
       assert.equal(r.stdout, '', `${args.join(' ')} printed no table`);
@@ -67,7 +67,7 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
     assert.equal(services.code, 0, services.stderr);
     assert.deepEqual((JSON.parse(services.stdout) as Array<{ name: string }>).map((s) => s.name), ['hello-web']);
     assert.match((await runPaz(['services', '--url', url])).stdout, /^NAME\s+IMAGE/);
-    for (const args of [['units'], ['ps'], ['hosts'], ['history', 'hello-web'], ['service', 'hello-web']]) {
+    for (const args of [['units'], ['ps'], ['hosts'], ['history', 'hello-web'], ['service', 'hello-web'], ['secret', 'ls', 'hello-web'], ['registry', 'ls']]) {
       const r = await runPaz([...args, '--json', '--url', url]);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.doesNotThrow(() => JSON.parse(r.stdout), args.join(' '));

@@ -8,6 +8,7 @@ import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
+import { requireService } from './known-service.js';
 
 const usage = `usage:
   paz secret set SERVICE KEY=VALUE...   set secret env values (KEY=- reads the value from standard input)
@@ -55,6 +56,7 @@ export async function secretCommand(args: string[]): Promise<number> {
   }
   if (!service) throw new UsageError(`paz secret ${verb} needs a SERVICE: ${usage}`);
   const client = new PazClient({ url: values.url });
+  if (['ls', 'set', 'unset'].includes(verb)) await requireService(client, service);
   switch (verb) {
     case 'ls': {
       const env = await currentEnv(client, service);
