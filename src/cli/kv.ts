@@ -45,7 +45,7 @@ export async function kvCommand(args: string[]): Promise<number> {
       for (const l of lines) console.log(l);
       return 0;
     }
-    throw new UsageError(`unknown kv verb "${verb}": ${usage}`);
+    throw new UsageError(`unknown kv verb "${verb}"`);
   } finally {
     await store.close();
   }

@@ -46,6 +46,9 @@ Run 'paz <command> --help' for a command's options.
 Exit status: 0 done, 1 failed (an error, Paz unreachable, not healthy), 2 usage (unknown command or
 option, missing or bad argument).`;
 
+/** The groups' own verbs, so a usage error names `paz token create`, not just `paz token`. */
+const subcommands: Record<string, string[]> = { token: ['create', 'ls', 'revoke'], secret: ['set', 'unset', 'ls'], registry: ['login', 'ls', 'logout'], kv: ['get', 'ls'], webhook: ['secret'] };
+
 /** Every command name, for "did you mean". */
 const commandNames = ['up', 'server', 'agent', 'down', 'kv', 'docs', 'webhook', 'registry', 'secret', 'token', 'help', 'version', ...clientCommands];
 
@@ -54,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     return await dispatch(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    const cmd = argv[0] === 'secret' || argv[0] === 'token' || argv[0] === 'registry' || argv[0] === 'kv' || argv[0] === 'webhook' ? argv.slice(0, 2).filter((a) => !a.startsWith('-')).join(' ') : argv[0];
+    const cmd = subcommands[argv[0]]?.includes(argv[1]) ? `${argv[0]} ${argv[1]}` : argv[0];
     console.error(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${argv[0]} --help`);
     return 2;
   }

@@ -40,10 +40,10 @@ export async function registryCommand(args: string[]): Promise<number> {
     console.log(registryUsage);
     return verb || values.help ? 0 : 2;
   }
-  if (extra.length > 0) throw new UsageError(`unexpected arguments ${extra.join(' ')}\n${registryUsage}`);
+  if (extra.length > 0) throw new UsageError(`unexpected arguments ${extra.join(' ')}`);
   const client = new PazClient({ url: values.url });
   if (verb === 'login') {
-    if (!host || !values.username) throw new UsageError(`paz registry login needs HOST and --username\n${registryUsage}`);
+    if (!host || !values.username) throw new UsageError(`paz registry login needs HOST and --username`);
     const login = await client.setRegistryLogin(host, values.username, await readPassword());
     console.log(`credentials for ${login.host} set (user ${login.username}, password fingerprint ${login.fingerprint})`);
     return 0;
@@ -55,10 +55,10 @@ export async function registryCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (verb === 'logout') {
-    if (!host) throw new UsageError(`paz registry logout needs HOST\n${registryUsage}`);
+    if (!host) throw new UsageError(`paz registry logout needs HOST`);
     await client.removeRegistryLogin(host);
     console.log(`credentials for ${host} removed`);
     return 0;
   }
-  throw new UsageError(`unknown registry command "${verb}"\n${registryUsage}`);
+  throw new UsageError(`unknown registry command "${verb}"`);
 }

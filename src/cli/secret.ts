@@ -29,7 +29,7 @@ function assignments(args: string[]): Record<string, string> {
   let stdinUsed = false;
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw new UsageError(`"${arg.includes('=') ? arg.split('=')[0] : arg}..." is not KEY=VALUE: ${usage}`);
+    if (eq <= 0) throw new UsageError(`"${arg.includes('=') ? arg.split('=')[0] : arg}..." is not KEY=VALUE`);
     const key = arg.slice(0, eq);
     let value = arg.slice(eq + 1);
     if (value === '-') {
@@ -54,7 +54,7 @@ export async function secretCommand(args: string[]): Promise<number> {
     console.log(usage);
     return verb || values.help ? 0 : 2;
   }
-  if (!service) throw new UsageError(`paz secret ${verb} needs a SERVICE: ${usage}`);
+  if (!service) throw new UsageError(`paz secret ${verb} needs a SERVICE`);
   const client = new PazClient({ url: values.url });
   if (['ls', 'set', 'unset'].includes(verb)) await requireService(client, service);
   switch (verb) {
@@ -67,7 +67,7 @@ export async function secretCommand(args: string[]): Promise<number> {
     }
     case 'set': {
       const wanted = assignments(rest);
-      if (Object.keys(wanted).length === 0) throw new UsageError(`paz secret set needs KEY=VALUE: ${usage}`);
+      if (Object.keys(wanted).length === 0) throw new UsageError(`paz secret set needs KEY=VALUE`);
       const before = await currentEnv(client, service);
       const env: EnvMap = { ...before };
       for (const [k, v] of Object.entries(wanted)) env[k] = { secret: v };
@@ -82,7 +82,7 @@ export async function secretCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'unset': {
-      if (rest.length === 0) throw new UsageError(`paz secret unset needs a KEY: ${usage}`);
+      if (rest.length === 0) throw new UsageError(`paz secret unset needs a KEY`);
       const env = await currentEnv(client, service);
       for (const k of rest) {
         if (!(k in env)) throw new Error(`${service} has no env ${k}`);
@@ -94,5 +94,5 @@ export async function secretCommand(args: string[]): Promise<number> {
       return 0;
     }
   }
-  throw new UsageError(`unknown verb "${verb}": ${usage}`);
+  throw new UsageError(`unknown verb "${verb}"`);
 }
