@@ -78,7 +78,7 @@ describe('paz token create|ls|revoke, and the admin token of the first start', (
     const badName = await request('POST', `${paz.orchestrator}/auth/tokens`, { name: 'Not Ok', role: 'admin' }, paz.authHeaders());
     assert.equal(badName.status, 400);
     const badRole = await cli(['token', 'create', 'x', '--role', 'root'], paz.cliEnv);
-    assert.equal(badRole.code, 1);
+    assert.equal(badRole.code, 2, 'a bad --role is a usage error');
     assert.match(badRole.stderr, /--role admin\|deployer\|read-only/);
   });
 

@@ -14,7 +14,7 @@ export const clientUsage = `  paz services                     list services
   paz history NAME                 deployed versions
   paz journal [NAME]               the journal: deploys, outcomes, rollbacks, scaling, deletes
   paz delete NAME                  delete a service and stop its instances
-  paz units [SERVICE]              units, like fleetctl list-units
+  paz units [SERVICE]              units, like fleetctl list-units (paz ps: the same)
   paz hosts                        hosts, like fleetctl list-machines
   paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f (UNIT may be <service>-<instance>)
   paz events [--since REV]         live events (services, units, hosts, endpoints, deploys)
@@ -35,6 +35,7 @@ const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> =
   journal: servicesCommand,
   delete: servicesCommand,
   units: clusterCommand,
+  ps: clusterCommand,
   hosts: clusterCommand,
   logs: clusterCommand,
   events: clusterCommand,
@@ -43,9 +44,39 @@ const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> =
 
 export const clientCommands = new Set(Object.keys(groups));
 
+/** One example per command, shown by `paz CMD --help`. */
+const examples: Record<string, string> = {
+  services: 'paz services --json',
+  create: 'paz create hello.json',
+  service: 'paz service hello-web',
+  config: `paz config hello-web '{"numInstances": 3}'`,
+  deploy: 'paz deploy hello-web --tag 2 --wait',
+  rollback: 'paz rollback hello-web --version 3 --wait',
+  scale: 'paz scale hello-web 3',
+  rollout: 'paz rollout hello-web',
+  history: 'paz history hello-web --json',
+  journal: 'paz journal hello-web',
+  delete: 'paz delete hello-web',
+  units: 'paz units hello-web',
+  ps: 'paz ps hello-web',
+  hosts: 'paz hosts --json',
+  logs: 'paz logs -f --tail 100 hello-web-1',
+  events: 'paz events --since 1200',
+  health: 'paz health hello-web --json',
+};
+
+/** `paz CMD --help`: the command's line of the usage, an example, and the options every command takes. */
+export function clientHelp(cmd: string): string {
+  const name = cmd === 'ps' ? 'units' : cmd;
+  const lines = clientUsage.split('\n');
+  const own = lines.filter((l) => l.trimStart().startsWith(`paz ${name} `) || l.trimStart() === `paz ${name}`);
+  const common = lines.slice(lines.findIndex((l) => l.includes('(each takes')));
+  return [...own, '', `Example:\n  ${examples[cmd]}`, '', ...common].join('\n');
+}
+
 export async function clientCommand(cmd: string, args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    console.log(clientUsage.split('\n').filter((l) => l.trimStart().startsWith(`paz ${cmd} `) || l.trimStart() === `paz ${cmd}` || l.includes('(each takes')).join('\n'));
+    console.log(clientHelp(cmd));
     return 0;
   }
   return groups[cmd](cmd, args);

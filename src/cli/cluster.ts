@@ -2,22 +2,28 @@
 import { PazClient } from '../client/paz-client.js';
 import { openStream, readText } from '../client/http-stream.js';
 import { SseFrames } from '../client/sse-frames.js';
+import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { requireService } from './known-service.js';
+import { UsageError } from './usage-error.js';
 
 /** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
 async function logsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   const id = positionals[0]?.replace(/\.service$/, '');
-  if (!id) throw new Error('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
+  if (!id) throw new UsageError('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
   const unit = await client.call<{ name: string; service: string }>('GET', `/cluster/units/${encodeURIComponent(id)}`);
   const q = new URLSearchParams();
   if (values.follow) q.set('follow', 'true');
   if (values.tail !== undefined) q.set('tail', values.tail);
   // node:http, not fetch: `-f` on a quiet unit must not end after fetch's 300 s body timeout
-  const res = await openStream(`${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { headers: client.authHeaders() });
+  const url = `${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`;
+  const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
+    throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
+  });
   if (res.statusCode !== 200) {
     const text = await readText(res);
     let message = `HTTP ${res.statusCode}`;
@@ -36,7 +42,10 @@ async function logsCommand(args: string[]): Promise<number> {
 async function eventsCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, since: { type: 'string' } });
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
-  const res = await fetch(`${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`, { headers: client.authHeaders() });
+  const url = `${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`;
+  const res = await fetch(url, { headers: client.authHeaders() }).catch((err: unknown) => {
+    throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
+  });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}${client.authHint(res.status)}`);
   const frames = new SseFrames();
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -50,7 +59,8 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
   if (cmd === 'events') return eventsCommand(args);
   const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, true);
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
-  if (cmd === 'units') {
+  if (cmd === 'units' || cmd === 'ps') {
+    if (positionals[0]) await requireService(client, positionals[0]);
     const units = await client.units(positionals[0]);
     if (values.json) return console.log(JSON.stringify(units, null, 2)), 0;
     console.log(

@@ -22,7 +22,7 @@ async function openApiOf(app: FastifyInstance): Promise<unknown> {
 export async function docsCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { out: { type: 'string' }, serve: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help || (!values.out && !values.serve)) {
-    console.log('usage: paz docs --out FILE | paz docs --serve [--port N]');
+    console.log('usage: paz docs --out FILE | paz docs --serve [--port N]\nexample: paz docs --out docs/openapi.json');
     return values.help ? 0 : 2;
   }
   // The documents describe routes only; an in-memory store keeps this command from touching real data.

@@ -1,6 +1,7 @@
 /** `paz down`: stop the data dir's running Paz, its router and all its units (see roles/stop-everything.ts). */
 import { parse, roleConfig } from './options.js';
 import { stopEverything } from '../roles/stop-everything.js';
+import { UsageError } from './usage-error.js';
 
 export const downUsage = `usage: paz down [--data-dir DIR] [--store URL] [--store-ca/--store-cert/--store-key FILE] [--grace SECS]
 
@@ -8,7 +9,9 @@ Stops everything Paz runs on this host for the data dir: the running paz up / pa
 (HAProxy) left over from a killed one, and every unit (process-driver units and Docker containers), each
 with SIGTERM and SIGKILL after the grace period (default 10 s). The services stay defined: the next
 paz up starts them again. Stopping paz up alone (Ctrl-C, SIGTERM) leaves the units running for the next
-start to adopt. (--cgroup-parent NAME overrides the cgroup parent the process driver recorded.)`;
+start to adopt. (--cgroup-parent NAME overrides the cgroup parent the process driver recorded.)
+
+example: paz down --grace 30`;
 
 export async function downCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -26,7 +29,7 @@ export async function downCommand(args: string[]): Promise<number> {
     return 0;
   }
   const grace = values.grace === undefined ? 10 : Number(values.grace);
-  if (!Number.isFinite(grace) || grace < 0 || grace > 3600) throw new Error(`--grace must be a number of seconds from 0 to 3600, got "${values.grace}"`);
+  if (!Number.isFinite(grace) || grace < 0 || grace > 3600) throw new UsageError(`--grace must be a number of seconds from 0 to 3600, got "${values.grace}"`);
   const cfg = roleConfig(values);
   const report = await stopEverything({
     dataDir: cfg.dataDir,

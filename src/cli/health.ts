@@ -8,6 +8,8 @@ import type { ClusterHealth, HostHealth, ServiceHealth } from '../core/health-le
 import { duration } from '../core/health-levels.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { UsageError } from './usage-error.js';
+import { requireService } from './known-service.js';
 
 const reasonLines = (reasons: string[]) => reasons.map((r) => `  - ${r}`);
 
@@ -37,7 +39,7 @@ export function hostLines(h: HostHealth): string[] {
 
 export async function healthCommand(_cmd: string, args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' }, host: { type: 'string' } }, true);
-  if (positionals.length > 1 || (positionals.length === 1 && values.host !== undefined)) throw new Error('usage: paz health [SERVICE | --host ID] [--json]   (one service or one host; neither: the whole cluster)');
+  if (positionals.length > 1 || (positionals.length === 1 && values.host !== undefined)) throw new UsageError('usage: paz health [SERVICE | --host ID] [--json]   (one service or one host; neither: the whole cluster)');
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   let healthy: boolean;
   let lines: string[];
@@ -46,6 +48,7 @@ export async function healthCommand(_cmd: string, args: string[]): Promise<numbe
     const h = await client.call<HostHealth>('GET', `/cluster/hosts/${encodeURIComponent(values.host)}/health`);
     [doc, healthy, lines] = [h, h.healthy, hostLines(h)];
   } else if (positionals[0] !== undefined) {
+    await requireService(client, positionals[0]);
     const h = await client.call<ServiceHealth>('GET', `/services/${encodeURIComponent(positionals[0])}/health`);
     [doc, healthy, lines] = [h, h.healthy, serviceLines(h)];
   } else {

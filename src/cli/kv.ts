@@ -4,8 +4,10 @@
  */
 import { openCheckedStore } from '../roles/open-store.js';
 import { parse, storeTlsOf, storeUrlOf } from './options.js';
+import { UsageError } from './usage-error.js';
 
-const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive]   (--store URL [--store-ca/--store-cert/--store-key FILE] | --data-dir DIR)`;
+const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive]   (--store URL [--store-ca/--store-cert/--store-key FILE] | --data-dir DIR)
+example: paz kv ls /paz/services --recursive`;
 
 export async function kvCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { store: { type: 'string' }, 'store-ca': { type: 'string' }, 'store-cert': { type: 'string' }, 'store-key': { type: 'string' }, 'data-dir': { type: 'string' }, values: { type: 'boolean' }, recursive: { type: 'boolean', short: 'r' }, help: { type: 'boolean', short: 'h' } }, true);
@@ -17,7 +19,7 @@ export async function kvCommand(args: string[]): Promise<number> {
   const store = await openCheckedStore(storeUrlOf(values), storeTlsOf(values));
   try {
     if (verb === 'get') {
-      if (!key) throw new Error('paz kv get needs a KEY, e.g. /paz/services/paz-scheduler');
+      if (!key) throw new UsageError('paz kv get needs a KEY, e.g. /paz/services/paz-scheduler');
       const kv = await store.get(key);
       if (!kv) {
         console.error(`Error: key not found: ${key}`);
@@ -43,7 +45,7 @@ export async function kvCommand(args: string[]): Promise<number> {
       for (const l of lines) console.log(l);
       return 0;
     }
-    throw new Error(`unknown kv verb "${verb}": ${usage}`);
+    throw new UsageError(`unknown kv verb "${verb}"`);
   } finally {
     await store.close();
   }

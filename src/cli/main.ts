@@ -9,6 +9,8 @@ import { secretCommand } from './secret.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 import { registryCommand } from './registry.js';
 import { tokenCommand } from './token.js';
+import { UsageError } from './usage-error.js';
+import { closest } from './closest.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -39,9 +41,29 @@ Other:
   paz docs --out FILE     write the OpenAPI documents;  paz docs --serve  serve the reference page
   paz --version
 
-Run 'paz <command> --help' for a command's options.`;
+Run 'paz <command> --help' for a command's options.
+
+Exit status: 0 done, 1 failed (an error, Paz unreachable, not healthy), 2 usage (unknown command or
+option, missing or bad argument).`;
+
+/** The groups' own verbs, so a usage error names `paz token create`, not just `paz token`. */
+const subcommands: Record<string, string[]> = { token: ['create', 'ls', 'revoke'], secret: ['set', 'unset', 'ls'], registry: ['login', 'ls', 'logout'], kv: ['get', 'ls'], webhook: ['secret'] };
+
+/** Every command name, for "did you mean". */
+const commandNames = ['up', 'server', 'agent', 'down', 'kv', 'docs', 'webhook', 'registry', 'secret', 'token', 'help', 'version', ...clientCommands];
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const cmd = subcommands[argv[0]]?.includes(argv[1]) ? `${argv[0]} ${argv[1]}` : argv[0];
+    console.error(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${argv[0]} --help`);
+    return 2;
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case undefined:
@@ -76,7 +98,8 @@ export async function main(argv: string[]): Promise<number> {
       return tokenCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
-      console.error(`paz: unknown command "${cmd}"\n\n${usage}`);
+      const near = closest(cmd, commandNames);
+      console.error(`paz: unknown command "${cmd}"${near ? ` (did you mean paz ${near}?)` : ''}; see paz --help`);
       return 2;
   }
 }

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { StoreTlsFiles } from '../store/index.js';
+import { usageErrorFrom } from './usage-error.js';
 
 export const roleOptions = {
   'data-dir': { type: 'string' },
@@ -45,7 +46,11 @@ export const roleOptions = {
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {
-  return parseArgs({ args, options, allowPositionals: allowPositionals as true, strict: true });
+  try {
+    return parseArgs({ args, options, allowPositionals: allowPositionals as true, strict: true });
+  } catch (e) {
+    throw usageErrorFrom(e, Object.keys(options)) ?? e;
+  }
 }
 
 function str(flags: Flags, name: string, env: string): string | undefined {

@@ -6,6 +6,7 @@
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { UsageError } from './usage-error.js';
 
 export const registryUsage = `usage:
   paz registry login HOST --username U [--password-stdin]   set the credentials for HOST (ghcr.io, docker.io,
@@ -13,7 +14,8 @@ export const registryUsage = `usage:
                                   echo "$TOKEN" | paz registry login ghcr.io --username me --password-stdin
   paz registry ls [--json]        registries with credentials: host, username, password fingerprint
   paz registry logout HOST        remove HOST's credentials
-  (each takes --url URL to override PAZ_URL)`;
+  (each takes --url URL to override PAZ_URL)
+example: echo "$TOKEN" | paz registry login ghcr.io --username me --password-stdin`;
 
 /** All of standard input, without the line end `echo` adds. */
 async function readPassword(): Promise<string> {
@@ -38,10 +40,10 @@ export async function registryCommand(args: string[]): Promise<number> {
     console.log(registryUsage);
     return verb || values.help ? 0 : 2;
   }
-  if (extra.length > 0) throw new Error(`unexpected arguments ${extra.join(' ')}\n${registryUsage}`);
+  if (extra.length > 0) throw new UsageError(`unexpected arguments ${extra.join(' ')}`);
   const client = new PazClient({ url: values.url });
   if (verb === 'login') {
-    if (!host || !values.username) throw new Error(`paz registry login needs HOST and --username\n${registryUsage}`);
+    if (!host || !values.username) throw new UsageError(`paz registry login needs HOST and --username`);
     const login = await client.setRegistryLogin(host, values.username, await readPassword());
     console.log(`credentials for ${login.host} set (user ${login.username}, password fingerprint ${login.fingerprint})`);
     return 0;
@@ -53,10 +55,10 @@ export async function registryCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (verb === 'logout') {
-    if (!host) throw new Error(`paz registry logout needs HOST\n${registryUsage}`);
+    if (!host) throw new UsageError(`paz registry logout needs HOST`);
     await client.removeRegistryLogin(host);
     console.log(`credentials for ${host} removed`);
     return 0;
   }
-  throw new Error(`unknown registry command "${verb}"\n${registryUsage}`);
+  throw new UsageError(`unknown registry command "${verb}"`);
 }

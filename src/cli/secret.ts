@@ -7,12 +7,15 @@ import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { UsageError } from './usage-error.js';
+import { requireService } from './known-service.js';
 
 const usage = `usage:
   paz secret set SERVICE KEY=VALUE...   set secret env values (KEY=- reads the value from standard input)
   paz secret unset SERVICE KEY...       remove secret env values
   paz secret ls SERVICE                 secret env values: names and fingerprints
-Changes go to the next config: 'paz deploy SERVICE' rolls them out as a new version. Takes --url URL.`;
+Changes go to the next config: 'paz deploy SERVICE' rolls them out as a new version. Takes --url URL.
+example: echo "$DB_PASSWORD" | paz secret set hello-web DB_PASSWORD=- && paz deploy hello-web`;
 
 type EnvMap = Record<string, unknown>;
 
@@ -26,7 +29,7 @@ function assignments(args: string[]): Record<string, string> {
   let stdinUsed = false;
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw new Error(`"${arg.includes('=') ? arg.split('=')[0] : arg}..." is not KEY=VALUE: ${usage}`);
+    if (eq <= 0) throw new UsageError(`"${arg.includes('=') ? arg.split('=')[0] : arg}..." is not KEY=VALUE`);
     const key = arg.slice(0, eq);
     let value = arg.slice(eq + 1);
     if (value === '-') {
@@ -51,8 +54,9 @@ export async function secretCommand(args: string[]): Promise<number> {
     console.log(usage);
     return verb || values.help ? 0 : 2;
   }
-  if (!service) throw new Error(`paz secret ${verb} needs a SERVICE: ${usage}`);
+  if (!service) throw new UsageError(`paz secret ${verb} needs a SERVICE`);
   const client = new PazClient({ url: values.url });
+  if (['ls', 'set', 'unset'].includes(verb)) await requireService(client, service);
   switch (verb) {
     case 'ls': {
       const env = await currentEnv(client, service);
@@ -63,7 +67,7 @@ export async function secretCommand(args: string[]): Promise<number> {
     }
     case 'set': {
       const wanted = assignments(rest);
-      if (Object.keys(wanted).length === 0) throw new Error(`paz secret set needs KEY=VALUE: ${usage}`);
+      if (Object.keys(wanted).length === 0) throw new UsageError(`paz secret set needs KEY=VALUE`);
       const before = await currentEnv(client, service);
       const env: EnvMap = { ...before };
       for (const [k, v] of Object.entries(wanted)) env[k] = { secret: v };
@@ -78,7 +82,7 @@ export async function secretCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'unset': {
-      if (rest.length === 0) throw new Error(`paz secret unset needs a KEY: ${usage}`);
+      if (rest.length === 0) throw new UsageError(`paz secret unset needs a KEY`);
       const env = await currentEnv(client, service);
       for (const k of rest) {
         if (!(k in env)) throw new Error(`${service} has no env ${k}`);
@@ -90,5 +94,5 @@ export async function secretCommand(args: string[]): Promise<number> {
       return 0;
     }
   }
-  throw new Error(`unknown verb "${verb}": ${usage}`);
+  throw new UsageError(`unknown verb "${verb}"`);
 }

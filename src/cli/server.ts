@@ -57,7 +57,9 @@ agent (agent, up):
                             public-facing <svc>.<domain> with a certificate redirect HTTP to HTTPS (PAZ_ROUTER_TLS_DIR)
   --router-https-port N     the router's HTTPS port (PAZ_ROUTER_HTTPS_PORT, default 443 with --router-tls-dir)
   --no-router               run no router on this host (PAZ_ROUTER=off)
-  --no-agent                (up) run the control plane only`;
+  --no-agent                (up) run the control plane only
+
+examples: paz up    paz server --store etcd://10.0.0.2:2379    paz agent --store etcd://10.0.0.2:2379 --address 10.0.0.5 --agent-bind 10.0.0.5 --cluster-token TOKEN`;
 
 export async function serverCommand(args: string[], role: 'server' | 'up' | 'agent'): Promise<number> {
   const { values } = parse(args, roleOptions);

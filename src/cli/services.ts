@@ -4,10 +4,23 @@ import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 import { deployProgress } from './deploy-progress.js';
+import { requireService } from './known-service.js';
+import { UsageError } from './usage-error.js';
+
+/** A service document's file, with the file named when it cannot be read. */
+function readFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new Error(`cannot read ${path}: ${why}`);
+  }
+}
 
 function readJsonArg(arg: string | undefined): Record<string, unknown> {
-  if (!arg) throw new Error('give a JSON file, "-" for standard input, or inline JSON');
-  const text = arg === '-' ? readFileSync(0, 'utf8') : arg.trim().startsWith('{') ? arg : readFileSync(arg, 'utf8');
+  if (!arg) throw new UsageError('give a JSON file, "-" for standard input, or inline JSON');
+  const text = arg === '-' ? readFileSync(0, 'utf8') : arg.trim().startsWith('{') ? arg : readFile(arg);
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
@@ -54,9 +67,10 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const name = positionals[0];
   const need = (what: string) => {
-    if (!name) throw new Error(`paz ${cmd} needs ${what}`);
+    if (!name) throw new UsageError(`paz ${cmd} needs ${what}`);
     return name;
   };
+  if (name && cmd !== 'services' && cmd !== 'create') await requireService(client, name);
   switch (cmd) {
     case 'services': {
       const list = await client.listServices();
@@ -97,7 +111,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     }
     case 'scale': {
       const count = Number(positionals[1]);
-      if (!Number.isInteger(count) || count < 0) throw new Error('usage: paz scale NAME COUNT');
+      if (!Number.isInteger(count) || count < 0) throw new UsageError('usage: paz scale NAME COUNT');
       const r = await client.scale(need('a service name'), count);
       console.log(`${name} version ${r.version}: ${r.added.length ? `adding ${r.added.join(', ')}` : ''}${r.draining.length ? `draining ${r.draining.join(', ')}` : ''}${!r.added.length && !r.draining.length ? 'no change' : ''}`);
       return 0;

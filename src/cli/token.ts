@@ -3,13 +3,15 @@ import { PazClient } from '../client/paz-client.js';
 import { ROLES, isRole } from '../core/tokens.js';
 import { parse } from './options.js';
 import { table } from './table.js';
+import { UsageError } from './usage-error.js';
 
 export const tokenUsage = `usage:
   paz token create NAME --role admin|deployer|read-only   make a token; it is printed once, keep it
   paz token ls [--json]                                   list tokens (names, roles; never the tokens)
   paz token revoke NAME|ID                                revoke a token (within a second everywhere)
 roles: admin (everything, tokens included), deployer (services, config, deploy, rollback, scale), read-only
-each takes --url URL (PAZ_URL) and sends PAZ_TOKEN, else DATA_DIR/admin-token (--data-dir, PAZ_DATA_DIR, ~/.paz)`;
+each takes --url URL (PAZ_URL) and sends PAZ_TOKEN, else DATA_DIR/admin-token (--data-dir, PAZ_DATA_DIR, ~/.paz)
+example: paz token create ci --role deployer`;
 
 export async function tokenCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
@@ -21,8 +23,8 @@ export async function tokenCommand(args: string[]): Promise<number> {
   const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
   switch (sub) {
     case 'create': {
-      if (!name) throw new Error('usage: paz token create NAME --role admin|deployer|read-only');
-      if (!isRole(values.role)) throw new Error(`paz token create needs --role ${ROLES.join('|')}${values.role ? `, got "${values.role}"` : ''}`);
+      if (!name) throw new UsageError('usage: paz token create NAME --role admin|deployer|read-only');
+      if (!isRole(values.role)) throw new UsageError(`paz token create needs --role ${ROLES.join('|')}${values.role ? `, got "${values.role}"` : ''}`);
       const t = await client.createToken(name, values.role);
       if (values.json) return console.log(JSON.stringify(t, null, 2)), 0;
       console.log(t.token);
@@ -36,7 +38,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'revoke': {
-      if (!name) throw new Error('usage: paz token revoke NAME|ID');
+      if (!name) throw new UsageError('usage: paz token revoke NAME|ID');
       const t = await client.revokeToken(name);
       console.log(`revoked token "${t.name}" (${t.role}, id ${t.id})`);
       return 0;

@@ -5,7 +5,8 @@ import { parse } from './options.js';
 
 export const webhookUsage = `usage: paz webhook secret [--rotate] [--json] [--url URL]
   shows the webhook secret (made on first use) and how to give it to each hook caller;
-  --rotate replaces it: calls with the old secret are refused from then on`;
+  --rotate replaces it: calls with the old secret are refused from then on
+example: paz webhook secret --rotate`;
 
 interface SecretDoc {
   secret: string;

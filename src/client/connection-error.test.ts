@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectionErrorMessage } from './connection-error.js';
+import { connectionErrorMessage, isConnectionError } from './connection-error.js';
 
 const failed = (code: string, message: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(message), { code }) });
 
@@ -14,6 +14,15 @@ test('a certificate for another name: use a name it covers', () => {
 });
 
 test('anything else: the cause, not "fetch failed"', () => {
-  assert.equal(connectionErrorMessage('http://127.0.0.1:9/x', failed('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9')), 'cannot reach http://127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9');
+  assert.equal(connectionErrorMessage('http://127.0.0.1:9/x', failed('EPROTO', 'wrong version number')), 'cannot reach http://127.0.0.1:9: wrong version number');
   assert.equal(connectionErrorMessage('http://127.0.0.1:9/x', new Error('boom')), 'cannot reach http://127.0.0.1:9: boom');
+});
+
+test('nothing listening: the URL and how to start Paz, from fetch and from node:http errors alike', () => {
+  const hint = /^cannot reach http:\/\/127\.0\.0\.1:9: connect ECONNREFUSED 127\.0\.0\.1:9; is Paz running\? Start it with `paz up`, or point PAZ_URL/;
+  assert.match(connectionErrorMessage('http://127.0.0.1:9/x', failed('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9')), hint);
+  const httpError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+  assert.match(connectionErrorMessage('http://127.0.0.1:9/x', httpError), hint);
+  assert.equal(isConnectionError(httpError), true);
+  assert.equal(isConnectionError(new Error('HTTP 500')), false);
 });

@@ -12,8 +12,18 @@ const UNTRUSTED = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 
+/** Nothing listens there, or the name or address leads nowhere: Paz is not running where PAZ_URL points. */
+const NOT_THERE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET']);
+
+/** A connection error as fetch reports it (the reason in `cause`) or as node:http does (on the error itself). */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; cause?: unknown };
+  return e?.name === 'TypeError' || (typeof e?.code === 'string' && (NOT_THERE.has(e.code) || UNTRUSTED.has(e.code)));
+}
+
 export function connectionErrorMessage(url: string, err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const cause = e?.cause ?? (typeof e?.code === 'string' ? e : undefined);
   const reason = cause?.message ?? (err as Error)?.message ?? String(err);
   const origin = new URL(url).origin;
   if (cause?.code && UNTRUSTED.has(cause.code)) {
@@ -21,6 +31,9 @@ export function connectionErrorMessage(url: string, err: unknown): string {
   }
   if (cause?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `cannot reach ${origin}: ${reason}; use a PAZ_URL host name or address the server's certificate names`;
+  }
+  if (cause?.code && NOT_THERE.has(cause.code)) {
+    return `cannot reach ${origin}: ${reason}; is Paz running? Start it with \`paz up\`, or point PAZ_URL (or --url) at where it runs`;
   }
   return `cannot reach ${origin}: ${reason}`;
 }

@@ -3,7 +3,7 @@
  * Errors come back as `PazApiError` carrying the server's code and message. It sends an API token without
  * being told: PAZ_TOKEN, else the admin token `paz up` wrote to DATA_DIR/admin-token.
  */
-import { connectionErrorMessage } from './connection-error.js';
+import { connectionErrorMessage, isConnectionError } from './connection-error.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -116,7 +116,8 @@ export class PazClient {
       signal: AbortSignal.timeout(this.timeoutMs),
     }).catch((err: unknown) => {
       // fetch's own "fetch failed" hides why (refused, untrusted certificate, ...)
-      throw (err as Error)?.name === 'TypeError' ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
+      if ((err as Error)?.name === 'TimeoutError') throw new Error(`${new URL(url).origin} did not answer within ${this.timeoutMs / 1000} s`, { cause: err });
+      throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
     });
     const text = await res.text();
     let parsed: unknown = text;

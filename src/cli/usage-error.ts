@@ -1,0 +1,29 @@
+/**
+ * A command used wrongly (unknown flag, missing argument, bad value): `paz` exits 2 for these and 1
+ * for a command that ran and failed. Also turns Node's parseArgs errors into Paz's own words.
+ */
+import { closest } from './closest.js';
+
+export class UsageError extends Error {}
+
+/** Paz's words for a parseArgs error, with the nearest known flag when one is close. */
+export function usageErrorFrom(err: unknown, optionNames: string[]): UsageError | undefined {
+  const { code, message } = err as { code?: string; message?: string };
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  const quoted = /'([^']*)'/.exec(message ?? '')?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const flag = quoted.replace(/^-+/, '');
+      const near = closest(flag, optionNames);
+      return new UsageError(`unknown option ${quoted}${near ? ` (did you mean --${near}?)` : ''}`);
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const flag = quoted.split(' ')[0];
+      return new UsageError(/argument missing/.test(message ?? '') ? `option ${flag} needs a value` : `option ${flag} takes no value`);
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new UsageError(`unexpected argument ${quoted}`);
+    default:
+      return new UsageError('bad arguments');
+  }
+}
