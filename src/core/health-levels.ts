@@ -9,6 +9,7 @@
  * failed while the version before keeps serving, a deploy under way below its count); 'unhealthy' (does not
  * work: a service with nothing healthy, a host whose agent or driver is gone).
  */
+import { currentStatus } from './unit-view.js';
 import type { DesiredUnit, HostProblem, HostRecord, KnownHost, UnitStatus } from './records.js';
 import { scaleVersion, type RolloutStatus } from './rollout-policy.js';
 import { DEFAULT_HEARTBEAT_TTL_SECONDS } from './heartbeat.js';
@@ -241,8 +242,7 @@ function describeProbe(p: UnitStatus['lastProbe']): string {
 type Judged = UnitHealth & { why?: string; kind?: 'starting' | 'down' };
 
 function unitHealth(u: DesiredUnit, statuses: Map<string, UnitStatus>, live: Map<string, HostRecord>, known: Map<string, KnownHost>, deployingVersion: number | undefined, now: number): Judged {
-  const st = statuses.get(u.unit);
-  const s = st && u.host && st.host === u.host ? st : undefined;
+  const s = currentStatus(u, statuses.get(u.unit));
   const base: UnitHealth = {
     name: u.unit,
     version: u.version,

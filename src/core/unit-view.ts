@@ -89,10 +89,14 @@ function fleetStates(status: UnitStatus | undefined, placed: boolean): Pick<Unit
   }
 }
 
+/** The unit's status if it comes from the host the unit is placed on now; a status from another host is stale. */
+export function currentStatus(desired: DesiredUnit, status: UnitStatus | undefined): UnitStatus | undefined {
+  return status && desired.host && status.host === desired.host ? status : undefined;
+}
+
 /** A unit as listed: the desired unit joined with its reported status and its host. */
 export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, host: HostRecord | undefined): UnitView {
-  // A status from a host the unit is no longer placed on is stale; ignore it.
-  const st = status && desired.host && status.host === desired.host ? status : undefined;
+  const st = currentStatus(desired, status);
   const view: UnitView = {
     name: desired.unit,
     service: desired.service,
