@@ -1,14 +1,14 @@
 /**
  * HTTP load through Paz's router, for end-to-end tests that count failed requests during deploys: requests
- * to 127.0.0.1:<port> with a Host header (new connections, or a given keep-alive agent), counted as ok (200)
+ * to 127.0.0.1:<port> (or another router's address) with a Host header (new connections, or a given keep-alive agent), counted as ok (200)
  * or failed (anything else, with why), by body.
  */
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 
 /** One GET through the router, on a new connection unless a (keep-alive) agent is given; resolves to the answer (redirects not followed), or throws. */
-export function viaRouter(port: number, host: string, path = '/', agent?: Agent): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
+export function viaRouter(port: number, host: string, path = '/', agent?: Agent, address = '127.0.0.1'): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: agent ?? false, timeout: 10_000 }, (res) => {
+    const req = httpRequest({ host: address, port, path, headers: { host }, agent: agent ?? false, timeout: 10_000 }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
@@ -37,6 +37,8 @@ export class Load {
     private readonly max = 20_000,
     /** e.g. a keep-alive agent, so idle connections stay open between requests */
     private readonly agent?: Agent,
+    /** the router's address: another host's, in a cluster test */
+    private readonly address = '127.0.0.1',
   ) {}
   start(): void {
     for (let w = 0; w < 2; w++) {
@@ -44,7 +46,7 @@ export class Load {
         (async () => {
           while (!this.stopped && this.ok + this.failed < this.max) {
             try {
-              const r = await viaRouter(this.port, this.host, '/', this.agent);
+              const r = await viaRouter(this.port, this.host, '/', this.agent, this.address);
               if (r.status === 200) {
                 this.ok++;
                 this.bodies.set(r.body.trim(), (this.bodies.get(r.body.trim()) ?? 0) + 1);
