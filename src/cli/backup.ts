@@ -101,8 +101,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const keyFile = join(cfg.dataDir, SECRETS_KEY_FILE);
   const given = values['secrets-key'] === undefined ? undefined : readKey(values['secrets-key'], '--secrets-key');
   const existing = process.env.PAZ_SECRETS_KEY ? readKeyText(process.env.PAZ_SECRETS_KEY, 'PAZ_SECRETS_KEY') : existsSync(keyFile) ? readKey(keyFile, keyFile) : undefined;
-  const targetKeyWhere = process.env.PAZ_SECRETS_KEY ? 'PAZ_SECRETS_KEY' : keyFile;
-  const problem = secretsKeyProblem(backup.header.secretsKeyIds, (existing ?? given)?.id, targetKeyWhere);
+  const problem = secretsKeyProblem(backup.header.secretsKeyIds, { id: (existing ?? given)?.id, from: process.env.PAZ_SECRETS_KEY ? 'env' : keyFile });
   if (problem) throw new Error(`${file}: ${problem}`);
 
   const location = parseStoreUrl(cfg.storeUrl);

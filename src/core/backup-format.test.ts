@@ -111,10 +111,12 @@ describe('backup format', () => {
   });
 
   it('says when the target secrets key cannot open the backup, and how to fix it', () => {
-    assert.equal(secretsKeyProblem([], undefined, '/d/secrets.key'), undefined);
-    assert.equal(secretsKeyProblem(['aaaa1111'], 'aaaa1111', '/d/secrets.key'), undefined);
-    assert.match(secretsKeyProblem(['aaaa1111'], undefined, '/d/secrets.key')!, /sealed with key aaaa1111 and the target has no secrets key: copy .* to \/d\/secrets.key, or give it with --secrets-key FILE/);
-    assert.match(secretsKeyProblem(['aaaa1111'], 'bbbb2222', '/d/secrets.key')!, /sealed with key aaaa1111 but the target's secrets key is bbbb2222/);
-    assert.match(secretsKeyProblem(['aaaa1111', 'bbbb2222'], 'aaaa1111', '/d/secrets.key')!, /2 different keys/);
+    const file = { id: undefined, from: '/d/secrets.key' };
+    assert.equal(secretsKeyProblem([], file), undefined);
+    assert.equal(secretsKeyProblem(['aaaa1111'], { ...file, id: 'aaaa1111' }), undefined);
+    assert.match(secretsKeyProblem(['aaaa1111'], file)!, /sealed with key aaaa1111 and the target has no secrets key: copy .* to \/d\/secrets.key, or give it with --secrets-key FILE/);
+    assert.match(secretsKeyProblem(['aaaa1111'], { ...file, id: 'bbbb2222' })!, /sealed with key aaaa1111 but the target's secrets key is bbbb2222/);
+    assert.match(secretsKeyProblem(['aaaa1111'], { id: 'bbbb2222', from: 'env' })!, /target's secrets key \(PAZ_SECRETS_KEY\) is bbbb2222.*set PAZ_SECRETS_KEY to the source's key/);
+    assert.match(secretsKeyProblem(['aaaa1111', 'bbbb2222'], { ...file, id: 'aaaa1111' })!, /2 different keys/);
   });
 });

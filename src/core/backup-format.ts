@@ -243,15 +243,18 @@ function checkHeader(o: unknown): void {
 
 /**
  * Why the secrets key a restored cluster would use cannot open the backup's sealed values, or undefined
- * when it can. `targetKeyId` is that key's id (undefined: the target has none yet).
+ * when it can. `target` is that key's id (undefined: the target has none yet) and where it comes from.
  */
-export function secretsKeyProblem(needed: readonly string[], targetKeyId: string | undefined, where: string): string | undefined {
+export function secretsKeyProblem(needed: readonly string[], target: { id: string | undefined; from: 'env' | string }): string | undefined {
   if (needed.length === 0) return undefined;
   if (needed.length > 1) {
     return `the backup holds secrets sealed with ${needed.length} different keys (${needed.join(', ')}): one cluster opens them with one key, so some would never open; re-seal them on the source first (paz secret set, paz registry login, paz webhook secret --rotate)`;
   }
-  const fix = `copy the source's secrets.key (its data dir) to ${where}, or give it with --secrets-key FILE`;
-  if (targetKeyId === undefined) return `the backup's secrets were sealed with key ${needed[0]} and the target has no secrets key: ${fix}`;
-  if (targetKeyId !== needed[0]) return `the backup's secrets were sealed with key ${needed[0]} but the target's secrets key is ${targetKeyId}: the restored cluster could not open them; ${fix}`;
+  const fix =
+    target.from === 'env'
+      ? "set PAZ_SECRETS_KEY to the source's key (the contents of its secrets.key), or unset it and give the key with --secrets-key FILE"
+      : `copy the source's secrets.key (in its data dir) to ${target.from}, or give it with --secrets-key FILE`;
+  if (target.id === undefined) return `the backup's secrets were sealed with key ${needed[0]} and the target has no secrets key: ${fix}`;
+  if (target.id !== needed[0]) return `the backup's secrets were sealed with key ${needed[0]} but the target's secrets key${target.from === 'env' ? ' (PAZ_SECRETS_KEY)' : ''} is ${target.id}: the restored cluster could not open them; ${fix}`;
   return undefined;
 }
