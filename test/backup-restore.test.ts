@@ -124,6 +124,21 @@ describe('paz backup and paz restore on SQLite', () => {
     for (const prefix of ['/paz/services/', '/paz/elections/', '/paz/hosts/']) assert.equal(backup.entries.some((e) => e.key.startsWith(prefix)), false, prefix);
   });
 
+  it('backs up through the API with an admin token (GET /cluster/backup), and not with a deployer token', async () => {
+    const viaApi = join(dir, 'api.backup');
+    const r = ok(await paz(['backup', viaApi, '--url', a.orchestrator, '--data-dir', a.dataDir]), 'paz backup --url');
+    assert.match(r.stdout, new RegExp(`backed up \\d+ keys of ${a.orchestrator.replace(/[.]/g, '\\.')} at revision \\d+`));
+    assert.equal(statSync(viaApi).mode & 0o777, 0o600);
+    assert.deepEqual(parseBackup(readFileSync(viaApi, 'utf8')).entries, parseBackup(readFileSync(file, 'utf8')).entries, 'the same state as read from the store');
+    refused(await paz(['backup', join(dir, 'denied.backup'), '--url', a.orchestrator], { PAZ_TOKEN: deployerToken }), 1, /\/cluster\/backup answered 403: .*admin/);
+    assert.equal(existsSync(join(dir, 'denied.backup')), false);
+    refused(await paz(['backup', viaApi, '--url', a.orchestrator, '--store', 'sqlite:/x']), 2, /give one of them/);
+    const plain = await fetch(`${a.orchestrator}/cluster/backup`, { headers: a.authHeaders() });
+    assert.equal(plain.status, 200);
+    assert.match(plain.headers.get('content-disposition') ?? '', /attachment; filename="paz-backup-\d{4}-\d\d-\d\d-r\d+\.jsonl"/);
+    assert.equal(plain.headers.get('x-paz-revision'), String(parseBackup(await plain.text()).header.revision));
+  });
+
   it('refuses a restore onto a store a live server runs on, even with --force', async () => {
     refused(await paz(['restore', file, '--data-dir', a.dataDir, '--force']), 1, /a Paz server or agent is live on sqlite:.*a\/paz.db \(it holds \/paz\/elections\/control\): stop every paz server, agent and paz up on this store first/);
     assert.equal((await request('GET', `${a.orchestrator}/services`, undefined, a.authHeaders())).body.doc.length, 2, 'the live store was left alone');

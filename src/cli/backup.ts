@@ -6,7 +6,8 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BackupFileError, formatBackup, parseBackup, secretsKeyProblem, type BackupCounts } from '../core/backup-format.js';
+import { BackupFileError, formatBackup, parseBackup, secretsKeyProblem, type Backup, type BackupCounts } from '../core/backup-format.js';
+import { PazClient } from '../client/paz-client.js';
 import { parseSecretKey, type SecretKey } from '../core/secret-box.js';
 import { openCheckedStore } from '../roles/open-store.js';
 import { runningRole } from '../roles/pid-file.js';
@@ -30,7 +31,7 @@ const storeOptions = {
 const where = `The store: --store URL (PAZ_STORE; sqlite:/path/paz.db or etcd://host:2379[,host2:2379], with
 --store-ca/--store-cert/--store-key for etcd over TLS), else the SQLite file of --data-dir (PAZ_DATA_DIR, ~/.paz).`;
 
-export const backupUsage = `usage: paz backup FILE [--store URL | --data-dir DIR]
+export const backupUsage = `usage: paz backup FILE [--store URL | --data-dir DIR | --url URL]
 Writes the whole state of the cluster to FILE (- for standard output), read at one store revision while
 the cluster runs: services, config versions, deploy records and rollout statuses, desired units, the
 journal, tokens (hashed, as stored), registry logins and the webhook secret. Secrets stay sealed, and the
@@ -38,9 +39,12 @@ secrets key is NOT in the file: keep a copy of DATA_DIR/secrets.key apart from y
 needs it. Left out: what live processes announce again (hosts' heartbeats, endpoints, unit statuses,
 leader keys, locks). The file is written to FILE.tmp, synced, then renamed, with mode 0600.
 ${where}
+--url URL (the orchestrator, e.g. https://paz.example.com:9000) asks a running server instead
+(GET /cluster/backup, admin): it sends PAZ_TOKEN, else DATA_DIR/admin-token.
 examples:
   paz backup /var/backups/paz-$(date +%F).jsonl
-  paz backup - --store etcd://10.0.0.5:2379 | gzip > paz.jsonl.gz`;
+  paz backup - --store etcd://10.0.0.5:2379 | gzip > paz.jsonl.gz
+  PAZ_TOKEN=... paz backup paz.jsonl --url https://paz.example.com:9000`;
 
 export const restoreUsage = `usage: paz restore FILE [--store URL | --data-dir DIR] [--secrets-key FILE] [--force]
 Writes a backup made by paz backup into a store with no Paz state (FILE - reads standard input). Offline:
@@ -62,22 +66,13 @@ function countsText(c: BackupCounts): string {
 }
 
 export async function backupCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, storeOptions, true);
+  const { values, positionals } = parse(args, { ...storeOptions, url: { type: 'string' } }, true);
   if (values.help) return console.log(backupUsage), 0;
   const file = oneFile(positionals, 'backup');
-  const cfg = roleConfig(values);
-  const store = await openCheckedStore(cfg.storeUrl, storeTlsOf(values));
-  let text: string;
-  let summary: string;
-  try {
-    const backup = await takeBackup(store, PAZ_VERSION);
-    text = formatBackup(backup);
-    const h = backup.header;
-    const sealed = h.secretsKeyIds.length > 0 ? `; secrets sealed with key ${h.secretsKeyIds.join(', ')}: a restore needs that secrets.key` : '';
-    summary = `backed up ${h.counts.keys} keys of ${redactStoreUrl(store.name)} at revision ${h.revision} (${countsText(h.counts)})${sealed}`;
-  } finally {
-    await store.close();
-  }
+  const { text, backup, from } = values.url !== undefined ? await backupFromApi(values.url, values) : await backupFromStore(values);
+  const h = backup.header;
+  const sealed = h.secretsKeyIds.length > 0 ? `; secrets sealed with key ${h.secretsKeyIds.join(', ')}: a restore needs that secrets.key` : '';
+  const summary = `backed up ${h.counts.keys} keys of ${from} at revision ${h.revision} (${countsText(h.counts)})${sealed}`;
   if (file === '-') {
     process.stdout.write(text);
     console.error(summary);
@@ -86,6 +81,38 @@ export async function backupCommand(args: string[]): Promise<number> {
     console.log(`${summary} to ${file}`);
   }
   return 0;
+}
+
+async function backupFromStore(values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
+  const store = await openCheckedStore(roleConfig(values).storeUrl, storeTlsOf(values));
+  try {
+    const backup = await takeBackup(store, PAZ_VERSION);
+    return { text: formatBackup(backup), backup, from: redactStoreUrl(store.name) };
+  } finally {
+    await store.close();
+  }
+}
+
+async function backupFromApi(url: string, values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
+  if (values.store !== undefined) throw new UsageError('--url asks a running server, --store reads a store: give one of them');
+  const client = new PazClient({ url, dataDir: values['data-dir'] as string | undefined, timeoutMs: 600_000 });
+  const res = await client.raw('GET', `${client.url}/cluster/backup`);
+  if (res.status !== 200) {
+    let message = res.text;
+    try {
+      message = (JSON.parse(res.text) as { message?: string }).message ?? res.text;
+    } catch {
+      /* not the JSON error shape */
+    }
+    throw new Error(`${client.url}/cluster/backup answered ${res.status}: ${message}${client.authHint(res.status)}`);
+  }
+  try {
+    // checked here too: a file cut short on the way is refused now, not at the restore that needs it
+    return { text: res.text, backup: parseBackup(res.text), from: client.url };
+  } catch (err) {
+    if (err instanceof BackupFileError) throw new Error(`${client.url}/cluster/backup: ${err.message}`);
+    throw err;
+  }
 }
 
 export async function restoreCommand(args: string[]): Promise<number> {
