@@ -6,9 +6,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PazProcess, pazBin, request } from './helpers/paz-server.js';
+import { PazProcess, assertStartRefused, pazBin, request } from './helpers/paz-server.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { openStore, SqliteStore, type Store } from '../src/store/index.js';
@@ -17,7 +17,7 @@ import { keys } from '../src/core/keys.js';
 import { open, parseSecretKey, formatSecretKey, newSecretKey } from '../src/core/secret-box.js';
 import { envSecretContext } from '../src/core/secret-env.js';
 import { loginContext } from '../src/core/registry-auth.js';
-import { BACKUP_VERSION, formatBackup, parseBackup } from '../src/core/backup-format.js';
+import { BACKUP_VERSION, formatBackup, parseBackup, RESTORE_MARKER_KEY } from '../src/core/backup-format.js';
 
 interface CliResult {
   code: number | null;
@@ -189,6 +189,30 @@ describe('paz backup and paz restore on SQLite', () => {
     refused(await paz(['restore', file, '--data-dir', b!.dataDir]), 1, /already holds Paz state \(\d+ keys under \/paz\/\): restore into an empty store, or give --force/);
     const r = ok(await paz(['restore', file, '--data-dir', b!.dataDir, '--force']), 'paz restore --force');
     assert.match(r.stdout, /after removing \d+ keys \(--force\)/);
+  });
+
+  it('a restore that stopped halfway: Paz refuses to start on it, and restore --force redoes it', async () => {
+    const e = join(dir, 'e');
+    mkdirSync(e, { mode: 0o700 });
+    copyFileSync(join(a.dataDir, 'secrets.key'), join(e, 'secrets.key'));
+    // what a restore killed after its first txn leaves: the marker and some of the keys
+    const entries = parseBackup(readFileSync(file, 'utf8')).entries;
+    const store = new SqliteStore(join(e, 'paz.db'));
+    try {
+      await store.txn({ compare: [], success: [{ type: 'put', key: RESTORE_MARKER_KEY, value: JSON.stringify({ source: file }) }, ...entries.slice(0, 5).map((x) => ({ type: 'put' as const, key: x.key, value: x.value }))] });
+    } finally {
+      await store.close();
+    }
+    await assertStartRefused({ dataDir: e }, /holds a restore that stopped halfway \(from .*paz.backup\): run paz restore FILE --force on it again, then start Paz/);
+    refused(await paz(['restore', file, '--data-dir', e]), 1, /holds a restore that stopped halfway: run paz restore again with --force/);
+    ok(await paz(['restore', file, '--data-dir', e, '--force']), 'paz restore --force');
+    const after = new SqliteStore(join(e, 'paz.db'));
+    try {
+      assert.equal(await after.get(RESTORE_MARKER_KEY), undefined, 'the marker is gone once the restore is complete');
+      assert.equal((await after.range('/paz/')).kvs.length, entries.length);
+    } finally {
+      await after.close();
+    }
   });
 
   it('refuses a target whose secrets key is another, saying which and what to do', async () => {

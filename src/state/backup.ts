@@ -82,3 +82,19 @@ export async function restoreBackup(store: Store, backup: Backup, opts: RestoreO
   await store.delete(RESTORE_MARKER_KEY);
   return { keys: puts.length, txns: chunks.length + 1, removed };
 }
+
+/**
+ * Why Paz must not start on `store`: a restore that stopped halfway (its marker is still there), or
+ * undefined. A control plane acting on part of a state would place units of versions not written yet.
+ */
+export async function unfinishedRestore(store: Store): Promise<string | undefined> {
+  const marker = await store.get(RESTORE_MARKER_KEY);
+  if (!marker) return undefined;
+  let source = '';
+  try {
+    source = (JSON.parse(marker.value) as { source?: string }).source ?? '';
+  } catch {
+    /* the key alone says enough */
+  }
+  return `${store.name} holds a restore that stopped halfway${source ? ` (from ${source})` : ''}: run paz restore FILE --force on it again, then start Paz`;
+}
