@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PazProcess, pazBin, request } from './helpers/paz-server.js';
+import { PazProcess, pazBin, request, runPaz } from './helpers/paz-server.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
@@ -32,16 +32,9 @@ interface UnitView {
   healthy: boolean;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PAZ_')));
-    const child = spawn(process.execPath, [pazBin, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
+async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+  const r = await runPaz(args);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /** unit name -> what it answers, for every service, once every unit of each is healthy and only `expected[svc]` of them */

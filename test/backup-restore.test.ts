@@ -5,10 +5,9 @@
 // under writes is one revision (SQLite and etcd), and a restore into etcd in many txns.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PazProcess, assertStartRefused, pazBin, request } from './helpers/paz-server.js';
+import { PazProcess, assertStartRefused, request, runPaz } from './helpers/paz-server.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { openStore, SqliteStore, type Store } from '../src/store/index.js';
@@ -19,25 +18,12 @@ import { envSecretContext } from '../src/core/secret-env.js';
 import { loginContext } from '../src/core/registry-auth.js';
 import { BACKUP_VERSION, formatBackup, parseBackup, RESTORE_MARKER_KEY } from '../src/core/backup-format.js';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type CliResult = Awaited<ReturnType<typeof runPaz>>;
 
-/** Runs the compiled `paz` with `args`; PAZ_* from the test's own environment are left out unless given. */
-function paz(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PAZ_')));
-    const child = spawn(process.execPath, [pazBin, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// the CLI runs in this file's environment: a key, data dir or store of the developer's shell would change what it does
+for (const name of ['PAZ_SECRETS_KEY', 'PAZ_DATA_DIR', 'PAZ_STORE', 'PAZ_URL', 'PAZ_TOKEN']) delete process.env[name];
+
+const paz = (args: string[], env: Record<string, string> = {}) => runPaz(args, '', env);
 
 function ok(r: CliResult, what: string): CliResult {
   assert.equal(r.code, 0, `${what} exited with ${r.code}: ${r.stdout}${r.stderr}`);
