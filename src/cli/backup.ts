@@ -13,7 +13,7 @@ import { openCheckedStore } from '../roles/open-store.js';
 import { runningRole } from '../roles/pid-file.js';
 import { makePrivateDataDir } from '../roles/data-dir.js';
 import { SECRETS_KEY_FILE } from '../roles/secrets-key.js';
-import { RestoreRefusedError, restoreBackup, takeBackup } from '../state/backup.js';
+import { restoreBackup, takeBackup } from '../state/backup.js';
 import { parseStoreUrl, redactStoreUrl } from '../store/index.js';
 import { PAZ_VERSION } from '../version.js';
 import { parse, roleConfig, storeTlsOf } from './options.js';
@@ -141,9 +141,6 @@ export async function restoreCommand(args: string[]): Promise<number> {
   let result;
   try {
     result = await restoreBackup(store, backup, { force: values.force, source: file });
-  } catch (err) {
-    if (err instanceof RestoreRefusedError) throw new Error(err.message);
-    throw err;
   } finally {
     await store.close();
   }
