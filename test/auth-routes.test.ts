@@ -31,6 +31,7 @@ const DECLARED: Record<string, Access> = {
   'PUT /registries/{host}': 'admin',
   'DELETE /registries/{host}': 'admin',
   'DELETE /cluster/hosts/{id}': 'admin',
+  'GET /cluster/backup': 'admin',
 };
 
 /** Fewest operations each document must list: an empty or truncated document fails here, not silently. */

@@ -9,6 +9,7 @@ import { secretCommand } from './secret.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 import { registryCommand } from './registry.js';
 import { tokenCommand } from './token.js';
+import { backupCommand, restoreCommand } from './backup.js';
 import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
 
@@ -35,6 +36,7 @@ Tokens (admin):
 Store:
   paz kv get KEY          print a key's value, like etcdctl get
   paz kv ls [PREFIX]      list keys, like etcdctl ls
+  paz backup FILE         the whole state to a file (secrets stay sealed); paz restore FILE into an empty store
 
 Other:
   paz webhook secret [--rotate]   the secret deploy hooks must prove (admin); --rotate replaces it
@@ -50,7 +52,7 @@ option, missing or bad argument).`;
 const subcommands: Record<string, string[]> = { token: ['create', 'ls', 'revoke'], secret: ['set', 'unset', 'ls'], registry: ['login', 'ls', 'logout'], kv: ['get', 'ls'], webhook: ['secret'] };
 
 /** Every command name, for "did you mean". */
-const commandNames = ['up', 'server', 'agent', 'down', 'kv', 'docs', 'webhook', 'registry', 'secret', 'token', 'help', 'version', ...clientCommands];
+const commandNames = ['up', 'server', 'agent', 'down', 'kv', 'docs', 'webhook', 'registry', 'secret', 'token', 'backup', 'restore', 'help', 'version', ...clientCommands];
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -96,6 +98,10 @@ async function dispatch(argv: string[]): Promise<number> {
       return secretCommand(rest);
     case 'token':
       return tokenCommand(rest);
+    case 'backup':
+      return backupCommand(rest);
+    case 'restore':
+      return restoreCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       const near = closest(cmd, commandNames);

@@ -8,6 +8,7 @@ import { createLogger } from '../roles/logger.js';
 import { stopSignals } from '../roles/run-until-signal.js';
 import { parse, roleConfig, roleOptions } from './options.js';
 import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
+import { unfinishedRestore } from '../state/backup.js';
 import { loadSecretKey } from '../roles/secrets-key.js';
 import { checkBeforeStart } from '../roles/start-checks.js';
 import type { SecretKey } from '../core/secret-box.js';
@@ -98,6 +99,12 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
       if (runsAgent) releaseDataDir(cfg.dataDir);
       throw err;
     });
+    const halfRestored = await unfinishedRestore(store);
+    if (halfRestored) {
+      await store.close();
+      if (runsAgent) releaseDataDir(cfg.dataDir);
+      throw new Error(halfRestored);
+    }
     const stops: Array<[string, () => Promise<void>]> = [];
     const stopAll = async () => {
       for (const [what, stop] of stops.reverse()) {

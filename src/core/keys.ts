@@ -28,6 +28,7 @@
  * | /paz/registries/<host>                          | RegistryLoginRecord JSON: username, password sealed with context `registry:<host>` |
  * | /paz/auth/tokens/<id>                           | TokenRecord JSON (hashed; core/tokens.ts)           |
  * | /paz/auth/token-names/<name>                    | id of the token of that name (keeps names unique)   |
+ * | /paz/restore-in-progress                        | set by `paz restore` from its first write to its last; Paz will not start while it is there (core/backup-format.ts) |
  */
 
 export const SERVICES_PREFIX = '/paz/services/';

@@ -17,6 +17,7 @@ import { registerEventRoutes } from './event-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
+import { registerBackupRoutes } from './backup-routes.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { scrapeGauge } from '../../http/metrics.js';
 import { NameParams, errorResponses } from '../schemas.js';
@@ -120,6 +121,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerWebhookRoutes(app, ctx);
   registerRegistryRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
+  registerBackupRoutes(app, ctx);
   await registerUiRoutes(app, { auth: apiAuth(ctx) });
 
   scrapeGauge('paz_hosts', 'hosts whose agent heartbeats', [], async (set) => set({}, (await ctx.cluster.hostRecords()).length));

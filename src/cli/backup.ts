@@ -1,0 +1,227 @@
+/**
+ * `paz backup FILE` and `paz restore FILE`: the whole state of a cluster to a file and back, from and to
+ * either store (so also how a single-host install moves from SQLite to etcd). They open the store directly,
+ * as `paz kv` does (--store, PAZ_STORE, or the data dir's SQLite file). What a backup holds and leaves out:
+ * core/backup-format.ts; how it is read and written: state/backup.ts.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { BackupFileError, formatBackup, parseBackup, secretsKeyProblem, type Backup, type BackupCounts } from '../core/backup-format.js';
+import { PazClient } from '../client/paz-client.js';
+import { parseSecretKey, type SecretKey } from '../core/secret-box.js';
+import { openCheckedStore } from '../roles/open-store.js';
+import { runningRole } from '../roles/pid-file.js';
+import { makePrivateDataDir } from '../roles/data-dir.js';
+import { SECRETS_KEY_FILE } from '../roles/secrets-key.js';
+import { restoreBackup, takeBackup } from '../state/backup.js';
+import { parseStoreUrl, redactStoreUrl } from '../store/index.js';
+import { PAZ_VERSION } from '../version.js';
+import { parse, roleConfig, storeTlsOf } from './options.js';
+import { UsageError } from './usage-error.js';
+
+const storeOptions = {
+  store: { type: 'string' },
+  'store-ca': { type: 'string' },
+  'store-cert': { type: 'string' },
+  'store-key': { type: 'string' },
+  'data-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const where = `The store: --store URL (PAZ_STORE; sqlite:/path/paz.db or etcd://host:2379[,host2:2379], with
+--store-ca/--store-cert/--store-key for etcd over TLS), else the SQLite file of --data-dir (PAZ_DATA_DIR, ~/.paz).`;
+
+export const backupUsage = `usage: paz backup FILE [--store URL | --data-dir DIR | --url URL]
+Writes the whole state of the cluster to FILE (- for standard output), read at one store revision while
+the cluster runs: services, config versions, deploy records and rollout statuses, desired units, the
+journal, tokens (hashed, as stored), registry logins and the webhook secret. Secrets stay sealed, and the
+secrets key is NOT in the file: keep a copy of DATA_DIR/secrets.key apart from your backups; a restore
+needs it. Left out: what live processes announce again (hosts' heartbeats, endpoints, unit statuses,
+leader keys, locks). The file is written to FILE.tmp, synced, then renamed, with mode 0600.
+${where}
+--url URL (the orchestrator, e.g. https://paz.example.com:9000) asks a running server instead
+(GET /cluster/backup, admin): it sends PAZ_TOKEN, else DATA_DIR/admin-token.
+examples:
+  paz backup /var/backups/paz-$(date +%F).jsonl
+  paz backup - --store etcd://10.0.0.5:2379 | gzip > paz.jsonl.gz
+  PAZ_TOKEN=... paz backup paz.jsonl --url https://paz.example.com:9000`;
+
+export const restoreUsage = `usage: paz restore FILE [--store URL | --data-dir DIR] [--secrets-key FILE] [--force]
+Writes a backup made by paz backup into a store with no Paz state (FILE - reads standard input). Offline:
+stop every paz server, agent and paz up on the target store first, then start them on it; the control
+plane then converges to the backup's running set (units of hosts that do not come back are placed
+elsewhere after --host-loss-grace).
+The backup's secrets were sealed with one secrets key; the restored cluster must have it, or they never
+open. The key is PAZ_SECRETS_KEY, else DATA_DIR/secrets.key: restore refuses when that is another key.
+  --secrets-key FILE  the source's secrets.key; copied to DATA_DIR/secrets.key (0600) when that is missing
+  --force             remove the target's Paz state first (it is lost); also redoes a restore that stopped halfway
+${where}
+examples:
+  paz restore paz-2026-11-29.jsonl --data-dir /var/lib/paz
+  paz restore paz.jsonl --store etcd://10.0.0.5:2379 --secrets-key /safe/secrets.key`;
+
+function countsText(c: BackupCounts): string {
+  const n = (v: number, one: string, many = `${one}s`) => `${v} ${v === 1 ? one : many}`;
+  return [n(c.services, 'service'), n(c.versions, 'config version'), n(c.desiredUnits, 'desired unit'), n(c.journal, 'journal entry', 'journal entries'), n(c.tokens, 'token'), n(c.registryLogins, 'registry login')].join(', ');
+}
+
+export async function backupCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...storeOptions, url: { type: 'string' } }, true);
+  if (values.help) return console.log(backupUsage), 0;
+  const file = oneFile(positionals, 'backup');
+  const { text, backup, from } = values.url !== undefined ? await backupFromApi(values.url, values) : await backupFromStore(values);
+  const h = backup.header;
+  const sealed = h.secretsKeyIds.length > 0 ? `; secrets sealed with key ${h.secretsKeyIds.join(', ')}: a restore needs that secrets.key` : '';
+  const summary = `backed up ${h.counts.keys} keys of ${from} at revision ${h.revision} (${countsText(h.counts)})${sealed}`;
+  if (file === '-') {
+    process.stdout.write(text);
+    console.error(summary);
+  } else {
+    writeFileDurably(resolve(file), text);
+    console.log(`${summary} to ${file}`);
+  }
+  return 0;
+}
+
+async function backupFromStore(values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
+  const store = await openCheckedStore(roleConfig(values).storeUrl, storeTlsOf(values));
+  try {
+    const backup = await takeBackup(store, PAZ_VERSION);
+    return { text: formatBackup(backup), backup, from: redactStoreUrl(store.name) };
+  } finally {
+    await store.close();
+  }
+}
+
+async function backupFromApi(url: string, values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
+  if (values.store !== undefined) throw new UsageError('--url asks a running server, --store reads a store: give one of them');
+  const client = new PazClient({ url, dataDir: values['data-dir'] as string | undefined, timeoutMs: 600_000 });
+  const res = await client.raw('GET', `${client.url}/cluster/backup`);
+  if (res.status !== 200) {
+    let message = res.text;
+    try {
+      message = (JSON.parse(res.text) as { message?: string }).message ?? res.text;
+    } catch {
+      /* not the JSON error shape */
+    }
+    throw new Error(`${client.url}/cluster/backup answered ${res.status}: ${message}${client.authHint(res.status)}`);
+  }
+  try {
+    // checked here too: a file cut short on the way is refused now, not at the restore that needs it
+    return { text: res.text, backup: parseBackup(res.text), from: client.url };
+  } catch (err) {
+    if (err instanceof BackupFileError) throw new Error(`${client.url}/cluster/backup: ${err.message}`);
+    throw err;
+  }
+}
+
+export async function restoreCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...storeOptions, force: { type: 'boolean' }, 'secrets-key': { type: 'string' } }, true);
+  if (values.help) return console.log(restoreUsage), 0;
+  const file = oneFile(positionals, 'restore');
+  const cfg = roleConfig(values);
+  const backup = readBackup(file);
+
+  const running = runningRole(cfg.dataDir);
+  if (running) throw new Error(`paz ${running.role} (pid ${running.pid}) runs on data dir ${cfg.dataDir}: a restore is offline; stop it first (paz down --data-dir ${cfg.dataDir})`);
+
+  const keyFile = join(cfg.dataDir, SECRETS_KEY_FILE);
+  const given = values['secrets-key'] === undefined ? undefined : readKey(values['secrets-key'], '--secrets-key');
+  const existing = process.env.PAZ_SECRETS_KEY ? readKeyText(process.env.PAZ_SECRETS_KEY, 'PAZ_SECRETS_KEY') : existsSync(keyFile) ? readKey(keyFile, keyFile) : undefined;
+  const problem = secretsKeyProblem(backup.header.secretsKeyIds, { id: (existing ?? given)?.id, from: process.env.PAZ_SECRETS_KEY ? 'env' : keyFile });
+  if (problem) throw new Error(`${file}: ${problem}`);
+
+  const location = parseStoreUrl(cfg.storeUrl);
+  if (location.kind === 'sqlite') {
+    // the data dir's own file: made private as a role would make it; another path: its directory must exist
+    if (resolve(dirname(location.path)) === cfg.dataDir) makePrivateDataDir(cfg.dataDir);
+    else if (!existsSync(dirname(resolve(location.path)))) throw new Error(`--store ${cfg.storeUrl}: the directory ${dirname(location.path)} does not exist`);
+  }
+  const store = await openCheckedStore(cfg.storeUrl, storeTlsOf(values));
+  let result;
+  try {
+    result = await restoreBackup(store, backup, { force: values.force, source: file });
+  } finally {
+    await store.close();
+  }
+  let keyNote = '';
+  if (given && !existing) {
+    makePrivateDataDir(cfg.dataDir);
+    writeFileDurably(keyFile, `${readFileSync(resolve(values['secrets-key']!), 'utf8').trim()}\n`);
+    keyNote = `; the secrets key is now ${keyFile}`;
+  }
+  const h = backup.header;
+  console.log(
+    `restored ${result.keys} keys into ${redactStoreUrl(cfg.storeUrl)} (${countsText(h.counts)}) from ${file}, a backup of ${h.store} revision ${h.revision} taken ${h.createdAt}` +
+      `${result.removed > 0 ? `, after removing ${result.removed} keys (--force)` : ''}${keyNote}`,
+  );
+  console.log(`next: start the control plane and agents on it, e.g. paz server --store ${redactStoreUrl(cfg.storeUrl)} --data-dir ${cfg.dataDir}`);
+  return 0;
+}
+
+function oneFile(positionals: string[], verb: string): string {
+  if (positionals.length === 0) throw new UsageError(`paz ${verb} needs a FILE (- for standard ${verb === 'backup' ? 'output' : 'input'})`);
+  if (positionals.length > 1) throw new UsageError(`paz ${verb} takes one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
+  return positionals[0];
+}
+
+function readBackup(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : resolve(file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a backup file' : (err as Error).message}`);
+  }
+  try {
+    return parseBackup(text);
+  } catch (err) {
+    if (err instanceof BackupFileError) throw new Error(`${file}: ${err.message}`);
+    throw err;
+  }
+}
+
+function readKey(file: string, label: string): SecretKey {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    throw new Error(`${label}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file ${file}` : (err as Error).message}`);
+  }
+  return readKeyText(text, label);
+}
+
+function readKeyText(text: string, label: string): SecretKey {
+  try {
+    return parseSecretKey(text);
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}`);
+  }
+}
+
+/** FILE.tmp (0600), fsync, rename over FILE, fsync the directory: FILE is the old one or the whole new one. */
+function writeFileDurably(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  let fd: number | undefined;
+  try {
+    rmSync(tmp, { force: true });
+    fd = openSync(tmp, 'wx', 0o600);
+    const bytes = Buffer.from(text, 'utf8');
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`could not write ${file}: ${code === 'ENOENT' ? `the directory ${dirname(file)} does not exist` : code === 'ENOSPC' ? 'the disk is full' : (err as Error).message}`);
+  }
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
