@@ -32,14 +32,19 @@ import { VersionDigests } from '../state/version-digests.js';
 import { RegistryLogins } from '../state/registry-logins.js';
 import { newSecretKey } from '../core/secret-box.js';
 import { prepareVolumeRoot } from './volume-guard.js';
+import { resolveName } from '../roles/routable-address.js';
 
 export interface AgentOptions {
   store: Store;
   driver: Driver;
   logger: Logger;
   dataDir: string;
-  /** the address other hosts reach this host's instances at (Paz's PublicIP) */
+  /** the address other hosts reach this host's instances at (Paz's PublicIP): an IP literal */
   address: string;
+  /** the host name `address` was resolved from (--address NAME): checked again at each heartbeat */
+  addressName?: string;
+  /** resolves `addressName` (default: roles/routable-address.ts resolveName) */
+  resolveAddress?: (name: string) => Promise<string>;
   /** where the agent's API listens */
   bind: string;
   port: number;
@@ -62,6 +67,19 @@ export interface Agent {
   reconciler: Reconciler;
   api: FastifyInstance;
   stop(): Promise<void>;
+}
+
+/**
+ * Whether --address NAME still resolves to the IP this agent announces its instances at (fixed at start:
+ * Docker's port bindings use it). A moved name is a problem of the host until the agent restarts.
+ */
+async function addressMoved(name: string, announced: string, resolve: (name: string) => Promise<string>): Promise<string | undefined> {
+  try {
+    const now = await resolve(name);
+    return now === announced ? undefined : `--address ${name} now resolves to ${now}, but instances are announced at ${announced}: restart the agent to move them`;
+  } catch (err) {
+    return `--address ${name} no longer resolves (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); instances stay announced at ${announced}`;
+  }
 }
 
 /** The host id is made once and kept in the data dir, so a restarted agent is the same host. */
@@ -168,7 +186,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // The host record lives under the lease; its known-host copy does not, so a host that stops or dies is
   // still known afterwards, with the time it was last heard of (health-levels.ts).
   const beat = async () => {
-    problems = nextProblems(problems, await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem() }), Date.now());
+    const found = await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem() });
+    const moved = opts.addressName ? await addressMoved(opts.addressName, opts.address, opts.resolveAddress ?? resolveName) : undefined;
+    problems = nextProblems(problems, moved ? [...found, { component: 'address', message: moved }] : found, Date.now());
     const r = record();
     await session.put(keys.host(hostId), JSON.stringify(r));
     await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(r)));

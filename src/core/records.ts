@@ -184,7 +184,8 @@ export interface HostRecord {
 
 /** Something wrong on a host that its agent can see: its driver (dockerd) not answering, its router down. */
 export interface HostProblem {
-  component: 'driver' | 'router';
+  /** address: the host name given as --address resolves elsewhere now */
+  component: 'driver' | 'router' | 'address';
   message: string;
   /** ms; when the agent first saw it */
   since: number;
