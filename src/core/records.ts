@@ -52,6 +52,8 @@ export const JOURNAL_EVENTS = [
   'registry-login-set',
   'registry-login-removed',
   'webhook-secret-rotated',
+  'host-drained',
+  'host-undrained',
 ] as const;
 
 export type JournalEvent = (typeof JOURNAL_EVENTS)[number];
@@ -113,6 +115,8 @@ export interface DesiredUnit {
   drainingSince?: number;
   /** why the unit is not placed yet, for humans */
   reason?: string;
+  /** a host drain's replacement: the unit on the drained host it takes over from (retired once this one is healthy) */
+  replaces?: string;
 }
 
 export type UnitState =
