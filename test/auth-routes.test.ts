@@ -31,6 +31,8 @@ const DECLARED: Record<string, Access> = {
   'PUT /registries/{host}': 'admin',
   'DELETE /registries/{host}': 'admin',
   'DELETE /cluster/hosts/{id}': 'admin',
+  'POST /cluster/hosts/{id}/drain': 'admin',
+  'POST /cluster/hosts/{id}/undrain': 'admin',
 };
 
 /** Fewest operations each document must list: an empty or truncated document fails here, not silently. */

@@ -212,6 +212,18 @@ export interface KnownHost {
   stoppedAt?: number;
 }
 
+/**
+ * A drained host (`paz host drain`): no new units go there and its units move to other hosts. Kept without a
+ * lease, so it outlives the agent's restarts; deleted by `paz host undrain`.
+ */
+export interface HostDrainRecord {
+  host: string;
+  /** ms; when the drain was asked for */
+  since: number;
+  /** who asked: the API token's name */
+  actor: string;
+}
+
 export const DEFAULT_STOP_GRACE_SECONDS = ROLLOUT_DEFAULTS.stopGraceSeconds;
 
 /** The env every instance gets in addition to its service's env. */
