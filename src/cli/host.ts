@@ -35,7 +35,8 @@ async function hostId(client: PazClient, given: string): Promise<string> {
 function progressLine(id: string, d: DrainView): string {
   if (d.state === 'drained') return `host ${id}: drained, no units left`;
   const line = `host ${id}: ${d.remaining} unit${d.remaining === 1 ? '' : 's'} left`;
-  return d.state === 'stuck' ? `${line}; stuck: no other eligible host for ${d.stuck.map((s) => `${s.unit} (${s.reason})`).join('; ')}` : `${line}, moving`;
+  // each reason starts "stuck: no other eligible host (why)"
+  return d.state === 'stuck' ? `${line}; ${d.stuck.map((s) => `${s.unit} ${s.reason}`).join('; ')}` : `${line}, moving`;
 }
 
 export async function hostCommand(args: string[]): Promise<number> {
