@@ -33,6 +33,7 @@ import { RegistryLogins } from '../state/registry-logins.js';
 import { newSecretKey } from '../core/secret-box.js';
 import { prepareVolumeRoot } from './volume-guard.js';
 import { resolveName } from '../roles/routable-address.js';
+import { addressMoved } from './address-check.js';
 
 export interface AgentOptions {
   store: Store;
@@ -67,19 +68,6 @@ export interface Agent {
   reconciler: Reconciler;
   api: FastifyInstance;
   stop(): Promise<void>;
-}
-
-/**
- * Whether --address NAME still resolves to the IP this agent announces its instances at (fixed at start:
- * Docker's port bindings use it). A moved name is a problem of the host until the agent restarts.
- */
-async function addressMoved(name: string, announced: string, resolve: (name: string) => Promise<string>): Promise<string | undefined> {
-  try {
-    const now = await resolve(name);
-    return now === announced ? undefined : `--address ${name} now resolves to ${now}, but instances are announced at ${announced}: restart the agent to move them`;
-  } catch (err) {
-    return `--address ${name} no longer resolves (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); instances stay announced at ${announced}`;
-  }
 }
 
 /** The host id is made once and kept in the data dir, so a restarted agent is the same host. */
