@@ -18,8 +18,9 @@ import { HostDrains } from '../state/host-drains.js';
 export class HostDrainLoop {
   private readonly loop: StoreLoop;
   private readonly drains: HostDrains;
-  /** a move was under way at the last pass: keep looking after the last drain is lifted (to finish or cancel it) */
-  private moving = false;
+  /** a move was under way at the last pass: keep looking after the last drain is lifted (to finish or cancel it);
+   * true at first, so a new leader looks once for moves its predecessor left */
+  private moving = true;
   private lastStuck = '';
 
   constructor(
