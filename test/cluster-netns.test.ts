@@ -214,7 +214,7 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
       let code = 0;
       let stderr = '';
       try {
-        execFileSync('nsenter', [`--net=/run/netns/${ns.h2}`, process.execPath, pazBin, 'agent', '--store', etcdUrl, '--driver', 'process', ...flags, '--data-dir', data, '--cluster-token', clusterToken], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
+        execFileSync('nsenter', [`--net=/run/netns/${ns.h2}`, process.execPath, pazBin, 'agent', '--store', etcdUrl, '--driver', 'process', '--no-router', '--cgroup-parent', cgroupParent, ...flags, '--data-dir', data, '--cluster-token', clusterToken], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
       } catch (err) {
         code = (err as { status: number }).status;
         stderr = String((err as { stderr: string }).stderr);
