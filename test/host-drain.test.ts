@@ -220,4 +220,16 @@ describe('paz host drain and undrain, two hosts under load', { skip }, () => {
     }, 60_000);
     assert.ok(v3.some((u) => u.host === agents.go.id), `a new unit on the undrained host: ${JSON.stringify(v3)}`);
   });
+
+  it('says what is wrong in CLI terms: no id (exit 2), an unknown host (exit 1, 404)', async () => {
+    const none = await cli(['host', 'drain', ...url()]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /paz host drain needs a host id \(paz hosts lists them\)/);
+    const verb = await cli(['host', 'drian', 'x', ...url()]);
+    assert.equal(verb.code, 2);
+    const unknown = await cli(['host', 'drain', 'no-such-host', ...url()]);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /no host with id "no-such-host"/);
+    assert.equal((await request('POST', `${paz.orchestrator}/cluster/hosts/no-such-host/undrain`)).status, 404);
+  });
 });
