@@ -32,6 +32,8 @@ const DECLARED: Record<string, Access> = {
   'DELETE /registries/{host}': 'admin',
   'DELETE /cluster/hosts/{id}': 'admin',
   'GET /cluster/backup': 'admin',
+  'POST /cluster/hosts/{id}/drain': 'admin',
+  'POST /cluster/hosts/{id}/undrain': 'admin',
 };
 
 /** Fewest operations each document must list: an empty or truncated document fails here, not silently. */

@@ -1,6 +1,8 @@
 // Two hosts, for real: network namespaces h1 and h2 on a bridge, etcd and the control plane on h1, an
 // agent (process driver) on each. A service's instances spread over both hosts and answer across the
-// network; when h2's agent dies, its unit is placed on h1 after the host-loss grace.
+// network; when h2's agent dies, its unit is placed on h1 after the host-loss grace. h2's agents are given no
+// address: they work out their 10.x address from their route to the store; 127.0.0.1 is refused, and a host
+// name is resolved (through a hosts file of the agent's own mount namespace: no system file is touched).
 // All traffic stays inside namespaces this test creates (addresses 10.231.<n>.x exist only there).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,6 +57,11 @@ require('node:http').createServer((q, s) => s.end('hello from ' + require('node:
 process.on('SIGTERM', () => process.exit(0));
 `;
 
+/** `paz agent` on h2 started inside a mount namespace of its own where /etc/hosts is `hosts` (the machine's stays as it is). */
+function withHostsFile(hosts: string, args: string[]): string[] {
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts, ...args];
+}
+
 describe('two hosts in network namespaces, on etcd', { skip }, () => {
   const dir = isRoot ? tmpDir('paz-cluster-') : '';
   const children: ChildProcess[] = [];
@@ -107,9 +114,10 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
     token = readFileSync(join(dir, 'server', 'admin-token'), 'utf8').trim();
     assert.equal(getFrom('h2', `${orchestrator}/services`).status, 200, 'the admin token is taken');
     for (const h of ['h1', 'h2'] as const) {
+      // h1 names its address; h2 is given none and finds it from its route to the store
       agents[h] = start(h, `agent-${h}`, [
         process.execPath, pazBin, 'agent', '--store', etcdUrl, '--driver', 'process', '--no-router',
-        '--address', addr[h], '--agent-bind', addr[h], '--data-dir', join(dir, h), '--label', `name=${h}`, '--log-level', 'warn', '--cgroup-parent', cgroupParent,
+        ...(h === 'h1' ? ['--address', addr[h], '--agent-bind', addr[h]] : []), '--data-dir', join(dir, h), '--label', `name=${h}`, '--log-level', 'warn', '--cgroup-parent', cgroupParent,
         '--cluster-token', clusterToken,
       ]);
     }
@@ -198,5 +206,58 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
     for (const u of moved) assert.match(getFrom('h1', `http://${u.endpoint}/`).body, /hello from/);
     const hosts = JSON.parse(getFrom('h1', `${orchestrator}/cluster/hosts`).body);
     assert.deepEqual(hosts.map((h: { PublicIP: string }) => h.PublicIP), [addr.h1]);
+  });
+
+  it('refuses --address 127.0.0.1 with a store on another host (exit 2), before claiming anything', () => {
+    const data = join(dir, 'refused');
+    for (const flags of [['--address', '127.0.0.1'], ['--advertise', 'localhost']]) {
+      let code = 0;
+      let stderr = '';
+      try {
+        execFileSync('nsenter', [`--net=/run/netns/${ns.h2}`, process.execPath, pazBin, 'agent', '--store', etcdUrl, '--driver', 'process', '--no-router', '--cgroup-parent', cgroupParent, ...flags, '--data-dir', data, '--cluster-token', clusterToken], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
+      } catch (err) {
+        code = (err as { status: number }).status;
+        stderr = String((err as { stderr: string }).stderr);
+      }
+      assert.equal(code, 2, `${flags.join(' ')}: ${stderr}`);
+      assert.match(stderr, new RegExp(`paz agent: ${flags[0]} ${flags[1]}.* is loopback, but the store is on another host \\(${addr.h1.replace(/\./g, '\\.')}:2379\\)`));
+      assert.equal(stderr.trim().split('\n').length, 1, 'one message');
+    }
+    assert.equal(existsSync(join(data, 'paz.pid')) || existsSync(join(data, 'host-id')), false, 'nothing claimed');
+  });
+
+  it('takes a host name as --address: instances are announced at its IP, and routes keep following deploys', async () => {
+    const hostsFile = join(dir, 'hosts-h2');
+    writeFileSync(hostsFile, `127.0.0.1 localhost\n${addr.h2} node-h2.paz-test\n`);
+    // a router on h2 this time, serving every host's instances
+    agents.h2b = start('h2', 'agent-h2-named', withHostsFile(hostsFile, [
+      process.execPath, pazBin, 'agent', '--store', etcdUrl, '--driver', 'process', '--router-port', '8080',
+      '--address', 'node-h2.paz-test', '--data-dir', join(dir, 'h2-named'), '--log-level', 'warn', '--cgroup-parent', cgroupParent, '--cluster-token', clusterToken,
+    ]));
+    await waitFor('h2 registered again, at its IP', async () => {
+      const hosts = JSON.parse(getFrom('h1', `${orchestrator}/cluster/hosts`).body) as Array<{ PublicIP: string }>;
+      return hosts.some((h) => h.PublicIP === addr.h2);
+    }, 30_000);
+    const versioned = server.replace(`' instance ' + process.env.PAZ_INSTANCE`, `' instance ' + process.env.PAZ_INSTANCE + ' version ' + process.env.PAZ_VERSION`);
+    assert.equal(postFrom('h2', `${orchestrator}/services`, { name: 'named', dockerRepository: 'local/named', command: [process.execPath, '-e', versioned], ports: [{ container: 9000 }], numInstances: 2, conflictsWith: 'named' }).status, 201);
+    for (const version of [1, 2]) {
+      assert.equal(postFrom('h2', `${orchestrator}/services/named/deploy`, {}).status, 201);
+      const units = await waitFor(`version ${version} healthy on both hosts`, async () => {
+        const us = JSON.parse(getFrom('h1', `${orchestrator}/services/named/units`).body) as Array<{ healthy: boolean; version: number; endpoint: string }>;
+        const mine = us.filter((u) => u.version === version);
+        return mine.length === 2 && mine.every((u) => u.healthy) ? mine : undefined;
+      }, 60_000);
+      assert.deepEqual(units.map((u) => u.endpoint.split(':')[0]).sort(), [addr.h1, addr.h2].sort(), 'the name became its IP in the endpoint');
+      // h2's router (port 8080 inside h2) answers from the new version: its routes were updated
+      await waitFor(`h2's router serving version ${version} from both hosts`, async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 10; i++) {
+          const out = execFileSync('nsenter', [`--net=/run/netns/${ns.h2}`, 'curl', '-s', '-m', '5', '-H', 'host: named.paz', 'http://127.0.0.1:8080/'], { encoding: 'utf8' });
+          if (!out.includes(`version ${version}`)) return false;
+          seen.add(/instance (\d+)/.exec(out)?.[1] ?? out);
+        }
+        return seen.size === 2;
+      }, 30_000);
+    }
   });
 });

@@ -32,14 +32,20 @@ import { VersionDigests } from '../state/version-digests.js';
 import { RegistryLogins } from '../state/registry-logins.js';
 import { newSecretKey } from '../core/secret-box.js';
 import { prepareVolumeRoot } from './volume-guard.js';
+import { resolveName } from '../roles/routable-address.js';
+import { addressMoved } from './address-check.js';
 
 export interface AgentOptions {
   store: Store;
   driver: Driver;
   logger: Logger;
   dataDir: string;
-  /** the address other hosts reach this host's instances at (Paz's PublicIP) */
+  /** the address other hosts reach this host's instances at (Paz's PublicIP): an IP literal */
   address: string;
+  /** the host name `address` was resolved from (--address NAME): checked again at each heartbeat */
+  addressName?: string;
+  /** resolves `addressName` (default: roles/routable-address.ts resolveName) */
+  resolveAddress?: (name: string) => Promise<string>;
   /** where the agent's API listens */
   bind: string;
   port: number;
@@ -168,7 +174,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // The host record lives under the lease; its known-host copy does not, so a host that stops or dies is
   // still known afterwards, with the time it was last heard of (health-levels.ts).
   const beat = async () => {
-    problems = nextProblems(problems, await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem() }), Date.now());
+    const found = await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem() });
+    const moved = opts.addressName ? await addressMoved(opts.addressName, opts.address, opts.resolveAddress ?? resolveName) : undefined;
+    problems = nextProblems(problems, moved ? [...found, { component: 'address', message: moved }] : found, Date.now());
     const r = record();
     await session.put(keys.host(hostId), JSON.stringify(r));
     await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(r)));

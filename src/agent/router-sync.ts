@@ -46,6 +46,7 @@ export class RouterSync {
   private reporting: Promise<void> = Promise.resolve();
   private stopped = false;
   private applyError: string | undefined;
+  private lastUnroutable = '';
 
   constructor(private readonly opts: RouterSyncOptions) {
     this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, tls: opts.tls, logger: opts.logger });
@@ -69,6 +70,10 @@ export class RouterSync {
       hostId: this.opts.hostId,
       routerPort: this.opts.port,
     });
+    if (table.unroutable && table.unroutable.join() !== this.lastUnroutable) {
+      this.opts.logger.warn({ endpoints: table.unroutable }, 'router: endpoints whose address is not an IP are not routed (the agents of those hosts should announce an IP)');
+    }
+    this.lastUnroutable = table.unroutable?.join() ?? '';
     let res: Awaited<ReturnType<Router['apply']>>;
     try {
       res = await this.router.apply(table);

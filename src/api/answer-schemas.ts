@@ -193,6 +193,31 @@ export const UnitAnswer = Type.Object(
   { ...open, description: 'a unit (one instance of one version): desired, joined with what its agent reports' },
 );
 
+/** A drained host's drain (paz host drain): in GET /cluster/hosts, host health, and the drain routes' answers. */
+export const HostDrainAnswer = Type.Object(
+  {
+    since: ms('drained since'),
+    actor: Type.String({ description: 'who drained it (the API token\'s name)' }),
+    state: Type.Union([Type.Literal('draining'), Type.Literal('drained'), Type.Literal('stuck')], {
+      description: 'draining: units still on it, moving; drained: none left; stuck: some have no other eligible host and keep running there',
+    }),
+    remaining: Type.Integer({ description: 'units still placed on the host (retiring ones included)' }),
+    stuck: Type.Array(Type.Object({ unit: Type.String(), reason: Type.String() }), { description: 'units that cannot move, and why' }),
+  },
+  { description: "the host's drain: no new units go there, and its units move to other hosts (replacement first, then the old one retires)" },
+);
+
+/** The answer of POST /cluster/hosts/:id/drain and /undrain. */
+export const HostDrainChangeAnswer = Type.Object(
+  {
+    host: Type.String(),
+    drained: Type.Boolean({ description: 'whether the host is drained now' }),
+    changed: Type.Boolean({ description: 'false when it already was so' }),
+    drain: Type.Optional(HostDrainAnswer),
+  },
+  { ...open, description: 'the host after the change' },
+);
+
 export const HostAnswer = Type.Object(
   {
     ...MachineStateAnswer.properties,
@@ -202,6 +227,7 @@ export const HostAnswer = Type.Object(
     driver: Type.String({ description: 'docker or process' }),
     heartbeatAt: ms('the last heartbeat'),
     units: Type.Array(Type.String(), { description: 'units placed on the host' }),
+    drain: Type.Optional(HostDrainAnswer),
   },
   { ...open, description: 'a host, with the units placed on it' },
 );

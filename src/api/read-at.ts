@@ -40,7 +40,7 @@ export const readScopes = {
   /** one service's versions: latest, serving, records, digests pinned at first pull, rollout statuses */
   deploysOf: (name: string): string[] => [keys.latest(name), keys.serving(name), keys.deploysOf(name), keys.versionDigestsOf(name), keys.rolloutStatusesOf(name)],
   /** hosts, and units joined with their statuses (committed units need the latest versions) */
-  cluster: (): string[] => [keys.hostsPrefix(), keys.desiredUnitsPrefix(), keys.unitStatusPrefix(), keys.latestPrefix()],
+  cluster: (): string[] => [keys.hostsPrefix(), keys.desiredUnitsPrefix(), keys.unitStatusPrefix(), keys.latestPrefix(), keys.hostDrainsPrefix()],
   /** the journal and the deploy records whose config each entry shows */
   journal: (): string[] => [keys.journalPrefix(), '/paz/scheduler/deploys/'],
   tokens: (): string[] => [keys.tokensPrefix()],
@@ -50,6 +50,7 @@ export const readScopes = {
   health: (): string[] => [
     keys.hostsPrefix(),
     keys.knownHostsPrefix(),
+    keys.hostDrainsPrefix(),
     keys.desiredUnitsPrefix(),
     keys.unitStatusPrefix(),
     keys.latestPrefix(),

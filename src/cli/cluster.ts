@@ -87,10 +87,12 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
   if (values.json) return console.log(JSON.stringify(hosts, null, 2)), 0;
   console.log(
     table(
-      ['MACHINE', 'IP', 'HOSTNAME', 'CPUS', 'MEMORY', 'UNITS', 'HEALTHY'],
+      ['MACHINE', 'IP', 'HOSTNAME', 'CPUS', 'MEMORY', 'UNITS', 'HEALTHY', 'DRAIN'],
       hosts.map((h) => {
         const r = h.TotalResources as { Cores: number; Memory: number };
-        return [String(h.ID), String(h.PublicIP), String(h.hostname), String(r.Cores), `${r.Memory} MiB`, String((h.units as string[]).length), String(h.healthy)];
+        // paz host drain: DRAINING while units move away, DRAINED once empty, STUCK when some cannot
+        const drain = (h.drain as { state: string } | undefined)?.state;
+        return [String(h.ID), String(h.PublicIP), String(h.hostname), String(r.Cores), `${r.Memory} MiB`, String((h.units as string[]).length), String(h.healthy), drain ? drain.toUpperCase() : '-'];
       }),
     ),
   );

@@ -12,6 +12,7 @@ import { tokenCommand } from './token.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
+import { hostCommand } from './host.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -25,6 +26,10 @@ Roles:
 CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
 ${clientUsage}
   paz secret set|unset|ls SERVICE  secret env values (set KEY=VALUE, KEY=- from stdin): sealed, shown by fingerprint
+
+Hosts (admin):
+  paz host drain ID [--wait]   move the host's units to other hosts, no new ones there (--wait: until empty)
+  paz host undrain ID          the host takes new units again (moved units stay where they are)
 
 Registries (admin):
   paz registry login HOST --username U --password-stdin   credentials for pulls from HOST
@@ -49,10 +54,10 @@ Exit status: 0 done, 1 failed (an error, Paz unreachable, not healthy), 2 usage 
 option, missing or bad argument).`;
 
 /** The groups' own verbs, so a usage error names `paz token create`, not just `paz token`. */
-const subcommands: Record<string, string[]> = { token: ['create', 'ls', 'revoke'], secret: ['set', 'unset', 'ls'], registry: ['login', 'ls', 'logout'], kv: ['get', 'ls'], webhook: ['secret'] };
+const subcommands: Record<string, string[]> = { token: ['create', 'ls', 'revoke'], secret: ['set', 'unset', 'ls'], registry: ['login', 'ls', 'logout'], kv: ['get', 'ls'], webhook: ['secret'], host: ['drain', 'undrain'] };
 
 /** Every command name, for "did you mean". */
-const commandNames = ['up', 'server', 'agent', 'down', 'kv', 'docs', 'webhook', 'registry', 'secret', 'token', 'backup', 'restore', 'help', 'version', ...clientCommands];
+const commandNames = ['up', 'server', 'agent', 'down', 'kv', 'docs', 'webhook', 'registry', 'secret', 'token', 'backup', 'restore', 'host', 'help', 'version', ...clientCommands];
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -102,6 +107,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return backupCommand(rest);
     case 'restore':
       return restoreCommand(rest);
+    case 'host':
+      return hostCommand(rest);
     default:
       if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
       const near = closest(cmd, commandNames);

@@ -94,6 +94,8 @@ export interface RoleConfig {
   auth: 'tokens' | 'off';
   /** host volumes must lie under this directory (control plane: written to the store; agent: checked again) */
   volumeRoot: string;
+  /** --advertise, --address and --agent-bind as given (undefined: not given), for roles/routable-address.ts */
+  given: { advertise?: string; address?: string; agentBind?: string };
   agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number; tls?: RouterTlsConfig } };
 }
 
@@ -162,6 +164,7 @@ export function roleConfig(flags: Flags): RoleConfig {
     storeTls: storeTlsOf(flags),
     auth: authOption(flags),
     volumeRoot: resolve(str(flags, 'volume-root', 'PAZ_VOLUME_ROOT') ?? join(dataDir, 'volumes')),
+    given: { advertise: str(flags, 'advertise', 'PAZ_ADVERTISE') || undefined, address: str(flags, 'address', 'PAZ_ADDRESS') || undefined, agentBind: str(flags, 'agent-bind', 'PAZ_AGENT_BIND') || undefined },
     agent: {
       driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),

@@ -11,6 +11,7 @@ import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
 import { unfinishedRestore } from '../state/backup.js';
 import { loadSecretKey } from '../roles/secrets-key.js';
 import { checkBeforeStart } from '../roles/start-checks.js';
+import { settleAddresses } from '../roles/routable-address.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { ensureAdminToken } from '../roles/admin-token.js';
 import { Tokens } from '../state/tokens.js';
@@ -33,7 +34,8 @@ control plane (server, up):
   --no-auth                 no API tokens: local development only, refused unless every address Paz
                             listens on is loopback (PAZ_AUTH=off; default on: the first start writes
                             the admin token to DIR/admin-token, which the CLI sends by itself)
-  --advertise ADDR          address announced at /paz/services/* (PAZ_ADVERTISE, default 127.0.0.1)
+  --advertise ADDR          address announced at /paz/services/* (PAZ_ADVERTISE; default 127.0.0.1 with a store on
+                            this host, else the source address of this host's route to the store; never loopback then)
   --orchestrator-port N     (PAZ_ORCHESTRATOR_PORT, default 9000)
   --directory-port N        (PAZ_SERVICE_DIRECTORY_PORT, default 9001)
   --scheduler-port N        (PAZ_SCHEDULER_PORT, default 9002)
@@ -45,10 +47,11 @@ control plane (server, up):
                             /paz/config/volume-root, and agents check again against their own)
 agent (agent, up):
   --driver docker|process|auto   how units run (PAZ_DRIVER, default auto: docker when dockerd answers)
-  --address ADDR            this host's address for its instances' endpoints (PAZ_ADDRESS, default --advertise)
+  --address ADDR            this host's address for its instances' endpoints, an IP or a host name (resolved at start
+                            and checked at each heartbeat) (PAZ_ADDRESS, default --advertise, else as --advertise's)
   --agent-port N            the agent's logs/stats API (PAZ_AGENT_PORT, default 9010)
-  --agent-bind ADDR         address the agent's API listens on (PAZ_AGENT_BIND, default 127.0.0.1; in a
-                            cluster, the address servers reach it at, e.g. --address's)
+  --agent-bind ADDR         address the agent's API listens on (PAZ_AGENT_BIND, default 127.0.0.1 with a store on
+                            this host, else --address's: where the servers fetch logs and stats)
   --label KEY=VALUE         host label, repeatable (PAZ_LABELS=k=v,k=v)
   --cgroup-parent NAME      process driver: cgroup v1 directory holding the units' cgroups (PAZ_CGROUP_PARENT, default paz)
   --unit-user USER|UID[:GID]  process driver: the user units run as (PAZ_UNIT_USER, default nobody; root only if you say root)
@@ -60,7 +63,7 @@ agent (agent, up):
   --no-router               run no router on this host (PAZ_ROUTER=off)
   --no-agent                (up) run the control plane only
 
-examples: paz up    paz server --store etcd://10.0.0.2:2379    paz agent --store etcd://10.0.0.2:2379 --address 10.0.0.5 --agent-bind 10.0.0.5 --cluster-token TOKEN`;
+examples: paz up    paz server --store etcd://10.0.0.2:2379    paz agent --store etcd://10.0.0.2:2379 --cluster-token TOKEN`;
 
 export async function serverCommand(args: string[], role: 'server' | 'up' | 'agent'): Promise<number> {
   const { values } = parse(args, roleOptions);
@@ -70,6 +73,15 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   }
   const cfg = roleConfig(values);
   const runs = { controlPlane: role !== 'agent', agent: role === 'agent' || (role === 'up' && !values['no-agent']) };
+  // with a store on another host, 127.0.0.1 would be announced to every other host: refused before anything is claimed
+  const addresses = await settleAddresses(cfg);
+  if ('refused' in addresses) {
+    console.error(`paz ${role}: ${addresses.refused}`);
+    return 2;
+  }
+  cfg.advertise = addresses.advertise;
+  cfg.agent.address = addresses.address;
+  cfg.agent.bind = addresses.agentBind;
   const checked = checkBeforeStart(cfg, runs);
   if ('refused' in checked) {
     console.error(`paz ${role}: ${checked.refused}`);
@@ -144,6 +156,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
           logger: logger.child({ component: 'paz-agent' }),
           dataDir: cfg.dataDir,
           address: cfg.agent.address,
+          ...(addresses.addressName ? { addressName: addresses.addressName } : {}),
           bind: cfg.agent.bind,
           port: cfg.agent.port,
           labels: cfg.agent.labels,

@@ -10,6 +10,7 @@ import { campaign, type Election } from '../store/election.js';
 import { DEFAULT_HOST_LOSS_GRACE_SECONDS, PlacementLoop } from './placement-loop.js';
 import { RolloutController } from './rollout-controller.js';
 import { PendingWritesLoop } from './pending-writes-loop.js';
+import { HostDrainLoop } from './host-drain-loop.js';
 
 export class ControlLoops {
   private election: Election | undefined;
@@ -45,10 +46,12 @@ export class ControlLoops {
     const placement = new PlacementLoop(this.store, this.logger.child({ component: 'placement' }), Date.now, this.hostLossGraceSeconds * 1000);
     const rollouts = new RolloutController(this.store, this.logger.child({ component: 'rollout' }));
     const pending = new PendingWritesLoop(this.store, this.logger.child({ component: 'pending-writes' }));
-    this.running = [placement, rollouts, pending];
+    const drains = new HostDrainLoop(this.store, this.logger.child({ component: 'host-drain' }));
+    this.running = [placement, rollouts, pending, drains];
     await placement.start();
     await rollouts.start();
     await pending.start();
+    await drains.start();
   }
 
   private async follow(): Promise<void> {

@@ -13,6 +13,7 @@ import { lostUnits, placeUnits } from '../core/placement.js';
 import { rangeJson, type JsonEntry } from '../store/json.js';
 import { chunkWrites, type GuardedOp } from '../store/chunk-ops.js';
 import { committedDesiredUnits } from '../state/desired-units.js';
+import { HostDrains } from '../state/host-drains.js';
 
 export { DEFAULT_HOST_LOSS_GRACE_SECONDS };
 
@@ -28,7 +29,7 @@ export class PlacementLoop {
     /** how long a host may be gone before its units are placed elsewhere (like Nomad's heartbeat grace) */
     private readonly hostLossGraceMs = DEFAULT_HOST_LOSS_GRACE_SECONDS * 1000,
   ) {
-    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), keys.hostsPrefix()], intervalMs: 5000, pass: () => this.pass() });
+    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), keys.hostsPrefix(), keys.hostDrainsPrefix()], intervalMs: 5000, pass: () => this.pass() });
   }
 
   start(): Promise<void> {
@@ -41,9 +42,10 @@ export class PlacementLoop {
   }
 
   private async pass(): Promise<void> {
-    const [units, hosts] = await Promise.all([
+    const [units, hosts, drained] = await Promise.all([
       committedDesiredUnits(this.store),
       rangeJson<HostRecord>(this.store, keys.hostsPrefix()),
+      new HostDrains(this.store).list(),
     ]);
     const byName = new Map(units.entries.map((u) => [u.value.unit, u]));
     // Units of a host that stopped heartbeating go back to the pool: the next pass places them elsewhere.
@@ -59,6 +61,8 @@ export class PlacementLoop {
     const plan = placeUnits(
       units.entries.map((u) => u.value),
       hosts.entries.map((h) => h.value),
+      // paz host drain: nothing new goes there
+      new Set(drained.keys()),
     );
     const writes: GuardedOp[] = [];
     const guarded = (rec: JsonEntry<DesiredUnit>, next: DesiredUnit): GuardedOp => ({

@@ -1,7 +1,7 @@
 /**
  * Live events: store changes as the events Paz's UI listened to (`service.create`, `service.modifyConfig`,
  * `service.del`, `unit.add`, `unit.remove`) plus Paz's own (`unit.status`, `host.add`, `host.change` (its
- * problems changed), `host.remove`,
+ * problems changed), `host.remove`, `host.drain` / `host.undrain` (paz host drain),
  * `endpoint.add`, `endpoint.remove`, `journal` for deploy progress). Pure.
  */
 import { keys, parseEndpointKey, SERVICES_PREFIX } from './keys.js';
@@ -65,6 +65,10 @@ function rawEvent(c: StoreChange): PazEvent | undefined {
     if (c.prevValue === undefined) return { event: 'host.add', data: json(c.value), revision };
     const problems = (text: string) => JSON.stringify((json(text) as { problems?: unknown } | undefined)?.problems ?? []);
     return problems(c.value) !== problems(c.prevValue) ? { event: 'host.change', data: json(c.value), revision } : undefined;
+  }
+  if (key.startsWith(keys.hostDrainsPrefix())) {
+    // paz host drain / undrain: the host's eligibility changed
+    return { event: put ? 'host.drain' : 'host.undrain', data: put ? json(c.value) : lastSegment(key), revision };
   }
   if (key.startsWith(keys.journalPrefix())) {
     return put ? { event: 'journal', data: json(c.value), revision } : undefined;

@@ -9,6 +9,7 @@
  * failed while the version before keeps serving, a deploy under way below its count); 'unhealthy' (does not
  * work: a service with nothing healthy, a host whose agent or driver is gone).
  */
+import type { HostDrainView } from './host-drain-view.js';
 import { currentStatus } from './unit-view.js';
 import type { DesiredUnit, HostProblem, HostRecord, KnownHost, UnitStatus } from './records.js';
 import { scaleVersion, type RolloutStatus } from './rollout-policy.js';
@@ -27,6 +28,8 @@ export interface HealthFacts {
   knownHosts: KnownHost[];
   /** how long a host may be gone before its units are placed elsewhere (the control plane's --host-loss-grace) */
   hostLossGraceMs: number;
+  /** drained hosts (paz host drain) and how their drains go */
+  drains?: Map<string, HostDrainView>;
 }
 
 export interface ServiceFacts {
@@ -67,6 +70,8 @@ export interface HostHealth {
   problems: HostProblem[];
   /** units placed on the host (not draining) and how many of them are healthy */
   units: { placed: number; healthy: number };
+  /** set while the host is drained (paz host drain): how the drain goes */
+  drain?: HostDrainView;
 }
 
 export interface UnitHealth {
@@ -142,7 +147,7 @@ function hostName(id: string, hostname: string | undefined): string {
 }
 
 /** A live host's health: its heartbeat's age against its TTL, and the problems its agent reports. */
-export function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Map<string, UnitStatus>, now: number): HostHealth {
+export function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Map<string, UnitStatus>, now: number, drain?: HostDrainView): HostHealth {
   const ttl = h.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
   const age = now - h.heartbeatAt;
   const reasons: string[] = [];
@@ -155,9 +160,16 @@ export function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Ma
     status = 'degraded';
   }
   for (const p of h.problems ?? []) {
-    reasons.push(`${name}: ${p.component === 'driver' ? `its ${h.driver} driver` : 'its router'} ${p.message} (since ${at(p.since)}, ${duration(now - p.since)})`);
+    // an address problem's message names --address itself
+    const what = p.component === 'driver' ? `its ${h.driver} driver ` : p.component === 'router' ? 'its router ' : '';
+    reasons.push(`${name}: ${what}${p.message} (since ${at(p.since)}, ${duration(now - p.since)})`);
     // without its driver the agent can neither start nor watch instances; without its router, units still run
     status = worst(status, p.component === 'driver' ? 'unhealthy' : 'degraded');
+  }
+  // draining is the operator's intent, not a fault; a drain that cannot finish deserves a look
+  if (drain?.state === 'stuck') {
+    reasons.push(`${name}: drained since ${at(drain.since)}, but ${plural(drain.stuck.length, 'unit')} ${drain.stuck.length === 1 ? 'has' : 'have'} nowhere else to go and ${drain.stuck.length === 1 ? 'keeps' : 'keep'} running here: ${drain.stuck.map((s) => `${s.unit} (${s.reason})`).join('; ')}`);
+    status = worst(status, 'degraded');
   }
   const mine = units.filter((u) => u.host === h.id && u.drainingSince === undefined);
   const healthy = mine.filter((u) => { const s = statuses.get(u.unit); return !!s && s.host === h.id && s.healthy; }).length;
@@ -174,6 +186,7 @@ export function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Ma
     heartbeatTtlSeconds: ttl,
     problems: h.problems ?? [],
     units: { placed: mine.length, healthy },
+    ...(drain ? { drain } : {}),
   };
 }
 
@@ -216,7 +229,7 @@ function downHostHealth(k: KnownHost, units: DesiredUnit[], facts: HealthFacts):
  */
 export function hostsHealth(facts: HealthFacts, units: DesiredUnit[], statuses: Map<string, UnitStatus>): HostHealth[] {
   const live = new Map(facts.hosts.map((h) => [h.id, h]));
-  const out = facts.hosts.map((h) => liveHostHealth(h, units, statuses, facts.now));
+  const out = facts.hosts.map((h) => liveHostHealth(h, units, statuses, facts.now, facts.drains?.get(h.id)));
   for (const k of facts.knownHosts) {
     if (live.has(k.id)) continue;
     if (facts.now - (k.stoppedAt ?? k.lastSeenAt) > DOWN_HOST_LISTED_MS) continue;
@@ -228,7 +241,7 @@ export function hostsHealth(facts: HealthFacts, units: DesiredUnit[], statuses: 
 /** One host's health; undefined for a host neither live nor known. */
 export function hostHealth(id: string, facts: HealthFacts, units: DesiredUnit[], statuses: Map<string, UnitStatus>): HostHealth | undefined {
   const live = facts.hosts.find((h) => h.id === id);
-  if (live) return liveHostHealth(live, units, statuses, facts.now);
+  if (live) return liveHostHealth(live, units, statuses, facts.now, facts.drains?.get(id));
   const known = facts.knownHosts.find((k) => k.id === id);
   return known ? downHostHealth(known, units, facts) : undefined;
 }

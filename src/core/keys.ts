@@ -22,6 +22,7 @@
  * | /paz/units/status/<unit>                        | UnitStatus JSON (written by the unit's agent)       |
  * | /paz/hosts/<id>                                 | HostRecord JSON (agent, lease = heartbeat)          |
  * | /paz/known-hosts/<id>                           | KnownHost JSON: a host as last seen, no lease (who is down, since when) |
+ * | /paz/host-drains/<id>                           | HostDrainRecord JSON: the host is drained (paz host drain), no lease |
  * | /paz/routers/<hostId>                           | RouterReport JSON: requests in flight on draining units (agent lease) |
  * | /paz/elections/<name>                           | leader id (lease)                                   |
  * | /paz/auth/webhook-secret                        | the webhook secret, sealed (secret-box, context `webhook-secret`) |
@@ -72,6 +73,8 @@ export const keys = {
   hostsPrefix: () => '/paz/hosts/',
   knownHost: (id: string) => `/paz/known-hosts/${id}`,
   knownHostsPrefix: () => '/paz/known-hosts/',
+  hostDrain: (id: string) => `/paz/host-drains/${id}`,
+  hostDrainsPrefix: () => '/paz/host-drains/',
   router: (hostId: string) => `/paz/routers/${hostId}`,
   routersPrefix: () => '/paz/routers/',
   election: (name: string) => `/paz/elections/${name}`,

@@ -3,7 +3,11 @@
  * feasible hosts (free host ports, `conflictsWith`, `mustShareWith`, memory), score them (fewest units
  * first, i.e. spread), pick the best. Written for many hosts; `paz up` simply has one.
  */
-import type { DesiredUnit, HostRecord } from './records.js';
+import type { DesiredUnit, HostRecord, UnitStatus } from './records.js';
+import { instanceEnv } from './records.js';
+import { unitName } from './unit-name.js';
+import { countsHealthy } from './rollout-policy.js';
+import { ROLLOUT_DEFAULTS } from './rollout-defaults.js';
 
 export interface Placement {
   unit: string;
@@ -136,17 +140,18 @@ function infeasibleOn(unit: DesiredUnit, host: HostRecord, load: HostLoad): stri
 
 /**
  * Places every unit with `host === null`, in order (lowest version and instance first). Units already
- * placed stay where they are and count against their hosts.
+ * placed stay where they are and count against their hosts. Drained hosts (`paz host drain`) get nothing new.
  */
-export function placeUnits(all: DesiredUnit[], hosts: HostRecord[]): PlacementResult {
+export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], drained: ReadonlySet<string> = new Set()): PlacementResult {
   const result: PlacementResult = { placed: [], unplaceable: [] };
   const byHost = new Map<string, HostLoad>(hosts.map((h) => [h.id, new HostLoad()]));
   for (const u of all) if (u.host) byHost.get(u.host)?.add(u);
   const pending = all.filter((u) => u.host === null && !u.hold).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
-  const sortedHosts = [...hosts].sort((a, b) => a.id.localeCompare(b.id));
+  const sortedHosts = hosts.filter((h) => !drained.has(h.id)).sort((a, b) => a.id.localeCompare(b.id));
   for (const unit of pending) {
-    if (hosts.length === 0) {
-      result.unplaceable.push({ unit: unit.unit, reason: 'no host is available: start an agent (paz agent, or paz up on a single host)' });
+    if (sortedHosts.length === 0) {
+      const reason = hosts.length === 0 ? 'no host is available: start an agent (paz agent, or paz up on a single host)' : 'every host is drained: paz host undrain ID makes one eligible again';
+      result.unplaceable.push({ unit: unit.unit, reason });
       continue;
     }
     const reasons: string[] = [];
@@ -186,4 +191,88 @@ export function lostUnits(units: DesiredUnit[], liveHosts: ReadonlySet<string>, 
     if (now - missingSince.get(u.host)! >= graceMs) lost.push({ unit: u.unit, host: u.host });
   }
   return lost;
+}
+
+/**
+ * Moving units off drained hosts (`paz host drain`), the way a rolling deploy keeps zero failed requests:
+ * each unit on a drained host gets a replacement (same version, next free instance number, placed on
+ * another host by placeUnits), and the old unit is retired (drained by the routers, then deleted by the
+ * rollout controller) only once its replacement has been healthy for minHealthySeconds. A unit no other
+ * eligible host can take (one host, no room, its host port taken everywhere) stays where it is: the drain is
+ * stuck, and says why. Undrained before a move finished: a replacement already healthy completes the move
+ * (units do not move back), one not yet healthy is cancelled.
+ */
+export type DrainAction =
+  | { type: 'replace'; unit: string; replacement: DesiredUnit }
+  | { type: 'retire'; unit: string; by: string }
+  | { type: 'cancel'; unit: string; of: string };
+
+export interface DrainPlan {
+  actions: DrainAction[];
+  /** units that cannot move: nowhere else to go */
+  stuck: Unplaceable[];
+}
+
+/** A copy of `u` as instance `instance`, unplaced, naming the unit it replaces. */
+export function replacementOf(u: DesiredUnit, instance: number, now: number): DesiredUnit {
+  const { host: _host, placedAt: _placed, drainingSince: _draining, hold: _hold, releasedAt: _released, ...rest } = u;
+  return {
+    ...rest,
+    unit: unitName(u.service, u.version, instance),
+    instance,
+    host: null,
+    spec: { ...u.spec, env: { ...u.spec.env, ...instanceEnv(u.service, u.version, instance) } },
+    createdAt: now,
+    replaces: u.unit,
+    reason: `waiting for placement: replaces ${u.unit} (its host is drained)`,
+  };
+}
+
+export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[]; drained: ReadonlySet<string>; statuses: Map<string, UnitStatus>; now: number }): DrainPlan {
+  const { units, drained, statuses, now } = input;
+  const plan: DrainPlan = { actions: [], stuck: [] };
+  const live = units.filter((u) => u.drainingSince === undefined);
+  const byName = new Map(units.map((u) => [u.unit, u]));
+  const replacementOfUnit = new Map<string, DesiredUnit>();
+  for (const r of live) if (r.replaces && byName.get(r.replaces)?.drainingSince === undefined && byName.has(r.replaces)) replacementOfUnit.set(r.replaces, r);
+  const ready = (u: DesiredUnit) => countsHealthy(u, statuses, now, ROLLOUT_DEFAULTS.minHealthySeconds * 1000);
+  // moves under way: finish them once the replacement is ready; cancel those whose host was undrained meanwhile
+  for (const [old, r] of replacementOfUnit) {
+    const o = byName.get(old)!;
+    if (ready(r)) plan.actions.push({ type: 'retire', unit: old, by: r.unit });
+    else if (o.host === null || !drained.has(o.host)) plan.actions.push({ type: 'cancel', unit: r.unit, of: old });
+  }
+  // units on drained hosts with no replacement yet: one each, if another eligible host can take it
+  const toMove = live.filter((u) => u.host !== null && drained.has(u.host) && !replacementOfUnit.has(u.unit)).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
+  if (toMove.length === 0) return plan;
+  const nextInstance = new Map<string, number>();
+  for (const u of units) {
+    const key = `${u.service}\u0000${u.version}`;
+    nextInstance.set(key, Math.max(nextInstance.get(key) ?? 1, u.instance + 1));
+  }
+  const candidates = toMove.map((u) => {
+    const key = `${u.service}\u0000${u.version}`;
+    const instance = nextInstance.get(key)!;
+    nextInstance.set(key, instance + 1);
+    return replacementOf(u, instance, now);
+  });
+  // where they would go, with everything else as it is (capacity, ports, conflicts): placeUnits decides
+  const trial = placeUnits([...units.filter((u) => u.host !== null), ...candidates], input.hosts, drained);
+  const placeable = new Set(trial.placed.map((p) => p.unit));
+  const why = new Map(trial.unplaceable.map((p) => [p.unit, p.reason]));
+  for (const r of candidates) {
+    if (placeable.has(r.unit)) plan.actions.push({ type: 'replace', unit: r.replaces!, replacement: r });
+    else plan.stuck.push({ unit: r.replaces!, reason: `stuck: no other eligible host (${why.get(r.unit) ?? 'no host can take it'})` });
+  }
+  return plan;
+}
+
+export type HostDrainState = 'draining' | 'drained' | 'stuck';
+
+/** How a drained host's drain goes: units still on it (retiring ones too), and the ones that cannot move. */
+export function drainProgress(hostId: string, units: DesiredUnit[], plan: DrainPlan): { state: HostDrainState; remaining: number; stuck: Unplaceable[] } {
+  const remaining = units.filter((u) => u.host === hostId).length;
+  const mine = new Set(units.filter((u) => u.host === hostId).map((u) => u.unit));
+  const stuck = plan.stuck.filter((s) => mine.has(s.unit));
+  return { state: remaining === 0 ? 'drained' : stuck.length > 0 ? 'stuck' : 'draining', remaining, stuck };
 }

@@ -52,6 +52,8 @@ export const JOURNAL_EVENTS = [
   'registry-login-set',
   'registry-login-removed',
   'webhook-secret-rotated',
+  'host-drained',
+  'host-undrained',
 ] as const;
 
 export type JournalEvent = (typeof JOURNAL_EVENTS)[number];
@@ -113,6 +115,8 @@ export interface DesiredUnit {
   drainingSince?: number;
   /** why the unit is not placed yet, for humans */
   reason?: string;
+  /** a host drain's replacement: the unit on the drained host it takes over from (retired once this one is healthy) */
+  replaces?: string;
 }
 
 export type UnitState =
@@ -184,7 +188,8 @@ export interface HostRecord {
 
 /** Something wrong on a host that its agent can see: its driver (dockerd) not answering, its router down. */
 export interface HostProblem {
-  component: 'driver' | 'router';
+  /** address: the host name given as --address resolves elsewhere now */
+  component: 'driver' | 'router' | 'address';
   message: string;
   /** ms; when the agent first saw it */
   since: number;
@@ -205,6 +210,18 @@ export interface KnownHost {
   lastSeenAt: number;
   /** ms; set when the agent stopped cleanly (`paz down`, SIGTERM) */
   stoppedAt?: number;
+}
+
+/**
+ * A drained host (`paz host drain`): no new units go there and its units move to other hosts. Kept without a
+ * lease, so it outlives the agent's restarts; deleted by `paz host undrain`.
+ */
+export interface HostDrainRecord {
+  host: string;
+  /** ms; when the drain was asked for */
+  since: number;
+  /** who asked: the API token's name */
+  actor: string;
 }
 
 export const DEFAULT_STOP_GRACE_SECONDS = ROLLOUT_DEFAULTS.stopGraceSeconds;

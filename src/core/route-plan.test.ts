@@ -97,3 +97,20 @@ test("the router's check is the agent's probe: HTTP answer by default, 2xx on a 
   // a draining version no longer decides
   assert.deepEqual(plan(withCheck(1, undefined, { drainingSince: 1 }), withCheck(2, { path: '/ready' })), { type: 'http', path: '/ready', expect: '2xx' });
 });
+
+test('an endpoint announced with a host name is left out and named, so the rest of the table still applies', async () => {
+  const { validateRouteTable } = await import('../router/route-table.js');
+  const r = planRoutes({
+    endpoints: [
+      { key: '/paz/services/web/1/1', value: 'node-b.example:32001' },
+      { key: '/paz/services/web/1/2', value: '10.0.0.7:32002' },
+    ],
+    desired: [unit('web', 1, 1), unit('web', 1, 2)],
+    domain: 'paz',
+    hostId: 'h1',
+    routerPort: 80,
+  });
+  assert.deepEqual(r.services[0].servers.map((s) => s.name), ['web-1-2']);
+  assert.deepEqual(r.unroutable, ['web-1-1 node-b.example']);
+  assert.deepEqual(validateRouteTable(r), [], 'the router accepts the table');
+});

@@ -9,6 +9,7 @@
  * never the default service): clients reach its instances on their own published ports. The flags come
  * from the desired units of the service's newest version (copied from its config at deploy time).
  */
+import { isIP } from 'node:net';
 import type { DesiredUnit, UnitRunSpec } from './records.js';
 import { parseEndpointKey } from './keys.js';
 import { unitName } from './unit-name.js';
@@ -28,6 +29,8 @@ export interface PlannedRoutes {
   domain: string;
   services: Array<{ name: string; servers: PlannedServer[]; publicFacing: boolean; check: PlannedCheck }>;
   defaultService?: string;
+  /** endpoints left out because their address is not an IP literal (HAProxy's runtime API takes only IPs), as `unit address` */
+  unroutable?: string[];
 }
 
 export function planRoutes(input: {
@@ -44,12 +47,19 @@ export function planRoutes(input: {
   const loadBalanced = (service: string) => newest.get(service)?.loadBalanced !== false;
   const publicFacing = (service: string) => newest.get(service)?.publicFacing !== false;
   const services = new Map<string, PlannedServer[]>();
+  const unroutable: string[] = [];
   for (const { key, value } of input.endpoints) {
     const id = parseEndpointKey(key);
     if (!id || !loadBalanced(id.service)) continue;
     const m = /^(.+):(\d+)$/.exec(value);
     if (!m) continue;
     const name = unitName(id.service, id.version, id.instance);
+    // A host name here (an agent older than its resolving --address) would make the whole table invalid and
+    // freeze every route on this host: that one instance is left out instead, and said so.
+    if (isIP(m[1]) === 0) {
+      unroutable.push(`${name} ${m[1]}`);
+      continue;
+    }
     const d = desiredByUnit.get(name);
     // an endpoint whose unit is no longer desired is about to be withdrawn: let it finish, send nothing new
     const state = !d || d.drainingSince !== undefined ? 'drain' : 'ready';
@@ -69,6 +79,7 @@ export function planRoutes(input: {
       .map(([name, servers]) => ({ name, servers: servers.sort((x, y) => x.name.localeCompare(y.name)), publicFacing: publicFacing(name), check: serviceCheck(input.desired.filter((d) => d.service === name)) })),
   };
   if (defaultService) out.defaultService = defaultService;
+  if (unroutable.length > 0) out.unroutable = unroutable;
   return out;
 }
 

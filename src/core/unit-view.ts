@@ -3,6 +3,7 @@
  * `machineState`, `ID`, `PublicIP`, …) so Paz's clients keep working, plus Paz's own richer fields
  * (`state`, `healthy`, `restarts`, `reason`, `endpoint`). Pure.
  */
+import type { HostDrainView } from './host-drain-view.js';
 import type { DesiredUnit, HostRecord, UnitStatus } from './records.js';
 
 export interface MachineState {
@@ -54,6 +55,8 @@ export interface HostView extends MachineState {
   driver: string;
   heartbeatAt: number;
   units: string[];
+  /** set while the host is drained (paz host drain): how the drain goes */
+  drain?: HostDrainView;
 }
 
 export function machineState(h: HostRecord): MachineState {
@@ -127,8 +130,8 @@ export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, h
   return view;
 }
 
-export function hostView(h: HostRecord, unitNames: string[], health: { healthy: boolean; reasons: string[] }): HostView {
-  return { ...machineState(h), hostname: h.hostname, healthy: health.healthy, healthReasons: health.reasons, agentUrl: h.agentUrl, driver: h.driver, heartbeatAt: h.heartbeatAt, units: unitNames };
+export function hostView(h: HostRecord, unitNames: string[], health: { healthy: boolean; reasons: string[] }, drain?: HostDrainView): HostView {
+  return { ...machineState(h), hostname: h.hostname, healthy: health.healthy, healthReasons: health.reasons, agentUrl: h.agentUrl, driver: h.driver, heartbeatAt: h.heartbeatAt, units: unitNames, ...(drain ? { drain } : {}) };
 }
 
 export interface UnitFilter {

@@ -1,7 +1,8 @@
 /**
  * What `paz up|server|agent` checks before it claims the data dir or listens anywhere, so a mistake stops
  * the start with one clear message and leaves nothing behind: certificate files, the volume root, the
- * process driver's unit user, and --no-auth only on loopback.
+ * process driver's unit user, and --no-auth only on loopback. (The addresses other hosts use are settled just
+ * before, asynchronously, in roles/routable-address.ts: a loopback one with a remote store is refused there.)
  */
 import type { RoleConfig } from '../cli/options.js';
 import type { RouterTlsOptions } from '../router/index.js';

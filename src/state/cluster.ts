@@ -8,6 +8,8 @@ import { liveHostHealth } from '../core/health-levels.js';
 import { parseUnitName, resolveUnitName, shortUnitService } from '../core/unit-name.js';
 import { getJson, rangeJson } from '../store/json.js';
 import { committedDesiredUnits } from './desired-units.js';
+import { HostDrains } from './host-drains.js';
+import { hostDrainViews, type HostDrainView } from '../core/host-drain-view.js';
 
 export class ClusterView {
   constructor(
@@ -71,16 +73,31 @@ export class ClusterView {
     return [...statuses.keys()].filter((u) => !wanted.has(u) && parseUnitName(u)?.service === service).sort();
   }
 
-  /** Live hosts (their heartbeat lease keeps their record); healthy as health-levels.ts judges them. */
+  /** Live hosts (their heartbeat lease keeps their record); healthy as health-levels.ts judges them; drained ones with their drain. */
   async hosts(): Promise<HostView[]> {
     const [hosts, units] = await Promise.all([this.hostRecords(), this.desiredUnits()]);
-    return hosts.map((h) => hostView(h, units.filter((u) => u.host === h.id).map((u) => u.unit), liveHostHealth(h, [], new Map(), this.now())));
+    const drains = await this.drainViews(hosts, units);
+    return hosts.map((h) => hostView(h, units.filter((u) => u.host === h.id).map((u) => u.unit), liveHostHealth(h, [], new Map(), this.now(), drains.get(h.id)), drains.get(h.id)));
   }
 
   async host(id: string): Promise<HostView> {
     const h = await getJson<HostRecord>(this.store, keys.host(id));
     if (!h) throw new PazError('HOST_NOT_FOUND', `no host with id "${id}": list hosts with GET /cluster/hosts`, { id });
-    const units = await this.desiredUnits();
-    return hostView(h, units.filter((u) => u.host === id).map((u) => u.unit), liveHostHealth(h, [], new Map(), this.now()));
+    const [units, hosts] = await Promise.all([this.desiredUnits(), this.hostRecords()]);
+    const drain = (await this.drainViews(hosts, units)).get(id);
+    return hostView(h, units.filter((u) => u.host === id).map((u) => u.unit), liveHostHealth(h, [], new Map(), this.now(), drain), drain);
+  }
+
+  /** How one drained host's drain goes (a down host's too); undefined when it is not drained. */
+  async drainOf(id: string): Promise<HostDrainView | undefined> {
+    const [hosts, units] = await Promise.all([this.hostRecords(), this.desiredUnits()]);
+    return (await this.drainViews(hosts, units)).get(id);
+  }
+
+  /** How each drained host's drain goes (statuses are read only when a host is drained). */
+  private async drainViews(hosts: HostRecord[], units: DesiredUnit[]): Promise<Map<string, HostDrainView>> {
+    const drains = await new HostDrains(this.store).list();
+    if (drains.size === 0) return new Map();
+    return hostDrainViews({ drains, units, hosts, statuses: await this.statuses(), now: this.now() });
   }
 }

@@ -9,6 +9,8 @@ import { clusterHealth, hostHealth, serviceHealth, type ClusterHealth, type Heal
 import { PazError } from '../core/errors.js';
 import { rangeJson } from '../store/json.js';
 import { committedDesiredUnits } from './desired-units.js';
+import { HostDrains } from './host-drains.js';
+import { hostDrainViews } from '../core/host-drain-view.js';
 import type { Deploys } from './deploys.js';
 import type { Directory } from './directory.js';
 
@@ -32,6 +34,12 @@ export class HealthView {
     return { now: this.now(), hosts: hosts.entries.map((e) => e.value), knownHosts: known.entries.map((e) => e.value), hostLossGraceMs: this.hostLossGraceMs };
   }
 
+  /** drained hosts and how their drains go, into `facts` */
+  private async withDrains(facts: HealthFacts, units: DesiredUnit[], statuses: Map<string, UnitStatus>): Promise<void> {
+    const drains = await new HostDrains(this.store).list();
+    if (drains.size > 0) facts.drains = hostDrainViews({ drains, units, hosts: facts.hosts, statuses, now: facts.now });
+  }
+
   private async units(service?: string): Promise<DesiredUnit[]> {
     return (await committedDesiredUnits(this.store, service)).entries.map((e) => e.value);
   }
@@ -48,6 +56,7 @@ export class HealthView {
 
   async cluster(): Promise<ClusterHealth> {
     const [facts, units, statuses, services] = await Promise.all([this.facts(), this.units(), this.statuses(), this.directory.list()]);
+    await this.withDrains(facts, units, statuses);
     const byService = new Map<string, DesiredUnit[]>(services.map((s) => [s.name, []]));
     for (const u of units) byService.get(u.service)?.push(u);
     const all = await Promise.all([...byService].map(([name, us]) => this.serviceFacts(name, us, statuses)));
@@ -57,6 +66,7 @@ export class HealthView {
   /** 404 for a host neither live nor known (a down host is known: it answers, unhealthy, saying since when). */
   async host(id: string): Promise<HostHealth> {
     const [facts, units, statuses] = await Promise.all([this.facts(), this.units(), this.statuses()]);
+    await this.withDrains(facts, units, statuses);
     const h = hostHealth(id, facts, units, statuses);
     if (!h) throw new PazError('HOST_NOT_FOUND', `no host with id "${id}": list hosts with GET /cluster/hosts (or paz hosts)`, { id });
     return h;

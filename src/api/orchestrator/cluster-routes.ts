@@ -4,7 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { unitVisible, type UnitFilter } from '../../core/unit-view.js';
 import type { ApiContext } from '../context.js';
 import { errorResponses } from '../schemas.js';
-import { ClusterAnswer, HealthAnswer, HostAnswer, UnitAnswer } from '../answer-schemas.js';
+import { ClusterAnswer, HealthAnswer, HostAnswer, HostDrainChangeAnswer, UnitAnswer } from '../answer-schemas.js';
+import { HostDrains } from '../../state/host-drains.js';
+import { ClusterView } from '../../state/cluster.js';
 import { readAt, readScopes, withRevision } from '../read-at.js';
 import { endpointTree } from '../../core/endpoint-tree.js';
 import { SERVICES_PREFIX } from '../../core/keys.js';
@@ -51,6 +53,31 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
   );
 
   // /cluster/hosts/:id/health: health-routes.ts, with the cluster's and the services'
+
+  // Draining moves every service's units off a host: a cluster operation, admin-only like forgetting a host.
+  for (const drained of [true, false]) {
+    app.post<{ Params: { id: string } }>(
+      `/cluster/hosts/:id/${drained ? 'drain' : 'undrain'}`,
+      {
+        config: { access: 'admin' },
+        schema: {
+          tags,
+          summary: drained ? 'Drain a host: no new units go there, and its units move to other hosts with no failed request' : 'Make a drained host eligible for new units again',
+          description: drained
+            ? 'Each unit on the host gets a replacement on another eligible host; the old unit is retired (routers drain it, then it stops) once the replacement has been healthy for a while. ' +
+              'A unit no other host can take stays running, and the drain says so (state "stuck"). Follow it with GET /cluster/hosts/{id} (its `drain`). Drained is kept until undrained, through agent restarts.'
+            : 'Units that moved away stay where they are (like Nomad\'s node eligibility); a move not finished yet is cancelled when its replacement is not healthy yet.',
+          params: IdParams,
+          response: { 200: HostDrainChangeAnswer, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const { record, changed } = await new HostDrains(ctx.store).set(req.params.id, drained, req.actor);
+        const drain = record ? await new ClusterView(ctx.store).drainOf(req.params.id) : undefined;
+        return { host: req.params.id, drained: record !== undefined, changed, ...(drain ? { drain } : {}) };
+      },
+    );
+  }
 
   app.get<{ Querystring: UnitFilter }>(
     '/cluster/units',

@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../context.js';
 import { NameParams, errorResponses } from '../schemas.js';
 import { readAt, readScopes, withRevision } from '../read-at.js';
+import { HostDrainAnswer } from '../answer-schemas.js';
 import type { FastifyReply } from 'fastify';
 import type { HealthView } from '../../state/health.js';
 
@@ -22,7 +23,7 @@ const verdict = {
 };
 
 const Problem = Type.Object({
-  component: Type.Union([Type.Literal('driver'), Type.Literal('router')], { description: "what the agent found wrong: its driver's runtime (dockerd) or its router" }),
+  component: Type.Union([Type.Literal('driver'), Type.Literal('router'), Type.Literal('address')], { description: "what the agent found wrong: its driver's runtime (dockerd), its router, or the host name given as --address resolving elsewhere now" }),
   message: Type.String(),
   since: Ms('first seen'),
 });
@@ -42,6 +43,7 @@ const HostHealth = Type.Object(
     inGrace: Type.Optional(Type.Boolean({ description: 'down hosts: its units still wait for it' })),
     problems: Type.Array(Problem, { description: 'what its agent reported wrong at its last heartbeat' }),
     units: Type.Object({ placed: Type.Integer({ description: 'units placed on it, not draining' }), healthy: Type.Integer() }),
+    drain: Type.Optional(HostDrainAnswer),
   },
 );
 

@@ -45,7 +45,21 @@ function HostsTable({ hosts, stats, lbs }: { hosts: Host[]; stats: Record<string
       rowAttrs={(h) => ({ 'data-host': h.ID })}
       columns={[
         { header: 'Host', rowHeader: true, cell: (h) => <Link href={`/hosts/${enc(h.ID)}`}>{h.hostname || h.ID}</Link> },
-        { header: 'State', cell: (h) => <StateBadge tone={h.healthy ? 'ok' : 'bad'}>{h.healthy ? 'up' : 'down'}</StateBadge> },
+        {
+          header: 'State',
+          cell: (h) => (
+            <>
+              <StateBadge tone={h.healthy ? 'ok' : 'bad'}>{h.healthy ? 'up' : 'down'}</StateBadge>
+              {/* paz host drain: no new units, its units moving away */}
+              {h.drain && (
+                <>
+                  {' '}
+                  <StateBadge tone={h.drain.state === 'stuck' ? 'bad' : 'busy'}>{h.drain.state === 'draining' ? `draining, ${h.drain.remaining} left` : h.drain.state}</StateBadge>
+                </>
+              )}
+            </>
+          ),
+        },
         { header: 'Capacity', cell: (h) => capacityText(h) },
         { header: 'CPU', className: 'cpu', cell: (h) => <CpuMeter usage={usageOf(stats[h.ID]?.latest)} /> },
         { header: 'Memory', className: 'memory', cell: (h) => <MemoryMeter usage={usageOf(stats[h.ID]?.latest)} /> },

@@ -1,0 +1,95 @@
+/**
+ * The host-drain loop (run by the leader): moves units off drained hosts (`paz host drain`) as decided by the
+ * pure `planHostDrains` — a replacement placed elsewhere first, the old unit retired (drained by the routers,
+ * deleted by the rollout controller) once the replacement has been healthy a while — with compare-and-swap
+ * writes. It wakes on drain changes and otherwise looks every second (readiness is a matter of time passing);
+ * with no host drained and no move under way a pass reads one small prefix, so it costs big deploys nothing.
+ */
+import type { Logger } from 'pino';
+import type { Store, TxnOp, Compare } from '../store/store.js';
+import { StoreLoop } from '../state/store-loop.js';
+import { keys } from '../core/keys.js';
+import type { DesiredUnit, HostRecord, UnitStatus } from '../core/records.js';
+import { planHostDrains, type DrainAction } from '../core/placement.js';
+import { rangeJson, type JsonEntry } from '../store/json.js';
+import { committedDesiredUnits } from '../state/desired-units.js';
+import { HostDrains } from '../state/host-drains.js';
+
+export class HostDrainLoop {
+  private readonly loop: StoreLoop;
+  private readonly drains: HostDrains;
+  /** a move was under way at the last pass: keep looking after the last drain is lifted (to finish or cancel it);
+   * true at first, so a new leader looks once for moves its predecessor left */
+  private moving = true;
+  private lastStuck = '';
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+    intervalMs = 1000,
+  ) {
+    this.drains = new HostDrains(store, now);
+    this.loop = new StoreLoop({ store, name: 'host-drain', logger, prefixes: [keys.hostDrainsPrefix()], intervalMs, pass: () => this.pass() });
+  }
+
+  start(): Promise<void> {
+    return this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async pass(): Promise<void> {
+    const drained = await this.drains.list();
+    if (drained.size === 0 && !this.moving) return;
+    const [units, hosts, statusList] = await Promise.all([
+      committedDesiredUnits(this.store),
+      rangeJson<HostRecord>(this.store, keys.hostsPrefix()),
+      rangeJson<UnitStatus>(this.store, keys.unitStatusPrefix()),
+    ]);
+    const plan = planHostDrains({
+      units: units.entries.map((e) => e.value),
+      hosts: hosts.entries.map((e) => e.value),
+      drained: new Set(drained.keys()),
+      statuses: new Map(statusList.entries.map((e) => [e.value.unit, e.value])),
+      now: this.now(),
+    });
+    this.moving = units.entries.some((e) => e.value.replaces !== undefined && e.value.drainingSince === undefined);
+    const stuck = plan.stuck.map((s) => `${s.unit}: ${s.reason}`).join('; ');
+    if (stuck !== this.lastStuck && stuck !== '') this.logger.warn({ stuck: plan.stuck }, 'host drain: some units have nowhere else to go');
+    this.lastStuck = stuck;
+    const byName = new Map(units.entries.map((e) => [e.value.unit, e]));
+    for (const a of plan.actions) await this.apply(a, byName);
+  }
+
+  private async apply(a: DrainAction, units: Map<string, JsonEntry<DesiredUnit>>): Promise<void> {
+    const unchanged = (e: JsonEntry<DesiredUnit>): Compare => ({ key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision });
+    let compare: Compare[];
+    let op: TxnOp;
+    if (a.type === 'replace') {
+      const old = units.get(a.unit);
+      if (!old) return;
+      const key = keys.desiredUnit(a.replacement.service, a.replacement.unit);
+      // the old unit as planned, and no unit of that name yet
+      compare = [unchanged(old), { key, target: 'createRevision', op: '=', value: 0 }];
+      op = { type: 'put', key, value: JSON.stringify(a.replacement) };
+    } else if (a.type === 'retire') {
+      const old = units.get(a.unit);
+      if (!old) return;
+      compare = [unchanged(old)];
+      op = { type: 'put', key: old.key, value: JSON.stringify({ ...old.value, drainingSince: this.now() } satisfies DesiredUnit) };
+    } else {
+      const r = units.get(a.unit);
+      if (!r) return;
+      compare = [unchanged(r)];
+      op = { type: 'delete', key: r.key };
+    }
+    const res = await this.store.txn({ compare, success: [op] });
+    if (!res.succeeded) return;
+    if (a.type === 'replace') this.logger.info({ unit: a.unit, replacement: a.replacement.unit }, 'host drain: replacing a unit of a drained host');
+    else if (a.type === 'retire') this.logger.info({ unit: a.unit, by: a.by }, 'host drain: replacement healthy; retiring the old unit');
+    else this.logger.info({ unit: a.unit, of: a.of }, 'host undrained before the move finished: replacement cancelled');
+  }
+}
