@@ -53,7 +53,7 @@ describe('CLI streams with auth on', () => {
     const logs = await run(process.execPath, [pazBin, 'logs', 'streamed-1-1'], { env: { ...process.env, ...env } });
     assert.match(logs.stdout, /listening on \d+/);
     await streamUntil(['logs', '-f', 'streamed-1-1'], env, /listening on \d+/);
-    await streamUntil(['events', '--since', '0'], env, /\tjournal\t.*"actor":"admin"/);
+    await streamUntil(['events', '--since', '0'], env, /  journal +streamed +deploy.*\(by admin\)/);
     // and without a token they are refused, saying what to do
     const refused = await streamUntil(['events'], { PAZ_URL: paz.orchestrator, PAZ_DATA_DIR: '/nonexistent', PAZ_TOKEN: '' }, /needs an API token/);
     assert.match(refused, /admin-token/);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
+import { clientOf, connectionOptions } from './connect.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
 import { requireService } from './known-service.js';
@@ -48,14 +49,14 @@ async function currentEnv(client: PazClient, service: string): Promise<EnvMap> {
 }
 
 export async function secretCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { ...connectionOptions, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   const [verb, service, ...rest] = positionals;
   if (values.help || !verb) {
     console.log(usage);
     return verb || values.help ? 0 : 2;
   }
   if (!service) throw new UsageError(`paz secret ${verb} needs a SERVICE`);
-  const client = new PazClient({ url: values.url });
+  const client = clientOf(values);
   if (['ls', 'set', 'unset'].includes(verb)) await requireService(client, service);
   switch (verb) {
     case 'ls': {

@@ -1,9 +1,12 @@
 /**
  * A typed HTTP client of Paz's APIs, used by the CLI, the web UI's tests and the integration tests.
  * Errors come back as `PazApiError` carrying the server's code and message. It sends an API token without
- * being told: PAZ_TOKEN, else the admin token `paz up` wrote to DATA_DIR/admin-token.
+ * being told: --token, PAZ_TOKEN, the profile's (connection.ts), else the admin token `paz up` wrote to
+ * DATA_DIR/admin-token.
  */
 import { connectionErrorMessage, isConnectionError } from './connection-error.js';
+import { resolveConnection, withScheme } from './connection.js';
+import { profileFilePath, readProfiles } from './profile-file.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,6 +57,13 @@ export interface PazClientOptions {
   token?: string;
   /** default PAZ_DATA_DIR, else ~/.paz */
   dataDir?: string;
+  /** a named profile of the profile file (--profile); default PAZ_PROFILE, else the current one */
+  profile?: string;
+  /**
+   * false: ignore the profile file (tests and in-process callers that give url and token). Default: used
+   * when url or token is not given.
+   */
+  profiles?: boolean;
 }
 
 /** The token the CLI sends, and where it came from (for the message of a 401). */
@@ -77,19 +87,24 @@ export interface RawResponse {
   text: string;
 }
 
-function withScheme(u: string): string {
-  return /^https?:\/\//.test(u) ? u : `http://${u}`;
-}
 
 export class PazClient {
   readonly url: string;
   readonly schedulerUrl: string;
+  /** the profile the URL or token came from, if any */
+  readonly profile: string | undefined;
   private readonly timeoutMs: number;
   private readonly credentials: { token?: string; source: string };
 
   constructor(opts: PazClientOptions = {}) {
-    this.credentials = opts.token !== undefined ? { token: opts.token, source: 'the token given' } : defaultToken(opts.dataDir);
-    this.url = withScheme(opts.url ?? process.env.PAZ_URL ?? 'http://127.0.0.1:9000').replace(/\/$/, '');
+    const useProfiles = opts.profiles !== false && (opts.url === undefined || opts.token === undefined || opts.profile !== undefined);
+    const configPath = profileFilePath();
+    const conn = useProfiles
+      ? resolveConnection({ flags: { url: opts.url, token: opts.token, profile: opts.profile }, env: process.env, config: readProfiles(configPath), configPath })
+      : { url: withScheme(opts.url ?? process.env.PAZ_URL ?? 'http://127.0.0.1:9000'), token: opts.token, tokenSource: 'the token given' };
+    this.credentials = conn.token !== undefined ? { token: conn.token, source: conn.tokenSource ?? 'the token given' } : defaultToken(opts.dataDir);
+    this.url = conn.url;
+    this.profile = conn.profile;
     const u = new URL(this.url);
     this.schedulerUrl = withScheme(opts.schedulerUrl ?? process.env.PAZ_SCHEDULER_URL ?? `${u.protocol}//${u.hostname}:9002`).replace(/\/$/, '');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -102,7 +117,7 @@ export class PazClient {
 
   /** What to tell a user whose request got a 401 or 403. */
   authHint(status: number): string {
-    if (status === 401) return ` [the CLI sent ${this.credentials.source}: set PAZ_TOKEN to a valid token]`;
+    if (status === 401) return ` [the CLI sent ${this.credentials.source}: log in with \`paz login ${this.url}\` or set PAZ_TOKEN to a valid token]`;
     if (status === 403) return ` [the CLI sent ${this.credentials.source}]`;
     return '';
   }
