@@ -72,7 +72,7 @@ export async function loginCommand(args: string[]): Promise<number> {
   if (nameProblem) throw new UsageError(nameProblem);
   const path = profileFilePath();
   const config = readProfiles(path);
-  const url = withScheme(positionals[0] ?? process.env.PAZ_URL ?? config.profiles[name]?.url ?? DEFAULT_URL);
+  const url = withScheme(positionals[0] ?? (process.env.PAZ_URL || undefined) ?? config.profiles[name]?.url ?? DEFAULT_URL);
   try {
     new URL(url);
   } catch {

@@ -51,7 +51,9 @@ export function profileNameProblem(name: string): string | undefined {
 }
 
 export function resolveConnection(i: ConnectionInputs): Connection {
-  const named = i.flags.profile ?? i.env.PAZ_PROFILE;
+  // an empty variable (PAZ_URL= paz …) is an unset one
+  const env = { PAZ_URL: i.env.PAZ_URL || undefined, PAZ_TOKEN: i.env.PAZ_TOKEN || undefined, PAZ_PROFILE: i.env.PAZ_PROFILE || undefined };
+  const named = i.flags.profile ?? env.PAZ_PROFILE;
   let profileName: string | undefined;
   if (named !== undefined) {
     if (!i.config.profiles[named]) {
@@ -63,11 +65,11 @@ export function resolveConnection(i: ConnectionInputs): Connection {
     profileName = i.config.current;
   }
   const profile = profileName ? i.config.profiles[profileName] : undefined;
-  const explicitUrl = i.flags.url ?? i.env.PAZ_URL;
+  const explicitUrl = i.flags.url ?? env.PAZ_URL;
   const url = withScheme(explicitUrl ?? profile?.url ?? DEFAULT_URL);
   const fromProfile = profile !== undefined && withScheme(profile.url) === url;
   if (i.flags.token !== undefined) return { url, token: i.flags.token.trim(), tokenSource: 'the token given with --token', profile: fromProfile ? profileName : undefined };
-  if (i.env.PAZ_TOKEN) return { url, token: i.env.PAZ_TOKEN.trim(), tokenSource: 'the token in PAZ_TOKEN', profile: fromProfile ? profileName : undefined };
+  if (env.PAZ_TOKEN) return { url, token: env.PAZ_TOKEN.trim(), tokenSource: 'the token in PAZ_TOKEN', profile: fromProfile ? profileName : undefined };
   if (fromProfile && profile.token) return { url, token: profile.token, tokenSource: `the token of profile ${profileName} (${i.configPath}): log in again with \`paz login ${profile.url} --profile ${profileName}\``, profile: profileName };
   return { url, profile: fromProfile ? profileName : undefined };
 }
