@@ -53,7 +53,8 @@ const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'scale
 /** Flags whose value is a word we can offer. */
 const VALUES: Record<string, string[] | 'profiles'> = { '--profile': 'profiles', '--role': ['admin', 'deployer', 'read-only'], '--version': ['next', 'last'] };
 
-export type Completion = { candidates: string[] } | { need: 'services' | 'profiles' };
+/** Candidates, or names to look up (`also`: words offered beside them). */
+export type Completion = { candidates: string[] } | { need: 'services' | 'profiles'; also?: string[] };
 
 export interface CommandInfo {
   subcommands?: string[];
@@ -87,7 +88,7 @@ export function whatToComplete(words: string[], table: Record<string, CommandInf
   if (cmd === 'profile') return positionals.length === 0 ? { candidates: verbs } : positionals.length === 1 && positionals[0] !== 'ls' ? { need: 'profiles' } : { candidates: [] };
   const hasVerbs = verbs.length > 0 && cmd !== 'config';
   if (hasVerbs && positionals.length === 0) return { candidates: verbs };
-  if (cmd === 'config' && positionals.length === 0) return { need: 'services' };
+  if (cmd === 'config' && positionals.length === 0) return { need: 'services', also: verbs };
   if (cmd === 'config' && positionals.length === 1 && verbs.includes(positionals[0])) return { need: 'services' };
   if (TAKES_SERVICE.has(cmd) && positionals.length === (hasVerbs ? 1 : 0)) return { need: 'services' };
   return { candidates: [] };

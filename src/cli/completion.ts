@@ -75,8 +75,12 @@ export async function completeCommand(words: string[], table: Record<string, Com
     const what = whatToComplete(words.length === 0 ? [''] : words, table);
     let candidates: string[];
     if ('candidates' in what) candidates = what.candidates;
-    else if (what.need === 'profiles') candidates = Object.keys(readProfiles(profileFilePath()).profiles);
-    else candidates = await serviceNames(words.slice(0, -1));
+    else {
+      const also = what.also ?? [];
+      for (const c of matching(also, typed)) console.log(c);
+      if (what.need === 'profiles') candidates = Object.keys(readProfiles(profileFilePath()).profiles);
+      else candidates = await serviceNames(words.slice(0, -1));
+    }
     for (const c of matching(candidates, typed)) console.log(c);
   } catch {
     // a server that is down or a broken profile file: offer nothing rather than an error in the prompt
