@@ -242,5 +242,28 @@ describe('paz config, events, journal, completion', () => {
       const r = spawnSync('zsh', ['-n', file], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
     });
+
+    it('zsh completes commands and service names (when zsh is installed)', (t) => {
+      if (spawnSync('zsh', ['--version']).error) return t.skip('zsh is not installed');
+      // outside a completion widget compadd and compdef do not exist: stand-ins print what would be offered
+      const complete = (line: string) => {
+        const words = line.split(' ');
+        const script = [
+          'compdef() { :; }',
+          'compadd() { [[ $1 == -a ]] && print -l -- "${(@P)2}"; }',
+          '_files() { print -- "(files)"; }',
+          'source <(paz completion zsh)',
+          `words=(${words.map((w) => `'${w}'`).join(' ')})`,
+          `CURRENT=${words.length}`,
+          '_paz',
+        ].join('\n');
+        const r = spawnSync('zsh', ['-f', '-c', script], { env: { ...process.env, ...env, PATH: path }, encoding: 'utf8', timeout: 20_000 });
+        assert.equal(r.status, 0, r.stderr);
+        return r.stdout.split('\n').filter(Boolean);
+      };
+      assert.deepEqual(complete('paz se'), ['secret', 'server', 'service', 'services']);
+      assert.deepEqual(complete('paz deploy w'), ['web-app']);
+      assert.deepEqual(complete('paz create '), ['(files)'], 'nothing to offer: files');
+    });
   });
 });
