@@ -29,11 +29,12 @@ const cluster: Group = async (c, a) => (await import('./cluster.js')).clusterCom
 const health: Group = async (c, a) => (await import('./health.js')).healthCommand(c, a);
 const config: Group = async (_c, a) => (await import('./config.js')).configCommand(a);
 
-export const clientCommands: Record<string, { run: Group; subcommands?: string[] }> = {
+/** `ownHelp`: the command prints its own, longer --help. */
+export const clientCommands: Record<string, { run: Group; subcommands?: string[]; ownHelp?: boolean }> = {
   services: { run: services },
   create: { run: services },
   service: { run: services },
-  config: { run: config, subcommands: ['set', 'unset', 'edit', 'diff'] },
+  config: { run: config, subcommands: ['set', 'unset', 'edit', 'diff'], ownHelp: true },
   deploy: { run: services },
   rollback: { run: services },
   scale: { run: services },
@@ -81,7 +82,7 @@ export function clientHelp(cmd: string): string {
 }
 
 export async function clientCommand(cmd: string, args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
+  if (!clientCommands[cmd].ownHelp && (args.includes('--help') || args.includes('-h'))) {
     console.log(clientHelp(cmd));
     return 0;
   }

@@ -87,7 +87,7 @@ export async function secretCommand(args: string[]): Promise<number> {
       const env = await currentEnv(client, service);
       for (const k of rest) {
         if (!(k in env)) throw new Error(`${service} has no env ${k}`);
-        if (!isSecretShown(env[k])) throw new Error(`${service}'s env ${k} is not a secret: change it with 'paz config ${service}'`);
+        if (!isSecretShown(env[k])) throw new Error(`${service}'s env ${k} is not a secret: remove it with 'paz config unset ${service} env.${k}'`);
         delete env[k];
       }
       await client.patchConfig(service, { env });
