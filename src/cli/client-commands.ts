@@ -4,7 +4,7 @@ export const clientUsage = `  paz services                     list services
   paz create FILE|-|JSON           create a service from its JSON document
   paz service NAME                 show a service
   paz config NAME [--version N|next|last] [--json]   show a config: the next deploy's (default), the serving one, version N
-  paz config set NAME KEY=VALUE... change the next config: numInstances=3 env.FOO=bar healthCheck.path=/health ports='[{"container":80}]'
+  paz config set NAME KEY=VALUE... change the next config: numInstances=3 env.FOO=bar healthCheck.path=/health
   paz config unset NAME KEY...     reset keys of the next config to their defaults (env.FOO removes FOO)
   paz config edit NAME             edit the next config as JSON in $EDITOR; saved changes are applied
   paz config diff NAME [A [B]]     what differs between two configs, key by key (default: last deployed, next)

@@ -16,7 +16,7 @@ Roles:
   paz down                stop this host's paz, its router and all its units (stopping paz up alone
                           leaves units running for the next start to adopt)
 
-CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
+CLI (talks to --url/PAZ_URL, else the current profile (paz login), else http://127.0.0.1:9000):
 ${clientUsage}
   paz secret set|unset|ls SERVICE  secret env values (set KEY=VALUE, KEY=- from stdin): sealed, shown by fingerprint
 
