@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PazProcess, request, runPaz } from './helpers/paz-server.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { PazProcess, pazBin, request, runPaz } from './helpers/paz-server.js';
+import { waitFor } from './helpers/wait.js';
 
 describe('paz login and profiles', () => {
   const a = new PazProcess({ role: 'up', auth: true, extraArgs: ['--no-agent'] });
@@ -92,6 +94,28 @@ describe('paz login and profiles', () => {
     assert.deepEqual(await names(['--token', deployerToken], { PAZ_URL: b.orchestrator }), ['svc-on-b']);
     assert.deepEqual(await names([], { PAZ_URL: b.orchestrator, PAZ_TOKEN: deployerToken }), ['svc-on-b']);
     assert.deepEqual(await names(['--url', a.orchestrator], { PAZ_URL: b.orchestrator, PAZ_TOKEN: a.token }), ['svc-on-a'], '--url beats PAZ_URL');
+  });
+
+  it('at a terminal, login asks for the token without echoing it', async (t) => {
+    if (spawnSync('script', ['--version']).error) return t.skip('script (util-linux) is not installed');
+    // script(1) gives paz a pseudo-terminal, as a user's shell would
+    const cmd = `'${process.execPath}' '${pazBin}' login ${a.orchestrator} --profile typed`;
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await waitFor('the prompt', async () => out.includes(`API token for ${a.orchestrator}: `) || child.exitCode !== null, 20_000, 50);
+      child.stdin!.write(`${a.token}\r`);
+      assert.equal(await exited, 0, out);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    assert.match(out, /logged in to .* as admin \(role admin\)/);
+    assert.ok(!out.includes(a.token), 'the token was not echoed');
+    assert.equal(JSON.parse(readFileSync(config, 'utf8')).profiles.typed.token, a.token);
+    assert.equal((await paz(['profile', 'rm', 'typed'])).code, 0);
+    assert.equal((await paz(['profile', 'use', 'a'])).code, 0);
   });
 
   it('an unknown profile fails with exit 1 and the nearest name; rm forgets a profile', async () => {

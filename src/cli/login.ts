@@ -36,9 +36,10 @@ examples:
 /** The token typed at a terminal, without echoing it. */
 async function promptToken(question: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(question);
+  // echo off before the question: what is typed once it shows must not appear
   stdin.setRawMode(true);
   stdin.resume();
+  process.stderr.write(question);
   let typed = '';
   try {
     for await (const chunk of stdin) {
