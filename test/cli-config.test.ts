@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PazProcess, pazBin, request, runPaz } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
+import { stopChild } from './helpers/child.js';
 
 describe('paz config, events, journal, completion', () => {
   const server = new PazProcess({ role: 'up', extraArgs: ['--no-agent'] });
@@ -162,11 +163,7 @@ describe('paz config, events, journal, completion', () => {
       await waitFor('the events', async () => done(out) || child.exitCode !== null, 20_000, 50);
       return out;
     } finally {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(child);
     }
   }
 

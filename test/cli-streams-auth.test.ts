@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PazProcess, pazBin, request } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
+import { stopChild } from './helpers/child.js';
 
 const run = promisify(execFile);
 
@@ -25,11 +26,7 @@ async function streamUntil(args: string[], env: Record<string, string>, pattern:
     assert.match(out, pattern);
     return out;
   } finally {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(child);
   }
 }
 
