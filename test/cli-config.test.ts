@@ -221,6 +221,8 @@ describe('paz config, events, journal, completion', () => {
       assert.deepEqual(bashComplete('paz token '), ['create', 'ls', 'revoke']);
       assert.deepEqual(bashComplete('paz token create ci --role d'), ['deployer']);
       assert.deepEqual(bashComplete('paz completion '), ['bash', 'zsh']);
+      assert.deepEqual(bashComplete('paz config set web-app num'), ['numInstances=']);
+      assert.deepEqual(bashComplete('paz config unset web-app env.X heal'), ['healthCheck']);
       assert.ok(!bashComplete('paz ').includes('__complete'), 'the hidden command is not offered');
     });
 
@@ -247,7 +249,7 @@ describe('paz config, events, journal, completion', () => {
         const words = line.split(' ');
         const script = [
           'compdef() { :; }',
-          'compadd() { [[ $1 == -a ]] && print -l -- "${(@P)2}"; }',
+          'compadd() { while (( $# )); do if [[ $1 == -a ]]; then print -l -- "${(@P)2}"; return; fi; shift; done; }',
           '_files() { print -- "(files)"; }',
           'source <(paz completion zsh)',
           `words=(${words.map((w) => `'${w}'`).join(' ')})`,
@@ -261,6 +263,7 @@ describe('paz config, events, journal, completion', () => {
       assert.deepEqual(complete('paz se'), ['secret', 'server', 'service', 'services']);
       assert.deepEqual(complete('paz deploy w'), ['web-app']);
       assert.deepEqual(complete('paz create '), ['(files)'], 'nothing to offer: files');
+      assert.deepEqual(complete('paz config set web-app num'), ['numInstances=']);
     });
   });
 });

@@ -17,4 +17,6 @@ test('commands first, without hidden ones; then verbs, flags, and what to look u
   assert.deepEqual(whatToComplete(['deploy', 'web', '--profile', ''], table), { need: 'profiles' });
   assert.ok(matching((whatToComplete(['up', '--no-'], table) as { candidates: string[] }).candidates, '--no-').includes('--no-auth'));
   assert.deepEqual(whatToComplete(['nope', ''], table), { candidates: [] });
+  assert.deepEqual(matching((whatToComplete(['config', 'set', 'web', 'num'], table) as { candidates: string[] }).candidates, 'num'), ['numInstances=']);
+  assert.deepEqual(matching((whatToComplete(['config', 'unset', 'web', 'env.X', 'hea'], table) as { candidates: string[] }).candidates, 'hea'), ['healthCheck']);
 });

@@ -3,6 +3,7 @@
  * of the server or the profile file by completion.ts) service and profile names. Pure.
  */
 import { roleOptions } from './options.js';
+import { CONFIG_KEYS } from './config-keys.js';
 
 /** The options every command that talks to Paz takes (connect.ts). */
 const CONNECTION = ['--url', '--token', '--profile', '--data-dir', '--help'];
@@ -90,6 +91,10 @@ export function whatToComplete(words: string[], table: Record<string, CommandInf
   if (hasVerbs && positionals.length === 0) return { candidates: verbs };
   if (cmd === 'config' && positionals.length === 0) return { need: 'services', also: verbs };
   if (cmd === 'config' && positionals.length === 1 && verbs.includes(positionals[0])) return { need: 'services' };
+  // after `config set|unset SERVICE`: the config's keys (set: `key=`, the shell adds no space after it)
+  if (cmd === 'config' && positionals.length >= 2 && (positionals[0] === 'set' || positionals[0] === 'unset')) {
+    return { candidates: Object.keys(CONFIG_KEYS).map((k) => (positionals[0] === 'set' ? `${k}=` : k)) };
+  }
   if (TAKES_SERVICE.has(cmd) && positionals.length === (hasVerbs ? 1 : 0)) return { need: 'services' };
   return { candidates: [] };
 }

@@ -21,6 +21,9 @@ const BASH = `# paz completion for bash: source <(paz completion bash)
 _paz() {
   local IFS=$'\\n'
   COMPREPLY=( $(paz __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) )
+  # a config key is completed as KEY=: the value follows without a space
+  [[ \${#COMPREPLY[@]} -eq 1 && \${COMPREPLY[0]} == *= ]] && compopt -o nospace
+  return 0
 }
 complete -o default -F _paz paz
 `;
@@ -32,7 +35,11 @@ _paz() {
   candidates=("\${(@f)$(paz __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
   candidates=("\${(@)candidates:#}")
   if (( \${#candidates} )); then
-    compadd -a candidates
+    if [[ \${#candidates} -eq 1 && \${candidates[1]} == *= ]]; then
+      compadd -S '' -a candidates
+    else
+      compadd -a candidates
+    fi
   else
     _files
   fi
