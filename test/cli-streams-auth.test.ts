@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PazProcess, pazBin, request } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
+import { stopChild } from './helpers/child.js';
 
 const run = promisify(execFile);
 
@@ -25,11 +26,7 @@ async function streamUntil(args: string[], env: Record<string, string>, pattern:
     assert.match(out, pattern);
     return out;
   } finally {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(child);
   }
 }
 
@@ -53,7 +50,7 @@ describe('CLI streams with auth on', () => {
     const logs = await run(process.execPath, [pazBin, 'logs', 'streamed-1-1'], { env: { ...process.env, ...env } });
     assert.match(logs.stdout, /listening on \d+/);
     await streamUntil(['logs', '-f', 'streamed-1-1'], env, /listening on \d+/);
-    await streamUntil(['events', '--since', '0'], env, /\tjournal\t.*"actor":"admin"/);
+    await streamUntil(['events', '--since', '0'], env, /  journal +streamed +deploy.*\(by admin\)/);
     // and without a token they are refused, saying what to do
     const refused = await streamUntil(['events'], { PAZ_URL: paz.orchestrator, PAZ_DATA_DIR: '/nonexistent', PAZ_TOKEN: '' }, /needs an API token/);
     assert.match(refused, /admin-token/);

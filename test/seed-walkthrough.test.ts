@@ -5,7 +5,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { PazProcess, request, pazBin } from './helpers/paz-server.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PazProcess, request, pazBin, repoRoot } from './helpers/paz-server.js';
 
 const run = promisify(execFile);
 
@@ -72,7 +74,10 @@ for (const auth of [false, true]) describe(`seed README walkthrough, ${auth ? 'w
   });
 
   it('posts contrived-service-1.json to the service directory and gets the meta answer', async () => {
-    const contrived = JSON.stringify({
+    // the file the README posts (`-d @examples/contrived-service-1.json`), sent as curl sends it
+    const contrived = readFileSync(join(repoRoot, 'examples', 'contrived-service-1.json'), 'utf8');
+    // the seed README's document, field for field
+    assert.deepEqual(JSON.parse(contrived), {
       name: 'contrived-service-1',
       description: 'Test service',
       dockerImage: 'lukebond/contrived-service-1',
@@ -89,6 +94,10 @@ for (const auth of [false, true]) describe(`seed README walkthrough, ${auth ? 'w
     assert.equal(res.body.meta.ok, true);
     assert.equal(res.body.meta.name, 'contrived-service-1');
     assert.equal(res.body.meta.uuid, res.headers.get('x-api-uuid'));
+    const stored = await request('GET', `${paz.orchestrator}/services/contrived-service-1`, undefined, token());
+    assert.equal(stored.body.doc.dockerRepository, 'lukebond/contrived-service-1');
+    assert.deepEqual(stored.body.doc.config.ports, [{ container: 9000, host: 80 }]);
+    assert.equal(stored.body.doc.config.conflictsWith, 'contrived-service-*');
   });
 
   it('triggers its deployment through the scheduler with the :0.0.1 tag', async () => {

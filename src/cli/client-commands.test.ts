@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { clientCommands, clientHelp } from './client-commands.js';
 
 test("every client command's --help has its usage line, an example of it and the common options", () => {
-  for (const cmd of clientCommands) {
+  for (const cmd of Object.keys(clientCommands)) {
     const help = clientHelp(cmd);
     assert.match(help, new RegExp(`^  paz ${cmd === 'ps' ? 'units' : cmd}\\b`, 'm'), cmd);
-    assert.match(help, new RegExp(`Example:\\n  paz ${cmd}\\b`), cmd);
+    assert.match(help, new RegExp(`Examples?:\\n  paz ${cmd}\\b`), cmd);
     assert.match(help, /--url URL/, cmd);
   }
 });

@@ -1,12 +1,13 @@
-/** The CLI commands that talk to the orchestrator API, by group. */
-import { servicesCommand } from './services.js';
-import { clusterCommand } from './cluster.js';
-import { healthCommand } from './health.js';
+/** The CLI commands that talk to the orchestrator API, by group; each group's module is loaded when used. */
 
 export const clientUsage = `  paz services                     list services
   paz create FILE|-|JSON           create a service from its JSON document
   paz service NAME                 show a service
-  paz config NAME [PATCH]          show the next config, or patch it (JSON)
+  paz config NAME [--version N|next|last] [--json]   show a config: the next deploy's (default), the serving one, version N
+  paz config set NAME KEY=VALUE... change the next config: numInstances=3 env.FOO=bar healthCheck.path=/health
+  paz config unset NAME KEY...     reset keys of the next config to their defaults (env.FOO removes FOO)
+  paz config edit NAME             edit the next config as JSON in $EDITOR; saved changes are applied
+  paz config diff NAME [A [B]]     what differs between two configs, key by key (default: last deployed, next)
   paz deploy NAME [--tag T] [--wait]   deploy the next config as a new version (--wait: progress until the old instances are stopped)
   paz rollback NAME [--version N] [--wait]   deploy an earlier version's snapshot as a new version
   paz scale NAME COUNT             change the number of instances now, without a new version
@@ -17,39 +18,44 @@ export const clientUsage = `  paz services                     list services
   paz units [SERVICE]              units, like fleetctl list-units (paz ps: the same)
   paz hosts                        hosts, like fleetctl list-machines
   paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f (UNIT may be <service>-<instance>)
-  paz events [--since REV]         live events (services, units, hosts, endpoints, deploys)
+  paz events [--since REV] [--json]   live events, one line each (--json: the raw events, one JSON per line)
   paz health [SERVICE|--host ID]   healthy or not, and why: the cluster, a service or a host (exit 0 healthy, 1 not)
-  (each takes --url URL to override PAZ_URL, and --json where it lists; each sends PAZ_TOKEN, else the
-   admin token in --data-dir/PAZ_DATA_DIR/~/.paz's admin-token)`;
+  (each takes --url URL (PAZ_URL), --token T (PAZ_TOKEN), --profile NAME (PAZ_PROFILE; see paz profile --help),
+   and --json where it lists; without a token or profile each sends the admin token in --data-dir/PAZ_DATA_DIR/~/.paz)`;
 
-const groups: Record<string, (cmd: string, args: string[]) => Promise<number>> = {
-  services: servicesCommand,
-  create: servicesCommand,
-  service: servicesCommand,
-  config: servicesCommand,
-  deploy: servicesCommand,
-  rollback: servicesCommand,
-  scale: servicesCommand,
-  rollout: servicesCommand,
-  history: servicesCommand,
-  journal: servicesCommand,
-  delete: servicesCommand,
-  units: clusterCommand,
-  ps: clusterCommand,
-  hosts: clusterCommand,
-  logs: clusterCommand,
-  events: clusterCommand,
-  health: healthCommand,
+type Group = (cmd: string, args: string[]) => Promise<number>;
+const services: Group = async (c, a) => (await import('./services.js')).servicesCommand(c, a);
+const cluster: Group = async (c, a) => (await import('./cluster.js')).clusterCommand(c, a);
+const health: Group = async (c, a) => (await import('./health.js')).healthCommand(c, a);
+const config: Group = async (_c, a) => (await import('./config.js')).configCommand(a);
+
+/** `ownHelp`: the command prints its own, longer --help. */
+export const clientCommands: Record<string, { run: Group; subcommands?: string[]; ownHelp?: boolean }> = {
+  services: { run: services },
+  create: { run: services },
+  service: { run: services },
+  config: { run: config, subcommands: ['set', 'unset', 'edit', 'diff'], ownHelp: true },
+  deploy: { run: services },
+  rollback: { run: services },
+  scale: { run: services },
+  rollout: { run: services },
+  history: { run: services },
+  journal: { run: services },
+  delete: { run: services },
+  units: { run: cluster },
+  ps: { run: cluster },
+  hosts: { run: cluster },
+  logs: { run: cluster },
+  events: { run: cluster },
+  health: { run: health },
 };
 
-export const clientCommands = new Set(Object.keys(groups));
-
 /** One example per command, shown by `paz CMD --help`. */
-const examples: Record<string, string> = {
+const examples: Record<string, string | string[]> = {
   services: 'paz services --json',
   create: 'paz create hello.json',
   service: 'paz service hello-web',
-  config: `paz config hello-web '{"numInstances": 3}'`,
+  config: ['paz config hello-web --version last --json', 'paz config set hello-web env.GREETING=hi numInstances=2', 'paz config unset hello-web env.GREETING', 'EDITOR=nano paz config edit hello-web', 'paz config diff hello-web 3 4'],
   deploy: 'paz deploy hello-web --tag 2 --wait',
   rollback: 'paz rollback hello-web --version 3 --wait',
   scale: 'paz scale hello-web 3',
@@ -61,7 +67,7 @@ const examples: Record<string, string> = {
   ps: 'paz ps hello-web',
   hosts: 'paz hosts --json',
   logs: 'paz logs -f --tail 100 hello-web-1',
-  events: 'paz events --since 1200',
+  events: ['paz events --since 1200', 'paz events --json | jq .type'],
   health: 'paz health hello-web --json',
 };
 
@@ -71,13 +77,14 @@ export function clientHelp(cmd: string): string {
   const lines = clientUsage.split('\n');
   const own = lines.filter((l) => l.trimStart().startsWith(`paz ${name} `) || l.trimStart() === `paz ${name}`);
   const common = lines.slice(lines.findIndex((l) => l.includes('(each takes')));
-  return [...own, '', `Example:\n  ${examples[cmd]}`, '', ...common].join('\n');
+  const ex = ([] as string[]).concat(examples[cmd]);
+  return [...own, '', `Example${ex.length > 1 ? 's' : ''}:`, ...ex.map((e) => `  ${e}`), '', ...common].join('\n');
 }
 
 export async function clientCommand(cmd: string, args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
+  if (!clientCommands[cmd].ownHelp && (args.includes('--help') || args.includes('-h'))) {
     console.log(clientHelp(cmd));
     return 0;
   }
-  return groups[cmd](cmd, args);
+  return clientCommands[cmd].run(cmd, args);
 }

@@ -1,17 +1,18 @@
 /** CLI: hosts and units, listed like `fleetctl list-machines` / `fleetctl list-units`. */
-import { PazClient } from '../client/paz-client.js';
 import { openStream, readText } from '../client/http-stream.js';
 import { SseFrames } from '../client/sse-frames.js';
+import { eventLine } from './event-line.js';
 import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
 import { parse } from './options.js';
+import { clientOf, connectionOptions } from './connect.js';
 import { table } from './table.js';
 import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
 
 /** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
 async function logsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
-  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const { values, positionals } = parse(args, { ...connectionOptions, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
+  const client = clientOf(values);
   const id = positionals[0]?.replace(/\.service$/, '');
   if (!id) throw new UsageError('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
@@ -38,27 +39,60 @@ async function logsCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-/** `paz events [--since REV]`: the live event stream, one line per event. */
+/**
+ * `paz events [--since REV] [--json]`: the live event stream. Says on stderr where it is connected and from
+ * which revision (what `--since` takes to resume), then one readable line per event, or with --json one JSON
+ * object per line `{revision, type, data}`.
+ */
 async function eventsCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, since: { type: 'string' } });
-  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const { values, positionals } = parse(args, { ...connectionOptions, since: { type: 'string' }, json: { type: 'boolean' } }, true);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  if (values.since !== undefined && !/^[0-9]{1,15}$/.test(values.since)) throw new UsageError(`--since takes a revision (a whole number, as paz events printed or x-paz-revision), got "${values.since}"`);
+  const client = clientOf(values);
   const url = `${client.url}/events${values.since ? `?since=${encodeURIComponent(values.since)}` : ''}`;
-  const res = await fetch(url, { headers: client.authHeaders() }).catch((err: unknown) => {
+  // node:http: the stream is open for as long as the user watches
+  const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
     throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
   });
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}${client.authHint(res.status)}`);
-  const frames = new SseFrames();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    for (const f of frames.push(Buffer.from(chunk).toString())) if (f.event) console.log(`${f.id}\t${f.event}\t${f.data}`);
+  if (res.statusCode !== 200) throw new Error(`${errorMessage(await readText(res), res.statusCode ?? 0)}${client.authHint(res.statusCode ?? 0)}`);
+  const frames = new SseFrames((comment) => {
+    const m = /^paz events since revision (\d+)/.exec(comment);
+    if (m) console.error(`connected to ${client.url} (since revision ${m[1]}); one line per event, Ctrl-C to stop`);
+  });
+  res.setEncoding('utf8');
+  for await (const chunk of res) {
+    for (const f of frames.push(chunk as string)) {
+      if (!f.event) continue;
+      if (values.json) {
+        let data: unknown = f.data;
+        try {
+          data = JSON.parse(f.data);
+        } catch {
+          // not JSON: kept as the text sent
+        }
+        console.log(JSON.stringify({ revision: f.id === undefined ? undefined : Number(f.id), type: f.event, data }));
+      } else console.log(eventLine(f.event, f.data ?? '', Date.now()));
+      if (f.event === 'error') return 1;
+    }
   }
-  return 0;
+  console.error(`${client.url} closed the event stream`);
+  return 1;
+}
+
+/** The message of an API error body, else its status. */
+function errorMessage(text: string, status: number): string {
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? `HTTP ${status}`;
+  } catch {
+    return `HTTP ${status}`;
+  }
 }
 
 export async function clusterCommand(cmd: string, args: string[]): Promise<number> {
   if (cmd === 'logs') return logsCommand(args);
   if (cmd === 'events') return eventsCommand(args);
-  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, true);
-  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const { values, positionals } = parse(args, { ...connectionOptions, json: { type: 'boolean' } }, true);
+  const client = clientOf(values);
   if (cmd === 'units' || cmd === 'ps') {
     if (positionals[0]) await requireService(client, positionals[0]);
     const units = await client.units(positionals[0]);

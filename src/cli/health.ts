@@ -3,10 +3,10 @@
  * orchestrator decides it (GET /cluster/health, /services/NAME/health, /cluster/hosts/ID/health): one line
  * with the status, then each reason. Exit code 0 when healthy, 1 when not, so scripts can wait on it.
  */
-import { PazClient } from '../client/paz-client.js';
 import type { ClusterHealth, HostHealth, ServiceHealth } from '../core/health-levels.js';
 import { duration } from '../core/health-levels.js';
 import { parse } from './options.js';
+import { clientOf, connectionOptions } from './connect.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
 import { requireService } from './known-service.js';
@@ -38,9 +38,9 @@ export function hostLines(h: HostHealth): string[] {
 }
 
 export async function healthCommand(_cmd: string, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' }, host: { type: 'string' } }, true);
+  const { values, positionals } = parse(args, { ...connectionOptions, json: { type: 'boolean' }, host: { type: 'string' } }, true);
   if (positionals.length > 1 || (positionals.length === 1 && values.host !== undefined)) throw new UsageError('usage: paz health [SERVICE | --host ID] [--json]   (one service or one host; neither: the whole cluster)');
-  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const client = clientOf(values);
   let healthy: boolean;
   let lines: string[];
   let doc: unknown;

@@ -1,18 +1,11 @@
-/** `paz`: one command for every role and the CLI. Each command group lives in its own file. */
+/**
+ * `paz`: one command for every role and the CLI. Each command group lives in its own file, loaded only when
+ * its command runs: a client command must not pay for etcd, gRPC, Docker and Fastify (see `commands`).
+ */
 import { PAZ_VERSION } from '../version.js';
-import { serverCommand } from './server.js';
-import { kvCommand } from './kv.js';
-import { downCommand } from './down.js';
-import { docsCommand } from './docs.js';
-import { webhookCommand } from './webhook.js';
-import { secretCommand } from './secret.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
-import { registryCommand } from './registry.js';
-import { tokenCommand } from './token.js';
-import { backupCommand, restoreCommand } from './backup.js';
 import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
-import { hostCommand } from './host.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -23,9 +16,14 @@ Roles:
   paz down                stop this host's paz, its router and all its units (stopping paz up alone
                           leaves units running for the next start to adopt)
 
-CLI (talks to PAZ_URL, default http://127.0.0.1:9000):
+CLI (talks to --url/PAZ_URL, else the current profile (paz login), else http://127.0.0.1:9000):
 ${clientUsage}
   paz secret set|unset|ls SERVICE  secret env values (set KEY=VALUE, KEY=- from stdin): sealed, shown by fingerprint
+
+Profiles (which server, which token; see paz login --help):
+  paz login [URL] [--profile NAME] [--token-stdin]   check a token and save it with URL as a profile
+  paz profile ls | paz profile use NAME | paz profile rm NAME
+  paz completion bash|zsh          shell completion (e.g. source <(paz completion bash))
 
 Hosts (admin):
   paz host drain ID [--wait]   move the host's units to other hosts, no new ones there (--wait: until empty)
@@ -53,18 +51,54 @@ Run 'paz <command> --help' for a command's options.
 Exit status: 0 done, 1 failed (an error, Paz unreachable, not healthy), 2 usage (unknown command or
 option, missing or bad argument).`;
 
-/** The groups' own verbs, so a usage error names `paz token create`, not just `paz token`. */
-const subcommands: Record<string, string[]> = { token: ['create', 'ls', 'revoke'], secret: ['set', 'unset', 'ls'], registry: ['login', 'ls', 'logout'], kv: ['get', 'ls'], webhook: ['secret'], host: ['drain', 'undrain'] };
+/** A top-level command: how to run it (its module is imported then), its verbs, whether help lists it. */
+interface Command {
+  run: (args: string[]) => Promise<number>;
+  /** the group's own verbs, so a usage error names `paz token create`, not just `paz token` (and completion offers them) */
+  subcommands?: string[];
+  hidden?: boolean;
+}
+
+/** Every command but the client commands (client-commands.ts); one line each, so adding one is one line. */
+const commands: Record<string, Command> = {
+  up: { run: async (a) => (await import('./server.js')).serverCommand(a, 'up') },
+  server: { run: async (a) => (await import('./server.js')).serverCommand(a, 'server') },
+  agent: { run: async (a) => (await import('./server.js')).serverCommand(a, 'agent') },
+  down: { run: async (a) => (await import('./down.js')).downCommand(a) },
+  kv: { run: async (a) => (await import('./kv.js')).kvCommand(a), subcommands: ['get', 'ls'] },
+  docs: { run: async (a) => (await import('./docs.js')).docsCommand(a) },
+  webhook: { run: async (a) => (await import('./webhook.js')).webhookCommand(a), subcommands: ['secret'] },
+  registry: { run: async (a) => (await import('./registry.js')).registryCommand(a), subcommands: ['login', 'ls', 'logout'] },
+  secret: { run: async (a) => (await import('./secret.js')).secretCommand(a), subcommands: ['set', 'unset', 'ls'] },
+  token: { run: async (a) => (await import('./token.js')).tokenCommand(a), subcommands: ['create', 'ls', 'revoke'] },
+  backup: { run: async (a) => (await import('./backup.js')).backupCommand(a) },
+  restore: { run: async (a) => (await import('./backup.js')).restoreCommand(a) },
+  host: { run: async (a) => (await import('./host.js')).hostCommand(a), subcommands: ['drain', 'undrain'] },
+  login: { run: async (a) => (await import('./login.js')).loginCommand(a) },
+  profile: { run: async (a) => (await import('./login.js')).profileCommand(a), subcommands: ['ls', 'use', 'rm'] },
+  completion: { run: async (a) => (await import('./completion.js')).completionCommand(a), subcommands: ['bash', 'zsh'] },
+  __complete: { run: async (a) => (await import('./completion.js')).completeCommand(a, commandTable()), hidden: true },
+};
+
+/** Every command with its verbs, the client commands included (for completion and "did you mean"). */
+export function commandTable(): Record<string, { subcommands?: string[]; hidden?: boolean }> {
+  const all: Record<string, { subcommands?: string[]; hidden?: boolean }> = {};
+  for (const [name, c] of Object.entries(commands)) all[name] = { subcommands: c.subcommands, hidden: c.hidden };
+  for (const [name, c] of Object.entries(clientCommands)) all[name] = { subcommands: c.subcommands };
+  return all;
+}
+
+const subcommands = (cmd: string): string[] | undefined => commands[cmd]?.subcommands ?? clientCommands[cmd]?.subcommands;
 
 /** Every command name, for "did you mean". */
-const commandNames = ['up', 'server', 'agent', 'down', 'kv', 'docs', 'webhook', 'registry', 'secret', 'token', 'backup', 'restore', 'host', 'help', 'version', ...clientCommands];
+const commandNames = () => ['help', 'version', ...Object.keys(commands).filter((c) => !commands[c].hidden), ...Object.keys(clientCommands)];
 
 export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    const cmd = subcommands[argv[0]]?.includes(argv[1]) ? `${argv[0]} ${argv[1]}` : argv[0];
+    const cmd = subcommands(argv[0])?.includes(argv[1]) ? `${argv[0]} ${argv[1]}` : argv[0];
     console.error(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${argv[0]} --help`);
     return 2;
   }
@@ -83,36 +117,12 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'version':
       console.log(PAZ_VERSION);
       return 0;
-    case 'up':
-      return serverCommand(rest, 'up');
-    case 'server':
-      return serverCommand(rest, 'server');
-    case 'agent':
-      return serverCommand(rest, 'agent');
-    case 'down':
-      return downCommand(rest);
-    case 'kv':
-      return kvCommand(rest);
-    case 'docs':
-      return docsCommand(rest);
-    case 'webhook':
-      return webhookCommand(rest);
-    case 'registry':
-      return registryCommand(rest);
-    case 'secret':
-      return secretCommand(rest);
-    case 'token':
-      return tokenCommand(rest);
-    case 'backup':
-      return backupCommand(rest);
-    case 'restore':
-      return restoreCommand(rest);
-    case 'host':
-      return hostCommand(rest);
-    default:
-      if (clientCommands.has(cmd)) return clientCommand(cmd, rest);
-      const near = closest(cmd, commandNames);
+    default: {
+      if (Object.hasOwn(commands, cmd)) return commands[cmd].run(rest);
+      if (Object.hasOwn(clientCommands, cmd)) return clientCommand(cmd, rest);
+      const near = closest(cmd, commandNames());
       console.error(`paz: unknown command "${cmd}"${near ? ` (did you mean paz ${near}?)` : ''}; see paz --help`);
       return 2;
+    }
   }
 }

@@ -3,8 +3,8 @@
  * pulls private images with, per registry host (admin). The password is read from standard input, never
  * from the command line (where `ps` and shell history would keep it), and is never shown again.
  */
-import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
+import { clientOf, connectionOptions } from './connect.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
 
@@ -29,7 +29,7 @@ async function readPassword(): Promise<string> {
 
 export async function registryCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
-    url: { type: 'string' },
+    ...connectionOptions,
     username: { type: 'string', short: 'u' },
     'password-stdin': { type: 'boolean' },
     json: { type: 'boolean' },
@@ -41,7 +41,7 @@ export async function registryCommand(args: string[]): Promise<number> {
     return verb || values.help ? 0 : 2;
   }
   if (extra.length > 0) throw new UsageError(`unexpected arguments ${extra.join(' ')}`);
-  const client = new PazClient({ url: values.url });
+  const client = clientOf(values);
   if (verb === 'login') {
     if (!host || !values.username) throw new UsageError(`paz registry login needs HOST and --username`);
     const login = await client.setRegistryLogin(host, values.username, await readPassword());

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
+import { clientOf, connectionOptions } from './connect.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
 import { requireService } from './known-service.js';
@@ -48,14 +49,14 @@ async function currentEnv(client: PazClient, service: string): Promise<EnvMap> {
 }
 
 export async function secretCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { ...connectionOptions, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   const [verb, service, ...rest] = positionals;
   if (values.help || !verb) {
     console.log(usage);
     return verb || values.help ? 0 : 2;
   }
   if (!service) throw new UsageError(`paz secret ${verb} needs a SERVICE`);
-  const client = new PazClient({ url: values.url });
+  const client = clientOf(values);
   if (['ls', 'set', 'unset'].includes(verb)) await requireService(client, service);
   switch (verb) {
     case 'ls': {
@@ -86,7 +87,7 @@ export async function secretCommand(args: string[]): Promise<number> {
       const env = await currentEnv(client, service);
       for (const k of rest) {
         if (!(k in env)) throw new Error(`${service} has no env ${k}`);
-        if (!isSecretShown(env[k])) throw new Error(`${service}'s env ${k} is not a secret: change it with 'paz config ${service}'`);
+        if (!isSecretShown(env[k])) throw new Error(`${service}'s env ${k} is not a secret: remove it with 'paz config unset ${service} env.${k}'`);
         delete env[k];
       }
       await client.patchConfig(service, { env });

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
+import { clientOf, connectionOptions } from './connect.js';
 import { table } from './table.js';
 import { deployProgress } from './deploy-progress.js';
 import { requireService } from './known-service.js';
@@ -62,8 +63,8 @@ async function waitForRollout(client: PazClient, name: string, version: number):
 }
 
 export async function servicesCommand(cmd: string, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, tag: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'boolean' } }, true);
-  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const { values, positionals } = parse(args, { ...connectionOptions, tag: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'boolean' } }, true);
+  const client = clientOf(values);
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const name = positionals[0];
   const need = (what: string) => {
@@ -93,12 +94,6 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       await client.deleteService(need('a service name'));
       console.log(`deleted ${name}`);
       return 0;
-    case 'config': {
-      const svc = need('a service name');
-      if (positionals[1]) out(await client.patchConfig(svc, readJsonArg(positionals[1])));
-      else out((await client.getService(svc)).config);
-      return 0;
-    }
     case 'deploy': {
       const rec = await client.deploy(need('a service name'), values.tag);
       console.log(`deploying ${rec.service} version ${rec.version} (${rec.image})`);

@@ -1,7 +1,7 @@
 /** `paz token create|ls|revoke`: API tokens (admin). */
-import { PazClient } from '../client/paz-client.js';
 import { ROLES, isRole } from '../core/tokens.js';
 import { parse } from './options.js';
+import { clientOf, connectionOptions } from './connect.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
 
@@ -14,13 +14,13 @@ each takes --url URL (PAZ_URL) and sends PAZ_TOKEN, else DATA_DIR/admin-token (-
 example: paz token create ci --role deployer`;
 
 export async function tokenCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { ...connectionOptions, role: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   const [sub, name] = positionals;
   if (values.help || sub === undefined) {
     console.log(tokenUsage);
     return values.help ? 0 : 2;
   }
-  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const client = clientOf(values);
   switch (sub) {
     case 'create': {
       if (!name) throw new UsageError('usage: paz token create NAME --role admin|deployer|read-only');

@@ -1,7 +1,7 @@
 /** `paz webhook secret [--rotate]`: the webhook secret that deploy hook calls must prove, for admins. */
-import { PazClient } from '../client/paz-client.js';
 import type { WebhookSetup } from '../core/webhook-setup.js';
 import { parse } from './options.js';
+import { clientOf, connectionOptions } from './connect.js';
 
 export const webhookUsage = `usage: paz webhook secret [--rotate] [--json] [--url URL]
   shows the webhook secret (made on first use) and how to give it to each hook caller;
@@ -17,12 +17,12 @@ interface SecretDoc {
 }
 
 export async function webhookCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, rotate: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { ...connectionOptions, rotate: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help || positionals[0] !== 'secret' || positionals.length > 1) {
     (values.help ? console.log : console.error)(webhookUsage);
     return values.help ? 0 : 2;
   }
-  const client = new PazClient({ url: values.url });
+  const client = clientOf(values);
   const { doc } = values.rotate
     ? await client.call<{ doc: SecretDoc }>('POST', '/auth/webhook-secret/rotate')
     : await client.call<{ doc: SecretDoc }>('GET', '/auth/webhook-secret');

@@ -153,10 +153,13 @@ export async function assertStartRefused(opts: PazProcessOptions, message: RegEx
   }
 }
 
-/** Runs the `paz` CLI (the compiled bin) with `input` on standard input and `env` added to the environment; resolves with its exit code and output. */
+/**
+ * Runs the `paz` CLI (the compiled bin) with `input` on standard input; resolves with its exit code and output.
+ * `env` is added to this process's environment.
+ */
 export function runPaz(args: string[], input = '', env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [pazBin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [pazBin, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));

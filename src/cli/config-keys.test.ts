@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigPatchSchema } from '../core/service-spec.js';
+import { CONFIG_KEYS, configDiff, editPatch, flatten, setPatch, unsetPatch } from './config-keys.js';
+import { UsageError } from './usage-error.js';
+
+const config = { numInstances: 1, ports: [{ container: 9000 }], env: { A: '1', S: { secret: true, fingerprint: 'abcdef012345' } }, volume: {}, publicFacing: false, healthCheck: { path: '/health' } };
+
+test('the CLI knows exactly the keys the API takes', () => {
+  assert.deepEqual(Object.keys(CONFIG_KEYS).sort(), Object.keys(ConfigPatchSchema.properties).sort());
+});
+
+test('set: dotted keys change one entry and send the whole top-level value; values parse as JSON when they can', () => {
+  assert.deepEqual(setPatch(config, ['numInstances=3', 'env.B=two', 'env.C=3']), { numInstances: 3, env: { A: '1', S: { secret: true, fingerprint: 'abcdef012345' }, B: 'two', C: '3' } });
+  assert.deepEqual(setPatch(config, ['healthCheck.intervalSeconds=5']), { healthCheck: { path: '/health', intervalSeconds: 5 } });
+  assert.deepEqual(setPatch(config, ['ports=[{"container":80}]', 'conflictsWith=web-*']), { ports: [{ container: 80 }], conflictsWith: 'web-*' });
+  assert.deepEqual(setPatch(config, ['volume./data/x.y=/srv']), { volume: { '/data/x.y': '/srv' } });
+  assert.deepEqual(setPatch({}, ['resources.memoryMb=64']), { resources: { memoryMb: 64 } });
+});
+
+test('set and unset refuse unknown keys with the nearest one, and bad arguments, as usage errors', () => {
+  assert.throws(() => setPatch(config, ['numInstance=3']), (e: Error) => e instanceof UsageError && /unknown config key numInstance \(did you mean numInstances\?\)/.test(e.message));
+  assert.throws(() => setPatch(config, ['numInstances']), UsageError);
+  assert.throws(() => setPatch(config, []), UsageError);
+  assert.throws(() => setPatch(config, ['ports.container=1']), /ports is not an object/);
+  assert.throws(() => unsetPatch(config, ['numInstances']), /numInstances cannot be unset/);
+  assert.throws(() => unsetPatch(config, ['env.NOPE']), /no env.NOPE/);
+});
+
+test('unset removes an entry, or resets a key to the value that means unset', () => {
+  assert.deepEqual(unsetPatch(config, ['env.A', 'env.S']), { env: {} });
+  assert.deepEqual(unsetPatch(config, ['healthCheck', 'ports', 'loadBalanced']), { healthCheck: {}, ports: [], loadBalanced: true });
+});
+
+test('edit: changed and added keys are sent; removed ones reset; nothing changed sends nothing', () => {
+  assert.deepEqual(editPatch(config, structuredClone(config)), {});
+  const edited: Record<string, unknown> = { ...structuredClone(config), numInstances: 2, autoDeploy: 'never' };
+  delete edited.healthCheck;
+  assert.deepEqual(editPatch(config, edited), { numInstances: 2, autoDeploy: 'never', healthCheck: {} });
+  const noCount: Record<string, unknown> = structuredClone(config);
+  delete noCount.numInstances;
+  assert.throws(() => editPatch(config, noCount), /numInstances cannot be removed/);
+});
+
+test('flatten and diff: dotted lines, secrets by fingerprint only, key by key', () => {
+  assert.deepEqual(flatten(config), [
+    ['env.A', '1'],
+    ['env.S', '(secret, fingerprint abcdef012345)'],
+    ['healthCheck.path', '/health'],
+    ['numInstances', '1'],
+    ['ports', '[{"container":9000}]'],
+    ['publicFacing', 'false'],
+    ['volume', '{}'],
+  ]);
+  assert.deepEqual(configDiff(config, config), []);
+  assert.deepEqual(configDiff(config, { ...config, numInstances: 2, env: { A: '1' }, command: ['x'] }), ['+ command = ["x"]', '- env.S = (secret, fingerprint abcdef012345)', '- numInstances = 1', '+ numInstances = 2']);
+});
