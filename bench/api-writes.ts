@@ -13,7 +13,11 @@ import { httpCall, runLoad } from './lib/http-load.js';
 import { PazRole } from './lib/paz-process.js';
 import { figure } from './lib/report.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { EtcdStore } from '../src/store/etcd/etcd-store.js';
+import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
+import type { Store } from '../src/store/store.js';
 import { percentile } from './lib/measure.js';
+import { freePort } from './lib/processes.js';
 
 const CLIENTS = 16;
 
@@ -21,9 +25,8 @@ function serviceDoc(name: string): string {
   return JSON.stringify({ name, description: 'benchmark write', dockerImage: '127.0.0.1:1/bench/write', ports: [{ container: 8080 }], env: { A: '1' }, numInstances: 1 });
 }
 
-/** The store's own rate: `clients` loops of put + delete of a service-sized value, for `durationMs`. */
-async function storeRate(dir: string, durationMs: number): Promise<{ writesPerSecond: number; p99Ms: number }> {
-  const store = new SqliteStore(join(dir, 'raw.db'));
+/** A store's own rate: `clients` loops of put + delete of a service-sized value, for `durationMs`. */
+async function storeRate(store: Store, durationMs: number): Promise<{ writesPerSecond: number; p99Ms: number }> {
   try {
     const latencies: number[] = [];
     let writes = 0;
@@ -61,7 +64,18 @@ export const benchmark: Benchmark = {
     try {
       await paz.start();
       const headers = paz.authHeaders;
-      const raw = await storeRate(tmp, durationMs);
+      const raw = await storeRate(new SqliteStore(join(tmp, 'raw.db')), durationMs);
+      // etcd too when it is installed (the clustered store), on this machine's loopback
+      let etcd: { writesPerSecond: number; p99Ms: number } | undefined;
+      if (findEtcdBinary()) {
+        const member = EtcdMember.start({ name: 'bench', dataDir: join(tmp, 'etcd'), logFile: join(tmp, 'etcd.log'), clientPort: await freePort(), peerPort: await freePort() });
+        try {
+          await member.waitUntilHealthy();
+          etcd = await storeRate(new EtcdStore([member.endpoint]), durationMs);
+        } finally {
+          await member.stop();
+        }
+      }
       const load = await runLoad({
         port: paz.ports.directory,
         concurrency: CLIENTS,
@@ -78,12 +92,14 @@ export const benchmark: Benchmark = {
       const apiWrites = (load.requestsPerSecond * 2);
       ctx.log(`API ${apiWrites.toFixed(0)} writes/s (p99 create+delete ${load.p99Ms.toFixed(1)} ms); store ${raw.writesPerSecond.toFixed(0)} writes/s`);
       const notes = [`${durationMs / 1000} s each; a "write" is one create or one delete (API) or one put or delete (store)`];
+      if (!etcd) notes.push('etcd is not installed: no etcd row (scripts/install-deps.sh installs it)');
       if (load.errors > 0) notes.push(`${load.errors} failed create+delete pairs, e.g. ${load.errorSamples[0]}`);
       return {
-        method: `${CLIENTS} clients creating (POST /services) and deleting (DELETE /services/:name) services on \`paz server\` (SQLite, tokens on), beside ${CLIENTS} loops of put + delete of the same document straight through the SQLite Store API.`,
+        method: `${CLIENTS} clients creating (POST /services) and deleting (DELETE /services/:name) services on \`paz server\` (SQLite, tokens on), beside ${CLIENTS} loops of put + delete of the same document straight through the SQLite Store API (and etcd's, one local member, when installed).`,
         figures: [
           figure({ name: 'API writes/s (create or delete)', unit: 'writes/s', value: apiWrites, baseline: { name: 'SQLite store put/delete', value: raw.writesPerSecond } }),
           figure({ name: 'p99 of one create + delete', unit: 'ms', value: load.p99Ms, baseline: { name: 'store put + delete', value: raw.p99Ms } }),
+          ...(etcd ? [figure({ name: 'API writes/s on SQLite vs raw etcd', unit: 'writes/s', value: apiWrites, baseline: { name: 'etcd put/delete (1 member)', value: etcd.writesPerSecond }, note: 'reference' })] : []),
         ],
         notes,
       };
