@@ -56,6 +56,8 @@ export interface LoadOptions {
   headers?: OutgoingHttpHeaders;
   concurrency: number;
   durationMs: number;
+  /** bound on one request (default 10 s); a request past it counts as an error */
+  timeoutMs?: number;
   /** the status an answer must have to count as ok (default 200) */
   expectStatus?: number;
   /** a custom request per iteration (client index, iteration) instead of a GET; must resolve ok or throw */
@@ -78,7 +80,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         if (o.step) {
           await o.step(agent, client, i);
         } else {
-          const r = await httpCall(o.port, { path: o.path, host: o.host, headers: o.headers, agent });
+          const r = await httpCall(o.port, { path: o.path, host: o.host, headers: o.headers, agent, timeoutMs: o.timeoutMs });
           if (r.status !== expect) throw new Error(`status ${r.status}: ${r.body.toString('utf8', 0, 120)}`);
         }
       } catch (e) {
