@@ -62,7 +62,9 @@ async function measureEndpoint(ctx: BenchContext, paz: PazRole, path: string, la
     const notes: string[] = [];
     const errors = pazRounds.reduce((n, r) => n + r.errors, 0) + bareRounds.reduce((n, r) => n + r.errors, 0);
     if (errors > 0) notes.push(`${path}: ${errors} failed requests, e.g. ${[...pazRounds, ...bareRounds].flatMap((r) => r.errorSamples)[0]}`);
-    notes.push(`${path}: ${answer.body.length.toLocaleString('en-US')} bytes per answer; ${rounds} round(s) of ${durationMs / 1000} s per side, median round; ${health.length} /health probes`);
+    // the probe counts a failed or unanswered (10 s) /health as 10,000 ms
+    const failedProbes = health.filter((ms) => ms >= 10_000).length;
+    notes.push(`${path}: ${answer.body.length.toLocaleString('en-US')} bytes per answer; ${rounds} round(s) of ${durationMs / 1000} s per side, median round; ${health.length} /health probes during the load${failedProbes ? `, ${failedProbes} of them failed or got no answer within 10 s (counted as 10,000 ms)` : ''}`);
     return {
       figures: [
         figure({ name: `GET ${path} requests/s`, unit: 'req/s', value: p.requestsPerSecond, baseline: { name: 'bare node:http', value: b.requestsPerSecond }, target: { on: 'ratio', op: '>=', value: 0.5 } }),
