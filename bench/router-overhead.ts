@@ -1,167 +1,209 @@
 /**
- * What the router costs: requests/s and latency for the same bounded load sent straight to a backend
- * and through the router (HAProxy), measured in the same run and printed as ratios.
- *
- *   node dist/bench/router-overhead.js [--requests 5000] [--concurrency 20] [--rounds 3]
- *
- * Rounds alternate direct and routed loads and the median round of each is reported, so that a
- * noisy moment on the machine does not land on one side only. The backend runs in its own Node process so that it does not share an event loop with the load
- * generator; both paths use keep-alive agents. Not a timed test: numbers depend on the machine.
+ * The router: the same keep-alive load straight to a backend, through the Paz router (its real config,
+ * rendered by src/router/render-config.ts and run by src/router/router.ts on Debian's HAProxy), through a
+ * minimal hand-written HAProxy config, and through nginx as a reverse proxy, on the same backend (a bare
+ * `node:http` process answering `hello\n`). Rounds alternate the paths and the median round of each is
+ * reported, so a noisy moment on the machine does not land on one side only. Besides requests/s, the
+ * proxy's CPU time per request (from /proc) shows its own cost even when the load generator is the limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Router } from '../src/router/router.js';
+import type { Benchmark, BenchContext } from './lib/bench.js';
+import { httpCall, runLoad, type LoadResult } from './lib/http-load.js';
+import { until } from './lib/measure.js';
+import { freePort, startBareServer, stopChild, track } from './lib/processes.js';
+import { cpuMsOf, pidsWithCommandLine, processTree } from './lib/proc-cpu.js';
+import { figure, type Figure } from './lib/report.js';
 
-interface LoadResult {
-  requests: number;
-  errors: number;
-  seconds: number;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
+const CONCURRENCY = 32;
+const HOST = 'bench.paz';
+
+interface Path {
+  name: string;
+  port: number;
+  /** the proxy's processes, for CPU time (none for the direct path) */
+  pids: () => number[];
 }
 
-const BACKEND_SOURCE = `
-const http = require('node:http');
-const server = http.createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '6' });
-  res.end('hello\\n');
-});
-server.keepAliveTimeout = 30000;
-server.listen(0, '127.0.0.1', () => process.send(server.address().port));
-process.on('disconnect', () => process.exit(0));
-`;
-
-function startBackendProcess(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['-e', BACKEND_SOURCE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('message', (port) => resolve({ child, port: Number(port) }));
-    child.once('exit', (code) => reject(new Error(`backend exited with code ${code}`)));
-  });
+interface Measured extends LoadResult {
+  cpuUsPerRequest: number;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === 'object' && address ? address.port : 0;
+function onPath(tool: string): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin']) {
+    if (dir && existsSync(join(dir, tool))) return join(dir, tool);
+  }
+  return undefined;
 }
 
-function getOnce(agent: Agent, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: { host }, setHost: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
-    req.on('error', reject);
-    req.end();
-  });
+/** The smallest HAProxy config that proxies HTTP to one server: what the Paz router is compared with. */
+function bareHaproxyConfig(port: number, backendPort: number): string {
+  return [
+    'global',
+    '    maxconn 4096',
+    'defaults',
+    '    mode http',
+    '    timeout connect 5s',
+    '    timeout client 60s',
+    '    timeout server 60s',
+    'frontend fe',
+    `    bind 127.0.0.1:${port}`,
+    '    default_backend be',
+    'backend be',
+    `    server s1 127.0.0.1:${backendPort}`,
+    '',
+  ].join('\n');
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** Sends exactly `total` requests, `concurrency` at a time, over one keep-alive agent. */
-async function load(port: number, host: string, total: number, concurrency: number): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let sent = 0;
-  let errors = 0;
-  const started = process.hrtime.bigint();
-  const worker = async () => {
-    while (sent < total) {
-      sent++;
-      const t0 = process.hrtime.bigint();
-      try {
-        const status = await getOnce(agent, port, host);
-        if (status !== 200) errors++;
-      } catch {
-        errors++;
-      }
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+/** nginx as a reverse proxy with upstream keep-alive (as HAProxy reuses server connections). */
+function nginxConfig(dir: string, port: number, backendPort: number): string {
+  return `worker_processes auto;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream be { server 127.0.0.1:${backendPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://be;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: total,
-    errors,
-    seconds,
-    requestsPerSecond: total / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-  };
-}
-
-/** The round with the median throughput. */
-function median(results: LoadResult[]): LoadResult {
-  const sorted = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      requests: { type: 'string', default: '5000' },
-      concurrency: { type: 'string', default: '20' },
-      rounds: { type: 'string', default: '3' },
-    },
-  });
-  const rounds = Math.min(Math.max(Number(values.rounds), 1), 9);
-  const total = Math.min(Math.max(Number(values.requests), 100), 200_000);
-  const concurrency = Math.min(Math.max(Number(values.concurrency), 1), 500);
-
-  const backend = await startBackendProcess();
-  const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rb-'));
-  const routerPort = await freePort();
-  const router = new Router({ bindAddress: '127.0.0.1', port: routerPort, runtimeDir, logger: pino({ level: 'warn' }) });
-  try {
-    await router.start({
-      domain: 'paz',
-      services: [{ name: 'bench', servers: [{ name: 'bench-1-1', address: '127.0.0.1', port: backend.port, state: 'ready' }] }],
-    });
-    const warmup = Math.min(1000, Math.ceil(total / 5));
-    await load(backend.port, 'bench.paz', warmup, concurrency);
-    await load(routerPort, 'bench.paz', warmup, concurrency);
-    const directRounds: LoadResult[] = [];
-    const routedRounds: LoadResult[] = [];
-    for (let i = 0; i < rounds; i++) {
-      directRounds.push(await load(backend.port, 'bench.paz', total, concurrency));
-      routedRounds.push(await load(routerPort, 'bench.paz', total, concurrency));
-    }
-    const direct = median(directRounds);
-    const routed = median(routedRounds);
-
-    const row = (name: string, r: LoadResult) =>
-      `${name.padEnd(16)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(7)} ms   p99 ${r.p99Ms.toFixed(2).padStart(7)} ms   errors ${r.errors}`;
-    console.log(`router overhead: ${total} requests x ${rounds} rounds per path, concurrency ${concurrency}, keep-alive, one backend (median round shown)`);
-    console.log(row('direct', direct));
-    console.log(row('through router', routed));
-    const ratios = {
-      throughput: routed.requestsPerSecond / direct.requestsPerSecond,
-      p99Latency: routed.p99Ms / direct.p99Ms,
-      p50Latency: routed.p50Ms / direct.p50Ms,
-    };
-    console.log(`ratio router/direct: throughput ${ratios.throughput.toFixed(2)}x, p50 latency ${ratios.p50Latency.toFixed(2)}x, p99 latency ${ratios.p99Latency.toFixed(2)}x`);
-    console.log(JSON.stringify({ bench: 'router-overhead', total, concurrency, rounds, direct, routed, ratios }));
-  } finally {
-    await router.stop();
-    await rm(runtimeDir, { recursive: true, force: true });
-    backend.child.kill('SIGTERM');
   }
 }
+`;
+}
 
-await main();
+async function startDaemon(command: string, args: string[], port: number): Promise<ChildProcess> {
+  const child = track(spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  await until(`${command} to answer on ${port}`, async () => {
+    if (child.exitCode !== null) throw new Error(`${command} exited ${child.exitCode}: ${err}`);
+    return (await httpCall(port, { host: HOST, timeoutMs: 1000 }).catch(() => undefined))?.status === 200;
+  }, 15_000, 50);
+  return child;
+}
+
+async function measure(ctx: BenchContext, path: Path, durationMs: number): Promise<Measured> {
+  const pids = path.pids();
+  const cpu0 = cpuMsOf(pids);
+  const r = await runLoad({ port: path.port, host: HOST, concurrency: CONCURRENCY, durationMs });
+  const cpuMs = cpuMsOf(pids) - cpu0;
+  return { ...r, cpuUsPerRequest: pids.length ? (cpuMs * 1000) / Math.max(1, r.requests) : NaN };
+}
+
+function medianRound(rounds: Measured[]): Measured {
+  return [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(rounds.length / 2)];
+}
+
+export const benchmark: Benchmark = {
+  name: 'router',
+  title: 'Router: Paz router beside a direct connection, bare HAProxy and nginx',
+  async run(ctx) {
+    const notes: string[] = [];
+    const tmp = mkdtempSync(join(tmpdir(), 'paz-bench-router-'));
+    const backend = await startBareServer();
+    const children: ChildProcess[] = [];
+    let router: Router | undefined;
+    try {
+      const paths: Path[] = [{ name: 'direct', port: backend.port, pids: () => [] }];
+
+      const runtimeDir = join(tmp, 'paz-router');
+      const routerPort = await freePort();
+      router = new Router({ bindAddress: '127.0.0.1', port: routerPort, runtimeDir, logger: pino({ level: 'warn' }) });
+      await router.start({ domain: 'paz', services: [{ name: 'bench', servers: [{ name: 'bench-1-1', address: '127.0.0.1', port: backend.port, state: 'ready' }] }] });
+      await until('the Paz router to route', async () => (await httpCall(routerPort, { host: HOST }).catch(() => undefined))?.status === 200, 15_000, 50);
+      // HAProxy's master and worker both carry the config path (under runtimeDir) on their command line
+      paths.push({ name: 'Paz router', port: routerPort, pids: () => pidsWithCommandLine(runtimeDir) });
+
+      const haproxy = onPath('haproxy');
+      if (haproxy) {
+        const port = await freePort();
+        const cfg = join(tmp, 'bare-haproxy.cfg');
+        writeFileSync(cfg, bareHaproxyConfig(port, backend.port));
+        const child = await startDaemon(haproxy, ['-db', '-f', cfg], port);
+        children.push(child);
+        paths.push({ name: 'bare HAProxy', port, pids: () => processTree(child.pid!) });
+      } else {
+        notes.push('bare HAProxy: haproxy is not installed (scripts/install-deps.sh installs it)');
+      }
+
+      const nginx = onPath('nginx');
+      if (nginx) {
+        const port = await freePort();
+        const dir = join(tmp, 'nginx');
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, port, backend.port));
+        const child = await startDaemon(nginx, ['-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], port);
+        children.push(child);
+        paths.push({ name: 'nginx', port, pids: () => processTree(child.pid!) });
+      } else {
+        notes.push('nginx: not installed, its row is missing (scripts/install-deps.sh installs nginx-light)');
+      }
+
+      const durationMs = ctx.pick(5000, 500);
+      const rounds = ctx.pick(5, 1);
+      for (const p of paths) await runLoad({ port: p.port, host: HOST, concurrency: CONCURRENCY, durationMs: ctx.pick(1000, 200) });
+      const results = new Map<string, Measured[]>(paths.map((p) => [p.name, []]));
+      for (let i = 0; i < rounds; i++) {
+        // rotate the order each round: no path always runs first or last
+        for (let j = 0; j < paths.length; j++) {
+          const p = paths[(i + j) % paths.length];
+          results.get(p.name)!.push(await measure(ctx, p, durationMs));
+        }
+      }
+      const m = new Map([...results].map(([name, r]) => [name, medianRound(r)]));
+      for (const [name, r] of m) {
+        ctx.log(`${name.padEnd(14)} ${r.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${Number.isFinite(r.cpuUsPerRequest) ? r.cpuUsPerRequest.toFixed(1) : '-'} µs/req  errors ${r.errors}`);
+        if (r.errors > 0) notes.push(`${name}: ${r.errors} failed requests, e.g. ${r.errorSamples[0]}`);
+      }
+      const paz = m.get('Paz router')!;
+      const direct = m.get('direct')!;
+      const figures: Figure[] = [
+        figure({ name: 'requests/s, Paz router vs direct', unit: 'req/s', value: paz.requestsPerSecond, baseline: { name: 'direct', value: direct.requestsPerSecond } }),
+        figure({ name: 'p99, Paz router vs direct', unit: 'ms', value: paz.p99Ms, baseline: { name: 'direct', value: direct.p99Ms } }),
+      ];
+      const bare = m.get('bare HAProxy');
+      if (bare) {
+        figures.push(
+          figure({ name: 'requests/s, Paz router vs bare HAProxy', unit: 'req/s', value: paz.requestsPerSecond, baseline: { name: 'bare HAProxy', value: bare.requestsPerSecond }, target: { on: 'ratio', op: '>=', value: 0.95 } }),
+          figure({ name: 'proxy CPU per request, Paz router vs bare HAProxy', unit: 'µs', value: paz.cpuUsPerRequest, baseline: { name: 'bare HAProxy', value: bare.cpuUsPerRequest } }),
+        );
+      }
+      const ng = m.get('nginx');
+      if (ng) {
+        figures.push(
+          figure({ name: 'requests/s, Paz router vs nginx', unit: 'req/s', value: paz.requestsPerSecond, baseline: { name: 'nginx', value: ng.requestsPerSecond }, target: { on: 'ratio', op: '>=', value: 1 } }),
+          figure({ name: 'proxy CPU per request, Paz router vs nginx', unit: 'µs', value: paz.cpuUsPerRequest, baseline: { name: 'nginx', value: ng.cpuUsPerRequest } }),
+        );
+      }
+      if (bare && ng) figures.push(figure({ name: 'requests/s, nginx vs bare HAProxy (reference)', unit: 'req/s', value: ng.requestsPerSecond, baseline: { name: 'bare HAProxy', value: bare.requestsPerSecond } }));
+      notes.push(`${rounds} round(s) of ${durationMs / 1000} s per path, ${CONCURRENCY} keep-alive clients, Host: ${HOST}; median round by requests/s; the paths rotate order each round`);
+      return {
+        method: 'the same keep-alive load straight to one `node:http` backend, through the Paz router (its generated config on HAProxy), through a minimal hand-written HAProxy config and through nginx (upstream keep-alive), each proxy in its own processes; CPU time per request read from /proc.',
+        figures,
+        notes,
+      };
+    } finally {
+      await router?.stop().catch(() => undefined);
+      for (const c of children) await stopChild(c, 5000);
+      await stopChild(backend.child);
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+};

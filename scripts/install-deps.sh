@@ -4,6 +4,7 @@
 # Downloads come only from apt and npm.
 #
 #   scripts/install-deps.sh          # as root when packages are missing
+#   scripts/install-deps.sh --bench  # also what `npm run bench` compares with (nginx-light)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +17,11 @@ die() { log "error: $*"; exit 1; }
 # iproute2: network namespaces (tests, multi-host harness)             curl: scripts' health probes
 # chromium: the browser the dashboard's tests drive (playwright-core downloads none)
 PACKAGES=(docker.io haproxy etcd-server etcd-client docker-registry busybox-static socat iproute2 curl chromium)
+# --bench: also nginx-light, which only `npm run bench` uses (the router is compared with nginx). Opt-in: on a
+# machine with systemd, Debian starts nginx on port 80, the port `paz up`'s router wants (stop and disable it).
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(nginx-light)
+fi
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'

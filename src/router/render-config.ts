@@ -82,6 +82,8 @@ export const DEFAULT_TIMEOUTS: TimeoutOptions = {
 };
 export const DEFAULT_MAX_CONNECTIONS = 4096;
 export const DEFAULT_HARD_STOP_AFTER_MS = 120_000;
+/** The Host header without an optional `:port` suffix, lower-cased: what services are routed by. */
+const HOST_EXPRESSION = 'req.hdr(host),field(1,:),lower';
 /** Where free slots point; never contacted, as free slots are in maintenance. */
 const PLACEHOLDER_ADDRESS = '127.0.0.1:1';
 /** HAProxy binds unix sockets through a temporary name a few characters longer; sun_path holds 107. */
@@ -253,13 +255,15 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     `    bind ${haproxyAddress(options.bindAddress, options.port)}`,
     // HTTP/2 for clients that offer it (browsers), HTTP/1.1 for the rest
     ...(options.tls ? [`    bind ${haproxyAddress(options.bindAddress, options.tls.port)} ssl crt ${options.tls.certDir} alpn h2,http/1.1`] : []),
-    '    # the Host header without an optional :port suffix, lower-cased',
-    '    http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower',
-    ...(options.tls ? httpsLines(layout, options.tls) : []),
+    // HTTPS redirects name the host too: then it is worked out once per request and kept in a variable
+    ...(options.tls ? ['    # the Host header without an optional :port suffix, lower-cased', `    http-request set-var(txn.paz_host) ${HOST_EXPRESSION}`, ...httpsLines(layout, options.tls)] : []),
   ];
+  // Without TLS the rules read the header directly: a variable costs an allocation per request, about as
+  // much as the router's whole per-request overhead over a bare HAProxy (bench/router-overhead.ts).
+  const host = options.tls ? 'var(txn.paz_host)' : HOST_EXPRESSION;
   for (const backend of layout.backends) {
     const hosts = hostNamesOf(backend.service, layout.domain, backend.publicFacing ?? true).join(' ');
-    out.push(`    use_backend ${backendName(backend.service)} if { var(txn.paz_host) -m str ${hosts} }`);
+    out.push(`    use_backend ${backendName(backend.service)} if { ${host} -m str ${hosts} }`);
   }
   out.push(`    default_backend ${defaultBackend}`, '');
 
