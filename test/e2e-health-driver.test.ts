@@ -66,6 +66,10 @@ describe("a host whose dockerd does not answer is unhealthy, naming its driver",
   });
 
   it('dockerd gone: the host is unhealthy, its driver named; back: healthy again', async () => {
+    // the agent writes its host record (healthy) before it has finished starting (stats, reconciler: more
+    // Docker calls); dockerd going away in between fails the start and `paz up` exits. This test is about a
+    // dockerd lost while running, so it waits for the agent's started line first.
+    await waitFor('the agent started', async () => /paz up: agent for host/.test(paz.output));
     const first = await waitFor('the host healthy', async () => {
       const h = await hostHealth();
       return h.healthy ? h : undefined;

@@ -11,6 +11,7 @@ import { DigestResolver } from '../state/digest-resolver.js';
 import { RegistryLogins } from '../state/registry-logins.js';
 import { Tokens } from '../state/tokens.js';
 import type { ApiAuth } from '../http/auth.js';
+import { StoreMirror } from '../state/store-mirror.js';
 
 export interface ApiContext {
   store: Store;
@@ -27,6 +28,8 @@ export interface ApiContext {
   tokens: Tokens;
   /** what the orchestrator shows an agent when it asks for a unit's logs or stats (roles/cluster-token.ts) */
   clusterToken: string;
+  /** the store in memory, kept current by a watch, for GET answers (api/read-at.ts) */
+  reads: StoreMirror;
 }
 
 export type AuthMode = 'tokens' | 'off';
@@ -57,6 +60,7 @@ export function createContext(
     authMode,
     tokens: new Tokens(store, now),
     clusterToken,
+    reads: new StoreMirror(store),
   };
 }
 

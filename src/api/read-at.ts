@@ -8,11 +8,15 @@
  * all the prefixes it needs with Store.rangeMany (one SQLite read transaction; on etcd, ranges at one
  * revision) and runs the usual read models on that snapshot. REV is then exact: the answer is the store at
  * REV, and `/events?since=REV` delivers exactly the changes with revision > REV.
+ *
+ * The snapshot normally comes from memory (state/store-mirror.ts: the store kept current by a watch, with
+ * the same guarantee of read-your-writes as a store read), and the big lists keep their serialized answer
+ * per revision (answer-cache.ts), so a GET under load costs little more than sending bytes.
  */
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { keys } from '../core/keys.js';
-import { readSnapshot, type StoreSnapshot } from '../store/snapshot.js';
+import { readSnapshot, StoreSnapshot } from '../store/snapshot.js';
 import { Directory } from '../state/directory.js';
 import { Deploys } from '../state/deploys.js';
 import { ClusterView } from '../state/cluster.js';
@@ -60,10 +64,18 @@ export const readScopes = {
   ],
 };
 
-/** Reads `prefixes` at one revision, sets `x-paz-revision` on the reply, and gives the read models on that snapshot. */
-export async function readAt(ctx: ApiContext, reply: FastifyReply, prefixes: readonly string[]): Promise<ReadViews> {
-  const snapshot = await readSnapshot(ctx.store, [...new Set(prefixes)]);
-  reply.header(REVISION_HEADER, String(snapshot.atRevision));
+/**
+ * The store at one revision for `prefixes`, with every write that finished before the call: from the
+ * in-memory mirror (state/store-mirror.ts) when it is there in time, else read from the store.
+ */
+export async function snapshotFor(ctx: ApiContext, prefixes: readonly string[]): Promise<StoreSnapshot> {
+  const unique = [...new Set(prefixes)];
+  const view = await ctx.reads.view();
+  return view ? new StoreSnapshot(ctx.store, unique, view, true) : readSnapshot(ctx.store, unique);
+}
+
+/** The read models on a snapshot. */
+export function viewsOn(ctx: ApiContext, snapshot: StoreSnapshot): ReadViews {
   return {
     snapshot,
     directory: new Directory(snapshot, Date.now, ctx.secretKey),
@@ -72,6 +84,13 @@ export async function readAt(ctx: ApiContext, reply: FastifyReply, prefixes: rea
     tokens: new Tokens(snapshot),
     registryLogins: new RegistryLogins(snapshot, ctx.secretKey),
   };
+}
+
+/** Reads `prefixes` at one revision, sets `x-paz-revision` on the reply, and gives the read models on that snapshot. */
+export async function readAt(ctx: ApiContext, reply: FastifyReply, prefixes: readonly string[]): Promise<ReadViews> {
+  const snapshot = await snapshotFor(ctx, prefixes);
+  reply.header(REVISION_HEADER, String(snapshot.atRevision));
+  return viewsOn(ctx, snapshot);
 }
 
 /** How the OpenAPI documents describe the header (a response's `headers`; fast-json-stringify ignores it). */

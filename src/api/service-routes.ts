@@ -10,6 +10,7 @@ import type { ApiContext } from './context.js';
 import { NameParams, errorResponses } from './schemas.js';
 import { DocOf, ServiceAnswer, ServiceConfigAnswer } from './answer-schemas.js';
 import { readAt, readScopes, withRevision } from './read-at.js';
+import { AnswerCache } from './answer-cache.js';
 
 export interface ServiceRouteOptions {
   /** 'config' on the directory, 'config/next' on the orchestrator */
@@ -29,6 +30,7 @@ const CreatedAnswer = Type.Object(
 
 export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opts: ServiceRouteOptions): void {
   const tags = [opts.tag];
+  const listAnswers = new AnswerCache(ctx);
 
   app.get<{ Querystring: { dockerRepository?: string } }>(
     '/services',
@@ -44,19 +46,19 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
         },
       },
     },
-    async (req, reply) => {
-      const repo = req.query.dockerRepository;
-      const { directory } = await readAt(ctx, reply, readScopes.directory());
-      if (repo === undefined) return { doc: await directory.list() };
-      const found = await directory.findByRepository(repo);
-      if (found.length === 0) throw new PazError('REPOSITORY_NOT_FOUND', `no service uses the repository "${repo}"`, { dockerRepository: repo });
-      if (found.length > 1) {
-        throw new PazError('REPOSITORY_AMBIGUOUS', `several services use the repository "${repo}" (${found.map((s) => s.name).join(', ')}): look them up by name`, {
-          services: found.map((s) => s.name),
-        });
-      }
-      return { doc: found[0] };
-    },
+    async (req, reply) =>
+      listAnswers.answer(req, reply, readScopes.directory(), async ({ directory }) => {
+        const repo = req.query.dockerRepository;
+        if (repo === undefined) return { doc: await directory.list() };
+        const found = await directory.findByRepository(repo);
+        if (found.length === 0) throw new PazError('REPOSITORY_NOT_FOUND', `no service uses the repository "${repo}"`, { dockerRepository: repo });
+        if (found.length > 1) {
+          throw new PazError('REPOSITORY_AMBIGUOUS', `several services use the repository "${repo}" (${found.map((s) => s.name).join(', ')}): look them up by name`, {
+            services: found.map((s) => s.name),
+          });
+        }
+        return { doc: found[0] };
+      }),
   );
 
   app.post<{ Body: CreateServiceBody }>(

@@ -1,9 +1,6 @@
 /** `paz server` (control plane), `paz agent` (one per host) and `paz up` (both, on one host). */
 import { openCheckedStore } from '../roles/open-store.js';
 import { loadClusterToken } from '../roles/cluster-token.js';
-import { startControlPlane } from '../roles/control-plane.js';
-import { startAgent } from '../agent/agent.js';
-import { createDriver } from '../roles/driver-factory.js';
 import { createLogger } from '../roles/logger.js';
 import { stopSignals } from '../roles/run-until-signal.js';
 import { parse, roleConfig, roleOptions } from './options.js';
@@ -13,8 +10,6 @@ import { loadSecretKey } from '../roles/secrets-key.js';
 import { checkBeforeStart } from '../roles/start-checks.js';
 import { settleAddresses } from '../roles/routable-address.js';
 import type { SecretKey } from '../core/secret-box.js';
-import { ensureAdminToken } from '../roles/admin-token.js';
-import { Tokens } from '../state/tokens.js';
 import { makePrivateDataDir } from '../roles/data-dir.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
@@ -131,6 +126,8 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
     try {
       if (runsControlPlane) {
         // before the APIs answer: whoever waits for /health finds the file
+        // loaded only by the roles that run them: an agent never loads the APIs' modules, a server never the drivers'
+        const [{ startControlPlane }, { ensureAdminToken }, { Tokens }] = await Promise.all([import('../roles/control-plane.js'), import('../roles/admin-token.js'), import('../state/tokens.js')]);
         const adminTokenFile = cfg.auth === 'tokens' ? await ensureAdminToken(new Tokens(store), cfg.dataDir, logger) : undefined;
         const plane = await startControlPlane({ store, logger, bind: cfg.bind, advertise: cfg.advertise, ports: cfg.ports, domain: cfg.domain, volumeRoot: cfg.volumeRoot, hostLossGraceSeconds: cfg.hostLossGraceSeconds, secretKey, tls, clusterToken, auth: cfg.auth });
         stops.push(['control plane', () => plane.stop()]);
@@ -148,6 +145,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         }
       }
       if (runsAgent) {
+        const [{ startAgent }, { createDriver }] = await Promise.all([import('../agent/agent.js'), import('../roles/driver-factory.js')]);
         const driver = await createDriver(cfg.agent.driver, cfg.dataDir, logger.child({ component: 'driver' }), cfg.agent.cgroupParent, { bindAddress: cfg.agent.address, unitUser: cfg.agent.unitUser });
         stops.push(['driver', () => driver.close()]);
         const agent = await startAgent({

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { createContext, type ApiContext, type AuthMode } from '../api/context.js';
+import { StoreMirror } from '../state/store-mirror.js';
 import { createDirectoryApp } from '../api/directory/app.js';
 import { createSchedulerApp } from '../api/scheduler/app.js';
 import { createOrchestratorApp } from '../api/orchestrator/app.js';
@@ -73,6 +74,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await opts.store.put(keys.volumeRoot(), opts.volumeRoot);
   }
   const logger = opts.logger;
+  // the same mirror as createContext's, with somewhere to say that it could not load
+  ctx.reads = new StoreMirror(opts.store, { logger: logger.child({ component: 'store-mirror' }) });
   // healthy only once announced: whoever waits for /health can then find us in the store
   let ready = false;
   const isReady = () => ready;
@@ -114,6 +117,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         await announce.stop();
         for (const stop of stopLoops) await stop();
         await Promise.all(started.map((a) => a.close()));
+        await ctx.reads.stop();
       },
     };
   } catch (err) {

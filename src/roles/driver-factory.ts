@@ -2,8 +2,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Driver } from '../agent/drivers/driver.js';
-import { DockerDriver } from '../agent/drivers/docker/docker-driver.js';
-import { ProcessDriver } from '../agent/drivers/process/process-driver.js';
 import { hostUnitUser } from '../agent/drivers/process/host-unit-user.js';
 import { isPrivileged } from '../core/unit-user.js';
 
@@ -19,6 +17,8 @@ export async function createDriver(kind: string, dataDir: string, logger: Logger
   // checked whichever driver runs: a wrong --unit-user is an error now, not when the host falls back to processes
   const unitUser = hostUnitUser(confinement.unitUser ?? 'nobody');
   if (kind === 'docker' || kind === 'auto') {
+    // each driver's modules load only when it is chosen (dockerode alone is tens of MiB)
+    const { DockerDriver } = await import('../agent/drivers/docker/docker-driver.js');
     const docker = new DockerDriver({ bindAddress: confinement.bindAddress, onEventStreamError: (err) => logger.warn({ err }, 'docker event stream dropped; reconnecting') });
     try {
       await docker.ping();
@@ -38,6 +38,7 @@ export async function createDriver(kind: string, dataDir: string, logger: Logger
   } else if (isPrivileged(unitUser)) {
     logger.warn(`--unit-user ${confinement.unitUser}: process units run as uid ${unitUser.uid} gid ${unitUser.gid}, with root's power over this host, by the admin's choice`);
   }
+  const { ProcessDriver } = await import('../agent/drivers/process/process-driver.js');
   return new ProcessDriver(join(dataDir, 'process-driver'), {
     ...(cgroupParent ? { cgroupParent } : {}),
     unitUser,

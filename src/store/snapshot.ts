@@ -7,6 +7,7 @@
  * answer as if the keys did not exist); writes and watches fail: a snapshot is for reading.
  */
 import type { KeyValue, Lease, MultiRangeResult, RangeResult, Store, StoreLimits, TxnResult, Watch } from './store.js';
+import { MirrorState, type MirrorView } from './mirror-state.js';
 
 export class SnapshotReadError extends Error {
   constructor(message: string) {
@@ -19,17 +20,25 @@ export class StoreSnapshot implements Store {
   readonly name: string;
   readonly limits: StoreLimits;
   private readonly at: number;
-  private readonly kvs = new Map<string, KeyValue>();
 
+  /**
+   * `view`: what the store held at one revision, read for this snapshot (readSnapshot) or kept in memory
+   * (state/store-mirror.ts; then `mirrored` is true, and the view may hold more than `prefixes`).
+   */
   constructor(
     base: Pick<Store, 'name' | 'limits'>,
     private readonly prefixes: readonly string[],
-    read: MultiRangeResult,
+    readonly view: MirrorView,
+    readonly mirrored = false,
   ) {
-    this.name = `${base.name}@${read.revision}`;
+    this.name = `${base.name}@${view.revision}`;
     this.limits = base.limits;
-    this.at = read.revision;
-    for (const range of read.ranges) for (const kv of range) this.kvs.set(kv.key, kv);
+    this.at = view.revision;
+  }
+
+  /** the revision of the last change under the snapshot's prefixes (at most atRevision): an answer made from them is the same from there to atRevision */
+  get changedAt(): number {
+    return this.view.changedAt(this.prefixes);
   }
 
   /** the revision every read of this snapshot answers from */
@@ -45,14 +54,12 @@ export class StoreSnapshot implements Store {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.covered(key);
-    return this.kvs.get(key);
+    return this.view.get(key);
   }
 
   async range(prefix: string): Promise<RangeResult> {
     this.covered(prefix);
-    // code-point order, as both backends keep keys
-    const kvs = [...this.kvs.values()].filter((kv) => kv.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { kvs, revision: this.at };
+    return { kvs: this.view.range(prefix), revision: this.at };
   }
 
   async rangeMany(prefixes: readonly string[]): Promise<MultiRangeResult> {
@@ -99,5 +106,5 @@ export class StoreSnapshot implements Store {
 
 /** What several prefixes held at one revision. */
 export async function readSnapshot(store: Store, prefixes: readonly string[]): Promise<StoreSnapshot> {
-  return new StoreSnapshot(store, prefixes, await store.rangeMany(prefixes));
+  return new StoreSnapshot(store, prefixes, new MirrorState(await store.rangeMany(prefixes)).view());
 }

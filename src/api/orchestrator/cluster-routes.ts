@@ -8,6 +8,7 @@ import { ClusterAnswer, HealthAnswer, HostAnswer, HostDrainChangeAnswer, UnitAns
 import { HostDrains } from '../../state/host-drains.js';
 import { ClusterView } from '../../state/cluster.js';
 import { readAt, readScopes, withRevision } from '../read-at.js';
+import { AnswerCache } from '../answer-cache.js';
 import { endpointTree } from '../../core/endpoint-tree.js';
 import { SERVICES_PREFIX } from '../../core/keys.js';
 
@@ -22,6 +23,11 @@ const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const tags = ['cluster'];
+  // the big lists keep their answer until their records change (unit answers carry no clock-made field)
+  const unitAnswers = new AnswerCache(ctx);
+  const endpointAnswers = new AnswerCache(ctx);
+  // one per service asked for: more URLs
+  const serviceUnitAnswers = new AnswerCache(ctx, 64);
 
   app.get('/cluster', { schema: { tags, summary: 'Cluster summary', response: { 200: withRevision(ClusterAnswer) } } }, async (_req, reply) => {
     const { cluster } = await readAt(ctx, reply, readScopes.cluster());
@@ -82,7 +88,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get<{ Querystring: UnitFilter }>(
     '/cluster/units',
     { schema: { tags, summary: 'Every unit (instance) of every service, placed or not', querystring: FilterQuery, response: { 200: withRevision(Type.Array(UnitAnswer)) } } },
-    async (req, reply) => (await (await readAt(ctx, reply, readScopes.cluster())).cluster.units()).filter((u) => unitVisible(u.name, req.query)),
+    async (req, reply) => unitAnswers.answer(req, reply, readScopes.cluster(), async ({ cluster }) => (await cluster.units()).filter((u) => unitVisible(u.name, req.query))),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -107,18 +113,18 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
         response: { 200: withRevision(AnyObject) },
       },
     },
-    async (_req, reply) => endpointTree((await (await readAt(ctx, reply, readScopes.endpoints())).snapshot.range(SERVICES_PREFIX)).kvs),
+    async (req, reply) => endpointAnswers.answer(req, reply, readScopes.endpoints(), async ({ snapshot }) => endpointTree((await snapshot.range(SERVICES_PREFIX)).kvs)),
   );
 
   const stags = ['services'];
   app.get<{ Params: { name: string }; Querystring: UnitFilter }>(
     '/services/:name/units',
     { schema: { tags: stags, summary: "The service's units", params: Type.Object({ name: Type.String() }), querystring: FilterQuery, response: { 200: withRevision(Type.Array(UnitAnswer)), ...errorResponses } } },
-    async (req, reply) => {
-      const read = await readAt(ctx, reply, [...readScopes.service(req.params.name), ...readScopes.cluster()]);
-      await read.directory.get(req.params.name);
-      return (await read.cluster.units(req.params.name)).filter((u) => unitVisible(u.name, req.query));
-    },
+    async (req, reply) =>
+      serviceUnitAnswers.answer(req, reply, [...readScopes.service(req.params.name), ...readScopes.cluster()], async (read) => {
+        await read.directory.get(req.params.name);
+        return (await read.cluster.units(req.params.name)).filter((u) => unitVisible(u.name, req.query));
+      }),
   );
 
   const unitOfService = async (reply: FastifyReply, name: string, id: string) => (await readAt(ctx, reply, readScopes.cluster())).cluster.serviceUnit(name, id);

@@ -12,6 +12,7 @@ import type { ApiContext } from '../context.js';
 import { ErrorAnswer, errorResponses } from '../schemas.js';
 import { ConfigHistoryAnswer, DocOf, JournalEntryAnswer, ServiceConfigAnswer } from '../answer-schemas.js';
 import { readAt, readScopes, withRevision } from '../read-at.js';
+import { AnswerCache } from '../answer-cache.js';
 import { requireWebhookSecret } from './hook-proof.js';
 
 const DeployHookBody = Type.Object(
@@ -52,6 +53,7 @@ const RegistryNotification = Type.Object(
 
 export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, opts: { onDeploy?: (rec: DeployRecord) => void } = {}): void {
   const tags = ['scheduler'];
+  const journalAnswers = new AnswerCache(ctx);
   // every /hooks/* route: the webhook secret (signature or token) when auth is on, checked before the body is looked at
   const hook = { config: { access: 'hook' as const }, preValidation: requireWebhookSecret(ctx) };
   const unproven = { 401: { description: 'with auth on: the call does not prove the webhook secret (X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>, ?token=, Authorization: Bearer or X-Paz-Webhook-Token); nothing was deployed', ...ErrorAnswer } };
@@ -170,7 +172,10 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
         response: { 200: withRevision(DocOf(Type.Array(JournalEntryAnswer))) },
       },
     },
-    async (req, reply) => ({ doc: await (await readAt(ctx, reply, readScopes.journal())).deploys.journal({ service: req.query.service, limit: req.query.limit, events: req.query.events?.split(','), all: req.query.all }) }),
+    async (req, reply) =>
+      journalAnswers.answer(req, reply, readScopes.journal(), async ({ deploys }) => ({
+        doc: await deploys.journal({ service: req.query.service, limit: req.query.limit, events: req.query.events?.split(','), all: req.query.all }),
+      })),
   );
 }
 

@@ -176,7 +176,11 @@ export class SqliteStore implements Store {
 
   async revision(): Promise<number> {
     this.assertOpen();
-    return this.db.revision();
+    const revision = this.db.revision();
+    // another process wrote: whoever asks is about to wait for the watches to see it (state/store-mirror.ts),
+    // so deliver now rather than at the poller's next turn
+    if (revision > this.fanout.lastSeenRevision && this.fanout.size > 0) this.fanout.schedule();
+    return revision;
   }
 
   async compact(revision: number): Promise<void> {
