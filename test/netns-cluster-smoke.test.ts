@@ -33,6 +33,11 @@ describe('a three-host Docker cluster in network namespaces', { skip }, () => {
     }, 120_000);
     console.log(units.map((u: any) => `${u.name} ${u.host} ${u.endpoint}`).join('\n'));
     assert.deepEqual(new Set(units.map((u: { host: string }) => u.host)).size, 3, 'one instance per host');
+    // a unit reported healthy reaches every router within moments, not at once
+    await waitFor('every router holding the three instances', async () => {
+      const r = await c.api('GET', `${c.orchestrator()}/cluster/load-balancers`);
+      return r.status === 200 && r.body.length === 3 && r.body.every((lb: any) => lb.router?.services.find((s: { name: string }) => s.name === 'web')?.servers.length === 3);
+    }, 30_000);
     for (const h of c.hosts) {
       await waitFor(`${h.name}'s router answering`, async () => (await viaRouter(80, 'web.paz', '/', undefined, h.ip).catch(() => undefined))?.status === 200, 30_000);
       for (let i = 0; i < 12; i++) assert.equal((await viaRouter(80, 'web.paz', '/', undefined, h.ip)).status, 200);

@@ -29,6 +29,9 @@ export class Load {
   /** when the first and the last failed request ended (ms), to report a gap */
   firstFailureAt: number | undefined;
   lastFailureAt: number | undefined;
+  /** the longest time (ms) with no successful answer, from start() to stop(): how long the service was unreachable */
+  longestGapMs = 0;
+  private lastOkAt = 0;
   private stopped = false;
   private workers: Promise<void>[] = [];
   constructor(
@@ -41,6 +44,7 @@ export class Load {
     private readonly address = '127.0.0.1',
   ) {}
   start(): void {
+    this.lastOkAt = Date.now();
     for (let w = 0; w < 2; w++) {
       this.workers.push(
         (async () => {
@@ -49,6 +53,7 @@ export class Load {
               const r = await viaRouter(this.port, this.host, '/', this.agent, this.address);
               if (r.status === 200) {
                 this.ok++;
+                this.okAt(Date.now());
                 this.bodies.set(r.body.trim(), (this.bodies.get(r.body.trim()) ?? 0) + 1);
               } else {
                 this.fail(`${r.status} ${r.body.slice(0, 80)}`);
@@ -68,9 +73,15 @@ export class Load {
     this.lastFailureAt = Date.now();
     this.firstFailureAt ??= this.lastFailureAt;
   }
+  private okAt(now: number): void {
+    this.longestGapMs = Math.max(this.longestGapMs, now - this.lastOkAt);
+    this.lastOkAt = now;
+  }
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.workers);
+    // a service still unreachable at the end counts up to now
+    this.longestGapMs = Math.max(this.longestGapMs, Date.now() - this.lastOkAt);
   }
   /** `ok=… failed=… bodies={…}` for the test's output */
   summary(): string {

@@ -66,6 +66,19 @@ export const ETCD_DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 /** etcd measures the whole raft request (a header around the txn): keep this much below its limit */
 const REQUEST_HEADER_MARGIN_BYTES = 8 * 1024;
 
+/**
+ * bound of one lease keep-alive: etcd answers one in milliseconds, and a member that died with no word (power
+ * cut, cable pulled) answers never. Waiting the whole call timeout there let a healthy host's 10 s lease
+ * expire while two members were fine; a short bound sends the retry to another member in time.
+ */
+const KEEPALIVE_DEADLINE_MS = 2_000;
+/**
+ * bound of one read (a range): reads are repeated on another member when they fail, so one sent to a member
+ * that died unannounced costs this long instead of the whole call timeout (every loop of the control plane
+ * and the agents reads; a 30 s hang there held a lost host's units 30 s longer).
+ */
+const READ_DEADLINE_MS = 5_000;
+
 /** attempts of one call, and the pauses between them: 100 ms after the first failure, then twice that */
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF = { initialMs: 100, maxMs: 200 };
@@ -114,7 +127,7 @@ export class EtcdStore implements Store {
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
       },
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.callTimeoutMs }),
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + (context.method === 'range' ? Math.min(this.callTimeoutMs, READ_DEADLINE_MS) : this.callTimeoutMs) }),
       faultHandling: { global: CALL_ONCE },
       ...(options.auth ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
       // grpc-js takes no root certificate as "the system's"
@@ -305,7 +318,7 @@ export class EtcdStore implements Store {
   /** One keep-alive request on its own stream: etcd answers TTL 0 for a lease that is gone. */
   private async keepAliveOnce(leaseId: number): Promise<boolean> {
     const stream: IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse> =
-      await this.client.leaseClient.leaseKeepAlive({ deadline: Date.now() + this.callTimeoutMs });
+      await this.client.leaseClient.leaseKeepAlive({ deadline: Date.now() + Math.min(this.callTimeoutMs, KEEPALIVE_DEADLINE_MS) });
     return new Promise<boolean>((resolve, reject) => {
       stream.on('data', (response: ILeaseKeepAliveResponse) => {
         resolve(int64(response.TTL, 'lease TTL') > 0);
