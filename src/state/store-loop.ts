@@ -8,7 +8,7 @@
  * while idle still runs at once.
  */
 import type { Logger } from 'pino';
-import type { Store, Watch } from '../store/store.js';
+import type { Store, Watch, WatchEvent } from '../store/store.js';
 
 export interface StoreLoopOptions {
   store: Store;
@@ -82,24 +82,31 @@ export class StoreLoop {
  * One store watch per prefix, shared by every loop of the process that watches it (in `paz up` four loops
  * watch the desired units). Loops only need to hear that something changed, and each watch of its own
  * decoded every event in full: a deploy's 1000 units arrived four times over, in one event-loop turn.
+ * Readers that follow the events themselves (host-units-view.ts) share the same watches: a listener
+ * hears every event from the moment sharedWatch resolves.
  */
 interface SharedWatch {
   watch: Promise<Watch>;
-  kicks: Set<() => void>;
+  listeners: Set<(events: WatchEvent[]) => void>;
   onErrors: Set<(err: Error) => void>;
 }
 
 const sharedWatches = new WeakMap<Store, Map<string, SharedWatch>>();
 
-async function watchForKicks(store: Store, prefix: string, kick: () => void, onError: (err: Error) => void): Promise<Watch> {
+function watchForKicks(store: Store, prefix: string, kick: () => void, onError: (err: Error) => void): Promise<Watch> {
+  return sharedWatch(store, prefix, () => kick(), onError);
+}
+
+/** Listens to the process's one live watch of `prefix` on `store` (opened on first use); cancel() leaves it. */
+export async function sharedWatch(store: Store, prefix: string, listener: (events: WatchEvent[]) => void, onError: (err: Error) => void): Promise<Watch> {
   let byPrefix = sharedWatches.get(store);
   if (!byPrefix) sharedWatches.set(store, (byPrefix = new Map()));
   let shared = byPrefix.get(prefix);
   if (!shared) {
-    const kicks = new Set<() => void>();
+    const listeners = new Set<(events: WatchEvent[]) => void>();
     const onErrors = new Set<(err: Error) => void>();
-    const watch = store.watch(prefix, () => {
-      for (const k of kicks) k();
+    const watch = store.watch(prefix, (events) => {
+      for (const l of listeners) l(events);
     }, {
       onError: (err) => {
         // a dead watch is dropped, so the next loop to start opens a new one
@@ -107,7 +114,7 @@ async function watchForKicks(store: Store, prefix: string, kick: () => void, onE
         for (const e of onErrors) e(err);
       },
     });
-    const entry: SharedWatch = { watch, kicks, onErrors };
+    const entry: SharedWatch = { watch, listeners, onErrors };
     shared = entry;
     byPrefix.set(prefix, entry);
     watch.catch(() => {
@@ -116,20 +123,20 @@ async function watchForKicks(store: Store, prefix: string, kick: () => void, onE
   }
   const entry = shared;
   // joined before waiting, so a loop that stops meanwhile never cancels the watch under this one
-  entry.kicks.add(kick);
+  entry.listeners.add(listener);
   entry.onErrors.add(onError);
   try {
     await entry.watch;
   } catch (err) {
-    entry.kicks.delete(kick);
+    entry.listeners.delete(listener);
     entry.onErrors.delete(onError);
     throw err;
   }
   return {
     cancel: async () => {
-      entry.kicks.delete(kick);
+      entry.listeners.delete(listener);
       entry.onErrors.delete(onError);
-      if (entry.kicks.size > 0) return;
+      if (entry.listeners.size > 0) return;
       if (byPrefix!.get(prefix) === entry) byPrefix!.delete(prefix);
       await (await entry.watch).cancel();
     },
