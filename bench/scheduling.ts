@@ -19,7 +19,7 @@
  * by its host's agent. Both are timed from the first deploy request. Not a timed test: figures depend on the
  * machine, which is why the raw-write baseline is measured beside them.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -40,11 +40,15 @@ import { Directory } from '../src/state/directory.js';
 import { Deploys } from '../src/state/deploys.js';
 import { ControlLoops } from '../src/control/control-loops.js';
 import { SimHost } from './scheduling/sim-host.js';
+import { countingStore, emptyCounts, type StoreCounts } from './scheduling/counting-store.js';
+import type { FromWorker, ToWorker, WorkerArgs } from './scheduling/host-worker.js';
 
 /** a pinned image: deploys resolve nothing over the network */
 const IMAGE = `127.0.0.1:5000/bench/app@sha256:${'ab'.repeat(32)}`;
+/** worker processes the simulated hosts of an etcd run are spread over */
+const HOST_WORKERS = 2;
 /** a run that has not finished by then is reported as far as it got */
-const RUN_DEADLINE_MS = 180_000;
+const RUN_DEADLINE_MS = Number(process.env.PAZ_BENCH_DEADLINE_S ?? 180) * 1000;
 
 export interface RunFigures {
   store: 'sqlite' | 'etcd';
@@ -61,6 +65,8 @@ export interface RunFigures {
   placed: number;
   running: number;
   timedOut: boolean;
+  /** what the control plane and the hosts asked of the store from the first deploy until all ran, per instance */
+  perInstance: { storeCalls: number; writeCalls: number; keysWritten: number; keysRead: number };
 }
 
 export interface BaselineFigures {
@@ -124,12 +130,14 @@ async function freePort(): Promise<number> {
 /** A store to bench on, and how to throw it away. */
 interface BenchStore {
   store: Store;
+  url: string;
   dispose(): Promise<void>;
 }
 
 async function sqliteStore(dir: string): Promise<BenchStore> {
-  const store = await openStore(`sqlite:${join(dir, 'store.db')}`);
-  return { store, dispose: () => store.close() };
+  const url = `sqlite:${join(dir, 'store.db')}`;
+  const store = await openStore(url);
+  return { store, url, dispose: () => store.close() };
 }
 
 async function etcdStore(dir: string): Promise<BenchStore> {
@@ -140,9 +148,11 @@ async function etcdStore(dir: string): Promise<BenchStore> {
     await member.stop();
     throw err;
   }
-  const store = await openStore(`etcd://${member.endpoint}`);
+  const url = `etcd://${member.endpoint}`;
+  const store = await openStore(url);
   return {
     store,
+    url,
     dispose: async () => {
       await store.close().catch(() => undefined);
       await member.stop();
@@ -230,14 +240,86 @@ class Observer {
   }
 }
 
+/** The simulated hosts of one run: in this process, or in worker processes (scheduling/host-worker.ts). */
+interface HostGroup {
+  /** count from now */
+  reset(): void;
+  /** stops every host; resolves the store work they did since reset() (worker processes only) */
+  stop(): Promise<StoreCounts | undefined>;
+}
+
+async function hostsHere(store: Store, count: number, logger: Logger): Promise<HostGroup> {
+  const hosts = Array.from({ length: count }, (_, i) => new SimHost(store, i, logger));
+  await inBatches(hosts, 50, (h) => h.start());
+  return {
+    reset: () => undefined,
+    async stop() {
+      await inBatches(hosts, 50, (h) => h.stop());
+      return undefined;
+    },
+  };
+}
+
+async function hostsInWorkers(url: string, count: number, workers: number): Promise<HostGroup> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'scheduling', 'host-worker.js');
+  const per = Math.ceil(count / workers);
+  const children: ChildProcess[] = [];
+  const ready: Array<Promise<void>> = [];
+  for (let first = 0; first < count; first += per) {
+    const args: WorkerArgs = { storeUrl: url, first, count: Math.min(per, count - first) };
+    const child = fork(script, [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        child.on('message', (m: FromWorker) => {
+          if (m.type === 'ready') resolve();
+          if (m.type === 'failed') reject(new Error(`host worker failed: ${m.error}`));
+        });
+        child.once('exit', (code) => reject(new Error(`host worker exited with code ${code}`)));
+      }),
+    );
+  }
+  try {
+    await Promise.all(ready);
+  } catch (err) {
+    for (const c of children) c.kill('SIGKILL');
+    throw err;
+  }
+  const send = (m: ToWorker) => children.forEach((c) => c.send(m));
+  return {
+    reset: () => send({ type: 'reset' }),
+    async stop() {
+      const total = emptyCounts();
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              c.on('message', (m: FromWorker) => {
+                if (m.type === 'counts') for (const k of Object.keys(total) as Array<keyof StoreCounts>) total[k] += m.counts[k];
+              });
+              c.once('exit', () => resolve());
+              c.send({ type: 'stop' } satisfies ToWorker);
+            }),
+        ),
+      );
+      return total;
+    },
+  };
+}
+
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
-async function schedulingRun(kind: 'sqlite' | 'etcd', store: Store, hostCount: number, instances: number, logger: Logger): Promise<RunFigures> {
-  await wipe(store);
-  const hosts = Array.from({ length: hostCount }, (_, i) => new SimHost(store, i, logger));
-  await inBatches(hosts, 50, (h) => h.start());
+async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount: number, instances: number, logger: Logger): Promise<RunFigures> {
+  const raw = bs.store;
+  await wipe(raw);
+  // everything but the bench's own observer goes through the counter
+  const counts = emptyCounts();
+  const store = countingStore(raw, counts);
+  // SQLite is the single-host store: its agent runs in the control plane's process (paz up). On etcd, agents
+  // run on other machines: here in worker processes, so that the control plane has this process to itself
+  const hosts = kind === 'etcd' ? await hostsInWorkers(bs.url, hostCount, HOST_WORKERS) : await hostsHere(store, hostCount, logger);
   const control = new ControlLoops(store, logger);
   await control.start();
   const perService = Math.min(instances, MAX_INSTANCES);
@@ -246,20 +328,27 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', store: Store, hostCount: n
   // every instance starts at once (maxSurge as large as the service): the bench measures scheduling, not the rollout's pacing
   for (const s of services) await directory.create({ name: s.name, dockerRepository: IMAGE, numInstances: s.count, rollout: { maxSurge: s.count } });
   const observer = new Observer(instances);
-  await observer.start(store);
+  await observer.start(raw);
   const deploys = new Deploys(store);
+  const before: StoreCounts = { ...counts };
+  hosts.reset();
   const t0 = performance.now();
   await Promise.all(services.map((s) => deploys.deploy(s.name, { trigger: { source: 'api' } })));
   const submitted = performance.now();
+  const progress = process.env.PAZ_BENCH_PROGRESS === '1' ? setInterval(() => process.stderr.write(`  ${((performance.now() - t0) / 1000).toFixed(1)} s: ${observer.placed.size} placed, ${observer.running.size} running\n`), 500) : undefined;
   await observer.done(RUN_DEADLINE_MS);
+  clearInterval(progress);
   const end = performance.now();
+  const here: StoreCounts = { ...counts };
   const timedOut = observer.placedAt === 0 || observer.runningAt === 0;
   const placedSeconds = ((observer.placedAt || end) - t0) / 1000;
   const runningSeconds = ((observer.runningAt || end) - t0) / 1000;
   await observer.stop();
   await control.stop();
-  await inBatches(hosts, 50, (h) => h.stop());
-  await wipe(store);
+  const inWorkers = await hosts.stop();
+  const per = (k: keyof StoreCounts) => Math.round(((here[k] - before[k] + (inWorkers?.[k] ?? 0)) / instances) * 100) / 100;
+  const perInstance = { storeCalls: per('calls'), writeCalls: per('writeCalls'), keysWritten: per('keysWritten'), keysRead: per('keysRead') };
+  await wipe(raw);
   return {
     store: kind,
     hosts: hostCount,
@@ -273,6 +362,7 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', store: Store, hostCount: n
     placed: observer.placed.size,
     running: observer.running.size,
     timedOut,
+    perInstance,
   };
 }
 
@@ -282,7 +372,7 @@ export function toMarkdown(f: SchedulingFigures): string {
   const lines: string[] = [];
   lines.push('# Scheduling throughput', '');
   lines.push(`${f.machine.cpu}, ${f.machine.cores} cores, ${f.machine.ramGiB} GiB RAM, Node ${f.machine.node}, commit ${f.machine.commit}, ${f.machine.date}${f.quick ? ' (quick run)' : ''}.`, '');
-  lines.push('Everything in one process: store client, control plane (placement loop, rollout controller), and N simulated hosts running the agent\'s real reconciler, unit runners and lease session over a driver that starts instantly. etcd is a single member on loopback.', '');
+  lines.push(`The control plane (placement loop, rollout controller) runs in the bench's process. N simulated hosts run the agent's real reconciler, unit runners and lease session over a driver that starts instantly: on SQLite (the single-host store, where \`paz up\` runs agent and control plane together) in the same process, on etcd in ${HOST_WORKERS} worker processes of their own. etcd is a single member on loopback.`, '');
   lines.push('## Raw store writes (baseline, same run)', '');
   lines.push('| store | writes | value bytes | single puts/s | puts/s in max-size txns | max ops per txn |', '|---|---:|---:|---:|---:|---:|');
   for (const b of f.baselines) lines.push(`| ${b.store} | ${b.writes} | ${b.valueBytes} | ${fmt(b.singlePutsPerSecond)} | ${fmt(b.txnPutsPerSecond)} | ${b.maxTxnOps} |`);
@@ -295,6 +385,10 @@ export function toMarkdown(f: SchedulingFigures): string {
     const note = r.timedOut ? ` (deadline: ${r.placed} placed, ${r.running} running)` : '';
     lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.services} | ${r.submitSeconds.toFixed(2)} | ${r.placedSeconds.toFixed(2)} | ${fmt(r.placedPerSecond)} | ${r.runningSeconds.toFixed(2)}${note} | ${fmt(r.runningPerSecond)} | ${ratio} |`);
   }
+  lines.push('', '## Store work per instance', '');
+  lines.push('What the control plane and the hosts asked of the store from the first deploy request until every instance ran, divided by the instances. These counts do not depend on how busy the machine was.', '');
+  lines.push('| store | hosts | instances | store calls | write calls | keys written | keys read |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of f.runs) lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.perInstance.storeCalls} | ${r.perInstance.writeCalls} | ${r.perInstance.keysWritten} | ${r.perInstance.keysRead} |`);
   if (f.skipped.length) lines.push('', ...f.skipped.map((s) => `- skipped: ${s}`));
   return lines.join('\n') + '\n';
 }
@@ -318,7 +412,7 @@ export async function run({ quick }: { quick: boolean }): Promise<SchedulingFigu
         process.stderr.write(`${kind} baseline: ${JSON.stringify(figures.baselines.at(-1))}\n`);
         for (const hosts of matrix.hosts) {
           for (const instances of matrix.instances(hosts)) {
-            const r = await schedulingRun(kind, bs.store, hosts, instances, logger);
+            const r = await schedulingRun(kind, bs, hosts, instances, logger);
             figures.runs.push(r);
             process.stderr.write(`${kind} N=${hosts} M=${instances}: ${JSON.stringify(r)}\n`);
           }
