@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Store, TxnOp } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
-import { DEFAULT_HOST_LOSS_GRACE_SECONDS } from '../core/heartbeat.js';
+import { DEFAULT_HOST_LOSS_GRACE_SECONDS, hostRecordChanged } from '../core/heartbeat.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
 import { lostUnits, placeUnits } from '../core/placement.js';
@@ -28,9 +28,10 @@ export class PlacementLoop {
     /** how long a host may be gone before its units are placed elsewhere (like Nomad's heartbeat grace) */
     private readonly hostLossGraceMs = DEFAULT_HOST_LOSS_GRACE_SECONDS * 1000,
   ) {
+    // hosts coming, going or changing, not their heartbeats (the periodic pass sees time pass for lost hosts);
     // the latest versions too: a deploy too big for one txn is staged, then committed by a write of its latest
     // version alone, and until this loop heard of that its units waited for the periodic pass (5 s)
-    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), keys.hostsPrefix(), keys.latestPrefix()], intervalMs: 5000, pass: () => this.pass() });
+    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), { prefix: keys.hostsPrefix(), relevant: (e) => hostRecordChanged(e.prevValue, e.type === 'delete' ? undefined : e.value) }, keys.latestPrefix()], intervalMs: 5000, pass: () => this.pass() });
   }
 
   start(): Promise<void> {

@@ -15,8 +15,8 @@ export interface StoreLoopOptions {
   /** what this loop is, for its log lines */
   name: string;
   logger: Logger;
-  /** key prefixes whose changes trigger a pass */
-  prefixes: string[];
+  /** key prefixes whose changes trigger a pass; with `relevant`, only events it accepts do */
+  prefixes: Array<string | { prefix: string; relevant: (e: WatchEvent) => boolean }>;
   intervalMs: number;
   /** pause before a pass that kicks during the previous one asked for (default 250 ms) */
   settleMs?: number;
@@ -37,9 +37,17 @@ export class StoreLoop {
   /** Watches, runs a first pass, then keeps going until stop(). */
   async start(): Promise<void> {
     const kick = () => void this.kick();
-    for (const prefix of this.opts.prefixes) {
+    for (const p of this.opts.prefixes) {
+      const { prefix, relevant } = typeof p === 'string' ? { prefix: p, relevant: undefined } : p;
       this.watches.push(
-        await watchForKicks(this.opts.store, prefix, kick, (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`)),
+        await sharedWatch(
+          this.opts.store,
+          prefix,
+          (events) => {
+            if (!relevant || events.some(relevant)) kick();
+          },
+          (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`),
+        ),
       );
     }
     await this.kick();
@@ -92,10 +100,6 @@ interface SharedWatch {
 }
 
 const sharedWatches = new WeakMap<Store, Map<string, SharedWatch>>();
-
-function watchForKicks(store: Store, prefix: string, kick: () => void, onError: (err: Error) => void): Promise<Watch> {
-  return sharedWatch(store, prefix, () => kick(), onError);
-}
 
 /** Listens to the process's one live watch of `prefix` on `store` (opened on first use); cancel() leaves it. */
 export async function sharedWatch(store: Store, prefix: string, listener: (events: WatchEvent[]) => void, onError: (err: Error) => void): Promise<Watch> {
