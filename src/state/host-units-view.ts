@@ -16,6 +16,9 @@ import type { DesiredUnit } from '../core/records.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
 import { parseJsonValue } from '../store/json.js';
 import { sharedWatch } from './store-loop.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+const PARSE_BATCH = 200;
 
 export interface HostUnitsViewOptions {
   store: Store;
@@ -85,7 +88,12 @@ export class HostUnitsView {
       this.latest.clear();
       this.units.clear();
       for (const kv of ranges[0]) this.latest.set(kv.key.slice(latestPrefix.length), Number(kv.value));
-      for (const kv of ranges[1]) this.applyUnit(kv.key, kv.value);
+      for (let i = 0; i < ranges[1].length; i++) {
+        // a turn for I/O every few hundred units (a single host may have thousands, all parsed here)
+        if (i > 0 && i % PARSE_BATCH === 0) await nextTurn();
+        this.applyUnit(ranges[1][i].key, ranges[1][i].value);
+      }
+      if (generation !== this.generation) throw new Error('stopped');
       readAt = revision;
     } catch (err) {
       await Promise.all(watches.map((w) => w.cancel().catch(() => undefined)));
