@@ -405,6 +405,13 @@ export async function run({ quick }: { quick: boolean }): Promise<SchedulingFigu
   for (const kind of kinds) {
     if (only && !only.includes(kind)) continue;
     const dir = mkdtempSync(join(tmpdir(), `paz-bench-sched-${kind}-`));
+    // interrupted (Ctrl-C): the store's files go too; etcd is killed by local-etcd.ts's exit hook, the host
+    // workers exit when this process is gone
+    const interrupted = (signal: NodeJS.Signals) => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     try {
       const bs = kind === 'sqlite' ? await sqliteStore(dir) : await etcdStore(dir);
       try {
@@ -421,6 +428,7 @@ export async function run({ quick }: { quick: boolean }): Promise<SchedulingFigu
         await bs.dispose();
       }
     } finally {
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
       rmSync(dir, { recursive: true, force: true });
     }
   }
