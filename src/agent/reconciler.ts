@@ -16,8 +16,14 @@ import { keys } from '../core/keys.js';
 import type { DeployRecord, DesiredUnit, UnitStatus } from '../core/records.js';
 import { parseUnitName } from '../core/unit-name.js';
 import { getJson, rangeJson } from '../store/json.js';
-import { committedDesiredUnits } from '../state/desired-units.js';
+import { HostUnitsView } from '../state/host-units-view.js';
 import { UnitRunner, type RunnerDeps } from './unit-runner.js';
+
+/**
+ * New units up to this many read their earlier status one key each; more read every status at once (one
+ * read of the cluster's statuses costs as much as reading a host's share of them one by one on a big cluster).
+ */
+const STATUS_GETS_MAX = 64;
 
 /** How long shutdown waits for retirements under way (see stop()). */
 const SHUTDOWN_RETIRE_WAIT_MS = 5_000;
@@ -30,6 +36,8 @@ export interface ReconcilerOptions extends RunnerDeps {
 export class Reconciler {
   readonly runners = new Map<string, UnitRunner>();
   private readonly loop: StoreLoop;
+  /** this host's desired units, followed by a watch instead of read in full each pass */
+  private readonly view: HostUnitsView;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
   private adoptable = new Map<string, Awaited<ReturnType<Driver['list']>>[number]>();
@@ -41,11 +49,19 @@ export class Reconciler {
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.logger = opts.logger;
+    // the view wakes the loop, and only for changes that concern this host; the periodic pass retries
+    // what failed (a start, a read of a store that was down)
+    this.view = new HostUnitsView({
+      store: opts.store,
+      hostId: opts.hostId,
+      onChange: () => void this.loop.kick(),
+      onError: (err) => this.logger.warn({ err }, 'desired units of this host: reading them again'),
+    });
     this.loop = new StoreLoop({
       store: opts.store,
       name: 'reconciler',
       logger: opts.logger,
-      prefixes: [keys.desiredUnitsPrefix()],
+      prefixes: [],
       intervalMs: opts.resyncMs ?? 5000,
       pass: () => this.pass(),
     });
@@ -63,13 +79,11 @@ export class Reconciler {
 
 
   private async pass(): Promise<void> {
-    const desired = (await committedDesiredUnits(this.opts.store)).entries
-      .map((r) => r.value)
-      .filter((d) => d.host === this.opts.hostId);
+    const desired = await this.view.current();
     const want = new Map(desired.map((d) => [d.unit, d]));
     const added = desired.filter((d) => !this.runners.has(d.unit) && !this.retiring.has(d.unit));
-    // the statuses earlier agents left (restart counts): one read for all new units, not one each
-    const previousAll = added.length > 1 ? await this.statuses() : undefined;
+    // the statuses earlier agents left (restart counts): a few read one by one, many in one read of them all
+    const previousAll = added.length > STATUS_GETS_MAX ? await this.statuses() : added.length > 1 ? await this.statusesOf(added.map((d) => d.unit)) : undefined;
     for (const d of added) {
       if (this.runners.has(d.unit) || this.retiring.has(d.unit) || this.stopped) continue;
       const previous = previousAll ? previousAll.get(d.unit) : await getJson<UnitStatus>(this.opts.store, keys.unitStatus(d.unit));
@@ -124,6 +138,13 @@ export class Reconciler {
     return this.loadBalancedOf.get(key);
   }
 
+  private async statusesOf(units: string[]): Promise<Map<string, UnitStatus>> {
+    const out = new Map<string, UnitStatus>();
+    const found = await Promise.all(units.map((u) => getJson<UnitStatus>(this.opts.store, keys.unitStatus(u))));
+    for (const s of found) if (s) out.set(s.unit, s);
+    return out;
+  }
+
   private async statuses(): Promise<Map<string, UnitStatus>> {
     const out = new Map<string, UnitStatus>();
     for (const e of (await rangeJson<UnitStatus>(this.opts.store, keys.unitStatusPrefix())).entries) out.set(e.value.unit, e.value);
@@ -135,6 +156,7 @@ export class Reconciler {
     this.stopped = true;
     this.unsubscribe?.();
     await this.loop.stop();
+    await this.view.stop();
     for (const r of this.runners.values()) r.detach();
     // Retirements already begun get a moment to finish, but shutdown does not wait out a unit's whole stop
     // grace (which may be minutes): dockerd or the process's own SIGKILL timer finishes the stop, and the next

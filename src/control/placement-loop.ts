@@ -4,9 +4,9 @@
  * so a unit changed meanwhile (deleted, re-planned) is never overwritten with a stale decision.
  */
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.js';
+import type { Store, TxnOp } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
-import { DEFAULT_HOST_LOSS_GRACE_SECONDS } from '../core/heartbeat.js';
+import { DEFAULT_HOST_LOSS_GRACE_SECONDS, hostRecordChanged } from '../core/heartbeat.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
 import { lostUnits, placeUnits } from '../core/placement.js';
@@ -29,7 +29,10 @@ export class PlacementLoop {
     /** how long a host may be gone before its units are placed elsewhere (like Nomad's heartbeat grace) */
     private readonly hostLossGraceMs = DEFAULT_HOST_LOSS_GRACE_SECONDS * 1000,
   ) {
-    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), keys.hostsPrefix(), keys.hostDrainsPrefix()], intervalMs: 5000, pass: () => this.pass() });
+    // hosts coming, going or changing, not their heartbeats (the periodic pass sees time pass for lost hosts);
+    // the latest versions too: a deploy too big for one txn is staged, then committed by a write of its latest
+    // version alone, and until this loop heard of that its units waited for the periodic pass (5 s)
+    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), { prefix: keys.hostsPrefix(), relevant: (e) => hostRecordChanged(e.prevValue, e.type === 'delete' ? undefined : e.value) }, keys.latestPrefix(), keys.hostDrainsPrefix()], intervalMs: 5000, pass: () => this.pass() });
   }
 
   start(): Promise<void> {
@@ -50,13 +53,27 @@ export class PlacementLoop {
     const byName = new Map(units.entries.map((u) => [u.value.unit, u]));
     // Units of a host that stopped heartbeating go back to the pool: the next pass places them elsewhere.
     const live = new Set(hosts.entries.map((h) => h.value.id));
-    for (const lost of lostUnits(units.entries.map((u) => u.value), live, this.missingSince, this.now(), this.hostLossGraceMs)) {
-      const rec = byName.get(lost.unit)!;
-      const next: DesiredUnit = { ...rec.value, host: null, reason: `host ${lost.host} stopped heartbeating; placing it again` };
+    const writes: GuardedOp[] = [];
+    const guarded = (rec: JsonEntry<DesiredUnit>, next: DesiredUnit): GuardedOp => ({
+      op: { type: 'put', key: rec.key, value: JSON.stringify(next) },
+      compare: { key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision },
+    });
+    const lost = lostUnits(units.entries.map((u) => u.value), live, this.missingSince, this.now(), this.hostLossGraceMs);
+    const unplace: GuardedOp[] = lost.map((l) => {
+      const rec = byName.get(l.unit)!;
+      const next: DesiredUnit = { ...rec.value, host: null, reason: `host ${l.host} stopped heartbeating; placing it again` };
       delete next.placedAt;
-      const res = await this.store.txn({ compare: [{ key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision }], success: [{ type: 'put', key: rec.key, value: JSON.stringify(next) }] });
-      // the write wakes this loop again through its watch; that pass places the unit
-      if (res.succeeded) this.logger.warn({ unit: lost.unit, host: lost.host }, 'host lost; rescheduling its unit');
+      return guarded(rec, next);
+    });
+    // in as few txns as the store allows, like placements; the writes wake this loop again through its
+    // watch, and that pass places the units
+    const lostByKey = new Map(lost.map((l) => [byName.get(l.unit)!.key, l]));
+    for (const res of await this.writeAll(unplace)) {
+      if (!res.succeeded) continue;
+      for (const op of res.chunk.ops) {
+        const l = op.type === 'put' ? lostByKey.get(op.key) : undefined;
+        if (l) this.logger.warn({ unit: l.unit, host: l.host }, 'host lost; rescheduling its unit');
+      }
     }
     const plan = placeUnits(
       units.entries.map((u) => u.value),
@@ -64,11 +81,6 @@ export class PlacementLoop {
       // paz host drain: nothing new goes there
       new Set(drained.keys()),
     );
-    const writes: GuardedOp[] = [];
-    const guarded = (rec: JsonEntry<DesiredUnit>, next: DesiredUnit): GuardedOp => ({
-      op: { type: 'put', key: rec.key, value: JSON.stringify(next) },
-      compare: { key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision },
-    });
     for (const p of plan.placed) {
       const rec = byName.get(p.unit)!;
       const next: DesiredUnit = { ...rec.value, host: p.host, placedAt: this.now() };
@@ -79,11 +91,16 @@ export class PlacementLoop {
       const rec = byName.get(u.unit)!;
       if (rec.value.reason !== u.reason) writes.push(guarded(rec, { ...rec.value, reason: u.reason }));
     }
-    // as few txns as the store allows (a deploy of 1000 units is 8 txns on etcd, not 1000); a txn whose
-    // unit changed meanwhile writes nothing, and the pass that the change wakes plans those units again
-    for (const chunk of chunkWrites(writes, this.store.limits)) {
-      const res = await this.store.txn({ compare: chunk.compare, success: chunk.ops });
-      if (res.succeeded) this.logger.info({ units: chunk.ops.length }, 'placed');
-    }
+    // as few txns as the store allows (a deploy of 1000 units is 8 txns on etcd, not 1000), sent together:
+    // one after another, each waited a round trip behind the last. A txn whose unit changed meanwhile writes
+    // nothing, and the pass that the change wakes plans those units again.
+    for (const res of await this.writeAll(writes)) if (res.succeeded) this.logger.info({ units: res.chunk.ops.length }, 'placed');
+  }
+
+  /** Writes guarded puts in as few txns as the store allows, all under way at once. */
+  private writeAll(writes: GuardedOp[]): Promise<Array<{ succeeded: boolean; chunk: { ops: TxnOp[] } }>> {
+    return Promise.all(
+      chunkWrites(writes, this.store.limits).map(async (chunk) => ({ succeeded: (await this.store.txn({ compare: chunk.compare, success: chunk.ops })).succeeded, chunk })),
+    );
   }
 }

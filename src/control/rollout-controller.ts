@@ -12,8 +12,12 @@ import type { DeployRecord, DesiredUnit, HostRecord, JournalEntry, UnitStatus } 
 import { drainedUnits, type RouterReport } from '../core/router-report.js';
 import { decideRollout, type RolloutAction, type RolloutStatus } from '../core/rollout-policy.js';
 import { getJson, getJsonEntry, rangeJson, type JsonEntry } from '../store/json.js';
+import { chunkWrites, type GuardedOp } from '../store/chunk-ops.js';
 import { Deploys } from '../state/deploys.js';
 import { committedDesiredUnits } from '../state/desired-units.js';
+
+type OutcomeAction = Extract<RolloutAction, { type: 'succeed' | 'fail' }>;
+type UnitAction = Exclude<RolloutAction, OutcomeAction>;
 
 export class RolloutController {
   private readonly loop: StoreLoop;
@@ -62,7 +66,21 @@ export class RolloutController {
       const servingRecord = status?.state !== 'succeeded' && status?.state !== 'failed' && serving > 0 ? await getJson<DeployRecord>(this.store, keys.deploy(service, serving)) : undefined;
       const actions = decideRollout({ latest, status, serving, servingRecord, units: entries.map((e) => e.value), statuses, now: this.now(), drained });
       const byUnit = new Map(entries.map((e) => [e.value.unit, e]));
-      for (const a of actions) await this.apply(service, a, byUnit);
+      // unit actions (release, drain, delete) go out together in as few txns as the store allows, each unit
+      // guarded by its own modRevision: one txn per unit, one after another, was a round trip per instance
+      // (a 1000-instance rolling deploy drained and deleted its old instances one by one). A deploy's outcome
+      // is written after the unit actions decided before it, as when each was applied in turn.
+      let pending: UnitAction[] = [];
+      for (const a of actions) {
+        if (a.type === 'succeed' || a.type === 'fail') {
+          await this.applyUnitActions(pending, byUnit);
+          pending = [];
+          await this.apply(service, a);
+        } else {
+          pending.push(a);
+        }
+      }
+      await this.applyUnitActions(pending, byUnit);
     }
   }
 
@@ -77,51 +95,70 @@ export class RolloutController {
     });
   }
 
-  private async apply(service: string, a: RolloutAction, units: Map<string, JsonEntry<DesiredUnit>>): Promise<void> {
+  private async apply(service: string, a: OutcomeAction): Promise<void> {
     const now = this.now();
-    if (a.type === 'succeed' || a.type === 'fail') {
-      const key = keys.rolloutStatus(service, a.version);
-      const current = await getJsonEntry<RolloutStatus>(this.store, key);
-      if (current && current.value.state !== 'deploying') return;
-      const next: RolloutStatus = {
-        ...current?.value,
-        service,
-        version: a.version,
-        state: a.type === 'succeed' ? 'succeeded' : 'failed',
-        startedAt: current?.value.startedAt ?? now,
-        finishedAt: now,
-        ...(a.type === 'fail' ? { reason: a.reason } : {}),
-      };
-      const entry: JournalEntry = {
-        event: a.type === 'succeed' ? 'deploy-succeeded' : 'deploy-failed',
-        serviceName: service,
-        version: a.version,
-        timestamp: now,
-        message: a.type === 'succeed' ? a.message : a.reason,
-      };
-      const res = await this.store.txn({
-        compare: [{ key, target: 'modRevision', op: '=', value: current?.kv.modRevision ?? 0 }],
-        success: [
-          { type: 'put', key, value: JSON.stringify(next) },
-          { type: 'put', key: keys.journal(now, service, a.version, entry.event), value: JSON.stringify(entry) },
-          ...(a.type === 'succeed' ? [{ type: 'put' as const, key: keys.serving(service), value: String(a.version) }] : []),
-          ...(a.type === 'fail' ? (a.restore ?? []).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(service, u.unit), value: JSON.stringify(u) })) : []),
-        ],
-      });
-      if (res.succeeded) (a.type === 'succeed' ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ service, version: a.version }, entry.message!);
-      return;
+    const key = keys.rolloutStatus(service, a.version);
+    const current = await getJsonEntry<RolloutStatus>(this.store, key);
+    if (current && current.value.state !== 'deploying') return;
+    const next: RolloutStatus = {
+      ...current?.value,
+      service,
+      version: a.version,
+      state: a.type === 'succeed' ? 'succeeded' : 'failed',
+      startedAt: current?.value.startedAt ?? now,
+      finishedAt: now,
+      ...(a.type === 'fail' ? { reason: a.reason } : {}),
+    };
+    const entry: JournalEntry = {
+      event: a.type === 'succeed' ? 'deploy-succeeded' : 'deploy-failed',
+      serviceName: service,
+      version: a.version,
+      timestamp: now,
+      message: a.type === 'succeed' ? a.message : a.reason,
+    };
+    const res = await this.store.txn({
+      compare: [{ key, target: 'modRevision', op: '=', value: current?.kv.modRevision ?? 0 }],
+      success: [
+        { type: 'put', key, value: JSON.stringify(next) },
+        { type: 'put', key: keys.journal(now, service, a.version, entry.event), value: JSON.stringify(entry) },
+        ...(a.type === 'succeed' ? [{ type: 'put' as const, key: keys.serving(service), value: String(a.version) }] : []),
+        ...(a.type === 'fail' ? (a.restore ?? []).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(service, u.unit), value: JSON.stringify(u) })) : []),
+      ],
+    });
+    if (res.succeeded) (a.type === 'succeed' ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ service, version: a.version }, entry.message!);
+  }
+
+  private async applyUnitActions(actions: UnitAction[], units: Map<string, JsonEntry<DesiredUnit>>): Promise<void> {
+    if (actions.length === 0) return;
+    const now = this.now();
+    const writes: Array<GuardedOp & { action: UnitAction }> = [];
+    const keysTaken = new Set<string>();
+    for (const a of actions) {
+      const e = units.get(a.unit);
+      // one write per key in a txn (etcd refuses a txn naming a key twice)
+      if (!e || keysTaken.has(e.key)) continue;
+      keysTaken.add(e.key);
+      let op: TxnOp;
+      if (a.type === 'delete') op = { type: 'delete', key: e.key };
+      else if (a.type === 'drain') op = { type: 'put', key: e.key, value: JSON.stringify({ ...e.value, drainingSince: now }) };
+      else {
+        const { hold: _released, ...rest } = e.value;
+        // the unit's deadline counts from now
+        op = { type: 'put', key: e.key, value: JSON.stringify({ ...rest, releasedAt: now, reason: 'waiting for placement' } satisfies DesiredUnit) };
+      }
+      writes.push({ op, compare: { key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision }, action: a });
     }
-    const e = units.get(a.unit);
-    if (!e) return;
-    let op: TxnOp;
-    if (a.type === 'delete') op = { type: 'delete', key: e.key };
-    else if (a.type === 'drain') op = { type: 'put', key: e.key, value: JSON.stringify({ ...e.value, drainingSince: now }) };
-    else {
-      const { hold: _released, ...rest } = e.value;
-      // the unit's deadline counts from now
-      op = { type: 'put', key: e.key, value: JSON.stringify({ ...rest, releasedAt: now, reason: 'waiting for placement' } satisfies DesiredUnit) };
-    }
-    const res = await this.store.txn({ compare: [{ key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision }], success: [op] });
-    if (res.succeeded) this.logger.info({ unit: a.unit }, a.type === 'delete' ? 'retired' : a.type === 'drain' ? 'draining' : 'released');
+    const actionOf = new Map(writes.map((w) => [w.op.type === 'deletePrefix' ? w.op.prefix : w.op.key, w.action]));
+    // a txn whose unit changed meanwhile writes nothing; that change wakes the next pass, which decides again
+    await Promise.all(
+      chunkWrites(writes, this.store.limits).map(async (chunk) => {
+        const res = await this.store.txn({ compare: chunk.compare, success: chunk.ops });
+        if (!res.succeeded) return;
+        for (const op of chunk.ops) {
+          const a = actionOf.get(op.type === 'deletePrefix' ? op.prefix : op.key);
+          if (a) this.logger.info({ unit: a.unit }, a.type === 'delete' ? 'retired' : a.type === 'drain' ? 'draining' : 'released');
+        }
+      }),
+    );
   }
 }

@@ -4,13 +4,13 @@
  * once. If the lease is lost (store restarted, long pause), a new one is granted and every key re-written.
  * This replaces Paz's announce sidekicks (`etcdctl set KEY VALUE --ttl 60` every 45 s).
  *
- * Writes are batched: whatever was asked while a write was in flight goes out together in the next txn
+ * Writes are batched: whatever was asked within a few ms, or while a write was in flight, goes out together in one txn
  * (split to the store's limits), each key with its latest value. An agent starting 1000 units reports
  * thousands of states within seconds; one round trip each, in line, took longer than the lease's TTL.
  * The lease's refresh never waits behind those writes, for the same reason.
  */
 import { LeaseNotFoundError, type Store, type TxnOp } from '../store/store.js';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { chunkOps } from '../store/chunk-ops.js';
 
 export interface LeaseSessionOptions {
@@ -24,6 +24,9 @@ export interface LeaseSessionOptions {
  * writes in one txn held the event loop for a good part of 100 ms
  */
 const MAX_BATCH_OPS = 128;
+
+/** how long a write waits for others to share its txn: a status reaches the store this much later at most */
+const FLUSH_GATHER_MS = 5;
 
 interface Waiter {
   resolve: () => void;
@@ -79,6 +82,10 @@ export class LeaseSession {
   private kick(): void {
     if (this.flushing) return;
     this.flushing = (async () => {
+      // a flush begins a moment later, so that what is asked meanwhile goes out in one txn: on a store that
+      // writes synchronously (SQLite) nothing is ever "in flight", and each unit's every status change went
+      // out in a txn (and an fsync) of its own, since units start one per event-loop turn (bounded-driver.ts)
+      await delay(FLUSH_GATHER_MS);
       while ((this.dirty.size > 0 || this.leaseLost) && !this.stopped) {
         if (!(await this.flushOnce())) return;
       }

@@ -8,15 +8,15 @@
  * while idle still runs at once.
  */
 import type { Logger } from 'pino';
-import type { Store, Watch } from '../store/store.js';
+import type { Store, Watch, WatchEvent } from '../store/store.js';
 
 export interface StoreLoopOptions {
   store: Store;
   /** what this loop is, for its log lines */
   name: string;
   logger: Logger;
-  /** key prefixes whose changes trigger a pass */
-  prefixes: string[];
+  /** key prefixes whose changes trigger a pass; with `relevant`, only events it accepts do */
+  prefixes: Array<string | { prefix: string; relevant: (e: WatchEvent) => boolean }>;
   intervalMs: number;
   /** pause before a pass that kicks during the previous one asked for (default 250 ms) */
   settleMs?: number;
@@ -37,9 +37,17 @@ export class StoreLoop {
   /** Watches, runs a first pass, then keeps going until stop(). */
   async start(): Promise<void> {
     const kick = () => void this.kick();
-    for (const prefix of this.opts.prefixes) {
+    for (const p of this.opts.prefixes) {
+      const { prefix, relevant } = typeof p === 'string' ? { prefix: p, relevant: undefined } : p;
       this.watches.push(
-        await watchForKicks(this.opts.store, prefix, kick, (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`)),
+        await sharedWatch(
+          this.opts.store,
+          prefix,
+          (events) => {
+            if (!relevant || events.some(relevant)) kick();
+          },
+          (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`),
+        ),
       );
     }
     await this.kick();
@@ -82,24 +90,27 @@ export class StoreLoop {
  * One store watch per prefix, shared by every loop of the process that watches it (in `paz up` four loops
  * watch the desired units). Loops only need to hear that something changed, and each watch of its own
  * decoded every event in full: a deploy's 1000 units arrived four times over, in one event-loop turn.
+ * Readers that follow the events themselves (host-units-view.ts) share the same watches: a listener
+ * hears every event from the moment sharedWatch resolves.
  */
 interface SharedWatch {
   watch: Promise<Watch>;
-  kicks: Set<() => void>;
+  listeners: Set<(events: WatchEvent[]) => void>;
   onErrors: Set<(err: Error) => void>;
 }
 
 const sharedWatches = new WeakMap<Store, Map<string, SharedWatch>>();
 
-async function watchForKicks(store: Store, prefix: string, kick: () => void, onError: (err: Error) => void): Promise<Watch> {
+/** Listens to the process's one live watch of `prefix` on `store` (opened on first use); cancel() leaves it. */
+export async function sharedWatch(store: Store, prefix: string, listener: (events: WatchEvent[]) => void, onError: (err: Error) => void): Promise<Watch> {
   let byPrefix = sharedWatches.get(store);
   if (!byPrefix) sharedWatches.set(store, (byPrefix = new Map()));
   let shared = byPrefix.get(prefix);
   if (!shared) {
-    const kicks = new Set<() => void>();
+    const listeners = new Set<(events: WatchEvent[]) => void>();
     const onErrors = new Set<(err: Error) => void>();
-    const watch = store.watch(prefix, () => {
-      for (const k of kicks) k();
+    const watch = store.watch(prefix, (events) => {
+      for (const l of listeners) l(events);
     }, {
       onError: (err) => {
         // a dead watch is dropped, so the next loop to start opens a new one
@@ -107,7 +118,7 @@ async function watchForKicks(store: Store, prefix: string, kick: () => void, onE
         for (const e of onErrors) e(err);
       },
     });
-    const entry: SharedWatch = { watch, kicks, onErrors };
+    const entry: SharedWatch = { watch, listeners, onErrors };
     shared = entry;
     byPrefix.set(prefix, entry);
     watch.catch(() => {
@@ -116,20 +127,20 @@ async function watchForKicks(store: Store, prefix: string, kick: () => void, onE
   }
   const entry = shared;
   // joined before waiting, so a loop that stops meanwhile never cancels the watch under this one
-  entry.kicks.add(kick);
+  entry.listeners.add(listener);
   entry.onErrors.add(onError);
   try {
     await entry.watch;
   } catch (err) {
-    entry.kicks.delete(kick);
+    entry.listeners.delete(listener);
     entry.onErrors.delete(onError);
     throw err;
   }
   return {
     cancel: async () => {
-      entry.kicks.delete(kick);
+      entry.listeners.delete(listener);
       entry.onErrors.delete(onError);
-      if (entry.kicks.size > 0) return;
+      if (entry.listeners.size > 0) return;
       if (byPrefix!.get(prefix) === entry) byPrefix!.delete(prefix);
       await (await entry.watch).cancel();
     },

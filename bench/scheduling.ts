@@ -1,0 +1,459 @@
+/**
+ * How fast the control plane schedules: instances placed per second and instances reported running per
+ * second, for N simulated hosts and M instances, on SQLite and on etcd, beside a baseline of raw store
+ * writes made in the same run (the ratio is what Paz's own work costs over the store's).
+ *
+ *   node dist/bench/scheduling.js            full matrix (minutes), writes bench/results/scheduling.{md,json}
+ *   PAZ_BENCH_QUICK=1 node dist/bench/scheduling.js   N=10, M=200: seconds, writes nothing
+ *   PAZ_BENCH_HOSTS=100 PAZ_BENCH_INSTANCES=2000 PAZ_BENCH_STORES=etcd ...   one corner of the matrix
+ *
+ * What runs, all in this one process on the real code:
+ * - the store: a SQLite file, or a single etcd member on loopback (local-etcd.ts; one member, not a quorum:
+ *   a three-member cluster adds a network round of consensus per write, which this machine's loopback makes
+ *   nearly free and would only blur the figures);
+ * - the control plane: ControlLoops (leader election, placement loop, rollout controller, pending writes);
+ *   services created with Directory and deployed with Deploys, as the API does (all services at once);
+ * - N hosts: the agent's store-facing code over a driver that starts instantly (scheduling/sim-host.ts).
+ *
+ * "placed": the moment the last of the M desired units has a host; "running": the last one reported running
+ * by its host's agent. Both are timed from the first deploy request. Not a timed test: figures depend on the
+ * machine, which is why the raw-write baseline is measured beside them.
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { pino, type Logger } from 'pino';
+import type { Store, TxnOp } from '../src/store/store.js';
+import { openStore } from '../src/store/index.js';
+import { chunkOps } from '../src/store/chunk-ops.js';
+import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
+import { keys } from '../src/core/keys.js';
+import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
+import { desiredUnitsFor } from '../src/core/deploy-plan.js';
+import { normalizeCreate } from '../src/core/service-spec.js';
+import { MAX_INSTANCES } from '../src/core/rollout-defaults.js';
+import { Directory } from '../src/state/directory.js';
+import { Deploys } from '../src/state/deploys.js';
+import { ControlLoops } from '../src/control/control-loops.js';
+import { SimHost } from './scheduling/sim-host.js';
+import { countingStore, emptyCounts, type StoreCounts } from './scheduling/counting-store.js';
+import type { FromWorker, ToWorker, WorkerArgs } from './scheduling/host-worker.js';
+
+/** a pinned image: deploys resolve nothing over the network */
+const IMAGE = `127.0.0.1:5000/bench/app@sha256:${'ab'.repeat(32)}`;
+/** worker processes the simulated hosts of an etcd run are spread over */
+const HOST_WORKERS = 2;
+/** a run that has not finished by then is reported as far as it got */
+const RUN_DEADLINE_MS = Number(process.env.PAZ_BENCH_DEADLINE_S ?? 180) * 1000;
+
+export interface RunFigures {
+  store: 'sqlite' | 'etcd';
+  hosts: number;
+  instances: number;
+  services: number;
+  /** seconds from the first deploy request until every deploy request had been answered */
+  submitSeconds: number;
+  placedSeconds: number;
+  runningSeconds: number;
+  placedPerSecond: number;
+  runningPerSecond: number;
+  /** how many were placed / running when the run ended (M unless it hit the deadline) */
+  placed: number;
+  running: number;
+  timedOut: boolean;
+  /** what the control plane and the hosts asked of the store from the first deploy until all ran, per instance */
+  perInstance: { storeCalls: number; writeCalls: number; keysWritten: number; keysRead: number };
+}
+
+export interface BaselineFigures {
+  store: 'sqlite' | 'etcd';
+  writes: number;
+  valueBytes: number;
+  /** one put per key, each awaited before the next: what writing units one by one costs */
+  singlePutsPerSecond: number;
+  /** the same puts in txns as large as the store allows (chunk-ops.ts): the best the store can do */
+  txnPutsPerSecond: number;
+  maxTxnOps: number;
+}
+
+export interface SchedulingFigures {
+  machine: { cpu: string; cores: number; ramGiB: number; node: string; commit: string; date: string };
+  quick: boolean;
+  baselines: BaselineFigures[];
+  runs: RunFigures[];
+  /** why a store was left out (no etcd binary) */
+  skipped: string[];
+}
+
+interface Matrix {
+  hosts: number[];
+  /** instance counts run for a given host count */
+  instances: (hosts: number) => number[];
+}
+
+const FULL: Matrix = { hosts: [10, 100, 1000], instances: () => [1000, 10_000] };
+const QUICK: Matrix = { hosts: [10], instances: () => [200] };
+
+/** PAZ_BENCH_HOSTS=100 PAZ_BENCH_INSTANCES=2000,5000: one corner of the matrix, for looking into it */
+function envMatrix(): Matrix | undefined {
+  const list = (v: string | undefined) => v?.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const hosts = list(process.env.PAZ_BENCH_HOSTS);
+  const instances = list(process.env.PAZ_BENCH_INSTANCES);
+  if (!hosts?.length && !instances?.length) return undefined;
+  return { hosts: hosts?.length ? hosts : FULL.hosts, instances: () => (instances?.length ? instances : FULL.instances(0)) };
+}
+
+function machine(): SchedulingFigures['machine'] {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trim();
+    if (dirty) commit += ' (with uncommitted changes)';
+  } catch {
+    // not a git checkout
+  }
+  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, commit, date: new Date().toISOString() };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/** A store to bench on, and how to throw it away. */
+interface BenchStore {
+  store: Store;
+  url: string;
+  dispose(): Promise<void>;
+}
+
+async function sqliteStore(dir: string): Promise<BenchStore> {
+  const url = `sqlite:${join(dir, 'store.db')}`;
+  const store = await openStore(url);
+  return { store, url, dispose: () => store.close() };
+}
+
+async function etcdStore(dir: string): Promise<BenchStore> {
+  const member = EtcdMember.start({ name: 'bench', dataDir: join(dir, 'etcd'), logFile: join(dir, 'etcd.log'), clientPort: await freePort(), peerPort: await freePort() });
+  try {
+    await member.waitUntilHealthy();
+  } catch (err) {
+    await member.stop();
+    throw err;
+  }
+  const url = `etcd://${member.endpoint}`;
+  const store = await openStore(url);
+  return {
+    store,
+    url,
+    dispose: async () => {
+      await store.close().catch(() => undefined);
+      await member.stop();
+    },
+  };
+}
+
+/** What one desired unit weighs in the store: baseline writes carry values of the same size. */
+function sampleUnitValue(): string {
+  const doc = normalizeCreate({ name: 'bench-0', dockerRepository: IMAGE, numInstances: 1 }, Date.now());
+  const record = { service: doc.name, version: 1, timestamp: Date.now(), image: IMAGE, description: doc.description, dockerRepository: doc.dockerRepository, config: doc.config, trigger: { source: 'api' } } as Parameters<typeof desiredUnitsFor>[0];
+  const [u] = desiredUnitsFor(record, 1, Date.now());
+  return JSON.stringify({ ...u, host: 'f'.repeat(32), placedAt: Date.now() });
+}
+
+async function wipe(store: Store): Promise<void> {
+  await store.txn({ compare: [], success: [{ type: 'deletePrefix', prefix: '/paz/' }, { type: 'deletePrefix', prefix: '/bench/' }] });
+}
+
+async function baseline(kind: 'sqlite' | 'etcd', store: Store, writes: number): Promise<BaselineFigures> {
+  const value = sampleUnitValue();
+  const key = (i: number) => `/bench/raw/unit-${i}`;
+  let t = performance.now();
+  for (let i = 0; i < writes; i++) await store.put(key(i), value);
+  const single = (performance.now() - t) / 1000;
+  await wipe(store);
+  const ops: TxnOp[] = Array.from({ length: writes }, (_, i) => ({ type: 'put', key: key(i), value }));
+  t = performance.now();
+  for (const chunk of chunkOps(ops, store.limits)) await store.txn({ compare: [], success: chunk });
+  const txn = (performance.now() - t) / 1000;
+  await wipe(store);
+  return { store: kind, writes, valueBytes: Buffer.byteLength(value), singlePutsPerSecond: writes / single, txnPutsPerSecond: writes / txn, maxTxnOps: store.limits.maxTxnOps };
+}
+
+/** Counts units as they get a host and as their agents report them running, from the store's own events. */
+class Observer {
+  readonly placed = new Set<string>();
+  readonly running = new Set<string>();
+  placedAt = 0;
+  runningAt = 0;
+  private readonly cancels: Array<() => Promise<void>> = [];
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly want: number) {}
+
+  async start(store: Store): Promise<void> {
+    const units = await store.watch(keys.desiredUnitsPrefix(), (events) => {
+      for (const e of events) {
+        if (e.type !== 'put' || this.placed.has(e.key)) continue;
+        if ((JSON.parse(e.value) as DesiredUnit).host) this.placed.add(e.key);
+      }
+      if (this.placedAt === 0 && this.placed.size >= this.want) this.placedAt = performance.now();
+      this.check();
+    });
+    const statuses = await store.watch(keys.unitStatusPrefix(), (events) => {
+      for (const e of events) {
+        if (e.type !== 'put' || this.running.has(e.key)) continue;
+        const s = JSON.parse(e.value) as UnitStatus;
+        if (s.state === 'running' || s.state === 'healthy') this.running.add(e.key);
+      }
+      if (this.runningAt === 0 && this.running.size >= this.want) this.runningAt = performance.now();
+      this.check();
+    });
+    this.cancels.push(() => units.cancel(), () => statuses.cancel());
+  }
+
+  private check(): void {
+    if (this.placedAt > 0 && this.runningAt > 0) this.wake?.();
+  }
+
+  /** resolves when all are placed and running, or at the deadline */
+  done(deadlineMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, deadlineMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.cancels.map((c) => c()));
+  }
+}
+
+/** The simulated hosts of one run: in this process, or in worker processes (scheduling/host-worker.ts). */
+interface HostGroup {
+  /** count from now */
+  reset(): void;
+  /** stops every host; resolves the store work they did since reset() (worker processes only) */
+  stop(): Promise<StoreCounts | undefined>;
+}
+
+async function hostsHere(store: Store, count: number, logger: Logger): Promise<HostGroup> {
+  const hosts = Array.from({ length: count }, (_, i) => new SimHost(store, i, logger));
+  await inBatches(hosts, 50, (h) => h.start());
+  return {
+    reset: () => undefined,
+    async stop() {
+      await inBatches(hosts, 50, (h) => h.stop());
+      return undefined;
+    },
+  };
+}
+
+async function hostsInWorkers(url: string, count: number, workers: number): Promise<HostGroup> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'scheduling', 'host-worker.js');
+  const per = Math.ceil(count / workers);
+  const children: ChildProcess[] = [];
+  const ready: Array<Promise<void>> = [];
+  for (let first = 0; first < count; first += per) {
+    const args: WorkerArgs = { storeUrl: url, first, count: Math.min(per, count - first) };
+    const child = fork(script, [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        child.on('message', (m: FromWorker) => {
+          if (m.type === 'ready') resolve();
+          if (m.type === 'failed') reject(new Error(`host worker failed: ${m.error}`));
+        });
+        child.once('exit', (code) => reject(new Error(`host worker exited with code ${code}`)));
+      }),
+    );
+  }
+  try {
+    await Promise.all(ready);
+  } catch (err) {
+    for (const c of children) c.kill('SIGKILL');
+    throw err;
+  }
+  const send = (m: ToWorker) => children.forEach((c) => c.send(m));
+  return {
+    reset: () => send({ type: 'reset' }),
+    async stop() {
+      const total = emptyCounts();
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              c.on('message', (m: FromWorker) => {
+                if (m.type === 'counts') for (const k of Object.keys(total) as Array<keyof StoreCounts>) total[k] += m.counts[k];
+              });
+              c.once('exit', () => resolve());
+              c.send({ type: 'stop' } satisfies ToWorker);
+            }),
+        ),
+      );
+      return total;
+    },
+  };
+}
+
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount: number, instances: number, logger: Logger): Promise<RunFigures> {
+  const raw = bs.store;
+  await wipe(raw);
+  // everything but the bench's own observer goes through the counter
+  const counts = emptyCounts();
+  const store = countingStore(raw, counts);
+  // SQLite is the single-host store: its agent runs in the control plane's process (paz up). On etcd, agents
+  // run on other machines: here in worker processes, so that the control plane has this process to itself
+  const hosts = kind === 'etcd' ? await hostsInWorkers(bs.url, hostCount, HOST_WORKERS) : await hostsHere(store, hostCount, logger);
+  const control = new ControlLoops(store, logger);
+  await control.start();
+  const perService = Math.min(instances, MAX_INSTANCES);
+  const services = Array.from({ length: Math.ceil(instances / perService) }, (_, i) => ({ name: `bench-${i}`, count: Math.min(perService, instances - i * perService) }));
+  const directory = new Directory(store);
+  // every instance starts at once (maxSurge as large as the service): the bench measures scheduling, not the rollout's pacing
+  for (const s of services) await directory.create({ name: s.name, dockerRepository: IMAGE, numInstances: s.count, rollout: { maxSurge: s.count } });
+  const observer = new Observer(instances);
+  await observer.start(raw);
+  const deploys = new Deploys(store);
+  const before: StoreCounts = { ...counts };
+  hosts.reset();
+  const t0 = performance.now();
+  await Promise.all(services.map((s) => deploys.deploy(s.name, { trigger: { source: 'api' } })));
+  const submitted = performance.now();
+  const progress = process.env.PAZ_BENCH_PROGRESS === '1' ? setInterval(() => process.stderr.write(`  ${((performance.now() - t0) / 1000).toFixed(1)} s: ${observer.placed.size} placed, ${observer.running.size} running\n`), 500) : undefined;
+  await observer.done(RUN_DEADLINE_MS);
+  clearInterval(progress);
+  const end = performance.now();
+  const here: StoreCounts = { ...counts };
+  const timedOut = observer.placedAt === 0 || observer.runningAt === 0;
+  const placedSeconds = ((observer.placedAt || end) - t0) / 1000;
+  const runningSeconds = ((observer.runningAt || end) - t0) / 1000;
+  await observer.stop();
+  await control.stop();
+  const inWorkers = await hosts.stop();
+  const per = (k: keyof StoreCounts) => Math.round(((here[k] - before[k] + (inWorkers?.[k] ?? 0)) / instances) * 100) / 100;
+  const perInstance = { storeCalls: per('calls'), writeCalls: per('writeCalls'), keysWritten: per('keysWritten'), keysRead: per('keysRead') };
+  await wipe(raw);
+  return {
+    store: kind,
+    hosts: hostCount,
+    instances,
+    services: services.length,
+    submitSeconds: (submitted - t0) / 1000,
+    placedSeconds,
+    runningSeconds,
+    placedPerSecond: observer.placed.size / placedSeconds,
+    runningPerSecond: observer.running.size / runningSeconds,
+    placed: observer.placed.size,
+    running: observer.running.size,
+    timedOut,
+    perInstance,
+  };
+}
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+
+export function toMarkdown(f: SchedulingFigures): string {
+  const lines: string[] = [];
+  lines.push('# Scheduling throughput', '');
+  lines.push(`${f.machine.cpu}, ${f.machine.cores} cores, ${f.machine.ramGiB} GiB RAM, Node ${f.machine.node}, commit ${f.machine.commit}, ${f.machine.date}${f.quick ? ' (quick run)' : ''}.`, '');
+  lines.push(`The control plane (placement loop, rollout controller) runs in the bench's process. N simulated hosts run the agent's real reconciler, unit runners and lease session over a driver that starts instantly: on SQLite (the single-host store, where \`paz up\` runs agent and control plane together) in the same process, on etcd in ${HOST_WORKERS} worker processes of their own. etcd is a single member on loopback.`, '');
+  lines.push('## Raw store writes (baseline, same run)', '');
+  lines.push('| store | writes | value bytes | single puts/s | puts/s in max-size txns | max ops per txn |', '|---|---:|---:|---:|---:|---:|');
+  for (const b of f.baselines) lines.push(`| ${b.store} | ${b.writes} | ${b.valueBytes} | ${fmt(b.singlePutsPerSecond)} | ${fmt(b.txnPutsPerSecond)} | ${b.maxTxnOps} |`);
+  lines.push('', '## Instances placed and reported running', '');
+  lines.push('Rates are instances per second from the first deploy request; the ratios divide by the same store\'s raw puts/s (single, awaited one after another), so 1.0 means "as fast as writing each unit once, one by one".', '');
+  lines.push('| store | hosts | instances | services | deploys answered (s) | all placed (s) | placed/s | all running (s) | running/s | running/s ÷ single puts/s |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of f.runs) {
+    const b = f.baselines.find((x) => x.store === r.store);
+    const ratio = b ? (r.runningPerSecond / b.singlePutsPerSecond).toFixed(2) : '–';
+    const note = r.timedOut ? ` (deadline: ${r.placed} placed, ${r.running} running)` : '';
+    lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.services} | ${r.submitSeconds.toFixed(2)} | ${r.placedSeconds.toFixed(2)} | ${fmt(r.placedPerSecond)} | ${r.runningSeconds.toFixed(2)}${note} | ${fmt(r.runningPerSecond)} | ${ratio} |`);
+  }
+  lines.push('', '## Store work per instance', '');
+  lines.push('What the control plane and the hosts asked of the store from the first deploy request until every instance ran, divided by the instances. These counts do not depend on how busy the machine was.', '');
+  lines.push('| store | hosts | instances | store calls | write calls | keys written | keys read |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of f.runs) lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.perInstance.storeCalls} | ${r.perInstance.writeCalls} | ${r.perInstance.keysWritten} | ${r.perInstance.keysRead} |`);
+  if (f.skipped.length) lines.push('', ...f.skipped.map((s) => `- skipped: ${s}`));
+  return lines.join('\n') + '\n';
+}
+
+export async function run({ quick }: { quick: boolean }): Promise<SchedulingFigures & { markdown: string }> {
+  const matrix = envMatrix() ?? (quick ? QUICK : FULL);
+  const logger = pino({ level: process.env.PAZ_BENCH_LOG ?? 'error' }, process.stderr);
+  const figures: SchedulingFigures = { machine: machine(), quick, baselines: [], runs: [], skipped: [] };
+  const kinds: Array<'sqlite' | 'etcd'> = ['sqlite'];
+  if (findEtcdBinary()) kinds.push('etcd');
+  else figures.skipped.push('etcd: no etcd binary (install etcd-server, or set PAZ_ETCD_BINARY)');
+  const only = process.env.PAZ_BENCH_STORES?.split(',');
+  const maxInstances = Math.max(...matrix.hosts.flatMap((h) => matrix.instances(h)));
+  for (const kind of kinds) {
+    if (only && !only.includes(kind)) continue;
+    const dir = mkdtempSync(join(tmpdir(), `paz-bench-sched-${kind}-`));
+    // interrupted (Ctrl-C): the store's files go too; etcd is killed by local-etcd.ts's exit hook, the host
+    // workers exit when this process is gone
+    const interrupted = (signal: NodeJS.Signals) => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+    try {
+      const bs = kind === 'sqlite' ? await sqliteStore(dir) : await etcdStore(dir);
+      try {
+        figures.baselines.push(await baseline(kind, bs.store, maxInstances));
+        process.stderr.write(`${kind} baseline: ${JSON.stringify(figures.baselines.at(-1))}\n`);
+        for (const hosts of matrix.hosts) {
+          for (const instances of matrix.instances(hosts)) {
+            const r = await schedulingRun(kind, bs, hosts, instances, logger);
+            figures.runs.push(r);
+            process.stderr.write(`${kind} N=${hosts} M=${instances}: ${JSON.stringify(r)}\n`);
+          }
+        }
+      } finally {
+        await bs.dispose();
+      }
+    } finally {
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { ...figures, markdown: toMarkdown(figures) };
+}
+
+async function main(): Promise<void> {
+  const quick = process.env.PAZ_BENCH_QUICK === '1';
+  const result = await run({ quick });
+  process.stdout.write(result.markdown);
+  if (quick || envMatrix()) return;
+  const out = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results');
+  mkdirSync(out, { recursive: true });
+  const { markdown, ...figures } = result;
+  writeFileSync(join(out, 'scheduling.md'), markdown);
+  writeFileSync(join(out, 'scheduling.json'), JSON.stringify(figures, null, 2) + '\n');
+  process.stderr.write(`written: ${join(out, 'scheduling.md')}, scheduling.json\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * A Store that counts what is asked of the store underneath: calls, keys written, keys read. On a machine
+ * shared with other work the rates move from run to run; these counts do not, so they show what a change
+ * to the control plane or the agent saves whatever the machine was doing.
+ */
+import type { Store } from '../../src/store/store.js';
+
+export interface StoreCounts {
+  /** round trips: get, range, rangeMany, put, delete, deletePrefix, txn */
+  calls: number;
+  writeCalls: number;
+  /** keys put or deleted (deletePrefix counts 1) */
+  keysWritten: number;
+  /** keys returned by get, range and rangeMany */
+  keysRead: number;
+}
+
+export function emptyCounts(): StoreCounts {
+  return { calls: 0, writeCalls: 0, keysWritten: 0, keysRead: 0 };
+}
+
+export function countingStore(inner: Store, counts: StoreCounts): Store {
+  const write = (ops: number) => {
+    counts.calls++;
+    counts.writeCalls++;
+    counts.keysWritten += ops;
+  };
+  const wrapper: Store = {
+    name: inner.name,
+    limits: inner.limits,
+    async get(key) {
+      counts.calls++;
+      const kv = await inner.get(key);
+      if (kv) counts.keysRead++;
+      return kv;
+    },
+    async range(prefix) {
+      counts.calls++;
+      const r = await inner.range(prefix);
+      counts.keysRead += r.kvs.length;
+      return r;
+    },
+    async rangeMany(prefixes) {
+      counts.calls++;
+      const r = await inner.rangeMany(prefixes);
+      for (const kvs of r.ranges) counts.keysRead += kvs.length;
+      return r;
+    },
+    put(key, value, opts) {
+      write(1);
+      return inner.put(key, value, opts);
+    },
+    delete(key) {
+      write(1);
+      return inner.delete(key);
+    },
+    deletePrefix(prefix) {
+      write(1);
+      return inner.deletePrefix(prefix);
+    },
+    txn(req) {
+      write(req.success.length);
+      return inner.txn(req);
+    },
+    watch: (prefix, listener, opts) => inner.watch(prefix, listener, opts),
+    grantLease: (ttl) => inner.grantLease(ttl),
+    keepAlive: (id) => inner.keepAlive(id),
+    revoke: (id) => inner.revoke(id),
+    revision: () => inner.revision(),
+    compact: (revision) => inner.compact(revision),
+    close: () => inner.close(),
+  };
+  return wrapper;
+}

@@ -1,0 +1,53 @@
+/**
+ * A child process that runs a share of the scheduling bench's simulated hosts against the same store as the
+ * control plane (an etcd endpoint), as real agents run apart from the control plane. Spoken to over IPC:
+ *   parent → { type: 'reset' } (count from now), { type: 'stop' }
+ *   child  → { type: 'ready' }, { type: 'counts', counts }, then exits after stop
+ */
+import { pino } from 'pino';
+import { openStore } from '../../src/store/index.js';
+import { SimHost } from './sim-host.js';
+import { countingStore, emptyCounts, type StoreCounts } from './counting-store.js';
+
+export interface WorkerArgs {
+  storeUrl: string;
+  /** index of the first host (for names and addresses), and how many */
+  first: number;
+  count: number;
+}
+
+export type ToWorker = { type: 'reset' } | { type: 'stop' };
+export type FromWorker = { type: 'ready' } | { type: 'counts'; counts: StoreCounts } | { type: 'failed'; error: string };
+
+async function main(): Promise<void> {
+  const args = JSON.parse(process.argv[2]) as WorkerArgs;
+  const logger = pino({ level: process.env.PAZ_BENCH_LOG ?? 'error' }, process.stderr);
+  const raw = await openStore(args.storeUrl);
+  let counts = emptyCounts();
+  const live: StoreCounts = emptyCounts();
+  const store = countingStore(raw, live);
+  const hosts = Array.from({ length: args.count }, (_, i) => new SimHost(store, args.first + i, logger));
+  for (let i = 0; i < hosts.length; i += 50) await Promise.all(hosts.slice(i, i + 50).map((h) => h.start()));
+  const send = (m: FromWorker) => process.send!(m);
+  process.on('message', (m: ToWorker) => {
+    if (m.type === 'reset') counts = { ...live };
+    if (m.type === 'stop') {
+      void (async () => {
+        const delta = emptyCounts();
+        for (const k of Object.keys(delta) as Array<keyof StoreCounts>) delta[k] = live[k] - counts[k];
+        send({ type: 'counts', counts: delta });
+        for (let i = 0; i < hosts.length; i += 50) await Promise.all(hosts.slice(i, i + 50).map((h) => h.stop()));
+        await raw.close();
+        process.exit(0);
+      })();
+    }
+  });
+  // the parent went away without a stop: leave nothing behind
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready' });
+}
+
+main().catch((err) => {
+  process.send?.({ type: 'failed', error: String((err as Error).stack ?? err) } satisfies FromWorker);
+  process.exit(1);
+});

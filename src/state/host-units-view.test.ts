@@ -1,0 +1,113 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { keys } from '../core/keys.js';
+import type { DesiredUnit } from '../core/records.js';
+import { HostUnitsView } from './host-units-view.js';
+
+const HOST = 'a'.repeat(32);
+const OTHER = 'b'.repeat(32);
+
+function unit(service: string, version: number, instance: number, host: string | null, extra: Partial<DesiredUnit> = {}): DesiredUnit {
+  return {
+    unit: `${service}-${version}-${instance}`,
+    service,
+    version,
+    instance,
+    host,
+    createdAt: 1,
+    spec: { image: 'img', ports: [], env: {}, volumes: [] },
+    ...extra,
+  } as DesiredUnit;
+}
+
+async function put(store: SqliteStore, u: DesiredUnit): Promise<void> {
+  await store.put(keys.desiredUnit(u.service, u.unit), JSON.stringify(u));
+}
+
+/** waits until the view's callback has been called since `since` (watch events arrive asynchronously) */
+async function changed(calls: () => number, since: number): Promise<void> {
+  for (let i = 0; i < 200 && calls() === since; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(calls() > since, 'the view reported a change');
+}
+
+describe('HostUnitsView', () => {
+  it('keeps the committed units placed on its host and follows placements, moves and deletes', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.put(keys.latest('web'), '1');
+    await put(store, unit('web', 1, 1, HOST));
+    await put(store, unit('web', 1, 2, OTHER));
+    await put(store, unit('web', 1, 3, null, { reason: `host ${HOST} stopped heartbeating; placing it again` }));
+    // staged: above the latest committed version, so no reader may see it yet
+    await put(store, unit('web', 2, 1, HOST));
+    let calls = 0;
+    const view = new HostUnitsView({ store, hostId: HOST, onChange: () => calls++, onError: (err) => assert.fail(err) });
+    try {
+      assert.deepEqual((await view.current()).map((u) => u.unit), ['web-1-1'], 'its own committed unit only (a unit naming the host in a message is not placed there)');
+
+      let seen = calls;
+      await put(store, unit('web', 1, 2, HOST));
+      await changed(() => calls, seen);
+      assert.deepEqual((await view.current()).map((u) => u.unit).sort(), ['web-1-1', 'web-1-2'], 'a unit placed here appears');
+
+      seen = calls;
+      await store.put(keys.latest('web'), '2');
+      await changed(() => calls, seen);
+      assert.deepEqual((await view.current()).map((u) => u.unit).sort(), ['web-1-1', 'web-1-2', 'web-2-1'], 'a commit of the latest version shows its staged unit');
+
+      seen = calls;
+      await put(store, unit('web', 1, 1, OTHER));
+      await store.delete(keys.desiredUnit('web', 'web-1-2'));
+      await changed(() => calls, seen);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual((await view.current()).map((u) => u.unit), ['web-2-1'], 'units moved away or deleted disappear');
+
+      seen = calls;
+      await put(store, unit('api', 1, 1, OTHER));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(calls, seen, "another host's units do not wake this host");
+    } finally {
+      await view.stop();
+      await store.close();
+    }
+  });
+
+  it('reads everything again after its watch died, and says so', async () => {
+    const inner = new SqliteStore(':memory:');
+    // the real store, with a hand on the watches' onError: what etcd does when a watch falls behind compaction
+    const failWatches: Array<(err: Error) => void> = [];
+    const store = Object.create(inner) as SqliteStore;
+    store.watch = (prefix, listener, opts) => {
+      if (opts?.onError) failWatches.push(opts.onError);
+      return inner.watch(prefix, listener, opts);
+    };
+    let reads = 0;
+    store.rangeMany = (prefixes) => {
+      reads++;
+      return inner.rangeMany(prefixes);
+    };
+    await inner.put(keys.latest('web'), '1');
+    await put(inner, unit('web', 1, 1, HOST));
+    const errors: Error[] = [];
+    let calls = 0;
+    const view = new HostUnitsView({ store, hostId: HOST, onChange: () => calls++, onError: (err) => errors.push(err) });
+    try {
+      assert.equal((await view.current()).length, 1);
+      assert.ok(failWatches.length > 0);
+      const seen = calls;
+      for (const fail of failWatches.splice(0)) fail(new Error('watch lost'));
+      assert.equal(errors.length > 0, true, 'the failure is reported');
+      assert.ok(calls > seen, 'and wakes the reconciler, whose pass reads again');
+      await put(inner, unit('web', 1, 2, HOST));
+      const before = reads;
+      assert.deepEqual((await view.current()).map((u) => u.unit).sort(), ['web-1-1', 'web-1-2']);
+      assert.equal(reads, before + 1, 'the store is read again');
+      await view.current();
+      assert.equal(reads, before + 1, 'once: then the watch carries on');
+      assert.ok(failWatches.length > 0, 'and it watches again');
+    } finally {
+      await view.stop();
+      await inner.close();
+    }
+  });
+});

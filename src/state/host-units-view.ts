@@ -1,0 +1,154 @@
+/**
+ * The committed desired units placed on one host, kept from one read and a watch from that read's revision
+ * (Kubernetes' list-and-watch), for the host's agent. The agent's reconciler used to read every desired unit
+ * of the cluster on every change to any of them: with N hosts and M units, each change cost each agent
+ * O(M) and the store N × M (a 10,000-unit deploy on 100 hosts read and parsed millions of units). Here a
+ * change costs an agent a substring test per changed unit, and a pass costs only the host's own units.
+ *
+ * Only units whose stored value names this host are parsed and kept; a value that does not contain the host
+ * id cannot be a unit placed here. The watches are the process's shared ones (store-loop.ts). Changes that concern the host (a unit placed here, changed, moved away or
+ * deleted; a service's latest version, which decides what is committed) call `onChange`. A watch that dies
+ * (store compacted past it, or closed) marks the view stale: the next `current()` reads everything again.
+ */
+import type { Store, Watch, WatchEvent } from '../store/store.js';
+import { keys } from '../core/keys.js';
+import type { DesiredUnit } from '../core/records.js';
+import { isCommittedUnitKey } from '../core/committed-units.js';
+import { parseJsonValue } from '../store/json.js';
+import { sharedWatch } from './store-loop.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+const PARSE_BATCH = 200;
+
+export interface HostUnitsViewOptions {
+  store: Store;
+  hostId: string;
+  /** something that concerns this host changed: the reconciler runs a pass */
+  onChange: () => void;
+  /** a watch died (the view reads again on its next use) or a unit's value could not be parsed */
+  onError: (err: Error) => void;
+}
+
+export class HostUnitsView {
+  /** this host's desired units by key, committed or not (staged units are filtered at read time) */
+  private readonly units = new Map<string, DesiredUnit>();
+  private readonly latest = new Map<string, number>();
+  private watches: Watch[] = [];
+  private stale = true;
+  private stopped = false;
+  /** bumped at each read: events of an older read's watches are dropped */
+  private generation = 0;
+
+  constructor(private readonly opts: HostUnitsViewOptions) {}
+
+  /** The committed desired units placed on this host, as of the last event seen. */
+  async current(): Promise<DesiredUnit[]> {
+    if (this.stale && !this.stopped) await this.sync();
+    const out: DesiredUnit[] = [];
+    for (const [key, unit] of this.units) if (isCommittedUnitKey(key, this.latest)) out.push(unit);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.generation++;
+    await this.cancelWatches();
+  }
+
+  private async sync(): Promise<void> {
+    await this.cancelWatches();
+    const generation = ++this.generation;
+    const latestPrefix = keys.latestPrefix();
+    const unitsPrefix = keys.desiredUnitsPrefix();
+    // the process's shared live watches (one per prefix, whoever else listens) are joined BEFORE the read:
+    // what they deliver meanwhile waits, and only what is newer than the read is applied afterwards
+    let readAt: number | undefined;
+    const early: Array<() => void> = [];
+    const follow = (apply: (events: WatchEvent[]) => void) => (events: WatchEvent[]) => {
+      if (generation !== this.generation) return;
+      if (readAt === undefined) {
+        early.push(() => follow(apply)(events));
+        return;
+      }
+      const fresh = events.filter((e) => e.revision > readAt!);
+      if (fresh.length > 0) apply(fresh);
+    };
+    const onError = (err: Error) => {
+      if (generation !== this.generation) return;
+      this.stale = true;
+      this.opts.onError(err);
+      this.opts.onChange();
+    };
+    const watches: Watch[] = [];
+    try {
+      watches.push(await sharedWatch(this.opts.store, latestPrefix, follow((events) => this.onLatest(events, latestPrefix)), onError));
+      watches.push(await sharedWatch(this.opts.store, unitsPrefix, follow((events) => this.onUnits(events)), onError));
+      const { ranges, revision } = await this.opts.store.rangeMany([latestPrefix, unitsPrefix]);
+      if (generation !== this.generation) throw new Error('stopped');
+      this.latest.clear();
+      this.units.clear();
+      for (const kv of ranges[0]) this.latest.set(kv.key.slice(latestPrefix.length), Number(kv.value));
+      for (let i = 0; i < ranges[1].length; i++) {
+        // a turn for I/O every few hundred units (a single host may have thousands, all parsed here)
+        if (i > 0 && i % PARSE_BATCH === 0) await nextTurn();
+        this.applyUnit(ranges[1][i].key, ranges[1][i].value);
+      }
+      if (generation !== this.generation) throw new Error('stopped');
+      readAt = revision;
+    } catch (err) {
+      await Promise.all(watches.map((w) => w.cancel().catch(() => undefined)));
+      if (generation !== this.generation) return;
+      throw err;
+    }
+    this.watches = watches;
+    this.stale = false;
+    for (const replay of early) replay();
+  }
+
+  private onLatest(events: WatchEvent[], prefix: string): void {
+    for (const e of events) {
+      const service = e.key.slice(prefix.length);
+      if (e.type === 'delete') this.latest.delete(service);
+      else this.latest.set(service, Number(e.value));
+    }
+    this.opts.onChange();
+  }
+
+  private onUnits(events: WatchEvent[]): void {
+    let changed = false;
+    for (const e of events) {
+      if (e.type === 'delete') changed = this.units.delete(e.key) || changed;
+      else changed = this.applyUnit(e.key, e.value) || changed;
+    }
+    if (changed) this.opts.onChange();
+  }
+
+  /** Keeps the unit if it is placed on this host, drops it otherwise; true when that changed the view. */
+  private applyUnit(key: string, raw: string): boolean {
+    const had = this.units.has(key);
+    if (!raw.includes(this.opts.hostId)) {
+      if (had) this.units.delete(key);
+      return had;
+    }
+    let unit: DesiredUnit;
+    try {
+      unit = parseJsonValue<DesiredUnit>(key, raw);
+    } catch (err) {
+      this.opts.onError(err as Error);
+      if (had) this.units.delete(key);
+      return had;
+    }
+    if (unit.host !== this.opts.hostId) {
+      if (had) this.units.delete(key);
+      return had;
+    }
+    this.units.set(key, unit);
+    return true;
+  }
+
+  private async cancelWatches(): Promise<void> {
+    const watches = this.watches;
+    this.watches = [];
+    await Promise.all(watches.map((w) => w.cancel().catch(() => undefined)));
+  }
+}
