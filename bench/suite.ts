@@ -17,4 +17,5 @@ export const suite: SuiteEntry[] = [
   { name: 'memory', load: () => import('./memory.js') },
   { name: 'startup', load: () => import('./startup.js') },
   { name: 'router', load: () => import('./router-overhead.js') },
+  { name: 'scheduling', load: () => import('./scheduling.js') },
 ];
