@@ -36,4 +36,31 @@ describe('LeaseSession', () => {
     await session.stop();
     await store.close();
   });
+
+  it('writes a key again after a failed write, without waiting for its next change', async () => {
+    const store = new SqliteStore(':memory:');
+    // the store refuses the next txn once, as an etcd member that just went away does
+    let failNext = false;
+    const txn = store.txn.bind(store);
+    store.txn = async (req) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('14 UNAVAILABLE: Connection dropped');
+      }
+      return txn(req);
+    };
+    const errors: unknown[] = [];
+    const session = new LeaseSession(store, { ttlSeconds: 30, onError: (err) => errors.push(err) });
+    await session.start();
+    await session.put('/u/web-1-1', 'starting');
+    failNext = true;
+    await assert.rejects(session.put('/u/web-1-1', 'running'), /UNAVAILABLE/, 'the caller hears of the failure');
+    assert.equal((await store.get('/u/web-1-1'))!.value, 'starting');
+    const deadline = Date.now() + 5_000;
+    while ((await store.get('/u/web-1-1'))!.value !== 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await store.get('/u/web-1-1'))!.value, 'running', 'the failed write is made again by itself');
+    assert.equal(errors.length, 1);
+    await session.stop();
+    await store.close();
+  });
 });

@@ -12,6 +12,7 @@
 import { LeaseNotFoundError, type Store, type TxnOp } from '../store/store.js';
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { chunkOps } from '../store/chunk-ops.js';
+import { Backoff } from '../core/backoff.js';
 
 export interface LeaseSessionOptions {
   ttlSeconds: number;
@@ -42,6 +43,9 @@ export class LeaseSession {
   private dirty = new Map<string, Waiter[]>();
   private flushing: Promise<void> | undefined;
   private leaseLost = false;
+  /** spaces out the rewrites of keys whose write failed (store unreachable for a moment) */
+  private readonly retry = new Backoff({ initialMs: 250, maxMs: 5_000 });
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -137,6 +141,7 @@ export class LeaseSession {
         await this.store.txn({ compare: [], success: chunk });
       }
       this.settle(batch, undefined);
+      this.retry.reset();
     } catch (err) {
       if (err instanceof LeaseNotFoundError) {
         // the lease is gone with its keys: the next flush grants a new one and rewrites them all
@@ -144,9 +149,25 @@ export class LeaseSession {
         for (const [key, waiters] of batch) this.dirty.set(key, [...waiters, ...(this.dirty.get(key) ?? [])]);
         return true;
       }
+      // The callers hear of the failure, but the keys are still this session's to write: left as they were,
+      // a unit's status or endpoint stayed stale in the store until its next change (a host that lost an etcd
+      // member kept announcing stopped units). They are written again, current values, after a pause.
       this.settle(batch, err);
+      this.opts.onError?.(err);
+      for (const key of batch.keys()) if (!this.dirty.has(key)) this.dirty.set(key, []);
+      this.retryLater();
+      return false;
     }
     return true;
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, this.retry.next());
+    this.retryTimer.unref();
   }
 
   private async renew(): Promise<void> {
@@ -187,6 +208,7 @@ export class LeaseSession {
     await this.flushing;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.settle(this.takeDirty(), undefined);
     if (this.leaseId !== 0) await this.store.revoke(this.leaseId).catch((err) => this.opts.onError?.(err));
     this.leaseId = 0;
