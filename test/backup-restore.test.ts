@@ -25,6 +25,19 @@ for (const name of ['PAZ_SECRETS_KEY', 'PAZ_DATA_DIR', 'PAZ_STORE', 'PAZ_URL', '
 
 const paz = (args: string[], env: Record<string, string> = {}) => runPaz(args, '', env);
 
+/** Resolves once the store's revision (x-paz-revision of a read) has not moved for 1.5 s. */
+async function settled(orchestrator: string, headers: Record<string, string>): Promise<void> {
+  const revision = async () => (await request('GET', `${orchestrator}/cluster/units`, undefined, headers)).headers.get('x-paz-revision');
+  let last = await revision();
+  await waitFor('the control plane to settle', async () => {
+    await new Promise((r) => setTimeout(r, 1500));
+    const now = await revision();
+    const still = now === last;
+    last = now;
+    return still;
+  }, 30_000, 0);
+}
+
 function ok(r: CliResult, what: string): CliResult {
   assert.equal(r.code, 0, `${what} exited with ${r.code}: ${r.stdout}${r.stderr}`);
   return r;
@@ -79,6 +92,9 @@ describe('paz backup and paz restore on SQLite', () => {
     assert.equal((await request('PUT', `${a.orchestrator}/registries/reg.example.com`, { username: 'bot', password: registryPassword }, h)).status, 200);
     webhookSecret = (await request('GET', `${a.orchestrator}/auth/webhook-secret`, undefined, h)).body.doc.secret;
     assert.ok(webhookSecret);
+    // the control plane finishes what the writes started (api's deploys succeed, web's unit is found no host)
+    // before anything is compared: a backup and the answers must show the same, settled state
+    await settled(a.orchestrator, h);
     for (const [name, url] of Object.entries(reads(a))) {
       const r = await request('GET', url, undefined, h);
       assert.equal(r.status, 200, `${url}: ${JSON.stringify(r.body)}`);
@@ -329,6 +345,8 @@ describe('a backup taken while writes go on', () => {
       writer.start();
       const f = join(dir, 'etcd-live.backup');
       try {
+        // enough keys that the restore below takes several txns, however fast the backups are
+        await waitFor('the writer past two txns of keys', async () => writer.revisions.length > 2 * store.limits.maxTxnOps, 60_000, 50);
         for (let i = 0; i < 3; i++) {
           ok(await paz(['backup', f, '--store', url]), 'paz backup');
           await writer.check(readFileSync(f, 'utf8'));
