@@ -18,6 +18,7 @@ import {
   LeaseNotFoundError,
   StoreClosedError,
   StoreLimitError,
+  StoreUnavailableError,
   type StoreLimits,
   type KeyValue,
   type Lease,
@@ -31,7 +32,7 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from '../store.js';
-import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, shouldRetry } from './etcd-errors.js';
+import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, isTransient, shouldRetry } from './etcd-errors.js';
 import { checkTxnLimits } from '../txn-limits.js';
 import {
   headerRevision,
@@ -295,7 +296,11 @@ export class EtcdStore implements Store {
         // the cluster runs with lower limits than this client was told: say so, never a raw gRPC error
         const over = isOverRequestLimit(err);
         if (over) throw new StoreLimitError(over, `${this.name} refused a write over its limits (${messageOf(err)}); start Paz with the cluster's real --max-txn-ops and --max-request-bytes`);
-        if (attempt >= MAX_ATTEMPTS || !shouldRetry(err, idempotent)) throw err;
+        if (attempt >= MAX_ATTEMPTS || !shouldRetry(err, idempotent)) {
+          // a member cut off from the quorum, or none reachable: one error type callers can answer 503 with
+          if (isTransient(err)) throw new StoreUnavailableError(this.name, messageOf(err));
+          throw err;
+        }
         await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt - 1, RETRY_BACKOFF)));
         this.assertOpen();
       }
