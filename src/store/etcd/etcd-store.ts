@@ -70,6 +70,13 @@ const REQUEST_HEADER_MARGIN_BYTES = 8 * 1024;
 /** attempts of one call, and the pauses between them: 100 ms after the first failure, then twice that */
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF = { initialMs: 100, maxMs: 200 };
+/**
+ * the deadline of one attempt of a small call that is safe to repeat (a lease keep-alive, the revision):
+ * etcd's client sends each call to a member picked at random, and one sent to a member whose packets are
+ * dropped (a partition) would wait out the whole call timeout, longer than a lease lives. Cut short, the
+ * attempt is repeated on another member.
+ */
+const QUICK_ATTEMPT_MS = 3000;
 /** lease ids are drawn from [1, 2^48): exact as numbers, and a clash (etcd says so) just draws again */
 const LEASE_ID_LIMIT = 2 ** 48;
 const LEASE_GRANT_DRAWS = 5;
@@ -256,7 +263,7 @@ export class EtcdStore implements Store {
 
   async revision(): Promise<number> {
     // any linearizable read carries the current revision in its header
-    const response = await this.call(true, () => this.client.kv.range({ key: Buffer.from([0]), limit: 1, count_only: true }));
+    const response = await this.call(true, () => this.client.kv.range({ key: Buffer.from([0]), limit: 1, count_only: true }, { deadline: this.quickDeadline() }));
     return headerRevision(response);
   }
 
@@ -310,7 +317,7 @@ export class EtcdStore implements Store {
   /** One keep-alive request on its own stream: etcd answers TTL 0 for a lease that is gone. */
   private async keepAliveOnce(leaseId: number): Promise<boolean> {
     const stream: IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse> =
-      await this.client.leaseClient.leaseKeepAlive({ deadline: Date.now() + this.callTimeoutMs });
+      await this.client.leaseClient.leaseKeepAlive({ deadline: this.quickDeadline() });
     return new Promise<boolean>((resolve, reject) => {
       stream.on('data', (response: ILeaseKeepAliveResponse) => {
         resolve(int64(response.TTL, 'lease TTL') > 0);
@@ -320,6 +327,10 @@ export class EtcdStore implements Store {
       stream.on('end', () => reject(new Error('etcd ended the keep-alive stream without an answer')));
       stream.write({ ID: leaseId });
     });
+  }
+
+  private quickDeadline(): number {
+    return Date.now() + Math.min(this.callTimeoutMs, QUICK_ATTEMPT_MS);
   }
 
   private assertOpen(): void {
