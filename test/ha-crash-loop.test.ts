@@ -14,6 +14,7 @@ import { duplicates, leaderOf, slowService, startHaCluster, unitProcesses, watch
 import { keys } from '../src/core/keys.js';
 import { committedDesiredUnits } from '../src/state/desired-units.js';
 import { rangeJson } from '../src/store/json.js';
+import { prng } from './helpers/prng.js';
 import type { HostRecord } from '../src/core/records.js';
 
 const why = NetnsCluster.unavailableReason({ etcd: true });
@@ -21,18 +22,6 @@ const skip = why ? (process.env.CI === 'true' ? false : why) : false;
 
 const ROUNDS = Number(process.env.PAZ_CRASH_ROUNDS ?? 12);
 const SEED = Number(process.env.PAZ_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its printed seed */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,7 +52,7 @@ describe('a crash loop of kill -9s of servers and agents during deploys and scal
   });
 
   it(`${ROUNDS} kills; nothing acknowledged lost, no gaps, exactly the desired units`, async () => {
-    const random = rng(SEED);
+    const random = prng(SEED);
     const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
     console.log(`crash loop: seed ${SEED}, ${ROUNDS} rounds (PAZ_CRASH_SEED=${SEED} PAZ_CRASH_ROUNDS=${ROUNDS} replays the choices)`);
     dupWatch = watchForDuplicates(c, 500);
