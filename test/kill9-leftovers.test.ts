@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PazProcess, request, freePort, pazBin } from './helpers/paz-server.js';
 import { envOf, haproxyMastersOf, haproxyOf, pidsWithEnv } from './helpers/procs.js';
+import { prng } from './helpers/prng.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,18 +20,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FULL = process.env.PAZ_KILL9_FULL === '1';
 const ITERATIONS = Number(process.env.PAZ_KILL9_ITERATIONS ?? (FULL ? 50 : 8));
 const SEED = Number(process.env.PAZ_KILL9_SEED ?? Date.now() % 100_000);
-
-/** A small deterministic PRNG (mulberry32), so a failing round can be replayed with PAZ_KILL9_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // a unit that takes a moment to listen, like a real app; no health path
 const appServer = `setTimeout(() => require('node:http').createServer((q, s) => s.end('ok ' + process.env.PAZ_UNIT + '\\n')).listen(Number(process.env.PORT), '127.0.0.1'), 300);

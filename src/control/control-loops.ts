@@ -1,12 +1,15 @@
 /**
  * The control loops (placement, rollouts) run on one control-plane replica at a time: the leader of the
  * `control` election. Every replica campaigns; when leadership moves, the old leader stops its loops and
- * the new one starts them. (Their writes are compare-and-swap, so even an overlap could not corrupt state.)
+ * the new one starts them. Their writes are fenced (fenced-store.ts): each commits only while the term it
+ * was started in lasts, so a leader cut off from the store's quorum cannot act once its lease is gone there,
+ * even with writes already on the wire.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
-import { campaign, type Election } from '../store/election.js';
+import { campaign, electionKey, type Election } from '../store/election.js';
+import { FencedStore } from '../store/fenced-store.js';
 import { DEFAULT_HOST_LOSS_GRACE_SECONDS, PlacementLoop } from './placement-loop.js';
 import { RolloutController } from './rollout-controller.js';
 import { PendingWritesLoop } from './pending-writes-loop.js';
@@ -42,11 +45,15 @@ export class ControlLoops {
 
   private async lead(): Promise<void> {
     if (this.running.length > 0) return;
-    this.logger.info({ id: this.id }, 'leading the control loops');
-    const placement = new PlacementLoop(this.store, this.logger.child({ component: 'placement' }), Date.now, this.hostLossGraceSeconds * 1000);
-    const rollouts = new RolloutController(this.store, this.logger.child({ component: 'rollout' }));
-    const pending = new PendingWritesLoop(this.store, this.logger.child({ component: 'pending-writes' }));
-    const drains = new HostDrainLoop(this.store, this.logger.child({ component: 'host-drain' }));
+    const term = this.election?.term();
+    // lost again before this transition ran: the follow() queued after it has nothing to stop
+    if (term === undefined) return;
+    this.logger.info({ id: this.id, term }, 'leading the control loops');
+    const store = new FencedStore(this.store, electionKey('control'), term);
+    const placement = new PlacementLoop(store, this.logger.child({ component: 'placement' }), Date.now, this.hostLossGraceSeconds * 1000);
+    const rollouts = new RolloutController(store, this.logger.child({ component: 'rollout' }));
+    const pending = new PendingWritesLoop(store, this.logger.child({ component: 'pending-writes' }));
+    const drains = new HostDrainLoop(store, this.logger.child({ component: 'host-drain' }));
     this.running = [placement, rollouts, pending, drains];
     await placement.start();
     await rollouts.start();

@@ -44,3 +44,10 @@ test('the header the orchestrator sends reads back as the token', () => {
   const token = newClusterToken();
   assert.equal(isClusterToken(token, bearerToken(clusterAuthHeader(token).authorization)), true);
 });
+
+test('a new token never starts with "-", which a command line would read as an option', () => {
+  // one in 64 base64url strings starts with "-": 2000 tokens would hold about 31 of them
+  const tokens = Array.from({ length: 2000 }, () => newClusterToken());
+  assert.deepEqual(tokens.filter((t) => t.startsWith('-')), []);
+  assert.ok(tokens.every((t) => t.length === 43));
+});

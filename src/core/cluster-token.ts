@@ -17,9 +17,15 @@ export class ClusterTokenError extends Error {
   }
 }
 
-/** 32 random bytes, base64url: safe in a header, a file and an environment variable. */
+/**
+ * 32 random bytes, base64url: safe in a header, a file and an environment variable. Never starting with
+ * "-": one in 64 did, and `paz agent --cluster-token -x…` reads such a token as an option.
+ */
 export function newClusterToken(): string {
-  return randomBytes(32).toString('base64url');
+  for (;;) {
+    const token = randomBytes(32).toString('base64url');
+    if (!token.startsWith('-')) return token;
+  }
 }
 
 /** A token as given (flag, environment, file): surrounding white space dropped, its form checked. */

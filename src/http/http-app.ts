@@ -7,7 +7,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomInt } from 'node:crypto';
 import secureJson from 'secure-json-parse';
-import { StoreLimitError } from '../store/store.js';
+import { StoreLimitError, StoreUnavailableError } from '../store/store.js';
 import { SecretKeyError } from '../core/secret-box.js';
 import { redactSecrets } from '../core/secret-env.js';
 import { PazError, errorBody } from '../core/errors.js';
@@ -67,6 +67,10 @@ function toPazError(err: FastifyError & { validation?: unknown[]; validationCont
   // a server given another secrets key than the one that sealed a stored secret: an operator's fix, not the caller's
   if ((err as unknown) instanceof SecretKeyError) {
     return new PazError('SECRETS_KEY_MISMATCH', `this server cannot open a stored secret (${err.message})`);
+  }
+  // etcd without quorum on this side of a partition, or unreachable: nothing was acknowledged, try again or elsewhere
+  if ((err as unknown) instanceof StoreUnavailableError) {
+    return new PazError('STORE_UNAVAILABLE', `this server cannot reach the store's quorum (${err.message}); the request was not acknowledged (a write whose answer was lost may still have been made): retry, or use another server`);
   }
   if (err.validation && Array.isArray(err.validation) && err.validation.length > 0) {
     const first = err.validation[0] as Parameters<typeof describeValidationError>[0];

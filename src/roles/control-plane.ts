@@ -18,6 +18,8 @@ import { isValidDomain } from '../router/route-table.js';
 import { volumeRootProblem } from '../core/volume-policy.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { authOffProblem } from '../core/loopback.js';
+import { StoreProbe } from '../state/store-probe.js';
+import { PazError, errorBody } from '../core/errors.js';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -76,14 +78,26 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const logger = opts.logger;
   // the same mirror as createContext's, with somewhere to say that it could not load
   ctx.reads = new StoreMirror(opts.store, { logger: logger.child({ component: 'store-mirror' }) });
-  // healthy only once announced: whoever waits for /health can then find us in the store
+  // healthy only once announced (whoever waits for /health can then find us in the store), and only while
+  // the store's quorum answers: a server cut off from it is unready and refuses calls at once (store-probe.ts)
   let ready = false;
-  const isReady = () => ready;
+  const probe = new StoreProbe(opts.store, {
+    onChange: (problem) => (problem ? logger.warn({ problem }, 'the store is unreachable: unready until it answers again') : logger.info('the store answers again: ready')),
+  });
+  const isReady = () => ready && probe.unavailable() === undefined;
   const apps = {
     orchestrator: await createOrchestratorApp(ctx, { port: opts.ports.orchestrator, peerPorts: { directory: opts.ports.directory, scheduler: opts.ports.scheduler }, ready: isReady, logger: logger.child({ component: 'paz-orchestrator' }), tls: opts.tls }),
     directory: await createDirectoryApp(ctx, { port: opts.ports.directory, ready: isReady, logger: logger.child({ component: 'paz-service-directory' }), tls: opts.tls }),
     scheduler: await createSchedulerApp(ctx, { port: opts.ports.scheduler, ready: isReady, logger: logger.child({ component: 'paz-scheduler' }), tls: opts.tls }),
   };
+  for (const app of Object.values(apps)) {
+    app.addHook('onRequest', async (req, reply) => {
+      const problem = probe.unavailable();
+      if (problem === undefined || req.routeOptions.url === '/health') return;
+      const err = new PazError('STORE_UNAVAILABLE', `this server cannot reach the store's quorum (${problem}): retry, or use another server`);
+      return reply.status(err.statusCode).send(errorBody(err));
+    });
+  }
   const announce = new LeaseSession(opts.store, {
     ttlSeconds: opts.announceTtlSeconds ?? 15,
     onError: (err) => logger.warn({ err }, 'announce refresh failed'),
@@ -103,6 +117,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const loops = new ControlLoops(opts.store, logger.child({ component: 'control' }), 10, opts.hostLossGraceSeconds);
     await loops.start();
     stopLoops.push(() => loops.stop());
+    probe.start();
+    stopLoops.push(async () => probe.stop());
     await announce.start();
     await announce.put(keys.component('paz-orchestrator'), `${opts.advertise}:${ports.orchestrator}`);
     await announce.put(keys.component('paz-service-directory'), `${opts.advertise}:${ports.directory}`);

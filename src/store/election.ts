@@ -29,6 +29,11 @@ export interface Election {
   readonly candidateId: string;
   /** true only while this candidate holds the key under a lease that cannot have expired yet */
   isLeader(): boolean;
+  /**
+   * While leading: the revision that created our key, which names this leadership term (the fencing token
+   * of fenced-store.ts); undefined otherwise.
+   */
+  term(): number | undefined;
   /** called with true/false on every change of leadership; returns an unsubscribe function */
   onChange(callback: (leader: boolean) => void): () => void;
   /** gives up leadership (deleting the key at once) and stops campaigning */
@@ -101,6 +106,10 @@ class Candidate implements Election {
 
   isLeader(): boolean {
     return this.leading && Date.now() < this.leaseSafeUntil;
+  }
+
+  term(): number | undefined {
+    return this.isLeader() ? this.leaderRevision : undefined;
   }
 
   onChange(callback: (leader: boolean) => void): () => void {

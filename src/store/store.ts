@@ -174,6 +174,18 @@ export class StoreLimitError extends Error {
   }
 }
 
+/**
+ * The store did not answer, or answered that it cannot serve now (etcd: no leader, request timed out, no
+ * connection to any member): this process may be cut off from the store's quorum. Whether a write that
+ * failed this way was applied is unknown; it was not acknowledged. `message` keeps the store's own words.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(store: string, reason: string) {
+    super(`${store} is unavailable: ${reason}`);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export class StoreClosedError extends Error {
   constructor() {
     super('the store is closed');

@@ -241,7 +241,8 @@ export class NetnsCluster {
       '--listen-client-urls', `http://${h.ip}:2379`, '--advertise-client-urls', `http://${h.ip}:2379`,
       '--listen-peer-urls', `http://${h.ip}:2380`, '--initial-advertise-peer-urls', `http://${h.ip}:2380`,
       '--initial-cluster', initial, '--initial-cluster-state', state, '--initial-cluster-token', this.tag,
-      '--heartbeat-interval', '100', '--election-timeout', '1000', '--log-level', 'warn',
+      // pre-vote (etcd 3.5's default, off in 3.4): a member back from a partition does not depose the leader
+      '--heartbeat-interval', '100', '--election-timeout', '1000', '--pre-vote', '--log-level', 'warn',
     ]);
   }
 

@@ -18,6 +18,7 @@ import {
   LeaseNotFoundError,
   StoreClosedError,
   StoreLimitError,
+  StoreUnavailableError,
   type StoreLimits,
   type KeyValue,
   type Lease,
@@ -31,7 +32,7 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from '../store.js';
-import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, shouldRetry } from './etcd-errors.js';
+import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, isTransient, shouldRetry } from './etcd-errors.js';
 import { checkTxnLimits } from '../txn-limits.js';
 import {
   headerRevision,
@@ -67,12 +68,6 @@ export const ETCD_DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 const REQUEST_HEADER_MARGIN_BYTES = 8 * 1024;
 
 /**
- * bound of one lease keep-alive: etcd answers one in milliseconds, and a member that died with no word (power
- * cut, cable pulled) answers never. Waiting the whole call timeout there let a healthy host's 10 s lease
- * expire while two members were fine; a short bound sends the retry to another member in time.
- */
-const KEEPALIVE_DEADLINE_MS = 2_000;
-/**
  * bound of one read (a range): reads are repeated on another member when they fail, so one sent to a member
  * that died unannounced costs this long instead of the whole call timeout (every loop of the control plane
  * and the agents reads; a 30 s hang there held a lost host's units 30 s longer).
@@ -82,6 +77,14 @@ const READ_DEADLINE_MS = 5_000;
 /** attempts of one call, and the pauses between them: 100 ms after the first failure, then twice that */
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF = { initialMs: 100, maxMs: 200 };
+/**
+ * the deadline of one attempt of a small call that is safe to repeat (a lease keep-alive, the revision):
+ * etcd answers one in milliseconds, but its client sends each call to a member picked at random, and one
+ * sent to a member whose packets are dropped (a partition) or that died with no word (a power cut) would
+ * wait out the whole call timeout, longer than a lease lives: a healthy host's 10 s lease expired while two
+ * members were fine. Cut short, the attempt is repeated on another member.
+ */
+const QUICK_ATTEMPT_MS = 2_000;
 /** lease ids are drawn from [1, 2^48): exact as numbers, and a clash (etcd says so) just draws again */
 const LEASE_ID_LIMIT = 2 ** 48;
 const LEASE_GRANT_DRAWS = 5;
@@ -268,7 +271,7 @@ export class EtcdStore implements Store {
 
   async revision(): Promise<number> {
     // any linearizable read carries the current revision in its header
-    const response = await this.call(true, () => this.client.kv.range({ key: Buffer.from([0]), limit: 1, count_only: true }));
+    const response = await this.call(true, () => this.client.kv.range({ key: Buffer.from([0]), limit: 1, count_only: true }, { deadline: this.quickDeadline() }));
     return headerRevision(response);
   }
 
@@ -308,7 +311,11 @@ export class EtcdStore implements Store {
         // the cluster runs with lower limits than this client was told: say so, never a raw gRPC error
         const over = isOverRequestLimit(err);
         if (over) throw new StoreLimitError(over, `${this.name} refused a write over its limits (${messageOf(err)}); start Paz with the cluster's real --max-txn-ops and --max-request-bytes`);
-        if (attempt >= MAX_ATTEMPTS || !shouldRetry(err, idempotent)) throw err;
+        if (attempt >= MAX_ATTEMPTS || !shouldRetry(err, idempotent)) {
+          // a member cut off from the quorum, or none reachable: one error type callers can answer 503 with
+          if (isTransient(err)) throw new StoreUnavailableError(this.name, messageOf(err));
+          throw err;
+        }
         await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt - 1, RETRY_BACKOFF)));
         this.assertOpen();
       }
@@ -318,7 +325,7 @@ export class EtcdStore implements Store {
   /** One keep-alive request on its own stream: etcd answers TTL 0 for a lease that is gone. */
   private async keepAliveOnce(leaseId: number): Promise<boolean> {
     const stream: IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse> =
-      await this.client.leaseClient.leaseKeepAlive({ deadline: Date.now() + Math.min(this.callTimeoutMs, KEEPALIVE_DEADLINE_MS) });
+      await this.client.leaseClient.leaseKeepAlive({ deadline: this.quickDeadline() });
     return new Promise<boolean>((resolve, reject) => {
       stream.on('data', (response: ILeaseKeepAliveResponse) => {
         resolve(int64(response.TTL, 'lease TTL') > 0);
@@ -328,6 +335,10 @@ export class EtcdStore implements Store {
       stream.on('end', () => reject(new Error('etcd ended the keep-alive stream without an answer')));
       stream.write({ ID: leaseId });
     });
+  }
+
+  private quickDeadline(): number {
+    return Date.now() + Math.min(this.callTimeoutMs, QUICK_ATTEMPT_MS);
   }
 
   private assertOpen(): void {
