@@ -1,6 +1,6 @@
 // `paz login` and named profiles against two real `paz up` servers with tokens on: login checks the token
 // before saving (a bad one is refused, exit 1, nothing saved), the profile file is 0600, switching profiles
-// switches servers, and the precedence --url/--token > PAZ_URL/PAZ_TOKEN > --profile/PAZ_PROFILE > current.
+// switches servers, and the precedence --url/--token > --profile > PAZ_URL/PAZ_TOKEN > PAZ_PROFILE > current.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
@@ -86,7 +86,7 @@ describe('paz login and profiles', () => {
     assert.deepEqual(await names(['--profile', 'a'], { PAZ_PROFILE: 'b' }), ['svc-on-a'], 'the flag beats the variable');
   });
 
-  it('PAZ_URL and --url beat the profile, and the profile token is never sent to another server', async () => {
+  it('PAZ_URL and --url beat the current profile, --profile beats PAZ_URL, and the profile token is never sent to another server', async () => {
     // current profile a; PAZ_URL points at b: a's admin token must not go to b
     const r = await paz(['services'], '', { PAZ_URL: b.orchestrator });
     assert.equal(r.code, 1);
@@ -94,6 +94,7 @@ describe('paz login and profiles', () => {
     assert.deepEqual(await names(['--token', deployerToken], { PAZ_URL: b.orchestrator }), ['svc-on-b']);
     assert.deepEqual(await names([], { PAZ_URL: b.orchestrator, PAZ_TOKEN: deployerToken }), ['svc-on-b']);
     assert.deepEqual(await names(['--url', a.orchestrator], { PAZ_URL: b.orchestrator, PAZ_TOKEN: a.token }), ['svc-on-a'], '--url beats PAZ_URL');
+    assert.deepEqual(await names(['--profile', 'a'], { PAZ_URL: b.orchestrator, PAZ_TOKEN: deployerToken }), ['svc-on-a'], 'a profile named on the command line beats PAZ_URL');
   });
 
   it('at a terminal, login asks for the token without echoing it', async (t) => {

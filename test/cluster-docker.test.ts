@@ -32,7 +32,7 @@ interface Unit {
   endpoint?: string;
 }
 
-describe('Docker units across three hosts: spread deploys, a host power cut, the host back', { skip }, () => {
+describe('Docker units across three hosts: spread deploys, a host power cut, the host back, a drain', { skip }, () => {
   const c = new NetnsCluster({ hosts: 3, docker: true });
   const [h1, h2, h3] = c.hosts;
   const hostIds = new Map<string, ClusterHost>();
@@ -229,6 +229,47 @@ describe('Docker units across three hosts: spread deploys, a host power cut, the
     console.log(`figures: host-back desired=${u.length} running=${running.length} ${running.map((x) => `${x.name}@${x.host}`).join(' ')}`);
     assert.deepEqual(running.map((x) => x.name).sort(), u.map((x) => x.name).sort(), 'each desired unit runs exactly once');
     for (const x of u) assert.equal(running.find((r) => r.name === x.name)?.host, hostOf(x.host), `${x.name} runs where it is placed`);
+    await onlyAnswers(c.hosts, 'Hello World 1\n');
+  });
+
+  it('a host drain under load through the other routers: 0 failed requests, its units move; undrain takes new ones', async () => {
+    const h3Id = [...hostIds].find(([, h]) => h === h3)![0];
+    const before = await units();
+    const moving = before.filter((u) => u.host === h3Id);
+    assert.ok(moving.length > 0, `an instance on h3: ${before.map((x) => `${x.name}@${hostOf(x.host)}`).join(' ')}`);
+    const loads = [new Load(80, `${SERVICE}.paz`, 1_000_000, undefined, h1.ip), new Load(80, `${SERVICE}.paz`, 1_000_000, undefined, h2.ip)];
+    for (const l of loads) l.start();
+    const startedAt = Date.now();
+    let moved: Unit[];
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const drain = await c.api('POST', `${c.orchestrator()}/cluster/hosts/${h3Id}/drain`);
+      assert.equal(drain.status, 200, JSON.stringify(drain.body));
+      moved = await waitFor('every instance off h3, healthy', async () => {
+        const u = await units();
+        return u.length === before.length && u.every((x) => x.healthy && x.host !== null && x.host !== h3Id) ? u : undefined;
+      }, 120_000);
+      await waitFor("h3's containers stopped", async () => containers(h3).length === 0, 60_000);
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      for (const l of loads) await l.stop();
+    }
+    const seconds = (Date.now() - startedAt) / 1000;
+    for (const [i, l] of loads.entries()) console.log(`# load through ${[h1, h2][i].name}'s router: ${l.summary()}; ${l.failures.slice(0, 3).join(' | ')}`);
+    const failed = loads.reduce((n, l) => n + l.failed, 0);
+    console.log(`figures: host-drain failed=${failed} ok=${loads.reduce((n, l) => n + l.ok, 0)} moved=${moving.length} seconds=${seconds.toFixed(1)} ${moved.map((x) => `${x.name}@${hostOf(x.host)}`).join(' ')}`);
+    assert.equal(failed, 0, loads.flatMap((l) => l.failures).slice(0, 5).join(' | '));
+    const hosts = await c.api('GET', `${c.orchestrator()}/cluster/hosts`);
+    assert.equal(hosts.body.find((h: { ID: string }) => h.ID === h3Id)?.drain?.state, 'drained', JSON.stringify(hosts.body));
+
+    // undrain: nothing moves back, but the next instance goes to the now empty host
+    assert.equal((await c.api('POST', `${c.orchestrator()}/cluster/hosts/${h3Id}/undrain`)).status, 200);
+    assert.equal((await c.api('POST', `${c.orchestrator()}/services/${SERVICE}/scale`, { numInstances: before.length + 1 })).status, 200);
+    const grown = await waitFor(`${before.length + 1} healthy instances`, async () => {
+      const u = await units();
+      return u.length === before.length + 1 && u.every((y) => y.healthy) ? u : undefined;
+    }, 120_000);
+    assert.equal(grown.filter((x) => x.host === h3Id).length, 1, `h3 took the new instance: ${grown.map((x) => `${x.name}@${hostOf(x.host)}`).join(' ')}`);
     await onlyAnswers(c.hosts, 'Hello World 1\n');
   });
 });

@@ -26,7 +26,7 @@ export const profileUsage = `usage:
   paz profile ls [--json]     the profiles: name, URL, whether it has a token; * marks the current one
   paz profile use NAME        make NAME the current profile (what commands use without --profile)
   paz profile rm NAME         forget a profile and its token
-Which server a command talks to, first match wins: --url/--token, PAZ_URL/PAZ_TOKEN, --profile NAME or
+Which server a command talks to, first match wins: --url/--token, --profile NAME, PAZ_URL/PAZ_TOKEN,
 PAZ_PROFILE, the current profile, then ${DEFAULT_URL} with DATA_DIR/admin-token. A profile's token is
 sent only to the profile's own URL.
 examples:

@@ -19,6 +19,13 @@ test('--url and PAZ_URL beat profiles, and a profile token is never sent to anot
   assert.equal(resolveConnection(inputs({ flags: { url: 'http://x:1' }, env: { PAZ_URL: 'http://y:2' } })).url, 'http://x:1');
 });
 
+test('a profile named with --profile beats PAZ_URL and PAZ_TOKEN; PAZ_PROFILE does not', () => {
+  const c = resolveConnection(inputs({ flags: { profile: 'local' }, env: { PAZ_URL: 'http://10.1.1.1:9000', PAZ_TOKEN: 'env' } }));
+  assert.deepEqual([c.url, c.token, c.profile], ['http://127.0.0.1:9000', 'local-token', 'local']);
+  assert.equal(resolveConnection(inputs({ flags: { profile: 'local', url: 'http://x:1' } })).url, 'http://x:1', '--url still beats it');
+  assert.equal(resolveConnection(inputs({ env: { PAZ_PROFILE: 'local', PAZ_URL: 'http://10.1.1.1:9000' } })).url, 'http://10.1.1.1:9000');
+});
+
 test('--token beats PAZ_TOKEN beats the profile', () => {
   assert.equal(resolveConnection(inputs({ env: { PAZ_TOKEN: 'env' } })).token, 'env');
   assert.equal(resolveConnection(inputs({ env: { PAZ_TOKEN: 'env' }, flags: { token: 'flag' } })).token, 'flag');

@@ -2,8 +2,9 @@
  * Which server the CLI talks to and which token it sends, from flags, environment and named profiles.
  * Pure: the caller reads the profile file and the admin-token file.
  *
- * Each of URL and token is taken from the first of: the flag (--url, --token), the environment (PAZ_URL,
- * PAZ_TOKEN), the profile named by --profile or PAZ_PROFILE, the current profile, and finally the default
+ * Each of URL and token is taken from the first of: the flag (--url, --token), a profile named with
+ * --profile (what is typed on the command line beats what the shell happens to export), the environment
+ * (PAZ_URL, PAZ_TOKEN), the profile named by PAZ_PROFILE, the current profile, and finally the default
  * (http://127.0.0.1:9000 and DATA_DIR/admin-token). A profile's token is sent only to that profile's own
  * URL: `--url other` with the current profile must not hand its token to another server.
  */
@@ -53,6 +54,11 @@ export function profileNameProblem(name: string): string | undefined {
 export function resolveConnection(i: ConnectionInputs): Connection {
   // an empty variable (PAZ_URL= paz …) is an unset one
   const env = { PAZ_URL: i.env.PAZ_URL || undefined, PAZ_TOKEN: i.env.PAZ_TOKEN || undefined, PAZ_PROFILE: i.env.PAZ_PROFILE || undefined };
+  if (i.flags.profile !== undefined) {
+    // `--profile prod` with PAZ_URL exported for another server means prod
+    env.PAZ_URL = undefined;
+    env.PAZ_TOKEN = undefined;
+  }
   const named = i.flags.profile ?? env.PAZ_PROFILE;
   let profileName: string | undefined;
   if (named !== undefined) {
