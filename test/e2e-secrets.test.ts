@@ -128,10 +128,13 @@ async function assertNowhere(c: LeakCheck): Promise<void> {
   for (const f of filesUnder(paz.dataDir, c.skipFiles)) where.push([`file ${f.path}`, f.bytes.toString('latin1')]);
   assert.ok(where.some(([w]) => w.endsWith('paz.db')), 'the store file was read');
   assert.ok(where.some(([w, t]) => /paz\.db(-wal)?$/.test(w) && t.includes('paz:v1:')), 'the store holds the sealed value');
+  assert.ok(where.some(([w, t]) => w.startsWith(`GET ${paz.orchestrator}/cluster/backup `) && t.includes('paz:v1:')), 'a backup keeps the sealed value, sealed');
 
   for (const [what, text] of where) {
     for (const s of c.secrets) assert.ok(!text.includes(s), `${what} shows a secret value`);
-    assert.ok(!text.includes('paz:v1:') || what.startsWith('file '), `${what} shows a sealed value`);
+    // sealed values stay sealed in the store's files and in a backup (GET /cluster/backup, admin), nowhere else
+    const holdsTheStore = what.startsWith('file ') || what.startsWith(`GET ${paz.orchestrator}/cluster/backup `);
+    assert.ok(!text.includes('paz:v1:') || holdsTheStore, `${what} shows a sealed value`);
   }
   // and the fingerprints are what is shown (the checks above read real answers): every one in the events,
   // the current one (the last) in the next config
