@@ -445,9 +445,9 @@ async function main(): Promise<void> {
   const out = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results');
   mkdirSync(out, { recursive: true });
   const { markdown, ...figures } = result;
-  writeFileSync(join(out, 'scheduling.md'), markdown);
-  writeFileSync(join(out, 'scheduling.json'), JSON.stringify(figures, null, 2) + '\n');
-  process.stderr.write(`written: ${join(out, 'scheduling.md')}, scheduling.json\n`);
+  writeFileSync(join(out, 'scheduling-matrix.md'), markdown);
+  writeFileSync(join(out, 'scheduling-matrix.json'), JSON.stringify(figures, null, 2) + '\n');
+  process.stderr.write(`written: ${join(out, 'scheduling-matrix.md')}, scheduling-matrix.json\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
