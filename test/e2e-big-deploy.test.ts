@@ -16,6 +16,7 @@ import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
 import { PazProcess, request } from './helpers/paz-server.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import { removeCgroupParent } from './helpers/procs.js';
 
 const N = Number(process.env.PAZ_BIG_DEPLOY_INSTANCES ?? 1000);
 /** printed: windows over this */
@@ -110,6 +111,8 @@ describe(`a deploy of ${N} instances on the process driver with the etcd store`,
       await waitFor('the agent to retire its units', async () => /paz_agent_units 0\b/.test(await (await fetch(`${paz.orchestrator}/metrics`)).text()), 180_000, 2000).catch(() => undefined);
       await paz.close();
     }
+    // whatever the agent had not retired by then (units outlive it on purpose), and the cgroups of all of them
+    await removeCgroupParent(cgroupParent);
     await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

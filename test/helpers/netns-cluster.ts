@@ -19,11 +19,12 @@
  * left in a host's namespace or in its containers' cgroups), the dockerds' mounts and the temp dir.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pazBin } from './paz-server.js';
 import { tmpDir } from './env.js';
 import { waitFor } from './wait.js';
+import { cgroupTreeProcs, removeCgroupParent } from './procs.js';
 import { findEtcdBinary } from '../../src/store/etcd/local-etcd.js';
 import { newClusterToken } from '../../src/core/cluster-token.js';
 
@@ -326,7 +327,7 @@ export class NetnsCluster {
     }
     for (const c of CGROUP_CONTROLLERS) {
       const parent = `/sys/fs/cgroup/${c}/${this.cgroupParent(h)}`;
-      for (const pid of cgroupProcs(parent)) pids.add(pid);
+      for (const pid of cgroupTreeProcs(parent)) pids.add(pid);
     }
     pids.delete(process.pid);
     return [...pids];
@@ -381,7 +382,7 @@ export class NetnsCluster {
     await Promise.race([Promise.all(this.processes.map((p) => p.exited)), new Promise((r) => setTimeout(r, 5_000))]);
     for (const h of this.hosts) {
       unmountUnder(h.dir);
-      for (const c of CGROUP_CONTROLLERS) removeCgroupTree(`/sys/fs/cgroup/${c}/${this.cgroupParent(h)}`);
+      await removeCgroupParent(this.cgroupParent(h));
     }
     try {
       ip('link', 'delete', this.clientLink);
@@ -422,29 +423,6 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
     process.kill(pid, signal);
   } catch {
     /* gone */
-  }
-}
-
-/** every PID in a cgroup v1 directory and its children */
-function cgroupProcs(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  const pids: number[] = [];
-  try {
-    pids.push(...readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
-    for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) pids.push(...cgroupProcs(join(dir, d.name)));
-  } catch {
-    /* removed meanwhile */
-  }
-  return pids;
-}
-
-function removeCgroupTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  try {
-    for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) removeCgroupTree(join(dir, d.name));
-    rmdirSync(dir);
-  } catch {
-    /* still busy: left for the machine's next boot, which the test reports by failing elsewhere */
   }
 }
 

@@ -3,7 +3,7 @@
  * router, and processes carrying a marker in their environment (a test's unit processes). Zombies (exited,
  * waiting for their parent) do not count.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 function liveProcs(): Array<{ pid: number; ppid: number }> {
@@ -56,4 +56,57 @@ export function pidsWithEnv(name: string, value: string): number[] {
 export function envOf(pid: number, name: string): string | undefined {
   const entry = read(`/proc/${pid}/environ`).split('\0').find((e) => e.startsWith(`${name}=`));
   return entry?.slice(name.length + 1);
+}
+
+const CGROUP_V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd'];
+
+/** Every PID in a cgroup v1 directory and the ones below it. */
+export function cgroupTreeProcs(dir: string): number[] {
+  const pids: number[] = [];
+  try {
+    pids.push(...readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+    for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) pids.push(...cgroupTreeProcs(join(dir, d.name)));
+  } catch {
+    /* absent, or removed meanwhile */
+  }
+  return pids;
+}
+
+/**
+ * A test's cgroup parent (e.g. the process driver's --cgroup-parent, dockerd's --cgroup-parent) gone from every
+ * v1 controller: what still runs in it is SIGKILLed, then the directories are removed bottom-up (retrying while
+ * the kernel lets go of the killed). Units outlive their agent on purpose, so a test that started some ends them here.
+ */
+export async function removeCgroupParent(name: string): Promise<void> {
+  const roots = CGROUP_V1_CONTROLLERS.map((c) => `/sys/fs/cgroup/${c}/${name}`);
+  for (let round = 0; round < 50; round++) {
+    const pids = roots.flatMap(cgroupTreeProcs);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const removeTree = (dir: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const d of entries) if (d.isDirectory()) removeTree(join(dir, d.name));
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* busy a moment longer: the next round */
+    }
+  };
+  for (let round = 0; round < 50 && roots.some((r) => existsSync(r)); round++) {
+    for (const r of roots) removeTree(r);
+    if (roots.some((r) => existsSync(r))) await new Promise((r) => setTimeout(r, 100));
+  }
 }
