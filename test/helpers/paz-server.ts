@@ -72,11 +72,27 @@ export class PazProcess {
 
   /** Starts (or restarts, keeping ports and data) and resolves when all three APIs answer. */
   async start(): Promise<void> {
-    if (this.ports.orchestrator === 0) {
-      this.ports.orchestrator = await freePort();
-      this.ports.directory = await freePort();
-      this.ports.scheduler = await freePort();
+    const firstStart = this.ports.orchestrator === 0;
+    for (let attempt = 1; ; attempt++) {
+      if (firstStart) {
+        this.ports.orchestrator = await freePort();
+        this.ports.directory = await freePort();
+        this.ports.scheduler = await freePort();
+      }
+      try {
+        return await this.startOnce();
+      } catch (err) {
+        // a port freePort() found free was taken before paz bound it (a container's published port, another
+        // test's): on a first start, other ports are as good; a restart must keep its own
+        const ours = [this.ports.orchestrator, this.ports.directory, this.ports.scheduler].map((p) => `127.0.0.1:${p}`);
+        const taken = /EADDRINUSE: address already in use (\S+)/.exec((err as Error).message)?.[1];
+        if (!firstStart || attempt >= 3 || !taken || !ours.includes(taken)) throw err;
+        this.output = '';
+      }
     }
+  }
+
+  private async startOnce(): Promise<void> {
     const args = [
       pazBin,
       this.opts.role ?? 'server',
