@@ -7,11 +7,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pazBin } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import { removeCgroupParent } from './helpers/procs.js';
 import { findEtcdBinary } from '../src/store/etcd/local-etcd.js';
 import { newClusterToken } from '../src/core/cluster-token.js';
 
@@ -24,7 +25,6 @@ const net = `10.231.${process.pid % 200}`;
 const addr = { h1: `${net}.1`, h2: `${net}.2` };
 /** the process driver's cgroup parent for this test alone, removed whole at the end */
 const cgroupParent = `paz-cluster-test-${process.pid}`;
-const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'];
 
 /** the admin token the control plane wrote to its data dir at first start (auth is on off loopback) */
 let token = '';
@@ -136,36 +136,8 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
       }
     }
     // Units outlive their agents on purpose (a restarted agent adopts them): end every process in this
-    // test's cgroups by PID, then remove the cgroups.
-    for (const c of CONTROLLERS) {
-      const parent = `/sys/fs/cgroup/${c}/${cgroupParent}`;
-      if (!existsSync(parent)) continue;
-      for (const unit of readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-        for (const pid of readFileSync(join(parent, unit.name, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      }
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    for (const c of CONTROLLERS) {
-      const parent = `/sys/fs/cgroup/${c}/${cgroupParent}`;
-      if (!existsSync(parent)) continue;
-      for (const unit of readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-        await waitFor(`cgroup ${c}/${unit.name} to empty`, async () => {
-          try {
-            rmdirSync(join(parent, unit.name));
-            return true;
-          } catch {
-            return false;
-          }
-        }, 10_000, 100);
-      }
-      rmdirSync(parent);
-    }
+    // test's cgroups, then remove the cgroups.
+    await removeCgroupParent(cgroupParent);
     for (const n of [ns.h1, ns.h2, ns.sw]) {
       try {
         ip('netns', 'delete', n);

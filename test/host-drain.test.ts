@@ -7,16 +7,16 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PazProcess, pazBin, request, freePort } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import { removeCgroupParent } from './helpers/procs.js';
 import { Load, viaRouter } from './helpers/load.js';
 import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
 
 const skip = findEtcdBinary() === undefined && process.env.CI !== 'true' ? 'etcd is not installed (apt-get install etcd-server etcd-client)' : false;
-const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'];
 
 const server = `
 require('node:http').createServer((q, s) => s.end('hello from ' + process.env.PAZ_SERVICE + ' ' + process.env.PAZ_VERSION + '-' + process.env.PAZ_INSTANCE + '\\n'))
@@ -111,35 +111,8 @@ describe('paz host drain and undrain, two hosts under load', { skip }, () => {
     }
     await paz?.stop();
     await etcd?.stop();
-    // units outlive their agents on purpose: end whatever is left in this test's cgroups by PID, then remove them
-    for (const a of Object.values(agents)) {
-      for (const c of CONTROLLERS) {
-        const parent = `/sys/fs/cgroup/${c}/${a.cgroup}`;
-        if (!existsSync(parent)) continue;
-        for (const unit of readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-          for (const pid of readFileSync(join(parent, unit.name, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)) {
-            try {
-              process.kill(pid, 'SIGKILL');
-            } catch {
-              /* gone */
-            }
-          }
-          await waitFor(`cgroup ${c}/${unit.name} to empty`, async () => {
-            try {
-              rmdirSync(join(parent, unit.name));
-              return true;
-            } catch {
-              return false;
-            }
-          }, 10_000, 100).catch(() => undefined);
-        }
-        try {
-          rmdirSync(parent);
-        } catch {
-          /* still busy: reported by the next run's leftovers check */
-        }
-      }
-    }
+    // units outlive their agents on purpose: end whatever is left in this test's cgroups, then remove them
+    for (const a of Object.values(agents)) await removeCgroupParent(a.cgroup);
   });
 
   it('drains a host under load with no failed request: every unit ends on the other host', async () => {
