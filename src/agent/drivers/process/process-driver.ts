@@ -10,8 +10,10 @@
  * each spawn (launch-intents.ts) covers an agent killed between spawn and state file: the next driver kills
  * that unrecorded process before it lists or starts anything, so no unit runs unseen or twice.
  *
- * Spawning is in spawn-unit.ts, the state files in unit-files.ts, cgroups in cgroup-v1.ts, logs in log-lines.ts,
- * watching adopted processes for their death in adopted-units.ts.
+ * Starting a unit is in unit-launcher.ts (spawning itself in spawn-unit.ts), ending one in process-group.ts, the
+ * state files in unit-files.ts, cgroups in cgroup-v1.ts, logs in log-lines.ts, watching adopted processes for
+ * their death in adopted-units.ts. This class keeps what ties them together: which processes it spawned,
+ * per-unit ordering of operations, and the events it reports.
  *
  * Units share the host's network namespace: they listen on host ports themselves (PORT / PORT_<container>),
  * and their network traffic cannot be told apart from the host's.
@@ -20,13 +22,10 @@
  * the agent is root: their working directory is theirs (0700), their log is written through the descriptor
  * the agent opened, and the agent's own files stay out of reach (the data dir is 0700, root's).
  */
-import { randomUUID } from 'node:crypto';
-import { Spawner, type SpawnedChild } from './spawner.js';
-import { Pacer } from '../../pacing.js';
 import { EventEmitter } from 'node:events';
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { UnitUser } from '../../../core/unit-user.js';
+import { Pacer } from '../../pacing.js';
 import {
   DriverError,
   type Driver,
@@ -37,28 +36,21 @@ import {
   type UnitSpec,
   type UnitStats,
 } from '../driver.js';
+import { AdoptedUnits } from './adopted-units.js';
 import { DEFAULT_CGROUP_PARENT, UnitCgroups } from './cgroup-v1.js';
-import { chooseHostPorts } from './host-ports.js';
+import { hostUnitUser } from './host-unit-user.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { LaunchIntents, recoverInterruptedLaunches } from './launch-intents.js';
 import { logLineStream } from './log-lines.js';
 import { ProcReader } from './proc-reader.js';
-import { resolveProgram } from './program-path.js';
+import { signalUnitProcesses, waitUntilGone } from './process-group.js';
+import { requireProgram, resolveProgram } from './program-path.js';
+import { Spawner } from './spawner.js';
 import { UnitFiles, type UnitStateFile } from './unit-files.js';
-import { LAUNCH_ID_ENV, LaunchIntents, recoverInterruptedLaunches } from './launch-intents.js';
-import { spawnUnitProcess } from './spawn-unit.js';
+import { exitCodeOf, inheritedEnv, isValidUnitName, type BoundPort } from './unit-launch.js';
+import { UnitLauncher } from './unit-launcher.js';
+import { unitRuntimeOf } from './unit-runtime.js';
 import { UnitStatsSampler } from './unit-stats-sampler.js';
-import { hostUnitUser } from './host-unit-user.js';
-import type { UnitUser } from '../../../core/unit-user.js';
-import { AdoptedUnits } from './adopted-units.js';
-import {
-  buildUnitEnv,
-  cgroupEnterScript,
-  cgroupLimitValues,
-  exitCodeOf,
-  inheritedEnv,
-  isValidUnitName,
-  programAndArgs,
-  type BoundPort,
-} from './unit-launch.js';
 
 /** The subset of a pino logger the driver writes to. */
 export interface DriverLogger {
@@ -116,12 +108,12 @@ export class ProcessDriver implements Driver {
   private readonly adopted: AdoptedUnits;
   private readonly sampler = new UnitStatsSampler(this.proc);
   private readonly streams = new Set<Readable>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
   private cgroups: UnitCgroups | undefined;
   private cgroupsProbed = false;
   private readonly exitPacer = new Pacer();
-  private readonly spawner = new Spawner();
   private readonly intents: LaunchIntents;
+  private readonly launcher: UnitLauncher;
   private recovery: Promise<void> | undefined;
   /** who units run as; undefined: the agent's own user (an agent that is not root) */
   readonly unitUser: UnitUser | undefined;
@@ -142,6 +134,15 @@ export class ProcessDriver implements Driver {
         else this.adopted.forget(unit);
       },
       pollMs: options.adoptedPollMs,
+    });
+    this.launcher = new UnitLauncher({
+      files: this.files,
+      intents: this.intents,
+      spawner: new Spawner(),
+      cgroups: () => this.cgroupManager(),
+      unitUser: this.unitUser,
+      baseEnv: () => this.baseEnv(),
+      pidsMax: options.pidsMax,
     });
   }
 
@@ -174,7 +175,7 @@ export class ProcessDriver implements Driver {
 
   async pull(image: string, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    const path = this.resolve(image, this.agentPath());
+    const path = requireProgram(image, this.agentPath());
     onProgress?.({ status: `program ${path} is present; nothing to download` });
   }
 
@@ -187,7 +188,7 @@ export class ProcessDriver implements Driver {
   async start(spec: UnitSpec): Promise<UnitRuntime> {
     this.assertUnitName(spec.unit);
     await this.recovered();
-    return this.withLock(spec.unit, async () => {
+    return this.queue.run(spec.unit, async () => {
       const previous = this.files.read(spec.unit);
       if (previous && this.isRunning(previous)) {
         this.log.info(`${spec.unit}: replacing running pid ${previous.pid}`);
@@ -200,18 +201,18 @@ export class ProcessDriver implements Driver {
   async restart(unit: string): Promise<UnitRuntime> {
     this.assertUnitName(unit);
     await this.recovered();
-    return this.withLock(unit, async () => {
+    return this.queue.run(unit, async () => {
       const state = this.files.read(unit);
       if (!state) throw new DriverError('NOT_FOUND', `no process unit ${unit} on this host`);
       // like `docker start` on a running container: nothing to do
-      if (this.isRunning(state)) return this.runtimeOf(state, true);
+      if (this.isRunning(state)) return unitRuntimeOf(state, true);
       return this.launch(state.spec, { freshLog: false, preferredPorts: state.ports });
     });
   }
 
   async stop(unit: string, graceSeconds: number): Promise<void> {
     if (!isValidUnitName(unit)) return;
-    await this.withLock(unit, async () => {
+    await this.queue.run(unit, async () => {
       const state = this.files.read(unit);
       if (state) await this.stopProcess(unit, state, graceSeconds);
     });
@@ -219,7 +220,7 @@ export class ProcessDriver implements Driver {
 
   async remove(unit: string): Promise<void> {
     if (!isValidUnitName(unit)) return;
-    await this.withLock(unit, async () => {
+    await this.queue.run(unit, async () => {
       const state = this.files.read(unit);
       if (state) await this.stopProcess(unit, state, 0);
       await this.cgroupManager()?.remove(unit);
@@ -315,27 +316,6 @@ export class ProcessDriver implements Driver {
     }
   }
 
-  private resolve(program: string, pathVar: string): string {
-    const path = resolveProgram(program, pathVar);
-    if (!path) {
-      throw new DriverError('IMAGE_NOT_FOUND', `program ${JSON.stringify(program)} is not an executable file on this host`);
-    }
-    return path;
-  }
-
-  /** Serializes start/restart/stop/remove of one unit. */
-  private withLock<T>(unit: string, fn: () => Promise<T>): Promise<T> {
-    // the stored tail never rejects, so each operation starts after the previous one settled
-    const previous = this.locks.get(unit) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.catch(() => {});
-    this.locks.set(unit, tail);
-    void tail.then(() => {
-      if (this.locks.get(unit) === tail) this.locks.delete(unit);
-    });
-    return run;
-  }
-
   /** The cgroup manager when cgroups are usable here; the first call probes and logs the outcome. */
   private cgroupManager(): UnitCgroups | undefined {
     if (this.cgroupsProbed) return this.cgroups;
@@ -362,71 +342,10 @@ export class ProcessDriver implements Driver {
     return this.proc.isAlive(state.pid, state.procStartTicks);
   }
 
-  private async launch(
-    spec: UnitSpec,
-    how: { freshLog: boolean; preferredPorts: BoundPort[] },
-  ): Promise<UnitRuntime> {
+  private async launch(spec: UnitSpec, how: { freshLog: boolean; preferredPorts: BoundPort[] }): Promise<UnitRuntime> {
     const unit = spec.unit;
-    const { program, args } = programAndArgs(spec);
-    const workDir = this.files.workDir(unit);
-    const user = this.unitUser;
-    // the agent's HOME is not the unit's: one it cannot enter breaks programs that keep files there
-    const inherited: Record<string, string> = { ...inheritedEnv(this.baseEnv()), ...(user && user.uid !== 0 ? { HOME: workDir } : {}) };
-    const programPath = this.resolve(program, spec.env.PATH ?? inherited.PATH);
-    const ports = await chooseHostPorts(spec.ports, how.preferredPorts);
-    const env = buildUnitEnv(spec, ports, inherited);
-    mkdirSync(workDir, { recursive: true });
-    if (user) {
-      chownSync(workDir, user.uid, user.gid);
-      chmodSync(workDir, 0o700);
-    }
-
-    const cg = this.cgroupManager();
-    let procsFiles: string[] = [];
-    try {
-      if (cg) procsFiles = await cg.prepare(unit, cgroupLimitValues(spec, this.options.pidsMax));
-      // the wrapper enters the cgroups as the unit's user: it may write its own pid there, and nothing else
-      if (user) for (const f of procsFiles) chownSync(f, user.uid, user.gid);
-    } catch (err) {
-      throw new DriverError('START_FAILED', `${unit}: cannot prepare its cgroups: ${String(err)}`, err);
-    }
-    // what this driver cannot give a unit that Docker would, for whoever reads the unit's log
-    const notes: string[] = [];
-    if (!cg && (spec.memoryMb !== undefined || spec.cpus !== undefined)) notes.push(`no writable cgroup v1 on this host; ${unit} runs without its memory/cpu limits`);
-    if (spec.volumes.length > 0) notes.push(`the process driver mounts no volumes; ${unit} sees the host's files at their host paths`);
-    const launchId = randomUUID();
-    env[LAUNCH_ID_ENV] = launchId;
-    // the intent is on disk before the process exists: an agent killed before the state file below is written
-    // leaves it, and the next driver finds and kills the unrecorded process (launch-intents.ts)
-    this.intents.write({ unit, launchId, cgroups: cg !== undefined, at: new Date().toISOString() });
-    let child: SpawnedChild;
-    try {
-      const [file, argv]: [string, string[]] = cg
-        ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
-        : [programPath, args];
-      child = await spawnUnitProcess(this.spawner, file, argv, { cwd: workDir, env, logPath: this.files.logPath(unit), freshLog: how.freshLog, notes, ...(user ? { user } : {}) });
-    } catch (err) {
-      this.intents.remove(unit);
-      await cg?.remove(unit).catch(() => {});
-      throw new DriverError('START_FAILED', `${unit}: cannot start ${programPath}: ${String(err)}`, err);
-    }
-    const pid = child.pid;
-    // read by the spawning thread before its loop turned: until then even a process that already exited is
-    // still a zombie in /proc
-    const procStartTicks = child.startTicks;
-    const state: UnitStateFile = {
-      spec,
-      program: programPath,
-      args,
-      pid,
-      procStartTicks,
-      startedAt: new Date().toISOString(),
-      ports,
-      cgroups: cg !== undefined,
-      launchId,
-    };
-    this.files.write(unit, state);
-    this.intents.remove(unit);
+    const { state, child } = await this.launcher.launch(spec, how);
+    const pid = state.pid;
     // children that exit together (a scale to 0) are reported together; recording each exit writes its
     // state file, so they are recorded one per event-loop turn
     const exited = child.exited
@@ -438,7 +357,7 @@ export class ProcessDriver implements Driver {
     this.adopted.forget(unit);
     this.sampler.forget(unit);
     this.emit({ type: 'start', unit });
-    return this.runtimeOf(state, true);
+    return unitRuntimeOf(state, true);
   }
 
   private recordOwnedExit(unit: string, pid: number, exitCode: number | undefined): void {
@@ -461,7 +380,7 @@ export class ProcessDriver implements Driver {
     const ownChild = this.owned.get(unit)?.pid === state.pid;
     if (alive && !ownChild) this.adopted.track(unit, state.pid, state.procStartTicks);
     if (!alive && !ownChild) state = this.noticeGone(unit, state) ?? state;
-    return this.runtimeOf(state, alive);
+    return unitRuntimeOf(state, alive);
   }
 
   /**
@@ -485,80 +404,22 @@ export class ProcessDriver implements Driver {
     const ownChild = this.owned.get(unit);
     const own = ownChild?.pid === state.pid ? ownChild : undefined;
     if (!own) this.adopted.track(unit, state.pid, state.procStartTicks);
-    const gone = (ms: number) => this.waitGone(state, own, ms);
+    const gone = (ms: number) => waitUntilGone(() => this.isRunning(state), own?.exited, ms);
 
-    this.signalGroup(state.pid, 'SIGTERM');
+    signalUnitProcesses(this.proc, state.pid, 'SIGTERM');
     if (!(await gone(Math.max(0, graceSeconds) * 1000))) {
       this.log.info(`${unit}: pid ${state.pid} still running after ${graceSeconds}s grace: SIGKILL`);
-      this.signalGroup(state.pid, 'SIGKILL');
+      signalUnitProcesses(this.proc, state.pid, 'SIGKILL');
       if (!(await gone(KILL_WAIT_MS))) throw new Error(`${unit}: pid ${state.pid} survived SIGKILL`);
     }
     // processes the unit forked die with it, as in a container
     const cg = state.cgroups ? this.cgroupManager() : undefined;
     if (cg) await cg.killAll(unit);
-    else this.signalGroup(state.pid, 'SIGKILL', { groupOnly: true });
+    else signalUnitProcesses(this.proc, state.pid, 'SIGKILL', { groupOnly: true });
     if (!own) {
       const latest = this.files.read(unit);
       if (latest && latest.pid === state.pid) this.noticeGone(unit, latest);
     }
-  }
-
-  private async waitGone(state: UnitStateFile, own: OwnedChild | undefined, ms: number): Promise<boolean> {
-    if (own) {
-      // the exit event both proves death and records the exit code
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
-      const done = await Promise.race([own.exited.then(() => true), timeout]);
-      clearTimeout(timer);
-      return done;
-    }
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (!this.isRunning(state)) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
-    }
-  }
-
-  private signalGroup(pid: number, signal: NodeJS.Signals, opts: { groupOnly?: boolean } = {}): void {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // no such group any more
-    }
-    if (opts.groupOnly) return;
-    // a program that moved itself to another process group is still signalled directly
-    const stat = this.proc.stat(pid);
-    if (stat && stat.pgrp !== pid) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // already gone
-      }
-    }
-  }
-
-  private runtimeOf(state: UnitStateFile, alive: boolean): UnitRuntime {
-    const { spec } = state;
-    const runtime: UnitRuntime = {
-      unit: spec.unit,
-      id: String(state.pid),
-      state: alive ? 'running' : 'exited',
-      startedAt: state.startedAt,
-      ports: state.ports.map((p) => ({ ...p })),
-      image: spec.image,
-      service: spec.service,
-      version: spec.version,
-      instance: spec.instance,
-      hostNetwork: true,
-    };
-    if (alive) runtime.pid = state.pid;
-    if (!alive) {
-      if (state.exitCode !== undefined) runtime.exitCode = state.exitCode;
-      if (state.finishedAt !== undefined) runtime.finishedAt = state.finishedAt;
-      if (state.oomKilled !== undefined) runtime.oomKilled = state.oomKilled;
-    }
-    return runtime;
   }
 
   private emit(e: DriverEvent): void {

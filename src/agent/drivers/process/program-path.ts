@@ -3,6 +3,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { DriverError } from '../driver.js';
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -30,4 +31,13 @@ export function resolveProgram(program: string, pathVar: string): string | undef
     if (isExecutableFile(candidate)) return isAbsolute(candidate) ? candidate : resolve(candidate);
   }
   return undefined;
+}
+
+/** resolveProgram, or the driver's "image not found" error a deploy reports. */
+export function requireProgram(program: string, pathVar: string): string {
+  const path = resolveProgram(program, pathVar);
+  if (!path) {
+    throw new DriverError('IMAGE_NOT_FOUND', `program ${JSON.stringify(program)} is not an executable file on this host`);
+  }
+  return path;
 }
