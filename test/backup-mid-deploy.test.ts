@@ -1,6 +1,6 @@
 // Issue 11, "A restored control plane converges to the same running set", against what would break it: a
 // backup taken while a rolling deploy is half-way. `paz up` on SQLite (process driver) deploys version 2 of a
-// service whose instances listen only 8 s after they start, one at a time (maxSurge 1); `paz backup` is taken
+// service whose instances listen only 4 s after they start, one at a time (maxSurge 1); `paz backup` is taken
 // when version 2's first instance is healthy and its second still starting. The source stops (paz down) and
 // the backup is restored twice: into etcd (`paz server` plus a new agent) and into a new SQLite data dir
 // (`paz up`), the second after the healthy deadline of the units it caught starting (a restore used to fail
@@ -63,7 +63,7 @@ describe('a backup taken half-way through a rolling deploy, restored into etcd a
     const created = await request('POST', `${source.orchestrator}/services`, {
       name: 'mid',
       dockerRepository: 'local/mid',
-      command: slowServerCommand(8000),
+      command: slowServerCommand(4000),
       ports: [{ container: 9000 }],
       numInstances: 2,
       // no health check: the default probe (an HTTP answer on the port)

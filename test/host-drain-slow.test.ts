@@ -158,6 +158,8 @@ describe('host drain with slow, crashing and racing replacements', { skip: skipU
 
   it('a replacement that crashes at once: the old unit keeps serving, the drain is stuck and says why; it finishes once the app starts again', async () => {
     assert.equal((await c.cli(['host', 'undrain', go])).code, 0);
+    // here the start-up delay does not matter (the replacements crash first): 1 s, so the move finishes soon after the fix
+    assert.equal((await request('PATCH', `${c.paz.orchestrator}/services/slow/config/next`, { env: { START_DELAY_MS: '1000', CRASH_IF: marker } })).status, 200);
     // version 2 goes where the service has fewest units: the undrained host
     assert.equal((await request('POST', `${c.paz.orchestrator}/services/slow/deploy`, {})).status, 201);
     await settledOn(2, go);
@@ -202,6 +204,7 @@ describe('host drain with slow, crashing and racing replacements', { skip: skipU
 
   it('a drain started while a rolling deploy of the same service is half-way converges with 0 failed requests', async () => {
     assert.equal((await c.cli(['host', 'undrain', go])).code, 0);
+    assert.equal((await request('PATCH', `${c.paz.orchestrator}/services/slow/config/next`, { env: { START_DELAY_MS: '8000', CRASH_IF: marker } })).status, 200);
     const dupes = watchUnitsRunningTwice([...c.agents.values()].map((a) => a.cgroup));
     const load = startLoad();
     const started = Date.now();
