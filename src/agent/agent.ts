@@ -32,7 +32,7 @@ import { VersionDigests } from '../state/version-digests.js';
 import { RegistryLogins } from '../state/registry-logins.js';
 import { newSecretKey } from '../core/secret-box.js';
 import { prepareVolumeRoot } from './volume-guard.js';
-import { resolveName } from '../roles/routable-address.js';
+import { localAddresses, resolveName } from '../roles/routable-address.js';
 import { addressMoved } from './address-check.js';
 
 export interface AgentOptions {
@@ -175,7 +175,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // still known afterwards, with the time it was last heard of (health-levels.ts).
   const beat = async () => {
     const found = await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem() });
-    const moved = opts.addressName ? await addressMoved(opts.addressName, opts.address, opts.resolveAddress ?? resolveName) : undefined;
+    const moved = opts.addressName ? await addressMoved(opts.addressName, opts.address, opts.resolveAddress ?? resolveName, undefined, (ip) => localAddresses().includes(ip)) : undefined;
     problems = nextProblems(problems, moved ? [...found, { component: 'address', message: moved }] : found, Date.now());
     const r = record();
     await session.put(keys.host(hostId), JSON.stringify(r));

@@ -58,7 +58,7 @@ export class HostDrainLoop {
     });
     this.moving = units.entries.some((e) => e.value.replaces !== undefined && e.value.drainingSince === undefined);
     const stuck = plan.stuck.map((s) => `${s.unit}: ${s.reason}`).join('; ');
-    if (stuck !== this.lastStuck && stuck !== '') this.logger.warn({ stuck: plan.stuck }, 'host drain: some units have nowhere else to go');
+    if (stuck !== this.lastStuck && stuck !== '') this.logger.warn({ stuck: plan.stuck }, 'host drain: some units cannot move (nowhere else to go, or their replacement cannot start)');
     this.lastStuck = stuck;
     const byName = new Map(units.entries.map((e) => [e.value.unit, e]));
     for (const a of plan.actions) await this.apply(a, byName);

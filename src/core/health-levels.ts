@@ -168,7 +168,7 @@ export function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Ma
   }
   // draining is the operator's intent, not a fault; a drain that cannot finish deserves a look
   if (drain?.state === 'stuck') {
-    reasons.push(`${name}: drained since ${at(drain.since)}, but ${plural(drain.stuck.length, 'unit')} ${drain.stuck.length === 1 ? 'has' : 'have'} nowhere else to go and ${drain.stuck.length === 1 ? 'keeps' : 'keep'} running here: ${drain.stuck.map((s) => `${s.unit} (${s.reason})`).join('; ')}`);
+    reasons.push(`${name}: drained since ${at(drain.since)}, but ${plural(drain.stuck.length, 'unit')} cannot move and ${drain.stuck.length === 1 ? 'keeps' : 'keep'} running here: ${drain.stuck.map((s) => `${s.unit} (${s.reason})`).join('; ')}`);
     status = worst(status, 'degraded');
   }
   const mine = units.filter((u) => u.host === h.id && u.drainingSince === undefined);

@@ -8,7 +8,7 @@ import { drainProgress, planHostDrains, type HostDrainState, type Unplaceable } 
 export interface HostDrainView {
   since: number;
   actor: string;
-  /** draining: units still on it; drained: none left; stuck: some have nowhere else to go (they keep running) */
+  /** draining: units still on it; drained: none left; stuck: some cannot move, with nowhere else to go or a replacement that cannot start (they keep running) */
   state: HostDrainState;
   /** units still placed on the host, retiring ones included */
   remaining: number;

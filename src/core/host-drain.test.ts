@@ -81,3 +81,24 @@ test('undrained mid-move: a replacement not yet healthy is cancelled, a healthy 
   assert.deepEqual(planHostDrains({ units: [old, r], hosts, drained: new Set(), statuses: new Map(), now: NOW }).actions, [{ type: 'cancel', unit: 'web-1-3', of: 'web-1-2' }]);
   assert.deepEqual(planHostDrains({ units: [old, r], hosts, drained: new Set(), statuses: new Map([healthy(r, 0)]), now: NOW }).actions, [{ type: 'retire', unit: 'web-1-2', by: 'web-1-3' }]);
 });
+
+test('a replacement that crash-loops: the drain is stuck with its exit code, nothing is retired or cancelled; it finishes once the replacement comes up', () => {
+  const old = unit('web', 1, 2, { host: 'h2' });
+  const r = { ...replacementOf(old, 3, 0), host: 'h1' };
+  const hosts = [host('h1'), host('h2')];
+  const down = (restarts: number): [string, UnitStatus] => [r.unit, { unit: r.unit, host: 'h1', state: 'exited', healthy: false, restarts, exitCode: 3, image: 'x', updatedAt: NOW, lastOutput: ['cannot start'] }];
+  const once = planHostDrains({ units: [old, r], hosts, drained, statuses: new Map([down(1)]), now: NOW });
+  assert.deepEqual([once.actions, once.stuck], [[], []], 'one crash may be a blip: still moving');
+  const looping = planHostDrains({ units: [old, r], hosts, drained, statuses: new Map([down(3)]), now: NOW });
+  assert.deepEqual(looping.actions, [], 'the old unit keeps running, the replacement stays');
+  assert.equal(looping.stuck.length, 1);
+  assert.equal(looping.stuck[0].unit, 'web-1-2');
+  assert.match(looping.stuck[0].reason, /^stuck: its replacement web-1-3 crash-looping: exited \(exit code 3\), 3 restarts; last output: cannot start$/);
+  assert.deepEqual(drainProgress('h2', [old, r], looping), { state: 'stuck', remaining: 1, stuck: looping.stuck });
+  // an image that is not there never starts: stuck at once
+  const missing: [string, UnitStatus] = [r.unit, { unit: r.unit, host: 'h1', state: 'failed', healthy: false, restarts: 0, image: 'x', reason: 'IMAGE_NOT_FOUND: no such image', updatedAt: NOW }];
+  assert.match(planHostDrains({ units: [old, r], hosts, drained, statuses: new Map([missing]), now: NOW }).stuck[0].reason, /^stuck: its replacement web-1-3 failed: IMAGE_NOT_FOUND/);
+  // fixed: its next restart comes up, and once healthy long enough the move completes
+  const up: [string, UnitStatus] = [r.unit, { ...healthy(r, NOW - 5000)[1], restarts: 4 }];
+  assert.deepEqual(planHostDrains({ units: [old, r], hosts, drained, statuses: new Map([up]), now: NOW }).actions, [{ type: 'retire', unit: 'web-1-2', by: 'web-1-3' }]);
+});

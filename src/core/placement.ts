@@ -6,7 +6,7 @@
 import type { DesiredUnit, HostRecord, UnitStatus } from './records.js';
 import { instanceEnv } from './records.js';
 import { unitName } from './unit-name.js';
-import { countsHealthy } from './rollout-policy.js';
+import { countsHealthy, hopeless } from './rollout-policy.js';
 import { ROLLOUT_DEFAULTS } from './rollout-defaults.js';
 
 export interface Placement {
@@ -199,8 +199,10 @@ export function lostUnits(units: DesiredUnit[], liveHosts: ReadonlySet<string>, 
  * another host by placeUnits), and the old unit is retired (drained by the routers, then deleted by the
  * rollout controller) only once its replacement has been healthy for minHealthySeconds. A unit no other
  * eligible host can take (one host, no room, its host port taken everywhere) stays where it is: the drain is
- * stuck, and says why. Undrained before a move finished: a replacement already healthy completes the move
- * (units do not move back), one not yet healthy is cancelled.
+ * stuck, and says why. So is a unit whose replacement crash-loops or can never start (its image is missing):
+ * the old unit keeps running and nothing is retired, and the replacement stays, so a fix that lets its next
+ * restart come up finishes the move. Undrained before a move finished: a replacement already healthy
+ * completes the move (units do not move back), one not yet healthy is cancelled.
  */
 export type DrainAction =
   | { type: 'replace'; unit: string; replacement: DesiredUnit }
@@ -209,7 +211,7 @@ export type DrainAction =
 
 export interface DrainPlan {
   actions: DrainAction[];
-  /** units that cannot move: nowhere else to go */
+  /** units that cannot move: nowhere else to go, or their replacement cannot start */
   stuck: Unplaceable[];
 }
 
@@ -241,6 +243,12 @@ export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[
     const o = byName.get(old)!;
     if (ready(r)) plan.actions.push({ type: 'retire', unit: old, by: r.unit });
     else if (o.host === null || !drained.has(o.host)) plan.actions.push({ type: 'cancel', unit: r.unit, of: old });
+    else {
+      // a replacement that crash-loops (or can never start) would leave the drain "moving" forever: say so. It
+      // stays, so a fix (the app, its image, its host) that lets its next restart come up still finishes the move.
+      const broken = hopeless(r, statuses);
+      if (broken) plan.stuck.push({ unit: old, reason: `stuck: its replacement ${broken}` });
+    }
   }
   // units on drained hosts with no replacement yet: one each, if another eligible host can take it
   const toMove = live.filter((u) => u.host !== null && drained.has(u.host) && !replacementOfUnit.has(u.unit)).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseAddresses, remoteStoreEndpoint, splitHostPort } from './routable-address.js';
+import { chooseAddresses, foreignAddressProblem, remoteStoreEndpoint, splitHostPort } from './routable-address.js';
 
 const none = new Map<string, string>();
 
@@ -55,4 +55,17 @@ test('loopback as the address other hosts use is refused with a remote store, na
   // a route to the store that leaves from loopback (the store's name resolves to this host) is refused too
   const r = chooseAddresses({ given: {}, storeHost: 'etcd.example:2379', routeSource: '127.0.0.1', resolved: none });
   assert.ok('refused' in r && /give --address/.test(r.refused));
+});
+
+test('a name given as --address must resolve to an address of this host; an IP, --advertise, or no list of addresses is not judged', () => {
+  const resolved = new Map([['node-b.example', '10.0.0.6']]);
+  const local = ['127.0.0.1', '10.0.0.5'];
+  const r = chooseAddresses({ given: { address: 'node-b.example' }, storeHost: '10.0.0.2:2379', routeSource: '10.0.0.5', resolved, localAddresses: local });
+  assert.ok('refused' in r);
+  assert.match(r.refused, /^--address node-b\.example resolves to 10\.0\.0\.6, which is not an address of this host \(it has 127\.0\.0\.1, 10\.0\.0\.5\)/);
+  assert.ok(!('refused' in chooseAddresses({ given: { address: 'node-b.example' }, storeHost: '10.0.0.2:2379', routeSource: '10.0.0.5', resolved, localAddresses: [...local, '10.0.0.6'] })));
+  assert.ok(!('refused' in chooseAddresses({ given: { address: '10.0.0.6' }, storeHost: '10.0.0.2:2379', routeSource: '10.0.0.5', resolved, localAddresses: local })));
+  assert.ok(!('refused' in chooseAddresses({ given: { advertise: 'node-b.example' }, storeHost: '10.0.0.2:2379', resolved, localAddresses: local })));
+  assert.equal(foreignAddressProblem({ given: 'node-b.example', resolved: '10.0.0.6', local: ['10.0.0.6'] }), undefined);
+  assert.equal(foreignAddressProblem({ given: 'me.local', resolved: '127.0.1.1', local: ['127.0.0.1'] }), undefined, "loopback is this host's (and judged by loopbackAddressProblem)");
 });

@@ -48,6 +48,20 @@ export function loopbackAddressProblem(input: { flag: string; given: string; res
   );
 }
 
+/**
+ * Why a host name given as --address cannot be this host's address now: it resolves to an address none of
+ * this host's interfaces has (the name points at another host, or moved), or undefined when it can. Only a
+ * name is judged: an IP given as --address is the operator's explicit word (a NAT'd address, say).
+ */
+export function foreignAddressProblem(input: { given: string; resolved: string; local: readonly string[] }): string | undefined {
+  // loopback (all of 127/8 is this host's, e.g. Debian's 127.0.1.1 for its own name) is judged by loopbackAddressProblem
+  if (isIP(input.given) !== 0 || input.local.includes(input.resolved) || isLoopback(input.resolved)) return undefined;
+  return (
+    `--address ${input.given} resolves to ${input.resolved}, which is not an address of this host (it has ${input.local.join(', ') || 'none'}): ` +
+    `every other host would send this host's traffic there. Point ${input.given} at this host, or give this host's IP as --address`
+  );
+}
+
 export interface AddressChoice {
   /** what the control plane announces at /paz/services/<component> (a host name is kept as given) */
   advertise: string;
@@ -69,6 +83,8 @@ export function chooseAddresses(input: {
   storeHost?: string;
   routeSource?: string;
   resolved: ReadonlyMap<string, string>;
+  /** this host's interface addresses: a name given as --address must resolve to one of them (see foreignAddressProblem) */
+  localAddresses?: readonly string[];
 }): AddressChoice | { refused: string } {
   const { given, storeHost } = input;
   const ipOf = (a: string) => (isIP(a) ? a : input.resolved.get(a) ?? a);
@@ -93,6 +109,12 @@ export function chooseAddresses(input: {
     if (isLoopback(address)) {
       return { refused: `the route to the store (${storeHost}) leaves from a loopback address (${address}); give --address (and --advertise) the address other hosts reach this one at` };
     }
+  }
+  // a name that points elsewhere would announce this host's instances at another host's address, and the
+  // heartbeat's check (agent/address-check.ts) would find nothing wrong: the name does resolve to it
+  if (given.address !== undefined && input.localAddresses !== undefined) {
+    const why = foreignAddressProblem({ given: given.address, resolved: ipOf(given.address), local: input.localAddresses });
+    if (why) return { refused: why };
   }
   return {
     advertise,

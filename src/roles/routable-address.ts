@@ -6,6 +6,7 @@
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { RoleConfig } from '../cli/options.js';
 import { parseStoreUrl } from '../store/index.js';
 import { chooseAddresses, remoteStoreEndpoint, type AddressChoice } from '../core/routable-address.js';
@@ -14,6 +15,11 @@ export type Resolve = (name: string) => Promise<string>;
 
 /** A host name's first address (IPv4 first, as the routers and Docker's port bindings want); an IP as it is. */
 export const resolveName: Resolve = async (name) => (isIP(name) ? name : (await lookup(name, { family: 0, order: 'ipv4first' })).address);
+
+/** Every address of this host's interfaces (in its network namespace), loopback included. */
+export function localAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+}
 
 /** The local address the kernel would send from to reach host:port (no packet leaves). */
 export function routeSource(host: string, port: number): Promise<string> {
@@ -37,11 +43,12 @@ export function routeSource(host: string, port: number): Promise<string> {
 
 /**
  * The addresses `paz up|server|agent` use (see chooseAddresses), or a refusal to start (exit 2) when the
- * flags name a loopback address for a remote store, or a name that does not resolve.
+ * flags name a loopback address for a remote store, a name that does not resolve, or an --address name that
+ * resolves to no address of this host.
  */
 export async function settleAddresses(
   cfg: Pick<RoleConfig, 'storeUrl' | 'given'>,
-  io: { resolve: Resolve; routeSource: (host: string, port: number) => Promise<string> } = { resolve: resolveName, routeSource },
+  io: { resolve: Resolve; routeSource: (host: string, port: number) => Promise<string>; localAddresses: () => string[] } = { resolve: resolveName, routeSource, localAddresses },
 ): Promise<AddressChoice | { refused: string }> {
   const location = parseStoreUrl(cfg.storeUrl);
   const remote = remoteStoreEndpoint(location.kind === 'etcd' ? location.endpoints : undefined);
@@ -62,5 +69,6 @@ export async function settleAddresses(
       return { refused: `could not find this host's route to the store at ${remote.host}:${remote.port} (${(err as Error).message}): give --address (and --advertise) the address other hosts reach this one at` };
     }
   }
-  return chooseAddresses({ given: cfg.given, storeHost: remote ? `${remote.host}:${remote.port}` : undefined, routeSource: source, resolved });
+  const named = cfg.given.address !== undefined && isIP(cfg.given.address) === 0;
+  return chooseAddresses({ given: cfg.given, storeHost: remote ? `${remote.host}:${remote.port}` : undefined, routeSource: source, resolved, ...(named ? { localAddresses: io.localAddresses() } : {}) });
 }

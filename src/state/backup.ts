@@ -11,6 +11,7 @@
  * restored halfway (restore again with --force).
  */
 import { BACKUP_FORMAT, isLiveProcessKey, makeBackup, RESTORE_MARKER_KEY, type Backup } from '../core/backup-format.js';
+import { resumeDeploys } from '../core/restore-resume.js';
 import { chunkOps } from '../store/chunk-ops.js';
 import type { Store, TxnOp } from '../store/store.js';
 
@@ -45,6 +46,8 @@ export interface RestoreResult {
   txns: number;
   /** keys removed first (with force) */
   removed: number;
+  /** units of deploys under way in the backup, given their whole healthy deadline again from now */
+  resumedUnits: string[];
 }
 
 /** Refuses a target a live Paz process uses, or one with Paz state (without force); then writes every key. */
@@ -70,7 +73,9 @@ export async function restoreBackup(store: Store, backup: Backup, opts: RestoreO
     removed = await store.deletePrefix(PAZ_PREFIX);
   }
   const marker: TxnOp = { type: 'put', key: RESTORE_MARKER_KEY, value: JSON.stringify({ format: BACKUP_FORMAT, source: opts.source ?? '', revision: backup.header.revision, startedAt: new Date().toISOString() }) };
-  const puts: TxnOp[] = backup.entries.map((e) => ({ type: 'put', key: e.key, value: e.value }));
+  // deploys the backup caught under way resume with their whole deadline (core/restore-resume.ts)
+  const { entries, resumed } = resumeDeploys(backup.entries, Date.now());
+  const puts: TxnOp[] = entries.map((e) => ({ type: 'put', key: e.key, value: e.value }));
   const chunks = chunkOps([marker, ...puts], store.limits);
   let first = true;
   for (const ops of chunks) {
@@ -80,7 +85,7 @@ export async function restoreBackup(store: Store, backup: Backup, opts: RestoreO
     first = false;
   }
   await store.delete(RESTORE_MARKER_KEY);
-  return { keys: puts.length, txns: chunks.length + 1, removed };
+  return { keys: puts.length, txns: chunks.length + 1, removed, resumedUnits: resumed };
 }
 
 /**

@@ -110,3 +110,34 @@ export async function removeCgroupParent(name: string): Promise<void> {
     if (roots.some((r) => existsSync(r))) await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The unit names (PAZ_UNIT, set by the process driver) of every live process in these cgroup parents, one per process. */
+export function unitProcessesIn(cgroupParents: string[]): string[] {
+  const out: string[] = [];
+  for (const parent of cgroupParents) {
+    for (const pid of cgroupTreeProcs(`/sys/fs/cgroup/pids/${parent}`)) {
+      const unit = envOf(pid, 'PAZ_UNIT');
+      if (unit) out.push(unit);
+    }
+  }
+  return out;
+}
+
+/**
+ * Samples the unit processes of these cgroup parents every `everyMs` until stopped, and answers every unit seen
+ * running twice at one sample. A unit its agent restarted between two samples is one process at each.
+ */
+export function watchUnitsRunningTwice(cgroupParents: string[], everyMs = 300): { stop(): string[] } {
+  const seen = new Set<string>();
+  const timer = setInterval(() => {
+    const all = unitProcessesIn(cgroupParents);
+    for (const u of all) if (all.indexOf(u) !== all.lastIndexOf(u)) seen.add(u);
+  }, everyMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      return [...seen];
+    },
+  };
+}
