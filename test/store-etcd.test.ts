@@ -11,7 +11,7 @@ import { runStoreConformance } from '../src/store/conformance.js';
 import { EtcdStore } from '../src/store/etcd/etcd-store.js';
 import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
 import { openStore } from '../src/store/index.js';
-import { StoreCompactedError, type WatchEvent } from '../src/store/store.js';
+import { StoreCompactedError, StoreUnavailableError, StoreWriteOutcomeUnknownError, type WatchEvent } from '../src/store/store.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -62,6 +62,25 @@ class TestCluster {
     return cluster;
   }
 
+  /** the member etcd names its leader, asked through a member's status endpoint (etcd's JSON gateway) */
+  async leader(): Promise<string> {
+    for (const spec of this.specs) {
+      try {
+        const res = await fetch(`http://${this.endpoint(spec.name)}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2_000) });
+        const status = (await res.json()) as { header: { member_id: string }; leader: string };
+        if (status.leader === status.header.member_id) return spec.name;
+      } catch {
+        // frozen or down: ask the next one
+      }
+    }
+    throw new Error('no member says it leads');
+  }
+
+  /** SIGSTOP (frozen: its connections stay open and nothing answers, as a host that lost power) or SIGCONT */
+  signal(name: string, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    process.kill(this.members.get(name)!.pid!, signal);
+  }
+
   endpoint(name = 'm0'): string {
     const spec = this.spec(name);
     return `127.0.0.1:${spec.clientPort}`;
@@ -86,6 +105,12 @@ class TestCluster {
   async destroy(): Promise<void> {
     const problems: string[] = [];
     for (const [name, member] of this.members) {
+      try {
+        // a frozen member would not hear SIGTERM
+        if (member.pid) process.kill(member.pid, 'SIGCONT');
+      } catch {
+        // gone already
+      }
       try {
         await member.stop(10_000);
       } catch (err) {
@@ -331,6 +356,71 @@ describe('EtcdStore on a 3-member cluster', { skip }, () => {
     } finally {
       await watcher.close();
       await writer.close();
+    }
+  });
+
+
+  it('the etcd leader freezes (no word, connections open): keep-alives hold the lease, every call ends within its deadline', async () => {
+    // the worst way for the leader to die: nothing refuses a connection, calls sent to it just never come back
+    const store = new EtcdStore(cluster.endpoints, { onBackgroundError: () => {} });
+    const frozen = await cluster.leader();
+    let thawed = false;
+    try {
+      const lease = await store.grantLease(5);
+      await store.put('/frozen/leased', 'v', { lease: lease.id });
+      const calls: Array<{ what: string; ms: number; outcome: string }> = [];
+      const timed = async (what: string, fn: () => Promise<unknown>) => {
+        const at = Date.now();
+        let outcome = 'ok';
+        try {
+          const r = await fn();
+          if (r === false) outcome = 'lease-gone';
+        } catch (err) {
+          outcome = err instanceof StoreWriteOutcomeUnknownError ? 'unknown' : err instanceof StoreUnavailableError ? 'unavailable' : `error: ${(err as Error).message}`;
+        }
+        calls.push({ what, ms: Date.now() - at, outcome });
+      };
+      cluster.signal(frozen, 'SIGSTOP');
+      const frozenAt = Date.now();
+      // a host's lease session refreshes every TTL/3; writes and reads go on beside it, as in the control loops
+      const keepAlives = (async () => {
+        while (Date.now() - frozenAt < 12_000) {
+          await timed('keep-alive', () => store.keepAlive(lease.id));
+          await sleep(1_500);
+        }
+      })();
+      let i = 0;
+      const writes = (async () => {
+        while (Date.now() - frozenAt < 12_000) {
+          const key = `/frozen/w${i++}`;
+          await timed('write', () => store.put(key, 'v'));
+          await timed('read', () => store.get(key));
+        }
+      })();
+      await Promise.all([keepAlives, writes]);
+      const newLeader = await cluster.leader();
+      const by = (what: string) => calls.filter((c) => c.what === what);
+      const summary = (what: string) => {
+        const cs = by(what);
+        const outcomes = new Map<string, number>();
+        for (const c of cs) outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);
+        return `${what}s=${cs.length} ${[...outcomes].map(([o, n]) => `${o}x${n}`).join(',')} longest_ms=${Math.max(...cs.map((c) => c.ms))}`;
+      };
+      console.log(`figures: frozen-leader ${frozen} -> new leader ${newLeader}; ${summary('keep-alive')}; ${summary('write')}; ${summary('read')}`);
+      assert.notEqual(newLeader, frozen);
+      // the lease was never lost: every keep-alive found it, and its key is still there
+      assert.deepEqual(by('keep-alive').filter((c) => c.outcome !== 'ok'), [], 'every keep-alive succeeded');
+      assert.equal((await store.get('/frozen/leased'))?.value, 'v');
+      // no call hung: each ended, with a result or a 503-able error, within the call's bound (5 s) and some slack
+      assert.ok(calls.every((c) => c.ms < 7_000), JSON.stringify(calls.filter((c) => c.ms >= 7_000)));
+      assert.ok(calls.every((c) => !c.outcome.startsWith('error')), JSON.stringify(calls.filter((c) => c.outcome.startsWith('error'))));
+      // and the calls move on: most writes after the election went through
+      assert.ok(by('write').filter((c) => c.outcome === 'ok').length > by('write').length / 2, summary('write'));
+      cluster.signal(frozen, 'SIGCONT');
+      thawed = true;
+    } finally {
+      if (!thawed) cluster.signal(frozen, 'SIGCONT');
+      await store.close();
     }
   });
 });
