@@ -40,7 +40,7 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from '../store.js';
-import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, isTransient, memberDidNotAnswer, neverReachedEtcd } from './etcd-errors.js';
+import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, isTransient, memberDidNotAnswer, shouldRetry } from './etcd-errors.js';
 import { MemberChoice } from './member-choice.js';
 import { checkTxnLimits } from '../txn-limits.js';
 import {
@@ -164,8 +164,9 @@ export class EtcdStore implements Store {
         grpcOptions: {
           // a range of many keys can exceed grpc-js's default 4 MiB; etcd itself sets no reply limit
           'grpc.max_receive_message_length': -1,
-          // notice a dead member under an open stream within ~7 s; etcd accepts pings every 5 s or slower
-          'grpc.keepalive_time_ms': 5_000,
+          // notice a dead member under an open stream within ~8 s; etcd accepts pings every 5 s or slower
+          // (--grpc-keepalive-min-time), and answers pings closer together with "too many pings"
+          'grpc.keepalive_time_ms': 6_000,
           'grpc.keepalive_timeout_ms': 2_000,
         },
         // every call's deadline is given with it (streams have none: a watch lives on)
@@ -385,9 +386,11 @@ export class EtcdStore implements Store {
           // the cluster runs with lower limits than this client was told: say so, never a raw gRPC error
           const over = isOverRequestLimit(err);
           if (over) throw new StoreLimitError(over, `${this.name} refused a write over its limits (${messageOf(err)}); start Paz with the cluster's real --max-txn-ops and --max-request-bytes`);
-          if (!isTransient(err)) throw err;
-          // sent, and no word whether it was applied: repeating it could apply it twice
-          if (kind === 'write' && !neverReachedEtcd(err)) throw new StoreWriteOutcomeUnknownError(this.name, `${endpoint}: ${messageOf(err)}`);
+          if (!shouldRetry(err, kind !== 'write')) {
+            if (!isTransient(err)) throw err;
+            // a write sent, and no word whether it was applied: repeating it could apply it twice
+            throw new StoreWriteOutcomeUnknownError(this.name, `${endpoint}: ${messageOf(err)}`);
+          }
           lastError = err;
         }
       }
