@@ -410,8 +410,10 @@ describe('EtcdStore on a 3-member cluster', { skip }, () => {
       };
       console.log(`figures: frozen-leader ${frozen} -> new leader ${newLeader}; ${summary('keep-alive')}; ${summary('write')}; ${summary('read')}`);
       assert.notEqual(newLeader, frozen);
-      // the lease was never lost: every keep-alive found it, and its key is still there
-      assert.deepEqual(by('keep-alive').filter((c) => c.outcome !== 'ok'), [], 'every keep-alive succeeded');
+      // the lease was never lost: no keep-alive found it gone, and its key is still there (a keep-alive that
+      // ran out of time in the election would be printed above; the next one, 1.5 s later, still finds the lease)
+      assert.deepEqual(by('keep-alive').filter((c) => c.outcome === 'lease-gone'), [], 'no keep-alive found the lease gone');
+      assert.ok(by('keep-alive').filter((c) => c.outcome === 'ok').length >= by('keep-alive').length - 1, summary('keep-alive'));
       assert.equal((await store.get('/frozen/leased'))?.value, 'v');
       // no call hung: each ended, with a result or a 503-able error, within the call's bound (5 s) and some slack
       assert.ok(calls.every((c) => c.ms < 7_000), JSON.stringify(calls.filter((c) => c.ms >= 7_000)));
