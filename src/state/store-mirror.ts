@@ -13,6 +13,15 @@
  *   reloading), the read goes to the store itself, as before.
  * The mirror starts with the first read (a process that serves no GET pays nothing), and loads again
  * when its watch fails (compacted history, a store that went away).
+ *
+ * Its watch covers the whole store, not only `/paz/`: on an etcd shared with other software, the store's
+ * revision also counts their writes, which a watch of `/paz/` never sees, so a read waited its whole
+ * `waitMs` for a revision the mirror could not reach, then read the store. Seeing every revision on the
+ * one ordered stream, the mirror moves past theirs (keeping only its prefix's keys). etcd's own way to say
+ * "this watch is at revision R" (WatchProgressRequest) answers out of order with the watch's events on
+ * etcd before 3.4.31 / 3.5.13 (etcd issues 15220 and 17507; Debian's is 3.4.23), so it is not used. When
+ * the whole store may not be watched (etcd auth limited to Paz's keys), the watch covers `/paz/` alone,
+ * as before.
  */
 import type { Logger } from 'pino';
 import { StoreCompactedError, type Store, type Watch, type WatchEvent } from '../store/store.js';
@@ -39,8 +48,11 @@ export class StoreMirror {
   private starting: Promise<void> | undefined;
   private retryAt = 0;
   private readonly waiters = new Set<Waiter>();
+  private lastWatchError: Error | undefined;
   private readonly fence: RevisionFence;
   private readonly prefix: string;
+  /** set once a watch of the whole store was refused: watch the prefix alone */
+  private prefixOnly = false;
   private readonly waitMs: number;
   private readonly retryMs: number;
 
@@ -92,13 +104,33 @@ export class StoreMirror {
     try {
       const loaded = await this.store.rangeMany([this.prefix]);
       const state = new MirrorState(loaded);
-      const watch = await this.store.watch(this.prefix, (events) => this.onEvents(state, events), {
+      const startWatch = (prefix: string) => this.store.watch(prefix, (events) => this.onEvents(state, events), {
         fromRevision: loaded.revision + 1,
         onError: (err) => {
           failed = true;
           this.onWatchError(state, err);
         },
       });
+      let watch: Watch | undefined;
+      if (!this.prefixOnly) {
+        let refused = false;
+        try {
+          watch = await startWatch('');
+        } catch (err) {
+          if (!isPermissionDenied(err)) throw err;
+          refused = true;
+        }
+        // etcd refuses a watch it may not serve by canceling it as it starts
+        if (failed && isPermissionDenied(this.lastWatchError)) refused = true;
+        if (refused) {
+          await watch?.cancel();
+          watch = undefined;
+          failed = false;
+          this.prefixOnly = true;
+          this.opts.logger?.warn({ prefix: this.prefix }, 'store mirror: the store refused a watch of all its keys; watching the prefix alone (reads on a store shared with other writers may then wait for the store)');
+        }
+      }
+      watch ??= await startWatch(this.prefix);
       if (failed) throw new Error('the store mirror\'s watch failed as it started');
       this.state = state;
       this.watch = watch;
@@ -111,11 +143,15 @@ export class StoreMirror {
   }
 
   private onEvents(state: MirrorState, events: WatchEvent[]): void {
-    state.apply(events);
+    // one revision's events; those outside the prefix only move the revision on
+    const mine = events.filter((e) => e.key.startsWith(this.prefix));
+    if (mine.length > 0) state.apply(mine);
+    else if (events.length > 0) state.advanceTo(events[0].revision);
     if (this.state === state) this.wake();
   }
 
   private onWatchError(state: MirrorState, err: Error): void {
+    this.lastWatchError = err;
     if (this.state !== state) return;
     this.state = undefined;
     this.watch = undefined;
@@ -146,6 +182,11 @@ export class StoreMirror {
     const at = this.state?.revision ?? 0;
     for (const w of this.waiters) if (w.revision <= at) w.done(true);
   }
+}
+
+/** etcd's answer to a watch or read of keys the user may not read (auth limited to some prefixes) */
+function isPermissionDenied(err: unknown): boolean {
+  return /permission denied/i.test(err instanceof Error ? err.message : String(err));
 }
 
 /**

@@ -5,9 +5,10 @@
  * unready (/health 503) and answers API calls with a 503 at once, instead of making each caller wait out the
  * store's call timeout.
  *
- * Reads overlap (up to MAX_IN_FLIGHT): etcd's client sends each call to a member picked at random, and one
- * sent to an unreachable member waits out its whole timeout. A process on the majority side keeps getting
- * answers from the other members meanwhile, so it stays ready; one that gets none goes unready.
+ * Reads overlap (up to MAX_IN_FLIGHT): a read that meets an unreachable member waits out that attempt's
+ * deadline before the etcd client moves it to another member (up to the call's bound, 5 s). A process on
+ * the majority side keeps getting answers from the other members meanwhile, so it stays ready; one that
+ * gets none goes unready.
  */
 import type { Store } from '../store/store.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { campaign, currentLeader, electionKey, type Election } from './election.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import type { Store } from './store.js';
+import { StoreWriteOutcomeUnknownError, type Store } from './store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'paz-election-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +68,30 @@ describe('leader election', () => {
     assert.equal(await currentLeader(store, 'control'), 'a');
     const kv = await store.get(electionKey('control'));
     assert.notEqual(kv?.lease, 0);
+  });
+
+  it('a campaign whose write went through but whose answer was lost still leads (the key under its lease is its own)', async () => {
+    const store = openStore(join(dir, `e${++counter}.db`));
+    // the first campaign txn is applied, then its answer is lost, as when a member's reply does not come back
+    let lost = 0;
+    const lossy: Store = Object.create(store, {
+      txn: {
+        value: async (req: Parameters<Store['txn']>[0]) => {
+          const result = await store.txn(req);
+          if (lost++ === 0) throw new StoreWriteOutcomeUnknownError(store.name, 'no answer within the deadline');
+          return result;
+        },
+      },
+    });
+    const errors: Error[] = [];
+    const a = await campaign(lossy, 'control', 'a', 5, { onError: (err) => errors.push(err), recheckIntervalMs: 100 });
+    cleanups.push(() => a.resign());
+    await waitUntil(() => a.isLeader(), 'a to lead');
+    assert.equal(await currentLeader(store, 'control'), 'a');
+    assert.ok(errors.some((e) => e instanceof StoreWriteOutcomeUnknownError), 'the lost answer was reported');
+    // and another candidate does not lead beside it
+    const b = await join2(store, 'control', 'b', 5);
+    assert.equal(b.isLeader(), false);
   });
 
   it('when the leader resigns, the other takes over at once (without waiting for the TTL)', async () => {

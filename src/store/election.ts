@@ -197,6 +197,15 @@ class Candidate implements Election {
     if (result.succeeded) {
       this.leaderRevision = result.revision;
       this.setLeading(true);
+      return;
+    }
+    // an earlier attempt whose answer was lost (StoreWriteOutcomeUnknownError) may have taken the key under
+    // this very lease: then it is ours, and nobody else can take it while the lease lives
+    const kv = await this.store.get(this.key);
+    if (this.stopped || lease !== this.lease) return;
+    if (kv && kv.value === this.candidateId && kv.lease === lease.id) {
+      this.leaderRevision = kv.modRevision;
+      this.setLeading(true);
     }
   }
 

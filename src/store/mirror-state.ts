@@ -168,6 +168,15 @@ export class MirrorState {
     if (this.emptyBuckets > MAX_EMPTY_BUCKETS) this.dropEmptyBuckets();
   }
 
+  /**
+   * Moves the state to `revision` with no change to its keys: a revision whose writes were all outside the
+   * mirrored part of the store (another program's keys on a shared etcd), seen on the same ordered watch.
+   * Views taken before keep their own revision.
+   */
+  advanceTo(revision: number): void {
+    if (revision > this.at) this.at = revision;
+  }
+
   /** the bucket, safe to change in place: a copy when a view may hold it */
   private writable(name: string, revision: number): Bucket {
     const bucket = this.buckets.get(name);

@@ -186,6 +186,19 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A write was sent to the store but no answer came that says whether it was applied (the deadline passed,
+ * the connection broke, etcd's leader changed under it): it may have been made or not. The store client
+ * does not send it again (a compare-and-set repeated could report "failed" for its own success, a put
+ * repeated could undo a later write); the caller reads the state again before deciding.
+ */
+export class StoreWriteOutcomeUnknownError extends StoreUnavailableError {
+  constructor(store: string, reason: string) {
+    super(store, `${reason}; the write may or may not have been made`);
+    this.name = 'StoreWriteOutcomeUnknownError';
+  }
+}
+
 export class StoreClosedError extends Error {
   constructor() {
     super('the store is closed');

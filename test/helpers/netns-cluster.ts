@@ -252,6 +252,40 @@ export class NetnsCluster {
     return this.etcdMembers.get(h.name);
   }
 
+  /** etcd's status of `h`'s member (its JSON gateway): its own id and the id of the member it follows; undefined when it does not answer */
+  async etcdStatus(h: ClusterHost): Promise<{ memberId: string; leaderId: string } | undefined> {
+    const r = await this.request('POST', `http://${h.ip}:2379/v3/maintenance/status`, '{}', { 'content-type': 'application/json' });
+    if (r.status !== 200) return undefined;
+    try {
+      const status = JSON.parse(r.body) as { header: { member_id: string }; leader: string };
+      return { memberId: status.header.member_id, leaderId: status.leader };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** the host whose etcd member leads, as the members that answer say */
+  async etcdLeader(): Promise<ClusterHost | undefined> {
+    for (const name of this.etcdMembers.keys()) {
+      const h = this.hosts.find((x) => x.name === name)!;
+      const status = await this.etcdStatus(h);
+      if (status && status.memberId === status.leaderId) return h;
+    }
+    return undefined;
+  }
+
+  /** Makes `to`'s etcd member the leader (etcd's MoveLeader, sent to the current leader); resolves once it leads. */
+  async moveEtcdLeader(to: ClusterHost): Promise<void> {
+    await waitFor(`${to.name}'s etcd member leading`, async () => {
+      const leader = await this.etcdLeader();
+      if (leader === to) return true;
+      const target = await this.etcdStatus(to);
+      if (!leader || !target) return false;
+      await this.request('POST', `http://${leader.ip}:2379/v3/maintenance/transfer-leadership`, JSON.stringify({ targetID: target.memberId }), { 'content-type': 'application/json' });
+      return false;
+    }, 30_000, 500);
+  }
+
   /** Starts (again, after a kill) the etcd member of `h` with its data dir as it is. */
   restartEtcdMember(h: ClusterHost): ClusterProcess {
     const initial = [...this.etcdMembers.keys()].map((n) => `${n}=http://${this.hosts.find((x) => x.name === n)!.ip}:2380`).join(',');

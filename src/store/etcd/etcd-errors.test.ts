@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeStoreFailure, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
+import { describeStoreFailure, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, memberDidNotAnswer, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
 
 // the messages as etcd 3.4 / etcd3 1.1.2 / grpc-js 1.14 produce them (seen against a real etcd)
 const noConnection = new Error('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:32399. Resolution note: ');
@@ -11,6 +11,11 @@ const deadline = new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 30.001s
 const leaderChanged = new Error('14 UNAVAILABLE: etcdserver: leader changed');
 const leaseNotFound = new Error('Lease 5 NOT_FOUND: etcdserver: requested lease not found is expired or revoked');
 const duplicateKey = new Error('3 INVALID_ARGUMENT: etcdserver: duplicate key given in txn request');
+// grpc-js 1.14: a deadline that passed while the call waited for a connection, and one that passed after it was sent
+const deadlineBeforeSent = new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 2.002s,name resolution: 0.001s,Waiting for LB pick');
+const deadlineAfterSent = new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 2.001s,name resolution: 0.001s,LB pick: 0.001s,remote_addr=10.77.0.3:2379');
+const noLeader = new Error('14 UNAVAILABLE: etcdserver: no leader');
+const requestTimedOut = new Error('14 UNAVAILABLE: etcdserver: request timed out');
 
 describe('etcd error reading', () => {
   it('recognises etcd\'s lease and compaction answers', () => {
@@ -26,6 +31,22 @@ describe('etcd error reading', () => {
     assert.equal(neverReachedEtcd(circuitOpen), true);
     assert.equal(neverReachedEtcd(connectionDropped), false);
     assert.equal(neverReachedEtcd(deadline), false);
+    // grpc-js says where the deadline found the call: still waiting for a connection is "never sent"
+    assert.equal(neverReachedEtcd(deadlineBeforeSent), true);
+    assert.equal(neverReachedEtcd(deadlineAfterSent), false);
+    // refused before any work (the client asks for "hasleader"), unlike a leader change or timeout under way
+    assert.equal(neverReachedEtcd(noLeader), true);
+    assert.equal(neverReachedEtcd(leaderChanged), false);
+    assert.equal(neverReachedEtcd(requestTimedOut), false);
+  });
+
+  it('tells a member that did not answer from one that answered with an election error', () => {
+    for (const err of [noConnection, connectionDropped, deadline, deadlineBeforeSent, deadlineAfterSent]) {
+      assert.equal(memberDidNotAnswer(err), true, err.message);
+    }
+    for (const err of [noLeader, leaderChanged, requestTimedOut, duplicateKey, leaseNotFound]) {
+      assert.equal(memberDidNotAnswer(err), false, err.message);
+    }
   });
 
   it('retries a write only when it never reached etcd, so it is never applied twice', () => {

@@ -32,13 +32,25 @@ export function isAlreadyCompacted(err: unknown): boolean {
 }
 
 /**
- * The call never reached etcd: grpc-js had no connection to send it on, or etcd3's per-host circuit
- * breaker (open for a few seconds after 3 failures in a row) refused to try. Repeating such a call
- * cannot apply a write twice.
+ * The call never reached etcd, or etcd refused it before doing anything: grpc-js had no connection to send
+ * it on (or its deadline passed while it waited for one: "Waiting for LB pick"), a circuit breaker refused
+ * to try, or the member answered that it has no leader (the store client asks every member to refuse a
+ * call when it has none, etcd's "hasleader" metadata, so that answer comes before any work) or too many
+ * requests. Repeating such a call cannot apply a write twice.
  */
 export function neverReachedEtcd(err: unknown): boolean {
   if (err instanceof Error && err.constructor.name === 'BrokenCircuitError') return true;
-  return /No connection established|circuit breaker is open/.test(messageOf(err));
+  return /No connection established|circuit breaker is open|Waiting for LB pick|waiting for name resolution|Channel closed before call started|etcdserver: no leader|etcdserver: too many requests/.test(messageOf(err));
+}
+
+/**
+ * The member did not answer at all: no connection to it, the connection broke under the call, or no reply
+ * within the call's deadline (a member that died with no word, or whose packets are dropped). An answer of
+ * etcd's own, even an error such as "no leader" or "leader changed" during an election, is not this.
+ */
+export function memberDidNotAnswer(err: unknown): boolean {
+  if (/etcdserver:/.test(messageOf(err))) return false;
+  return /No connection established|Connection dropped|Waiting for LB pick|DEADLINE_EXCEEDED|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|Channel closed before call started/.test(messageOf(err));
 }
 
 /**
