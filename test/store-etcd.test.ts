@@ -415,8 +415,9 @@ describe('EtcdStore on a 3-member cluster', { skip }, () => {
       assert.deepEqual(by('keep-alive').filter((c) => c.outcome === 'lease-gone'), [], 'no keep-alive found the lease gone');
       assert.ok(by('keep-alive').filter((c) => c.outcome === 'ok').length >= by('keep-alive').length - 1, summary('keep-alive'));
       assert.equal((await store.get('/frozen/leased'))?.value, 'v');
-      // no call hung: each ended, with a result or a 503-able error, within the call's bound (5 s) and some slack
-      assert.ok(calls.every((c) => c.ms < 7_000), JSON.stringify(calls.filter((c) => c.ms >= 7_000)));
+      // no call hung: each ended, with a result or a 503-able error, within the call's bound (5 s) and slack for a
+      // loaded machine; etcd3's own client waited about 30 s here (a bound on hanging, not a speed goal)
+      assert.ok(calls.every((c) => c.ms < 15_000), JSON.stringify(calls.filter((c) => c.ms >= 15_000)));
       assert.ok(calls.every((c) => !c.outcome.startsWith('error')), JSON.stringify(calls.filter((c) => c.outcome.startsWith('error'))));
       // and the calls move on: most writes after the election went through
       assert.ok(by('write').filter((c) => c.outcome === 'ok').length > by('write').length / 2, summary('write'));
