@@ -11,7 +11,6 @@ import { checkBeforeStart } from '../roles/start-checks.js';
 import { settleAddresses } from '../roles/routable-address.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { makePrivateDataDir } from '../roles/data-dir.js';
-import { keepYoungGenerationSmall } from '../roles/agent-heap.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -67,7 +66,6 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
     console.log(serverUsage);
     return 0;
   }
-  if (role === 'agent') keepYoungGenerationSmall();
   const cfg = roleConfig(values);
   const runs = { controlPlane: role !== 'agent', agent: role === 'agent' || (role === 'up' && !values['no-agent']) };
   // with a store on another host, 127.0.0.1 would be announced to every other host: refused before anything is claimed
