@@ -7,7 +7,8 @@
  * ajv, TypeBox and prom-client made up about 40 MiB of an idle agent's 95 MiB (bench memory). It answers as
  * the Fastify servers do (http-app.ts): `x-api-uuid`/`x-api-version` headers, `application/json`, errors
  * from the catalogue (core/errors.ts), the same request timeouts. prom-client is loaded on the first
- * /metrics scrape (metrics-sink.ts keeps what comes before).
+ * /metrics scrape (metrics-sink.ts keeps the request counts that come before); its process metrics and the
+ * event-loop lag histogram start then, so an agent nobody scrapes never pays for them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
