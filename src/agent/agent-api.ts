@@ -1,17 +1,31 @@
 /**
- * The agent's own HTTP API (default port 9010): a unit's logs (streamed) and stats, the host's stats.
- * The orchestrator calls it for `/services/:name/units/:unit/logs` and the stats routes.
+ * The agent's own HTTP API (default port 9010): a unit's logs (streamed) and stats, the host's stats and
+ * its router's, /metrics and /health. The orchestrator calls it for `/services/:name/units/:unit/logs` and
+ * the stats routes.
+ *
+ * Plain node:http, not Fastify: six GET routes with a four-field query need no framework, and Fastify with
+ * ajv, TypeBox and prom-client made up about 40 MiB of an idle agent's 95 MiB (bench memory). It answers as
+ * the Fastify servers do (http-app.ts): `x-api-uuid`/`x-api-version` headers, `application/json`, errors
+ * from the catalogue (core/errors.ts), the same request timeouts. prom-client is loaded on the first
+ * /metrics scrape (metrics-sink.ts keeps the request counts that come before); its process metrics and the
+ * event-loop lag histogram start then, so an agent nobody scrapes never pays for them.
  */
-import type { FastifyInstance } from 'fastify';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
-import { Type } from '@sinclair/typebox';
-import { createApp, streamText } from '../http/http-app.js';
-import { scrapeGauge } from '../http/metrics.js';
-import { PazError } from '../core/errors.js';
+import type { Logger } from 'pino';
+import { PazError, errorBody } from '../core/errors.js';
 import { bearerToken, isClusterToken } from '../core/cluster-token.js';
+import { redactUrl } from '../core/webhook-proof.js';
+import { PAZ_VERSION } from '../version.js';
+import { httpTimeouts, requestId } from '../http/http-timeouts.js';
+import { deferredGauge, loadMetrics, recordRequest } from '../http/metrics-sink.js';
+import { parseLogQuery } from './log-query.js';
 import type { Driver } from './drivers/driver.js';
 import type { HostStatsSampler } from './host/host-stats.js';
 import type { UnitStatsSampler } from './unit-stats.js';
+
+const COMPONENT = 'paz-agent';
 
 export interface AgentApiDeps {
   hostId: string;
@@ -24,71 +38,187 @@ export interface AgentApiDeps {
   clusterToken: string;
   /** the host's router statistics, when it runs a router */
   routerStats?: () => Promise<unknown>;
-  logger?: FastifyInstance['log'];
+  logger?: Logger;
 }
 
-export const LogQuery = Type.Object({
-  follow: Type.Optional(Type.Boolean({ description: 'keep streaming new lines until the client disconnects' })),
-  tail: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000, description: 'last N lines only' })),
-  since: Type.Optional(Type.Integer({ minimum: 0, maximum: 253402300799, description: 'unix seconds (up to the year 9999)' })),
-  timestamps: Type.Optional(Type.Boolean()),
-});
+/** Every route of the agent API: GET, and HEAD as its headers-only twin. `/health` alone needs no token. */
+export const AGENT_ROUTES = ['/health', '/metrics', '/units/:unit/logs', '/units/:unit/stats', '/stats', '/router/stats'] as const;
+export type AgentRoute = (typeof AGENT_ROUTES)[number];
 
-export function createAgentApi(deps: AgentApiDeps): FastifyInstance {
-  const app = createApp({ component: 'paz-agent', logger: deps.logger });
-  requireClusterToken(app, deps.clusterToken);
-  const cluster = { access: 'cluster' } as const;
+/** The route a path names and its `:unit`, or undefined. Pure. */
+export function matchAgentRoute(path: string): { route: AgentRoute; unit?: string } | undefined {
+  if ((AGENT_ROUTES as readonly string[]).includes(path) && !path.includes(':')) return { route: path as AgentRoute };
+  const m = /^\/units\/([^/]+)\/(logs|stats)$/.exec(path);
+  if (!m) return undefined;
+  let unit: string;
+  try {
+    unit = decodeURIComponent(m[1]);
+  } catch {
+    throw new PazError('VALIDATION', `params field "unit" is not valid URL encoding: "${m[1]}"`);
+  }
+  return { route: m[2] === 'logs' ? '/units/:unit/logs' : '/units/:unit/stats', unit };
+}
+
+export interface AgentApi {
+  readonly server: Server;
+  listen(opts: { host: string; port: number }): Promise<number>;
+  /** stops taking connections, closes idle ones and waits for the open requests (a followed log until it ends) */
+  close(): Promise<void>;
+}
+
+type Answer = { json: unknown } | { stream: NodeJS.ReadableStream & { destroy(): void } };
+
+export function createAgentApi(deps: AgentApiDeps): AgentApi {
+  const log = deps.logger;
+  let closing = false;
   const known = (unit: string) => {
     if (!deps.units().includes(unit)) throw new PazError('UNIT_NOT_FOUND', `unit "${unit}" does not run on host ${deps.hostId}`, { unit });
   };
+  deferredGauge('paz_agent_units', 'units this host runs', [], async (set) => set({}, deps.units().length));
 
-  app.get<{ Params: { unit: string }; Querystring: { follow?: boolean; tail?: number; since?: number; timestamps?: boolean } }>(
-    '/units/:unit/logs',
-    { config: cluster, schema: { params: Type.Object({ unit: Type.String() }), querystring: LogQuery } },
-    async (req, reply) => {
-      known(req.params.unit);
-      const lines = await deps.driver.logs(req.params.unit, { follow: req.query.follow, tail: req.query.tail, since: req.query.since, timestamps: req.query.timestamps });
-      // drivers give one string per line, without its line end
-      const text = new Transform({ writableObjectMode: true, transform: (line, _enc, done) => done(null, `${String(line)}\n`) });
-      lines.on('error', (err) => text.destroy(err));
-      text.once('close', () => lines.destroy());
-      lines.pipe(text);
-      return streamText(reply, text);
-    },
-  );
+  async function answer(route: AgentRoute, unit: string | undefined, query: URLSearchParams, head: boolean, res: ServerResponse): Promise<Answer | undefined> {
+    switch (route) {
+      case '/health':
+        return { json: { healthy: true, component: COMPONENT, version: PAZ_VERSION } };
+      case '/metrics': {
+        const { registry } = await loadMetrics();
+        res.setHeader('content-type', registry.contentType);
+        res.end(head ? undefined : await registry.metrics());
+        return undefined;
+      }
+      case '/units/:unit/logs': {
+        known(unit!);
+        const opts = parseLogQuery(queryObject(query));
+        if (head) {
+          res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+          res.end();
+          return undefined;
+        }
+        const lines = await deps.driver.logs(unit!, opts);
+        // drivers give one string per line, without its line end
+        const text = new Transform({ writableObjectMode: true, transform: (line, _enc, done) => done(null, `${String(line)}\n`) });
+        lines.on('error', (err) => text.destroy(err));
+        text.once('close', () => lines.destroy());
+        lines.pipe(text);
+        return { stream: text };
+      }
+      case '/units/:unit/stats':
+        known(unit!);
+        return { json: { unit, latest: deps.unitStats.latest(unit!) ?? null, history: deps.unitStats.history(unit!) } };
+      case '/stats':
+        return {
+          json: {
+            host: deps.hostId,
+            latest: deps.hostStats.history.latest() ?? null,
+            history: deps.hostStats.history.toArray(),
+            units: Object.fromEntries(deps.units().map((u) => [u, deps.unitStats.latest(u) ?? null])),
+          },
+        };
+      case '/router/stats':
+        if (!deps.routerStats) throw new PazError('ROUTE_NOT_FOUND', `host ${deps.hostId} runs no router`);
+        return { json: await deps.routerStats() };
+    }
+  }
 
-  app.get<{ Params: { unit: string } }>('/units/:unit/stats', { config: cluster, schema: { params: Type.Object({ unit: Type.String() }) } }, async (req) => {
-    known(req.params.unit);
-    return { unit: req.params.unit, latest: deps.unitStats.latest(req.params.unit) ?? null, history: deps.unitStats.history(req.params.unit) };
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, search: string, matched: ReturnType<typeof matchAgentRoute> | PazError): Promise<void> {
+    const method = req.method ?? 'GET';
+    const route = !(matched instanceof PazError) && matched && (method === 'GET' || method === 'HEAD') ? matched.route : undefined;
+    // every request but /health carries the cluster token, /metrics and unknown paths included, so a
+    // stranger learns nothing, not even which routes exist
+    if (route !== '/health' && !isClusterToken(deps.clusterToken, bearerToken(req.headers.authorization))) {
+      throw new PazError('UNAUTHENTICATED', 'the agent API needs the cluster token: send Authorization: Bearer <token>, the value of DATA_DIR/cluster-token on a Paz server');
+    }
+    if (matched instanceof PazError) throw matched;
+    if (!route) throw new PazError('ROUTE_NOT_FOUND', `no route ${method} ${path} on ${COMPONENT}: see /docs on the orchestrator for the API`);
+    const result = await answer(route, matched!.unit, new URLSearchParams(search), method === 'HEAD', res);
+    if (result && 'stream' in result) streamText(res, result.stream);
+    else if (result) sendJson(res, 200, result.json);
+  }
+
+  const server = createServer({ ...httpTimeouts() }, (req, res) => {
+    const started = process.hrtime.bigint();
+    const id = requestId();
+    res.setHeader('x-api-uuid', id);
+    res.setHeader('x-api-version', PAZ_VERSION);
+    const [path, search] = splitUrl(req.url ?? '/');
+    const matched = matchAgentRouteOrError(path);
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = matched && !(matched instanceof PazError) ? matched.route : 'unmatched';
+      if (route !== '/metrics') recordRequest(COMPONENT, req.method ?? 'GET', route, String(res.statusCode), seconds);
+      log?.info({ reqId: id, req: { method: req.method, url: redactUrl(req.url ?? '/'), remoteAddress: req.socket.remoteAddress }, res: { statusCode: res.statusCode }, responseTime: seconds * 1000 }, 'request completed');
+    });
+    if (closing) {
+      res.setHeader('connection', 'close');
+      sendJson(res, 503, errorBody(new PazError('INTERNAL', `${COMPONENT} is stopping: try again later`)));
+      return;
+    }
+    handle(req, res, path, search, matched).catch((err: unknown) => {
+      const pazError = err instanceof PazError ? err : new PazError('INTERNAL', "internal error; the server log has the details (search for this answer's x-api-uuid)");
+      if (!(err instanceof PazError)) log?.error({ err, uuid: id }, 'unexpected error');
+      if (res.headersSent) res.destroy();
+      else sendJson(res, pazError.statusCode, errorBody(pazError));
+    });
   });
 
-  app.get('/stats', { config: cluster }, async () => ({
-    host: deps.hostId,
-    latest: deps.hostStats.history.latest() ?? null,
-    history: deps.hostStats.history.toArray(),
-    units: Object.fromEntries(deps.units().map((u) => [u, deps.unitStats.latest(u) ?? null])),
-  }));
+  return {
+    server,
+    listen: ({ host, port }) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        closing = true;
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
 
-  scrapeGauge('paz_agent_units', 'units this host runs', [], async (set) => set({}, deps.units().length));
+function matchAgentRouteOrError(path: string): ReturnType<typeof matchAgentRoute> | PazError {
+  try {
+    return matchAgentRoute(path);
+  } catch (err) {
+    if (err instanceof PazError) return err;
+    throw err;
+  }
+}
 
-  app.get('/router/stats', { config: cluster }, async () => {
-    if (!deps.routerStats) throw new PazError('ROUTE_NOT_FOUND', `host ${deps.hostId} runs no router`);
-    return deps.routerStats();
-  });
+/** a request's path and its query string (without the `?`) */
+function splitUrl(url: string): [string, string] {
+  const q = url.indexOf('?');
+  return q === -1 ? [url, ''] : [url.slice(0, q), url.slice(q + 1)];
+}
 
-  return app;
+function queryObject(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const all = params.getAll(key);
+    out[key] = all.length === 1 ? all[0] : all;
+  }
+  return out;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  // Paz's clients compare the content type to the exact string `application/json`
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /**
- * The agent's own check (the agent API has no API tokens, only the cluster token): every request but
- * /health must carry the cluster token, /metrics and unknown paths included, so a stranger learns
- * nothing, not even which routes exist.
+ * Streams text with the headers sent at once: Node sends headers only with the first body byte, and a
+ * followed log may stay silent for a long time, so the caller would see nothing (or time out).
  */
-function requireClusterToken(app: FastifyInstance, token: string): void {
-  app.addHook('onRequest', async (req) => {
-    if (req.routeOptions.url === '/health') return;
-    if (!isClusterToken(token, bearerToken(req.headers.authorization))) {
-      throw new PazError('UNAUTHENTICATED', 'the agent API needs the cluster token: send Authorization: Bearer <token>, the value of DATA_DIR/cluster-token on a Paz server');
-    }
-  });
+function streamText(res: ServerResponse, body: NodeJS.ReadableStream & { destroy(): void }): void {
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  res.once('close', () => body.destroy());
+  body.on('error', () => res.destroy());
+  body.pipe(res);
 }

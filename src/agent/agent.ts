@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/store.js';
 import type { Driver } from './drivers/driver.js';
 import { keys } from '../core/keys.js';
@@ -23,7 +22,7 @@ import { readHostFacts } from './host/host-facts.js';
 import { HostStatsSampler } from './host/host-stats.js';
 import { UnitStatsSampler } from './unit-stats.js';
 import { BoundedDriver } from './bounded-driver.js';
-import { createAgentApi } from './agent-api.js';
+import { createAgentApi, type AgentApi } from './agent-api.js';
 import { PAZ_VERSION } from '../version.js';
 import { RouterSync } from './router-sync.js';
 import { RouterPortTakenError, type RouterTlsOptions } from '../router/index.js';
@@ -66,7 +65,7 @@ export interface AgentOptions {
 export interface Agent {
   hostId: string;
   reconciler: Reconciler;
-  api: FastifyInstance;
+  api: AgentApi;
   stop(): Promise<void>;
 }
 
@@ -143,9 +142,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     routerStats: routerSync ? () => routerSync.stats() : undefined,
     logger: logger.child({ component: 'paz-agent-api' }),
   });
-  await api.listen({ host: opts.bind, port: opts.port });
-  const addr = api.server.address();
-  const apiPort = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const apiPort = await api.listen({ host: opts.bind, port: opts.port });
 
   const startedAt = Date.now();
   const ttlSeconds = opts.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;

@@ -1,7 +1,8 @@
 /**
  * Health verdicts from probe results, with thresholds and a start-up grace period. Pure.
  */
-import { HEALTH_CHECK_DEFAULTS, type HealthCheck } from './service-spec.js';
+import type { HealthCheck } from './service-spec.js';
+import { HEALTH_CHECK_DEFAULTS } from './health-check-defaults.js';
 import { backoffDelayMs } from './backoff.js';
 
 export interface HealthSettings {

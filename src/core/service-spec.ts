@@ -11,6 +11,7 @@ import { PazError } from './errors.js';
 import { imageRefProblem } from './image-ref.js';
 import { MAX_INSTANCES, ROLLOUT_DEFAULTS } from './rollout-defaults.js';
 import { isSealedSecret, type SealedSecret, type SecretInput } from './secret-env.js';
+import { HEALTH_CHECK_DEFAULTS } from './health-check-defaults.js';
 
 /** A string enum as plain JSON Schema `enum`, so validation errors can list the allowed values. */
 function StringEnum<T extends string[]>(values: [...T], opts: Record<string, unknown> = {}) {
@@ -27,18 +28,7 @@ export const PortSchema = Type.Object(
 );
 export type Port = Static<typeof PortSchema>;
 
-/**
- * Defaults of `healthCheck`: the schema documents these and `healthSettings` (health-policy.ts) applies these,
- * so the two cannot disagree.
- */
-export const HEALTH_CHECK_DEFAULTS = {
-  intervalSeconds: 1,
-  timeoutSeconds: 2,
-  healthyThreshold: 1,
-  unhealthyThreshold: 3,
-  /** like Kubernetes' default startup window (3 probes × 10 s): a slow starter is not killed before it could answer */
-  gracePeriodSeconds: 30,
-} as const;
+export { HEALTH_CHECK_DEFAULTS } from './health-check-defaults.js';
 
 export const HealthCheckSchema = Type.Object(
   {

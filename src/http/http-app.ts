@@ -5,7 +5,6 @@
  * can produce a 500: anything unexpected is logged and answered as PAZ_INTERNAL.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { randomInt } from 'node:crypto';
 import secureJson from 'secure-json-parse';
 import { StoreLimitError, StoreUnavailableError } from '../store/store.js';
 import { SecretKeyError } from '../core/secret-box.js';
@@ -16,6 +15,7 @@ import { validatorCompiler, describeValidationError } from './validation.js';
 import { PAZ_VERSION } from '../version.js';
 import { registerMetrics } from './metrics.js';
 import { registerAuth, type ApiAuth } from './auth.js';
+import { httpTimeouts, requestId } from './http-timeouts.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,19 +26,7 @@ declare module 'fastify' {
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/**
- * How long a client may take to send a request (headers and body); slower senders (a body that never
- * completes, headers that trickle) get a 408 and their connection closed. Only receiving the request is
- * bounded: a long answer (GET /events, a followed log) is not cut. PAZ_HTTP_REQUEST_TIMEOUT_MS sets it.
- */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-
-export function httpTimeouts(env: NodeJS.ProcessEnv = process.env): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
-  const n = Number(env.PAZ_HTTP_REQUEST_TIMEOUT_MS);
-  const requestTimeout = Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_REQUEST_TIMEOUT_MS;
-  // Node checks the bounds every connectionsCheckingInterval (30 s by default, as long as the bound itself)
-  return { requestTimeout, headersTimeout: Math.min(requestTimeout, 20_000), connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeout / 10))) };
-}
+export { DEFAULT_REQUEST_TIMEOUT_MS, httpTimeouts, requestId } from './http-timeouts.js';
 
 export interface AppOptions {
   /** component name for logs, e.g. paz-orchestrator */
@@ -51,11 +39,6 @@ export interface AppOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** the API token check (auth.ts): a verifier, or 'off' (--no-auth; /health says so); none: the agent, whose routes are 'cluster' */
   auth?: ApiAuth;
-}
-
-/** Paz's request id: a random integer below 1e9 in base 36. */
-export function requestId(): string {
-  return randomInt(0, 1e9).toString(36);
 }
 
 function toPazError(err: FastifyError & { validation?: unknown[]; validationContext?: string }): PazError {

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import { attachMetricsSink } from './metrics-sink.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'paz_' });
@@ -81,5 +82,24 @@ export function scrapeGauge<L extends string>(name: string, help: string, labelN
       this.reset();
       await compute((labels, value) => this.set(labels as never, value));
     },
+  });
+}
+
+// what roles recorded before this module was loaded (metrics-sink.ts), and all they record from now on
+{
+  const counters = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(value: number): void }>();
+  attachMetricsSink({
+    request(component, method, route, status, seconds) {
+      const key = `${component} ${method} ${status} ${route}`;
+      let counter = counters.get(key);
+      if (!counter) counters.set(key, (counter = requests.labels({ component, method, route, status })));
+      counter.inc();
+      const timerKey = `${component} ${route}`;
+      let timer = timers.get(timerKey);
+      if (!timer) timers.set(timerKey, (timer = durations.labels({ component, route })));
+      timer.observe(seconds);
+    },
+    gauge: scrapeGauge,
   });
 }

@@ -17,7 +17,7 @@ export async function createDriver(kind: string, dataDir: string, logger: Logger
   // checked whichever driver runs: a wrong --unit-user is an error now, not when the host falls back to processes
   const unitUser = hostUnitUser(confinement.unitUser ?? 'nobody');
   if (kind === 'docker' || kind === 'auto') {
-    // each driver's modules load only when it is chosen (dockerode alone is tens of MiB)
+    // each driver's modules load only when it is chosen (a driver's modules are MiBs an agent of the other driver need not pay)
     const { DockerDriver } = await import('../agent/drivers/docker/docker-driver.js');
     const docker = new DockerDriver({ bindAddress: confinement.bindAddress, onEventStreamError: (err) => logger.warn({ err }, 'docker event stream dropped; reconnecting') });
     try {

@@ -1,6 +1,6 @@
 /**
  * A driver runs unit instances on one host. The agent's reconciler decides what should run; a driver
- * only does what it is told and reports what it sees. Drivers: `docker` (dockerd through dockerode)
+ * only does what it is told and reports what it sees. Drivers: `docker` (dockerd through its Engine API)
  * and `process` (a command in its own cgroup v1, for hosts without Docker).
  *
  * Everything a driver creates carries the unit's identity (labels for Docker, a state file for

@@ -9,10 +9,18 @@ import { Type } from '@sinclair/typebox';
 import { PazError } from '../../core/errors.js';
 import type { UnitView } from '../../core/unit-view.js';
 import type { ApiContext } from '../context.js';
-import { LogQuery } from '../../agent/agent-api.js';
+import { LOG_SINCE_MAX, LOG_TAIL_MAX } from '../../agent/log-query.js';
 import { errorResponses } from '../schemas.js';
 import { streamText } from '../../http/http-app.js';
 import { clusterAuthHeader } from '../../core/cluster-token.js';
+
+/** the query of a unit's logs, as the agent reads it (agent/log-query.ts) */
+const LogQuery = Type.Object({
+  follow: Type.Optional(Type.Boolean({ description: 'keep streaming new lines until the client disconnects' })),
+  tail: Type.Optional(Type.Integer({ minimum: 0, maximum: LOG_TAIL_MAX, description: 'last N lines only' })),
+  since: Type.Optional(Type.Integer({ minimum: 0, maximum: LOG_SINCE_MAX, description: 'unix seconds (up to the year 9999)' })),
+  timestamps: Type.Optional(Type.Boolean()),
+});
 
 async function fromAgent(ctx: ApiContext, agentUrl: string, path: string, what: string): Promise<Response> {
   let res: Response;

@@ -1,5 +1,6 @@
 /**
- * The docker driver: runs unit instances as containers of the host's dockerd, through dockerode.
+ * The docker driver: runs unit instances as containers of the host's dockerd, through its Engine API
+ * (engine-client.ts).
  *
  * A container is named after its unit (`<service>-<version>-<instance>`) and labelled with the unit's
  * identity (paz.managed, paz.unit, paz.service, paz.version, paz.instance), so list() finds every
@@ -11,7 +12,8 @@
  */
 import { pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import { EngineClient } from './engine-client.js';
 import {
   DriverError,
   type Driver,
@@ -65,12 +67,12 @@ export interface DockerDriverOptions extends CreateOptionsSettings {
 export class DockerDriver implements Driver {
   readonly name = 'docker' as const;
   readonly connection: DockerConnection;
-  private readonly docker: Dockerode;
+  private readonly docker: EngineClient;
   private readonly subscriptions = new Set<EventSubscription>();
 
   constructor(private readonly options: DockerDriverOptions = {}) {
     this.connection = parseDockerHost(options.dockerHost ?? process.env.DOCKER_HOST);
-    this.docker = new Dockerode(this.connection);
+    this.docker = new EngineClient(this.connection);
   }
 
   /** the deadline of one API call; not used for streams that stay open (pull, follow logs, events) */
@@ -81,9 +83,7 @@ export class DockerDriver implements Driver {
   /** the daemon answers; throws DAEMON_UNREACHABLE otherwise */
   async ping(): Promise<void> {
     try {
-      // dockerode accepts options here; its type declarations do not say so
-      const ping = this.docker.ping.bind(this.docker) as unknown as (o: { abortSignal: AbortSignal }) => Promise<unknown>;
-      await ping({ abortSignal: this.deadline() });
+      await this.docker.ping(this.deadline());
     } catch (err) {
       throw new DriverError('DAEMON_UNREACHABLE', `Docker daemon at ${describeConnection(this.connection)} does not answer: ${(err as Error).message}`, err);
     }
@@ -98,7 +98,7 @@ export class DockerDriver implements Driver {
 
   async hasImage(image: string): Promise<boolean> {
     try {
-      await this.docker.getImage(withDefaultTag(image)).inspect();
+      await this.docker.inspectImage(withDefaultTag(image));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -109,7 +109,7 @@ export class DockerDriver implements Driver {
   /** The digest the image's pull recorded for its repository (RepoDigests); undefined for a local-only image. */
   async imageDigest(image: string): Promise<string | undefined> {
     try {
-      const info = await this.docker.getImage(withDefaultTag(image)).inspect();
+      const info = await this.docker.inspectImage(withDefaultTag(image));
       return repoDigestFor(image, info.RepoDigests ?? []);
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -131,14 +131,14 @@ export class DockerDriver implements Driver {
       if (existing.State?.Running && existing.Config?.Image === spec.image) return toUnitRuntime(existing);
       await this.removeContainer(spec.unit);
     }
-    let container: Dockerode.Container;
+    let container: { Id: string };
     try {
-      container = await this.docker.createContainer({ ...toCreateOptions(spec, this.options), abortSignal: this.deadline() });
+      container = await this.docker.createContainer(toCreateOptions(spec, this.options), this.deadline());
     } catch (err) {
       throw classifyStartError(err, spec.unit, spec.image);
     }
     try {
-      await container.start({ abortSignal: this.deadline() });
+      await this.docker.startContainer(container.Id, this.deadline());
     } catch (err) {
       await this.removeContainer(spec.unit).catch(() => {});
       throw classifyStartError(err, spec.unit, spec.image);
@@ -148,7 +148,7 @@ export class DockerDriver implements Driver {
 
   async restart(unit: string): Promise<UnitRuntime> {
     try {
-      await this.docker.getContainer(unit).start({ abortSignal: this.deadline() });
+      await this.docker.startContainer(unit, this.deadline());
     } catch (err) {
       if (isNotFound(err)) throw new DriverError('NOT_FOUND', `cannot restart ${unit}: no such container`, err);
       // 304: already running, which is what the caller wants
@@ -161,7 +161,7 @@ export class DockerDriver implements Driver {
   async stop(unit: string, graceSeconds: number): Promise<void> {
     try {
       const t = Math.max(0, Math.round(graceSeconds));
-      await this.docker.getContainer(unit).stop({ t, abortSignal: this.deadline(t * 1000) });
+      await this.docker.stopContainer(unit, t, this.deadline(t * 1000));
     } catch (err) {
       if (isNotFound(err) || isNotModified(err)) return;
       throw classifyError(err, `stop ${unit}`);
@@ -181,7 +181,7 @@ export class DockerDriver implements Driver {
   async list(): Promise<UnitRuntime[]> {
     let containers: Dockerode.ContainerInfo[];
     try {
-      containers = await this.docker.listContainers({ all: true, filters: { label: [MANAGED_FILTER] }, abortSignal: this.deadline() });
+      containers = await this.docker.listContainers({ label: [MANAGED_FILTER] }, this.deadline());
     } catch (err) {
       throw classifyError(err, 'list containers');
     }
@@ -198,7 +198,6 @@ export class DockerDriver implements Driver {
    * follow it stays open until the container stops or the caller destroys it.
    */
   async logs(unit: string, opts: LogOptions): Promise<Readable> {
-    const container = this.docker.getContainer(unit);
     const query = {
       stdout: true,
       stderr: true,
@@ -209,12 +208,18 @@ export class DockerDriver implements Driver {
     const lines = new DockerLogLines();
     try {
       if (opts.follow) {
-        const raw = (await container.logs({ ...query, follow: true })) as unknown as Readable;
+        const raw = await this.docker.containerLogs(unit, { ...query, follow: true });
         // destroying `lines` (the consumer is done) closes the HTTP stream to dockerd too
         pipeline(raw, lines, () => {});
       } else {
-        const buffer = await container.logs({ ...query, follow: false, abortSignal: this.deadline() });
-        lines.end(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
+        const deadline = this.deadline();
+        const res = await this.docker.containerLogs(unit, { ...query, follow: false }, deadline);
+        lines.end(await new Promise<Buffer>((resolve, reject) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+          res.on('error', reject);
+        }));
       }
     } catch (err) {
       lines.destroy();
@@ -228,8 +233,7 @@ export class DockerDriver implements Driver {
   async stats(unit: string): Promise<UnitStats | undefined> {
     let raw: DockerStats;
     try {
-      const options = { stream: false, abortSignal: this.deadline() } as { stream: false }; // abortSignal: untyped, supported
-      raw = (await this.docker.getContainer(unit).stats(options)) as unknown as DockerStats;
+      raw = (await this.docker.containerStats(unit, this.deadline())) as DockerStats;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw classifyError(err, `stats of ${unit}`);
@@ -258,7 +262,7 @@ export class DockerDriver implements Driver {
 
   private async inspectRaw(nameOrId: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
     try {
-      return await this.docker.getContainer(nameOrId).inspect({ abortSignal: this.deadline() });
+      return await this.docker.inspectContainer(nameOrId, this.deadline());
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw classifyError(err, `inspect ${nameOrId}`);
@@ -275,7 +279,7 @@ export class DockerDriver implements Driver {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        await this.docker.getContainer(nameOrId).remove({ force: true, v: true, abortSignal: this.deadline() });
+        await this.docker.removeContainer(nameOrId, this.deadline());
         return;
       } catch (err) {
         if (isNotFound(err)) return;

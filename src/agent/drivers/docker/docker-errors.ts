@@ -1,5 +1,5 @@
 /**
- * Maps what dockerode/dockerd report into DriverError codes. Pure: works on the error objects and
+ * Maps what dockerd reports (through engine-client.ts, in dockerode's error shape) into DriverError codes. Pure: works on the error objects and
  * message texts only. Docker reports most failures as HTTP status + message text (for pulls, often a
  * message inside a 200 stream), so the classification is by status first, then by known message parts.
  */

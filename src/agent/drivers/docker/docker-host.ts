@@ -1,6 +1,6 @@
 /**
  * Where the Docker daemon listens, from a DOCKER_HOST-style address. Pure; the driver passes the
- * result to dockerode.
+ * result to engine-client.ts.
  */
 
 export type DockerConnection =

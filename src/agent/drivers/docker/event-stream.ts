@@ -3,7 +3,7 @@
  * daemon restarts, so the subscription reconnects (with back-off) and asks for the events it missed
  * (`since` the last one it saw), dropping the duplicates that replay brings.
  */
-import type Dockerode from 'dockerode';
+import type { EngineClient } from './engine-client.js';
 import type { DriverEvent } from '../driver.js';
 import { LineSplitter } from './line-splitter.js';
 import { backoffDelayMs } from '../../../core/backoff.js';
@@ -22,7 +22,7 @@ export interface EventSubscription {
  * rejects if that first connection fails.
  */
 export async function subscribeToEvents(
-  docker: Dockerode,
+  docker: EngineClient,
   listener: (e: DriverEvent) => void,
   onConnectionError: (err: unknown) => void = () => {},
 ): Promise<EventSubscription> {
@@ -51,11 +51,13 @@ export async function subscribeToEvents(
   };
 
   const connect = async (): Promise<NodeJS.ReadableStream> => {
-    const stream = await docker.getEvents({
-      ...(lastSeenSeconds !== undefined ? { since: lastSeenSeconds } : {}),
-      filters: { type: ['container'], label: [MANAGED_FILTER], event: WATCHED_ACTIONS },
-      abortSignal: abort.signal,
-    } as Dockerode.GetEventsOptions);
+    const stream = await docker.events(
+      {
+        ...(lastSeenSeconds !== undefined ? { since: lastSeenSeconds } : {}),
+        filters: { type: ['container'], label: [MANAGED_FILTER], event: [...WATCHED_ACTIONS] },
+      },
+      abort.signal,
+    );
     const lines = new LineSplitter();
     const parse = (line: string): void => {
       if (line.trim() === '') return;

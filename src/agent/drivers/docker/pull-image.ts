@@ -1,12 +1,12 @@
 /**
  * `docker pull` with progress and bounds. Docker reports a pull as a stream of JSON messages and reports
  * most failures *inside* that stream with HTTP 200 (`{"error": ...}`), so the stream is read here rather
- * than with dockerode's followProgress, which treats such a stream as a success. A registry login goes to
+ * than with a follow-progress helper (dockerode's), which treats such a stream as a success. A registry login goes to
  * dockerd as the X-Registry-Auth header (dockerd keeps no credentials of its own). A pull is bounded by
  * an overall timeout, by an idle timeout (no message for a while: a registry that accepted the
  * connection and went silent) and by the caller's AbortSignal.
  */
-import type Dockerode from 'dockerode';
+import type { EngineClient } from './engine-client.js';
 import { DriverError, type PullProgress } from '../driver.js';
 import { classifyPullError } from './docker-errors.js';
 import { pullError, toPullProgress, type DockerPullMessage } from './docker-mapping.js';
@@ -24,7 +24,7 @@ export interface PullBounds {
 type StopReason = { kind: 'timeout'; ms: number } | { kind: 'idle'; ms: number } | { kind: 'aborted' };
 
 export async function pullImage(
-  docker: Dockerode,
+  docker: EngineClient,
   image: string,
   onProgress: ((p: PullProgress) => void) | undefined,
   signal: AbortSignal | undefined,
@@ -65,9 +65,7 @@ export async function pullImage(
   try {
     let stream: NodeJS.ReadableStream;
     try {
-      // dockerode sends authconfig.key as the X-Registry-Auth header as it is
-      const auth = login ? { authconfig: { key: xRegistryAuth(login, registry) } } : {};
-      stream = await docker.pull(ref, { abortSignal: abort.signal, ...auth });
+      stream = await docker.pull(ref, login ? xRegistryAuth(login, registry) : undefined, abort.signal);
     } catch (err) {
       throw explainStop(err);
     }
