@@ -84,7 +84,8 @@ export async function backupCommand(args: string[]): Promise<number> {
 }
 
 async function backupFromStore(values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
-  const store = await openCheckedStore(roleConfig(values).storeUrl, storeTlsOf(values));
+  // read-only: a SQLite backup beside a busy server must not wait for (or take) the write lock
+  const store = await openCheckedStore(roleConfig(values).storeUrl, storeTlsOf(values), { readOnly: true });
   try {
     const backup = await takeBackup(store, PAZ_VERSION);
     return { text: formatBackup(backup), backup, from: redactStoreUrl(store.name) };

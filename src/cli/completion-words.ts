@@ -3,7 +3,6 @@
  * of the server or the profile file by completion.ts) service and profile names. Pure.
  */
 import { roleOptions } from './options.js';
-import { CONFIG_KEYS } from './config-keys.js';
 
 /** The options every command that talks to Paz takes (connect.ts). */
 const CONNECTION = ['--url', '--token', '--profile', '--data-dir', '--help'];
@@ -55,7 +54,11 @@ const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'scale
 const VALUES: Record<string, string[] | 'profiles'> = { '--profile': 'profiles', '--role': ['admin', 'deployer', 'read-only'], '--version': ['next', 'last'] };
 
 /** Candidates, or names to look up (`also`: words offered beside them). */
-export type Completion = { candidates: string[] } | { need: 'services' | 'profiles'; also?: string[] };
+export type Completion =
+  | { candidates: string[] }
+  | { need: 'services' | 'profiles'; also?: string[] }
+  /** keys of the service's next config (config-keys.ts keyCandidates decides which) */
+  | { need: 'config-keys'; service: string; verb: 'set' | 'unset' | 'show' };
 
 export interface CommandInfo {
   subcommands?: string[];
@@ -91,10 +94,14 @@ export function whatToComplete(words: string[], table: Record<string, CommandInf
   if (hasVerbs && positionals.length === 0) return { candidates: verbs };
   if (cmd === 'config' && positionals.length === 0) return { need: 'services', also: verbs };
   if (cmd === 'config' && positionals.length === 1 && verbs.includes(positionals[0])) return { need: 'services' };
-  // after `config set|unset SERVICE`: the config's keys (set: `key=`, the shell adds no space after it)
-  if (cmd === 'config' && positionals.length >= 2 && (positionals[0] === 'set' || positionals[0] === 'unset')) {
-    return { candidates: Object.keys(CONFIG_KEYS).map((k) => (positionals[0] === 'set' ? `${k}=` : k)) };
+  // after `config set|unset|show SERVICE`: the config's keys, dotted ones from the service's own config
+  // (set: `key=` and `key.`, after which the shell adds no space)
+  const verb = positionals[0];
+  if (cmd === 'config' && positionals.length >= 2 && (verb === 'set' || verb === 'unset' || verb === 'show')) {
+    return { need: 'config-keys', service: positionals[1], verb };
   }
+  // `paz config SERVICE KEY...` shows those keys
+  if (cmd === 'config' && positionals.length >= 1 && !verbs.includes(verb)) return { need: 'config-keys', service: verb, verb: 'show' };
   if (TAKES_SERVICE.has(cmd) && positionals.length === (hasVerbs ? 1 : 0)) return { need: 'services' };
   return { candidates: [] };
 }

@@ -3,7 +3,8 @@
  * drained host gets no new units and its units move to other hosts (each replaced before it stops, so no
  * request fails); undrain makes it eligible again, but units do not move back by themselves.
  */
-import { PazClient } from '../client/paz-client.js';
+import type { PazClient } from '../client/paz-client.js';
+import { clientOf, connectionOptions } from './connect.js';
 import { parse } from './options.js';
 import { UsageError } from './usage-error.js';
 
@@ -15,7 +16,10 @@ export const hostUsage = `usage: paz host drain ID [--wait] | paz host undrain I
     --wait      print progress until the host is empty (exit 0), or stuck (exit 1)
   undrain ID    host ID is eligible for new units again; units that moved away stay where they are
   ID            a host id as paz hosts lists it, or a unique beginning of one
-  (--url URL, --data-dir DIR, --json as for every CLI command)`;
+  (--url URL, --token T, --profile NAME, --data-dir DIR, --json as for every CLI command)
+examples:
+  paz host drain 3f2a9c --wait
+  paz host undrain 3f2a9c`;
 
 interface DrainView {
   state: 'draining' | 'drained' | 'stuck';
@@ -40,14 +44,14 @@ function progressLine(id: string, d: DrainView): string {
 }
 
 export async function hostCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { ...connectionOptions, wait: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) return console.log(hostUsage), 0;
   const [verb, given, extra] = positionals;
   if (verb !== 'drain' && verb !== 'undrain') throw new UsageError(verb ? `unknown host command "${verb}": paz host drain ID or paz host undrain ID` : 'paz host drain ID or paz host undrain ID');
   if (!given) throw new UsageError(`paz host ${verb} needs a host id (paz hosts lists them)`);
   if (extra !== undefined) throw new UsageError(`paz host ${verb} takes one host id, got also "${extra}"`);
   if (values.wait && verb === 'undrain') throw new UsageError('--wait is for paz host drain');
-  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const client = clientOf(values);
   const id = await hostId(client, given);
   const r = await client.call<{ host: string; drained: boolean; changed: boolean; drain?: DrainView }>('POST', `/cluster/hosts/${encodeURIComponent(id)}/${verb}`);
   if (values.json && !values.wait) return console.log(JSON.stringify(r, null, 2)), 0;

@@ -7,6 +7,8 @@ import { table } from './table.js';
 import { deployProgress } from './deploy-progress.js';
 import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
+import { flatten, type Config } from './config-keys.js';
+import { scaleLine } from './scale-line.js';
 
 /** A service document's file, with the file named when it cannot be read. */
 function readFile(path: string): string {
@@ -62,8 +64,40 @@ async function waitForRollout(client: PazClient, name: string, version: number):
   }
 }
 
+/** Each command's own options besides the connection ones: --json only where there is something to show. */
+const OPTIONS = {
+  services: { json: { type: 'boolean' } },
+  create: { json: { type: 'boolean' } },
+  service: { json: { type: 'boolean' } },
+  delete: {},
+  deploy: { tag: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
+  rollback: { version: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
+  scale: { json: { type: 'boolean' } },
+  rollout: { json: { type: 'boolean' } },
+  history: { json: { type: 'boolean' } },
+  journal: { json: { type: 'boolean' } },
+} as const;
+
+/** How many positionals each takes at most (the name, scale's count). */
+const MAX_ARGS: Record<string, number> = { services: 0, create: 1, service: 1, delete: 1, deploy: 1, rollback: 1, scale: 2, rollout: 1, history: 1, journal: 1 };
+
+/** `paz service NAME` for a person: what it runs and its next config, one `key = value` a line. */
+function serviceLines(doc: Record<string, unknown>): string[] {
+  const config = (doc.config ?? {}) as Config;
+  return [
+    `name: ${String(doc.name)}`,
+    `image: ${String(doc.dockerRepository)}`,
+    ...(doc.description ? [`description: ${String(doc.description)}`] : []),
+    'config (the next deploy\'s; paz config shows others):',
+    ...flatten(config).map(([k, v]) => `  ${k} = ${v}`),
+  ];
+}
+
 export async function servicesCommand(cmd: string, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...connectionOptions, tag: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'boolean' } }, true);
+  const own: Record<string, { type: 'string' | 'boolean' }> = OPTIONS[cmd as keyof typeof OPTIONS];
+  const { values: v, positionals } = parse(args, { ...connectionOptions, ...own }, true);
+  const values = v as { json?: boolean; wait?: boolean; tag?: string; version?: string } & typeof v;
+  if (positionals.length > MAX_ARGS[cmd]) throw new UsageError(`unexpected argument ${positionals[MAX_ARGS[cmd]]}`);
   const client = clientOf(values);
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const name = positionals[0];
@@ -71,11 +105,16 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     if (!name) throw new UsageError(`paz ${cmd} needs ${what}`);
     return name;
   };
-  if (name && cmd !== 'services' && cmd !== 'create') await requireService(client, name);
+  let known: Record<string, unknown> | undefined;
+  if (name && cmd !== 'services' && cmd !== 'create') known = await requireService(client, name);
   switch (cmd) {
     case 'services': {
       const list = await client.listServices();
       if (values.json) return out(list), 0;
+      if (list.length === 0) {
+        console.error('no services yet: create one with `paz create FILE`');
+        return 0;
+      }
       console.log(
         table(
           ['NAME', 'IMAGE', 'INSTANCES', 'DESCRIPTION'],
@@ -84,31 +123,46 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       );
       return 0;
     }
-    case 'create':
-      out(await client.createService(readJsonArg(name)));
+    case 'create': {
+      const doc = await client.createService(readJsonArg(name));
+      if (values.json) return out(doc), 0;
+      console.log(`created ${String(doc.name)} (${String(doc.dockerRepository)}); deploy it with \`paz deploy ${String(doc.name)}\``);
       return 0;
-    case 'service':
-      out(await client.getService(need('a service name')));
+    }
+    case 'service': {
+      need('a service name');
+      if (values.json) return out(known), 0;
+      console.log(serviceLines(known!).join('\n'));
       return 0;
+    }
     case 'delete':
       await client.deleteService(need('a service name'));
       console.log(`deleted ${name}`);
       return 0;
     case 'deploy': {
       const rec = await client.deploy(need('a service name'), values.tag);
+      if (values.json && !values.wait) return out(rec), 0;
       console.log(`deploying ${rec.service} version ${rec.version} (${rec.image})`);
       return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
     }
     case 'rollback': {
-      const rec = await client.rollback(need('a service name'), values.version === undefined ? undefined : Number(values.version));
+      const v = values.version;
+      if (v !== undefined && !/^[1-9][0-9]{0,9}$/.test(v)) throw new UsageError(`--version takes a deployed version number (paz history lists them), got "${v}"`);
+      const rec = await client.rollback(need('a service name'), v === undefined ? undefined : Number(v));
+      if (values.json && !values.wait) return out(rec), 0;
       console.log(`rolling back ${rec.service}: version ${rec.trigger.rollbackOf}'s snapshot deployed as version ${rec.version} (${rec.image})`);
       return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
     }
     case 'scale': {
-      const count = Number(positionals[1]);
-      if (!Number.isInteger(count) || count < 0) throw new UsageError('usage: paz scale NAME COUNT');
-      const r = await client.scale(need('a service name'), count);
-      console.log(`${name} version ${r.version}: ${r.added.length ? `adding ${r.added.join(', ')}` : ''}${r.draining.length ? `draining ${r.draining.join(', ')}` : ''}${!r.added.length && !r.draining.length ? 'no change' : ''}`);
+      need('a service name');
+      const raw = positionals[1];
+      if (raw === undefined) throw new UsageError('paz scale needs a COUNT: paz scale NAME COUNT');
+      if (!/^[0-9]{1,4}$/.test(raw)) throw new UsageError(`COUNT must be a whole number of instances (0 or more), got "${raw}"`);
+      const count = Number(raw);
+      const before = (known!.config as { numInstances?: number } | undefined)?.numInstances;
+      const r = await client.scale(name, count);
+      if (values.json) return out(r), 0;
+      console.log(scaleLine(name, before, count, r));
       return 0;
     }
     case 'rollout': {

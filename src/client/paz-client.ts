@@ -7,6 +7,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connectionErrorMessage } from './connection-error.js';
+import { isJsonType } from './json-type.js';
 import { resolveConnection, withScheme } from './connection.js';
 import { profileFilePath, readProfiles } from './profile-file.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -144,7 +145,7 @@ export class PazClient {
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: unknown = text;
           try {
-            if (text && (res.headers['content-type'] ?? '').includes('json')) parsed = JSON.parse(text);
+            if (text && isJsonType(res.headers['content-type'])) parsed = JSON.parse(text);
           } catch (e) {
             return reject(new Error(`${u.origin} answered ${res.statusCode} with JSON that does not parse (${(e as Error).message})`));
           }
