@@ -17,6 +17,12 @@ test('commands first, without hidden ones; then verbs, flags, and what to look u
   assert.deepEqual(whatToComplete(['deploy', 'web', '--profile', ''], table), { need: 'profiles' });
   assert.ok(matching((whatToComplete(['up', '--no-'], table) as { candidates: string[] }).candidates, '--no-').includes('--no-auth'));
   assert.deepEqual(whatToComplete(['nope', ''], table), { candidates: [] });
+  assert.deepEqual(whatToComplete(['--'], table), { candidates: ['--url', '--token', '--profile', '--data-dir', '--json', '--help', '--version'] });
+  assert.deepEqual(whatToComplete(['--profile', ''], table), { need: 'profiles' }, 'the value of --profile before the command');
+  assert.deepEqual(whatToComplete(['--url', ''], table), { candidates: [] });
+  assert.deepEqual(whatToComplete(['--profile', 'p', '--json', 'se'], table), whatToComplete(['se'], table), 'options before the command are skipped');
+  assert.deepEqual(whatToComplete(['--url=http://x', 'deploy', ''], table), { need: 'services' });
+  assert.deepEqual(whatToComplete(['--profile', 'p', 'config', 'set', 'web', 'env.'], table), { need: 'config-keys', service: 'web', verb: 'set' });
   assert.deepEqual(whatToComplete(['config', 'set', 'web', 'num'], table), { need: 'config-keys', service: 'web', verb: 'set' });
   assert.deepEqual(whatToComplete(['config', 'unset', 'web', 'env.X', 'hea'], table), { need: 'config-keys', service: 'web', verb: 'unset' });
   assert.deepEqual(whatToComplete(['config', 'show', '--url', 'http://x', 'web', 'env.'], table), { need: 'config-keys', service: 'web', verb: 'show' });

@@ -3,6 +3,7 @@
  * of the server or the profile file by completion.ts) service and profile names. Pure.
  */
 import { roleOptions } from './options.js';
+import { GLOBAL_FLAGS } from './global-flags.js';
 
 /** The options every command that talks to Paz takes (connect.ts). */
 const CONNECTION = ['--url', '--token', '--profile', '--data-dir', '--help'];
@@ -12,12 +13,12 @@ const ROLE = Object.keys(roleOptions).map((o) => `--${o}`);
 /** Each command's flags beyond the connection ones (kept beside the commands' own parse() calls by hand). */
 const FLAGS: Record<string, string[]> = {
   services: ['--json'],
-  create: [],
-  service: [],
+  create: ['--json'],
+  service: ['--json'],
   config: ['--version', '--json'],
-  deploy: ['--tag', '--wait'],
-  rollback: ['--version', '--wait'],
-  scale: [],
+  deploy: ['--tag', '--wait', '--json'],
+  rollback: ['--version', '--wait', '--json'],
+  scale: ['--json'],
   rollout: ['--json'],
   history: ['--json'],
   journal: ['--json'],
@@ -30,6 +31,7 @@ const FLAGS: Record<string, string[]> = {
   health: ['--host', '--json'],
   secret: ['--json'],
   token: ['--role', '--json'],
+  host: ['--wait', '--json'],
   registry: ['--username', '--password-stdin', '--json'],
   webhook: ['--rotate', '--json'],
 };
@@ -71,9 +73,13 @@ export interface CommandInfo {
  */
 export function whatToComplete(words: string[], table: Record<string, CommandInfo>): Completion {
   const current = words.at(-1) ?? '';
-  const before = words.slice(0, -1);
+  // options before the command (global-flags.ts) are skipped; the value of one is completed as after a command
+  let i = 0;
+  while (i < words.length - 1 && words[i].startsWith('-')) i += GLOBAL_FLAGS[words[i].slice(2)] === 'value' && words[i].startsWith('--') && !words[i].includes('=') ? 2 : 1;
+  if (i > words.length - 1) return words.at(-2) === '--profile' ? { need: 'profiles' } : { candidates: [] };
+  const before = words.slice(i, -1);
   if (before.length === 0) {
-    if (current.startsWith('-')) return { candidates: ['--help', '--version'] };
+    if (current.startsWith('-')) return { candidates: Object.keys(GLOBAL_FLAGS).map((f) => `--${f}`) };
     return { candidates: [...Object.keys(table).filter((c) => !table[c].hidden), 'help', 'version'].sort() };
   }
   const [cmd] = before;

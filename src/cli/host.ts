@@ -6,7 +6,7 @@
 import type { PazClient } from '../client/paz-client.js';
 import { clientOf, connectionOptions } from './connect.js';
 import { parse } from './options.js';
-import { UsageError } from './usage-error.js';
+import { UsageError, unknownVerb } from './usage-error.js';
 
 export const hostUsage = `usage: paz host drain ID [--wait] | paz host undrain ID
 
@@ -47,7 +47,8 @@ export async function hostCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...connectionOptions, wait: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) return console.log(hostUsage), 0;
   const [verb, given, extra] = positionals;
-  if (verb !== 'drain' && verb !== 'undrain') throw new UsageError(verb ? `unknown host command "${verb}": paz host drain ID or paz host undrain ID` : 'paz host drain ID or paz host undrain ID');
+  if (!verb) throw new UsageError('name what to do: paz host drain ID or paz host undrain ID');
+  if (verb !== 'drain' && verb !== 'undrain') throw unknownVerb('host', verb, ['drain', 'undrain']);
   if (!given) throw new UsageError(`paz host ${verb} needs a host id (paz hosts lists them)`);
   if (extra !== undefined) throw new UsageError(`paz host ${verb} takes one host id, got also "${extra}"`);
   if (values.wait && verb === 'undrain') throw new UsageError('--wait is for paz host drain');

@@ -112,7 +112,7 @@ export async function profileCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   const [verb, name, ...extra] = positionals;
   if (values.help || !verb) {
-    console.log(profileUsage);
+    (values.help ? console.log : console.error)(profileUsage);
     return values.help ? 0 : 2;
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);

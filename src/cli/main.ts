@@ -6,6 +6,7 @@ import { PAZ_VERSION } from '../version.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
+import { cliTerms, type ApiErrorLike } from './api-error-terms.js';
 import { splitGlobalFlags, type SplitArgv } from './global-flags.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
@@ -109,6 +110,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(split);
   } catch (e) {
+    // the API's "create it with POST /services" becomes "create it with `paz create FILE`"
+    if ((e as Error).name === 'PazApiError') throw new Error(cliTerms(e as ApiErrorLike), { cause: e });
     if (!(e instanceof UsageError)) throw e;
     const [first, second] = words;
     const cmd = subcommands(first)?.includes(second) ? `${first} ${second}` : first;

@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
-import { table } from './table.js';
+import { printTable, table } from './table.js';
 import { deployProgress } from './deploy-progress.js';
 import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
 import { flatten, type Config } from './config-keys.js';
 import { scaleLine } from './scale-line.js';
+import { MAX_INSTANCES } from '../core/rollout-defaults.js';
 
 /** A service document's file, with the file named when it cannot be read. */
 function readFile(path: string): string {
@@ -27,7 +28,8 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`not valid JSON (${(e as Error).message})`);
+    const source = arg === '-' ? 'standard input' : arg.trim().startsWith('{') ? 'the JSON given' : arg;
+    throw new Error(`${source} is not a valid service document: not JSON (${(e as Error).message}); see \`paz create --help\` and examples/ for the shape`);
   }
 }
 
@@ -95,6 +97,9 @@ function serviceLines(doc: Record<string, unknown>): string[] {
 
 export async function servicesCommand(cmd: string, args: string[]): Promise<number> {
   const own: Record<string, { type: 'string' | 'boolean' }> = OPTIONS[cmd as keyof typeof OPTIONS];
+  // `paz scale web -1`: a count, not an option
+  const negative = cmd === 'scale' ? args.find((a) => /^-[0-9]+$/.test(a)) : undefined;
+  if (negative !== undefined) throw new UsageError(`COUNT must be a whole number of instances from 0 to ${MAX_INSTANCES}, got "${negative}"`);
   const { values: v, positionals } = parse(args, { ...connectionOptions, ...own }, true);
   const values = v as { json?: boolean; wait?: boolean; tag?: string; version?: string } & typeof v;
   if (positionals.length > MAX_ARGS[cmd]) throw new UsageError(`unexpected argument ${positionals[MAX_ARGS[cmd]]}`);
@@ -157,8 +162,8 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       need('a service name');
       const raw = positionals[1];
       if (raw === undefined) throw new UsageError('paz scale needs a COUNT: paz scale NAME COUNT');
-      if (!/^[0-9]{1,4}$/.test(raw)) throw new UsageError(`COUNT must be a whole number of instances (0 or more), got "${raw}"`);
       const count = Number(raw);
+      if (!/^[0-9]{1,9}$/.test(raw) || count > MAX_INSTANCES) throw new UsageError(`COUNT must be a whole number of instances from 0 to ${MAX_INSTANCES}, got "${raw}"`);
       const before = (known!.config as { numInstances?: number } | undefined)?.numInstances;
       const r = await client.scale(name, count);
       if (values.json) return out(r), 0;
@@ -177,29 +182,27 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     case 'history': {
       const recs = await client.versions(need('a service name'));
       if (values.json) return out(recs), 0;
-      console.log(
-        table(
-          ['VERSION', 'DEPLOYED', 'IMAGE', 'DIGEST', 'TRIGGER'],
-          recs.map((r) => [
-            String(r.version),
-            new Date(Number(r.timestamp)).toISOString(),
-            String(r.image),
-            // no digest: not pulled yet since a deploy that could not ask the registry, or a process-driver program
-            typeof r.digest === 'string' ? r.digest : '-',
-            String((r.trigger as { source: string }).source),
-          ]),
-        ),
+      printTable(
+        ['VERSION', 'DEPLOYED', 'IMAGE', 'DIGEST', 'TRIGGER'],
+        recs.map((r) => [
+          String(r.version),
+          new Date(Number(r.timestamp)).toISOString(),
+          String(r.image),
+          // no digest: not pulled yet since a deploy that could not ask the registry, or a process-driver program
+          typeof r.digest === 'string' ? r.digest : '-',
+          String((r.trigger as { source: string }).source),
+        ]),
+        `${name} has never been deployed: \`paz deploy ${name}\` deploys its next config as version 1`,
       );
       return 0;
     }
     case 'journal': {
       const entries = await client.journal(name);
       if (values.json) return out(entries), 0;
-      console.log(
-        table(
-          ['TIME', 'EVENT', 'SERVICE', 'VERSION', 'MESSAGE'],
-          entries.map((e) => [new Date(Number(e.timestamp)).toISOString(), String(e.event), String(e.serviceName), String(e.version), String(e.message ?? '')]),
-        ),
+      printTable(
+        ['TIME', 'EVENT', 'SERVICE', 'VERSION', 'MESSAGE'],
+        entries.map((e) => [new Date(Number(e.timestamp)).toISOString(), String(e.event), String(e.serviceName), String(e.version), String(e.message ?? '')]),
+        name ? `nothing in the journal for ${name} yet: deploys, scaling and rollbacks are written there` : 'the journal is empty: deploys, scaling and rollbacks are written there',
       );
       return 0;
     }
