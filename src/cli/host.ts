@@ -5,6 +5,7 @@
  */
 import type { PazClient } from '../client/paz-client.js';
 import { clientOf, connectionOptions } from './connect.js';
+import { progressLine } from './progress-line.js';
 import { parse } from './options.js';
 import { UsageError, unknownVerb } from './usage-error.js';
 
@@ -36,7 +37,7 @@ async function hostId(client: PazClient, given: string): Promise<string> {
   return matches[0] ?? given;
 }
 
-function progressLine(id: string, d: DrainView): string {
+function drainLine(id: string, d: DrainView): string {
   if (d.state === 'drained') return `host ${id}: drained, no units left`;
   const line = `host ${id}: ${d.remaining} unit${d.remaining === 1 ? '' : 's'} left`;
   // each reason starts "stuck: no other eligible host (why)"
@@ -62,21 +63,22 @@ export async function hostCommand(args: string[]): Promise<number> {
   }
   console.log(`host ${id}: ${r.changed ? 'drained' : 'already drained'}; no new units go there, and its units move to other hosts`);
   if (!values.wait) {
-    if (r.drain) console.log(progressLine(id, r.drain));
+    if (r.drain) console.log(drainLine(id, r.drain));
     return r.drain?.state === 'stuck' ? 1 : 0;
   }
-  let last = '';
+  const progress = progressLine();
   for (;;) {
     const h = await client.call<{ drain?: DrainView }>('GET', `/cluster/hosts/${encodeURIComponent(id)}/health`);
     if (!h.drain) {
+      progress.end();
       console.error(`host ${id} is no longer drained (paz host undrain?)`);
       return 1;
     }
-    const line = progressLine(id, h.drain);
-    if (line !== last) console.log(line);
-    last = line;
-    if (h.drain.state === 'drained') return 0;
-    if (h.drain.state === 'stuck') return 1;
+    progress.show(drainLine(id, h.drain));
+    if (h.drain.state === 'drained' || h.drain.state === 'stuck') {
+      progress.end();
+      return h.drain.state === 'drained' ? 0 : 1;
+    }
     await new Promise((res) => setTimeout(res, 500));
   }
 }

@@ -9,6 +9,7 @@ import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
 import { flatten, type Config } from './config-keys.js';
 import { scaleLine } from './scale-line.js';
+import { progressLine } from './progress-line.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
 
 /** A service document's file, with the file named when it cannot be read. */
@@ -39,24 +40,17 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
  * one redrawn line when it is.
  */
 async function waitForRollout(client: PazClient, name: string, version: number): Promise<number> {
-  const tty = process.stdout.isTTY === true;
-  let last = '';
-  const show = (line: string) => {
-    if (line === last) return;
-    last = line;
-    if (tty) process.stdout.write(`\r\x1b[K${line}`);
-    else console.log(line);
-  };
+  const progress = progressLine();
   for (let first = true; ; first = false) {
     const r = await client.rollout(name);
     if (first && r.version === version && r.strategy === 'recreate') console.log(`strategy recreate: ${r.strategyReason ?? 'rollout.strategy says so'}`);
     const p = deployProgress(name, version, r);
     if (p.outcome === 'wait') {
-      show(p.line);
+      progress.show(p.line);
       await new Promise((res) => setTimeout(res, 300));
       continue;
     }
-    if (tty && last) process.stdout.write('\n');
+    progress.end();
     if (p.outcome === 'done') {
       console.log(p.line);
       return 0;
