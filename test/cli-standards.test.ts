@@ -3,7 +3,8 @@
 // cannot be reached, and --json output that parses.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PazProcess, freePort, request, runPaz } from './helpers/paz-server.js';
+import { spawnSync } from 'node:child_process';
+import { PazProcess, freePort, pazBin, request, runPaz } from './helpers/paz-server.js';
 
 describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
   const paz = new PazProcess({ role: 'up', extraArgs: ['--no-agent'] });
@@ -137,6 +138,20 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
     const human = await runPaz(['service', 'hello-web', '--url', url]);
     assert.match(human.stdout, /^name: hello-web\nimage: 127\.0\.0\.1:5000\/paz\/hello\n/);
     assert.match(human.stdout, /^ {2}numInstances = 1$/m);
+  });
+
+  it('colour only on a terminal: none into a pipe, none with NO_COLOR, none in --json', async (t) => {
+    if (spawnSync('script', ['--version']).error) return t.skip('script (util-linux) is not installed');
+    // script(1) gives paz a pseudo-terminal, as a user's shell would
+    const atTerminal = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync('script', ['-qec', `'${process.execPath}' '${pazBin}' ${args.join(' ')}`, '/dev/null'], { env: { ...process.env, TERM: 'xterm', NO_COLOR: '', ...env }, encoding: 'utf8', timeout: 30_000 }).stdout;
+    const tty = atTerminal(['health', '--url', url]);
+    assert.match(tty, /cluster: \x1b\[33mdegraded\x1b\[0m/, 'degraded in yellow at a terminal');
+    const piped = await runPaz(['health', '--url', url], '', { NO_COLOR: '' });
+    assert.match(piped.stdout, /^cluster: degraded /);
+    assert.doesNotMatch(piped.stdout + piped.stderr, /\x1b/, 'no escape codes into a pipe');
+    assert.doesNotMatch(atTerminal(['health', '--url', url], { NO_COLOR: '1' }), /\x1b\[3/, 'NO_COLOR');
+    assert.doesNotMatch(atTerminal(['health', '--json', '--url', url]), /\x1b\[3/, '--json stays JSON');
   });
 
   it('--json gives output that parses; the default is a table', async () => {

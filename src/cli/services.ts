@@ -10,6 +10,7 @@ import { UsageError } from './usage-error.js';
 import { flatten, type Config } from './config-keys.js';
 import { scaleLine } from './scale-line.js';
 import { progressLine } from './progress-line.js';
+import { colourOn, paint } from './colour.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
 
 /** A service document's file, with the file named when it cannot be read. */
@@ -52,10 +53,10 @@ async function waitForRollout(client: PazClient, name: string, version: number):
     }
     progress.end();
     if (p.outcome === 'done') {
-      console.log(p.line);
+      console.log(paint(colourOn(process.stdout), 'green', p.line));
       return 0;
     }
-    console.error(p.line);
+    console.error(paint(colourOn(process.stderr), 'red', p.line));
     return 1;
   }
 }
