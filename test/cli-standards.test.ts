@@ -120,6 +120,12 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
     const bad = await runPaz(['create', '{"name":', '--url', url]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^paz: the JSON given is not a valid service document: not JSON \(/);
+    for (const given of ['not a url', 'http://127.0.0.1:99999', 'ftp://paz.example.com']) {
+      const r = await runPaz(['services', '--url', given]);
+      assert.equal(r.code, 1, given);
+      assert.match(r.stderr, /is not (a|an http:\/\/ or https:\/\/) URL .*fix --url, PAZ_URL or the profile's URL/, given);
+      assert.doesNotMatch(r.stderr, /Invalid URL|ENOTFOUND/, given);
+    }
   });
 
   it('scale on a service never deployed says what it changed; empty listings say what they mean', async () => {

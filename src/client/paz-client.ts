@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connectionErrorMessage } from './connection-error.js';
 import { isJsonType } from './json-type.js';
-import { resolveConnection, withScheme } from './connection.js';
+import { resolveConnection, urlProblem, withScheme } from './connection.js';
 import { profileFilePath, readProfiles } from './profile-file.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -106,6 +106,9 @@ export class PazClient {
       ? resolveConnection({ flags: { url: opts.url, token: opts.token, profile: opts.profile }, env: process.env, config: readProfiles(configPath), configPath })
       : { url: withScheme(opts.url ?? process.env.PAZ_URL ?? 'http://127.0.0.1:9000'), token: opts.token, tokenSource: 'the token given' };
     this.credentials = conn.token !== undefined ? { token: conn.token, source: conn.tokenSource ?? 'the token given' } : defaultToken(opts.dataDir);
+    const problem = urlProblem(conn.url);
+    // the URL came from --url, PAZ_URL or a profile: say which to fix, not Node's "Invalid URL"
+    if (problem) throw new Error(`${problem}; fix --url, PAZ_URL or the profile's URL (paz profile ls)`);
     this.url = conn.url;
     this.profile = conn.profile;
     const u = new URL(this.url);
