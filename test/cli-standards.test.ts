@@ -60,7 +60,7 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
   it('paz create FILE says which file it cannot read', async () => {
     const r = await runPaz(['create', '/nonexistent/hello.json', '--url', url]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim(), 'paz: cannot read /nonexistent/hello.json: no such file');
+    assert.equal(r.stderr.trim(), 'paz: cannot read /nonexistent/hello.json: no such file or directory');
   });
 
   /** kv and profile do not talk to the API: no --url */

@@ -12,15 +12,14 @@ import { scaleLine } from './scale-line.js';
 import { progressLine } from './progress-line.js';
 import { colourOn, paint } from './colour.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
+import { fileErrorWords } from '../core/file-errors.js';
 
 /** A service document's file, with the file named when it cannot be read. */
 function readFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw new Error(`cannot read ${path}: ${why}`);
+    throw new Error(`cannot read ${path}: ${fileErrorWords(e)}`);
   }
 }
 
