@@ -104,6 +104,7 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       [['scale', 'hello-web', '1e3'], /COUNT must be a whole number/],
       [['scale', 'hello-web', '5000'], /from 0 to 1000, got "5000"/],
       [['scale', 'hello-web'], /paz scale needs a COUNT/],
+      [['logs', 'hello-web-1', '--tail', 'lots'], /--tail takes a number of lines, got "lots" for paz logs/],
       [['rollback', 'hello-web', '--version', 'abc'], /--version takes a deployed version number/],
       [['service', 'hello-web', 'extra'], /unexpected argument extra for paz service/],
       [['delete', 'hello-web', '--json'], /unknown option --json for paz delete/],

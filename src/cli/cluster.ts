@@ -15,6 +15,8 @@ async function logsCommand(args: string[]): Promise<number> {
   const client = clientOf(values);
   const id = positionals[0]?.replace(/\.service$/, '');
   if (!id) throw new UsageError('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
+  if (values.tail !== undefined && !/^[0-9]{1,9}$/.test(values.tail)) throw new UsageError(`--tail takes a number of lines, got "${values.tail}"`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
   const unit = await client.call<{ name: string; service: string }>('GET', `/cluster/units/${encodeURIComponent(id)}`);
   const q = new URLSearchParams();

@@ -162,9 +162,11 @@ export class PazClient {
       function fail(err: Error) {
         clearTimeout(timer);
         // every error here is about reaching the server (refused, unknown name, untrusted certificate, …)
-        reject(timedOut ? new Error(`${u.origin} did not answer within ${timeoutSeconds} s`, { cause: err }) : new Error(connectionErrorMessage(url, err), { cause: err }));
+        reject(timedOut ? new Error(`${u.origin} did not answer within ${timeoutSeconds} s`, { cause: err }) : new Error(connectionErrorMessage(url, err, pointAt), { cause: err }));
       }
       const timeoutSeconds = this.timeoutMs / 1000;
+      // the journal is the scheduler's (port 9002 of PAZ_URL's host unless PAZ_SCHEDULER_URL says otherwise)
+      const pointAt = url.startsWith(this.schedulerUrl) && this.schedulerUrl !== this.url ? 'PAZ_SCHEDULER_URL (the scheduler; default: port 9002 of PAZ_URL\'s host)' : undefined;
       req.on('error', fail);
       req.end(payload);
     });
