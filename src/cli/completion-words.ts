@@ -11,7 +11,7 @@ const STORE = ['--store', '--store-ca', '--store-cert', '--store-key', '--data-d
 const ROLE = Object.keys(roleOptions).map((o) => `--${o}`);
 
 /** Each command's flags beyond the connection ones (kept beside the commands' own parse() calls by hand). */
-const FLAGS: Record<string, string[]> = {
+export const FLAGS: Record<string, string[]> = {
   services: ['--json'],
   create: ['--json'],
   service: ['--json'],

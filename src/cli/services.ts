@@ -61,7 +61,7 @@ async function waitForRollout(client: PazClient, name: string, version: number):
 }
 
 /** Each command's own options besides the connection ones: --json only where there is something to show. */
-const OPTIONS = {
+export const OPTIONS = {
   services: { json: { type: 'boolean' } },
   create: { json: { type: 'boolean' } },
   service: { json: { type: 'boolean' } },
