@@ -171,5 +171,9 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.doesNotThrow(() => JSON.parse(r.stdout), args.join(' '));
     }
+    // the store, read beside the running server (read-only)
+    const kv = await runPaz(['--json', 'kv', 'ls', '/paz', '--data-dir', paz.dataDir]);
+    assert.equal(kv.code, 0, kv.stderr);
+    assert.ok((JSON.parse(kv.stdout) as Array<{ key: string }>).some((e) => e.key.includes('hello-web')), 'the service is in the store');
   });
 });

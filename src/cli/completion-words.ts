@@ -41,7 +41,7 @@ const OWN_FLAGS: Record<string, string[]> = {
   up: ROLE,
   server: ROLE,
   agent: ROLE,
-  kv: [...STORE, '--values', '--recursive'],
+  kv: [...STORE, '--values', '--recursive', '--json'],
   down: [...STORE, '--cgroup-parent', '--grace'],
   docs: ['--out', '--serve', '--port', '--help'],
   login: ['--profile', '--token-stdin', '--token', '--help'],

@@ -8,10 +8,11 @@ import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
 import { redactStoreUrl } from '../store/index.js';
 
-const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive]   (--store URL [--store-ca/--store-cert/--store-key FILE] | --data-dir DIR)
+const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive] [--json]   (--store URL [--store-ca/--store-cert/--store-key FILE] | --data-dir DIR)
   Reads the store directly, read-only (a SQLite file is never written, so this works beside a running Paz).
   get KEY          the key's value (exit 1 when there is no such key)
   ls [PREFIX]      the keys under PREFIX, one level (--recursive: all; --values: with their values)
+  --json           get: {key, value, createRevision, modRevision, version}; ls: every key under PREFIX as such
 examples:
   paz kv get /paz/services/paz-scheduler
   paz kv ls /paz/services --recursive`;
@@ -19,7 +20,7 @@ examples:
 const VERBS = ['get', 'ls'];
 
 export async function kvCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { store: { type: 'string' }, 'store-ca': { type: 'string' }, 'store-cert': { type: 'string' }, 'store-key': { type: 'string' }, 'data-dir': { type: 'string' }, values: { type: 'boolean' }, recursive: { type: 'boolean', short: 'r' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { store: { type: 'string' }, 'store-ca': { type: 'string' }, 'store-cert': { type: 'string' }, 'store-key': { type: 'string' }, 'data-dir': { type: 'string' }, values: { type: 'boolean' }, recursive: { type: 'boolean', short: 'r' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   const [verb, key] = positionals;
   if (values.help) return console.log(usage), 0;
   if (!verb) throw new UsageError('name what to do: paz kv get KEY or paz kv ls [PREFIX]');
@@ -37,12 +38,13 @@ export async function kvCommand(args: string[]): Promise<number> {
         console.error(`paz: no key ${key} in ${redactStoreUrl(store.name)} (paz kv ls lists the keys)`);
         return 1;
       }
-      console.log(kv.value);
+      console.log(values.json ? JSON.stringify(kv, null, 2) : kv.value);
       return 0;
     }
     // ls
     const prefix = key ? (key.endsWith('/') ? key : `${key}/`) : '/';
     const { kvs } = await store.range(prefix);
+    if (values.json) return console.log(JSON.stringify(kvs, null, 2)), 0;
     const lines = new Set<string>();
     for (const kv of kvs) {
       if (values.recursive || values.values) {
