@@ -16,6 +16,19 @@ describe('--help on every command', () => {
     for (const c of ['up', 'services', 'config', 'deploy', 'units', 'ps', 'token', 'host', 'backup', 'completion']) assert.ok(names.includes(c), c);
   });
 
+  it('paz alone: the usage on stderr, exit 2; paz --help and paz -h: on stdout, exit 0', () => {
+    const bare = run([]);
+    assert.equal(bare.status, 2);
+    assert.equal(bare.stdout, '');
+    assert.match(bare.stderr, /^paz \S+: run Docker services/);
+    for (const flag of ['--help', '-h', 'help']) {
+      const r = run([flag]);
+      assert.equal(r.status, 0, flag);
+      assert.equal(r.stdout, bare.stderr, flag);
+    }
+    assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
   for (const cmd of names) {
     it(`paz ${cmd} --help: exit 0, with an example of paz ${cmd}`, () => {
       const r = run([cmd, '--help']);

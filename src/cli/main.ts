@@ -124,8 +124,8 @@ async function dispatch({ command: cmd, args: rest, help, version }: SplitArgv):
   if (cmd === undefined) {
     if (help) return console.log(usage), 0;
     if (version) return console.log(PAZ_VERSION), 0;
-    // no command at all: the usage, as a usage error
-    return console.log(usage), 2;
+    // no command at all: the usage, as a usage error (on stderr, like every usage error)
+    return console.error(usage), 2;
   }
   switch (cmd) {
     case 'help':
