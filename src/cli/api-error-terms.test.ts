@@ -27,3 +27,11 @@ test('an error it does not know, or one without the details it needs, keeps the 
   assert.equal(cliTerms(api('PAZ_SERVICE_NOT_FOUND', 'no service named "web"')), 'no service named "web"');
   assert.equal(cliTerms({ code: 'HTTP_502', message: 'Bad Gateway' }), 'Bad Gateway');
 });
+
+test("the request validator's words about HTTP become the document's", () => {
+  assert.equal(
+    cliTerms(api('PAZ_VALIDATION', 'the request body has an unknown field "bogus": remove it (see /docs for the fields this endpoint takes)')),
+    'the document has an unknown field "bogus": remove it (every field is in the API reference: /docs on the orchestrator)',
+  );
+  assert.equal(cliTerms(api('PAZ_VALIDATION', 'field "ports" must be array')), 'field "ports" must be array');
+});

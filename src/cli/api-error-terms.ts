@@ -48,5 +48,6 @@ export function cliTerms(err: ApiErrorLike): string {
       break;
     }
   }
-  return err.message;
+  // the request validator's words (http/validation.ts) are about HTTP requests
+  return err.message.replace(/\bthe request body\b/g, 'the document').replace(/ \(see \/docs for the fields this endpoint takes\)/, ' (every field is in the API reference: /docs on the orchestrator)');
 }
