@@ -115,7 +115,7 @@ describe('bad certificate files stop paz up before it listens', () => {
   });
 
   it('a file that cannot be read', async () => {
-    await refused(['--tls-cert', join(ca.dir, 'missing.pem'), '--tls-key', server.keyFile], /cannot read --tls-cert .*missing\.pem: ENOENT/);
+    await refused(['--tls-cert', join(ca.dir, 'missing.pem'), '--tls-key', server.keyFile], /cannot read --tls-cert .*missing\.pem: no such file or directory/);
   });
 
   it('files that are not what they should be', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PazProcess, assertStartRefused, request, runPaz } from './helpers/paz-server.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import Database from 'better-sqlite3';
 import { openStore, SqliteStore, type Store } from '../src/store/index.js';
 import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
 import { keys } from '../src/core/keys.js';
@@ -137,6 +138,7 @@ describe('paz backup and paz restore on SQLite', () => {
     refused(await paz(['backup', viaApi, '--url', a.orchestrator, '--store', 'sqlite:/x']), 2, /give one of them/);
     const plain = await fetch(`${a.orchestrator}/cluster/backup`, { headers: a.authHeaders() });
     assert.equal(plain.status, 200);
+    assert.equal(plain.headers.get('content-type'), 'application/x-ndjson; charset=utf-8', 'JSON Lines, not one JSON document nor plain text');
     assert.match(plain.headers.get('content-disposition') ?? '', /attachment; filename="paz-backup-\d{4}-\d\d-\d\d-r\d+\.jsonl"/);
     assert.equal(plain.headers.get('x-paz-revision'), String(parseBackup(await plain.text()).header.revision));
   });
@@ -269,7 +271,8 @@ class Writer {
   private stopped = false;
   private done: Promise<void> | undefined;
   readonly revisions: number[] = [0];
-  constructor(private readonly store: Store) {}
+  /** pauseMs 0: no pause between txns at all, only the turn of the event loop every write takes */
+  constructor(private readonly store: Store, private readonly pauseMs = 1) {}
   start(): void {
     this.done = (async () => {
       for (let n = 1; !this.stopped; n++) {
@@ -282,7 +285,7 @@ class Writer {
         });
         this.revisions[n] = res.revision;
         // a server writes often but not without pause: SQLite's other processes get the write lock in between
-        await new Promise((r) => setTimeout(r, 1));
+        if (this.pauseMs > 0) await new Promise((r) => setTimeout(r, this.pauseMs));
       }
     })();
   }
@@ -326,6 +329,49 @@ describe('a backup taken while writes go on', () => {
       await writer.stop();
       await store.close();
     }
+  });
+
+  it('opens SQLite read-only: backups and paz kv beside non-stop writes never wait for the write lock', async () => {
+    const db = join(dir, 'busy.db');
+    const store = new SqliteStore(db);
+    const writer = new Writer(store, 0);
+    writer.start();
+    try {
+      await waitFor('the writer under way', async () => writer.revisions.length > 50, 10_000, 10);
+      for (let i = 0; i < 5; i++) {
+        const f = join(dir, `busy-${i}.backup`);
+        const r = await paz(['backup', f, '--store', `sqlite:${db}`]);
+        assert.doesNotMatch(r.stderr, /database is locked/);
+        ok(r, 'paz backup');
+        await writer.check(readFileSync(f, 'utf8'));
+        const latest = ok(await paz(['kv', 'get', keys.latest('svc'), '--store', `sqlite:${db}`]), 'paz kv get');
+        assert.match(latest.stdout, /^\d+\n$/);
+      }
+    } finally {
+      await writer.stop();
+      await store.close();
+    }
+    // a writer holding the write lock longer than SQLite's busy timeout (5 s): a backup that took the lock
+    // to open the file (its schema set-up, a lease sweep) failed with "database is locked"; a read does not wait
+    const holder = new Database(db);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      holder.prepare('UPDATE meta SET revision = revision WHERE id = 1').run();
+      const started = Date.now();
+      const r = await paz(['backup', join(dir, 'held.backup'), '--store', `sqlite:${db}`]);
+      assert.doesNotMatch(r.stderr, /database is locked/);
+      ok(r, 'paz backup while another connection holds the write lock');
+      ok(await paz(['kv', 'ls', '/paz', '--store', `sqlite:${db}`]), 'paz kv ls while another connection holds the write lock');
+      console.log(`backup and kv ls with the write lock held: ${Date.now() - started} ms`);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    // read-only: a store that is not there is not made
+    const missing = join(dir, 'none', 'paz.db');
+    refused(await paz(['backup', join(dir, 'none.backup'), '--store', `sqlite:${missing}`]), 1, /paz\.db does not exist: there is no Paz store there/);
+    refused(await paz(['kv', 'ls', '--data-dir', join(dir, 'none')]), 1, /does not exist/);
+    assert.equal(existsSync(join(dir, 'none')), false, 'nothing was created');
   });
 
   describe('on etcd', { skip: etcdSkip }, () => {

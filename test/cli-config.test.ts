@@ -214,16 +214,53 @@ describe('paz config, events, journal, completion', () => {
 
     it('bash completes commands, verbs, flags and service names', () => {
       assert.deepEqual(bashComplete('paz se'), ['secret', 'server', 'service', 'services']);
-      assert.deepEqual(bashComplete('paz config '), ['set', 'unset', 'edit', 'diff', 'web-app'], 'its verbs and the service names from the server');
-      assert.deepEqual(bashComplete('paz config s'), ['set']);
+      assert.deepEqual(bashComplete('paz config '), ['show', 'set', 'unset', 'edit', 'diff', 'web-app'], 'its verbs and the service names from the server');
+      assert.deepEqual(bashComplete('paz config s'), ['show', 'set']);
       assert.deepEqual(bashComplete('paz config set w'), ['web-app']);
       assert.deepEqual(bashComplete('paz deploy web-app --t'), ['--tag', '--token']);
       assert.deepEqual(bashComplete('paz token '), ['create', 'ls', 'revoke']);
       assert.deepEqual(bashComplete('paz token create ci --role d'), ['deployer']);
       assert.deepEqual(bashComplete('paz completion '), ['bash', 'zsh']);
       assert.deepEqual(bashComplete('paz config set web-app num'), ['numInstances=']);
-      assert.deepEqual(bashComplete('paz config unset web-app env.X heal'), ['healthCheck']);
+      assert.deepEqual(bashComplete('paz config unset web-app env.X heal'), ['healthCheck', 'healthCheck.']);
       assert.ok(!bashComplete('paz ').includes('__complete'), 'the hidden command is not offered');
+    });
+
+    it('bash completes options before the command, and dotted config keys from the service\'s own config', async () => {
+      const patched = await request('PATCH', `${server.orchestrator}/services/web-app/config/next`, { env: { APP_MODE: 'a', APP_NAME: 'b', DEBUG: '1' }, healthCheck: { path: '/health' } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.deepEqual(bashComplete('paz --js'), ['--json']);
+      assert.deepEqual(bashComplete(`paz --url ${server.orchestrator} --json se`), ['secret', 'server', 'service', 'services']);
+      assert.deepEqual(bashComplete(`paz --url ${server.orchestrator} deploy w`), ['web-app'], 'the server named before the command is asked');
+      assert.deepEqual(bashComplete('paz config set web-app en'), ['env=', 'env.']);
+      assert.deepEqual(bashComplete('paz config set web-app env.'), ['env.APP_MODE=', 'env.APP_NAME=', 'env.DEBUG=']);
+      assert.deepEqual(bashComplete('paz config set web-app env.APP_'), ['env.APP_MODE=', 'env.APP_NAME=']);
+      assert.deepEqual(bashComplete('paz config set web-app env.D'), ['env.DEBUG=']);
+      assert.deepEqual(bashComplete('paz config unset web-app env.APP_M'), ['env.APP_MODE']);
+      assert.deepEqual(bashComplete('paz config show web-app healthCheck.'), ['healthCheck.path']);
+      assert.deepEqual(bashComplete('paz config web-app env.DE'), ['env.DEBUG'], 'config SERVICE KEY is show');
+      assert.deepEqual(bashComplete('paz config set web-app healthCheck.int'), ['healthCheck.intervalSeconds='], 'the schema\'s fields');
+      assert.deepEqual(bashComplete('paz config set nope env.'), [], 'an unknown service: no entries to offer');
+      const shown = await paz(['config', 'show', 'web-app', 'env.DEBUG', 'healthCheck']);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(shown.stdout, 'env.DEBUG = 1\nhealthCheck.path = /health\n');
+      assert.deepEqual(JSON.parse((await paz(['--json', 'config', 'web-app', 'env.APP_MODE'])).stdout), { 'env.APP_MODE': 'a' });
+      const missing = await paz(['config', 'show', 'web-app', 'env.NOPE']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /the next config of web-app has no env\.NOPE/);
+      assert.equal((await paz(['config', 'show', 'web-app', 'envv.X'])).code, 2);
+    });
+
+    it('bash adds no space after a completed KEY= or KEY. (the value or entry follows)', () => {
+      const script = [
+        'source <(paz completion bash)',
+        'compopt() { echo "compopt $1 $2"; }',
+        "COMP_WORDS=(paz config set web-app env.DE); COMP_CWORD=4; _paz; printf '%s\\n' \"${COMPREPLY[@]}\"",
+        "COMP_WORDS=(paz config set web-app hea); COMP_CWORD=4; _paz; printf '%s\\n' \"${COMPREPLY[@]}\"",
+      ].join('\n');
+      const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { env: { ...process.env, ...env, PATH: path }, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'compopt -o nospace\nenv.DEBUG=\nhealthCheck=\nhealthCheck.\n');
     });
 
     it('offers nothing, quietly, when Paz cannot be reached', () => {
@@ -264,6 +301,9 @@ describe('paz config, events, journal, completion', () => {
       assert.deepEqual(complete('paz deploy w'), ['web-app']);
       assert.deepEqual(complete('paz create '), ['(files)'], 'nothing to offer: files');
       assert.deepEqual(complete('paz config set web-app num'), ['numInstances=']);
+      assert.deepEqual(complete('paz config set web-app env.APP_'), ['env.APP_MODE=', 'env.APP_NAME=']);
+      assert.deepEqual(complete('paz config unset web-app env.D'), ['env.DEBUG']);
+      assert.deepEqual(complete(`paz --url ${server.orchestrator} --json deploy w`), ['web-app']);
     });
   });
 });

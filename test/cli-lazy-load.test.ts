@@ -43,7 +43,7 @@ export async function resolve(spec, ctx, next) { const r = await next(spec, ctx)
     assert.ok(mods.some((m) => SERVER_ONLY.test(m)), 'paz docs loads Fastify');
   });
 
-  for (const args of [['services', '--json'], ['units'], ['hosts'], ['health'], ['config', 'web'], ['config', 'diff', 'web'], ['secret', 'ls', 'web'], ['token', 'ls'], ['registry', 'ls'], ['events'], ['logs', 'web-1'], ['journal'], ['profile', 'ls'], ['completion', 'bash'], ['__complete', 'deploy', ''], ['--help']]) {
+  for (const args of [['services', '--json'], ['units'], ['hosts'], ['health'], ['config', 'web'], ['config', 'diff', 'web'], ['secret', 'ls', 'web'], ['token', 'ls'], ['registry', 'ls'], ['events'], ['logs', 'web-1'], ['journal'], ['profile', 'ls'], ['completion', 'bash'], ['__complete', 'deploy', ''], ['__complete', 'config', 'set', 'web', 'env.'], ['--help'], ['--json', 'units', 'web'], ['--profile', 'p', 'services']]) {
     it(`paz ${args.join(' ')}`, () => {
       const mods = modulesOf(args);
       assert.ok(mods.some((m) => m.endsWith('/dist/src/cli/main.js')), 'the hook recorded the CLI');

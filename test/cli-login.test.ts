@@ -86,6 +86,35 @@ describe('paz login and profiles', () => {
     assert.deepEqual(await names(['--profile', 'a'], { PAZ_PROFILE: 'b' }), ['svc-on-a'], 'the flag beats the variable');
   });
 
+  it('--profile, --url, --token and --json work before the command too (kubectl style), the same as after it', async () => {
+    const listed = async (args: string[]) => {
+      const r = await paz(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return (JSON.parse(r.stdout) as Array<{ name?: string; service?: string }>).map((s) => s.name ?? s.service);
+    };
+    assert.deepEqual(await listed(['--profile', 'b', '--json', 'services']), ['svc-on-b']);
+    assert.deepEqual(await listed(['--json', '--profile=a', 'services']), ['svc-on-a']);
+    assert.deepEqual(await listed(['--url', b.orchestrator, '--token', deployerToken, 'services', '--json']), ['svc-on-b']);
+    assert.deepEqual(await listed(['--url', b.orchestrator, '--token', deployerToken, '--json', 'units', 'svc-on-b']), [], 'units of a service never deployed');
+    const table = await paz(['--profile', 'b', 'services']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^NAME\s+IMAGE.*\nsvc-on-b\s/);
+    const typo = await paz(['--profil', 'b', 'services']);
+    assert.equal(typo.code, 2);
+    assert.equal(typo.stderr.trim(), 'paz: unknown option --profil before the command (did you mean --profile?); see paz --help');
+    const help = await paz(['-h']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^paz \S+: run Docker services/);
+    assert.match((await paz(['--help', 'deploy'])).stdout, /Example:\n {2}paz deploy /);
+    assert.match((await paz(['--version'])).stdout, /^\d+\.\d+\.\d+/);
+    const noCommand = await paz(['--profile', 'b']);
+    assert.equal(noCommand.code, 2);
+    assert.match(noCommand.stderr, /name a command after the options/);
+    const notTaken = await paz(['--json', 'delete', 'svc-on-b', '--profile', 'b']);
+    assert.equal(notTaken.code, 2, 'a global option the command does not take is its usage error, as after it');
+    assert.match(notTaken.stderr, /unknown option --json for paz delete/);
+  });
+
   it('PAZ_URL and --url beat the current profile, --profile beats PAZ_URL, and the profile token is never sent to another server', async () => {
     // current profile a; PAZ_URL points at b: a's admin token must not go to b
     const r = await paz(['services'], '', { PAZ_URL: b.orchestrator });

@@ -3,7 +3,8 @@
 // cannot be reached, and --json output that parses.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PazProcess, freePort, request, runPaz } from './helpers/paz-server.js';
+import { spawnSync } from 'node:child_process';
+import { PazProcess, freePort, pazBin, request, runPaz } from './helpers/paz-server.js';
 
 describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
   const paz = new PazProcess({ role: 'up', extraArgs: ['--no-agent'] });
@@ -59,7 +60,105 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
   it('paz create FILE says which file it cannot read', async () => {
     const r = await runPaz(['create', '/nonexistent/hello.json', '--url', url]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim(), 'paz: cannot read /nonexistent/hello.json: no such file');
+    assert.equal(r.stderr.trim(), 'paz: cannot read /nonexistent/hello.json: no such file or directory');
+  });
+
+  /** kv and profile do not talk to the API: no --url */
+  const urlFor = (cmd: string) => (cmd === 'kv' || cmd === 'profile' ? [] : ['--url', url]);
+  const noProfiles = { PAZ_CONFIG: '/nonexistent/paz-cli-standards/config.json' };
+
+  it('mistyped verbs get the nearest one (exit 2); usage errors go to stderr, not stdout', async () => {
+    for (const [args, near] of [[['token', 'crate', 'x'], 'paz token create'], [['secret', 'sett', 'hello-web', 'A=1'], 'paz secret set'], [['host', 'drian', 'h1'], 'paz host drain'], [['webhook', 'secrt'], 'paz webhook secret'], [['registry', 'lss'], 'paz registry ls'], [['kv', 'gte', '/paz'], 'paz kv get'], [['profile', 'uze', 'p'], 'paz profile use']] as const) {
+      const r = await runPaz([...args, ...urlFor(args[0])], '', noProfiles);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, new RegExp(`\\(did you mean ${near}\\?\\)`), args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+    }
+    for (const args of [['token'], ['secret'], ['registry'], ['profile'], ['kv'], ['webhook']]) {
+      const r = await runPaz([...args, ...urlFor(args[0])], '', noProfiles);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '', `paz ${args.join(' ')}: the usage goes to stderr`);
+      assert.notEqual(r.stderr, '');
+    }
+  });
+
+  it('API errors come in CLI terms, never as HTTP methods and paths', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['logs', 'hello-web-1'], /no unit named "hello-web-1": .*\(`paz units` lists them\)/],
+      [['health', '--host', 'nope'], /no host with id "nope" \(`paz hosts` lists them\)/],
+      [['host', 'drain', 'nope'], /no host with id "nope" \(`paz hosts` lists them\)/],
+      [['rollout', 'hello-web'], /hello-web has not been deployed yet: deploy it with `paz deploy hello-web`/],
+      [['create', '{"name":"hello-web","dockerRepository":"x/y"}'], /a service named hello-web already exists: change it with `paz config set hello-web KEY=VALUE`/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runPaz([...args, '--url', url]);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\b(GET|POST|PATCH|DELETE) \//, args.join(' '));
+    }
+  });
+
+  it('hostile and mistyped arguments: exit 2 in Paz words, nothing from Node', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['scale', 'hello-web', '-1'], /COUNT must be a whole number of instances from 0 to 1000, got "-1"/],
+      [['scale', 'hello-web', '1e3'], /COUNT must be a whole number/],
+      [['scale', 'hello-web', '5000'], /from 0 to 1000, got "5000"/],
+      [['scale', 'hello-web'], /paz scale needs a COUNT/],
+      [['logs', 'hello-web-1', '--tail', 'lots'], /--tail takes a number of lines, got "lots" for paz logs/],
+      [['rollback', 'hello-web', '--version', 'abc'], /--version takes a deployed version number/],
+      [['service', 'hello-web', 'extra'], /unexpected argument extra for paz service/],
+      [['delete', 'hello-web', '--json'], /unknown option --json for paz delete/],
+      [['services', '--url'], /option --url needs a value/],
+      [['--url'], /option --url needs a value/],
+      [['--jsn', 'services'], /unknown option --jsn before the command \(did you mean --json\?\)/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runPaz(args[0] === '--url' || args.includes('--url') ? args : [...args, '--url', url]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message, args.join(' '));
+      assert.doesNotMatch(r.stderr, /ERR_|TypeError|at .*\.js:\d+|parseArgs/, args.join(' '));
+    }
+    const bad = await runPaz(['create', '{"name":', '--url', url]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^paz: the JSON given is not a valid service document: not JSON \(/);
+    for (const given of ['not a url', 'http://127.0.0.1:99999', 'ftp://paz.example.com']) {
+      const r = await runPaz(['services', '--url', given]);
+      assert.equal(r.code, 1, given);
+      assert.match(r.stderr, /is not (a|an http:\/\/ or https:\/\/) URL .*fix --url, PAZ_URL or the profile's URL/, given);
+      assert.doesNotMatch(r.stderr, /Invalid URL|ENOTFOUND/, given);
+    }
+  });
+
+  it('scale on a service never deployed says what it changed; empty listings say what they mean', async () => {
+    const r = await runPaz(['scale', 'hello-web', '2', '--url', url]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'hello-web has never been deployed, so nothing was started or stopped: numInstances 1 → 2; `paz deploy hello-web` starts 2 instances');
+    const back = await runPaz(['scale', 'hello-web', '1', '--json', '--url', url]);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(JSON.parse(back.stdout).version, 0);
+    for (const [args, note] of [[['history', 'hello-web'], /hello-web has never been deployed: `paz deploy hello-web`/], [['units', 'hello-web'], /hello-web has no units: it was never deployed/], [['hosts'], /no hosts: start an agent/], [['secret', 'ls', 'hello-web'], /hello-web has no secret env values/]] as const) {
+      const e = await runPaz([...args, '--url', url]);
+      assert.equal(e.code, 0, e.stderr);
+      assert.equal(e.stdout, '', `${args.join(' ')} prints no lone header`);
+      assert.match(e.stderr, note);
+    }
+    const human = await runPaz(['service', 'hello-web', '--url', url]);
+    assert.match(human.stdout, /^name: hello-web\nimage: 127\.0\.0\.1:5000\/paz\/hello\n/);
+    assert.match(human.stdout, /^ {2}numInstances = 1$/m);
+  });
+
+  it('colour only on a terminal: none into a pipe, none with NO_COLOR, none in --json', async (t) => {
+    if (spawnSync('script', ['--version']).error) return t.skip('script (util-linux) is not installed');
+    // script(1) gives paz a pseudo-terminal, as a user's shell would
+    const atTerminal = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync('script', ['-qec', `'${process.execPath}' '${pazBin}' ${args.join(' ')}`, '/dev/null'], { env: { ...process.env, TERM: 'xterm', NO_COLOR: '', ...env }, encoding: 'utf8', timeout: 30_000 }).stdout;
+    const tty = atTerminal(['health', '--url', url]);
+    assert.match(tty, /cluster: \x1b\[33mdegraded\x1b\[0m/, 'degraded in yellow at a terminal');
+    const piped = await runPaz(['health', '--url', url], '', { NO_COLOR: '' });
+    assert.match(piped.stdout, /^cluster: degraded /);
+    assert.doesNotMatch(piped.stdout + piped.stderr, /\x1b/, 'no escape codes into a pipe');
+    assert.doesNotMatch(atTerminal(['health', '--url', url], { NO_COLOR: '1' }), /\x1b\[3/, 'NO_COLOR');
+    assert.doesNotMatch(atTerminal(['health', '--json', '--url', url]), /\x1b\[3/, '--json stays JSON');
   });
 
   it('--json gives output that parses; the default is a table', async () => {
@@ -72,5 +171,9 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.doesNotThrow(() => JSON.parse(r.stdout), args.join(' '));
     }
+    // the store, read beside the running server (read-only)
+    const kv = await runPaz(['--json', 'kv', 'ls', '/paz', '--data-dir', paz.dataDir]);
+    assert.equal(kv.code, 0, kv.stderr);
+    assert.ok((JSON.parse(kv.stdout) as Array<{ key: string }>).some((e) => e.key.includes('hello-web')), 'the service is in the store');
   });
 });

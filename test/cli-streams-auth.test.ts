@@ -44,7 +44,7 @@ describe('CLI streams with auth on', () => {
   it('follows logs and events with the admin token found in the data dir', async () => {
     const env = { ...paz.cliEnv, PAZ_TOKEN: '' };
     const created = await run(process.execPath, [pazBin, 'create', JSON.stringify({ name: 'streamed', dockerRepository: 'local/streamed', command: [process.execPath, '-e', server], ports: [{ container: 9000 }] })], { env: { ...process.env, ...env } });
-    assert.match(created.stdout, /"name": "streamed"/);
+    assert.match(created.stdout, /^created streamed \(local\/streamed\); deploy it with `paz deploy streamed`$/m);
     await run(process.execPath, [pazBin, 'deploy', 'streamed'], { env: { ...process.env, ...env } });
     await waitFor('the unit healthy', async () => (await request('GET', `${paz.orchestrator}/services/streamed/units`, undefined, paz.authHeaders())).body.some((u: { healthy: boolean }) => u.healthy), 60_000);
     const logs = await run(process.execPath, [pazBin, 'logs', 'streamed-1-1'], { env: { ...process.env, ...env } });

@@ -122,7 +122,7 @@ describe('a bad router certificate directory stops paz up before it starts', () 
 
   it('missing, empty, a certificate without its key, a key of another certificate', async () => {
     const ca = makeCa(tmpDir('paz-router-tls-bad-'));
-    await refused(join(ca.dir, 'nowhere'), /cannot read --router-tls-dir .*nowhere: ENOENT/);
+    await refused(join(ca.dir, 'nowhere'), /cannot read --router-tls-dir .*nowhere: no such file or directory/);
     const empty = join(ca.dir, 'empty');
     mkdirSync(empty);
     await refused(empty, /--router-tls-dir .*empty holds no certificate/);

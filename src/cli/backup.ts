@@ -40,7 +40,7 @@ needs it. Left out: what live processes announce again (hosts' heartbeats, endpo
 leader keys, locks). The file is written to FILE.tmp, synced, then renamed, with mode 0600.
 ${where}
 --url URL (the orchestrator, e.g. https://paz.example.com:9000) asks a running server instead
-(GET /cluster/backup, admin): it sends PAZ_TOKEN, else DATA_DIR/admin-token.
+(GET /cluster/backup, admin): it sends --token (PAZ_TOKEN), else --profile's token, else DATA_DIR/admin-token.
 examples:
   paz backup /var/backups/paz-$(date +%F).jsonl
   paz backup - --store etcd://10.0.0.5:2379 | gzip > paz.jsonl.gz
@@ -66,9 +66,10 @@ function countsText(c: BackupCounts): string {
 }
 
 export async function backupCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...storeOptions, url: { type: 'string' } }, true);
+  const { values, positionals } = parse(args, { ...storeOptions, url: { type: 'string' }, token: { type: 'string' }, profile: { type: 'string' } }, true);
   if (values.help) return console.log(backupUsage), 0;
   const file = oneFile(positionals, 'backup');
+  if (values.url === undefined && (values.token !== undefined || values.profile !== undefined)) throw new UsageError('--token and --profile are for a backup through a server: give its --url too (without it, paz backup reads the store)');
   const { text, backup, from } = values.url !== undefined ? await backupFromApi(values.url, values) : await backupFromStore(values);
   const h = backup.header;
   const sealed = h.secretsKeyIds.length > 0 ? `; secrets sealed with key ${h.secretsKeyIds.join(', ')}: a restore needs that secrets.key` : '';
@@ -84,7 +85,8 @@ export async function backupCommand(args: string[]): Promise<number> {
 }
 
 async function backupFromStore(values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
-  const store = await openCheckedStore(roleConfig(values).storeUrl, storeTlsOf(values));
+  // read-only: a SQLite backup beside a busy server must not wait for (or take) the write lock
+  const store = await openCheckedStore(roleConfig(values).storeUrl, storeTlsOf(values), { readOnly: true });
   try {
     const backup = await takeBackup(store, PAZ_VERSION);
     return { text: formatBackup(backup), backup, from: redactStoreUrl(store.name) };
@@ -95,7 +97,7 @@ async function backupFromStore(values: Record<string, string | boolean | undefin
 
 async function backupFromApi(url: string, values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
   if (values.store !== undefined) throw new UsageError('--url asks a running server, --store reads a store: give one of them');
-  const client = new PazClient({ url, dataDir: values['data-dir'] as string | undefined, timeoutMs: 600_000 });
+  const client = new PazClient({ url, token: values.token as string | undefined, profile: values.profile as string | undefined, dataDir: values['data-dir'] as string | undefined, timeoutMs: 600_000 });
   const res = await client.raw('GET', `${client.url}/cluster/backup`);
   if (res.status !== 200) {
     let message = res.text;

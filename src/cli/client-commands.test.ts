@@ -10,3 +10,11 @@ test("every client command's --help has its usage line, an example of it and the
     assert.match(help, /--url URL/, cmd);
   }
 });
+
+test('completion offers exactly the options each service command takes', async () => {
+  const { FLAGS } = await import('./completion-words.js');
+  const { OPTIONS } = await import('./services.js');
+  for (const [cmd, options] of Object.entries(OPTIONS)) {
+    assert.deepEqual([...FLAGS[cmd]].sort(), Object.keys(options).map((o) => `--${o}`).sort(), cmd);
+  }
+});

@@ -3,7 +3,7 @@
 export const clientUsage = `  paz services                     list services
   paz create FILE|-|JSON           create a service from its JSON document
   paz service NAME                 show a service
-  paz config NAME [--version N|next|last] [--json]   show a config: the next deploy's (default), the serving one, version N
+  paz config [show] NAME [KEY...] [--version N|next|last] [--json]   show a config: the next deploy's (default), the serving one, version N
   paz config set NAME KEY=VALUE... change the next config: numInstances=3 env.FOO=bar healthCheck.path=/health
   paz config unset NAME KEY...     reset keys of the next config to their defaults (env.FOO removes FOO)
   paz config edit NAME             edit the next config as JSON in $EDITOR; saved changes are applied
@@ -34,7 +34,7 @@ export const clientCommands: Record<string, { run: Group; subcommands?: string[]
   services: { run: services },
   create: { run: services },
   service: { run: services },
-  config: { run: config, subcommands: ['set', 'unset', 'edit', 'diff'], ownHelp: true },
+  config: { run: config, subcommands: ['show', 'set', 'unset', 'edit', 'diff'], ownHelp: true },
   deploy: { run: services },
   rollback: { run: services },
   scale: { run: services },

@@ -5,7 +5,7 @@ import { eventLine } from './event-line.js';
 import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
 import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
-import { table } from './table.js';
+import { printTable } from './table.js';
 import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
 
@@ -15,6 +15,8 @@ async function logsCommand(args: string[]): Promise<number> {
   const client = clientOf(values);
   const id = positionals[0]?.replace(/\.service$/, '');
   if (!id) throw new UsageError('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
+  if (values.tail !== undefined && !/^[0-9]{1,9}$/.test(values.tail)) throw new UsageError(`--tail takes a number of lines, got "${values.tail}"`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
   const unit = await client.call<{ name: string; service: string }>('GET', `/cluster/units/${encodeURIComponent(id)}`);
   const q = new URLSearchParams();
@@ -97,38 +99,37 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
     if (positionals[0]) await requireService(client, positionals[0]);
     const units = await client.units(positionals[0]);
     if (values.json) return console.log(JSON.stringify(units, null, 2)), 0;
-    console.log(
-      table(
-        ['UNIT', 'MACHINE', 'ACTIVE', 'SUB', 'STATE', 'RESTARTS', 'ENDPOINT', 'REASON'],
-        units.map((u) => {
-          const m = u.machineState as { ID: string; PublicIP: string } | null;
-          return [
-            `${u.name}.service`,
-            m ? `${m.ID.slice(0, 8)}.../${m.PublicIP}` : '-',
-            String(u.activeState),
-            String(u.subState),
-            String(u.state),
-            String(u.restarts ?? 0),
-            String(u.endpoint ?? '-'),
-            String(u.reason ?? ''),
-          ];
-        }),
-      ),
+    const svc = positionals[0];
+    printTable(
+      ['UNIT', 'MACHINE', 'ACTIVE', 'SUB', 'STATE', 'RESTARTS', 'ENDPOINT', 'REASON'],
+      units.map((u) => {
+        const m = u.machineState as { ID: string; PublicIP: string } | null;
+        return [
+          `${u.name}.service`,
+          m ? `${m.ID.slice(0, 8)}.../${m.PublicIP}` : '-',
+          String(u.activeState),
+          String(u.subState),
+          String(u.state),
+          String(u.restarts ?? 0),
+          String(u.endpoint ?? '-'),
+          String(u.reason ?? ''),
+        ];
+      }),
+      svc ? `${svc} has no units: it was never deployed (\`paz deploy ${svc}\`) or runs 0 instances (\`paz scale ${svc} N\`)` : 'no units: no service is deployed (`paz deploy NAME`)',
     );
     return 0;
   }
   const hosts = await client.hosts();
   if (values.json) return console.log(JSON.stringify(hosts, null, 2)), 0;
-  console.log(
-    table(
-      ['MACHINE', 'IP', 'HOSTNAME', 'CPUS', 'MEMORY', 'UNITS', 'HEALTHY', 'DRAIN'],
-      hosts.map((h) => {
-        const r = h.TotalResources as { Cores: number; Memory: number };
-        // paz host drain: DRAINING while units move away, DRAINED once empty, STUCK when some cannot
-        const drain = (h.drain as { state: string } | undefined)?.state;
-        return [String(h.ID), String(h.PublicIP), String(h.hostname), String(r.Cores), `${r.Memory} MiB`, String((h.units as string[]).length), String(h.healthy), drain ? drain.toUpperCase() : '-'];
-      }),
-    ),
+  printTable(
+    ['MACHINE', 'IP', 'HOSTNAME', 'CPUS', 'MEMORY', 'UNITS', 'HEALTHY', 'DRAIN'],
+    hosts.map((h) => {
+      const r = h.TotalResources as { Cores: number; Memory: number };
+      // paz host drain: DRAINING while units move away, DRAINED once empty, STUCK when some cannot
+      const drain = (h.drain as { state: string } | undefined)?.state;
+      return [String(h.ID), String(h.PublicIP), String(h.hostname), String(r.Cores), `${r.Memory} MiB`, String((h.units as string[]).length), String(h.healthy), drain ? drain.toUpperCase() : '-'];
+    }),
+    'no hosts: start an agent on each host (`paz agent`, or `paz up` on one)',
   );
   return 0;
 }

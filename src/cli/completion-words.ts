@@ -3,7 +3,7 @@
  * of the server or the profile file by completion.ts) service and profile names. Pure.
  */
 import { roleOptions } from './options.js';
-import { CONFIG_KEYS } from './config-keys.js';
+import { GLOBAL_FLAGS } from './global-flags.js';
 
 /** The options every command that talks to Paz takes (connect.ts). */
 const CONNECTION = ['--url', '--token', '--profile', '--data-dir', '--help'];
@@ -11,14 +11,14 @@ const STORE = ['--store', '--store-ca', '--store-cert', '--store-key', '--data-d
 const ROLE = Object.keys(roleOptions).map((o) => `--${o}`);
 
 /** Each command's flags beyond the connection ones (kept beside the commands' own parse() calls by hand). */
-const FLAGS: Record<string, string[]> = {
+export const FLAGS: Record<string, string[]> = {
   services: ['--json'],
-  create: [],
-  service: [],
+  create: ['--json'],
+  service: ['--json'],
   config: ['--version', '--json'],
-  deploy: ['--tag', '--wait'],
-  rollback: ['--version', '--wait'],
-  scale: [],
+  deploy: ['--tag', '--wait', '--json'],
+  rollback: ['--version', '--wait', '--json'],
+  scale: ['--json'],
   rollout: ['--json'],
   history: ['--json'],
   journal: ['--json'],
@@ -31,6 +31,7 @@ const FLAGS: Record<string, string[]> = {
   health: ['--host', '--json'],
   secret: ['--json'],
   token: ['--role', '--json'],
+  host: ['--wait', '--json'],
   registry: ['--username', '--password-stdin', '--json'],
   webhook: ['--rotate', '--json'],
 };
@@ -40,7 +41,7 @@ const OWN_FLAGS: Record<string, string[]> = {
   up: ROLE,
   server: ROLE,
   agent: ROLE,
-  kv: [...STORE, '--values', '--recursive'],
+  kv: [...STORE, '--values', '--recursive', '--json'],
   down: [...STORE, '--cgroup-parent', '--grace'],
   docs: ['--out', '--serve', '--port', '--help'],
   login: ['--profile', '--token-stdin', '--token', '--help'],
@@ -55,7 +56,11 @@ const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'scale
 const VALUES: Record<string, string[] | 'profiles'> = { '--profile': 'profiles', '--role': ['admin', 'deployer', 'read-only'], '--version': ['next', 'last'] };
 
 /** Candidates, or names to look up (`also`: words offered beside them). */
-export type Completion = { candidates: string[] } | { need: 'services' | 'profiles'; also?: string[] };
+export type Completion =
+  | { candidates: string[] }
+  | { need: 'services' | 'profiles'; also?: string[] }
+  /** keys of the service's next config (config-keys.ts keyCandidates decides which) */
+  | { need: 'config-keys'; service: string; verb: 'set' | 'unset' | 'show' };
 
 export interface CommandInfo {
   subcommands?: string[];
@@ -68,9 +73,13 @@ export interface CommandInfo {
  */
 export function whatToComplete(words: string[], table: Record<string, CommandInfo>): Completion {
   const current = words.at(-1) ?? '';
-  const before = words.slice(0, -1);
+  // options before the command (global-flags.ts) are skipped; the value of one is completed as after a command
+  let i = 0;
+  while (i < words.length - 1 && words[i].startsWith('-')) i += GLOBAL_FLAGS[words[i].slice(2)] === 'value' && words[i].startsWith('--') && !words[i].includes('=') ? 2 : 1;
+  if (i > words.length - 1) return words.at(-2) === '--profile' ? { need: 'profiles' } : { candidates: [] };
+  const before = words.slice(i, -1);
   if (before.length === 0) {
-    if (current.startsWith('-')) return { candidates: ['--help', '--version'] };
+    if (current.startsWith('-')) return { candidates: Object.keys(GLOBAL_FLAGS).map((f) => `--${f}`) };
     return { candidates: [...Object.keys(table).filter((c) => !table[c].hidden), 'help', 'version'].sort() };
   }
   const [cmd] = before;
@@ -91,10 +100,14 @@ export function whatToComplete(words: string[], table: Record<string, CommandInf
   if (hasVerbs && positionals.length === 0) return { candidates: verbs };
   if (cmd === 'config' && positionals.length === 0) return { need: 'services', also: verbs };
   if (cmd === 'config' && positionals.length === 1 && verbs.includes(positionals[0])) return { need: 'services' };
-  // after `config set|unset SERVICE`: the config's keys (set: `key=`, the shell adds no space after it)
-  if (cmd === 'config' && positionals.length >= 2 && (positionals[0] === 'set' || positionals[0] === 'unset')) {
-    return { candidates: Object.keys(CONFIG_KEYS).map((k) => (positionals[0] === 'set' ? `${k}=` : k)) };
+  // after `config set|unset|show SERVICE`: the config's keys, dotted ones from the service's own config
+  // (set: `key=` and `key.`, after which the shell adds no space)
+  const verb = positionals[0];
+  if (cmd === 'config' && positionals.length >= 2 && (verb === 'set' || verb === 'unset' || verb === 'show')) {
+    return { need: 'config-keys', service: positionals[1], verb };
   }
+  // `paz config SERVICE KEY...` shows those keys
+  if (cmd === 'config' && positionals.length >= 1 && !verbs.includes(verb)) return { need: 'config-keys', service: verb, verb: 'show' };
   if (TAKES_SERVICE.has(cmd) && positionals.length === (hasVerbs ? 1 : 0)) return { need: 'services' };
   return { candidates: [] };
 }

@@ -7,6 +7,7 @@ import { PazClient } from '../client/paz-client.js';
 import { profileFilePath, readProfiles } from '../client/profile-file.js';
 import { matching, whatToComplete, type CommandInfo } from './completion-words.js';
 import { parse } from './options.js';
+import { keyCandidates, type Config } from './config-keys.js';
 import { UsageError } from './usage-error.js';
 
 export const completionUsage = `usage: paz completion bash|zsh
@@ -21,8 +22,8 @@ const BASH = `# paz completion for bash: source <(paz completion bash)
 _paz() {
   local IFS=$'\\n'
   COMPREPLY=( $(paz __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) )
-  # a config key is completed as KEY=: the value follows without a space
-  [[ \${#COMPREPLY[@]} -eq 1 && \${COMPREPLY[0]} == *= ]] && compopt -o nospace
+  # a config key is completed as KEY= or KEY.: the value or the entry follows without a space
+  [[ \${#COMPREPLY[@]} -eq 1 && \${COMPREPLY[0]} == *[=.] ]] && compopt -o nospace
   return 0
 }
 complete -o default -F _paz paz
@@ -35,7 +36,7 @@ _paz() {
   candidates=("\${(@f)$(paz __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
   candidates=("\${(@)candidates:#}")
   if (( \${#candidates} )); then
-    if [[ \${#candidates} -eq 1 && \${candidates[1]} == *= ]]; then
+    if [[ \${#candidates} -eq 1 && \${candidates[1]} == *[=.] ]]; then
       compadd -S '' -a candidates
     else
       compadd -a candidates
@@ -70,9 +71,22 @@ function flagValue(words: string[], name: string): string | undefined {
   return undefined;
 }
 
+/** The client the completed command would use (its --url, --token, --profile, --data-dir), impatient. */
+function clientFor(words: string[]): PazClient {
+  return new PazClient({ url: flagValue(words, 'url'), token: flagValue(words, 'token'), profile: flagValue(words, 'profile'), dataDir: flagValue(words, 'data-dir'), timeoutMs: 2000 });
+}
+
 async function serviceNames(words: string[]): Promise<string[]> {
-  const client = new PazClient({ url: flagValue(words, 'url'), token: flagValue(words, 'token'), profile: flagValue(words, 'profile'), dataDir: flagValue(words, 'data-dir'), timeoutMs: 2000 });
-  return (await client.listServices()).map((s) => String(s.name));
+  return (await clientFor(words).listServices()).map((s) => String(s.name));
+}
+
+/** The service's next config, or undefined when it cannot be had (the keys are offered without its entries). */
+async function nextConfig(words: string[], service: string): Promise<Config | undefined> {
+  try {
+    return (await clientFor(words).call<{ doc: Config }>('GET', `/services/${encodeURIComponent(service)}/config/next`)).doc;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `paz __complete WORDS…`: one candidate a line. Never fails loudly: nothing to offer is an empty answer. */
@@ -82,6 +96,7 @@ export async function completeCommand(words: string[], table: Record<string, Com
     const what = whatToComplete(words.length === 0 ? [''] : words, table);
     let candidates: string[];
     if ('candidates' in what) candidates = what.candidates;
+    else if (what.need === 'config-keys') candidates = keyCandidates(typed.includes('.') ? await nextConfig(words.slice(0, -1), what.service) : undefined, what.verb, typed);
     else {
       const also = what.also ?? [];
       for (const c of matching(also, typed)) console.log(c);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigPatchSchema } from '../core/service-spec.js';
-import { CONFIG_KEYS, configDiff, editPatch, flatten, setPatch, unsetPatch } from './config-keys.js';
+import { ConfigPatchSchema, HealthCheckSchema, ResourcesSchema, RolloutSchema } from '../core/service-spec.js';
+import { CONFIG_KEYS, configDiff, editPatch, flatten, keyCandidates, setPatch, unsetPatch, valueAt } from './config-keys.js';
 import { UsageError } from './usage-error.js';
 
 const config = { numInstances: 1, ports: [{ container: 9000 }], env: { A: '1', S: { secret: true, fingerprint: 'abcdef012345' } }, volume: {}, publicFacing: false, healthCheck: { path: '/health' } };
@@ -54,4 +54,36 @@ test('flatten and diff: dotted lines, secrets by fingerprint only, key by key', 
   ]);
   assert.deepEqual(configDiff(config, config), []);
   assert.deepEqual(configDiff(config, { ...config, numInstances: 2, env: { A: '1' }, command: ['x'] }), ['+ command = ["x"]', '- env.S = (secret, fingerprint abcdef012345)', '- numInstances = 1', '+ numInstances = 2']);
+});
+
+test('the dotted keys completion offers are the schema\'s fields', () => {
+  assert.deepEqual(CONFIG_KEYS.healthCheck.sub!.slice().sort(), Object.keys(HealthCheckSchema.properties).sort());
+  assert.deepEqual(CONFIG_KEYS.resources.sub!.slice().sort(), Object.keys(ResourcesSchema.properties).sort());
+  assert.deepEqual(CONFIG_KEYS.rollout.sub!.slice().sort(), Object.keys(RolloutSchema.properties).sort());
+});
+
+test('completion of keys: top-level ones, then a key\'s entries once the word has a dot', () => {
+  const set = keyCandidates(config, 'set', '');
+  assert.ok(set.includes('numInstances=') && set.includes('env=') && set.includes('env.') && set.includes('healthCheck.'), set.join(' '));
+  assert.ok(!set.includes('numInstances.') && !set.includes('ports.'), 'only keys with entries get KEY.');
+  assert.ok(!keyCandidates(config, 'unset', '').includes('numInstances'), 'numInstances cannot be unset');
+  assert.ok(keyCandidates(undefined, 'show', '').includes('numInstances'));
+  assert.deepEqual(keyCandidates(config, 'set', 'env.'), ['env.A=', 'env.S=']);
+  assert.deepEqual(keyCandidates(config, 'unset', 'env.A'), ['env.A', 'env.S'], 'the caller filters by what was typed');
+  assert.deepEqual(keyCandidates(config, 'show', 'env.'), ['env.A', 'env.S']);
+  assert.deepEqual(keyCandidates(config, 'set', 'healthCheck.').slice(0, 3), ['healthCheck.type=', 'healthCheck.path=', 'healthCheck.port=']);
+  assert.deepEqual(keyCandidates(config, 'unset', 'healthCheck.'), ['healthCheck.path'], 'unset: what the config has');
+  assert.deepEqual(keyCandidates(undefined, 'set', 'resources.'), ['resources.cpus=', 'resources.memoryMb='], 'no config (server down): the schema\'s fields');
+  assert.deepEqual(keyCandidates(undefined, 'unset', 'env.'), []);
+  assert.deepEqual(keyCandidates(config, 'set', 'ports.'), [], 'ports has no entries');
+  assert.deepEqual(keyCandidates(config, 'set', 'nope.'), []);
+  assert.deepEqual(keyCandidates({ env: { secret: true, fingerprint: 'x' } }, 'set', 'env.'), [], 'a sealed value is no map');
+});
+
+test('valueAt: a key or one entry of it', () => {
+  assert.deepEqual(valueAt(config, 'env'), config.env);
+  assert.equal(valueAt(config, 'env.A'), '1');
+  assert.equal(valueAt(config, 'env.NOPE'), undefined);
+  assert.equal(valueAt(config, 'healthCheck.path'), '/health');
+  assert.throws(() => valueAt(config, 'nope'), UsageError);
 });

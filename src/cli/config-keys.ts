@@ -15,21 +15,57 @@ export type Config = Record<string, unknown>;
  * Every key of the config (service-spec.ts's configFields; config-keys.test.ts checks they agree) and the
  * value that unsets it. numInstances has none: a service always has a count.
  */
-export const CONFIG_KEYS: Record<string, { reset?: unknown }> = {
+export const CONFIG_KEYS: Record<string, { reset?: unknown; sub?: string[] }> = {
   publicFacing: { reset: false },
   numInstances: {},
   ports: { reset: [] },
-  env: { reset: {} },
-  volume: { reset: {} },
+  // entries named by the user (env names, host paths): completion offers the service's own
+  env: { reset: {}, sub: [] },
+  volume: { reset: {}, sub: [] },
   autoDeploy: { reset: 'always' },
   conflictsWith: { reset: '' },
   mustShareWith: { reset: '' },
   loadBalanced: { reset: true },
-  healthCheck: { reset: {} },
-  resources: { reset: {} },
+  // the schema's fields (HealthCheckSchema, ResourcesSchema, RolloutSchema; config-keys.test.ts checks)
+  healthCheck: { reset: {}, sub: ['type', 'path', 'port', 'intervalSeconds', 'timeoutSeconds', 'healthyThreshold', 'unhealthyThreshold', 'gracePeriodSeconds'] },
+  resources: { reset: {}, sub: ['cpus', 'memoryMb'] },
   command: { reset: [] },
-  rollout: { reset: {} },
+  rollout: { reset: {}, sub: ['strategy', 'maxSurge', 'healthyDeadlineSeconds', 'minHealthySeconds', 'drainSeconds', 'stopGraceSeconds'] },
 };
+
+/**
+ * What completion offers for a key of `paz config set|unset|show SERVICE`, given the service's next config
+ * (undefined when it could not be read): top-level keys (set: `key=`, and `key.` for those with entries),
+ * and, once the word has a dot, that key's entries: the schema's fields and the config's own (env names).
+ * unset offers only what can be unset: resettable keys and entries the config has.
+ */
+export function keyCandidates(config: Config | undefined, verb: 'set' | 'unset' | 'show', typed: string): string[] {
+  const dot = typed.indexOf('.');
+  if (dot < 0) {
+    const out: string[] = [];
+    for (const [k, info] of Object.entries(CONFIG_KEYS)) {
+      if (verb === 'unset' && !('reset' in info)) continue;
+      out.push(verb === 'set' ? `${k}=` : k);
+      if (info.sub !== undefined) out.push(`${k}.`);
+    }
+    return out;
+  }
+  const top = typed.slice(0, dot);
+  const info = Object.hasOwn(CONFIG_KEYS, top) ? CONFIG_KEYS[top] : undefined;
+  if (info?.sub === undefined) return [];
+  const value = config?.[top];
+  const own = value && typeof value === 'object' && !Array.isArray(value) && (value as { secret?: unknown }).secret !== true ? Object.keys(value) : [];
+  const entries = verb === 'set' ? [...new Set([...info.sub, ...own])] : own;
+  return entries.map((e) => (verb === 'set' ? `${top}.${e}=` : `${top}.${e}`));
+}
+
+/** The value at KEY (dotted: one entry) of a config; undefined when it has none. */
+export function valueAt(config: Config, key: string): unknown {
+  const [top, sub] = splitKey(key);
+  if (sub === undefined) return config[top];
+  const v = config[top];
+  return v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, sub) ? (v as Record<string, unknown>)[sub] : undefined;
+}
 
 /** Keys whose entries are names chosen by the user (env names, host paths): their values stay strings. */
 const STRING_MAPS = new Set(['env', 'volume']);

@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { clientOf, connectionOptions } from './connect.js';
-import { configDiff, editPatch, flatten, setPatch, unsetPatch, type Config } from './config-keys.js';
+import { configDiff, editPatch, flatten, setPatch, splitKey, unsetPatch, valueAt, type Config } from './config-keys.js';
 import { requireService } from './known-service.js';
 import { parse } from './options.js';
 import { UsageError } from './usage-error.js';
 
 export const configUsage = `usage:
-  paz config SERVICE [--version N|next|last] [--json]   show a config (default next: what the next deploy uses;
-                                        last: the version that serves; N: deployed version N)
+  paz config [show] SERVICE [KEY...] [--version N|next|last] [--json]   show a config, or only its KEYs
+                                        (default next: what the next deploy uses; last: the version
+                                        that serves; N: deployed version N)
   paz config set SERVICE KEY=VALUE...   change keys of the next config; KEY may be dotted (env.FOO,
                                         healthCheck.path); VALUE is JSON when it parses (3, true, [..]),
                                         else text; env and volume entries are always text
@@ -32,12 +33,13 @@ Changes go to the next config: 'paz deploy SERVICE' rolls them out (numInstances
 running version at once). Each takes --url, --token, --profile (see paz profile --help).
 examples:
   paz config hello-web --version last --json
+  paz config show hello-web env healthCheck.path
   paz config set hello-web numInstances=3 env.GREETING=hi healthCheck.path=/health
   paz config unset hello-web env.GREETING healthCheck
   EDITOR=nano paz config edit hello-web
   paz config diff hello-web 3 next`;
 
-const VERBS = ['set', 'unset', 'edit', 'diff'];
+const VERBS = ['show', 'set', 'unset', 'edit', 'diff'];
 
 type Selector = 'next' | 'last' | number;
 
@@ -128,10 +130,12 @@ export async function configCommand(args: string[]): Promise<number> {
   const verb = VERBS.includes(positionals[0]) ? positionals[0] : undefined;
   const [service, ...rest] = verb ? positionals.slice(1) : positionals;
   if (!service) throw new UsageError(verb ? `paz config ${verb} needs a SERVICE` : 'paz config needs a SERVICE');
-  if (verb !== undefined && values.version !== undefined) throw new UsageError(`--version is for showing a config; paz config ${verb} works on the next config`);
+  if (verb !== undefined && verb !== 'show' && values.version !== undefined) throw new UsageError(`--version is for showing a config; paz config ${verb} works on the next config`);
   // `paz config SERVICE '{"numInstances": 3}'`: the earlier form, a JSON patch, still works
   const jsonPatch = verb === undefined && rest.length === 1 && rest[0].trim().startsWith('{') ? rest[0] : undefined;
-  if (verb === undefined && rest.length > 0 && jsonPatch === undefined) throw new UsageError(`unexpected argument ${rest[0]}`);
+  // `paz config SERVICE KEY...` is `paz config show SERVICE KEY...`; the keys are checked before asking the server
+  const shownKeys = verb === 'show' || (verb === undefined && jsonPatch === undefined) ? rest : [];
+  for (const k of shownKeys) splitKey(k);
   if (verb === 'diff' && rest.length > 2) throw new UsageError(`paz config diff takes at most two versions`);
   if (verb === 'edit' && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   // bad version arguments are usage errors before anything is asked of the server
@@ -140,7 +144,8 @@ export async function configCommand(args: string[]): Promise<number> {
   const client = clientOf(values);
   await requireService(client, service);
   switch (verb) {
-    case undefined: {
+    case undefined:
+    case 'show': {
       if (jsonPatch !== undefined) {
         let patch: Config;
         try {
@@ -151,8 +156,16 @@ export async function configCommand(args: string[]): Promise<number> {
         return apply(client, service, await configAt(client, service, 'next'), patch);
       }
       const config = await configAt(client, service, shown);
-      if (values.json) console.log(JSON.stringify(config, null, 2));
-      else console.log([`# ${service}: ${describe(shown)}`, ...lines(config)].join('\n'));
+      if (shownKeys.length === 0) {
+        if (values.json) console.log(JSON.stringify(config, null, 2));
+        else console.log([`# ${service}: ${describe(shown)}`, ...lines(config)].join('\n'));
+        return 0;
+      }
+      const missing = shownKeys.filter((k) => valueAt(config, k) === undefined);
+      if (missing.length > 0) throw new Error(`${describe(shown)} of ${service} has no ${missing.join(', ')} (paz config ${service} shows every key)`);
+      if (values.json) return console.log(JSON.stringify(Object.fromEntries(shownKeys.map((k) => [k, valueAt(config, k)])), null, 2)), 0;
+      const all = lines(config);
+      console.log(shownKeys.flatMap((k) => all.filter((l) => l.startsWith(`${k} = `) || l.startsWith(`${k}.`))).join('\n'));
       return 0;
     }
     case 'set': {

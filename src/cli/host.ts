@@ -3,9 +3,11 @@
  * drained host gets no new units and its units move to other hosts (each replaced before it stops, so no
  * request fails); undrain makes it eligible again, but units do not move back by themselves.
  */
-import { PazClient } from '../client/paz-client.js';
+import type { PazClient } from '../client/paz-client.js';
+import { clientOf, connectionOptions } from './connect.js';
+import { progressLine } from './progress-line.js';
 import { parse } from './options.js';
-import { UsageError } from './usage-error.js';
+import { UsageError, unknownVerb } from './usage-error.js';
 
 export const hostUsage = `usage: paz host drain ID [--wait] | paz host undrain ID
 
@@ -15,7 +17,10 @@ export const hostUsage = `usage: paz host drain ID [--wait] | paz host undrain I
     --wait      print progress until the host is empty (exit 0), or stuck (exit 1)
   undrain ID    host ID is eligible for new units again; units that moved away stay where they are
   ID            a host id as paz hosts lists it, or a unique beginning of one
-  (--url URL, --data-dir DIR, --json as for every CLI command)`;
+  (--url URL, --token T, --profile NAME, --data-dir DIR, --json as for every CLI command)
+examples:
+  paz host drain 3f2a9c --wait
+  paz host undrain 3f2a9c`;
 
 interface DrainView {
   state: 'draining' | 'drained' | 'stuck';
@@ -32,7 +37,7 @@ async function hostId(client: PazClient, given: string): Promise<string> {
   return matches[0] ?? given;
 }
 
-function progressLine(id: string, d: DrainView): string {
+function drainLine(id: string, d: DrainView): string {
   if (d.state === 'drained') return `host ${id}: drained, no units left`;
   const line = `host ${id}: ${d.remaining} unit${d.remaining === 1 ? '' : 's'} left`;
   // each reason starts "stuck: no other eligible host (why)"
@@ -40,14 +45,15 @@ function progressLine(id: string, d: DrainView): string {
 }
 
 export async function hostCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: 'string' }, 'data-dir': { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { ...connectionOptions, wait: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) return console.log(hostUsage), 0;
   const [verb, given, extra] = positionals;
-  if (verb !== 'drain' && verb !== 'undrain') throw new UsageError(verb ? `unknown host command "${verb}": paz host drain ID or paz host undrain ID` : 'paz host drain ID or paz host undrain ID');
+  if (!verb) throw new UsageError('name what to do: paz host drain ID or paz host undrain ID');
+  if (verb !== 'drain' && verb !== 'undrain') throw unknownVerb('host', verb, ['drain', 'undrain']);
   if (!given) throw new UsageError(`paz host ${verb} needs a host id (paz hosts lists them)`);
   if (extra !== undefined) throw new UsageError(`paz host ${verb} takes one host id, got also "${extra}"`);
   if (values.wait && verb === 'undrain') throw new UsageError('--wait is for paz host drain');
-  const client = new PazClient({ url: values.url, dataDir: values['data-dir'] });
+  const client = clientOf(values);
   const id = await hostId(client, given);
   const r = await client.call<{ host: string; drained: boolean; changed: boolean; drain?: DrainView }>('POST', `/cluster/hosts/${encodeURIComponent(id)}/${verb}`);
   if (values.json && !values.wait) return console.log(JSON.stringify(r, null, 2)), 0;
@@ -57,21 +63,22 @@ export async function hostCommand(args: string[]): Promise<number> {
   }
   console.log(`host ${id}: ${r.changed ? 'drained' : 'already drained'}; no new units go there, and its units move to other hosts`);
   if (!values.wait) {
-    if (r.drain) console.log(progressLine(id, r.drain));
+    if (r.drain) console.log(drainLine(id, r.drain));
     return r.drain?.state === 'stuck' ? 1 : 0;
   }
-  let last = '';
+  const progress = progressLine();
   for (;;) {
     const h = await client.call<{ drain?: DrainView }>('GET', `/cluster/hosts/${encodeURIComponent(id)}/health`);
     if (!h.drain) {
+      progress.end();
       console.error(`host ${id} is no longer drained (paz host undrain?)`);
       return 1;
     }
-    const line = progressLine(id, h.drain);
-    if (line !== last) console.log(line);
-    last = line;
-    if (h.drain.state === 'drained') return 0;
-    if (h.drain.state === 'stuck') return 1;
+    progress.show(drainLine(id, h.drain));
+    if (h.drain.state === 'drained' || h.drain.state === 'stuck') {
+      progress.end();
+      return h.drain.state === 'drained' ? 0 : 1;
+    }
     await new Promise((res) => setTimeout(res, 500));
   }
 }

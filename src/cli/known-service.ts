@@ -5,9 +5,10 @@
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { closest } from './closest.js';
 
-export async function requireService(client: PazClient, name: string): Promise<void> {
+/** The service's document; an unknown name fails with the nearest one. */
+export async function requireService(client: PazClient, name: string): Promise<Record<string, unknown>> {
   try {
-    await client.getService(name);
+    return await client.getService(name);
   } catch (e) {
     if (!(e instanceof PazApiError) || e.status !== 404) throw e;
     const names = (await client.listServices()).map((s) => String(s.name));

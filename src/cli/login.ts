@@ -4,7 +4,7 @@
  * so a profile that is saved works.
  */
 import { PazApiError, PazClient } from '../client/paz-client.js';
-import { DEFAULT_URL, profileNameProblem, withScheme } from '../client/connection.js';
+import { DEFAULT_URL, profileNameProblem, urlProblem, withScheme } from '../client/connection.js';
 import { profileFilePath, readProfiles, writeProfiles } from '../client/profile-file.js';
 import { closest } from './closest.js';
 import { parse } from './options.js';
@@ -74,11 +74,8 @@ export async function loginCommand(args: string[]): Promise<number> {
   const path = profileFilePath();
   const config = readProfiles(path);
   const url = withScheme(positionals[0] ?? (process.env.PAZ_URL || undefined) ?? config.profiles[name]?.url ?? DEFAULT_URL);
-  try {
-    new URL(url);
-  } catch {
-    throw new UsageError(`"${positionals[0]}" is not a URL (e.g. https://paz.example.com:9000)`);
-  }
+  const problem = urlProblem(url);
+  if (problem) throw new UsageError(problem);
   let token: string;
   if (values['token-stdin']) token = await readStdin();
   else if (values.token !== undefined) token = values.token.trim();
@@ -112,7 +109,7 @@ export async function profileCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   const [verb, name, ...extra] = positionals;
   if (values.help || !verb) {
-    console.log(profileUsage);
+    (values.help ? console.log : console.error)(profileUsage);
     return values.help ? 0 : 2;
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);

@@ -6,6 +6,8 @@ import { PAZ_VERSION } from '../version.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
+import { cliTerms, type ApiErrorLike } from './api-error-terms.js';
+import { splitGlobalFlags, type SplitArgv } from './global-flags.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -46,7 +48,9 @@ Other:
   paz docs --out FILE     write the OpenAPI documents;  paz docs --serve  serve the reference page
   paz --version
 
-Run 'paz <command> --help' for a command's options.
+Run 'paz <command> --help' (or 'paz help <command>') for a command's options and examples.
+--url, --token, --profile, --data-dir, --json and --help may also come before the command, as in
+kubectl: paz --profile prod services, paz --json units web.
 
 Exit status: 0 done, 1 failed (an error, Paz unreachable, not healthy), 2 usage (unknown command or
 option, missing or bad argument).`;
@@ -94,26 +98,41 @@ const subcommands = (cmd: string): string[] | undefined => commands[cmd]?.subcom
 const commandNames = () => ['help', 'version', ...Object.keys(commands).filter((c) => !commands[c].hidden), ...Object.keys(clientCommands)];
 
 export async function main(argv: string[]): Promise<number> {
+  let split: SplitArgv;
   try {
-    return await dispatch(argv);
+    split = splitGlobalFlags(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    const cmd = subcommands(argv[0])?.includes(argv[1]) ? `${argv[0]} ${argv[1]}` : argv[0];
-    console.error(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${argv[0]} --help`);
+    console.error(`paz: ${e.message}; see paz --help`);
+    return 2;
+  }
+  const words = split.command === undefined ? [] : [split.command, ...split.args];
+  try {
+    return await dispatch(split);
+  } catch (e) {
+    // the API's "create it with POST /services" becomes "create it with `paz create FILE`"
+    if ((e as Error).name === 'PazApiError') throw new Error(cliTerms(e as ApiErrorLike), { cause: e });
+    if (!(e instanceof UsageError)) throw e;
+    const [first, second] = words;
+    const cmd = subcommands(first)?.includes(second) ? `${first} ${second}` : first;
+    console.error(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${first} --help`);
     return 2;
   }
 }
 
-async function dispatch(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+async function dispatch({ command: cmd, args: rest, help, version }: SplitArgv): Promise<number> {
+  if (cmd === undefined) {
+    if (help) return console.log(usage), 0;
+    if (version) return console.log(PAZ_VERSION), 0;
+    // no command at all: the usage, as a usage error (on stderr, like every usage error)
+    return console.error(usage), 2;
+  }
   switch (cmd) {
-    case undefined:
     case 'help':
-    case '--help':
-    case '-h':
+      // `paz help deploy` is `paz deploy --help`
+      if (rest.length > 0 && !rest[0].startsWith('-')) return dispatch({ command: rest[0], args: ['--help'], help: false, version: false });
       console.log(usage);
-      return cmd === undefined ? 2 : 0;
-    case '--version':
+      return 0;
     case 'version':
       console.log(PAZ_VERSION);
       return 0;

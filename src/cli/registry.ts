@@ -5,8 +5,8 @@
  */
 import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
-import { table } from './table.js';
-import { UsageError } from './usage-error.js';
+import { printTable } from './table.js';
+import { UsageError, unknownVerb } from './usage-error.js';
 
 export const registryUsage = `usage:
   paz registry login HOST --username U [--password-stdin]   set the credentials for HOST (ghcr.io, docker.io,
@@ -36,9 +36,10 @@ export async function registryCommand(args: string[]): Promise<number> {
     help: { type: 'boolean', short: 'h' },
   }, true);
   const [verb, host, ...extra] = positionals;
+  if (verb && !['login', 'ls', 'logout'].includes(verb)) throw unknownVerb('registry', verb, ['login', 'ls', 'logout']);
   if (values.help || !verb) {
-    console.log(registryUsage);
-    return verb || values.help ? 0 : 2;
+    (values.help ? console.log : console.error)(registryUsage);
+    return values.help ? 0 : 2;
   }
   if (extra.length > 0) throw new UsageError(`unexpected arguments ${extra.join(' ')}`);
   const client = clientOf(values);
@@ -51,7 +52,7 @@ export async function registryCommand(args: string[]): Promise<number> {
   if (verb === 'ls') {
     const logins = await client.registryLogins();
     if (values.json) console.log(JSON.stringify(logins, null, 2));
-    else console.log(table(['HOST', 'USERNAME', 'FINGERPRINT', 'UPDATED'], logins.map((l) => [l.host, l.username, l.fingerprint, new Date(l.updatedAt).toISOString()])));
+    else printTable(['HOST', 'USERNAME', 'FINGERPRINT', 'UPDATED'], logins.map((l) => [l.host, l.username, l.fingerprint, new Date(l.updatedAt).toISOString()]), 'no registry logins: pulls are anonymous (`paz registry login HOST --username U --password-stdin` adds one)');
     return 0;
   }
   if (verb === 'logout') {

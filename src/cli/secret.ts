@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
-import { table } from './table.js';
-import { UsageError } from './usage-error.js';
+import { printTable } from './table.js';
+import { UsageError, unknownVerb } from './usage-error.js';
 import { requireService } from './known-service.js';
 
 const usage = `usage:
@@ -52,9 +52,10 @@ export async function secretCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...connectionOptions, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   const [verb, service, ...rest] = positionals;
   if (values.help || !verb) {
-    console.log(usage);
-    return verb || values.help ? 0 : 2;
+    (values.help ? console.log : console.error)(usage);
+    return values.help ? 0 : 2;
   }
+  if (!['set', 'unset', 'ls'].includes(verb)) throw unknownVerb('secret', verb, ['set', 'unset', 'ls']);
   if (!service) throw new UsageError(`paz secret ${verb} needs a SERVICE`);
   const client = clientOf(values);
   if (['ls', 'set', 'unset'].includes(verb)) await requireService(client, service);
@@ -63,7 +64,7 @@ export async function secretCommand(args: string[]): Promise<number> {
       const env = await currentEnv(client, service);
       const secrets = Object.entries(env).filter(([, v]) => isSecretShown(v)) as Array<[string, { fingerprint: string }]>;
       if (values.json) return console.log(JSON.stringify(Object.fromEntries(secrets.map(([k, v]) => [k, v.fingerprint])), null, 2)), 0;
-      console.log(table(['NAME', 'FINGERPRINT'], secrets.map(([k, v]) => [k, v.fingerprint])));
+      printTable(['NAME', 'FINGERPRINT'], secrets.map(([k, v]) => [k, v.fingerprint]), `${service} has no secret env values (\`paz secret set ${service} KEY=-\` adds one)`);
       return 0;
     }
     case 'set': {

@@ -3,19 +3,23 @@ import { readFileSync } from 'node:fs';
 import { PazClient } from '../client/paz-client.js';
 import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
-import { table } from './table.js';
+import { printTable, table } from './table.js';
 import { deployProgress } from './deploy-progress.js';
 import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
+import { flatten, type Config } from './config-keys.js';
+import { scaleLine } from './scale-line.js';
+import { progressLine } from './progress-line.js';
+import { colourOn, paint } from './colour.js';
+import { MAX_INSTANCES } from '../core/rollout-defaults.js';
+import { fileErrorWords } from '../core/file-errors.js';
 
 /** A service document's file, with the file named when it cannot be read. */
 function readFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw new Error(`cannot read ${path}: ${why}`);
+    throw new Error(`cannot read ${path}: ${fileErrorWords(e)}`);
   }
 }
 
@@ -25,7 +29,8 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`not valid JSON (${(e as Error).message})`);
+    const source = arg === '-' ? 'standard input' : arg.trim().startsWith('{') ? 'the JSON given' : arg;
+    throw new Error(`${source} is not a valid service document: not JSON (${(e as Error).message}); see \`paz create --help\` and examples/ for the shape`);
   }
 }
 
@@ -35,35 +40,63 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
  * one redrawn line when it is.
  */
 async function waitForRollout(client: PazClient, name: string, version: number): Promise<number> {
-  const tty = process.stdout.isTTY === true;
-  let last = '';
-  const show = (line: string) => {
-    if (line === last) return;
-    last = line;
-    if (tty) process.stdout.write(`\r\x1b[K${line}`);
-    else console.log(line);
-  };
+  const progress = progressLine();
   for (let first = true; ; first = false) {
     const r = await client.rollout(name);
     if (first && r.version === version && r.strategy === 'recreate') console.log(`strategy recreate: ${r.strategyReason ?? 'rollout.strategy says so'}`);
     const p = deployProgress(name, version, r);
     if (p.outcome === 'wait') {
-      show(p.line);
+      progress.show(p.line);
       await new Promise((res) => setTimeout(res, 300));
       continue;
     }
-    if (tty && last) process.stdout.write('\n');
+    progress.end();
     if (p.outcome === 'done') {
-      console.log(p.line);
+      console.log(paint(colourOn(process.stdout), 'green', p.line));
       return 0;
     }
-    console.error(p.line);
+    console.error(paint(colourOn(process.stderr), 'red', p.line));
     return 1;
   }
 }
 
+/** Each command's own options besides the connection ones: --json only where there is something to show. */
+export const OPTIONS = {
+  services: { json: { type: 'boolean' } },
+  create: { json: { type: 'boolean' } },
+  service: { json: { type: 'boolean' } },
+  delete: {},
+  deploy: { tag: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
+  rollback: { version: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
+  scale: { json: { type: 'boolean' } },
+  rollout: { json: { type: 'boolean' } },
+  history: { json: { type: 'boolean' } },
+  journal: { json: { type: 'boolean' } },
+} as const;
+
+/** How many positionals each takes at most (the name, scale's count). */
+const MAX_ARGS: Record<string, number> = { services: 0, create: 1, service: 1, delete: 1, deploy: 1, rollback: 1, scale: 2, rollout: 1, history: 1, journal: 1 };
+
+/** `paz service NAME` for a person: what it runs and its next config, one `key = value` a line. */
+function serviceLines(doc: Record<string, unknown>): string[] {
+  const config = (doc.config ?? {}) as Config;
+  return [
+    `name: ${String(doc.name)}`,
+    `image: ${String(doc.dockerRepository)}`,
+    ...(doc.description ? [`description: ${String(doc.description)}`] : []),
+    'config (the next deploy\'s; paz config shows others):',
+    ...flatten(config).map(([k, v]) => `  ${k} = ${v}`),
+  ];
+}
+
 export async function servicesCommand(cmd: string, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...connectionOptions, tag: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'boolean' } }, true);
+  const own: Record<string, { type: 'string' | 'boolean' }> = OPTIONS[cmd as keyof typeof OPTIONS];
+  // `paz scale web -1`: a count, not an option
+  const negative = cmd === 'scale' ? args.find((a) => /^-[0-9]+$/.test(a)) : undefined;
+  if (negative !== undefined) throw new UsageError(`COUNT must be a whole number of instances from 0 to ${MAX_INSTANCES}, got "${negative}"`);
+  const { values: v, positionals } = parse(args, { ...connectionOptions, ...own }, true);
+  const values = v as { json?: boolean; wait?: boolean; tag?: string; version?: string } & typeof v;
+  if (positionals.length > MAX_ARGS[cmd]) throw new UsageError(`unexpected argument ${positionals[MAX_ARGS[cmd]]}`);
   const client = clientOf(values);
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const name = positionals[0];
@@ -71,11 +104,16 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     if (!name) throw new UsageError(`paz ${cmd} needs ${what}`);
     return name;
   };
-  if (name && cmd !== 'services' && cmd !== 'create') await requireService(client, name);
+  let known: Record<string, unknown> | undefined;
+  if (name && cmd !== 'services' && cmd !== 'create') known = await requireService(client, name);
   switch (cmd) {
     case 'services': {
       const list = await client.listServices();
       if (values.json) return out(list), 0;
+      if (list.length === 0) {
+        console.error('no services yet: create one with `paz create FILE`');
+        return 0;
+      }
       console.log(
         table(
           ['NAME', 'IMAGE', 'INSTANCES', 'DESCRIPTION'],
@@ -84,31 +122,46 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       );
       return 0;
     }
-    case 'create':
-      out(await client.createService(readJsonArg(name)));
+    case 'create': {
+      const doc = await client.createService(readJsonArg(name));
+      if (values.json) return out(doc), 0;
+      console.log(`created ${String(doc.name)} (${String(doc.dockerRepository)}); deploy it with \`paz deploy ${String(doc.name)}\``);
       return 0;
-    case 'service':
-      out(await client.getService(need('a service name')));
+    }
+    case 'service': {
+      need('a service name');
+      if (values.json) return out(known), 0;
+      console.log(serviceLines(known!).join('\n'));
       return 0;
+    }
     case 'delete':
       await client.deleteService(need('a service name'));
       console.log(`deleted ${name}`);
       return 0;
     case 'deploy': {
       const rec = await client.deploy(need('a service name'), values.tag);
+      if (values.json && !values.wait) return out(rec), 0;
       console.log(`deploying ${rec.service} version ${rec.version} (${rec.image})`);
       return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
     }
     case 'rollback': {
-      const rec = await client.rollback(need('a service name'), values.version === undefined ? undefined : Number(values.version));
+      const v = values.version;
+      if (v !== undefined && !/^[1-9][0-9]{0,9}$/.test(v)) throw new UsageError(`--version takes a deployed version number (paz history lists them), got "${v}"`);
+      const rec = await client.rollback(need('a service name'), v === undefined ? undefined : Number(v));
+      if (values.json && !values.wait) return out(rec), 0;
       console.log(`rolling back ${rec.service}: version ${rec.trigger.rollbackOf}'s snapshot deployed as version ${rec.version} (${rec.image})`);
       return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
     }
     case 'scale': {
-      const count = Number(positionals[1]);
-      if (!Number.isInteger(count) || count < 0) throw new UsageError('usage: paz scale NAME COUNT');
-      const r = await client.scale(need('a service name'), count);
-      console.log(`${name} version ${r.version}: ${r.added.length ? `adding ${r.added.join(', ')}` : ''}${r.draining.length ? `draining ${r.draining.join(', ')}` : ''}${!r.added.length && !r.draining.length ? 'no change' : ''}`);
+      need('a service name');
+      const raw = positionals[1];
+      if (raw === undefined) throw new UsageError('paz scale needs a COUNT: paz scale NAME COUNT');
+      const count = Number(raw);
+      if (!/^[0-9]{1,9}$/.test(raw) || count > MAX_INSTANCES) throw new UsageError(`COUNT must be a whole number of instances from 0 to ${MAX_INSTANCES}, got "${raw}"`);
+      const before = (known!.config as { numInstances?: number } | undefined)?.numInstances;
+      const r = await client.scale(name, count);
+      if (values.json) return out(r), 0;
+      console.log(scaleLine(name, before, count, r));
       return 0;
     }
     case 'rollout': {
@@ -123,29 +176,27 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     case 'history': {
       const recs = await client.versions(need('a service name'));
       if (values.json) return out(recs), 0;
-      console.log(
-        table(
-          ['VERSION', 'DEPLOYED', 'IMAGE', 'DIGEST', 'TRIGGER'],
-          recs.map((r) => [
-            String(r.version),
-            new Date(Number(r.timestamp)).toISOString(),
-            String(r.image),
-            // no digest: not pulled yet since a deploy that could not ask the registry, or a process-driver program
-            typeof r.digest === 'string' ? r.digest : '-',
-            String((r.trigger as { source: string }).source),
-          ]),
-        ),
+      printTable(
+        ['VERSION', 'DEPLOYED', 'IMAGE', 'DIGEST', 'TRIGGER'],
+        recs.map((r) => [
+          String(r.version),
+          new Date(Number(r.timestamp)).toISOString(),
+          String(r.image),
+          // no digest: not pulled yet since a deploy that could not ask the registry, or a process-driver program
+          typeof r.digest === 'string' ? r.digest : '-',
+          String((r.trigger as { source: string }).source),
+        ]),
+        `${name} has never been deployed: \`paz deploy ${name}\` deploys its next config as version 1`,
       );
       return 0;
     }
     case 'journal': {
       const entries = await client.journal(name);
       if (values.json) return out(entries), 0;
-      console.log(
-        table(
-          ['TIME', 'EVENT', 'SERVICE', 'VERSION', 'MESSAGE'],
-          entries.map((e) => [new Date(Number(e.timestamp)).toISOString(), String(e.event), String(e.serviceName), String(e.version), String(e.message ?? '')]),
-        ),
+      printTable(
+        ['TIME', 'EVENT', 'SERVICE', 'VERSION', 'MESSAGE'],
+        entries.map((e) => [new Date(Number(e.timestamp)).toISOString(), String(e.event), String(e.serviceName), String(e.version), String(e.message ?? '')]),
+        name ? `nothing in the journal for ${name} yet: deploys, scaling and rollbacks are written there` : 'the journal is empty: deploys, scaling and rollbacks are written there',
       );
       return 0;
     }

@@ -1,3 +1,12 @@
+/**
+ * A listing for a person: the table on stdout, or, when there is nothing to list, `empty` on stderr (what
+ * it means and what to do) instead of a lone header line.
+ */
+export function printTable(headers: string[], rows: string[][], empty: string): void {
+  if (rows.length === 0) console.error(empty);
+  else console.log(table(headers, rows));
+}
+
 /** Plain aligned columns, like fleetctl's and docker's listings. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

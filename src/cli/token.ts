@@ -2,8 +2,8 @@
 import { ROLES, isRole } from '../core/tokens.js';
 import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
-import { table } from './table.js';
-import { UsageError } from './usage-error.js';
+import { printTable } from './table.js';
+import { UsageError, unknownVerb } from './usage-error.js';
 
 export const tokenUsage = `usage:
   paz token create NAME --role admin|deployer|read-only   make a token; it is printed once, keep it
@@ -17,9 +17,10 @@ export async function tokenCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...connectionOptions, role: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   const [sub, name] = positionals;
   if (values.help || sub === undefined) {
-    console.log(tokenUsage);
+    (values.help ? console.log : console.error)(tokenUsage);
     return values.help ? 0 : 2;
   }
+  if (!VERBS.includes(sub)) throw unknownVerb('token', sub, VERBS);
   const client = clientOf(values);
   switch (sub) {
     case 'create': {
@@ -34,7 +35,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
     case 'ls': {
       const list = await client.tokens();
       if (values.json) return console.log(JSON.stringify(list, null, 2)), 0;
-      console.log(table(['ID', 'NAME', 'ROLE', 'CREATED', 'CREATED BY'], list.map((t) => [t.id, t.name, t.role, new Date(t.createdAt).toISOString(), t.createdBy])));
+      printTable(['ID', 'NAME', 'ROLE', 'CREATED', 'CREATED BY'], list.map((t) => [t.id, t.name, t.role, new Date(t.createdAt).toISOString(), t.createdBy]), 'no tokens (`paz token create NAME --role ROLE` makes one)');
       return 0;
     }
     case 'revoke': {
@@ -44,6 +45,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
       return 0;
     }
   }
-  console.error(`paz token: unknown subcommand "${sub}"\n${tokenUsage}`);
-  return 2;
+  throw unknownVerb('token', sub, VERBS);
 }
+
+const VERBS = ['create', 'ls', 'revoke'];

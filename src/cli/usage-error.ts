@@ -6,6 +6,12 @@ import { closest } from './closest.js';
 
 export class UsageError extends Error {}
 
+/** `paz CMD VERB` with a verb CMD does not have: the nearest one, and the ones it has. */
+export function unknownVerb(cmd: string, verb: string, verbs: string[]): UsageError {
+  const near = closest(verb, verbs);
+  return new UsageError(`unknown command "paz ${cmd} ${verb}"${near ? ` (did you mean paz ${cmd} ${near}?)` : ''}; paz ${cmd} has ${verbs.join(', ')}`);
+}
+
 /** Paz's words for a parseArgs error, with the nearest known flag when one is close. */
 export function usageErrorFrom(err: unknown, optionNames: string[]): UsageError | undefined {
   const { code, message } = err as { code?: string; message?: string };

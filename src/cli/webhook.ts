@@ -1,6 +1,7 @@
 /** `paz webhook secret [--rotate]`: the webhook secret that deploy hook calls must prove, for admins. */
 import type { WebhookSetup } from '../core/webhook-setup.js';
 import { parse } from './options.js';
+import { UsageError, unknownVerb } from './usage-error.js';
 import { clientOf, connectionOptions } from './connect.js';
 
 export const webhookUsage = `usage: paz webhook secret [--rotate] [--json] [--url URL]
@@ -18,7 +19,9 @@ interface SecretDoc {
 
 export async function webhookCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...connectionOptions, rotate: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
-  if (values.help || positionals[0] !== 'secret' || positionals.length > 1) {
+  if (positionals[0] !== undefined && positionals[0] !== 'secret') throw unknownVerb('webhook', positionals[0], ['secret']);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
+  if (values.help || positionals[0] !== 'secret') {
     (values.help ? console.log : console.error)(webhookUsage);
     return values.help ? 0 : 2;
   }

@@ -26,3 +26,8 @@ test('nothing listening: the URL and how to start Paz, from fetch and from node:
   assert.equal(isConnectionError(httpError), true);
   assert.equal(isConnectionError(new Error('HTTP 500')), false);
 });
+
+test('the scheduler (paz journal) unreachable: says which setting points at it', () => {
+  const httpError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9002'), { code: 'ECONNREFUSED' });
+  assert.match(connectionErrorMessage('http://127.0.0.1:9002/journal', httpError, 'PAZ_SCHEDULER_URL'), /or point PAZ_SCHEDULER_URL at where it runs$/);
+});

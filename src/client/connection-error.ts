@@ -21,7 +21,8 @@ export function isConnectionError(err: unknown): boolean {
   return e?.name === 'TypeError' || (typeof e?.code === 'string' && (NOT_THERE.has(e.code) || UNTRUSTED.has(e.code)));
 }
 
-export function connectionErrorMessage(url: string, err: unknown): string {
+/** `pointAt`: the setting that says where this server is (the scheduler has its own) */
+export function connectionErrorMessage(url: string, err: unknown, pointAt = 'PAZ_URL (or --url)'): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const cause = e?.cause ?? (typeof e?.code === 'string' ? e : undefined);
   const reason = cause?.message ?? (err as Error)?.message ?? String(err);
@@ -33,7 +34,7 @@ export function connectionErrorMessage(url: string, err: unknown): string {
     return `cannot reach ${origin}: ${reason}; use a PAZ_URL host name or address the server's certificate names`;
   }
   if (cause?.code && NOT_THERE.has(cause.code)) {
-    return `cannot reach ${origin}: ${reason}; is Paz running? Start it with \`paz up\`, or point PAZ_URL (or --url) at where it runs`;
+    return `cannot reach ${origin}: ${reason}; is Paz running? Start it with \`paz up\`, or point ${pointAt} at where it runs`;
   }
   return `cannot reach ${origin}: ${reason}`;
 }

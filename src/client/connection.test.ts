@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseProfileConfig, resolveConnection, type ConnectionInputs } from './connection.js';
+import { parseProfileConfig, resolveConnection, urlProblem, withScheme, type ConnectionInputs } from './connection.js';
 
 const config = { current: 'prod', profiles: { prod: { url: 'https://paz.example:9000', token: 'prod-token' }, local: { url: '127.0.0.1:9000', token: 'local-token' } } };
 const inputs = (over: Partial<ConnectionInputs> = {}): ConnectionInputs => ({ flags: {}, env: {}, config, configPath: '/cfg.json', ...over });
@@ -43,4 +43,16 @@ test('a broken profile file is named, with what is wrong', () => {
   assert.throws(() => parseProfileConfig('{', '/cfg.json'), /\/cfg.json is not valid JSON/);
   assert.throws(() => parseProfileConfig('{"profiles":{"a":{}}}', '/cfg.json'), /profile a needs a "url"/);
   assert.deepEqual(parseProfileConfig('{"current":"a","profiles":{"a":{"url":"u"}}}', '/c'), { current: 'a', profiles: { a: { url: 'u' } } });
+});
+
+test('server URLs: a bare host:port gets http://; what is not an http(s) URL is said in words, not "Invalid URL"', () => {
+  assert.equal(withScheme('127.0.0.1:9000'), 'http://127.0.0.1:9000');
+  assert.equal(withScheme('https://paz.example.com:9000/'), 'https://paz.example.com:9000');
+  assert.equal(withScheme('ftp://x'), 'ftp://x', 'another scheme is not a host named ftp');
+  assert.equal(urlProblem(withScheme('127.0.0.1:9000')), undefined);
+  assert.equal(urlProblem('https://paz.example.com'), undefined);
+  assert.equal(urlProblem(withScheme('not a url')), '"not a url" is not a URL (e.g. https://paz.example.com:9000 or 127.0.0.1:9000)');
+  assert.match(urlProblem(withScheme('127.0.0.1:99999'))!, /"127\.0\.0\.1:99999" is not a URL/);
+  assert.match(urlProblem(withScheme('http://[::1'))!, /is not a URL/);
+  assert.equal(urlProblem(withScheme('ftp://x')), 'ftp://x is not an http:// or https:// URL (e.g. https://paz.example.com:9000)');
 });

@@ -42,7 +42,20 @@ export interface Connection {
 }
 
 export function withScheme(u: string): string {
-  return (/^https?:\/\//.test(u) ? u : `http://${u}`).replace(/\/+$/, '');
+  // another scheme (ftp://h) is kept, for urlProblem to refuse, rather than read as a host named ftp
+  return (/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`).replace(/\/+$/, '');
+}
+
+/** What is wrong with a server URL (after withScheme), in words for a person; undefined when it is fine. */
+export function urlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `"${url.replace(/^http:\/\//, '')}" is not a URL (e.g. https://paz.example.com:9000 or 127.0.0.1:9000)`;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `${url} is not an http:// or https:// URL (e.g. https://paz.example.com:9000)`;
+  return undefined;
 }
 
 /** A name for profiles: what a shell and a file name take without quoting. */

@@ -7,7 +7,8 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connectionErrorMessage } from './connection-error.js';
-import { resolveConnection, withScheme } from './connection.js';
+import { isJsonType } from './json-type.js';
+import { resolveConnection, urlProblem, withScheme } from './connection.js';
 import { profileFilePath, readProfiles } from './profile-file.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -105,6 +106,9 @@ export class PazClient {
       ? resolveConnection({ flags: { url: opts.url, token: opts.token, profile: opts.profile }, env: process.env, config: readProfiles(configPath), configPath })
       : { url: withScheme(opts.url ?? process.env.PAZ_URL ?? 'http://127.0.0.1:9000'), token: opts.token, tokenSource: 'the token given' };
     this.credentials = conn.token !== undefined ? { token: conn.token, source: conn.tokenSource ?? 'the token given' } : defaultToken(opts.dataDir);
+    const problem = urlProblem(conn.url);
+    // the URL came from --url, PAZ_URL or a profile: say which to fix, not Node's "Invalid URL"
+    if (problem) throw new Error(`${problem}; fix --url, PAZ_URL or the profile's URL (paz profile ls)`);
     this.url = conn.url;
     this.profile = conn.profile;
     const u = new URL(this.url);
@@ -144,7 +148,7 @@ export class PazClient {
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: unknown = text;
           try {
-            if (text && (res.headers['content-type'] ?? '').includes('json')) parsed = JSON.parse(text);
+            if (text && isJsonType(res.headers['content-type'])) parsed = JSON.parse(text);
           } catch (e) {
             return reject(new Error(`${u.origin} answered ${res.statusCode} with JSON that does not parse (${(e as Error).message})`));
           }
@@ -158,9 +162,11 @@ export class PazClient {
       function fail(err: Error) {
         clearTimeout(timer);
         // every error here is about reaching the server (refused, unknown name, untrusted certificate, …)
-        reject(timedOut ? new Error(`${u.origin} did not answer within ${timeoutSeconds} s`, { cause: err }) : new Error(connectionErrorMessage(url, err), { cause: err }));
+        reject(timedOut ? new Error(`${u.origin} did not answer within ${timeoutSeconds} s`, { cause: err }) : new Error(connectionErrorMessage(url, err, pointAt), { cause: err }));
       }
       const timeoutSeconds = this.timeoutMs / 1000;
+      // the journal is the scheduler's (port 9002 of PAZ_URL's host unless PAZ_SCHEDULER_URL says otherwise)
+      const pointAt = url.startsWith(this.schedulerUrl) && this.schedulerUrl !== this.url ? 'PAZ_SCHEDULER_URL (the scheduler; default: port 9002 of PAZ_URL\'s host)' : undefined;
       req.on('error', fail);
       req.end(payload);
     });

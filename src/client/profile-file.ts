@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseProfileConfig, type ProfileConfig } from './connection.js';
+import { fileErrorWords } from '../core/file-errors.js';
 
 export function profileFilePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PAZ_CONFIG) return resolve(env.PAZ_CONFIG);
@@ -21,7 +22,7 @@ export function readProfiles(path: string): ProfileConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot read ${path}: ${fileErrorWords(e)}`);
   }
   return parseProfileConfig(text, path);
 }

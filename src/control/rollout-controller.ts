@@ -5,7 +5,8 @@
  * as the serving one in the same transaction; a failure leaves the serving version as it was.
  */
 import type { Logger } from 'pino';
-import type { Store, TxnOp } from '../store/store.js';
+import type { Compare, Store, TxnOp } from '../store/store.js';
+import { planFailWrite } from './fail-write.js';
 import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
 import type { DeployRecord, DesiredUnit, HostRecord, JournalEntry, UnitStatus } from '../core/records.js';
@@ -116,15 +117,17 @@ export class RolloutController {
       timestamp: now,
       message: a.type === 'succeed' ? a.message : a.reason,
     };
-    const res = await this.store.txn({
-      compare: [{ key, target: 'modRevision', op: '=', value: current?.kv.modRevision ?? 0 }],
-      success: [
-        { type: 'put', key, value: JSON.stringify(next) },
-        { type: 'put', key: keys.journal(now, service, a.version, entry.event), value: JSON.stringify(entry) },
-        ...(a.type === 'succeed' ? [{ type: 'put' as const, key: keys.serving(service), value: String(a.version) }] : []),
-        ...(a.type === 'fail' ? (a.restore ?? []).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(service, u.unit), value: JSON.stringify(u) })) : []),
-      ],
-    });
+    const compare: Compare[] = [{ key, target: 'modRevision', op: '=', value: current?.kv.modRevision ?? 0 }];
+    const commitOps: TxnOp[] = [
+      { type: 'put', key, value: JSON.stringify(next) },
+      { type: 'put', key: keys.journal(now, service, a.version, entry.event), value: JSON.stringify(entry) },
+      ...(a.type === 'succeed' ? [{ type: 'put' as const, key: keys.serving(service), value: String(a.version) }] : []),
+    ];
+    const restoreOps: TxnOp[] = a.type === 'fail' ? (a.restore ?? []).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(service, u.unit), value: JSON.stringify(u) })) : [];
+    // a big restore (over etcd's 128 ops per txn) goes first in chunks, the outcome last (fail-write.ts)
+    const plan = planFailWrite(commitOps, restoreOps, compare, this.store.limits);
+    for (const ops of plan.before) if (!(await this.store.txn({ compare, success: ops })).succeeded) return;
+    const res = await this.store.txn({ compare, success: plan.commit });
     if (res.succeeded) (a.type === 'succeed' ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ service, version: a.version }, entry.message!);
   }
 

@@ -162,6 +162,17 @@ test('a failed recreate starts the serving version again, held until the failed 
   assert.deepEqual(types(decide({ latest, status: failed, units: fail.restore!, statuses: new Map(), now: 7000 })), ['release web-1-1', 'release web-1-2']);
 });
 
+test('a failed recreate whose restore was written in part (the controller died before the outcome) is decided again under the same names', () => {
+  const latest = rec(2, { strategy: 'recreate' });
+  const statuses = new Map([['web-2-1', st('web-2-1', { state: 'exited', healthy: false, restarts: 3, exitCode: 1, reason: 'exited with code 1' })]]);
+  const input = { latest, status: deploying(2, { strategy: 'recreate' }), servingRecord: rec(1), statuses, now: 5000 };
+  const first = decide({ ...input, units: [u(2, 1, { releasedAt: 1 })] }).find((a) => a.type === 'fail') as Extract<RolloutAction, { type: 'fail' }>;
+  // one of the two restore units was written before the controller died
+  const again = decide({ ...input, units: [u(2, 1, { releasedAt: 1 }), first.restore![0]] }).find((a) => a.type === 'fail') as Extract<RolloutAction, { type: 'fail' }>;
+  assert.deepEqual(again.restore!.map((r) => r.unit), first.restore!.map((r) => r.unit), 'the same units, not two more');
+  assert.match(again.reason, /version 1 is started again \(2 instances\)/, 'a held restore unit is not the serving version running');
+});
+
 test('a deploy of zero instances finishes at once, draining what ran before', () => {
   assert.deepEqual(types(decide({ latest: rec(2), units: [u(1, 1)], statuses: healthy('web-1-1'), now: 2000 })), ['drain web-1-1', 'succeed']);
   assert.deepEqual(types(decide({ latest: rec(1), serving: 0, units: [], statuses: new Map(), now: 2000 })), ['succeed']);

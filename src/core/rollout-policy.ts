@@ -163,12 +163,15 @@ export function decideRollout(input: RolloutInput): RolloutAction[] {
         ? `version ${latest.version} failed: ${broken.join('; ')}`
         : `version ${latest.version} was not healthy within ${settings.healthyDeadlineMs / 1000} s: ${overdue.map((u) => whyNotHealthy(u, statuses, now, settings.minHealthyMs)).join('; ')}`;
     for (const u of fresh) actions.push({ type: 'delete', unit: u.unit });
-    const servingLive = old.filter((u) => u.version === serving);
+    // held units of the serving version are a restore (below) a controller wrote in part before it died
+    // (rollout-controller.ts writes a big one in chunks before the outcome): not live, and decided again
+    // under the same names, so the rewrite completes it instead of adding more
+    const servingLive = old.filter((u) => u.version === serving && !u.hold);
     if (serving > 0 && servingLive.length > 0) {
       actions.push({ type: 'fail', version: latest.version, reason: `${why}; version ${serving} keeps serving` });
     } else if (serving > 0 && input.servingRecord) {
       // recreate stopped the serving version first: start it again, held until the failed instances are gone
-      const first = Math.max(0, ...units.filter((u) => u.version === serving).map((u) => u.instance)) + 1;
+      const first = Math.max(0, ...units.filter((u) => u.version === serving && !u.hold).map((u) => u.instance)) + 1;
       const restore = desiredUnitsFor(input.servingRecord, latest.config.numInstances, now, first).map((u) => ({ ...u, hold: true, reason: `held: starts once version ${latest.version}'s instances are gone` }));
       actions.push({ type: 'fail', version: latest.version, reason: `${why}; version ${serving} is started again (${plural(restore.length, 'instance')})`, restore });
     } else {

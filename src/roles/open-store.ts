@@ -13,8 +13,9 @@ export class StoreUnusableError extends Error {
   }
 }
 
-export async function openCheckedStore(url: string, tls: StoreTlsFiles): Promise<Store> {
-  const store = await openStore(url, { tls });
+/** `readOnly`: a SQLite file is opened without ever writing it (paz backup, paz kv beside a running Paz). */
+export async function openCheckedStore(url: string, tls: StoreTlsFiles, opts: { readOnly?: boolean } = {}): Promise<Store> {
+  const store = await openStore(url, { tls, ...(opts.readOnly ? { sqlite: { readOnly: true } } : {}) });
   try {
     await store.revision();
   } catch (err) {

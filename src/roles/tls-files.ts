@@ -8,6 +8,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { certificateHostNames, type CertificateNames } from '../core/tls-names.js';
+import { fileErrorWords } from '../core/file-errors.js';
 
 export interface TlsPair {
   cert: Buffer;
@@ -18,7 +19,7 @@ function readPem(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${what} ${path}: ${fileErrorWords(err)}`);
   }
 }
 
@@ -63,7 +64,7 @@ export function readCertificateDir(dir: string): CertificateNames[] {
   try {
     files = readdirSync(dir).filter((f) => !f.startsWith('.') && !SIDE_FILE.test(f)).sort();
   } catch (err) {
-    throw new Error(`cannot read --router-tls-dir ${dir}: ${(err as Error).message}`);
+    throw new Error(`cannot read --router-tls-dir ${dir}: ${fileErrorWords(err)}`);
   }
   const out: CertificateNames[] = [];
   for (const file of files) {

@@ -19,7 +19,7 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: ApiContext): voi
         tags: ['cluster'],
         summary: 'The whole state as a paz backup file (admin): what `paz backup FILE` writes',
         description:
-          'Every lasting key under /paz/ read at one store revision (`x-paz-revision`), as text: a header line, one JSON line per key, an end line with a SHA-256. ' +
+          'Every lasting key under /paz/ read at one store revision (`x-paz-revision`), as JSON Lines (`application/x-ndjson`): a header line, one JSON line per key, an end line with a SHA-256. ' +
           'Secrets stay sealed and tokens hashed; the secrets key is not in it. Restore it with `paz restore FILE`, offline, into an empty store.',
         response: { ...errorResponses },
       },
@@ -28,7 +28,8 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: ApiContext): voi
       const backup = await takeBackup(ctx.store, PAZ_VERSION);
       const day = backup.header.createdAt.slice(0, 10);
       return reply
-        .header('content-type', 'text/plain; charset=utf-8')
+        // one JSON document a line (JSON Lines): clients that parse application/json must not parse it whole
+        .header('content-type', 'application/x-ndjson; charset=utf-8')
         .header('content-disposition', `attachment; filename="paz-backup-${day}-r${backup.header.revision}.jsonl"`)
         .header('x-paz-revision', String(backup.header.revision))
         .header('cache-control', 'no-store')

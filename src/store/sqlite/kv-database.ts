@@ -4,7 +4,7 @@
  * all. Writes use BEGIN IMMEDIATE so two processes on one file queue on the write lock (busy_timeout)
  * instead of failing on a read-to-write lock upgrade.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LeaseNotFoundError, type KeyValue, type TxnOp, type TxnRequest } from '../store.js';
@@ -66,28 +66,47 @@ export class KvDatabase {
   private readonly inRead: <T>(fn: () => T) => T;
   private readonly inWrite: <T>(fn: () => T) => T;
 
-  /** `file` may be ':memory:' for a private, throw-away store (one connection, nothing shared) */
-  constructor(file: string, busyTimeoutMs: number) {
-    if (file !== IN_MEMORY) mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file, { timeout: busyTimeoutMs });
-    try {
-      this.db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
-      this.db.pragma('journal_mode = WAL');
-      // FULL: the WAL is fsynced at every commit, so an acknowledged write survives kill -9 and power loss
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('foreign_keys = OFF');
-      const migrate = this.db.transaction(() => {
+  /**
+   * `file` may be ':memory:' for a private, throw-away store (one connection, nothing shared).
+   * `readOnly`: the file must exist and is never written, not even to create or migrate its schema, so a
+   * reader beside a busy writer (`paz backup`, `paz kv`) never waits for the write lock: in WAL mode a read
+   * sees the last commit without any lock a writer holds.
+   */
+  constructor(file: string, busyTimeoutMs: number, readOnly = false) {
+    if (readOnly) {
+      if (file === IN_MEMORY || !existsSync(file)) throw new Error(`${file} does not exist: there is no Paz store there (give --data-dir or --store)`);
+      this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+      try {
+        this.db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
         const version = this.db.pragma('user_version', { simple: true }) as number;
-        if (version > SCHEMA_VERSION) {
-          throw new Error(`${file} has store schema version ${version}; this Paz understands up to ${SCHEMA_VERSION}`);
-        }
-        this.db.exec(SCHEMA_SQL);
-        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      });
-      migrate.immediate();
-    } catch (err) {
-      this.db.close();
-      throw err;
+        if (version === 0) throw new Error(`${file} is not a Paz store (an empty or other SQLite file)`);
+        if (version > SCHEMA_VERSION) throw new Error(`${file} has store schema version ${version}; this Paz understands up to ${SCHEMA_VERSION}`);
+      } catch (err) {
+        this.db.close();
+        throw err;
+      }
+    } else {
+      if (file !== IN_MEMORY) mkdirSync(dirname(file), { recursive: true });
+      this.db = new Database(file, { timeout: busyTimeoutMs });
+      try {
+        this.db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+        this.db.pragma('journal_mode = WAL');
+        // FULL: the WAL is fsynced at every commit, so an acknowledged write survives kill -9 and power loss
+        this.db.pragma('synchronous = FULL');
+        this.db.pragma('foreign_keys = OFF');
+        const migrate = this.db.transaction(() => {
+          const version = this.db.pragma('user_version', { simple: true }) as number;
+          if (version > SCHEMA_VERSION) {
+            throw new Error(`${file} has store schema version ${version}; this Paz understands up to ${SCHEMA_VERSION}`);
+          }
+          this.db.exec(SCHEMA_SQL);
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        });
+        migrate.immediate();
+      } catch (err) {
+        this.db.close();
+        throw err;
+      }
     }
 
     this.stmt = {

@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -189,5 +189,30 @@ describe('SqliteStore specifics', () => {
     db.pragma('user_version = 99');
     db.close();
     assert.throws(() => new SqliteStore(file), /schema version 99/);
+  });
+});
+
+describe('SqliteStore opened read-only (paz backup, paz kv)', () => {
+  it('reads what a writer wrote, refuses every write in words, and never makes a file', async () => {
+    const file = join(dir, 'read-only.db');
+    const writer = new SqliteStore(file);
+    const reader = new SqliteStore(file, { readOnly: true });
+    try {
+      await writer.put('/paz/a', '1');
+      assert.equal((await reader.get('/paz/a'))?.value, '1');
+      assert.equal((await reader.rangeMany(['/paz/'])).revision, await writer.revision());
+      for (const write of [() => reader.put('/paz/b', '2'), () => reader.delete('/paz/a'), () => reader.txn({ compare: [], success: [] }), () => reader.grantLease(5), () => reader.compact(1)]) {
+        await assert.rejects(write, /is open read-only: nothing can be written through it/);
+      }
+      assert.equal((await writer.get('/paz/b')), undefined);
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+    assert.throws(() => new SqliteStore(join(dir, 'none', 'x.db'), { readOnly: true }), /does not exist: there is no Paz store there/);
+    assert.throws(() => readdirSync(join(dir, 'none')), /ENOENT/, 'no directory was made');
+    const empty = join(dir, 'empty.db');
+    new Database(empty).close();
+    assert.throws(() => new SqliteStore(empty, { readOnly: true }), /is not a Paz store/);
   });
 });

@@ -54,6 +54,11 @@ export interface SqliteStoreOptions {
   compactIntervalMs?: number;
   /** how long a write waits for another process's write lock before failing (default 5 s) */
   busyTimeoutMs?: number;
+  /**
+   * open an existing store without ever writing it (`paz backup`, `paz kv`): no schema set-up, no lease
+   * sweeps or compaction (the writers' job), and every write refused
+   */
+  readOnly?: boolean;
   /** errors of the background timers (default: process warnings); the timers keep running */
   onBackgroundError?: (err: Error) => void;
 }
@@ -79,6 +84,7 @@ export class SqliteStore implements Store {
   private readonly retainRevisions: number;
   private readonly onBackgroundError: (err: Error) => void;
   private closed = false;
+  private readonly readOnly: boolean;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     const opts = { ...DEFAULTS, ...options };
@@ -87,10 +93,12 @@ export class SqliteStore implements Store {
     this.retainRevisions = Math.max(1, Math.floor(opts.retainRevisions));
     this.onBackgroundError = options.onBackgroundError
       ?? ((err) => process.emitWarning(`${this.name}: ${err.message}`, { type: 'PazStoreWarning' }));
-    this.db = new KvDatabase(path, opts.busyTimeoutMs);
+    this.readOnly = options.readOnly === true;
+    this.db = new KvDatabase(path, opts.busyTimeoutMs, this.readOnly);
     this.fanout = new WatchFanout(this.db, (err) => this.background(err));
 
     this.every(opts.pollIntervalMs, () => this.pollForeignWrites());
+    if (this.readOnly) return;
     this.every(opts.leaseSweepIntervalMs, () => this.sweepExpiredLeases());
     this.every(opts.compactIntervalMs, () => this.compactOldRevisions());
     // leases that expired while no process had the file open go now, not a tick later
@@ -157,7 +165,7 @@ export class SqliteStore implements Store {
   }
 
   async grantLease(ttlSeconds: number): Promise<Lease> {
-    this.assertOpen();
+    this.assertWritable();
     if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
       throw new TypeError(`lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`);
     }
@@ -165,12 +173,12 @@ export class SqliteStore implements Store {
   }
 
   async keepAlive(leaseId: number): Promise<boolean> {
-    this.assertOpen();
+    this.assertWritable();
     return this.db.keepAlive(leaseId, Date.now());
   }
 
   async revoke(leaseId: number): Promise<void> {
-    this.assertOpen();
+    this.assertWritable();
     this.afterWrite(this.db.revoke(leaseId));
   }
 
@@ -184,7 +192,7 @@ export class SqliteStore implements Store {
   }
 
   async compact(revision: number): Promise<void> {
-    this.assertOpen();
+    this.assertWritable();
     if (!Number.isSafeInteger(revision) || revision < 1) {
       throw new TypeError(`compact revision must be a whole number >= 1, got ${revision}`);
     }
@@ -208,7 +216,7 @@ export class SqliteStore implements Store {
    * run in call order.
    */
   private async writeTurn(): Promise<void> {
-    this.assertOpen();
+    this.assertWritable();
     await nextTurn();
     this.assertOpen();
   }
@@ -226,6 +234,11 @@ export class SqliteStore implements Store {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.readOnly) throw new Error(`${this.name} is open read-only: nothing can be written through it`);
   }
 
   private every(ms: number, fn: () => void): void {

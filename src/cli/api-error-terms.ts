@@ -1,0 +1,53 @@
+/**
+ * The API's errors say what to do in API terms ("create it with POST /services"); the CLI says it in its
+ * own ("create it with `paz create FILE`"). By the error's catalogue code (core/errors.ts) and its details;
+ * an error this does not know keeps the API's message. Pure.
+ */
+
+export interface ApiErrorLike {
+  code: string;
+  message: string;
+  body?: unknown;
+}
+
+export function cliTerms(err: ApiErrorLike): string {
+  const details = ((err.body as { details?: Record<string, unknown> } | undefined)?.details ?? {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof details[k] === 'string' ? (details[k] as string) : undefined);
+  switch (err.code.replace(/^PAZ_/, '')) {
+    case 'SERVICE_NOT_FOUND': {
+      const name = str('name');
+      if (name) return `no service named ${name}; create it with \`paz create FILE\` (\`paz services\` lists them)`;
+      break;
+    }
+    case 'SERVICE_EXISTS': {
+      const name = str('name');
+      if (name) return `a service named ${name} already exists: change it with \`paz config set ${name} KEY=VALUE\` or \`paz config edit ${name}\`, or delete it first (\`paz delete ${name}\`)`;
+      break;
+    }
+    case 'NOT_DEPLOYED': {
+      const name = str('name');
+      if (name) return `${name} has not been deployed yet: deploy it with \`paz deploy ${name}\``;
+      break;
+    }
+    case 'HOST_NOT_FOUND': {
+      const id = str('id');
+      // the health of a down host: `paz health` lists those
+      if (id) return /no down host/.test(err.message) ? `no down host with id "${id}" (\`paz health\` lists hosts that are down)` : `no host with id "${id}" (\`paz hosts\` lists them)`;
+      break;
+    }
+    case 'UNIT_NOT_FOUND': {
+      const unit = str('unit') ?? str('name');
+      const service = str('service');
+      if (unit && service) return `${service} has no unit "${unit}" (\`paz units ${service}\` lists them)`;
+      if (unit) return `no unit named "${unit}": units are named <service>-<version>-<instance>, or <service>-<instance> for the newest version's (\`paz units\` lists them)`;
+      break;
+    }
+    case 'TOKEN_NOT_FOUND': {
+      const token = str('token');
+      if (token) return `no token with the id or name "${token}" (\`paz token ls\` lists them)`;
+      break;
+    }
+  }
+  // the request validator's words (http/validation.ts) are about HTTP requests
+  return err.message.replace(/\bthe request body\b/g, 'the document').replace(/ \(see \/docs for the fields this endpoint takes\)/, ' (every field is in the API reference: /docs on the orchestrator)');
+}

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { progressLine } from './progress-line.js';
+
+const sink = (isTTY: boolean) => {
+  const out = { isTTY, text: '', write: (t: string) => void (out.text += t) };
+  return out;
+};
+
+test('on a terminal one line is redrawn in place, and ended with a newline', () => {
+  const out = sink(true);
+  const p = progressLine(out);
+  p.show('1 of 3 healthy');
+  p.show('1 of 3 healthy');
+  p.show('3 of 3 healthy');
+  p.end();
+  assert.equal(out.text, '\r\x1b[K1 of 3 healthy\r\x1b[K3 of 3 healthy\n');
+});
+
+test('elsewhere each new state is a plain line of its own, with no control characters', () => {
+  const out = sink(false);
+  const p = progressLine(out);
+  p.show('1 of 3 healthy');
+  p.show('1 of 3 healthy');
+  p.show('3 of 3 healthy');
+  p.end();
+  assert.equal(out.text, '1 of 3 healthy\n3 of 3 healthy\n');
+});
