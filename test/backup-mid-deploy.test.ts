@@ -174,6 +174,7 @@ describe('a backup taken half-way through a rolling deploy, restored into etcd a
     const keyFile = join(source.dataDir, 'secrets.key');
     const restored = await runPaz(['restore', file, '--data-dir', target, ...(existsSync(keyFile) ? ['--secrets-key', keyFile] : [])]);
     assert.equal(restored.code, 0, restored.stdout + restored.stderr);
+    assert.match(restored.stdout, /unit\(s\) of a deploy under way at backup time start afresh: mid-2-/, 'paz restore says which units start afresh');
     restoredUp = new PazProcess({ role: 'up', dataDir: target, extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0', '--cgroup-parent', cgroups.sqlite, '--host-loss-grace', '1'] });
     await restoredUp.start();
     await converges(restoredUp, cgroups.sqlite, 'SQLite -> SQLite').catch((err) => {

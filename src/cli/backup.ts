@@ -157,6 +157,10 @@ export async function restoreCommand(args: string[]): Promise<number> {
     `restored ${result.keys} keys into ${redactStoreUrl(cfg.storeUrl)} (${countsText(h.counts)}) from ${file}, a backup of ${h.store} revision ${h.revision} taken ${h.createdAt}` +
       `${result.removed > 0 ? `, after removing ${result.removed} keys (--force)` : ''}${keyNote}`,
   );
+  if (result.resumedUnits.length > 0) {
+    // a deploy was under way at backup time: its new units get their whole healthy deadline again from now
+    console.log(`${result.resumedUnits.length} unit(s) of a deploy under way at backup time start afresh: ${result.resumedUnits.join(', ')}`);
+  }
   console.log(`next: start the control plane and agents on it, e.g. paz server --store ${redactStoreUrl(cfg.storeUrl)} --data-dir ${cfg.dataDir}`);
   return 0;
 }
