@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fenceAfterMs, initialFence, nextFence, type FenceInput, type FenceState, type FenceAction, type FenceTimes } from './store-fence.js';
+
+/** the defaults: --host-loss-grace 30 s, a 10 s heartbeat lease */
+const GRACE: FenceTimes = { graceMs: 30_000, leaseTtlMs: 10_000 };
+
+/** feeds the inputs in order; returns the last state and every action that was not 'none' (with its index) */
+function run(inputs: FenceInput[], start: FenceState = initialFence(0), times = GRACE): { state: FenceState; actions: Array<[number, FenceAction]> } {
+  let state = start;
+  const actions: Array<[number, FenceAction]> = [];
+  for (const [i, input] of inputs.entries()) {
+    const r = nextFence(state, input, times);
+    state = r.state;
+    if (r.action.kind !== 'none') actions.push([i, r.action]);
+  }
+  return { state, actions };
+}
+
+/** ticks every second from `from` to `to` (ms), as the agent's timer does */
+const ticks = (from: number, to: number): FenceInput[] => Array.from({ length: Math.floor((to - from) / 1000) + 1 }, (_, i) => ({ type: 'tick', at: from + i * 1000 }));
+
+test('a blip shorter than the grace (an etcd election, a restarted server) stops nothing', () => {
+  const { state, actions } = run([{ type: 'renewed', at: 1_000 }, ...ticks(2_000, 30_000), { type: 'renewed', at: 30_500 }, ...ticks(31_000, 60_000)]);
+  assert.deepEqual(actions, []);
+  assert.equal(state.fencedAt, undefined);
+  assert.equal(state.lastRenewedAt, 30_500);
+});
+
+test('exactly at the grace it fences (the control plane counts its own grace the same way, >=)', () => {
+  const justBefore = run([{ type: 'renewed', at: 1_000 }, { type: 'tick', at: 30_999 }]);
+  assert.deepEqual(justBefore.actions, []);
+  const at = run([{ type: 'renewed', at: 1_000 }, { type: 'tick', at: 31_000 }]);
+  assert.deepEqual(at.actions, [[1, { kind: 'fence', silentMs: 30_000 }]]);
+  assert.equal(at.state.fencedAt, 31_000);
+});
+
+test('longer than the grace: it fences once, and stays fenced while the store stays away', () => {
+  const { state, actions } = run([{ type: 'renewed', at: 5_000 }, ...ticks(6_000, 120_000)]);
+  assert.deepEqual(actions.map(([, a]) => a.kind), ['fence']);
+  assert.deepEqual(actions[0][1], { kind: 'fence', silentMs: 30_000 });
+  assert.equal(state.fencedAt, 35_000);
+});
+
+test('a renewal in between starts the count again: two blips each under the grace never add up', () => {
+  const { actions } = run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 29_000), { type: 'renewed', at: 29_500 }, ...ticks(30_000, 58_000), { type: 'renewed', at: 58_900 }, ...ticks(59_000, 80_000)]);
+  assert.deepEqual(actions, []);
+});
+
+test('a renewal after the fence rejoins (once), saying how long the units were stopped', () => {
+  const { state, actions } = run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 40_000), { type: 'renewed', at: 52_000 }, { type: 'renewed', at: 55_000 }, ...ticks(56_000, 80_000)]);
+  assert.deepEqual(actions.map(([, a]) => a), [{ kind: 'fence', silentMs: 30_000 }, { kind: 'rejoin', fencedForMs: 22_000 }]);
+  assert.equal(state.fencedAt, undefined);
+});
+
+test('a renewal sent before the fence but answered after it does not rejoin: the units stay stopped', () => {
+  // sent at 29 s, the answer lost in the partition until 45 s: it says nothing about the store now
+  const fenced = run([{ type: 'renewed', at: 0 }, { type: 'tick', at: 30_000 }]).state;
+  const late = nextFence(fenced, { type: 'renewed', at: 29_000 }, GRACE);
+  assert.deepEqual(late.action, { kind: 'none' });
+  assert.equal(late.state.fencedAt, 30_000);
+  assert.equal(nextFence(late.state, { type: 'renewed', at: 46_000 }, GRACE).action.kind, 'rejoin');
+});
+
+test('after a rejoin, a second partition longer than the grace fences again', () => {
+  const { actions } = run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 31_000), { type: 'renewed', at: 40_000 }, ...ticks(41_000, 75_000)]);
+  assert.deepEqual(actions.map(([, a]) => a.kind), ['fence', 'rejoin', 'fence']);
+  assert.deepEqual(actions[2][1], { kind: 'fence', silentMs: 30_000 });
+});
+
+test('clock jumps: only the monotonic times count, and a time that goes back neither fences nor moves the last renewal back', () => {
+  // the wall clock stepped an hour forward between two ticks: the agent feeds performance.now(), which did not
+  const wallJump = run([{ type: 'renewed', at: 10_000 }, { type: 'tick', at: 11_000 }, { type: 'tick', at: 12_000 }]);
+  assert.deepEqual(wallJump.actions, []);
+  // a time before the last renewal (a caller's mistake, or a renewal answered out of order)
+  const back = run([{ type: 'renewed', at: 50_000 }, { type: 'tick', at: 10_000 }, { type: 'renewed', at: 20_000 }, { type: 'tick', at: 79_999 }]);
+  assert.deepEqual(back.actions, [], 'silence counted from 50 s, not 20 s');
+  assert.equal(back.state.lastRenewedAt, 50_000);
+  assert.deepEqual(nextFence(back.state, { type: 'tick', at: 80_000 }, GRACE).action, { kind: 'fence', silentMs: 30_000 });
+});
+
+test('the grace is the control plane\'s, but never less than the lease TTL: before that no replacement can be placed', () => {
+  assert.equal(fenceAfterMs({ graceMs: 30_000, leaseTtlMs: 10_000 }), 30_000);
+  assert.equal(fenceAfterMs({ graceMs: 5_000, leaseTtlMs: 10_000 }), 10_000);
+  // a 1 s grace: the ordinary gap between two renewals (a third of the TTL) must not fence
+  const short = { graceMs: 1_000, leaseTtlMs: 10_000 };
+  const renewing: FenceInput[] = [];
+  for (let t = 0; t < 60_000; t += 3_333) renewing.push({ type: 'renewed', at: t }, ...ticks(t + 500, t + 3_000));
+  assert.deepEqual(run(renewing, initialFence(0), short).actions, []);
+  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 12_000)], initialFence(0), short).actions, [[10, { kind: 'fence', silentMs: 10_000 }]]);
+  // a grace longer than the default
+  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 125_000)], initialFence(0), { graceMs: 120_000, leaseTtlMs: 10_000 }).actions, [[120, { kind: 'fence', silentMs: 120_000 }]]);
+});
