@@ -205,10 +205,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   heartbeat.unref();
 
   let fencedAt = 0;
-  let fencedUnits: string[] = [];
   fencing = {
     fence(silentMs, times) {
-      fencedUnits = reconciler.fence();
+      const fencedUnits = reconciler.fence();
       // what the session wrote under its lease (the stopped units' statuses and endpoints) is stale: the
       // lease is given up, and revoked at the first contact, before anything is written under a new one
       session.abandon();
@@ -224,9 +223,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const seconds = Math.round(fencedForMs / 100) / 10;
       logger.warn({ fencedSeconds: seconds, units }, `the store answers again after ${seconds} s fenced: re-syncing to it (units placed elsewhere meanwhile stay stopped; units still placed here start again)`);
       if (!hostLossGrace.following) void hostLossGrace.load().catch((err) => logger.warn({ err }, 'could not read the host-loss grace'));
-      // the journal is in the store: said now that it can be written, at the time of the fence
-      const entry = fenceJournalEntry({ hostId, hostname: facts.hostname, fencedAt, fencedForMs, units: fencedUnits.length > 0 ? fencedUnits : units });
-      void opts.store.put(entry.key, entry.value).catch((err) => logger.warn({ err }, 'could not journal the fence'));
+      // the journal is in the store: said now that it can be written, at the time of the fence (a host that
+      // had nothing to stop has nothing to journal)
+      if (units.length > 0) {
+        const entry = fenceJournalEntry({ hostId, hostname: facts.hostname, fencedAt, fencedForMs, units });
+        void opts.store.put(entry.key, entry.value).catch((err) => logger.warn({ err }, 'could not journal the fence'));
+      }
     },
   };
 

@@ -79,15 +79,20 @@ test('clock jumps: only the monotonic times count, and a time that goes back nei
   assert.deepEqual(nextFence(back.state, { type: 'tick', at: 80_000 }, GRACE).action, { kind: 'fence', silentMs: 30_000 });
 });
 
-test('the grace is the control plane\'s, but never less than the lease TTL: before that no replacement can be placed', () => {
-  assert.equal(fenceAfterMs({ graceMs: 30_000, leaseTtlMs: 10_000 }), 30_000);
-  assert.equal(fenceAfterMs({ graceMs: 5_000, leaseTtlMs: 10_000 }), 10_000);
-  // a 1 s grace: the ordinary gap between two renewals (a third of the TTL) must not fence
+test('the grace is the control plane\'s; the units stop a head start of min(TTL, grace / 2) before a replacement can be placed', () => {
+  assert.equal(fenceAfterMs({ graceMs: 30_000, leaseTtlMs: 10_000 }), 30_000, 'the defaults: the grace, a TTL ahead');
+  assert.equal(fenceAfterMs({ graceMs: 120_000, leaseTtlMs: 10_000 }), 120_000);
+  assert.equal(fenceAfterMs({ graceMs: 5_000, leaseTtlMs: 10_000 }), 12_500, 'a short grace: the lease expired and half the grace passed');
+  assert.equal(fenceAfterMs({ graceMs: 15_000, leaseTtlMs: 10_000 }), 17_500);
+  // a 1 s grace: the ordinary gap between two renewals (a third of the TTL), even two missed, must not fence
   const short = { graceMs: 1_000, leaseTtlMs: 10_000 };
   const renewing: FenceInput[] = [];
-  for (let t = 0; t < 60_000; t += 3_333) renewing.push({ type: 'renewed', at: t }, ...ticks(t + 500, t + 3_000));
+  for (let t = 0; t < 60_000; t += 9_999) renewing.push({ type: 'renewed', at: t }, ...ticks(t + 500, t + 9_500));
   assert.deepEqual(run(renewing, initialFence(0), short).actions, []);
-  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 12_000)], initialFence(0), short).actions, [[10, { kind: 'fence', silentMs: 10_000 }]]);
-  // a grace longer than the default
-  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 125_000)], initialFence(0), { graceMs: 120_000, leaseTtlMs: 10_000 }).actions, [[120, { kind: 'fence', silentMs: 120_000 }]]);
+  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 12_000)], initialFence(0), short).actions, [[11, { kind: 'fence', silentMs: 11_000 }]]);
+  assert.deepEqual(run([{ type: 'renewed', at: 0 }, { type: 'tick', at: 10_499 }, { type: 'tick', at: 10_500 }], initialFence(0), short).actions, [[2, { kind: 'fence', silentMs: 10_500 }]]);
+  // never before the lease may have expired, whatever the grace
+  for (const graceMs of [0, 1, 1_000, 5_000, 19_999, 20_000, 30_000]) assert.ok(fenceAfterMs({ graceMs, leaseTtlMs: 10_000 }) >= 10_000, `grace ${graceMs}`);
+  // and always before a replacement can be placed, when there is a grace at all
+  for (const graceMs of [1, 1_000, 5_000, 30_000, 600_000]) assert.ok(fenceAfterMs({ graceMs, leaseTtlMs: 10_000 }) < 10_000 + graceMs, `grace ${graceMs}`);
 });

@@ -5,12 +5,13 @@
  *
  * When: the control plane places a host's units elsewhere only after the host's lease expired (its TTL after
  * the last renewal the store saw) AND --host-loss-grace more (placement.ts lostUnits): never before
- * TTL + grace after the last renewal. The agent stops its units after the grace, but never before its lease
- * may have expired (the TTL): so after max(grace, TTL) without a renewal. With the defaults (grace 30 s,
- * TTL 10 s) that is 30 s, a whole TTL before any replacement can even be placed, so the stop (SIGTERM, the
- * unit's stop grace, SIGKILL) is over before a copy starts elsewhere; with a grace shorter than the TTL the
- * head start is the grace. A blip shorter than that (an etcd election, a restarted server) stops nothing, and
- * neither does the ordinary gap between two renewals (a third of the TTL), however short the grace.
+ * TTL + grace after the last renewal. The agent stops its units a head start of min(TTL, grace / 2) before
+ * that, i.e. after max(grace, TTL + grace / 2) without a renewal. With the defaults (grace 30 s, TTL 10 s)
+ * that is the grace, 30 s, a whole TTL before any replacement can even be placed, so the stop (SIGTERM, the
+ * unit's stop grace, SIGKILL) is over before a copy starts elsewhere. A blip shorter than that (an etcd
+ * election, a restarted server) stops nothing. With a grace shorter than the TTL (tests), the agent still
+ * waits for its lease to have expired and half the grace more: the ordinary gap between two renewals (a third
+ * of the TTL), or a lease lost for a moment while the store's client fails over, stops nothing either.
  *
  * A renewal counts from when it was SENT: the store extended the lease at some moment after that, never before,
  * so the lease lives at least TTL past the send time.
@@ -49,9 +50,9 @@ export function initialFence(now: number): FenceState {
   return { lastRenewedAt: now };
 }
 
-/** How long without a renewal before the units stop: the grace, never less than the lease's TTL. */
+/** How long without a renewal before the units stop: TTL + grace less a head start of min(TTL, grace / 2). */
 export function fenceAfterMs(t: FenceTimes): number {
-  return Math.max(t.graceMs, t.leaseTtlMs);
+  return t.leaseTtlMs + t.graceMs - Math.min(t.leaseTtlMs, t.graceMs / 2);
 }
 
 /** The next state and what to do. */
