@@ -278,5 +278,5 @@ function scenario(driver: 'docker' | 'process'): void {
   });
 }
 
-if (process.env.FENCE_ONLY !== 'process') scenario('docker');
-if (process.env.FENCE_ONLY !== 'docker') scenario('process');
+// PAZ_TEST_FENCE_DRIVER=docker|process runs one of the two
+for (const driver of ['docker', 'process'] as const) if ((process.env.PAZ_TEST_FENCE_DRIVER ?? driver) === driver) scenario(driver);
