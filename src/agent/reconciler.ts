@@ -46,11 +46,9 @@ export class Reconciler {
   /** `config.loadBalanced` of each deployed version seen (deploy records never change) */
   private readonly loadBalancedOf = new Map<string, boolean | undefined>();
   private readonly logger: Logger;
-  /**
-   * units stopped because this host was cut off from the store longer than the host-loss grace, with when
-   * (ms since the epoch); while there are any, nothing starts here until the store answers again (rejoin())
-   */
+  /** units stopped by the current fence (fence()), with when (ms since the epoch); emptied by rejoin() */
   readonly fenced = new Map<string, number>();
+  /** between fence() and rejoin(): nothing starts or retires here (the view may be stale, the units run elsewhere) */
   private isFenced = false;
   /** bumped at each fence and rejoin: a pass that began before one of them starts nothing */
   private epoch = 0;
