@@ -103,7 +103,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onFence: (silentMs, times) => fencing?.fence(silentMs, times),
     onRejoin: (fencedForMs) => fencing?.rejoin(fencedForMs),
   });
-  const session = new LeaseSession(opts.store, { ttlSeconds, onError: (err) => logger.warn({ err }, 'heartbeat failed'), onRenewed: (sentAt) => fenceWatch.renewed(sentAt) });
+  const session = new LeaseSession(opts.store, { ttlSeconds, onError: (err) => logger.warn({ err }, 'heartbeat failed'), onRenewing: (sentAt) => fenceWatch.renewing(sentAt), onRenewed: (sentAt) => fenceWatch.renewed(sentAt) });
   await session.start();
   await hostLossGrace.load();
 

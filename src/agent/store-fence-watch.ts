@@ -32,6 +32,11 @@ export class StoreFenceWatch {
     return this.state.fencedAt !== undefined;
   }
 
+  /** A renewal is being sent (lease-session.ts onRenewing). */
+  renewing(sentAt: number): void {
+    this.apply(nextFence(this.state, { type: 'attempt', at: sentAt }, this.opts.times()));
+  }
+
   /** The store renewed the lease; `sentAt` is when that call was sent (lease-session.ts onRenewed). */
   renewed(sentAt: number): void {
     this.apply(nextFence(this.state, { type: 'renewed', at: sentAt }, this.opts.times()));

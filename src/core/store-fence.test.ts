@@ -5,20 +5,26 @@ import { fenceAfterMs, initialFence, nextFence, type FenceInput, type FenceState
 /** the defaults: --host-loss-grace 30 s, a 10 s heartbeat lease */
 const GRACE: FenceTimes = { graceMs: 30_000, leaseTtlMs: 10_000 };
 
-/** feeds the inputs in order; returns the last state and every action that was not 'none' (with its index) */
+/** feeds the inputs in order; returns the last state and every action that was not 'none' (with the time of its input) */
 function run(inputs: FenceInput[], start: FenceState = initialFence(0), times = GRACE): { state: FenceState; actions: Array<[number, FenceAction]> } {
   let state = start;
   const actions: Array<[number, FenceAction]> = [];
-  for (const [i, input] of inputs.entries()) {
+  for (const input of inputs) {
     const r = nextFence(state, input, times);
     state = r.state;
-    if (r.action.kind !== 'none') actions.push([i, r.action]);
+    if (r.action.kind !== 'none') actions.push([input.at, r.action]);
   }
   return { state, actions };
 }
 
-/** ticks every second from `from` to `to` (ms), as the agent's timer does */
-const ticks = (from: number, to: number): FenceInput[] => Array.from({ length: Math.floor((to - from) / 1000) + 1 }, (_, i) => ({ type: 'tick', at: from + i * 1000 }));
+/**
+ * every second from `from` to `to` (ms): a renewal sent that is never answered (the store is away; the agent
+ * keeps asking) and a tick of the agent's timer
+ */
+const ticks = (from: number, to: number): FenceInput[] =>
+  Array.from({ length: Math.floor((to - from) / 1000) + 1 }, (_, i): FenceInput[] => [{ type: 'attempt', at: from + i * 1000 }, { type: 'tick', at: from + i * 1000 }]).flat();
+/** ticks alone: the agent asked nothing meanwhile */
+const bareTicks = (from: number, to: number): FenceInput[] => ticks(from, to).filter((i) => i.type === 'tick');
 
 test('a blip shorter than the grace (an etcd election, a restarted server) stops nothing', () => {
   const { state, actions } = run([{ type: 'renewed', at: 1_000 }, ...ticks(2_000, 30_000), { type: 'renewed', at: 30_500 }, ...ticks(31_000, 60_000)]);
@@ -28,11 +34,21 @@ test('a blip shorter than the grace (an etcd election, a restarted server) stops
 });
 
 test('exactly at the grace it fences (the control plane counts its own grace the same way, >=)', () => {
-  const justBefore = run([{ type: 'renewed', at: 1_000 }, { type: 'tick', at: 30_999 }]);
+  const justBefore = run([{ type: 'renewed', at: 1_000 }, { type: 'attempt', at: 4_000 }, { type: 'tick', at: 30_999 }]);
   assert.deepEqual(justBefore.actions, []);
-  const at = run([{ type: 'renewed', at: 1_000 }, { type: 'tick', at: 31_000 }]);
-  assert.deepEqual(at.actions, [[1, { kind: 'fence', silentMs: 30_000 }]]);
+  const at = run([{ type: 'renewed', at: 1_000 }, { type: 'attempt', at: 4_000 }, { type: 'tick', at: 31_000 }]);
+  assert.deepEqual(at.actions, [[31_000, { kind: 'fence', silentMs: 30_000 }]]);
   assert.equal(at.state.fencedAt, 31_000);
+});
+
+test('no renewal sent since the last answered one (the agent itself stood still): no fence until it asks and hears nothing', () => {
+  // a process paused or an event loop blocked for a minute: its timers fire late, the tick before the refresh
+  const paused = run([{ type: 'renewed', at: 0 }, ...bareTicks(60_000, 61_000)]);
+  assert.deepEqual(paused.actions, []);
+  // then it asks: answered at once, nothing happened
+  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...bareTicks(60_000, 61_000), { type: 'attempt', at: 61_500 }, { type: 'renewed', at: 61_500 }, { type: 'tick', at: 62_000 }]).actions, []);
+  // or not answered: it fences at the next tick
+  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...bareTicks(60_000, 61_000), { type: 'attempt', at: 61_500 }, { type: 'tick', at: 62_000 }]).actions, [[62_000, { kind: 'fence', silentMs: 62_000 }]]);
 });
 
 test('longer than the grace: it fences once, and stays fenced while the store stays away', () => {
@@ -55,7 +71,7 @@ test('a renewal after the fence rejoins (once), saying how long the units were s
 
 test('a renewal sent before the fence but answered after it does not rejoin: the units stay stopped', () => {
   // sent at 29 s, the answer lost in the partition until 45 s: it says nothing about the store now
-  const fenced = run([{ type: 'renewed', at: 0 }, { type: 'tick', at: 30_000 }]).state;
+  const fenced = run([{ type: 'renewed', at: 0 }, { type: 'attempt', at: 29_000 }, { type: 'tick', at: 30_000 }]).state;
   const late = nextFence(fenced, { type: 'renewed', at: 29_000 }, GRACE);
   assert.deepEqual(late.action, { kind: 'none' });
   assert.equal(late.state.fencedAt, 30_000);
@@ -70,10 +86,10 @@ test('after a rejoin, a second partition longer than the grace fences again', ()
 
 test('clock jumps: only the monotonic times count, and a time that goes back neither fences nor moves the last renewal back', () => {
   // the wall clock stepped an hour forward between two ticks: the agent feeds performance.now(), which did not
-  const wallJump = run([{ type: 'renewed', at: 10_000 }, { type: 'tick', at: 11_000 }, { type: 'tick', at: 12_000 }]);
+  const wallJump = run([{ type: 'renewed', at: 10_000 }, ...ticks(11_000, 12_000)]);
   assert.deepEqual(wallJump.actions, []);
   // a time before the last renewal (a caller's mistake, or a renewal answered out of order)
-  const back = run([{ type: 'renewed', at: 50_000 }, { type: 'tick', at: 10_000 }, { type: 'renewed', at: 20_000 }, { type: 'tick', at: 79_999 }]);
+  const back = run([{ type: 'renewed', at: 50_000 }, { type: 'attempt', at: 10_000 }, { type: 'tick', at: 10_000 }, { type: 'renewed', at: 20_000 }, { type: 'attempt', at: 53_000 }, { type: 'tick', at: 79_999 }]);
   assert.deepEqual(back.actions, [], 'silence counted from 50 s, not 20 s');
   assert.equal(back.state.lastRenewedAt, 50_000);
   assert.deepEqual(nextFence(back.state, { type: 'tick', at: 80_000 }, GRACE).action, { kind: 'fence', silentMs: 30_000 });
@@ -89,8 +105,8 @@ test('the grace is the control plane\'s; the units stop a head start of min(TTL,
   const renewing: FenceInput[] = [];
   for (let t = 0; t < 60_000; t += 9_999) renewing.push({ type: 'renewed', at: t }, ...ticks(t + 500, t + 9_500));
   assert.deepEqual(run(renewing, initialFence(0), short).actions, []);
-  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 12_000)], initialFence(0), short).actions, [[11, { kind: 'fence', silentMs: 11_000 }]]);
-  assert.deepEqual(run([{ type: 'renewed', at: 0 }, { type: 'tick', at: 10_499 }, { type: 'tick', at: 10_500 }], initialFence(0), short).actions, [[2, { kind: 'fence', silentMs: 10_500 }]]);
+  assert.deepEqual(run([{ type: 'renewed', at: 0 }, ...ticks(1_000, 12_000)], initialFence(0), short).actions, [[11_000, { kind: 'fence', silentMs: 11_000 }]]);
+  assert.deepEqual(run([{ type: 'renewed', at: 0 }, { type: 'attempt', at: 3_000 }, { type: 'tick', at: 10_499 }, { type: 'tick', at: 10_500 }], initialFence(0), short).actions, [[10_500, { kind: 'fence', silentMs: 10_500 }]]);
   // never before the lease may have expired, whatever the grace
   for (const graceMs of [0, 1, 1_000, 5_000, 19_999, 20_000, 30_000]) assert.ok(fenceAfterMs({ graceMs, leaseTtlMs: 10_000 }) >= 10_000, `grace ${graceMs}`);
   // and always before a replacement can be placed, when there is a grace at all

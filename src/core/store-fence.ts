@@ -14,7 +14,9 @@
  * of the TTL), or a lease lost for a moment while the store's client fails over, stops nothing either.
  *
  * A renewal counts from when it was SENT: the store extended the lease at some moment after that, never before,
- * so the lease lives at least TTL past the send time.
+ * so the lease lives at least TTL past the send time. And the silence counts only once a renewal was sent and
+ * not answered: an agent whose own event loop stood still (a long pause, a blocked loop) has sent nothing, and
+ * asks the store before it decides anything.
  */
 import { keys } from './keys.js';
 import type { JournalEntry } from './records.js';
@@ -22,11 +24,15 @@ import type { JournalEntry } from './records.js';
 export interface FenceState {
   /** monotonic ms of the last renewal that succeeded (when it was sent) */
   lastRenewedAt: number;
+  /** monotonic ms of the last renewal sent, answered or not */
+  lastAttemptAt?: number;
   /** monotonic ms when the units were stopped; undefined while not fenced */
   fencedAt?: number;
 }
 
 export type FenceInput =
+  /** a lease renewal (keep-alive or a new lease) is sent at `at` */
+  | { type: 'attempt'; at: number }
   /** a lease renewal (keep-alive or a new lease) sent at `at` succeeded */
   | { type: 'renewed'; at: number }
   /** time passed: `at` is now */
@@ -57,15 +63,19 @@ export function fenceAfterMs(t: FenceTimes): number {
 
 /** The next state and what to do. */
 export function nextFence(state: FenceState, input: FenceInput, times: FenceTimes): { state: FenceState; action: FenceAction } {
+  if (input.type === 'attempt') return { state: { ...state, lastAttemptAt: Math.max(state.lastAttemptAt ?? input.at, input.at) }, action: { kind: 'none' } };
   if (input.type === 'renewed') {
     // a renewal answered late (sent before a newer one) never moves the last renewal back
-    const lastRenewedAt = Math.max(state.lastRenewedAt, input.at);
-    if (state.fencedAt === undefined) return { state: { lastRenewedAt }, action: { kind: 'none' } };
+    const next: FenceState = { ...state, lastRenewedAt: Math.max(state.lastRenewedAt, input.at) };
+    if (state.fencedAt === undefined) return { state: next, action: { kind: 'none' } };
     // a renewal sent before the fence proves nothing about now: the units stay stopped until a newer one
-    if (input.at < state.fencedAt) return { state: { ...state, lastRenewedAt }, action: { kind: 'none' } };
-    return { state: { lastRenewedAt }, action: { kind: 'rejoin', fencedForMs: Math.max(0, input.at - state.fencedAt) } };
+    if (input.at < state.fencedAt) return { state: next, action: { kind: 'none' } };
+    delete next.fencedAt;
+    return { state: next, action: { kind: 'rejoin', fencedForMs: Math.max(0, input.at - state.fencedAt) } };
   }
   if (state.fencedAt !== undefined) return { state, action: { kind: 'none' } };
+  // nothing sent since the last renewal answered: the agent itself stood still, the store was never asked
+  if (state.lastAttemptAt === undefined || state.lastAttemptAt <= state.lastRenewedAt) return { state, action: { kind: 'none' } };
   // a time before the last renewal (a monotonic clock never goes back; a caller's mistake must not fence)
   const silentMs = Math.max(0, input.at - state.lastRenewedAt);
   if (silentMs < fenceAfterMs(times)) return { state, action: { kind: 'none' } };

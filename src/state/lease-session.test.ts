@@ -108,7 +108,8 @@ describe('LeaseSession', () => {
       };
     }
     const renewals: number[] = [];
-    const session = new LeaseSession(store, { ttlSeconds: 1, onRenewed: (at) => renewals.push(at), onError: () => undefined });
+    const asked: number[] = [];
+    const session = new LeaseSession(store, { ttlSeconds: 1, onRenewed: (at) => renewals.push(at), onRenewing: (at) => asked.push(at), onError: () => undefined });
     await session.start();
     await session.put('/u/a', 'healthy');
     const oldLease = (await store.get('/u/a'))!.lease;
@@ -120,9 +121,11 @@ describe('LeaseSession', () => {
     session.forget('/u/a');
     session.abandon();
     calls.length = 0;
+    const askedBefore = asked.length;
     await new Promise((r) => setTimeout(r, 800));
     assert.ok(!calls.includes('keepAlive'), `no keep-alive of the abandoned lease: ${calls.join(',')}`);
     assert.equal(renewals.length, renewedBefore, 'nothing renewed while away');
+    assert.ok(asked.length > askedBefore, 'but a new lease was asked for (and not answered)');
     away = false;
     const deadline = Date.now() + 5_000;
     while (renewals.length === renewedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -25,6 +25,8 @@ export interface LeaseSessionOptions {
    * The agent's fence counts from it (core/store-fence.ts).
    */
   onRenewed?: (sentAt: number) => void;
+  /** a renewal (keep-alive or new lease) is being sent at `sentAt`, on `monotonic`: answered or not, it was asked */
+  onRenewing?: (sentAt: number) => void;
   /** a clock that never jumps (default performance.now) */
   monotonic?: () => number;
 }
@@ -212,6 +214,7 @@ export class LeaseSession {
 
   private async renew(): Promise<void> {
     const sentAt = this.monotonic();
+    this.opts.onRenewing?.(sentAt);
     // a lease given up goes first (its keys with it): a failure here (store unreachable) fails the renewal,
     // which the next refresh tries again; an expired lease is no failure (etcd-store.ts revoke)
     for (const id of [...this.abandoned]) {
@@ -250,13 +253,16 @@ export class LeaseSession {
         // lost or abandoned: never kept alive again; the flush grants a new one (a failed one waits for the next refresh)
         this.kick();
         await this.flushing;
-      } else if (await this.store.keepAlive(this.leaseId)) {
-        // abandoned while the keep-alive was on its way: not a renewal of the lease the session holds now
-        if (!this.leaseLost) this.opts.onRenewed?.(sentAt);
       } else {
-        this.leaseLost = true;
-        this.kick();
-        await this.flushing;
+        this.opts.onRenewing?.(sentAt);
+        if (await this.store.keepAlive(this.leaseId)) {
+          // abandoned while the keep-alive was on its way: not a renewal of the lease the session holds now
+          if (!this.leaseLost) this.opts.onRenewed?.(sentAt);
+        } else {
+          this.leaseLost = true;
+          this.kick();
+          await this.flushing;
+        }
       }
     } catch (err) {
       this.opts.onError?.(err);
