@@ -44,7 +44,7 @@ describe('an agent fenced off the store stops its units and re-syncs when it rej
       env: {},
       volumes: [],
       stopGraceSeconds: 5,
-      command: [process.execPath, '-e', `process.on('SIGTERM', () => { require('node:fs').writeFileSync(${JSON.stringify(marks)} + '/' + process.env.PAZ_UNIT, 'term'); process.exit(0); }); setInterval(() => {}, 1000);`],
+      command: [process.execPath, '-e', `const fs = require('node:fs'); const mark = ${JSON.stringify(marks)} + '/' + process.env.PAZ_UNIT; process.on('SIGTERM', () => { fs.writeFileSync(mark + '.term', ''); process.exit(0); }); fs.writeFileSync(mark + '.up', ''); setInterval(() => {}, 1000);`],
     },
   });
   const place = (u: DesiredUnit) => store.put(keys.desiredUnit(u.service, u.unit), JSON.stringify(u));
@@ -74,12 +74,13 @@ describe('an agent fenced off the store stops its units and re-syncs when it rej
 
   it('stops everything gracefully, starts nothing while fenced, and on rejoin starts only what is still placed here', async () => {
     await waitFor('both units running', async () => JSON.stringify(await running()) === JSON.stringify(['web-1-1', 'web-1-2']), 30_000);
+    await waitFor('both units listening for SIGTERM', async () => existsSync(join(marks, 'web-1-1.up')) && existsSync(join(marks, 'web-1-2.up')), 30_000);
     await waitFor('their statuses written', async () => session.has(keys.unitStatus('web-1-1')) && session.has(keys.unitStatus('web-1-2')), 10_000);
 
     const stopped = reconciler.fence();
     assert.deepEqual(stopped.sort(), ['web-1-1', 'web-1-2']);
     await waitFor('every unit stopped and removed', async () => (await driver.list()).length === 0, 30_000);
-    assert.ok(existsSync(join(marks, 'web-1-1')) && existsSync(join(marks, 'web-1-2')), 'stopped with SIGTERM first (a graceful stop)');
+    assert.ok(existsSync(join(marks, 'web-1-1.term')) && existsSync(join(marks, 'web-1-2.term')), 'stopped with SIGTERM first (a graceful stop)');
     assert.ok(!session.has(keys.unitStatus('web-1-1')) && !session.has(keys.unitStatus('web-1-2')), 'their statuses are dropped from the lease session, never written again');
     assert.deepEqual([...reconciler.fenced.keys()].sort(), ['web-1-1', 'web-1-2'], 'marked locally as fenced');
 

@@ -39,7 +39,7 @@ export class StoreFenceWatch {
 
   /** The store renewed the lease; `sentAt` is when that call was sent (lease-session.ts onRenewed). */
   renewed(sentAt: number): void {
-    this.apply(nextFence(this.state, { type: 'renewed', at: sentAt }, this.opts.times()));
+    this.apply(nextFence(this.state, { type: 'renewed', at: sentAt, answeredAt: this.monotonic() }, this.opts.times()));
   }
 
   start(): void {

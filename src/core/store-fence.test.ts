@@ -76,6 +76,8 @@ test('a renewal sent before the fence but answered after it does not rejoin: the
   assert.deepEqual(late.action, { kind: 'none' });
   assert.equal(late.state.fencedAt, 30_000);
   assert.equal(nextFence(late.state, { type: 'renewed', at: 46_000 }, GRACE).action.kind, 'rejoin');
+  // sent after the fence, answered much later (a call that waited out its deadline): fenced until the answer
+  assert.deepEqual(nextFence(late.state, { type: 'renewed', at: 31_000, answeredAt: 61_000 }, GRACE).action, { kind: 'rejoin', fencedForMs: 31_000 });
 });
 
 test('after a rejoin, a second partition longer than the grace fences again', () => {

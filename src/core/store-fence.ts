@@ -33,8 +33,8 @@ export interface FenceState {
 export type FenceInput =
   /** a lease renewal (keep-alive or a new lease) is sent at `at` */
   | { type: 'attempt'; at: number }
-  /** a lease renewal (keep-alive or a new lease) sent at `at` succeeded */
-  | { type: 'renewed'; at: number }
+  /** a lease renewal (keep-alive or a new lease) sent at `at` succeeded, answered at `answeredAt` (default `at`) */
+  | { type: 'renewed'; at: number; answeredAt?: number }
   /** time passed: `at` is now */
   | { type: 'tick'; at: number };
 
@@ -71,7 +71,7 @@ export function nextFence(state: FenceState, input: FenceInput, times: FenceTime
     // a renewal sent before the fence proves nothing about now: the units stay stopped until a newer one
     if (input.at < state.fencedAt) return { state: next, action: { kind: 'none' } };
     delete next.fencedAt;
-    return { state: next, action: { kind: 'rejoin', fencedForMs: Math.max(0, input.at - state.fencedAt) } };
+    return { state: next, action: { kind: 'rejoin', fencedForMs: Math.max(0, (input.answeredAt ?? input.at) - state.fencedAt) } };
   }
   if (state.fencedAt !== undefined) return { state, action: { kind: 'none' } };
   // nothing sent since the last renewal answered: the agent itself stood still, the store was never asked
