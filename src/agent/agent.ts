@@ -3,6 +3,8 @@
  * under a lease, runs the units placed on it through its driver (reconciler), health-checks and announces
  * them, and serves their logs and stats. Everything it writes lives under its lease: if the agent dies, its
  * host record, unit statuses and endpoints disappear within the TTL, so nobody routes to a dead host.
+ * An agent cut off from the store for longer than the host-loss grace stops its own units (fenced), since the
+ * control plane places them elsewhere, and re-syncs to the store when it answers again.
  */
 import type { SecretKey } from '../core/secret-box.js';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +35,9 @@ import { newSecretKey } from '../core/secret-box.js';
 import { prepareVolumeRoot } from './volume-guard.js';
 import { localAddresses, resolveName } from '../roles/routable-address.js';
 import { addressMoved } from './address-check.js';
+import { StoreFenceWatch } from './store-fence-watch.js';
+import { fenceJournalEntry, type FenceTimes } from '../core/store-fence.js';
+import { HostLossGrace } from '../state/host-loss-grace.js';
 
 export interface AgentOptions {
   store: Store;
@@ -87,8 +92,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const volumeRoot = resolve(opts.volumeRoot ?? join(opts.dataDir, 'volumes'));
   prepareVolumeRoot(volumeRoot, resolve(opts.dataDir));
   const facts = readHostFacts();
-  const session = new LeaseSession(opts.store, { ttlSeconds: opts.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS, onError: (err) => logger.warn({ err }, 'heartbeat failed') });
+  const ttlSeconds = opts.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
+  // Cut off from the store for longer than the host-loss grace, the agent stops its units itself (they are
+  // placed elsewhere), and starts again what the store still places here once it answers (core/store-fence.ts).
+  const hostLossGrace = new HostLossGrace(opts.store, (err) => logger.warn({ err }, 'the host-loss grace: no longer followed; read again when the store answers'));
+  let fencing: { fence(silentMs: number, times: FenceTimes): void; rejoin(fencedForMs: number): void } | undefined;
+  const fenceWatch = new StoreFenceWatch({
+    times: () => ({ graceMs: hostLossGrace.ms(), leaseTtlMs: ttlSeconds * 1000 }),
+    onFence: (silentMs, times) => fencing?.fence(silentMs, times),
+    onRejoin: (fencedForMs) => fencing?.rejoin(fencedForMs),
+  });
+  const session = new LeaseSession(opts.store, { ttlSeconds, onError: (err) => logger.warn({ err }, 'heartbeat failed'), onRenewing: (sentAt) => fenceWatch.renewing(sentAt), onRenewed: (sentAt) => fenceWatch.renewed(sentAt) });
   await session.start();
+  await hostLossGrace.load();
 
   let routerSync: RouterSync | undefined;
   let routerStartError: string | undefined;
@@ -145,7 +161,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const apiPort = await api.listen({ host: opts.bind, port: opts.port });
 
   const startedAt = Date.now();
-  const ttlSeconds = opts.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
   let problems: HostProblem[] = [];
   const record = (): HostRecord => ({
     id: hostId,
@@ -186,9 +201,38 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   }, HEARTBEAT_INTERVAL_MS);
   heartbeat.unref();
 
+  let fencedAt = 0;
+  fencing = {
+    fence(silentMs, times) {
+      const fencedUnits = reconciler.fence();
+      // what the session wrote under its lease (the stopped units' statuses and endpoints) is stale: the
+      // lease is given up, and revoked at the first contact, before anything is written under a new one
+      session.abandon();
+      fencedAt = Date.now();
+      const s = (ms: number) => Math.round(ms / 100) / 10;
+      logger.error(
+        { silentSeconds: s(silentMs), hostLossGraceSeconds: s(times.graceMs), leaseTtlSeconds: s(times.leaseTtlMs), units: fencedUnits },
+        `fenced: no lease renewal from the store for ${s(silentMs)} s (the control plane places this host's units elsewhere ${s(times.graceMs)} s after its ${s(times.leaseTtlMs)} s lease ends): stopping the ${fencedUnits.length} units of this host so that none runs twice; what the store still places here starts again once it answers`,
+      );
+    },
+    rejoin(fencedForMs) {
+      const units = reconciler.rejoin();
+      const seconds = Math.round(fencedForMs / 100) / 10;
+      logger.warn({ fencedSeconds: seconds, units }, `the store answers again after ${seconds} s fenced: re-syncing to it (units placed elsewhere meanwhile stay stopped; units still placed here start again)`);
+      if (!hostLossGrace.following) void hostLossGrace.load().catch((err) => logger.warn({ err }, 'could not read the host-loss grace'));
+      // the journal is in the store: said now that it can be written, at the time of the fence (a host that
+      // had nothing to stop has nothing to journal)
+      if (units.length > 0) {
+        const entry = fenceJournalEntry({ hostId, hostname: facts.hostname, fencedAt, fencedForMs, units });
+        void opts.store.put(entry.key, entry.value).catch((err) => logger.warn({ err }, 'could not journal the fence'));
+      }
+    },
+  };
+
   await hostStats.start();
   unitStats.start();
   await reconciler.start();
+  fenceWatch.start();
   logger.info({ hostId, address: opts.address, api: apiPort, driver: opts.driver.name }, 'agent up');
 
   return {
@@ -196,6 +240,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     reconciler,
     api,
     async stop() {
+      fenceWatch.stop();
+      await hostLossGrace.stop();
       clearInterval(heartbeat);
       stopping = true;
       await beating;

@@ -46,6 +46,12 @@ export class Reconciler {
   /** `config.loadBalanced` of each deployed version seen (deploy records never change) */
   private readonly loadBalancedOf = new Map<string, boolean | undefined>();
   private readonly logger: Logger;
+  /** units stopped by the current fence (fence()), with when (ms since the epoch); emptied by rejoin() */
+  readonly fenced = new Map<string, number>();
+  /** between fence() and rejoin(): nothing starts or retires here (the view may be stale, the units run elsewhere) */
+  private isFenced = false;
+  /** bumped at each fence and rejoin: a pass that began before one of them starts nothing */
+  private epoch = 0;
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.logger = opts.logger;
@@ -79,22 +85,27 @@ export class Reconciler {
 
 
   private async pass(): Promise<void> {
+    // cut off from the store: what the view holds may be out of date, and the units may run elsewhere now
+    if (this.isFenced) return;
+    const epoch = this.epoch;
     const desired = await this.view.current();
+    if (epoch !== this.epoch) return;
     const want = new Map(desired.map((d) => [d.unit, d]));
     const added = desired.filter((d) => !this.runners.has(d.unit) && !this.retiring.has(d.unit));
     // the statuses earlier agents left (restart counts): a few read one by one, many in one read of them all
     const previousAll = added.length > STATUS_GETS_MAX ? await this.statuses() : added.length > 1 ? await this.statusesOf(added.map((d) => d.unit)) : undefined;
     for (const d of added) {
-      if (this.runners.has(d.unit) || this.retiring.has(d.unit) || this.stopped) continue;
+      if (this.runners.has(d.unit) || this.retiring.has(d.unit) || this.stopped || epoch !== this.epoch) continue;
       const previous = previousAll ? previousAll.get(d.unit) : await getJson<UnitStatus>(this.opts.store, keys.unitStatus(d.unit));
       const loadBalanced = await this.loadBalanced(d);
-      if (this.runners.has(d.unit) || this.stopped) continue;
+      if (this.runners.has(d.unit) || this.stopped || epoch !== this.epoch) continue;
       const runner = new UnitRunner(d, this.opts, { previous, loadBalanced });
       this.runners.set(d.unit, runner);
       const adopted = this.adoptable.get(d.unit);
       this.adoptable.delete(d.unit);
       runner.start(adopted);
     }
+    if (epoch !== this.epoch) return;
     for (const [unit, runner] of this.runners) {
       if (want.has(unit)) continue;
       this.runners.delete(unit);
@@ -111,6 +122,53 @@ export class Reconciler {
         await this.opts.store.delete(keys.unitStatus(unit)).catch(() => undefined);
       });
     }
+  }
+
+  /**
+   * This host was cut off from the store for longer than the host-loss grace (agent/store-fence-watch.ts):
+   * the control plane places its units elsewhere, so every unit here stops now (runner.fence(): graceful stop,
+   * then removed), as does any instance an earlier agent left that was not adopted yet. Nothing starts here
+   * until rejoin(). Returns the units stopped.
+   */
+  fence(): string[] {
+    this.isFenced = true;
+    this.epoch++;
+    const now = Date.now();
+    const stopped: string[] = [];
+    for (const [unit, runner] of this.runners) {
+      this.runners.delete(unit);
+      this.fenced.set(unit, now);
+      stopped.push(unit);
+      this.retireInBackground(unit, () => runner.fence());
+    }
+    for (const [unit, rt] of this.adoptable) {
+      if (!parseUnitName(unit)) continue;
+      this.adoptable.delete(unit);
+      this.fenced.set(unit, now);
+      stopped.push(unit);
+      this.logger.info({ unit, id: rt.id }, 'fenced: stopping an instance left by an earlier agent');
+      this.retireInBackground(unit, async () => {
+        await this.opts.driver.stop(unit, 10).catch(() => undefined);
+        await this.opts.driver.remove(unit).catch(() => undefined);
+      });
+    }
+    for (const unit of stopped) this.logger.info({ unit }, 'fenced: stopping the unit');
+    return stopped;
+  }
+
+  /**
+   * The store renewed this host's lease again after a fence: the desired units are read afresh (not from
+   * watches that may still be catching up), and a pass starts those still placed here. Units placed elsewhere
+   * meanwhile are not started again. Returns the units that were fenced.
+   */
+  rejoin(): string[] {
+    const fenced = [...this.fenced.keys()];
+    this.fenced.clear();
+    this.isFenced = false;
+    this.epoch++;
+    this.view.invalidate();
+    void this.loop.kick();
+    return fenced;
   }
 
   /** Retires beside the loop; when done, a pass runs again (the unit may be desired here once more). */

@@ -47,6 +47,8 @@ export interface RunnerDeps {
 const STABLE_AFTER_MS = 60_000;
 /** A probe result that repeats the last one is written to the store at most this often (one write per probe would not scale). */
 const PROBE_REPORT_EVERY_MS = 10_000;
+/** How long a fence waits for what the runner was doing before stopping whatever that left running. */
+const FENCE_BUSY_WAIT_MS = 30_000;
 
 export interface RunnerOptions {
   /** the status this unit had, from an earlier agent */
@@ -83,6 +85,8 @@ export function toDriverSpec(d: DesiredUnit, routerPort?: number, secretEnv: Rec
 export class UnitRunner {
   readonly status: UnitStatus;
   private retired = false;
+  /** stopped because the agent was cut off from the store (fence()) */
+  private fenced = false;
   private timer: NodeJS.Timeout | undefined;
   private probing: NodeJS.Timeout | undefined;
   /** bumped whenever probing stops: a probe that started before must not announce anything */
@@ -304,7 +308,8 @@ export class UnitRunner {
   }
 
   private announce(endpoint: string): Promise<void> {
-    return this.endpointWrite(() => this.deps.session.put(this.endpointKey, endpoint));
+    // queued behind older endpoint writes: a unit fenced meanwhile announces nothing (fence() dropped the key)
+    return this.endpointWrite(() => (this.fenced ? Promise.resolve() : this.deps.session.put(this.endpointKey, endpoint)));
   }
 
   private withdraw(): Promise<void> {
@@ -373,6 +378,35 @@ export class UnitRunner {
     await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'stop failed'));
     await this.deps.driver.remove(this.unit).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'remove failed'));
     await this.deps.session.delete(keys.unitStatus(this.unit));
+  }
+
+  /**
+   * The agent was cut off from the store for longer than the host-loss grace (reconciler.ts fence()): the
+   * control plane is about to place the unit elsewhere, so it stops here now (SIGTERM, its stop grace, SIGKILL,
+   * then removed, as a retirement does). Nothing here waits for the unreachable store: the unit's status and
+   * endpoint are dropped from the lease session unwritten (they go with the abandoned lease, lease-session.ts),
+   * and the stop does not wait for what the runner was busy with (a store read may hang until its deadline).
+   */
+  async fence(): Promise<void> {
+    if (this.retired) return;
+    this.retired = true;
+    this.fenced = true;
+    this.stopProbing();
+    if (this.timer) clearTimeout(this.timer);
+    this.pulling.abort();
+    this.deps.session.forget(keys.unitStatus(this.unit));
+    this.deps.session.forget(this.endpointKey);
+    const stopAndRemove = async () => {
+      await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'stop failed'));
+      await this.deps.driver.remove(this.unit).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'remove failed'));
+    };
+    await stopAndRemove();
+    // a start that was under way (its driver call answered after the stop) leaves an instance: once the
+    // runner's work settles (bounded: it may wait on the store), whatever is left is stopped too
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.busy, new Promise<void>((resolve) => (timer = setTimeout(resolve, FENCE_BUSY_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (await this.deps.driver.inspect(this.unit).catch(() => undefined)) await stopAndRemove();
   }
 
   /** Agent shutdown: stop watching, leave the instance running (the next agent adopts it). */

@@ -8,6 +8,7 @@
  * | /paz/services/<service>/<version>/<instance>    | ip:port of a healthy instance (lease; Paz's announce) |
  * | /paz/config/domain                              | the cluster domain (default `paz`)                  |
  * | /paz/config/volume-root                         | the directory host volumes must lie under (--volume-root) |
+ * | /paz/config/host-loss-grace                     | seconds: the servers' --host-loss-grace, which agents fence themselves by |
  * | /paz/directory/services/<name>                  | ServiceDoc JSON                                     |
  * | /paz/directory/repositories/<repoKey>/<name>    | "" : index of services by image repository          |
  * | /paz/scheduler/latest/<name>                    | latest deployed version number (commits a deploy's units) |
@@ -42,6 +43,7 @@ export const keys = {
   endpointsOf: (service: string) => `/paz/services/${service}/`,
   domain: () => '/paz/config/domain',
   volumeRoot: () => '/paz/config/volume-root',
+  hostLossGrace: () => '/paz/config/host-loss-grace',
   service: (name: string) => `/paz/directory/services/${name}`,
   servicesPrefix: () => '/paz/directory/services/',
   repoIndex: (repoKey: string, name: string) => `/paz/directory/repositories/${encodeURIComponent(repoKey)}/${name}`,

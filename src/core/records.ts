@@ -54,6 +54,7 @@ export const JOURNAL_EVENTS = [
   'webhook-secret-rotated',
   'host-drained',
   'host-undrained',
+  'host-fenced',
 ] as const;
 
 export type JournalEvent = (typeof JOURNAL_EVENTS)[number];

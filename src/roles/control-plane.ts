@@ -20,6 +20,7 @@ import type { SecretKey } from '../core/secret-box.js';
 import { authOffProblem } from '../core/loopback.js';
 import { StoreProbe } from '../state/store-probe.js';
 import { PazError, errorBody } from '../core/errors.js';
+import { DEFAULT_HOST_LOSS_GRACE_SECONDS } from '../core/heartbeat.js';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -75,6 +76,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     if (problem) throw new Error(problem);
     await opts.store.put(keys.volumeRoot(), opts.volumeRoot);
   }
+  // agents fence themselves by the grace this control plane counts (state/host-loss-grace.ts); servers of one
+  // cluster share one --host-loss-grace, and the last one started says it
+  await opts.store.put(keys.hostLossGrace(), String(opts.hostLossGraceSeconds ?? DEFAULT_HOST_LOSS_GRACE_SECONDS));
   const logger = opts.logger;
   // the same mirror as createContext's, with somewhere to say that it could not load
   ctx.reads = new StoreMirror(opts.store, { logger: logger.child({ component: 'store-mirror' }) });

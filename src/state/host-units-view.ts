@@ -49,6 +49,14 @@ export class HostUnitsView {
     return out;
   }
 
+  /**
+   * Reads everything again at the next `current()`: after the agent was cut off from the store, the watches
+   * may still be delivering what happened meanwhile, and the agent must act on what the store says now.
+   */
+  invalidate(): void {
+    this.stale = true;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.generation++;

@@ -63,4 +63,77 @@ describe('LeaseSession', () => {
     await session.stop();
     await store.close();
   });
+
+  it('a fence: forgotten keys are never written or deleted by name; the abandoned lease is revoked with what is still its own', async () => {
+    const store = new SqliteStore(':memory:');
+    const renewals: number[] = [];
+    let clock = 1000;
+    const session = new LeaseSession(store, { ttlSeconds: 30, onRenewed: (at) => renewals.push(at), monotonic: () => clock });
+    await session.start();
+    assert.deepEqual(renewals, [1000], 'the first lease counts as a renewal');
+    await session.put('/h/me', 'host');
+    await session.put('/u/a', 'healthy here');
+    await session.put('/u/b', 'healthy here');
+    const oldLease = (await store.get('/u/a'))!.lease;
+    // meanwhile /u/b was placed on another host, which wrote it under its own lease
+    const other = await store.grantLease(30);
+    await store.put('/u/b', 'healthy elsewhere', { lease: other.id });
+    clock = 2000;
+    session.forget('/u/a');
+    session.forget('/u/b');
+    session.abandon();
+    const deadline = Date.now() + 5_000;
+    while ((await store.get('/h/me'))?.lease === oldLease && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await store.get('/u/a'), undefined, 'gone with the abandoned lease');
+    assert.equal((await store.get('/u/b'))?.value, 'healthy elsewhere', "the other host's key is left alone");
+    const host = await store.get('/h/me');
+    assert.equal(host?.value, 'host', 'the owned keys are written under a new lease');
+    assert.notEqual(host?.lease, oldLease);
+    assert.deepEqual(renewals, [1000, 2000]);
+    await session.stop();
+    assert.equal((await store.get('/u/b'))?.value, 'healthy elsewhere');
+    await store.close();
+  });
+
+  it('abandoned while the store is away: no keep-alive of the old lease; the first contact revokes it and renews', async () => {
+    const store = new SqliteStore(':memory:');
+    let away = false;
+    const calls: string[] = [];
+    for (const m of ['keepAlive', 'grantLease', 'revoke', 'txn'] as const) {
+      const real = (store[m] as (...a: unknown[]) => Promise<unknown>).bind(store);
+      (store as unknown as Record<string, unknown>)[m] = async (...args: unknown[]) => {
+        calls.push(m);
+        if (away) throw new Error('14 UNAVAILABLE: No connection established');
+        return real(...args);
+      };
+    }
+    const renewals: number[] = [];
+    const asked: number[] = [];
+    const session = new LeaseSession(store, { ttlSeconds: 1, onRenewed: (at) => renewals.push(at), onRenewing: (at) => asked.push(at), onError: () => undefined });
+    await session.start();
+    await session.put('/u/a', 'healthy');
+    const oldLease = (await store.get('/u/a'))!.lease;
+    await new Promise((r) => setTimeout(r, 800));
+    assert.ok(renewals.length >= 2, `kept alive while connected: ${renewals.length}`);
+    away = true;
+    await new Promise((r) => setTimeout(r, 500));
+    const renewedBefore = renewals.length;
+    session.forget('/u/a');
+    session.abandon();
+    calls.length = 0;
+    const askedBefore = asked.length;
+    await new Promise((r) => setTimeout(r, 800));
+    assert.ok(!calls.includes('keepAlive'), `no keep-alive of the abandoned lease: ${calls.join(',')}`);
+    assert.equal(renewals.length, renewedBefore, 'nothing renewed while away');
+    assert.ok(asked.length > askedBefore, 'but a new lease was asked for (and not answered)');
+    away = false;
+    const deadline = Date.now() + 5_000;
+    while (renewals.length === renewedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(renewals.length > renewedBefore, 'renewed on the first contact');
+    assert.equal(await store.get('/u/a'), undefined);
+    assert.equal((await store.range('/u/')).kvs.length, 0);
+    assert.ok(!(await store.keepAlive(oldLease)), 'the old lease was revoked');
+    await session.stop();
+    await store.close();
+  });
 });

@@ -13,11 +13,22 @@ import { LeaseNotFoundError, type Store, type TxnOp } from '../store/store.js';
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { chunkOps } from '../store/chunk-ops.js';
 import { Backoff } from '../core/backoff.js';
+import { performance } from 'node:perf_hooks';
 
 export interface LeaseSessionOptions {
   ttlSeconds: number;
   /** a refresh failed (store unreachable); the session keeps trying */
   onError?: (err: unknown) => void;
+  /**
+   * The store extended the lease (a keep-alive answered yes, or a new lease was granted and every key written
+   * under it): `sentAt` is when that call was sent, on `monotonic` (the lease lives at least TTL past it).
+   * The agent's fence counts from it (core/store-fence.ts).
+   */
+  onRenewed?: (sentAt: number) => void;
+  /** a renewal (keep-alive or new lease) is being sent at `sentAt`, on `monotonic`: answered or not, it was asked */
+  onRenewing?: (sentAt: number) => void;
+  /** a clock that never jumps (default performance.now) */
+  monotonic?: () => number;
 }
 
 /**
@@ -46,6 +57,9 @@ export class LeaseSession {
   /** spaces out the rewrites of keys whose write failed (store unreachable for a moment) */
   private readonly retry = new Backoff({ initialMs: 250, maxMs: 5_000 });
   private retryTimer: NodeJS.Timeout | undefined;
+  /** leases given up by abandon(): revoked before the next lease is granted */
+  private abandoned: number[] = [];
+  private abandons = 0;
 
   constructor(
     private readonly store: Store,
@@ -71,6 +85,32 @@ export class LeaseSession {
 
   has(key: string): boolean {
     return this.owned.has(key);
+  }
+
+  /**
+   * Drops a key from the session without writing anything: it is not written again under a new lease, and
+   * whoever waits for its write is answered. Unlike delete(), no delete is ever sent for it, so a key that
+   * another host has written since (the same unit's status, placed there meanwhile) is never removed. With
+   * abandon(), the copy in the store goes with the old lease.
+   */
+  forget(key: string): void {
+    this.owned.delete(key);
+    const waiters = this.dirty.get(key);
+    this.dirty.delete(key);
+    for (const w of waiters ?? []) w.resolve();
+  }
+
+  /**
+   * Gives up the current lease (the agent fenced itself: what it announced under it is stale): it is no longer
+   * kept alive, and the next contact with the store revokes it, which deletes the keys still attached to it
+   * and none that another writer has taken over since, then grants a new lease and writes the owned keys.
+   */
+  abandon(): void {
+    if (this.stopped) return;
+    if (this.leaseId !== 0 && !this.abandoned.includes(this.leaseId)) this.abandoned.push(this.leaseId);
+    this.abandons++;
+    this.leaseLost = true;
+    this.kick();
   }
 
   private enqueue(key: string): Promise<void> {
@@ -118,9 +158,11 @@ export class LeaseSession {
     if (this.leaseLost) {
       // renew rewrites every owned key, dirty ones included; deleted ones went with the old lease
       const batch = this.takeDirty();
+      const abandons = this.abandons;
       try {
         await this.renew();
-        this.leaseLost = false;
+        // given up again meanwhile (abandon() during the renewal): the lease just granted goes too
+        if (abandons === this.abandons) this.leaseLost = false;
         this.settle(batch, undefined);
         return true;
       } catch (err) {
@@ -171,10 +213,23 @@ export class LeaseSession {
   }
 
   private async renew(): Promise<void> {
+    const sentAt = this.monotonic();
+    this.opts.onRenewing?.(sentAt);
+    // a lease given up goes first (its keys with it): a failure here (store unreachable) fails the renewal,
+    // which the next refresh tries again; an expired lease is no failure (etcd-store.ts revoke)
+    for (const id of [...this.abandoned]) {
+      await this.store.revoke(id);
+      this.abandoned = this.abandoned.filter((x) => x !== id);
+    }
     const lease = await this.store.grantLease(this.opts.ttlSeconds);
     this.leaseId = lease.id;
     const ops: TxnOp[] = [...this.owned].map(([key, value]) => ({ type: 'put', key, value, lease: lease.id }));
     for (const chunk of this.chunks(ops)) await this.store.txn({ compare: [], success: chunk });
+    this.opts.onRenewed?.(sentAt);
+  }
+
+  private monotonic(): number {
+    return (this.opts.monotonic ?? performance.now.bind(performance))();
   }
 
   private chunks(ops: TxnOp[]): TxnOp[][] {
@@ -190,11 +245,24 @@ export class LeaseSession {
 
   private async refresh(): Promise<void> {
     try {
-      // not in line behind the writes: a refresh late by a few thousand status writes lost the lease
-      if (!this.stopped && !(await this.store.keepAlive(this.leaseId))) {
-        this.leaseLost = true;
+      // the keep-alive is not in line behind the writes: a refresh late by a few thousand status writes lost the lease
+      const sentAt = this.monotonic();
+      if (this.stopped) {
+        /* nothing to keep */
+      } else if (this.leaseLost) {
+        // lost or abandoned: never kept alive again; the flush grants a new one (a failed one waits for the next refresh)
         this.kick();
         await this.flushing;
+      } else {
+        this.opts.onRenewing?.(sentAt);
+        if (await this.store.keepAlive(this.leaseId)) {
+          // abandoned while the keep-alive was on its way: not a renewal of the lease the session holds now
+          if (!this.leaseLost) this.opts.onRenewed?.(sentAt);
+        } else {
+          this.leaseLost = true;
+          this.kick();
+          await this.flushing;
+        }
       }
     } catch (err) {
       this.opts.onError?.(err);
@@ -210,7 +278,8 @@ export class LeaseSession {
     if (this.timer) clearTimeout(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.settle(this.takeDirty(), undefined);
-    if (this.leaseId !== 0) await this.store.revoke(this.leaseId).catch((err) => this.opts.onError?.(err));
+    for (const id of [...this.abandoned, this.leaseId]) if (id !== 0) await this.store.revoke(id).catch((err) => this.opts.onError?.(err));
+    this.abandoned = [];
     this.leaseId = 0;
   }
 }
