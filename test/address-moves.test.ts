@@ -76,10 +76,7 @@ describe('--address given as a host name that moves while the agent runs', { ski
     hostsFile = join(h2.dir, 'hosts');
     setName(h2.ip);
     h2Agent = c.start(h2, 'agent', h2AgentArgv());
-    const hosts = await waitFor('three hosts registered', async () => {
-      const r = await c.api('GET', `${c.orchestrator()}/cluster/hosts`);
-      return r.status === 200 && r.body.length === 3 ? (r.body as Array<{ ID: string; PublicIP: string }>) : undefined;
-    }, 60_000);
+    const hosts = await c.registeredHosts();
     h2Id = hosts.find((h) => h.PublicIP === h2.ip)?.ID ?? '';
     assert.ok(h2Id, `h2 announced at its IP, the name resolved: ${JSON.stringify(hosts)}`);
     const created = await c.api('POST', `${c.orchestrator()}/services`, {

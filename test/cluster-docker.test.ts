@@ -13,7 +13,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetnsCluster, type ClusterHost } from './helpers/netns-cluster.js';
 import { waitFor } from './helpers/wait.js';
@@ -85,11 +84,8 @@ describe('Docker units across three hosts: spread deploys, a host power cut, the
     await c.startEtcd();
     await c.startServer(h1, ['--host-loss-grace', String(HOST_LOSS_GRACE_SECONDS)]);
     for (const h of c.hosts) c.startAgent(h);
-    await waitFor('three hosts registered', async () => {
-      const r = await c.api('GET', `${c.orchestrator()}/cluster/hosts`);
-      return r.status === 200 && r.body.length === 3;
-    }, 60_000);
-    for (const h of c.hosts) hostIds.set(readFileSync(join(h.dir, 'agent', 'host-id'), 'utf8').trim(), h);
+    await c.registeredHosts();
+    for (const [id, h] of c.hostIds()) hostIds.set(id, h);
     const created = await c.api('POST', `${c.orchestrator()}/services`, {
       name: SERVICE,
       dockerRepository: c.image(1),

@@ -24,13 +24,6 @@ const skip = why ? (process.env.CI === 'true' ? false : why) : false;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function partitionRules(c: NetnsCluster, cut: ClusterHost): string[][] {
-  return c.hosts.filter((h) => h !== cut).flatMap((h) => [
-    ['INPUT', '-s', h.ip, '-j', 'DROP'],
-    ['OUTPUT', '-d', h.ip, '-j', 'DROP'],
-  ]);
-}
-
 describe('an etcd member (and the leading server beside it) partitioned from the others', { skip }, () => {
   const c = new NetnsCluster({ hosts: 3 });
   let ha: HaCluster;
@@ -84,7 +77,7 @@ describe('an etcd member (and the leading server beside it) partitioned from the
 
     const logBefore = readFileSync(leader.process.log, 'utf8').length;
     const cutAt = Date.now();
-    for (const rule of partitionRules(c, cut)) c.iptables(cut, ['-I', ...rule]);
+    for (const rule of c.partitionRules(cut)) c.iptables(cut, ['-I', ...rule]);
     const cutDoneAt = Date.now();
 
     // the majority elects another leader once the old one's lease expires there
@@ -120,7 +113,7 @@ describe('an etcd member (and the leading server beside it) partitioned from the
     // nothing the cut-off server's loops did while cut off got through (these lines are logged on a committed write)
     const actedWhileCut = readFileSync(leader.process.log, 'utf8').slice(logBefore).split('\n').filter((l) => /"msg":"(placed|released|retired|draining|host lost; rescheduling its unit)"/.test(l));
     assert.deepEqual(actedWhileCut, [], 'the cut-off server acted');
-    for (const rule of partitionRules(c, cut)) c.iptables(cut, ['-D', ...rule]);
+    for (const rule of c.partitionRules(cut)) c.iptables(cut, ['-D', ...rule]);
     const healedAt = Date.now();
     await waitFor('the cut-off server answering again', async () => (await c.api('GET', `${c.orchestrator(cut)}/services/web`)).status === 200, 60_000);
     const rejoinMs = Date.now() - healedAt;

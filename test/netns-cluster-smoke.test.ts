@@ -16,10 +16,7 @@ describe('a three-host Docker cluster in network namespaces', { skip }, () => {
     await c.startEtcd();
     await c.startServer(c.hosts[0], ['--host-loss-grace', '5']);
     for (const h of c.hosts) c.startAgent(h);
-    await waitFor('three hosts registered', async () => {
-      const r = await c.api('GET', `${c.orchestrator()}/cluster/hosts`);
-      return r.status === 200 && r.body.length === 3;
-    }, 60_000);
+    await c.registeredHosts();
   });
   after(() => c.down());
 

@@ -326,6 +326,27 @@ export class NetnsCluster {
   }
 
   /** A JSON API call with the admin token; never throws for a network error (status 0). */
+  /**
+   * Waits until `count` hosts (default: every host) are registered with the control plane, and returns them as
+   * their announced host records (the agents write their host ids under their data dirs' agent/host-id).
+   */
+  async registeredHosts(count = this.hosts.length, timeoutMs = 60_000): Promise<Array<{ ID: string; PublicIP: string }>> {
+    return waitFor(`${count} hosts registered`, async () => {
+      const r = await this.api('GET', `${this.orchestrator()}/cluster/hosts`);
+      return r.status === 200 && r.body.length === count ? (r.body as Array<{ ID: string; PublicIP: string }>) : undefined;
+    }, timeoutMs);
+  }
+
+  /** host id -> its host, read from each agent's data dir (after the agents registered) */
+  hostIds(): Map<string, ClusterHost> {
+    const ids = new Map<string, ClusterHost>();
+    for (const h of this.hosts) {
+      const file = join(h.dir, 'agent', 'host-id');
+      if (existsSync(file)) ids.set(readFileSync(file, 'utf8').trim(), h);
+    }
+    return ids;
+  }
+
   async api(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
     const r = await this.request(method, url, body === undefined ? undefined : JSON.stringify(body), { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) });
     let parsed: unknown = r.body;
@@ -398,6 +419,17 @@ export class NetnsCluster {
   /** Runs `iptables` inside `h`'s namespace (e.g. to partition it); the rules go with the namespace. */
   iptables(h: ClusterHost, args: string[]): void {
     run('nsenter', [`--net=/run/netns/${h.netns}`, 'iptables', ...args]);
+  }
+
+  /**
+   * The iptables rules (for `iptables(cut, ['-I', ...rule])`, and `-D` to heal) that cut `cut` off from every
+   * other host: its etcd member, servers, agents and routers, while the bridge itself stays up.
+   */
+  partitionRules(cut: ClusterHost): string[][] {
+    return this.hosts.filter((h) => h !== cut).flatMap((h) => [
+      ['INPUT', '-s', h.ip, '-j', 'DROP'],
+      ['OUTPUT', '-d', h.ip, '-j', 'DROP'],
+    ]);
   }
 
   /** Everything made here removed, in order; safe to call more than once and after a failed up(). */
