@@ -16,6 +16,7 @@ import type { DesiredUnit } from '../core/records.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
 import { parseJsonValue } from '../store/json.js';
 import { sharedWatch } from './store-loop.js';
+import { hostUnitEvents } from './unit-events-by-host.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const PARSE_BATCH = 200;
@@ -82,7 +83,8 @@ export class HostUnitsView {
     const watches: Watch[] = [];
     try {
       watches.push(await sharedWatch(this.opts.store, latestPrefix, follow((events) => this.onLatest(events, latestPrefix)), onError));
-      watches.push(await sharedWatch(this.opts.store, unitsPrefix, follow((events) => this.onUnits(events)), onError));
+      // only the unit events that concern this host (unit-events-by-host.ts), not every event of the cluster
+      watches.push(await hostUnitEvents(this.opts.store, this.opts.hostId, follow((events) => this.onUnits(events)), onError));
       const { ranges, revision } = await this.opts.store.rangeMany([latestPrefix, unitsPrefix]);
       if (generation !== this.generation) throw new Error('stopped');
       this.latest.clear();
