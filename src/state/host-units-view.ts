@@ -39,6 +39,8 @@ export class HostUnitsView {
   private stopped = false;
   /** bumped at each read: events of an older read's watches are dropped */
   private generation = 0;
+  /** the units placed here at the view's first read: only they can have a status left by an earlier agent */
+  private atStart: Set<string> | undefined;
 
   constructor(private readonly opts: HostUnitsViewOptions) {}
 
@@ -48,6 +50,15 @@ export class HostUnitsView {
     const out: DesiredUnit[] = [];
     for (const [key, unit] of this.units) if (isCommittedUnitKey(key, this.latest)) out.push(unit);
     return out;
+  }
+
+  /**
+   * Whether `unit` was placed here when the view first read the store. A unit placed here later was placed
+   * while this process ran, so no earlier agent of this host ran it since its lease's keys (its statuses)
+   * last expired: an agent need not look for a status of its own to carry on (restart counts).
+   */
+  placedBeforeStart(unit: string): boolean {
+    return this.atStart?.has(unit) ?? true;
   }
 
   async stop(): Promise<void> {
@@ -97,6 +108,7 @@ export class HostUnitsView {
       }
       if (generation !== this.generation) throw new Error('stopped');
       readAt = revision;
+      this.atStart ??= new Set([...this.units.values()].map((u) => u.unit));
     } catch (err) {
       await Promise.all(watches.map((w) => w.cancel().catch(() => undefined)));
       if (generation !== this.generation) return;

@@ -165,12 +165,13 @@ export class SqliteStore implements Store {
     if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
       throw new TypeError(`lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`);
     }
-    // writes like any other (a commit, an fsync): they share their commit with the writes of the same turn
-    return { id: await this.queueWrite(1, () => this.db.grantLease(ttlSeconds, Date.now())), ttlSeconds };
+    return { id: this.db.grantLease(ttlSeconds, Date.now()), ttlSeconds };
   }
 
+  /** at once, never in line behind the writes waiting for a group commit: a late refresh loses the lease */
   async keepAlive(leaseId: number): Promise<boolean> {
-    return this.queueWrite(1, () => this.db.keepAlive(leaseId, Date.now()));
+    this.assertOpen();
+    return this.db.keepAlive(leaseId, Date.now());
   }
 
   async revoke(leaseId: number): Promise<void> {
