@@ -17,6 +17,9 @@ import { Deploys } from '../state/deploys.js';
 import { CommittedUnitsView } from '../state/committed-units-view.js';
 import { PrefixView, type ViewEntry } from '../state/prefix-view.js';
 
+/** longest a pass waits for its own last unit writes to come back through the watch (PrefixView.caughtUp) */
+const CATCH_UP_MS = 2_000;
+
 type OutcomeAction = Extract<RolloutAction, { type: 'succeed' | 'fail' }>;
 type UnitAction = Exclude<RolloutAction, OutcomeAction>;
 
@@ -29,6 +32,8 @@ export class RolloutController {
    */
   private readonly units: CommittedUnitsView;
   private readonly statuses: PrefixView<UnitStatus>;
+  /** the revision of this controller's last unit write: the next pass looks at the units once they show it */
+  private wroteAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -56,6 +61,7 @@ export class RolloutController {
   }
 
   private async pass(): Promise<void> {
+    await this.units.caughtUp(this.wroteAt, CATCH_UP_MS);
     const [units, statusEntries] = await Promise.all([this.units.committed(), this.statuses.entries()]);
     const statuses = new Map<string, UnitStatus>();
     for (const e of statusEntries.values()) statuses.set(e.value.unit, e.value);
@@ -137,6 +143,7 @@ export class RolloutController {
         ...(a.type === 'fail' ? (a.restore ?? []).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(service, u.unit), value: JSON.stringify(u) })) : []),
       ],
     });
+    if (res.succeeded && a.type === 'fail' && (a.restore?.length ?? 0) > 0) this.wroteAt = Math.max(this.wroteAt, res.revision);
     if (res.succeeded) (a.type === 'succeed' ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ service, version: a.version }, entry.message!);
   }
 
@@ -166,6 +173,7 @@ export class RolloutController {
       chunkWrites(writes, this.store.limits).map(async (chunk) => {
         const res = await this.store.txn({ compare: chunk.compare, success: chunk.ops });
         if (!res.succeeded) return;
+        this.wroteAt = Math.max(this.wroteAt, res.revision);
         for (const op of chunk.ops) {
           const a = actionOf.get(op.type === 'deletePrefix' ? op.prefix : op.key);
           if (a) this.logger.info({ unit: a.unit }, a.type === 'delete' ? 'retired' : a.type === 'drain' ? 'draining' : 'released');

@@ -49,6 +49,11 @@ export class CommittedUnitsView {
     return out;
   }
 
+  /** See PrefixView.caughtUp: for a loop that wrote units, before it looks at them again. */
+  caughtUp(revision: number, timeoutMs: number): Promise<void> {
+    return this.units.caughtUp(revision, timeoutMs);
+  }
+
   async stop(): Promise<void> {
     await Promise.all([this.units.stop(), this.latest.stop()]);
   }

@@ -55,6 +55,23 @@ describe('PrefixView', () => {
     }
   });
 
+  it('caughtUp waits until a write of the caller comes back through the watch, or the timeout', async () => {
+    const store = new SqliteStore(':memory:');
+    const view = new PrefixView<number>({ store, prefix: '/p/', onError: (err) => assert.fail(err) });
+    try {
+      await view.entries();
+      const rev = await store.put('/p/mine', '7');
+      await view.caughtUp(rev, 5_000);
+      assert.equal((await view.entries()).get('/p/mine')?.value, 7, 'seen as soon as caughtUp resolves');
+      const t = Date.now();
+      await view.caughtUp(rev + 1_000, 100);
+      assert.ok(Date.now() - t >= 90, 'a revision that never comes: the timeout');
+    } finally {
+      await view.stop();
+      await store.close();
+    }
+  });
+
   it('leaves out a value that is not JSON, and says so', async () => {
     const store = new SqliteStore(':memory:');
     await store.put('/p/bad', '{nope');

@@ -39,6 +39,9 @@ export class PrefixView<T> {
   private rereads = 0;
   /** how many full reads the view made: a reader that derives state from it knows when to start over */
   reads = 0;
+  /** the newest revision the view has caught up with (its read's, or its latest event's) */
+  private seen = 0;
+  private waiters: Array<{ revision: number; wake: () => void }> = [];
   private watch: Watch | undefined;
   private stale = true;
   private syncing: Promise<void> | undefined;
@@ -60,6 +63,26 @@ export class PrefixView<T> {
       await this.syncing;
     }
     return this.map;
+  }
+
+  /**
+   * Resolves once the view has seen `revision` (a write of the caller's under this prefix comes back through the
+   * watch a moment after the store acknowledged it), or after `timeoutMs` at the latest. A pass that read the
+   * view before its own last writes came back acted on what it had just changed, and each of those writes
+   * failed its compare-and-swap: wasted round trips, and a txn of other units with it.
+   */
+  async caughtUp(revision: number, timeoutMs: number): Promise<void> {
+    if (this.seen >= revision || this.stale || this.stopped) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      const waiter = { revision, wake: resolve };
+      this.waiters.push(waiter);
+      timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      }, timeoutMs);
+    });
+    clearTimeout(timer);
   }
 
   /** Hears each batch of events once the view applied it. */
@@ -93,6 +116,7 @@ export class PrefixView<T> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.generation++;
+    for (const w of this.waiters.splice(0)) w.wake();
     const w = this.watch;
     this.watch = undefined;
     await w?.cancel().catch(() => undefined);
@@ -126,6 +150,7 @@ export class PrefixView<T> {
       for (const kv of kvs) this.putAt(kv.key, kv.value, kv.modRevision);
       readAt = revision;
       this.reads++;
+      this.caughtUpTo(revision);
     } catch (err) {
       await watch.cancel().catch(() => undefined);
       if (generation !== this.generation) return;
@@ -143,6 +168,16 @@ export class PrefixView<T> {
       else this.putAt(e.key, e.value, e.revision);
     }
     for (const l of this.listeners) l(events);
+    this.caughtUpTo(events[events.length - 1].revision);
+  }
+
+  private caughtUpTo(revision: number): void {
+    if (revision <= this.seen) return;
+    this.seen = revision;
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((w) => w.revision <= revision);
+    this.waiters = this.waiters.filter((w) => w.revision > revision);
+    for (const w of ready) w.wake();
   }
 
   private putAt(key: string, raw: string, revision: number): void {
