@@ -61,7 +61,7 @@ export class PlacementLoop {
 
   private async pass(): Promise<void> {
     await this.units.caughtUp(this.wroteAt, CATCH_UP_MS);
-    const [units, hostEntries, drained] = await Promise.all([this.units.committed(), this.hosts.entries(), new HostDrains(this.store).list()]);
+    const [{ entries: units }, hostEntries, drained] = await Promise.all([this.units.committed(), this.hosts.entries(), new HostDrains(this.store).list()]);
     const hosts = [...hostEntries.values()].map((h) => h.value);
     const byName = new Map(units.map((u) => [u.value.unit, u]));
     // Units of a host that stopped heartbeating go back to the pool: the next pass places them elsewhere.

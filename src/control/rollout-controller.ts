@@ -62,7 +62,7 @@ export class RolloutController {
 
   private async pass(): Promise<void> {
     await this.units.caughtUp(this.wroteAt, CATCH_UP_MS);
-    const [units, statusEntries] = await Promise.all([this.units.committed(), this.statuses.entries()]);
+    const [{ entries: units, latest: latestVersions }, statusEntries] = await Promise.all([this.units.committed(), this.statuses.entries()]);
     const statuses = new Map<string, UnitStatus>();
     for (const e of statusEntries.values()) statuses.set(e.value.unit, e.value);
     const drained = await this.drained(units);
@@ -75,8 +75,9 @@ export class RolloutController {
       else byService.set(e.value.service, [e]);
     }
     for (const [service, entries] of byService) {
-      const latestKv = await this.store.get(keys.latest(service));
-      const version = latestKv ? Number(latestKv.value) : 0;
+      // the latest version the units were taken at, not a fresher read of it: a deploy whose commit the view
+      // had not heard of yet was judged on none of its units ("healthy with 0 instances")
+      const version = latestVersions.get(service) ?? 0;
       const latest = version ? await getJson<DeployRecord>(this.store, keys.deploy(service, version)) : undefined;
       const status = version ? await getJson<RolloutStatus>(this.store, keys.rolloutStatus(service, version)) : undefined;
       const serving = latest ? await this.deploys.servingVersion(service) : 0;

@@ -26,8 +26,12 @@ export class CommittedUnitsView {
     this.units = new PrefixView<DesiredUnit>({ store, prefix: keys.desiredUnitsPrefix(), onError });
   }
 
-  /** Every committed desired unit, with the revision it was last written at. */
-  async committed(): Promise<Array<ViewEntry<DesiredUnit>>> {
+  /**
+   * Every committed desired unit, with the revision it was last written at, and the latest versions that
+   * decided what is committed. A reader that also reads a latest version from the store may find it ahead of
+   * these (the watch brings it a moment later): it must decide on `latest`, which matches the units.
+   */
+  async committed(): Promise<{ entries: Array<ViewEntry<DesiredUnit>>; latest: ReadonlyMap<string, number> }> {
     // latest first: a full read of the units made after it holds every unit of the versions it names
     const latestEntries = await this.latest.entries();
     const versions = new Map<string, number>();
@@ -46,7 +50,7 @@ export class CommittedUnitsView {
     for (const service of [...this.sure.keys()]) if (!versions.has(service)) this.sure.delete(service);
     const out: Array<ViewEntry<DesiredUnit>> = [];
     for (const [key, e] of units) if (isCommittedUnitKey(key, versions)) out.push(e);
-    return out;
+    return { entries: out, latest: versions };
   }
 
   /** See PrefixView.caughtUp: for a loop that wrote units, before it looks at them again. */

@@ -123,16 +123,17 @@ describe('CommittedUnitsView', () => {
     await put(unit('web', 1, 1));
     const view = new CommittedUnitsView(store, (err) => assert.fail(err));
     try {
-      assert.deepEqual((await view.committed()).map((e) => e.value.unit), ['web-1-1']);
+      assert.deepEqual((await view.committed()).entries.map((e) => e.value.unit), ['web-1-1']);
       for (let i = 1; i <= 300; i++) await put(unit('web', 2, i));
       // staged: not committed yet, so not there
       await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual((await view.committed()).map((e) => e.value.unit), ['web-1-1']);
+      assert.deepEqual((await view.committed()).entries.map((e) => e.value.unit), ['web-1-1']);
       await store.put(keys.latest('web'), '2');
-      await eventually(async () => (await view.committed()).length > 1, 'the commit');
-      assert.equal((await view.committed()).length, 301, 'every unit of the committed version at once');
+      await eventually(async () => (await view.committed()).entries.length > 1, 'the commit');
+      assert.equal((await view.committed()).entries.length, 301, 'every unit of the committed version at once');
+      assert.equal((await view.committed()).latest.get('web'), 2, 'with the latest version that decided it');
       await store.delete(keys.latest('web'));
-      await eventually(async () => (await view.committed()).length === 0, 'a service without a latest version has no committed units');
+      await eventually(async () => (await view.committed()).entries.length === 0, 'a service without a latest version has no committed units');
     } finally {
       await view.stop();
       await store.close();
@@ -151,11 +152,11 @@ describe('CommittedUnitsView', () => {
     }) as Store;
     const view = new CommittedUnitsView(store, (err) => assert.fail(err));
     try {
-      assert.deepEqual(await view.committed(), []);
+      assert.deepEqual((await view.committed()).entries, []);
       for (let i = 1; i <= 5; i++) await raw.put(keys.desiredUnit('api', `api-1-${i}`), JSON.stringify(unit('api', 1, i)));
       await raw.put(keys.latest('api'), '1');
-      await eventually(async () => (await view.committed()).length > 0, 'the commit');
-      assert.equal((await view.committed()).length, 5);
+      await eventually(async () => (await view.committed()).entries.length > 0, 'the commit');
+      assert.equal((await view.committed()).entries.length, 5);
     } finally {
       await view.stop();
       await raw.close();
