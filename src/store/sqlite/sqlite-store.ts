@@ -11,6 +11,7 @@
  *
  * better-sqlite3 is synchronous, so each operation runs to completion before the returned promise
  * settles; a write waits (blocking, up to busyTimeoutMs) while another process holds the write lock.
+ * Writes asked for in the same event-loop turn are committed together (group commit, see queueWrite).
  */
 import { resolve } from 'node:path';
 import {
