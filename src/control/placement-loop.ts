@@ -10,17 +10,28 @@ import { DEFAULT_HOST_LOSS_GRACE_SECONDS, hostRecordChanged } from '../core/hear
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
 import { lostUnits, placeUnits } from '../core/placement.js';
-import { rangeJson, type JsonEntry } from '../store/json.js';
 import { chunkWrites, type GuardedOp } from '../store/chunk-ops.js';
-import { committedDesiredUnits } from '../state/desired-units.js';
 import { HostDrains } from '../state/host-drains.js';
+import { CommittedUnitsView } from '../state/committed-units-view.js';
+import { PrefixView, type ViewEntry } from '../state/prefix-view.js';
 
 export { DEFAULT_HOST_LOSS_GRACE_SECONDS };
+
+/** longest a pass waits for its loop's own last writes to come back through the watch (PrefixView.caughtUp) */
+const CATCH_UP_MS = 2_000;
 
 export class PlacementLoop {
   private readonly loop: StoreLoop;
   /** when each host that units are placed on was first seen without a record (leader-local memory) */
   private readonly missingSince = new Map<string, number>();
+  /**
+   * units and hosts followed by watches (list-and-watch), not read in full each pass: with 10,000 units a pass
+   * read and parsed all of them, several passes a second during a deploy
+   */
+  private readonly units: CommittedUnitsView;
+  private readonly hosts: PrefixView<HostRecord>;
+  /** the revision of this loop's last unit write: the next pass looks at the units once they show it */
+  private wroteAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -29,6 +40,9 @@ export class PlacementLoop {
     /** how long a host may be gone before its units are placed elsewhere (like Nomad's heartbeat grace) */
     private readonly hostLossGraceMs = DEFAULT_HOST_LOSS_GRACE_SECONDS * 1000,
   ) {
+    const onError = (err: Error) => this.logger.warn({ err }, 'placement: reading units or hosts again');
+    this.units = new CommittedUnitsView(store, onError);
+    this.hosts = new PrefixView<HostRecord>({ store, prefix: keys.hostsPrefix(), onError });
     // hosts coming, going or changing, not their heartbeats (the periodic pass sees time pass for lost hosts);
     // the latest versions too: a deploy too big for one txn is staged, then committed by a write of its latest
     // version alone, and until this loop heard of that its units waited for the periodic pass (5 s)
@@ -40,25 +54,24 @@ export class PlacementLoop {
   }
 
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await Promise.all([this.units.stop(), this.hosts.stop()]);
   }
 
   private async pass(): Promise<void> {
-    const [units, hosts, drained] = await Promise.all([
-      committedDesiredUnits(this.store),
-      rangeJson<HostRecord>(this.store, keys.hostsPrefix()),
-      new HostDrains(this.store).list(),
-    ]);
-    const byName = new Map(units.entries.map((u) => [u.value.unit, u]));
+    await this.units.caughtUp(this.wroteAt, CATCH_UP_MS);
+    const [{ entries: units }, hostEntries, drained] = await Promise.all([this.units.committed(), this.hosts.entries(), new HostDrains(this.store).list()]);
+    const hosts = [...hostEntries.values()].map((h) => h.value);
+    const byName = new Map(units.map((u) => [u.value.unit, u]));
     // Units of a host that stopped heartbeating go back to the pool: the next pass places them elsewhere.
-    const live = new Set(hosts.entries.map((h) => h.value.id));
+    const live = new Set(hosts.map((h) => h.id));
     const writes: GuardedOp[] = [];
-    const guarded = (rec: JsonEntry<DesiredUnit>, next: DesiredUnit): GuardedOp => ({
+    const guarded = (rec: ViewEntry<DesiredUnit>, next: DesiredUnit): GuardedOp => ({
       op: { type: 'put', key: rec.key, value: JSON.stringify(next) },
-      compare: { key: rec.key, target: 'modRevision', op: '=', value: rec.kv.modRevision },
+      compare: { key: rec.key, target: 'modRevision', op: '=', value: rec.modRevision },
     });
-    const lost = lostUnits(units.entries.map((u) => u.value), live, this.missingSince, this.now(), this.hostLossGraceMs);
+    const lost = lostUnits(units.map((u) => u.value), live, this.missingSince, this.now(), this.hostLossGraceMs);
     const unplace: GuardedOp[] = lost.map((l) => {
       const rec = byName.get(l.unit)!;
       const next: DesiredUnit = { ...rec.value, host: null, reason: `host ${l.host} stopped heartbeating; placing it again` };
@@ -76,8 +89,8 @@ export class PlacementLoop {
       }
     }
     const plan = placeUnits(
-      units.entries.map((u) => u.value),
-      hosts.entries.map((h) => h.value),
+      units.map((u) => u.value),
+      hosts,
       // paz host drain: nothing new goes there
       new Set(drained.keys()),
     );
@@ -100,7 +113,11 @@ export class PlacementLoop {
   /** Writes guarded puts in as few txns as the store allows, all under way at once. */
   private writeAll(writes: GuardedOp[]): Promise<Array<{ succeeded: boolean; chunk: { ops: TxnOp[] } }>> {
     return Promise.all(
-      chunkWrites(writes, this.store.limits).map(async (chunk) => ({ succeeded: (await this.store.txn({ compare: chunk.compare, success: chunk.ops })).succeeded, chunk })),
+      chunkWrites(writes, this.store.limits).map(async (chunk) => {
+        const res = await this.store.txn({ compare: chunk.compare, success: chunk.ops });
+        if (res.succeeded) this.wroteAt = Math.max(this.wroteAt, res.revision);
+        return { succeeded: res.succeeded, chunk };
+      }),
     );
   }
 }

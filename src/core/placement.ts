@@ -73,6 +73,8 @@ class HostLoad {
   readonly services = new Map<string, Map<number, { count: number; sample: string }>>();
   /** units here that name a conflictsWith glob (few: it is a rare setting) */
   readonly conflicting: DesiredUnit[] = [];
+  /** service -> units of every version here: the spread score asks it for every host, for every unit placed */
+  private readonly perService = new Map<string, number>();
 
   constructor(units: DesiredUnit[] = []) {
     for (const u of units) this.add(u);
@@ -88,12 +90,11 @@ class HostLoad {
     if (v) v.count++;
     else versions.set(u.version, { count: 1, sample: u.unit });
     if (u.conflictsWith) this.conflicting.push(u);
+    this.perService.set(u.service, (this.perService.get(u.service) ?? 0) + 1);
   }
 
   serviceCount(service: string): number {
-    let n = 0;
-    for (const v of this.services.get(service)?.values() ?? []) n += v.count;
-    return n;
+    return this.perService.get(service) ?? 0;
   }
 
   /** A unit here that `unit` counts as a rival of service `service`, if any: another version of its own service never is. */
@@ -105,16 +106,27 @@ class HostLoad {
   }
 }
 
-/** Why `unit` cannot go on `host` given what is already there, or undefined when it can. */
-export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: DesiredUnit[]): string | undefined {
-  return infeasibleOn(unit, host, new HostLoad(onHost.filter((o) => o.unit !== unit.unit)));
+/** What placement needs to know of a host beyond its load, worked out once per pass, not once per unit. */
+interface HostFacts {
+  host: HostRecord;
+  /** the router's port is served through the router (the unit becomes its default backend), so it never clashes */
+  viaRouter: string | undefined;
+  reserved: Set<string>;
 }
 
-function infeasibleOn(unit: DesiredUnit, host: HostRecord, load: HostLoad): string | undefined {
-  // The router's port is served through the router (the unit becomes its default backend), so it never clashes.
-  const viaRouter = host.routerPort !== undefined ? `${host.routerPort}/tcp` : undefined;
-  const reserved = new Set((host.reservedPorts ?? []).map((p) => `${p}/tcp`));
-  const wanted = hostPorts(unit).filter((p) => p !== viaRouter);
+function hostFacts(host: HostRecord): HostFacts {
+  return { host, viaRouter: host.routerPort !== undefined ? `${host.routerPort}/tcp` : undefined, reserved: new Set((host.reservedPorts ?? []).map((p) => `${p}/tcp`)) };
+}
+
+/** Why `unit` cannot go on `host` given what is already there, or undefined when it can. */
+export function infeasibility(unit: DesiredUnit, host: HostRecord, onHost: DesiredUnit[]): string | undefined {
+  return infeasibleOn(unit, hostPorts(unit), hostFacts(host), new HostLoad(onHost.filter((o) => o.unit !== unit.unit)));
+}
+
+/** `ports`: hostPorts(unit), worked out once per unit, not once per host */
+function infeasibleOn(unit: DesiredUnit, ports: string[], facts: HostFacts, load: HostLoad): string | undefined {
+  const { host, viaRouter, reserved } = facts;
+  const wanted = ports.length === 0 ? ports : ports.filter((p) => p !== viaRouter);
   const own = wanted.find((p) => reserved.has(p));
   if (own) return `host port ${own} is Paz's own on ${host.hostname}`;
   const clash = wanted.find((p) => load.ports.has(p));
@@ -138,6 +150,9 @@ function infeasibleOn(unit: DesiredUnit, host: HostRecord, load: HostLoad): stri
   return undefined;
 }
 
+/** the order of String.prototype.localeCompare, without building a collator at each of the M·log M comparisons */
+const collator = new Intl.Collator();
+
 /**
  * Places every unit with `host === null`, in order (lowest version and instance first). Units already
  * placed stay where they are and count against their hosts. Drained hosts (`paz host drain`) get nothing new.
@@ -146,8 +161,11 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], drained: Rea
   const result: PlacementResult = { placed: [], unplaceable: [] };
   const byHost = new Map<string, HostLoad>(hosts.map((h) => [h.id, new HostLoad()]));
   for (const u of all) if (u.host) byHost.get(u.host)?.add(u);
-  const pending = all.filter((u) => u.host === null && !u.hold).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
-  const sortedHosts = hosts.filter((h) => !drained.has(h.id)).sort((a, b) => a.id.localeCompare(b.id));
+  const pending = all.filter((u) => u.host === null && !u.hold).sort((a, b) => collator.compare(a.service, b.service) || a.version - b.version || a.instance - b.instance);
+  const sortedHosts = hosts
+    .filter((h) => !drained.has(h.id))
+    .sort((a, b) => collator.compare(a.id, b.id))
+    .map((h) => ({ facts: hostFacts(h), load: byHost.get(h.id)! }));
   for (const unit of pending) {
     if (sortedHosts.length === 0) {
       const reason = hosts.length === 0 ? 'no host is available: start an agent (paz agent, or paz up on a single host)' : 'every host is drained: paz host undrain ID makes one eligible again';
@@ -156,16 +174,16 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], drained: Rea
     }
     const reasons: string[] = [];
     let best: { host: HostRecord; score: number } | undefined;
-    for (const h of sortedHosts) {
-      const load = byHost.get(h.id)!;
-      const why = infeasibleOn(unit, h, load);
+    const ports = hostPorts(unit);
+    for (const { facts, load } of sortedHosts) {
+      const why = infeasibleOn(unit, ports, facts, load);
       if (why) {
         reasons.push(why);
         continue;
       }
       // spread: fewer units of this service first, then fewer units overall
       const score = load.serviceCount(unit.service) * 1000 + load.count;
-      if (!best || score < best.score) best = { host: h, score };
+      if (!best || score < best.score) best = { host: facts.host, score };
     }
     if (!best) {
       result.unplaceable.push({ unit: unit.unit, reason: `no host can take it: ${reasons.join('; ')}` });

@@ -110,4 +110,26 @@ describe('HostUnitsView', () => {
       await inner.close();
     }
   });
+
+  it('tells the units placed here before its first read (they may have a status an earlier agent left) from those placed after', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.put(keys.latest('web'), '1');
+    await put(store, unit('web', 1, 1, HOST));
+    await put(store, unit('web', 1, 2, OTHER));
+    let calls = 0;
+    const view = new HostUnitsView({ store, hostId: HOST, onChange: () => calls++, onError: (err) => assert.fail(err) });
+    try {
+      assert.equal(view.placedBeforeStart('web-1-1'), true, 'before the first read: assume it may have one');
+      await view.current();
+      assert.equal(view.placedBeforeStart('web-1-1'), true);
+      const seen = calls;
+      await put(store, unit('web', 1, 2, HOST));
+      await changed(() => calls, seen);
+      assert.deepEqual((await view.current()).map((u) => u.unit).sort(), ['web-1-1', 'web-1-2']);
+      assert.equal(view.placedBeforeStart('web-1-2'), false, 'placed here while this agent ran');
+    } finally {
+      await view.stop();
+      await store.close();
+    }
+  });
 });

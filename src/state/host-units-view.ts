@@ -16,6 +16,7 @@ import type { DesiredUnit } from '../core/records.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
 import { parseJsonValue } from '../store/json.js';
 import { sharedWatch } from './store-loop.js';
+import { hostUnitEvents } from './unit-events-by-host.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const PARSE_BATCH = 200;
@@ -38,6 +39,8 @@ export class HostUnitsView {
   private stopped = false;
   /** bumped at each read: events of an older read's watches are dropped */
   private generation = 0;
+  /** the units placed here at the view's first read: only they can have a status left by an earlier agent */
+  private atStart: Set<string> | undefined;
 
   constructor(private readonly opts: HostUnitsViewOptions) {}
 
@@ -55,6 +58,15 @@ export class HostUnitsView {
    */
   invalidate(): void {
     this.stale = true;
+  }
+
+  /**
+   * Whether `unit` was placed here when the view first read the store. A unit placed here later was placed
+   * while this process ran, so no earlier agent of this host ran it since its lease's keys (its statuses)
+   * last expired: an agent need not look for a status of its own to carry on (restart counts).
+   */
+  placedBeforeStart(unit: string): boolean {
+    return this.atStart?.has(unit) ?? true;
   }
 
   async stop(): Promise<void> {
@@ -90,7 +102,8 @@ export class HostUnitsView {
     const watches: Watch[] = [];
     try {
       watches.push(await sharedWatch(this.opts.store, latestPrefix, follow((events) => this.onLatest(events, latestPrefix)), onError));
-      watches.push(await sharedWatch(this.opts.store, unitsPrefix, follow((events) => this.onUnits(events)), onError));
+      // only the unit events that concern this host (unit-events-by-host.ts), not every event of the cluster
+      watches.push(await hostUnitEvents(this.opts.store, this.opts.hostId, follow((events) => this.onUnits(events)), onError));
       const { ranges, revision } = await this.opts.store.rangeMany([latestPrefix, unitsPrefix]);
       if (generation !== this.generation) throw new Error('stopped');
       this.latest.clear();
@@ -103,6 +116,7 @@ export class HostUnitsView {
       }
       if (generation !== this.generation) throw new Error('stopped');
       readAt = revision;
+      this.atStart ??= new Set([...this.units.values()].map((u) => u.unit));
     } catch (err) {
       await Promise.all(watches.map((w) => w.cancel().catch(() => undefined)));
       if (generation !== this.generation) return;

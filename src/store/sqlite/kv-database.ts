@@ -184,6 +184,27 @@ export class KvDatabase {
       : this.stmt.eventsBetween.all(from, to, bounds.start, bounds.end);
   }
 
+  /**
+   * Runs several writes in one SQLite transaction, so they share one commit (one fsync of the WAL): each
+   * still is a write of its own (its own revision, as in etcd), in a savepoint of its own, so one that throws
+   * (a lease gone, a bad op) is undone alone and the others stay. Nothing is acknowledged before the commit.
+   */
+  writeBatch(writes: ReadonlyArray<() => unknown>): Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+    return this.inWrite(() =>
+      writes.map((write) => {
+        try {
+          // nested: better-sqlite3 makes it a savepoint of the outer transaction
+          return { ok: true as const, value: this.inWrite(write) };
+        } catch (error) {
+          // an error that made SQLite roll back the whole transaction (disk full, I/O): nothing of the batch
+          // is written, so every write of it fails
+          if (!this.db.inTransaction) throw error;
+          return { ok: false as const, error };
+        }
+      }),
+    );
+  }
+
   applyTxn(req: TxnRequest, now: number): { succeeded: boolean; revision: number } {
     assertNoDuplicateWrites(req.success);
     assertNoDuplicateWrites(req.failure ?? []);

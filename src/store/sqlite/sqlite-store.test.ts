@@ -1,11 +1,11 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runStoreConformance } from '../conformance.js';
-import { StoreCompactedError, type WatchEvent } from '../store.js';
+import { LeaseNotFoundError, StoreClosedError, StoreCompactedError, type WatchEvent } from '../store.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'paz-sqlite-store-'));
@@ -181,6 +181,71 @@ describe('SqliteStore specifics', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('writes asked for in the same turn share one commit (group commit), each with its own revision', async () => {
+    const file = freshFile();
+    const store = new SqliteStore(file);
+    const walBytes = () => statSync(`${file}-wal`).size;
+    try {
+      await store.put('/warm', 'x');
+      const start = walBytes();
+      const together = await Promise.all(Array.from({ length: 50 }, (_, i) => store.put(`/together/${i}`, 'v'.repeat(100))));
+      const grouped = walBytes() - start;
+      const before = walBytes();
+      for (let i = 0; i < 50; i++) await store.put(`/apart/${i}`, 'v'.repeat(100));
+      const apart = walBytes() - before;
+      // every commit appends the pages it changed to the WAL: 50 commits append them 50 times
+      assert.ok(grouped * 5 < apart, `50 writes in one turn appended ${grouped} bytes to the WAL, 50 one after another ${apart}`);
+      assert.deepEqual(together, Array.from({ length: 50 }, (_, i) => together[0] + i));
+      assert.equal((await store.range('/together/')).kvs.length, 50);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a write of a group commit that fails is undone alone, and the others are acknowledged', async () => {
+    const store = new SqliteStore(freshFile());
+    try {
+      const lease = await store.grantLease(60);
+      await store.revoke(lease.id);
+      const [a, gone, b] = await Promise.allSettled([
+        store.put('/a', '1'),
+        store.txn({ compare: [], success: [{ type: 'put', key: '/c', value: '3' }, { type: 'put', key: '/d', value: '4', lease: lease.id }] }),
+        store.put('/b', '2'),
+      ]);
+      assert.equal(a.status, 'fulfilled');
+      assert.equal(b.status, 'fulfilled');
+      assert.equal(gone.status, 'rejected');
+      assert.ok((gone as PromiseRejectedResult).reason instanceof LeaseNotFoundError);
+      // the failed txn took no revision and left nothing, not even its first op
+      assert.equal((b as PromiseFulfilledResult<number>).value, (a as PromiseFulfilledResult<number>).value + 1);
+      assert.equal(await store.get('/c'), undefined);
+      assert.equal((await store.get('/b'))?.value, '2');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a txn in a group commit compares against the writes made before it in that commit', async () => {
+    const store = new SqliteStore(freshFile());
+    try {
+      const rev = await store.put('/k', 'v0');
+      const cas = (value: string) => store.txn({ compare: [{ key: '/k', target: 'modRevision', op: '=', value: rev }], success: [{ type: 'put', key: '/k', value }] });
+      const [first, second] = await Promise.all([cas('v1'), cas('v2')]);
+      assert.equal(first.succeeded, true);
+      assert.equal(second.succeeded, false);
+      assert.equal((await store.get('/k'))?.value, 'v1');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a write asked for before close() and not yet made fails with StoreClosedError', async () => {
+    const store = new SqliteStore(freshFile());
+    const pending = store.put('/late', 'v');
+    await store.close();
+    await assert.rejects(pending, StoreClosedError);
   });
 
   it('refuses a file written by a newer schema', async () => {

@@ -11,9 +11,9 @@
  *
  * better-sqlite3 is synchronous, so each operation runs to completion before the returned promise
  * settles; a write waits (blocking, up to busyTimeoutMs) while another process holds the write lock.
+ * Writes asked for in the same event-loop turn are committed together (group commit, see queueWrite).
  */
 import { resolve } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   StoreClosedError,
   type StoreLimits,
@@ -74,6 +74,14 @@ const DEFAULTS = {
 /** expired leases handled per sweep tick; the rest wait for the next tick */
 const SWEEP_BATCH = 100;
 
+interface QueuedWrite {
+  run: () => unknown;
+  /** how many ops it writes at most, to bound a group commit */
+  ops: number;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 /** `file` is a path, or ':memory:' for a private store that lives and dies with this object. */
 export class SqliteStore implements Store {
   readonly name: string;
@@ -85,6 +93,9 @@ export class SqliteStore implements Store {
   private readonly onBackgroundError: (err: Error) => void;
   private closed = false;
   private readonly readOnly: boolean;
+  /** writes waiting for the next group commit (queueWrite) */
+  private queued: QueuedWrite[] = [];
+  private flushScheduled = false;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     const opts = { ...DEFAULTS, ...options };
@@ -121,29 +132,23 @@ export class SqliteStore implements Store {
   }
 
   async put(key: string, value: string, opts: PutOptions = {}): Promise<number> {
-    await this.writeTurn();
-    const result = this.write([{ type: 'put', key, value, lease: opts.lease }]);
+    const result = await this.write([{ type: 'put', key, value, lease: opts.lease }]);
     return result.revision as number;
   }
 
   async delete(key: string): Promise<number> {
-    await this.writeTurn();
-    return this.write([{ type: 'delete', key }]).deleted;
+    return (await this.write([{ type: 'delete', key }])).deleted;
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    await this.writeTurn();
-    return this.write([{ type: 'deletePrefix', prefix }]).deleted;
+    return (await this.write([{ type: 'deletePrefix', prefix }])).deleted;
   }
 
   async txn(req: TxnRequest): Promise<TxnResult> {
-    await this.writeTurn();
+    this.assertOpen();
     for (const op of [...req.success, ...(req.failure ?? [])]) validateOp(op);
     checkTxnLimits(req, this.limits);
-    const result = this.db.applyTxn(req, Date.now());
-    // a pass that finds nothing new is one cheap read; not worth telling "wrote" from "only compared"
-    this.fanout.schedule();
-    return result;
+    return this.queueWrite(Math.max(req.success.length, req.failure?.length ?? 0), () => this.db.applyTxn(req, Date.now()));
   }
 
   async watch(prefix: string, listener: (events: WatchEvent[]) => void, opts: WatchOptions = {}): Promise<Watch> {
@@ -172,14 +177,14 @@ export class SqliteStore implements Store {
     return { id: this.db.grantLease(ttlSeconds, Date.now()), ttlSeconds };
   }
 
+  /** at once, never in line behind the writes waiting for a group commit: a late refresh loses the lease */
   async keepAlive(leaseId: number): Promise<boolean> {
     this.assertWritable();
     return this.db.keepAlive(leaseId, Date.now());
   }
 
   async revoke(leaseId: number): Promise<void> {
-    this.assertWritable();
-    this.afterWrite(this.db.revoke(leaseId));
+    await this.queueWrite(1, () => this.db.revoke(leaseId));
   }
 
   async revision(): Promise<number> {
@@ -204,27 +209,64 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const w of this.queued.splice(0)) w.reject(new StoreClosedError());
     for (const timer of this.timers) clearInterval(timer);
     this.fanout.stop();
     this.db.close();
   }
 
   /**
-   * Every write waits for a turn of the event loop of its own first. better-sqlite3 writes synchronously
-   * and the promise it returns is already settled, so a caller writing in a loop (the rollout controller
-   * retiring 1000 units, one txn each) never gave the loop back: hundreds of ms in one go. Writes still
-   * run in call order.
+   * Every write waits for a turn of the event loop of its own first, and the writes asked for until then are
+   * made together: one SQLite transaction, so one commit and one fsync (group commit), each write still with
+   * its own revision and its own outcome (kv-database.ts writeBatch). With synchronous=FULL the fsync is what
+   * a write costs, and a host's agent, the placement loop and the rollout controller each write in their own
+   * txns at the same moments: 100 hosts reporting their units made 100 fsyncs where one does. Writes run in
+   * call order; none is acknowledged before its commit.
+   *
+   * The turn also keeps a caller writing in a loop (the rollout controller retiring 1000 units, one txn each)
+   * from holding the event loop: better-sqlite3 writes synchronously.
    */
-  private async writeTurn(): Promise<void> {
+  private queueWrite<T>(ops: number, run: () => T): Promise<T> {
     this.assertWritable();
-    await nextTurn();
-    this.assertOpen();
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ run, ops, resolve: resolve as (value: unknown) => void, reject });
+      this.scheduleFlush();
+    });
   }
 
-  private write(ops: TxnOp[]): WriteResult {
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushWrites());
+  }
+
+  private flushWrites(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.queued.length === 0) return;
+    // at most a max-size txn's worth of ops per commit (at least one write): SQLite holds the event loop
+    let take = 0;
+    let ops = 0;
+    while (take < this.queued.length && (take === 0 || ops + this.queued[take].ops <= this.limits.maxTxnOps)) ops += this.queued[take++].ops;
+    const batch = this.queued.splice(0, take);
+    if (this.queued.length > 0) this.scheduleFlush();
+    let results: ReturnType<KvDatabase['writeBatch']>;
+    try {
+      results = this.db.writeBatch(batch.map((w) => w.run));
+    } catch (err) {
+      // the commit itself failed (write lock not had within busyTimeoutMs, disk full): none of them happened
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    results.forEach((r, i) => (r.ok ? batch[i].resolve(r.value) : batch[i].reject(r.error)));
+    // a pass that finds nothing new is one cheap read; not worth telling "wrote" from "only compared"
+    this.fanout.schedule();
+  }
+
+  private async write(ops: TxnOp[]): Promise<WriteResult> {
+    this.assertOpen();
     for (const op of ops) validateOp(op);
     checkTxnLimits({ compare: [], success: ops }, this.limits);
-    return this.afterWrite(this.db.applyOps(ops, Date.now()));
+    return this.queueWrite(ops.length, () => this.db.applyOps(ops, Date.now()));
   }
 
   private afterWrite(result: WriteResult): WriteResult {

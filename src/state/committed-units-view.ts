@@ -1,0 +1,64 @@
+/**
+ * The committed desired units of the cluster (src/core/committed-units.ts), followed by watches instead of
+ * read in full on every pass of the placement loop and the rollout controller (prefix-view.ts).
+ *
+ * The one subtlety: units and latest versions are two prefixes, two watches, and either may be ahead. A
+ * version's units are all written before the txn that commits it (its latest version), so a reader that saw the
+ * commit before the last of those units would see part of a version. When a service's latest version moves,
+ * its units are read once more (one range of that service) before the new version counts: that read is
+ * newer than the commit, so it holds every unit of it.
+ */
+import type { Store } from '../store/store.js';
+import { keys } from '../core/keys.js';
+import type { DesiredUnit } from '../core/records.js';
+import { isCommittedUnitKey } from '../core/committed-units.js';
+import { PrefixView, type ViewEntry } from './prefix-view.js';
+
+export class CommittedUnitsView {
+  private readonly units: PrefixView<DesiredUnit>;
+  private readonly latest: PrefixView<number>;
+  /** the latest version of each service whose units this view is sure to hold in full */
+  private readonly sure = new Map<string, number>();
+  private unitsReads = -1;
+
+  constructor(store: Store, onError?: (err: Error) => void) {
+    this.latest = new PrefixView<number>({ store, prefix: keys.latestPrefix(), parse: (_key, raw) => Number(raw), onError });
+    this.units = new PrefixView<DesiredUnit>({ store, prefix: keys.desiredUnitsPrefix(), onError });
+  }
+
+  /**
+   * Every committed desired unit, with the revision it was last written at, and the latest versions that
+   * decided what is committed. A reader that also reads a latest version from the store may find it ahead of
+   * these (the watch brings it a moment later): it must decide on `latest`, which matches the units.
+   */
+  async committed(): Promise<{ entries: Array<ViewEntry<DesiredUnit>>; latest: ReadonlyMap<string, number> }> {
+    // latest first: a full read of the units made after it holds every unit of the versions it names
+    const latestEntries = await this.latest.entries();
+    const versions = new Map<string, number>();
+    for (const [key, e] of latestEntries) versions.set(key.slice(keys.latestPrefix().length), e.value);
+    const units = await this.units.entries();
+    if (this.units.reads !== this.unitsReads) {
+      this.unitsReads = this.units.reads;
+      this.sure.clear();
+      for (const [service, v] of versions) this.sure.set(service, v);
+    }
+    for (const [service, v] of versions) {
+      if (this.sure.get(service) === v) continue;
+      await this.units.reread(keys.desiredUnitsOf(service));
+      this.sure.set(service, v);
+    }
+    for (const service of [...this.sure.keys()]) if (!versions.has(service)) this.sure.delete(service);
+    const out: Array<ViewEntry<DesiredUnit>> = [];
+    for (const [key, e] of units) if (isCommittedUnitKey(key, versions)) out.push(e);
+    return { entries: out, latest: versions };
+  }
+
+  /** See PrefixView.caughtUp: for a loop that wrote units, before it looks at them again. */
+  caughtUp(revision: number, timeoutMs: number): Promise<void> {
+    return this.units.caughtUp(revision, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.units.stop(), this.latest.stop()]);
+  }
+}

@@ -1,0 +1,165 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { keys } from '../core/keys.js';
+import type { DesiredUnit } from '../core/records.js';
+import { PrefixView } from './prefix-view.js';
+import { CommittedUnitsView } from './committed-units-view.js';
+
+/** waits until `check` holds (watch events arrive asynchronously) */
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+/** a store whose ranges are counted, to show what a view reads */
+function counting(store: Store): { store: Store; ranges: string[] } {
+  const ranges: string[] = [];
+  return {
+    ranges,
+    store: new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'range') return (prefix: string) => (ranges.push(prefix), target.range(prefix));
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }),
+  };
+}
+
+describe('PrefixView', () => {
+  it('reads once, then follows puts and deletes with their revisions', async () => {
+    const raw = new SqliteStore(':memory:');
+    const { store, ranges } = counting(raw);
+    await raw.put('/p/a', '{"n":1}');
+    await raw.put('/other', '{"n":0}');
+    const view = new PrefixView<{ n: number }>({ store, prefix: '/p/', onError: (err) => assert.fail(err) });
+    try {
+      const first = await view.entries();
+      assert.deepEqual([...first.keys()], ['/p/a']);
+      const rb = await raw.put('/p/b', '{"n":2}');
+      const ra = await raw.put('/p/a', '{"n":3}');
+      await raw.delete('/p/b');
+      await eventually(async () => (await view.entries()).get('/p/a')?.value.n === 3 && !(await view.entries()).has('/p/b'), 'the put and the delete');
+      assert.ok(rb < ra);
+      assert.equal((await view.entries()).get('/p/a')?.modRevision, ra, 'the revision a compare-and-swap needs');
+      assert.equal((await raw.get('/p/a'))?.modRevision, ra);
+      assert.deepEqual(ranges, ['/p/'], 'one read, whatever changed after it');
+    } finally {
+      await view.stop();
+      await raw.close();
+    }
+  });
+
+  it('caughtUp waits until a write of the caller comes back through the watch, or the timeout', async () => {
+    const store = new SqliteStore(':memory:');
+    const view = new PrefixView<number>({ store, prefix: '/p/', onError: (err) => assert.fail(err) });
+    try {
+      await view.entries();
+      const rev = await store.put('/p/mine', '7');
+      await view.caughtUp(rev, 5_000);
+      assert.equal((await view.entries()).get('/p/mine')?.value, 7, 'seen as soon as caughtUp resolves');
+      const t = Date.now();
+      await view.caughtUp(rev + 1_000, 100);
+      assert.ok(Date.now() - t >= 90, 'a revision that never comes: the timeout');
+    } finally {
+      await view.stop();
+      await store.close();
+    }
+  });
+
+  it('leaves out a value that is not JSON, and says so', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.put('/p/bad', '{nope');
+    await store.put('/p/good', '1');
+    const errors: Error[] = [];
+    const view = new PrefixView<number>({ store, prefix: '/p/', onError: (err) => errors.push(err) });
+    try {
+      assert.deepEqual([...(await view.entries()).keys()], ['/p/good']);
+      assert.match(errors[0]?.message ?? '', /\/p\/bad does not hold JSON/);
+    } finally {
+      await view.stop();
+      await store.close();
+    }
+  });
+
+  it('a reread merges with newer events: a key changed after the read keeps its newer value', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.put('/p/x/1', '1');
+    await store.put('/p/x/2', '2');
+    const view = new PrefixView<number>({ store, prefix: '/p/', onError: (err) => assert.fail(err) });
+    try {
+      await view.entries();
+      // a write that lands while the reread is in flight: the read may or may not show it, the view ends on it
+      const reread = view.reread('/p/x/');
+      await store.put('/p/x/1', '10');
+      await store.delete('/p/x/2');
+      await reread;
+      await eventually(async () => (await view.entries()).get('/p/x/1')?.value === 10 && !(await view.entries()).has('/p/x/2'), 'the newer put and delete');
+      await view.reread('/p/x/');
+      const now = await view.entries();
+      assert.equal(now.get('/p/x/1')?.value, 10);
+      assert.equal(now.has('/p/x/2'), false);
+    } finally {
+      await view.stop();
+      await store.close();
+    }
+  });
+});
+
+function unit(service: string, version: number, instance: number): DesiredUnit {
+  return { unit: `${service}-${version}-${instance}`, service, version, instance, host: null, createdAt: 1, spec: { image: 'img', ports: [], env: {}, volumes: [] } } as unknown as DesiredUnit;
+}
+
+describe('CommittedUnitsView', () => {
+  it('shows a staged version only once its commit is seen, and then all of it', async () => {
+    const store = new SqliteStore(':memory:');
+    const put = (u: DesiredUnit) => store.put(keys.desiredUnit(u.service, u.unit), JSON.stringify(u));
+    await store.put(keys.latest('web'), '1');
+    await put(unit('web', 1, 1));
+    const view = new CommittedUnitsView(store, (err) => assert.fail(err));
+    try {
+      assert.deepEqual((await view.committed()).entries.map((e) => e.value.unit), ['web-1-1']);
+      for (let i = 1; i <= 300; i++) await put(unit('web', 2, i));
+      // staged: not committed yet, so not there
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual((await view.committed()).entries.map((e) => e.value.unit), ['web-1-1']);
+      await store.put(keys.latest('web'), '2');
+      await eventually(async () => (await view.committed()).entries.length > 1, 'the commit');
+      assert.equal((await view.committed()).entries.length, 301, 'every unit of the committed version at once');
+      assert.equal((await view.committed()).latest.get('web'), 2, 'with the latest version that decided it');
+      await store.delete(keys.latest('web'));
+      await eventually(async () => (await view.committed()).entries.length === 0, 'a service without a latest version has no committed units');
+    } finally {
+      await view.stop();
+      await store.close();
+    }
+  });
+
+  it('sees every unit of a commit even when the latest version is heard before its units', async () => {
+    const raw = new SqliteStore(':memory:');
+    // the unit watch hears nothing: only the reread on the commit can show the version's units
+    const store = new Proxy(raw, {
+      get(target, prop, receiver) {
+        if (prop === 'watch') return (prefix: string, listener: (e: unknown[]) => void, opts: unknown) => target.watch(prefix, prefix === keys.desiredUnitsPrefix() ? () => undefined : (listener as never), opts as never);
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Store;
+    const view = new CommittedUnitsView(store, (err) => assert.fail(err));
+    try {
+      assert.deepEqual((await view.committed()).entries, []);
+      for (let i = 1; i <= 5; i++) await raw.put(keys.desiredUnit('api', `api-1-${i}`), JSON.stringify(unit('api', 1, i)));
+      await raw.put(keys.latest('api'), '1');
+      await eventually(async () => (await view.committed()).entries.length > 0, 'the commit');
+      assert.equal((await view.committed()).entries.length, 5);
+    } finally {
+      await view.stop();
+      await raw.close();
+    }
+  });
+});
