@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `paz` command. The TypeScript sources are compiled to dist/ by `npm run build` (the set-up script runs it).
 
-// a lone agent keeps V8's young generation small, set before anything else loads: start-up allocations are
-// what would grow it (src/roles/agent-heap.ts); imported only then, so other commands load nothing of the roles
-if (process.argv[2] === 'agent') (await import('../dist/src/roles/agent-heap.js')).keepYoungGenerationSmall();
+// a lone agent trades peak speed for memory (small young generation, no TurboFan), set before anything else
+// loads (src/roles/agent-heap.ts); imported only then, so other commands load nothing of the roles
+if (process.argv[2] === 'agent') (await import('../dist/src/roles/agent-heap.js')).leanAgentHeap();
 const { main } = await import('../dist/src/cli/main.js');
 
 // A finished command exits even if a library left a handle open (a driver's event stream, a socket):
