@@ -269,5 +269,8 @@ function scenario(driver: 'docker' | 'process'): void {
   });
 }
 
-// PAZ_TEST_FENCE_DRIVER=docker|process runs one of the two
-for (const driver of ['docker', 'process'] as const) if ((process.env.PAZ_TEST_FENCE_DRIVER ?? driver) === driver) scenario(driver);
+// CI runs the Docker driver, as a real host runs (the process driver's fence is also in agent-fence.test.ts);
+// PAZ_TEST_FENCE_DRIVER=process runs the process driver here, =all both:
+//   PAZ_TEST_FENCE_DRIVER=all node scripts/run-tests.mjs host-partition-fence
+const fenceDrivers = process.env.PAZ_TEST_FENCE_DRIVER ?? 'docker';
+for (const driver of ['docker', 'process'] as const) if (fenceDrivers === 'all' || fenceDrivers === driver) scenario(driver);
