@@ -9,7 +9,7 @@ import { StoreLoop } from '../state/store-loop.js';
 import { DEFAULT_HOST_LOSS_GRACE_SECONDS, hostRecordChanged } from '../core/heartbeat.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
-import { lostUnits, placeUnits } from '../core/placement.js';
+import { lostUnits, placeUnits, unplacedAfterHostLoss } from '../core/placement.js';
 import { chunkWrites, type GuardedOp } from '../store/chunk-ops.js';
 import { HostDrains } from '../state/host-drains.js';
 import { CommittedUnitsView } from '../state/committed-units-view.js';
@@ -74,9 +74,7 @@ export class PlacementLoop {
     const lost = lostUnits(units.map((u) => u.value), live, this.missingSince, this.now(), this.hostLossGraceMs);
     const unplace: GuardedOp[] = lost.map((l) => {
       const rec = byName.get(l.unit)!;
-      const next: DesiredUnit = { ...rec.value, host: null, reason: `host ${l.host} stopped heartbeating; placing it again` };
-      delete next.placedAt;
-      return guarded(rec, next);
+      return guarded(rec, unplacedAfterHostLoss(rec.value, l.host, this.now()));
     });
     // in as few txns as the store allows, like placements; the writes wake this loop again through its
     // watch, and that pass places the units

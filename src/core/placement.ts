@@ -212,6 +212,17 @@ export function lostUnits(units: DesiredUnit[], liveHosts: ReadonlySet<string>, 
 }
 
 /**
+ * A unit of a lost host (lostUnits), unplaced so the next pass places it elsewhere. Its healthy deadline
+ * starts again now: the copy that runs next starts from nothing, and a deploy that lost a host late must not
+ * fail on the time its units spent on the dead one (Nomad gives a rescheduled allocation a fresh deadline
+ * too). A held unit keeps waiting for its release, which starts its clock then.
+ */
+export function unplacedAfterHostLoss(u: DesiredUnit, host: string, now: number): DesiredUnit {
+  const { placedAt: _placed, ...rest } = u;
+  return { ...rest, host: null, reason: `host ${host} stopped heartbeating; placing it again`, ...(u.hold ? {} : { releasedAt: now }) };
+}
+
+/**
  * Moving units off drained hosts (`paz host drain`), the way a rolling deploy keeps zero failed requests:
  * each unit on a drained host gets a replacement (same version, next free instance number, placed on
  * another host by placeUnits), and the old unit is retired (drained by the routers, then deleted by the

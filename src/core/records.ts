@@ -110,7 +110,10 @@ export interface DesiredUnit {
   placedAt?: number;
   /** not to be placed yet: a rolling deploy releases units a few at a time (rollout.maxSurge) */
   hold?: boolean;
-  /** when a held unit was released; deadline counts from here, else createdAt */
+  /**
+   * when a held unit was released, or placed again after its host was lost: a deploy's healthy deadline counts
+   * from here, else from createdAt
+   */
   releasedAt?: number;
   /** being retired: routers send it no new connections; it is deleted once the drain time is over */
   drainingSince?: number;

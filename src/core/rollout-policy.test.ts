@@ -206,3 +206,20 @@ test('a drained instance goes before its drain time is over; one still busy wait
   assert.deepEqual(decideRollout({ ...input, now: 2500 }), [{ type: 'delete', unit: 'web-1-1' }]);
   assert.deepEqual(decideRollout({ ...input, now: 7000 }), [{ type: 'delete', unit: 'web-1-1' }, { type: 'delete', unit: 'web-1-2' }]);
 });
+
+test('a unit placed again after its host was lost gets a fresh healthy deadline; a held one still waits for its release', async () => {
+  const { unplacedAfterHostLoss } = await import('./placement.js');
+  // a deploy whose new unit's host died 55 s into a 60 s deadline: placed elsewhere, it starts from nothing
+  const moved = unplacedAfterHostLoss(u(2, 1, { placedAt: 1_000 }), 'h1', 55_000);
+  assert.equal(moved.host, null);
+  assert.equal(moved.placedAt, undefined);
+  assert.equal(moved.releasedAt, 55_000);
+  assert.match(moved.reason!, /host h1 stopped heartbeating/);
+  const units = [u(1, 1), { ...moved, host: 'h2' }];
+  const statuses = healthy('web-1-1');
+  statuses.set('web-2-1', st('web-2-1', { host: 'h2', state: 'starting', healthy: false, healthySince: undefined }));
+  assert.deepEqual(decide({ latest: rec(2), units, statuses, now: 61_000 }), [], 'not overdue on the dead host\'s time');
+  assert.deepEqual(types(decide({ latest: rec(2), units, statuses, now: 115_000 })), ['delete web-2-1', 'fail'], 'its own 60 s still bound it');
+  const held = unplacedAfterHostLoss(u(2, 2, { hold: true }), 'h1', 55_000);
+  assert.equal(held.releasedAt, undefined, 'its clock starts when the rollout releases it');
+});
