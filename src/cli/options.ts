@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { StoreTlsFiles } from '../store/index.js';
-import { usageErrorFrom } from './usage-error.js';
+import { UsageError, usageErrorFrom } from './usage-error.js';
 
 export const roleOptions = {
   'data-dir': { type: 'string' },
@@ -63,7 +63,7 @@ export function portOption(flags: Flags, name: string, env: string, fallback: nu
   const raw = str(flags, name, env);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} (${env}) must be a port number from 0 to 65535, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} (${env}) must be a port number from 0 to 65535, got "${raw}"`);
   return n;
 }
 
@@ -71,7 +71,7 @@ function secondsOption(flags: Flags, name: string, env: string): number | undefi
   const raw = str(flags, name, env);
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 1 || n > 86400) throw new Error(`--${name} (${env}) must be a number of seconds from 1 to 86400, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 1 || n > 86400) throw new UsageError(`--${name} (${env}) must be a number of seconds from 1 to 86400, got "${raw}"`);
   return n;
 }
 
@@ -141,7 +141,19 @@ function authOption(flags: Flags): 'tokens' | 'off' {
   const env = process.env.PAZ_AUTH;
   if (env === undefined || env === '' || env === 'on' || env === 'tokens') return 'tokens';
   if (env === 'off') return 'off';
-  throw new Error(`PAZ_AUTH must be "off" (the loopback-only --no-auth switch) or "on", got "${env}"`);
+  throw new UsageError(`PAZ_AUTH must be "off" (the loopback-only --no-auth switch) or "on", got "${env}"`);
+}
+
+/** pino's levels, the ones --log-level takes */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const DRIVERS = ['docker', 'process', 'auto'] as const;
+
+/** A flag (or its variable) that must be one of `allowed`: a usage error naming them, with the nearest one. */
+function oneOf<T extends string>(flags: Flags, name: string, env: string, allowed: readonly T[], fallback: T): T {
+  const raw = str(flags, name, env);
+  if (raw === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new UsageError(`--${name} (${env}) must be one of ${allowed.join(', ')}, got "${raw}"`);
 }
 
 export function roleConfig(flags: Flags): RoleConfig {
@@ -156,7 +168,7 @@ export function roleConfig(flags: Flags): RoleConfig {
       directory: portOption(flags, 'directory-port', 'PAZ_SERVICE_DIRECTORY_PORT', 9001),
       scheduler: portOption(flags, 'scheduler-port', 'PAZ_SCHEDULER_PORT', 9002),
     },
-    logLevel: str(flags, 'log-level', 'PAZ_LOG_LEVEL') ?? 'info',
+    logLevel: oneOf(flags, 'log-level', 'PAZ_LOG_LEVEL', LOG_LEVELS, 'info'),
     domain: str(flags, 'domain', 'PAZ_DOMAIN'),
     hostLossGraceSeconds: secondsOption(flags, 'host-loss-grace', 'PAZ_HOST_LOSS_GRACE'),
     tls: tlsOf(flags),
@@ -166,7 +178,7 @@ export function roleConfig(flags: Flags): RoleConfig {
     volumeRoot: resolve(str(flags, 'volume-root', 'PAZ_VOLUME_ROOT') ?? join(dataDir, 'volumes')),
     given: { advertise: str(flags, 'advertise', 'PAZ_ADVERTISE') || undefined, address: str(flags, 'address', 'PAZ_ADDRESS') || undefined, agentBind: str(flags, 'agent-bind', 'PAZ_AGENT_BIND') || undefined },
     agent: {
-      driver: str(flags, 'driver', 'PAZ_DRIVER') ?? 'auto',
+      driver: oneOf(flags, 'driver', 'PAZ_DRIVER', DRIVERS, 'auto'),
       port: portOption(flags, 'agent-port', 'PAZ_AGENT_PORT', 9010),
       bind: str(flags, 'agent-bind', 'PAZ_AGENT_BIND') ?? '127.0.0.1',
       address: str(flags, 'address', 'PAZ_ADDRESS') ?? str(flags, 'advertise', 'PAZ_ADVERTISE') ?? '127.0.0.1',

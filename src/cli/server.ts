@@ -8,7 +8,7 @@ import { claimDataDir, releaseDataDir } from '../roles/pid-file.js';
 import { unfinishedRestore } from '../state/backup.js';
 import { loadSecretKey } from '../roles/secrets-key.js';
 import { checkBeforeStart } from '../roles/start-checks.js';
-import { settleAddresses } from '../roles/routable-address.js';
+import { bindProblem, settleAddresses } from '../roles/routable-address.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { makePrivateDataDir } from '../roles/data-dir.js';
 
@@ -72,6 +72,16 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
   const addresses = await settleAddresses(cfg);
   if ('refused' in addresses) {
     console.error(`paz ${role}: ${addresses.refused}`);
+    return 2;
+  }
+  const binds = [
+    ...(runs.controlPlane ? [{ flag: '--bind', address: cfg.bind }] : []),
+    ...(runs.agent ? [{ flag: '--agent-bind', address: addresses.agentBind }] : []),
+    ...(runs.agent && cfg.agent.router ? [{ flag: '--router-bind', address: cfg.agent.router.bind }] : []),
+  ];
+  const unbindable = await bindProblem(binds);
+  if (unbindable) {
+    console.error(`paz ${role}: ${unbindable}`);
     return 2;
   }
   cfg.advertise = addresses.advertise;

@@ -25,7 +25,10 @@ export function usageErrorFrom(err: unknown, optionNames: string[]): UsageError 
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const flag = quoted.split(' ')[0];
-      return new UsageError(/argument missing/.test(message ?? '') ? `option ${flag} needs a value` : `option ${flag} takes no value`);
+      if (/argument missing/.test(message ?? '')) return new UsageError(`option ${flag} needs a value`);
+      // `--agent-port -5`: parseArgs takes the value for another option and will not guess
+      if (/ambiguous/.test(message ?? '')) return new UsageError(`option ${flag} needs a value; one that starts with "-" goes as ${flag}=VALUE`);
+      return new UsageError(`option ${flag} takes no value`);
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(`unexpected argument ${quoted}`);

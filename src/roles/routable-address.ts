@@ -72,3 +72,20 @@ export async function settleAddresses(
   const named = cfg.given.address !== undefined && isIP(cfg.given.address) === 0;
   return chooseAddresses({ given: cfg.given, storeHost: remote ? `${remote.host}:${remote.port}` : undefined, routeSource: source, resolved, ...(named ? { localAddresses: io.localAddresses() } : {}) });
 }
+
+/**
+ * Why `paz up|server|agent` cannot listen on the addresses its bind flags name, or undefined: a name there
+ * (`localhost` is common) must resolve, checked before anything is claimed, so a typo is one clear refusal
+ * (exit 2) instead of Node's getaddrinfo error after the data dir was claimed and half of Paz had started.
+ */
+export async function bindProblem(binds: ReadonlyArray<{ flag: string; address: string }>, resolve: Resolve = resolveName): Promise<string | undefined> {
+  for (const { flag, address } of binds) {
+    if (isIP(address) !== 0) continue;
+    try {
+      await resolve(address);
+    } catch {
+      return `${flag} ${address} is neither an IP address nor a host name that resolves here; give an address of this host to listen on (127.0.0.1, 0.0.0.0, or one of its interfaces)`;
+    }
+  }
+  return undefined;
+}
