@@ -21,7 +21,7 @@ import { PAZ_VERSION } from '../version.js';
 import { httpTimeouts, requestId } from '../http/http-timeouts.js';
 import { deferredGauge, loadMetrics, recordRequest } from '../http/metrics-sink.js';
 import { parseLogQuery } from './log-query.js';
-import type { Driver } from './drivers/driver.js';
+import { DriverError, type Driver } from './drivers/driver.js';
 import type { HostStatsSampler } from './host/host-stats.js';
 import type { UnitStatsSampler } from './unit-stats.js';
 
@@ -94,7 +94,11 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
           res.end();
           return undefined;
         }
-        const lines = await deps.driver.logs(unit!, opts);
+        // the unit may be gone between the check above and the driver's answer (a container removed): a 404
+        const lines = await deps.driver.logs(unit!, opts).catch((err: unknown) => {
+          if (err instanceof DriverError && err.code === 'NOT_FOUND') throw new PazError('UNIT_NOT_FOUND', `unit "${unit}" is gone from host ${deps.hostId}: ${err.message}`, { unit });
+          throw err;
+        });
         // drivers give one string per line, without its line end
         const text = new Transform({ writableObjectMode: true, transform: (line, _enc, done) => done(null, `${String(line)}\n`) });
         lines.on('error', (err) => text.destroy(err));
@@ -176,9 +180,15 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
         closing = true;
         server.close(() => resolve());
         server.closeIdleConnections();
+        // a followed log never ends on its own: its readers get a moment to see the last lines, then the
+        // connection is cut, so one open `paz logs -f` does not hold up the agent's stop
+        setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
       }),
   };
 }
+
+/** how long the agent's stop waits for open requests (followed logs) before cutting them */
+const CLOSE_GRACE_MS = 2_000;
 
 function matchAgentRouteOrError(path: string): ReturnType<typeof matchAgentRoute> | PazError {
   try {
