@@ -10,6 +10,16 @@ describe('live events', () => {
   before(() => paz.start());
   after(() => paz.close());
 
+  it('a since or Last-Event-ID ahead of the store is a 400 saying so, not a stream that waits for it', async () => {
+    for (const headers of [{}, { 'last-event-id': '999999999' }]) {
+      const url = `${paz.orchestrator}/events${'last-event-id' in headers ? '' : '?since=999999999'}`;
+      const r = await request('GET', url, undefined, headers as Record<string, string>);
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.code, 'PAZ_VALIDATION');
+      assert.match(r.body.message, /since 999999999 is ahead of the store, which is at revision \d+/);
+    }
+  });
+
   it('streams service, deploy and unit events, and resumes from Last-Event-ID without gaps or repeats', async () => {
     const live = collect(`${paz.orchestrator}/events`, {}, (es) => es.some((e) => e.event === 'unit.add'));
     await new Promise((r) => setTimeout(r, 300));

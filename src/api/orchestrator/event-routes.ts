@@ -63,6 +63,12 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
           raw.destroy();
         } else raw.write(text);
       };
+      if (since !== undefined) {
+        // a revision the store has not reached yet would wait, silently, until it is made (perhaps never): an id
+        // from another cluster, or a typo. Every id Paz gives out (events, x-paz-revision) is at most this
+        const now = await ctx.store.revision();
+        if (since > now) throw new PazError('VALIDATION', `since ${since} is ahead of the store, which is at revision ${now}: send an id Paz gave you (an event's id or an x-paz-revision), or none to start from now`, { field: 'since' });
+      }
       try {
         watch = await ctx.store.watch(
           '/paz/',
