@@ -68,7 +68,7 @@ export interface RunFigures {
   running: number;
   timedOut: boolean;
   /** what the control plane and the hosts asked of the store from the first deploy until all ran, per instance */
-  perInstance: { storeCalls: number; writeCalls: number; keysWritten: number; keysRead: number };
+  perInstance: { storeCalls: number; writeCalls: number; keysWritten: number; keysRead: number; writeCallsByKind?: { placement: number; status: number; endpoint: number; heartbeat: number; other: number } };
 }
 
 export interface BaselineFigures {
@@ -349,7 +349,13 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount:
   await control.stop();
   const inWorkers = await hosts.stop();
   const per = (k: keyof StoreCounts) => Math.round(((here[k] - before[k] + (inWorkers?.[k] ?? 0)) / instances) * 100) / 100;
-  const perInstance = { storeCalls: per('calls'), writeCalls: per('writeCalls'), keysWritten: per('keysWritten'), keysRead: per('keysRead') };
+  const perInstance = {
+    storeCalls: per('calls'),
+    writeCalls: per('writeCalls'),
+    keysWritten: per('keysWritten'),
+    keysRead: per('keysRead'),
+    writeCallsByKind: { placement: per('writesPlacement'), status: per('writesStatus'), endpoint: per('writesEndpoint'), heartbeat: per('writesHeartbeat'), other: per('writesOther') },
+  };
   await wipe(raw);
   return {
     store: kind,
@@ -389,8 +395,13 @@ export function toMarkdown(f: SchedulingFigures): string {
   }
   lines.push('', '## Store work per instance', '');
   lines.push('What the control plane and the hosts asked of the store from the first deploy request until every instance ran, divided by the instances. These counts do not depend on how busy the machine was.', '');
-  lines.push('| store | hosts | instances | store calls | write calls | keys written | keys read |', '|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of f.runs) lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.perInstance.storeCalls} | ${r.perInstance.writeCalls} | ${r.perInstance.keysWritten} | ${r.perInstance.keysRead} |`);
+  lines.push('Write calls by kind count a call under each kind of key it writes: placement (desired units), status, endpoint, heartbeat (host and known-host records), other (deploys, rollout state, elections).', '');
+  lines.push('| store | hosts | instances | store calls | write calls | keys written | keys read | write calls: placement | status | endpoint | heartbeat | other |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of f.runs) {
+    const k = r.perInstance.writeCallsByKind;
+    const byKind = k ? `${k.placement} | ${k.status} | ${k.endpoint} | ${k.heartbeat} | ${k.other}` : '– | – | – | – | –';
+    lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.perInstance.storeCalls} | ${r.perInstance.writeCalls} | ${r.perInstance.keysWritten} | ${r.perInstance.keysRead} | ${byKind} |`);
+  }
   if (f.skipped.length) lines.push('', ...f.skipped.map((s) => `- skipped: ${s}`));
   return lines.join('\n') + '\n';
 }

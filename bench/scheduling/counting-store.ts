@@ -13,17 +13,33 @@ export interface StoreCounts {
   keysWritten: number;
   /** keys returned by get, range and rangeMany */
   keysRead: number;
+  /** write calls by what their keys are (a txn mixing kinds counts under each kind it holds) */
+  writesPlacement: number;
+  writesStatus: number;
+  writesEndpoint: number;
+  writesHeartbeat: number;
+  writesOther: number;
+}
+
+/** what a written key is, for the write counts by kind */
+function kindOf(key: string): 'writesPlacement' | 'writesStatus' | 'writesEndpoint' | 'writesHeartbeat' | 'writesOther' {
+  if (key.startsWith('/paz/units/desired/')) return 'writesPlacement';
+  if (key.startsWith('/paz/units/status/')) return 'writesStatus';
+  if (key.startsWith('/paz/services/')) return 'writesEndpoint';
+  if (key.startsWith('/paz/hosts/') || key.startsWith('/paz/known-hosts/')) return 'writesHeartbeat';
+  return 'writesOther';
 }
 
 export function emptyCounts(): StoreCounts {
-  return { calls: 0, writeCalls: 0, keysWritten: 0, keysRead: 0 };
+  return { calls: 0, writeCalls: 0, keysWritten: 0, keysRead: 0, writesPlacement: 0, writesStatus: 0, writesEndpoint: 0, writesHeartbeat: 0, writesOther: 0 };
 }
 
 export function countingStore(inner: Store, counts: StoreCounts): Store {
-  const write = (ops: number) => {
+  const write = (ops: number, written: string[]) => {
     counts.calls++;
     counts.writeCalls++;
     counts.keysWritten += ops;
+    for (const kind of new Set(written.map(kindOf))) counts[kind]++;
   };
   const wrapper: Store = {
     name: inner.name,
@@ -47,19 +63,19 @@ export function countingStore(inner: Store, counts: StoreCounts): Store {
       return r;
     },
     put(key, value, opts) {
-      write(1);
+      write(1, [key]);
       return inner.put(key, value, opts);
     },
     delete(key) {
-      write(1);
+      write(1, [key]);
       return inner.delete(key);
     },
     deletePrefix(prefix) {
-      write(1);
+      write(1, [prefix]);
       return inner.deletePrefix(prefix);
     },
     txn(req) {
-      write(req.success.length);
+      write(req.success.length, req.success.map((op) => ('key' in op ? op.key : op.prefix)));
       return inner.txn(req);
     },
     watch: (prefix, listener, opts) => inner.watch(prefix, listener, opts),
