@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeModuleRecorder } from './helpers/module-recorder.js';
 import { pazBin } from './helpers/paz-server.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { stopChild } from './helpers/child.js';
@@ -21,7 +22,7 @@ const NOT_ON_AN_IDLE_AGENT = /node_modules\/(fastify|@fastify|ajv|ajv-formats|@s
 describe('an idle paz agent loads only what it uses', () => {
   const dir = tmpDir('paz-agent-lazy-');
   const modulesFile = join(dir, 'modules.txt');
-  const hook = join(dir, 'hook.mjs');
+  const hook = writeModuleRecorder(dir);
   const token = newClusterToken();
   const driver = process.env.DOCKER_HOST ? 'docker' : 'process';
   let child: ChildProcess;
@@ -32,15 +33,6 @@ describe('an idle paz agent loads only what it uses', () => {
 
   before(async () => {
     writeFileSync(modulesFile, '');
-    writeFileSync(
-      hook,
-      `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`
-import { appendFileSync } from 'node:fs';
-export async function resolve(spec, ctx, next) { const r = await next(spec, ctx); appendFileSync(process.env.PAZ_TEST_MODULES, r.url + '\\\\n'); return r; }
-\`));
-`,
-    );
     const [agentPort, routerPort] = [await freePort(), await freePort()];
     agentUrl = `http://127.0.0.1:${agentPort}`;
     const dataDir = join(dir, 'data');

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeModuleRecorder } from './helpers/module-recorder.js';
 import { pazBin } from './helpers/paz-server.js';
 
 const SERVER_ONLY = /node_modules\/(etcd3|@grpc|dockerode|docker-modem|fastify|@fastify|better-sqlite3|pino|prom-client)\/|dist\/src\/(roles|agent|api|store|state|router)\//;
@@ -14,16 +15,7 @@ const SERVER_ONLY = /node_modules\/(etcd3|@grpc|dockerode|docker-modem|fastify|@
 describe('client commands load no server modules', () => {
   const dir = mkdtempSync(join(tmpdir(), 'paz-lazy-test-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const hook = join(dir, 'hook.mjs');
-  writeFileSync(
-    hook,
-    `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`
-import { appendFileSync } from 'node:fs';
-export async function resolve(spec, ctx, next) { const r = await next(spec, ctx); appendFileSync(process.env.PAZ_TEST_MODULES, r.url + '\\\\n'); return r; }
-\`));
-`,
-  );
+  const hook = writeModuleRecorder(dir);
 
   /** The modules `paz ARGS` resolved (Paz unreachable: the commands still load everything they use). */
   function modulesOf(args: string[]): string[] {

@@ -7,7 +7,7 @@ import type { Store } from '../../src/store/store.js';
 import { openStore } from '../../src/store/index.js';
 import { keys } from '../../src/core/keys.js';
 import { NetnsCluster, type ClusterHost, type ClusterProcess } from './netns-cluster.js';
-import { envOf } from './procs.js';
+import { envOf, sampleRunningTwice } from './procs.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -101,20 +101,7 @@ export function duplicates(procs: UnitProcess[]): string[] {
  * A unit restarted by its agent between two samples is one process at each sample, never two.
  */
 export function watchForDuplicates(c: NetnsCluster, everyMs = 300): { stop(): string[]; samples(): number } {
-  const seen = new Set<string>();
-  let samples = 0;
-  const timer = setInterval(() => {
-    samples++;
-    for (const d of duplicates(unitProcesses(c))) seen.add(d);
-  }, everyMs);
-  timer.unref();
-  return {
-    stop() {
-      clearInterval(timer);
-      return [...seen];
-    },
-    samples: () => samples,
-  };
+  return sampleRunningTwice(() => duplicates(unitProcesses(c)), everyMs);
 }
 
 /** Any server of the cluster that answers (the orchestrator URL), preferring `prefer`'s host. */

@@ -124,14 +124,15 @@ export function unitProcessesIn(cgroupParents: string[]): string[] {
 }
 
 /**
- * Samples the unit processes of these cgroup parents every `everyMs` until stopped, and answers every unit seen
- * running twice at one sample. A unit its agent restarted between two samples is one process at each.
+ * Calls `sample` every `everyMs` until stopped and remembers every unit it ever names: the units found running
+ * twice at one sample, by whichever source (processes in cgroups here, a cluster's hosts in ha-cluster.ts).
  */
-export function watchUnitsRunningTwice(cgroupParents: string[], everyMs = 300): { stop(): string[] } {
+export function sampleRunningTwice(sample: () => string[], everyMs = 300): { stop(): string[]; samples(): number } {
   const seen = new Set<string>();
+  let samples = 0;
   const timer = setInterval(() => {
-    const all = unitProcessesIn(cgroupParents);
-    for (const u of all) if (all.indexOf(u) !== all.lastIndexOf(u)) seen.add(u);
+    samples++;
+    for (const u of sample()) seen.add(u);
   }, everyMs);
   timer.unref();
   return {
@@ -139,5 +140,17 @@ export function watchUnitsRunningTwice(cgroupParents: string[], everyMs = 300): 
       clearInterval(timer);
       return [...seen];
     },
+    samples: () => samples,
   };
+}
+
+/**
+ * Samples the unit processes of these cgroup parents every `everyMs` until stopped, and answers every unit seen
+ * running twice at one sample. A unit its agent restarted between two samples is one process at each.
+ */
+export function watchUnitsRunningTwice(cgroupParents: string[], everyMs = 300): { stop(): string[] } {
+  return sampleRunningTwice(() => {
+    const all = unitProcessesIn(cgroupParents);
+    return all.filter((u, i) => all.indexOf(u) !== i);
+  }, everyMs);
 }
