@@ -13,7 +13,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
-import { EngineClient } from './engine-client.js';
+import { EngineClient, readAll } from './engine-client.js';
 import {
   DriverError,
   type Driver,
@@ -214,12 +214,7 @@ export class DockerDriver implements Driver {
       } else {
         const deadline = this.deadline();
         const res = await this.docker.containerLogs(unit, { ...query, follow: false }, deadline);
-        lines.end(await new Promise<Buffer>((resolve, reject) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve(Buffer.concat(chunks)));
-          res.on('error', reject);
-        }));
+        lines.end(await readAll(res));
       }
     } catch (err) {
       lines.destroy();

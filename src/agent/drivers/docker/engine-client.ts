@@ -9,6 +9,7 @@
  * docker-errors.ts reads both the same way; socket errors and aborts are Node's own.
  */
 import { request, type IncomingMessage } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import type Dockerode from 'dockerode';
 import type { DockerConnection } from './docker-host.js';
 
@@ -33,14 +34,8 @@ function queryString(query: Query = {}): string {
   return s ? `?${s}` : '';
 }
 
-function readAll(res: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks)));
-    res.on('error', reject);
-  });
-}
+/** the whole body of an answer (node:stream/consumers) */
+export const readAll = (res: IncomingMessage): Promise<Buffer> => buffer(res);
 
 async function engineError(res: IncomingMessage, reason: string | undefined): Promise<EngineError> {
   const body = (await readAll(res).catch(() => Buffer.alloc(0))).toString('utf8');
