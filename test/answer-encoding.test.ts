@@ -1,0 +1,237 @@
+// The big list answers (GET /cluster/units, /services, …) as HTTP serves a big, often-polled document, on a
+// real `paz server` with tokens on: compressed as the client's Accept-Encoding allows (decoding to exactly
+// the identity bytes), a strong ETag that changes when a unit changes and gives a 304 when sent back, and
+// nothing of it before the token check. The units are written into the server's SQLite store by this test,
+// as agents write them, so the answer is big enough to be compressed.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { PazProcess, runPaz } from './helpers/paz-server.js';
+import { waitFor } from './helpers/wait.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { keys } from '../src/core/keys.js';
+import type { DesiredUnit, HostRecord, UnitStatus } from '../src/core/records.js';
+
+interface Raw {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** the bytes on the wire, not decoded */
+  body: Buffer;
+}
+
+/** A GET with exactly these headers (node:http adds no Accept-Encoding), the body as sent. */
+function get(port: number, path: string, headers: OutgoingHttpHeaders, method = 'GET'): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.setTimeout(20_000, () => req.destroy(new Error(`GET ${path}: no answer within 20 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const UNITS = 40;
+const HOST = 'enc-host-1';
+
+function host(at: number): HostRecord {
+  return { id: HOST, hostname: HOST, ip: '127.0.0.1', labels: {}, cpus: 2, memoryBytes: 2 ** 30, version: 'test', agentUrl: 'http://127.0.0.1:1', driver: 'process', startedAt: 1, heartbeatAt: at };
+}
+
+function desired(instance: number): DesiredUnit {
+  return {
+    unit: `enc-svc-1-${instance}`,
+    service: 'enc-svc',
+    version: 1,
+    instance,
+    host: HOST,
+    spec: { image: '127.0.0.1:5000/team/enc-svc:1', ports: [], env: {}, volumes: [], stopGraceSeconds: 1 },
+    createdAt: 1,
+  };
+}
+
+function status(instance: number, restarts: number): UnitStatus {
+  return { unit: `enc-svc-1-${instance}`, host: HOST, state: 'healthy', healthy: true, restarts, image: 'img', updatedAt: 1, lastProbe: { at: 1, ok: true } };
+}
+
+describe('compressed answers, ETags and 304s on a real server', () => {
+  const paz = new PazProcess({ auth: true });
+  let store: SqliteStore;
+  let port: number;
+  let auth: Record<string, string>;
+
+  before(async () => {
+    await paz.start();
+    port = paz.ports.orchestrator;
+    auth = paz.authHeaders();
+    store = new SqliteStore(join(paz.dataDir, 'paz.db'));
+    await store.put(keys.host(HOST), JSON.stringify(host(Date.now())));
+    await store.put(keys.latest('enc-svc'), '1');
+    for (let i = 1; i <= UNITS; i++) {
+      await store.put(keys.desiredUnit('enc-svc', `enc-svc-1-${i}`), JSON.stringify(desired(i)));
+      await store.put(keys.unitStatus(`enc-svc-1-${i}`), JSON.stringify(status(i, 0)));
+    }
+    await waitFor(`${UNITS} units at GET /cluster/units`, async () => {
+      const r = await get(port, '/cluster/units', auth);
+      return r.status === 200 && (JSON.parse(r.body.toString()) as unknown[]).length === UNITS;
+    });
+  });
+  after(async () => {
+    await store?.close();
+    await paz.close();
+  });
+
+  it('gzip and br decode to exactly the identity bytes, with Vary, a correct Content-Length and a tag per coding', async () => {
+    const identity = await get(port, '/cluster/units', auth);
+    assert.equal(identity.status, 200);
+    assert.equal(identity.headers['content-encoding'], undefined);
+    assert.equal(identity.headers['vary'], 'Accept-Encoding');
+    assert.equal(identity.headers['content-type'], 'application/json');
+    assert.equal(Number(identity.headers['content-length']), identity.body.length);
+    assert.match(identity.headers.etag!, /^"[A-Za-z0-9_-]{27}"$/);
+    assert.ok(identity.body.length > 10_000, `the answer is ${identity.body.length} bytes`);
+
+    const gz = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip, deflate' });
+    assert.equal(gz.status, 200);
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gz.headers['vary'], 'Accept-Encoding');
+    assert.equal(Number(gz.headers['content-length']), gz.body.length);
+    assert.ok(gz.body.length < identity.body.length / 5, `gzip ${gz.body.length} of ${identity.body.length} bytes`);
+    assert.deepEqual(gunzipSync(gz.body), identity.body);
+    assert.equal(gz.headers.etag, `${identity.headers.etag!.slice(0, -1)}-gzip"`);
+
+    const br = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip, deflate, br, zstd' });
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(Number(br.headers['content-length']), br.body.length);
+    assert.deepEqual(brotliDecompressSync(br.body), identity.body);
+    assert.notEqual(br.headers.etag, gz.headers.etag);
+
+    // the same bytes again: made once, not per request
+    const again = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip' });
+    assert.deepEqual(again.body, gz.body);
+
+    // HEAD: the headers of the GET, no body
+    const head = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip' }, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-encoding'], 'gzip');
+    assert.equal(head.body.length, 0);
+  });
+
+  it('no compression when it is not accepted, refused with q=0, or not offered', async () => {
+    for (const ae of ['gzip;q=0', 'gzip;q=0, br;q=0', 'identity', 'deflate', '*;q=0', 'br;q=0, gzip;q=0, *']) {
+      const r = await get(port, '/cluster/units', { ...auth, 'accept-encoding': ae });
+      assert.equal(r.status, 200, ae);
+      assert.equal(r.headers['content-encoding'], undefined, `Accept-Encoding: ${ae}`);
+      assert.ok(Array.isArray(JSON.parse(r.body.toString())), ae);
+    }
+    // a coding named beats the wildcard
+    assert.equal((await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'br;q=0, *' })).headers['content-encoding'], 'gzip');
+  });
+
+  it('If-None-Match with the current tag gets a 304 without a body; the tag changes when a unit changes', async () => {
+    const first = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip' });
+    const tag = first.headers.etag!;
+    const notModified = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip', 'if-none-match': tag });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.body.length, 0);
+    assert.equal(notModified.headers.etag, tag);
+    assert.equal(notModified.headers['vary'], 'Accept-Encoding');
+    assert.ok(notModified.headers['x-paz-revision'], 'a 304 still names the revision');
+    // as browsers send it: a list, weak or not
+    assert.equal((await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip', 'if-none-match': `"stale", W/${tag}` })).status, 304);
+    // the gzip tag does not stand for the identity representation
+    const otherCoding = await get(port, '/cluster/units', { ...auth, 'if-none-match': tag });
+    assert.equal(otherCoding.status, 200);
+    assert.equal(otherCoding.headers['content-encoding'], undefined);
+
+    // a unit changes (its agent reports a restart): a new tag, and the old one gets the whole new answer
+    await store.put(keys.unitStatus('enc-svc-1-7'), JSON.stringify(status(7, 3)));
+    const changed = await waitFor('a new ETag after the unit changed', async () => {
+      const r = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip', 'if-none-match': tag });
+      return r.status === 200 ? r : undefined;
+    }, 20_000, 50);
+    assert.notEqual(changed.headers.etag, tag);
+    const units = JSON.parse(gunzipSync(changed.body).toString()) as Array<{ name: string; restarts: number }>;
+    assert.equal(units.find((u) => u.name === 'enc-svc-1-7')?.restarts, 3);
+    assert.equal((await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip', 'if-none-match': changed.headers.etag })).status, 304);
+
+    // a write that leaves the answer's bytes as they were keeps its tag: pollers still get 304s
+    const rewritten = await store.put(keys.unitStatus('enc-svc-1-7'), JSON.stringify(status(7, 3)));
+    const same = await waitFor('an answer at the rewrite\'s revision', async () => {
+      const r = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip', 'if-none-match': changed.headers.etag });
+      return Number(r.headers['x-paz-revision']) >= rewritten ? r : undefined;
+    }, 20_000, 50);
+    assert.equal(same.status, 304);
+  });
+
+  it('hostile Accept-Encoding and If-None-Match values get a normal answer, never a 500', async () => {
+    const identity = await get(port, '/cluster/units', auth);
+    const values = ['x'.repeat(8000), 'gzip;q=abc', ',,,;;;q=', 'gzip;q=-1', 'gzip;q=1e999', '\u00ff\u00fe', 'gzip,'.repeat(1500), ';=;=;', 'W/', '*;q=0.'];
+    for (const value of values) {
+      for (const header of ['accept-encoding', 'if-none-match']) {
+        const r = await get(port, '/cluster/units', { ...auth, [header]: value });
+        assert.ok(r.status === 200 || (header === 'if-none-match' && r.status === 304 && value.trim() === '*'), `${header}: ${value.slice(0, 30)} -> ${r.status}`);
+        const body = r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.headers['content-encoding'] === 'br' ? brotliDecompressSync(r.body) : r.body;
+        assert.deepEqual(body, identity.body, `${header}: ${value.slice(0, 30)}`);
+      }
+    }
+    // past Node's header size limit: refused by the HTTP parser with a 4xx, the server goes on
+    const tooBig = await get(port, '/cluster/units', { ...auth, 'if-none-match': '"a",'.repeat(10_000) });
+    assert.equal(tooBig.status, 431);
+    assert.equal((await get(port, '/cluster/units', auth)).status, 200);
+  });
+
+  it('a request without a valid token gets a 401 with no ETag and none of the answer', async () => {
+    const good = await get(port, '/cluster/units', { ...auth, 'accept-encoding': 'gzip' });
+    for (const headers of [{}, { authorization: 'Bearer not-a-token' }]) {
+      for (const extra of [{ 'accept-encoding': 'gzip, br' }, { 'if-none-match': good.headers.etag! }, { 'if-none-match': '*' }]) {
+        const r = await get(port, '/cluster/units', { ...headers, ...extra });
+        assert.equal(r.status, 401, JSON.stringify(extra));
+        assert.equal(r.headers.etag, undefined);
+        assert.equal(r.headers['content-encoding'], undefined);
+        assert.equal(r.headers['x-paz-revision'], undefined);
+        const body = JSON.parse(r.body.toString()) as { code: string };
+        assert.equal(body.code, 'PAZ_UNAUTHENTICATED');
+        assert.doesNotMatch(r.body.toString(), /enc-svc/);
+      }
+    }
+  });
+
+  it('the other kept lists go the same way: /services compressed and tagged; small answers stay identity', async () => {
+    for (let i = 0; i < 12; i++) {
+      const made = await fetch(`${paz.orchestrator}/services`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `enc-list-${i}`, dockerRepository: `127.0.0.1:5000/team/enc-list-${i}`}),
+      });
+      assert.equal(made.status, 201, await made.text());
+    }
+    const identity = await get(port, '/services', auth);
+    const gz = await get(port, '/services', { ...auth, 'accept-encoding': 'gzip' });
+    assert.ok(identity.body.length >= 1024, `/services is ${identity.body.length} bytes`);
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.deepEqual(gunzipSync(gz.body), identity.body);
+    assert.equal((await get(port, '/services', { ...auth, 'accept-encoding': 'gzip', 'if-none-match': gz.headers.etag! })).status, 304);
+    // one service's units: none, a tiny answer, sent as it is
+    const small = await get(port, '/services/enc-list-0/units', { ...auth, 'accept-encoding': 'gzip' });
+    assert.equal(small.status, 200);
+    assert.equal(small.headers['content-encoding'], undefined);
+    assert.equal(small.headers['vary'], undefined);
+    assert.ok(small.headers.etag);
+  });
+
+  it('fetch (what the CLI and the dashboard use) asks for gzip by itself and gets the same JSON; the CLI lists the units', async () => {
+    const identity = JSON.parse((await get(port, '/cluster/units', auth)).body.toString()) as unknown;
+    const res = await fetch(`${paz.orchestrator}/cluster/units`, { headers: auth });
+    assert.equal(res.headers.get('content-encoding'), 'gzip');
+    assert.deepEqual(await res.json(), identity);
+    const cli = await runPaz(['units', '--json'], '', paz.cliEnv);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual(JSON.parse(cli.stdout), identity);
+  });
+});
