@@ -2,6 +2,8 @@
  * API reads: `GET /services` with 50 services and `GET /cluster/units` with 1,000 units, 64 keep-alive
  * clients for a fixed time, beside a bare `node:http` server answering the same bytes (fetched from Paz
  * once). While Paz is under load a separate process probes its `/health` on new connections.
+ * `/cluster/units` is measured as fetch asks for it (`Accept-Encoding: gzip, deflate`: Paz sends its gzip,
+ * made once per answer) and, so that nothing is hidden, as a client that takes no compression.
  *
  * The server under test is a real `paz server` process (SQLite store, API tokens on: every request
  * carries the admin token). Its 1,000 units come from simulated agents (lib/simulated-cluster.ts):
@@ -29,13 +31,28 @@ function medianRound(rounds: LoadResult[]): LoadResult {
   return [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(rounds.length / 2)];
 }
 
-async function measureEndpoint(ctx: BenchContext, paz: PazRole, path: string, label: string, tmp: string): Promise<{ figures: Figure[]; notes: string[] }> {
-  const headers = paz.authHeaders;
+/**
+ * How a client asks: identity (no Accept-Encoding, as the benchmark always asked before) or as browsers and
+ * fetch (undici: `gzip, deflate` over http) ask, which gets the answer compressed. The bare server then
+ * answers the very bytes Paz sent for that request, compressed ones included, with the same
+ * `content-encoding`: both sides send the same bytes, and neither side's client decodes them.
+ */
+interface Asking {
+  label: string;
+  headers: Record<string, string>;
+}
+const IDENTITY: Asking = { label: '', headers: {} };
+const AS_FETCH: Asking = { label: ' (gzip, as fetch asks)', headers: { 'accept-encoding': 'gzip, deflate' } };
+
+async function measureEndpoint(ctx: BenchContext, paz: PazRole, path: string, file: string, asking: Asking = IDENTITY): Promise<{ figures: Figure[]; notes: string[] }> {
+  const headers = { ...paz.authHeaders, ...asking.headers };
   const answer = await httpCall(paz.ports.orchestrator, { path, headers, timeoutMs: 30_000 });
   if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${answer.body.toString('utf8', 0, 200)}`);
-  const file = join(tmp, `${label}.json`);
+  const encoding = answer.headers['content-encoding'];
+  if (asking.headers['accept-encoding'] && !encoding) throw new Error(`GET ${path} with Accept-Encoding: ${asking.headers['accept-encoding']} was not compressed`);
   writeFileSync(file, answer.body);
-  const bare = await startBareServer(file, 'application/json; charset=utf-8');
+  const bare = await startBareServer(file, 'application/json; charset=utf-8', encoding ? { 'content-encoding': encoding, vary: 'Accept-Encoding' } : {});
+  const name = `GET ${path}${asking.label}`;
   const durationMs = ctx.pick(10_000, 1_000);
   const rounds = ctx.pick(3, 1);
   try {
@@ -58,19 +75,19 @@ async function measureEndpoint(ctx: BenchContext, paz: PazRole, path: string, la
     const b = medianRound(bareRounds);
     const p = medianRound(pazRounds);
     health.sort((x, y) => x - y);
-    ctx.log(`${path}: paz ${p.requestsPerSecond.toFixed(0)} req/s p99 ${p.p99Ms.toFixed(1)} ms; bare ${b.requestsPerSecond.toFixed(0)} req/s; /health p99 ${percentile(health, 99).toFixed(1)} ms (${health.length} probes)`);
+    ctx.log(`${name}: paz ${p.requestsPerSecond.toFixed(0)} req/s p99 ${p.p99Ms.toFixed(1)} ms; bare ${b.requestsPerSecond.toFixed(0)} req/s; /health p99 ${percentile(health, 99).toFixed(1)} ms (${health.length} probes)`);
     const notes: string[] = [];
     const errors = pazRounds.reduce((n, r) => n + r.errors, 0) + bareRounds.reduce((n, r) => n + r.errors, 0);
-    if (errors > 0) notes.push(`${path}: ${errors} failed requests, e.g. ${[...pazRounds, ...bareRounds].flatMap((r) => r.errorSamples)[0]}`);
+    if (errors > 0) notes.push(`${name}: ${errors} failed requests, e.g. ${[...pazRounds, ...bareRounds].flatMap((r) => r.errorSamples)[0]}`);
     // the probe counts a failed or unanswered (10 s) /health as 10,000 ms
     const failedProbes = health.filter((ms) => ms >= 10_000).length;
-    notes.push(`${path}: ${answer.body.length.toLocaleString('en-US')} bytes per answer; ${rounds} round(s) of ${durationMs / 1000} s per side, median round; ${health.length} /health probes during the load${failedProbes ? `, ${failedProbes} of them failed or got no answer within 10 s (counted as 10,000 ms)` : ''}`);
+    notes.push(`${name}: ${answer.body.length.toLocaleString('en-US')} bytes per answer${encoding ? ` (${encoding})` : ''}; ${rounds} round(s) of ${durationMs / 1000} s per side, median round; ${health.length} /health probes during the load${failedProbes ? `, ${failedProbes} of them failed or got no answer within 10 s (counted as 10,000 ms)` : ''}`);
     return {
       figures: [
-        figure({ name: `GET ${path} requests/s`, unit: 'req/s', value: p.requestsPerSecond, baseline: { name: 'bare node:http', value: b.requestsPerSecond }, target: { on: 'ratio', op: '>=', value: 0.5 } }),
-        figure({ name: `GET ${path} p50`, unit: 'ms', value: p.p50Ms, baseline: { name: 'bare node:http', value: b.p50Ms } }),
-        figure({ name: `GET ${path} p99`, unit: 'ms', value: p.p99Ms, baseline: { name: 'bare node:http', value: b.p99Ms }, target: { on: 'value', op: '<', value: 20 } }),
-        figure({ name: `/health p99 during GET ${path} load`, unit: 'ms', value: percentile(health, 99), baseline: { name: '/health p99 without load', value: percentile(idle, 99) }, target: { on: 'value', op: '<', value: 50 } }),
+        figure({ name: `${name} requests/s`, unit: 'req/s', value: p.requestsPerSecond, baseline: { name: 'bare node:http', value: b.requestsPerSecond }, target: { on: 'ratio', op: '>=', value: 0.5 } }),
+        figure({ name: `${name} p50`, unit: 'ms', value: p.p50Ms, baseline: { name: 'bare node:http', value: b.p50Ms } }),
+        figure({ name: `${name} p99`, unit: 'ms', value: p.p99Ms, baseline: { name: 'bare node:http', value: b.p99Ms }, target: { on: 'value', op: '<', value: 20 } }),
+        figure({ name: `/health p99 during ${name} load`, unit: 'ms', value: percentile(health, 99), baseline: { name: '/health p99 without load', value: percentile(idle, 99) }, target: { on: 'value', op: '<', value: 50 } }),
       ],
       notes,
     };
@@ -104,12 +121,15 @@ export const benchmark: Benchmark = {
       // let the rollouts finish and the control loops settle before measuring
       await sleep(ctx.pick(3000, 500));
       ctx.log(`${services} services, ${units} units on 20 simulated hosts`);
-      const a = await measureEndpoint(ctx, paz, '/services', 'services', tmp);
-      const b = await measureEndpoint(ctx, paz, '/cluster/units', 'units', tmp);
+      const a = await measureEndpoint(ctx, paz, '/services', join(tmp, 'services.json'));
+      const b = await measureEndpoint(ctx, paz, '/cluster/units', join(tmp, 'units.json'));
+      const c = await measureEndpoint(ctx, paz, '/cluster/units', join(tmp, 'units.json.gz'), AS_FETCH);
       return {
-        method: `\`paz server\` (SQLite, tokens on) holding ${services} services and ${units} units (placed by its control plane on 20 simulated agents' hosts), ${CONCURRENCY} keep-alive clients, beside a bare \`node:http\` server answering the same bytes; \`/health\` probed every 50 ms on new connections by a separate process during Paz's load.`,
-        figures: [...a.figures, ...b.figures],
-        notes: [...a.notes, ...b.notes, `server RSS after the load: ${paz.rssMiB().toFixed(0)} MiB`],
+        method:
+          `\`paz server\` (SQLite, tokens on) holding ${services} services and ${units} units (placed by its control plane on 20 simulated agents' hosts), ${CONCURRENCY} keep-alive clients, beside a bare \`node:http\` server answering the same bytes; \`/health\` probed every 50 ms on new connections by a separate process during Paz's load. ` +
+          `\`GET /cluster/units\` twice: asked with no Accept-Encoding (the identity JSON), and with \`Accept-Encoding: gzip, deflate\` as fetch asks (Paz's gzip of the same JSON, made once per answer; the bare server answers those same gzip bytes). Neither side's clients decode.`,
+        figures: [...a.figures, ...b.figures, ...c.figures],
+        notes: [...a.notes, ...b.notes, ...c.notes, `server RSS after the load: ${paz.rssMiB().toFixed(0)} MiB`],
       };
     } finally {
       await agents?.stop().catch(() => undefined);

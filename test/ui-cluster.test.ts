@@ -155,6 +155,13 @@ describe('the Units list with 1,000 units', () => {
 
   it('paints a virtualised screenful of rows, and scrolling reaches the last unit; without hosts, Hosts and Monitoring say so and the Dashboard says it first', async () => {
     const { page, errors } = await openPage(browser);
+    // what the browser gets for the list: compressed (it sends Accept-Encoding by itself), and asked again with its ETag
+    const answers: Array<{ status: number; encoding?: string; etag?: string; ifNoneMatch?: string }> = [];
+    page.on('response', async (r) => {
+      if (new URL(r.url()).pathname !== '/cluster/units') return;
+      const headers = await r.allHeaders();
+      answers.push({ status: r.status(), encoding: headers['content-encoding'], etag: headers.etag, ifNoneMatch: (await r.request().allHeaders())['if-none-match'] });
+    });
     await openSignedIn(page, paz.orchestrator, paz.token);
     const started = Date.now();
     await page.goto(`${paz.orchestrator}/ui/units`);
@@ -172,6 +179,11 @@ describe('the Units list with 1,000 units', () => {
     await box.evaluate((el) => (el.scrollTop = el.scrollHeight));
     await page.locator(`tr[data-unit="many-1-${N}"]`).waitFor();
     assert.ok((await page.locator('tr[data-unit]').count()) < 100, 'still a screenful after scrolling');
+    await page.reload();
+    await page.locator('tr[data-unit]').first().waitFor();
+    assert.match(answers[0]?.encoding ?? '', /^(br|gzip)$/, JSON.stringify(answers));
+    // a reload revalidates the cached list with its tag (the server answers 304 while the units are unchanged)
+    assert.ok(answers.slice(1).some((a) => a.ifNoneMatch !== undefined && a.ifNoneMatch === answers[0].etag), JSON.stringify(answers));
 
     // a control plane without hosts: Hosts and Monitoring say what to do instead of drawing nothing
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hosts' }).click();

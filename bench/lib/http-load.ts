@@ -2,7 +2,7 @@
  * HTTP load for benchmarks: `concurrency` clients, each on its own keep-alive connection, sending GETs
  * (or any request) back to back for a fixed time; counts answers, errors and latencies.
  */
-import { Agent, request, type OutgoingHttpHeaders } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { percentile } from './measure.js';
 
 export interface LoadResult {
@@ -18,6 +18,8 @@ export interface LoadResult {
 
 export interface HttpAnswer {
   status: number;
+  headers: IncomingHttpHeaders;
+  /** as sent: not decoded when the answer is compressed */
   body: Buffer;
 }
 
@@ -38,7 +40,7 @@ export function httpCall(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       },
     );

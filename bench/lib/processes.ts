@@ -69,22 +69,24 @@ export function startNodeProgram(source: string, args: string[] = [], env: NodeJ
 
 /**
  * The baseline server: bare `node:http` answering every request with the same bytes (the file given as
- * argument, or `hello\n`), keep-alive, no framework. What Paz's APIs are compared with.
+ * argument, or `hello\n`), keep-alive, no framework. What Paz's APIs are compared with. Extra headers
+ * (a JSON object, the third argument) go with every answer: `content-encoding` when the bytes are the
+ * compressed answer Paz sent.
  */
 export const BARE_SERVER_SOURCE = `
 const http = require('node:http');
 const fs = require('node:fs');
-const [file, type] = process.argv.slice(1);
+const [file, type, extra] = process.argv.slice(1);
 const body = file ? fs.readFileSync(file) : Buffer.from('hello\\n');
-const headers = { 'content-type': type || 'text/plain', 'content-length': String(body.length) };
+const headers = { ...JSON.parse(extra || '{}'), 'content-type': type || 'text/plain', 'content-length': String(body.length) };
 const server = http.createServer((req, res) => { res.writeHead(200, headers); res.end(body); });
 server.keepAliveTimeout = 30000;
 server.listen(0, '127.0.0.1', () => process.send(server.address().port));
 process.on('disconnect', () => process.exit(0));
 `;
 
-export function startBareServer(bodyFile?: string, contentType?: string): Promise<{ child: ChildProcess; port: number }> {
-  return startNodeProgram(BARE_SERVER_SOURCE, bodyFile ? [bodyFile, contentType ?? 'application/json'] : []);
+export function startBareServer(bodyFile?: string, contentType?: string, extraHeaders: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+  return startNodeProgram(BARE_SERVER_SOURCE, bodyFile ? [bodyFile, contentType ?? 'application/json', JSON.stringify(extraHeaders)] : []);
 }
 
 /**
