@@ -38,11 +38,25 @@ type EncodingsWithPreference = (available: readonly string[], options: { preferr
 export function chooseCoding(acceptEncoding: string | string[] | undefined): ContentCoding {
   if (acceptEncoding === undefined) return 'identity';
   const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(', ') : acceptEncoding;
+  const known = chosen.get(header);
+  if (known) return known;
   const negotiator = new Negotiator({ headers: { 'accept-encoding': header } });
   const encodings = (negotiator.encodings as unknown as EncodingsWithPreference).bind(negotiator);
-  const best = encodings(OFFERED, { preferred: PREFERRED })[0];
-  return (best as ContentCoding | undefined) ?? 'identity';
+  const best = (encodings(OFFERED, { preferred: PREFERRED })[0] as ContentCoding | undefined) ?? 'identity';
+  if (header.length <= MEMO_KEY_MAX) {
+    if (chosen.size >= MEMO_MAX) chosen.clear();
+    chosen.set(header, best);
+  }
+  return best;
 }
+
+/**
+ * The choice per header value, remembered: parsing costs ~2 µs, and the values clients send are a handful
+ * (each browser and HTTP library sends one). Bounded in entries and key length, so odd values cost no memory.
+ */
+const chosen = new Map<string, ContentCoding>();
+const MEMO_MAX = 64;
+const MEMO_KEY_MAX = 256;
 
 /** A strong ETag for these exact bytes: the same body always gets the same tag, across restarts and servers. */
 export function strongEtag(body: Buffer): string {
