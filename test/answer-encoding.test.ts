@@ -12,6 +12,7 @@ import { PazProcess, runPaz } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { keys } from '../src/core/keys.js';
+import { PazClient } from '../src/client/paz-client.js';
 import type { DesiredUnit, HostRecord, UnitStatus } from '../src/core/records.js';
 
 interface Raw {
@@ -225,11 +226,20 @@ describe('compressed answers, ETags and 304s on a real server', () => {
     assert.ok(small.headers.etag);
   });
 
-  it('fetch (what the CLI and the dashboard use) asks for gzip by itself and gets the same JSON; the CLI lists the units', async () => {
+  it('fetch asks for gzip by itself and the CLI\'s client for br: both get the same JSON; the CLI lists the units', async () => {
     const identity = JSON.parse((await get(port, '/cluster/units', auth)).body.toString()) as unknown;
     const res = await fetch(`${paz.orchestrator}/cluster/units`, { headers: auth });
     assert.equal(res.headers.get('content-encoding'), 'gzip');
     assert.deepEqual(await res.json(), identity);
+    // the CLI's client (node:http, not fetch)
+    const client = new PazClient({ url: paz.orchestrator, token: paz.token, profiles: false });
+    const raw = await client.raw('GET', `${paz.orchestrator}/cluster/units`);
+    assert.equal(raw.headers['content-encoding'], 'br');
+    assert.deepEqual(raw.body, identity);
+    // small and error answers come as they are
+    const missing = await client.raw('GET', `${paz.orchestrator}/cluster/units/nope`);
+    assert.equal(missing.status, 404);
+    assert.equal((missing.body as { code: string }).code, 'PAZ_UNIT_NOT_FOUND');
     const cli = await runPaz(['units', '--json'], '', paz.cliEnv);
     assert.equal(cli.code, 0, cli.stderr);
     assert.deepEqual(JSON.parse(cli.stdout), identity);

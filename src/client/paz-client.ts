@@ -6,6 +6,7 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { connectionErrorMessage } from './connection-error.js';
 import { isJsonType } from './json-type.js';
 import { resolveConnection, urlProblem, withScheme } from './connection.js';
@@ -91,6 +92,13 @@ export interface RawResponse {
 }
 
 
+/** A body as sent with `content-encoding` (what raw() asks for: br or gzip; anything else is left as it is). */
+function decoded(body: Buffer, encoding: string | undefined): Buffer {
+  if (encoding === 'gzip') return gunzipSync(body);
+  if (encoding === 'br') return brotliDecompressSync(body);
+  return body;
+}
+
 export class PazClient {
   readonly url: string;
   readonly schedulerUrl: string;
@@ -130,12 +138,13 @@ export class PazClient {
 
   /**
    * One request; resolves for any HTTP status (callers that want errors use `call`). node:http, not fetch:
-   * loading fetch (undici) costs a CLI command about 40 MB and a quarter of a second.
+   * loading fetch (undici) costs a CLI command about 40 MB and a quarter of a second. It asks for the big
+   * lists compressed, as fetch would (1,000 units: 571 KB of JSON, 14.5 KB gzipped), and decodes them.
    */
   raw(method: string, url: string, body?: unknown): Promise<RawResponse> {
     const u = new URL(url);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = { ...this.authHeaders(), ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) };
+    const headers: Record<string, string | number> = { ...this.authHeaders(), 'accept-encoding': 'br, gzip', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) };
     const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       let timedOut = false;
@@ -145,7 +154,12 @@ export class PazClient {
         res.on('error', fail);
         res.on('end', () => {
           clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
+          let text: string;
+          try {
+            text = decoded(Buffer.concat(chunks), res.headers['content-encoding']).toString('utf8');
+          } catch (e) {
+            return reject(new Error(`${u.origin} answered ${res.statusCode} with a ${res.headers['content-encoding']} body that does not decode (${(e as Error).message})`));
+          }
           let parsed: unknown = text;
           try {
             if (text && isJsonType(res.headers['content-type'])) parsed = JSON.parse(text);
