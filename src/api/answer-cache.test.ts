@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { gunzipSync } from 'node:zlib';
-import { keep, sendKept } from './answer-cache.js';
+import { AnswerCache, keep, sendKept } from './answer-cache.js';
+import { openStore } from '../store/index.js';
+import { createContext } from './context.js';
 
 /** a Fastify app answering GET / with one kept answer, as the cached routes do */
 function appWith(kept: ReturnType<typeof keep>) {
@@ -54,5 +56,38 @@ test('an answer under 1 KiB is sent as it is, tagged, without Vary', async () =>
     assert.equal((await app.inject({ url: '/', headers: { 'if-none-match': kept.etag } })).statusCode, 304);
   } finally {
     await app.close();
+  }
+});
+
+test('requests arriving while an answer is made wait for it: made once per change, not once per request', async () => {
+  const store = await openStore('sqlite::memory:');
+  const ctx = createContext(store);
+  const cache = new AnswerCache(ctx);
+  const app = Fastify();
+  let made = 0;
+  app.get('/list', (req, reply) =>
+    cache.answer(req, reply, ['/paz/test/'], async ({ snapshot }) => {
+      made++;
+      await new Promise((r) => setTimeout(r, 50)); // a slow answer: 1,000 units take a while
+      return (await snapshot.range('/paz/test/')).kvs.map((kv) => kv.value);
+    }),
+  );
+  try {
+    await store.put('/paz/test/a', 'x'.repeat(2000));
+    const ask = () => app.inject({ url: '/list', headers: { 'accept-encoding': 'gzip' } });
+    const first = await Promise.all(Array.from({ length: 20 }, ask));
+    assert.equal(made, 1, 'one answer for 20 requests');
+    assert.equal(new Set(first.map((r) => r.headers.etag)).size, 1);
+    assert.ok(first.every((r) => r.statusCode === 200 && r.headers['content-encoding'] === 'gzip'));
+
+    await store.put('/paz/test/b', 'y');
+    const second = await Promise.all(Array.from({ length: 20 }, ask));
+    assert.equal(made, 2, 'one more after the change');
+    assert.notEqual(second[0].headers.etag, first[0].headers.etag);
+    assert.deepEqual(JSON.parse(gunzipSync(second[0].rawPayload).toString()), ['x'.repeat(2000), 'y']);
+  } finally {
+    await app.close();
+    await ctx.reads.stop();
+    await store.close();
   }
 });

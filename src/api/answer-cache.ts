@@ -54,8 +54,14 @@ export async function sendKept(req: FastifyRequest, reply: FastifyReply, kept: K
   return reply.header('content-encoding', coding).type('application/json').send(body);
 }
 
+/** the answer of one URL at one change: a promise, so the requests arriving while it is made wait for it */
+interface Entry {
+  changedAt: number;
+  made: Promise<Kept>;
+}
+
 export class AnswerCache {
-  private readonly kept = new Map<string, Kept>();
+  private readonly kept = new Map<string, Entry>();
 
   constructor(
     private readonly ctx: ApiContext,
@@ -65,21 +71,31 @@ export class AnswerCache {
 
   /**
    * Answers `req` with what `compute` makes of the store at one revision under `prefixes`, made again only
-   * when something under them changed. `compute` may throw (a 404) as a handler does; that is not kept.
+   * when something under them changed, and made once however many requests ask meanwhile (64 clients after
+   * a change would otherwise each serialize, hash and compress the same 570 KB). `compute` may throw (a
+   * 404) as a handler does; that is not kept.
    */
   async answer(req: FastifyRequest, reply: FastifyReply, prefixes: readonly string[], compute: (views: ReadViews) => Promise<unknown>): Promise<unknown> {
     const snapshot = await snapshotFor(this.ctx, prefixes);
     reply.header(REVISION_HEADER, String(snapshot.atRevision));
     const changedAt = snapshot.changedAt;
-    const kept = snapshot.mirrored ? this.kept.get(req.url) : undefined;
-    if (kept?.changedAt === changedAt) return sendKept(req, reply, kept);
     // as fastify would send it: secrets redacted (the preSerialization hook), then the route's response schema
-    const made = keep(changedAt, Buffer.from(reply.serialize(redactSecrets(await compute(viewsOn(this.ctx, snapshot)))) as string));
+    const make = async () => keep(changedAt, Buffer.from(reply.serialize(redactSecrets(await compute(viewsOn(this.ctx, snapshot)))) as string));
     // read from the store (the mirror was not there in time): sent the same way, but nothing to compare it with later
-    if (!snapshot.mirrored) return sendKept(req, reply, made);
-    this.kept.delete(req.url);
-    this.kept.set(req.url, made);
-    if (this.kept.size > this.maxUrls) this.kept.delete(this.kept.keys().next().value!);
-    return sendKept(req, reply, made);
+    if (!snapshot.mirrored) return sendKept(req, reply, await make());
+    const current = this.kept.get(req.url);
+    if (current?.changedAt === changedAt) return sendKept(req, reply, await current.made);
+    const made = make();
+    // a request that took an older snapshot (it waited longer) does not replace a newer answer
+    if (!current || current.changedAt < changedAt) {
+      const entry = { changedAt, made };
+      this.kept.delete(req.url);
+      this.kept.set(req.url, entry);
+      if (this.kept.size > this.maxUrls) this.kept.delete(this.kept.keys().next().value!);
+      made.catch(() => {
+        if (this.kept.get(req.url) === entry) this.kept.delete(req.url);
+      });
+    }
+    return sendKept(req, reply, await made);
   }
 }
