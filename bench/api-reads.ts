@@ -72,6 +72,9 @@ async function measureEndpoint(ctx: BenchContext, paz: PazRole, path: string, fi
       pazRounds.push(await runLoad({ port: paz.ports.orchestrator, path, headers, concurrency: CONCURRENCY, durationMs, timeoutMs: 30_000 }));
       health.push(...(await probe.stop()));
     }
+    // whether the answer itself changed while it was measured (each change is made, hashed and compressed again)
+    const after = await httpCall(paz.ports.orchestrator, { path, headers, timeoutMs: 30_000 });
+    const changed = after.headers.etag !== answer.headers.etag;
     const b = medianRound(bareRounds);
     const p = medianRound(pazRounds);
     health.sort((x, y) => x - y);
@@ -81,7 +84,7 @@ async function measureEndpoint(ctx: BenchContext, paz: PazRole, path: string, fi
     if (errors > 0) notes.push(`${name}: ${errors} failed requests, e.g. ${[...pazRounds, ...bareRounds].flatMap((r) => r.errorSamples)[0]}`);
     // the probe counts a failed or unanswered (10 s) /health as 10,000 ms
     const failedProbes = health.filter((ms) => ms >= 10_000).length;
-    notes.push(`${name}: ${answer.body.length.toLocaleString('en-US')} bytes per answer${encoding ? ` (${encoding})` : ''}; ${rounds} round(s) of ${durationMs / 1000} s per side, median round; ${health.length} /health probes during the load${failedProbes ? `, ${failedProbes} of them failed or got no answer within 10 s (counted as 10,000 ms)` : ''}`);
+    notes.push(`${name}: ${answer.body.length.toLocaleString('en-US')} bytes per answer${encoding ? ` (${encoding})` : ''}; ${rounds} round(s) of ${durationMs / 1000} s per side, median round; ${changed ? `the answer changed during the measurement (store revision ${answer.headers['x-paz-revision']} at the start, ${after.headers['x-paz-revision']} at the end)` : `the same answer throughout (ETag ${answer.headers.etag})`}; ${health.length} /health probes during the load${failedProbes ? `, ${failedProbes} of them failed or got no answer within 10 s (counted as 10,000 ms)` : ''}`);
     return {
       figures: [
         figure({ name: `${name} requests/s`, unit: 'req/s', value: p.requestsPerSecond, baseline: { name: 'bare node:http', value: b.requestsPerSecond }, target: { on: 'ratio', op: '>=', value: 0.5 } }),
