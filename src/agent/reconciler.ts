@@ -73,10 +73,19 @@ export class Reconciler {
     });
   }
 
+  /** Adopts what the driver runs and starts reconciling; a failed start leaves nothing behind, so it can be tried again. */
   async start(): Promise<void> {
-    for (const rt of await this.opts.driver.list()) this.adoptable.set(rt.unit, rt);
-    this.unsubscribe = await this.opts.driver.events((e) => this.onDriverEvent(e));
-    await this.loop.start();
+    const running = await this.opts.driver.list();
+    const unsubscribe = await this.opts.driver.events((e) => this.onDriverEvent(e));
+    for (const rt of running) this.adoptable.set(rt.unit, rt);
+    try {
+      await this.loop.start();
+    } catch (err) {
+      unsubscribe();
+      this.adoptable.clear();
+      throw err;
+    }
+    this.unsubscribe = unsubscribe;
   }
 
   private onDriverEvent(e: DriverEvent): void {
