@@ -394,7 +394,8 @@ describe('a backup taken while writes go on', () => {
         // enough keys that the restore below takes several txns, however fast the backups are
         await waitFor('the writer past two txns of keys', async () => writer.revisions.length > 2 * store.limits.maxTxnOps, 60_000, 50);
         for (let i = 0; i < 3; i++) {
-          ok(await paz(['backup', f, '--store', url]), 'paz backup');
+          // the same file each time: replaced, as asked
+          ok(await paz(['backup', f, '--store', url, '--force']), 'paz backup --force');
           await writer.check(readFileSync(f, 'utf8'));
         }
       } finally {

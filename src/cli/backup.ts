@@ -73,9 +73,10 @@ export async function backupCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...storeOptions, url: { type: 'string' }, token: { type: 'string' }, profile: { type: 'string' }, force: { type: 'boolean' } }, true);
   if (values.help) return console.log(backupUsage), 0;
   const file = oneFile(positionals, 'backup');
+  if (values.url === undefined && (values.token !== undefined || values.profile !== undefined)) throw new UsageError('--token and --profile are for a backup through a server: give its --url too (without it, paz backup reads the store)');
+  if (values.url !== undefined && values.store !== undefined) throw new UsageError('--url asks a running server, --store reads a store: give one of them');
   // said before the store is read: a backup that cannot be kept is not worth taking
   if (file !== '-') checkBackupTarget(file, values.force === true);
-  if (values.url === undefined && (values.token !== undefined || values.profile !== undefined)) throw new UsageError('--token and --profile are for a backup through a server: give its --url too (without it, paz backup reads the store)');
   const { text, backup, from } = values.url !== undefined ? await backupFromApi(values.url, values) : await backupFromStore(values);
   const h = backup.header;
   const sealed = h.secretsKeyIds.length > 0 ? `; secrets sealed with key ${h.secretsKeyIds.join(', ')}: a restore needs that secrets.key` : '';
@@ -102,7 +103,6 @@ async function backupFromStore(values: Record<string, string | boolean | undefin
 }
 
 async function backupFromApi(url: string, values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
-  if (values.store !== undefined) throw new UsageError('--url asks a running server, --store reads a store: give one of them');
   const client = new PazClient({ url, token: values.token as string | undefined, profile: values.profile as string | undefined, dataDir: values['data-dir'] as string | undefined, timeoutMs: 600_000 });
   const res = await client.raw('GET', `${client.url}/cluster/backup`);
   if (res.status !== 200) {
