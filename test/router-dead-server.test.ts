@@ -5,13 +5,16 @@
  * - the request already in its hands ends once the router's checks mark it down (`on-marked-down
  *   shutdown-sessions`), seconds after the freeze rather than after `timeout server` (60 s);
  * - requests started after that are served by the healthy instance.
- * Backends are child processes started here and ended by PID, pass or fail; everything is on loopback.
+ * And an instance that refuses connections before its checks notice: its requests are retried on the other
+ * instance (`option redispatch 1`, `retries 3`) instead of failing.
+ * Backends are child processes (or servers of this process) started here and ended by PID, pass or fail;
+ * everything is on loopback.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { get, startTestRouter, type TestRouter } from './router-fixtures.js';
+import { get, startBackend, startTestRouter, waitFor, type Backend, type TestRouter } from './router-fixtures.js';
 
 /** Answers `<name>\n`, `/slow?ms=N` after N ms; prints `port N` once listening and `got <path>` per request (checks excluded). */
 const BACKEND_SOURCE = `
@@ -37,9 +40,15 @@ interface ChildBackend {
 
 const children: ChildProcess[] = [];
 let rt: TestRouter | undefined;
+let refusedRt: TestRouter | undefined;
+let live: Backend | undefined;
+let doomed: Backend | undefined;
 
 after(async () => {
   await rt?.cleanup();
+  await refusedRt?.cleanup();
+  await live?.close();
+  await doomed?.close();
   for (const child of children) {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
     const exited = new Promise((r) => child.once('exit', r));
@@ -125,4 +134,28 @@ test('a frozen instance: its in-flight request ends seconds after it is marked d
   }
   assert.deepEqual([...new Set(bodies)], ['web-1-2']);
   assert.equal(healthy.got.filter((p) => p === '/').length, 2 + 6, 'the healthy instance served the warm-up half and all 6 later requests');
+});
+
+test('an instance whose connections are refused while still marked up: its requests go to the other instance (redispatch)', async () => {
+  // Both instances pass their first check; then one stops listening (connections refused, as a crashed
+  // process's port). Checks 5 s apart with fall 2 keep it UP for seconds after that: only the retry on
+  // another server (option redispatch 1, retries 3) keeps its share of the requests from failing.
+  // (A server that fails its very first check is DOWN at once: HAProxy starts servers at the rise threshold.)
+  doomed = await startBackend('web-1-1');
+  live = await startBackend('web-1-2');
+  refusedRt = await startTestRouter({ domain: 'paz', services: [{ name: 'web', servers: [doomed.asServer(), live.asServer()] }] }, { healthCheck: { intervalMs: 5_000 } });
+  const router = refusedRt;
+  await waitFor('both instances checked once', () => doomed!.checks >= 1 && live!.checks >= 1, 15_000);
+  await doomed.close();
+  const bodies: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const answer = await get(router.port, 'web.paz', '/', { timeoutMs: 10_000 });
+    assert.equal(answer.status, 200, `request ${i + 1}: ${answer.status} ${answer.body}`);
+    bodies.push(answer.body.trim());
+  }
+  assert.deepEqual([...new Set(bodies)], ['web-1-2']);
+  const stat = (await router.router.runtime.showStat()).find((r) => r.pxname === 'backend-web' && r.svname === 'slot1');
+  console.log('figures:', JSON.stringify({ status: stat?.status, retries: stat?.wretr, redispatches: stat?.wredis }));
+  assert.match(String(stat?.status), /^UP/, 'the refusing instance was still marked up: its requests were redispatched, not routed around by checks');
+  assert.ok(Number(stat?.wredis) >= 1, 'HAProxy counted the redispatches');
 });
