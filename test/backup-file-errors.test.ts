@@ -11,20 +11,14 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { pazBin, runPaz } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
+import { ok, refused as refusedWith, type CliResult } from './helpers/cli-result.js';
 import { SqliteStore } from '../src/store/index.js';
 import { keys } from '../src/core/keys.js';
 
-type CliResult = { code: number | null; stdout: string; stderr: string };
-
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what} exited with ${r.code}: ${r.stdout}${r.stderr}`);
-  return r;
-}
-
+/** refused (exit `code`, `message`, no stack trace), and none of Node's error codes or texts either */
 function refused(r: CliResult, code: number, message: RegExp): void {
-  assert.equal(r.code, code, `expected exit ${code}, got ${r.code}: ${r.stdout}${r.stderr}`);
-  assert.match(r.stderr, message);
-  assert.doesNotMatch(r.stderr, /\n\s+at |ENOENT|EISDIR|EACCES|EPERM|EEXIST|illegal operation/, `a sentence, not Node's error: ${r.stderr}`);
+  refusedWith(r, code, message);
+  assert.doesNotMatch(r.stderr, /ENOENT|EISDIR|EACCES|EPERM|EEXIST|illegal operation/, `a sentence, not Node's error: ${r.stderr}`);
 }
 
 describe('paz backup / paz restore: file errors in CLI terms', () => {
