@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PazProcess, assertStartRefused, request, runPaz } from './helpers/paz-server.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import { ok, refused } from './helpers/cli-result.js';
 import Database from 'better-sqlite3';
 import { openStore, SqliteStore, type Store } from '../src/store/index.js';
 import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
@@ -19,7 +20,6 @@ import { envSecretContext } from '../src/core/secret-env.js';
 import { loginContext } from '../src/core/registry-auth.js';
 import { BACKUP_VERSION, formatBackup, parseBackup, RESTORE_MARKER_KEY } from '../src/core/backup-format.js';
 
-type CliResult = Awaited<ReturnType<typeof runPaz>>;
 
 // the CLI runs in this file's environment: a key, data dir or store of the developer's shell would change what it does
 for (const name of ['PAZ_SECRETS_KEY', 'PAZ_DATA_DIR', 'PAZ_STORE', 'PAZ_URL', 'PAZ_TOKEN']) delete process.env[name];
@@ -39,16 +39,6 @@ async function settled(orchestrator: string, headers: Record<string, string>): P
   }, 30_000, 0);
 }
 
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what} exited with ${r.code}: ${r.stdout}${r.stderr}`);
-  return r;
-}
-
-function refused(r: CliResult, code: number, message: RegExp): void {
-  assert.equal(r.code, code, `expected exit ${code}, got ${r.code}: ${r.stdout}${r.stderr}`);
-  assert.match(r.stderr, message);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'a message, not a stack trace');
-}
 
 const plainSecret = `db-pass-${process.pid}-${Date.now()}`;
 const registryPassword = `reg-pass-${process.pid}-${Date.now()}`;
@@ -394,7 +384,8 @@ describe('a backup taken while writes go on', () => {
         // enough keys that the restore below takes several txns, however fast the backups are
         await waitFor('the writer past two txns of keys', async () => writer.revisions.length > 2 * store.limits.maxTxnOps, 60_000, 50);
         for (let i = 0; i < 3; i++) {
-          ok(await paz(['backup', f, '--store', url]), 'paz backup');
+          // the same file each time: replaced, as asked
+          ok(await paz(['backup', f, '--store', url, '--force']), 'paz backup --force');
           await writer.check(readFileSync(f, 'utf8'));
         }
       } finally {

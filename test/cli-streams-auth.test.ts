@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { PazProcess, pazBin, request } from './helpers/paz-server.js';
+import { PazProcess, pazBin, request, runPaz } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
 import { stopChild } from './helpers/child.js';
 
@@ -54,5 +54,18 @@ describe('CLI streams with auth on', () => {
     // and without a token they are refused, saying what to do
     const refused = await streamUntil(['events'], { PAZ_URL: paz.orchestrator, PAZ_DATA_DIR: '/nonexistent', PAZ_TOKEN: '' }, /needs an API token/);
     assert.match(refused, /admin-token/);
+  });
+
+  it('paz logs of an unknown unit: exit 1 with the nearest unit name, never an empty output', async () => {
+    const env = { ...paz.cliEnv, PAZ_TOKEN: '' };
+    for (const [given, near] of [['streamd-1-1', 'streamed-1-1'], ['streamed-1-9', 'streamed-1-1'], ['streamed-2', 'streamed-1'], ['streamed-1-1.servce', undefined], ['zzz', undefined]] as const) {
+      const r = await runPaz(['logs', given], '', env);
+      assert.equal(r.code, 1, `paz logs ${given}: ${r.stderr}`);
+      assert.equal(r.stdout, '', `paz logs ${given} printed nothing on stdout`);
+      assert.match(r.stderr, new RegExp(`^paz: no unit named "${given.replace(/\./g, '\\.')}"`), given);
+      if (near) assert.ok(r.stderr.includes(`(did you mean ${near}?)`), `paz logs ${given}: ${r.stderr}`);
+      else assert.doesNotMatch(r.stderr, /did you mean/, given);
+      assert.match(r.stderr, /`paz units` lists them/);
+    }
   });
 });

@@ -38,6 +38,7 @@ import { addressMoved } from './address-check.js';
 import { StoreFenceWatch } from './store-fence-watch.js';
 import { fenceJournalEntry, type FenceTimes } from '../core/store-fence.js';
 import { HostLossGrace } from '../state/host-loss-grace.js';
+import { StartWhenReady } from './start-when-ready.js';
 
 export interface AgentOptions {
   store: Store;
@@ -160,6 +161,15 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
   const apiPort = await api.listen({ host: opts.bind, port: opts.port });
 
+  // The units wait for the driver, the agent does not: with Docker not up yet (at boot) or lost during the
+  // start, the host registers, its heartbeat says why it is unhealthy, and its units start (the instances
+  // Docker already runs adopted) once the driver answers.
+  const unitsStart = new StartWhenReady({
+    attempt: () => reconciler.start(),
+    onFailure: (err, retryInMs) =>
+      logger.warn({ err: (err as Error).message, retryInMs }, `the units of this host wait for its ${opts.driver.name} driver: ${(err as Error).message}; trying again in ${Math.round(retryInMs / 100) / 10} s`),
+  });
+
   const startedAt = Date.now();
   let problems: HostProblem[] = [];
   const record = (): HostRecord => ({
@@ -186,7 +196,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // The host record lives under the lease; its known-host copy does not, so a host that stops or dies is
   // still known afterwards, with the time it was last heard of (health-levels.ts).
   const beat = async () => {
-    const found = await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem() });
+    const found = await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem(), unitsWaitFor: unitsStart.waitingFor });
     const moved = opts.addressName ? await addressMoved(opts.addressName, opts.address, opts.resolveAddress ?? resolveName, undefined, (ip) => localAddresses().includes(ip)) : undefined;
     problems = nextProblems(problems, moved ? [...found, { component: 'address', message: moved }] : found, Date.now());
     const r = record();
@@ -231,9 +241,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   await hostStats.start();
   unitStats.start();
-  await reconciler.start();
+  const unitsStarted = await unitsStart.begin();
   fenceWatch.start();
-  logger.info({ hostId, address: opts.address, api: apiPort, driver: opts.driver.name }, 'agent up');
+  logger.info({ hostId, address: opts.address, api: apiPort, driver: opts.driver.name, unitsStarted }, 'agent up');
 
   return {
     hostId,
@@ -250,6 +260,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       hostStats.stop();
       unitStats.stop();
       logger.debug('stopping reconciler');
+      await unitsStart.stop();
       await reconciler.stop();
       logger.debug('stopping router');
       await routerSync?.stop();

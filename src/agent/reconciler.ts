@@ -52,6 +52,8 @@ export class Reconciler {
   private isFenced = false;
   /** bumped at each fence and rejoin: a pass that began before one of them starts nothing */
   private epoch = 0;
+  /** start() went through: the driver's instances are known (adoptable), so a pass may start units */
+  private started = false;
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.logger = opts.logger;
@@ -73,10 +75,21 @@ export class Reconciler {
     });
   }
 
+  /** Adopts what the driver runs and starts reconciling; a failed start leaves nothing behind, so it can be tried again. */
   async start(): Promise<void> {
-    for (const rt of await this.opts.driver.list()) this.adoptable.set(rt.unit, rt);
-    this.unsubscribe = await this.opts.driver.events((e) => this.onDriverEvent(e));
-    await this.loop.start();
+    const running = await this.opts.driver.list();
+    const unsubscribe = await this.opts.driver.events((e) => this.onDriverEvent(e));
+    for (const rt of running) this.adoptable.set(rt.unit, rt);
+    this.started = true;
+    try {
+      await this.loop.start();
+    } catch (err) {
+      this.started = false;
+      unsubscribe();
+      this.adoptable.clear();
+      throw err;
+    }
+    this.unsubscribe = unsubscribe;
   }
 
   private onDriverEvent(e: DriverEvent): void {
@@ -87,6 +100,9 @@ export class Reconciler {
   private async pass(): Promise<void> {
     // cut off from the store: what the view holds may be out of date, and the units may run elsewhere now
     if (this.isFenced) return;
+    // not started (the driver did not answer yet): a pass now (a rejoin's) would start units without
+    // adopting the instances the driver already runs
+    if (!this.started) return;
     const epoch = this.epoch;
     const desired = await this.view.current();
     if (epoch !== this.epoch) return;

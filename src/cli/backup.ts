@@ -4,8 +4,9 @@
  * as `paz kv` does (--store, PAZ_STORE, or the data dir's SQLite file). What a backup holds and leaves out:
  * core/backup-format.ts; how it is read and written: state/backup.ts.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileErrorWords } from '../core/file-errors.js';
 import { BackupFileError, formatBackup, parseBackup, secretsKeyProblem, type Backup, type BackupCounts } from '../core/backup-format.js';
 import { PazClient } from '../client/paz-client.js';
 import { parseSecretKey, type SecretKey } from '../core/secret-box.js';
@@ -31,13 +32,16 @@ const storeOptions = {
 const where = `The store: --store URL (PAZ_STORE; sqlite:/path/paz.db or etcd://host:2379[,host2:2379], with
 --store-ca/--store-cert/--store-key for etcd over TLS), else the SQLite file of --data-dir (PAZ_DATA_DIR, ~/.paz).`;
 
-export const backupUsage = `usage: paz backup FILE [--store URL | --data-dir DIR | --url URL]
+export const backupUsage = `usage: paz backup FILE [--store URL | --data-dir DIR | --url URL] [--force]
 Writes the whole state of the cluster to FILE (- for standard output), read at one store revision while
 the cluster runs: services, config versions, deploy records and rollout statuses, desired units, the
 journal, tokens (hashed, as stored), registry logins and the webhook secret. Secrets stay sealed, and the
 secrets key is NOT in the file: keep a copy of DATA_DIR/secrets.key apart from your backups; a restore
 needs it. Left out: what live processes announce again (hosts' heartbeats, endpoints, unit statuses,
 leader keys, locks). The file is written to FILE.tmp, synced, then renamed, with mode 0600.
+An existing FILE is never overwritten (it may be the backup you meant to restore) unless --force is given;
+with it FILE is replaced whole, and stays as it was if the backup fails.
+  --force             replace FILE if it exists
 ${where}
 --url URL (the orchestrator, e.g. https://paz.example.com:9000) asks a running server instead
 (GET /cluster/backup, admin): it sends --token (PAZ_TOKEN), else --profile's token, else DATA_DIR/admin-token.
@@ -66,10 +70,13 @@ function countsText(c: BackupCounts): string {
 }
 
 export async function backupCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...storeOptions, url: { type: 'string' }, token: { type: 'string' }, profile: { type: 'string' } }, true);
+  const { values, positionals } = parse(args, { ...storeOptions, url: { type: 'string' }, token: { type: 'string' }, profile: { type: 'string' }, force: { type: 'boolean' } }, true);
   if (values.help) return console.log(backupUsage), 0;
   const file = oneFile(positionals, 'backup');
   if (values.url === undefined && (values.token !== undefined || values.profile !== undefined)) throw new UsageError('--token and --profile are for a backup through a server: give its --url too (without it, paz backup reads the store)');
+  if (values.url !== undefined && values.store !== undefined) throw new UsageError('--url asks a running server, --store reads a store: give one of them');
+  // said before the store is read: a backup that cannot be kept is not worth taking
+  if (file !== '-') checkBackupTarget(file, values.force === true);
   const { text, backup, from } = values.url !== undefined ? await backupFromApi(values.url, values) : await backupFromStore(values);
   const h = backup.header;
   const sealed = h.secretsKeyIds.length > 0 ? `; secrets sealed with key ${h.secretsKeyIds.join(', ')}: a restore needs that secrets.key` : '';
@@ -78,7 +85,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     process.stdout.write(text);
     console.error(summary);
   } else {
-    writeFileDurably(resolve(file), text);
+    writeFileDurably(resolve(file), text, { replace: values.force === true });
     console.log(`${summary} to ${file}`);
   }
   return 0;
@@ -96,7 +103,6 @@ async function backupFromStore(values: Record<string, string | boolean | undefin
 }
 
 async function backupFromApi(url: string, values: Record<string, string | boolean | undefined>): Promise<{ text: string; backup: Backup; from: string }> {
-  if (values.store !== undefined) throw new UsageError('--url asks a running server, --store reads a store: give one of them');
   const client = new PazClient({ url, token: values.token as string | undefined, profile: values.profile as string | undefined, dataDir: values['data-dir'] as string | undefined, timeoutMs: 600_000 });
   const res = await client.raw('GET', `${client.url}/cluster/backup`);
   if (res.status !== 200) {
@@ -165,6 +171,20 @@ export async function restoreCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Where a backup goes: not a directory, not an existing file unless --force (exit 1 otherwise, in CLI terms). */
+function checkBackupTarget(file: string, force: boolean): void {
+  let stat;
+  try {
+    stat = statSync(resolve(file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // the usual case; a missing directory is said when writing
+    throw new Error(`cannot write the backup to ${file}: ${fileErrorWords(err)}`);
+  }
+  if (stat.isDirectory()) throw new Error(`${file} is a directory: give the backup a file name, e.g. ${join(file, `paz-${new Date().toISOString().slice(0, 10)}.jsonl`)}`);
+  if (!force) throw new Error(`${file} already exists (a backup you may still need?): paz backup does not overwrite it; give another FILE, or --force to replace it`);
+}
+
 function oneFile(positionals: string[], verb: string): string {
   if (positionals.length === 0) throw new UsageError(`paz ${verb} needs a FILE (- for standard ${verb === 'backup' ? 'output' : 'input'})`);
   if (positionals.length > 1) throw new UsageError(`paz ${verb} takes one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -172,15 +192,19 @@ function oneFile(positionals: string[], verb: string): string {
 }
 
 function readBackup(file: string) {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file === '-' ? 0 : resolve(file), 'utf8');
+    bytes = readFileSync(file === '-' ? 0 : resolve(file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a backup file' : (err as Error).message}`);
+    throw new Error(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a backup file' : `cannot read it: ${fileErrorWords(err)}`}`);
+  }
+  // `paz backup - | gzip > FILE` is the documented way to compress one
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    throw new Error(file === '-' ? 'standard input is gzip-compressed: put gunzip -c before paz restore - in the pipe' : `${file} is gzip-compressed: restore it with gunzip -c ${file} | paz restore - (and the same flags)`);
   }
   try {
-    return parseBackup(text);
+    return parseBackup(bytes.toString('utf8'));
   } catch (err) {
     if (err instanceof BackupFileError) throw new Error(`${file}: ${err.message}`);
     throw err;
@@ -192,7 +216,7 @@ function readKey(file: string, label: string): SecretKey {
   try {
     text = readFileSync(resolve(file), 'utf8');
   } catch (err) {
-    throw new Error(`${label}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file ${file}` : (err as Error).message}`);
+    throw new Error(`${label}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file ${file}` : `cannot read ${file}: ${fileErrorWords(err)}`}`);
   }
   return readKeyText(text, label);
 }
@@ -205,8 +229,27 @@ function readKeyText(text: string, label: string): SecretKey {
   }
 }
 
-/** FILE.tmp (0600), fsync, rename over FILE, fsync the directory: FILE is the old one or the whole new one. */
-function writeFileDurably(file: string, text: string): void {
+/** `tmp` becomes `file` unless `file` exists (EEXIST then): a hard link where the file system has them. */
+function placeWithoutReplacing(tmp: string, file: string): void {
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // no hard links here (some network and FUSE file systems): checked, then renamed
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    if (existsSync(file)) throw Object.assign(new Error(`${file} exists`), { code: 'EEXIST' });
+    renameSync(tmp, file);
+    return;
+  }
+  rmSync(tmp);
+}
+
+/**
+ * FILE.tmp (0600), fsync, then into place, fsync the directory: FILE is the old one or the whole new one.
+ * Into place: renamed over FILE with `replace`; otherwise linked, which fails if FILE appeared meanwhile
+ * (nothing is overwritten that the caller did not allow).
+ */
+function writeFileDurably(file: string, text: string, { replace = true }: { replace?: boolean } = {}): void {
   const tmp = `${file}.tmp`;
   let fd: number | undefined;
   try {
@@ -217,12 +260,14 @@ function writeFileDurably(file: string, text: string): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, file);
+    if (replace) renameSync(tmp, file);
+    else placeWithoutReplacing(tmp, file);
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`could not write ${file}: ${code === 'ENOENT' ? `the directory ${dirname(file)} does not exist` : code === 'ENOSPC' ? 'the disk is full' : (err as Error).message}`);
+    if (code === 'EEXIST') throw new Error(`${file} appeared while the backup was written: it was left as it is; give another FILE, or --force to replace it`);
+    throw new Error(`could not write ${file}: ${code === 'ENOENT' ? `the directory ${dirname(file)} does not exist` : fileErrorWords(err)}`);
   }
   const dir = openSync(dirname(file), 'r');
   try {

@@ -6,7 +6,7 @@ import { connectionErrorMessage, isConnectionError } from '../client/connection-
 import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
-import { requireService } from './known-service.js';
+import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
 
 /** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
@@ -18,7 +18,7 @@ async function logsCommand(args: string[]): Promise<number> {
   if (values.tail !== undefined && !/^[0-9]{1,9}$/.test(values.tail)) throw new UsageError(`--tail takes a number of lines, got "${values.tail}"`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
-  const unit = await client.call<{ name: string; service: string }>('GET', `/cluster/units/${encodeURIComponent(id)}`);
+  const unit = await requireUnit<{ name: string; service: string }>(client, id);
   const q = new URLSearchParams();
   if (values.follow) q.set('follow', 'true');
   if (values.tail !== undefined) q.set('tail', values.tail);

@@ -43,6 +43,8 @@ const OWN_FLAGS: Record<string, string[]> = {
   agent: ROLE,
   kv: [...STORE, '--values', '--recursive', '--json'],
   down: [...STORE, '--cgroup-parent', '--grace'],
+  backup: [...STORE, '--url', '--token', '--profile', '--force'],
+  restore: [...STORE, '--secrets-key', '--force'],
   docs: ['--out', '--serve', '--port', '--help'],
   login: ['--profile', '--token-stdin', '--token', '--help'],
   profile: ['--json', '--help'],

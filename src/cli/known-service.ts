@@ -1,8 +1,9 @@
 /**
- * Commands on a service first make sure it exists, so a typo fails (exit 1) with the nearest name and how
- * to create one, instead of an empty table or the API's bare 404.
+ * Commands on a service or a unit first make sure it exists, so a typo fails (exit 1) with the nearest name
+ * and what to do, instead of an empty table or the API's bare 404.
  */
 import { PazApiError, type PazClient } from '../client/paz-client.js';
+import { parseUnitName } from '../core/unit-name.js';
 import { closest } from './closest.js';
 
 /** The service's document; an unknown name fails with the nearest one. */
@@ -14,5 +15,27 @@ export async function requireService(client: PazClient, name: string): Promise<R
     const names = (await client.listServices()).map((s) => String(s.name));
     const near = closest(name, names);
     throw new Error(`no service named ${name}${near ? ` (did you mean ${near}?)` : ''}; create it with \`paz create FILE\``);
+  }
+}
+
+/** The names a unit may be given by: each unit's own (`web-3-1`) and the short `<service>-<instance>` (`web-1`). Pure. */
+export function unitNameCandidates(units: string[]): string[] {
+  const names = new Set<string>(units);
+  for (const u of units) {
+    const id = parseUnitName(u);
+    if (id) names.add(`${id.service}-${id.instance}`);
+  }
+  return [...names];
+}
+
+/** The unit `id` names (as the API resolves it); an unknown one fails with the nearest name. */
+export async function requireUnit<T>(client: PazClient, id: string): Promise<T> {
+  try {
+    return await client.call<T>('GET', `/cluster/units/${encodeURIComponent(id)}`);
+  } catch (e) {
+    if (!(e instanceof PazApiError) || e.status !== 404) throw e;
+    const units = (await client.units()).map((u) => String(u.name));
+    const near = closest(id, unitNameCandidates(units));
+    throw new Error(`no unit named "${id}"${near ? ` (did you mean ${near}?)` : ''}: units are named <service>-<version>-<instance>, or <service>-<instance> for the newest version's (\`paz units\` lists them)`);
   }
 }

@@ -24,10 +24,13 @@ export async function createDriver(kind: string, dataDir: string, logger: Logger
       await docker.ping();
       return docker;
     } catch (err) {
-      await docker.close();
       if (kind === 'docker') {
-        throw new Error(`no Docker engine answers (${(err as Error).message}): start dockerd (scripts/start-dockerd.sh), set DOCKER_HOST, or use --driver process`);
+        // Docker chosen: its engine not up yet (at boot) is not a reason to exit. The agent registers its host
+        // as unhealthy, saying why, and starts its units once the engine answers (agent/start-when-ready.ts).
+        logger.warn({ err: (err as Error).message }, `${(err as Error).message}: the agent starts without it and its host is unhealthy until it answers (start dockerd with scripts/start-dockerd.sh, set DOCKER_HOST, or use --driver process)`);
+        return docker;
       }
+      await docker.close();
       logger.warn({ err: (err as Error).message }, 'no Docker engine answers; using the process driver');
     }
   } else if (kind !== 'process') {

@@ -265,7 +265,11 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     '    option redispatch 1',
     '    retries 3',
     '    option forwardfor',
-    `    default-server inter ${seconds(check.intervalMs)} fastinter ${seconds(Math.max(100, Math.round(check.intervalMs / 2)))} downinter ${seconds(check.intervalMs)} fall ${check.fall} rise ${check.rise}`,
+    // A server its checks mark down (its host lost power, its process froze) takes its open sessions with
+    // it: the requests already sent there end at once instead of waiting `timeout server` for an answer
+    // that will not come. Only check-driven DOWN does this; a drain or maintenance through the runtime API
+    // lets sessions finish.
+    `    default-server inter ${seconds(check.intervalMs)} fastinter ${seconds(Math.max(100, Math.round(check.intervalMs / 2)))} downinter ${seconds(check.intervalMs)} fall ${check.fall} rise ${check.rise} on-marked-down shutdown-sessions`,
     '',
     `frontend ${FRONTEND_NAME}`,
     `    bind ${haproxyAddress(options.bindAddress, options.port)}`,

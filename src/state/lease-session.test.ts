@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { TxnRequest } from '../store/store.js';
 import { LeaseSession } from './lease-session.js';
 
 describe('LeaseSession', () => {
@@ -60,6 +61,63 @@ describe('LeaseSession', () => {
     while ((await store.get('/u/web-1-1'))!.value !== 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal((await store.get('/u/web-1-1'))!.value, 'running', 'the failed write is made again by itself');
     assert.equal(errors.length, 1);
+    await session.stop();
+    await store.close();
+  });
+
+  it("a late 'starting' never overwrites a newer 'running': a key's writes reach the store in call order, whatever the store's delays and failures", async () => {
+    // A store that answers late (a remote etcd) and now and then fails a write or loses the lease: each txn is
+    // applied after a random delay, and what every key held after each one is recorded, in the order applied.
+    const store = new SqliteStore(':memory:');
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const applied = new Map<string, number[]>();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const txn = store.txn.bind(store);
+    store.txn = async (req: TxnRequest) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 15)));
+        if (random() < 0.05) throw new Error('14 UNAVAILABLE: Connection dropped');
+        // the lease lost meanwhile (expired during a long pause): this write fails, the session renews
+        if (random() < 0.03) {
+          for (const op of req.success) if (op.type === 'put' && op.lease) await store.revoke(op.lease);
+        }
+        const res = await txn(req);
+        for (const op of req.success) if (op.type === 'put') applied.set(op.key, [...(applied.get(op.key) ?? []), Number(op.value)]);
+        return res;
+      } finally {
+        inFlight--;
+      }
+    };
+    const session = new LeaseSession(store, { ttlSeconds: 30, onError: () => undefined });
+    await session.start();
+    // 20 units, each reporting 1 (pulling), 2 (starting), 3 (running), ... in order, at random moments: the
+    // runner's reports are not awaited (unit-runner.ts `void this.report(...)`), so they overlap the writes
+    const units = Array.from({ length: 20 }, (_, i) => `/u/web-1-${i + 1}`);
+    const last = new Map<string, number>();
+    const writes: Promise<void>[] = [];
+    for (let step = 0; step < 400; step++) {
+      const key = units[Math.floor(random() * units.length)];
+      const next = (last.get(key) ?? 0) + 1;
+      last.set(key, next);
+      writes.push(session.put(key, String(next)).catch(() => undefined));
+      if (random() < 0.3) await new Promise((r) => setTimeout(r, Math.floor(random() * 10)));
+    }
+    await Promise.all(writes);
+    const deadline = Date.now() + 20_000;
+    const settled = async () => {
+      for (const [key, value] of last) if ((await store.get(key))?.value !== String(value)) return false;
+      return true;
+    };
+    while (!(await settled()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const [key, value] of last) assert.equal((await store.get(key))?.value, String(value), `${key} holds its last report`);
+    for (const [key, values] of applied) {
+      for (let i = 1; i < values.length; i++) assert.ok(values[i] >= values[i - 1], `${key}: ${values[i - 1]} was followed by the older ${values[i]} (${values.join(',')})`);
+    }
+    assert.equal(maxInFlight, 1, 'one write at a time: a slow older write is never overtaken by a newer one');
     await session.stop();
     await store.close();
   });

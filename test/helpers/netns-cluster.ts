@@ -493,7 +493,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Lazily unmounts everything mounted under `dir` (a killed dockerd leaves its overlay and netns mounts). */
-function unmountUnder(dir: string): void {
+export function unmountUnder(dir: string): void {
   const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
   for (const m of mounts.sort((a, b) => b.length - a.length)) {
     try {

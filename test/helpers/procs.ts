@@ -58,7 +58,9 @@ export function envOf(pid: number, name: string): string | undefined {
   return entry?.slice(name.length + 1);
 }
 
-const CGROUP_V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd'];
+// `unified`: the hybrid layout's cgroup v2 tree, where dockerd (runc) makes the containers' cgroups too; its
+// directories are emptied and removed the same way
+const CGROUP_V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd', 'unified'];
 
 /** Every PID in a cgroup v1 directory and the ones below it. */
 export function cgroupTreeProcs(dir: string): number[] {

@@ -14,6 +14,8 @@ export interface HostChecks {
   routerStartError?: string;
   /** the running router's current problem, if any */
   routerProblem?: () => string | undefined;
+  /** why the host's units have not started yet (their start waits for the driver), or undefined */
+  unitsWaitFor?: string;
 }
 
 export async function checkHost(c: HostChecks): Promise<FoundProblem[]> {
@@ -33,6 +35,9 @@ export async function checkHost(c: HostChecks): Promise<FoundProblem[]> {
       clearTimeout(timer);
     }
   }
+  // the driver answers a ping but the units' start still failed (its last attempt was before the answer,
+  // or listing the instances failed): said until the start goes through
+  if (c.unitsWaitFor && !found.some((p) => p.component === 'driver')) found.push({ component: 'driver', message: `units not started yet: ${c.unitsWaitFor}` });
   if (c.routerStartError) found.push({ component: 'router', message: `could not start: ${c.routerStartError}; units bind their host ports themselves` });
   const rp = c.routerProblem?.();
   if (rp) found.push({ component: 'router', message: rp });

@@ -24,7 +24,7 @@ import {
   type UnitSpec,
   type UnitStats,
 } from '../driver.js';
-import { describeConnection, parseDockerHost, type DockerConnection } from './docker-host.js';
+import { describeWhere, parseDockerHost, type DockerConnection } from './docker-host.js';
 import {
   classifyError,
   classifyStartError,
@@ -85,7 +85,7 @@ export class DockerDriver implements Driver {
     try {
       await this.docker.ping(this.deadline());
     } catch (err) {
-      throw new DriverError('DAEMON_UNREACHABLE', `Docker daemon at ${describeConnection(this.connection)} does not answer: ${(err as Error).message}`, err);
+      throw new DriverError('DAEMON_UNREACHABLE', `Docker not reachable at ${describeWhere(this.connection)}: ${(err as Error).message}`, err);
     }
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_DOCKER_SOCKET, describeConnection, parseDockerHost } from './docker-host.js';
+import { DEFAULT_DOCKER_SOCKET, describeWhere, parseDockerHost } from './docker-host.js';
 
 test('unix sockets, plain paths and the default', () => {
   assert.deepEqual(parseDockerHost('unix:///tmp/t/docker.sock'), { socketPath: '/tmp/t/docker.sock' });
@@ -19,7 +19,7 @@ test('nonsense is rejected with the value in the message', () => {
   assert.throws(() => parseDockerHost('unix://relative.sock'), /absolute/);
 });
 
-test('describeConnection', () => {
-  assert.equal(describeConnection({ socketPath: '/x.sock' }), 'unix:///x.sock');
-  assert.equal(describeConnection({ protocol: 'http', host: 'h', port: 1 }), 'tcp://h:1');
+test('describeWhere', () => {
+  assert.equal(describeWhere({ socketPath: '/x.sock' }), '/x.sock');
+  assert.equal(describeWhere({ protocol: 'http', host: 'h', port: 1 }), 'tcp://h:1');
 });

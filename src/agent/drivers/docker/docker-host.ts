@@ -29,7 +29,7 @@ export function parseDockerHost(dockerHost: string | undefined): DockerConnectio
   throw new Error(`DOCKER_HOST ${value}: expected unix:///path or tcp://host:port`);
 }
 
-/** for error messages: where we tried to reach the daemon */
-export function describeConnection(c: DockerConnection): string {
-  return 'socketPath' in c ? `unix://${c.socketPath}` : `tcp://${c.host}:${c.port}`;
+/** for error messages: where we tried to reach the daemon, as people name it (the socket's path, or tcp://host:port) */
+export function describeWhere(c: DockerConnection): string {
+  return 'socketPath' in c ? c.socketPath : `tcp://${c.host}:${c.port}`;
 }

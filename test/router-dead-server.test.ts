@@ -1,0 +1,161 @@
+/**
+ * An instance that stops answering mid-request (its host lost power; here: a backend process frozen with
+ * SIGSTOP, its socket still open, so connects still succeed and nothing ever answers) through a real
+ * HAProxy run by the Paz router:
+ * - the request already in its hands ends once the router's checks mark it down (`on-marked-down
+ *   shutdown-sessions`), seconds after the freeze rather than after `timeout server` (60 s);
+ * - requests started after that are served by the healthy instance.
+ * And an instance that refuses connections before its checks notice: its requests are retried on the other
+ * instance (`option redispatch 1`, `retries 3`) instead of failing.
+ * Backends are child processes (or servers of this process) started here and ended by PID, pass or fail;
+ * everything is on loopback.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { get, startBackend, startTestRouter, waitFor, type Backend, type TestRouter } from './router-fixtures.js';
+
+/** Answers `<name>\n`, `/slow?ms=N` after N ms; prints `port N` once listening and `got <path>` per request (checks excluded). */
+const BACKEND_SOURCE = `
+const http = require('node:http');
+const name = process.env.BACKEND_NAME;
+const server = http.createServer((req, res) => {
+  if (req.headers['user-agent'] === 'paz-router-check') { res.end('ok\\n'); return; }
+  console.log('got ' + req.url);
+  const url = new URL(req.url, 'http://x');
+  const ms = url.pathname === '/slow' ? Number(url.searchParams.get('ms')) : 0;
+  setTimeout(() => res.end(name + '\\n'), ms);
+});
+server.listen(0, '127.0.0.1', () => console.log('port ' + server.address().port));
+`;
+
+interface ChildBackend {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  /** paths of the requests it received (checks excluded), in order */
+  got: string[];
+}
+
+const children: ChildProcess[] = [];
+let rt: TestRouter | undefined;
+let refusedRt: TestRouter | undefined;
+let live: Backend | undefined;
+let doomed: Backend | undefined;
+
+after(async () => {
+  await rt?.cleanup();
+  await refusedRt?.cleanup();
+  await live?.close();
+  await doomed?.close();
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    process.kill(child.pid, 'SIGCONT');
+    process.kill(child.pid, 'SIGKILL');
+    await exited;
+  }
+});
+
+async function startChildBackend(name: string): Promise<ChildBackend> {
+  const child = spawn(process.execPath, ['-e', BACKEND_SOURCE], { env: { ...process.env, BACKEND_NAME: name }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const backend: ChildBackend = { name, port: 0, child, got: [] };
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`backend ${name} exited (${code}) before listening`)));
+    lines.on('line', (line) => {
+      if (line.startsWith('port ')) {
+        backend.port = Number(line.slice(5));
+        resolve();
+      } else if (line.startsWith('got ')) {
+        backend.got.push(line.slice(4));
+      }
+    });
+  });
+  return backend;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a frozen instance: its in-flight request ends seconds after it is marked down, later requests go to the healthy one', async () => {
+  const frozen = await startChildBackend('web-1-1');
+  const healthy = await startChildBackend('web-1-2');
+  rt = await startTestRouter({
+    domain: 'paz',
+    services: [{ name: 'web', servers: [frozen, healthy].map((b) => ({ name: b.name, address: '127.0.0.1', port: b.port, state: 'ready' as const })) }],
+  });
+  const router = rt;
+  // both instances pass their checks before the test starts
+  for (let i = 0; i < 4; i++) assert.equal((await get(router.port, 'web.paz')).status, 200);
+
+  // Two slow requests at once: round robin gives one to each instance. The client waits 50 s, under
+  // `timeout server` (60 s): without the fix the frozen one's request is still waiting then.
+  const slow = () => {
+    const started = Date.now();
+    return get(router.port, 'web.paz', '/slow?ms=3000', { timeoutMs: 50_000 }).then(
+      (answer) => ({ endedAt: Date.now(), ms: Date.now() - started, status: answer.status, body: answer.body, error: '' }),
+      (error: Error) => ({ endedAt: Date.now(), ms: Date.now() - started, status: 0, body: '', error: error.message }),
+    );
+  };
+  const requests = [slow(), slow()];
+  await until('the frozen instance to receive its slow request', () => frozen.got.includes('/slow?ms=3000'), 5_000);
+  await until('the healthy instance to receive its slow request', () => healthy.got.includes('/slow?ms=3000'), 5_000);
+  process.kill(frozen.child.pid!, 'SIGSTOP');
+  const frozenAt = Date.now();
+
+  const results = await Promise.all(requests);
+  const served = results.filter((r) => r.status === 200);
+  const lost = results.filter((r) => r.status !== 200);
+  console.log('figures:', JSON.stringify({ results: results.map((r) => ({ ms: r.ms, status: r.status, body: r.body.trim(), error: r.error })), endedAfterFreezeMs: lost.map((r) => r.endedAt - frozenAt) }));
+  assert.equal(served.length, 1, 'the healthy instance answered its request');
+  assert.equal(served[0].body, 'web-1-2\n');
+  assert.equal(lost.length, 1);
+  // checks: connect succeeds (the socket is open), the answer times out (timeout check 2 s), twice (fall 2),
+  // the first within `inter` 1 s: marked down 3-6 s after the freeze. Not 60 s.
+  const endedAfter = lost[0].endedAt - frozenAt;
+  assert.ok(endedAfter < 15_000, `the request held by the frozen instance ended ${endedAfter} ms after the freeze (timeout server is 60 s)`);
+
+  // marked down: new requests go to the healthy instance only, at once
+  const bodies: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const started = Date.now();
+    const answer = await get(router.port, 'web.paz', '/', { timeoutMs: 10_000 });
+    assert.equal(answer.status, 200);
+    assert.ok(Date.now() - started < 2_000, `a request after the mark-down took ${Date.now() - started} ms`);
+    bodies.push(answer.body.trim());
+  }
+  assert.deepEqual([...new Set(bodies)], ['web-1-2']);
+  assert.equal(healthy.got.filter((p) => p === '/').length, 2 + 6, 'the healthy instance served the warm-up half and all 6 later requests');
+});
+
+test('an instance whose connections are refused while still marked up: its requests go to the other instance (redispatch)', async () => {
+  // Both instances pass their first check; then one stops listening (connections refused, as a crashed
+  // process's port). Checks 5 s apart with fall 2 keep it UP for seconds after that: only the retry on
+  // another server (option redispatch 1, retries 3) keeps its share of the requests from failing.
+  // (A server that fails its very first check is DOWN at once: HAProxy starts servers at the rise threshold.)
+  doomed = await startBackend('web-1-1');
+  live = await startBackend('web-1-2');
+  refusedRt = await startTestRouter({ domain: 'paz', services: [{ name: 'web', servers: [doomed.asServer(), live.asServer()] }] }, { healthCheck: { intervalMs: 5_000 } });
+  const router = refusedRt;
+  await waitFor('both instances checked once', () => doomed!.checks >= 1 && live!.checks >= 1, 15_000);
+  await doomed.close();
+  const bodies: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const answer = await get(router.port, 'web.paz', '/', { timeoutMs: 10_000 });
+    assert.equal(answer.status, 200, `request ${i + 1}: ${answer.status} ${answer.body}`);
+    bodies.push(answer.body.trim());
+  }
+  assert.deepEqual([...new Set(bodies)], ['web-1-2']);
+  const stat = (await router.router.runtime.showStat()).find((r) => r.pxname === 'backend-web' && r.svname === 'slot1');
+  console.log('figures:', JSON.stringify({ status: stat?.status, retries: stat?.wretr, redispatches: stat?.wredis }));
+  assert.match(String(stat?.status), /^UP/, 'the refusing instance was still marked up: its requests were redispatched, not routed around by checks');
+  assert.ok(Number(stat?.wredis) >= 1, 'HAProxy counted the redispatches');
+});
