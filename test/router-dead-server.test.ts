@@ -2,9 +2,9 @@
  * An instance that stops answering mid-request (its host lost power; here: a backend process frozen with
  * SIGSTOP, its socket still open, so connects still succeed and nothing ever answers) through a real
  * HAProxy run by the Paz router:
- * - the request already in its hands ends once the router's checks mark it down (`on-marked-down
- *   shutdown-sessions`), seconds after the freeze rather than after `timeout server` (60 s);
- * - requests started after that are served by the healthy instance.
+ * - the router's own checks mark it down seconds after the freeze (the request already in its hands waits for
+ *   `timeout server`: see render-config.ts for why sessions are not cut at the mark-down);
+ * - requests started after that are served by the healthy instance, at once.
  * And an instance that refuses connections before its checks notice: its requests are retried on the other
  * instance (`option redispatch 1`, `retries 3`) instead of failing.
  * Backends are child processes (or servers of this process) started here and ended by PID, pass or fail;
@@ -85,7 +85,7 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
   }
 }
 
-test('a frozen instance: its in-flight request ends seconds after it is marked down, later requests go to the healthy one', async () => {
+test('a frozen instance: the router checks mark it down within seconds, later requests go to the healthy one at once', async () => {
   const frozen = await startChildBackend('web-1-1');
   const healthy = await startChildBackend('web-1-2');
   rt = await startTestRouter({
@@ -96,33 +96,27 @@ test('a frozen instance: its in-flight request ends seconds after it is marked d
   // both instances pass their checks before the test starts
   for (let i = 0; i < 4; i++) assert.equal((await get(router.port, 'web.paz')).status, 200);
 
-  // Two slow requests at once: round robin gives one to each instance. The client waits 50 s, under
-  // `timeout server` (60 s): without the fix the frozen one's request is still waiting then.
-  const slow = () => {
-    const started = Date.now();
-    return get(router.port, 'web.paz', '/slow?ms=3000', { timeoutMs: 50_000 }).then(
-      (answer) => ({ endedAt: Date.now(), ms: Date.now() - started, status: answer.status, body: answer.body, error: '' }),
-      (error: Error) => ({ endedAt: Date.now(), ms: Date.now() - started, status: 0, body: '', error: error.message }),
-    );
-  };
-  const requests = [slow(), slow()];
+  // A slow request on each instance (round robin), then the frozen one stops answering. The request it holds
+  // waits for `timeout server` (the router keeps sessions on a marked-down server: render-config.ts says why),
+  // so it is not awaited here; the healthy instance's is answered.
+  const slow = () => get(router.port, 'web.paz', '/slow?ms=3000', { timeoutMs: 90_000 }).catch((error: Error) => ({ status: 0, body: error.message }));
+  const held = slow();
+  const served = slow();
   await until('the frozen instance to receive its slow request', () => frozen.got.includes('/slow?ms=3000'), 5_000);
   await until('the healthy instance to receive its slow request', () => healthy.got.includes('/slow?ms=3000'), 5_000);
   process.kill(frozen.child.pid!, 'SIGSTOP');
   const frozenAt = Date.now();
-
-  const results = await Promise.all(requests);
-  const served = results.filter((r) => r.status === 200);
-  const lost = results.filter((r) => r.status !== 200);
-  console.log('figures:', JSON.stringify({ results: results.map((r) => ({ ms: r.ms, status: r.status, body: r.body.trim(), error: r.error })), endedAfterFreezeMs: lost.map((r) => r.endedAt - frozenAt) }));
-  assert.equal(served.length, 1, 'the healthy instance answered its request');
-  assert.equal(served[0].body, 'web-1-2\n');
-  assert.equal(lost.length, 1);
+  assert.equal((await served).body, 'web-1-2\n', 'the healthy instance answered its request');
   // checks: connect succeeds (the socket is open), the answer times out (timeout check 2 s), twice (fall 2),
-  // the first within `inter` 1 s: marked down 3-6 s after the freeze. Not 60 s.
-  const endedAfter = lost[0].endedAt - frozenAt;
-  assert.ok(endedAfter < 15_000, `the request held by the frozen instance ended ${endedAfter} ms after the freeze (timeout server is 60 s)`);
-
+  // the first within `inter` 1 s: marked down 3-6 s after the freeze, by the router's own checks
+  let downAfter = 0;
+  for (const until = Date.now() + 15_000; Date.now() < until && !downAfter; await new Promise((r) => setTimeout(r, 100))) {
+    const stat = (await router.router.runtime.showStat()).find((r) => r.pxname === 'backend-web' && r.svname === 'slot1');
+    if (String(stat?.status).startsWith('DOWN')) downAfter = Date.now() - frozenAt;
+  }
+  console.log('figures:', JSON.stringify({ markedDownAfterFreezeMs: downAfter }));
+  assert.ok(downAfter > 0, 'the frozen instance is marked down within 15 s of the freeze');
+  void held;
   // marked down: new requests go to the healthy instance only, at once
   const bodies: string[] = [];
   for (let i = 0; i < 6; i++) {

@@ -36,7 +36,7 @@ test('global: master-worker and an admin runtime socket that hands listeners ove
 
 test('defaults: http mode, redispatch and retries, health check timing', () => {
   const config = lines(renderConfig(layout, { ...options, healthCheck: { intervalMs: 500, fall: 3 } }));
-  for (const line of ['mode http', 'option redispatch 1', 'retries 3', 'timeout connect 1s', 'timeout check 2s', 'default-server inter 500ms fastinter 250ms downinter 500ms fall 3 rise 1 on-marked-down shutdown-sessions']) {
+  for (const line of ['mode http', 'option redispatch 1', 'retries 3', 'timeout connect 1s', 'timeout check 2s', 'default-server inter 500ms fastinter 250ms downinter 500ms fall 3 rise 1']) {
     assert.ok(config.includes(line), `missing "${line}"`);
   }
 });
