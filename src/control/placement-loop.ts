@@ -42,11 +42,12 @@ export class PlacementLoop {
   ) {
     const onError = (err: Error) => this.logger.warn({ err }, 'placement: reading units or hosts again');
     this.units = new CommittedUnitsView(store, onError);
-    this.hosts = new PrefixView<HostRecord>({ store, prefix: keys.hostsPrefix(), onError });
+    // the same watch as the loop's host filter below, which compares each record with its previous value
+    this.hosts = new PrefixView<HostRecord>({ store, prefix: keys.hostsPrefix(), onError, prevValues: true });
     // hosts coming, going or changing, not their heartbeats (the periodic pass sees time pass for lost hosts);
     // the latest versions too: a deploy too big for one txn is staged, then committed by a write of its latest
     // version alone, and until this loop heard of that its units waited for the periodic pass (5 s)
-    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), { prefix: keys.hostsPrefix(), relevant: (e) => hostRecordChanged(e.prevValue, e.type === 'delete' ? undefined : e.value) }, keys.latestPrefix(), keys.hostDrainsPrefix()], intervalMs: 5000, pass: () => this.pass() });
+    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), { prefix: keys.hostsPrefix(), relevant: (e) => hostRecordChanged(e.prevValue, e.type === 'delete' ? undefined : e.value), prevValues: true }, keys.latestPrefix(), keys.hostDrainsPrefix()], intervalMs: 5000, pass: () => this.pass() });
   }
 
   start(): Promise<void> {

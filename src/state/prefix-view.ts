@@ -27,6 +27,8 @@ export interface PrefixViewOptions<T> {
   parse?: (key: string, raw: string) => T;
   /** a value that could not be parsed (the key is left out), or a watch that died (the view reads again) */
   onError?: (err: Error) => void;
+  /** share the process's watch that carries previous values (another reader of the prefix needs them) */
+  prevValues?: boolean;
 }
 
 export class PrefixView<T> {
@@ -141,7 +143,7 @@ export class PrefixView<T> {
       this.stale = true;
       this.opts.onError?.(err);
     };
-    const watch = await sharedWatch(this.opts.store, this.opts.prefix, onEvents, onError);
+    const watch = await sharedWatch(this.opts.store, this.opts.prefix, onEvents, onError, { prevValues: this.opts.prevValues });
     try {
       const { kvs, revision } = await this.opts.store.range(this.opts.prefix);
       if (generation !== this.generation) throw new Error('stopped');

@@ -98,7 +98,7 @@ export async function hostUnitEvents(store: Store, hostId: string, listener: Lis
       // a dead watch is dropped, so the next view to read again opens a new one
       if (routers.get(store) === created) routers.delete(store);
       for (const set of byHost.values()) for (const m of set) m.onError(err);
-    });
+    }, { prevValues: true });
     created.watch.catch(() => {
       if (routers.get(store) === created) routers.delete(store);
     });
