@@ -17,9 +17,6 @@ import { PrefixView, type ViewEntry } from '../state/prefix-view.js';
 
 export { DEFAULT_HOST_LOSS_GRACE_SECONDS };
 
-/** longest a pass waits for its loop's own last writes to come back through the watch (PrefixView.caughtUp) */
-const CATCH_UP_MS = 2_000;
-
 export class PlacementLoop {
   private readonly loop: StoreLoop;
   /** when each host that units are placed on was first seen without a record (leader-local memory) */
@@ -30,8 +27,6 @@ export class PlacementLoop {
    */
   private readonly units: CommittedUnitsView;
   private readonly hosts: PrefixView<HostRecord>;
-  /** the revision of this loop's last unit write: the next pass looks at the units once they show it */
-  private wroteAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -61,7 +56,6 @@ export class PlacementLoop {
   }
 
   private async pass(): Promise<void> {
-    await this.units.caughtUp(this.wroteAt, CATCH_UP_MS);
     const [{ entries: units }, hostEntries, drained] = await Promise.all([this.units.committed(), this.hosts.entries(), new HostDrains(this.store).list()]);
     const hosts = [...hostEntries.values()].map((h) => h.value);
     const byName = new Map(units.map((u) => [u.value.unit, u]));
@@ -114,7 +108,8 @@ export class PlacementLoop {
     return Promise.all(
       chunkWrites(writes, this.store.limits).map(async (chunk) => {
         const res = await this.store.txn({ compare: chunk.compare, success: chunk.ops });
-        if (res.succeeded) this.wroteAt = Math.max(this.wroteAt, res.revision);
+        // the next pass sees these at once, not when the watch brings them back (PrefixView.wrote)
+        if (res.succeeded) this.units.wrote(chunk.ops, res.revision);
         return { succeeded: res.succeeded, chunk };
       }),
     );
