@@ -98,6 +98,10 @@ describe('PrefixView', () => {
       const r4 = await raw.put('/p/theirs', '2');
       await release(1);
       assert.deepEqual((await view.entries()).get('/p/theirs'), { key: '/p/theirs', value: 2, modRevision: r4 });
+      const wipe: TxnOp[] = [{ type: 'deletePrefix', prefix: '/p/' }];
+      const r5 = (await raw.txn({ compare: [], success: wipe })).revision;
+      view.wrote(wipe, r5);
+      assert.equal((await view.entries()).size, 0, 'a deletePrefix of its own empties the view at once');
     } finally {
       await view.stop();
       await raw.close();

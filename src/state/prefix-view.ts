@@ -81,6 +81,9 @@ export class PrefixView<T> {
     for (const op of ops) {
       if (op.type === 'put' && op.key.startsWith(this.opts.prefix)) this.putAt(op.key, op.value, revision);
       else if (op.type === 'delete' && op.key.startsWith(this.opts.prefix)) this.deleteAt(op.key, revision, true);
+      else if (op.type === 'deletePrefix') {
+        for (const key of [...this.map.keys()]) if (key.startsWith(op.prefix)) this.deleteAt(key, revision, true);
+      }
     }
   }
 
