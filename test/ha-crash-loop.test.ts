@@ -170,7 +170,7 @@ describe('a crash loop of kill -9s of servers and agents during deploys and scal
       const running = new Map(procs.map((p) => [p.unit, p]));
       // a host's id -> its namespace's name, by the address it registered with
       const hostName = new Map((await rangeJson<HostRecord>(ha.store, keys.hostsPrefix())).entries.map((e) => [e.value.id, c.hosts.find((h) => h.ip === e.value.ip)?.name]));
-      const missing = desired.filter((d) => !d.host || running.get(d.unit)?.host !== hostName.get(d.host)).map((d) => `${d.unit}@${d.host}`);
+      const missing = desired.filter((d) => !d.host || running.get(d.unit)?.host !== hostName.get(d.host)).map((d) => `${d.unit}@${d.host}${d.hold ? ' (held)' : ''}${d.reason ? ` (${d.reason})` : ''}`);
       const wanted = new Set(desired.map((d) => d.unit));
       const orphans = procs.filter((p) => !wanted.has(p.unit)).map((p) => `${p.unit}@${p.host}`);
       const twice = duplicates(procs);

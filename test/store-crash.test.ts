@@ -211,7 +211,7 @@ describe('SQLite store across processes and crashes', () => {
       `);
       await holder.waitFor(() => holder.lines.includes('ready'), 'the child to hold its lease');
       const events: WatchEvent[] = [];
-      await store.watch('/hosts/', (batch) => events.push(...batch), { fromRevision: 1 });
+      await store.watch('/hosts/', (batch) => events.push(...batch), { fromRevision: 1, prevValues: true });
       // kept alive from the other process well past its TTL
       await sleep(2_000);
       assert.equal((await store.get('/hosts/h1'))?.value, 'alive');

@@ -69,6 +69,8 @@ export class SimulatedAgents {
     this.onEvents(existing.kvs.map((kv) => ({ type: 'put', key: kv.key, value: kv.value, revision: kv.modRevision })));
     this.watch = await this.store.watch(keys.desiredUnitsPrefix(), (events) => this.onEvents(events), {
       fromRevision: revision + 1,
+      // a deleted unit's endpoint key is named by its previous value
+      prevValues: true,
       onError: (err) => (this.failure = err),
     });
   }

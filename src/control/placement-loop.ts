@@ -17,9 +17,6 @@ import { PrefixView, type ViewEntry } from '../state/prefix-view.js';
 
 export { DEFAULT_HOST_LOSS_GRACE_SECONDS };
 
-/** longest a pass waits for its loop's own last writes to come back through the watch (PrefixView.caughtUp) */
-const CATCH_UP_MS = 2_000;
-
 export class PlacementLoop {
   private readonly loop: StoreLoop;
   /** when each host that units are placed on was first seen without a record (leader-local memory) */
@@ -30,8 +27,6 @@ export class PlacementLoop {
    */
   private readonly units: CommittedUnitsView;
   private readonly hosts: PrefixView<HostRecord>;
-  /** the revision of this loop's last unit write: the next pass looks at the units once they show it */
-  private wroteAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -42,11 +37,12 @@ export class PlacementLoop {
   ) {
     const onError = (err: Error) => this.logger.warn({ err }, 'placement: reading units or hosts again');
     this.units = new CommittedUnitsView(store, onError);
-    this.hosts = new PrefixView<HostRecord>({ store, prefix: keys.hostsPrefix(), onError });
+    // the same watch as the loop's host filter below, which compares each record with its previous value
+    this.hosts = new PrefixView<HostRecord>({ store, prefix: keys.hostsPrefix(), onError, prevValues: true });
     // hosts coming, going or changing, not their heartbeats (the periodic pass sees time pass for lost hosts);
     // the latest versions too: a deploy too big for one txn is staged, then committed by a write of its latest
     // version alone, and until this loop heard of that its units waited for the periodic pass (5 s)
-    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), { prefix: keys.hostsPrefix(), relevant: (e) => hostRecordChanged(e.prevValue, e.type === 'delete' ? undefined : e.value) }, keys.latestPrefix(), keys.hostDrainsPrefix()], intervalMs: 5000, pass: () => this.pass() });
+    this.loop = new StoreLoop({ store, name: 'placement', logger, prefixes: [keys.desiredUnitsPrefix(), { prefix: keys.hostsPrefix(), relevant: (e) => hostRecordChanged(e.prevValue, e.type === 'delete' ? undefined : e.value), prevValues: true }, keys.latestPrefix(), keys.hostDrainsPrefix()], intervalMs: 5000, pass: () => this.pass() });
   }
 
   start(): Promise<void> {
@@ -60,7 +56,6 @@ export class PlacementLoop {
   }
 
   private async pass(): Promise<void> {
-    await this.units.caughtUp(this.wroteAt, CATCH_UP_MS);
     const [{ entries: units }, hostEntries, drained] = await Promise.all([this.units.committed(), this.hosts.entries(), new HostDrains(this.store).list()]);
     const hosts = [...hostEntries.values()].map((h) => h.value);
     const byName = new Map(units.map((u) => [u.value.unit, u]));
@@ -113,7 +108,8 @@ export class PlacementLoop {
     return Promise.all(
       chunkWrites(writes, this.store.limits).map(async (chunk) => {
         const res = await this.store.txn({ compare: chunk.compare, success: chunk.ops });
-        if (res.succeeded) this.wroteAt = Math.max(this.wroteAt, res.revision);
+        // the next pass sees these at once, not when the watch brings them back (PrefixView.wrote)
+        if (res.succeeded) this.units.wrote(chunk.ops, res.revision);
         return { succeeded: res.succeeded, chunk };
       }),
     );

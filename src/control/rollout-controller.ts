@@ -18,9 +18,6 @@ import { Deploys } from '../state/deploys.js';
 import { CommittedUnitsView } from '../state/committed-units-view.js';
 import { PrefixView, type ViewEntry } from '../state/prefix-view.js';
 
-/** longest a pass waits for its own last unit writes to come back through the watch (PrefixView.caughtUp) */
-const CATCH_UP_MS = 2_000;
-
 type OutcomeAction = Extract<RolloutAction, { type: 'succeed' | 'fail' }>;
 type UnitAction = Exclude<RolloutAction, OutcomeAction>;
 
@@ -33,8 +30,6 @@ export class RolloutController {
    */
   private readonly units: CommittedUnitsView;
   private readonly statuses: PrefixView<UnitStatus>;
-  /** the revision of this controller's last unit write: the next pass looks at the units once they show it */
-  private wroteAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -62,7 +57,6 @@ export class RolloutController {
   }
 
   private async pass(): Promise<void> {
-    await this.units.caughtUp(this.wroteAt, CATCH_UP_MS);
     const [{ entries: units, latest: latestVersions }, statusEntries] = await Promise.all([this.units.committed(), this.statuses.entries()]);
     const statuses = new Map<string, UnitStatus>();
     for (const e of statusEntries.values()) statuses.set(e.value.unit, e.value);
@@ -149,10 +143,10 @@ export class RolloutController {
       const chunk = await this.store.txn({ compare, success: ops });
       if (!chunk.succeeded) return;
       // the units view must see the restored units before the next pass decides on them
-      this.wroteAt = Math.max(this.wroteAt, chunk.revision);
+      this.units.wrote(ops, chunk.revision);
     }
     const res = await this.store.txn({ compare, success: plan.commit });
-    if (res.succeeded && restoreOps.length > 0) this.wroteAt = Math.max(this.wroteAt, res.revision);
+    if (res.succeeded) this.units.wrote(plan.commit, res.revision);
     if (res.succeeded) (a.type === 'succeed' ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ service, version: a.version }, entry.message!);
   }
 
@@ -182,7 +176,7 @@ export class RolloutController {
       chunkWrites(writes, this.store.limits).map(async (chunk) => {
         const res = await this.store.txn({ compare: chunk.compare, success: chunk.ops });
         if (!res.succeeded) return;
-        this.wroteAt = Math.max(this.wroteAt, res.revision);
+        this.units.wrote(chunk.ops, res.revision);
         for (const op of chunk.ops) {
           const a = actionOf.get(op.type === 'deletePrefix' ? op.prefix : op.key);
           if (a) this.logger.info({ unit: a.unit }, a.type === 'delete' ? 'retired' : a.type === 'drain' ? 'draining' : 'released');

@@ -37,6 +37,12 @@ test('drained instances are deleted after the drain time, not before', () => {
   assert.deepEqual(decide({ latest: rec(2), status: done, units, statuses: healthy('web-2-1'), now: 7000 }), [{ type: 'delete', unit: 'web-1-1' }]);
 });
 
+test('a succeeded version starts the instances a scale added as held after its rollout decided', () => {
+  const done = { service: 'web', version: 2, state: 'succeeded' as const, startedAt: 0 };
+  const units = [u(2, 1), u(2, 2, { hold: true, reason: 'held: version 2 is being deployed; its rollout starts it' }), u(2, 3, { hold: true })];
+  assert.deepEqual(types(decide({ latest: rec(2), status: done, serving: 2, units, statuses: healthy('web-2-1'), now: 1000 })), ['release web-2-2', 'release web-2-3']);
+});
+
 test('minHealthySeconds: a new instance counts only after it stayed healthy that long', () => {
   const units = [u(1, 1), u(2, 1)];
   const statuses = healthy('web-1-1');

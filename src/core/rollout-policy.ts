@@ -151,6 +151,11 @@ export function decideRollout(input: RolloutInput): RolloutAction[] {
   if (state === 'succeeded') {
     // anything older that is still live (e.g. placed late) is drained too
     for (const u of old) actions.push({ type: 'drain', unit: u.unit });
+    // instances a scale added as held while the version deployed, but that landed after its rollout had
+    // decided (the scale read 'deploying'; or this controller's view had not heard of them yet): the version
+    // serves now, so they start as any scale of it would. Left held, nothing ever started them (the crash
+    // loop test found two such units unplaced 180 s later).
+    for (const u of fresh) if (u.hold) actions.push({ type: 'release', unit: u.unit });
     return actions;
   }
 

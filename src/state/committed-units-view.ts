@@ -8,7 +8,7 @@
  * its units are read once more (one range of that service) before the new version counts: that read is
  * newer than the commit, so it holds every unit of it.
  */
-import type { Store } from '../store/store.js';
+import type { Store, TxnOp } from '../store/store.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit } from '../core/records.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
@@ -53,9 +53,9 @@ export class CommittedUnitsView {
     return { entries: out, latest: versions };
   }
 
-  /** See PrefixView.caughtUp: for a loop that wrote units, before it looks at them again. */
-  caughtUp(revision: number, timeoutMs: number): Promise<void> {
-    return this.units.caughtUp(revision, timeoutMs);
+  /** See PrefixView.wrote: a loop's own committed unit writes, known before the watch brings them. */
+  wrote(ops: readonly TxnOp[], revision: number): void {
+    this.units.wrote(ops, revision);
   }
 
   async stop(): Promise<void> {

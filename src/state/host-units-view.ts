@@ -16,7 +16,7 @@ import type { DesiredUnit } from '../core/records.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
 import { parseJsonValue } from '../store/json.js';
 import { sharedWatch } from './store-loop.js';
-import { hostUnitEvents } from './unit-events-by-host.js';
+import { hostUnitEvents, type HostUnitEvents } from './unit-events-by-host.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const PARSE_BATCH = 200;
@@ -35,6 +35,8 @@ export class HostUnitsView {
   private readonly units = new Map<string, DesiredUnit>();
   private readonly latest = new Map<string, number>();
   private watches: Watch[] = [];
+  /** this view's membership of the process's unit-event router: told which units the view holds */
+  private routed: HostUnitEvents | undefined;
   private stale = true;
   private stopped = false;
   /** bumped at each read: events of an older read's watches are dropped */
@@ -103,7 +105,9 @@ export class HostUnitsView {
     try {
       watches.push(await sharedWatch(this.opts.store, latestPrefix, follow((events) => this.onLatest(events, latestPrefix)), onError));
       // only the unit events that concern this host (unit-events-by-host.ts), not every event of the cluster
-      watches.push(await hostUnitEvents(this.opts.store, this.opts.hostId, follow((events) => this.onUnits(events)), onError));
+      const routed = await hostUnitEvents(this.opts.store, this.opts.hostId, follow((events) => this.onUnits(events)), onError);
+      watches.push(routed);
+      this.routed = routed;
       const { ranges, revision } = await this.opts.store.rangeMany([latestPrefix, unitsPrefix]);
       if (generation !== this.generation) throw new Error('stopped');
       this.latest.clear();
@@ -116,6 +120,9 @@ export class HostUnitsView {
       }
       if (generation !== this.generation) throw new Error('stopped');
       readAt = revision;
+      // what the read kept was told to the router unit by unit (applyUnit); the events after the read that
+      // came meanwhile were all delivered, and wait in `early`
+      routed.synced();
       this.atStart ??= new Set([...this.units.values()].map((u) => u.unit));
     } catch (err) {
       await Promise.all(watches.map((w) => w.cancel().catch(() => undefined)));
@@ -139,7 +146,7 @@ export class HostUnitsView {
   private onUnits(events: WatchEvent[]): void {
     let changed = false;
     for (const e of events) {
-      if (e.type === 'delete') changed = this.units.delete(e.key) || changed;
+      if (e.type === 'delete') changed = this.forget(e.key) || changed;
       else changed = this.applyUnit(e.key, e.value) || changed;
     }
     if (changed) this.opts.onChange();
@@ -147,30 +154,31 @@ export class HostUnitsView {
 
   /** Keeps the unit if it is placed on this host, drops it otherwise; true when that changed the view. */
   private applyUnit(key: string, raw: string): boolean {
-    const had = this.units.has(key);
-    if (!raw.includes(this.opts.hostId)) {
-      if (had) this.units.delete(key);
-      return had;
-    }
+    if (!raw.includes(this.opts.hostId)) return this.forget(key);
     let unit: DesiredUnit;
     try {
       unit = parseJsonValue<DesiredUnit>(key, raw);
     } catch (err) {
       this.opts.onError(err as Error);
-      if (had) this.units.delete(key);
-      return had;
+      return this.forget(key);
     }
-    if (unit.host !== this.opts.hostId) {
-      if (had) this.units.delete(key);
-      return had;
-    }
+    if (unit.host !== this.opts.hostId) return this.forget(key);
     this.units.set(key, unit);
+    this.routed?.held(key);
+    return true;
+  }
+
+  /** Drops a unit from the view (and from what the router sends here); true when it was there. */
+  private forget(key: string): boolean {
+    if (!this.units.delete(key)) return false;
+    this.routed?.dropped(key);
     return true;
   }
 
   private async cancelWatches(): Promise<void> {
     const watches = this.watches;
     this.watches = [];
+    this.routed = undefined;
     await Promise.all(watches.map((w) => w.cancel().catch(() => undefined)));
   }
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Store } from '../store/store.js';
+import type { Store, TxnOp, WatchEvent, WatchOptions } from '../store/store.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit } from '../core/records.js';
 import { PrefixView } from './prefix-view.js';
@@ -55,20 +55,56 @@ describe('PrefixView', () => {
     }
   });
 
-  it('caughtUp waits until a write of the caller comes back through the watch, or the timeout', async () => {
-    const store = new SqliteStore(':memory:');
+  it("wrote() makes the caller's own txn the view's at once; the watch's late copies of older events do not undo it", async () => {
+    const raw = new SqliteStore(':memory:');
+    // a store whose watch deliveries wait until released, one batch at a time: a watch that lags behind
+    const held: Array<() => void> = [];
+    const store = new Proxy(raw, {
+      get(target, prop, receiver) {
+        if (prop === 'watch') {
+          return (prefix: string, listener: (events: WatchEvent[]) => void, opts?: WatchOptions) =>
+            target.watch(prefix, (events) => held.push(() => listener(events)), opts);
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
     const view = new PrefixView<number>({ store, prefix: '/p/', onError: (err) => assert.fail(err) });
+    const release = async (n: number) => {
+      await eventually(async () => held.length >= n, `${n} held batches`);
+      for (const deliver of held.splice(0, n)) deliver();
+    };
     try {
       await view.entries();
-      const rev = await store.put('/p/mine', '7');
-      await view.caughtUp(rev, 5_000);
-      assert.equal((await view.entries()).get('/p/mine')?.value, 7, 'seen as soon as caughtUp resolves');
-      const t = Date.now();
-      await view.caughtUp(rev + 1_000, 100);
-      assert.ok(Date.now() - t >= 90, 'a revision that never comes: the timeout');
+      const put: TxnOp[] = [{ type: 'put', key: '/p/mine', value: '7' }, { type: 'put', key: '/q/other', value: '1' }];
+      const r1 = (await raw.txn({ compare: [], success: put })).revision;
+      view.wrote(put, r1);
+      assert.deepEqual((await view.entries()).get('/p/mine'), { key: '/p/mine', value: 7, modRevision: r1 }, 'known before the watch brings it');
+      assert.equal((await view.entries()).has('/q/other'), false, 'only keys under the prefix');
+      await release(1);
+      assert.equal((await view.entries()).get('/p/mine')?.modRevision, r1, 'its own event changes nothing');
+
+      // someone else's put the watch has not delivered yet, then the caller deletes the key
+      const r2 = await raw.put('/p/theirs', '1');
+      const del: TxnOp[] = [{ type: 'delete', key: '/p/theirs' }];
+      const r3 = (await raw.txn({ compare: [], success: del })).revision;
+      view.wrote(del, r3);
+      assert.equal((await view.entries()).has('/p/theirs'), false);
+      await release(1);
+      assert.equal((await view.entries()).has('/p/theirs'), false, `the put at ${r2}, delivered after the delete at ${r3}, is old news`);
+      await release(1);
+      assert.equal((await view.entries()).has('/p/theirs'), false);
+      // a later put of the key is news again
+      const r4 = await raw.put('/p/theirs', '2');
+      await release(1);
+      assert.deepEqual((await view.entries()).get('/p/theirs'), { key: '/p/theirs', value: 2, modRevision: r4 });
+      const wipe: TxnOp[] = [{ type: 'deletePrefix', prefix: '/p/' }];
+      const r5 = (await raw.txn({ compare: [], success: wipe })).revision;
+      view.wrote(wipe, r5);
+      assert.equal((await view.entries()).size, 0, 'a deletePrefix of its own empties the view at once');
     } finally {
       await view.stop();
-      await store.close();
+      await raw.close();
     }
   });
 

@@ -9,7 +9,7 @@
  * ignored, so a read of part of the prefix (`reread`) can be merged with events that arrive after it. A watch
  * that dies (compacted, closed) marks the view stale: the next `entries()` reads everything again.
  */
-import type { Store, Watch, WatchEvent } from '../store/store.js';
+import type { Store, TxnOp, Watch, WatchEvent } from '../store/store.js';
 import { parseJsonValue } from '../store/json.js';
 import { sharedWatch } from './store-loop.js';
 
@@ -27,21 +27,25 @@ export interface PrefixViewOptions<T> {
   parse?: (key: string, raw: string) => T;
   /** a value that could not be parsed (the key is left out), or a watch that died (the view reads again) */
   onError?: (err: Error) => void;
+  /** share the process's watch that carries previous values (another reader of the prefix needs them) */
+  prevValues?: boolean;
 }
 
 export class PrefixView<T> {
   private readonly map = new Map<string, ViewEntry<T>>();
   /**
-   * keys deleted while a reread was under way, with the revision: a put older than the delete (from that read,
-   * merged late) is ignored. Kept only then: a read shows every delete older than it.
+   * keys deleted while a reread was under way, or by the caller's own txn (wrote()), with the revision: a put
+   * older than the delete (from that read, merged late, or an event the watch had not delivered yet) is
+   * ignored. Kept until no reread is under way and the watch has passed the newest of them: a delete the
+   * watch itself brings needs none, since every event after it is newer.
    */
   private readonly tombstones = new Map<string, number>();
+  private tombstonesUpTo = 0;
   private rereads = 0;
   /** how many full reads the view made: a reader that derives state from it knows when to start over */
   reads = 0;
   /** the newest revision the view has caught up with (its read's, or its latest event's) */
   private seen = 0;
-  private waiters: Array<{ revision: number; wake: () => void }> = [];
   private watch: Watch | undefined;
   private stale = true;
   private syncing: Promise<void> | undefined;
@@ -66,23 +70,21 @@ export class PrefixView<T> {
   }
 
   /**
-   * Resolves once the view has seen `revision` (a write of the caller's under this prefix comes back through the
-   * watch a moment after the store acknowledged it), or after `timeoutMs` at the latest. A pass that read the
-   * view before its own last writes came back acted on what it had just changed, and each of those writes
-   * failed its compare-and-swap: wasted round trips, and a txn of other units with it.
+   * Takes in a txn of the caller's that the store committed at `revision`: its puts and deletes under this
+   * prefix are the view's at once, as the watch will bring them a moment later (and then they are old news).
+   * A loop that looked at the view before its own last writes came back acted on what it had just changed,
+   * and each of those writes failed its compare-and-swap. It used to wait for the watch to catch up, up to
+   * 2 s per pass when etcd was busy delivering a big deploy; what it wrote itself it need not hear back.
    */
-  async caughtUp(revision: number, timeoutMs: number): Promise<void> {
-    if (this.seen >= revision || this.stale || this.stopped) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      const waiter = { revision, wake: resolve };
-      this.waiters.push(waiter);
-      timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve();
-      }, timeoutMs);
-    });
-    clearTimeout(timer);
+  wrote(ops: readonly TxnOp[], revision: number): void {
+    if (this.stale || this.stopped) return;
+    for (const op of ops) {
+      if (op.type === 'put' && op.key.startsWith(this.opts.prefix)) this.putAt(op.key, op.value, revision);
+      else if (op.type === 'delete' && op.key.startsWith(this.opts.prefix)) this.deleteAt(op.key, revision, true);
+      else if (op.type === 'deletePrefix') {
+        for (const key of [...this.map.keys()]) if (key.startsWith(op.prefix)) this.deleteAt(key, revision, true);
+      }
+    }
   }
 
   /** Hears each batch of events once the view applied it. */
@@ -109,14 +111,14 @@ export class PrefixView<T> {
       }
       for (const [key, e] of this.map) if (key.startsWith(subPrefix) && !seen.has(key) && e.modRevision <= revision) this.deleteAt(key, revision);
     } finally {
-      if (--this.rereads === 0) this.tombstones.clear();
+      this.rereads--;
+      this.pruneTombstones();
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.generation++;
-    for (const w of this.waiters.splice(0)) w.wake();
     const w = this.watch;
     this.watch = undefined;
     await w?.cancel().catch(() => undefined);
@@ -141,7 +143,7 @@ export class PrefixView<T> {
       this.stale = true;
       this.opts.onError?.(err);
     };
-    const watch = await sharedWatch(this.opts.store, this.opts.prefix, onEvents, onError);
+    const watch = await sharedWatch(this.opts.store, this.opts.prefix, onEvents, onError, { prevValues: this.opts.prevValues });
     try {
       const { kvs, revision } = await this.opts.store.range(this.opts.prefix);
       if (generation !== this.generation) throw new Error('stopped');
@@ -174,10 +176,11 @@ export class PrefixView<T> {
   private caughtUpTo(revision: number): void {
     if (revision <= this.seen) return;
     this.seen = revision;
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((w) => w.revision <= revision);
-    this.waiters = this.waiters.filter((w) => w.revision > revision);
-    for (const w of ready) w.wake();
+    this.pruneTombstones();
+  }
+
+  private pruneTombstones(): void {
+    if (this.rereads === 0 && this.tombstones.size > 0 && this.seen >= this.tombstonesUpTo) this.tombstones.clear();
   }
 
   private putAt(key: string, raw: string, revision: number): void {
@@ -195,10 +198,13 @@ export class PrefixView<T> {
     this.map.set(key, { key, value, modRevision: revision });
   }
 
-  private deleteAt(key: string, revision: number): void {
+  private deleteAt(key: string, revision: number, ownWrite = false): void {
     const current = this.map.get(key)?.modRevision ?? this.tombstones.get(key) ?? 0;
     if (revision <= current) return;
     this.map.delete(key);
-    if (this.rereads > 0) this.tombstones.set(key, revision);
+    if (ownWrite || this.rereads > 0) {
+      this.tombstones.set(key, revision);
+      this.tombstonesUpTo = Math.max(this.tombstonesUpTo, revision);
+    }
   }
 }

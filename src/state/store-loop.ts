@@ -15,8 +15,11 @@ export interface StoreLoopOptions {
   /** what this loop is, for its log lines */
   name: string;
   logger: Logger;
-  /** key prefixes whose changes trigger a pass; with `relevant`, only events it accepts do */
-  prefixes: Array<string | { prefix: string; relevant: (e: WatchEvent) => boolean }>;
+  /**
+   * key prefixes whose changes trigger a pass; with `relevant`, only events it accepts do (give `prevValues`
+   * when it looks at the events' previous values)
+   */
+  prefixes: Array<string | { prefix: string; relevant: (e: WatchEvent) => boolean; prevValues?: boolean }>;
   intervalMs: number;
   /** pause before a pass that kicks during the previous one asked for (default 250 ms) */
   settleMs?: number;
@@ -38,7 +41,7 @@ export class StoreLoop {
   async start(): Promise<void> {
     const kick = () => void this.kick();
     for (const p of this.opts.prefixes) {
-      const { prefix, relevant } = typeof p === 'string' ? { prefix: p, relevant: undefined } : p;
+      const { prefix, relevant, prevValues } = typeof p === 'string' ? { prefix: p, relevant: undefined, prevValues: false } : p;
       this.watches.push(
         await sharedWatch(
           this.opts.store,
@@ -47,6 +50,7 @@ export class StoreLoop {
             if (!relevant || events.some(relevant)) kick();
           },
           (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`),
+          { prevValues },
         ),
       );
     }
@@ -101,28 +105,41 @@ interface SharedWatch {
 
 const sharedWatches = new WeakMap<Store, Map<string, SharedWatch>>();
 
-/** Listens to the process's one live watch of `prefix` on `store` (opened on first use); cancel() leaves it. */
-export async function sharedWatch(store: Store, prefix: string, listener: (events: WatchEvent[]) => void, onError: (err: Error) => void): Promise<Watch> {
+/**
+ * Listens to the process's one live watch of `prefix` on `store` (opened on first use); cancel() leaves it.
+ * Listeners that need previous values share a watch that carries them; the others share one without.
+ */
+export async function sharedWatch(
+  store: Store,
+  prefix: string,
+  listener: (events: WatchEvent[]) => void,
+  onError: (err: Error) => void,
+  opts: { prevValues?: boolean } = {},
+): Promise<Watch> {
   let byPrefix = sharedWatches.get(store);
   if (!byPrefix) sharedWatches.set(store, (byPrefix = new Map()));
-  let shared = byPrefix.get(prefix);
+  const prevValues = opts.prevValues === true;
+  // its own slot, apart from the plain watch of the prefix (keys are printable, so no prefix ends in NUL)
+  const slot = prevValues ? `${prefix}\u0000prev` : prefix;
+  let shared = byPrefix.get(slot);
   if (!shared) {
     const listeners = new Set<(events: WatchEvent[]) => void>();
     const onErrors = new Set<(err: Error) => void>();
     const watch = store.watch(prefix, (events) => {
       for (const l of listeners) l(events);
     }, {
+      prevValues,
       onError: (err) => {
         // a dead watch is dropped, so the next loop to start opens a new one
-        if (byPrefix!.get(prefix) === entry) byPrefix!.delete(prefix);
+        if (byPrefix!.get(slot) === entry) byPrefix!.delete(slot);
         for (const e of onErrors) e(err);
       },
     });
     const entry: SharedWatch = { watch, listeners, onErrors };
     shared = entry;
-    byPrefix.set(prefix, entry);
+    byPrefix.set(slot, entry);
     watch.catch(() => {
-      if (byPrefix!.get(prefix) === entry) byPrefix!.delete(prefix);
+      if (byPrefix!.get(slot) === entry) byPrefix!.delete(slot);
     });
   }
   const entry = shared;
@@ -141,7 +158,7 @@ export async function sharedWatch(store: Store, prefix: string, listener: (event
       entry.listeners.delete(listener);
       entry.onErrors.delete(onError);
       if (entry.listeners.size > 0) return;
-      if (byPrefix!.get(prefix) === entry) byPrefix!.delete(prefix);
+      if (byPrefix!.get(slot) === entry) byPrefix!.delete(slot);
       await (await entry.watch).cancel();
     },
   };

@@ -3,49 +3,86 @@ import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WatchEvent } from '../store/store.js';
 import { keys } from '../core/keys.js';
-import { eventsByHost, hostUnitEvents, hostsConcerned } from './unit-events-by-host.js';
+import { hostUnitEvents, routeEvents, type RouteMember } from './unit-events-by-host.js';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
+const C = 'c'.repeat(32);
 const unit = (host: string | null, extra: Record<string, unknown> = {}) => JSON.stringify({ unit: 'web-1-1', service: 'web', host, ...extra });
-const put = (value: string, prevValue?: string): WatchEvent => ({ type: 'put', key: '/u', value, revision: 1, ...(prevValue === undefined ? {} : { prevValue }) });
+const put = (key: string, value: string, revision = 1): WatchEvent => ({ type: 'put', key, value, revision });
+const member = (hostId: string, holds: string[] = [], syncing = false): RouteMember => ({ hostId, listener: () => {}, onError: () => {}, syncing, holds: new Set(holds) });
 
-describe('hostsConcerned', () => {
-  it('names the host a unit is placed on, and the one it was on before', () => {
-    assert.deepEqual(hostsConcerned(put(unit(A))), new Set([A]));
-    assert.deepEqual(hostsConcerned(put(unit(B), unit(A))), new Set([A, B]), 'moved: both hosts hear of it');
-    assert.deepEqual(hostsConcerned(put(unit(null), unit(A))), new Set([A]), 'unplaced: the host it left');
-    assert.deepEqual(hostsConcerned(put(unit(null))), new Set(), 'a new unplaced unit concerns no host');
-    assert.deepEqual(hostsConcerned({ type: 'delete', key: '/u', value: '', revision: 2, prevValue: unit(A) }), new Set([A]));
+/** the router's indexes for a set of members, as hostUnitEvents keeps them */
+function indexes(members: RouteMember[]) {
+  const holders = new Map<string, Set<RouteMember>>();
+  const byHost = new Map<string, Set<RouteMember>>();
+  for (const m of members) {
+    for (const k of m.holds) holders.set(k, new Set([...(holders.get(k) ?? []), m]));
+    byHost.set(m.hostId, new Set([...(byHost.get(m.hostId) ?? []), m]));
+  }
+  return { holders, byHost };
+}
+
+describe('routeEvents', () => {
+  it('a put goes to the host it names and to whoever holds the unit; a delete to whoever holds it', () => {
+    const a = member(A, ['/u/1']);
+    const b = member(B);
+    const members = [a, b];
+    const { holders, byHost } = indexes(members);
+    const moved = put('/u/1', unit(B), 2);
+    const unplaced = put('/u/1', unit(null), 3);
+    const placedNew = put('/u/2', unit(A), 4);
+    const fresh = put('/u/3', unit(null), 5);
+    const deleted: WatchEvent = { type: 'delete', key: '/u/1', value: '', revision: 6 };
+    const gone: WatchEvent = { type: 'delete', key: '/u/9', value: '', revision: 7 };
+    const out = routeEvents([moved, unplaced, placedNew, fresh, deleted, gone], members, holders, byHost);
+    assert.deepEqual(out.get(a), [moved, unplaced, placedNew, deleted], 'the holder hears every change of its unit, in order');
+    assert.deepEqual(out.get(b), [moved], 'the new host hears of the unit placed on it');
   });
 
   it('a host id only mentioned in the value (a reason) does not make the event that host\'s', () => {
-    assert.deepEqual(hostsConcerned(put(unit(null, { reason: `host ${A} stopped heartbeating` }))), new Set());
+    const a = member(A);
+    const { holders, byHost } = indexes([a]);
+    assert.equal(routeEvents([put('/u/1', unit(null, { reason: `host ${A} stopped heartbeating` }))], [a], holders, byHost).size, 0);
   });
 
-  it('goes to every host when it cannot tell: a delete without its value, a value that is not a unit\'s JSON', () => {
-    assert.equal(hostsConcerned({ type: 'delete', key: '/u', value: '', revision: 2 }), 'all');
-    assert.equal(hostsConcerned(put('{not json')), 'all');
-    assert.equal(hostsConcerned(put('"a string"')), 'all');
-    assert.equal(hostsConcerned(put(unit(A), 'garbage')), 'all');
-  });
-
-  it('eventsByHost keeps each host\'s events in store order', () => {
-    const events = [put(unit(A)), put(unit(B), unit(A)), { type: 'delete', key: '/x', value: '', revision: 3 } as WatchEvent, put(unit(A), unit(B))];
-    const { byHost, all } = eventsByHost(events);
-    assert.deepEqual(byHost.get(A), [events[0], events[1], events[3]]);
-    assert.deepEqual(byHost.get(B), [events[1], events[3]]);
-    assert.deepEqual(all, [events[2]]);
+  it('a member still reading hears everything; a value that is not a unit\'s JSON goes to everyone', () => {
+    const a = member(A);
+    const c = member(C, [], true);
+    const members = [a, c];
+    const { holders, byHost } = indexes(members);
+    const events = [put('/u/1', unit(B)), { type: 'delete', key: '/u/2', value: '', revision: 2 } as WatchEvent, put('/u/3', '{not json'), put('/u/4', '"a string"')];
+    const out = routeEvents(events, members, holders, byHost);
+    assert.deepEqual(out.get(c), events);
+    assert.deepEqual(out.get(a), [events[2], events[3]]);
   });
 });
 
 describe('hostUnitEvents', () => {
-  it('each host hears only of the units that concern it, from one shared watch', async () => {
+  it('each host hears only of the units that concern it, from one shared watch that carries no previous values', async () => {
     const store = new SqliteStore(':memory:');
+    const watchedWith: unknown[] = [];
+    const watch = store.watch.bind(store);
+    store.watch = (prefix, listener, opts) => (watchedWith.push(opts?.prevValues), watch(prefix, listener, opts));
     const heard = new Map<string, string[]>([[A, []], [B, []]]);
-    const listen = (host: string) => hostUnitEvents(store, host, (events) => heard.get(host)!.push(...events.map((e) => `${e.type} ${e.key}`)), (err) => assert.fail(err));
+    // listeners that keep what is placed on their host, as host-units-view.ts does, and tell the router
+    const listen = async (host: string) => {
+      const handle = await hostUnitEvents(store, host, (events) => {
+        for (const e of events) {
+          heard.get(host)!.push(`${e.type} ${e.key}`);
+          if (e.type === 'put' && (JSON.parse(e.value) as { host?: string }).host === host) handle.held(e.key);
+          else handle.dropped(e.key);
+        }
+      }, (err) => assert.fail(err));
+      handle.synced();
+      return handle;
+    };
     const [wa, wb] = await Promise.all([listen(A), listen(B)]);
+    const until = async (host: string, n: number) => {
+      for (let i = 0; i < 200 && heard.get(host)!.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+    };
     try {
+      assert.deepEqual(watchedWith, [false], 'one watch for both hosts, without previous values');
       const k1 = keys.desiredUnit('web', 'web-1-1');
       const k2 = keys.desiredUnit('web', 'web-1-2');
       await store.put(k1, unit(A));
@@ -53,18 +90,19 @@ describe('hostUnitEvents', () => {
       await store.put(k2, unit(B));
       await store.put(k1, unit(B));
       await store.delete(k2);
-      await store.put(keys.desiredUnit('web', 'broken'), 'not json');
-      const want = { [A]: [`put ${k1}`, `put ${k1}`, `put ${keys.desiredUnit('web', 'broken')}`], [B]: [`put ${k2}`, `put ${k1}`, `delete ${k2}`, `put ${keys.desiredUnit('web', 'broken')}`] };
-      for (let i = 0; i < 200 && (heard.get(A)!.length < 3 || heard.get(B)!.length < 4); i++) await new Promise((r) => setTimeout(r, 5));
-      assert.deepEqual(heard.get(A), want[A]);
-      assert.deepEqual(heard.get(B), want[B]);
+      await store.put(k1, unit(null));
+      await until(A, 2);
+      await until(B, 4);
+      assert.deepEqual(heard.get(A), [`put ${k1}`, `put ${k1}`], 'placed here, then moved away');
+      assert.deepEqual(heard.get(B), [`put ${k2}`, `put ${k1}`, `delete ${k2}`, `put ${k1}`], 'placed here, moved here, deleted, unplaced');
 
       // a host that leaves hears nothing more; the other still does
       await wa.cancel();
-      await store.put(k1, unit(A), {});
-      for (let i = 0; i < 200 && heard.get(B)!.length < 5; i++) await new Promise((r) => setTimeout(r, 5));
-      assert.equal(heard.get(A)!.length, 3);
-      assert.deepEqual(heard.get(B)!.at(-1), `put ${k1}`, 'moved away from B: B hears of it');
+      await store.put(k1, unit(A));
+      await store.put(k2, unit(B));
+      await until(B, 5);
+      assert.equal(heard.get(A)!.length, 2);
+      assert.deepEqual(heard.get(B)!.at(-1), `put ${k2}`);
     } finally {
       await wb.cancel();
       await store.close();

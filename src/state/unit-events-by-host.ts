@@ -3,15 +3,20 @@
  * agent of a process (one in `paz agent`, a thousand in the scheduling bench's workers) follows its own
  * units (host-units-view.ts) from the one shared watch; each of them used to test every event of the whole
  * cluster, so a 10,000-unit deploy on 1,000 hosts was 10,000,000 substring tests on ~500-byte values. Here
- * each event is parsed once and goes to the hosts it names: the one it is placed on now and the one it was
- * placed on before (its previous value). An event whose previous host cannot be told goes to every host.
+ * each event is parsed once and goes to the host it names now and to the hosts whose views hold the unit
+ * (they told the router, `held`/`dropped`): a unit placed elsewhere, unplaced or deleted reaches the view that
+ * must let it go.
+ *
+ * Not from the event's previous value: etcd reads each previous value from its backend, per event and per
+ * watcher, and every agent of a cluster watches the desired units. A host whose view is still reading
+ * (joined, not yet `synced`) hears every event, since it cannot yet say what it holds.
  */
 import type { Store, Watch, WatchEvent } from '../store/store.js';
 import { keys } from '../core/keys.js';
 import { sharedWatch } from './store-loop.js';
 
 /** The host a stored unit value is placed on (undefined: on none), or 'unreadable' when it is not a JSON object. */
-function hostOf(raw: string): string | undefined | 'unreadable' {
+export function hostOf(raw: string): string | undefined | 'unreadable' {
   let v: unknown;
   try {
     v = JSON.parse(raw);
@@ -23,81 +28,83 @@ function hostOf(raw: string): string | undefined | 'unreadable' {
   return typeof host === 'string' ? host : undefined;
 }
 
+type Listener = (events: WatchEvent[]) => void;
+
+export interface RouteMember {
+  hostId: string;
+  listener: Listener;
+  onError: (err: Error) => void;
+  /** still reading the store: it hears everything until it says what it holds */
+  syncing: boolean;
+  /** the keys this member's view holds */
+  holds: Set<string>;
+}
+
 /**
- * The hosts a desired-unit event concerns, or 'all' when that cannot be told: a delete without the value it
- * deleted, or a value that is not a unit's JSON (each host's view reports that itself).
+ * Who hears which event: the members of the host a put names, the members holding the key, and every member
+ * still syncing; a value that is not a unit's JSON goes to everyone (each view reports it itself).
+ * Pure over the membership, for the tests; returns the batch for each member, in store order.
  */
-export function hostsConcerned(e: WatchEvent): Set<string> | 'all' {
-  const out = new Set<string>();
-  if (e.type === 'put') {
-    const now = hostOf(e.value);
-    if (now === 'unreadable') return 'all';
-    if (now) out.add(now);
-  } else if (e.prevValue === undefined) {
-    return 'all';
-  }
-  // a put without a previous value created the key: it was on no host before
-  if (e.prevValue !== undefined) {
-    const before = hostOf(e.prevValue);
-    if (before === 'unreadable') return 'all';
-    if (before) out.add(before);
+export function routeEvents(events: WatchEvent[], members: Iterable<RouteMember>, holders: ReadonlyMap<string, ReadonlySet<RouteMember>>, byHost: ReadonlyMap<string, ReadonlySet<RouteMember>>): Map<RouteMember, WatchEvent[]> {
+  const out = new Map<RouteMember, WatchEvent[]>();
+  const give = (m: RouteMember, e: WatchEvent) => {
+    const list = out.get(m);
+    if (list) list.push(e);
+    else out.set(m, [e]);
+  };
+  const all = [...members];
+  const syncing = all.filter((m) => m.syncing);
+  for (const e of events) {
+    const now = e.type === 'put' ? hostOf(e.value) : undefined;
+    if (now === 'unreadable') {
+      for (const m of all) give(m, e);
+      continue;
+    }
+    const to = new Set<RouteMember>(syncing);
+    for (const m of holders.get(e.key) ?? []) to.add(m);
+    if (now) for (const m of byHost.get(now) ?? []) to.add(m);
+    for (const m of to) give(m, e);
   }
   return out;
 }
 
-/** Splits a batch of events by the hosts they concern, keeping their order; `all` gets what concerns everyone. */
-export function eventsByHost(events: WatchEvent[]): { byHost: Map<string, WatchEvent[]>; all: WatchEvent[] } {
-  const byHost = new Map<string, WatchEvent[]>();
-  const all: WatchEvent[] = [];
-  for (const e of events) {
-    const hosts = hostsConcerned(e);
-    if (hosts === 'all') {
-      all.push(e);
-      continue;
-    }
-    for (const h of hosts) {
-      const list = byHost.get(h);
-      if (list) list.push(e);
-      else byHost.set(h, [e]);
-    }
-  }
-  return { byHost, all };
-}
-
-type Listener = (events: WatchEvent[]) => void;
-
-interface Member {
-  listener: Listener;
-  onError: (err: Error) => void;
+/** What a host's view tells the router about itself (see hostUnitEvents). */
+export interface HostUnitEvents extends Watch {
+  /** the view keeps this unit now: it hears of every later change to it, wherever that places it */
+  held(key: string): void;
+  /** the view let the unit go */
+  dropped(key: string): void;
+  /** the view has read the store and told what it holds: from now on it hears only what concerns it */
+  synced(): void;
 }
 
 interface Router {
   watch: Promise<Watch>;
-  byHost: Map<string, Set<Member>>;
+  members: Set<RouteMember>;
+  byHost: Map<string, Set<RouteMember>>;
+  holders: Map<string, Set<RouteMember>>;
 }
 
 const routers = new WeakMap<Store, Router>();
 
 /**
  * Listens to the desired-unit events that concern `hostId`, from the process's one shared watch of them
- * (same contract as sharedWatch: events from the moment this resolves; cancel() leaves it). Events that concern
- * every host arrive in a batch of their own after the routed ones of the same store batch.
+ * (same contract as sharedWatch: events from the moment this resolves; cancel() leaves it). Until `synced()`
+ * the member hears every event; after it, the puts that place a unit on `hostId` and every event of a key it
+ * said it `held`.
  */
-export async function hostUnitEvents(store: Store, hostId: string, listener: Listener, onError: (err: Error) => void): Promise<Watch> {
+export async function hostUnitEvents(store: Store, hostId: string, listener: Listener, onError: (err: Error) => void): Promise<HostUnitEvents> {
   let router = routers.get(store);
   if (!router) {
-    const byHost = new Map<string, Set<Member>>();
+    const created: Router = { members: new Set(), byHost: new Map(), holders: new Map(), watch: undefined as unknown as Promise<Watch> };
     const route = (events: WatchEvent[]) => {
-      const { byHost: split, all } = eventsByHost(events);
-      for (const [host, list] of split) for (const m of byHost.get(host) ?? []) m.listener(list);
-      if (all.length > 0) for (const set of byHost.values()) for (const m of set) m.listener(all);
+      for (const [m, list] of routeEvents(events, created.members, created.holders, created.byHost)) m.listener(list);
     };
-    const created: Router = { byHost, watch: undefined as unknown as Promise<Watch> };
     routers.set(store, created);
     created.watch = sharedWatch(store, keys.desiredUnitsPrefix(), route, (err) => {
       // a dead watch is dropped, so the next view to read again opens a new one
       if (routers.get(store) === created) routers.delete(store);
-      for (const set of byHost.values()) for (const m of set) m.onError(err);
+      for (const m of created.members) m.onError(err);
     });
     created.watch.catch(() => {
       if (routers.get(store) === created) routers.delete(store);
@@ -105,11 +112,20 @@ export async function hostUnitEvents(store: Store, hostId: string, listener: Lis
     router = created;
   }
   const r = router;
-  const member: Member = { listener, onError };
+  const member: RouteMember = { hostId, listener, onError, syncing: true, holds: new Set() };
+  r.members.add(member);
   let set = r.byHost.get(hostId);
   if (!set) r.byHost.set(hostId, (set = new Set()));
   set.add(member);
+  const drop = (key: string) => {
+    if (!member.holds.delete(key)) return;
+    const holders = r.holders.get(key);
+    holders?.delete(member);
+    if (holders?.size === 0) r.holders.delete(key);
+  };
   const leave = () => {
+    r.members.delete(member);
+    for (const key of [...member.holds]) drop(key);
     const s = r.byHost.get(hostId);
     s?.delete(member);
     if (s && s.size === 0) r.byHost.delete(hostId);
@@ -121,9 +137,20 @@ export async function hostUnitEvents(store: Store, hostId: string, listener: Lis
     throw err;
   }
   return {
+    held(key) {
+      if (member.holds.has(key) || !r.members.has(member)) return;
+      member.holds.add(key);
+      let holders = r.holders.get(key);
+      if (!holders) r.holders.set(key, (holders = new Set()));
+      holders.add(member);
+    },
+    dropped: drop,
+    synced() {
+      member.syncing = false;
+    },
     cancel: async () => {
       leave();
-      if (r.byHost.size > 0) return;
+      if (r.members.size > 0) return;
       if (routers.get(store) === r) routers.delete(store);
       await (await r.watch).cancel();
     },

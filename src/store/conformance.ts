@@ -46,10 +46,12 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, op
     }
 
     /** A watch that records every listener call, for assertions. */
-    async function record(store: Store, prefix: string, fromRevision?: number): Promise<Recorder> {
+    /** records a watch's events; with previous values unless told otherwise (most cases check them) */
+    async function record(store: Store, prefix: string, fromRevision?: number, prevValues = true): Promise<Recorder> {
       const recorder = new Recorder(eventTimeoutMs);
       const watch = await store.watch(prefix, (events) => recorder.calls.push(events), {
         fromRevision,
+        prevValues,
         onError: (err) => recorder.errors.push(err),
       });
       recorder.watch = watch;
@@ -323,6 +325,26 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, op
           { type: 'put', key: `${p}new`, value: 'n', revision: r2 },
           { type: 'delete', key: `${p}k`, value: '', revision: r3, prevValue: 'after' },
         ]);
+      });
+
+      it('without prevValues, events carry no previous value (etcd would read each one from its backend)', async () => {
+        const store = await openStore();
+        const p = prefix();
+        await store.put(`${p}k`, 'before');
+        const r0 = await store.revision();
+        const plain = await record(store, p, undefined, false);
+        const replayed = await record(store, p, r0, false);
+        const r1 = await store.put(`${p}k`, 'after');
+        assert.equal(await store.delete(`${p}k`), 1);
+        const r2 = await store.revision();
+        await plain.waitForEvents(2);
+        await replayed.waitForEvents(3);
+        const want = [
+          { type: 'put', key: `${p}k`, value: 'after', revision: r1 },
+          { type: 'delete', key: `${p}k`, value: '', revision: r2 },
+        ];
+        assert.deepEqual(plain.events(), want);
+        assert.deepEqual(replayed.events(), [{ type: 'put', key: `${p}k`, value: 'before', revision: r0 }, ...want]);
       });
 
       it('filters by plain string prefix', async () => {

@@ -33,7 +33,7 @@ export interface WatchEvent {
   /** value after the put; '' for a delete */
   value: string;
   revision: number;
-  /** value before the event, when the key existed */
+  /** value before the event, when the key existed and the watch asked for it (WatchOptions.prevValues) */
   prevValue?: string;
 }
 
@@ -91,6 +91,12 @@ export interface WatchOptions {
   fromRevision?: number;
   /** called once if the watch can no longer deliver (e.g. compacted history); the watch is then dead */
   onError?: (err: Error) => void;
+  /**
+   * give each event the key's previous value (prevValue). Off unless asked: etcd reads every previous value
+   * from its backend, per event and per watcher, and with it on for every watch a deploy of 10,000 units was
+   * delivered at ~5,000 events/s on this machine (placement waited seconds to see its own writes).
+   */
+  prevValues?: boolean;
 }
 
 export interface Lease {

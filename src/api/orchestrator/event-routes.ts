@@ -80,6 +80,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
           },
           {
             fromRevision: since === undefined ? undefined : since + 1,
+            // events.ts tells add from change, and a removed endpoint's address, by the previous value
+            prevValues: true,
             onError: (err) => {
               write(`event: error\ndata: ${JSON.stringify({ message: err.message })}\n\n`);
               raw.end();

@@ -266,6 +266,7 @@ export class EtcdStore implements Store {
         },
         range,
         startRevision,
+        prevValues: opts.prevValues === true,
         listener,
         onError,
         onDisconnect: (err, resumeFrom) => this.background(new Error(

@@ -17,6 +17,8 @@ export interface ResumableWatchOptions {
   openStream: () => Promise<WatchStream>;
   range: KeyRange;
   startRevision: number;
+  /** ask etcd for each event's previous value (a backend read per event: only for watches that use it) */
+  prevValues: boolean;
   listener: (events: WatchEvent[]) => void;
   /** called once when the watch dies (not on cancel) */
   onError: (err: Error) => void;
@@ -118,7 +120,7 @@ export class ResumableWatch {
         create_request: {
           ...this.opts.range,
           start_revision: this.cursor.next,
-          prev_kv: true,
+          prev_kv: this.opts.prevValues,
           // lets the cursor move past quiet stretches, so a resume after a long quiet spell is not
           // refused as compacted when no event of this prefix was lost
           progress_notify: true,

@@ -163,7 +163,7 @@ export class SqliteStore implements Store {
       this.fanout.failLater(opts.onError, new StoreCompactedError(start, meta.compacted));
       return { cancel: async () => {} };
     }
-    const handle = this.fanout.add(prefix, start, listener, opts.onError);
+    const handle = this.fanout.add(prefix, start, listener, opts.onError, opts.prevValues === true);
     return {
       cancel: async () => handle.cancel(),
     };

@@ -25,6 +25,8 @@ interface Watcher {
   next: number;
   listener: (events: WatchEvent[]) => void;
   onError: ((err: Error) => void) | undefined;
+  /** whether events carry prevValue (WatchOptions.prevValues) */
+  prevValues: boolean;
   active: boolean;
 }
 
@@ -63,8 +65,9 @@ export class WatchFanout {
     fromRevision: number,
     listener: (events: WatchEvent[]) => void,
     onError: ((err: Error) => void) | undefined,
+    prevValues = false,
   ): { cancel(): void } {
-    const watcher: Watcher = { prefix, bounds: prefixBounds(prefix), next: fromRevision, listener, onError, active: true };
+    const watcher: Watcher = { prefix, bounds: prefixBounds(prefix), next: fromRevision, listener, onError, prevValues, active: true };
     this.watchers.add(watcher);
     this.schedule();
     return { cancel: () => this.remove(watcher) };
@@ -117,7 +120,7 @@ export class WatchFanout {
         this.fail(watcher, new StoreCompactedError(watcher.next, item.compacted));
         continue;
       }
-      for (const group of groupByRevision(item.rows)) {
+      for (const group of groupByRevision(item.rows, watcher.prevValues)) {
         if (!watcher.active) break;
         watcher.next = group[0].revision + 1;
         try {
@@ -158,7 +161,7 @@ function report(onError: ((err: Error) => void) | undefined, err: Error): void {
   }
 }
 
-function groupByRevision(rows: LogRow[]): WatchEvent[][] {
+function groupByRevision(rows: LogRow[], prevValues: boolean): WatchEvent[][] {
   const groups: WatchEvent[][] = [];
   let current: WatchEvent[] = [];
   for (const row of rows) {
@@ -166,14 +169,15 @@ function groupByRevision(rows: LogRow[]): WatchEvent[][] {
       groups.push(current);
       current = [];
     }
-    current.push(toEvent(row));
+    current.push(toEvent(row, prevValues));
   }
   if (current.length > 0) groups.push(current);
   return groups;
 }
 
-function toEvent(row: LogRow): WatchEvent {
+function toEvent(row: LogRow, prevValues: boolean): WatchEvent {
   const event: WatchEvent = { type: row.type, key: row.key, value: row.value, revision: row.revision };
-  if (row.prev_value !== null) event.prevValue = row.prev_value;
+  // the same contract as etcd, where previous values cost a read each: only for watches that ask
+  if (prevValues && row.prev_value !== null) event.prevValue = row.prev_value;
   return event;
 }
