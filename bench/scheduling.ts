@@ -3,7 +3,8 @@
  * second, for N simulated hosts and M instances, on SQLite and on etcd, beside a baseline of raw store
  * writes made in the same run (the ratio is what Paz's own work costs over the store's).
  *
- *   node dist/bench/scheduling.js            full matrix (minutes), writes bench/results/scheduling.{md,json}
+ *   node dist/bench/scheduling.js            full matrix (minutes), writes bench/results/scheduling-matrix.{md,json}
+ *     (the .md keeps what follows its NOTES_MARKER line: the notes written by hand about earlier runs)
  *   PAZ_BENCH_QUICK=1 node dist/bench/scheduling.js   N=10, M=200: seconds, writes nothing
  *   PAZ_BENCH_HOSTS=100 PAZ_BENCH_INSTANCES=2000 PAZ_BENCH_STORES=etcd ...   one corner of the matrix
  *
@@ -20,7 +21,7 @@
  * machine, which is why the raw-write baseline is measured beside them.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -448,6 +449,9 @@ export async function run({ quick }: { quick: boolean }): Promise<SchedulingFigu
   return { ...figures, markdown: toMarkdown(figures) };
 }
 
+/** the line in scheduling-matrix.md after which the notes kept by hand begin */
+const NOTES_MARKER = '<!-- notes kept by hand: a run of the bench rewrites only what is above this line -->';
+
 async function main(): Promise<void> {
   const quick = process.env.PAZ_BENCH_QUICK === '1';
   const result = await run({ quick });
@@ -456,7 +460,11 @@ async function main(): Promise<void> {
   const out = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results');
   mkdirSync(out, { recursive: true });
   const { markdown, ...figures } = result;
-  writeFileSync(join(out, 'scheduling-matrix.md'), markdown);
+  const file = join(out, 'scheduling-matrix.md');
+  // the tables are this run's; the notes about earlier runs and changes stay
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const notes = before.includes(NOTES_MARKER) ? before.slice(before.indexOf(NOTES_MARKER)) : `${NOTES_MARKER}\n`;
+  writeFileSync(file, `${markdown.trimEnd()}\n\n${notes}`);
   writeFileSync(join(out, 'scheduling-matrix.json'), JSON.stringify(figures, null, 2) + '\n');
   process.stderr.write(`written: ${join(out, 'scheduling-matrix.md')}, scheduling-matrix.json\n`);
 }
