@@ -1,3 +1,4 @@
+// test-lane: docker normal
 /**
  * The docker driver against the real dockerd of the test environment, with the hello image from the
  * environment's registry. Requests go to 127.0.0.1 of the environment's network namespace, where the

@@ -6,6 +6,7 @@
 //
 // Seeded (PAZ_CRASH_SEED, printed); CI runs PAZ_CRASH_ROUNDS=12 kills. The full loop:
 //   PAZ_CRASH_ROUNDS=60 node scripts/run-tests.mjs ha-crash-loop
+// test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetnsCluster, type ClusterHost } from './helpers/netns-cluster.js';
