@@ -188,9 +188,8 @@ async function runLanes(items, lanes, extraEnv) {
   const queue = [...items];
   const active = [];
   const results = [];
-  let wake;
-  const finished = new Promise((resolve) => (wake = resolve));
-  let pendingWake = () => {};
+  let allDone;
+  const finished = new Promise((resolve) => (allDone = resolve));
   const startMore = () => {
     while (!exiting && !timedOut && active.length < lanes) {
       const item = nextToStart(queue, active);
@@ -211,12 +210,11 @@ async function runLanes(items, lanes, extraEnv) {
         const beside = [...item.beside];
         process.stdout.write(`\n━━ ${item.name}: ${verdict} in ${seconds.toFixed(1)} s${beside.length ? `, beside ${beside.join(', ')}` : ''}\n` +
           `${output.endsWith('\n') || output === '' ? output : `${output}\n`}━━ end of ${item.name}\n`);
-        pendingWake();
+        startMore();
       });
     }
-    if (active.length === 0) wake();
+    if (active.length === 0) allDone();
   };
-  pendingWake = startMore;
   startMore();
   await finished;
 

@@ -74,9 +74,23 @@ describe('the lane rule', () => {
     assert.equal(lanes.nextToStart([item('e', 'alone'), light], [])?.name, 'e');
   });
 
-  it('files that run alone go first, then slow ones, then the rest', () => {
-    const order = lanes.laneOrder([item('z', ''), item('y', 'slow'), item('x', 'alone'), item('w', 'alone slow')]).map((i) => i.name);
-    assert.deepEqual(order, ['w', 'x', 'y', 'z']);
+  it('a file holding a resource is never passed by a later one holding it: the dockerd sees its files in name order', () => {
+    const heavyDocker = item('f', 'docker heavy');
+    const lightDocker = item('g', 'docker light');
+    assert.equal(lanes.nextToStart([heavyDocker, lightDocker], [item('c', '')]), undefined);
+    assert.equal(lanes.nextToStart([heavyDocker, lightDocker, item('d', 'light')], [item('c', '')])?.name, 'd');
+    assert.equal(lanes.nextToStart([heavyDocker, lightDocker], [item('d', 'light')])?.name, 'f');
+  });
+
+  it('within the CPU budget of two cores: a heavy file and two light ones, never three busy ones', () => {
+    assert.equal(lanes.nextToStart([item('l', 'light')], [item('h', 'heavy'), item('l2', 'light')])?.name, 'l');
+    assert.equal(lanes.nextToStart([item('n', '')], [item('n1', ''), item('n2', '')]), undefined);
+    assert.equal(lanes.nextToStart([item('l', 'light')], [item('n1', ''), item('n2', '')])?.name, 'l');
+  });
+
+  it('files that run alone go first, then slow ones and those holding a resource, then the rest', () => {
+    const order = lanes.laneOrder([item('z', ''), item('y', 'slow'), item('x', 'alone'), item('w', 'alone slow'), item('v', 'docker')]).map((i) => i.name);
+    assert.deepEqual(order, ['w', 'x', 'v', 'y', 'z']);
   });
 });
 
