@@ -107,12 +107,12 @@ function nodeTestCommand(files) {
 }
 
 /**
- * Spawns argv (inside the environment's namespace when there is one), registered in `running` until it
- * closes. stdio 'inherit', or 'collect' to gather stdout and stderr, in the order they came, into one
- * text. Resolves { code, output }.
+ * Spawns argv (inside the environment's namespace when there is one, unless inEnvironment is false),
+ * registered in `running` until it closes. stdio 'inherit', or 'collect' to gather stdout and stderr, in the
+ * order they came, into one text. Resolves { code, output }.
  */
-function runChild(argv, extraEnv, stdio = 'inherit') {
-  const { command, args } = environment
+function runChild(argv, extraEnv, stdio = 'inherit', { inEnvironment = true } = {}) {
+  const { command, args } = environment && inEnvironment
     ? environment.wrap(argv[0], argv.slice(1))
     : { command: argv[0], args: argv.slice(1) };
   return new Promise((resolve) => {
@@ -171,28 +171,34 @@ function countsOf(output) {
   return counts;
 }
 
-/** the unit batch (one `node --test` over all unit files) and one item per integration test file */
+/**
+ * The unit batch (one `node --test` over all unit files; pure functions, temp dirs: it needs no environment
+ * and runs while the environment is being set up) and one item per integration test file.
+ */
 function testItems(files) {
   const unit = files.filter((f) => !f.startsWith('dist/test/'));
-  const items = files.filter((f) => f.startsWith('dist/test/')).map((f) => ({ name: f, files: [f], needs: readLaneNeeds(join(repoRoot, f)) }));
-  if (unit.length > 0) items.push({ name: `unit tests (${unit.length} file${unit.length === 1 ? '' : 's'})`, files: unit, needs: UNIT_BATCH });
+  const items = files.filter((f) => f.startsWith('dist/test/')).map((f) => ({ name: f, files: [f], needs: readLaneNeeds(join(repoRoot, f)), needsEnv: true }));
+  if (unit.length > 0) items.push({ name: `unit tests (${unit.length} file${unit.length === 1 ? '' : 's'})`, files: unit, needs: UNIT_BATCH, needsEnv: false });
   return laneOrder(items);
 }
 
 /**
  * Runs the items in up to `lanes` processes at once (lib/test-lanes.mjs decides which may run together),
- * printing each item's output in one piece when it ends. Resolves the exit code: 0 when every item passed.
+ * printing each item's output in one piece when it ends. Items that need the environment wait for
+ * `environmentReady` (resolving to its variables); the others may start at once. Resolves the exit code:
+ * 0 when every item passed.
  */
-async function runLanes(items, lanes, extraEnv) {
+async function runLanes(items, lanes, environmentReady) {
   const started = Date.now();
   const queue = [...items];
   const active = [];
   const results = [];
+  let extraEnv; // the environment's variables, once it is ready
   let allDone;
   const finished = new Promise((resolve) => (allDone = resolve));
   const startMore = () => {
     while (!exiting && !timedOut && active.length < lanes) {
-      const item = nextToStart(queue, active);
+      const item = nextToStart(extraEnv ? queue : queue.filter((it) => !it.needsEnv), active);
       if (!item) break;
       queue.splice(queue.indexOf(item), 1);
       // what ran beside each file at any moment of its run, for its report
@@ -201,7 +207,8 @@ async function runLanes(items, lanes, extraEnv) {
       active.push(item);
       log(`start ${item.name}${item.beside.size ? ` (beside ${[...item.beside].join(', ')})` : ''}`);
       const t0 = Date.now();
-      void runChild(nodeTestCommand(item.files), extraEnv, 'collect').then(({ code, output }) => {
+      const env = item.needsEnv ? extraEnv : {};
+      void runChild(nodeTestCommand(item.files), env, 'collect', { inEnvironment: item.needsEnv }).then(({ code, output }) => {
         active.splice(active.indexOf(item), 1);
         const seconds = (Date.now() - t0) / 1000;
         results.push({ item, code, seconds, counts: countsOf(output) });
@@ -213,9 +220,13 @@ async function runLanes(items, lanes, extraEnv) {
         startMore();
       });
     }
-    if (active.length === 0) allDone();
+    if (active.length === 0 && (extraEnv || queue.length === 0 || exiting || timedOut)) allDone();
   };
   startMore();
+  void environmentReady.then((vars) => {
+    extraEnv = vars;
+    startMore();
+  });
   await finished;
 
   const total = Object.fromEntries(COUNTS.map((n) => [n, results.reduce((s, r) => s + r.counts[n], 0)]));
@@ -263,6 +274,12 @@ async function main() {
     log(`${files.length} test file(s), ${items.length} process(es) in up to ${opts.lanes} lane(s)`);
   }
 
+  if (!opts.command) startTotalTimer();
+  // the tests start while the environment is set up: those that need it wait for it (runLanes)
+  let lanesDone;
+  const startLanes = (environmentReady) => {
+    lanesDone = runLanes(items, opts.lanes, environmentReady);
+  };
   let extraEnv = {};
   if (!opts.unit && !opts.noEnv) {
     const support = environmentSupport();
@@ -278,17 +295,21 @@ async function main() {
         running.add(child);
         child.on('close', () => running.delete(child));
       };
+      let ready;
+      if (!opts.command) startLanes(new Promise((resolve) => (ready = resolve)));
       try {
         await environment.start();
       } catch (err) {
         return shutdown(1, `could not set up the test environment: ${err instanceof Error ? err.message : err}`);
       }
       extraEnv = environment.vars();
+      ready?.(extraEnv);
     }
   }
   if (exiting) return;
-  startTotalTimer();
-  const code = opts.command ? (await runChild(opts.command, extraEnv)).code : await runLanes(items, opts.lanes, extraEnv);
+  if (!opts.command && !lanesDone) startLanes(Promise.resolve(extraEnv));
+  if (opts.command) startTotalTimer();
+  const code = opts.command ? (await runChild(opts.command, extraEnv)).code : await lanesDone;
   return shutdown(code, code === 0 ? undefined : `${opts.command ? opts.command[0] : 'tests'} failed (exit ${code})`);
 }
 

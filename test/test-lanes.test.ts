@@ -88,9 +88,18 @@ describe('the lane rule', () => {
     assert.equal(lanes.nextToStart([item('l', 'light')], [item('n1', ''), item('n2', '')])?.name, 'l');
   });
 
-  it('files that run alone go first, then slow ones and those holding a resource, then the rest', () => {
-    const order = lanes.laneOrder([item('z', ''), item('y', 'slow'), item('x', 'alone'), item('w', 'alone slow'), item('v', 'docker')]).map((i) => i.name);
-    assert.deepEqual(order, ['w', 'x', 'v', 'y', 'z']);
+  it('files that run alone go first, then heavy ones and those holding a resource, then slow ones, then the rest', () => {
+    const order = lanes.laneOrder([
+      item('z', ''), item('y', 'slow'), item('x', 'alone'), item('w', 'alone slow'), item('v', 'docker light'), item('u', 'heavy'), item('t', 'light slow'),
+    ]).map((i) => i.name);
+    assert.deepEqual(order, ['w', 'x', 'u', 'v', 't', 'y', 'z']);
+  });
+
+  it('a heavy file waiting for the CPU lets only light files pass it, so it is not starved by normal ones', () => {
+    const waiting = item('h', 'heavy');
+    assert.equal(lanes.nextToStart([waiting, item('n', ''), item('l', 'light')], [item('n0', '')])?.name, 'l');
+    assert.equal(lanes.nextToStart([waiting, item('n', '')], [item('n0', '')]), undefined);
+    assert.equal(lanes.nextToStart([waiting, item('n', '')], [])?.name, 'h');
   });
 });
 

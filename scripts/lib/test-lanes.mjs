@@ -78,13 +78,18 @@ export function canRunBeside(a, b) {
 }
 
 /**
- * The order files are offered to lanes: those that run alone first (while nothing else has started;
- * slow ones first), then the slow ones and every file holding a resource, then the rest; by name within
- * each. Files holding a resource keep their name order among themselves (nextToStart never lets one pass
- * another), so the shared dockerd sees its files in the same order in every run, lanes or not.
+ * The order files are offered to lanes: those that run alone first (while nothing else has started; slow
+ * ones first), then the heavy ones and every file holding a resource (the heavy files are the longest chain
+ * of the run: they go first, so the light files can run beside them), then the other slow ones, then the
+ * rest; by name within each. Files holding a resource keep their name order among themselves (nextToStart
+ * never lets one pass another), so the shared dockerd sees its files in the same order in every run.
  */
 export function laneOrder(items) {
-  const rank = (it) => (it.needs.cpu === 'alone' ? (it.needs.slow ? 0 : 1) : it.needs.slow || it.needs.resources.length > 0 ? 2 : 3);
+  const rank = (it) => {
+    if (it.needs.cpu === 'alone') return it.needs.slow ? 0 : 1;
+    if (it.needs.cpu === 'heavy' || it.needs.resources.length > 0) return 2;
+    return it.needs.slow ? 3 : 4;
+  };
   return [...items].sort((x, y) => rank(x) - rank(y) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }
 
@@ -105,14 +110,18 @@ export function fitsBeside(item, running) {
 /**
  * The next item of `queue` (in order) that may start beside every item of `running`, or undefined.
  * An item that cannot start yet holds its place: one that runs alone holds the whole queue (so a stream of
- * compatible pairs does not starve it), one holding a resource holds that resource for the items behind it.
+ * compatible pairs does not starve it), a heavy one holds the CPU (only light files start until it can),
+ * one holding a resource holds that resource for the items behind it.
  */
 export function nextToStart(queue, running) {
   const held = new Set();
+  let heavyWaiting = false;
   for (const item of queue) {
     if (item.needs.resources.some((r) => held.has(r))) continue;
+    if (heavyWaiting && item.needs.cpu !== 'light') continue;
     if (fitsBeside(item, running)) return item;
     if (item.needs.cpu === 'alone') return undefined;
+    if (item.needs.cpu === 'heavy') heavyWaiting = true;
     for (const r of item.needs.resources) held.add(r);
   }
   return undefined;
