@@ -100,6 +100,8 @@ describe('the lane rule', () => {
     assert.equal(lanes.nextToStart([waiting, item('n', ''), item('l', 'light')], [item('n0', '')])?.name, 'l');
     assert.equal(lanes.nextToStart([waiting, item('n', '')], [item('n0', '')]), undefined);
     assert.equal(lanes.nextToStart([waiting, item('n', '')], [])?.name, 'h');
+    // a docker file held back behind the heavy one still holds the dockerd: a later light docker file waits too
+    assert.equal(lanes.nextToStart([waiting, item('nd', 'docker'), item('ld', 'docker light')], [item('n0', '')]), undefined);
   });
 });
 

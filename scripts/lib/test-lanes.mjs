@@ -117,11 +117,11 @@ export function nextToStart(queue, running) {
   const held = new Set();
   let heavyWaiting = false;
   for (const item of queue) {
-    if (item.needs.resources.some((r) => held.has(r))) continue;
-    if (heavyWaiting && item.needs.cpu !== 'light') continue;
-    if (fitsBeside(item, running)) return item;
+    const passable = !item.needs.resources.some((r) => held.has(r)) && (!heavyWaiting || item.needs.cpu === 'light');
+    if (passable && fitsBeside(item, running)) return item;
     if (item.needs.cpu === 'alone') return undefined;
     if (item.needs.cpu === 'heavy') heavyWaiting = true;
+    // whatever kept it waiting, the files behind it that need its resources wait too
     for (const r of item.needs.resources) held.add(r);
   }
   return undefined;
