@@ -5,6 +5,7 @@
 //   node scripts/run-tests.mjs docker store    only test files whose path contains "docker" or "store"
 //   node scripts/run-tests.mjs --unit          only dist/src unit tests, no environment
 //   node scripts/run-tests.mjs --no-env store  the selected files without the environment (Docker tests skip)
+//   node scripts/run-tests.mjs --lanes 1       one file at a time (default: PAZ_TEST_LANES or 3 lanes)
 //   node scripts/run-tests.mjs -- bash         any command inside the environment instead of the tests
 //                                              (with DOCKER_HOST, PAZ_TEST_* set; for debugging a test)
 //
@@ -15,41 +16,51 @@
 // (after a failed run the daemons' logs are kept in $TMPDIR/paz-test-logs-<runner PID>/), and one left
 // behind by a runner that was killed outright is cleaned up by the next run.
 //
-// Env: PAZ_TEST_TIMEOUT_MS bounds the whole `node --test` run (default 30 min); PAZ_TEST_PER_TEST_TIMEOUT_MS
-// bounds each test, and (Node 20) each test file as a whole (default 10 min).
+// Lanes (lib/test-lanes.mjs): each file under dist/test runs in its own `node --test` process, the unit
+// tests together in one; up to --lanes of them at once, a file only beside files its `// test-lane:` line
+// allows (a file without one runs alone). Each file's output is held until it ends and printed in one
+// piece, with its result and time; a summary of all of them comes last.
+//
+// Env: PAZ_TEST_TIMEOUT_MS bounds the whole run (default 30 min); PAZ_TEST_PER_TEST_TIMEOUT_MS bounds
+// each test, and (Node 20) each test file as a whole (default 10 min).
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { log } from './lib/log.mjs';
 import { stopProcess } from './lib/processes.mjs';
 import { findTestFiles } from './lib/test-files.mjs';
+import { laneOrder, nextToStart, readLaneNeeds, UNIT_BATCH } from './lib/test-lanes.mjs';
 import { environmentSupport, reapStaleEnvironments, TestEnvironment } from './lib/test-env.mjs';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 function parseArgs(argv) {
-  const opts = { unit: false, noEnv: false, filters: [], command: undefined };
+  const opts = { unit: false, noEnv: false, filters: [], command: undefined, lanes: Number(process.env.PAZ_TEST_LANES ?? 3) };
   const dashes = argv.indexOf('--');
   if (dashes >= 0) {
     opts.command = argv.slice(dashes + 1);
     argv = argv.slice(0, dashes);
     if (opts.command.length === 0) throw new Error('-- must be followed by a command');
   }
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
     if (arg === '--unit') opts.unit = true;
     else if (arg === '--no-env') opts.noEnv = true;
     else if (arg === '--help' || arg === '-h') opts.help = true;
-    else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
+    else if (arg === '--lanes' || arg.startsWith('--lanes=')) {
+      opts.lanes = Number(arg.includes('=') ? arg.slice('--lanes='.length) : argv[++i]);
+    } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else opts.filters.push(arg);
   }
+  if (!Number.isInteger(opts.lanes) || opts.lanes < 1) throw new Error('--lanes (or PAZ_TEST_LANES) must be a whole number from 1');
   return opts;
 }
 
 const requireEnvironment = () => process.env.CI === 'true' || process.env.PAZ_TEST_REQUIRE_DOCKER === '1';
 
-/** the foreground child (build or node --test), killed by PID when the runner is interrupted */
-let foreground;
+/** the children running now (build, test files, a `--` command), killed by PID when the runner is interrupted */
+const running = new Set();
 let environment;
 let exiting = false;
 
@@ -57,11 +68,12 @@ async function shutdown(code, why, { interrupted = false } = {}) {
   if (exiting) return;
   exiting = true;
   if (why) log(why);
-  if (foreground?.pid && foreground.exitCode === null && foreground.signalCode === null) {
-    // let it finish its own cleanup before the daemons it talks to go away
-    const result = await stopProcess(foreground.pid, 15_000);
-    if (result === 'killed') log(`PID ${foreground.pid} needed SIGKILL`);
-  }
+  // let them finish their own cleanup before the daemons they talk to go away
+  await Promise.all([...running].map(async (child) => {
+    if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const result = await stopProcess(child.pid, 15_000);
+    if (result === 'killed') log(`PID ${child.pid} needed SIGKILL`);
+  }));
   let problems = [];
   if (environment) {
     if (code !== 0 && !interrupted) {
@@ -94,36 +106,145 @@ function nodeTestCommand(files) {
   return [process.execPath, '--test', '--test-reporter=spec', `--test-timeout=${perTest}`, ...files];
 }
 
-/** runs argv in the foreground (inside the environment's namespace when there is one); resolves its exit code */
-function runForeground(argv, extraEnv) {
-  const totalTimeout = Number(process.env.PAZ_TEST_TIMEOUT_MS ?? 30 * 60_000);
-  const { command, args } = environment
+/**
+ * Spawns argv (inside the environment's namespace when there is one, unless inEnvironment is false),
+ * registered in `running` until it closes. stdio 'inherit', or 'collect' to gather stdout and stderr, in the
+ * order they came, into one text. Resolves { code, output }.
+ */
+function runChild(argv, extraEnv, stdio = 'inherit', { inEnvironment = true } = {}) {
+  const { command, args } = environment && inEnvironment
     ? environment.wrap(argv[0], argv.slice(1))
     : { command: argv[0], args: argv.slice(1) };
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
-    foreground = child;
-    const timer = setTimeout(() => {
-      log(`still running after ${Math.round(totalTimeout / 1000)} s: stopping them`);
+    const collect = stdio === 'collect';
+    const child = spawn(command, args, {
+      cwd: repoRoot,
+      stdio: collect ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+      env: { ...process.env, ...extraEnv },
+    });
+    running.add(child);
+    const chunks = [];
+    if (collect) {
+      child.stdout.on('data', (d) => chunks.push(d));
+      child.stderr.on('data', (d) => chunks.push(d));
+    }
+    const done = (code) => {
+      running.delete(child);
+      resolve({ code, output: Buffer.concat(chunks).toString('utf8') });
+    };
+    child.on('error', (err) => {
+      chunks.push(Buffer.from(`could not start ${argv[0]}: ${err.message}\n`));
+      done(1);
+    });
+    child.on('close', (code, sig) => done(code ?? (sig ? 1 : 0)));
+  });
+}
+
+/** the runner's whole-run bound: past it, every child still running is killed (by PID) */
+function startTotalTimer() {
+  const totalTimeout = Number(process.env.PAZ_TEST_TIMEOUT_MS ?? 30 * 60_000);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    log(`still running after ${Math.round(totalTimeout / 1000)} s: stopping them`);
+    for (const child of running) {
       try {
         process.kill(child.pid, 'SIGKILL');
       } catch {
         // gone
       }
-    }, totalTimeout);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      log(`could not start ${argv[0]}: ${err.message}`);
-      resolve(1);
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      resolve(code ?? (sig ? 1 : 0));
-    });
-  });
+    }
+  }, totalTimeout);
+  timer.unref();
+  return timer;
+}
+let timedOut = false;
+
+const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+
+/** the spec reporter's closing "ℹ pass 12" lines of one `node --test` run */
+function countsOf(output) {
+  const counts = {};
+  for (const name of COUNTS) {
+    const m = new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(output);
+    counts[name] = m ? Number(m[1]) : 0;
+  }
+  return counts;
 }
 
-const USAGE = 'usage: node scripts/run-tests.mjs [--unit | --no-env] [FILTER...]\n' +
+/**
+ * The unit batch (one `node --test` over all unit files; pure functions, temp dirs: it needs no environment
+ * and runs while the environment is being set up) and one item per integration test file.
+ */
+function testItems(files) {
+  const unit = files.filter((f) => !f.startsWith('dist/test/'));
+  const items = files.filter((f) => f.startsWith('dist/test/')).map((f) => ({ name: f, files: [f], needs: readLaneNeeds(join(repoRoot, f)), needsEnv: true }));
+  if (unit.length > 0) items.push({ name: `unit tests (${unit.length} file${unit.length === 1 ? '' : 's'})`, files: unit, needs: UNIT_BATCH, needsEnv: false });
+  return laneOrder(items);
+}
+
+/**
+ * Runs the items in up to `lanes` processes at once (lib/test-lanes.mjs decides which may run together),
+ * printing each item's output in one piece when it ends. Items that need the environment wait for
+ * `environmentReady` (resolving to its variables); the others may start at once. Resolves the exit code:
+ * 0 when every item passed.
+ */
+async function runLanes(items, lanes, environmentReady) {
+  const started = Date.now();
+  const queue = [...items];
+  const active = [];
+  const results = [];
+  let extraEnv; // the environment's variables, once it is ready
+  let allDone;
+  const finished = new Promise((resolve) => (allDone = resolve));
+  const startMore = () => {
+    while (!exiting && !timedOut && active.length < lanes) {
+      const item = nextToStart(extraEnv ? queue : queue.filter((it) => !it.needsEnv), active);
+      if (!item) break;
+      queue.splice(queue.indexOf(item), 1);
+      // what ran beside each file at any moment of its run, for its report
+      item.beside = new Set(active.map((a) => a.name));
+      for (const a of active) a.beside.add(item.name);
+      active.push(item);
+      log(`start ${item.name}${item.beside.size ? ` (beside ${[...item.beside].join(', ')})` : ''}`);
+      const t0 = Date.now();
+      const env = item.needsEnv ? extraEnv : {};
+      void runChild(nodeTestCommand(item.files), env, 'collect', { inEnvironment: item.needsEnv }).then(({ code, output }) => {
+        active.splice(active.indexOf(item), 1);
+        const seconds = (Date.now() - t0) / 1000;
+        results.push({ item, code, seconds, counts: countsOf(output) });
+        const verdict = code === 0 ? 'ok' : `FAILED (exit ${code})`;
+        // one write per file: its output stays in one piece whatever the other lanes print
+        const beside = [...item.beside];
+        process.stdout.write(`\n━━ ${item.name}: ${verdict} in ${seconds.toFixed(1)} s${beside.length ? `, beside ${beside.join(', ')}` : ''}\n` +
+          `${output.endsWith('\n') || output === '' ? output : `${output}\n`}━━ end of ${item.name}\n`);
+        startMore();
+      });
+    }
+    if (active.length === 0 && (extraEnv || queue.length === 0 || exiting || timedOut)) allDone();
+  };
+  startMore();
+  void environmentReady.then((vars) => {
+    extraEnv = vars;
+    startMore();
+  });
+  await finished;
+
+  const total = Object.fromEntries(COUNTS.map((n) => [n, results.reduce((s, r) => s + r.counts[n], 0)]));
+  const failed = results.filter((r) => r.code !== 0);
+  const notRun = queue.map((it) => it.name);
+  const lines = [
+    '',
+    `━━ ${results.length} of ${items.length} test process(es) ran in ${lanes} lane(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    ...COUNTS.map((n) => `ℹ ${n} ${total[n]}`),
+    ...failed.map((r) => `✖ failed: ${r.item.name} (exit ${r.code})`),
+    ...notRun.map((name) => `✖ not run: ${name}`),
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+  return failed.length === 0 && notRun.length === 0 ? 0 : 1;
+}
+
+const USAGE = 'usage: node scripts/run-tests.mjs [--unit | --no-env] [--lanes N] [FILTER...]\n' +
   '       node scripts/run-tests.mjs -- COMMAND [ARGS...]   (a command inside the test environment)\n';
 
 async function main() {
@@ -143,8 +264,22 @@ async function main() {
     return shutdown(1, `no compiled test files${opts.filters.length ? ` matching ${opts.filters.join(', ')}` : ''} ` +
       'under dist/ (run `npm run build` first)');
   }
-  if (!opts.command) log(`${files.length} test file(s)`);
+  let items;
+  if (!opts.command) {
+    try {
+      items = testItems(files);
+    } catch (err) {
+      return shutdown(2, err.message);
+    }
+    log(`${files.length} test file(s), ${items.length} process(es) in up to ${opts.lanes} lane(s)`);
+  }
 
+  if (!opts.command) startTotalTimer();
+  // the tests start while the environment is set up: those that need it wait for it (runLanes)
+  let lanesDone;
+  const startLanes = (environmentReady) => {
+    lanesDone = runLanes(items, opts.lanes, environmentReady);
+  };
   let extraEnv = {};
   if (!opts.unit && !opts.noEnv) {
     const support = environmentSupport();
@@ -156,17 +291,25 @@ async function main() {
     } else {
       for (const p of await reapStaleEnvironments({ repoRoot, log })) log(`cleanup problem (stale environment): ${p}`);
       environment = new TestEnvironment({ repoRoot, log });
-      environment.onForegroundChild = (child) => (foreground = child);
+      environment.onForegroundChild = (child) => {
+        running.add(child);
+        child.on('close', () => running.delete(child));
+      };
+      let ready;
+      if (!opts.command) startLanes(new Promise((resolve) => (ready = resolve)));
       try {
         await environment.start();
       } catch (err) {
         return shutdown(1, `could not set up the test environment: ${err instanceof Error ? err.message : err}`);
       }
       extraEnv = environment.vars();
+      ready?.(extraEnv);
     }
   }
   if (exiting) return;
-  const code = await runForeground(opts.command ?? nodeTestCommand(files), extraEnv);
+  if (!opts.command && !lanesDone) startLanes(Promise.resolve(extraEnv));
+  if (opts.command) startTotalTimer();
+  const code = opts.command ? (await runChild(opts.command, extraEnv)).code : await lanesDone;
   return shutdown(code, code === 0 ? undefined : `${opts.command ? opts.command[0] : 'tests'} failed (exit ${code})`);
 }
 

@@ -10,6 +10,7 @@
 // - put back, the problem clears;
 // - restarting the agent while the name points at another host (what "restart the agent" advice would lead to)
 //   is refused with why: it used to start and announce h2's instances at h3's address, silently.
+// test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';

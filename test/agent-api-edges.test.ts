@@ -2,6 +2,7 @@
 // its logs are asked for is a 404, not a 500 (the agent's unit list and the driver disagree for a moment when a
 // unit is removed); and a followed log does not hold up the agent's stop (a `paz logs -f` left open by an
 // operator used to keep `paz agent` from stopping until the follower went away).
+// test-lane: normal
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // The agent API asks for the cluster token on every route but /health (the routes are read from the table the agent
 // API's server dispatches on, so a new route can't be forgotten); the orchestrator sends it, so its log and stats
 // routes keep working; and `paz agent` without a token refuses to start, saying where to get one.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -3,6 +3,7 @@
 // fenced even when units are placed here meanwhile, and rejoin() re-syncs to what the store says then: a unit
 // moved elsewhere meanwhile stays stopped, units still (or newly) placed here start.
 // test/host-partition-fence.test.ts shows the whole of it on a cluster, with the store really cut off.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';

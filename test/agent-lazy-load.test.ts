@@ -4,6 +4,7 @@
 // prom-client (loaded on the first /metrics scrape, which then still counts the requests before it), etcd3
 // on a SQLite store. A module loader hook in the child records every module it resolves. RSS itself is
 // measured only by the benchmark.
+// test-lane: docker normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

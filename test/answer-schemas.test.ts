@@ -1,6 +1,7 @@
 // Answer schemas describe the fields (OpenAPI), and serializing with them changes no answer: for every read
 // route, a rich answer (every optional field set) comes out exactly as the plain JSON of what the handler
 // returned — no field dropped, no value coerced, no default added.
+// test-lane: normal
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';

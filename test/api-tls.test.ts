@@ -1,6 +1,7 @@
 // The APIs over TLS: `paz up --tls-cert --tls-key` serves the orchestrator, service directory and scheduler
 // with HTTPS from certificate files made here by openssl; the CLI works against https:// trusting the CA
 // through NODE_EXTRA_CA_CERTS; bad certificate files stop the start with a message naming what to fix.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';

@@ -1,6 +1,7 @@
 // Audit: every change names who made it (the API token's name) in the journal and its event stream:
 // service create, config change, deploy (API and hook), scale, rollback, delete, token create and revoke.
 // With --no-auth the actor is "anonymous".
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -3,6 +3,7 @@
 // For each route and method: no token, a forged token and a malformed header get 401; a read-only token on
 // anything but a read gets 403; a deployer token on an admin route gets 403; the admin token never gets
 // 401 or 403 (nor a 5xx: the placeholder inputs get 4xx answers at worst).
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -8,6 +8,7 @@
 // control plane must converge to one consistent running set: the deploy finishes as its record says
 // (version 2 succeeds; version 1's instances go), no unit runs twice at any moment, the config versions,
 // deploy records and journal are all there.
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -2,6 +2,7 @@
 // `paz backup` and `paz restore`, and the restored control plane (`paz server` on etcd plus an agent on a new
 // data dir) converges to the same running set: the same units, running the same versions with the same
 // config, their secret env values opened with the same key, answering again. The old host is not resurrected.
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

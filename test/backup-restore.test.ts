@@ -3,6 +3,7 @@
 // the webhook secret, secret env values): the file holds no secret in the clear, a restored token still
 // authenticates and the secrets open with the same key. Then what restore refuses, and why a backup taken
 // under writes is one revision (SQLite and etcd), and a restore into etcd in many txns.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

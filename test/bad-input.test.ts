@@ -1,4 +1,5 @@
 // Every kind of bad input gets a 4xx with a stable code and a message saying what to fix; never a 500.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -2,6 +2,7 @@
 // (PAZ_BENCH_QUICK=1) and must finish with figures, or say why it skipped (the deploy benchmark without the
 // Docker test environment). Fails only when a benchmark breaks, never on its timings. Results go to a temp
 // dir, not bench/results/.
+// test-lane: docker heavy slow
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

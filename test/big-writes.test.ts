@@ -1,3 +1,4 @@
+// test-lane: normal
 /**
  * Deploys, scales and deletes of the most instances a service may have (1000) on both store backends:
  * on etcd they take several txns (128 ops per txn), and readers must still see each deploy as one step.

@@ -1,5 +1,6 @@
 // `paz config` (show, set, unset, edit in $EDITOR, diff), `paz events`, `paz journal --json`, `paz secret set`
 // on an unknown service, and shell completion, run as a user would (bin/paz.js) against a real `paz up`.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';

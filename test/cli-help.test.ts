@@ -1,5 +1,6 @@
 // Every command's --help, walked from the CLI's own command table (so a command added without help fails
 // here): exit 0, on stdout, with at least one example that runs that command. `paz help CMD` says the same.
+// test-lane: normal
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,7 @@
 // Structural, not timed: a client command loads only the CLI and client modules, never a role's dependencies
 // (etcd3 and gRPC, dockerode, Fastify and swagger, SQLite) nor the server-side code. A module loader hook in
 // the child records every module it resolves.
+// test-lane: normal
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,7 @@
 // `paz login` and named profiles against two real `paz up` servers with tokens on: login checks the token
 // before saving (a bad one is refused, exit 1, nothing saved), the profile file is 0600, switching profiles
 // switches servers, and the precedence --url/--token > --profile > PAZ_URL/PAZ_TOKEN > PAZ_PROFILE > current.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';

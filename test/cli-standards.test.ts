@@ -1,6 +1,7 @@
 // The CLI's common manners, run as a user would (bin/paz.js) against a real `paz up --no-agent`: exit codes
 // (0 done, 1 failed, 2 usage), "did you mean" for commands, options and services, Paz's own words when it
 // cannot be reached, and --json output that parses.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,6 @@
 // The CLI's streams carry the token too: with auth on, `paz logs`, `paz logs -f` and `paz events` work
 // with no flags on the host `paz up` runs on (process driver, so no image is needed).
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';

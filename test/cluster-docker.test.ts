@@ -10,6 +10,7 @@
 //    hosts keep their leases: none of their units moves;
 // 3. h3 powers on again (dockerd, etcd member, agent with the same data dirs): its stale container is removed,
 //    the host rejoins and takes new units, and no unit runs twice.
+// test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -4,6 +4,7 @@
 // address: they work out their 10.x address from their route to the store; 127.0.0.1 is refused, and a host
 // name is resolved (through a hosts file of the agent's own mount namespace: no system file is touched).
 // All traffic stays inside namespaces this test creates (addresses 10.231.<n>.x exist only there).
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';

@@ -1,5 +1,6 @@
 // Two control-plane replicas on one store: one leads the control loops (placement, rollouts); when it
 // dies, the other takes over, and deploys keep being placed.
+// test-lane: light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

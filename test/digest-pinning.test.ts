@@ -1,6 +1,7 @@
 // Pinning by digest, the parts below a deploy: the registry lookup (the test registry, an unreachable one, a
 // missing tag, and a registry that answers 401 with a Bearer challenge for anonymous pulls), and pinning at
 // first pull with the real dockerd (the digest is recorded once per version; later instances run it).
+// test-lane: docker normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// test-lane: docker normal
 /**
  * The paz/hello example image (examples/hello), as the test environment built and pushed it: what it
  * answers, its switches (HELLO_N, PORT, HEALTHY, SLOW_MS), its start line and its SIGTERM handling.

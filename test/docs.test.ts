@@ -1,5 +1,6 @@
 // The API reference: OpenAPI 3 generated from the route schemas, written by `npm run docs` (paz docs --out)
 // and served as a readable page at /docs on the orchestrator.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

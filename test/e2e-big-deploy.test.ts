@@ -1,3 +1,4 @@
+// test-lane: heavy slow
 /**
  * The issue's big deploy: 1,000 instances on the process driver with the etcd store, to healthy, then a
  * new version of all of them, then a scale to 0, with no failed request, status write or expired lease,

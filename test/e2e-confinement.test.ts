@@ -2,6 +2,7 @@
 // outside the volume root (the Docker socket, /, system paths) with a 4xx naming the root, its agent refuses a
 // symlink in the root that leads out of it, containers are never privileged, and published ports bind to the
 // host's address only.
+// test-lane: docker light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';

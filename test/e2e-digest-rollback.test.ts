@@ -1,6 +1,7 @@
 // Issue 8, "Versions are reproducible": a deploy pins the image by digest, so a rollback runs the bytes of
 // the version it goes back to even after the tag moved. `paz up` with the real dockerd and router, the test
 // registry, a tag `stable` moved from hello:1's bytes to hello:2's between deploys, under load, no health path.
+// test-lane: docker heavy
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

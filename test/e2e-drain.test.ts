@@ -4,6 +4,7 @@
 // after that request ended and before its 30 s drain time ran out. `paz deploy --wait` prints its progress
 // and returns once the old instance is stopped; a deploy that fails makes it exit 1 with the reason.
 // No healthCheck.path: the app is probed as it is.
+// test-lane: docker heavy
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';

@@ -1,6 +1,7 @@
 // Issue 8, "What users see": `paz up` with its HAProxy router, the real dockerd and `--domain example.com`.
 // publicFacing and loadBalanced decide where a service answers; `paz logs -f` on a quiet unit stays open;
 // every route that takes a unit accepts the seed's short `<service>-<instance>`. No healthCheck.path.
+// test-lane: docker heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -2,6 +2,7 @@
 // holds (a plain byte relay to the test environment's dockerd). With the relay closed, dockerd does not
 // answer the agent: the agent says so at its next heartbeat and the host is unhealthy, naming its driver;
 // with the relay open again, the host is healthy again.
+// test-lane: docker light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';

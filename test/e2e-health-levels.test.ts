@@ -4,6 +4,7 @@
 //   has restarted it and it is healthy again;
 // - a new version whose image tag does not exist fails its deploy: the service is degraded, saying that the
 //   deploy failed and why, while the version before keeps serving; `paz health web` exits 1 saying so.
+// test-lane: docker light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';

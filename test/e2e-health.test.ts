@@ -9,6 +9,7 @@
 // - a unit that exits shows its exit code and its last lines of output;
 // - a unit whose stop takes its whole grace period does not hold back a new unit on the same host;
 // - an app that stops answering after being healthy is found and restarted.
+// test-lane: docker heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';

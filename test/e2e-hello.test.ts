@@ -2,6 +2,7 @@
 // environment: the seed's contrived-service-1 answers "Hello World 1" on port 80 of its host, its logs show
 // the server's start line, `paz units` lists it; a killed container is restarted; a killed agent comes back
 // without duplicating containers; a missing image ends in a clear state.
+// test-lane: docker port80 light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

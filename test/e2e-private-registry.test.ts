@@ -2,6 +2,7 @@
 // that requires an htpasswd login. Without credentials the deploy fails at once with what to do; after
 // `paz registry login` the next deploy pulls through the login and runs pinned to the pushed digest. The
 // password is in no API answer, no stored byte and no log line.
+// test-lane: docker light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // `paz up --driver process` on a host without Docker: the same deploy path runs a plain program as the
 // unit (its own cgroup when available), health-checks and announces it, and serves its logs.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

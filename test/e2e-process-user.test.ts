@@ -1,5 +1,6 @@
 // Issue 9: the process driver runs a unit's API-supplied command as an unprivileged user (`nobody` unless the
 // host's admin passes --unit-user), and the unit cannot read what the agent keeps in its data dir.
+// test-lane: normal
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';

@@ -6,6 +6,7 @@
 // - A missing image fails `paz deploy --wait` at once, with the pull error, not after the deadline.
 // - A service with a fixed host port on one host is redeployed with the recreate strategy; its gap is
 //   printed (it is not 0 and is not asserted).
+// test-lane: docker heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -2,6 +2,7 @@
 // with 2 instances under constant HTTP load through the router is deployed to a new version, rolled back,
 // scaled up and down, with zero failed requests; a version whose health check never passes fails within
 // its deadline while the old one keeps answering; registry pushes deploy; router stats are served.
+// test-lane: docker heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';

@@ -2,6 +2,7 @@
 // dockerd and HAProxy. DIR holds certificates made here by openssl for hello.example.test and *.example.test;
 // HAProxy picks one by SNI, public-facing hosts with a certificate redirect plain HTTP to HTTPS, and the
 // cluster-internal <svc>.paz stays plain HTTP. All traffic goes to 127.0.0.1 (SNI and Host carry the name).
+// test-lane: docker normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

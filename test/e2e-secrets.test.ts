@@ -2,6 +2,7 @@
 // it starts, and nowhere else shows it: every GET route of the three APIs' OpenAPI documents, the event stream,
 // the journal and history, the CLI's output, the server's log, and the store's files read as raw bytes. A
 // changed secret is a new version, rolled out; an agent with another key fails the unit with a readable reason.
+// test-lane: docker light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';

@@ -2,6 +2,7 @@
 // client certificates made here with openssl. With the right credentials a service runs (process driver);
 // without them, or with wrong ones, Paz refuses to start with a message that says what to fix, and the
 // password never shows in its output.
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';

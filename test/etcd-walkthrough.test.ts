@@ -1,5 +1,6 @@
 // Paz on a real etcd (`paz server --store etcd://…`): the seed README's literal
 // `etcdctl get /paz/services/paz-service-directory` answers, and the API works the same as on SQLite.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

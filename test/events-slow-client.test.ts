@@ -1,6 +1,7 @@
 // Issue 9, Input: an event-stream client that stops reading is dropped once more than
 // PAZ_EVENTS_MAX_BUFFERED_BYTES wait for it, so it can't grow server memory without bound; a client that
 // reads is unaffected. Against a real `paz server`; memory is not measured (the bound is what is asserted).
+// test-lane: light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';

@@ -1,5 +1,6 @@
 // Live events: GET /events streams store changes as Paz's events, with the store revision as the event id,
 // and a reconnect with Last-Event-ID resumes exactly where the client left off.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

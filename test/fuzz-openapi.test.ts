@@ -5,6 +5,7 @@
 //
 // CI runs PAZ_FUZZ_REQUESTS (default 1000); the full round is PAZ_FUZZ_REQUESTS=10000 or more.
 // PAZ_FUZZ_SEED replays a run (the seed is printed).
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';

@@ -4,6 +4,7 @@
 // start, the leading server is SIGKILLed. Another replica takes over the host-drain loop and the drain
 // converges: the drained host is empty, the service has exactly its instances elsewhere, no unit ran twice
 // at any sample, and no request failed.
+// test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetnsCluster } from './helpers/netns-cluster.js';

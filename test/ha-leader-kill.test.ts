@@ -2,6 +2,7 @@
 // driver). The leading server is SIGKILLed half-way through a rolling deploy; another replica takes over and
 // the deploy completes: the record ends succeeded, every instance runs the new version, the old ones are
 // gone, and no unit ever ran twice (sampled from /proc on every host during the whole test).
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetnsCluster } from './helpers/netns-cluster.js';

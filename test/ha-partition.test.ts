@@ -8,6 +8,7 @@
 // Every call of the store client has a deadline and moves to another member on failure, so during the cut the
 // cut-off server answers every request (503 PAZ_STORE_UNAVAILABLE, never silence) within a few seconds, and
 // the majority side's requests never wait on the cut-off member beyond one call's deadline: both printed.
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -2,6 +2,7 @@
 // driver) on one store. An agent stopped cleanly makes its host down at once ("its agent stopped"), first
 // within the host-loss grace, then past it; an agent killed (kill -9) makes its host down once its lease
 // runs out ("its heartbeat was lost"). The cluster's health names both; the live host stays healthy.
+// test-lane: light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -7,6 +7,7 @@
 //   stuck on a crash-looping replacement (exit 1), not done; once the app can start again the drain finishes;
 // - a drain started while a rolling deploy of the same service is half-way: it converges (one version, every
 //   unit on the staying host, none running twice) with 0 failed requests.
+// test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -4,6 +4,7 @@
 // through the router of the host that stays while the other is drained: every unit ends on the staying
 // host, and no request fails. Draining the staying host too is stuck (nowhere else to go) and stops
 // nothing; after undrain, new placements land on the drained host again, but units do not move back.
+// test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from './helpers/paz-server.js';

@@ -1,5 +1,6 @@
 // A host whose agent stops heartbeating (its record expires with its lease) has its units placed on
 // another host after the grace period; a host that is only briefly gone keeps them.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -9,6 +9,7 @@
 // default), three instances, load through the routers of the two other hosts. Every 250 ms the test samples
 // what really runs on every host (Docker: each host's dockerd over its socket; process driver: /proc), and
 // prints when the cut-off copy stopped and when the replacement ran, against the moment of the cut.
+// test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -28,7 +29,7 @@ const LEASE_TTL_SECONDS = DEFAULT_HEARTBEAT_TTL_SECONDS;
 /** the fence comes after this long without a renewal (core/store-fence.ts fenceAfterMs): 12.5 s here */
 const FENCE_AFTER_SECONDS = fenceAfterMs({ graceMs: HOST_LOSS_GRACE_SECONDS * 1000, leaseTtlMs: LEASE_TTL_SECONDS * 1000 }) / 1000;
 /** how long the partition lasts: well past TTL + grace, so the unit is placed elsewhere meanwhile */
-const PARTITION_SECONDS = 35;
+const PARTITION_SECONDS = 25;
 /** after the fence is due, how long the test allows for the stop and for its own sampling */
 const MARGIN_SECONDS = 8;
 

@@ -1,5 +1,6 @@
 // Issue 9, Input: hostile strings, keys and query values are refused with a 4xx naming what to fix, on a
 // real `paz server`; nothing refused is stored or deployed.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -3,9 +3,10 @@
 // desired (leaked), no unit running twice (duplicates), no HAProxy that is not the running paz's (orphaned
 // routers). Also kills landing between a unit's spawn and its state file: the launch intent covers them.
 //
-//   CI round (default 8 kills):  node scripts/run-tests.mjs kill9-leftovers
-//   full round (50 kills):        PAZ_KILL9_FULL=1 node scripts/run-tests.mjs kill9-leftovers
+//   CI round (default 6 kills):  node scripts/run-tests.mjs kill9-leftovers
+//   full round (50 kills):        PAZ_KILL9_FULL=1 node scripts/run-tests.mjs kill9-leftovers (or npm run test:full-loops)
 //   any count / a given seed:     PAZ_KILL9_ITERATIONS=20 PAZ_KILL9_SEED=7 node scripts/run-tests.mjs kill9-leftovers
+// test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -18,7 +19,7 @@ const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const FULL = process.env.PAZ_KILL9_FULL === '1';
-const ITERATIONS = Number(process.env.PAZ_KILL9_ITERATIONS ?? (FULL ? 50 : 8));
+const ITERATIONS = Number(process.env.PAZ_KILL9_ITERATIONS ?? (FULL ? 50 : 6));
 const SEED = Number(process.env.PAZ_KILL9_SEED ?? Date.now() % 100_000);
 
 // a unit that takes a moment to listen, like a real app; no health path

@@ -1,5 +1,6 @@
 // Where Paz listens: loopback unless told otherwise; --no-auth (PAZ_AUTH=off) refused on any other
 // address, with a message saying why and what to do; a non-loopback bind with auth on is allowed.
+// test-lane: normal
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';

@@ -1,5 +1,6 @@
 // Prometheus metrics on every Paz HTTP server: request counts by route and status, process metrics, and the
 // orchestrator's scrape-time gauges (hosts, services, units by state).
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -1,5 +1,6 @@
 // The cluster harness itself: three hosts with their own dockerd, a three-member etcd, a server, an agent
 // and router on every host; a service's instances spread over the hosts answer through every host's router.
+// test-lane: heavy
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetnsCluster } from './helpers/netns-cluster.js';

@@ -1,3 +1,4 @@
+// test-lane: normal
 /**
  * The process driver against real processes, real cgroup v1 directories and real sockets on 127.0.0.1.
  * Cgroup-dependent checks (memory limit, CPU quota, killing forked processes) need root and writable v1

@@ -1,6 +1,7 @@
 // x-paz-revision: a GET answer is the store at the revision it names, even while writes interleave with
 // the reads it is assembled from; and following /events?since=<that revision> from it ends exactly where
 // a fresh load is: nothing missed, nothing twice. On SQLite, and on a real etcd when its binary is here.
+// test-lane: normal
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// test-lane: normal
 /**
  * A failed recreate of more instances than one etcd txn carries (128 ops): the rollout controller starts
  * the serving version again with as many units as the deploy asked for, and the deploy is marked failed.

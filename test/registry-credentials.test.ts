@@ -1,6 +1,7 @@
 // Issue 9, registry credentials: set, listed and removed through the admin API and `paz registry`, stored
 // sealed (the password is in no answer, no stored byte and no log line), and used for digest lookups against
 // a registry that requires a login: Basic (a real docker-registry with htpasswd) and Bearer tokens.
+// test-lane: docker normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // A server's log line for a request carries the id its answer's x-api-uuid header had (field reqId), so an
 // operator handed an x-api-uuid finds the request in the log. All three APIs of a real `paz server`.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess } from './helpers/paz-server.js';

@@ -1,4 +1,5 @@
 // A crash (kill -9) of the control plane loses no acknowledged service, config version or deploy record.
+// test-lane: normal
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -1,3 +1,4 @@
+// test-lane: normal
 /**
  * Rendered configurations are valid for the real HAProxy (`haproxy -c`), across the shapes the
  * renderer can produce: IPv4 and IPv6, drained and free slots, gaps, a default service, the stats

@@ -2,6 +2,7 @@
 // (HAProxy) of another data dir, on the router port makes `paz up` refuse, naming the holder; the router's own
 // leftover after a kill -9 is taken over (stopped and replaced) and serves again. `paz down` stops the
 // running paz, its router and its units. Process driver, real HAProxy.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

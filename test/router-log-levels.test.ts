@@ -1,5 +1,6 @@
 // Routine router events are not warnings: a reload (here: more instances than slots) logs at info, and
 // nothing the router (or HAProxy, through it) says along the way logs at warn or above.
+// test-lane: normal
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';

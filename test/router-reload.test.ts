@@ -1,3 +1,4 @@
+// test-lane: normal
 /**
  * Hitless reload: a new service (a new backend) needs a new configuration; HAProxy's master starts new
  * workers on the same listening sockets while the old ones finish. A bounded request loop runs across

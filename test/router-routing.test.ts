@@ -1,3 +1,4 @@
+// test-lane: normal
 /**
  * Host routing through a real HAProxy: names, case and port suffixes, the 404 for unknown Hosts,
  * round robin, the default service and the answer of a service without instances.

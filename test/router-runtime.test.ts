@@ -1,3 +1,4 @@
+// test-lane: light
 /**
  * Changes applied through HAProxy's runtime API, without a reload: adding and removing instances,
  * health checks taking a dead instance out, draining, stats; and the reload when slots run out.

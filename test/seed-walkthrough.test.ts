@@ -1,6 +1,7 @@
 // Every curl call of the seed README (shared/seed), against `paz up`, checking each answer; and the
 // `etcdctl get /paz/services/...` steps with `paz kv get`. Twice: with --no-auth on loopback (the plain
 // curl walkthrough), and with auth on, each curl carrying the admin token as the README shows.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -2,6 +2,7 @@
 // version is recorded when a deploy succeeds and kept when one fails; config/last, scale and rollback follow
 // it; a failed version's units are removed and scaling never brings them back. The agent's part (placing
 // a unit and reporting its status) is written here as an agent would write it.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

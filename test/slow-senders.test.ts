@@ -1,5 +1,6 @@
 // Issue 9, Input: slow senders (a body that never completes, headers that trickle) are timed out by every
 // API server, while long answers (GET /events) are not cut. Against a real `paz server` with a 1 s bound.
+// test-lane: light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';

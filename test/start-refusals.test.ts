@@ -3,6 +3,7 @@
 // claimed or started (no data dir made, no port taken), never Node's or a library's own text after half of
 // Paz started (it was "getaddrinfo ENOTFOUND notanip" after a start, pino's "default level:loud must be
 // included in custom levels", and exit 1 for a port "abc").
+// test-lane: normal
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

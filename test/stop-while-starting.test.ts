@@ -1,6 +1,7 @@
 // A SIGTERM that arrives while paz is still starting (its APIs answer, its agent and router are still coming
 // up) stops it cleanly: exit 0, no HAProxy left behind, the data dir released. Before, Node's default action
 // killed it half-started and left its router running.
+// test-lane: normal
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

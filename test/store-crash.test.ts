@@ -1,3 +1,4 @@
+// test-lane: normal
 /**
  * Crash safety and multi-process use of the SQLite store, with real processes: a child node process
  * writes, is killed with SIGKILL mid-stream, and the file must hold every write it acknowledged; two

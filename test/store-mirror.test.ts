@@ -2,6 +2,7 @@
 // before it, wherever it was made (another process on the same SQLite file here); answers kept by
 // AnswerCache are the same bytes until something they show changes, with the revision header current;
 // and a mirror that cannot catch up in time gives way to a store read instead of an old answer.
+// test-lane: normal
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // API tokens through the CLI: `paz up` writes the first admin token (0600) where the CLI finds it, so the
 // CLI works with no flags; `paz token create|ls|revoke`; a revoked token stops working; only hashes are
 // stored; the last admin token cannot be revoked; a restart never makes a second admin token silently.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -1,6 +1,7 @@
 // The token store on a real SQLite store: hashed records, unique names, revocation seen by another server
 // once its 1 s lookup cache runs out (a clock the test moves, not a timed wait), and never two last admins
 // revoked at once.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -3,6 +3,7 @@
 // health and its logs followed live (a request sent through the router shows up as a new line without a
 // reload), and Monitoring's uPlot charts. Then a control plane holding 1,000 units: the Units list paints
 // a virtualised screenful, not 1,000 rows. No console errors anywhere.
+// test-lane: docker heavy
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -3,6 +3,7 @@
 // for a bad field is shown beside it), deployed with its instances turning healthy live, next edited and
 // its diff shown, a deploy that fails showing the unit's reason, a rollback, the History page, and a
 // read-only token that sees no write controls. No console errors but the 400s the form is expected to get.
+// test-lane: docker heavy
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';

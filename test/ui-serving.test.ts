@@ -1,6 +1,7 @@
 // The dashboard's serving (issue 10): the built app at /ui/ needs no token while the API still does;
 // unknown /ui/* paths are the app's own routes (index.html, not cached); hashed assets are cached for a year;
 // a browser opening / lands on /ui/ while API clients keep a 404; GET /auth/whoami names the token.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -1,6 +1,7 @@
 // The dashboard in a real browser (Debian's chromium) against a real `paz up` with auth on, the docker
 // driver and its router: signing in (admin, read-only, a bad token), the Services list and the Dashboard
 // following changes made through the API without a reload, and no console errors along the way.
+// test-lane: docker heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';

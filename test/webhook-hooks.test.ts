@@ -1,6 +1,7 @@
 // Deploy hooks prove the cluster's webhook secret when auth is on (issue 9): a signature over the exact body
 // (GitHub style) or the secret as a token. Anything else is a 401 that deploys and writes nothing. With auth
 // off (--no-auth) they stay open, as the seed walkthrough needs. The secret never reaches a log line.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -1,6 +1,7 @@
 // A real docker-registry, configured as the README says, notifies Paz (auth on) of a push with the secret as
 // a bearer header, and the push deploys. The same registry's second endpoint, with a wrong secret, is
 // refused every time and deploys nothing.
+// test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

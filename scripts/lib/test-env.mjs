@@ -274,13 +274,15 @@ export class TestEnvironment {
     // 2. daemons, by PID
     await step('stop docker-registry', () => this.stopDaemon('docker-registry', this.registry, 10_000));
     await step('stop dockerd', () => this.stopDaemon('dockerd', this.dockerd, 30_000));
-    // 3. anything that outlived them: in our namespace, started with our temp dir, or in our cgroup
+    // 3. clusters of network namespaces a test made and could not take down (it was stopped mid-run)
+    await step('remove clusters left by tests', () => this.removeLeftClusters());
+    // 4. anything that outlived them: in our namespace, started with our temp dir, or in our cgroup
     await step('stop leftover processes', () => this.stopLeftovers());
     await step('remove cgroups', async () => {
       const left = await removeCgroup(this.cgroup);
       if (left.length > 0) throw new Error(`still present: ${left.join(', ')}`);
     });
-    // 4. mounts, namespace, files
+    // 5. mounts, namespace, files
     for (const dir of this.tmpDirs) {
       await step(`unmount below ${dir}`, async () => {
         const left = await unmountAllUnder(dir);
@@ -296,6 +298,44 @@ export class TestEnvironment {
       });
     }
     return problems;
+  }
+
+  /**
+   * Network-namespace clusters (test/helpers/netns-cluster.ts) record their namespaces and cgroup parents in
+   * T/netns-cluster-subnets/<subnet>/cluster.json while they exist; a test stopped mid-run (Ctrl-C, a
+   * timeout) leaves the record behind. Their processes (agents, HAProxy, dockerds) live in those namespaces,
+   * their containers in those cgroups: both are stopped, then the cgroups and namespaces removed.
+   */
+  async removeLeftClusters() {
+    for (const dir of this.tmpDirs) {
+      const claims = join(dir, 'netns-cluster-subnets');
+      if (!existsSync(claims)) continue;
+      for (const subnet of readdirSync(claims)) {
+        const file = join(claims, subnet, 'cluster.json');
+        if (!existsSync(file)) continue;
+        const record = JSON.parse(readFileSync(file, 'utf8'));
+        // only names of the shape the helper makes: a damaged file must not reach anyone else's namespace
+        const netns = (record.netns ?? []).filter((n) => /^nc\d+-[a-z0-9]+$/.test(n));
+        const cgroups = (record.cgroups ?? []).filter((c) => /^nc\d+-[a-z0-9]+-containers$/.test(c));
+        const pids = new Set();
+        for (const n of netns) if (netnsExists(n)) for (const pid of pidsInNetns(netnsLink(n))) pids.add(pid);
+        if (!netns.some(netnsExists) && !cgroups.some((c) => cgroupDirs(c).length > 0)) {
+          rmSync(join(claims, subnet), { recursive: true, force: true }); // made, never brought up
+          continue;
+        }
+        this.log(`removing cluster ${subnet} left by a test: ${netns.filter(netnsExists).join(', ') || 'no namespaces'}` +
+          (pids.size > 0 ? `; stopping ${[...pids].map(describePid).join('; ')}` : ''));
+        const results = await Promise.all([...pids].map((pid) => stopProcess(pid, 5_000)));
+        const stuck = [...pids].filter((_, i) => results[i] === 'stuck');
+        if (stuck.length > 0) throw new Error(`survived SIGKILL: ${stuck.join(', ')}`);
+        for (const c of cgroups) {
+          const left = await removeCgroup(c);
+          if (left.length > 0) throw new Error(`cgroups still present: ${left.join(', ')}`);
+        }
+        for (const n of netns) await deleteNetns(n);
+        rmSync(join(claims, subnet), { recursive: true, force: true });
+      }
+    }
   }
 
   async stopDaemon(name, child, graceMs) {

@@ -75,6 +75,45 @@ function alive(c: ChildProcess): boolean {
 /** a second, third... cluster in one test run gets other names and addresses */
 let clusters = 0;
 
+/** 8 × 250 /24s: 10.232.0.0 - 10.239.249.0 */
+const SUBNETS = 2000;
+
+/**
+ * A /24 for a new cluster, 10.232-239.x, that no other cluster of this test run holds: test files run side
+ * by side in lanes (scripts/lib/test-lanes.mjs), and two clusters on one subnet would fight over the route in
+ * the test namespace. Claimed as an exclusive directory under the environment's temp dir (released by
+ * down()); it also holds cluster.json, the namespaces and cgroups to remove should the test be stopped before
+ * down() (scripts/lib/test-env.mjs removes them at teardown). Without that dir, derived from the PID.
+ */
+function claimSubnet(n: number): { subnet: string; dir?: string; release(): void } {
+  const first = (process.pid * 8 + n) % SUBNETS;
+  const name = (k: number) => `10.${232 + Math.floor(k / 250)}.${k % 250}`;
+  const base = process.env.PAZ_TEST_TMP;
+  if (!base || !existsSync(base)) return { subnet: `10.${232 + (n % 8)}.${process.pid % 250}`, release: () => undefined };
+  const claims = join(base, 'netns-cluster-subnets');
+  mkdirSync(claims, { recursive: true });
+  for (let i = 0; i < SUBNETS; i++) {
+    const k = (first + i) % SUBNETS;
+    const dir = join(claims, name(k));
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    let held = true; // down() may run twice: the second must not free a claim another cluster made since
+    return {
+      subnet: name(k),
+      dir,
+      release: () => {
+        if (held) rmSync(dir, { recursive: true, force: true });
+        held = false;
+      },
+    };
+  }
+  throw new Error(`all ${SUBNETS} cluster subnets are claimed under ${claims}`);
+}
+
 export class NetnsCluster {
   readonly hosts: ClusterHost[];
   readonly dir: string;
@@ -95,6 +134,7 @@ export class NetnsCluster {
   private readonly swNetns: string;
   private readonly clientLink: string;
   private readonly subnet: string;
+  private readonly releaseSubnet: () => void;
   private readonly etcdMembers = new Map<string, ClusterProcess>();
   private readonly dockerds = new Map<string, ClusterProcess>();
   private upStarted = false;
@@ -105,8 +145,10 @@ export class NetnsCluster {
     this.tag = `nc${process.pid % 10000}${n}`;
     this.swNetns = `${this.tag}-sw`;
     this.clientLink = `${this.tag}-c`;
-    // 10.232-239.<pid-derived>.x: one /24 per cluster, inside namespaces made here only
-    this.subnet = `10.${232 + (n % 8)}.${process.pid % 250}`;
+    // one /24 per cluster in 10.232-239.x, inside namespaces made here only
+    const claim = claimSubnet(n);
+    this.subnet = claim.subnet;
+    this.releaseSubnet = claim.release;
     this.gateway = `${this.subnet}.254`;
     this.clientIp = `${this.subnet}.250`;
     this.registry = `${this.gateway}:5000`;
@@ -117,6 +159,10 @@ export class NetnsCluster {
       mkdirSync(dir, { recursive: true });
       return { name, netns: `${this.tag}-${name}`, ip: `${this.subnet}.${i + 1}`, dir };
     });
+    if (claim.dir) {
+      const record = { netns: [...this.hosts.map((h) => h.netns), this.swNetns], cgroups: this.hosts.map((h) => this.cgroupParent(h)) };
+      writeFileSync(join(claim.dir, 'cluster.json'), `${JSON.stringify(record)}\n`);
+    }
   }
 
   /** why a cluster can't be built here, or undefined when it can */
@@ -436,6 +482,7 @@ export class NetnsCluster {
   async down(): Promise<void> {
     if (!this.upStarted) {
       rmSync(this.dir, { recursive: true, force: true });
+      this.releaseSubnet();
       return;
     }
     // paz first (it stops its routers), gently, so a failing test's logs end cleanly
@@ -472,6 +519,7 @@ export class NetnsCluster {
       console.log(`cluster logs kept in ${keep}`);
     }
     rmSync(this.dir, { recursive: true, force: true });
+    this.releaseSubnet(); // last: the routes and namespaces on it are gone
   }
 
   /** The last `chars` of a process's log, for a failing assertion's message. */
