@@ -1,3 +1,4 @@
+// test-lane: docker normal
 // An agent with `--driver docker` whose Docker is not up yet (a host at boot) does not exit: its host is
 // unhealthy, saying "Docker not reachable at <socket>: ...", through the API and the CLI; once dockerd
 // answers, the agent starts its units and a deployed unit runs. The dockerd here is this test's own (own

@@ -1,3 +1,4 @@
+// test-lane: normal
 // `paz backup FILE` and `paz restore FILE` when the file is not what it should be, run as a user would
 // (bin/paz.js): an existing target (never overwritten without --force, and left whole when refused), a
 // directory, a file system that refuses the write, a backup file paz may not read, a truncated or compressed
