@@ -8,7 +8,7 @@
  * scheduling. What writes to the store is the real code: the LeaseSession (batched, chunked writes under
  * the host's lease), the Reconciler and its UnitRunners (status writes on every state change) over the
  * BoundedDriver the agent uses. The heartbeat writes the same two records with the same keys as agent.ts
- * (the host record under the lease, the known-host record without one), every HEARTBEAT_INTERVAL_MS.
+ * (the host record under the lease, the known-host record without one, in one txn), every HEARTBEAT_INTERVAL_MS.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -60,8 +60,8 @@ export class SimHost {
   private async beat(): Promise<void> {
     const r = this.record();
     const known: KnownHost = { id: r.id, hostname: r.hostname, ip: r.ip, agentUrl: r.agentUrl, driver: r.driver, startedAt: r.startedAt, lastSeenAt: r.heartbeatAt };
-    await this.session.put(keys.host(this.hostId), JSON.stringify(r));
-    await this.store.put(keys.knownHost(this.hostId), JSON.stringify(known));
+    // one txn for both, as agent.ts writes them
+    await Promise.all([this.session.put(keys.host(this.hostId), JSON.stringify(r)), this.session.put(keys.knownHost(this.hostId), JSON.stringify(known), { withoutLease: true })]);
   }
 
   async start(): Promise<void> {

@@ -200,8 +200,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     const moved = opts.addressName ? await addressMoved(opts.addressName, opts.address, opts.resolveAddress ?? resolveName, undefined, (ip) => localAddresses().includes(ip)) : undefined;
     problems = nextProblems(problems, moved ? [...found, { component: 'address', message: moved }] : found, Date.now());
     const r = record();
-    await session.put(keys.host(hostId), JSON.stringify(r));
-    await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(r)));
+    // one txn for both (the lease session batches them): two writes per beat were 400 writes/s at 1,000 hosts
+    await Promise.all([session.put(keys.host(hostId), JSON.stringify(r)), session.put(keys.knownHost(hostId), JSON.stringify(known(r)), { withoutLease: true })]);
   };
   await beat();
   let beating: Promise<void> = Promise.resolve();
@@ -255,7 +255,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       clearInterval(heartbeat);
       stopping = true;
       await beating;
-      // said before the lease goes: the host is down because its agent stopped, not because it was lost
+      // said before the lease goes: the host is down because its agent stopped, not because it was lost. The
+      // session lets go of the record first, so a retry of a failed beat cannot write the older one over it
+      session.forget(keys.knownHost(hostId));
       await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(record(), Date.now()))).catch((err) => logger.warn({ err }, 'could not record the agent stopping'));
       hostStats.stop();
       unitStats.stop();

@@ -24,6 +24,28 @@ describe('LeaseSession', () => {
     await store.close();
   });
 
+  it('a key put withoutLease goes out in the same txn as the leased ones, keeps no lease, and outlives the session', async () => {
+    const store = new SqliteStore(':memory:');
+    const txns: TxnRequest[] = [];
+    const txn = store.txn.bind(store);
+    store.txn = (req) => (txns.push(req), txn(req));
+    const session = new LeaseSession(store, { ttlSeconds: 30 });
+    await session.start();
+    await Promise.all([session.put('/hosts/h', 'up'), session.put('/known/h', 'seen', { withoutLease: true })]);
+    assert.equal(txns.length, 1, 'one txn for both');
+    assert.notEqual((await store.get('/hosts/h'))!.lease, 0);
+    assert.equal((await store.get('/known/h'))!.lease, 0);
+    // a new lease rewrites both, the unleased one still without
+    await store.revoke((await store.get('/hosts/h'))!.lease);
+    await session.put('/hosts/h', 'up again');
+    assert.equal((await store.get('/known/h'))!.lease, 0);
+    assert.equal((await store.get('/known/h'))!.value, 'seen');
+    await session.stop();
+    assert.equal(await store.get('/hosts/h'), undefined, 'the leased key goes with the lease');
+    assert.equal((await store.get('/known/h'))?.value, 'seen', 'the unleased one stays');
+    await store.close();
+  });
+
   it('rewrites every key under a new lease when the old one is gone', async () => {
     const store = new SqliteStore(':memory:');
     const session = new LeaseSession(store, { ttlSeconds: 30 });
