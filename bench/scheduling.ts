@@ -270,7 +270,7 @@ async function hostsInWorkers(url: string, count: number, workers: number): Prom
   const ready: Array<Promise<void>> = [];
   for (let first = 0; first < count; first += per) {
     const args: WorkerArgs = { storeUrl: url, first, count: Math.min(per, count - first) };
-    const child = fork(script, [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(script, [JSON.stringify(args)], { execArgv: process.env.PAZ_BENCH_WORKER_ARGS ? process.env.PAZ_BENCH_WORKER_ARGS.split(' ') : undefined, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
     ready.push(
       new Promise<void>((resolve, reject) => {

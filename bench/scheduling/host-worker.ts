@@ -44,6 +44,19 @@ async function main(): Promise<void> {
   });
   // the parent went away without a stop: leave nothing behind
   process.on('disconnect', () => process.exit(0));
+  if (process.env.PAZ_BENCH_PROGRESS === '1') {
+    const t0 = Date.now();
+    setInterval(() => {
+      let units = 0;
+      let running = 0;
+      for (const h of hosts) {
+        const p = h.progress();
+        units += p.units;
+        running += p.running;
+      }
+      process.stderr.write(`    worker ${args.first}: ${((Date.now() - t0) / 1000).toFixed(1)} s after ready: ${units} units known, ${running} running\n`);
+    }, 500).unref();
+  }
   send({ type: 'ready' });
 }
 

@@ -19,6 +19,7 @@ import { DEFAULT_HEARTBEAT_TTL_SECONDS, HEARTBEAT_INTERVAL_MS } from '../../src/
 import { LeaseSession } from '../../src/state/lease-session.js';
 import { Reconciler } from '../../src/agent/reconciler.js';
 import { BoundedDriver } from '../../src/agent/bounded-driver.js';
+import { Pacer } from '../../src/agent/pacing.js';
 import { PAZ_VERSION } from '../../src/version.js';
 import { InstantDriver } from './instant-driver.js';
 
@@ -69,7 +70,8 @@ export class SimHost {
     await this.session.start();
     this.reconciler = new Reconciler({
       store: this.store,
-      driver: new BoundedDriver(this.driver),
+      // a Pacer of its own, as each agent is a process of its own
+      driver: new BoundedDriver(this.driver, undefined, new Pacer()),
       session: this.session,
       hostId: this.hostId,
       endpointAddress: this.record().ip,
@@ -82,6 +84,13 @@ export class SimHost {
     }, HEARTBEAT_INTERVAL_MS);
     this.heartbeat.unref();
     await this.reconciler.start();
+  }
+
+  /** units this host's reconciler runs, and how many of them it has seen running (for PAZ_BENCH_PROGRESS) */
+  progress(): { units: number; running: number } {
+    let running = 0;
+    for (const r of this.reconciler.runners.values()) if (r.status.state === 'running' || r.status.state === 'healthy') running++;
+    return { units: this.reconciler.runners.size, running };
   }
 
   async stop(): Promise<void> {

@@ -2,26 +2,27 @@
  * A driver that starts (and removes) at most a few units at a time. Starting a unit does synchronous
  * work on the event loop (the process driver's cgroup directories and state files); an agent
  * handed 1000 units at once did all of it in one go and blocked its loop for seconds, which expired its
- * lease. Here at most a few are under way at once, and each begins in an event-loop turn of its own,
- * so the loop handles I/O (leases, watches, HTTP) between any two. Pulls and stops begin one per turn
- * too (retiring 1000 units reads and signals 1000 processes), but any number may be under way: a slow
- * pull or stop of one unit must never hold back the others.
+ * lease. Here at most a few are under way at once, and they begin through a Pacer (pacing.ts): a few
+ * milliseconds of such work per event-loop turn, so the loop handles I/O (leases, watches, HTTP) between.
+ * Pulls and stops go through the Pacer too (retiring 1000 units reads and signals 1000 processes), but any
+ * number may be under way: a slow pull or stop of one unit must never hold back the others.
  */
 import type { Readable } from 'node:stream';
 import type { Driver, DriverEvent, LogOptions, PullProgress, UnitRuntime, UnitSpec, UnitStats } from './drivers/driver.js';
 import type { RegistryLogin } from '../core/registry-auth.js';
-import { Limiter, Pacer } from './pacing.js';
+import { Limiter, agentPacer, type Pacer } from './pacing.js';
 
 /** units a host starts at once (the process driver's sync work per start stays well under 100 ms) */
 export const DEFAULT_START_CONCURRENCY = 8;
 
 export class BoundedDriver implements Driver {
   private readonly starts: Limiter;
-  private readonly pacer = new Pacer();
 
   constructor(
     private readonly inner: Driver,
     concurrency = DEFAULT_START_CONCURRENCY,
+    /** the process's (an agent is one process); bench/scheduling runs many simulated agents in one, each with its own */
+    private readonly pacer: Pacer = agentPacer,
   ) {
     this.starts = new Limiter(concurrency);
   }

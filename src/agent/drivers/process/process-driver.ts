@@ -25,7 +25,7 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { UnitUser } from '../../../core/unit-user.js';
-import { Pacer } from '../../pacing.js';
+import { agentPacer } from '../../pacing.js';
 import {
   DriverError,
   type Driver,
@@ -111,7 +111,7 @@ export class ProcessDriver implements Driver {
   private readonly queue = new KeyedQueue();
   private cgroups: UnitCgroups | undefined;
   private cgroupsProbed = false;
-  private readonly exitPacer = new Pacer();
+  private readonly exitPacer = agentPacer;
   private readonly intents: LaunchIntents;
   private readonly launcher: UnitLauncher;
   private recovery: Promise<void> | undefined;
