@@ -7,6 +7,9 @@
  *     (the .md keeps what follows its NOTES_MARKER line: the notes written by hand about earlier runs)
  *   PAZ_BENCH_QUICK=1 node dist/bench/scheduling.js   N=10, M=200: seconds, writes nothing
  *   PAZ_BENCH_HOSTS=100 PAZ_BENCH_INSTANCES=2000 PAZ_BENCH_STORES=etcd ...   one corner of the matrix
+ *   PAZ_BENCH_PROGRESS=1   counts every half second (and the host workers' own); PAZ_BENCH_CPU_PROFILE=DIR   a CPU
+ *     profile of the control plane's process over each run; PAZ_BENCH_WORKER_ARGS='--cpu-prof --cpu-prof-dir=DIR'
+ *     node flags for the host workers
  *
  * What runs, all in this one process on the real code:
  * - the store: a SQLite file, or a single etcd member on loopback (local-etcd.ts; one member, not a quorum:
@@ -45,6 +48,7 @@ import { countingStore, emptyCounts, type StoreCounts } from './scheduling/count
 import type { FromWorker, ToWorker, WorkerArgs } from './scheduling/host-worker.js';
 import type { Benchmark } from './lib/bench.js';
 import { figure, type Figure } from './lib/report.js';
+import { cpuMsOf } from './lib/proc-cpu.js';
 
 /** a pinned image: deploys resolve nothing over the network */
 const IMAGE = `127.0.0.1:5000/bench/app@sha256:${'ab'.repeat(32)}`;
@@ -68,6 +72,12 @@ export interface RunFigures {
   placed: number;
   running: number;
   timedOut: boolean;
+  /**
+   * CPU time from the first deploy until all ran, in ms per 1,000 instances: this process (the control plane;
+   * on SQLite also the store and the hosts), the store's processes (etcd) and the hosts' worker processes.
+   * Unlike the rates, it hardly depends on how busy the machine was.
+   */
+  cpuMsPerThousand?: { here: number; store?: number; hosts?: number };
   /** what the control plane and the hosts asked of the store from the first deploy until all ran, per instance */
   perInstance: { storeCalls: number; writeCalls: number; keysWritten: number; keysRead: number; writeCallsByKind?: { placement: number; status: number; endpoint: number; heartbeat: number; other: number } };
 }
@@ -134,13 +144,15 @@ async function freePort(): Promise<number> {
 interface BenchStore {
   store: Store;
   url: string;
+  /** the store's own processes (etcd), for their CPU time; none for SQLite, which runs in this process */
+  pids: () => number[];
   dispose(): Promise<void>;
 }
 
 async function sqliteStore(dir: string): Promise<BenchStore> {
   const url = `sqlite:${join(dir, 'store.db')}`;
   const store = await openStore(url);
-  return { store, url, dispose: () => store.close() };
+  return { store, url, pids: () => [], dispose: () => store.close() };
 }
 
 async function etcdStore(dir: string): Promise<BenchStore> {
@@ -156,6 +168,7 @@ async function etcdStore(dir: string): Promise<BenchStore> {
   return {
     store,
     url,
+    pids: () => (member.pid ? [member.pid] : []),
     dispose: async () => {
       await store.close().catch(() => undefined);
       await member.stop();
@@ -249,6 +262,8 @@ interface HostGroup {
   reset(): void;
   /** stops every host; resolves the store work they did since reset() (worker processes only) */
   stop(): Promise<StoreCounts | undefined>;
+  /** the worker processes (none when the hosts run in this process) */
+  pids: () => number[];
 }
 
 async function hostsHere(store: Store, count: number, logger: Logger): Promise<HostGroup> {
@@ -260,6 +275,7 @@ async function hostsHere(store: Store, count: number, logger: Logger): Promise<H
       await inBatches(hosts, 50, (h) => h.stop());
       return undefined;
     },
+    pids: () => [],
   };
 }
 
@@ -290,6 +306,7 @@ async function hostsInWorkers(url: string, count: number, workers: number): Prom
   }
   const send = (m: ToWorker) => children.forEach((c) => c.send(m));
   return {
+    pids: () => children.flatMap((c) => (c.pid ? [c.pid] : [])),
     reset: () => send({ type: 'reset' }),
     async stop() {
       const total = emptyCounts();
@@ -306,6 +323,23 @@ async function hostsInWorkers(url: string, count: number, workers: number): Prom
         ),
       );
       return total;
+    },
+  };
+}
+
+/** PAZ_BENCH_CPU_PROFILE=DIR: a CPU profile of this process over each run only (not the set-up or the baseline) */
+async function startProfile(): Promise<{ stopInto(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stopInto(file) {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
     },
   };
 }
@@ -335,6 +369,8 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount:
   const deploys = new Deploys(store);
   const before: StoreCounts = { ...counts };
   hosts.reset();
+  const profile = process.env.PAZ_BENCH_CPU_PROFILE ? await startProfile() : undefined;
+  const cpu0 = { store: cpuMsOf(bs.pids()), hosts: cpuMsOf(hosts.pids()), here: process.cpuUsage() };
   const t0 = performance.now();
   await Promise.all(services.map((s) => deploys.deploy(s.name, { trigger: { source: 'api' } })));
   const submitted = performance.now();
@@ -342,6 +378,14 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount:
   await observer.done(RUN_DEADLINE_MS);
   clearInterval(progress);
   const end = performance.now();
+  const hereCpu = process.cpuUsage(cpu0.here);
+  if (profile) await profile.stopInto(join(process.env.PAZ_BENCH_CPU_PROFILE!, `${kind}-${hostCount}x${instances}.cpuprofile`));
+  const cpuMsPerThousand = (ms: number) => Math.round((ms / instances) * 1000);
+  const cpu = {
+    here: cpuMsPerThousand((hereCpu.user + hereCpu.system) / 1000),
+    store: kind === 'etcd' ? cpuMsPerThousand(cpuMsOf(bs.pids()) - cpu0.store) : undefined,
+    hosts: kind === 'etcd' ? cpuMsPerThousand(cpuMsOf(hosts.pids()) - cpu0.hosts) : undefined,
+  };
   const here: StoreCounts = { ...counts };
   const timedOut = observer.placedAt === 0 || observer.runningAt === 0;
   const placedSeconds = ((observer.placedAt || end) - t0) / 1000;
@@ -372,6 +416,7 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount:
     running: observer.running.size,
     timedOut,
     perInstance,
+    cpuMsPerThousand: cpu,
   };
 }
 
@@ -402,6 +447,15 @@ export function toMarkdown(f: SchedulingFigures): string {
     const k = r.perInstance.writeCallsByKind;
     const byKind = k ? `${k.placement} | ${k.status} | ${k.endpoint} | ${k.heartbeat} | ${k.other}` : '– | – | – | – | –';
     lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.perInstance.storeCalls} | ${r.perInstance.writeCalls} | ${r.perInstance.keysWritten} | ${r.perInstance.keysRead} | ${byKind} |`);
+  }
+  lines.push('', '## CPU time per 1,000 instances', '');
+  lines.push('CPU milliseconds spent from the first deploy request until every instance ran, per 1,000 instances: by the bench\'s process (the control plane; on SQLite also the store and every host), by etcd, and by the hosts\' worker processes. Like the store work, it hardly depends on how busy the machine was; a run on 2 cores cannot go faster than its CPU time allows.', '');
+  lines.push('| store | hosts | instances | control plane process (ms) | etcd (ms) | host workers (ms) | total (ms) |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of f.runs) {
+    const c = r.cpuMsPerThousand;
+    if (!c) continue;
+    const total = c.here + (c.store ?? 0) + (c.hosts ?? 0);
+    lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${c.here} | ${c.store ?? '–'} | ${c.hosts ?? '–'} | ${total} |`);
   }
   if (f.skipped.length) lines.push('', ...f.skipped.map((s) => `- skipped: ${s}`));
   return lines.join('\n') + '\n';

@@ -2,12 +2,15 @@
  * A level-triggered loop over the store, the shape every Paz controller has (Kubernetes' and Nomad's
  * too): a pass reads the current state and acts on it; watches on some prefixes wake it early, a
  * periodic pass catches what a watch missed and what changes only with time (deadlines). Kicks during a
- * pass are coalesced into one more pass; passes never overlap. That further pass waits `settleMs` first:
- * during a burst of writes (a 1000-unit deploy is thousands of writes) a pass that re-reads everything
- * after each one is work that grows with N², and the pause lets a burst collapse into one pass. A kick
- * while idle still runs at once.
+ * pass are coalesced into one more pass; passes never overlap. That further pass waits first: during a
+ * burst of writes (a 1000-unit deploy is thousands of writes) a pass that re-reads everything after each
+ * one is work that grows with N², and the pause lets a burst collapse into a few passes. The pause is
+ * four times as long as the pass before it took, so passes take at most a fifth of the time however long the
+ * burst, between SETTLE_MIN_MS and `settleMs`: a fixed 250 ms made every cheap pass (an agent's, a small
+ * cluster's) that much late, twice per deploy (placement, then the agent). A kick while idle runs at once.
  */
 import type { Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
 import type { Store, Watch, WatchEvent } from '../store/store.js';
 
 export interface StoreLoopOptions {
@@ -21,12 +24,17 @@ export interface StoreLoopOptions {
    */
   prefixes: Array<string | { prefix: string; relevant: (e: WatchEvent) => boolean; prevValues?: boolean }>;
   intervalMs: number;
-  /** pause before a pass that kicks during the previous one asked for (default 250 ms) */
+  /** longest pause before a pass that kicks during the previous one asked for (default 250 ms) */
   settleMs?: number;
   pass: () => Promise<void>;
 }
 
 const DEFAULT_SETTLE_MS = 250;
+const SETTLE_MIN_MS = 10;
+/** the pause before a further pass, from how long the pass before it took (see the top of this file) */
+export function settleAfter(passMs: number, maxMs = DEFAULT_SETTLE_MS): number {
+  return Math.min(maxMs, Math.max(SETTLE_MIN_MS, Math.ceil(4 * passMs)));
+}
 
 export class StoreLoop {
   private watches: Watch[] = [];
@@ -67,15 +75,18 @@ export class StoreLoop {
       return this.running;
     }
     this.running = (async () => {
-      let first = true;
+      let lastPassMs: number | undefined;
       do {
-        if (!first) await new Promise((r) => setTimeout(r, this.opts.settleMs ?? DEFAULT_SETTLE_MS));
-        first = false;
+        if (lastPassMs !== undefined) await new Promise((r) => setTimeout(r, settleAfter(lastPassMs!, this.opts.settleMs)));
         this.again = false;
+        const began = performance.now();
         try {
           await this.opts.pass();
+          lastPassMs = performance.now() - began;
         } catch (err) {
           this.opts.logger.error({ err }, `${this.opts.name}: pass failed`);
+          // a pass that fails at once (store unreachable) is not tried again every few ms
+          lastPassMs = Infinity;
         }
       } while (this.again && !this.stopped);
     })().finally(() => (this.running = undefined));
