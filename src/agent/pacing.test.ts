@@ -73,4 +73,33 @@ describe('Pacer', () => {
     await Promise.all([costly, next]);
     assert.equal(afterCostly, true, 'the caller after a 10 ms one ran in the same turn');
   });
+
+  it('lets callers through while the loop stays busy, more slowly', { timeout: 20_000 }, async () => {
+    const pacer = new Pacer();
+    // a loop that never waits for I/O: an immediate that schedules itself
+    let busy = true;
+    const spin = () => setImmediate(() => busy && spin());
+    spin();
+    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all(Array.from({ length: 100 }, () => pacer.turn()));
+    busy = false;
+  });
+
+  it('lets a bounded number through in one turn, however cheap', async () => {
+    const pacer = new Pacer();
+    // the loop turn each caller went through in, counted by an immediate that schedules itself
+    let turn = 0;
+    let counting = true;
+    const count = () => setImmediate(() => {
+      turn++;
+      if (counting) count();
+    });
+    count();
+    const turnOf: number[] = [];
+    await Promise.all(Array.from({ length: 100 }, () => pacer.turn().then(() => turnOf.push(turn))));
+    counting = false;
+    const perTurn = new Map<number, number>();
+    for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    assert.ok(Math.max(...perTurn.values()) <= 32, `callers per turn: ${JSON.stringify([...perTurn])}`);
+  });
 });

@@ -41,6 +41,11 @@ export class Limiter {
  * in a write of its own (bench/scheduling: 1.7 status writes per instance at 1,000 hosts).
  */
 const TURN_BUDGET_MS = 4;
+/**
+ * and at most this many callers: what a caller sets off after its first wait (a start's spawn and cgroup, a
+ * stop's signals) is not counted above, and 1000 callers let through at once would all set it off together
+ */
+const TURN_MAX_CALLERS = 32;
 /** busy share of the loop above which callers are slowed down */
 const MAX_UTILIZATION = 0.5;
 /** how long callers wait, with the loop idle, when it was busy */
@@ -48,7 +53,7 @@ const BACKOFF_MS = 20;
 
 /**
  * Lets callers through in call order, never synchronously, and in one turn only as many as fit in
- * TURN_BUDGET_MS of synchronous work: cheap callers go through together, a costly one pushes the next into a
+ * TURN_BUDGET_MS of synchronous work (TURN_MAX_CALLERS at most): cheap callers go through together, a costly one pushes the next into a
  * later turn, so timers and I/O are handled between. When the loop has been busy most of the time lately
  * (each caller's work sets off more: status writes, watch events, store reads), callers also wait a little
  * with the loop idle, so 1000 callers spread out instead of saturating it: a saturated loop serves
@@ -80,18 +85,20 @@ export class Pacer {
     return recent.utilization > MAX_UTILIZATION;
   }
 
-  private async drain(): Promise<void> {
-    if (this.busyLately()) {
-      setTimeout(() => void this.drain(), BACKOFF_MS);
+  private async drain(backedOff = false): Promise<void> {
+    // once backed off, callers go through whatever the loop does meanwhile: a loop that stays busy (a
+    // process under load) slows them down but never stops them
+    if (!backedOff && this.busyLately()) {
+      setTimeout(() => void this.drain(true), BACKOFF_MS);
       return;
     }
     const began = performance.now();
-    while (this.due.length > 0) {
+    for (let n = 1; this.due.length > 0; n++) {
       this.due.shift()!();
       // a caller awaiting turn() resumes in the microtask its resolve queued: its synchronous part (up to its
       // first wait) has run when this one resumes, so the time read below counts it
       await Promise.resolve();
-      if (performance.now() - began >= TURN_BUDGET_MS) break;
+      if (n >= TURN_MAX_CALLERS || performance.now() - began >= TURN_BUDGET_MS) break;
     }
     if (this.due.length > 0) setImmediate(() => void this.drain());
     else this.scheduled = false;
