@@ -35,7 +35,7 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
   app.get<{ Querystring: { dockerRepository?: string } }>(
     '/services',
     {
-      schema: {
+      schema: listAnswers.schema({
         tags,
         summary: 'List services, or look one up by repository',
         description: 'With `dockerRepository`, answers the one service using that image repository (any tag) as `{"doc": service}`.',
@@ -44,7 +44,7 @@ export function registerServiceRoutes(app: FastifyInstance, ctx: ApiContext, opt
           200: withRevision(DocOf(Type.Union([Type.Array(ServiceAnswer), ServiceAnswer]), 'every service (an array), or with `dockerRepository` the one service using it')),
           ...errorResponses,
         },
-      },
+      }),
     },
     async (req, reply) =>
       listAnswers.answer(req, reply, readScopes.directory(), async ({ directory }) => {

@@ -132,4 +132,38 @@ describe('HostUnitsView', () => {
       await store.close();
     }
   });
+
+  it('a stored value that is not a unit\'s JSON is reported with its key and dropped; the view goes on', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.put(keys.latest('web'), '1');
+    await put(store, unit('web', 1, 1, HOST));
+    // at the first read: broken JSON naming the host, and JSON that is no object
+    await store.put(keys.desiredUnit('web', 'web-1-8'), `{"host":"${HOST}"`);
+    await store.put(keys.desiredUnit('web', 'web-1-9'), 'null');
+    const errors: Error[] = [];
+    let calls = 0;
+    const view = new HostUnitsView({ store, hostId: HOST, onChange: () => calls++, onError: (err) => errors.push(err) });
+    try {
+      assert.deepEqual((await view.current()).map((u) => u.unit), ['web-1-1']);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0].message, /web-1-8 does not hold JSON/);
+      // from the watch: the unit kept here is overwritten with garbage, others with JSON that is no unit
+      let seen = calls;
+      await store.put(keys.desiredUnit('web', 'web-1-1'), `{not json ${HOST}`);
+      for (const value of ['null', '"a string"', '[1,2]', '42', `{"host":"${HOST}"`]) await store.put(keys.desiredUnit('web', 'web-1-3'), value);
+      await changed(() => calls, seen);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(await view.current(), [], 'the unit whose value broke is let go');
+      assert.equal(errors.length, 3, errors.map((e) => e.message).join('; '));
+      assert.match(errors[1].message, /web-1-1 does not hold JSON/);
+      // and it still follows the units placed here
+      seen = calls;
+      await put(store, unit('web', 1, 2, HOST));
+      await changed(() => calls, seen);
+      assert.deepEqual((await view.current()).map((u) => u.unit), ['web-1-2']);
+    } finally {
+      await view.stop();
+      await store.close();
+    }
+  });
 });

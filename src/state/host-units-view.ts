@@ -2,13 +2,16 @@
  * The committed desired units placed on one host, kept from one read and a watch from that read's revision
  * (Kubernetes' list-and-watch), for the host's agent. The agent's reconciler used to read every desired unit
  * of the cluster on every change to any of them: with N hosts and M units, each change cost each agent
- * O(M) and the store N × M (a 10,000-unit deploy on 100 hosts read and parsed millions of units). Here a
- * change costs an agent a substring test per changed unit, and a pass costs only the host's own units.
+ * O(M) and the store N × M (a 10,000-unit deploy on 100 hosts read and parsed millions of units). Here an
+ * agent hears only of the changes that concern its host, and a pass costs only the host's own units.
  *
- * Only units whose stored value names this host are parsed and kept; a value that does not contain the host
- * id cannot be a unit placed here. The watches are the process's shared ones (store-loop.ts). Changes that concern the host (a unit placed here, changed, moved away or
- * deleted; a service's latest version, which decides what is committed) call `onChange`. A watch that dies
- * (store compacted past it, or closed) marks the view stale: the next `current()` reads everything again.
+ * Only units whose stored value names this host are kept. At the first read only those are parsed (a value
+ * that does not contain the host id cannot be a unit placed here); later changes come parsed from the event
+ * router (unit-events-by-host.ts), which parses each event once for every view it goes to. The watches are
+ * the process's shared ones (store-loop.ts). Changes that concern the host (a unit placed here, changed,
+ * moved away or deleted; a service's latest version, which decides what is committed) call `onChange`. A
+ * watch that dies (store compacted past it, or closed) marks the view stale: the next `current()` reads
+ * everything again.
  */
 import type { Store, Watch, WatchEvent } from '../store/store.js';
 import { keys } from '../core/keys.js';
@@ -16,7 +19,7 @@ import type { DesiredUnit } from '../core/records.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
 import { parseJsonValue } from '../store/json.js';
 import { sharedWatch } from './store-loop.js';
-import { hostUnitEvents, type HostUnitEvents } from './unit-events-by-host.js';
+import { hostUnitEvents, type HostUnitEvents, type UnitEvent } from './unit-events-by-host.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const PARSE_BATCH = 200;
@@ -86,7 +89,7 @@ export class HostUnitsView {
     // what they deliver meanwhile waits, and only what is newer than the read is applied afterwards
     let readAt: number | undefined;
     const early: Array<() => void> = [];
-    const follow = (apply: (events: WatchEvent[]) => void) => (events: WatchEvent[]) => {
+    const follow = <E extends WatchEvent>(apply: (events: E[]) => void) => (events: E[]) => {
       if (generation !== this.generation) return;
       if (readAt === undefined) {
         early.push(() => follow(apply)(events));
@@ -143,26 +146,34 @@ export class HostUnitsView {
     this.opts.onChange();
   }
 
-  private onUnits(events: WatchEvent[]): void {
+  private onUnits(events: UnitEvent[]): void {
     let changed = false;
     for (const e of events) {
       if (e.type === 'delete') changed = this.forget(e.key) || changed;
-      else changed = this.applyUnit(e.key, e.value) || changed;
+      else changed = this.applyUnit(e.key, e.value, e.unit) || changed;
     }
     if (changed) this.opts.onChange();
   }
 
-  /** Keeps the unit if it is placed on this host, drops it otherwise; true when that changed the view. */
-  private applyUnit(key: string, raw: string): boolean {
-    if (!raw.includes(this.opts.hostId)) return this.forget(key);
-    let unit: DesiredUnit;
-    try {
-      unit = parseJsonValue<DesiredUnit>(key, raw);
-    } catch (err) {
-      this.opts.onError(err as Error);
-      return this.forget(key);
+  /**
+   * Keeps the unit if it is placed on this host, drops it otherwise; true when that changed the view. `parsed`:
+   * the value as the event router already parsed it (read-only: other views may hold the same object);
+   * without it (the first read, or a value the router could not read) the value is parsed here.
+   */
+  private applyUnit(key: string, raw: string, parsed?: { readonly host?: unknown }): boolean {
+    let unit: DesiredUnit | null;
+    if (parsed) unit = parsed as DesiredUnit;
+    else {
+      if (!raw.includes(this.opts.hostId)) return this.forget(key);
+      try {
+        unit = parseJsonValue<DesiredUnit | null>(key, raw);
+      } catch (err) {
+        this.opts.onError(err as Error);
+        return this.forget(key);
+      }
     }
-    if (unit.host !== this.opts.hostId) return this.forget(key);
+    // JSON that is not an object (null, a string) is placed nowhere
+    if (unit?.host !== this.opts.hostId) return this.forget(key);
     this.units.set(key, unit);
     this.routed?.held(key);
     return true;

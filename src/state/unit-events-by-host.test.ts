@@ -3,13 +3,15 @@ import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WatchEvent } from '../store/store.js';
 import { keys } from '../core/keys.js';
-import { hostUnitEvents, routeEvents, type RouteMember } from './unit-events-by-host.js';
+import { hostUnitEvents, routeEvents, type RouteMember, type UnitEvent } from './unit-events-by-host.js';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
 const C = 'c'.repeat(32);
 const unit = (host: string | null, extra: Record<string, unknown> = {}) => JSON.stringify({ unit: 'web-1-1', service: 'web', host, ...extra });
 const put = (key: string, value: string, revision = 1): WatchEvent => ({ type: 'put', key, value, revision });
+/** an event as the router hands a put of a unit on: with its value parsed */
+const parsed = (e: WatchEvent): UnitEvent => ({ ...e, unit: JSON.parse(e.value) as object });
 const member = (hostId: string, holds: string[] = [], syncing = false): RouteMember => ({ hostId, listener: () => {}, onError: () => {}, syncing, holds: new Set(holds) });
 
 /** the router's indexes for a set of members, as hostUnitEvents keeps them */
@@ -36,8 +38,9 @@ describe('routeEvents', () => {
     const deleted: WatchEvent = { type: 'delete', key: '/u/1', value: '', revision: 6 };
     const gone: WatchEvent = { type: 'delete', key: '/u/9', value: '', revision: 7 };
     const out = routeEvents([moved, unplaced, placedNew, fresh, deleted, gone], members, holders, byHost);
-    assert.deepEqual(out.get(a), [moved, unplaced, placedNew, deleted], 'the holder hears every change of its unit, in order');
-    assert.deepEqual(out.get(b), [moved], 'the new host hears of the unit placed on it');
+    assert.deepEqual(out.get(a), [parsed(moved), parsed(unplaced), parsed(placedNew), deleted], 'the holder hears every change of its unit, in order');
+    assert.deepEqual(out.get(b), [parsed(moved)], 'the new host hears of the unit placed on it');
+    assert.equal(out.get(a)![0].unit, out.get(b)![0].unit, 'parsed once for both');
   });
 
   it('a host id only mentioned in the value (a reason) does not make the event that host\'s', () => {
@@ -53,8 +56,8 @@ describe('routeEvents', () => {
     const { holders, byHost } = indexes(members);
     const events = [put('/u/1', unit(B)), { type: 'delete', key: '/u/2', value: '', revision: 2 } as WatchEvent, put('/u/3', '{not json'), put('/u/4', '"a string"')];
     const out = routeEvents(events, members, holders, byHost);
-    assert.deepEqual(out.get(c), events);
-    assert.deepEqual(out.get(a), [events[2], events[3]]);
+    assert.deepEqual(out.get(c), [parsed(events[0]), events[1], events[2], events[3]]);
+    assert.deepEqual(out.get(a), [events[2], events[3]], 'as they are: each view reports what it cannot read');
   });
 });
 
@@ -70,7 +73,7 @@ describe('hostUnitEvents', () => {
       const handle = await hostUnitEvents(store, host, (events) => {
         for (const e of events) {
           heard.get(host)!.push(`${e.type} ${e.key}`);
-          if (e.type === 'put' && (JSON.parse(e.value) as { host?: string }).host === host) handle.held(e.key);
+          if (e.type === 'put' && e.unit?.host === host) handle.held(e.key);
           else handle.dropped(e.key);
         }
       }, (err) => assert.fail(err));

@@ -7,6 +7,9 @@
  * (they told the router, `held`/`dropped`): a unit placed elsewhere, unplaced or deleted reaches the view that
  * must let it go.
  *
+ * The router parses each put's value once and hands the parsed unit on with the event (UnitEvent), so the
+ * views it goes to do not parse it again.
+ *
  * Not from the event's previous value: etcd reads each previous value from its backend, per event and per
  * watcher, and every agent of a cluster watches the desired units. A host whose view is still reading
  * (joined, not yet `synced`) hears every event, since it cannot yet say what it holds.
@@ -15,20 +18,21 @@ import type { Store, Watch, WatchEvent } from '../store/store.js';
 import { keys } from '../core/keys.js';
 import { sharedWatch } from './store-loop.js';
 
-/** The host a stored unit value is placed on (undefined: on none), or 'unreadable' when it is not a JSON object. */
-export function hostOf(raw: string): string | undefined | 'unreadable' {
+/** A desired-unit event as the router hands it on: a put whose value is a JSON object carries it parsed, once for every view it goes to (so read-only). */
+export type UnitEvent = WatchEvent & { unit?: { readonly host?: unknown } };
+
+/** A stored unit value parsed, or 'unreadable' when it is not a JSON object (the views report that themselves). */
+export function parseUnit(raw: string): { readonly host?: unknown } | 'unreadable' {
   let v: unknown;
   try {
     v = JSON.parse(raw);
   } catch {
     return 'unreadable';
   }
-  if (typeof v !== 'object' || v === null) return 'unreadable';
-  const host = (v as { host?: unknown }).host;
-  return typeof host === 'string' ? host : undefined;
+  return typeof v === 'object' && v !== null ? v : 'unreadable';
 }
 
-type Listener = (events: WatchEvent[]) => void;
+type Listener = (events: UnitEvent[]) => void;
 
 export interface RouteMember {
   hostId: string;
@@ -43,23 +47,26 @@ export interface RouteMember {
 /**
  * Who hears which event: the members of the host a put names, the members holding the key, and every member
  * still syncing; a value that is not a unit's JSON goes to everyone (each view reports it itself).
- * Pure over the membership, for the tests; returns the batch for each member, in store order.
+ * Pure over the membership, for the tests; returns the batch for each member, in store order, each readable
+ * put with its value parsed (the same object for every member).
  */
-export function routeEvents(events: WatchEvent[], members: Iterable<RouteMember>, holders: ReadonlyMap<string, ReadonlySet<RouteMember>>, byHost: ReadonlyMap<string, ReadonlySet<RouteMember>>): Map<RouteMember, WatchEvent[]> {
-  const out = new Map<RouteMember, WatchEvent[]>();
-  const give = (m: RouteMember, e: WatchEvent) => {
+export function routeEvents(events: WatchEvent[], members: Iterable<RouteMember>, holders: ReadonlyMap<string, ReadonlySet<RouteMember>>, byHost: ReadonlyMap<string, ReadonlySet<RouteMember>>): Map<RouteMember, UnitEvent[]> {
+  const out = new Map<RouteMember, UnitEvent[]>();
+  const give = (m: RouteMember, e: UnitEvent) => {
     const list = out.get(m);
     if (list) list.push(e);
     else out.set(m, [e]);
   };
   const all = [...members];
   const syncing = all.filter((m) => m.syncing);
-  for (const e of events) {
-    const now = e.type === 'put' ? hostOf(e.value) : undefined;
-    if (now === 'unreadable') {
-      for (const m of all) give(m, e);
+  for (const event of events) {
+    const unit = event.type === 'put' ? parseUnit(event.value) : undefined;
+    if (unit === 'unreadable') {
+      for (const m of all) give(m, event);
       continue;
     }
+    const e: UnitEvent = unit ? { ...event, unit } : event;
+    const now = typeof unit?.host === 'string' ? unit.host : undefined;
     const to = new Set<RouteMember>(syncing);
     for (const m of holders.get(e.key) ?? []) to.add(m);
     if (now) for (const m of byHost.get(now) ?? []) to.add(m);

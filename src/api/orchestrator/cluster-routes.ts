@@ -27,35 +27,43 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
   const unitAnswers = new AnswerCache(ctx);
   const endpointAnswers = new AnswerCache(ctx);
   // one per service asked for: more URLs
-  const serviceUnitAnswers = new AnswerCache(ctx, 64);
+  const serviceUnitAnswers = new AnswerCache(ctx, { maxUrls: 64 });
+  // a host's `healthy` also depends on the clock (a heartbeat older than its TTL makes it false with no
+  // write), so these are made per request and keep their tag only while their bytes stay the same; the hosts
+  // list is big (1,000 hosts with their unit names) and polled, /cluster is small: tagged, not compressed
+  const summaryAnswers = new AnswerCache(ctx, { clock: true });
+  const hostAnswers = new AnswerCache(ctx, { clock: true });
+  const oneHostAnswers = new AnswerCache(ctx, { clock: true, maxUrls: 64 });
 
-  app.get('/cluster', { schema: { tags, summary: 'Cluster summary', response: { 200: withRevision(ClusterAnswer) } } }, async (_req, reply) => {
-    const { cluster } = await readAt(ctx, reply, readScopes.cluster());
-    const [hosts, units] = await Promise.all([cluster.hosts(), cluster.units()]);
-    const services = new Set(units.map((u) => u.service));
-    return {
-      hostCount: hosts.length,
-      healthyHostCount: hosts.filter((h) => h.healthy).length,
-      unitCount: units.length,
-      healthyUnitCount: units.filter((u) => u.healthy).length,
-      unplacedUnitCount: units.filter((u) => u.host === null).length,
-      serviceCount: services.size,
-    };
-  });
+  app.get('/cluster', { schema: summaryAnswers.schema({ tags, summary: 'Cluster summary', response: { 200: withRevision(ClusterAnswer) } }) }, async (req, reply) =>
+    summaryAnswers.answer(req, reply, readScopes.cluster(), async ({ cluster }) => {
+      const [hosts, units] = await Promise.all([cluster.hosts(), cluster.units()]);
+      const services = new Set(units.map((u) => u.service));
+      return {
+        hostCount: hosts.length,
+        healthyHostCount: hosts.filter((h) => h.healthy).length,
+        unitCount: units.length,
+        healthyUnitCount: units.filter((u) => u.healthy).length,
+        unplacedUnitCount: units.filter((u) => u.host === null).length,
+        serviceCount: services.size,
+      };
+    }),
+  );
 
   app.get<{ Querystring: UnitFilter }>(
     '/cluster/hosts',
-    { schema: { tags, summary: 'Hosts, with the units placed on each', querystring: FilterQuery, response: { 200: withRevision(Type.Array(HostAnswer)) } } },
-    async (req, reply) => (await (await readAt(ctx, reply, readScopes.cluster())).cluster.hosts()).map((h) => ({ ...h, units: h.units.filter((u) => unitVisible(u, req.query)) })),
+    { schema: hostAnswers.schema({ tags, summary: 'Hosts, with the units placed on each', querystring: FilterQuery, response: { 200: withRevision(Type.Array(HostAnswer)) } }) },
+    async (req, reply) => hostAnswers.answer(req, reply, readScopes.cluster(), async ({ cluster }) => (await cluster.hosts()).map((h) => ({ ...h, units: h.units.filter((u) => unitVisible(u, req.query)) }))),
   );
 
   app.get<{ Params: { id: string }; Querystring: UnitFilter }>(
     '/cluster/hosts/:id',
-    { schema: { tags, summary: 'One host', params: IdParams, querystring: FilterQuery, response: { 200: withRevision(HostAnswer), ...errorResponses } } },
-    async (req, reply) => {
-      const h = await (await readAt(ctx, reply, readScopes.cluster())).cluster.host(req.params.id);
-      return { ...h, units: h.units.filter((u) => unitVisible(u, req.query)) };
-    },
+    { schema: oneHostAnswers.schema({ tags, summary: 'One host', params: IdParams, querystring: FilterQuery, response: { 200: withRevision(HostAnswer), ...errorResponses } }) },
+    async (req, reply) =>
+      oneHostAnswers.answer(req, reply, readScopes.cluster(), async ({ cluster }) => {
+        const h = await cluster.host(req.params.id);
+        return { ...h, units: h.units.filter((u) => unitVisible(u, req.query)) };
+      }),
   );
 
   // /cluster/hosts/:id/health: health-routes.ts, with the cluster's and the services'
@@ -87,7 +95,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   app.get<{ Querystring: UnitFilter }>(
     '/cluster/units',
-    { schema: { tags, summary: 'Every unit (instance) of every service, placed or not', querystring: FilterQuery, response: { 200: withRevision(Type.Array(UnitAnswer)) } } },
+    { schema: unitAnswers.schema({ tags, summary: 'Every unit (instance) of every service, placed or not', querystring: FilterQuery, response: { 200: withRevision(Type.Array(UnitAnswer)) } }) },
     async (req, reply) => unitAnswers.answer(req, reply, readScopes.cluster(), async ({ cluster }) => (await cluster.units()).filter((u) => unitVisible(u.name, req.query))),
   );
 
@@ -106,12 +114,12 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get(
     '/cluster/endpoints',
     {
-      schema: {
+      schema: endpointAnswers.schema({
         tags,
         summary: 'Announced endpoints: {service: {version: {instance: "ip:port"}}}, components flat',
         description: 'What the routers route to: the healthy instances announced at /paz/services/<service>/<version>/<instance>.',
         response: { 200: withRevision(AnyObject) },
-      },
+      }),
     },
     async (req, reply) => endpointAnswers.answer(req, reply, readScopes.endpoints(), async ({ snapshot }) => endpointTree((await snapshot.range(SERVICES_PREFIX)).kvs)),
   );
@@ -119,7 +127,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
   const stags = ['services'];
   app.get<{ Params: { name: string }; Querystring: UnitFilter }>(
     '/services/:name/units',
-    { schema: { tags: stags, summary: "The service's units", params: Type.Object({ name: Type.String() }), querystring: FilterQuery, response: { 200: withRevision(Type.Array(UnitAnswer)), ...errorResponses } } },
+    { schema: serviceUnitAnswers.schema({ tags: stags, summary: "The service's units", params: Type.Object({ name: Type.String() }), querystring: FilterQuery, response: { 200: withRevision(Type.Array(UnitAnswer)), ...errorResponses } }) },
     async (req, reply) =>
       serviceUnitAnswers.answer(req, reply, [...readScopes.service(req.params.name), ...readScopes.cluster()], async (read) => {
         await read.directory.get(req.params.name);

@@ -6,9 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../context.js';
 import { NameParams, errorResponses } from '../schemas.js';
-import { readAt, readScopes, withRevision } from '../read-at.js';
+import { readScopes, withRevision, type ReadViews } from '../read-at.js';
 import { HostDrainAnswer } from '../answer-schemas.js';
-import type { FastifyReply } from 'fastify';
+import { AnswerCache } from '../answer-cache.js';
 import type { HealthView } from '../../state/health.js';
 
 const Status = Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')], {
@@ -118,34 +118,39 @@ const ClusterHealth = Type.Object(
 );
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  // Health answers are made of the store and the clock, and say so: `checkedAt` is now, heartbeat ages and
+  // the reasons' "for 3 min" durations grow by the millisecond. Their bytes differ at every request, so they
+  // get no ETag (a tag that never matches again costs a hash and promises a 304 that never comes), but the
+  // big ones (the cluster's at 1,000 hosts, a service's with its units) are compressed, per request, on the
+  // thread pool; the requests arriving while one is made share it.
+  const clusterAnswers = new AnswerCache(ctx, { clock: true, tagged: false });
+  const hostAnswers = new AnswerCache(ctx, { clock: true, tagged: false, maxUrls: 64 });
+  const serviceAnswers = new AnswerCache(ctx, { clock: true, tagged: false, maxUrls: 64 });
   /** the health view over one consistent read, whose revision the answer names (x-paz-revision) */
-  const healthAt = async (reply: FastifyReply): Promise<HealthView> => {
-    const views = await readAt(ctx, reply, readScopes.health());
-    return ctx.health.over(views.snapshot, views.directory, views.deploys);
-  };
+  const healthOf = (views: ReadViews): HealthView => ctx.health.over(views.snapshot, views.directory, views.deploys);
   app.get(
     '/cluster/health',
     {
-      schema: {
+      schema: clusterAnswers.schema({
         tags: ['cluster'],
         summary: 'Whether the cluster is healthy, and why not: hosts down (since when, within the host-loss grace or past it), hosts unwell, services unhealthy or degraded',
         response: { 200: withRevision(ClusterHealth) },
-      },
+      }),
     },
-    async (_req, reply) => (await healthAt(reply)).cluster(),
+    async (req, reply) => clusterAnswers.answer(req, reply, readScopes.health(), async (views) => healthOf(views).cluster()),
   );
 
   app.get<{ Params: { id: string } }>(
     '/cluster/hosts/:id/health',
     {
-      schema: {
+      schema: hostAnswers.schema({
         tags: ['cluster'],
         summary: "Whether the host is healthy, and why not: its heartbeat (age, lost since when), its driver and router problems. A down host answers too, while it is known",
         params: Type.Object({ id: Type.String() }),
         response: { 200: withRevision(HostHealth), ...errorResponses },
-      },
+      }),
     },
-    async (req, reply) => (await healthAt(reply)).host(req.params.id),
+    async (req, reply) => hostAnswers.answer(req, reply, readScopes.health(), async (views) => healthOf(views).host(req.params.id)),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -169,13 +174,13 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get<{ Params: { name: string } }>(
     '/services/:name/health',
     {
-      schema: {
+      schema: serviceAnswers.schema({
         tags: ['services'],
         summary: 'Whether the service is healthy, and why not: units unhealthy (since when, their reason and last probe), a deploy failing or under way, desired against healthy instances',
         params: NameParams,
         response: { 200: withRevision(ServiceHealth), ...errorResponses },
-      },
+      }),
     },
-    async (req, reply) => (await healthAt(reply)).service(req.params.name),
+    async (req, reply) => serviceAnswers.answer(req, reply, readScopes.health(), async (views) => healthOf(views).service(req.params.name)),
   );
 }

@@ -158,7 +158,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
   app.get<{ Querystring: { service?: string; limit?: number; events?: string; all?: boolean } }>(
     '/journal',
     {
-      schema: {
+      schema: journalAnswers.schema({
         tags,
         summary: 'Deploy journal, newest first',
         description:
@@ -170,7 +170,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
           all: Type.Optional(Type.Boolean({ description: 'every kind of event' })),
         }),
         response: { 200: withRevision(DocOf(Type.Array(JournalEntryAnswer))) },
-      },
+      }),
     },
     async (req, reply) =>
       journalAnswers.answer(req, reply, readScopes.journal(), async ({ deploys }) => ({
