@@ -256,8 +256,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       stopping = true;
       await beating;
       // said before the lease goes: the host is down because its agent stopped, not because it was lost. The
-      // session lets go of the record first, so a retry of a failed beat cannot write the older one over it
+      // session lets go of the record first, and a beat's write still on its way lands first, so neither a
+      // retry of a failed beat nor one in flight can write the older record over it
       session.forget(keys.knownHost(hostId));
+      await session.settled(keys.knownHost(hostId));
       await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(record(), Date.now()))).catch((err) => logger.warn({ err }, 'could not record the agent stopping'));
       hostStats.stop();
       unitStats.stop();

@@ -6,7 +6,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
-import { StoreLimitError, StoreUnavailableError } from '../store/store.js';
+import { LeaseNotFoundError, StoreLimitError, StoreUnavailableError } from '../store/store.js';
 import { SecretKeyError } from '../core/secret-box.js';
 import { redactSecrets } from '../core/secret-env.js';
 import { PazError, errorBody } from '../core/errors.js';
@@ -41,7 +41,8 @@ export interface AppOptions {
   auth?: ApiAuth;
 }
 
-function toPazError(err: FastifyError & { validation?: unknown[]; validationContext?: string }): PazError {
+/** The catalogue's error for whatever a route or hook threw; anything unforeseen is INTERNAL (a 500, logged). */
+export function toPazError(err: FastifyError & { validation?: unknown[]; validationContext?: string }): PazError {
   if (err instanceof PazError) return err;
   // chunked writes keep every write within the store's limits; one record alone can still be too big
   if ((err as unknown) instanceof StoreLimitError) {
@@ -54,6 +55,11 @@ function toPazError(err: FastifyError & { validation?: unknown[]; validationCont
   // etcd without quorum on this side of a partition, or unreachable: nothing was acknowledged, try again or elsewhere
   if ((err as unknown) instanceof StoreUnavailableError) {
     return new PazError('STORE_UNAVAILABLE', `this server cannot reach the store's quorum (${err.message}); the request was not acknowledged (a write whose answer was lost may still have been made): retry, or use another server`);
+  }
+  // a lease the request took (a service's write lock) ran out before the store answered its write: the store was
+  // unreachable or slower than the lease; the write it guarded was refused by etcd, so nothing was made
+  if ((err as unknown) instanceof LeaseNotFoundError) {
+    return new PazError('STORE_UNAVAILABLE', `the store answered too late: ${err.message}; nothing was written: retry, or use another server`);
   }
   if (err.validation && Array.isArray(err.validation) && err.validation.length > 0) {
     const first = err.validation[0] as Parameters<typeof describeValidationError>[0];

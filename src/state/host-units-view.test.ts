@@ -164,6 +164,33 @@ describe('HostUnitsView', () => {
     } finally {
       await view.stop();
       await store.close();
+  it('hears a unit moved away while it was still reading its first list (the router sends a view that is reading everything)', async () => {
+    const inner = new SqliteStore(':memory:');
+    await inner.put(keys.latest('web'), '1');
+    await put(inner, unit('web', 1, 1, HOST));
+    // the real store, with the move made between the view's read and its answer: the read saw the unit
+    // here, and the event that moves it away comes while the view holds nothing yet
+    const store = Object.create(inner) as SqliteStore;
+    let moved = false;
+    store.rangeMany = async (prefixes) => {
+      const read = await inner.rangeMany(prefixes);
+      if (!moved) {
+        moved = true;
+        await put(inner, unit('web', 1, 1, OTHER));
+        // the watch delivers the move before the read is answered
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return read;
+    };
+    const view = new HostUnitsView({ store, hostId: HOST, onChange: () => {}, onError: (err) => assert.fail(err) });
+    try {
+      await view.current();
+      assert.equal(moved, true);
+      for (let i = 0; i < 50 && (await view.current()).length > 0; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual((await view.current()).map((u) => u.unit), [], 'the unit moved to another host is no longer this host\'s');
+    } finally {
+      await view.stop();
+      await inner.close();
     }
   });
 });

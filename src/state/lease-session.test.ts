@@ -216,4 +216,103 @@ describe('LeaseSession', () => {
     await session.stop();
     await store.close();
   });
+  /**
+   * The real store, with a hand on its txns: `fail` fails the next ones; `hold` keeps the next one from the
+   * store until `release` (ok or failed): a write on its way while the caller goes on.
+   */
+  function heldStore() {
+    const store = new SqliteStore(':memory:');
+    const txn = store.txn.bind(store);
+    const hand = {
+      fail: 0,
+      hold: false,
+      held: undefined as undefined | { arrived: Promise<void>; release: (fail?: Error) => void },
+    };
+    let arrived!: () => void;
+    const arm = () => {
+      let release!: (fail?: Error) => void;
+      const gate = new Promise<Error | undefined>((r) => (release = r));
+      hand.held = { arrived: new Promise<void>((r) => (arrived = r)), release };
+      return gate;
+    };
+    let gate: Promise<Error | undefined> | undefined;
+    const holdNext = () => {
+      hand.hold = true;
+      gate = arm();
+    };
+    store.txn = async (req: TxnRequest) => {
+      if (hand.fail > 0) {
+        hand.fail--;
+        throw new Error('14 UNAVAILABLE: Connection dropped');
+      }
+      if (hand.hold && gate) {
+        hand.hold = false;
+        arrived();
+        const failed = await gate;
+        if (failed) throw failed;
+      }
+      return txn(req);
+    };
+    return { store, hand, holdNext };
+  }
+
+  it("a forgotten key's retried write still on its way is waited for (settled): an agent's 'stopped' record is never overwritten by a heartbeat", async () => {
+    const { store, hand, holdNext } = heldStore();
+    const session = new LeaseSession(store, { ttlSeconds: 30, onError: () => {} });
+    await session.start();
+    const K = '/known/h1';
+    // the session's retry timer does not hold the process open: this does, while the test waits for it
+    const awake = setInterval(() => {}, 1000);
+    try {
+      await session.put(K, 'beat 1', { withoutLease: true });
+      // a beat fails: the session writes it again after a pause, and that retry is on its way (held) when the agent stops
+      hand.fail = 1;
+      await assert.rejects(session.put(K, 'beat 2', { withoutLease: true }));
+      holdNext();
+      await hand.held!.arrived;
+      session.forget(K);
+      // the store answers the beat on its way a moment later; the agent waits for it before saying it stopped
+      setTimeout(() => hand.held!.release(), 50);
+      await session.settled(K);
+      await store.put(K, 'stopped');
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal((await store.get(K))?.value, 'stopped', 'the retried beat landed before, not over the record');
+    } finally {
+      // a held write that a failed assertion left waiting is let go, or stop() waits for it forever
+      hand.held?.release();
+      clearInterval(awake);
+      await session.stop();
+      await store.close();
+    }
+  });
+
+  it('a forgotten key whose write was on its way and failed is neither written again nor deleted by name', async () => {
+    const { store, hand, holdNext } = heldStore();
+    const session = new LeaseSession(store, { ttlSeconds: 30, onError: () => {} });
+    await session.start();
+    const K = '/known/h1';
+    // the session's retry timer does not hold the process open: this does, while the test waits for it
+    const awake = setInterval(() => {}, 1000);
+    try {
+      await session.put(K, 'beat 1', { withoutLease: true });
+      holdNext();
+      const beat = session.put(K, 'beat 2', { withoutLease: true });
+      await hand.held!.arrived;
+      session.forget(K);
+      // the owner of the key from now on writes it while the beat is still on its way
+      await store.put(K, 'stopped');
+      hand.held!.release(new Error('14 UNAVAILABLE: Connection dropped'));
+      await beat.catch(() => undefined);
+      await session.settled(K);
+      // the session's retries come after 250 ms, then 500 ms
+      await new Promise((r) => setTimeout(r, 900));
+      assert.equal((await store.get(K))?.value, 'stopped');
+    } finally {
+      // a held write that a failed assertion left waiting is let go, or stop() waits for it forever
+      hand.held?.release();
+      clearInterval(awake);
+      await session.stop();
+      await store.close();
+    }
+  });
 });

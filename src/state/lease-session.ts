@@ -59,6 +59,10 @@ export class LeaseSession {
   /** spaces out the rewrites of keys whose write failed (store unreachable for a moment) */
   private readonly retry = new Backoff({ initialMs: 250, maxMs: 5_000 });
   private retryTimer: NodeJS.Timeout | undefined;
+  /** the keys of the txns on their way to the store now, and when they are answered */
+  private inFlight: { keys: ReadonlySet<string>; done: Promise<void> } | undefined;
+  /** keys forgotten while a txn carrying them was on its way: that txn failing must not make them dirty again */
+  private forgottenInFlight = new Set<string>();
   /** leases given up by abandon(): revoked before the next lease is granted */
   private abandoned: number[] = [];
   private abandons = 0;
@@ -81,6 +85,7 @@ export class LeaseSession {
    */
   put(key: string, value: string, opts: { withoutLease?: boolean } = {}): Promise<void> {
     this.owned.set(key, value);
+    this.forgottenInFlight.delete(key);
     if (opts.withoutLease) this.unleased.add(key);
     else this.unleased.delete(key);
     return this.enqueue(key);
@@ -89,6 +94,7 @@ export class LeaseSession {
   /** Deletes a key the session owns. */
   delete(key: string): Promise<void> {
     this.unleased.delete(key);
+    this.forgottenInFlight.delete(key);
     if (!this.owned.delete(key)) return Promise.resolve();
     return this.enqueue(key);
   }
@@ -101,14 +107,25 @@ export class LeaseSession {
    * Drops a key from the session without writing anything: it is not written again under a new lease, and
    * whoever waits for its write is answered. Unlike delete(), no delete is ever sent for it, so a key that
    * another host has written since (the same unit's status, placed there meanwhile) is never removed. With
-   * abandon(), the copy in the store goes with the old lease.
+   * abandon(), the copy in the store goes with the old lease. A write of it that is waiting to be tried again
+   * (the store failed it) is never tried again; one already on its way may still land: settled() waits for it.
    */
   forget(key: string): void {
     this.owned.delete(key);
     this.unleased.delete(key);
     const waiters = this.dirty.get(key);
     this.dirty.delete(key);
+    if (this.inFlight?.keys.has(key)) this.forgottenInFlight.add(key);
     for (const w of waiters ?? []) w.resolve();
+  }
+
+  /**
+   * Resolves once no txn of the session that carries `key` is on its way to the store (answered, or failed).
+   * After forget(key), nothing of the session writes the key later: whoever writes it next (an agent saying it
+   * stopped) is not overwritten by a heartbeat's retry that was still in flight.
+   */
+  async settled(key: string): Promise<void> {
+    while (this.inFlight?.keys.has(key)) await this.inFlight.done;
   }
 
   /**
@@ -189,17 +206,22 @@ export class LeaseSession {
       ops.push(value === undefined ? { type: 'delete', key } : this.putOp(key, value, this.leaseId));
     }
     try {
-      for (const [i, chunk] of this.chunks(ops).entries()) {
-        if (i > 0) await nextTurn();
-        await this.store.txn({ compare: [], success: chunk });
-      }
+      await this.carrying(new Set(batch.keys()), async () => {
+        for (const [i, chunk] of this.chunks(ops).entries()) {
+          if (i > 0) await nextTurn();
+          await this.store.txn({ compare: [], success: chunk });
+        }
+      });
       this.settle(batch, undefined);
       this.retry.reset();
     } catch (err) {
       if (err instanceof LeaseNotFoundError) {
         // the lease is gone with its keys: the next flush grants a new one and rewrites them all
         this.leaseLost = true;
-        for (const [key, waiters] of batch) this.dirty.set(key, [...waiters, ...(this.dirty.get(key) ?? [])]);
+        for (const [key, waiters] of batch) {
+          if (this.forgotten(key)) for (const w of waiters) w.resolve();
+          else this.dirty.set(key, [...waiters, ...(this.dirty.get(key) ?? [])]);
+        }
         return true;
       }
       // The callers hear of the failure, but the keys are still this session's to write: left as they were,
@@ -207,7 +229,8 @@ export class LeaseSession {
       // member kept announcing stopped units). They are written again, current values, after a pause.
       this.settle(batch, err);
       this.opts.onError?.(err);
-      for (const key of batch.keys()) if (!this.dirty.has(key)) this.dirty.set(key, []);
+      // (not a key forgotten meanwhile: a retry would write it, or delete it by name, after its new owner did)
+      for (const key of batch.keys()) if (!this.dirty.has(key) && !this.forgotten(key)) this.dirty.set(key, []);
       this.retryLater();
       return false;
     }
@@ -235,8 +258,29 @@ export class LeaseSession {
     const lease = await this.store.grantLease(this.opts.ttlSeconds);
     this.leaseId = lease.id;
     const ops: TxnOp[] = [...this.owned].map(([key, value]) => this.putOp(key, value, lease.id));
-    for (const chunk of this.chunks(ops)) await this.store.txn({ compare: [], success: chunk });
+    await this.carrying(new Set(this.owned.keys()), async () => {
+      for (const chunk of this.chunks(ops)) await this.store.txn({ compare: [], success: chunk });
+    });
     this.opts.onRenewed?.(sentAt);
+  }
+
+  /** Runs `write`, the txns that carry `keys`, known as in flight until they are answered (settled()). */
+  private async carrying(keys: ReadonlySet<string>, write: () => Promise<void>): Promise<void> {
+    let done!: () => void;
+    // the session's txns go one after another: whatever the last one's failure did with its keys is done
+    this.forgottenInFlight.clear();
+    this.inFlight = { keys, done: new Promise<void>((r) => (done = r)) };
+    try {
+      await write();
+    } finally {
+      this.inFlight = undefined;
+      done();
+    }
+  }
+
+  /** whether `key` was forgotten while the txn that just failed carried it (and not put or deleted since) */
+  private forgotten(key: string): boolean {
+    return this.forgottenInFlight.has(key);
   }
 
   private putOp(key: string, value: string, lease: number): TxnOp {

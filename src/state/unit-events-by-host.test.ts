@@ -111,4 +111,30 @@ describe('hostUnitEvents', () => {
       await store.close();
     }
   });
+  it('a host that joined hears every event until it says synced(), then only its own', async () => {
+    const store = new SqliteStore(':memory:');
+    const heard: string[] = [];
+    const handle = await hostUnitEvents(store, A, (events) => heard.push(...events.map((e) => `${e.type} ${e.key}`)), (err) => assert.fail(err));
+    const until = async (n: number) => {
+      for (let i = 0; i < 200 && heard.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    try {
+      const k1 = keys.desiredUnit('web', 'web-1-1');
+      const k2 = keys.desiredUnit('web', 'web-1-2');
+      // still reading: it cannot say yet what it holds, so a unit it may hold, moved to B or deleted, is its news too
+      await store.put(k1, unit(B));
+      await store.delete(k1);
+      await until(2);
+      assert.deepEqual(heard, [`put ${k1}`, `delete ${k1}`], 'a view still reading hears what concerns other hosts');
+      handle.synced();
+      await store.put(k2, unit(B));
+      await store.put(k1, unit(A));
+      await until(3);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(heard.slice(2), [`put ${k1}`], 'once synced, only what is placed here or held here');
+    } finally {
+      await handle.cancel();
+      await store.close();
+    }
+  });
 });

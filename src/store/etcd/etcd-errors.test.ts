@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeStoreFailure, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, memberDidNotAnswer, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
+import { afterFailedAttempt, describeStoreFailure, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, memberDidNotAnswer, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
 
 // the messages as etcd 3.4 / etcd3 1.1.2 / grpc-js 1.14 produce them (seen against a real etcd)
 const noConnection = new Error('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:32399. Resolution note: ');
@@ -65,6 +65,49 @@ describe('etcd error reading', () => {
     assert.equal(shouldRetry(duplicateKey, true), false);
     assert.equal(shouldRetry(leaseNotFound, true), false);
     assert.equal(shouldRetry('not even an error', true), false);
+  });
+});
+
+describe('afterFailedAttempt: a store that does not answer is never passed on as a raw error (an API 500)', () => {
+  // etcd 3.4 answers a proposal its raft dropped (the member lost its leader between the "hasleader" check and
+  // the proposal, or a leader transfer was under way) with an error it has no gRPC code for: UNKNOWN
+  const proposalDropped = new Error('2 UNKNOWN: raft proposal dropped');
+  // etcd's ErrCanceled has no gRPC code either
+  const requestCancelled = new Error('2 UNKNOWN: etcdserver: request cancelled');
+  // grpc-js: the HTTP/2 stream was reset under the call (RST_STREAM CANCEL) without a connection drop seen first
+  const streamCancelled = new Error('1 CANCELLED: Call cancelled');
+  const unhealthy = new Error('14 UNAVAILABLE: etcdserver: unhealthy cluster');
+  const rstInternal = new Error('13 INTERNAL: Received RST_STREAM with code 2 (Internal server error)');
+  // grpc-js, a call made on a channel already closed (etcd3 closes a member's channel after some errors)
+  const channelShutDown = new Error('Channel has been shut down');
+  const notAnswering = [noConnection, circuitOpen, connectionDropped, deadline, deadlineBeforeSent, deadlineAfterSent, noLeader, leaderChanged, requestTimedOut, proposalDropped, requestCancelled, streamCancelled, unhealthy, rstInternal, channelShutDown];
+
+  it('a read is tried again on every failure of the store to answer', () => {
+    for (const err of notAnswering) assert.equal(afterFailedAttempt(err, true), 'retry', err.message);
+  });
+
+  it('a write is tried again, or reported as perhaps made (a StoreUnavailableError), never passed on raw', () => {
+    for (const err of notAnswering) assert.notEqual(afterFailedAttempt(err, false), 'refused', err.message);
+  });
+
+  it('a proposal raft dropped never entered the log: the write goes to another member', () => {
+    assert.equal(neverReachedEtcd(proposalDropped), true);
+    assert.equal(afterFailedAttempt(proposalDropped, false), 'retry');
+    assert.equal(memberDidNotAnswer(proposalDropped), false, 'the member answered: it keeps its place');
+  });
+
+  it('a write etcd may have applied is never sent again', () => {
+    for (const err of [connectionDropped, deadlineAfterSent, leaderChanged, requestTimedOut, requestCancelled, streamCancelled]) {
+      assert.equal(afterFailedAttempt(err, false), 'outcome-unknown', err.message);
+    }
+  });
+
+  it("etcd's answers about the request itself, and errors that are no store failure, are passed on as they are", () => {
+    const refusals = [duplicateKey, leaseNotFound, new Error('7 PERMISSION_DENIED: etcdserver: permission denied'), new Error('11 OUT_OF_RANGE: etcdserver: mvcc: required revision is a future revision'), new TypeError('Cannot read properties of undefined (reading \'kvs\')')];
+    for (const err of refusals) {
+      assert.equal(afterFailedAttempt(err, true), 'refused', err.message);
+      assert.equal(afterFailedAttempt(err, false), 'refused', err.message);
+    }
   });
 });
 

@@ -37,10 +37,16 @@ export function isAlreadyCompacted(err: unknown): boolean {
  * to try, or the member answered that it has no leader (the store client asks every member to refuse a
  * call when it has none, etcd's "hasleader" metadata, so that answer comes before any work) or too many
  * requests. Repeating such a call cannot apply a write twice.
+ *
+ * "raft proposal dropped" (etcd sends it as "2 UNKNOWN", having no gRPC code for it): the member took the
+ * write but its raft refused to append it, because it had no leader or its leader was handing over the lead.
+ * The write never entered the log. etcd checks "hasleader" when the call arrives, so this comes from a member
+ * that lost its leader in the short time between that check and the proposal. That happens when a member is
+ * cut off from the quorum, and more often when the machine is loaded.
  */
 export function neverReachedEtcd(err: unknown): boolean {
   if (err instanceof Error && err.constructor.name === 'BrokenCircuitError') return true;
-  return /No connection established|circuit breaker is open|Waiting for LB pick|waiting for name resolution|Channel closed before call started|etcdserver: no leader|etcdserver: too many requests/.test(messageOf(err));
+  return /No connection established|circuit breaker is open|Waiting for LB pick|waiting for name resolution|Channel closed before call started|Channel has been shut down|The channel has been closed|etcdserver: no leader|etcdserver: too many requests|raft proposal dropped/.test(messageOf(err));
 }
 
 /**
@@ -59,7 +65,24 @@ export function memberDidNotAnswer(err: unknown): boolean {
  */
 export function isTransient(err: unknown): boolean {
   if (neverReachedEtcd(err)) return true;
-  return /\b(UNAVAILABLE|DEADLINE_EXCEEDED|ABORTED|RESOURCE_EXHAUSTED|INTERNAL)\b|etcdserver: (no leader|leader changed|request timed out)/.test(messageOf(err));
+  const message = messageOf(err);
+  // CANCELLED (grpc-js: an HTTP/2 stream reset under the call) and UNKNOWN (etcd: an error it has no gRPC code
+  // for, e.g. "etcdserver: request cancelled") say nothing about the request itself: the store failed it
+  return /\b(UNAVAILABLE|DEADLINE_EXCEEDED|ABORTED|RESOURCE_EXHAUSTED|INTERNAL)\b|etcdserver: (no leader|leader changed|request timed out)/.test(message)
+    || /^\d+ (CANCELLED|UNKNOWN):/.test(message);
+}
+
+/**
+ * What `EtcdStore.call` does after a failed attempt: `retry` (on the next member, or the next round),
+ * `outcome-unknown` (a write that may have been applied: never sent again, reported as
+ * StoreWriteOutcomeUnknownError, a StoreUnavailableError), or `refused` (etcd's own answer about the request,
+ * e.g. a duplicate key in a txn, or an error that is no store failure at all, such as a bug: passed on as it is).
+ * Every failure of the store to answer must end in `retry` or `outcome-unknown`, so that an API server
+ * answers 503 PAZ_STORE_UNAVAILABLE and never a 500.
+ */
+export function afterFailedAttempt(err: unknown, idempotent: boolean): 'retry' | 'outcome-unknown' | 'refused' {
+  if (shouldRetry(err, idempotent)) return 'retry';
+  return isTransient(err) ? 'outcome-unknown' : 'refused';
 }
 
 /**

@@ -40,7 +40,7 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from '../store.js';
-import { isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, isTransient, memberDidNotAnswer, shouldRetry } from './etcd-errors.js';
+import { afterFailedAttempt, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, memberDidNotAnswer } from './etcd-errors.js';
 import { MemberChoice } from './member-choice.js';
 import { checkTxnLimits } from '../txn-limits.js';
 import {
@@ -387,11 +387,10 @@ export class EtcdStore implements Store {
           // the cluster runs with lower limits than this client was told: say so, never a raw gRPC error
           const over = isOverRequestLimit(err);
           if (over) throw new StoreLimitError(over, `${this.name} refused a write over its limits (${messageOf(err)}); start Paz with the cluster's real --max-txn-ops and --max-request-bytes`);
-          if (!shouldRetry(err, kind !== 'write')) {
-            if (!isTransient(err)) throw err;
-            // a write sent, and no word whether it was applied: repeating it could apply it twice
-            throw new StoreWriteOutcomeUnknownError(this.name, `${endpoint}: ${messageOf(err)}`);
-          }
+          const next = afterFailedAttempt(err, kind !== 'write');
+          if (next === 'refused') throw err;
+          // a write sent, and no word whether it was applied: repeating it could apply it twice
+          if (next === 'outcome-unknown') throw new StoreWriteOutcomeUnknownError(this.name, `${endpoint}: ${messageOf(err)}`);
           lastError = err;
         }
       }
