@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, renderHostMap, type RenderOptions } from './render-config.js';
+import { HOST_MAP_FILE, haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, renderHostMap, type RenderOptions } from './render-config.js';
 import type { RouterLayout, SlotOccupant } from './router-layout.js';
 
 const options: RenderOptions = { bindAddress: '127.0.0.1', port: 18080, adminSocketPath: '/run/paz/router/admin.sock', mapDir: '/run/paz/router' };
@@ -47,7 +47,7 @@ test('frontend binds the configured address and routes <svc>.paz and <svc>.<doma
   // without TLS no variable: the rule reads the header itself (one allocation less per request)
   assert.ok(!config.some((l) => l.includes('set-var')));
   const hostMap = renderHostMap(layout)!;
-  assert.match(hostMap.name, /^hosts-[0-9a-f]{16}\.map$/);
+  assert.match(hostMap.name, HOST_MAP_FILE, 'Router.start removes leftover maps by this pattern');
   // the Host header without :port, lower-cased, looked up in the map; unknown Hosts get the default backend
   assert.deepEqual(config.filter((l) => l.startsWith('use_backend')), [`use_backend %[req.hdr(host),field(1,:),lower,map_str(/run/paz/router/${hostMap.name},paz-no-service)]`]);
   assert.ok(config.includes('default_backend paz-no-service'));

@@ -165,6 +165,8 @@ export function hostNamesOf(service: string, domain: string, publicFacing = true
 }
 
 /** A file the configuration names, to be written into `RenderOptions.mapDir` before HAProxy reads the config. */
+export const HOST_MAP_FILE = /^hosts-[0-9a-f]{16}\.map$/;
+
 export interface RenderedFile {
   name: string;
   text: string;
@@ -174,7 +176,7 @@ export interface RenderedFile {
  * The host map: every name a service answers to (lower case, no port) and its backend, one per line.
  * One `map_str` lookup (a tree) replaces a `use_backend ... if { host -m str ... }` rule per service, which
  * fetched and converted the Host header once per rule: with 50 services a request for the last one cost
- * the router about 40% more CPU than with one service (bench/README.md, Router). The file is named after its
+ * the router about a quarter more CPU than with one service (bench/README.md, the router's configuration). The file is named after its
  * content, so a config and the map it was checked with always go together: a rejected candidate or a
  * master restarted on the installed config never reads another config's map.
  */

@@ -4,13 +4,13 @@
  * router works out the smallest change (runtime API commands when the slots allow it, a hitless
  * reload when backends or slot counts change) and keeps HAProxy running.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { HaproxyConfigError, HaproxyProcess, type HaproxyProcessOptions } from './haproxy-process.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
 import { actionsAfterStart, planChanges, type SlotAction } from './plan-changes.js';
-import { InvalidRenderOptionsError, renderConfig, renderHostMap, validateRenderOptions, type RenderOptions } from './render-config.js';
+import { HOST_MAP_FILE, InvalidRenderOptionsError, renderConfig, renderHostMap, validateRenderOptions, type RenderOptions } from './render-config.js';
 import { assertValidRouteTable, type RouteTable } from './route-table.js';
 import { backendName, emptyLayout, slotServerName, type RouterLayout } from './router-layout.js';
 import { drainingInFlight, type InFlight, type OldWorkerStats } from './drain-sessions.js';
@@ -85,6 +85,8 @@ export class Router {
     await this.serialize(async () => {
       if (this.running) throw new Error('router already started');
       await mkdir(this.options.runtimeDir, { recursive: true, mode: 0o700 });
+      // host maps a killed router left behind: the config written next names its own
+      for (const f of await readdir(this.options.runtimeDir)) if (HOST_MAP_FILE.test(f)) await rm(join(this.options.runtimeDir, f), { force: true });
       this.layout = planChanges(emptyLayout(initial.domain), initial).next;
       this.baselines.clear();
       await this.haproxy.start();
