@@ -11,13 +11,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planChanges } from '../src/router/plan-changes.js';
-import { renderConfig } from '../src/router/render-config.js';
-import { emptyLayout } from '../src/router/router-layout.js';
+import { renderConfig, renderHostMap, type RenderOptions } from '../src/router/render-config.js';
+import { emptyLayout, type RouterLayout } from '../src/router/router-layout.js';
 import type { RouteTable } from '../src/router/route-table.js';
 import { readCertificateDir } from '../src/roles/tls-files.js';
 import { makeCa, makeServerCert } from './helpers/certs.js';
 import { tmpDir } from './helpers/env.js';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 
 const dirs: string[] = [];
 after(async () => {
@@ -34,7 +34,16 @@ async function haproxyCheck(config: string): Promise<{ ok: boolean; output: stri
   });
 }
 
-const options = { bindAddress: '127.0.0.1', port: 18999, adminSocketPath: '/tmp/paz-rc-admin.sock', stats: { address: '127.0.0.1', port: 18998 } };
+const mapDir = mkdtempSync(join(tmpdir(), 'paz-rc-maps-'));
+dirs.push(mapDir);
+const options = { bindAddress: '127.0.0.1', port: 18999, adminSocketPath: '/tmp/paz-rc-admin.sock', mapDir, stats: { address: '127.0.0.1', port: 18998 } };
+
+/** The config, with the host map it names written where it says (as the router writes it beside haproxy.cfg). */
+function render(layout: RouterLayout, opts: RenderOptions): string {
+  const hostMap = renderHostMap(layout);
+  if (hostMap) writeFileSync(join(opts.mapDir, hostMap.name), hostMap.text);
+  return renderConfig(layout, opts);
+}
 
 test('a varied table renders to a configuration HAProxy accepts', async () => {
   const table: RouteTable = {
@@ -59,7 +68,7 @@ test('a varied table renders to a configuration HAProxy accepts', async () => {
   let layout = planChanges(emptyLayout('paz'), table).next;
   // leave a gap in the middle of web's slots
   layout = planChanges(layout, { ...table, services: table.services.map((s) => (s.name === 'web' ? { ...s, servers: [s.servers[0], s.servers[2]] } : s)) }).next;
-  const config = renderConfig(layout, options);
+  const config = render(layout, options);
   assert.match(config, /server-template slot 2-2 /);
   const result = await haproxyCheck(config);
   assert.ok(result.ok, result.output);
@@ -67,7 +76,7 @@ test('a varied table renders to a configuration HAProxy accepts', async () => {
 });
 
 test('an empty table renders to a configuration HAProxy accepts (everything answers 404)', async () => {
-  const result = await haproxyCheck(renderConfig(emptyLayout('paz'), { ...options, bindAddress: '::1' }));
+  const result = await haproxyCheck(render(emptyLayout('paz'), { ...options, bindAddress: '::1' }));
   assert.ok(result.ok, result.output);
 });
 
@@ -85,7 +94,7 @@ test('with TLS (a certificate directory holding an exact and a wildcard certific
       { name: 'inner', publicFacing: false, servers: [] },
     ],
   };
-  const config = renderConfig(planChanges(emptyLayout('paz'), table).next, { ...options, tls: { port: 18997, certDir, certificates } });
+  const config = render(planChanges(emptyLayout('paz'), table).next, { ...options, tls: { port: 18997, certDir, certificates } });
   assert.match(config, /http-request redirect code 308 location https:\/\/%\[var\(txn.paz_host\)\]:18997%\[pathq\] if !\{ ssl_fc \} \{ var\(txn.paz_host\) -m str hello.example.test \}/);
   const result = await haproxyCheck(config);
   assert.ok(result.ok, result.output);

@@ -7,6 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { get, startBackend, startTestRouter, waitFor, type Backend, type TestRouter } from './router-fixtures.js';
 import type { RouteTable } from '../src/router/route-table.js';
 
@@ -106,6 +108,11 @@ test('a reload (new service added) under a request loop loses no request', async
   assert.equal(afterReload.reloads, before.reloads + 1);
   assert.notDeepEqual(afterReload.workers, before.workers, 'new workers serve the new configuration');
   assert.equal((await get(rt.port, 'api.paz')).status, 200, 'the new service answers');
+  // the host map the new config was checked with is the one left beside it; the old config's is gone
+  const maps = (await readdir(rt.runtimeDir)).filter((f) => f.endsWith('.map'));
+  assert.equal(maps.length, 1, maps.join(' '));
+  assert.ok((await readFile(join(rt.runtimeDir, 'haproxy.cfg'), 'utf8')).includes(`/${maps[0]},`));
+  assert.match(await readFile(join(rt.runtimeDir, maps[0]), 'utf8'), /^api\.paz backend-api$/m);
   await waitFor('the old worker to finish and exit', async () => ((await rt.router.processes()).oldWorkers.length === 0 ? true : undefined), 20_000);
 });
 

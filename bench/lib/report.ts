@@ -61,9 +61,13 @@ function holds(op: Target['op'], a: number, b: number): boolean {
   }
 }
 
-/** A figure with its ratio and target verdict filled in. */
-export function figure(f: Omit<Figure, 'ratio' | 'met'>): Figure {
-  const ratio = f.baseline && f.baseline.value !== 0 ? f.value / f.baseline.value : undefined;
+/**
+ * A figure with its ratio and target verdict filled in. The ratio is value / baseline, unless the benchmark
+ * measured them in pairs of rounds and gives `ratio` itself (the median of the per-round ratios: each pair
+ * shares the machine's moment, so a slow minute of other work cancels out); say so in `note`.
+ */
+export function figure(f: Omit<Figure, 'met'>): Figure {
+  const ratio = f.ratio ?? (f.baseline && f.baseline.value !== 0 ? f.value / f.baseline.value : undefined);
   const out: Figure = { ...f };
   if (ratio !== undefined) out.ratio = ratio;
   if (f.target) {

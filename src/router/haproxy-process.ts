@@ -7,7 +7,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,8 +25,11 @@ export const DEFAULT_HAPROXY_BINARY = '/usr/sbin/haproxy';
 export interface HaproxyProcessOptions {
   /** directory for haproxy.cfg and the master CLI socket; owned by this process manager */
   runtimeDir: string;
-  /** produces the configuration to run; called before every start, restart and reload */
-  renderConfig: () => string;
+  /**
+   * produces the configuration to run, and the files it names (written into runtimeDir before the check);
+   * called before every start, restart and reload
+   */
+  renderConfig: () => string | { config: string; files: Array<{ name: string; text: string }> };
   logger: Logger;
   binary?: string;
   startTimeoutMs?: number;
@@ -119,6 +122,8 @@ export class HaproxyProcess extends EventEmitter {
   private restarting: Promise<void> | undefined;
   private readonly restartBackoff: Backoff;
   private knownWorkers = new Set<number>();
+  /** side files (renderConfig's `files`) written and not yet removed: the installed config's and rejected ones' */
+  private writtenFiles = new Set<string>();
   /** the last lines HAProxy printed, for error messages */
   private readonly recentOutput: string[] = [];
 
@@ -141,7 +146,14 @@ export class HaproxyProcess extends EventEmitter {
   /** Renders, checks and installs the configuration; throws HaproxyConfigError and keeps the old file when invalid. */
   async writeConfig(): Promise<void> {
     const candidate = `${this.configPath}.next`;
-    await writeFile(candidate, this.options.renderConfig(), { mode: 0o600 });
+    const rendered = this.options.renderConfig();
+    const { config, files } = typeof rendered === 'string' ? { config: rendered, files: [] } : rendered;
+    for (const f of files) {
+      if (!/^[A-Za-z0-9_.-]+$/.test(f.name) || f.name.startsWith('haproxy.cfg') || f.name.endsWith('.sock')) throw new Error(`renderConfig: bad file name ${JSON.stringify(f.name)}`);
+      await writeFile(join(this.options.runtimeDir, f.name), f.text, { mode: 0o600 });
+      this.writtenFiles.add(f.name);
+    }
+    await writeFile(candidate, config, { mode: 0o600 });
     const result = await new Promise<{ ok: boolean; output: string }>((resolve) => {
       execFile(this.binary, ['-c', '-f', candidate], { timeout: 30_000 }, (error, stdout, stderr) => {
         resolve({ ok: !error, output: `${stdout}${stderr}` });
@@ -149,11 +161,19 @@ export class HaproxyProcess extends EventEmitter {
     });
     if (!result.ok) {
       const rejected = `${this.configPath}.rejected`;
+      // the files it names stay beside the rejected config until a config is installed
       await rename(candidate, rejected);
       const alerts = result.output.split('\n').filter((line) => line.includes('[ALERT]'));
       throw new HaproxyConfigError(alerts.length > 0 ? alerts.join('\n') : result.output, rejected);
     }
     await rename(candidate, this.configPath);
+    // HAProxy reads them when it parses the config: only the installed config's are needed from now on
+    const names = new Set(files.map((f) => f.name));
+    for (const name of this.writtenFiles) {
+      if (names.has(name)) continue;
+      await rm(join(this.options.runtimeDir, name), { force: true });
+      this.writtenFiles.delete(name);
+    }
   }
 
   async start(): Promise<ProcessList> {

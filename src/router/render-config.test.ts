@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, type RenderOptions } from './render-config.js';
+import { HOST_MAP_FILE, haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, renderHostMap, type RenderOptions } from './render-config.js';
 import type { RouterLayout, SlotOccupant } from './router-layout.js';
 
-const options: RenderOptions = { bindAddress: '127.0.0.1', port: 18080, adminSocketPath: '/run/paz/router/admin.sock' };
+const options: RenderOptions = { bindAddress: '127.0.0.1', port: 18080, adminSocketPath: '/run/paz/router/admin.sock', mapDir: '/run/paz/router' };
 
 const occupant = (server: string, port: number, extra: Partial<SlotOccupant> = {}): SlotOccupant => ({
   server,
@@ -41,21 +41,51 @@ test('defaults: http mode, redispatch and retries, health check timing', () => {
   }
 });
 
-test('frontend binds the configured address and routes <svc>.paz and <svc>.<domain>, ignoring port and case', () => {
+test('frontend binds the configured address and routes <svc>.paz and <svc>.<domain> by one host map lookup, ignoring port and case', () => {
   const config = lines(renderConfig(layout, options));
   assert.ok(config.includes('bind ipv4@127.0.0.1:18080'));
-  // without TLS no variable: the rules read the header themselves (one allocation less per request)
+  // without TLS no variable: the rule reads the header itself (one allocation less per request)
   assert.ok(!config.some((l) => l.includes('set-var')));
-  assert.ok(config.includes('use_backend backend-demo-api if { req.hdr(host),field(1,:),lower -m str demo-api.paz demo-api.example.com }'));
-  assert.ok(config.includes('use_backend backend-web if { req.hdr(host),field(1,:),lower -m str web.paz web.example.com }'));
+  const hostMap = renderHostMap(layout)!;
+  assert.match(hostMap.name, HOST_MAP_FILE, 'Router.start removes leftover maps by this pattern');
+  // the Host header without :port, lower-cased, looked up in the map; unknown Hosts get the default backend
+  assert.deepEqual(config.filter((l) => l.startsWith('use_backend')), [`use_backend %[req.hdr(host),field(1,:),lower,map_str(/run/paz/router/${hostMap.name},paz-no-service)]`]);
   assert.ok(config.includes('default_backend paz-no-service'));
+  assert.deepEqual(hostMap.text.split('\n').filter((l) => l && !l.startsWith('#')), [
+    'demo-api.example.com backend-demo-api',
+    'demo-api.paz backend-demo-api',
+    'web.example.com backend-web',
+    'web.paz backend-web',
+  ]);
 });
 
-test('with TLS the host is worked out once, into a variable the redirects and the routing rules read', () => {
+test('the host map: one rule however many services, <svc>.<domain> only for public-facing ones, named after its content', () => {
+  const many: RouterLayout = {
+    domain: 'example.com',
+    backends: Array.from({ length: 50 }, (_, i) => ({ service: `svc${i}`, ...(i === 7 ? { publicFacing: false as const } : {}), slots: new Array(8).fill(null) })),
+  };
+  const config = lines(renderConfig(many, options));
+  assert.equal(config.filter((l) => l.startsWith('use_backend')).length, 1, 'a rule per service costs every request a Host fetch per rule');
+  const entries = renderHostMap(many)!.text.split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.equal(entries.length, 99);
+  assert.ok(entries.includes('svc7.paz backend-svc7'));
+  assert.ok(!entries.some((l) => l.startsWith('svc7.example.com')), 'not public-facing: no <svc>.<domain>');
+  assert.ok(entries.includes('svc49.example.com backend-svc49'));
+  // a default service takes unknown Hosts through the map's default too
+  assert.ok(lines(renderConfig({ ...many, defaultService: 'svc3' }, options)).some((l) => l.startsWith('use_backend') && l.endsWith(',backend-svc3)]')));
+  // another table, another file: a config never reads a map it was not checked with
+  assert.notEqual(renderHostMap(many)!.name, renderHostMap(layout)!.name);
+  assert.deepEqual(renderHostMap(structuredClone(many)), renderHostMap(many));
+  // no service: no map and no rule, everything gets the 404
+  assert.equal(renderHostMap({ domain: 'paz', backends: [] }), undefined);
+  assert.ok(!lines(renderConfig({ domain: 'paz', backends: [] }, options)).some((l) => l.startsWith('use_backend')));
+});
+
+test('with TLS the host is worked out once, into a variable the redirects and the routing rule read', () => {
   const tls = { port: 18443, certDir: '/etc/paz/certs', certificates: [{ file: 'demo.pem', names: ['demo-api.example.com'] }] };
   const config = lines(renderConfig(layout, { ...options, tls }));
   assert.ok(config.includes('http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower'));
-  assert.ok(config.includes('use_backend backend-demo-api if { var(txn.paz_host) -m str demo-api.paz demo-api.example.com }'));
+  assert.ok(config.includes(`use_backend %[var(txn.paz_host),map_str(/run/paz/router/${renderHostMap(layout)!.name},paz-no-service)]`));
   assert.ok(config.indexOf('http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower') < config.findIndex((l) => l.startsWith('use_backend')));
 });
 
@@ -116,6 +146,8 @@ test('options that could break or inject into the configuration are refused', ()
     { adminSocketPath: '/tmp/with space.sock' },
     { adminSocketPath: '/tmp/x.sock\n    stats socket /tmp/y.sock level admin' },
     { adminSocketPath: `/tmp/${'x'.repeat(100)}.sock` },
+    { mapDir: 'relative' },
+    { mapDir: '/tmp/maps,paz-no-service)] if TRUE' },
     { stats: { address: '127.0.0.1', port: 70000 } },
     { timeouts: { clientMs: -1 } },
   ];

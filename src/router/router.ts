@@ -4,20 +4,20 @@
  * router works out the smallest change (runtime API commands when the slots allow it, a hitless
  * reload when backends or slot counts change) and keeps HAProxy running.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { HaproxyConfigError, HaproxyProcess, type HaproxyProcessOptions } from './haproxy-process.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
 import { actionsAfterStart, planChanges, type SlotAction } from './plan-changes.js';
-import { InvalidRenderOptionsError, renderConfig, validateRenderOptions, type RenderOptions } from './render-config.js';
+import { HOST_MAP_FILE, InvalidRenderOptionsError, renderConfig, renderHostMap, validateRenderOptions, type RenderOptions } from './render-config.js';
 import { assertValidRouteTable, type RouteTable } from './route-table.js';
 import { backendName, emptyLayout, slotServerName, type RouterLayout } from './router-layout.js';
 import { drainingInFlight, type InFlight, type OldWorkerStats } from './drain-sessions.js';
 import { parseShowStat, type ProcessList } from './parse-runtime-output.js';
 import { buildRouterStats, countersOf, cumulativeOf, slotKey, type CumulativeCounters, type RouterStats } from './router-stats.js';
 
-export interface RouterOptions extends Omit<RenderOptions, 'adminSocketPath'> {
+export interface RouterOptions extends Omit<RenderOptions, 'adminSocketPath' | 'mapDir'> {
   /** directory for haproxy.cfg and the sockets; created if missing, owned by this router */
   runtimeDir: string;
   logger?: Logger;
@@ -49,13 +49,16 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     const { runtimeDir, logger, haproxyBinary, process: processOptions, ...render } = options;
     this.log = logger ?? pino({ name: 'paz-router' });
-    this.renderOptions = { ...render, adminSocketPath: join(runtimeDir, 'admin.sock') };
+    this.renderOptions = { ...render, adminSocketPath: join(runtimeDir, 'admin.sock'), mapDir: runtimeDir };
     const problems = validateRenderOptions(this.renderOptions);
     if (problems.length > 0) throw new InvalidRenderOptionsError(problems);
     this.runtime = new HaproxyRuntime(this.renderOptions.adminSocketPath);
     this.haproxy = new HaproxyProcess({
       runtimeDir,
-      renderConfig: () => renderConfig(this.layout, this.renderOptions),
+      renderConfig: () => {
+        const hostMap = renderHostMap(this.layout);
+        return { config: renderConfig(this.layout, this.renderOptions), files: hostMap ? [hostMap] : [] };
+      },
       logger: this.log,
       listen: [
         { address: render.bindAddress, port: render.port },
@@ -82,6 +85,8 @@ export class Router {
     await this.serialize(async () => {
       if (this.running) throw new Error('router already started');
       await mkdir(this.options.runtimeDir, { recursive: true, mode: 0o700 });
+      // host maps a killed router left behind: the config written next names its own
+      for (const f of await readdir(this.options.runtimeDir)) if (HOST_MAP_FILE.test(f)) await rm(join(this.options.runtimeDir, f), { force: true });
       this.layout = planChanges(emptyLayout(initial.domain), initial).next;
       this.baselines.clear();
       await this.haproxy.start();
