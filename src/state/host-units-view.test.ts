@@ -164,6 +164,9 @@ describe('HostUnitsView', () => {
     } finally {
       await view.stop();
       await store.close();
+    }
+  });
+
   it('hears a unit moved away while it was still reading its first list (the router sends a view that is reading everything)', async () => {
     const inner = new SqliteStore(':memory:');
     await inner.put(keys.latest('web'), '1');
