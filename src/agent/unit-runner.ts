@@ -41,6 +41,8 @@ export interface RunnerDeps {
   /** the directory host volumes must lie under on this host (agent/volume-guard.ts); absent: no host volumes */
   volumeRoot?: string;
   now?: () => number;
+  /** how long a transient state lasts before it is written (default TRANSIENT_REPORT_MS) */
+  transientReportMs?: number;
 }
 
 /** Healthy this long without a restart resets the backoff. */
@@ -49,6 +51,8 @@ const STABLE_AFTER_MS = 60_000;
 const PROBE_REPORT_EVERY_MS = 10_000;
 /** How long a fence waits for what the runner was doing before stopping whatever that left running. */
 const FENCE_BUSY_WAIT_MS = 30_000;
+/** how long a transient state (pulling, starting) lasts before it is written (reportTransient) */
+export const TRANSIENT_REPORT_MS = 100;
 
 export interface RunnerOptions {
   /** the status this unit had, from an earlier agent */
@@ -98,6 +102,8 @@ export class UnitRunner {
   /** endpoint writes in call order, so a withdraw is never overtaken by an older announce */
   private endpointWrites: Promise<void> = Promise.resolve();
   private lastProbeWrittenAt = 0;
+  /** a transient state waiting to be written (reportTransient) */
+  private transientReport: NodeJS.Timeout | undefined;
   /** aborts a pull in progress when the unit is retired */
   private readonly pulling = new AbortController();
   private readonly now: () => number;
@@ -160,8 +166,31 @@ export class UnitRunner {
     this.busy = this.busy.then(fn).catch((err) => this.deps.logger.error({ err, unit: this.unit }, 'unit runner error'));
   }
 
+  /**
+   * A transient state ('pulling', 'starting') reaches the store only if it lasts TRANSIENT_REPORT_MS: an image
+   * already here and a quick start are over before anyone could look, and the state after them says more. Each
+   * was a store write of its own on a busy agent, as the unit's steps happen in different event-loop turns
+   * (bench/scheduling, 1,000 hosts of 1 unit: 3 status writes per instance). A slow pull or start is reported
+   * as before, a moment later.
+   */
+  private reportTransient(state: UnitState, patch: Partial<UnitStatus>): void {
+    if (this.retired) return;
+    this.applyStatus(state, patch);
+    if (this.transientReport) return;
+    this.transientReport = setTimeout(() => {
+      this.transientReport = undefined;
+      if (!this.retired) void this.writeStatus();
+    }, this.deps.transientReportMs ?? TRANSIENT_REPORT_MS);
+    this.transientReport.unref();
+  }
+
   private async report(state: UnitState, patch: Partial<UnitStatus> = {}): Promise<void> {
     if (this.retired && state !== 'stopping') return;
+    this.applyStatus(state, patch);
+    await this.writeStatus();
+  }
+
+  private applyStatus(state: UnitState, patch: Partial<UnitStatus>): void {
     const wasHealthy = this.status.healthy;
     Object.assign(this.status, patch, { state, updatedAt: this.now() });
     if (state !== 'exited' && state !== 'failed' && patch.exitCode === undefined) delete this.status.exitCode;
@@ -171,6 +200,12 @@ export class UnitRunner {
     if (this.status.healthy) delete this.status.unhealthySince;
     else if (this.status.unhealthySince === undefined && (wasHealthy || state === 'exited' || state === 'failed' || state === 'unhealthy')) this.status.unhealthySince = this.now();
     for (const k of Object.keys(this.status) as Array<keyof UnitStatus>) if (this.status[k] === undefined) delete this.status[k];
+  }
+
+  /** Writes the unit's current status (the latest of whatever was reported). */
+  private async writeStatus(): Promise<void> {
+    if (this.transientReport) clearTimeout(this.transientReport);
+    this.transientReport = undefined;
     if (this.status.lastProbe) this.lastProbeWrittenAt = this.now();
     await this.deps.session.put(keys.unitStatus(this.unit), JSON.stringify(this.status)).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'status write failed'));
   }
@@ -186,7 +221,7 @@ export class UnitRunner {
       // Progress reports are not waited for (like 'running'): the lease session writes each key's latest value,
       // so a pull and a start that take no time reach the store as one write of the newest state instead of
       // a round trip each, one after another (on etcd, 3 status writes per instance became 1-2, bench/scheduling)
-      void this.report('pulling', { reason: `pulling ${image}`, healthy: false });
+      this.reportTransient('pulling', { reason: `pulling ${image}`, healthy: false });
       const login = driver.name === 'docker' ? await loginForPull(this.deps.registryLogins, image) : undefined;
       try {
         let lastReport = 0;
@@ -198,7 +233,7 @@ export class UnitRunner {
             if (this.now() - lastReport < 1000) return;
             lastReport = this.now();
             const size = p.total ? ` (${Math.round((p.current ?? 0) / 1048576)} of ${Math.round(p.total / 1048576)} MiB)` : '';
-            void this.report('pulling', { reason: `pulling ${image}: ${p.status}${size}` });
+            this.reportTransient('pulling', { reason: `pulling ${image}: ${p.status}${size}` });
           },
           this.pulling.signal,
           login,
@@ -211,7 +246,7 @@ export class UnitRunner {
       }
       if (this.retired) return;
       if (this.deps.pinning) image = await this.deps.pinning.imageToStart(this.desired, image);
-      void this.report('starting', { reason: undefined, image: driver.name === 'docker' ? image : this.desired.spec.image });
+      this.reportTransient('starting', { reason: undefined, image: driver.name === 'docker' ? image : this.desired.spec.image });
       const secretEnv = openSecretEnv(this.deps.secretKey, this.desired.service, this.desired.spec.secretEnv);
       const rt = await driver.start({ ...toDriverSpec(this.desired, this.deps.routerPort, secretEnv), ...(driver.name === 'docker' ? { image } : {}) });
       this.onRunning(rt, undefined);
