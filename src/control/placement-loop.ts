@@ -87,7 +87,11 @@ export class PlacementLoop {
       // paz host drain: nothing new goes there
       new Set(drained.keys()),
     );
-    for (const p of plan.placed) {
+    // grouped by host, so that a host's new units land in the same txn (etcd: 128 per txn), reach its agent in
+    // one watch event and start together: spread over the chunks, each unit of a host came on its own and its
+    // status was a write of its own (bench/scheduling, 1,000 hosts of 10 units: ~1 status write per instance)
+    const byHost = [...plan.placed].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    for (const p of byHost) {
       const rec = byName.get(p.unit)!;
       const next: DesiredUnit = { ...rec.value, host: p.host, placedAt: this.now() };
       delete next.reason;
