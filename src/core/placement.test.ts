@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { placeUnits, globMatch } from './placement.js';
+import { placeUnits, globMatch, infeasibility } from './placement.js';
 import type { DesiredUnit, HostRecord } from './records.js';
 
 const host = (id: string, memoryMb = 1024): HostRecord => ({
@@ -119,4 +119,58 @@ test('a new version of 1000 instances spreads beside the old one, and conflicts 
   const lonely = placeUnits([unit('solo', 1, 1, { host: 'a', conflictsWith: 'solo' }), unit('solo', 2, 1, { conflictsWith: 'solo' }), unit('solo', 2, 2, { conflictsWith: 'solo' }), unit('solo', 2, 3, { conflictsWith: 'solo' })], [host('a'), host('b')]);
   assert.deepEqual(lonely.placed.map((p) => p.host), ['b', 'a'], 'spread first: b is empty');
   assert.match(lonely.unplaceable[0].reason, /conflictsWith "solo": solo-2-\d runs on/);
+});
+
+/** What placeUnits decides, the slow way: every pending unit checked against every host (the scan it replaces). */
+function placeByScan(all: DesiredUnit[], hosts: HostRecord[], drained: ReadonlySet<string>): Array<{ unit: string; host: string }> {
+  const onHost = new Map(hosts.map((h) => [h.id, all.filter((u) => u.host === h.id)]));
+  const collator = new Intl.Collator();
+  const pending = all.filter((u) => u.host === null && !u.hold).sort((a, b) => collator.compare(a.service, b.service) || a.version - b.version || a.instance - b.instance);
+  const eligible = hosts.filter((h) => !drained.has(h.id)).sort((a, b) => collator.compare(a.id, b.id));
+  const placed: Array<{ unit: string; host: string }> = [];
+  for (const u of pending) {
+    let best: { id: string; score: number } | undefined;
+    for (const h of eligible) {
+      const here = onHost.get(h.id)!;
+      if (infeasibility(u, h, here)) continue;
+      const score = here.filter((x) => x.service === u.service).length * 1000 + here.length;
+      if (!best || score < best.score) best = { id: h.id, score };
+    }
+    if (!best) continue;
+    placed.push({ unit: u.unit, host: best.id });
+    onHost.get(best.id)!.push({ ...u, host: best.id });
+  }
+  return placed;
+}
+
+test('placements are those of checking every unit against every host, with and without rules, on random clusters', () => {
+  // a small deterministic generator: the same cases every run
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    const hosts = Array.from({ length: 1 + rand(12) }, (_, i) => host(`h${String.fromCharCode(97 + rand(26))}${i}`, 256 + rand(4) * 256));
+    const drained = new Set(hosts.filter(() => rand(6) === 0).map((h) => h.id));
+    const units: DesiredUnit[] = [];
+    for (const service of ['api', 'web', 'db', 'worker'].slice(0, 1 + rand(4))) {
+      const version = 1 + rand(2);
+      for (let i = 1; i <= rand(15); i++) {
+        const kind = rand(10);
+        const extra: Partial<DesiredUnit> = {};
+        const spec: Partial<DesiredUnit['spec']> = {};
+        if (kind === 0) spec.ports = [{ container: 80, host: 8000 + rand(3) }];
+        if (kind === 1) extra.conflictsWith = rand(2) ? 'db' : 'w*';
+        if (kind === 2) extra.mustShareWith = 'api';
+        if (kind === 3) spec.memoryMb = 64 * (1 + rand(8));
+        if (rand(8) === 0) extra.hold = true;
+        // some already placed (on any host, drained ones too), the rest waiting
+        const placedOn = rand(3) === 0 ? hosts[rand(hosts.length)].id : null;
+        units.push(unit(service, version, i, { ...extra, host: placedOn }, spec));
+      }
+    }
+    const fast = placeUnits(units, hosts, drained).placed;
+    assert.deepEqual(fast, placeByScan(units, hosts, drained), `round ${round}`);
+  }
 });

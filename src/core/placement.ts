@@ -154,6 +154,63 @@ function infeasibleOn(unit: DesiredUnit, ports: string[], facts: HostFacts, load
 const collator = new Intl.Collator();
 
 /**
+ * Hosts ordered by a unit's spread score (fewer units of its service first, then fewer units overall), ties in
+ * host order: what the scan over every host in placeUnits picks for a unit that fits on any of them, in
+ * log(hosts) per unit instead of hosts. Placing 10,000 units on 1,000 hosts scanned 10^7 hosts in one pass.
+ */
+class SpreadHeap {
+  private readonly heap: number[];
+
+  constructor(
+    private readonly hosts: Array<{ load: HostLoad }>,
+    private readonly service: string,
+  ) {
+    this.heap = hosts.map((_, i) => i);
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  private score(i: number): number {
+    const load = this.hosts[i].load;
+    return load.serviceCount(this.service) * 1000 + load.count;
+  }
+
+  private before(a: number, b: number): boolean {
+    const sa = this.score(a);
+    const sb = this.score(b);
+    return sa < sb || (sa === sb && a < b);
+  }
+
+  /** the index of the host with the lowest score */
+  best(): number {
+    return this.heap[0];
+  }
+
+  /** the best host's load grew: move it down to its place */
+  bestGrew(): void {
+    this.down(0);
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.before(h[l], h[m])) m = l;
+      if (r < h.length && this.before(h[r], h[m])) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
+}
+
+/** fits on any host as far as its own settings go: no host port, memory or placement rule to check */
+function unconstrained(u: DesiredUnit): boolean {
+  return !u.conflictsWith && !u.mustShareWith && memoryOf(u) === 0 && hostPorts(u).length === 0;
+}
+
+/**
  * Places every unit with `host === null`, in order (lowest version and instance first). Units already
  * placed stay where they are and count against their hosts. Drained hosts (`paz host drain`) get nothing new.
  */
@@ -166,12 +223,30 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], drained: Rea
     .filter((h) => !drained.has(h.id))
     .sort((a, b) => collator.compare(a.id, b.id))
     .map((h) => ({ facts: hostFacts(h), load: byHost.get(h.id)! }));
+  // with no unit anywhere naming a conflictsWith rule, an unconstrained unit fits on every host: the best by
+  // spread comes from a heap (one per service, while its units are placed one after another)
+  let spread: SpreadHeap | undefined;
+  let spreadService: string | undefined;
+  let anyConflicting = sortedHosts.some(({ load }) => load.conflicting.length > 0);
   for (const unit of pending) {
     if (sortedHosts.length === 0) {
       const reason = hosts.length === 0 ? 'no host is available: start an agent (paz agent, or paz up on a single host)' : 'every host is drained: paz host undrain ID makes one eligible again';
       result.unplaceable.push({ unit: unit.unit, reason });
       continue;
     }
+    if (unconstrained(unit) && !anyConflicting) {
+      if (!spread || spreadService !== unit.service) {
+        spread = new SpreadHeap(sortedHosts, unit.service);
+        spreadService = unit.service;
+      }
+      const { facts, load } = sortedHosts[spread.best()];
+      result.placed.push({ unit: unit.unit, host: facts.host.id });
+      load.add({ ...unit, host: facts.host.id });
+      spread.bestGrew();
+      continue;
+    }
+    // any other placement may change any host's load: the heap is built again for the next unconstrained unit
+    spread = undefined;
     const reasons: string[] = [];
     let best: { host: HostRecord; score: number } | undefined;
     const ports = hostPorts(unit);
@@ -191,6 +266,7 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], drained: Rea
     }
     result.placed.push({ unit: unit.unit, host: best.host.id });
     byHost.get(best.host.id)!.add({ ...unit, host: best.host.id });
+    if (unit.conflictsWith) anyConflicting = true;
   }
   return result;
 }
