@@ -56,12 +56,12 @@ const BACKOFF_MS = 20;
 
 /**
  * Lets callers through in call order, never synchronously, and in one turn only as many as fit in
- * TURN_BUDGET_MS of synchronous work (TURN_MAX_CALLERS at most): cheap callers go through together, a costly one pushes the next into a
- * later turn, so timers and I/O are handled between. When the loop has been busy most of the time lately
- * (each caller's work sets off more: status writes, watch events, store reads), callers also wait a little
- * with the loop idle, so 1000 callers spread out instead of saturating it: a saturated loop serves
- * everything late, leases and HTTP included. An agent's pacing work shares one Pacer (`agentPacer`), so
- * its budget is the process's.
+ * TURN_BUDGET_MS of synchronous work (TURN_MAX_CALLERS at most): cheap callers go through together, a
+ * costly one pushes the next into a later turn, so timers and I/O are handled between. When the loop has
+ * been busy most of the time lately (each caller's work sets off more: status writes, watch events, store
+ * reads), callers also wait a little with the loop idle, so 1000 callers spread out instead of saturating
+ * it: a saturated loop serves everything late, leases and HTTP included. An agent's pacing work shares one
+ * Pacer (`agentPacer`), so its budget is the process's.
  */
 export class Pacer {
   private readonly due: Array<() => void> = [];

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterFailedAttempt, describeStoreFailure, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, memberDidNotAnswer, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
+import { afterFailedAttempt, describeStoreFailure, moreTellingError, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, memberDidNotAnswer, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
 
 // the messages as etcd 3.4 / etcd3 1.1.2 / grpc-js 1.14 produce them (seen against a real etcd)
 const noConnection = new Error('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:32399. Resolution note: ');
@@ -124,4 +124,24 @@ describe('describeStoreFailure', () => {
   for (const [what, err, expected] of cases) {
     it(`says what to fix: ${what}`, () => assert.match(describeStoreFailure(name, err), expected));
   }
+});
+
+describe('moreTellingError: what a call that failed several times reports', () => {
+  const alert = new Error('14 UNAVAILABLE: No connection established. Last error: 809C641A077F0000:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 42\n (2026-11-29T02:42:25.261Z). Resolution note: ');
+  const deadline = new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 0.000s,waiting for name resolution');
+
+  it('keeps why an earlier attempt failed when the last one only ran out of time', () => {
+    const reported = moreTellingError(alert, deadline);
+    assert.equal(reported, alert);
+    assert.match(describeStoreFailure('etcds://127.0.0.1:2379', reported), /refused this client's TLS certificate .*give --store-cert and --store-key/);
+  });
+
+  it('reports the newest error otherwise', () => {
+    const refused = new Error('14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:2379');
+    assert.equal(moreTellingError(undefined, deadline), deadline);
+    assert.equal(moreTellingError(deadline, alert), alert);
+    assert.equal(moreTellingError(alert, refused), refused);
+    const later = new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 2.000s');
+    assert.equal(moreTellingError(deadline, later), later);
+  });
 });

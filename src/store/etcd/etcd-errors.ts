@@ -60,6 +60,18 @@ export function memberDidNotAnswer(err: unknown): boolean {
 }
 
 /**
+ * The error to report after several failed attempts: the newest, unless it is only a deadline that ran out
+ * and an earlier attempt said why it failed. A store that refuses this client's certificate answers each
+ * attempt with the TLS alert, but the last attempt, cut short by the call's own deadline, only says
+ * "Deadline exceeded ... waiting for name resolution", and `paz server` then told the operator to check the
+ * address instead of to give --store-cert (etcd-trust test, on a busy machine).
+ */
+export function moreTellingError(earlier: unknown, latest: unknown): unknown {
+  const onlyDeadline = (err: unknown) => /\bDEADLINE_EXCEEDED\b/.test(messageOf(err));
+  return earlier !== undefined && onlyDeadline(latest) && !onlyDeadline(earlier) ? earlier : latest;
+}
+
+/**
  * The call may have failed for a passing reason (connection lost, timeout, leader change). Such a
  * write may or may not have been applied, so only calls that are safe to repeat retry on it.
  */

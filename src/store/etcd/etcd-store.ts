@@ -40,7 +40,7 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from '../store.js';
-import { afterFailedAttempt, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, memberDidNotAnswer } from './etcd-errors.js';
+import { afterFailedAttempt, moreTellingError, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, memberDidNotAnswer } from './etcd-errors.js';
 import { MemberChoice } from './member-choice.js';
 import { checkTxnLimits } from '../txn-limits.js';
 import {
@@ -369,7 +369,7 @@ export class EtcdStore implements Store {
   private async call<T>(kind: CallKind, fn: (client: Etcd3, deadline: number, endpoint: string) => Promise<T>, leaseId?: number): Promise<T> {
     this.assertOpen();
     const endAt = Date.now() + this.callTimeoutMs;
-    let lastError: unknown = new Error('no member was tried');
+    let lastError: unknown;
     for (let round = 0; ; round++) {
       for (const endpoint of this.choice.order(kind === 'write' ? 'write' : 'read', Date.now())) {
         const left = endAt - Date.now();
@@ -391,12 +391,12 @@ export class EtcdStore implements Store {
           if (next === 'refused') throw err;
           // a write sent, and no word whether it was applied: repeating it could apply it twice
           if (next === 'outcome-unknown') throw new StoreWriteOutcomeUnknownError(this.name, `${endpoint}: ${messageOf(err)}`);
-          lastError = err;
+          lastError = moreTellingError(lastError, err);
         }
       }
       const left = endAt - Date.now();
       // a member cut off from the quorum, or none reachable: one error type callers can answer 503 with
-      if (left <= 0) throw new StoreUnavailableError(this.name, `${messageOf(lastError)}${kind === 'write' ? ' (nothing was written)' : ''}`);
+      if (left <= 0) throw new StoreUnavailableError(this.name, `${lastError === undefined ? 'no member was tried' : messageOf(lastError)}${kind === 'write' ? ' (nothing was written)' : ''}`);
       await sleep(Math.min(left, backoffDelayMs(round, RETRY_BACKOFF)));
       this.assertOpen();
     }
