@@ -153,6 +153,11 @@ function infeasibleOn(unit: DesiredUnit, ports: string[], facts: HostFacts, load
 /** the order of String.prototype.localeCompare, without building a collator at each of the M·log M comparisons */
 const collator = new Intl.Collator();
 
+/** Where a unit of `service` goes best, lowest first: fewer units of its service first, then fewer units overall. */
+function spreadScore(load: HostLoad, service: string): number {
+  return load.serviceCount(service) * 1000 + load.count;
+}
+
 /**
  * Hosts ordered by a unit's spread score (fewer units of its service first, then fewer units overall), ties in
  * host order: what the scan over every host in placeUnits picks for a unit that fits on any of them, in
@@ -170,8 +175,7 @@ class SpreadHeap {
   }
 
   private score(i: number): number {
-    const load = this.hosts[i].load;
-    return load.serviceCount(this.service) * 1000 + load.count;
+    return spreadScore(this.hosts[i].load, this.service);
   }
 
   private before(a: number, b: number): boolean {
@@ -256,8 +260,7 @@ export function placeUnits(all: DesiredUnit[], hosts: HostRecord[], drained: Rea
         reasons.push(why);
         continue;
       }
-      // spread: fewer units of this service first, then fewer units overall
-      const score = load.serviceCount(unit.service) * 1000 + load.count;
+      const score = spreadScore(load, unit.service);
       if (!best || score < best.score) best = { host: facts.host, score };
     }
     if (!best) {
