@@ -219,7 +219,7 @@ export class LeaseSession {
         // the lease is gone with its keys: the next flush grants a new one and rewrites them all
         this.leaseLost = true;
         for (const [key, waiters] of batch) {
-          if (this.forgotten(key)) for (const w of waiters) w.resolve();
+          if (this.forgottenInFlight.has(key)) for (const w of waiters) w.resolve();
           else this.dirty.set(key, [...waiters, ...(this.dirty.get(key) ?? [])]);
         }
         return true;
@@ -230,7 +230,7 @@ export class LeaseSession {
       this.settle(batch, err);
       this.opts.onError?.(err);
       // (not a key forgotten meanwhile: a retry would write it, or delete it by name, after its new owner did)
-      for (const key of batch.keys()) if (!this.dirty.has(key) && !this.forgotten(key)) this.dirty.set(key, []);
+      for (const key of batch.keys()) if (!this.dirty.has(key) && !this.forgottenInFlight.has(key)) this.dirty.set(key, []);
       this.retryLater();
       return false;
     }
@@ -276,11 +276,6 @@ export class LeaseSession {
       this.inFlight = undefined;
       done();
     }
-  }
-
-  /** whether `key` was forgotten while the txn that just failed carried it (and not put or deleted since) */
-  private forgotten(key: string): boolean {
-    return this.forgottenInFlight.has(key);
   }
 
   private putOp(key: string, value: string, lease: number): TxnOp {
