@@ -46,6 +46,8 @@ export function toPazError(err: FastifyError & { validation?: unknown[]; validat
   if (err instanceof PazError) return err;
   // chunked writes keep every write within the store's limits; one record alone can still be too big
   if ((err as unknown) instanceof StoreLimitError) {
+    // the store's own limits are below what Paz writes to: no smaller request helps, its operator must raise them
+    if ((err as unknown as StoreLimitError).refusedByStore) return new PazError('STORE_UNAVAILABLE', err.message);
     return new PazError('BODY_TOO_LARGE', `${err.message}; one record of this request is larger than the store takes in one write: make the service's config (env, command) smaller`);
   }
   // a server given another secrets key than the one that sealed a stored secret: an operator's fix, not the caller's

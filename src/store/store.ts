@@ -169,11 +169,16 @@ export class LeaseNotFoundError extends Error {
   }
 }
 
-/** A txn or put larger than the backend's limits; nothing was written. Split the write (see StoreLimits). */
+/**
+ * A txn or put larger than the backend's limits; nothing was written. Split the write (see StoreLimits).
+ * `refusedByStore`: the backend itself refused a write within the limits this client was given (an etcd run
+ * with lower limits than its defaults): the operator's fix, not the caller's.
+ */
 export class StoreLimitError extends Error {
   constructor(
     readonly code: 'TXN_TOO_MANY_OPS' | 'TXN_TOO_LARGE',
     message: string,
+    readonly refusedByStore = false,
   ) {
     super(message);
     this.name = 'StoreLimitError';

@@ -386,7 +386,7 @@ export class EtcdStore implements Store {
           if (isLeaseNotFound(err)) throw new LeaseNotFoundError(leaseId ?? 0);
           // the cluster runs with lower limits than this client was told: say so, never a raw gRPC error
           const over = isOverRequestLimit(err);
-          if (over) throw new StoreLimitError(over, `${this.name} refused a write over its limits (${messageOf(err)}); start Paz with the cluster's real --max-txn-ops and --max-request-bytes`);
+          if (over) throw new StoreLimitError(over, `${this.name} refused a write within the limits Paz writes to (${this.limits.maxTxnOps} operations, ${this.limits.maxTxnBytes} bytes per txn): ${messageOf(err)}; run etcd with --max-txn-ops and --max-request-bytes at least that high (etcd's defaults)`, true);
           const next = afterFailedAttempt(err, kind !== 'write');
           if (next === 'refused') throw err;
           // a write sent, and no word whether it was applied: repeating it could apply it twice

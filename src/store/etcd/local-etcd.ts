@@ -23,6 +23,8 @@ export interface EtcdMemberOptions {
   binary?: string;
   /** serve clients over TLS (https://) with these PEM files, as a cluster with client certificates would */
   tls?: EtcdMemberTls;
+  /** more etcd flags, e.g. ['--max-txn-ops', '100'] for a cluster whose limits are not etcd's defaults */
+  extraArgs?: string[];
 }
 
 export interface EtcdMemberTls {
@@ -84,6 +86,7 @@ export class EtcdMember {
       ...(options.tls
         ? ['--cert-file', options.tls.certFile, '--key-file', options.tls.keyFile, '--trusted-ca-file', options.tls.trustedCaFile, ...(options.tls.clientCertAuth ? ['--client-cert-auth'] : [])]
         : []),
+      ...(options.extraArgs ?? []),
     ];
     const log = openSync(options.logFile, 'a');
     try {
