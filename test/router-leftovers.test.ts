@@ -1,13 +1,14 @@
 // Issue 8, "Hosts and leftovers": the router never shares its port silently. A foreign listener, or a router
 // (HAProxy) of another data dir, on the router port makes `paz up` refuse, naming the holder; the router's own
-// leftover after a kill -9 is taken over (stopped and replaced) and serves again. `paz down` stops the
+// leftover after a kill -9 is taken over (stopped and replaced) and serves again, and the host maps the killed
+// router left in its runtime dir are removed. `paz down` stops the
 // running paz, its router and its units. Process driver, real HAProxy.
 // test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haproxyOf, pidsWithEnv } from './helpers/procs.js';
 import { promisify } from 'node:util';
@@ -96,6 +97,13 @@ describe('the router port and leftovers', () => {
     await paz.kill();
     // the leftover keeps the port (and still routes to the unit, which also outlived paz)
     assert.deepEqual(haproxyOf(paz.dataDir), before, 'HAProxy outlives a kill -9 of paz');
+    // host maps are named after their content, one per config: a router killed between writing a new
+    // config's map and removing the old one leaves maps nothing will name again
+    const runtimeDir = join(paz.dataDir, 'router');
+    const maps = () => readdirSync(runtimeDir).filter((f) => /^hosts-[0-9a-f]{16}\.map$/.test(f)).sort();
+    assert.equal(maps().length, 1, `the killed router's map: ${maps()}`);
+    const stale = 'hosts-0123456789abcdef.map';
+    writeFileSync(join(runtimeDir, stale), '# a map of a config that was never installed\nold.paz be_old\n');
     await paz.start();
     await waitFor('a new HAProxy in place of the leftover', async () => {
       const now = haproxyOf(paz.dataDir);
@@ -105,6 +113,10 @@ describe('the router port and leftovers', () => {
     const after = haproxyOf(paz.dataDir);
     assert.equal(after.filter((p) => before.includes(p)).length, 0, `the leftover HAProxy ${before} was replaced, now ${after}`);
     assert.deepEqual(pidsWithEnv('LEFTOVER_TEST', token), unitPids, 'the unit was adopted, not started again');
+    // only the map the installed config names is left in the runtime dir
+    const named = [...readFileSync(join(runtimeDir, 'haproxy.cfg'), 'utf8').matchAll(/hosts-[0-9a-f]{16}\.map/g)].map((m) => m[0]);
+    assert.equal(new Set(named).size, 1, `the config names one map: ${named}`);
+    assert.deepEqual(maps(), [named[0]], `map files left: ${maps()}`);
   });
 
   it('SIGTERM stops paz and its router but leaves the units running; the next start adopts them', async () => {
