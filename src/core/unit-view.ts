@@ -130,6 +130,21 @@ export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, h
   return view;
 }
 
+/**
+ * The names of the units placed on each host, in the order of `units`: one pass over the units for all
+ * hosts (filtering every unit for every host was 10M comparisons at 1,000 hosts and 10,000 units).
+ */
+export function unitNamesByHost(units: readonly DesiredUnit[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const u of units) {
+    if (!u.host) continue;
+    const names = out.get(u.host);
+    if (names) names.push(u.unit);
+    else out.set(u.host, [u.unit]);
+  }
+  return out;
+}
+
 export function hostView(h: HostRecord, unitNames: string[], health: { healthy: boolean; reasons: string[] }, drain?: HostDrainView): HostView {
   return { ...machineState(h), hostname: h.hostname, healthy: health.healthy, healthReasons: health.reasons, agentUrl: h.agentUrl, driver: h.driver, heartbeatAt: h.heartbeatAt, units: unitNames, ...(drain ? { drain } : {}) };
 }

@@ -2,7 +2,7 @@
 import type { Store } from '../store/store.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord, UnitStatus } from '../core/records.js';
-import { hostView, unitView, type HostView, type UnitView } from '../core/unit-view.js';
+import { hostView, unitNamesByHost, unitView, type HostView, type UnitView } from '../core/unit-view.js';
 import { PazError } from '../core/errors.js';
 import { liveHostHealth } from '../core/health-levels.js';
 import { parseUnitName, resolveUnitName, shortUnitService } from '../core/unit-name.js';
@@ -77,7 +77,8 @@ export class ClusterView {
   async hosts(): Promise<HostView[]> {
     const [hosts, units] = await Promise.all([this.hostRecords(), this.desiredUnits()]);
     const drains = await this.drainViews(hosts, units);
-    return hosts.map((h) => hostView(h, units.filter((u) => u.host === h.id).map((u) => u.unit), liveHostHealth(h, [], new Map(), this.now(), drains.get(h.id)), drains.get(h.id)));
+    const unitsOf = unitNamesByHost(units);
+    return hosts.map((h) => hostView(h, unitsOf.get(h.id) ?? [], liveHostHealth(h, [], new Map(), this.now(), drains.get(h.id)), drains.get(h.id)));
   }
 
   async host(id: string): Promise<HostView> {
