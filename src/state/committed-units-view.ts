@@ -53,6 +53,11 @@ export class CommittedUnitsView {
     return { entries: out, latest: versions };
   }
 
+  /** Every desired unit the view holds, committed or staged (a deploy under way, or one a dead writer left). */
+  async all(): Promise<DesiredUnit[]> {
+    return [...(await this.units.entries()).values()].map((e) => e.value);
+  }
+
   /** See PrefixView.wrote: a loop's own committed unit writes, known before the watch brings them. */
   wrote(ops: readonly TxnOp[], revision: number): void {
     this.units.wrote(ops, revision);

@@ -12,6 +12,7 @@ import type { DeployRecord, DeployTrigger, HostRecord, JournalEntry, JournalEven
 import { planDeploy, resolveDeployImage, desiredUnitsFor } from '../core/deploy-plan.js';
 import { rollbackVersion, scaleVersion, type RolloutStatus } from '../core/rollout-policy.js';
 import type { DesiredUnit } from '../core/records.js';
+import type { Placement } from '../core/placement.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { serviceNotFound } from './directory.js';
 import { DigestResolver } from './digest-resolver.js';
@@ -37,9 +38,13 @@ export interface JournalView extends JournalEntry {
   config: DeployRecord['config'] | Record<string, never>;
 }
 
+/** Where a deploy's new units go as it writes them (the leader's placement loop: ControlLoops.placeAtDeploy). */
+export type DeployPlacer = (fresh: DesiredUnit[]) => Promise<Placement[]>;
+
 export class Deploys {
   private readonly pins: VersionDigests;
   readonly writes: ChunkedWrites;
+  private placer: DeployPlacer | undefined;
 
   constructor(
     private readonly store: Store,
@@ -48,6 +53,29 @@ export class Deploys {
   ) {
     this.pins = new VersionDigests(store);
     this.writes = new ChunkedWrites(store, (name, count, actor) => this.planScale(name, count, actor), now);
+  }
+
+  /**
+   * Deploys place what they can as they write it (see core/placement.ts placeAtDeploy), asking `placer`; without
+   * one (a process that runs no control loops) every unit is written unplaced and the leader's loop places it.
+   */
+  placeWith(placer: DeployPlacer): void {
+    this.placer = placer;
+  }
+
+  /** Sets the host of each unit `placer` places (in place); a placer that fails leaves them to the loop. */
+  private async place(units: DesiredUnit[], now: number): Promise<void> {
+    // unplaced, they are placed by the placement loop a moment later, as they always were
+    const placed = this.placer ? await this.placer(units).catch(() => []) : [];
+    if (placed.length === 0) return;
+    const host = new Map(placed.map((p) => [p.unit, p.host]));
+    for (const u of units) {
+      const h = host.get(u.unit);
+      if (h === undefined) continue;
+      u.host = h;
+      u.placedAt = now;
+      delete u.reason;
+    }
   }
 
   /**
@@ -107,6 +135,7 @@ export class Deploys {
       const plan = planDeploy({ service: source, latestVersion, image, digest: pinned, trigger: req.trigger, now, hosts });
       const status: RolloutStatus = { service: name, version: plan.record.version, state: 'deploying', strategy: plan.strategy, startedAt: now };
       if (plan.strategyReason) status.strategyReason = plan.strategyReason;
+      await this.place(plan.units, now);
       const committed = await this.writes.deploy({
         service: name,
         version: plan.record.version,
