@@ -32,10 +32,15 @@ const hostRecord = (id: string): HostRecord => ({
 /** The first value each desired unit was written with, from a watch started before the deploys. */
 class FirstWrites {
   readonly first = new Map<string, DesiredUnit>();
+  /** the revision of each unit's first write: the txn (on etcd, the chunk) it came in */
+  readonly revision = new Map<string, number>();
   private watch: Watch | undefined;
   async start(store: Store): Promise<void> {
     this.watch = await store.watch(keys.desiredUnitsPrefix(), (events) => {
-      for (const e of events) if (e.type === 'put' && !this.first.has(e.key)) this.first.set(e.key, JSON.parse(e.value) as DesiredUnit);
+      for (const e of events) if (e.type === 'put' && !this.first.has(e.key)) {
+          this.first.set(e.key, JSON.parse(e.value) as DesiredUnit);
+          this.revision.set(e.key, e.revision);
+        }
     });
   }
   of(service: string): DesiredUnit[] {
@@ -115,6 +120,23 @@ describe('deploys place their units as they write them (SQLite)', () => {
     assert.equal(first.find((u) => u.instance === 1)?.host, 'h4');
   });
 
+  it('a scale places the instances it adds as it writes them', async () => {
+    await leader.directory.create({ name: 'grow', dockerRepository: 'team/grow', numInstances: 2 });
+    await leader.deploys.deploy('grow', { trigger: { source: 'api' } });
+    // while version 1 deploys (no agent runs it here), what a scale adds is held for its rollout: the loop's
+    const during = await leader.deploys.scale('grow', 3);
+    await waitFor('3 first writes', async () => writes.of('grow').length === 3);
+    assert.deepEqual(writes.of('grow').filter((u) => u.host === null).map((u) => [u.unit, u.hold]), [['grow-1-3', true]]);
+    assert.deepEqual(during.added, ['grow-1-3']);
+    // as the rollout controller records it once the instances are healthy
+    const status = await leader.deploys.rolloutStatus('grow', 1);
+    await store.put(keys.rolloutStatus('grow', 1), JSON.stringify({ ...status, state: 'succeeded', finishedAt: Date.now() }));
+    const answer = await leader.deploys.scale('grow', 7);
+    assert.deepEqual(answer.added, ['grow-1-4', 'grow-1-5', 'grow-1-6', 'grow-1-7'], 'in instance order');
+    await waitFor('7 first writes', async () => writes.of('grow').length === 7);
+    assert.deepEqual(writes.of('grow').filter((u) => u.instance > 3 && u.host === null).map((u) => u.unit), []);
+  });
+
   it('leaves to the loop what a rule decides: a host port, held instances (maxSurge), and every deploy while a service names conflictsWith', async () => {
     await leader.directory.create({ name: 'fixed', dockerRepository: 'team/fixed', numInstances: 2, ports: [{ container: 80, host: 8080 }] });
     await leader.directory.create({ name: 'slow', dockerRepository: 'team/slow', numInstances: 3, rollout: { maxSurge: 1 } });
@@ -191,7 +213,7 @@ describe('a deploy too big for one etcd txn is staged already placed', { skip: n
     etcd = EtcdMember.start({ name: 'm0', dataDir: join(dir, 'etcd'), logFile: join(dir, 'etcd.log'), clientPort: await freePort(), peerPort: await freePort() });
     await etcd.waitUntilHealthy(60_000);
     store = await openStore(`etcd://${etcd.endpoint}`);
-    for (const id of ['h1', 'h2']) await store.put(keys.host(id), JSON.stringify(hostRecord(id)));
+    for (let i = 1; i <= 30; i++) await store.put(keys.host(`h${i}`), JSON.stringify(hostRecord(`h${i}`)));
     await writes.start(store);
     leader = await leaderOn(store);
   });
@@ -203,12 +225,19 @@ describe('a deploy too big for one etcd txn is staged already placed', { skip: n
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes 300 units once each, placed, in chunks, then commits them', async () => {
+  it('writes 300 units once each, placed, in chunks grouped by host, then commits them', async () => {
     await leader.directory.create({ name: 'big', dockerRepository: 'team/big', numInstances: 300 });
     await leader.deploys.deploy('big', { trigger: { source: 'api' } });
     await waitFor('300 first writes', async () => writes.of('big').length === 300);
-    assert.deepEqual(countByHost(writes.of('big')), { h1: 150, h2: 150 });
+    const ten = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`h${i + 1}`, 10]));
+    assert.deepEqual(countByHost(writes.of('big')), ten);
     assert.equal((await store.get(keys.latest('big')))?.value, '1');
-    assert.deepEqual(countByHost(await placedUnits(store, 'big')), { h1: 150, h2: 150 });
+    assert.deepEqual(countByHost(await placedUnits(store, 'big')), ten);
+    // each host's units in one chunk (txn), bar the hosts cut by a chunk's end: its agent hears of them in one
+    // watch event and starts them together. In instance order every chunk held units of every host.
+    const chunks = new Set(writes.revision.values()).size;
+    const pairs = new Set([...writes.first].map(([key, u]) => `${u.host}@${writes.revision.get(key)}`)).size;
+    assert.ok(chunks >= 3, `staged in ${chunks} chunks`);
+    assert.ok(pairs <= 30 + chunks - 1, `${pairs} (host, chunk) pairs for 30 hosts in ${chunks} chunks`);
   });
 });
