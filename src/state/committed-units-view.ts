@@ -6,11 +6,15 @@
  * version's units are all written before the txn that commits it (its latest version), so a reader that saw the
  * commit before the last of those units would see part of a version. When a service's latest version moves,
  * its units are read once more (one range of that service) before the new version counts: that read is
- * newer than the commit, so it holds every unit of it.
+ * newer than the commit, so it holds every unit of it. Unless the view already holds as many units of the
+ * version as its deploy record says it was deployed with (the units watch delivers in revision order, and
+ * nothing but that deploy writes a version's units before its commit): then it has them all, and the read,
+ * a whole service's units (1,000 of them, twice per deploy: placement and rollouts), is not needed.
  */
 import type { Store, TxnOp } from '../store/store.js';
 import { keys } from '../core/keys.js';
-import type { DesiredUnit } from '../core/records.js';
+import type { DeployRecord, DesiredUnit } from '../core/records.js';
+import { getJson } from '../store/json.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
 import { PrefixView, type ViewEntry } from './prefix-view.js';
 
@@ -21,7 +25,10 @@ export class CommittedUnitsView {
   private readonly sure = new Map<string, number>();
   private unitsReads = -1;
 
-  constructor(store: Store, onError?: (err: Error) => void) {
+  constructor(
+    private readonly store: Store,
+    onError?: (err: Error) => void,
+  ) {
     this.latest = new PrefixView<number>({ store, prefix: keys.latestPrefix(), parse: (_key, raw) => Number(raw), onError });
     this.units = new PrefixView<DesiredUnit>({ store, prefix: keys.desiredUnitsPrefix(), onError });
   }
@@ -44,13 +51,24 @@ export class CommittedUnitsView {
     }
     for (const [service, v] of versions) {
       if (this.sure.get(service) === v) continue;
-      await this.units.reread(keys.desiredUnitsOf(service));
+      if (!(await this.holdsWholeVersion(units, service, v))) await this.units.reread(keys.desiredUnitsOf(service));
       this.sure.set(service, v);
     }
     for (const service of [...this.sure.keys()]) if (!versions.has(service)) this.sure.delete(service);
     const out: Array<ViewEntry<DesiredUnit>> = [];
     for (const [key, e] of units) if (isCommittedUnitKey(key, versions)) out.push(e);
     return { entries: out, latest: versions };
+  }
+
+  /** Whether the view holds at least as many units of `version` as its deploy record says it was deployed with. */
+  private async holdsWholeVersion(units: ReadonlyMap<string, ViewEntry<DesiredUnit>>, service: string, version: number): Promise<boolean> {
+    const record = await getJson<DeployRecord>(this.store, keys.deploy(service, version));
+    const deployed = record?.config?.numInstances;
+    if (typeof deployed !== 'number') return false;
+    const prefix = keys.desiredUnitsOfVersion(service, version);
+    let held = 0;
+    for (const key of units.keys()) if (key.startsWith(prefix) && ++held >= deployed) return true;
+    return held >= deployed;
   }
 
   /** Every desired unit the view holds, committed or staged (a deploy under way, or one a dead writer left). */
