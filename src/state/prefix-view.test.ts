@@ -208,10 +208,15 @@ describe('CommittedUnitsView', () => {
     }
   });
 
-  it('a commit whose units all came by the watch is not read again; one heard with only part of them is', async () => {
+  it('a commit whose units all come by the watch is not read again; one whose units lag too long is', async () => {
     const raw = new SqliteStore(':memory:');
-    // the unit watch stops passing events on once `pass` of them went through: a watch that lags behind
+    // the unit watch passes `pass` events on, then holds the rest until released: a watch that lags behind
     let pass = Infinity;
+    const held: Array<() => void> = [];
+    const release = () => {
+      pass = Infinity;
+      for (const deliver of held.splice(0)) deliver();
+    };
     const ranges: string[] = [];
     const store = new Proxy(raw, {
       get(target, prop, receiver) {
@@ -219,9 +224,11 @@ describe('CommittedUnitsView', () => {
         if (prop === 'watch') {
           return (prefix: string, listener: (e: WatchEvent[]) => void, opts: WatchOptions) =>
             target.watch(prefix, prefix === keys.desiredUnitsPrefix() ? (events) => {
-              const through = events.slice(0, Math.max(0, pass));
+              const through = held.length > 0 ? [] : events.slice(0, Math.max(0, pass));
               pass -= through.length;
               if (through.length > 0) listener(through);
+              const rest = events.slice(through.length);
+              if (rest.length > 0) held.push(() => listener(rest));
             } : listener, opts);
         }
         const v = Reflect.get(target, prop, receiver);
@@ -234,19 +241,28 @@ describe('CommittedUnitsView', () => {
       await raw.txn({ compare: [], success: [{ type: 'put', key: keys.latest('api'), value: String(version) }, { type: 'put', key: keys.deploy('api', version), value: JSON.stringify(record('api', version, count)) }] });
     };
     const ofVersion = async (version: number) => (await view.committed()).entries.filter((e) => e.value.version === version).length;
+    const committedAt = (version: number) => eventually(async () => (await view.committed()).latest.get('api') === version, `the commit of version ${version}`);
     try {
       await view.committed();
       ranges.length = 0;
       await deploy(1, 4);
-      await eventually(async () => (await view.committed()).latest.get('api') === 1, 'the commit of version 1');
+      await committedAt(1);
       assert.equal(await ofVersion(1), 4);
       assert.deepEqual(ranges, [], 'every unit came by the watch: nothing read again');
-      // version 2: the watch brings 2 of its 5 units before the commit is heard
+      // version 2: 2 of its 5 units come before the commit is heard, the rest 50 ms later
       pass = 2;
       await deploy(2, 5);
-      await eventually(async () => (await view.committed()).latest.get('api') === 2, 'the commit of version 2');
-      assert.equal(await ofVersion(2), 5, 'the whole version, read again');
+      setTimeout(release, 50);
+      await committedAt(2);
+      assert.equal(await ofVersion(2), 5, 'the whole version');
+      assert.deepEqual(ranges, [], 'the rest came by the watch soon enough: nothing read again');
+      // version 3: 1 of its 3 units comes, the rest not within the wait: read again
+      pass = 1;
+      await deploy(3, 3);
+      await committedAt(3);
+      assert.equal(await ofVersion(3), 3, 'the whole version, read again');
       assert.deepEqual(ranges, [keys.desiredUnitsOf('api')]);
+      release();
     } finally {
       await view.stop();
       await raw.close();
