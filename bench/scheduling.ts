@@ -367,6 +367,8 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount:
   const observer = new Observer(instances);
   await observer.start(raw);
   const deploys = new Deploys(store);
+  // as the API server wires them (roles/control-plane.ts): the leader places a deploy's units as it writes them
+  deploys.placeWith(control.placeAtDeploy);
   const before: StoreCounts = { ...counts };
   hosts.reset();
   const profile = process.env.PAZ_BENCH_CPU_PROFILE ? await startProfile() : undefined;

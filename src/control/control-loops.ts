@@ -14,10 +14,14 @@ import { DEFAULT_HOST_LOSS_GRACE_SECONDS, PlacementLoop } from './placement-loop
 import { RolloutController } from './rollout-controller.js';
 import { PendingWritesLoop } from './pending-writes-loop.js';
 import { HostDrainLoop } from './host-drain-loop.js';
+import type { DesiredUnit } from '../core/records.js';
+import type { Placement } from '../core/placement.js';
 
 export class ControlLoops {
   private election: Election | undefined;
   private running: Array<{ stop(): Promise<void> }> = [];
+  /** the placement loop while this replica leads */
+  private placement: PlacementLoop | undefined;
   private transition: Promise<void> = Promise.resolve();
   readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -34,6 +38,12 @@ export class ControlLoops {
     this.queue(this.election.isLeader());
     await this.transition;
   }
+
+  /**
+   * Where a deploy's new units go as it writes them (Deploys.placeWith): the placement loop's choice while this
+   * replica leads; none on a replica that does not (its deploys' units are placed by the leader's loop).
+   */
+  readonly placeAtDeploy = async (fresh: DesiredUnit[]): Promise<Placement[]> => (this.placement ? this.placement.placeAtDeploy(fresh) : []);
 
   isLeader(): boolean {
     return this.election?.isLeader() ?? false;
@@ -55,6 +65,7 @@ export class ControlLoops {
     const pending = new PendingWritesLoop(store, this.logger.child({ component: 'pending-writes' }));
     const drains = new HostDrainLoop(store, this.logger.child({ component: 'host-drain' }));
     this.running = [placement, rollouts, pending, drains];
+    this.placement = placement;
     await placement.start();
     await rollouts.start();
     await pending.start();
@@ -66,6 +77,7 @@ export class ControlLoops {
     this.logger.info({ id: this.id }, 'no longer leading the control loops');
     const loops = this.running;
     this.running = [];
+    this.placement = undefined;
     await Promise.all(loops.map((l) => l.stop()));
   }
 

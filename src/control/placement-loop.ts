@@ -9,7 +9,9 @@ import { StoreLoop } from '../state/store-loop.js';
 import { DEFAULT_HOST_LOSS_GRACE_SECONDS, hostRecordChanged } from '../core/heartbeat.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord } from '../core/records.js';
-import { lostUnits, placeUnits, unplacedAfterHostLoss } from '../core/placement.js';
+import { lostUnits, placeAtDeploy, placeUnits, unplacedAfterHostLoss, type Placement } from '../core/placement.js';
+import type { ServiceDoc } from '../core/service-spec.js';
+import { rangeJson } from '../store/json.js';
 import { chunkWrites, type GuardedOp } from '../store/chunk-ops.js';
 import { HostDrains } from '../state/host-drains.js';
 import { CommittedUnitsView } from '../state/committed-units-view.js';
@@ -27,6 +29,7 @@ export class PlacementLoop {
    */
   private readonly units: CommittedUnitsView;
   private readonly hosts: PrefixView<HostRecord>;
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -49,8 +52,23 @@ export class PlacementLoop {
     return this.loop.start();
   }
 
+  /**
+   * Where a deploy's new units go in the txn that creates them (core/placement.ts placeAtDeploy), decided from
+   * this loop's views: on the leader, the deploy is placed by the placement loop's own knowledge, and the
+   * loop places the rest (held, constrained) as before. Every unit is then written once instead of twice.
+   * The views may trail the store by a few milliseconds: that can only make the spread a little uneven.
+   */
+  async placeAtDeploy(fresh: DesiredUnit[]): Promise<Placement[]> {
+    if (this.stopped) return [];
+    const [units, hostEntries, drained, services] = await Promise.all([this.units.all(), this.hosts.entries(), new HostDrains(this.store).list(), rangeJson<ServiceDoc>(this.store, keys.servicesPrefix())]);
+    // a service's rule applies to its units before they exist: one staged by a deploy under way, or about to be
+    const conflictsWith = fresh.some((u) => u.conflictsWith) || services.entries.some((e) => e.value.config?.conflictsWith);
+    return placeAtDeploy(fresh, units, [...hostEntries.values()].map((h) => h.value), new Set(drained.keys()), conflictsWith);
+  }
+
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.loop.stop();
     await Promise.all([this.units.stop(), this.hosts.stop()]);
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { placeUnits, globMatch, infeasibility } from './placement.js';
+import { placeUnits, placeAtDeploy, globMatch, infeasibility } from './placement.js';
 import type { DesiredUnit, HostRecord } from './records.js';
 
 const host = (id: string, memoryMb = 1024): HostRecord => ({
@@ -173,4 +173,40 @@ test('placements are those of checking every unit against every host, with and w
     const fast = placeUnits(units, hosts, drained).placed;
     assert.deepEqual(fast, placeByScan(units, hosts, drained), `round ${round}`);
   }
+});
+
+test('placeAtDeploy: a deploy\'s unconstrained units go where the placement loop would put them, counting every unit the leader knows', () => {
+  const existing = [unit('web', 1, 1, { host: 'a' }), unit('web', 1, 2, { host: 'a' }), unit('db', 1, 1, { host: 'b' })];
+  const fresh = [1, 2, 3].map((i) => unit('web', 2, i));
+  const hosts = [host('a'), host('b'), host('c')];
+  const placed = placeAtDeploy(fresh, existing, hosts, new Set(), false);
+  // the same answer as the loop's, with the fresh units unplaced beside the existing ones
+  assert.deepEqual(placed, placeUnits([...existing, ...fresh], hosts).placed);
+  assert.deepEqual(placed.map((p) => p.host), ['c', 'b', 'c'], 'web\'s fewest first (a has two), then fewest overall');
+  assert.deepEqual(placeAtDeploy(fresh, existing, hosts, new Set(['c']), false).map((p) => p.host), ['b', 'b', 'a'], 'nothing new on a drained host');
+  assert.deepEqual(placeAtDeploy(fresh, existing, [], new Set(), false), [], 'no host: the loop says why');
+});
+
+test('placeAtDeploy leaves to the loop whatever a rule decides: held units, host ports, memory, mustShareWith, and any conflictsWith anywhere', () => {
+  const hosts = [host('a'), host('b')];
+  const held = unit('web', 1, 1, { hold: true });
+  const port = unit('web', 1, 2, {}, { ports: [{ container: 80, host: 8080 }] });
+  const memory = unit('web', 1, 3, {}, { memoryMb: 64 });
+  const sharing = unit('web', 1, 4, { mustShareWith: 'db' });
+  const free = unit('web', 1, 5);
+  assert.deepEqual(placeAtDeploy([held, port, memory, sharing, free], [], hosts, new Set(), false).map((p) => p.unit), ['web-1-5']);
+  // a rule of another unit, placed or not, or of a service (its units may be staged right now): nothing at deploy
+  assert.deepEqual(placeAtDeploy([free], [unit('solo', 1, 1, { conflictsWith: 'web' })], hosts, new Set(), false), []);
+  assert.deepEqual(placeAtDeploy([free], [unit('solo', 1, 1, { host: 'a', conflictsWith: 'x*' })], hosts, new Set(), false), []);
+  assert.deepEqual(placeAtDeploy([free], [], hosts, new Set(), true), []);
+  assert.deepEqual(placeAtDeploy([unit('web', 1, 6, { conflictsWith: 'db' })], [], hosts, new Set(), false), []);
+});
+
+test('placeAtDeploy counts a fresh unit already staged by an earlier attempt once, not as load against itself', () => {
+  const hosts = [host('a'), host('b')];
+  const staged = unit('web', 1, 1, { host: 'a' });
+  assert.deepEqual(placeAtDeploy([unit('web', 1, 1), unit('web', 1, 2)], [staged], hosts, new Set(), false), [
+    { unit: 'web-1-1', host: 'a' },
+    { unit: 'web-1-2', host: 'b' },
+  ]);
 });

@@ -119,6 +119,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     }
     const ports = { orchestrator: boundPort(apps.orchestrator), directory: boundPort(apps.directory), scheduler: boundPort(apps.scheduler) };
     const loops = new ControlLoops(opts.store, logger.child({ component: 'control' }), 10, opts.hostLossGraceSeconds);
+    // while this replica leads, its deploys' units are placed as they are written (core/placement.ts placeAtDeploy)
+    ctx.deploys.placeWith(loops.placeAtDeploy);
     await loops.start();
     stopLoops.push(() => loops.stop());
     probe.start();

@@ -6,13 +6,21 @@
  * version's units are all written before the txn that commits it (its latest version), so a reader that saw the
  * commit before the last of those units would see part of a version. When a service's latest version moves,
  * its units are read once more (one range of that service) before the new version counts: that read is
- * newer than the commit, so it holds every unit of it.
+ * newer than the commit, so it holds every unit of it. Unless the view holds, or its watch brings within
+ * CATCH_UP_MS, as many units of the version as its deploy record says it was deployed with (nothing but that
+ * deploy writes a version's units before its commit): then it has them all, and the read, a whole service's
+ * units (1,000 of them, twice per deploy: placement and rollouts), is not needed. On etcd the commit, a small
+ * event on its own watch, often overtakes the last chunks of its units on theirs.
  */
 import type { Store, TxnOp } from '../store/store.js';
 import { keys } from '../core/keys.js';
-import type { DesiredUnit } from '../core/records.js';
+import type { DeployRecord, DesiredUnit } from '../core/records.js';
+import { getJson } from '../store/json.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
 import { PrefixView, type ViewEntry } from './prefix-view.js';
+
+/** how long a commit heard before all its units waits for the rest by the watch before they are read */
+const CATCH_UP_MS = 200;
 
 export class CommittedUnitsView {
   private readonly units: PrefixView<DesiredUnit>;
@@ -21,7 +29,10 @@ export class CommittedUnitsView {
   private readonly sure = new Map<string, number>();
   private unitsReads = -1;
 
-  constructor(store: Store, onError?: (err: Error) => void) {
+  constructor(
+    private readonly store: Store,
+    onError?: (err: Error) => void,
+  ) {
     this.latest = new PrefixView<number>({ store, prefix: keys.latestPrefix(), parse: (_key, raw) => Number(raw), onError });
     this.units = new PrefixView<DesiredUnit>({ store, prefix: keys.desiredUnitsPrefix(), onError });
   }
@@ -44,13 +55,39 @@ export class CommittedUnitsView {
     }
     for (const [service, v] of versions) {
       if (this.sure.get(service) === v) continue;
-      await this.units.reread(keys.desiredUnitsOf(service));
+      if (!(await this.hearsWholeVersion(service, v))) await this.units.reread(keys.desiredUnitsOf(service));
       this.sure.set(service, v);
     }
     for (const service of [...this.sure.keys()]) if (!versions.has(service)) this.sure.delete(service);
     const out: Array<ViewEntry<DesiredUnit>> = [];
     for (const [key, e] of units) if (isCommittedUnitKey(key, versions)) out.push(e);
     return { entries: out, latest: versions };
+  }
+
+  /**
+   * Whether the view holds as many units of `version` as its deploy record says it was deployed with, or its
+   * watch brings them within CATCH_UP_MS. Not: no record (a version written by hand), or a version that has
+   * fewer units by now (scaled down, retired) or whose units are slower than that: the caller reads them.
+   */
+  private async hearsWholeVersion(service: string, version: number): Promise<boolean> {
+    const record = await getJson<DeployRecord>(this.store, keys.deploy(service, version));
+    const deployed = record?.config?.numInstances;
+    if (typeof deployed !== 'number') return false;
+    const prefix = keys.desiredUnitsOfVersion(service, version);
+    const deadline = Date.now() + CATCH_UP_MS;
+    for (;;) {
+      let held = 0;
+      for (const key of (await this.units.entries()).keys()) if (key.startsWith(prefix)) held++;
+      if (held >= deployed) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await this.units.nextEvents(left);
+    }
+  }
+
+  /** Every desired unit the view holds, committed or staged (a deploy under way, or one a dead writer left). */
+  async all(): Promise<DesiredUnit[]> {
+    return [...(await this.units.entries()).values()].map((e) => e.value);
   }
 
   /** See PrefixView.wrote: a loop's own committed unit writes, known before the watch brings them. */

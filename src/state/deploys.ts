@@ -12,6 +12,7 @@ import type { DeployRecord, DeployTrigger, HostRecord, JournalEntry, JournalEven
 import { planDeploy, resolveDeployImage, desiredUnitsFor } from '../core/deploy-plan.js';
 import { rollbackVersion, scaleVersion, type RolloutStatus } from '../core/rollout-policy.js';
 import type { DesiredUnit } from '../core/records.js';
+import type { Placement } from '../core/placement.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { serviceNotFound } from './directory.js';
 import { DigestResolver } from './digest-resolver.js';
@@ -37,9 +38,22 @@ export interface JournalView extends JournalEntry {
   config: DeployRecord['config'] | Record<string, never>;
 }
 
+/** Where a deploy's new units go as it writes them (the leader's placement loop: ControlLoops.placeAtDeploy). */
+export type DeployPlacer = (fresh: DesiredUnit[]) => Promise<Placement[]>;
+
+/**
+ * The units in host order (unplaced ones last), so that a deploy too big for one txn, staged in chunks, brings
+ * each agent its units in one chunk: in instance order a chunk held one unit of each of 128 hosts, so a host
+ * of ten units heard of them in ten watch events, started them in ten waves and wrote ten status txns.
+ */
+function byHost(units: DesiredUnit[]): DesiredUnit[] {
+  return [...units].sort((a, b) => (a.host === b.host ? 0 : a.host === null ? 1 : b.host === null ? -1 : a.host < b.host ? -1 : 1));
+}
+
 export class Deploys {
   private readonly pins: VersionDigests;
   readonly writes: ChunkedWrites;
+  private placer: DeployPlacer | undefined;
 
   constructor(
     private readonly store: Store,
@@ -48,6 +62,29 @@ export class Deploys {
   ) {
     this.pins = new VersionDigests(store);
     this.writes = new ChunkedWrites(store, (name, count, actor) => this.planScale(name, count, actor), now);
+  }
+
+  /**
+   * Deploys place what they can as they write it (see core/placement.ts placeAtDeploy), asking `placer`; without
+   * one (a process that runs no control loops) every unit is written unplaced and the leader's loop places it.
+   */
+  placeWith(placer: DeployPlacer): void {
+    this.placer = placer;
+  }
+
+  /** Sets the host of each unit `placer` places (in place); a placer that fails leaves them to the loop. */
+  private async place(units: DesiredUnit[], now: number): Promise<void> {
+    // unplaced, they are placed by the placement loop a moment later, as they always were
+    const placed = this.placer ? await this.placer(units).catch(() => []) : [];
+    if (placed.length === 0) return;
+    const host = new Map(placed.map((p) => [p.unit, p.host]));
+    for (const u of units) {
+      const h = host.get(u.unit);
+      if (h === undefined) continue;
+      u.host = h;
+      u.placedAt = now;
+      delete u.reason;
+    }
   }
 
   /**
@@ -107,6 +144,7 @@ export class Deploys {
       const plan = planDeploy({ service: source, latestVersion, image, digest: pinned, trigger: req.trigger, now, hosts });
       const status: RolloutStatus = { service: name, version: plan.record.version, state: 'deploying', strategy: plan.strategy, startedAt: now };
       if (plan.strategyReason) status.strategyReason = plan.strategyReason;
+      await this.place(plan.units, now);
       const committed = await this.writes.deploy({
         service: name,
         version: plan.record.version,
@@ -120,7 +158,7 @@ export class Deploys {
           { type: 'put', key: keys.journal(now, name, plan.record.version, plan.journal.event), value: JSON.stringify(plan.journal) },
           { type: 'put', key: keys.rolloutStatus(name, plan.record.version), value: JSON.stringify(status) },
         ],
-        unitOps: plan.units.map((u) => ({ type: 'put' as const, key: keys.desiredUnit(name, u.unit), value: JSON.stringify(u) })),
+        unitOps: byHost(plan.units).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(name, u.unit), value: JSON.stringify(u) })),
       });
       if (committed) return plan.record;
     }
@@ -247,12 +285,14 @@ export class Deploys {
       const live = entries.filter((e) => e.value.version === version && e.value.drainingSince === undefined).sort((a, b) => a.value.instance - b.value.instance);
       if (count > live.length) {
         const first = Math.max(0, ...entries.filter((e) => e.value.version === version).map((e) => e.value.instance)) + 1;
-        for (const u of desiredUnitsFor(rec, count - live.length, now, first)) {
-          if (holdNew) Object.assign(u, { hold: true, reason: `held: version ${version} is being deployed; its rollout starts it` });
+        const fresh = desiredUnitsFor(rec, count - live.length, now, first);
+        for (const u of fresh) if (holdNew) Object.assign(u, { hold: true, reason: `held: version ${version} is being deployed; its rollout starts it` });
+        await this.place(fresh, now);
+        for (const u of byHost(fresh)) {
           const key = keys.desiredUnit(name, u.unit);
           plan.unitWrites.push({ op: { type: 'put', key, value: JSON.stringify(u) }, compare: { key, target: 'createRevision', op: '=', value: 0 } });
-          plan.added.push(u.unit);
         }
+        plan.added.push(...fresh.map((u) => u.unit));
       }
       for (const e of live.slice(count)) {
         plan.unitWrites.push({ op: { type: 'put', key: e.key, value: JSON.stringify({ ...e.value, drainingSince: now }) }, compare: { key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision } });

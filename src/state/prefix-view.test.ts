@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store, TxnOp, WatchEvent, WatchOptions } from '../store/store.js';
 import { keys } from '../core/keys.js';
-import type { DesiredUnit } from '../core/records.js';
+import type { DeployRecord, DesiredUnit } from '../core/records.js';
+import { normalizeCreate } from '../core/service-spec.js';
+import { planDeploy } from '../core/deploy-plan.js';
 import { PrefixView } from './prefix-view.js';
 import { CommittedUnitsView } from './committed-units-view.js';
 
@@ -147,6 +149,12 @@ describe('PrefixView', () => {
   });
 });
 
+/** the deploy record a deploy of `count` instances commits (core/deploy-plan.ts) */
+function record(service: string, version: number, count: number): DeployRecord {
+  const doc = normalizeCreate({ name: service, dockerRepository: `team/${service}`, numInstances: count }, 1);
+  return planDeploy({ service: doc, latestVersion: version - 1, image: `team/${service}`, trigger: { source: 'api' }, now: 1 }).record;
+}
+
 function unit(service: string, version: number, instance: number): DesiredUnit {
   return { unit: `${service}-${version}-${instance}`, service, version, instance, host: null, createdAt: 1, spec: { image: 'img', ports: [], env: {}, volumes: [] } } as unknown as DesiredUnit;
 }
@@ -190,9 +198,71 @@ describe('CommittedUnitsView', () => {
     try {
       assert.deepEqual((await view.committed()).entries, []);
       for (let i = 1; i <= 5; i++) await raw.put(keys.desiredUnit('api', `api-1-${i}`), JSON.stringify(unit('api', 1, i)));
-      await raw.put(keys.latest('api'), '1');
+      // the commit, as a deploy writes it: the latest version and the record of what was deployed
+      await raw.txn({ compare: [], success: [{ type: 'put', key: keys.latest('api'), value: '1' }, { type: 'put', key: keys.deploy('api', 1), value: JSON.stringify(record('api', 1, 5)) }] });
       await eventually(async () => (await view.committed()).entries.length > 0, 'the commit');
       assert.equal((await view.committed()).entries.length, 5);
+    } finally {
+      await view.stop();
+      await raw.close();
+    }
+  });
+
+  it('a commit whose units all come by the watch is not read again; one whose units lag too long is', async () => {
+    const raw = new SqliteStore(':memory:');
+    // the unit watch passes `pass` events on, then holds the rest until released: a watch that lags behind
+    let pass = Infinity;
+    const held: Array<() => void> = [];
+    const release = () => {
+      pass = Infinity;
+      for (const deliver of held.splice(0)) deliver();
+    };
+    const ranges: string[] = [];
+    const store = new Proxy(raw, {
+      get(target, prop, receiver) {
+        if (prop === 'range') return (prefix: string) => (ranges.push(prefix), target.range(prefix));
+        if (prop === 'watch') {
+          return (prefix: string, listener: (e: WatchEvent[]) => void, opts: WatchOptions) =>
+            target.watch(prefix, prefix === keys.desiredUnitsPrefix() ? (events) => {
+              const through = held.length > 0 ? [] : events.slice(0, Math.max(0, pass));
+              pass -= through.length;
+              if (through.length > 0) listener(through);
+              const rest = events.slice(through.length);
+              if (rest.length > 0) held.push(() => listener(rest));
+            } : listener, opts);
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Store;
+    const view = new CommittedUnitsView(store, (err) => assert.fail(err));
+    const deploy = async (version: number, count: number) => {
+      for (let i = 1; i <= count; i++) await raw.put(keys.desiredUnit('api', `api-${version}-${i}`), JSON.stringify(unit('api', version, i)));
+      await raw.txn({ compare: [], success: [{ type: 'put', key: keys.latest('api'), value: String(version) }, { type: 'put', key: keys.deploy('api', version), value: JSON.stringify(record('api', version, count)) }] });
+    };
+    const ofVersion = async (version: number) => (await view.committed()).entries.filter((e) => e.value.version === version).length;
+    const committedAt = (version: number) => eventually(async () => (await view.committed()).latest.get('api') === version, `the commit of version ${version}`);
+    try {
+      await view.committed();
+      ranges.length = 0;
+      await deploy(1, 4);
+      await committedAt(1);
+      assert.equal(await ofVersion(1), 4);
+      assert.deepEqual(ranges, [], 'every unit came by the watch: nothing read again');
+      // version 2: 2 of its 5 units come before the commit is heard, the rest 50 ms later
+      pass = 2;
+      await deploy(2, 5);
+      setTimeout(release, 50);
+      await committedAt(2);
+      assert.equal(await ofVersion(2), 5, 'the whole version');
+      assert.deepEqual(ranges, [], 'the rest came by the watch soon enough: nothing read again');
+      // version 3: 1 of its 3 units comes, the rest not within the wait: read again
+      pass = 1;
+      await deploy(3, 3);
+      await committedAt(3);
+      assert.equal(await ofVersion(3), 3, 'the whole version, read again');
+      assert.deepEqual(ranges, [keys.desiredUnitsOf('api')]);
+      release();
     } finally {
       await view.stop();
       await raw.close();

@@ -87,6 +87,19 @@ export class PrefixView<T> {
     }
   }
 
+  /** Resolves when the view next applies events, or after `ms`: for a reader that knows more are on their way. */
+  nextEvents(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.listeners.add(done);
+    });
+  }
+
   /** Hears each batch of events once the view applied it. */
   onEvents(listener: (events: WatchEvent[]) => void): void {
     this.listeners.add(listener);

@@ -361,6 +361,29 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, op
         assert.deepEqual(recorder.events().map((e) => e.key), [`${p}a/bc`, `${p}a/b/x`, `${p}a/b`]);
       });
 
+      it('watchers of overlapping prefixes from different revisions each get exactly their own events', async () => {
+        const store = await openStore();
+        const p = prefix();
+        const r1 = await store.put(`${p}a/1`, 'x');
+        const r2 = await store.put(`${p}b/1`, 'y');
+        const r3 = await store.put(`${p}a/2`, 'z');
+        // one is behind (replays from r1), one from r2, one only live; two prefixes nest, one is apart
+        const all = await record(store, p, r1, false);
+        const a = await record(store, `${p}a/`, r2, false);
+        const b = await record(store, `${p}b/`, undefined, false);
+        const r4 = await store.txn({ compare: [], success: [{ type: 'put', key: `${p}a/3`, value: 'w' }, { type: 'put', key: `${p}b/2`, value: 'v' }] });
+        await all.waitForEvents(5);
+        await a.waitForEvents(2);
+        await b.waitForEvents(1);
+        await settle();
+        const keysOf = (r: typeof all) => r.events().map((e) => `${e.key.slice(p.length)}@${e.revision}`);
+        assert.deepEqual(keysOf(all), [`a/1@${r1}`, `b/1@${r2}`, `a/2@${r3}`, `a/3@${r4.revision}`, `b/2@${r4.revision}`]);
+        assert.deepEqual(keysOf(a), [`a/2@${r3}`, `a/3@${r4.revision}`]);
+        assert.deepEqual(keysOf(b), [`b/2@${r4.revision}`]);
+        // the txn's two events reach the watcher of both in one call
+        assert.deepEqual(all.calls.at(-1)!.map((e) => e.key.slice(p.length)), ['a/3', 'b/2']);
+      });
+
       it('from a past revision replays exactly the missing events, then goes live', async () => {
         const store = await openStore();
         const p = prefix();

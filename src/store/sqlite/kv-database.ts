@@ -47,6 +47,8 @@ class WriteScope {
   private assigned: number | undefined;
   private seq = 0;
   deleted = 0;
+  /** leases this write found live: a txn of a thousand statuses under one lease asks SQLite once, not a thousand times */
+  readonly liveLeases = new Set<number>();
 
   constructor(private readonly current: number) {}
 
@@ -302,7 +304,10 @@ export class KvDatabase {
   }
 
   private put(scope: WriteScope, key: string, value: string, lease: number, now: number): void {
-    if (lease !== 0 && this.stmt.liveLease.get(lease, now) === undefined) throw new LeaseNotFoundError(lease);
+    if (lease !== 0 && !scope.liveLeases.has(lease)) {
+      if (this.stmt.liveLease.get(lease, now) === undefined) throw new LeaseNotFoundError(lease);
+      scope.liveLeases.add(lease);
+    }
     const existing = this.stmt.get.get(key);
     const { revision, seq } = scope.nextEvent();
     if (existing === undefined) {

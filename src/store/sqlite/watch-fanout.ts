@@ -30,6 +30,8 @@ interface Watcher {
   active: boolean;
 }
 
+const ALL_KEYS = prefixBounds('');
+
 type Pending = { watcher: Watcher; rows: LogRow[] } | { watcher: Watcher; compacted: number };
 
 export class WatchFanout {
@@ -104,10 +106,19 @@ export class WatchFanout {
     const { revision, pending } = this.log.snapshot(() => {
       const meta = this.log.meta();
       const pending: Pending[] = [];
+      const due: Watcher[] = [];
       for (const watcher of this.watchers) {
         if (watcher.next > meta.revision) continue;
         if (watcher.next <= meta.compacted) pending.push({ watcher, compacted: meta.compacted });
-        else pending.push({ watcher, rows: this.log.events(watcher.next, meta.revision, watcher.bounds) });
+        else due.push(watcher);
+      }
+      if (due.length === 1) pending.push({ watcher: due[0], rows: this.log.events(due[0].next, meta.revision, due[0].bounds) });
+      else if (due.length > 1) {
+        // one read for every watcher: the log's index is by revision, so each watcher's own query scanned every
+        // row of its revisions anyway, and copied out again the values several watchers share (a process
+        // watches desired units from half a dozen places: a 10,000-unit deploy was read that many times)
+        const rows = this.log.events(Math.min(...due.map((w) => w.next)), meta.revision, ALL_KEYS);
+        for (const watcher of due) pending.push({ watcher, rows: rows.filter((r) => r.revision >= watcher.next && r.key.startsWith(watcher.prefix)) });
       }
       return { revision: meta.revision, pending };
     });
