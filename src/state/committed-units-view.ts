@@ -53,9 +53,11 @@ export class CommittedUnitsView {
       this.sure.clear();
       for (const [service, v] of versions) this.sure.set(service, v);
     }
+    // one wait for every service committed meanwhile, not one each
+    const deadline = Date.now() + CATCH_UP_MS;
     for (const [service, v] of versions) {
       if (this.sure.get(service) === v) continue;
-      if (!(await this.hearsWholeVersion(service, v))) await this.units.reread(keys.desiredUnitsOf(service));
+      if (!(await this.hearsWholeVersion(service, v, deadline))) await this.units.reread(keys.desiredUnitsOf(service));
       this.sure.set(service, v);
     }
     for (const service of [...this.sure.keys()]) if (!versions.has(service)) this.sure.delete(service);
@@ -66,15 +68,14 @@ export class CommittedUnitsView {
 
   /**
    * Whether the view holds as many units of `version` as its deploy record says it was deployed with, or its
-   * watch brings them within CATCH_UP_MS. Not: no record (a version written by hand), or a version that has
+   * watch brings them by `deadline`. Not: no record (a version written by hand), or a version that has
    * fewer units by now (scaled down, retired) or whose units are slower than that: the caller reads them.
    */
-  private async hearsWholeVersion(service: string, version: number): Promise<boolean> {
+  private async hearsWholeVersion(service: string, version: number, deadline: number): Promise<boolean> {
     const record = await getJson<DeployRecord>(this.store, keys.deploy(service, version));
     const deployed = record?.config?.numInstances;
     if (typeof deployed !== 'number') return false;
     const prefix = keys.desiredUnitsOfVersion(service, version);
-    const deadline = Date.now() + CATCH_UP_MS;
     for (;;) {
       let held = 0;
       for (const key of (await this.units.entries()).keys()) if (key.startsWith(prefix)) held++;
