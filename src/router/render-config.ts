@@ -74,6 +74,8 @@ export interface RenderOptions {
   hardStopAfterMs?: number;
   /** also serve HTTPS, on the same address */
   tls?: RouterTlsOptions;
+  /** HAProxy's threads (`nbthread`); absent: HAProxy's own default, a thread per CPU. The Router gives routerThreadsFor(its CPUs). */
+  threads?: number;
 }
 
 /**
@@ -99,6 +101,23 @@ export const DEFAULT_TIMEOUTS: TimeoutOptions = {
   checkMs: 2_000,
 };
 export const DEFAULT_MAX_CONNECTIONS = 4096;
+/** HAProxy 2.6 runs at most 64 threads (MAX_THREADS on 64-bit builds) */
+export const MAX_THREADS = 64;
+
+/**
+ * The router's HAProxy threads on a host with `cpus` usable CPUs: half of them, at least one (so one on a
+ * 2-CPU host), not HAProxy's default of one per CPU. The router shares its host with the applications it
+ * routes to, which need CPU for the same requests; HAProxy threads on every CPU compete with them and with
+ * each other (wake-ups, shared server-connection pools). Measured on this project's 2-CPU machine
+ * (bench/README.md, the router's configuration; the Paz router's own config, 2 threads vs `nbthread 1`,
+ * alternating rounds at 32 keep-alive clients): one thread used about a fifth less CPU per request (0.80x
+ * of two threads' ratio to nginx, in every run) and served 1.03-1.17x nginx's requests/s where two threads
+ * served 0.87-0.99x. One thread handled some 35,000 requests/s there, on one core; larger hosts keep a
+ * thread per two CPUs so the router is not capped at one core where the traffic needs more.
+ */
+export function routerThreadsFor(cpus: number): number {
+  return Math.min(MAX_THREADS, Math.max(1, Math.floor(cpus / 2)));
+}
 export const DEFAULT_HARD_STOP_AFTER_MS = 120_000;
 /** The Host header without an optional `:port` suffix, lower-cased: what services are routed by. */
 const HOST_EXPRESSION = 'req.hdr(host),field(1,:),lower';
@@ -148,6 +167,8 @@ export function validateRenderOptions(options: RenderOptions): string[] {
     if (options.tls.certificates.length === 0) problems.push(`tls.certDir ${options.tls.certDir} holds no certificate`);
   }
   positive('maxConnections', options.maxConnections);
+  positive('threads', options.threads);
+  if (options.threads !== undefined && options.threads > MAX_THREADS) problems.push(`threads must be at most ${MAX_THREADS} (HAProxy's limit)`);
   positive('hardStopAfterMs', options.hardStopAfterMs);
   for (const [key, value] of Object.entries(options.healthCheck ?? {})) positive(`healthCheck.${key}`, value);
   for (const [key, value] of Object.entries(options.timeouts ?? {})) positive(`timeouts.${key}`, value);
@@ -278,6 +299,8 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     `    stats socket ${options.adminSocketPath} mode 600 level admin expose-fd listeners`,
     '    stats timeout 30s',
     `    maxconn ${options.maxConnections ?? DEFAULT_MAX_CONNECTIONS}`,
+    // fewer threads than CPUs on a shared host: see routerThreadsFor
+    ...(options.threads !== undefined ? [`    nbthread ${options.threads}`] : []),
     `    hard-stop-after ${seconds(options.hardStopAfterMs ?? DEFAULT_HARD_STOP_AFTER_MS)}`,
     '',
     'defaults',
