@@ -39,7 +39,7 @@ test('threads: nbthread as given; the router takes half the CPUs, at least one, 
   // in global, before the first section after it
   assert.ok(config.indexOf('nbthread 1') > config.indexOf('global') && config.indexOf('nbthread 1') < config.indexOf('defaults'));
   assert.ok(!lines(renderConfig(layout, options)).some((l) => l.startsWith('nbthread')), 'absent: HAProxy\'s default');
-  // a 2-CPU host runs one thread: two cost about a fifth more CPU per request there (bench/README.md)
+  // a 2-CPU host runs one thread: two cost 1.3-1.5x its CPU per request there (bench/README.md, "Threads")
   assert.equal(routerThreadsFor(1), 1);
   assert.equal(routerThreadsFor(2), 1);
   assert.equal(routerThreadsFor(3), 1);

@@ -108,12 +108,12 @@ export const MAX_THREADS = 64;
  * The router's HAProxy threads on a host with `cpus` usable CPUs: half of them, at least one (so one on a
  * 2-CPU host), not HAProxy's default of one per CPU. The router shares its host with the applications it
  * routes to, which need CPU for the same requests; HAProxy threads on every CPU compete with them and with
- * each other (wake-ups, shared server-connection pools). Measured on this project's 2-CPU machine
- * (bench/README.md, the router's configuration; the Paz router's own config, 2 threads vs `nbthread 1`,
- * alternating rounds at 32 keep-alive clients): one thread used about a fifth less CPU per request (0.80x
- * of two threads' ratio to nginx, in every run) and served 1.03-1.17x nginx's requests/s where two threads
- * served 0.87-0.99x. One thread handled some 35,000 requests/s there, on one core; larger hosts keep a
- * thread per two CPUs so the router is not capped at one core where the traffic needs more.
+ * each other. Measured on this project's 2-CPU machine (bench/README.md, "Threads"): one thread handles all
+ * connections' events in turn and used about a quarter less CPU per request than two (0.77-0.85x nginx's in
+ * the suite and an A/B, against 1.06-1.27x with two threads), which left more CPU to the load generator and
+ * the backend: more requests/s than nginx in the A/B at load averages up to about 5 (1.03-1.17x), not in the
+ * suite's runs at 3-7.5 (0.89-0.96x, as with two threads). Larger hosts keep a thread per two CPUs, so the
+ * router is not held to one core where the traffic needs more (only 2 CPUs were measured).
  */
 export function routerThreadsFor(cpus: number): number {
   return Math.min(MAX_THREADS, Math.max(1, Math.floor(cpus / 2)));
