@@ -111,8 +111,8 @@ export const MAX_THREADS = 64;
  * each other. Measured on this project's 2-CPU machine (bench/README.md, "Threads"): one thread handles all
  * connections' events in turn and used about a quarter less CPU per request than two (0.77-0.85x nginx's in
  * the suite and an A/B, against 1.06-1.27x with two threads), which left more CPU to the load generator and
- * the backend: more requests/s than nginx in the A/B at load averages up to about 5 (1.03-1.17x), not in the
- * suite's runs at 3-7.5 (0.89-0.96x, as with two threads). Larger hosts keep a thread per two CPUs, so the
+ * the backend: more requests/s than nginx in the A/B at load averages up to 6.4 (1.03-1.17x; 0.84-0.97x above), not in the
+ * suite's runs at 3-7.5 (0.89-0.97x, as with two threads). Larger hosts keep a thread per two CPUs, so the
  * router is not held to one core where the traffic needs more (only 2 CPUs were measured).
  */
 export function routerThreadsFor(cpus: number): number {
