@@ -109,11 +109,12 @@ export const MAX_THREADS = 64;
  * 2-CPU host), not HAProxy's default of one per CPU. The router shares its host with the applications it
  * routes to, which need CPU for the same requests; HAProxy threads on every CPU compete with them and with
  * each other. Measured on this project's 2-CPU machine (bench/README.md, "Threads"): one thread handles all
- * connections' events in turn and used about a quarter less CPU per request than two (0.77-0.85x nginx's in
- * the suite and an A/B, against 1.06-1.27x with two threads), which left more CPU to the load generator and
- * the backend: more requests/s than nginx in the A/B at load averages up to 6.4 (1.03-1.17x; 0.84-0.97x above), not in the
- * suite's runs at 3-7.5 (0.89-0.97x, as with two threads). Larger hosts keep a thread per two CPUs, so the
- * router is not held to one core where the traffic needs more (only 2 CPUs were measured).
+ * connections' events in turn and used about a quarter less CPU per request than two (in the suite 0.83-0.86x
+ * nginx's against 1.14x with two threads), which leaves more CPU to the load generator and the backend: on the
+ * quiet machine the suite's requests/s went from 0.92-0.93x nginx's (two threads) to 1.04-1.05x; while other
+ * work loaded it, 0.89-0.97x (as with two threads), one thread waiting whenever it is descheduled. Larger
+ * hosts keep a thread per two CPUs, so the router is not held to one core where the traffic needs more (only
+ * 2 CPUs were measured).
  */
 export function routerThreadsFor(cpus: number): number {
   return Math.min(MAX_THREADS, Math.max(1, Math.floor(cpus / 2)));
