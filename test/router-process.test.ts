@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +115,47 @@ test('an invalid configuration is rejected by haproxy -c before HAProxy runs it'
   await assert.rejects(haproxy.reload(), HaproxyConfigError);
   assert.equal((await get(port, 'x')).body, 'good', 'the running configuration is untouched');
   assert.equal(await readFile(haproxy.configPath, 'utf8'), good);
+  await haproxy.stop();
+  assert.deepEqual(await haproxyPidsFor(runtimeDir), []);
+});
+
+test('a rejected configuration leaves no map behind, except the one the running configuration reads', async () => {
+  const runtimeDir = await mkdtemp(join(tmpdir(), 'paz-rt-'));
+  cleanups.push(() => rm(runtimeDir, { recursive: true, force: true }));
+  const port = await freePort();
+  // the answer comes out of the map: the running config really reads its file
+  const configFor = (map: string, bogus = false) =>
+    `global\n    master-worker\n    stats socket ${runtimeDir}/admin.sock mode 600 level admin\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n` +
+    `frontend f\n    bind 127.0.0.1:${port}\n${bogus ? '    bogus-directive\n' : ''}    http-request return status 200 content-type text/plain lf-string "%[req.hdr(host),map_str(${runtimeDir}/${map},none)]"\n`;
+  let next = { config: configFor('hosts-a.map'), files: [{ name: 'hosts-a.map', text: 'x answer-from-a\n' }] };
+  const haproxy = new HaproxyProcess({ runtimeDir, renderConfig: () => next, logger });
+  cleanups.push(() => haproxy.stop());
+  const maps = async () => (await readdir(runtimeDir)).filter((f) => f.endsWith('.map')).sort();
+
+  // a start whose config is rejected: nothing is installed, so its map goes too
+  next = { config: configFor('hosts-z.map', true), files: [{ name: 'hosts-z.map', text: 'x z\n' }] };
+  await assert.rejects(haproxy.start(), HaproxyConfigError);
+  assert.deepEqual(await maps(), []);
+
+  next = { config: configFor('hosts-a.map'), files: [{ name: 'hosts-a.map', text: 'x answer-from-a\n' }] };
+  await haproxy.start();
+  assert.equal((await get(port, 'x')).body, 'answer-from-a');
+
+  // a candidate with a new map, rejected: its map is removed at once, the running one's stays
+  next = { config: configFor('hosts-b.map', true), files: [{ name: 'hosts-b.map', text: 'x answer-from-b\n' }] };
+  await assert.rejects(haproxy.reload(), HaproxyConfigError);
+  assert.deepEqual(await maps(), ['hosts-a.map']);
+  // a rejected candidate naming the running config's own map (same table, another fault) does not take it away
+  next = { config: configFor('hosts-a.map', true), files: [{ name: 'hosts-a.map', text: 'x answer-from-a\n' }] };
+  await assert.rejects(haproxy.reload(), HaproxyConfigError);
+  assert.deepEqual(await maps(), ['hosts-a.map']);
+  assert.equal((await get(port, 'x')).body, 'answer-from-a');
+
+  // a good config with a new map replaces the old map
+  next = { config: configFor('hosts-c.map'), files: [{ name: 'hosts-c.map', text: 'x answer-from-c\n' }] };
+  await haproxy.reload();
+  assert.deepEqual(await maps(), ['hosts-c.map']);
+  await waitFor('the new worker to answer from its map', async () => (await get(port, 'x')).body === 'answer-from-c');
   await haproxy.stop();
   assert.deepEqual(await haproxyPidsFor(runtimeDir), []);
 });

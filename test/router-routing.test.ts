@@ -5,6 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { routerThreadsFor } from '../src/router/render-config.js';
 import { freePort, get, startBackend, startTestRouter, tally, type Backend, type TestRouter } from './router-fixtures.js';
 
 let api: Backend[];
@@ -37,6 +39,11 @@ test('x.paz, x.<domain> and X.PAZ:8080 reach the service', async () => {
     assert.equal(answer.status, 200, host);
     assert.equal(answer.body, 'web-1-1\n', host);
   }
+});
+
+test('HAProxy runs the router\'s thread count (half the CPUs, one on a 2-CPU host), not one thread per CPU', async () => {
+  const info = await rt.router.runtime.command('show info');
+  assert.match(info, new RegExp(`^Nbthread: ${routerThreadsFor(availableParallelism())}$`, 'm'));
 });
 
 test('an unknown Host gets a 404 with a clear text body', async () => {

@@ -122,8 +122,10 @@ export class HaproxyProcess extends EventEmitter {
   private restarting: Promise<void> | undefined;
   private readonly restartBackoff: Backoff;
   private knownWorkers = new Set<number>();
-  /** side files (renderConfig's `files`) written and not yet removed: the installed config's and rejected ones' */
+  /** side files (renderConfig's `files`) written and not yet removed: the installed config's (and a candidate's while it is checked) */
   private writtenFiles = new Set<string>();
+  /** the side files the installed configuration (haproxy.cfg, what the master runs and restarts on) names */
+  private installedFiles = new Set<string>();
   /** the last lines HAProxy printed, for error messages */
   private readonly recentOutput: string[] = [];
 
@@ -161,14 +163,22 @@ export class HaproxyProcess extends EventEmitter {
     });
     if (!result.ok) {
       const rejected = `${this.configPath}.rejected`;
-      // the files it names stay beside the rejected config until a config is installed
       await rename(candidate, rejected);
+      // The rejected config stays to be read; the files only it names go now rather than wait for the next
+      // installed config (a router whose tables keep being rejected would otherwise collect one map per
+      // attempt). The installed config's files stay: the master reads them again on a restart.
+      for (const f of files) {
+        if (this.installedFiles.has(f.name)) continue;
+        await rm(join(this.options.runtimeDir, f.name), { force: true });
+        this.writtenFiles.delete(f.name);
+      }
       const alerts = result.output.split('\n').filter((line) => line.includes('[ALERT]'));
       throw new HaproxyConfigError(alerts.length > 0 ? alerts.join('\n') : result.output, rejected);
     }
     await rename(candidate, this.configPath);
     // HAProxy reads them when it parses the config: only the installed config's are needed from now on
     const names = new Set(files.map((f) => f.name));
+    this.installedFiles = names;
     for (const name of this.writtenFiles) {
       if (names.has(name)) continue;
       await rm(join(this.options.runtimeDir, name), { force: true });

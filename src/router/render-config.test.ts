@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOST_MAP_FILE, haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, renderHostMap, type RenderOptions } from './render-config.js';
+import { HOST_MAP_FILE, haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, renderHostMap, routerThreadsFor, type RenderOptions } from './render-config.js';
 import type { RouterLayout, SlotOccupant } from './router-layout.js';
 
 const options: RenderOptions = { bindAddress: '127.0.0.1', port: 18080, adminSocketPath: '/run/paz/router/admin.sock', mapDir: '/run/paz/router' };
@@ -32,6 +32,20 @@ test('global: master-worker and an admin runtime socket that hands listeners ove
   assert.ok(config.includes('master-worker'));
   assert.ok(config.includes('stats socket /run/paz/router/admin.sock mode 600 level admin expose-fd listeners'));
   assert.ok(!config.includes('daemon'), 'HAProxy must stay our child process');
+});
+
+test('threads: nbthread as given; the router takes half the CPUs, at least one, at most HAProxy\'s 64', () => {
+  const config = lines(renderConfig(layout, { ...options, threads: 1 }));
+  // in global, before the first section after it
+  assert.ok(config.indexOf('nbthread 1') > config.indexOf('global') && config.indexOf('nbthread 1') < config.indexOf('defaults'));
+  assert.ok(!lines(renderConfig(layout, options)).some((l) => l.startsWith('nbthread')), 'absent: HAProxy\'s default');
+  // a 2-CPU host runs one thread: two cost 1.3-1.5x its CPU per request there (bench/README.md, "Threads")
+  assert.equal(routerThreadsFor(1), 1);
+  assert.equal(routerThreadsFor(2), 1);
+  assert.equal(routerThreadsFor(3), 1);
+  assert.equal(routerThreadsFor(8), 4);
+  assert.equal(routerThreadsFor(256), 64);
+  assert.equal(routerThreadsFor(0), 1);
 });
 
 test('defaults: http mode, redispatch and retries, health check timing', () => {
@@ -150,6 +164,9 @@ test('options that could break or inject into the configuration are refused', ()
     { mapDir: '/tmp/maps,paz-no-service)] if TRUE' },
     { stats: { address: '127.0.0.1', port: 70000 } },
     { timeouts: { clientMs: -1 } },
+    { threads: 0 },
+    { threads: 1.5 },
+    { threads: 65 },
   ];
   for (const override of bad) {
     assert.throws(() => renderConfig(layout, { ...options, ...override }), InvalidRenderOptionsError, JSON.stringify(override));

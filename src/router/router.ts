@@ -5,12 +5,13 @@
  * reload when backends or slot counts change) and keeps HAProxy running.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { HaproxyConfigError, HaproxyProcess, type HaproxyProcessOptions } from './haproxy-process.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
 import { actionsAfterStart, planChanges, type SlotAction } from './plan-changes.js';
-import { HOST_MAP_FILE, InvalidRenderOptionsError, renderConfig, renderHostMap, validateRenderOptions, type RenderOptions } from './render-config.js';
+import { HOST_MAP_FILE, InvalidRenderOptionsError, renderConfig, renderHostMap, routerThreadsFor, validateRenderOptions, type RenderOptions } from './render-config.js';
 import { assertValidRouteTable, type RouteTable } from './route-table.js';
 import { backendName, emptyLayout, slotServerName, type RouterLayout } from './router-layout.js';
 import { drainingInFlight, type InFlight, type OldWorkerStats } from './drain-sessions.js';
@@ -49,7 +50,8 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     const { runtimeDir, logger, haproxyBinary, process: processOptions, ...render } = options;
     this.log = logger ?? pino({ name: 'paz-router' });
-    this.renderOptions = { ...render, adminSocketPath: join(runtimeDir, 'admin.sock'), mapDir: runtimeDir };
+    // the CPUs this process may run on (its affinity), which HAProxy, its child, inherits
+    this.renderOptions = { ...render, threads: render.threads ?? routerThreadsFor(availableParallelism()), adminSocketPath: join(runtimeDir, 'admin.sock'), mapDir: runtimeDir };
     const problems = validateRenderOptions(this.renderOptions);
     if (problems.length > 0) throw new InvalidRenderOptionsError(problems);
     this.runtime = new HaproxyRuntime(this.renderOptions.adminSocketPath);
