@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isListening, listeningPorts } from './proc-net-tcp.js';
@@ -30,12 +30,16 @@ test('an established connection on a port is not a listener (the proxy case), th
 
 test('isListening reads tcp and tcp6 of the pid; a missing pid is unreadable, not "not listening"', async () => {
   const root = mkdtempSync(join(tmpdir(), 'paz-proc-'));
-  mkdirSync(join(root, '42', 'net'), { recursive: true });
-  writeFileSync(join(root, '42', 'net', 'tcp'), TCP);
-  writeFileSync(join(root, '42', 'net', 'tcp6'), TCP6);
-  assert.deepEqual(await isListening(42, 9000, root), { listening: true });
-  assert.deepEqual(await isListening(42, 2024, root), { listening: true });
-  assert.deepEqual(await isListening(42, 18080, root), { listening: false });
-  const gone = await isListening(43, 9000, root);
-  assert.ok('unreadable' in gone && /ENOENT/.test(gone.unreadable));
+  try {
+    mkdirSync(join(root, '42', 'net'), { recursive: true });
+    writeFileSync(join(root, '42', 'net', 'tcp'), TCP);
+    writeFileSync(join(root, '42', 'net', 'tcp6'), TCP6);
+    assert.deepEqual(await isListening(42, 9000, root), { listening: true });
+    assert.deepEqual(await isListening(42, 2024, root), { listening: true });
+    assert.deepEqual(await isListening(42, 18080, root), { listening: false });
+    const gone = await isListening(43, 9000, root);
+    assert.ok('unreadable' in gone && /ENOENT/.test(gone.unreadable));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
