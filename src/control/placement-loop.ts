@@ -61,7 +61,9 @@ export class PlacementLoop {
   async placeAtDeploy(fresh: DesiredUnit[]): Promise<Placement[]> {
     if (this.stopped) return [];
     const [units, hostEntries, drained, services] = await Promise.all([this.units.all(), this.hosts.entries(), new HostDrains(this.store).list(), rangeJson<ServiceDoc>(this.store, keys.servicesPrefix())]);
-    // a service's rule applies to its units before they exist: one staged by a deploy under way, or about to be
+    // a service's rule applies to its units before they exist: one staged by a deploy under way, or about to be.
+    // The services are read from the store, not from a watched view: a service created before this deploy began
+    // is seen for sure (a view could still be waiting for its event), and deploys are not a hot path.
     const conflictsWith = fresh.some((u) => u.conflictsWith) || services.entries.some((e) => e.value.config?.conflictsWith);
     return placeAtDeploy(fresh, units, [...hostEntries.values()].map((h) => h.value), new Set(drained.keys()), conflictsWith);
   }
