@@ -42,7 +42,8 @@ describe('the router port and leftovers', () => {
 
   before(async () => {
     routerPort = await freePort();
-    paz = new PazProcess({ role: 'up', extraArgs: upArgs(routerPort) });
+    // two threads where the default on this 2-CPU machine is one: --router-threads reaches the router's config
+    paz = new PazProcess({ role: 'up', extraArgs: [...upArgs(routerPort), '--router-threads', '2'] });
   });
   after(async () => {
     await run(process.execPath, [pazBin, 'down', '--data-dir', paz.dataDir, '--cgroup-parent', cgroupParent, '--grace', '2']).catch(() => undefined);
@@ -78,6 +79,7 @@ describe('the router port and leftovers', () => {
     await waitFor('lefty through the router', async () => (await viaRouter(routerPort, 'lefty.paz').catch(() => ({ body: '' }))).body === 'hello from lefty-1-1\n');
     const ours = haproxyOf(paz.dataDir);
     assert.ok(ours.length >= 2, 'a master and a worker');
+    assert.match(readFileSync(join(paz.dataDir, 'router', 'haproxy.cfg'), 'utf8'), /^\s*nbthread 2$/m, 'the threads --router-threads asked for');
 
     const intruderDir = tmpDir('paz-intruder-');
     const out = await refused(intruderDir, routerPort);

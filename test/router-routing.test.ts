@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { routerThreadsFor } from '../src/router/render-config.js';
+import { routerThreadsFor } from '../src/core/router-threads.js';
 import { freePort, get, startBackend, startTestRouter, tally, type Backend, type TestRouter } from './router-fixtures.js';
 
 let api: Backend[];

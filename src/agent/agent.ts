@@ -59,7 +59,8 @@ export interface AgentOptions {
   reservedPorts?: number[];
   heartbeatTtlSeconds?: number;
   /** run this host's router (HAProxy) on this address and port */
-  router?: { bind: string; port: number; tls?: RouterTlsOptions };
+  /** threads: HAProxy's (absent: routerThreadsFor the host's CPUs) */
+  router?: { bind: string; port: number; tls?: RouterTlsOptions; threads?: number };
   /** host volumes must lie under this directory (made if missing); default DATA_DIR/volumes */
   volumeRoot?: string;
   /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a unit with secrets fails (SECRET_UNREADABLE) */
@@ -110,7 +111,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let routerSync: RouterSync | undefined;
   let routerStartError: string | undefined;
   if (opts.router) {
-    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port, tls: opts.router.tls, session });
+    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port, tls: opts.router.tls, threads: opts.router.threads, session });
     try {
       await sync.start();
       routerSync = sync;

@@ -32,6 +32,8 @@ export interface RouterSyncOptions {
   port: number;
   /** HTTPS on a second port, certificates picked by SNI */
   tls?: RouterTlsOptions;
+  /** HAProxy's threads; absent: the Router's default for the host's CPUs */
+  threads?: number;
   /** the agent's lease: the router's report lives and dies with it */
   session: LeaseSession;
 }
@@ -49,7 +51,7 @@ export class RouterSync {
   private lastUnroutable = '';
 
   constructor(private readonly opts: RouterSyncOptions) {
-    this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, tls: opts.tls, logger: opts.logger });
+    this.router = new Router({ runtimeDir: opts.runtimeDir, bindAddress: opts.bindAddress, port: opts.port, tls: opts.tls, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), logger: opts.logger });
     const prefixes = [SERVICES_PREFIX, keys.desiredUnitsPrefix(), keys.domain()];
     this.loop = new StoreLoop({ store: opts.store, name: 'router', logger: opts.logger, prefixes, intervalMs: 5000, pass: () => this.sync() });
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { roleConfig } from './options.js';
 
-for (const name of ['PAZ_TLS_CERT', 'PAZ_TLS_KEY', 'PAZ_ROUTER_TLS_DIR', 'PAZ_ROUTER_HTTPS_PORT', 'PAZ_ROUTER']) delete process.env[name];
+for (const name of ['PAZ_TLS_CERT', 'PAZ_TLS_KEY', 'PAZ_ROUTER_TLS_DIR', 'PAZ_ROUTER_HTTPS_PORT', 'PAZ_ROUTER', 'PAZ_ROUTER_THREADS']) delete process.env[name];
 
 test('--tls-cert and --tls-key: both or neither', () => {
   assert.equal(roleConfig({}).tls, undefined);
@@ -18,4 +18,16 @@ test('--router-tls-dir: HTTPS on 443 unless --router-https-port says otherwise; 
   assert.deepEqual(roleConfig({ 'router-tls-dir': 'certs', 'router-https-port': '8443' }).agent.router?.tls, { dir: resolve('certs'), port: 8443 });
   assert.throws(() => roleConfig({ 'router-https-port': '8443' }), /--router-https-port \(PAZ_ROUTER_HTTPS_PORT\) needs --router-tls-dir/);
   assert.throws(() => roleConfig({ 'router-tls-dir': 'certs', 'router-https-port': 'x' }), /--router-https-port .* must be a port number/);
+});
+
+test('--router-threads: HAProxy\'s threads, 1 to 64; absent, the router chooses (half the CPUs)', () => {
+  assert.equal(roleConfig({}).agent.router?.threads, undefined);
+  assert.equal(roleConfig({ 'router-threads': '4' }).agent.router?.threads, 4);
+  for (const bad of ['0', '65', '1.5', 'x', ' ']) assert.throws(() => roleConfig({ 'router-threads': bad }), /--router-threads \(PAZ_ROUTER_THREADS\) must be a whole number from 1 to 64/, bad);
+  process.env.PAZ_ROUTER_THREADS = '3';
+  try {
+    assert.equal(roleConfig({}).agent.router?.threads, 3);
+  } finally {
+    delete process.env.PAZ_ROUTER_THREADS;
+  }
 });

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { StoreTlsFiles } from '../store/index.js';
 import { UsageError, usageErrorFrom } from './usage-error.js';
+import { MAX_ROUTER_THREADS } from '../core/router-threads.js';
 
 export const roleOptions = {
   'data-dir': { type: 'string' },
@@ -24,6 +25,7 @@ export const roleOptions = {
   label: { type: 'string', multiple: true },
   'router-port': { type: 'string' },
   'router-bind': { type: 'string' },
+  'router-threads': { type: 'string' },
   'no-router': { type: 'boolean' },
   domain: { type: 'string' },
   'host-loss-grace': { type: 'string' },
@@ -67,6 +69,15 @@ export function portOption(flags: Flags, name: string, env: string, fallback: nu
   return n;
 }
 
+/** --router-threads: HAProxy's threads, 1 to MAX_ROUTER_THREADS; absent: the router's default (routerThreadsFor its CPUs) */
+function routerThreadsOption(flags: Flags): number | undefined {
+  const raw = str(flags, 'router-threads', 'PAZ_ROUTER_THREADS');
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_ROUTER_THREADS) throw new UsageError(`--router-threads (PAZ_ROUTER_THREADS) must be a whole number from 1 to ${MAX_ROUTER_THREADS}, got "${raw}"`);
+  return n;
+}
+
 function secondsOption(flags: Flags, name: string, env: string): number | undefined {
   const raw = str(flags, name, env);
   if (raw === undefined) return undefined;
@@ -96,7 +107,7 @@ export interface RoleConfig {
   volumeRoot: string;
   /** --advertise, --address and --agent-bind as given (undefined: not given), for roles/routable-address.ts */
   given: { advertise?: string; address?: string; agentBind?: string };
-  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number; tls?: RouterTlsConfig } };
+  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number; tls?: RouterTlsConfig; threads?: number } };
 }
 
 /** The router's HTTPS: a directory of PEM files (certificate and key, one per domain) and the port it listens on. */
@@ -188,7 +199,7 @@ export function roleConfig(flags: Flags): RoleConfig {
       router:
         flags['no-router'] || process.env.PAZ_ROUTER === 'off'
           ? undefined
-          : { bind: str(flags, 'router-bind', 'PAZ_ROUTER_BIND') ?? '0.0.0.0', port: portOption(flags, 'router-port', 'PAZ_ROUTER_PORT', 80), tls: routerTlsOf(flags) },
+          : { bind: str(flags, 'router-bind', 'PAZ_ROUTER_BIND') ?? '0.0.0.0', port: portOption(flags, 'router-port', 'PAZ_ROUTER_PORT', 80), tls: routerTlsOf(flags), threads: routerThreadsOption(flags) },
     },
   };
 }

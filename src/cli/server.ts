@@ -55,6 +55,8 @@ agent (agent, up):
   --router-tls-dir DIR      the router serves HTTPS with the PEM files here, certificate + key each, picked by SNI;
                             public-facing <svc>.<domain> with a certificate redirect HTTP to HTTPS (PAZ_ROUTER_TLS_DIR)
   --router-https-port N     the router's HTTPS port (PAZ_ROUTER_HTTPS_PORT, default 443 with --router-tls-dir)
+  --router-threads N        HAProxy's threads, 1 to 64 (PAZ_ROUTER_THREADS, default half the host's CPUs, at least 1:
+                            it shares the host with the apps it routes to)
   --no-router               run no router on this host (PAZ_ROUTER=off)
   --no-agent                (up) run the control plane only
 
@@ -172,6 +174,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
             bind: cfg.agent.router.bind,
             port: cfg.agent.router.port,
             ...(routerTls ? { tls: routerTls } : {}),
+            ...(cfg.agent.router.threads !== undefined ? { threads: cfg.agent.router.threads } : {}),
           },
           reservedPorts: controlPorts,
           volumeRoot: cfg.volumeRoot,

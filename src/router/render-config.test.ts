@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOST_MAP_FILE, haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, renderHostMap, routerThreadsFor, type RenderOptions } from './render-config.js';
+import { HOST_MAP_FILE, haproxyAddress, hostNamesOf, InvalidRenderOptionsError, renderConfig, renderHostMap, type RenderOptions } from './render-config.js';
+import { routerThreadsFor } from '../core/router-threads.js';
 import type { RouterLayout, SlotOccupant } from './router-layout.js';
 
 const options: RenderOptions = { bindAddress: '127.0.0.1', port: 18080, adminSocketPath: '/run/paz/router/admin.sock', mapDir: '/run/paz/router' };

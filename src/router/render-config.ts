@@ -27,6 +27,7 @@ import {
 } from './router-layout.js';
 import { DEFAULT_ROUTE_CHECK } from './route-table.js';
 import { redirectedHosts, type CertificateNames } from '../core/tls-names.js';
+import { MAX_ROUTER_THREADS } from '../core/router-threads.js';
 
 /** HTTPS on the router: HAProxy loads every certificate of `certDir` and picks one by SNI. */
 export interface RouterTlsOptions {
@@ -74,7 +75,7 @@ export interface RenderOptions {
   hardStopAfterMs?: number;
   /** also serve HTTPS, on the same address */
   tls?: RouterTlsOptions;
-  /** HAProxy's threads (`nbthread`); absent: HAProxy's own default, a thread per CPU. The Router gives routerThreadsFor(its CPUs). */
+  /** HAProxy's threads (`nbthread`); absent: HAProxy's own default, a thread per CPU. The Router gives routerThreadsFor(its CPUs) (core/router-threads.ts). */
   threads?: number;
 }
 
@@ -101,24 +102,6 @@ export const DEFAULT_TIMEOUTS: TimeoutOptions = {
   checkMs: 2_000,
 };
 export const DEFAULT_MAX_CONNECTIONS = 4096;
-/** HAProxy 2.6 runs at most 64 threads (MAX_THREADS on 64-bit builds) */
-export const MAX_THREADS = 64;
-
-/**
- * The router's HAProxy threads on a host with `cpus` usable CPUs: half of them, at least one (so one on a
- * 2-CPU host), not HAProxy's default of one per CPU. The router shares its host with the applications it
- * routes to, which need CPU for the same requests; HAProxy threads on every CPU compete with them and with
- * each other. Measured on this project's 2-CPU machine (bench/README.md, "Threads"): one thread handles all
- * connections' events in turn and used about a quarter less CPU per request than two (in the suite 0.83-0.86x
- * nginx's against 1.14x with two threads), which leaves more CPU to the load generator and the backend: on the
- * quiet machine the suite's requests/s went from 0.92-0.93x nginx's (two threads) to 1.04-1.05x; while other
- * work loaded it, 0.89-0.97x (as with two threads), one thread waiting whenever it is descheduled. Larger
- * hosts keep a thread per two CPUs, so the router is not held to one core where the traffic needs more (only
- * 2 CPUs were measured).
- */
-export function routerThreadsFor(cpus: number): number {
-  return Math.min(MAX_THREADS, Math.max(1, Math.floor(cpus / 2)));
-}
 export const DEFAULT_HARD_STOP_AFTER_MS = 120_000;
 /** The Host header without an optional `:port` suffix, lower-cased: what services are routed by. */
 const HOST_EXPRESSION = 'req.hdr(host),field(1,:),lower';
@@ -169,7 +152,7 @@ export function validateRenderOptions(options: RenderOptions): string[] {
   }
   positive('maxConnections', options.maxConnections);
   positive('threads', options.threads);
-  if (options.threads !== undefined && options.threads > MAX_THREADS) problems.push(`threads must be at most ${MAX_THREADS} (HAProxy's limit)`);
+  if (options.threads !== undefined && options.threads > MAX_ROUTER_THREADS) problems.push(`threads must be at most ${MAX_ROUTER_THREADS} (HAProxy's limit)`);
   positive('hardStopAfterMs', options.hardStopAfterMs);
   for (const [key, value] of Object.entries(options.healthCheck ?? {})) positive(`healthCheck.${key}`, value);
   for (const [key, value] of Object.entries(options.timeouts ?? {})) positive(`timeouts.${key}`, value);
