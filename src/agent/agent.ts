@@ -58,8 +58,7 @@ export interface AgentOptions {
   /** other ports Paz listens on on this host (the control plane's, under paz up) */
   reservedPorts?: number[];
   heartbeatTtlSeconds?: number;
-  /** run this host's router (HAProxy) on this address and port */
-  /** threads: HAProxy's (absent: routerThreadsFor the host's CPUs) */
+  /** run this host's router (HAProxy) on this address and port; threads: HAProxy's (absent: routerThreadsFor the host's CPUs) */
   router?: { bind: string; port: number; tls?: RouterTlsOptions; threads?: number };
   /** host volumes must lie under this directory (made if missing); default DATA_DIR/volumes */
   volumeRoot?: string;
