@@ -1,5 +1,7 @@
 // Two control-plane replicas on one store: one leads the control loops (placement, rollouts); when it
-// dies, the other takes over, and deploys keep being placed.
+// dies, the other takes over, and deploys keep being placed. The leader writes its deploys' units already
+// placed (core/placement.ts placeAtDeploy); the follower writes them unplaced and the leader's loop places them;
+// after a takeover the new leader places its deploys as it writes them.
 // test-lane: light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,8 @@ import { PazProcess, request } from './helpers/paz-server.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/store.js';
 import { keys } from '../src/core/keys.js';
-import type { HostRecord } from '../src/core/records.js';
+import type { DesiredUnit, HostRecord } from '../src/core/records.js';
+import type { Watch } from '../src/store/store.js';
 import { waitFor } from './helpers/wait.js';
 
 
@@ -19,6 +22,10 @@ describe('control loops run on one leader at a time', () => {
   const a = new PazProcess({ dataDir });
   const b = new PazProcess({ dataDir });
   let store: Store;
+  let watch: Watch | undefined;
+  /** the first value each desired unit was written with (by whichever replica) */
+  const firstWrites = new Map<string, DesiredUnit>();
+  const firstOf = (version: number) => [...firstWrites.values()].filter((u) => u.service === 'web' && u.version === version);
   const host: HostRecord = {
     id: 'host-1', hostname: 'host-1', ip: '127.0.0.1', labels: {}, cpus: 2, memoryBytes: 1 << 30, version: '0', agentUrl: 'http://127.0.0.1:1', driver: 'docker', startedAt: 0, heartbeatAt: 0,
   };
@@ -28,8 +35,12 @@ describe('control loops run on one leader at a time', () => {
     await b.start();
     store = await openStore(a.storeUrl);
     await store.put(keys.host(host.id), JSON.stringify(host));
+    watch = await store.watch(keys.desiredUnitsPrefix(), (events) => {
+      for (const e of events) if (e.type === 'put' && !firstWrites.has(e.key)) firstWrites.set(e.key, JSON.parse(e.value) as DesiredUnit);
+    });
   });
   after(async () => {
+    await watch?.cancel();
     await store?.close();
     await a.close();
     await b.close();
@@ -48,6 +59,14 @@ describe('control loops run on one leader at a time', () => {
       const units = (await request('GET', `${second.orchestrator}/cluster/units`)).body;
       return units.length === 2 && units.every((u: { host: string }) => u.host === 'host-1');
     });
+    await waitFor('version 1 first writes', async () => firstOf(1).length === 2);
+    assert.deepEqual(firstOf(1).map((u) => u.host), [null, null], 'a follower writes its deploy unplaced');
+    // the leader's own deploy: placed as it is written (its loop's view of host-1 may take a moment)
+    await waitFor('a deploy through the leader written placed', async () => {
+      assert.equal((await request('POST', `${first.scheduler}/hooks/deploy`, { serviceName: 'web' })).status, 200);
+      const latest = Math.max(...[...firstWrites.values()].map((u) => u.version));
+      return firstOf(latest).length === 2 && firstOf(latest).every((u) => u.host === 'host-1');
+    });
 
     await first.kill();
     const next = await waitFor('the other replica to lead', async () => {
@@ -55,10 +74,16 @@ describe('control loops run on one leader at a time', () => {
       return v && Number(v.split('-')[0]) === second.child!.pid ? v : undefined;
     });
     assert.ok(next);
-    assert.equal((await request('POST', `${second.scheduler}/hooks/deploy`, { serviceName: 'web' })).status, 200);
+    // the new leader places what it deploys as it writes it (its placement loop's view may take a moment)
+    await waitFor('a deploy through the new leader written placed', async () => {
+      assert.equal((await request('POST', `${second.scheduler}/hooks/deploy`, { serviceName: 'web' })).status, 200);
+      const latest = Math.max(...[...firstWrites.values()].map((u) => u.version));
+      return firstOf(latest).length === 2 && firstOf(latest).every((u) => u.host === 'host-1');
+    });
+    const latest = Math.max(...[...firstWrites.values()].map((u) => u.version));
     await waitFor('placement by the new leader', async () => {
       const units = (await request('GET', `${second.orchestrator}/cluster/units`)).body;
-      return units.filter((u: { version: number; host: string }) => u.version === 2 && u.host === 'host-1').length === 2;
+      return units.filter((u: { version: number; host: string }) => u.version === latest && u.host === 'host-1').length === 2;
     });
   });
 });
