@@ -29,7 +29,6 @@ export class PlacementLoop {
    */
   private readonly units: CommittedUnitsView;
   private readonly hosts: PrefixView<HostRecord>;
-  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -59,7 +58,6 @@ export class PlacementLoop {
    * The views may trail the store by a few milliseconds: that can only make the spread a little uneven.
    */
   async placeAtDeploy(fresh: DesiredUnit[]): Promise<Placement[]> {
-    if (this.stopped) return [];
     const [units, hostEntries, drained, services] = await Promise.all([this.units.all(), this.hosts.entries(), new HostDrains(this.store).list(), rangeJson<ServiceDoc>(this.store, keys.servicesPrefix())]);
     // a service's rule applies to its units before they exist: one staged by a deploy under way, or about to be.
     // The services are read from the store, not from a watched view: a service created before this deploy began
@@ -70,7 +68,6 @@ export class PlacementLoop {
 
 
   async stop(): Promise<void> {
-    this.stopped = true;
     await this.loop.stop();
     await Promise.all([this.units.stop(), this.hosts.stop()]);
   }
