@@ -7,6 +7,7 @@
  *     (the .md keeps what follows its NOTES_MARKER line: the notes written by hand about earlier runs)
  *   PAZ_BENCH_QUICK=1 node dist/bench/scheduling.js   N=10, M=200: seconds, writes nothing
  *   PAZ_BENCH_HOSTS=100 PAZ_BENCH_INSTANCES=2000 PAZ_BENCH_STORES=etcd ...   one corner of the matrix
+ *   PAZ_BENCH_WATCHES=host|shared|both   with PAZ_BENCH_HOSTS: which etcd series (see WATCH_PER_HOST_HOSTS)
  *   PAZ_BENCH_PROGRESS=1   counts every half second (and the host workers' own); PAZ_BENCH_CPU_PROFILE=DIR   a CPU
  *     profile of the control plane's process over each run; PAZ_BENCH_WORKER_ARGS='--cpu-prof --cpu-prof-dir=DIR'
  *     node flags for the host workers
@@ -59,6 +60,11 @@ const RUN_DEADLINE_MS = Number(process.env.PAZ_BENCH_DEADLINE_S ?? 180) * 1000;
 
 export interface RunFigures {
   store: 'sqlite' | 'etcd';
+  /**
+   * 'shared': the simulated hosts of a process share its watches (one per prefix); 'host': each host has its
+   * own, as real agents do, so etcd sends every desired-unit event to every host (host-worker.ts)
+   */
+  watches: 'shared' | 'host';
   hosts: number;
   instances: number;
   services: number;
@@ -109,6 +115,13 @@ interface Matrix {
 }
 
 const FULL: Matrix = { hosts: [10, 100, 1000], instances: () => [1000, 10_000] };
+/**
+ * host counts of the etcd series with one watch per host. Every agent watches every desired unit (its router
+ * needs them all: drains, routing flags), so etcd sends each unit's events once per host: that cost grows with
+ * hosts × units, and the shared-watch series leaves it out. Not at 1,000 hosts: this machine would spend the
+ * run decoding 10^7 events for the simulated hosts (each real agent decodes its own on its own CPU).
+ */
+const WATCH_PER_HOST_HOSTS = [10, 100];
 const QUICK: Matrix = { hosts: [10], instances: () => [200] };
 
 /** PAZ_BENCH_HOSTS=100 PAZ_BENCH_INSTANCES=2000,5000: one corner of the matrix, for looking into it */
@@ -279,13 +292,13 @@ async function hostsHere(store: Store, count: number, logger: Logger): Promise<H
   };
 }
 
-async function hostsInWorkers(url: string, count: number, workers: number): Promise<HostGroup> {
+async function hostsInWorkers(url: string, count: number, workers: number, watchPerHost: boolean): Promise<HostGroup> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'scheduling', 'host-worker.js');
   const per = Math.ceil(count / workers);
   const children: ChildProcess[] = [];
   const ready: Array<Promise<void>> = [];
   for (let first = 0; first < count; first += per) {
-    const args: WorkerArgs = { storeUrl: url, first, count: Math.min(per, count - first) };
+    const args: WorkerArgs = { storeUrl: url, first, count: Math.min(per, count - first), watchPerHost };
     const child = fork(script, [JSON.stringify(args)], { execArgv: process.env.PAZ_BENCH_WORKER_ARGS ? process.env.PAZ_BENCH_WORKER_ARGS.split(' ') : undefined, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
     ready.push(
@@ -348,7 +361,7 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
-async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount: number, instances: number, logger: Logger): Promise<RunFigures> {
+async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount: number, instances: number, logger: Logger, watches: RunFigures['watches'] = 'shared'): Promise<RunFigures> {
   const raw = bs.store;
   await wipe(raw);
   // everything but the bench's own observer goes through the counter
@@ -356,7 +369,7 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount:
   const store = countingStore(raw, counts);
   // SQLite is the single-host store: its agent runs in the control plane's process (paz up). On etcd, agents
   // run on other machines: here in worker processes, so that the control plane has this process to itself
-  const hosts = kind === 'etcd' ? await hostsInWorkers(bs.url, hostCount, HOST_WORKERS) : await hostsHere(store, hostCount, logger);
+  const hosts = kind === 'etcd' ? await hostsInWorkers(bs.url, hostCount, HOST_WORKERS, watches === 'host') : await hostsHere(store, hostCount, logger);
   const control = new ControlLoops(store, logger);
   await control.start();
   const perService = Math.min(instances, MAX_INSTANCES);
@@ -406,6 +419,7 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount:
   await wipe(raw);
   return {
     store: kind,
+    watches,
     hosts: hostCount,
     instances,
     services: services.length,
@@ -428,36 +442,37 @@ export function toMarkdown(f: SchedulingFigures): string {
   const lines: string[] = [];
   lines.push('# Scheduling throughput', '');
   lines.push(`${f.machine.cpu}, ${f.machine.cores} cores, ${f.machine.ramGiB} GiB RAM, Node ${f.machine.node}, commit ${f.machine.commit}, ${f.machine.date}${f.quick ? ' (quick run)' : ''}.`, '');
-  lines.push(`The control plane (placement loop, rollout controller) runs in the bench's process. N simulated hosts run the agent's real reconciler, unit runners and lease session over a driver that starts instantly: on SQLite (the single-host store, where \`paz up\` runs agent and control plane together) in the same process, on etcd in ${HOST_WORKERS} worker processes of their own. etcd is a single member on loopback.`, '');
+  lines.push(`The control plane (placement loop, rollout controller) runs in the bench's process. N simulated hosts run the agent's real reconciler, unit runners and lease session over a driver that starts instantly: on SQLite (the single-host store, where \`paz up\` runs agent and control plane together) in the same process, on etcd in ${HOST_WORKERS} worker processes of their own. etcd is a single member on loopback. Watches "per process": the hosts of a worker share one etcd watch per prefix, which measures the agents' and the control plane's own work; "per host": each host has its own, as real agents do, and etcd sends every desired unit's events to every host (every agent watches all of them: its router needs them), a cost that grows with hosts × units.`, '');
   lines.push('## Raw store writes (baseline, same run)', '');
   lines.push('| store | writes | value bytes | single puts/s | puts/s in max-size txns | max ops per txn |', '|---|---:|---:|---:|---:|---:|');
   for (const b of f.baselines) lines.push(`| ${b.store} | ${b.writes} | ${b.valueBytes} | ${fmt(b.singlePutsPerSecond)} | ${fmt(b.txnPutsPerSecond)} | ${b.maxTxnOps} |`);
   lines.push('', '## Instances placed and reported running', '');
   lines.push('Rates are instances per second from the first deploy request; the ratios divide by the same store\'s raw puts/s (single, awaited one after another), so 1.0 means "as fast as writing each unit once, one by one".', '');
-  lines.push('| store | hosts | instances | services | deploys answered (s) | all placed (s) | placed/s | all running (s) | running/s | running/s ÷ single puts/s |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const w = (r: RunFigures) => (r.watches === 'host' ? 'per host' : 'per process');
+  lines.push('| store | watches | hosts | instances | services | deploys answered (s) | all placed (s) | placed/s | all running (s) | running/s | running/s ÷ single puts/s |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of f.runs) {
     const b = f.baselines.find((x) => x.store === r.store);
     const ratio = b ? (r.runningPerSecond / b.singlePutsPerSecond).toFixed(2) : '–';
     const note = r.timedOut ? ` (deadline: ${r.placed} placed, ${r.running} running)` : '';
-    lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.services} | ${r.submitSeconds.toFixed(2)} | ${r.placedSeconds.toFixed(2)} | ${fmt(r.placedPerSecond)} | ${r.runningSeconds.toFixed(2)}${note} | ${fmt(r.runningPerSecond)} | ${ratio} |`);
+    lines.push(`| ${r.store} | ${w(r)} | ${r.hosts} | ${r.instances} | ${r.services} | ${r.submitSeconds.toFixed(2)} | ${r.placedSeconds.toFixed(2)} | ${fmt(r.placedPerSecond)} | ${r.runningSeconds.toFixed(2)}${note} | ${fmt(r.runningPerSecond)} | ${ratio} |`);
   }
   lines.push('', '## Store work per instance', '');
   lines.push('What the control plane and the hosts asked of the store from the first deploy request until every instance ran, divided by the instances. These counts do not depend on how busy the machine was.', '');
   lines.push('Write calls by kind count a call under each kind of key it writes: placement (desired units), status, endpoint, heartbeat (host and known-host records), other (deploys, rollout state, elections).', '');
-  lines.push('| store | hosts | instances | store calls | write calls | keys written | keys read | write calls: placement | status | endpoint | heartbeat | other |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| store | watches | hosts | instances | store calls | write calls | keys written | keys read | write calls: placement | status | endpoint | heartbeat | other |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of f.runs) {
     const k = r.perInstance.writeCallsByKind;
     const byKind = k ? `${k.placement} | ${k.status} | ${k.endpoint} | ${k.heartbeat} | ${k.other}` : '– | – | – | – | –';
-    lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${r.perInstance.storeCalls} | ${r.perInstance.writeCalls} | ${r.perInstance.keysWritten} | ${r.perInstance.keysRead} | ${byKind} |`);
+    lines.push(`| ${r.store} | ${w(r)} | ${r.hosts} | ${r.instances} | ${r.perInstance.storeCalls} | ${r.perInstance.writeCalls} | ${r.perInstance.keysWritten} | ${r.perInstance.keysRead} | ${byKind} |`);
   }
   lines.push('', '## CPU time per 1,000 instances', '');
   lines.push('CPU milliseconds spent from the first deploy request until every instance ran, per 1,000 instances: by the bench\'s process (the control plane; on SQLite also the store and every host), by etcd, and by the hosts\' worker processes. Like the store work, it hardly depends on how busy the machine was; a run on 2 cores cannot go faster than its CPU time allows.', '');
-  lines.push('| store | hosts | instances | control plane process (ms) | etcd (ms) | host workers (ms) | total (ms) |', '|---|---:|---:|---:|---:|---:|---:|');
+  lines.push('| store | watches | hosts | instances | control plane process (ms) | etcd (ms) | host workers (ms) | total (ms) |', '|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of f.runs) {
     const c = r.cpuMsPerThousand;
     if (!c) continue;
     const total = c.here + (c.store ?? 0) + (c.hosts ?? 0);
-    lines.push(`| ${r.store} | ${r.hosts} | ${r.instances} | ${c.here} | ${c.store ?? '–'} | ${c.hosts ?? '–'} | ${total} |`);
+    lines.push(`| ${r.store} | ${w(r)} | ${r.hosts} | ${r.instances} | ${c.here} | ${c.store ?? '–'} | ${c.hosts ?? '–'} | ${total} |`);
   }
   if (f.skipped.length) lines.push('', ...f.skipped.map((s) => `- skipped: ${s}`));
   return lines.join('\n') + '\n';
@@ -487,11 +502,14 @@ export async function run({ quick }: { quick: boolean }): Promise<SchedulingFigu
       try {
         figures.baselines.push(await baseline(kind, bs.store, maxInstances));
         process.stderr.write(`${kind} baseline: ${JSON.stringify(figures.baselines.at(-1))}\n`);
-        for (const hosts of matrix.hosts) {
-          for (const instances of matrix.instances(hosts)) {
-            const r = await schedulingRun(kind, bs, hosts, instances, logger);
-            figures.runs.push(r);
-            process.stderr.write(`${kind} N=${hosts} M=${instances}: ${JSON.stringify(r)}\n`);
+        for (const watches of watchSeries(kind, quick)) {
+          for (const hosts of matrix.hosts) {
+            if (watches === 'host' && !envMatrix() && !quick && !WATCH_PER_HOST_HOSTS.includes(hosts)) continue;
+            for (const instances of matrix.instances(hosts)) {
+              const r = await schedulingRun(kind, bs, hosts, instances, logger, watches);
+              figures.runs.push(r);
+              process.stderr.write(`${kind} N=${hosts} M=${instances} watches=${watches}: ${JSON.stringify(r)}\n`);
+            }
           }
         }
       } finally {
@@ -503,6 +521,19 @@ export async function run({ quick }: { quick: boolean }): Promise<SchedulingFigu
     }
   }
   return { ...figures, markdown: toMarkdown(figures) };
+}
+
+/**
+ * Which watch series run on a store: SQLite hosts live in this process with the control plane (paz up), one
+ * store, one set of watches. On etcd the shared series always, and one watch per host in a full or quick run
+ * (a corner of the matrix: PAZ_BENCH_WATCHES=shared|host|both, default shared).
+ */
+function watchSeries(kind: 'sqlite' | 'etcd', quick: boolean): Array<RunFigures['watches']> {
+  if (kind === 'sqlite') return ['shared'];
+  const asked = process.env.PAZ_BENCH_WATCHES;
+  if (asked === 'host') return ['host'];
+  if (asked === 'both' || (!envMatrix() && asked !== 'shared') || quick) return ['shared', 'host'];
+  return ['shared'];
 }
 
 /** the line in scheduling-matrix.md after which the notes kept by hand begin */
@@ -548,7 +579,7 @@ export const benchmark: Benchmark = {
     for (const r of result.runs) {
       const base = result.baselines.find((b) => b.store === r.store);
       const baseline = base ? { name: `${r.store} puts in max-size txns`, value: base.txnPutsPerSecond } : undefined;
-      const at = `${r.store}, ${r.hosts} hosts, ${r.instances} instances`;
+      const at = `${r.store}${r.watches === 'host' ? ' (a watch per host)' : ''}, ${r.hosts} hosts, ${r.instances} instances`;
       const cut = r.timedOut ? `stopped at the deadline: ${r.placed} placed, ${r.running} running` : undefined;
       figures.push(figure({ name: `placed/s (${at})`, unit: 'inst/s', value: r.placedPerSecond, baseline, target: { on: 'value', op: '>=', value: 5000 }, note: cut }));
       figures.push(figure({ name: `running/s (${at})`, unit: 'inst/s', value: r.runningPerSecond, baseline, note: cut }));

@@ -14,6 +14,12 @@ export interface WorkerArgs {
   /** index of the first host (for names and addresses), and how many */
   first: number;
   count: number;
+  /**
+   * each host its own watches, as each real agent has (one etcd watch per prefix per host): etcd sends every
+   * desired unit's event to every host. Otherwise the hosts of this process share one watch per prefix (the
+   * process's shared watches, store-loop.ts), which measures the agents' own work but spares etcd that fan-out.
+   */
+  watchPerHost: boolean;
 }
 
 export type ToWorker = { type: 'reset' } | { type: 'stop' };
@@ -26,7 +32,8 @@ async function main(): Promise<void> {
   let counts = emptyCounts();
   const live: StoreCounts = emptyCounts();
   const store = countingStore(raw, live);
-  const hosts = Array.from({ length: args.count }, (_, i) => new SimHost(store, args.first + i, logger));
+  // the process's watches are shared per Store object: a wrapper of its own gives a host watches of its own
+  const hosts = Array.from({ length: args.count }, (_, i) => new SimHost(args.watchPerHost ? countingStore(raw, live) : store, args.first + i, logger));
   for (let i = 0; i < hosts.length; i += 50) await Promise.all(hosts.slice(i, i + 50).map((h) => h.start()));
   const send = (m: FromWorker) => process.send!(m);
   process.on('message', (m: ToWorker) => {
