@@ -193,13 +193,14 @@ export class UnitRunner {
   private applyStatus(state: UnitState, patch: Partial<UnitStatus>): void {
     const wasHealthy = this.status.healthy;
     Object.assign(this.status, patch, { state, updatedAt: this.now() });
-    if (state !== 'exited' && state !== 'failed' && patch.exitCode === undefined) delete this.status.exitCode;
-    if (!this.status.healthy) delete this.status.healthySince;
+    // fields cleared are set undefined, not deleted: JSON leaves them out all the same, and an object whose
+    // properties are deleted turns into a slow dictionary (a status changes several times per start)
+    if (state !== 'exited' && state !== 'failed' && patch.exitCode === undefined) this.status.exitCode = undefined;
+    if (!this.status.healthy) this.status.healthySince = undefined;
     // since when it is down, through its restarts, for health (health-levels.ts): from losing its health or
     // from its first exit or failure, until it is healthy again
-    if (this.status.healthy) delete this.status.unhealthySince;
+    if (this.status.healthy) this.status.unhealthySince = undefined;
     else if (this.status.unhealthySince === undefined && (wasHealthy || state === 'exited' || state === 'failed' || state === 'unhealthy')) this.status.unhealthySince = this.now();
-    for (const k of Object.keys(this.status) as Array<keyof UnitStatus>) if (this.status[k] === undefined) delete this.status[k];
   }
 
   /** Writes the unit's current status (the latest of whatever was reported). */

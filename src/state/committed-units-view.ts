@@ -76,13 +76,20 @@ export class CommittedUnitsView {
     const deployed = record?.config?.numInstances;
     if (typeof deployed !== 'number') return false;
     const prefix = keys.desiredUnitsOfVersion(service, version);
-    for (;;) {
+    const count = async () => {
       let held = 0;
       for (const key of (await this.units.entries()).keys()) if (key.startsWith(prefix)) held++;
+      return held;
+    };
+    let held = await count();
+    for (;;) {
       if (held >= deployed) return true;
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      await this.units.nextEvents(left);
+      // counted again only when a batch brings units of this version: while several deploys stream their units,
+      // most batches are other services' (each count is a scan of every unit the view holds)
+      const events = await this.units.nextEvents(left);
+      if (events.some((e) => e.key.startsWith(prefix))) held = await count();
     }
   }
 

@@ -87,13 +87,16 @@ export class PrefixView<T> {
     }
   }
 
-  /** Resolves when the view next applies events, or after `ms`: for a reader that knows more are on their way. */
-  nextEvents(ms: number): Promise<void> {
+  /**
+   * Resolves with the next events the view applies, or with none after `ms`: for a reader that knows more are
+   * on their way.
+   */
+  nextEvents(ms: number): Promise<WatchEvent[]> {
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (events: WatchEvent[] = []) => {
         clearTimeout(timer);
         this.listeners.delete(done);
-        resolve();
+        resolve(events);
       };
       const timer = setTimeout(done, ms);
       this.listeners.add(done);
