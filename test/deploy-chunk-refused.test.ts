@@ -8,7 +8,8 @@
  * or a 201), commit nothing (no latest version, no deploy
  * record, no unit any reader sees), and the staged units that did land must go (the leader's pending-writes
  * loop, or the next writer of the service). A later deploy that fits the store then works, as version 1,
- * with its own units only: none of the refused deploy's leftovers among them.
+ * with its own units only: none of the refused deploy's leftovers among them. And a Paz told the cluster's limit
+ * in its store URL (`?max-txn-ops=100`) writes the same deploy in chunks that fit.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,5 +95,20 @@ describe('a staged deploy whose chunks etcd partly refuses', { skip: skipUnlessE
     assert.equal(after.length, 50, `${after.length} desired units`);
     assert.deepEqual(after.map((k) => Number(k.slice(k.lastIndexOf('-') + 1))).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
     assert.doesNotMatch(paz!.output, /"statusCode":500|INTERNAL/, 'no 500 in the server log');
+  });
+
+  it("told the cluster's limit in the store URL (the message's other fix), Paz writes within it: the same deploy works", async () => {
+    await paz!.close();
+    paz = new PazProcess({ role: 'server', dataDir: join(dir, 'paz-told'), extraArgs: ['--store', `etcd://${etcd!.endpoint}?max-txn-ops=${ETCD_MAX_TXN_OPS}`] });
+    await paz.start();
+    const name = 'told';
+    const created = await api('POST', '/services', { name, dockerRepository: 'local/sleep', command: ['sleep', '86400'], numInstances: N });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const deployed = await api('POST', `/services/${name}/deploy`, {});
+    assert.equal(deployed.status, 201, JSON.stringify(deployed.body));
+    assert.equal(deployed.body.doc.version, 1);
+    assert.equal((await store!.range(keys.desiredUnitsOf(name))).kvs.length, N, 'every unit written');
+    assert.equal((await store!.get(keys.latest(name)))?.value, '1');
+    assert.doesNotMatch(paz.output, /"statusCode":500|INTERNAL/, 'no 500 in the server log');
   });
 });

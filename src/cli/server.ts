@@ -16,7 +16,8 @@ export const serverUsage = `usage: paz up|server|agent [options]
 
   --data-dir DIR            where the embedded store and host id live (PAZ_DATA_DIR, default ~/.paz)
   --store URL               sqlite:/path/paz.db (default: DIR/paz.db) or etcd://h1:2379,h2:2379 (PAZ_STORE);
-                            etcd://user:password@h1:2379 for etcd's auth, etcds://… for TLS
+                            etcd://user:password@h1:2379 for etcd's auth, etcds://… for TLS; a cluster run with
+                            lower limits than etcd's defaults: etcd://h1:2379?max-txn-ops=N&max-request-bytes=N
   --log-level LEVEL         (PAZ_LOG_LEVEL, default info)
   --cluster-token TOKEN     the secret servers and agents share (PAZ_CLUSTER_TOKEN; default DIR/cluster-token,
                             made by paz up/server on first start; an agent on another host must be given it)

@@ -31,6 +31,19 @@ describe('parseStoreUrl', () => {
     assert.deepEqual(parseStoreUrl('ETCDS://h1:2379'), { kind: 'etcd', endpoints: ['h1:2379'], tls: true });
   });
 
+  it("reads a cluster's own limits after the hosts, as etcd's flags name them", () => {
+    assert.deepEqual(parseStoreUrl('etcd://h1:2379,h2:2379?max-txn-ops=64&max-request-bytes=1048576'), {
+      kind: 'etcd', endpoints: ['h1:2379', 'h2:2379'], tls: false, limits: { maxTxnOps: 64, maxRequestBytes: 1048576 },
+    });
+    // after a password, which may hold a ? of its own
+    assert.deepEqual(parseStoreUrl('etcds://paz:a?b@h1:2379?max-txn-ops=100'), { kind: 'etcd', endpoints: ['h1:2379'], tls: true, auth: { username: 'paz', password: 'a?b' }, limits: { maxTxnOps: 100 } });
+    assert.throws(() => parseStoreUrl('etcd://h1:2379?max-ops=64'), /unknown setting "max-ops"; an etcd URL takes max-txn-ops and max-request-bytes/);
+    for (const bad of ['max-txn-ops=15', 'max-txn-ops=1.5', 'max-txn-ops=', 'max-txn-ops=-64', 'max-request-bytes=1000', 'max-request-bytes=1e9', 'max-txn-ops=9999999999999']) {
+      assert.throws(() => parseStoreUrl(`etcd://h1:2379?${bad}`), /must be a whole number of at least (16|65536)/, bad);
+    }
+    assert.throws(() => parseStoreUrl('etcd://root:s3cret@h1:2379?max-txn-ops=2'), (err: Error) => !err.message.includes('s3cret'), 'the password stays out');
+  });
+
   it('never puts the password in its messages', () => {
     assert.equal(redactStoreUrl('etcd://root:s3cret@h1:2379'), 'etcd://root:***@h1:2379');
     assert.equal(redactStoreUrl('etcds://root:s%40cret@h1:2379,h2:2379'), 'etcds://root:***@h1:2379,h2:2379');

@@ -7,6 +7,8 @@
  *   etcd://host:2379,host2:2379                                                      -> EtcdStore (members of one cluster)
  *   etcd://user:password@host:2379,host2:2379                                        -> with etcd's own auth (password URL-encoded)
  *   etcds://host:2379, or etcd:// with --store-ca/--store-cert/--store-key             -> over TLS (client certificates)
+ *   etcd://host:2379?max-txn-ops=64&max-request-bytes=1048576                        -> a cluster run with lower limits than
+ *     etcd's defaults (128 ops, 1.5 MiB), as given to its own flags of those names: Paz writes within them
  */
 import { readFileSync } from 'node:fs';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
@@ -20,9 +22,24 @@ export interface StoreCredentials {
   password: string;
 }
 
+/** An etcd cluster's --max-txn-ops and --max-request-bytes, when not etcd's defaults. */
+export interface EtcdLimitFlags {
+  maxTxnOps?: number;
+  maxRequestBytes?: number;
+}
+
 export type StoreLocation =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'etcd'; endpoints: string[]; tls: boolean; auth?: StoreCredentials };
+  | { kind: 'etcd'; endpoints: string[]; tls: boolean; auth?: StoreCredentials; limits?: EtcdLimitFlags };
+
+/**
+ * The least Paz can work within: some records go together in one txn whatever the size of the cluster (a
+ * deploy's commit: its record, the latest version, a journal entry, the pending-write marker, the leader's
+ * fence), and one unit's or config's value must fit a txn.
+ */
+export const MIN_ETCD_TXN_OPS = 16;
+export const MIN_ETCD_REQUEST_BYTES = 64 * 1024;
+const LIMIT_PARAMS = { 'max-txn-ops': { field: 'maxTxnOps', min: MIN_ETCD_TXN_OPS }, 'max-request-bytes': { field: 'maxRequestBytes', min: MIN_ETCD_REQUEST_BYTES } } as const;
 
 /** PEM files for TLS to etcd: the CA that signed etcd's certificate, and this client's certificate and key. */
 export interface StoreTlsFiles {
@@ -51,9 +68,16 @@ export function parseStoreUrl(url: string): StoreLocation {
       auth = credentialsOf(rest.slice(0, at), shown);
       rest = rest.slice(at + 1);
     }
+    // the settings after the hosts (after the password, which may hold a ? its writer forgot to encode)
+    let limits: EtcdLimitFlags | undefined;
+    const query = rest.indexOf('?');
+    if (query !== -1) {
+      limits = limitsOf(rest.slice(query + 1), shown);
+      rest = rest.slice(0, query);
+    }
     const endpoints = rest.split(',').map((e) => e.trim()).filter((e) => e !== '');
     if (endpoints.length === 0) throw new Error(`store URL ${shown} names no etcd endpoint; use ${etcd[1].toLowerCase()}://host:2379[,host2:2379]`);
-    return { kind: 'etcd', endpoints, tls: etcd[1].toLowerCase() === 'etcds', ...(auth ? { auth } : {}) };
+    return { kind: 'etcd', endpoints, tls: etcd[1].toLowerCase() === 'etcds', ...(auth ? { auth } : {}), ...(limits ? { limits } : {}) };
   }
   if (/^sqlite:/i.test(trimmed)) {
     // sqlite:///abs/path (URL style) and sqlite:/abs/path both mean /abs/path
@@ -66,6 +90,20 @@ export function parseStoreUrl(url: string): StoreLocation {
     throw new Error(`unknown store URL scheme "${scheme[1]}:" in ${shown}; use sqlite:/path/to/store.db or etcd://host:2379`);
   }
   return { kind: 'sqlite', path: trimmed };
+}
+
+/** `max-txn-ops=N&max-request-bytes=N` of an etcd URL: whole numbers, at least what Paz needs. */
+function limitsOf(query: string, shown: string): EtcdLimitFlags {
+  const limits: EtcdLimitFlags = {};
+  const accepted = Object.keys(LIMIT_PARAMS).join(' and ');
+  for (const [name, raw] of new URLSearchParams(query)) {
+    const param = LIMIT_PARAMS[name as keyof typeof LIMIT_PARAMS];
+    if (!param) throw new Error(`store URL ${shown}: unknown setting "${name}"; an etcd URL takes ${accepted} (etcd's own flags of those names)`);
+    const n = /^\d{1,12}$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= param.min)) throw new Error(`store URL ${shown}: ${name} must be a whole number of at least ${param.min}, not "${raw}"`);
+    limits[param.field] = n;
+  }
+  return limits;
 }
 
 /** `user:password` of an etcd URL, both URL-decoded. */
@@ -100,9 +138,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     case 'etcd': {
       const tls = location.tls || hasTlsFiles(options.tls) ? readTlsFiles(options.tls ?? {}) : undefined;
       // loaded on demand: gRPC and etcd's protos cost SQLite-only processes ~80 ms and ~20 MB at start
-      const { EtcdStore } = await import('./etcd/etcd-store.js');
+      const { EtcdStore, limitsForEtcdFlags } = await import('./etcd/etcd-store.js');
       // connects lazily: an unreachable cluster fails the first call, not the open
-      return new EtcdStore(location.endpoints, { auth: location.auth, tls });
+      return new EtcdStore(location.endpoints, { auth: location.auth, tls, ...(location.limits ? { limits: limitsForEtcdFlags(location.limits) } : {}) });
     }
   }
 }

@@ -79,6 +79,14 @@ export const ETCD_DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 /** etcd measures the whole raft request (a header around the txn): keep this much below its limit */
 const REQUEST_HEADER_MARGIN_BYTES = 8 * 1024;
 
+/** The limits to write within, from the values of etcd's --max-txn-ops and --max-request-bytes. */
+export function limitsForEtcdFlags(flags: { maxTxnOps?: number; maxRequestBytes?: number }): Partial<StoreLimits> {
+  return {
+    ...(flags.maxTxnOps !== undefined ? { maxTxnOps: flags.maxTxnOps } : {}),
+    ...(flags.maxRequestBytes !== undefined ? { maxTxnBytes: flags.maxRequestBytes - REQUEST_HEADER_MARGIN_BYTES } : {}),
+  };
+}
+
 /**
  * the deadline of one attempt, by kind of call. A call that fails moves to another member, so one sent to a
  * member that died with no word (a power cut) or whose packets are dropped (a partition) costs this long,
@@ -386,7 +394,7 @@ export class EtcdStore implements Store {
           if (isLeaseNotFound(err)) throw new LeaseNotFoundError(leaseId ?? 0);
           // the cluster runs with lower limits than this client was told: say so, never a raw gRPC error
           const over = isOverRequestLimit(err);
-          if (over) throw new StoreLimitError(over, `${this.name} refused a write within the limits Paz writes to (${this.limits.maxTxnOps} operations, ${this.limits.maxTxnBytes} bytes per txn): ${messageOf(err)}; run etcd with --max-txn-ops and --max-request-bytes at least that high (etcd's defaults)`, true);
+          if (over) throw new StoreLimitError(over, `${this.name} refused a write within the limits Paz writes to (${this.limits.maxTxnOps} operations, ${this.limits.maxTxnBytes} bytes per txn): ${messageOf(err)}; run etcd with --max-txn-ops and --max-request-bytes at least that high (etcd's defaults), or give Paz the cluster's own in the store URL (etcd://host:2379?max-txn-ops=N&max-request-bytes=N)`, true);
           const next = afterFailedAttempt(err, kind !== 'write');
           if (next === 'refused') throw err;
           // a write sent, and no word whether it was applied: repeating it could apply it twice
