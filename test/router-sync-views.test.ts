@@ -31,10 +31,14 @@ after(async () => {
 function recording(inner: Store): { store: Store; ranges: string[]; gets: string[] } {
   const ranges: string[] = [];
   const gets: string[] = [];
-  const store: Store = Object.create(inner, {
-    range: { value: (prefix: string) => (ranges.push(prefix), inner.range(prefix)) },
-    rangeMany: { value: (prefixes: string[]) => (ranges.push(...prefixes), inner.rangeMany(prefixes)) },
-    get: { value: (key: string) => (gets.push(key), inner.get(key)) },
+  const store = new Proxy<Store>(inner, {
+    get(target, prop) {
+      if (prop === 'range') return (prefix: string) => (ranges.push(prefix), target.range(prefix));
+      if (prop === 'rangeMany') return (prefixes: string[]) => (ranges.push(...prefixes), target.rangeMany(prefixes));
+      if (prop === 'get') return (key: string) => (gets.push(key), target.get(key));
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
   });
   return { store, ranges, gets };
 }
