@@ -36,6 +36,9 @@ interface EtcdLink {
   partition(): void;
   /** ends the partition; connections that lived through it are closed (their streams lost bytes) */
   heal(): void;
+  /** holds what the client sends (as a stalled process sends nothing) until resume(), which sends it on in order */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,10 @@ async function etcdLink(target: { host: string; port: number }): Promise<EtcdLin
   const sockets = new Set<Socket>();
   let partitioned = false;
   const cut = new Set<Socket>();
+  let paused = false;
+  /** what paused connections would have sent, in order */
+  const held: Array<{ to: Socket; chunk: Buffer }> = [];
+  const send = (to: Socket, chunk: Buffer) => (paused ? held.push({ to, chunk }) : void to.write(chunk));
   const server: Server = createServer((client) => {
     const upstream = createConnection(target);
     const delayed = new Set<NodeJS.Timeout>();
@@ -60,10 +67,10 @@ async function etcdLink(target: { host: string; port: number }): Promise<EtcdLin
     upstream.on('close', () => client.destroy());
     client.on('data', (chunk: Buffer) => {
       if (partitioned) return cut.add(client);
-      if (link.latencyMs === 0) return void upstream.write(chunk);
+      if (link.latencyMs === 0) return void send(upstream, chunk);
       const t = setTimeout(() => {
         delayed.delete(t);
-        if (!partitioned) upstream.write(chunk);
+        if (!partitioned) send(upstream, chunk);
       }, link.latencyMs);
       delayed.add(t);
     });
@@ -84,6 +91,13 @@ async function etcdLink(target: { host: string; port: number }): Promise<EtcdLin
       partitioned = false;
       for (const s of cut) s.destroy();
       cut.clear();
+    },
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -107,7 +121,7 @@ describe('a staged deploy whose leader is cut off between its placed chunks and 
   const onPending = new Map<string, () => void>();
   /** every version of a service whose units were ever written, with the first of them */
   const firstUnits = new Map<string, DesiredUnit[]>();
-  const services = ['wide', 'tall', 'probe'];
+  const services = ['wide', 'tall', 'still', 'probe'];
 
   const leaderPid = async () => Number((await store.get(keys.election('control')))?.value.split('-')[0] ?? 0);
   const cgroups = () => [...cluster.agents.values()].map((x) => x.cgroup);
@@ -119,6 +133,7 @@ describe('a staged deploy whose leader is cut off between its placed chunks and 
   async function aLeads(): Promise<void> {
     // a test before that failed half-way may have left A cut off
     link.heal();
+    link.resume();
     link.latencyMs = 0;
     if ((await leaderPid()) === a.child!.pid) return;
     await cluster.paz.stop();
@@ -159,6 +174,14 @@ describe('a staged deploy whose leader is cut off between its placed chunks and 
   });
   after(async () => {
     link?.heal();
+    link?.resume();
+    if (a?.child?.pid) {
+      try {
+        process.kill(a.child.pid, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
+    }
     if (link) link.latencyMs = 0;
     await watch?.cancel();
     await store?.close();
@@ -227,6 +250,41 @@ describe('a staged deploy whose leader is cut off between its placed chunks and 
       return units.length === INSTANCES && units.every((u) => u.host !== null && hosts.has(u.host)) ? units : undefined;
     }, 30_000, 250);
     await waitFor('the agents run them', async () => unitProcessesIn(cgroups()).filter((u) => u.startsWith(`wide-${version}-`)).length === INSTANCES, 45_000, 500);
+  });
+
+  // A process stalled (a long GC pause, a frozen VM) past its election lease (10 s) but maybe not past its write
+  // lock's (15 s): when it wakes, its commit lands with the units it placed, or its fence refuses it. Either is
+  // fine as long as it is whole and told as it is: committed, all placed on live hosts and run, and answered
+  // 201; or refused, cleaned up by the next leader, and not answered 201.
+  it('stalled past its leadership: its commit lands whole and runs, or is refused and cleaned up; its answer says which', async () => {
+    const pid = () => a.child!.pid!;
+    const { answer, staged } = await deployAndCut('still', () => {
+      // what it sent and its own clock stop together
+      link.pause();
+      process.kill(pid(), 'SIGSTOP');
+    });
+    assert.ok(staged.length > 0 && staged.every((u) => u.host !== null), 'placed chunks landed before the stall');
+    await waitFor('replica B to lead while A is stalled', async () => (await leaderPid()) === cluster.paz.child!.pid, 30_000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    process.kill(pid(), 'SIGCONT');
+    link.resume();
+    link.latencyMs = 0;
+    const status = await answer;
+    const hosts = new Set([...cluster.agents.values()].map((x) => x.id));
+    const outcome = await waitFor('the stalled deploy settled', async () => {
+      if (await store.get(keys.pendingWrite('still'))) return undefined;
+      const units = await unitsOf('still');
+      if ((await latest('still')) === 0) return units.length === 0 ? 'refused' : undefined;
+      return units.length === INSTANCES && units.every((u) => u.host !== null && hosts.has(u.host)) ? 'committed' : undefined;
+    }, 45_000, 250);
+    console.log(`# stalled leader: its commit was ${outcome}; it answered ${status}`);
+    if (outcome === 'committed') {
+      assert.equal(status, 201, 'a deploy that landed is answered as one');
+      await waitFor('the agents run the units it placed', async () => unitProcessesIn(cgroups()).filter((u) => u.startsWith('still-1-')).length === INSTANCES, 45_000, 500);
+    } else {
+      assert.notEqual(status, 201, 'a deploy that did not land is not answered as one');
+      assert.deepEqual(unitProcessesIn(cgroups()).filter((u) => u.startsWith('still-')), []);
+    }
   });
 
   it('killed -9: the agents start nothing of its placed chunks, and the next leader removes them', async () => {
