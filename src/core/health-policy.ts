@@ -68,7 +68,7 @@ export function observeProbe(
  * exits at once (an app that cannot start) is running for a few milliseconds. Reported healthy then, a rolling
  * deploy with `minHealthySeconds: 0` counted the new version healthy and retired the working one, losing the
  * service (test/rollout-crash-no-probe.test.ts). So a unit without a probe counts healthy only once it has kept
- * running this long, as Kamal waits `readiness_delay` (7 s) for a container without a health check and Nomad
+ * running this long, like Kamal's `readiness_delay` (7 s) for a container without a health check, or Nomad's
  * `min_healthy_time`. 2 s: longer than a crash at start-up takes (the restart after it comes 1 s later), short
  * enough that such services still deploy in seconds; the rollout's own `minHealthySeconds` comes on top.
  */
@@ -77,7 +77,7 @@ export const RUNNING_ONLY_HEALTHY_AFTER_MS = 2000;
 /**
  * How long after a unit was found running its first probe runs: a unit without a probe must first have run
  * RUNNING_ONLY_HEALTHY_AFTER_MS (`ranForMs`: how long it already ran, e.g. an instance adopted after an agent
- * restart); the others are probed at once, but no sooner than their interval (at most 200 ms).
+ * restart); the others after 200 ms, or their interval when it is shorter.
  */
 export function firstProbeDelayMs(kind: ProbeChoice['kind'], intervalMs: number, ranForMs = 0): number {
   if (kind === 'none') return Math.max(0, RUNNING_ONLY_HEALTHY_AFTER_MS - Math.max(0, ranForMs));
