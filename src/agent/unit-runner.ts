@@ -8,7 +8,7 @@ import type { Driver, DriverEvent, UnitRuntime, UnitSpec } from './drivers/drive
 import { DriverError, artifactOf } from './drivers/driver.js';
 import type { DesiredUnit, UnitState, UnitStatus } from '../core/records.js';
 import { keys } from '../core/keys.js';
-import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs, type HealthSettings, type HealthState } from '../core/health-policy.js';
+import { INITIAL_HEALTH, RUNNING_ONLY_HEALTHY_AFTER_MS, firstProbeDelayMs, healthSettings, observeProbe, restartDelayMs, type HealthSettings, type HealthState } from '../core/health-policy.js';
 import type { LeaseSession } from '../state/lease-session.js';
 import { runProbe, type ProbeResult } from './health-probe.js';
 import { chooseProbe, describeProbe, type ProbeChoice } from '../core/probe-choice.js';
@@ -143,7 +143,9 @@ export class UnitRunner {
     this.serial(async () => {
       if (adopted && adopted.state === 'running' && runsWantedImage(adopted.image, this.desired.spec.image)) {
         this.deps.logger.info({ unit: this.unit, id: adopted.id }, 'adopted running instance');
-        this.onRunning(adopted, 'adopted after agent restart');
+        // it ran before this agent: a probe-less unit need not wait its whole start-up time again
+        const ranForMs = adopted.startedAt ? this.now() - Date.parse(adopted.startedAt) : 0;
+        this.onRunning(adopted, 'adopted after agent restart', Number.isFinite(ranForMs) ? ranForMs : 0);
         return;
       }
       if (adopted) await this.deps.driver.remove(this.unit).catch(() => undefined);
@@ -265,7 +267,7 @@ export class UnitRunner {
     }
   }
 
-  private onRunning(rt: UnitRuntime, reason: string | undefined): void {
+  private onRunning(rt: UnitRuntime, reason: string | undefined, ranForMs = 0): void {
     this.runningSince = this.now();
     this.health = INITIAL_HEALTH;
     const endpointPort = this.endpointPort(rt);
@@ -275,11 +277,11 @@ export class UnitRunner {
       ports: rt.ports,
       endpoint: endpointPort ? `${this.deps.endpointAddress}:${endpointPort}` : undefined,
       startedAt: this.runningSince,
-      reason: reason ?? `waiting for the health check: ${describeProbe(probe)}`,
+      reason: reason ?? (probe.kind === 'none' ? `${probe.note}: healthy once it has run ${RUNNING_ONLY_HEALTHY_AFTER_MS / 1000} s` : `waiting for the health check: ${describeProbe(probe)}`),
       healthy: false,
       lastProbe: undefined,
     });
-    this.startProbing(probe);
+    this.startProbing(probe, ranForMs);
   }
 
   private endpointPort(rt: UnitRuntime): number | undefined {
@@ -288,7 +290,7 @@ export class UnitRunner {
     return rt.ports.find((p) => p.container === want)?.host;
   }
 
-  private startProbing(probe: ProbeChoice): void {
+  private startProbing(probe: ProbeChoice, ranForMs: number): void {
     this.stopProbing();
     const generation = this.probeGeneration;
     const cfg = this.healthConfig;
@@ -326,7 +328,9 @@ export class UnitRunner {
       if (this.health.healthy && this.status.healthySince !== undefined && this.now() - this.status.healthySince > STABLE_AFTER_MS) this.consecutiveRestarts = 0;
       if (generation === this.probeGeneration) this.probing = setTimeout(() => void tick(), cfg.intervalMs);
     };
-    this.probing = setTimeout(() => void tick(), probe.kind === 'none' ? 0 : Math.min(200, cfg.intervalMs));
+    // a unit without a probe is healthy once it has kept running a while (firstProbeDelayMs): one that exits
+    // before stops probing (onExited), so it is never reported healthy
+    this.probing = setTimeout(() => void tick(), firstProbeDelayMs(probe.kind, cfg.intervalMs, ranForMs));
   }
 
   private probeRecord(r: ProbeResult): NonNullable<UnitStatus['lastProbe']> {

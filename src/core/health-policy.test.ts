@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INITIAL_HEALTH, healthSettings, observeProbe, restartDelayMs } from './health-policy.js';
+import { INITIAL_HEALTH, RUNNING_ONLY_HEALTHY_AFTER_MS, firstProbeDelayMs, healthSettings, observeProbe, restartDelayMs } from './health-policy.js';
 
 const cfg = healthSettings({ healthyThreshold: 2, unhealthyThreshold: 3, gracePeriodSeconds: 5 });
 
@@ -70,4 +70,16 @@ test('the grace period is a start-up window: a unit that was healthy fails at on
     s = r.state;
   }
   assert.deepEqual(verdicts, ['unchanged', 'unchanged', 'became-unhealthy']);
+});
+
+test('a unit without a probe is first probed (found healthy) only once it has kept running a while; others at once', () => {
+  assert.equal(firstProbeDelayMs('none', 1000), RUNNING_ONLY_HEALTHY_AFTER_MS);
+  assert.ok(RUNNING_ONLY_HEALTHY_AFTER_MS >= 1000, 'longer than a crash at start-up takes');
+  // an instance adopted after an agent restart already ran: only what is left of the wait, never below 0
+  assert.equal(firstProbeDelayMs('none', 1000, 500), RUNNING_ONLY_HEALTHY_AFTER_MS - 500);
+  assert.equal(firstProbeDelayMs('none', 1000, 60_000), 0);
+  assert.equal(firstProbeDelayMs('none', 1000, -5000), RUNNING_ONLY_HEALTHY_AFTER_MS, 'a start time in the future (clock step) waits the whole time');
+  assert.equal(firstProbeDelayMs('http', 1000), 200);
+  assert.equal(firstProbeDelayMs('listen', 100), 100);
+  assert.equal(firstProbeDelayMs('held-connect', 5000, 60_000), 200);
 });

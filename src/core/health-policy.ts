@@ -4,6 +4,7 @@
 import type { HealthCheck } from './service-spec.js';
 import { HEALTH_CHECK_DEFAULTS } from './health-check-defaults.js';
 import { backoffDelayMs } from './backoff.js';
+import type { ProbeChoice } from './probe-choice.js';
 
 export interface HealthSettings {
   path?: string;
@@ -60,6 +61,27 @@ export function observeProbe(
   const reached = failures >= cfg.unhealthyThreshold;
   const verdict: HealthVerdict = reached && (s.healthy || s.failures + 1 === cfg.unhealthyThreshold) ? 'became-unhealthy' : 'unchanged';
   return { state: { healthy: s.healthy && !reached, successes: 0, failures, lastError: error }, verdict };
+}
+
+/**
+ * Without a probe (no TCP port: probe-choice.ts 'none') "running" is all that can be known, and a process that
+ * exits at once (an app that cannot start) is running for a few milliseconds. Reported healthy then, a rolling
+ * deploy with `minHealthySeconds: 0` counted the new version healthy and retired the working one, losing the
+ * service (test/rollout-crash-no-probe.test.ts). So a unit without a probe counts healthy only once it has kept
+ * running this long, like Kamal's `readiness_delay` (7 s) for a container without a health check, or Nomad's
+ * `min_healthy_time`. 2 s: longer than a crash at start-up takes (the restart after it comes 1 s later), short
+ * enough that such services still deploy in seconds; the rollout's own `minHealthySeconds` comes on top.
+ */
+export const RUNNING_ONLY_HEALTHY_AFTER_MS = 2000;
+
+/**
+ * How long after a unit was found running its first probe runs: a unit without a probe must first have run
+ * RUNNING_ONLY_HEALTHY_AFTER_MS (`ranForMs`: how long it already ran, e.g. an instance adopted after an agent
+ * restart); the others after 200 ms, or their interval when it is shorter.
+ */
+export function firstProbeDelayMs(kind: ProbeChoice['kind'], intervalMs: number, ranForMs = 0): number {
+  if (kind === 'none') return Math.max(0, RUNNING_ONLY_HEALTHY_AFTER_MS - Math.max(0, ranForMs));
+  return Math.min(200, intervalMs);
 }
 
 /** Restart backoff: 1 s, 2 s, 4 s … capped at 30 s. */
