@@ -45,15 +45,19 @@ describe('a stager that lost its lock between its chunks and its commit', { skip
     let resume: (() => void) | undefined;
     const resumed = new Promise<void>((resolve) => (resume = resolve));
     // the stager's store: the same etcd, but its commit waits until the test lets it go
-    const stager: Store = Object.create(store, {
-      txn: {
-        value: async (req: TxnRequest) => {
-          if (req.success.some((op) => op.type === 'put' && op.key === keys.latest('big'))) {
-            stalled!();
-            await resumed;
-          }
-          return store.txn(req);
-        },
+    const stager = new Proxy<Store>(store, {
+      get(target, prop) {
+        if (prop === 'txn') {
+          return async (req: TxnRequest) => {
+            if (req.success.some((op) => op.type === 'put' && op.key === keys.latest('big'))) {
+              stalled!();
+              await resumed;
+            }
+            return target.txn(req);
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
       },
     });
     const deploy = new Deploys(stager).deploy('big', { trigger: { source: 'api' } }).then(
