@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import type { Store, Watch, WatchEvent } from '../store/store.js';
+import { Backoff } from '../core/backoff.js';
 
 export interface StoreLoopOptions {
   store: Store;
@@ -30,6 +31,8 @@ export interface StoreLoopOptions {
 }
 
 const DEFAULT_SETTLE_MS = 250;
+/** a dead watch is opened again after 100 ms, then after up to 5 s while the store does not answer */
+const REFOLLOW_BACKOFF = { initialMs: 100, maxMs: 5_000 };
 const SETTLE_MIN_MS = 10;
 /** the pause before a further pass, from how long the pass before it took (see the top of this file) */
 export function settleAfter(passMs: number, maxMs = DEFAULT_SETTLE_MS): number {
@@ -37,7 +40,11 @@ export function settleAfter(passMs: number, maxMs = DEFAULT_SETTLE_MS): number {
 }
 
 export class StoreLoop {
-  private watches: Watch[] = [];
+  /** the loop's current watch of each prefix, by its index in `opts.prefixes` (undefined while one is being opened again) */
+  private watches: Array<Watch | undefined> = [];
+  private readonly refollowTimers = new Set<NodeJS.Timeout>();
+  /** prefixes (by index) whose watch is being opened again: a dead watch may report more than one error */
+  private readonly refollowing = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -47,24 +54,58 @@ export class StoreLoop {
 
   /** Watches, runs a first pass, then keeps going until stop(). */
   async start(): Promise<void> {
-    const kick = () => void this.kick();
-    for (const p of this.opts.prefixes) {
-      const { prefix, relevant, prevValues } = typeof p === 'string' ? { prefix: p, relevant: undefined, prevValues: false } : p;
-      this.watches.push(
-        await sharedWatch(
-          this.opts.store,
-          prefix,
-          (events) => {
-            if (!relevant || events.some(relevant)) kick();
-          },
-          (err) => this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; relying on the periodic pass`),
-          { prevValues },
-        ),
-      );
-    }
+    for (let i = 0; i < this.opts.prefixes.length; i++) this.watches[i] = await this.follow(i);
     await this.kick();
-    this.timer = setInterval(kick, this.opts.intervalMs);
+    this.timer = setInterval(() => void this.kick(), this.opts.intervalMs);
     this.timer.unref();
+  }
+
+  /** Joins the process's watch of prefix number `i`; a watch that dies is followed again (refollow). */
+  private follow(i: number): Promise<Watch> {
+    const p = this.opts.prefixes[i];
+    const { prefix, relevant, prevValues } = typeof p === 'string' ? { prefix: p, relevant: undefined, prevValues: false } : p;
+    return sharedWatch(
+      this.opts.store,
+      prefix,
+      (events) => {
+        if (!relevant || events.some(relevant)) void this.kick();
+      },
+      (err) => {
+        if (this.refollowing.has(i)) return;
+        this.opts.logger.warn({ err, prefix }, `${this.opts.name}: watch failed; opening it again`);
+        this.refollowing.add(i);
+        this.refollow(i, new Backoff(REFOLLOW_BACKOFF));
+      },
+      { prevValues },
+    );
+  }
+
+  /**
+   * A watch dies when the store can no longer resume it: history compacted past where it was (a host cut off
+   * from etcd longer than its compaction window), or the stream closed for good. The loop used to carry on with
+   * its periodic pass alone, every 5 s for a router, for the rest of the process's life. Here it opens a new
+   * watch (sharedWatch dropped the dead one), retried with backoff while the store does not answer, and then
+   * runs a pass: what changed while no watch was there is only seen by reading.
+   */
+  private refollow(i: number, backoff: Backoff): void {
+    if (this.stopped) return;
+    const dead = this.watches[i];
+    this.watches[i] = undefined;
+    void dead?.cancel().catch(() => undefined);
+    const timer = setTimeout(() => {
+      this.refollowTimers.delete(timer);
+      if (this.stopped) return;
+      this.follow(i).then(
+        (watch) => {
+          this.refollowing.delete(i);
+          if (this.stopped) return void watch.cancel().catch(() => undefined);
+          this.watches[i] = watch;
+          void this.kick();
+        },
+        () => this.refollow(i, backoff),
+      );
+    }, backoff.next());
+    this.refollowTimers.add(timer);
   }
 
   /** Runs a pass now, or once more after the current one; resolves when no pass is pending. */
@@ -96,7 +137,9 @@ export class StoreLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await Promise.all(this.watches.map((w) => w.cancel()));
+    for (const t of this.refollowTimers) clearTimeout(t);
+    this.refollowTimers.clear();
+    await Promise.all(this.watches.map((w) => w?.cancel()));
     await this.running;
   }
 }
