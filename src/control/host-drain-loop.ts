@@ -4,6 +4,9 @@
  * deleted by the rollout controller) once the replacement has been healthy a while — with compare-and-swap
  * writes. It wakes on drain changes and otherwise looks every second (readiness is a matter of time passing);
  * with no host drained and no move under way a pass reads one small prefix, so it costs big deploys nothing.
+ * While a host is drained (a maintenance drain may last hours) it follows the units, hosts and statuses with
+ * watch-fed views, opened at the first drain and closed once nothing is drained or moving: each pass used to
+ * read all of them, every second (10,000 units: ~10 MB a second from the store for as long as the drain lasted).
  */
 import type { Logger } from 'pino';
 import type { Store, TxnOp, Compare } from '../store/store.js';
@@ -11,9 +14,16 @@ import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord, UnitStatus } from '../core/records.js';
 import { planHostDrains, type DrainAction } from '../core/placement.js';
-import { rangeJson, type JsonEntry } from '../store/json.js';
-import { committedDesiredUnits } from '../state/desired-units.js';
 import { HostDrains } from '../state/host-drains.js';
+import { CommittedUnitsView } from '../state/committed-units-view.js';
+import { PrefixView, type ViewEntry } from '../state/prefix-view.js';
+
+/** what a pass looks at while any host is drained or a move is under way */
+interface DrainViews {
+  units: CommittedUnitsView;
+  hosts: PrefixView<HostRecord>;
+  statuses: PrefixView<UnitStatus>;
+}
 
 export class HostDrainLoop {
   private readonly loop: StoreLoop;
@@ -22,6 +32,7 @@ export class HostDrainLoop {
    * true at first, so a new leader looks once for moves its predecessor left */
   private moving = true;
   private lastStuck = '';
+  private views: DrainViews | undefined;
 
   constructor(
     private readonly store: Store,
@@ -37,35 +48,48 @@ export class HostDrainLoop {
     return this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await this.closeViews();
+  }
+
+  private openViews(): DrainViews {
+    const onError = (err: Error) => this.logger.warn({ err }, 'host drain: reading units, hosts or statuses again');
+    return {
+      units: new CommittedUnitsView(this.store, onError),
+      hosts: new PrefixView<HostRecord>({ store: this.store, prefix: keys.hostsPrefix(), onError }),
+      statuses: new PrefixView<UnitStatus>({ store: this.store, prefix: keys.unitStatusPrefix(), onError }),
+    };
+  }
+
+  private async closeViews(): Promise<void> {
+    const v = this.views;
+    this.views = undefined;
+    if (v) await Promise.all([v.units.stop(), v.hosts.stop(), v.statuses.stop()]);
   }
 
   private async pass(): Promise<void> {
     const drained = await this.drains.list();
-    if (drained.size === 0 && !this.moving) return;
-    const [units, hosts, statusList] = await Promise.all([
-      committedDesiredUnits(this.store),
-      rangeJson<HostRecord>(this.store, keys.hostsPrefix()),
-      rangeJson<UnitStatus>(this.store, keys.unitStatusPrefix()),
-    ]);
+    if (drained.size === 0 && !this.moving) return this.closeViews();
+    const views = (this.views ??= this.openViews());
+    const [{ entries: units }, hosts, statusList] = await Promise.all([views.units.committed(), views.hosts.entries(), views.statuses.entries()]);
     const plan = planHostDrains({
-      units: units.entries.map((e) => e.value),
-      hosts: hosts.entries.map((e) => e.value),
+      units: units.map((e) => e.value),
+      hosts: [...hosts.values()].map((e) => e.value),
       drained: new Set(drained.keys()),
-      statuses: new Map(statusList.entries.map((e) => [e.value.unit, e.value])),
+      statuses: new Map([...statusList.values()].map((e) => [e.value.unit, e.value])),
       now: this.now(),
     });
-    this.moving = units.entries.some((e) => e.value.replaces !== undefined && e.value.drainingSince === undefined);
+    this.moving = units.some((e) => e.value.replaces !== undefined && e.value.drainingSince === undefined);
     const stuck = plan.stuck.map((s) => `${s.unit}: ${s.reason}`).join('; ');
     if (stuck !== this.lastStuck && stuck !== '') this.logger.warn({ stuck: plan.stuck }, 'host drain: some units cannot move (nowhere else to go, or their replacement cannot start)');
     this.lastStuck = stuck;
-    const byName = new Map(units.entries.map((e) => [e.value.unit, e]));
-    for (const a of plan.actions) await this.apply(a, byName);
+    const byName = new Map(units.map((e) => [e.value.unit, e]));
+    for (const a of plan.actions) await this.apply(a, byName, views);
   }
 
-  private async apply(a: DrainAction, units: Map<string, JsonEntry<DesiredUnit>>): Promise<void> {
-    const unchanged = (e: JsonEntry<DesiredUnit>): Compare => ({ key: e.key, target: 'modRevision', op: '=', value: e.kv.modRevision });
+  private async apply(a: DrainAction, units: Map<string, ViewEntry<DesiredUnit>>, views: DrainViews): Promise<void> {
+    const unchanged = (e: ViewEntry<DesiredUnit>): Compare => ({ key: e.key, target: 'modRevision', op: '=', value: e.modRevision });
     let compare: Compare[];
     let op: TxnOp;
     if (a.type === 'replace') {
@@ -88,6 +112,8 @@ export class HostDrainLoop {
     }
     const res = await this.store.txn({ compare, success: [op] });
     if (!res.succeeded) return;
+    // the next pass sees its own write at once, not when the watch brings it back (PrefixView.wrote)
+    views.units.wrote([op], res.revision);
     if (a.type === 'replace') this.logger.info({ unit: a.unit, replacement: a.replacement.unit }, 'host drain: replacing a unit of a drained host');
     else if (a.type === 'retire') this.logger.info({ unit: a.unit, by: a.by }, 'host drain: replacement healthy; retiring the old unit');
     else this.logger.info({ unit: a.unit, of: a.of }, 'host undrained before the move finished: replacement cancelled');
