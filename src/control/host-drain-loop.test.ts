@@ -81,6 +81,14 @@ test('a drained host: replacements made, old units retired once they are healthy
     const later = ranges.slice(seen).filter(whole);
     assert.deepEqual(later, [], 'passes followed the units, hosts and statuses by watch, without reading them');
     assert.ok(ranges.slice(0, seen).some(whole), 'the first pass of the drain read them (once)');
+
+    // the moves done and h1 undrained: nothing to follow, the views close (the replacements still name the units
+    // they replaced); a later drain reads the cluster afresh
+    await new HostDrains(raw).set('h1', false, 'test');
+    await new Promise((r) => setTimeout(r, 300));
+    const idle = ranges.length;
+    await new HostDrains(raw).set('h2', true, 'test');
+    await eventually('the next drain read the cluster again', async () => ranges.slice(idle).some(whole));
   } finally {
     await loop.stop();
     await raw.close();

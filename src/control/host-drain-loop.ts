@@ -80,7 +80,11 @@ export class HostDrainLoop {
       statuses: new Map([...statusList.values()].map((e) => [e.value.unit, e.value])),
       now: this.now(),
     });
-    this.moving = units.some((e) => e.value.replaces !== undefined && e.value.drainingSince === undefined);
+    // a move is under way while a replacement's old unit is there and not retired yet. (Not "a replacement
+    // exists": a replacement keeps naming the unit it replaced for good, so after any drain this loop went on
+    // reading everything every second until every such service was deployed again.)
+    const live = new Map(units.map((e) => [e.value.unit, e.value]));
+    this.moving = units.some(({ value: r }) => r.replaces !== undefined && r.drainingSince === undefined && live.get(r.replaces)?.drainingSince === undefined && live.has(r.replaces));
     const stuck = plan.stuck.map((s) => `${s.unit}: ${s.reason}`).join('; ');
     if (stuck !== this.lastStuck && stuck !== '') this.logger.warn({ stuck: plan.stuck }, 'host drain: some units cannot move (nowhere else to go, or their replacement cannot start)');
     this.lastStuck = stuck;
