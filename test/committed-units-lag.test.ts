@@ -9,7 +9,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,33 +21,18 @@ import { Deploys } from '../src/state/deploys.js';
 import { CommittedUnitsView } from '../src/state/committed-units-view.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { skipUnlessEtcd } from './helpers/local-agents.js';
+import { tcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
 const N = 300;
 
 /** A TCP proxy to 127.0.0.1:`port` that hands on what the server sends `lagMs` late (in order); the other way at once. */
-async function laggingProxy(port: number, lagMs: number): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(port, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream);
-    upstream.on('data', (chunk) => setTimeout(() => client.writable && client.write(chunk), lagMs));
-    upstream.on('close', () => setTimeout(() => client.destroy(), lagMs));
-    client.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+function laggingProxy(port: number, lagMs: number): Promise<TcpProxy> {
+  return tcpProxy({ host: '127.0.0.1', port }, {
+    wire: (client, upstream) => {
+      client.pipe(upstream);
+      upstream.on('data', (chunk) => setTimeout(() => client.writable && client.write(chunk), lagMs));
     },
-  };
+  });
 }
 
 describe('committed units on etcd, when the units arrive after their commit', { skip: skipUnlessEtcd }, () => {
@@ -71,7 +55,7 @@ describe('committed units on etcd, when the units arrive after their commit', { 
   async function storeWithLaggingUnits(lagMs: number): Promise<{ store: Store; direct: EtcdStore; lagging: EtcdStore; unitReads: string[] }> {
     const direct = new EtcdStore([etcd!.endpoint]);
     const proxy = await laggingProxy(Number(etcd!.endpoint.split(':').pop()), lagMs);
-    const lagging = new EtcdStore([`127.0.0.1:${proxy.port}`]);
+    const lagging = new EtcdStore([`127.0.0.1:${proxy.where}`]);
     closers.push(() => direct.close(), () => lagging.close(), () => proxy.close());
     const unitReads: string[] = [];
     const store = new Proxy<Store>(direct, {

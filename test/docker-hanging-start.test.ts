@@ -13,7 +13,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -26,6 +25,7 @@ import { keys } from '../src/core/keys.js';
 import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
 import { dockerTestEnv, skipUnlessDocker, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import { tcpProxy } from './helpers/tcp-proxy.js';
 
 const HOST = 'c'.repeat(32);
 const SERVICE = `hangstart${process.pid}`;
@@ -44,39 +44,24 @@ interface Proxy {
  * the client match `hold` while `holding()` is true is held: none of its bytes go on, nothing comes back.
  */
 async function holdingProxy(listen: string | 0, target: { path: string } | { host: string; port: number }, hold: (chunk: Buffer) => boolean, holding: () => boolean): Promise<Proxy> {
-  const sockets = new Set<Socket>();
   let held = 0;
-  const server: Server = createServer((client) => {
-    const upstream = createConnection(target as { path: string });
-    let stuck = false;
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => (s === client ? upstream : client).destroy());
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('data', (chunk: Buffer) => {
-      if (!stuck && holding() && hold(chunk)) {
-        stuck = true;
-        held++;
-      }
-      if (!stuck) upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (!stuck) client.write(chunk);
-    });
+  const proxy = await tcpProxy(target, {
+    ...(listen === 0 ? {} : { listen }),
+    wire: (client, upstream) => {
+      let stuck = false;
+      client.on('data', (chunk: Buffer) => {
+        if (!stuck && holding() && hold(chunk)) {
+          stuck = true;
+          held++;
+        }
+        if (!stuck) upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => {
+        if (!stuck) client.write(chunk);
+      });
+    },
   });
-  await new Promise<void>((resolve) => (listen === 0 ? server.listen(0, '127.0.0.1', resolve) : server.listen(listen, resolve)));
-  return {
-    where: listen === 0 ? (server.address() as { port: number }).port : listen,
-    held: () => held,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { where: proxy.where, held: () => held, close: () => proxy.close() };
 }
 
 describe('a start that hangs shows its step, fails at the deadline and is tried again with backoff', skipUnlessDocker, () => {

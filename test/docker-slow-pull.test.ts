@@ -8,7 +8,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -21,6 +20,7 @@ import { keys } from '../src/core/keys.js';
 import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
 import { dockerTestEnv, skipUnlessDocker, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import { tcpProxy } from './helpers/tcp-proxy.js';
 
 const HOST = 'b'.repeat(32);
 const SERVICE = `slowpull${process.pid}`;
@@ -29,36 +29,20 @@ const PROXY_DELAY_MS = 1500;
 
 /** A TCP proxy to `target` that holds each new connection `delayMs` before forwarding anything. */
 async function slowProxy(target: { host: string; port: number }, delayMs: number): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
   let connections = 0;
-  const server: Server = createServer((client) => {
-    connections++;
-    client.pause();
-    const upstream = createConnection(target);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => (s === client ? upstream : client).destroy());
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    const timer = setTimeout(() => {
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
-    }, delayMs);
-    client.on('close', () => clearTimeout(timer));
+  const proxy = await tcpProxy(target, {
+    wire: (client, upstream) => {
+      connections++;
+      client.pause();
+      const timer = setTimeout(() => {
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      }, delayMs);
+      client.on('close', () => clearTimeout(timer));
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    connections: () => connections,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { port: proxy.where as number, connections: () => connections, close: () => proxy.close() };
 }
 
 describe('a slow pull shows as pulling before the unit runs', skipUnlessDocker, () => {

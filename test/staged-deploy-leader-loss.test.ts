@@ -12,13 +12,14 @@
 // test-lane: normal slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PazProcess, request } from './helpers/paz-server.js';
 import { startLocalCluster, skipUnlessEtcd, type LocalCluster } from './helpers/local-agents.js';
 import { unitProcessesIn, sampleRunningTwice } from './helpers/procs.js';
 import { waitFor } from './helpers/wait.js';
+import { tcpProxy } from './helpers/tcp-proxy.js';
 import { openStore } from '../src/store/index.js';
 import type { Store, Watch } from '../src/store/store.js';
 import { keys } from '../src/core/keys.js';
@@ -44,48 +45,40 @@ interface EtcdLink {
 
 /** A TCP proxy to etcd whose client-to-etcd bytes can be delayed or dropped; a client that goes drops what is still delayed. */
 async function etcdLink(target: { host: string; port: number }): Promise<EtcdLink> {
-  const sockets = new Set<Socket>();
   let partitioned = false;
   const cut = new Set<Socket>();
   let paused = false;
   /** what paused connections would have sent, in order */
   const held: Array<{ to: Socket; chunk: Buffer }> = [];
   const send = (to: Socket, chunk: Buffer) => (paused ? held.push({ to, chunk }) : void to.write(chunk));
-  const server: Server = createServer((client) => {
-    const upstream = createConnection(target);
-    const delayed = new Set<NodeJS.Timeout>();
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => (s === client ? upstream : client).destroy());
-    }
-    if (partitioned) cut.add(client);
-    client.on('close', () => {
-      for (const t of delayed) clearTimeout(t);
-      upstream.destroy();
-    });
-    upstream.on('close', () => client.destroy());
-    client.on('data', (chunk: Buffer) => {
-      if (partitioned) return cut.add(client);
-      if (link.latencyMs === 0) return void send(upstream, chunk);
-      const t = setTimeout(() => {
-        delayed.delete(t);
-        if (!partitioned) send(upstream, chunk);
-      }, link.latencyMs);
-      delayed.add(t);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (partitioned) return cut.add(client);
-      client.write(chunk);
-    });
+  const proxy = await tcpProxy(target, {
+    wire: (client, upstream) => {
+      const delayed = new Set<NodeJS.Timeout>();
+      if (partitioned) cut.add(client);
+      client.on('close', () => {
+        for (const t of delayed) clearTimeout(t);
+      });
+      client.on('data', (chunk: Buffer) => {
+        if (partitioned) return cut.add(client);
+        if (link.latencyMs === 0) return void send(upstream, chunk);
+        const t = setTimeout(() => {
+          delayed.delete(t);
+          if (!partitioned) send(upstream, chunk);
+        }, link.latencyMs);
+        delayed.add(t);
+      });
+      upstream.on('data', (chunk: Buffer) => {
+        if (partitioned) return cut.add(client);
+        client.write(chunk);
+      });
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const link: EtcdLink = {
-    port: (server.address() as { port: number }).port,
+    port: proxy.where as number,
     latencyMs: 0,
     partition() {
       partitioned = true;
-      for (const s of sockets) cut.add(s);
+      for (const s of proxy.sockets) cut.add(s);
     },
     heal() {
       partitioned = false;
@@ -99,11 +92,7 @@ async function etcdLink(target: { host: string; port: number }): Promise<EtcdLin
       paused = false;
       for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => proxy.close(),
   };
   return link;
 }

@@ -9,7 +9,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -19,38 +18,22 @@ import { StoreLoop } from '../src/state/store-loop.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { skipUnlessEtcd } from './helpers/local-agents.js';
+import { tcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
 /** A TCP proxy to 127.0.0.1:`port` that can be cut (connections dropped, new ones refused) and healed. */
-async function cuttableProxy(port: number): Promise<{ port: number; cut(): void; heal(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
+async function cuttableProxy(port: number): Promise<TcpProxy & { cut(): void; heal(): void }> {
   let cut = false;
-  const server: Server = createServer((client) => {
-    if (cut) return void client.destroy();
-    const upstream = connect(port, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+  const proxy = await tcpProxy({ host: '127.0.0.1', port }, {
+    wire: (client, upstream) => (cut ? client.destroy() : void client.pipe(upstream).pipe(client)),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
   return {
-    port: typeof address === 'object' && address ? address.port : 0,
+    ...proxy,
     cut: () => {
       cut = true;
-      for (const s of sockets) s.destroy();
+      for (const s of proxy.sockets) s.destroy();
     },
     heal: () => {
       cut = false;
-    },
-    close: async () => {
-      cut = true;
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
@@ -74,7 +57,7 @@ describe('a loop whose watch died', { skip: skipUnlessEtcd }, () => {
   it('opens it again after the store compacted past it, and a change wakes the loop again', async () => {
     const direct = new EtcdStore([etcd!.endpoint]);
     const proxy = await cuttableProxy(Number(etcd!.endpoint.split(':').pop()));
-    const cutOff = new EtcdStore([`127.0.0.1:${proxy.port}`], { callTimeoutMs: 2_000 });
+    const cutOff = new EtcdStore([`127.0.0.1:${proxy.where}`], { callTimeoutMs: 2_000 });
     closers.push(() => direct.close(), () => cutOff.close(), () => proxy.close());
     const warnings: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
