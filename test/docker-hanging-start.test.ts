@@ -10,6 +10,10 @@
  * then fail at the driver's deadline (a short one here; 2 minutes by default), and be tried again with a
  * growing delay (core/backoff.ts through health-policy's restartDelayMs: 1 s, 2 s, 4 s …), not hang. Once
  * the create goes through again, the unit runs.
+ *
+ * And creates that hang for one service must not hold back the others' starts on the host: the agent's
+ * BoundedDriver runs 8 starts at once, and 8 creates held for the driver's whole deadline used to take every
+ * slot until then.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +24,7 @@ import Dockerode from 'dockerode';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { LeaseSession } from '../src/state/lease-session.js';
 import { DockerDriver } from '../src/agent/drivers/docker/docker-driver.js';
+import { BoundedDriver, DEFAULT_START_CONCURRENCY } from '../src/agent/bounded-driver.js';
 import { Reconciler } from '../src/agent/reconciler.js';
 import { keys } from '../src/core/keys.js';
 import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
@@ -170,5 +175,86 @@ describe('a start that hangs shows its step, fails at the deadline and is tried 
     holdCreates = false;
     const running = await waitFor('the unit running once creates go through', async () => statusesOf(unit.unit).find((s) => s.state === 'running' || s.state === 'healthy'), 60_000);
     assert.ok(running.containerId, JSON.stringify(running));
+  });
+});
+
+describe("creates that hang for one service do not hold back another service's start on the host", skipUnlessDocker, () => {
+  const dir = tmpDir('paz-hanging-creates-');
+  const store = new SqliteStore(join(dir, 'paz.db'));
+  const session = new LeaseSession(store, { ttlSeconds: 30 });
+  const host = 'd'.repeat(32);
+  const stuck = `stuckcreate${process.pid}`;
+  const free = `freecreate${process.pid}`;
+  let dockerProxy: Proxy | undefined;
+  let driver: DockerDriver | undefined;
+  let docker: Dockerode | undefined;
+  let reconciler: Reconciler | undefined;
+  let cancel: (() => Promise<void>) | undefined;
+  const written = new Map<string, UnitStatus[]>();
+  const unitOf = (service: string, instance: number): DesiredUnit => ({
+    unit: `${service}-1-${instance}`,
+    service,
+    version: 1,
+    instance,
+    host,
+    createdAt: 1,
+    spec: { image: dockerTestEnv().image1, ports: [{ container: 9000 }], env: {}, volumes: [], stopGraceSeconds: 1 },
+  });
+  const stuckUnits = Array.from({ length: DEFAULT_START_CONCURRENCY }, (_, i) => unitOf(stuck, i + 1));
+
+  before(async () => {
+    const env = dockerTestEnv();
+    // dockerd as seen by this host's agent: every create of the stuck service is held, for good
+    const createOfStuck = new RegExp(`^POST \\S*/containers/create\\?name=${stuck}-`);
+    dockerProxy = await holdingProxy(join(dir, 'docker.sock'), { path: env.socketPath }, (chunk) => createOfStuck.test(chunk.toString('latin1')), () => true);
+    // a deadline far longer than the test waits: the held creates do not fail (and free their slots) meanwhile
+    driver = new DockerDriver({ dockerHost: `unix://${dockerProxy.where}`, requestTimeoutMs: 120_000 });
+    docker = new Dockerode({ socketPath: env.socketPath });
+    await session.start();
+    for (const service of [stuck, free]) await store.put(keys.latest(service), '1');
+    const watch = await store.watch(keys.unitStatusPrefix(), (events) => {
+      for (const e of events) if (e.type === 'put') {
+        const st = JSON.parse(e.value) as UnitStatus;
+        written.set(st.unit, [...(written.get(st.unit) ?? []), st]);
+      }
+    });
+    cancel = () => watch.cancel();
+    // the agent's driver as agent.ts makes it
+    reconciler = new Reconciler({ store, driver: new BoundedDriver(driver), session, hostId: host, endpointAddress: '127.0.0.1', probeAddress: '127.0.0.1', logger: pino({ level: 'silent' }), resyncMs: 300 });
+    await reconciler.start();
+  });
+
+  after(async () => {
+    await cancel?.();
+    for (const u of [...stuckUnits, unitOf(free, 1)]) await store.delete(keys.desiredUnit(u.service, u.unit)).catch(() => undefined);
+    // the held creates fail once the proxy closes their connections; nothing of them reached dockerd
+    await dockerProxy?.close();
+    await waitFor('the units retired', async () => reconciler!.runners.size === 0 && reconciler!.retiring.size === 0, 30_000).catch(() => undefined);
+    await reconciler?.stop();
+    if (docker) {
+      for (const service of [stuck, free]) {
+        const left = await docker.listContainers({ all: true, filters: { label: [`paz.service=${service}`] } });
+        await Promise.all(left.map((c) => docker!.getContainer(c.Id).remove({ force: true })));
+      }
+    }
+    await driver?.close();
+    await session.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`${DEFAULT_START_CONCURRENCY} creates held unanswered: another service's unit still starts and runs, before any of them fails`, async () => {
+    for (const u of stuckUnits) await store.put(keys.desiredUnit(u.service, u.unit), JSON.stringify(u));
+    await waitFor(`all ${stuckUnits.length} creates held`, async () => dockerProxy!.held() >= stuckUnits.length, 60_000, 50);
+    const heldAt = Date.now();
+    const other = unitOf(free, 1);
+    await store.put(keys.desiredUnit(other.service, other.unit), JSON.stringify(other));
+    const running = await waitFor(`${other.unit} running while the creates hang`, async () => written.get(other.unit)?.find((st) => st.state === 'running' || st.state === 'healthy'), 60_000, 50);
+    console.log(`# ${other.unit} ${running.state} ${Date.now() - heldAt} ms after ${stuckUnits.length} creates were held (the driver's deadline: 120 s)`);
+    assert.ok(running.containerId, JSON.stringify(running));
+    // the stuck units were still starting all along: the other unit did not get in through a failure of theirs
+    const failed = stuckUnits.filter((u) => written.get(u.unit)?.some((st) => st.state === 'failed'));
+    assert.deepEqual(failed.map((u) => u.unit), []);
+    assert.equal(dockerProxy!.held(), stuckUnits.length, 'no stuck create was tried again');
   });
 });

@@ -6,6 +6,11 @@
  * milliseconds of such work per event-loop turn, so the loop handles I/O (leases, watches, HTTP) between.
  * Pulls and stops go through the Pacer too (retiring 1000 units reads and signals 1000 processes), but any
  * number may be under way: a slow pull or stop of one unit must never hold back the others.
+ *
+ * A start keeps its slot only while it may still be doing that synchronous work: past START_SLOT_HOLD_MS it is
+ * waiting on something else (a Docker daemon wedged on one image's create, a slow disk), and goes on without
+ * one. Held until its end, 8 creates that dockerd never answers blocked every other start on the host until
+ * their deadline (2 minutes), and again at each retry.
  */
 import type { Readable } from 'node:stream';
 import type { Driver, DriverEvent, LogOptions, PullProgress, UnitRuntime, UnitSpec, UnitStats } from './drivers/driver.js';
@@ -14,6 +19,8 @@ import { Limiter, agentPacer, type Pacer } from './pacing.js';
 
 /** units a host starts at once (the process driver's sync work per start stays well under 100 ms) */
 export const DEFAULT_START_CONCURRENCY = 8;
+/** how long a start, restart or removal holds its slot at most (the process driver's sync part takes milliseconds) */
+export const START_SLOT_HOLD_MS = 5_000;
 
 export class BoundedDriver implements Driver {
   private readonly starts: Limiter;
@@ -23,6 +30,7 @@ export class BoundedDriver implements Driver {
     concurrency = DEFAULT_START_CONCURRENCY,
     /** the process's (an agent is one process); bench/scheduling runs many simulated agents in one, each with its own */
     private readonly pacer: Pacer = agentPacer,
+    private readonly slotHoldMs = START_SLOT_HOLD_MS,
   ) {
     this.starts = new Limiter(concurrency);
   }
@@ -44,14 +52,14 @@ export class BoundedDriver implements Driver {
     return this.starts.run(async () => {
       await this.pacer.turn();
       return this.inner.start(spec);
-    });
+    }, this.slotHoldMs);
   }
 
   restart(unit: string): Promise<UnitRuntime> {
     return this.starts.run(async () => {
       await this.pacer.turn();
       return this.inner.restart(unit);
-    });
+    }, this.slotHoldMs);
   }
 
   async stop(unit: string, graceSeconds: number): Promise<void> {
@@ -63,7 +71,7 @@ export class BoundedDriver implements Driver {
     return this.starts.run(async () => {
       await this.pacer.turn();
       return this.inner.remove(unit);
-    });
+    }, this.slotHoldMs);
   }
 
   inspect(unit: string): Promise<UnitRuntime | undefined> {

@@ -18,6 +18,46 @@ describe('Limiter', () => {
     assert.deepEqual(done, Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('gives up the slot of a task that holds it longer than holdMs; the task goes on and its result still comes', async () => {
+    const limiter = new Limiter(2);
+    let releaseStuck: () => void = () => {};
+    const stuckDone = new Promise<void>((r) => (releaseStuck = r));
+    // two tasks that hang: without holdMs they would hold both slots until released
+    const stuck = [1, 2].map((i) => limiter.run(async () => (await stuckDone, `stuck ${i}`), 30));
+    const order: string[] = [];
+    const quick = await Promise.race([limiter.run(async () => (order.push('quick ran'), 'quick'), 30), new Promise((r) => setTimeout(r, 2000, 'still waiting for a slot'))]);
+    assert.equal(quick, 'quick');
+    // at most `limit` run in slots at once: only two more get in while the stuck ones go on
+    let active = 0;
+    let most = 0;
+    await Promise.all(Array.from({ length: 6 }, () => limiter.run(async () => {
+      active++;
+      most = Math.max(most, active);
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+    })));
+    assert.equal(most, 2);
+    releaseStuck();
+    assert.deepEqual(await Promise.all(stuck), ['stuck 1', 'stuck 2']);
+    assert.deepEqual(order, ['quick ran']);
+  });
+
+  it('a task that ends before holdMs frees its slot once, not again when holdMs passes', async () => {
+    const limiter = new Limiter(1);
+    await limiter.run(async () => 'fast', 20);
+    // were the slot freed twice, two tasks would then run at once
+    await new Promise((r) => setTimeout(r, 40));
+    let active = 0;
+    let most = 0;
+    await Promise.all(Array.from({ length: 4 }, () => limiter.run(async () => {
+      active++;
+      most = Math.max(most, active);
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+    })));
+    assert.equal(most, 1);
+  });
+
   it('frees the slot of a task that failed', async () => {
     const limiter = new Limiter(1);
     await assert.rejects(limiter.run(async () => { throw new Error('boom'); }), /boom/);

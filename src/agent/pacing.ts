@@ -20,16 +20,30 @@ export class Limiter {
     return this.waiting.length;
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a slot. The slot is given up when `fn` settles, or once it has held it `holdMs`, whichever
+   * comes first: a task still under way by then waits on something else than this process (see BoundedDriver),
+   * and goes on without a slot.
+   */
+  async run<T>(fn: () => Promise<T>, holdMs = Infinity): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;
-    try {
-      return await fn();
-    } finally {
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
       // hand the slot over directly, or free it
       const next = this.waiting.shift();
       if (next) next();
       else this.active--;
+    };
+    const timer = Number.isFinite(holdMs) ? setTimeout(release, holdMs) : undefined;
+    timer?.unref();
+    try {
+      return await fn();
+    } finally {
+      clearTimeout(timer);
+      release();
     }
   }
 }
