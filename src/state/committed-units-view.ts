@@ -18,11 +18,68 @@ import type { DeployRecord, DesiredUnit } from '../core/records.js';
 import { getJson } from '../store/json.js';
 import { isCommittedUnitKey } from '../core/committed-units.js';
 import { PrefixView, type ViewEntry } from './prefix-view.js';
+import { readsOf } from '../store/fenced-store.js';
 
 /** how long a commit heard before all its units waits for the rest by the watch before they are read */
 const CATCH_UP_MS = 200;
 
+/**
+ * The process's committed units of a store, shared: the placement loop, the rollout controller, the host-drain
+ * loop and a host's router (all four in one `paz up`) each kept a view of their own, so every unit event was
+ * parsed and every unit held three or four times in a process. Each CommittedUnitsView is a handle on the one
+ * view of its store (the store a FencedStore reads through: each leadership term fences its writes anew, its
+ * reads are the same); the view stops when the last handle does.
+ */
+const sharedViews = new WeakMap<Store, { view: UnitsView; handles: Set<CommittedUnitsView> }>();
+
 export class CommittedUnitsView {
+  private readonly shared: { view: UnitsView; handles: Set<CommittedUnitsView> };
+
+  constructor(
+    store: Store,
+    readonly onError?: (err: Error) => void,
+  ) {
+    const root = readsOf(store);
+    let shared = sharedViews.get(root);
+    if (!shared) {
+      const handles = new Set<CommittedUnitsView>();
+      shared = { view: new UnitsView(root, (err) => handles.forEach((h) => h.onError?.(err))), handles };
+      sharedViews.set(root, shared);
+    }
+    shared.handles.add(this);
+    this.shared = shared;
+  }
+
+  /** (a handle's calls after its stop() answer from the view as it was left, as a stopped PrefixView does) */
+  private get view(): UnitsView {
+    return this.shared.view;
+  }
+
+  /** See UnitsView.committed. */
+  committed(): Promise<{ entries: Array<ViewEntry<DesiredUnit>>; latest: ReadonlyMap<string, number> }> {
+    return this.view.committed();
+  }
+
+  /** Every desired unit the view holds, committed or staged (a deploy under way, or one a dead writer left). */
+  all(): Promise<DesiredUnit[]> {
+    return this.view.all();
+  }
+
+  /** See PrefixView.wrote: a loop's own committed unit writes, known before the watch brings them. */
+  wrote(ops: readonly TxnOp[], revision: number): void {
+    this.view.wrote(ops, revision);
+  }
+
+  /** Leaves the shared view; the last one out stops it (a later handle reads the store afresh). */
+  async stop(): Promise<void> {
+    const shared = this.shared;
+    if (!shared.handles.delete(this) || shared.handles.size > 0) return;
+    if (sharedViews.get(shared.view.store) === shared) sharedViews.delete(shared.view.store);
+    await shared.view.stop();
+  }
+}
+
+class UnitsView {
   private readonly units: PrefixView<DesiredUnit>;
   private readonly latest: PrefixView<number>;
   /** the latest version of each service whose units this view is sure to hold in full */
@@ -30,7 +87,7 @@ export class CommittedUnitsView {
   private unitsReads = -1;
 
   constructor(
-    private readonly store: Store,
+    readonly store: Store,
     onError?: (err: Error) => void,
   ) {
     this.latest = new PrefixView<number>({ store, prefix: keys.latestPrefix(), parse: (_key, raw) => Number(raw), onError });

@@ -38,12 +38,18 @@ export function fencedLimits(limits: StoreLimits, electionKey: string): StoreLim
   return { maxTxnOps: limits.maxTxnOps - 1, maxTxnBytes: limits.maxTxnBytes - (electionKey.length + 64) };
 }
 
+/** The store `store` reads from: a FencedStore's reads are its inner store's, whatever the term. */
+export function readsOf(store: Store): Store {
+  return store instanceof FencedStore ? store.inner : store;
+}
+
 export class FencedStore implements Store {
   readonly name: string;
   readonly limits: StoreLimits;
   private readonly fence: Compare;
 
-  constructor(private readonly inner: Store, private readonly electionKey: string, private readonly term: number) {
+  /** `inner`: the store it reads through and fences writes to */
+  constructor(readonly inner: Store, private readonly electionKey: string, private readonly term: number) {
     this.name = inner.name;
     this.limits = fencedLimits(inner.limits, electionKey);
     this.fence = fenceCompare(electionKey, term);
