@@ -8,6 +8,7 @@
  *   PAZ_BENCH_QUICK=1 node dist/bench/scheduling.js   N=10, M=200: seconds, writes nothing
  *   PAZ_BENCH_HOSTS=100 PAZ_BENCH_INSTANCES=2000 PAZ_BENCH_STORES=etcd ...   one corner of the matrix
  *   PAZ_BENCH_WATCHES=host|shared|both   with PAZ_BENCH_HOSTS: which etcd series (see WATCH_PER_HOST_HOSTS)
+ *   PAZ_BENCH_ENV_VARS=30   every unit's spec carries 30 environment variables (~2 KB more per unit value)
  *   PAZ_BENCH_PROGRESS=1   counts every half second (and the host workers' own); PAZ_BENCH_CPU_PROFILE=DIR   a CPU
  *     profile of the control plane's process over each run; PAZ_BENCH_WORKER_ARGS='--cpu-prof --cpu-prof-dir=DIR'
  *     node flags for the host workers
@@ -189,9 +190,18 @@ async function etcdStore(dir: string): Promise<BenchStore> {
   };
 }
 
+/**
+ * PAZ_BENCH_ENV_VARS=N: each service's config carries N environment variables of ~50 bytes (a real app's
+ * database URLs, keys, feature flags), which every one of its units' specs repeats. Default none.
+ */
+const ENV_VARS = Number(process.env.PAZ_BENCH_ENV_VARS ?? 0);
+function benchEnv(): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: ENV_VARS }, (_, i) => [`SETTING_${i}`, `postgres://app:secret@db-${i}.internal:5432/app_${i}?sslmode=verify`]));
+}
+
 /** What one desired unit weighs in the store: baseline writes carry values of the same size. */
 function sampleUnitValue(): string {
-  const doc = normalizeCreate({ name: 'bench-0', dockerRepository: IMAGE, numInstances: 1 }, Date.now());
+  const doc = normalizeCreate({ name: 'bench-0', dockerRepository: IMAGE, numInstances: 1, env: benchEnv() }, Date.now());
   const record = { service: doc.name, version: 1, timestamp: Date.now(), image: IMAGE, description: doc.description, dockerRepository: doc.dockerRepository, config: doc.config, trigger: { source: 'api' } } as Parameters<typeof desiredUnitsFor>[0];
   const [u] = desiredUnitsFor(record, 1, Date.now());
   return JSON.stringify({ ...u, host: 'f'.repeat(32), placedAt: Date.now() });
@@ -376,7 +386,7 @@ async function schedulingRun(kind: 'sqlite' | 'etcd', bs: BenchStore, hostCount:
   const services = Array.from({ length: Math.ceil(instances / perService) }, (_, i) => ({ name: `bench-${i}`, count: Math.min(perService, instances - i * perService) }));
   const directory = new Directory(store);
   // every instance starts at once (maxSurge as large as the service): the bench measures scheduling, not the rollout's pacing
-  for (const s of services) await directory.create({ name: s.name, dockerRepository: IMAGE, numInstances: s.count, rollout: { maxSurge: s.count } });
+  for (const s of services) await directory.create({ name: s.name, dockerRepository: IMAGE, numInstances: s.count, rollout: { maxSurge: s.count }, env: benchEnv() });
   const observer = new Observer(instances);
   await observer.start(raw);
   const deploys = new Deploys(store);
