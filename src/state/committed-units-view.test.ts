@@ -4,11 +4,19 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { FencedStore } from '../store/fenced-store.js';
 import type { Store } from '../store/store.js';
 import { keys } from '../core/keys.js';
-import type { DesiredUnit } from '../core/records.js';
+import type { DeployRecord, DesiredUnit } from '../core/records.js';
+import { normalizeCreate } from '../core/service-spec.js';
+import { planDeploy } from '../core/deploy-plan.js';
 import { CommittedUnitsView } from './committed-units-view.js';
 
 function unit(service: string, version: number, instance: number): DesiredUnit {
   return { unit: `${service}-${version}-${instance}`, service, version, instance, host: null, createdAt: 1, spec: { image: 'img', ports: [], env: {}, volumes: [], stopGraceSeconds: 1 } };
+}
+
+/** the deploy record a deploy of `count` instances commits (core/deploy-plan.ts) */
+function record(service: string, version: number, count: number): DeployRecord {
+  const doc = normalizeCreate({ name: service, dockerRepository: `team/${service}`, numInstances: count }, 1);
+  return planDeploy({ service: doc, latestVersion: version - 1, image: `team/${service}`, trigger: { source: 'api' }, now: 1 }).record;
 }
 
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -61,6 +69,59 @@ describe('CommittedUnitsView handles share one view per store', () => {
       await next.stop();
       assert.deepEqual(errors, []);
     } finally {
+      await raw.close();
+    }
+  });
+});
+
+describe('CommittedUnitsView after a full read that began before a commit', () => {
+  it("a version committed while another handle's read was under way is not taken as whole: its units are waited for, then read", async () => {
+    const raw = new SqliteStore(':memory:');
+    // the units' watch delivers nothing (a lagging watch, at its worst); the first full read of the units is
+    // made at once but answered only when the test lets it (a read under way while a deploy commits)
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    let gated = true;
+    const store = new Proxy(raw, {
+      get(target, prop, receiver) {
+        if (prop === 'watch') return (prefix: string, listener: (e: unknown[]) => void, opts: unknown) => target.watch(prefix, prefix === keys.desiredUnitsPrefix() ? () => undefined : (listener as never), opts as never);
+        if (prop === 'range') {
+          return async (prefix: string) => {
+            const result = await target.range(prefix);
+            if (prefix === keys.desiredUnitsPrefix() && gated) {
+              gated = false;
+              await released;
+            }
+            return result;
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Store;
+    const deploy = async (version: number, count: number) => {
+      for (let i = 1; i <= count; i++) await raw.put(keys.desiredUnit('api', `api-${version}-${i}`), JSON.stringify(unit('api', version, i)));
+      await raw.txn({ compare: [], success: [{ type: 'put', key: keys.latest('api'), value: String(version) }, { type: 'put', key: keys.deploy('api', version), value: JSON.stringify(record('api', version, count)) }] });
+    };
+    const placement = new CommittedUnitsView(store);
+    const rollouts = new CommittedUnitsView(store);
+    try {
+      await deploy(1, 3);
+      // the placement loop's all() (placeAtDeploy) sets off the full read: it holds version 1 only
+      const all = placement.all();
+      await new Promise((r) => setTimeout(r, 20));
+      await deploy(2, 5);
+      // the rollout controller reads the latest versions now (version 2), then waits for that same read
+      const committed = rollouts.committed();
+      await new Promise((r) => setTimeout(r, 20));
+      release();
+      await all;
+      const { entries, latest } = await committed;
+      assert.equal(latest.get('api'), 2);
+      assert.deepEqual(entries.filter((e) => e.value.version === 2).map((e) => e.value.unit).sort(), ['api-2-1', 'api-2-2', 'api-2-3', 'api-2-4', 'api-2-5'], 'the whole of version 2, not a commit without its units');
+    } finally {
+      await placement.stop();
+      await rollouts.stop();
       await raw.close();
     }
   });

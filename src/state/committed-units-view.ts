@@ -106,9 +106,12 @@ class UnitsView {
     for (const [key, e] of latestEntries) versions.set(key.slice(keys.latestPrefix().length), e.value);
     const units = await this.units.entries();
     if (this.units.reads !== this.unitsReads) {
+      // a full read holds every unit of the versions committed before it: by revision, not by "the versions
+      // read before waiting for it", since the read may have begun before this caller's (another handle's
+      // call, or all(), set it off) and a version committed meanwhile has its units only by the watch
       this.unitsReads = this.units.reads;
       this.sure.clear();
-      for (const [service, v] of versions) this.sure.set(service, v);
+      for (const [key, e] of latestEntries) if (e.modRevision <= this.units.readRevision) this.sure.set(key.slice(keys.latestPrefix().length), e.value);
     }
     // one wait for every service committed meanwhile, not one each
     const deadline = Date.now() + CATCH_UP_MS;

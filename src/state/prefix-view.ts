@@ -44,6 +44,8 @@ export class PrefixView<T> {
   private rereads = 0;
   /** how many full reads the view made: a reader that derives state from it knows when to start over */
   reads = 0;
+  /** the store revision of the last full read: the view holds every key as of then (and what came since) */
+  readRevision = 0;
   /** the newest revision the view has caught up with (its read's, or its latest event's) */
   private seen = 0;
   private watch: Watch | undefined;
@@ -167,6 +169,7 @@ export class PrefixView<T> {
       this.tombstones.clear();
       for (const kv of kvs) this.putAt(kv.key, kv.value, kv.modRevision);
       readAt = revision;
+      this.readRevision = revision;
       this.reads++;
       this.caughtUpTo(revision);
     } catch (err) {
