@@ -33,6 +33,7 @@ export const ErrorCodes = {
   SECRET_NOT_KEPT: { status: 400, title: 'Bad Request' },
   NOT_LEADER: { status: 503, title: 'Service Unavailable' },
   STORE_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
+  STORE_FULL: { status: 507, title: 'Insufficient Storage' },
   SECRETS_KEY_MISMATCH: { status: 503, title: 'Service Unavailable' },
   INTERNAL: { status: 500, title: 'Internal Server Error' },
 } as const;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyError } from 'fastify';
 import { DEFAULT_REQUEST_TIMEOUT_MS, httpTimeouts, toPazError } from './http-app.js';
-import { LeaseNotFoundError, StoreUnavailableError, StoreWriteOutcomeUnknownError } from '../store/store.js';
+import { LeaseNotFoundError, StoreFullError, StoreUnavailableError, StoreWriteOutcomeUnknownError } from '../store/store.js';
 
 test('request timeouts: PAZ_HTTP_REQUEST_TIMEOUT_MS or 30 s; headers within it; checked often enough to matter', () => {
   assert.deepEqual(httpTimeouts({}), { requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout: 20_000, connectionsCheckingInterval: 1_000 });
@@ -25,4 +25,11 @@ test('a store that cannot be reached, or answers too late, is a 503 PAZ_STORE_UN
     assert.equal(answer.statusCode, 503);
   }
   assert.equal(of(new Error('a bug')).statusCode, 500);
+});
+
+test("a store out of space is a 507 PAZ_STORE_FULL that keeps the store's fix and says nothing was written", () => {
+  const answer = toPazError(new StoreFullError('sqlite:/var/lib/paz/paz.db', 'the disk holding its file is full (SQLite: database or disk is full): free space on that disk') as unknown as FastifyError);
+  assert.equal(answer.code, 'STORE_FULL');
+  assert.equal(answer.statusCode, 507);
+  assert.match(answer.message, /^sqlite:\/var\/lib\/paz\/paz\.db refuses writes: .*free space on that disk\. Nothing of this request was written/);
 });

@@ -6,7 +6,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
-import { LeaseNotFoundError, StoreLimitError, StoreUnavailableError } from '../store/store.js';
+import { LeaseNotFoundError, StoreFullError, StoreLimitError, StoreUnavailableError } from '../store/store.js';
 import { SecretKeyError } from '../core/secret-box.js';
 import { redactSecrets } from '../core/secret-env.js';
 import { PazError, errorBody } from '../core/errors.js';
@@ -53,6 +53,10 @@ export function toPazError(err: FastifyError & { validation?: unknown[]; validat
   // a server given another secrets key than the one that sealed a stored secret: an operator's fix, not the caller's
   if ((err as unknown) instanceof SecretKeyError) {
     return new PazError('SECRETS_KEY_MISMATCH', `this server cannot open a stored secret (${err.message})`);
+  }
+  // the store's disk or space quota is used up: nothing was written, and no retry helps until its operator acts
+  if ((err as unknown) instanceof StoreFullError) {
+    return new PazError('STORE_FULL', `${err.message}. Nothing of this request was written (reads still work): retry once the store has room`);
   }
   // etcd without quorum on this side of a partition, or unreachable: nothing was acknowledged, try again or elsewhere
   if ((err as unknown) instanceof StoreUnavailableError) {

@@ -210,6 +210,18 @@ export class StoreWriteOutcomeUnknownError extends StoreUnavailableError {
   }
 }
 
+/**
+ * The store refused a write because its space is used up: SQLite's disk is full, or etcd's database reached
+ * its space quota (etcd then raises its NOSPACE alarm and refuses every write until an operator clears it).
+ * Nothing of the write was made; reads still work. The fix is the operator's: `message` says which.
+ */
+export class StoreFullError extends Error {
+  constructor(store: string, reason: string) {
+    super(`${store} refuses writes: ${reason}`);
+    this.name = 'StoreFullError';
+  }
+}
+
 export class StoreClosedError extends Error {
   constructor() {
     super('the store is closed');

@@ -24,6 +24,11 @@ export interface PazProcessOptions {
   ca?: string;
   /** API tokens on (as `paz up` runs by default); otherwise the process gets --no-auth */
   auth?: boolean;
+  /**
+   * a command paz is started through, which ends by running its arguments (e.g. `unshare -m sh -c '… && exec "$@"' sh`,
+   * for a data dir on a mount of the process's own): `node paz.js …` is appended to it
+   */
+  through?: string[];
 }
 
 export class PazProcess {
@@ -105,7 +110,8 @@ export class PazProcess {
       ...(this.opts.auth ? [] : ['--no-auth']),
       ...(this.opts.extraArgs ?? []),
     ];
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...commandArgs] = [...(this.opts.through ?? []), process.execPath, ...args];
+    const child = spawn(command!, commandArgs, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (d) => (this.output += d));
     child.stderr!.on('data', (d) => (this.output += d));

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterFailedAttempt, describeStoreFailure, moreTellingError, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isTransient, memberDidNotAnswer, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
+import { afterFailedAttempt, describeStoreFailure, moreTellingError, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isSpaceExceeded, isTransient, memberDidNotAnswer, neverReachedEtcd, shouldRetry } from './etcd-errors.js';
 
 // the messages as etcd 3.4 / etcd3 1.1.2 / grpc-js 1.14 produce them (seen against a real etcd)
 const noConnection = new Error('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:32399. Resolution note: ');
@@ -16,8 +16,15 @@ const deadlineBeforeSent = new Error('4 DEADLINE_EXCEEDED: Deadline exceeded aft
 const deadlineAfterSent = new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 2.001s,name resolution: 0.001s,LB pick: 0.001s,remote_addr=10.77.0.3:2379');
 const noLeader = new Error('14 UNAVAILABLE: etcdserver: no leader');
 const requestTimedOut = new Error('14 UNAVAILABLE: etcdserver: request timed out');
+// an etcd over its --quota-backend-bytes (seen against a real etcd 3.4 run with a 1 MiB quota)
+const spaceExceeded = new Error('8 RESOURCE_EXHAUSTED: etcdserver: mvcc: database space exceeded');
 
 describe('etcd error reading', () => {
+  it('a database over its space quota is told apart from a store that does not answer', () => {
+    assert.equal(isSpaceExceeded(spaceExceeded), true);
+    for (const other of [noConnection, leaderChanged, deadline, duplicateKey, requestTimedOut]) assert.equal(isSpaceExceeded(other), false, other.message);
+  });
+
   it('recognises etcd\'s lease and compaction answers', () => {
     assert.equal(isLeaseNotFound(leaseNotFound), true);
     assert.equal(isLeaseNotFound(duplicateKey), false);

@@ -21,6 +21,15 @@ export function isOverRequestLimit(err: unknown): 'TXN_TOO_MANY_OPS' | 'TXN_TOO_
   return undefined;
 }
 
+/**
+ * etcd: its database reached its space quota (--quota-backend-bytes, 2 GiB by default); it raised its NOSPACE
+ * alarm and refuses every write (and lease grant) until an operator frees space and clears the alarm. The
+ * write was refused before it was proposed: nothing was applied.
+ */
+export function isSpaceExceeded(err: unknown): boolean {
+  return /etcdserver: mvcc: database space exceeded/.test(messageOf(err));
+}
+
 /** etcd: a grant asked for a lease id that is taken. */
 export function isLeaseAlreadyExists(err: unknown): boolean {
   return /lease already exists/.test(messageOf(err));

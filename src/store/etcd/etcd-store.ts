@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   LeaseNotFoundError,
   StoreClosedError,
+  StoreFullError,
   StoreLimitError,
   StoreUnavailableError,
   StoreWriteOutcomeUnknownError,
@@ -40,7 +41,7 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from '../store.js';
-import { afterFailedAttempt, moreTellingError, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, memberDidNotAnswer } from './etcd-errors.js';
+import { afterFailedAttempt, moreTellingError, isAlreadyCompacted, isLeaseAlreadyExists, isLeaseNotFound, isOverRequestLimit, isSpaceExceeded, memberDidNotAnswer } from './etcd-errors.js';
 import { MemberChoice } from './member-choice.js';
 import { checkTxnLimits } from '../txn-limits.js';
 import {
@@ -395,6 +396,8 @@ export class EtcdStore implements Store {
           if (memberDidNotAnswer(err)) this.choice.unreachable(endpoint, Date.now());
           else this.choice.answered(endpoint);
           if (isLeaseNotFound(err)) throw new LeaseNotFoundError(leaseId ?? 0);
+          // refused whole, and every member will refuse it until the operator acts: no retry, no "may have been made"
+          if (isSpaceExceeded(err)) throw new StoreFullError(this.name, `etcd's database reached its space quota (${messageOf(err)}; etcd's NOSPACE alarm is raised): compact and defragment etcd (etcdctl compact, etcdctl defrag), raise its --quota-backend-bytes if that is too small, then clear the alarm (etcdctl alarm disarm)`);
           // the cluster runs with lower limits than this client was told: say so, never a raw gRPC error
           const over = isOverRequestLimit(err);
           if (over) throw new StoreLimitError(over, `${this.name} refused a write within the limits Paz writes to (${this.limits.maxTxnOps} operations, ${this.limits.maxTxnBytes} bytes per txn): ${messageOf(err)}; run etcd with --max-txn-ops and --max-request-bytes at least that high (etcd's defaults), or give Paz the cluster's own in the store URL (etcd://host:2379?max-txn-ops=N&max-request-bytes=N)`, true);

@@ -35,6 +35,7 @@ import { IN_MEMORY, KvDatabase, type WriteResult } from './kv-database.js';
 import { WatchFanout } from './watch-fanout.js';
 import { validateOp } from '../validate-op.js';
 import { checkTxnLimits } from '../txn-limits.js';
+import { sqliteWriteError } from './sqlite-errors.js';
 
 /**
  * SQLite has no limits of its own that matter here; these keep one write from holding the file's write
@@ -96,9 +97,11 @@ export class SqliteStore implements Store {
   /** writes waiting for the next group commit (queueWrite) */
   private queued: QueuedWrite[] = [];
   private flushScheduled = false;
+  private readonly busyTimeoutMs: number;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     const opts = { ...DEFAULTS, ...options };
+    this.busyTimeoutMs = opts.busyTimeoutMs;
     const path = file === IN_MEMORY ? IN_MEMORY : resolve(file);
     this.name = `sqlite:${path}`;
     this.retainRevisions = Math.max(1, Math.floor(opts.retainRevisions));
@@ -174,13 +177,21 @@ export class SqliteStore implements Store {
     if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
       throw new TypeError(`lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`);
     }
-    return { id: this.db.grantLease(ttlSeconds, Date.now()), ttlSeconds };
+    try {
+      return { id: this.db.grantLease(ttlSeconds, Date.now()), ttlSeconds };
+    } catch (err) {
+      throw this.writeError(err);
+    }
   }
 
   /** at once, never in line behind the writes waiting for a group commit: a late refresh loses the lease */
   async keepAlive(leaseId: number): Promise<boolean> {
     this.assertWritable();
-    return this.db.keepAlive(leaseId, Date.now());
+    try {
+      return this.db.keepAlive(leaseId, Date.now());
+    } catch (err) {
+      throw this.writeError(err);
+    }
   }
 
   async revoke(leaseId: number): Promise<void> {
@@ -254,10 +265,11 @@ export class SqliteStore implements Store {
       results = this.db.writeBatch(batch.map((w) => w.run));
     } catch (err) {
       // the commit itself failed (write lock not had within busyTimeoutMs, disk full): none of them happened
-      for (const w of batch) w.reject(err);
+      const error = this.writeError(err);
+      for (const w of batch) w.reject(error);
       return;
     }
-    results.forEach((r, i) => (r.ok ? batch[i].resolve(r.value) : batch[i].reject(r.error)));
+    results.forEach((r, i) => (r.ok ? batch[i].resolve(r.value) : batch[i].reject(this.writeError(r.error))));
     // a pass that finds nothing new is one cheap read; not worth telling "wrote" from "only compared"
     this.fanout.schedule();
   }
@@ -267,6 +279,10 @@ export class SqliteStore implements Store {
     for (const op of ops) validateOp(op);
     checkTxnLimits({ compare: [], success: ops }, this.limits);
     return this.queueWrite(ops.length, () => this.db.applyOps(ops, Date.now()));
+  }
+
+  private writeError(err: unknown): unknown {
+    return sqliteWriteError(err, this.name, this.busyTimeoutMs);
   }
 
   private afterWrite(result: WriteResult): WriteResult {
