@@ -9,6 +9,9 @@
  *   process ends: nothing to unmount); the test fills that disk through /proc/PID/root.
  * - etcd: a real member run with a small --quota-backend-bytes, filled by the test's own client; the fix is the
  *   one the message names: delete, compact, defragment, disarm the alarm.
+ * - `paz up` (process driver, its HAProxy router) whose disk stays full for longer than its host's lease: the
+ *   running service keeps serving through the router, nothing is started twice, and once there is room the
+ *   host catches up (healthy, its units and endpoints as before).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +25,9 @@ import { StoreFullError } from '../src/store/store.js';
 import { PazProcess, request } from './helpers/paz-server.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { skipUnlessEtcd } from './helpers/local-agents.js';
+import { waitFor } from './helpers/wait.js';
+import { viaRouter } from './helpers/load.js';
+import { cgroupTreeProcs, removeCgroupParent, unitProcessesIn, watchUnitsRunningTwice } from './helpers/procs.js';
 
 const run = promisify(execFile);
 /** an env value of 64 KiB: a few of them fill what SQLite's WAL has spare */
@@ -182,5 +188,109 @@ describe('etcd over its space quota (NOSPACE alarm)', { skip: skipUnlessEtcd }, 
     assert.equal(again.status, 201, JSON.stringify(again.body));
     const names = await serviceNames(paz!);
     for (const name of ['early', 'later', ...acknowledged]) assert.ok(names.includes(name), `${name} is there`);
+  });
+});
+
+/** a unit program that answers on PORT and writes nothing while it runs (its log is on the full disk) */
+const echo = `
+require('node:http').createServer((q, s) => s.end('hello ' + process.env.PAZ_INSTANCE + '\\n')).listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+describe('paz up whose disk stays full longer than its lease', () => {
+  const dir = tmpDir('paz-up-full-');
+  const dataDir = join(dir, 'paz');
+  const cgroupParent = `paz-full-test-${process.pid}`;
+  let paz: PazProcess | undefined;
+  let routerPort = 0;
+  let inside = '';
+
+  before(async () => {
+    mkdirSync(dataDir, { mode: 0o700 });
+    routerPort = await freePort();
+    paz = new PazProcess({
+      role: 'up',
+      dataDir,
+      env: { PAZ_FULL_DIR: dataDir },
+      through: ['unshare', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=24m,mode=0700 paz-full-test "$PAZ_FULL_DIR" && exec "$@"', 'sh'],
+      extraArgs: ['--driver', 'process', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1', '--cgroup-parent', cgroupParent],
+    });
+    await paz.start();
+    inside = `/proc/${paz.child!.pid}/root${dataDir}`;
+  });
+
+  after(async () => {
+    if (inside) rmSync(join(inside, 'filler'), { force: true });
+    // units outlive their agent on purpose: retire them first (they also hold the server's mount namespace)
+    await request('DELETE', `${paz!.orchestrator}/services/echo`).catch(() => undefined);
+    await waitFor('the units retired', async () => cgroupTreeProcs(`/sys/fs/cgroup/pids/${cgroupParent}`).length === 0, 30_000).catch(() => undefined);
+    await paz?.stop();
+    for (const pid of cgroupTreeProcs(`/sys/fs/cgroup/pids/${cgroupParent}`)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await removeCgroupParent(cgroupParent);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps serving through the router, starts nothing twice, and catches up once there is room', async () => {
+    const orchestrator = paz!.orchestrator;
+    const created = (await request('POST', `${orchestrator}/services`, { name: 'echo', dockerRepository: 'local/echo', command: [process.execPath, '-e', echo], ports: [{ container: 9000 }], numInstances: 2 })) as Answer;
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(((await request('POST', `${orchestrator}/services/echo/deploy`, {})) as Answer).status, 201);
+    await waitFor('both instances routed', async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        const res = await viaRouter(routerPort, 'echo.paz').catch(() => undefined);
+        if (res?.status === 200) seen.add(res.body);
+      }
+      return seen.size === 2;
+    }, 60_000, 200);
+    const pidsBefore = cgroupTreeProcs(`/sys/fs/cgroup/pids/${cgroupParent}`).sort();
+    const twice = watchUnitsRunningTwice([cgroupParent]);
+
+    for (let i = 0; i < 2000; i++) {
+      try {
+        appendFileSync(join(inside, 'filler'), Buffer.alloc(64 * 1024, 1));
+      } catch (err) {
+        assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+        break;
+      }
+    }
+    // full for 15 s: longer than the host's 10 s lease; requests through the router all the while
+    const fullUntil = Date.now() + 15_000;
+    let sent = 0;
+    let failed = 0;
+    while (Date.now() < fullUntil) {
+      sent++;
+      const res = await viaRouter(routerPort, 'echo.paz').catch(() => undefined);
+      if (res?.status !== 200) failed++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const refused = (await request('POST', `${orchestrator}/services`, { name: 'refused', dockerRepository: 'local/x' })) as Answer;
+    assert.equal(refused.status, 507, JSON.stringify(refused.body));
+    rmSync(join(inside, 'filler'));
+
+    // room again: the host catches up, and the service never stopped
+    let afterSent = 0;
+    let afterFailed = 0;
+    const healthyAgain = Date.now();
+    const host = await waitFor('the host healthy, both units healthy and announced', async () => {
+      afterSent++;
+      const res = await viaRouter(routerPort, 'echo.paz').catch(() => undefined);
+      if (res?.status !== 200) afterFailed++;
+      const hosts = ((await request('GET', `${orchestrator}/cluster/hosts`)) as unknown as { body: Array<{ ID: string; healthy: boolean }> }).body;
+      const units = ((await request('GET', `${orchestrator}/services/echo/units`)) as unknown as { body: Array<{ healthy: boolean }> }).body;
+      return hosts.length === 1 && hosts[0].healthy && units.length === 2 && units.every((u) => u.healthy) ? hosts[0] : undefined;
+    }, 60_000, 200);
+    console.log(`# disk full 15 s: ${failed} of ${sent} requests through the router failed; after room was made: host ${host.ID.slice(0, 8)} healthy in ${Date.now() - healthyAgain} ms, ${afterFailed} of ${afterSent} requests failed meanwhile`);
+    assert.equal(failed, 0, 'the router kept serving the running units while the disk was full');
+    assert.equal(afterFailed, 0, 'and while the host caught up');
+    assert.deepEqual(twice.stop(), [], 'no unit ran twice');
+    assert.deepEqual(cgroupTreeProcs(`/sys/fs/cgroup/pids/${cgroupParent}`).sort(), pidsBefore, 'the same processes: none restarted or started again');
+    assert.deepEqual(unitProcessesIn([cgroupParent]).sort(), ['echo-1-1', 'echo-1-2']);
   });
 });

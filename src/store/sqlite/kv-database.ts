@@ -137,6 +137,8 @@ export class KvDatabase {
       leaseExpiry: this.db.prepare<[number], { expires_at: number }>('SELECT expires_at FROM leases WHERE id = ?'),
       refreshLease: this.db.prepare<[number, number, number]>(
         'UPDATE leases SET expires_at = ? + ttl * 1000 WHERE id = ? AND expires_at > ?'),
+      renewLeasesSince: this.db.prepare<[number, number, number]>(
+        'UPDATE leases SET expires_at = MAX(expires_at, ? + ttl * 1000) WHERE expires_at >= ? AND expires_at < ? + ttl * 1000'),
       deleteLease: this.db.prepare<[number]>('DELETE FROM leases WHERE id = ?'),
       expiredLeases: this.db.prepare<[number, number], { id: number }>(
         'SELECT id FROM leases WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
@@ -236,6 +238,15 @@ export class KvDatabase {
   /** Extends a live lease to now + ttl; false when it is gone or already past its deadline. */
   keepAlive(leaseId: number, now: number): boolean {
     return this.stmt.refreshLease.run(now, leaseId, now).changes === 1;
+  }
+
+  /**
+   * Gives every lease that expires at or after `since` (expired by now, or not yet) a whole TTL from `now`: the
+   * store could not record keep-alives from `since` on (its disk was full), and those leases must not expire for
+   * it. Returns how many were renewed.
+   */
+  renewLeasesSince(since: number, now: number): number {
+    return this.stmt.renewLeasesSince.run(now, since, now).changes;
   }
 
   /** Deletes the lease and its keys (one revision if it had keys). */

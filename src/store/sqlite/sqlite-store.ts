@@ -16,6 +16,7 @@
 import { resolve } from 'node:path';
 import {
   StoreClosedError,
+  StoreFullError,
   type StoreLimits,
   type KeyValue,
   type Lease,
@@ -74,6 +75,12 @@ const DEFAULTS = {
 
 /** expired leases handled per sweep tick; the rest wait for the next tick */
 const SWEEP_BATCH = 100;
+/**
+ * How long before this process first saw its disk full a lease may have expired for that reason (another
+ * process's keep-alives were refused first): expired leases are swept within a sweep interval (250 ms) while
+ * writes work, so one still there had its sweep refused too.
+ */
+const FULL_DISK_MARGIN_MS = 5_000;
 
 interface QueuedWrite {
   run: () => unknown;
@@ -98,6 +105,8 @@ export class SqliteStore implements Store {
   private queued: QueuedWrite[] = [];
   private flushScheduled = false;
   private readonly busyTimeoutMs: number;
+  /** when a write of this process was first refused for a full disk, until the leases are renewed after it */
+  private fullSince: number | undefined;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     const opts = { ...DEFAULTS, ...options };
@@ -282,7 +291,9 @@ export class SqliteStore implements Store {
   }
 
   private writeError(err: unknown): unknown {
-    return sqliteWriteError(err, this.name, this.busyTimeoutMs);
+    const mapped = sqliteWriteError(err, this.name, this.busyTimeoutMs);
+    if (mapped instanceof StoreFullError) this.fullSince ??= Date.now();
+    return mapped;
   }
 
   private afterWrite(result: WriteResult): WriteResult {
@@ -326,7 +337,24 @@ export class SqliteStore implements Store {
 
   private sweepExpiredLeases(): void {
     const now = Date.now();
-    for (const leaseId of this.db.expiredLeases(now, SWEEP_BATCH)) this.afterWrite(this.db.expireLease(leaseId, now));
+    if (this.fullSince !== undefined) {
+      // The disk was full: every lease holder's keep-alives were refused, and a lease that expired for that is no
+      // lost holder (a host's lease gone takes its endpoints out of every router). They all get a whole TTL from
+      // now, in one write that also tells whether there is room again; until then nothing is swept.
+      try {
+        this.db.renewLeasesSince(this.fullSince - FULL_DISK_MARGIN_MS, now);
+      } catch (err) {
+        if (this.writeError(err) instanceof StoreFullError) return;
+        throw err;
+      }
+      this.fullSince = undefined;
+      return;
+    }
+    try {
+      for (const leaseId of this.db.expiredLeases(now, SWEEP_BATCH)) this.afterWrite(this.db.expireLease(leaseId, now));
+    } catch (err) {
+      throw this.writeError(err);
+    }
   }
 
   private compactOldRevisions(): void {
