@@ -140,10 +140,14 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
    * Wakes `p` into a quiet cluster and watches it for AFTER_WAKE_MS: what it wrote to the store (control records
    * after it woke) and what its log says it tried, was refused, and when it knew it no longer led.
    */
-  async function wakeAndWatch(p: PazProcess): Promise<{ writes: Seen[]; refused: LogLine[]; accepted: LogLine[]; steppedDownMs?: number; lastLoopLineMs?: number }> {
+  async function wakeAndWatch(p: PazProcess, readPath: string): Promise<{ writes: Seen[]; refused: LogLine[]; accepted: LogLine[]; steppedDownMs?: number; lastLoopLineMs?: number; read: { status: number; body: any; ms: number } }> {
     const fromRevision = await quiet(2000);
     const offset = p.output.length;
-    const wokeAt = Date.now();
+    // a read sent while it is frozen (the kernel takes the connection) is answered once it wakes
+    let wokeAt = Date.now();
+    const read = request('GET', `${p.orchestrator}${readPath}`).then((r) => ({ status: r.status, body: r.body, ms: Date.now() - wokeAt }));
+    await new Promise((r) => setTimeout(r, 200));
+    wokeAt = Date.now();
     wake(p);
     await new Promise((r) => setTimeout(r, AFTER_WAKE_MS));
     const writes = seen.filter((e) => e.revision > fromRevision && isControl(e.key));
@@ -153,7 +157,7 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
     const accepted = loops.filter((l) => ACCEPTED_WRITE.test(l.msg) || (l.component === 'rollout' && !l.err && l.level >= 30 && !/pass failed/.test(l.msg)));
     const down = lines.find((l) => l.msg === 'no longer leading the control loops');
     const last = loops.at(-1);
-    return { writes, refused, accepted, steppedDownMs: down ? down.time - wokeAt : undefined, lastLoopLineMs: last ? last.time - wokeAt : undefined };
+    return { writes, refused, accepted, steppedDownMs: down ? down.time - wokeAt : undefined, lastLoopLineMs: last ? last.time - wokeAt : undefined, read: await read };
   }
 
   before(async () => {
@@ -234,13 +238,16 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
     const gone = atFreeze.filter((u) => !desired.some((d) => d.unit === u.unit)).map((u) => u.unit);
 
     const frozenMs = Date.now() - frozenAt;
-    const woke = await wakeAndWatch(first);
+    const woke = await wakeAndWatch(first, `/services/${SERVICE}/rollout`);
     const writesShown = woke.writes.map((e) => `${e.type} ${e.key} @${e.revision}`);
     console.log(`# scenario 1: froze the leader with ${atFreeze.filter((u) => u.version === 2).length} units of v2 and ${atFreeze.filter((u) => u.version === 1).length} of v1; the other replica led after ${(takeoverMs / 1000).toFixed(1)} s, finished v2, scaled to ${INSTANCES - 1} and rolled out v3; woke the old leader after ${(frozenMs / 1000).toFixed(1)} s frozen (${gone.length} units it knew are retired)`);
     console.log(`# woken: knew it no longer led after ${woke.steppedDownMs ?? '?'} ms, last loop log line at +${woke.lastLoopLineMs ?? '?'} ms; ${woke.refused.length} writes refused by the fence (${woke.refused.map((l) => `${l.component}: ${l.err?.message}`).join(' | ')}); ${woke.accepted.length} accepted; control records written in the ${AFTER_WAKE_MS} ms after it woke: ${woke.writes.length}${writesShown.length ? ` (${writesShown.join(', ')})` : ''}`);
     assert.deepEqual(writesShown, [], 'nothing is written to the control records after the stale leader wakes in a quiet cluster');
     assert.deepEqual(woke.accepted.map((l) => `${l.component}: ${l.msg} ${l.unit ?? ''}`), [], 'the woken server made no write from its stale view');
     assert.ok(woke.steppedDownMs !== undefined, 'the woken server knew it no longer led');
+    console.log(`# the read sent to it while frozen was answered ${woke.read.ms} ms after it woke: ${JSON.stringify(woke.read.body?.doc && { version: woke.read.body.doc.version, state: woke.read.body.doc.state })}`);
+    assert.equal(woke.read.status, 200);
+    assert.deepEqual([woke.read.body.doc.version, woke.read.body.doc.state], [3, 'succeeded'], 'the woken server answers from the store as it is, not from its stale view');
     assert.equal(await leaderPid(), next.child!.pid, 'the new leader keeps leading');
 
     // versions: 1, 2, 3, each once, each succeeded once; the latest and serving one is 3
@@ -301,12 +308,13 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
     assert.equal(v1Before.length, INSTANCES);
 
     const frozenMs = Date.now() - frozenAt;
-    const woke = await wakeAndWatch(first);
+    const woke = await wakeAndWatch(first, `/services/${GATED}/rollout`);
     const writesShown = woke.writes.map((e) => `${e.type} ${e.key} @${e.revision}`);
     console.log(`# scenario 2: froze the leader with all ${INSTANCES} instances of ${GATED} v2 healthy, before it called v2 healthy; v3 deployed through the follower; the other replica led after ${(takeoverMs / 1000).toFixed(1)} s and placed v3; woke the old leader after ${(frozenMs / 1000).toFixed(1)} s frozen`);
     console.log(`# woken: knew it no longer led after ${woke.steppedDownMs ?? '?'} ms, last loop log line at +${woke.lastLoopLineMs ?? '?'} ms; ${woke.refused.length} writes refused by the fence (${woke.refused.map((l) => `${l.component}: ${l.err?.message}`).join(' | ')}); ${woke.accepted.length} accepted; control records written after it woke: ${woke.writes.length}${writesShown.length ? ` (${writesShown.join(', ')})` : ''}`);
     assert.deepEqual(writesShown, [], 'nothing is written to the control records after the stale leader wakes in a quiet cluster');
     assert.deepEqual(woke.accepted.map((l) => `${l.component}: ${l.msg} ${l.unit ?? ''}`), [], 'the woken server made no write from its stale view');
+    assert.deepEqual([woke.read.status, woke.read.body?.doc?.version, woke.read.body?.doc?.state], [200, 3, 'deploying'], 'the read sent to it while frozen is answered from the store as it is');
     assert.ok(woke.refused.some((l) => (l.err?.message ?? '').includes(keys.desiredUnitsOfVersion(GATED, 1))), `the woken server's stale pass tried to drain version 1 and the fence refused it: ${woke.refused.map((l) => l.err?.message).join(' | ')}`);
     // version 1 keeps serving, untouched; version 2 was never called healthy
     assert.deepEqual(await v1Records(), v1Before, "version 1's records as the new leader left them");
@@ -357,7 +365,7 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
     }, 60_000, 250);
     const frozenMs = Date.now() - frozenAt;
 
-    const woke = await wakeAndWatch(frozen);
+    const woke = await wakeAndWatch(frozen, '/cluster/units');
     const writesShown = woke.writes.map((e) => `${e.type} ${e.key} @${e.revision}`);
     console.log(`# scenario 3: froze the leader, killed host ${lost.name} with ${lostUnits.length} units; the other replica led after ${(takeoverMs / 1000).toFixed(1)} s and placed them on ${[...new Set(placedAgain.map((u) => u.host))].join(', ')}; woke the old leader after ${(frozenMs / 1000).toFixed(1)} s frozen`);
     console.log(`# woken: knew it no longer led after ${woke.steppedDownMs ?? '?'} ms, last loop log line at +${woke.lastLoopLineMs ?? '?'} ms; ${woke.refused.length} writes refused by the fence (${woke.refused.map((l) => `${l.component}: ${l.err?.message}`).join(' | ')}); ${woke.accepted.length} accepted; control records written after it woke: ${woke.writes.length}${writesShown.length ? ` (${writesShown.join(', ')})` : ''}`);
@@ -369,6 +377,8 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
     assert.deepEqual(after.map((u) => `${u.unit}@${u.host}`).sort(), units.map((u) => `${u.unit}@${lostUnits.includes(u.unit) ? placedAgain.find((p) => p.unit === u.unit)!.host : u.host}`).sort(), 'each unit placed once, where the new leader put it');
     const running = unitProcessesIn(cgroups()).sort();
     assert.deepEqual(running, after.map((u) => u.unit).sort(), 'exactly the desired units run');
+    const answered = (woke.read.body as Array<{ name: string; host: string }>).map((u) => `${u.name}@${u.host}`).sort();
+    assert.deepEqual(answered, after.map((u) => `${u.unit}@${u.host}`).sort(), 'the read sent to it while frozen is answered with the units where they are now');
     assert.deepEqual(twice!.stop(), [], 'no unit ran twice at any sample, during either scenario');
   });
 });
