@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FencedStore, NotLeaderError, fenceCompare, fencedLimits, fencedTxn } from './fenced-store.js';
+import { FencedStore, NotLeaderError, describeOps, fenceCompare, fencedLimits, fencedTxn } from './fenced-store.js';
 import { campaign, electionKey } from './election.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
@@ -20,6 +20,13 @@ describe('fenced txns (pure)', () => {
 
   it('refuses a failure branch, which would write once the term is over', () => {
     assert.throws(() => fencedTxn({ compare: [], success: [], failure: [{ type: 'delete', key: '/a' }] }, fenceCompare('/k', 1)), /failure branch/);
+  });
+
+  it('names what a refused write would have done, the first few ops of a long txn and how many more', () => {
+    assert.equal(describeOps([{ type: 'put', key: '/a', value: 'x' }, { type: 'delete', key: '/b' }, { type: 'deletePrefix', prefix: '/c/' }]), 'put /a, delete /b, delete /c/*');
+    const many = Array.from({ length: 10 }, (_, i) => ({ type: 'put' as const, key: `/u/${i}`, value: '' }));
+    assert.equal(describeOps(many), 'put /u/0, put /u/1, put /u/2, put /u/3 and 6 more');
+    assert.match(new NotLeaderError('/paz/elections/control', 4, many.slice(0, 1)).message, /term that began at revision 4 is over\): the write was not made \(put \/u\/0\)$/);
   });
 
   it('leaves one compare and the fence key\'s bytes to the caller', () => {
@@ -49,7 +56,7 @@ describe('a FencedStore on a real store', () => {
       // the term ends (here: the key's lease revoked by resigning; in a partition: expired in the store)
       await election.resign();
       await assert.rejects(fenced.put('/x', 'late'), NotLeaderError);
-      await assert.rejects(fenced.txn({ compare: [], success: [{ type: 'put', key: '/y', value: 'late' }] }), NotLeaderError);
+      await assert.rejects(fenced.txn({ compare: [], success: [{ type: 'put', key: '/y', value: 'late' }] }), (err: Error) => err instanceof NotLeaderError && err.message.endsWith('(put /y)'));
       assert.equal(await store.get('/x'), undefined);
       assert.equal(await store.get('/y'), undefined);
 

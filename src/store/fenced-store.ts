@@ -10,11 +10,23 @@
  * Reads, watches and leases pass through. A fenced write that the fence stops rejects with NotLeaderError;
  * a txn whose own compares fail resolves `succeeded: false` as usual.
  */
-import type { Compare, KeyValue, Lease, MultiRangeResult, PutOptions, RangeResult, Store, StoreLimits, TxnRequest, TxnResult, Watch, WatchEvent, WatchOptions } from './store.js';
+import type { Compare, KeyValue, Lease, MultiRangeResult, PutOptions, RangeResult, Store, StoreLimits, TxnOp, TxnRequest, TxnResult, Watch, WatchEvent, WatchOptions } from './store.js';
+
+/** How many of a refused write's ops its error names (a placement txn holds up to 127). */
+const OPS_NAMED = 4;
+
+/**
+ * What a refused write would have done, for its error: "put /a, delete /b and 3 more". A leader woken from a
+ * long pause refuses the writes of the pass it began from its stale view: the log then says what they were.
+ */
+export function describeOps(ops: readonly TxnOp[]): string {
+  const named = ops.slice(0, OPS_NAMED).map((op) => (op.type === 'deletePrefix' ? `delete ${op.prefix}*` : `${op.type} ${op.key}`));
+  return ops.length > OPS_NAMED ? `${named.join(', ')} and ${ops.length - OPS_NAMED} more` : named.join(', ');
+}
 
 export class NotLeaderError extends Error {
-  constructor(readonly key: string, readonly term: number) {
-    super(`no longer the leader of ${key} (term that began at revision ${term} is over): the write was not made`);
+  constructor(readonly key: string, readonly term: number, ops: readonly TxnOp[] = []) {
+    super(`no longer the leader of ${key} (term that began at revision ${term} is over): the write was not made${ops.length > 0 ? ` (${describeOps(ops)})` : ''}`);
     this.name = 'NotLeaderError';
   }
 }
@@ -90,7 +102,7 @@ export class FencedStore implements Store {
     if (res.succeeded) return res;
     // the fence or the caller's own compares failed: the fence never holds again once it failed, so a look now tells which
     const kv = await this.inner.get(this.electionKey);
-    if (kv?.createRevision !== this.term) throw new NotLeaderError(this.electionKey, this.term);
+    if (kv?.createRevision !== this.term) throw new NotLeaderError(this.electionKey, this.term, req.success);
     return res;
   }
 
