@@ -9,6 +9,7 @@
  * burst, between SETTLE_MIN_MS and `settleMs`: a fixed 250 ms made every cheap pass (an agent's, a small
  * cluster's) that much late, twice per deploy (placement, then the agent). A kick while idle runs at once.
  */
+import { NotLeaderError } from '../store/fenced-store.js';
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import type { Store, Watch, WatchEvent } from '../store/store.js';
@@ -125,7 +126,9 @@ export class StoreLoop {
           await this.opts.pass();
           lastPassMs = performance.now() - began;
         } catch (err) {
-          this.opts.logger.error({ err }, `${this.opts.name}: pass failed`);
+          // a leader's last pass, begun before it lost the lead (a long pause), refused by the fence: a normal step-down
+          if (err instanceof NotLeaderError) this.opts.logger.info({ err }, `${this.opts.name}: pass ended: this server no longer leads, its writes were refused`);
+          else this.opts.logger.error({ err }, `${this.opts.name}: pass failed`);
           // a pass that fails at once (store unreachable) is not tried again every few ms
           lastPassMs = Infinity;
         }
