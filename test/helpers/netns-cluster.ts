@@ -452,6 +452,24 @@ export class NetnsCluster {
     }
   }
 
+  /**
+   * The host's dockerd stopped as a package upgrade or `systemctl restart docker` stops it (SIGTERM: it stops
+   * every container, no live-restore) and started again on the same data; the rest of the host runs on.
+   * `downMs`: how long it stays down. Returns when it answers again.
+   */
+  async restartDockerd(h: ClusterHost, downMs = 0): Promise<void> {
+    const p = this.dockerds.get(h.name);
+    if (!p) throw new Error(`${h.name} has no dockerd`);
+    if (alive(p.child)) {
+      p.child.kill('SIGTERM');
+      await Promise.race([p.exited, new Promise((r) => setTimeout(r, 60_000))]);
+      if (alive(p.child)) throw new Error(`dockerd on ${h.name} did not stop within 60 s`);
+    }
+    await new Promise((r) => setTimeout(r, downMs));
+    rmSync(join(h.dir, 'docker', 'dockerd.pid'), { force: true });
+    await this.startDockerd(h);
+  }
+
   /** After a power cut: the link comes back and, with Docker, the host's dockerd starts again (same data). */
   async powerOn(h: ClusterHost): Promise<void> {
     ip('-n', h.netns, 'link', 'set', 'eth0', 'up');
