@@ -152,6 +152,9 @@ describe('a host cut off from etcd longer than its compaction window catches up 
     await waitFor('the healed host registered again', async () => ((await api('GET', '/cluster/hosts')).body as Array<{ ID: string }>).some((h) => h.ID === cutId), 30_000, 100);
     console.log(`# after the heal: v2 routed in ${routedMs} ms (${JSON.stringify(v2Routed)}), the retired unit stopped in ${stoppedMs} ms`);
     const healedLog = c.agents.get('cut')!.log.slice(logFrom);
+    // how much of that was the store client connecting again (grpc-js's backoff after the failed attempts of the cut)
+    const firstCompacted = healedLog.split('\n').filter((l) => l.includes('StoreCompactedError')).map((l) => (JSON.parse(l) as { time: number }).time)[0];
+    console.log(`# the store client back (first compacted watch reported) ${firstCompacted !== undefined ? `${firstCompacted - healAt} ms` : '?'} after the heal`);
     console.log(`# the healed agent's log: ${(healedLog.match(/watch failed; opening it again/g) ?? []).length} watches opened again, ${(healedLog.match(/reading (them|endpoints or units) again/g) ?? []).length} views read again`);
     assert.deepEqual(await desiredOn(cutId), [], 'nothing of v2 placed on the host while it was away');
 
