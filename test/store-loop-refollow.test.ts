@@ -18,25 +18,7 @@ import { StoreLoop } from '../src/state/store-loop.js';
 import { freePort, tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
 import { skipUnlessEtcd } from './helpers/local-agents.js';
-import { tcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
-
-/** A TCP proxy to 127.0.0.1:`port` that can be cut (connections dropped, new ones refused) and healed. */
-async function cuttableProxy(port: number): Promise<TcpProxy & { cut(): void; heal(): void }> {
-  let cut = false;
-  const proxy = await tcpProxy({ host: '127.0.0.1', port }, {
-    wire: (client, upstream) => (cut ? client.destroy() : void client.pipe(upstream).pipe(client)),
-  });
-  return {
-    ...proxy,
-    cut: () => {
-      cut = true;
-      for (const s of proxy.sockets) s.destroy();
-    },
-    heal: () => {
-      cut = false;
-    },
-  };
-}
+import { cuttableProxy } from './helpers/tcp-proxy.js';
 
 describe('a loop whose watch died', { skip: skipUnlessEtcd }, () => {
   const dir = tmpDir('paz-refollow-');

@@ -60,6 +60,11 @@ export interface AgentOptions {
   heartbeatTtlSeconds?: number;
   /** run this host's router (HAProxy) on this address and port; threads: HAProxy's (absent: routerThreadsFor the host's CPUs) */
   router?: { bind: string; port: number; tls?: RouterTlsOptions; threads?: number };
+  /**
+   * how often the reconciler and the router run a pass whatever the watches say (default 5 s): it retries what
+   * failed (a start, a store that did not answer); changes themselves come by watch
+   */
+  resyncMs?: number;
   /** host volumes must lie under this directory (made if missing); default DATA_DIR/volumes */
   volumeRoot?: string;
   /** opens sealed secrets (env values, registry credentials) when a unit starts; none: a unit with secrets fails (SECRET_UNREADABLE) */
@@ -110,7 +115,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let routerSync: RouterSync | undefined;
   let routerStartError: string | undefined;
   if (opts.router) {
-    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port, tls: opts.router.tls, threads: opts.router.threads, session });
+    const sync = new RouterSync({ store: opts.store, logger: logger.child({ component: 'router' }), hostId, runtimeDir: join(opts.dataDir, 'router'), bindAddress: opts.router.bind, port: opts.router.port, tls: opts.router.tls, threads: opts.router.threads, session, ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}) });
     try {
       await sync.start();
       routerSync = sync;
@@ -145,6 +150,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     registryLogins,
     secretKey: opts.secretKey,
     logger: logger.child({ component: 'reconciler' }),
+    ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
   });
   const units = () => [...reconciler.runners.keys()];
   const hostStats = new HostStatsSampler({ onError: (err) => logger.debug({ err }, 'host stats sample failed') });

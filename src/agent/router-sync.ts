@@ -42,6 +42,8 @@ export interface RouterSyncOptions {
   threads?: number;
   /** the agent's lease: the router's report lives and dies with it */
   session: LeaseSession;
+  /** how often a pass runs whatever the watches say (default 5 s) */
+  resyncMs?: number;
 }
 
 export class RouterSync {
@@ -65,7 +67,7 @@ export class RouterSync {
     this.endpoints = new PrefixView<string>({ store: opts.store, prefix: SERVICES_PREFIX, parse: (_key, raw) => raw, onError });
     this.units = new CommittedUnitsView(opts.store, onError);
     const prefixes = [SERVICES_PREFIX, keys.desiredUnitsPrefix(), keys.latestPrefix(), keys.domain()];
-    this.loop = new StoreLoop({ store: opts.store, name: 'router', logger: opts.logger, prefixes, intervalMs: 5000, pass: () => this.sync() });
+    this.loop = new StoreLoop({ store: opts.store, name: 'router', logger: opts.logger, prefixes, intervalMs: opts.resyncMs ?? 5000, pass: () => this.sync() });
   }
 
   async start(): Promise<void> {

@@ -20,6 +20,12 @@ test('--router-tls-dir: HTTPS on 443 unless --router-https-port says otherwise; 
   assert.throws(() => roleConfig({ 'router-tls-dir': 'certs', 'router-https-port': 'x' }), /--router-https-port .* must be a port number/);
 });
 
+test('--resync-seconds: how often the agent passes whatever the watches say; absent, its default (5 s)', () => {
+  assert.equal(roleConfig({}).agent.resyncSeconds, undefined);
+  assert.equal(roleConfig({ 'resync-seconds': '600' }).agent.resyncSeconds, 600);
+  for (const bad of ['0', 'x', ' ', '86401']) assert.throws(() => roleConfig({ 'resync-seconds': bad }), /--resync-seconds \(PAZ_RESYNC_SECONDS\) must be a number of seconds from 1 to 86400/, bad);
+});
+
 test('--router-threads: HAProxy\'s threads, 1 to 64; absent, the router chooses (half the CPUs)', () => {
   assert.equal(roleConfig({}).agent.router?.threads, undefined);
   assert.equal(roleConfig({ 'router-threads': '4' }).agent.router?.threads, 4);

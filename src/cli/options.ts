@@ -29,6 +29,7 @@ export const roleOptions = {
   'no-router': { type: 'boolean' },
   domain: { type: 'string' },
   'host-loss-grace': { type: 'string' },
+  'resync-seconds': { type: 'string' },
   'cgroup-parent': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -107,7 +108,7 @@ export interface RoleConfig {
   volumeRoot: string;
   /** --advertise, --address and --agent-bind as given (undefined: not given), for roles/routable-address.ts */
   given: { advertise?: string; address?: string; agentBind?: string };
-  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number; tls?: RouterTlsConfig; threads?: number } };
+  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number; tls?: RouterTlsConfig; threads?: number }; resyncSeconds?: number };
 }
 
 /** The router's HTTPS: a directory of PEM files (certificate and key, one per domain) and the port it listens on. */
@@ -196,6 +197,7 @@ export function roleConfig(flags: Flags): RoleConfig {
       labels: labelsOf(flags),
       cgroupParent: str(flags, 'cgroup-parent', 'PAZ_CGROUP_PARENT'),
       unitUser: str(flags, 'unit-user', 'PAZ_UNIT_USER') ?? 'nobody',
+      resyncSeconds: secondsOption(flags, 'resync-seconds', 'PAZ_RESYNC_SECONDS'),
       router:
         flags['no-router'] || process.env.PAZ_ROUTER === 'off'
           ? undefined

@@ -59,6 +59,8 @@ agent (agent, up):
   --router-threads N        HAProxy's threads, 1 to 64 (PAZ_ROUTER_THREADS, default half the host's CPUs, at least 1:
                             it shares the host with the apps it routes to)
   --no-router               run no router on this host (PAZ_ROUTER=off)
+  --resync-seconds N        how often the agent's reconciler and router run a pass whatever the watches say: retries
+                            what failed (PAZ_RESYNC_SECONDS, default 5; changes come by watch within milliseconds)
   --no-agent                (up) run the control plane only
 
 examples: paz up    paz server --store etcd://10.0.0.2:2379    paz agent --store etcd://10.0.0.2:2379 --cluster-token TOKEN`;
@@ -178,6 +180,7 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
             ...(cfg.agent.router.threads !== undefined ? { threads: cfg.agent.router.threads } : {}),
           },
           reservedPorts: controlPorts,
+          ...(cfg.agent.resyncSeconds !== undefined ? { resyncMs: cfg.agent.resyncSeconds * 1000 } : {}),
           volumeRoot: cfg.volumeRoot,
           secretKey,
           clusterToken,

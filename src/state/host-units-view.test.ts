@@ -111,6 +111,48 @@ describe('HostUnitsView', () => {
     }
   });
 
+  it('a watch that dies while the view reads leaves it stale: the next use reads again and watches anew', async () => {
+    const inner = new SqliteStore(':memory:');
+    const failWatches: Array<(err: Error) => void> = [];
+    const store = Object.create(inner) as SqliteStore;
+    store.watch = (prefix, listener, opts) => {
+      if (opts?.onError) failWatches.push(opts.onError);
+      return inner.watch(prefix, listener, opts);
+    };
+    let reads = 0;
+    let failDuringRead = false;
+    store.rangeMany = async (prefixes) => {
+      reads++;
+      const r = await inner.rangeMany(prefixes);
+      // what an agent back from a cut sees: its second watch's compaction error comes during the first one's read
+      if (failDuringRead) {
+        failDuringRead = false;
+        for (const fail of failWatches.splice(0)) fail(new Error('watch lost'));
+      }
+      return r;
+    };
+    await inner.put(keys.latest('web'), '1');
+    await put(inner, unit('web', 1, 1, HOST));
+    const errors: Error[] = [];
+    const view = new HostUnitsView({ store, hostId: HOST, onChange: () => {}, onError: (err) => errors.push(err) });
+    try {
+      failDuringRead = true;
+      assert.equal((await view.current()).length, 1);
+      assert.ok(errors.length > 0, 'the failure is reported');
+      await put(inner, unit('web', 1, 2, HOST));
+      assert.deepEqual((await view.current()).map((u) => u.unit).sort(), ['web-1-1', 'web-1-2'], 'read again: the dead watches would never bring the new unit');
+      assert.equal(reads, 2);
+      await put(inner, unit('web', 1, 3, HOST));
+      // SQLite delivers watch events on its next poll
+      for (let i = 0; i < 200 && (await view.current()).length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal((await view.current()).length, 3, 'the new watch brings a later unit');
+      assert.equal(reads, 2, 'by watch, without another read');
+    } finally {
+      await view.stop();
+      await inner.close();
+    }
+  });
+
   it('tells the units placed here before its first read (they may have a status an earlier agent left) from those placed after', async () => {
     const store = new SqliteStore(':memory:');
     await store.put(keys.latest('web'), '1');

@@ -98,8 +98,14 @@ export class HostUnitsView {
       const fresh = events.filter((e) => e.revision > readAt!);
       if (fresh.length > 0) apply(fresh);
     };
+    // a watch joined here that dies before the read is over leaves the view stale all the same: it used to be
+    // marked stale, then marked fresh by the read's end, and the view held a dead watch for good (an agent back
+    // from a cut saw no change placed on its host again: its watches of latest versions and of units die one
+    // after the other, and the second one's error came while the first one's read was under way)
+    let died = false;
     const onError = (err: Error) => {
       if (generation !== this.generation) return;
+      died = true;
       this.stale = true;
       this.opts.onError(err);
       this.opts.onChange();
@@ -133,7 +139,7 @@ export class HostUnitsView {
       throw err;
     }
     this.watches = watches;
-    this.stale = false;
+    this.stale = died;
     for (const replay of early) replay();
   }
 

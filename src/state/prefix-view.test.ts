@@ -110,6 +110,38 @@ describe('PrefixView', () => {
     }
   });
 
+  it('a watch that dies while the view reads leaves it stale: it reads again and watches anew', async () => {
+    const inner = new SqliteStore(':memory:');
+    const failWatches: Array<(err: Error) => void> = [];
+    const store = Object.create(inner) as SqliteStore;
+    store.watch = (prefix, listener, opts) => {
+      if (opts?.onError) failWatches.push(opts.onError);
+      return inner.watch(prefix, listener, opts);
+    };
+    let reads = 0;
+    store.range = async (prefix) => {
+      const r = await inner.range(prefix);
+      // the first read's watch dies before the read is over (etcd: its compaction error comes meanwhile)
+      if (reads++ === 0) for (const fail of failWatches.splice(0)) fail(new Error('watch lost'));
+      return r;
+    };
+    await inner.put('/p/a', '1');
+    const errors: Error[] = [];
+    const view = new PrefixView<number>({ store, prefix: '/p/', onError: (err) => errors.push(err) });
+    try {
+      assert.deepEqual([...(await view.entries()).keys()], ['/p/a']);
+      assert.equal(errors.length, 1, 'the failure is reported');
+      assert.equal(reads, 2, 'and the view read again, under a new watch');
+      await inner.put('/p/b', '2');
+      for (let i = 0; i < 200 && !(await view.entries()).has('/p/b'); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok((await view.entries()).has('/p/b'), 'a later change comes by the new watch');
+      assert.equal(reads, 2, 'without another read');
+    } finally {
+      await view.stop();
+      await inner.close();
+    }
+  });
+
   it('leaves out a value that is not JSON, and says so', async () => {
     const store = new SqliteStore(':memory:');
     await store.put('/p/bad', '{nope');

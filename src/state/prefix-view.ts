@@ -156,8 +156,12 @@ export class PrefixView<T> {
       if (readAt === undefined) early.push(events);
       else this.apply(events.filter((e) => e.revision > readAt!));
     };
+    // a watch that dies before the read is over leaves the view stale: the read's end must not mark it fresh,
+    // or the view keeps a dead watch for good (see host-units-view.ts)
+    let died = false;
     const onError = (err: Error) => {
       if (generation !== this.generation) return;
+      died = true;
       this.stale = true;
       this.opts.onError?.(err);
     };
@@ -178,7 +182,7 @@ export class PrefixView<T> {
       throw err;
     }
     this.watch = watch;
-    this.stale = false;
+    this.stale = died;
     for (const events of early) this.apply(events.filter((e) => e.revision > readAt!));
   }
 

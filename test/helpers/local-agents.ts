@@ -39,7 +39,17 @@ export interface LocalCluster {
  * Starts etcd, a server and one agent per entry of `hosts` (true: the agent runs a router on a free port
  * bound to 127.0.0.1; false: --no-router); resolves once every agent is registered.
  */
-export async function startLocalCluster(prefix: string, hosts: Record<string, boolean>, serverArgs: string[] = []): Promise<LocalCluster> {
+export async function startLocalCluster(
+  prefix: string,
+  hosts: Record<string, boolean>,
+  serverArgs: string[] = [],
+  opts: {
+    /** the etcd endpoint an agent (and its router) uses, given the member's (default: the member's): e.g. a cuttable proxy's */
+    agentEndpoint?: (name: string, etcdEndpoint: string) => string | Promise<string>;
+    /** more arguments for every agent */
+    agentArgs?: string[];
+  } = {},
+): Promise<LocalCluster> {
   const dir = tmpDir(prefix);
   const etcd = EtcdMember.start({ name: 'local', dataDir: join(dir, 'etcd'), logFile: join(dir, 'etcd.log'), clientPort: await freePort(), peerPort: await freePort() });
   await etcd.waitUntilHealthy();
@@ -83,7 +93,8 @@ export async function startLocalCluster(prefix: string, hosts: Record<string, bo
       const routerPort = router ? await freePort() : undefined;
       const cgroup = `paz-${prefix.replace(/[^a-z0-9]/gi, '')}-${name}-${process.pid}`;
       const routerArgs = routerPort ? ['--router-port', String(routerPort), '--router-bind', '127.0.0.1'] : ['--no-router'];
-      const child = spawn(process.execPath, [pazBin, 'agent', '--store', store, '--driver', 'process', '--agent-port', '0', '--data-dir', join(dir, name), '--cgroup-parent', cgroup, '--cluster-token', token, '--log-level', 'warn', ...routerArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const agentStore = opts.agentEndpoint ? `etcd://${await opts.agentEndpoint(name, etcd.endpoint)}` : store;
+      const child = spawn(process.execPath, [pazBin, 'agent', '--store', agentStore, '--driver', 'process', '--agent-port', '0', '--data-dir', join(dir, name), '--cgroup-parent', cgroup, '--cluster-token', token, '--log-level', 'warn', ...routerArgs, ...(opts.agentArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
       const a: LocalAgent = { name, id: '', child, cgroup, log: '', routerPort };
       child.stdout!.on('data', (d) => (a.log += d));
       child.stderr!.on('data', (d) => (a.log += d));

@@ -47,3 +47,24 @@ export async function tcpProxy(
       }),
   };
 }
+
+/**
+ * A proxy to 127.0.0.1:`port` that can be cut (its connections dropped, new ones refused: a host partitioned
+ * from the store) and healed.
+ */
+export async function cuttableProxy(port: number): Promise<TcpProxy & { cut(): void; heal(): void }> {
+  let cut = false;
+  const proxy = await tcpProxy({ host: '127.0.0.1', port }, {
+    wire: (client, upstream) => (cut ? client.destroy() : void client.pipe(upstream).pipe(client)),
+  });
+  return {
+    ...proxy,
+    cut: () => {
+      cut = true;
+      for (const s of proxy.sockets) s.destroy();
+    },
+    heal: () => {
+      cut = false;
+    },
+  };
+}

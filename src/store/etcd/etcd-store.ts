@@ -180,6 +180,10 @@ export class EtcdStore implements Store {
           // (--grpc-keepalive-min-time), and answers pings closer together with "too many pings"
           'grpc.keepalive_time_ms': 6_000,
           'grpc.keepalive_timeout_ms': 2_000,
+          // after a member was unreachable, grpc-js tries to connect again after 1 s, then 1.6 times longer each
+          // time, up to 2 min by default: a host cut off from etcd for a few minutes stayed cut off up to 2 min
+          // after the network came back (its router, its units, its lease). 5 s at most, like a loop's watch.
+          'grpc.max_reconnect_backoff_ms': 5_000,
         },
         // every call's deadline is given with it (streams have none: a watch lives on)
         defaultCallOptions: () => ({ interceptors: [requireLeader] }),
