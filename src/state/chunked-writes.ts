@@ -17,7 +17,7 @@
  *     is left to do), so a chunk that lost a race, or a writer that died, converges on the next run.
  *     Readers may see a scale half-way (some instances added): that is no version's half, only a count.
  */
-import type { Compare, Store, TxnOp } from '../store/store.js';
+import { StoreWriteOutcomeUnknownError, type Compare, type Store, type TxnOp } from '../store/store.js';
 import { chunkWrites, fitsOneTxn, type GuardedOp } from '../store/chunk-ops.js';
 import { keys } from '../core/keys.js';
 import { PazError } from '../core/errors.js';
@@ -75,8 +75,30 @@ export class ChunkedWrites {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Writes a deploy; resolves false when its compare-and-swap lost (the caller plans again). */
+  /**
+   * Writes a deploy; resolves false when its compare-and-swap lost (the caller plans again). When the store's
+   * answer to one of its writes was lost (a stalled process, a cut link: StoreWriteOutcomeUnknownError) and the
+   * commit is in the store by now, the deploy was made and resolves true: its caller answers 201, not "may or may
+   * not have been made". (After a staged deploy the lock is released by then, so a commit still on its way can no
+   * longer land; a single txn may still, so only a commit seen counts, never one not seen.)
+   */
   async deploy(w: DeployWrite): Promise<boolean> {
+    try {
+      return await this.deployOnce(w);
+    } catch (err) {
+      if (err instanceof StoreWriteOutcomeUnknownError && (await this.committed(w).catch(() => false))) return true;
+      throw err;
+    }
+  }
+
+  /** Whether this write's own commit is in the store: its deploy record, byte for byte (another writer's has its own time and trigger). */
+  private async committed(w: DeployWrite): Promise<boolean> {
+    const record = w.commitOps.find((op) => op.type === 'put' && op.key === keys.deploy(w.service, w.version));
+    if (!record || record.type !== 'put') return false;
+    return (await this.store.get(record.key))?.value === record.value;
+  }
+
+  private async deployOnce(w: DeployWrite): Promise<boolean> {
     const guards = [unlocked(w.service), noPendingWrite(w.service)];
     if (fitsOneTxn([...w.unitOps, ...w.commitOps], this.store.limits, { compare: [...w.compare, ...guards] })) {
       const res = await this.store.txn({ compare: [...w.compare, ...guards], success: [...w.commitOps, ...w.unitOps] });
