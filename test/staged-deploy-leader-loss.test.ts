@@ -183,6 +183,9 @@ describe('a staged deploy whose leader is cut off between its placed chunks and 
    * Deploys `service` through A, which leads; at its first staged unit, `cut` cuts A off. Answers what A's
    * deploy request answered (if it did) and the staged units seen, once the cut is made.
    */
+  /** what each service's cut-off deploy answered, for the log */
+  const answered: Record<string, string> = {};
+
   async function deployAndCut(service: string, cut: () => void): Promise<{ answer: Promise<number | string>; staged: DesiredUnit[] }> {
     await aLeads();
     // the latency starts with the big write (its pending record): A's chunks land, its commit is still on its way
@@ -194,7 +197,8 @@ describe('a staged deploy whose leader is cut off between its placed chunks and 
         resolve();
       }),
     );
-    const answer = request('POST', `${a.orchestrator}/services/${service}/deploy`, {}).then((r) => r.status, (err: Error) => err.message);
+    // the status, and for the log what it said
+    const answer = request('POST', `${a.orchestrator}/services/${service}/deploy`, {}).then((r) => ((answered[service] = String(r.body?.message ?? '')), r.status), (err: Error) => err.message);
     await wasCut;
     onPending.delete(service);
     // the chunks A sent before the cut land; nothing A sends after it does
@@ -266,7 +270,7 @@ describe('a staged deploy whose leader is cut off between its placed chunks and 
       if ((await latest('still')) === 0) return units.length === 0 ? 'refused' : undefined;
       return units.length === INSTANCES && units.every((u) => u.host !== null && hosts.has(u.host)) ? 'committed' : undefined;
     }, 45_000, 250);
-    console.log(`# stalled leader: its commit was ${outcome}; it answered ${status}`);
+    console.log(`# stalled leader: its commit was ${outcome}; it answered ${status} ${answered.still ?? ''}`);
     if (outcome === 'committed') {
       assert.equal(status, 201, 'a deploy that landed is answered as one');
       await waitFor('the agents run the units it placed', async () => unitProcessesIn(cgroups()).filter((u) => u.startsWith('still-1-')).length === INSTANCES, 45_000, 500);
