@@ -6,7 +6,7 @@
 //   both units run again, each in exactly one container (their old ones started again or replaced, never both);
 // - the router serves them again; prints how long after dockerd came back, and the requests that failed;
 // - a deploy after it works as before.
-// test-lane: normal slow
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// test-lane: normal slow
+// test-lane: light slow
 // A leading `paz server` frozen (SIGSTOP: a long GC pause, a VM migration) for longer than its election lease,
 // while another replica takes the lead and acts, then woken (SIGCONT) with a view of the store that is tens of
 // seconds old. Its loops run a pass from that view before it learns it lost the lead; the writes of that pass are
