@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { EtcdMember } from '../src/store/etcd/local-etcd.js';
 import { EtcdStore } from '../src/store/etcd/etcd-store.js';
 import type { Store } from '../src/store/store.js';
+import { storeWith } from '../src/store/store-with.js';
 import { keys } from '../src/core/keys.js';
 import { Directory } from '../src/state/directory.js';
 import { Deploys } from '../src/state/deploys.js';
@@ -58,13 +59,9 @@ describe('committed units on etcd, when the units arrive after their commit', { 
     const lagging = new EtcdStore([`127.0.0.1:${proxy.where}`]);
     closers.push(() => direct.close(), () => lagging.close(), () => proxy.close());
     const unitReads: string[] = [];
-    const store = new Proxy<Store>(direct, {
-      get(target, prop) {
-        if (prop === 'watch') return ((prefix, listener, opts) => (prefix.startsWith(keys.desiredUnitsPrefix()) ? lagging : direct).watch(prefix, listener, opts)) satisfies Store['watch'];
-        if (prop === 'range') return (prefix: string) => (prefix.startsWith(keys.desiredUnitsPrefix()) && unitReads.push(prefix), direct.range(prefix));
-        const v = Reflect.get(target, prop, target);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
+    const store = storeWith(direct, {
+      watch: (prefix, listener, opts) => (prefix.startsWith(keys.desiredUnitsPrefix()) ? lagging : direct).watch(prefix, listener, opts),
+      range: (prefix) => (prefix.startsWith(keys.desiredUnitsPrefix()) && unitReads.push(prefix), direct.range(prefix)),
     });
     return { store, direct, lagging, unitReads };
   }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/store.js';
+import { storeWith } from '../src/store/store-with.js';
 import { keys, SERVICES_PREFIX } from '../src/core/keys.js';
 import type { DesiredUnit } from '../src/core/records.js';
 import { Directory } from '../src/state/directory.js';
@@ -31,14 +32,10 @@ after(async () => {
 function recording(inner: Store): { store: Store; ranges: string[]; gets: string[] } {
   const ranges: string[] = [];
   const gets: string[] = [];
-  const store = new Proxy<Store>(inner, {
-    get(target, prop) {
-      if (prop === 'range') return (prefix: string) => (ranges.push(prefix), target.range(prefix));
-      if (prop === 'rangeMany') return (prefixes: string[]) => (ranges.push(...prefixes), target.rangeMany(prefixes));
-      if (prop === 'get') return (key: string) => (gets.push(key), target.get(key));
-      const v = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
+  const store = storeWith(inner, {
+    range: (prefix) => (ranges.push(prefix), inner.range(prefix)),
+    rangeMany: (prefixes) => (ranges.push(...prefixes), inner.rangeMany(prefixes)),
+    get: (key) => (gets.push(key), inner.get(key)),
   });
   return { store, ranges, gets };
 }

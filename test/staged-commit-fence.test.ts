@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from '../src/store/index.js';
 import type { TxnRequest } from '../src/store/store.js';
+import { storeWith } from '../src/store/store-with.js';
 import { keys } from '../src/core/keys.js';
 import { Directory } from '../src/state/directory.js';
 import { Deploys } from '../src/state/deploys.js';
@@ -45,19 +46,13 @@ describe('a stager that lost its lock between its chunks and its commit', { skip
     let resume: (() => void) | undefined;
     const resumed = new Promise<void>((resolve) => (resume = resolve));
     // the stager's store: the same etcd, but its commit waits until the test lets it go
-    const stager = new Proxy<Store>(store, {
-      get(target, prop) {
-        if (prop === 'txn') {
-          return async (req: TxnRequest) => {
-            if (req.success.some((op) => op.type === 'put' && op.key === keys.latest('big'))) {
-              stalled!();
-              await resumed;
-            }
-            return target.txn(req);
-          };
+    const stager = storeWith(store, {
+      txn: async (req: TxnRequest) => {
+        if (req.success.some((op) => op.type === 'put' && op.key === keys.latest('big'))) {
+          stalled!();
+          await resumed;
         }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === 'function' ? v.bind(target) : v;
+        return store.txn(req);
       },
     });
     const deploy = new Deploys(stager).deploy('big', { trigger: { source: 'api' } }).then(

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store, TxnOp } from '../store/store.js';
+import { storeWith } from '../store/store-with.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord, UnitStatus } from '../core/records.js';
 import { Directory } from '../state/directory.js';
@@ -21,13 +22,9 @@ const host = (id: string): HostRecord => ({
 /** the store, recording the prefixes read with range and rangeMany */
 function recording(inner: Store): { store: Store; ranges: string[] } {
   const ranges: string[] = [];
-  const store = new Proxy<Store>(inner, {
-    get(target, prop) {
-      if (prop === 'range') return (prefix: string) => (ranges.push(prefix), target.range(prefix));
-      if (prop === 'rangeMany') return (prefixes: string[]) => (ranges.push(...prefixes), target.rangeMany(prefixes));
-      const v = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
+  const store = storeWith(inner, {
+    range: (prefix) => (ranges.push(prefix), inner.range(prefix)),
+    rangeMany: (prefixes) => (ranges.push(...prefixes), inner.rangeMany(prefixes)),
   });
   return { store, ranges };
 }

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { StoreWriteOutcomeUnknownError, type Store, type TxnRequest } from '../store/store.js';
+import { storeWith } from '../store/store-with.js';
 import { keys } from '../core/keys.js';
 import { ChunkedWrites, type DeployWrite } from './chunked-writes.js';
 
@@ -11,21 +12,15 @@ import { ChunkedWrites, type DeployWrite } from './chunked-writes.js';
  * `maxTxnOps` small enough makes a deploy of a few units a staged one (chunks, then a commit, under a lock).
  */
 function losingCommitAnswers(raw: SqliteStore, made: boolean, maxTxnOps = raw.limits.maxTxnOps): Store {
-  return new Proxy(raw, {
-    get(target, prop, receiver) {
-      if (prop === 'limits') return { ...target.limits, maxTxnOps };
-      if (prop === 'txn') {
-        return async (req: TxnRequest) => {
-          const commits = req.success.some((op) => op.type === 'put' && op.key.startsWith(keys.latest('')));
-          if (!commits) return target.txn(req);
-          if (made) await target.txn(req);
-          throw new StoreWriteOutcomeUnknownError(target.name, '10.0.0.1:2379: 4 DEADLINE_EXCEEDED: Deadline exceeded');
-        };
-      }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
+  return storeWith(raw, {
+    limits: { ...raw.limits, maxTxnOps },
+    txn: async (req: TxnRequest) => {
+      const commits = req.success.some((op) => op.type === 'put' && op.key.startsWith(keys.latest('')));
+      if (!commits) return raw.txn(req);
+      if (made) await raw.txn(req);
+      throw new StoreWriteOutcomeUnknownError(raw.name, '10.0.0.1:2379: 4 DEADLINE_EXCEEDED: Deadline exceeded');
     },
-  }) as Store;
+  });
 }
 
 function deployOf(service: string, version: number, units: number, record = `{"service":"${service}","version":${version},"timestamp":1}`): DeployWrite {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { FencedStore } from '../store/fenced-store.js';
-import type { Store } from '../store/store.js';
+import { storeWith } from '../store/store-with.js';
 import { keys } from '../core/keys.js';
 import type { DeployRecord, DesiredUnit } from '../core/records.js';
 import { normalizeCreate } from '../core/service-spec.js';
@@ -32,13 +32,7 @@ describe('CommittedUnitsView handles share one view per store', () => {
     const raw = new SqliteStore(':memory:');
     // counts full reads of the units (a view reading everything)
     let unitReads = 0;
-    const store = new Proxy(raw, {
-      get(target, prop, receiver) {
-        if (prop === 'range') return (prefix: string) => (prefix === keys.desiredUnitsPrefix() && unitReads++, target.range(prefix));
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    }) as Store;
+    const store = storeWith(raw, { range: (prefix) => (prefix === keys.desiredUnitsPrefix() && unitReads++, raw.range(prefix)) });
     try {
       await store.put(keys.latest('web'), '1');
       for (let i = 1; i <= 3; i++) await store.put(keys.desiredUnit('web', `web-1-${i}`), JSON.stringify(unit('web', 1, i)));
@@ -82,23 +76,17 @@ describe('CommittedUnitsView after a full read that began before a commit', () =
     let release: () => void = () => {};
     const released = new Promise<void>((r) => (release = r));
     let gated = true;
-    const store = new Proxy(raw, {
-      get(target, prop, receiver) {
-        if (prop === 'watch') return (prefix: string, listener: (e: unknown[]) => void, opts: unknown) => target.watch(prefix, prefix === keys.desiredUnitsPrefix() ? () => undefined : (listener as never), opts as never);
-        if (prop === 'range') {
-          return async (prefix: string) => {
-            const result = await target.range(prefix);
-            if (prefix === keys.desiredUnitsPrefix() && gated) {
-              gated = false;
-              await released;
-            }
-            return result;
-          };
+    const store = storeWith(raw, {
+      watch: (prefix, listener, opts) => raw.watch(prefix, prefix === keys.desiredUnitsPrefix() ? () => undefined : listener, opts),
+      range: async (prefix) => {
+        const result = await raw.range(prefix);
+        if (prefix === keys.desiredUnitsPrefix() && gated) {
+          gated = false;
+          await released;
         }
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
+        return result;
       },
-    }) as Store;
+    });
     const deploy = async (version: number, count: number) => {
       for (let i = 1; i <= count; i++) await raw.put(keys.desiredUnit('api', `api-${version}-${i}`), JSON.stringify(unit('api', version, i)));
       await raw.txn({ compare: [], success: [{ type: 'put', key: keys.latest('api'), value: String(version) }, { type: 'put', key: keys.deploy('api', version), value: JSON.stringify(record('api', version, count)) }] });

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Store, TxnOp, WatchEvent, WatchOptions } from '../store/store.js';
+import type { Store, TxnOp } from '../store/store.js';
+import { storeWith } from '../store/store-with.js';
 import { keys } from '../core/keys.js';
 import type { DeployRecord, DesiredUnit } from '../core/records.js';
 import { normalizeCreate } from '../core/service-spec.js';
@@ -23,13 +24,7 @@ function counting(store: Store): { store: Store; ranges: string[] } {
   const ranges: string[] = [];
   return {
     ranges,
-    store: new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === 'range') return (prefix: string) => (ranges.push(prefix), target.range(prefix));
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    }),
+    store: storeWith(store, { range: (prefix) => (ranges.push(prefix), store.range(prefix)) }),
   };
 }
 
@@ -61,16 +56,7 @@ describe('PrefixView', () => {
     const raw = new SqliteStore(':memory:');
     // a store whose watch deliveries wait until released, one batch at a time: a watch that lags behind
     const held: Array<() => void> = [];
-    const store = new Proxy(raw, {
-      get(target, prop, receiver) {
-        if (prop === 'watch') {
-          return (prefix: string, listener: (events: WatchEvent[]) => void, opts?: WatchOptions) =>
-            target.watch(prefix, (events) => held.push(() => listener(events)), opts);
-        }
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    const store = storeWith(raw, { watch: (prefix, listener, opts) => raw.watch(prefix, (events) => held.push(() => listener(events)), opts) });
     const view = new PrefixView<number>({ store, prefix: '/p/', onError: (err) => assert.fail(err) });
     const release = async (n: number) => {
       await eventually(async () => held.length >= n, `${n} held batches`);
@@ -219,13 +205,7 @@ describe('CommittedUnitsView', () => {
   it('sees every unit of a commit even when the latest version is heard before its units', async () => {
     const raw = new SqliteStore(':memory:');
     // the unit watch hears nothing: only the reread on the commit can show the version's units
-    const store = new Proxy(raw, {
-      get(target, prop, receiver) {
-        if (prop === 'watch') return (prefix: string, listener: (e: unknown[]) => void, opts: unknown) => target.watch(prefix, prefix === keys.desiredUnitsPrefix() ? () => undefined : (listener as never), opts as never);
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    }) as Store;
+    const store = storeWith(raw, { watch: (prefix, listener, opts) => raw.watch(prefix, prefix === keys.desiredUnitsPrefix() ? () => undefined : listener, opts) });
     const view = new CommittedUnitsView(store, (err) => assert.fail(err));
     try {
       assert.deepEqual((await view.committed()).entries, []);
@@ -250,23 +230,17 @@ describe('CommittedUnitsView', () => {
       for (const deliver of held.splice(0)) deliver();
     };
     const ranges: string[] = [];
-    const store = new Proxy(raw, {
-      get(target, prop, receiver) {
-        if (prop === 'range') return (prefix: string) => (ranges.push(prefix), target.range(prefix));
-        if (prop === 'watch') {
-          return (prefix: string, listener: (e: WatchEvent[]) => void, opts: WatchOptions) =>
-            target.watch(prefix, prefix === keys.desiredUnitsPrefix() ? (events) => {
-              const through = held.length > 0 ? [] : events.slice(0, Math.max(0, pass));
-              pass -= through.length;
-              if (through.length > 0) listener(through);
-              const rest = events.slice(through.length);
-              if (rest.length > 0) held.push(() => listener(rest));
-            } : listener, opts);
-        }
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    }) as Store;
+    const store = storeWith(raw, {
+      range: (prefix) => (ranges.push(prefix), raw.range(prefix)),
+      watch: (prefix, listener, opts) =>
+        raw.watch(prefix, prefix === keys.desiredUnitsPrefix() ? (events) => {
+          const through = held.length > 0 ? [] : events.slice(0, Math.max(0, pass));
+          pass -= through.length;
+          if (through.length > 0) listener(through);
+          const rest = events.slice(through.length);
+          if (rest.length > 0) held.push(() => listener(rest));
+        } : listener, opts),
+    });
     const view = new CommittedUnitsView(store, (err) => assert.fail(err));
     const deploy = async (version: number, count: number) => {
       for (let i = 1; i <= count; i++) await raw.put(keys.desiredUnit('api', `api-${version}-${i}`), JSON.stringify(unit('api', version, i)));
