@@ -2,6 +2,19 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Limiter, Pacer } from './pacing.js';
 
+/** Runs `n` tasks of `ms` each through `limiter` together; answers how many ran at once at most. */
+async function mostAtOnce(limiter: Limiter, n: number, ms = 5): Promise<number> {
+  let active = 0;
+  let most = 0;
+  await Promise.all(Array.from({ length: n }, () => limiter.run(async () => {
+    active++;
+    most = Math.max(most, active);
+    await new Promise((r) => setTimeout(r, ms));
+    active--;
+  })));
+  return most;
+}
+
 describe('Limiter', () => {
   it('runs at most its limit at once, and everything eventually', async () => {
     const limiter = new Limiter(3);
@@ -28,15 +41,7 @@ describe('Limiter', () => {
     const quick = await Promise.race([limiter.run(async () => (order.push('quick ran'), 'quick'), 30), new Promise((r) => setTimeout(r, 2000, 'still waiting for a slot'))]);
     assert.equal(quick, 'quick');
     // at most `limit` run in slots at once: only two more get in while the stuck ones go on
-    let active = 0;
-    let most = 0;
-    await Promise.all(Array.from({ length: 6 }, () => limiter.run(async () => {
-      active++;
-      most = Math.max(most, active);
-      await new Promise((r) => setTimeout(r, 5));
-      active--;
-    })));
-    assert.equal(most, 2);
+    assert.equal(await mostAtOnce(limiter, 6), 2);
     releaseStuck();
     assert.deepEqual(await Promise.all(stuck), ['stuck 1', 'stuck 2']);
     assert.deepEqual(order, ['quick ran']);
@@ -47,15 +52,7 @@ describe('Limiter', () => {
     await limiter.run(async () => 'fast', 20);
     // were the slot freed twice, two tasks would then run at once
     await new Promise((r) => setTimeout(r, 40));
-    let active = 0;
-    let most = 0;
-    await Promise.all(Array.from({ length: 4 }, () => limiter.run(async () => {
-      active++;
-      most = Math.max(most, active);
-      await new Promise((r) => setTimeout(r, 5));
-      active--;
-    })));
-    assert.equal(most, 1);
+    assert.equal(await mostAtOnce(limiter, 4), 1);
   });
 
   it('frees the slot of a task that failed', async () => {

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { storeWith } from '../store/store-with.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit } from '../core/records.js';
 import { HostUnitsView } from './host-units-view.js';
@@ -29,6 +31,22 @@ async function put(store: SqliteStore, u: DesiredUnit): Promise<void> {
 async function changed(calls: () => number, since: number): Promise<void> {
   for (let i = 0; i < 200 && calls() === since; i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(calls() > since, 'the view reported a change');
+}
+
+/**
+ * The real store, with a hand on its watches' onError (what etcd does when a watch falls behind compaction) and
+ * its rangeMany replaced.
+ */
+function withFailingWatches(inner: SqliteStore, rangeMany: Store['rangeMany']): { store: Store; failWatches: Array<(err: Error) => void> } {
+  const failWatches: Array<(err: Error) => void> = [];
+  const store = storeWith(inner, {
+    watch: (prefix, listener, opts) => {
+      if (opts?.onError) failWatches.push(opts.onError);
+      return inner.watch(prefix, listener, opts);
+    },
+    rangeMany,
+  });
+  return { store, failWatches };
 }
 
 describe('HostUnitsView', () => {
@@ -74,18 +92,11 @@ describe('HostUnitsView', () => {
 
   it('reads everything again after its watch died, and says so', async () => {
     const inner = new SqliteStore(':memory:');
-    // the real store, with a hand on the watches' onError: what etcd does when a watch falls behind compaction
-    const failWatches: Array<(err: Error) => void> = [];
-    const store = Object.create(inner) as SqliteStore;
-    store.watch = (prefix, listener, opts) => {
-      if (opts?.onError) failWatches.push(opts.onError);
-      return inner.watch(prefix, listener, opts);
-    };
     let reads = 0;
-    store.rangeMany = (prefixes) => {
+    const { store, failWatches } = withFailingWatches(inner, (prefixes) => {
       reads++;
       return inner.rangeMany(prefixes);
-    };
+    });
     await inner.put(keys.latest('web'), '1');
     await put(inner, unit('web', 1, 1, HOST));
     const errors: Error[] = [];
@@ -113,15 +124,9 @@ describe('HostUnitsView', () => {
 
   it('a watch that dies while the view reads leaves it stale: the next use reads again and watches anew', async () => {
     const inner = new SqliteStore(':memory:');
-    const failWatches: Array<(err: Error) => void> = [];
-    const store = Object.create(inner) as SqliteStore;
-    store.watch = (prefix, listener, opts) => {
-      if (opts?.onError) failWatches.push(opts.onError);
-      return inner.watch(prefix, listener, opts);
-    };
     let reads = 0;
     let failDuringRead = false;
-    store.rangeMany = async (prefixes) => {
+    const { store, failWatches } = withFailingWatches(inner, async (prefixes) => {
       reads++;
       const r = await inner.rangeMany(prefixes);
       // what an agent back from a cut sees: its second watch's compaction error comes during the first one's read
@@ -130,7 +135,7 @@ describe('HostUnitsView', () => {
         for (const fail of failWatches.splice(0)) fail(new Error('watch lost'));
       }
       return r;
-    };
+    });
     await inner.put(keys.latest('web'), '1');
     await put(inner, unit('web', 1, 1, HOST));
     const errors: Error[] = [];

@@ -99,18 +99,19 @@ describe('PrefixView', () => {
   it('a watch that dies while the view reads leaves it stale: it reads again and watches anew', async () => {
     const inner = new SqliteStore(':memory:');
     const failWatches: Array<(err: Error) => void> = [];
-    const store = Object.create(inner) as SqliteStore;
-    store.watch = (prefix, listener, opts) => {
-      if (opts?.onError) failWatches.push(opts.onError);
-      return inner.watch(prefix, listener, opts);
-    };
     let reads = 0;
-    store.range = async (prefix) => {
-      const r = await inner.range(prefix);
-      // the first read's watch dies before the read is over (etcd: its compaction error comes meanwhile)
-      if (reads++ === 0) for (const fail of failWatches.splice(0)) fail(new Error('watch lost'));
-      return r;
-    };
+    const store = storeWith(inner, {
+      watch: (prefix, listener, opts) => {
+        if (opts?.onError) failWatches.push(opts.onError);
+        return inner.watch(prefix, listener, opts);
+      },
+      range: async (prefix) => {
+        const r = await inner.range(prefix);
+        // the first read's watch dies before the read is over (etcd: its compaction error comes meanwhile)
+        if (reads++ === 0) for (const fail of failWatches.splice(0)) fail(new Error('watch lost'));
+        return r;
+      },
+    });
     await inner.put('/p/a', '1');
     const errors: Error[] = [];
     const view = new PrefixView<number>({ store, prefix: '/p/', onError: (err) => errors.push(err) });
