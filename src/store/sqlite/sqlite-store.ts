@@ -344,8 +344,9 @@ export class SqliteStore implements Store {
       try {
         this.db.renewLeasesSince(this.fullSince - FULL_DISK_MARGIN_MS, now);
       } catch (err) {
-        if (this.writeError(err) instanceof StoreFullError) return;
-        throw err;
+        const error = this.writeError(err);
+        if (error instanceof StoreFullError) return;
+        throw error;
       }
       this.fullSince = undefined;
       return;
