@@ -90,6 +90,9 @@ describe("a host's dockerd restarted under a running service", { skip }, () => {
     await servesAlone(2);
     await waitFor('version 2 routed', async () => (await answers(6)).every((b) => b === 'Hello World 2\n'), 60_000);
     // the old version's containers go once drained (drainSeconds 3)
-    await waitFor(`the old version's containers removed (${JSON.stringify(containers())})`, async () => containers().length === 2, 30_000);
+    let seen = containers();
+    await waitFor("the old version's containers removed", async () => (seen = containers()).length === 2, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}; still there: ${JSON.stringify(seen)}`);
+    });
   });
 });

@@ -244,6 +244,7 @@ export class NetnsCluster {
   private async startDockerd(h: ClusterHost): Promise<void> {
     const d = join(h.dir, 'docker');
     mkdirSync(d, { recursive: true });
+    sharedMountAt(d);
     const sock = join(d, 'docker.sock');
     h.dockerHost = `unix://${sock}`;
     // each host's containers bridge gets its own range; containers' cgroups sit under a parent named for the
@@ -252,7 +253,8 @@ export class NetnsCluster {
     const p = this.start(h, 'dockerd', [
       'dockerd', '--data-root', join(d, 'data'), '--exec-root', join(d, 'exec'), '--pidfile', join(d, 'dockerd.pid'), '-H', h.dockerHost,
       '--bip', `10.${240 + (index % 10)}.${process.pid % 250}.1/24`, '--insecure-registry', this.registry, '--cgroup-parent', this.cgroupParent(h),
-      '--log-level', 'warn',
+      // PAZ_DOCKERD_LOG_LEVEL=info (with PAZ_KEEP_CLUSTER_LOGS) shows what a host's dockerd and containerd did
+      '--log-level', process.env.PAZ_DOCKERD_LOG_LEVEL ?? 'warn',
     ]);
     this.dockerds.set(h.name, p);
     await waitFor(`dockerd on ${h.name}`, async () => {
@@ -558,14 +560,42 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Lazily unmounts everything mounted under `dir` (a killed dockerd leaves its overlay and netns mounts). */
+/** The mount points at or under `dir`, as this process's mount namespace lists them (a path twice if stacked). */
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(`${dir}/`)));
+}
+
+/**
+ * Lazily unmounts everything mounted under `dir` (a killed dockerd leaves its overlay and netns mounts). In
+ * rounds: a mount can hide another at the same path (a mount left under a later bind mount of its parent),
+ * which can be unmounted only once the one above it is gone.
+ */
 export function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
-  for (const m of mounts.sort((a, b) => b.length - a.length)) {
-    try {
-      run('umount', ['-l', m.replace(/\\040/g, ' ')]);
-    } catch {
-      /* already gone */
+  for (let round = 0; round < 5; round++) {
+    const mounts = mountsUnder(dir);
+    if (mounts.length === 0) return;
+    for (const m of mounts.sort((a, b) => b.length - a.length)) {
+      try {
+        run('umount', ['-l', m]);
+      } catch {
+        /* gone with its parent, or hidden until the next round */
+      }
     }
   }
+}
+
+/**
+ * Makes `dir` a mount point of shared propagation, as every directory is on a systemd host (systemd makes `/`
+ * rshared; this machine's `/` is private). On a private root each dockerd start bind-mounts its data root onto
+ * itself to make it shared, and a container rootfs mount that a dockerd stopped under load leaks (a Docker race
+ * at shutdown) ends up hidden under the next dockerd's bind: that dockerd can neither unmount nor remove it,
+ * and the container stays "removal in progress" for good. On a shared mount the next dockerd unmounts a leaked
+ * rootfs itself when it removes the container, as it does on a real host. Idempotent.
+ */
+function sharedMountAt(dir: string): void {
+  if (!mountsUnder(dir).includes(dir)) run('mount', ['--bind', dir, dir]);
+  run('mount', ['--make-rshared', dir]);
 }
