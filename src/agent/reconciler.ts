@@ -18,6 +18,8 @@ import { parseUnitName } from '../core/unit-name.js';
 import { getJson, rangeJson } from '../store/json.js';
 import { HostUnitsView } from '../state/host-units-view.js';
 import { UnitRunner, type RunnerDeps } from './unit-runner.js';
+import { Backoff, type BackoffOptions } from '../core/backoff.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * New units up to this many read their earlier status one key each; more read every status at once (one
@@ -27,6 +29,12 @@ const STATUS_GETS_MAX = 64;
 
 /** How long shutdown waits for retirements under way (see stop()). */
 const SHUTDOWN_RETIRE_WAIT_MS = 5_000;
+
+/** The stop grace of an instance an earlier agent left, whose unit (and so its own grace) is no longer known */
+const ADOPTED_STOP_GRACE_SECONDS = 10;
+
+/** The waits between removals of an instance a retirement left behind (see removeLeftover()). */
+export const LEFTOVER_REMOVE_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
 
 export interface ReconcilerOptions extends RunnerDeps {
   store: Store;
@@ -54,6 +62,8 @@ export class Reconciler {
   private epoch = 0;
   /** start() went through: the driver's instances are known (adoptable), so a pass may start units */
   private started = false;
+  /** aborted by stop(): ends the waits of leftover removals */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.logger = opts.logger;
@@ -128,7 +138,7 @@ export class Reconciler {
     for (const [unit, runner] of this.runners) {
       if (want.has(unit)) continue;
       this.runners.delete(unit);
-      this.retireInBackground(unit, () => runner.retire());
+      this.retireInBackground(unit, () => runner.retire(), runner.desired.spec.stopGraceSeconds);
     }
     // Instances left by an earlier agent whose units are no longer desired here.
     for (const [unit, rt] of this.adoptable) {
@@ -136,10 +146,10 @@ export class Reconciler {
       this.adoptable.delete(unit);
       this.logger.info({ unit, id: rt.id }, 'removing an instance that is no longer desired');
       this.retireInBackground(unit, async () => {
-        await this.opts.driver.stop(unit, 10).catch(() => undefined);
+        await this.opts.driver.stop(unit, ADOPTED_STOP_GRACE_SECONDS).catch(() => undefined);
         await this.opts.driver.remove(unit).catch(() => undefined);
         await this.opts.store.delete(keys.unitStatus(unit)).catch(() => undefined);
-      });
+      }, ADOPTED_STOP_GRACE_SECONDS);
     }
   }
 
@@ -158,7 +168,7 @@ export class Reconciler {
       this.runners.delete(unit);
       this.fenced.set(unit, now);
       stopped.push(unit);
-      this.retireInBackground(unit, () => runner.fence());
+      this.retireInBackground(unit, () => runner.fence(), runner.desired.spec.stopGraceSeconds);
     }
     for (const [unit, rt] of this.adoptable) {
       if (!parseUnitName(unit)) continue;
@@ -167,9 +177,9 @@ export class Reconciler {
       stopped.push(unit);
       this.logger.info({ unit, id: rt.id }, 'fenced: stopping an instance left by an earlier agent');
       this.retireInBackground(unit, async () => {
-        await this.opts.driver.stop(unit, 10).catch(() => undefined);
+        await this.opts.driver.stop(unit, ADOPTED_STOP_GRACE_SECONDS).catch(() => undefined);
         await this.opts.driver.remove(unit).catch(() => undefined);
-      });
+      }, ADOPTED_STOP_GRACE_SECONDS);
     }
     for (const unit of stopped) this.logger.info({ unit }, 'fenced: stopping the unit');
     return stopped;
@@ -190,15 +200,51 @@ export class Reconciler {
     return fenced;
   }
 
-  /** Retires beside the loop; when done, a pass runs again (the unit may be desired here once more). */
-  private retireInBackground(unit: string, work: () => Promise<void>): void {
+  /**
+   * Retires beside the loop; when done, a pass runs again (the unit may be desired here once more). The unit
+   * counts as retiring until its instance is gone (removeLeftover()), so a new one of the same name never meets it.
+   */
+  private retireInBackground(unit: string, work: () => Promise<void>, stopGraceSeconds: number): void {
     const done = work()
       .catch((err) => this.logger.warn({ err, unit }, 'retiring failed'))
+      .then(() => this.removeLeftover(unit, stopGraceSeconds))
       .finally(() => {
         this.retiring.delete(unit);
         void this.loop.kick();
       });
     this.retiring.set(unit, done);
+  }
+
+  /**
+   * What a retirement could not remove is removed again, with growing waits, until it is gone or the agent
+   * stops. A stop or remove fails when the driver cannot act for now: dockerd restarting, or a container whose
+   * filesystem dockerd cannot unmount yet ("driver overlay2 failed to remove root filesystem: device or resource
+   * busy"). Nothing else lists a retired unit's instance until the agent restarts, so one failed remove used to
+   * leave the container behind for good.
+   */
+  private async removeLeftover(unit: string, stopGraceSeconds: number): Promise<void> {
+    const backoff = new Backoff(LEFTOVER_REMOVE_BACKOFF);
+    let removeError: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      let left: unknown;
+      try {
+        left = await this.opts.driver.inspect(unit);
+      } catch (err) {
+        left = err; // the driver does not answer: the instance may still be there
+      }
+      if (!left) {
+        if (attempt > 1) this.logger.info({ unit, attempts: attempt - 1 }, 'removed the instance a retirement had left');
+        return;
+      }
+      const retryInMs = backoff.next();
+      const why = left instanceof Error ? left.message : (removeError ?? 'its instance is still there');
+      this.logger.warn({ unit, attempt, retryInMs, why }, 'a retired unit is not removed yet; removing it again');
+      // the agent stopping ends the wait: the next agent removes what is left (an instance no longer desired)
+      if (!(await sleep(retryInMs, true, { signal: this.stopping.signal }).catch(() => false))) return;
+      // a stop the driver could not make (dockerd down) is made now, with the unit's grace
+      await this.opts.driver.stop(unit, stopGraceSeconds).catch(() => undefined);
+      removeError = await this.opts.driver.remove(unit).then(() => undefined, (err: Error) => err.message);
+    }
   }
 
   /**
@@ -231,6 +277,7 @@ export class Reconciler {
   /** Stops reconciling. Running instances are left running for the next agent to adopt. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.unsubscribe?.();
     await this.loop.stop();
     await this.view.stop();

@@ -1,0 +1,162 @@
+// test-lane: docker light
+/**
+ * A retired unit's container that dockerd refuses to remove is removed once dockerd can, not left behind.
+ * dockerd refuses a remove it cannot make: after a restart under load it may fail to unmount a container's
+ * filesystem ("driver overlay2 failed to remove root filesystem: … device or resource busy", seen in
+ * test/dockerd-restart), or it is down for a moment. The agent used to log the failed remove and forget the unit:
+ * nothing lists a retired unit's container again until the agent restarts, so the container stayed for good.
+ *
+ * Real dockerd, real docker driver and reconciler (SQLite store); the driver reaches dockerd through a unix-socket
+ * proxy that, while told to, answers every `DELETE /containers/…` with the 500 dockerd gives for a busy
+ * filesystem and passes every other call on. A unit runs, is retired while removes are refused: its container
+ * stays (stopped), the removal is tried again with growing waits, and once dockerd removes again it goes. A new
+ * unit of the same name is not started beside the leftover, and an agent stopping meanwhile does not wait for it.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import Dockerode from 'dockerode';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { LeaseSession } from '../src/state/lease-session.js';
+import { DockerDriver } from '../src/agent/drivers/docker/docker-driver.js';
+import { Reconciler } from '../src/agent/reconciler.js';
+import { keys } from '../src/core/keys.js';
+import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
+import { dockerTestEnv, skipUnlessDocker, tmpDir } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
+import { tcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+
+const HOST = 'e'.repeat(32);
+const SERVICE = `leftover${process.pid}`;
+const BUSY = JSON.stringify({
+  message: 'container 0123abcd: driver "overlay2" failed to remove root filesystem: unlinkat /var/lib/docker/overlay2/0123abcd/merged: device or resource busy',
+});
+
+describe("a retired unit's container that dockerd refuses to remove is removed once it can", skipUnlessDocker, () => {
+  const dir = tmpDir('paz-leftover-remove-');
+  const store = new SqliteStore(join(dir, 'paz.db'));
+  const session = new LeaseSession(store, { ttlSeconds: 30 });
+  let proxy: TcpProxy | undefined;
+  let refuseRemoves = false;
+  /** when each refused DELETE came, ms since the epoch */
+  const refusedAt: number[] = [];
+  let driver: DockerDriver | undefined;
+  let docker: Dockerode | undefined;
+  let reconciler: Reconciler | undefined;
+  let cancel: (() => Promise<void>) | undefined;
+  const written = new Map<string, UnitStatus[]>();
+  const unit: DesiredUnit = {
+    unit: `${SERVICE}-1-1`,
+    service: SERVICE,
+    version: 1,
+    instance: 1,
+    host: HOST,
+    createdAt: 1,
+    spec: { image: '', ports: [{ container: 9000 }], env: {}, volumes: [], stopGraceSeconds: 1 },
+  };
+  /** this service's containers as dockerd lists them: name and state */
+  const containers = async () =>
+    (await docker!.listContainers({ all: true, filters: { label: [`paz.service=${SERVICE}`] } })).map((c) => ({ name: c.Names[0]!.slice(1), state: c.State }));
+  const newReconciler = () =>
+    new Reconciler({ store, driver: driver!, session, hostId: HOST, endpointAddress: '127.0.0.1', probeAddress: '127.0.0.1', logger: pino({ level: 'silent' }), resyncMs: 300 });
+
+  before(async () => {
+    const env = dockerTestEnv();
+    unit.spec.image = env.image1;
+    proxy = await tcpProxy({ path: env.socketPath }, {
+      listen: join(dir, 'docker.sock'),
+      wire: (client, upstream) => {
+        client.on('data', (chunk: Buffer) => {
+          if (refuseRemoves && /^DELETE \S*\/containers\//.test(chunk.toString('latin1'))) {
+            refusedAt.push(Date.now());
+            client.write(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BUSY)}\r\n\r\n${BUSY}`);
+          } else {
+            upstream.write(chunk);
+          }
+        });
+        upstream.pipe(client);
+      },
+    });
+    driver = new DockerDriver({ dockerHost: `unix://${proxy.where}` });
+    docker = new Dockerode({ socketPath: env.socketPath });
+    await docker.pull(env.image1).then((stream) => new Promise((resolve, reject) => docker!.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(undefined)))));
+    await session.start();
+    await store.put(keys.latest(SERVICE), '1');
+    const watch = await store.watch(keys.unitStatusPrefix(), (events) => {
+      for (const e of events) if (e.type === 'put') {
+        const st = JSON.parse(e.value) as UnitStatus;
+        written.set(st.unit, [...(written.get(st.unit) ?? []), st]);
+      }
+    });
+    cancel = () => watch.cancel();
+    reconciler = newReconciler();
+    await reconciler.start();
+  });
+
+  after(async () => {
+    refuseRemoves = false;
+    await cancel?.();
+    await store.delete(keys.desiredUnit(SERVICE, unit.unit)).catch(() => undefined);
+    await reconciler?.stop();
+    if (docker) {
+      const left = await docker.listContainers({ all: true, filters: { label: [`paz.service=${SERVICE}`] } });
+      await Promise.all(left.map((c) => docker!.getContainer(c.Id).remove({ force: true })));
+    }
+    await driver?.close();
+    await proxy?.close();
+    await session.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stays retiring while dockerd refuses, is tried again with growing waits, and goes once dockerd removes', async () => {
+    await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify(unit));
+    await waitFor(`${unit.unit} running`, async () => (written.get(unit.unit) ?? []).some((s) => s.state === 'running' || s.state === 'healthy'), 60_000);
+    assert.deepEqual(await containers(), [{ name: unit.unit, state: 'running' }]);
+
+    refuseRemoves = true;
+    await store.delete(keys.desiredUnit(SERVICE, unit.unit));
+    await waitFor('three removes refused', async () => refusedAt.length >= 3, 30_000, 50);
+    // the container is stopped and still there; the unit still counts as retiring (not forgotten)
+    assert.deepEqual(await containers(), [{ name: unit.unit, state: 'exited' }]);
+    assert.ok(reconciler!.retiring.has(unit.unit), 'the unit is still being retired');
+    // a new unit of the same name (placed here again) waits for the leftover instead of meeting it
+    await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify({ ...unit, createdAt: 2 }));
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(reconciler!.runners.has(unit.unit), false, 'no runner starts beside the leftover');
+    await store.delete(keys.desiredUnit(SERVICE, unit.unit));
+
+    const waits = refusedAt.slice(1).map((t, i) => t - refusedAt[i]!);
+    console.log(`# removes refused ${refusedAt.length} times, waits between them: ${waits.join(', ')} ms`);
+    assert.ok(waits[0]! >= 300, `not tried again at once: ${waits.join(', ')} ms`);
+    for (let i = 1; i < waits.length; i++) assert.ok(waits[i]! > waits[i - 1]! * 1.4, `growing waits: ${waits.join(', ')} ms`);
+
+    const refusedBefore = refusedAt.length;
+    refuseRemoves = false;
+    const goneAt = Date.now();
+    await waitFor('the leftover container removed', async () => (await containers()).length === 0, 60_000, 100);
+    await waitFor('the retirement over', async () => !reconciler!.retiring.has(unit.unit), 10_000, 50);
+    console.log(`# removed ${Date.now() - goneAt} ms after dockerd removed again (${refusedBefore} refused before)`);
+  });
+
+  it('an agent stopping while a leftover is retried stops at once and leaves it for the next agent, which removes it', async () => {
+    await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify(unit));
+    await waitFor(`${unit.unit} running again`, async () => (await containers()).some((c) => c.state === 'running'), 60_000);
+    refuseRemoves = true;
+    const refusedBefore = refusedAt.length;
+    await store.delete(keys.desiredUnit(SERVICE, unit.unit));
+    await waitFor('a remove refused', async () => refusedAt.length >= refusedBefore + 2, 30_000, 50);
+    const t0 = Date.now();
+    await reconciler!.stop();
+    const stopMs = Date.now() - t0;
+    assert.ok(stopMs < 1_000, `the agent stopped in ${stopMs} ms`);
+    assert.deepEqual(await containers(), [{ name: unit.unit, state: 'exited' }]);
+
+    refuseRemoves = false;
+    reconciler = newReconciler();
+    await reconciler.start();
+    await waitFor('the next agent removes the leftover', async () => (await containers()).length === 0, 30_000, 100);
+  });
+});
