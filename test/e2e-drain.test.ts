@@ -1,6 +1,7 @@
 // Issue 8, "Drains wait for requests, not for a clock" and "What users see": `paz up` with its HAProxy
-// router and the real dockerd. A 5-second request to the example image's slow CGI, started on the old
-// version right before a deploy, completes with 200 while keep-alive load runs; the old instance is stopped
+// router and the real dockerd. A 9-second request to the example image's slow CGI, started on the old
+// version right before a deploy (long enough to outlast the new version's start on a busy machine, so the old
+// one is still draining when the new one is healthy), completes with 200 while keep-alive load runs; the old instance is stopped
 // after that request ended and before its 30 s drain time ran out. `paz deploy --wait` prints its progress
 // and returns once the old instance is stopped; a deploy that fails makes it exit 1 with the reason.
 // No healthCheck.path: the app is probed as it is.
@@ -61,7 +62,7 @@ describe('drains end when the last request on the old version ends', skipUnlessD
     await waitFor('slow.paz to answer', async () => (await viaRouter(routerPort, 'slow.paz')).body === 'Hello World 1\n');
   });
 
-  it('a 5 s request in flight at the switch completes; the old instance stops after it, before drainSeconds', async () => {
+  it('a 9 s request in flight at the switch completes; the old instance stops after it, before drainSeconds', async () => {
     // the old version's stop, as dockerd reports it
     const events = (await docker.getEvents({ filters: { type: ['container'], event: ['die'], label: ['paz.service=slow', 'paz.version=1'] } })) as NodeJS.ReadableStream;
     let oldDiedAt: number | undefined;
@@ -72,7 +73,7 @@ describe('drains end when the last request on the old version ends', skipUnlessD
     try {
       await new Promise((r) => setTimeout(r, 500));
       let longEndedAt = 0;
-      const long = viaRouter(routerPort, 'slow.paz', '/cgi-bin/slow?ms=5000').finally(() => (longEndedAt = Date.now()));
+      const long = viaRouter(routerPort, 'slow.paz', '/cgi-bin/slow?ms=9000').finally(() => (longEndedAt = Date.now())); // under viaRouter's 10 s idle timeout
       await waitFor('the long request to reach version 1', async () => {
         const lbs = await request('GET', `${paz.orchestrator}/cluster/load-balancers`);
         const servers = lbs.body[0]?.router?.services?.find((s: { name: string }) => s.name === 'slow')?.servers ?? [];
@@ -84,10 +85,10 @@ describe('drains end when the last request on the old version ends', skipUnlessD
       console.log(deploy.stdout.replace(/^/gm, '# cli: '));
       assert.deepEqual({ status: answer.status, body: answer.body }, { status: 200, body: 'slow done\n' }, 'the request in flight at the switch completed');
       assert.equal(deploy.code, 0, deploy.stderr);
-      assert.match(deploy.stdout, /draining 1 old instance \(slow-1-1\)/);
-      assert.match(deploy.stdout, /^slow version 2 is serving \(1 instance\); old instances drained and stopped$/m);
       await waitFor('dockerd to report the old container stopped', async () => oldDiedAt !== undefined, 10_000, 50);
       console.log(`# long request ended ${longEndedAt - deployedAt} ms after the deploy, the old instance stopped ${oldDiedAt! - deployedAt} ms after it, deploy --wait returned ${deploy.endedAt - deployedAt} ms after it`);
+      assert.match(deploy.stdout, /draining 1 old instance \(slow-1-1\)/);
+      assert.match(deploy.stdout, /^slow version 2 is serving \(1 instance\); old instances drained and stopped$/m);
       assert.ok(oldDiedAt! >= longEndedAt, 'the old instance stopped only after its last request ended');
       assert.ok(oldDiedAt! < deployedAt + 30_000, 'the old instance stopped before its drain time (30 s) ran out');
       assert.ok(deploy.endedAt >= oldDiedAt!, 'deploy --wait returned once the old instance was stopped');
