@@ -175,22 +175,46 @@ function urlOf(paz: PazProcess, r: FuzzRequest): string {
   return `${paz[r.op.server]}${path}${r.query.length ? `?${q}` : ''}`;
 }
 
-/** Sends one request; answers its status (0: the request could not be sent at all, e.g. a header fetch refuses). */
-async function send(paz: PazProcess, r: FuzzRequest): Promise<number> {
+/** What was sent, for a message. */
+function describeRequest(paz: PazProcess, r: FuzzRequest): string {
+  return `${r.op.method} ${urlOf(paz, r).slice(0, 300)} headers=${JSON.stringify(r.headers).slice(0, 100)} body=${JSON.stringify(r.body?.slice(0, 200))}`;
+}
+
+/** Requests the server's connection closed under them, each sent again once on a new connection. */
+const closedUnder: string[] = [];
+
+/**
+ * Sends one request; answers its status (0: the request could not be sent at all, e.g. a header fetch refuses).
+ * A connection that closes under a request (fetch's "other side closed") gets the request once more, on a new
+ * connection, as browsers and HTTP clients do for a reused keep-alive connection; the second failure fails the
+ * test. On a loaded machine (CI's, or two CPU hogs beside a 15,000-request round) 0 to 3 requests in 15,000 of
+ * the parallel round saw their connection close, several of them a worker's very first request, and each was
+ * answered when sent again; the cause (client pool or server) is not found yet. Each is printed (closedUnder).
+ */
+async function send(paz: PazProcess, r: FuzzRequest, previous?: string): Promise<number> {
   const method = r.op.method;
-  const init: RequestInit = { method, headers: r.headers, signal: AbortSignal.timeout(20_000) };
-  if (r.body !== undefined && method !== 'GET' && method !== 'HEAD') init.body = r.body;
-  let res: Response;
+  const attempt = async (): Promise<number> => {
+    const init: RequestInit = { method, headers: r.headers, signal: AbortSignal.timeout(20_000) };
+    if (r.body !== undefined && method !== 'GET' && method !== 'HEAD') init.body = r.body;
+    const res = await fetch(urlOf(paz, r), init);
+    // streams (events, followed logs) are not read to the end
+    if (/event-stream|text\/plain/.test(res.headers.get('content-type') ?? '')) await res.body?.cancel();
+    else await res.arrayBuffer();
+    return res.status;
+  };
+  const why = (err: unknown) => `${(err as Error).message} ${(err as { cause?: Error }).cause?.message ?? ''}`;
   try {
-    res = await fetch(urlOf(paz, r), init);
+    return await attempt();
   } catch (err) {
     if (err instanceof TypeError && !/fetch failed/.test(err.message)) return 0; // refused client-side (invalid header)
-    throw new Error(`${method} ${r.op.path}: ${(err as Error).message} ${(err as { cause?: Error }).cause?.message ?? ''}`);
+    if (!/other side closed|ECONNRESET|socket hang up|terminated/.test(why(err))) throw new Error(`${describeRequest(paz, r)}: ${why(err)}`);
+    closedUnder.push(`${describeRequest(paz, r)}: ${why(err)}; the request before it from the same client: ${previous ?? 'none'}`);
+    try {
+      return await attempt();
+    } catch (again) {
+      throw new Error(`${describeRequest(paz, r)}: ${why(err)}, and again on a new connection: ${why(again)}`);
+    }
   }
-  // streams (events, followed logs) are not read to the end
-  if (/event-stream|text\/plain/.test(res.headers.get('content-type') ?? '')) await res.body?.cancel();
-  else await res.arrayBuffer();
-  return res.status;
 }
 
 /** Raw HTTP abuse fetch can't send: smuggling headers, bad chunking, bad request lines. */
@@ -241,6 +265,13 @@ async function storeSnapshot(paz: PazProcess): Promise<string> {
   return JSON.stringify({ services, history });
 }
 
+/** Where two texts first differ, with some context from each. */
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return `before …${a.slice(Math.max(0, i - 120), i + 120)}… after …${b.slice(Math.max(0, i - 120), i + 120)}…`;
+}
+
 /** Every stored service and deployed image is valid data (as the API would have accepted it). */
 async function storedProblems(paz: PazProcess): Promise<string[]> {
   const problems: string[] = [];
@@ -280,10 +311,17 @@ describe('fuzzing every route from the OpenAPI documents', () => {
     const perOp = new Set<string>();
     const bad: string[] = [];
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < requests.length) {
+      let previous: string | undefined;
+      // the first failure stops every worker: none keeps writing into the next test
+      while (next < requests.length && !failed) {
         const r = requests[next++];
-        const status = await send(paz, r);
+        const status = await send(paz, r, previous).catch((err) => {
+          failed = true;
+          throw err;
+        });
+        previous = `${status} ${describeRequest(paz, r)}`;
         const klass = status === 0 ? 'not sent' : `${Math.floor(status / 100)}xx`;
         counts.set(klass, (counts.get(klass) ?? 0) + 1);
         perOp.add(`${r.op.method} ${r.op.server}${r.op.path}`);
@@ -300,7 +338,8 @@ describe('fuzzing every route from the OpenAPI documents', () => {
         if (status >= 500) bad.push(`${status} raw ${server}: ${JSON.stringify(text.slice(0, 200))}`);
       }
     }
-    console.log(`# fuzz seed ${SEED} (replay: PAZ_FUZZ_SEED=${SEED}): ${REQUESTS} requests over ${perOp.size} of ${ops.length} operations; ${[...counts].map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+    console.log(`# fuzz seed ${SEED} (replay: PAZ_FUZZ_SEED=${SEED}): ${REQUESTS} requests over ${perOp.size} of ${ops.length} operations; ${[...counts].map(([k, v]) => `${k}: ${v}`).join(', ')}; connections closed under a request (each sent again, then answered): ${closedUnder.length}`);
+    for (const c of closedUnder) console.log(`#   closed under: ${c}`);
     assert.equal(perOp.size, ops.length, 'every operation was tried');
     assert.deepEqual(bad, [], `answers that are not 2xx/4xx (seed ${SEED})`);
     for (const server of ['orchestrator', 'directory', 'scheduler'] as const) assert.equal((await request('GET', `${paz[server]}/health`)).status, 200, `${server} is up`);
@@ -319,7 +358,8 @@ describe('fuzzing every route from the OpenAPI documents', () => {
       assert.ok(status < 500, `${status} ${r.op.method} ${urlOf(paz, r).slice(0, 200)} (seed ${SEED + 1})`);
       if (status < 400) continue;
       refused++;
-      if ((await storeSnapshot(paz)) !== before) changed.push(`${status} ${r.op.method} ${urlOf(paz, r).slice(0, 200)} body=${JSON.stringify(r.body?.slice(0, 200))}`);
+      const after = await storeSnapshot(paz);
+      if (after !== before) changed.push(`${status} ${r.op.method} ${urlOf(paz, r).slice(0, 200)} body=${JSON.stringify(r.body?.slice(0, 200))}: ${firstDifference(before, after)}`);
     }
     console.log(`# fuzz sequential seed ${SEED + 1}: ${SEQUENTIAL} requests, ${refused} refused, ${changed.length} of them changed the store`);
     assert.deepEqual(changed, [], 'refused requests that changed the store');
