@@ -16,7 +16,8 @@ die() { log "error: $*"; exit 1; }
 # busybox-static: the hello example image                              socat: HAProxy's runtime API by hand
 # iproute2: network namespaces (tests, multi-host harness)             curl: scripts' health probes
 # chromium: the browser the dashboard's tests drive (playwright-core downloads none)
-PACKAGES=(docker.io haproxy etcd-server etcd-client docker-registry busybox-static socat iproute2 curl chromium)
+# zsh: the completion tests run `paz completion zsh` in zsh (without it they are skipped, as they were in CI)
+PACKAGES=(docker.io haproxy etcd-server etcd-client docker-registry busybox-static socat iproute2 curl chromium zsh)
 # --bench: also nginx-light, which only `npm run bench` uses (the router is compared with nginx). Opt-in: on a
 # machine with systemd, Debian starts nginx on port 80, the port `paz up`'s router wants (stop and disable it).
 if [ "${1:-}" = "--bench" ]; then
