@@ -47,7 +47,6 @@ export class Reconciler {
   /** this host's desired units, followed by a watch instead of read in full each pass */
   private readonly view: HostUnitsView;
   private unsubscribe: (() => void) | undefined;
-  private stopped = false;
   private adoptable = new Map<string, Awaited<ReturnType<Driver['list']>>[number]>();
   /** units whose instance is being stopped and removed, by unit name */
   readonly retiring = new Map<string, Promise<void>>();
@@ -62,8 +61,11 @@ export class Reconciler {
   private epoch = 0;
   /** start() went through: the driver's instances are known (adoptable), so a pass may start units */
   private started = false;
-  /** aborted by stop(): ends the waits of leftover removals */
+  /** aborted by stop(): nothing starts any more, and the waits of leftover removals end */
   private readonly stopping = new AbortController();
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.logger = opts.logger;
@@ -276,7 +278,6 @@ export class Reconciler {
 
   /** Stops reconciling. Running instances are left running for the next agent to adopt. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.stopping.abort();
     this.unsubscribe?.();
     await this.loop.stop();
