@@ -5,7 +5,7 @@
 //   node scripts/run-tests.mjs docker store    only test files whose path contains "docker" or "store"
 //   node scripts/run-tests.mjs --unit          only dist/src unit tests, no environment
 //   node scripts/run-tests.mjs --no-env store  the selected files without the environment (Docker tests skip)
-//   node scripts/run-tests.mjs --lanes 1       one file at a time (default: PAZ_TEST_LANES or 3 lanes)
+//   node scripts/run-tests.mjs --lanes 1       one file at a time (default: PAZ_TEST_LANES or 4 lanes)
 //   node scripts/run-tests.mjs -- bash         any command inside the environment instead of the tests
 //                                              (with DOCKER_HOST, PAZ_TEST_* set; for debugging a test)
 //
@@ -21,12 +21,15 @@
 // allows (a file without one runs alone). Each file's output is held until it ends and printed in one
 // piece, with its result and time; a summary of all of them comes last.
 //
-// Env: PAZ_TEST_TIMEOUT_MS bounds the whole run (default 30 min); PAZ_TEST_PER_TEST_TIMEOUT_MS bounds
+// Env: PAZ_TEST_TIMEOUT_MS bounds the whole run (default 50 min: the suite takes 20-27 min on a 2-core
+// machine, CI allows 90 min for install, build and tests); PAZ_TEST_PER_TEST_TIMEOUT_MS bounds
 // each test, and (Node 20) each test file as a whole (default 10 min).
 import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { log } from './lib/log.mjs';
+import { coresBusy, cpuTicks } from './lib/machine-cpu.mjs';
 import { stopProcess } from './lib/processes.mjs';
 import { findTestFiles } from './lib/test-files.mjs';
 import { laneOrder, nextToStart, readLaneNeeds, UNIT_BATCH } from './lib/test-lanes.mjs';
@@ -36,7 +39,7 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 function parseArgs(argv) {
-  const opts = { unit: false, noEnv: false, filters: [], command: undefined, lanes: Number(process.env.PAZ_TEST_LANES ?? 3) };
+  const opts = { unit: false, noEnv: false, filters: [], command: undefined, lanes: Number(process.env.PAZ_TEST_LANES ?? 4) };
   const dashes = argv.indexOf('--');
   if (dashes >= 0) {
     opts.command = argv.slice(dashes + 1);
@@ -142,7 +145,7 @@ function runChild(argv, extraEnv, stdio = 'inherit', { inEnvironment = true } = 
 
 /** the runner's whole-run bound: past it, every child still running is killed (by PID) */
 function startTotalTimer() {
-  const totalTimeout = Number(process.env.PAZ_TEST_TIMEOUT_MS ?? 30 * 60_000);
+  const totalTimeout = Number(process.env.PAZ_TEST_TIMEOUT_MS ?? 50 * 60_000);
   const timer = setTimeout(() => {
     timedOut = true;
     log(`still running after ${Math.round(totalTimeout / 1000)} s: stopping them`);
@@ -207,15 +210,20 @@ async function runLanes(items, lanes, environmentReady) {
       active.push(item);
       log(`start ${item.name}${item.beside.size ? ` (beside ${[...item.beside].join(', ')})` : ''}`);
       const t0 = Date.now();
+      const ticks0 = cpuTicks();
       const env = item.needsEnv ? extraEnv : {};
       void runChild(nodeTestCommand(item.files), env, 'collect', { inEnvironment: item.needsEnv }).then(({ code, output }) => {
         active.splice(active.indexOf(item), 1);
         const seconds = (Date.now() - t0) / 1000;
+        const cores = coresBusy(ticks0, cpuTicks());
         results.push({ item, code, seconds, counts: countsOf(output) });
         const verdict = code === 0 ? 'ok' : `FAILED (exit ${code})`;
         // one write per file: its output stays in one piece whatever the other lanes print
         const beside = [...item.beside];
-        process.stdout.write(`\n━━ ${item.name}: ${verdict} in ${seconds.toFixed(1)} s${beside.length ? `, beside ${beside.join(', ')}` : ''}\n` +
+        // when it started (seconds into the run) and how busy the machine was meanwhile: the run's timeline,
+        // and (with --lanes 1) what the file costs, for its test-lane class
+        const when = [`from +${((t0 - started) / 1000).toFixed(0)} s`, ...(cores === undefined ? [] : [`${cores.toFixed(1)} of ${cpus().length} cores busy`])].join(', ');
+        process.stdout.write(`\n━━ ${item.name}: ${verdict} in ${seconds.toFixed(1)} s (${when})${beside.length ? `, beside ${beside.join(', ')}` : ''}\n` +
           `${output.endsWith('\n') || output === '' ? output : `${output}\n`}━━ end of ${item.name}\n`);
         startMore();
       });
