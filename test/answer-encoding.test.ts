@@ -1,4 +1,4 @@
-// test-lane: normal
+// test-lane: light
 // The big list answers (GET /cluster/units, /services, …) as HTTP serves a big, often-polled document, on a
 // real `paz server` with tokens on: compressed as the client's Accept-Encoding allows (decoding to exactly
 // the identity bytes), a strong ETag that changes when a unit changes and gives a 304 when sent back, and

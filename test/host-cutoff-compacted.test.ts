@@ -1,4 +1,4 @@
-// test-lane: normal slow
+// test-lane: light slow
 /**
  * A real host cut off from etcd for longer than the store keeps its history: its agent and router come back to
  * watches that cannot be resumed (etcd compacted past the revision they were at) and must catch up by reading

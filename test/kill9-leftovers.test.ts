@@ -6,7 +6,7 @@
 //   CI round (default 6 kills):  node scripts/run-tests.mjs kill9-leftovers
 //   full round (50 kills):        PAZ_KILL9_FULL=1 node scripts/run-tests.mjs kill9-leftovers (or npm run test:full-loops)
 //   any count / a given seed:     PAZ_KILL9_ITERATIONS=20 PAZ_KILL9_SEED=7 node scripts/run-tests.mjs kill9-leftovers
-// test-lane: heavy slow
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -4,7 +4,7 @@
 // was reported running, healthy, exited: with `minHealthySeconds: 0` the rollout counted that healthy and
 // retired the working version (the service was lost). Three services deploy side by side: no ports with the
 // default rollout, no ports with minHealthySeconds 0, and a port without a health path with minHealthySeconds 0.
-// test-lane: normal
+// test-lane: light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PazProcess, request } from './helpers/paz-server.js';

@@ -1,4 +1,4 @@
-// test-lane: normal
+// test-lane: light
 /**
  * An instance that stops answering mid-request (its host lost power; here: a backend process frozen with
  * SIGSTOP, its socket still open, so connects still succeed and nothing ever answers) through a real

@@ -1,4 +1,4 @@
-// test-lane: normal
+// test-lane: light
 /**
  * What a router reports as in flight on a draining instance, against a real HAProxy: a request in flight
  * counts, an idle keep-alive connection does not, and a request that a reload left on an old worker

@@ -1,4 +1,4 @@
-// test-lane: normal
+// test-lane: light
 /**
  * The HAProxy process itself: stop leaves nothing running, a master that dies is restarted with the
  * current routes, a bad configuration never reaches HAProxy, a failed start says why.

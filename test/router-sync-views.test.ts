@@ -1,4 +1,4 @@
-// test-lane: normal
+// test-lane: light
 /**
  * A host's router follows the store from watches, not from reads: with 1,000 desired units in the cluster, a
  * change (an endpoint announced, a unit draining, a new version committed) reaches a real HAProxy without the

@@ -9,7 +9,7 @@
 // The server reaches etcd through a TCP proxy in this process that can add latency to what the server sends
 // (so its commit arrives well after its chunks, and the cut lands between them) and drop everything (a
 // partition). Units are `sleep` processes: a promise broken here starts hundreds of them, not servers.
-// test-lane: normal slow
+// test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';

@@ -1,4 +1,4 @@
-// test-lane: normal slow
+// test-lane: light slow
 /**
  * EtcdStore against real etcd members started here on loopback (Debian's etcd-server): the Store
  * conformance suite, then what only etcd has (restarts, a lost member, its lease TTL minimum).

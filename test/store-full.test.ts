@@ -1,4 +1,4 @@
-// test-lane: normal
+// test-lane: light
 /**
  * A store that runs out of space: the disk under SQLite fills up, or etcd's database reaches its space quota
  * (etcd's NOSPACE alarm, 2 GiB by default: a real cluster's classic outage). Writes are refused; Paz must say

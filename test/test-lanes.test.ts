@@ -103,6 +103,19 @@ describe('the lane rule', () => {
     // a docker file held back behind the heavy one still holds the dockerd: a later light docker file waits too
     assert.equal(lanes.nextToStart([waiting, item('nd', 'docker'), item('ld', 'docker light')], [item('n0', '')]), undefined);
   });
+
+  it('a heavy file waiting for a resource, not the CPU, lets other files use the CPU meanwhile', () => {
+    const heavyDocker = item('hd', 'docker heavy');
+    const lightDocker = item('ld', 'docker light');
+    // the dockerd is busy with a light file: another heavy file (or a normal one) may start; a docker one may not
+    assert.equal(lanes.nextToStart([heavyDocker, item('h', 'heavy')], [lightDocker])?.name, 'h');
+    assert.equal(lanes.nextToStart([heavyDocker, item('n', '')], [lightDocker])?.name, 'n');
+    assert.equal(lanes.nextToStart([heavyDocker, item('nd', 'docker')], [lightDocker]), undefined);
+    // once the dockerd is free but the CPU is not, it holds the CPU again: only light files pass it
+    assert.equal(lanes.nextToStart([heavyDocker, item('n', ''), item('l', 'light')], [item('n0', '')])?.name, 'l');
+    // waiting behind an earlier file for the dockerd counts as waiting for a resource too
+    assert.equal(lanes.nextToStart([item('d0', 'docker light'), heavyDocker, item('h', 'heavy')], [lightDocker])?.name, 'h');
+  });
 });
 
 describe('every test file declares its lane needs', () => {

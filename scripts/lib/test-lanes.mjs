@@ -3,7 +3,10 @@
 //
 //   // test-lane: docker heavy slow
 //
-// and the runner starts a file only beside files it is compatible with (canRunBeside). A file under
+// and the runner starts a file only beside files it is compatible with (canRunBeside). The CPU class is
+// measured, not guessed: `node scripts/run-tests.mjs --lanes 1 FILE` prints how many of the machine's cores
+// were busy while the file ran alone (with the daemons it talks to); about half a core or less is light,
+// up to about one and a half normal, more heavy. A file under
 // test/ without that line runs alone: a new test is never put beside another by accident. The unit
 // tests (dist/src, dist/web/src: pure functions, temp dirs, free ports) run as one batch of class normal.
 import { readFileSync } from 'node:fs';
@@ -96,7 +99,7 @@ export function laneOrder(items) {
 /**
  * What each class takes of the machine's CPU budget of two (cores): a heavy file fills it, a normal one
  * takes a core, a light one (waiting, not computing) none; files run together only within the budget. So
- * three lanes hold a heavy file and two light ones, or two normal files and a light one, never three busy ones.
+ * four lanes hold a heavy file and three light ones, or two normal files and two light ones, never three busy ones.
  */
 const CPU_WEIGHT = { heavy: 2, normal: 1, light: 0, alone: 2 };
 export const CPU_BUDGET = 2;
@@ -110,8 +113,9 @@ export function fitsBeside(item, running) {
 /**
  * The next item of `queue` (in order) that may start beside every item of `running`, or undefined.
  * An item that cannot start yet holds its place: one that runs alone holds the whole queue (so a stream of
- * compatible pairs does not starve it), a heavy one holds the CPU (only light files start until it can),
- * one holding a resource holds that resource for the items behind it.
+ * compatible pairs does not starve it), a heavy one waiting for the CPU holds the CPU (only light files start
+ * until it can; one waiting for the dockerd lets other files use the CPU meanwhile, the heavy chain being the
+ * run's longest), one holding a resource holds that resource for the items behind it.
  */
 export function nextToStart(queue, running) {
   const held = new Set();
@@ -120,7 +124,10 @@ export function nextToStart(queue, running) {
     const passable = !item.needs.resources.some((r) => held.has(r)) && (!heavyWaiting || item.needs.cpu === 'light');
     if (passable && fitsBeside(item, running)) return item;
     if (item.needs.cpu === 'alone') return undefined;
-    if (item.needs.cpu === 'heavy') heavyWaiting = true;
+    // a heavy file held back by a resource (the dockerd busy with another file) lets other files use the CPU
+    // meanwhile; one held back by the CPU keeps it from files that would take it first
+    const resourceTaken = item.needs.resources.some((r) => held.has(r) || running.some((x) => x.needs.resources.includes(r)));
+    if (item.needs.cpu === 'heavy' && !resourceTaken) heavyWaiting = true;
     // whatever kept it waiting, the files behind it that need its resources wait too
     for (const r of item.needs.resources) held.add(r);
   }
