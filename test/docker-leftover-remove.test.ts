@@ -21,7 +21,8 @@ import Dockerode from 'dockerode';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { LeaseSession } from '../src/state/lease-session.js';
 import { DockerDriver } from '../src/agent/drivers/docker/docker-driver.js';
-import { Reconciler } from '../src/agent/reconciler.js';
+import { LEFTOVER_REPORT_AFTER_ATTEMPTS, Reconciler } from '../src/agent/reconciler.js';
+import { checkHost } from '../src/agent/host/host-checks.js';
 import { keys } from '../src/core/keys.js';
 import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
 import { dockerTestEnv, skipUnlessDocker, tmpDir } from './helpers/env.js';
@@ -122,6 +123,13 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     // the container is stopped and still there; the unit still counts as retiring (not forgotten)
     assert.deepEqual(await containers(), [{ name: unit.unit, state: 'exited' }]);
     assert.ok(reconciler!.retiring.has(unit.unit), 'the unit is still being retired');
+    // and the agent's heartbeat says so (the host's health: degraded, naming the unit and dockerd's reason)
+    await waitFor(`the leftover reported after ${LEFTOVER_REPORT_AFTER_ATTEMPTS} tries`, async () => reconciler!.leftovers().length > 0, 10_000, 50);
+    const problems = await checkHost({ driver: driver!, leftovers: () => reconciler!.leftovers() });
+    assert.deepEqual(problems, [{
+      component: 'leftover',
+      message: `${unit.unit}: retired, but its instance cannot be removed (the agent keeps trying): remove ${unit.unit}: ${JSON.parse(BUSY).message}`,
+    }]);
     // a new unit of the same name (placed here again) waits for the leftover instead of meeting it
     await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify({ ...unit, createdAt: 2 }));
     await new Promise((r) => setTimeout(r, 1_000));
@@ -138,6 +146,7 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     const goneAt = Date.now();
     await waitFor('the leftover container removed', async () => (await containers()).length === 0, 60_000, 100);
     await waitFor('the retirement over', async () => !reconciler!.retiring.has(unit.unit), 10_000, 50);
+    assert.deepEqual(reconciler!.leftovers(), [], 'no longer reported once removed');
     console.log(`# removed ${Date.now() - goneAt} ms after dockerd removed again (${refusedBefore} refused before)`);
   });
 

@@ -202,7 +202,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // The host record lives under the lease; its known-host copy does not, so a host that stops or dies is
   // still known afterwards, with the time it was last heard of (health-levels.ts).
   const beat = async () => {
-    const found = await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem(), unitsWaitFor: unitsStart.waitingFor });
+    const found = await checkHost({ driver: opts.driver, routerStartError, routerProblem: () => routerSync?.problem(), unitsWaitFor: unitsStart.waitingFor, leftovers: () => reconciler.leftovers() });
     const moved = opts.addressName ? await addressMoved(opts.addressName, opts.address, opts.resolveAddress ?? resolveName, undefined, (ip) => localAddresses().includes(ip)) : undefined;
     problems = nextProblems(problems, moved ? [...found, { component: 'address', message: moved }] : found, Date.now());
     const r = record();

@@ -35,6 +35,11 @@ const ADOPTED_STOP_GRACE_SECONDS = 10;
 
 /** The waits between removals of an instance a retirement left behind (see removeLeftover()). */
 export const LEFTOVER_REMOVE_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
+/**
+ * A leftover still there after this many removals (about 3.5 s of them) counts as a host problem (leftovers()):
+ * a remove refused while dockerd restarts for a moment is routine, one refused for good needs an operator.
+ */
+export const LEFTOVER_REPORT_AFTER_ATTEMPTS = 3;
 
 export interface ReconcilerOptions extends RunnerDeps {
   store: Store;
@@ -50,6 +55,8 @@ export class Reconciler {
   private adoptable = new Map<string, Awaited<ReturnType<Driver['list']>>[number]>();
   /** units whose instance is being stopped and removed, by unit name */
   readonly retiring = new Map<string, Promise<void>>();
+  /** retired units whose instance the driver has refused to remove LEFTOVER_REPORT_AFTER_ATTEMPTS times: why */
+  private readonly notRemoved = new Map<string, string>();
   /** `config.loadBalanced` of each deployed version seen (deploy records never change) */
   private readonly loadBalancedOf = new Map<string, boolean | undefined>();
   private readonly logger: Logger;
@@ -225,6 +232,14 @@ export class Reconciler {
    * leave the container behind for good.
    */
   private async removeLeftover(unit: string, stopGraceSeconds: number): Promise<void> {
+    try {
+      await this.removeLeftoverUntilGone(unit, stopGraceSeconds);
+    } finally {
+      this.notRemoved.delete(unit);
+    }
+  }
+
+  private async removeLeftoverUntilGone(unit: string, stopGraceSeconds: number): Promise<void> {
     const backoff = new Backoff(LEFTOVER_REMOVE_BACKOFF);
     let removeError: string | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -241,6 +256,7 @@ export class Reconciler {
       const retryInMs = backoff.next();
       const why = left instanceof Error ? left.message : (removeError ?? 'its instance is still there');
       this.logger.warn({ unit, attempt, retryInMs, why }, 'a retired unit is not removed yet; removing it again');
+      if (attempt >= LEFTOVER_REPORT_AFTER_ATTEMPTS) this.notRemoved.set(unit, why);
       // the agent stopping ends the wait: the next agent removes what is left (an instance no longer desired)
       if (!(await sleep(retryInMs, true, { signal: this.stopping.signal }).catch(() => false))) return;
       // a stop the driver could not make (dockerd down) is made now, with the unit's grace
@@ -261,6 +277,14 @@ export class Reconciler {
       this.loadBalancedOf.set(key, record?.config.loadBalanced);
     }
     return this.loadBalancedOf.get(key);
+  }
+
+  /**
+   * The retired units whose instance the driver keeps refusing to remove, with the driver's last reason: the
+   * agent reports them with its heartbeat (host-checks.ts), so the host's health says what the logs say.
+   */
+  leftovers(): Array<{ unit: string; why: string }> {
+    return [...this.notRemoved].map(([unit, why]) => ({ unit, why }));
   }
 
   private async statusesOf(units: string[]): Promise<Map<string, UnitStatus>> {

@@ -155,6 +155,14 @@ test('a host whose driver does not answer is unhealthy; a router problem only de
   assert.match(router.reasons[0], /its router could not start/);
 });
 
+test("a retired unit's instance the driver refuses to remove degrades its host, naming the unit and why", () => {
+  const message = 'web-1-1: retired, but its instance cannot be removed (the agent keeps trying): remove web-1-1: driver "overlay2" failed to remove root filesystem: device or resource busy';
+  const h = hostHealth('a', facts([host('a', { problems: [{ component: 'leftover', message, since: NOW - sec(120) }] })]), [], new Map())!;
+  assert.equal(h.status, 'degraded');
+  assert.equal(h.healthy, false);
+  assert.equal(h.reasons[0], `host a (a.local): ${message} (since ${new Date(NOW - sec(120)).toISOString()}, 2 min)`);
+});
+
 test('a host down within the grace: its units wait for it; past it: they are placed elsewhere', () => {
   const us = [unit('web', 1, 1, 'b')];
   const within = hostHealth('b', facts([host('a')], [known('a'), known('b', { lastSeenAt: NOW - sec(10) })]), us, new Map())!;

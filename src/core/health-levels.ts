@@ -163,7 +163,8 @@ export function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Ma
     // an address problem's message names --address itself
     const what = p.component === 'driver' ? `its ${h.driver} driver ` : p.component === 'router' ? 'its router ' : '';
     reasons.push(`${name}: ${what}${p.message} (since ${at(p.since)}, ${duration(now - p.since)})`);
-    // without its driver the agent can neither start nor watch instances; without its router, units still run
+    // without its driver the agent can neither start nor watch instances; without its router, units still run;
+    // a leftover instance holds resources (a mount, memory if it still runs) but serves nothing
     status = worst(status, p.component === 'driver' ? 'unhealthy' : 'degraded');
   }
   // draining is the operator's intent, not a fault; a drain that cannot finish deserves a look

@@ -192,8 +192,11 @@ export interface HostRecord {
 
 /** Something wrong on a host that its agent can see: its driver (dockerd) not answering, its router down. */
 export interface HostProblem {
-  /** address: the host name given as --address resolves elsewhere now */
-  component: 'driver' | 'router' | 'address';
+  /**
+   * address: the host name given as --address resolves elsewhere now; leftover: a retired unit's instance the
+   * driver keeps refusing to remove
+   */
+  component: 'driver' | 'router' | 'address' | 'leftover';
   message: string;
   /** ms; when the agent first saw it */
   since: number;

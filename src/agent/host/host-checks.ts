@@ -1,6 +1,7 @@
 /**
  * What the agent checks on its host at each heartbeat, for the host's health (HostRecord.problems): that
- * its driver's runtime answers (dockerd), and that its router runs and took its last configuration.
+ * its driver's runtime answers (dockerd), that its router runs and took its last configuration, and that no
+ * retired unit's instance stays behind because the driver refuses to remove it.
  */
 import type { Driver } from '../drivers/driver.js';
 import type { FoundProblem } from '../../core/host-problems.js';
@@ -16,6 +17,8 @@ export interface HostChecks {
   routerProblem?: () => string | undefined;
   /** why the host's units have not started yet (their start waits for the driver), or undefined */
   unitsWaitFor?: string;
+  /** retired units whose instance the driver keeps refusing to remove (Reconciler.leftovers()) */
+  leftovers?: () => Array<{ unit: string; why: string }>;
 }
 
 export async function checkHost(c: HostChecks): Promise<FoundProblem[]> {
@@ -41,5 +44,9 @@ export async function checkHost(c: HostChecks): Promise<FoundProblem[]> {
   if (c.routerStartError) found.push({ component: 'router', message: `could not start: ${c.routerStartError}; units bind their host ports themselves` });
   const rp = c.routerProblem?.();
   if (rp) found.push({ component: 'router', message: rp });
+  // one problem per leftover, each with its own "since"; the reason is the driver's, stable from one try to the next
+  for (const l of c.leftovers?.() ?? []) {
+    found.push({ component: 'leftover', message: `${l.unit}: retired, but its instance cannot be removed (the agent keeps trying): ${l.why}` });
+  }
   return found;
 }

@@ -23,7 +23,7 @@ const verdict = {
 };
 
 const Problem = Type.Object({
-  component: Type.Union([Type.Literal('driver'), Type.Literal('router'), Type.Literal('address')], { description: "what the agent found wrong: its driver's runtime (dockerd), its router, or the host name given as --address resolving elsewhere now" }),
+  component: Type.Union([Type.Literal('driver'), Type.Literal('router'), Type.Literal('address'), Type.Literal('leftover')], { description: "what the agent found wrong: its driver's runtime (dockerd), its router, the host name given as --address resolving elsewhere now, or a retired unit's instance the driver keeps refusing to remove (the agent keeps trying)" }),
   message: Type.String(),
   since: Ms('first seen'),
 });
