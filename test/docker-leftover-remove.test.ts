@@ -9,8 +9,10 @@
  * Real dockerd, real docker driver and reconciler (SQLite store); the driver reaches dockerd through a unix-socket
  * proxy that, while told to, answers every `DELETE /containers/…` with the 500 dockerd gives for a busy
  * filesystem and passes every other call on. A unit runs, is retired while removes are refused: its container
- * stays (stopped), the removal is tried again with growing waits, and once dockerd removes again it goes. A new
- * unit of the same name is not started beside the leftover, and an agent stopping meanwhile does not wait for it.
+ * stays (stopped), the removal is tried again with growing waits, the host's heartbeat reports it (a `leftover`
+ * problem naming the unit and dockerd's words), and once dockerd removes again it goes. A new unit of the same
+ * name is not started beside the leftover, and an agent stopping meanwhile does not wait for it; the next agent
+ * keeps trying in the same way.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -150,7 +152,7 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     console.log(`# removed ${Date.now() - goneAt} ms after dockerd removed again (${refusedBefore} refused before)`);
   });
 
-  it('an agent stopping while a leftover is retried stops at once and leaves it for the next agent, which removes it', async () => {
+  it('an agent stopping while a leftover is retried stops at once and leaves it for the next agent, which removes it once it can', async () => {
     await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify(unit));
     await waitFor(`${unit.unit} running again`, async () => (await containers()).some((c) => c.state === 'running'), 60_000);
     refuseRemoves = true;
@@ -163,9 +165,16 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     assert.ok(stopMs < 1_000, `the agent stopped in ${stopMs} ms`);
     assert.deepEqual(await containers(), [{ name: unit.unit, state: 'exited' }]);
 
-    refuseRemoves = false;
+    // the next agent finds the container of a unit no longer desired (an instance it did not start) and
+    // removes it; while dockerd still refuses, it keeps trying and reports it like its own retirements
+    const refusedBeforeNext = refusedAt.length;
     reconciler = newReconciler();
     await reconciler.start();
+    await waitFor('the next agent reporting the leftover it could not remove', async () => reconciler!.leftovers().length > 0, 30_000, 50);
+    assert.deepEqual(reconciler.leftovers().map((l) => l.unit), [unit.unit]);
+    assert.ok(refusedAt.length >= refusedBeforeNext + LEFTOVER_REPORT_AFTER_ATTEMPTS - 1, `tried again: ${refusedAt.length - refusedBeforeNext} removes refused`);
+    refuseRemoves = false;
     await waitFor('the next agent removes the leftover', async () => (await containers()).length === 0, 30_000, 100);
+    await waitFor('the leftover no longer reported', async () => reconciler!.leftovers().length === 0, 10_000, 50);
   });
 });
