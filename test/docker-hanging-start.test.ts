@@ -17,18 +17,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import Dockerode from 'dockerode';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { LeaseSession } from '../src/state/lease-session.js';
-import { DockerDriver } from '../src/agent/drivers/docker/docker-driver.js';
 import { BoundedDriver, DEFAULT_START_CONCURRENCY } from '../src/agent/bounded-driver.js';
-import { Reconciler } from '../src/agent/reconciler.js';
-import { keys } from '../src/core/keys.js';
-import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
-import { dockerTestEnv, skipUnlessDocker, tmpDir } from './helpers/env.js';
+import { dockerTestEnv, skipUnlessDocker } from './helpers/env.js';
+import { DockerHost } from './helpers/docker-host.js';
 import { waitFor } from './helpers/wait.js';
 import { tcpProxy } from './helpers/tcp-proxy.js';
 
@@ -70,29 +62,12 @@ async function holdingProxy(listen: string | 0, target: { path: string } | { hos
 }
 
 describe('a start that hangs shows its step, fails at the deadline and is tried again with backoff', skipUnlessDocker, () => {
-  const dir = tmpDir('paz-hanging-start-');
-  const store = new SqliteStore(join(dir, 'paz.db'));
-  const session = new LeaseSession(store, { ttlSeconds: 30 });
   let registryProxy: Proxy | undefined;
   let dockerProxy: Proxy | undefined;
   let holdCreates = true;
-  let driver: DockerDriver | undefined;
-  let docker: Dockerode | undefined;
-  let reconciler: Reconciler | undefined;
-  let cancel: (() => Promise<void>) | undefined;
+  let host: DockerHost | undefined;
   let silentImage = '';
-  /** every status written, by unit, in order, with the time it was seen */
-  const written = new Map<string, Array<UnitStatus & { seenAt: number }>>();
-  const statusesOf = (unit: string) => written.get(unit) ?? [];
-  const unitNamed = (instance: number, image: string): DesiredUnit => ({
-    unit: `${SERVICE}-1-${instance}`,
-    service: SERVICE,
-    version: 1,
-    instance,
-    host: HOST,
-    createdAt: 1,
-    spec: { image, ports: [{ container: 9000 }], env: {}, volumes: [], stopGraceSeconds: 1 },
-  });
+  const statusesOf = (unit: string) => host!.statuses(unit);
 
   before(async () => {
     const env = dockerTestEnv();
@@ -100,40 +75,24 @@ describe('a start that hangs shows its step, fails at the deadline and is tried 
     // a registry that accepts connections and never answers
     registryProxy = await holdingProxy(0, { host: registryHost!, port: Number(registryPort) }, () => true, () => true);
     silentImage = env.image1.replace(env.registry, `127.0.0.1:${registryProxy.where}`);
-    dockerProxy = await holdingProxy(join(dir, 'docker.sock'), { path: env.socketPath }, (chunk) => /^POST \S*\/containers\/create/.test(chunk.toString('latin1')), () => holdCreates);
-    driver = new DockerDriver({ dockerHost: `unix://${dockerProxy.where}`, requestTimeoutMs: DEADLINE_MS, pullIdleTimeoutMs: DEADLINE_MS });
-    docker = new Dockerode({ socketPath: env.socketPath });
-    await session.start();
-    await store.put(keys.latest(SERVICE), '1');
-    const watch = await store.watch(keys.unitStatusPrefix(), (events) => {
-      for (const e of events) {
-        if (e.type !== 'put') continue;
-        const s = JSON.parse(e.value) as UnitStatus;
-        written.set(s.unit, [...statusesOf(s.unit), { ...s, seenAt: Date.now() }]);
-      }
+    host = new DockerHost({
+      tmpPrefix: 'paz-hanging-start-',
+      hostId: HOST,
+      services: [SERVICE],
+      driver: async (dir) => {
+        dockerProxy = await holdingProxy(join(dir, 'docker.sock'), { path: env.socketPath }, (chunk) => /^POST \S*\/containers\/create/.test(chunk.toString('latin1')), () => holdCreates);
+        return { dockerHost: `unix://${dockerProxy.where}`, requestTimeoutMs: DEADLINE_MS, pullIdleTimeoutMs: DEADLINE_MS };
+      },
     });
-    cancel = () => watch.cancel();
-    reconciler = new Reconciler({ store, driver, session, hostId: HOST, endpointAddress: '127.0.0.1', probeAddress: '127.0.0.1', logger: pino({ level: 'silent' }), resyncMs: 300 });
-    await reconciler.start();
+    host.images.push(silentImage);
+    await host.start();
   });
 
   after(async () => {
     holdCreates = false;
-    await cancel?.();
-    for (const i of [1, 2]) await store.delete(keys.desiredUnit(SERVICE, `${SERVICE}-1-${i}`)).catch(() => undefined);
-    await waitFor('the units retired', async () => reconciler!.runners.size === 0 && reconciler!.retiring.size === 0, 30_000).catch(() => undefined);
-    await reconciler?.stop();
-    if (docker) {
-      const left = await docker.listContainers({ all: true, filters: { label: [`paz.service=${SERVICE}`] } });
-      await Promise.all(left.map((c) => docker!.getContainer(c.Id).remove({ force: true })));
-      if (silentImage) await docker.getImage(silentImage).remove().catch(() => undefined);
-    }
-    await driver?.close();
+    await host?.close();
     await registryProxy?.close();
     await dockerProxy?.close();
-    await session.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** The times the unit was written `state` anew (a change from another state), after it was first written. */
@@ -159,16 +118,16 @@ describe('a start that hangs shows its step, fails at the deadline and is tried 
   }
 
   it('a pull from a registry that never answers: pulling, then failed at the deadline, tried again later and later', async () => {
-    await docker!.getImage(silentImage).remove().catch(() => undefined);
-    const unit = unitNamed(1, silentImage);
-    await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify(unit));
+    await host!.docker.getImage(silentImage).remove().catch(() => undefined);
+    const unit = host!.unit(SERVICE, 1, silentImage);
+    await host!.place(unit);
     await assertRetriedWithBackoff(unit.unit, 'pulling', /^REGISTRY_UNREACHABLE: pull of .* made no progress for \d+ s/, 3);
     assert.ok(registryProxy!.held() >= 3, `every try reached the silent registry (${registryProxy!.held()} connections held)`);
   });
 
   it('a create that dockerd never answers: starting, then failed at the deadline, tried again later and later; runs once dockerd answers', async () => {
-    const unit = unitNamed(2, dockerTestEnv().image1);
-    await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify(unit));
+    const unit = host!.unit(SERVICE, 2, dockerTestEnv().image1);
+    await host!.place(unit);
     await assertRetriedWithBackoff(unit.unit, 'starting', /^DAEMON_UNREACHABLE: cannot start .*: the Docker daemon did not answer in time/, 3);
     assert.ok(dockerProxy!.held() >= 3, `every try's create was held (${dockerProxy!.held()})`);
     assert.equal(statusesOf(unit.unit).some((s) => s.state === 'running' || s.state === 'healthy'), false);
@@ -179,81 +138,51 @@ describe('a start that hangs shows its step, fails at the deadline and is tried 
 });
 
 describe("creates that hang for one service do not hold back another service's start on the host", skipUnlessDocker, () => {
-  const dir = tmpDir('paz-hanging-creates-');
-  const store = new SqliteStore(join(dir, 'paz.db'));
-  const session = new LeaseSession(store, { ttlSeconds: 30 });
-  const host = 'd'.repeat(32);
   const stuck = `stuckcreate${process.pid}`;
   const free = `freecreate${process.pid}`;
   let dockerProxy: Proxy | undefined;
-  let driver: DockerDriver | undefined;
-  let docker: Dockerode | undefined;
-  let reconciler: Reconciler | undefined;
-  let cancel: (() => Promise<void>) | undefined;
-  const written = new Map<string, UnitStatus[]>();
-  const unitOf = (service: string, instance: number): DesiredUnit => ({
-    unit: `${service}-1-${instance}`,
-    service,
-    version: 1,
-    instance,
-    host,
-    createdAt: 1,
-    spec: { image: dockerTestEnv().image1, ports: [{ container: 9000 }], env: {}, volumes: [], stopGraceSeconds: 1 },
-  });
-  const stuckUnits = Array.from({ length: DEFAULT_START_CONCURRENCY }, (_, i) => unitOf(stuck, i + 1));
+  let host: DockerHost | undefined;
+  const unitOf = (service: string, instance: number) => host!.unit(service, instance, dockerTestEnv().image1);
+  let stuckUnits: ReturnType<typeof unitOf>[] = [];
 
   before(async () => {
     const env = dockerTestEnv();
-    // dockerd as seen by this host's agent: every create of the stuck service is held, for good
-    const createOfStuck = new RegExp(`^POST \\S*/containers/create\\?name=${stuck}-`);
-    dockerProxy = await holdingProxy(join(dir, 'docker.sock'), { path: env.socketPath }, (chunk) => createOfStuck.test(chunk.toString('latin1')), () => true);
-    // a deadline far longer than the test waits: the held creates do not fail (and free their slots) meanwhile
-    driver = new DockerDriver({ dockerHost: `unix://${dockerProxy.where}`, requestTimeoutMs: 120_000 });
-    docker = new Dockerode({ socketPath: env.socketPath });
-    await session.start();
-    for (const service of [stuck, free]) await store.put(keys.latest(service), '1');
-    const watch = await store.watch(keys.unitStatusPrefix(), (events) => {
-      for (const e of events) if (e.type === 'put') {
-        const st = JSON.parse(e.value) as UnitStatus;
-        written.set(st.unit, [...(written.get(st.unit) ?? []), st]);
-      }
+    host = new DockerHost({
+      tmpPrefix: 'paz-hanging-creates-',
+      hostId: 'd'.repeat(32),
+      services: [stuck, free],
+      driver: async (dir) => {
+        // dockerd as seen by this host's agent: every create of the stuck service is held, for good
+        const createOfStuck = new RegExp(`^POST \\S*/containers/create\\?name=${stuck}-`);
+        dockerProxy = await holdingProxy(join(dir, 'docker.sock'), { path: env.socketPath }, (chunk) => createOfStuck.test(chunk.toString('latin1')), () => true);
+        // a deadline far longer than the test waits: the held creates do not fail (and free their slots) meanwhile
+        return { dockerHost: `unix://${dockerProxy.where}`, requestTimeoutMs: 120_000 };
+      },
+      // the agent's driver as agent.ts makes it
+      wrap: (driver) => new BoundedDriver(driver),
     });
-    cancel = () => watch.cancel();
-    // the agent's driver as agent.ts makes it
-    reconciler = new Reconciler({ store, driver: new BoundedDriver(driver), session, hostId: host, endpointAddress: '127.0.0.1', probeAddress: '127.0.0.1', logger: pino({ level: 'silent' }), resyncMs: 300 });
-    await reconciler.start();
+    await host.start();
+    stuckUnits = Array.from({ length: DEFAULT_START_CONCURRENCY }, (_, i) => unitOf(stuck, i + 1));
   });
 
   after(async () => {
-    await cancel?.();
-    for (const u of [...stuckUnits, unitOf(free, 1)]) await store.delete(keys.desiredUnit(u.service, u.unit)).catch(() => undefined);
+    for (const u of host ? [...stuckUnits, unitOf(free, 1)] : []) await host!.unplace(u).catch(() => undefined);
     // the held creates fail once the proxy closes their connections; nothing of them reached dockerd
     await dockerProxy?.close();
-    await waitFor('the units retired', async () => reconciler!.runners.size === 0 && reconciler!.retiring.size === 0, 30_000).catch(() => undefined);
-    await reconciler?.stop();
-    if (docker) {
-      for (const service of [stuck, free]) {
-        const left = await docker.listContainers({ all: true, filters: { label: [`paz.service=${service}`] } });
-        await Promise.all(left.map((c) => docker!.getContainer(c.Id).remove({ force: true })));
-      }
-    }
-    await driver?.close();
-    await session.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await host?.close();
   });
 
   it(`${DEFAULT_START_CONCURRENCY} creates held unanswered: another service's unit still starts and runs, before any of them fails`, async () => {
-    for (const u of stuckUnits) await store.put(keys.desiredUnit(u.service, u.unit), JSON.stringify(u));
+    for (const u of stuckUnits) await host!.place(u);
     await waitFor(`all ${stuckUnits.length} creates held`, async () => dockerProxy!.held() >= stuckUnits.length, 60_000, 50);
     const heldAt = Date.now();
     const other = unitOf(free, 1);
-    await store.put(keys.desiredUnit(other.service, other.unit), JSON.stringify(other));
-    const running = await waitFor(`${other.unit} running while the creates hang`, async () => written.get(other.unit)?.find((st) => st.state === 'running' || st.state === 'healthy'), 60_000, 50);
+    await host!.place(other);
+    const running = await waitFor(`${other.unit} running while the creates hang`, async () => host!.statuses(other.unit).find((st) => st.state === 'running' || st.state === 'healthy'), 60_000, 50);
     console.log(`# ${other.unit} ${running.state} ${Date.now() - heldAt} ms after ${stuckUnits.length} creates were held (the driver's deadline: 120 s)`);
     assert.ok(running.containerId, JSON.stringify(running));
     // the stuck units were still starting all along: the other unit did not get in through a failure of theirs
-    const failed = stuckUnits.filter((u) => written.get(u.unit)?.some((st) => st.state === 'failed'));
+    const failed = stuckUnits.filter((u) => host!.statuses(u.unit).some((st) => st.state === 'failed'));
     assert.deepEqual(failed.map((u) => u.unit), []);
     assert.equal(dockerProxy!.held(), stuckUnits.length, 'no stuck create was tried again');
   });

@@ -16,18 +16,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import Dockerode from 'dockerode';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { LeaseSession } from '../src/state/lease-session.js';
-import { DockerDriver } from '../src/agent/drivers/docker/docker-driver.js';
-import { LEFTOVER_REPORT_AFTER_ATTEMPTS, Reconciler } from '../src/agent/reconciler.js';
+import { LEFTOVER_REPORT_AFTER_ATTEMPTS } from '../src/agent/reconciler.js';
 import { checkHost } from '../src/agent/host/host-checks.js';
-import { keys } from '../src/core/keys.js';
-import type { DesiredUnit, UnitStatus } from '../src/core/records.js';
-import { dockerTestEnv, skipUnlessDocker, tmpDir } from './helpers/env.js';
+import type { DesiredUnit } from '../src/core/records.js';
+import { dockerTestEnv, skipUnlessDocker } from './helpers/env.js';
+import { DockerHost } from './helpers/docker-host.js';
 import { waitFor } from './helpers/wait.js';
 import { tcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
@@ -38,105 +32,73 @@ const BUSY = JSON.stringify({
 });
 
 describe("a retired unit's container that dockerd refuses to remove is removed once it can", skipUnlessDocker, () => {
-  const dir = tmpDir('paz-leftover-remove-');
-  const store = new SqliteStore(join(dir, 'paz.db'));
-  const session = new LeaseSession(store, { ttlSeconds: 30 });
   let proxy: TcpProxy | undefined;
   let refuseRemoves = false;
   /** when each refused DELETE came, ms since the epoch */
   const refusedAt: number[] = [];
-  let driver: DockerDriver | undefined;
-  let docker: Dockerode | undefined;
-  let reconciler: Reconciler | undefined;
-  let cancel: (() => Promise<void>) | undefined;
-  const written = new Map<string, UnitStatus[]>();
-  const unit: DesiredUnit = {
-    unit: `${SERVICE}-1-1`,
-    service: SERVICE,
-    version: 1,
-    instance: 1,
-    host: HOST,
-    createdAt: 1,
-    spec: { image: '', ports: [{ container: 9000 }], env: {}, volumes: [], stopGraceSeconds: 1 },
-  };
-  /** this service's containers as dockerd lists them: name and state */
-  const containers = async () =>
-    (await docker!.listContainers({ all: true, filters: { label: [`paz.service=${SERVICE}`] } })).map((c) => ({ name: c.Names[0]!.slice(1), state: c.State }));
-  const newReconciler = () =>
-    new Reconciler({ store, driver: driver!, session, hostId: HOST, endpointAddress: '127.0.0.1', probeAddress: '127.0.0.1', logger: pino({ level: 'silent' }), resyncMs: 300 });
+  let host: DockerHost | undefined;
+  let unit: DesiredUnit;
+  const containers = () => host!.containers(SERVICE);
+  const written = (name: string) => host!.statuses(name);
 
   before(async () => {
     const env = dockerTestEnv();
-    unit.spec.image = env.image1;
-    proxy = await tcpProxy({ path: env.socketPath }, {
-      listen: join(dir, 'docker.sock'),
-      wire: (client, upstream) => {
-        client.on('data', (chunk: Buffer) => {
-          if (refuseRemoves && /^DELETE \S*\/containers\//.test(chunk.toString('latin1'))) {
-            refusedAt.push(Date.now());
-            client.write(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BUSY)}\r\n\r\n${BUSY}`);
-          } else {
-            upstream.write(chunk);
-          }
+    host = new DockerHost({
+      tmpPrefix: 'paz-leftover-remove-',
+      hostId: HOST,
+      services: [SERVICE],
+      driver: async (dir) => {
+        proxy = await tcpProxy({ path: env.socketPath }, {
+          listen: join(dir, 'docker.sock'),
+          wire: (client, upstream) => {
+            client.on('data', (chunk: Buffer) => {
+              if (refuseRemoves && /^DELETE \S*\/containers\//.test(chunk.toString('latin1'))) {
+                refusedAt.push(Date.now());
+                client.write(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BUSY)}\r\n\r\n${BUSY}`);
+              } else {
+                upstream.write(chunk);
+              }
+            });
+            upstream.pipe(client);
+          },
         });
-        upstream.pipe(client);
+        return { dockerHost: `unix://${proxy.where}` };
       },
     });
-    driver = new DockerDriver({ dockerHost: `unix://${proxy.where}` });
-    docker = new Dockerode({ socketPath: env.socketPath });
-    await docker.pull(env.image1).then((stream) => new Promise((resolve, reject) => docker!.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(undefined)))));
-    await session.start();
-    await store.put(keys.latest(SERVICE), '1');
-    const watch = await store.watch(keys.unitStatusPrefix(), (events) => {
-      for (const e of events) if (e.type === 'put') {
-        const st = JSON.parse(e.value) as UnitStatus;
-        written.set(st.unit, [...(written.get(st.unit) ?? []), st]);
-      }
-    });
-    cancel = () => watch.cancel();
-    reconciler = newReconciler();
-    await reconciler.start();
+    unit = host.unit(SERVICE, 1, env.image1);
+    await host.docker.pull(env.image1).then((stream) => new Promise((resolve, reject) => host!.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(undefined)))));
+    await host.start();
   });
 
   after(async () => {
     refuseRemoves = false;
-    await cancel?.();
-    await store.delete(keys.desiredUnit(SERVICE, unit.unit)).catch(() => undefined);
-    await reconciler?.stop();
-    if (docker) {
-      const left = await docker.listContainers({ all: true, filters: { label: [`paz.service=${SERVICE}`] } });
-      await Promise.all(left.map((c) => docker!.getContainer(c.Id).remove({ force: true })));
-    }
-    await driver?.close();
+    await host?.close();
     await proxy?.close();
-    await session.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('stays retiring while dockerd refuses, is tried again with growing waits, and goes once dockerd removes', async () => {
-    await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify(unit));
-    await waitFor(`${unit.unit} running`, async () => (written.get(unit.unit) ?? []).some((s) => s.state === 'running' || s.state === 'healthy'), 60_000);
+    await host!.place(unit);
+    await waitFor(`${unit.unit} running`, async () => written(unit.unit).some((s) => s.state === 'running' || s.state === 'healthy'), 60_000);
     assert.deepEqual(await containers(), [{ name: unit.unit, state: 'running' }]);
 
     refuseRemoves = true;
-    await store.delete(keys.desiredUnit(SERVICE, unit.unit));
+    await host!.unplace(unit);
     await waitFor('three removes refused', async () => refusedAt.length >= 3, 30_000, 50);
     // the container is stopped and still there; the unit still counts as retiring (not forgotten)
     assert.deepEqual(await containers(), [{ name: unit.unit, state: 'exited' }]);
-    assert.ok(reconciler!.retiring.has(unit.unit), 'the unit is still being retired');
+    assert.ok(host!.reconciler.retiring.has(unit.unit), 'the unit is still being retired');
     // and the agent's heartbeat says so (the host's health: degraded, naming the unit and dockerd's reason)
-    await waitFor(`the leftover reported after ${LEFTOVER_REPORT_AFTER_ATTEMPTS} tries`, async () => reconciler!.leftovers().length > 0, 10_000, 50);
-    const problems = await checkHost({ driver: driver!, leftovers: () => reconciler!.leftovers() });
+    await waitFor(`the leftover reported after ${LEFTOVER_REPORT_AFTER_ATTEMPTS} tries`, async () => host!.reconciler.leftovers().length > 0, 10_000, 50);
+    const problems = await checkHost({ driver: host!.driver, leftovers: () => host!.reconciler.leftovers() });
     assert.deepEqual(problems, [{
       component: 'leftover',
       message: `${unit.unit}: retired, but its instance cannot be removed (the agent keeps trying): remove ${unit.unit}: ${JSON.parse(BUSY).message}`,
     }]);
     // a new unit of the same name (placed here again) waits for the leftover instead of meeting it
-    await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify({ ...unit, createdAt: 2 }));
+    await host!.place({ ...unit, createdAt: 2 });
     await new Promise((r) => setTimeout(r, 1_000));
-    assert.equal(reconciler!.runners.has(unit.unit), false, 'no runner starts beside the leftover');
-    await store.delete(keys.desiredUnit(SERVICE, unit.unit));
+    assert.equal(host!.reconciler.runners.has(unit.unit), false, 'no runner starts beside the leftover');
+    await host!.unplace(unit);
 
     const waits = refusedAt.slice(1).map((t, i) => t - refusedAt[i]!);
     console.log(`# removes refused ${refusedAt.length} times, waits between them: ${waits.join(', ')} ms`);
@@ -147,20 +109,20 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     refuseRemoves = false;
     const goneAt = Date.now();
     await waitFor('the leftover container removed', async () => (await containers()).length === 0, 60_000, 100);
-    await waitFor('the retirement over', async () => !reconciler!.retiring.has(unit.unit), 10_000, 50);
-    assert.deepEqual(reconciler!.leftovers(), [], 'no longer reported once removed');
+    await waitFor('the retirement over', async () => !host!.reconciler.retiring.has(unit.unit), 10_000, 50);
+    assert.deepEqual(host!.reconciler.leftovers(), [], 'no longer reported once removed');
     console.log(`# removed ${Date.now() - goneAt} ms after dockerd removed again (${refusedBefore} refused before)`);
   });
 
   it('an agent stopping while a leftover is retried stops at once and leaves it for the next agent, which removes it once it can', async () => {
-    await store.put(keys.desiredUnit(SERVICE, unit.unit), JSON.stringify(unit));
+    await host!.place(unit);
     await waitFor(`${unit.unit} running again`, async () => (await containers()).some((c) => c.state === 'running'), 60_000);
     refuseRemoves = true;
     const refusedBefore = refusedAt.length;
-    await store.delete(keys.desiredUnit(SERVICE, unit.unit));
+    await host!.unplace(unit);
     await waitFor('a remove refused', async () => refusedAt.length >= refusedBefore + 2, 30_000, 50);
     const t0 = Date.now();
-    await reconciler!.stop();
+    await host!.reconciler.stop();
     const stopMs = Date.now() - t0;
     assert.ok(stopMs < 1_000, `the agent stopped in ${stopMs} ms`);
     assert.deepEqual(await containers(), [{ name: unit.unit, state: 'exited' }]);
@@ -168,13 +130,13 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     // the next agent finds the container of a unit no longer desired (an instance it did not start) and
     // removes it; while dockerd still refuses, it keeps trying and reports it like its own retirements
     const refusedBeforeNext = refusedAt.length;
-    reconciler = newReconciler();
-    await reconciler.start();
-    await waitFor('the next agent reporting the leftover it could not remove', async () => reconciler!.leftovers().length > 0, 30_000, 50);
-    assert.deepEqual(reconciler.leftovers().map((l) => l.unit), [unit.unit]);
+    host!.reconciler = host!.newReconciler();
+    await host!.reconciler.start();
+    await waitFor('the next agent reporting the leftover it could not remove', async () => host!.reconciler.leftovers().length > 0, 30_000, 50);
+    assert.deepEqual(host!.reconciler.leftovers().map((l) => l.unit), [unit.unit]);
     assert.ok(refusedAt.length >= refusedBeforeNext + LEFTOVER_REPORT_AFTER_ATTEMPTS - 1, `tried again: ${refusedAt.length - refusedBeforeNext} removes refused`);
     refuseRemoves = false;
     await waitFor('the next agent removes the leftover', async () => (await containers()).length === 0, 30_000, 100);
-    await waitFor('the leftover no longer reported', async () => reconciler!.leftovers().length === 0, 10_000, 50);
+    await waitFor('the leftover no longer reported', async () => host!.reconciler.leftovers().length === 0, 10_000, 50);
   });
 });
