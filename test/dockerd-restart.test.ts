@@ -5,7 +5,9 @@
 // - while dockerd is down (5 s), the agent does not pile up containers or give up: once dockerd answers again,
 //   both units run again, each in exactly one container (their old ones started again or replaced, never both);
 // - the router serves them again; prints how long after dockerd came back, and the requests that failed;
-// - a deploy after it works as before.
+// - a deploy after it works as before;
+// - restarted again in the middle of a rolling deploy, the deploy still finishes, and only the new version's
+//   containers are left (the old ones' removal, refused while dockerd is down, is made once it answers).
 // test-lane: light slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,5 +96,30 @@ describe("a host's dockerd restarted under a running service", { skip }, () => {
     await waitFor("the old version's containers removed", async () => (seen = containers()).length === 2, 30_000).catch((err: Error) => {
       throw new Error(`${err.message}; still there: ${JSON.stringify(seen)}`);
     });
+  });
+
+  it("restarted in the middle of a rolling deploy: the deploy finishes and only the new version's containers are left", async () => {
+    const dep = await c.api('POST', `${c.orchestrator()}/services/${SERVICE}/deploy`, { tag: '1' });
+    assert.equal(dep.status, 201, JSON.stringify(dep.body));
+    const version = dep.body.doc.version as number;
+    assert.equal(version, 3);
+    // the new units are placed and starting; a probe-less unit counts healthy only after 2 s running, then
+    // must stay so for minHealthySeconds (3 s): the deploy is still under way when dockerd stops
+    await waitFor(`version ${version}'s units placed`, async () => (await units()).filter((u) => u.version === version).length === 2, 30_000, 50);
+    const mid = (await c.api('GET', `${c.orchestrator()}/services/${SERVICE}/rollout`)).body?.doc;
+    assert.equal(mid?.state, 'deploying', `the deploy is under way when dockerd stops: ${JSON.stringify(mid)}`);
+    const t0 = Date.now();
+    await c.restartDockerd(h1, 3_000);
+    const back = Date.now();
+    const done = await servesAlone(version);
+    await waitFor(`version ${version} routed`, async () => (await answers(6)).every((b) => b === 'Hello World 1\n'), 60_000);
+    let seen = containers();
+    await waitFor('only the new version\'s containers left, both running', async () => {
+      seen = containers();
+      return seen.length === 2 && seen.every((x) => x.state === 'running') && seen.every((x) => done.some((u) => u.name === x.name));
+    }, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}; there: ${JSON.stringify(seen)}; units: ${JSON.stringify(done.map((u) => u.name))}`);
+    });
+    console.log(`# dockerd stopped while version ${version} was deploying, and answered again ${Math.round((back - t0) / 100) / 10} s later; the deploy succeeded ${Date.now() - back} ms after dockerd answered again; containers ${seen.map((x) => `${x.name} ${x.state}`).join(', ')}; restarts ${done.map((u) => `${u.name} ${u.restarts}`).join(', ')}`);
   });
 });
