@@ -23,19 +23,15 @@ import type { DesiredUnit } from '../src/core/records.js';
 import { dockerTestEnv, skipUnlessDocker } from './helpers/env.js';
 import { DockerHost } from './helpers/docker-host.js';
 import { waitFor } from './helpers/wait.js';
-import { tcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+import { BUSY_MESSAGE, busyRemoveProxy, type BusyRemoveProxy } from './helpers/busy-remove-proxy.js';
 
 const HOST = 'e'.repeat(32);
 const SERVICE = `leftover${process.pid}`;
-const BUSY = JSON.stringify({
-  message: 'container 0123abcd: driver "overlay2" failed to remove root filesystem: unlinkat /var/lib/docker/overlay2/0123abcd/merged: device or resource busy',
-});
 
 describe("a retired unit's container that dockerd refuses to remove is removed once it can", skipUnlessDocker, () => {
-  let proxy: TcpProxy | undefined;
-  let refuseRemoves = false;
+  let proxy: BusyRemoveProxy | undefined;
   /** when each refused DELETE came, ms since the epoch */
-  const refusedAt: number[] = [];
+  const refusedAt = (): number[] => proxy!.refusedAt;
   let host: DockerHost | undefined;
   let unit: DesiredUnit;
   const containers = () => host!.containers(SERVICE);
@@ -48,20 +44,7 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
       hostId: HOST,
       services: [SERVICE],
       driver: async (dir) => {
-        proxy = await tcpProxy({ path: env.socketPath }, {
-          listen: join(dir, 'docker.sock'),
-          wire: (client, upstream) => {
-            client.on('data', (chunk: Buffer) => {
-              if (refuseRemoves && /^DELETE \S*\/containers\//.test(chunk.toString('latin1'))) {
-                refusedAt.push(Date.now());
-                client.write(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BUSY)}\r\n\r\n${BUSY}`);
-              } else {
-                upstream.write(chunk);
-              }
-            });
-            upstream.pipe(client);
-          },
-        });
+        proxy = await busyRemoveProxy(join(dir, 'docker.sock'));
         return { dockerHost: `unix://${proxy.where}` };
       },
     });
@@ -71,7 +54,7 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
   });
 
   after(async () => {
-    refuseRemoves = false;
+    if (proxy) proxy.refusing = false;
     await host?.close();
     await proxy?.close();
   });
@@ -81,9 +64,9 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     await waitFor(`${unit.unit} running`, async () => written(unit.unit).some((s) => s.state === 'running' || s.state === 'healthy'), 60_000);
     assert.deepEqual(await containers(), [{ name: unit.unit, state: 'running' }]);
 
-    refuseRemoves = true;
+    proxy!.refusing = true;
     await host!.unplace(unit);
-    await waitFor('three removes refused', async () => refusedAt.length >= 3, 30_000, 50);
+    await waitFor('three removes refused', async () => refusedAt().length >= 3, 30_000, 50);
     // the container is stopped and still there; the unit still counts as retiring (not forgotten)
     assert.deepEqual(await containers(), [{ name: unit.unit, state: 'exited' }]);
     assert.ok(host!.reconciler.retiring.has(unit.unit), 'the unit is still being retired');
@@ -92,7 +75,7 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     const problems = await checkHost({ driver: host!.driver, leftovers: () => host!.reconciler.leftovers() });
     assert.deepEqual(problems, [{
       component: 'leftover',
-      message: `${unit.unit}: retired, but its instance cannot be removed (the agent keeps trying): remove ${unit.unit}: ${JSON.parse(BUSY).message}`,
+      message: `${unit.unit}: retired, but its instance cannot be removed (the agent keeps trying): remove ${unit.unit}: ${BUSY_MESSAGE}`,
     }]);
     // a new unit of the same name (placed here again) waits for the leftover instead of meeting it
     await host!.place({ ...unit, createdAt: 2 });
@@ -100,13 +83,13 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
     assert.equal(host!.reconciler.runners.has(unit.unit), false, 'no runner starts beside the leftover');
     await host!.unplace(unit);
 
-    const waits = refusedAt.slice(1).map((t, i) => t - refusedAt[i]!);
-    console.log(`# removes refused ${refusedAt.length} times, waits between them: ${waits.join(', ')} ms`);
+    const waits = refusedAt().slice(1).map((t, i) => t - refusedAt()[i]!);
+    console.log(`# removes refused ${refusedAt().length} times, waits between them: ${waits.join(', ')} ms`);
     assert.ok(waits[0]! >= 300, `not tried again at once: ${waits.join(', ')} ms`);
     for (let i = 1; i < waits.length; i++) assert.ok(waits[i]! > waits[i - 1]! * 1.4, `growing waits: ${waits.join(', ')} ms`);
 
-    const refusedBefore = refusedAt.length;
-    refuseRemoves = false;
+    const refusedBefore = refusedAt().length;
+    proxy!.refusing = false;
     const goneAt = Date.now();
     await waitFor('the leftover container removed', async () => (await containers()).length === 0, 60_000, 100);
     await waitFor('the retirement over', async () => !host!.reconciler.retiring.has(unit.unit), 10_000, 50);
@@ -117,10 +100,10 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
   it('an agent stopping while a leftover is retried stops at once and leaves it for the next agent, which removes it once it can', async () => {
     await host!.place(unit);
     await waitFor(`${unit.unit} running again`, async () => (await containers()).some((c) => c.state === 'running'), 60_000);
-    refuseRemoves = true;
-    const refusedBefore = refusedAt.length;
+    proxy!.refusing = true;
+    const refusedBefore = refusedAt().length;
     await host!.unplace(unit);
-    await waitFor('a remove refused', async () => refusedAt.length >= refusedBefore + 2, 30_000, 50);
+    await waitFor('a remove refused', async () => refusedAt().length >= refusedBefore + 2, 30_000, 50);
     const t0 = Date.now();
     await host!.reconciler.stop();
     const stopMs = Date.now() - t0;
@@ -129,13 +112,13 @@ describe("a retired unit's container that dockerd refuses to remove is removed o
 
     // the next agent finds the container of a unit no longer desired (an instance it did not start) and
     // removes it; while dockerd still refuses, it keeps trying and reports it like its own retirements
-    const refusedBeforeNext = refusedAt.length;
+    const refusedBeforeNext = refusedAt().length;
     host!.reconciler = host!.newReconciler();
     await host!.reconciler.start();
     await waitFor('the next agent reporting the leftover it could not remove', async () => host!.reconciler.leftovers().length > 0, 30_000, 50);
     assert.deepEqual(host!.reconciler.leftovers().map((l) => l.unit), [unit.unit]);
-    assert.ok(refusedAt.length >= refusedBeforeNext + LEFTOVER_REPORT_AFTER_ATTEMPTS - 1, `tried again: ${refusedAt.length - refusedBeforeNext} removes refused`);
-    refuseRemoves = false;
+    assert.ok(refusedAt().length >= refusedBeforeNext + LEFTOVER_REPORT_AFTER_ATTEMPTS - 1, `tried again: ${refusedAt().length - refusedBeforeNext} removes refused`);
+    proxy!.refusing = false;
     await waitFor('the next agent removes the leftover', async () => (await containers()).length === 0, 30_000, 100);
     await waitFor('the leftover no longer reported', async () => host!.reconciler.leftovers().length === 0, 10_000, 50);
   });

@@ -2,14 +2,19 @@
 // - a service whose instances answer is healthy, and so are its host and the cluster (API and `paz health`);
 // - a unit whose container is killed is named in the service's reasons (and the cluster's) until the agent
 //   has restarted it and it is healthy again;
+// - a retired unit whose container dockerd refuses to remove (paz up reaches dockerd through a proxy that answers
+//   its removes with dockerd's busy-filesystem 500 while told to): the host is degraded, naming the unit and
+//   dockerd's words, in the API and `paz health --host`, until dockerd removes again and the container is gone;
 // - a new version whose image tag does not exist fails its deploy: the service is degraded, saying that the
 //   deploy failed and why, while the version before keeps serving; `paz health web` exits 1 saying so.
 // test-lane: docker light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { type PazProcess, request, runPaz } from './helpers/paz-server.js';
-import { skipUnlessDocker, type DockerTestEnv } from './helpers/env.js';
+import { skipUnlessDocker, tmpDir, type DockerTestEnv } from './helpers/env.js';
+import { busyRemoveProxy, type BusyRemoveProxy } from './helpers/busy-remove-proxy.js';
 import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { waitFor } from './helpers/wait.js';
 import { servesAlone } from './helpers/rollout.js';
@@ -25,8 +30,12 @@ describe('health at three levels, on paz up with Docker', skipUnlessDocker, () =
     return res.body;
   };
 
+  /** paz up's way to dockerd: passes everything on, but refuses removes as a busy dockerd does while told to */
+  let proxy: BusyRemoveProxy | undefined;
+
   before(async () => {
-    up = await startPazUp();
+    proxy = await busyRemoveProxy(join(tmpDir('paz-health-levels-'), 'docker.sock'));
+    up = await startPazUp([], { dockerHost: `unix://${proxy.where}` });
     ({ env, docker, paz } = up);
     const created = await request('POST', `${paz.orchestrator}/services`, {
       name: 'web',
@@ -40,7 +49,11 @@ describe('health at three levels, on paz up with Docker', skipUnlessDocker, () =
     assert.equal((await request('POST', `${paz.orchestrator}/services/web/deploy`, {})).status, 201);
     await servesAlone(paz.orchestrator, 'web', 1, 90_000);
   });
-  after(() => up?.close());
+  after(async () => {
+    if (proxy) proxy.refusing = false;
+    await up?.close();
+    await proxy?.close();
+  });
 
   it('a service that answers is healthy, and so are its host and the cluster', async () => {
     const svc = await waitFor('web healthy', async () => {
@@ -109,6 +122,40 @@ describe('health at three levels, on paz up with Docker', skipUnlessDocker, () =
     }, 60_000);
     assert.deepEqual(healed.reasons, []);
     assert.equal(healed.units.find((u: { name: string }) => u.name === victim.name).restarts, 1);
+  });
+
+  it("a retired unit's container that dockerd refuses to remove degrades its host, saying so, until it is gone", async () => {
+    const webContainers = async () => (await docker.listContainers({ all: true, filters: { label: ['paz.service=web'] } })).map((c) => c.Names[0]!.slice(1));
+    assert.equal((await webContainers()).length, 2);
+    const [{ ID: hostId }] = await get('/cluster/hosts');
+    proxy!.refusing = true;
+    assert.equal((await request('POST', `${paz.orchestrator}/services/web/scale`, { numInstances: 1 })).status, 200);
+    const degraded = await waitFor('the host degraded by the leftover', async () => {
+      const h = await get(`/cluster/hosts/${hostId}/health`);
+      return h.problems.some((p: { component: string }) => p.component === 'leftover') ? h : undefined;
+    }, 60_000, 250);
+    console.log(`# host reasons: ${degraded.reasons.join(' | ')}; containers: ${(await webContainers()).join(', ')}`);
+    assert.equal(degraded.status, 'degraded', 'the host still runs its units');
+    const reason = degraded.reasons.find((r: string) => /retired/.test(r));
+    assert.match(reason, /^host \S+ .*: web-1-\d: retired, but its instance cannot be removed \(the agent keeps trying\): .*device or resource busy \(since \d{4}-/);
+    assert.equal((await webContainers()).length, 2, 'the leftover is still there');
+    const cluster = await get('/cluster/health');
+    assert.equal(cluster.healthy, false);
+    assert.ok(cluster.reasons.some((r: string) => r.includes('cannot be removed')), cluster.reasons.join('\n'));
+    const cli = await runPaz(['health', '--host', hostId, '--url', paz.orchestrator]);
+    assert.equal(cli.code, 1, `paz health --host: ${cli.stdout}${cli.stderr}`);
+    assert.match(cli.stdout, /retired, but its instance cannot be removed/);
+
+    proxy!.refusing = false;
+    await waitFor('the leftover removed and the host healthy again', async () => {
+      const h = await get(`/cluster/hosts/${hostId}/health`);
+      return h.healthy && (await webContainers()).length === 1;
+    }, 60_000, 250);
+    assert.equal((await request('POST', `${paz.orchestrator}/services/web/scale`, { numInstances: 2 })).status, 200);
+    await waitFor('web healthy with 2 instances again', async () => {
+      const h = await get('/services/web/health');
+      return h.healthy && h.instances.healthy === 2;
+    }, 60_000);
   });
 
   it('a version whose image tag does not exist: the deploy fails and the service is degraded, saying why', async () => {

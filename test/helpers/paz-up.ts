@@ -30,6 +30,8 @@ export interface PazUp {
 export interface PazUpOptions {
   /** API tokens on (`paz up`'s default): `paz.token` is the admin token, and the helpers here send it */
   auth?: boolean;
+  /** where paz up reaches dockerd (DOCKER_HOST): the environment's, or the test's proxy in front of it */
+  dockerHost?: string;
 }
 
 export async function startPazUp(extraArgs: string[] = [], opts: PazUpOptions = {}): Promise<PazUp> {
@@ -39,7 +41,7 @@ export async function startPazUp(extraArgs: string[] = [], opts: PazUpOptions = 
   const paz = new PazProcess({
     role: 'up',
     extraArgs: ['--driver', 'docker', '--agent-port', '0', '--router-port', String(routerPort), '--router-bind', '127.0.0.1', ...extraArgs],
-    env: { DOCKER_HOST: env.dockerHost },
+    env: { DOCKER_HOST: opts.dockerHost ?? env.dockerHost },
     auth: opts.auth,
   });
   await paz.start();
