@@ -4,7 +4,8 @@
 //   has restarted it and it is healthy again;
 // - a retired unit whose container dockerd refuses to remove (paz up reaches dockerd through a proxy that answers
 //   its removes with dockerd's busy-filesystem 500 while told to): the host is degraded, naming the unit and
-//   dockerd's words, in the API and `paz health --host`, until dockerd removes again and the container is gone;
+//   dockerd's words, in the API and `paz health --host`, through a kill -9 and restart of paz up, until dockerd
+//   removes again and the container is gone;
 // - a new version whose image tag does not exist fails its deploy: the service is degraded, saying that the
 //   deploy failed and why, while the version before keeps serving; `paz health web` exits 1 saying so.
 // test-lane: docker light
@@ -145,6 +146,20 @@ describe('health at three levels, on paz up with Docker', skipUnlessDocker, () =
     const cli = await runPaz(['health', '--host', hostId, '--url', paz.orchestrator]);
     assert.equal(cli.code, 1, `paz health --host: ${cli.stdout}${cli.stderr}`);
     assert.match(cli.stdout, /retired, but its instance cannot be removed/);
+
+    // paz up killed -9 meanwhile (the retries die with it) and started again while dockerd still refuses: the
+    // next agent finds the container of a unit no longer desired, keeps trying, and reports it in the same way
+    await paz.kill();
+    const refusedBefore = proxy!.refusedAt.length;
+    await paz.start();
+    // (the record the killed agent wrote may still be there: reported again only after the new agent's tries)
+    const again = await waitFor('the restarted agent reporting the leftover after three refused removes', async () => {
+      if (proxy!.refusedAt.length < refusedBefore + 3) return undefined;
+      const h = (await request('GET', `${paz.orchestrator}/cluster/hosts/${hostId}/health`)).body;
+      return h?.problems?.some((p: { component: string }) => p.component === 'leftover') ? h : undefined;
+    }, 60_000, 250);
+    assert.ok(again.reasons.some((r: string) => r.includes(reason.match(/web-1-\d/)![0])), again.reasons.join('\n'));
+    assert.equal((await webContainers()).length, 2, 'still there');
 
     proxy!.refusing = false;
     await waitFor('the leftover removed and the host healthy again', async () => {
