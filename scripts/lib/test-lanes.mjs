@@ -5,8 +5,10 @@
 //
 // and the runner starts a file only beside files it is compatible with (canRunBeside). The CPU class is
 // measured, not guessed: `node scripts/run-tests.mjs --lanes 1 FILE` prints how many of the machine's cores
-// were busy while the file ran alone (with the daemons it talks to); about half a core or less is light,
-// up to about one and a half normal, more heavy. A file under
+// were busy while the file ran alone (with the daemons it talks to). About half a core or less is light, if
+// the file also passes beside two CPU hogs (light files run beside heavy ones: a lease or deadline under
+// test must hold there); a load loop counting failed requests, a browser, a big deploy or a crash loop is
+// heavy whatever it measures (nothing busy may run beside it); the rest is normal. A file under
 // test/ without that line runs alone: a new test is never put beside another by accident. The unit
 // tests (dist/src, dist/web/src: pure functions, temp dirs, free ports) run as one batch of class normal.
 import { readFileSync } from 'node:fs';
