@@ -5,7 +5,7 @@
 //   node scripts/run-tests.mjs docker store    only test files whose path contains "docker" or "store"
 //   node scripts/run-tests.mjs --unit          only dist/src unit tests, no environment
 //   node scripts/run-tests.mjs --no-env store  the selected files without the environment (Docker tests skip)
-//   node scripts/run-tests.mjs --lanes 1       one file at a time (default: PAZ_TEST_LANES or 4 lanes)
+//   node scripts/run-tests.mjs --lanes 1       one file at a time (default: PAZ_TEST_LANES or 3 lanes)
 //   node scripts/run-tests.mjs -- bash         any command inside the environment instead of the tests
 //                                              (with DOCKER_HOST, PAZ_TEST_* set; for debugging a test)
 //
@@ -39,7 +39,7 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 function parseArgs(argv) {
-  const opts = { unit: false, noEnv: false, filters: [], command: undefined, lanes: Number(process.env.PAZ_TEST_LANES ?? 4) };
+  const opts = { unit: false, noEnv: false, filters: [], command: undefined, lanes: Number(process.env.PAZ_TEST_LANES ?? 3) };
   const dashes = argv.indexOf('--');
   if (dashes >= 0) {
     opts.command = argv.slice(dashes + 1);

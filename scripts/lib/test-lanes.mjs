@@ -101,7 +101,9 @@ export function laneOrder(items) {
 /**
  * What each class takes of the machine's CPU budget of two (cores): a heavy file fills it, a normal one
  * takes a core, a light one (waiting, not computing) none; files run together only within the budget. So
- * four lanes hold a heavy file and three light ones, or two normal files and two light ones, never three busy ones.
+ * three lanes hold a heavy file and two light ones, or two normal files and a light one, never three busy ones.
+ * (Four lanes, a heavy file beside three light ones, were tried: a light file's half core is not nothing, and
+ * stale-leader-wakes, whose frozen leader must run a stale pass before it learns it lost the lead, failed.)
  */
 const CPU_WEIGHT = { heavy: 2, normal: 1, light: 0, alone: 2 };
 export const CPU_BUDGET = 2;
