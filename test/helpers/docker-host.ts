@@ -103,7 +103,11 @@ export class DockerHost {
 
   /** the service's containers as dockerd lists them: name and state */
   async containers(service: string): Promise<Array<{ name: string; state: string }>> {
-    return (await this.docker.listContainers({ all: true, filters: { label: [`paz.service=${service}`] } })).map((c) => ({ name: c.Names[0]!.slice(1), state: c.State }));
+    return (await this.listed(service)).map((c) => ({ name: c.Names[0]!.slice(1), state: c.State }));
+  }
+
+  private listed(service: string) {
+    return this.docker.listContainers({ all: true, filters: { label: [`paz.service=${service}`] } });
   }
 
   /**
@@ -117,8 +121,7 @@ export class DockerHost {
     await waitFor('the units retired', async () => this.reconciler.runners.size === 0 && this.reconciler.retiring.size === 0, 30_000).catch(() => undefined);
     await this.reconciler?.stop();
     for (const service of this.opts.services) {
-      const left = await this.docker.listContainers({ all: true, filters: { label: [`paz.service=${service}`] } });
-      await Promise.all(left.map((c) => this.docker.getContainer(c.Id).remove({ force: true })));
+      await Promise.all((await this.listed(service)).map((c) => this.docker.getContainer(c.Id).remove({ force: true })));
     }
     for (const image of this.images) await this.docker.getImage(image).remove().catch(() => undefined);
     await this.driver?.close();
