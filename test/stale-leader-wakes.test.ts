@@ -12,7 +12,8 @@
 // 2. frozen once every new instance is healthy but before the deploy counts them healthy long enough; a newer
 //    deploy is acknowledged by the other replica meanwhile, whose instances do not answer yet. Woken, the old
 //    leader's view says "drain the old instances, the deploy succeeded": the records it would write were not
-//    touched by the new leader, so only the fence stops that pass (the old instances keep serving);
+//    touched by the new leader, so only the fence stops that pass (the old instances keep serving); when the
+//    server hears that it lost the lead before that pass runs, the pass never runs (also safe; the run says which);
 // 3. frozen while a host dies (its agent and units killed -9, a short --host-loss-grace): the new leader places
 //    the lost units again; the woken one writes nothing and no unit is placed or run twice.
 import { describe, it, before, after } from 'node:test';
@@ -271,7 +272,7 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
     assert.equal(running.length, INSTANCES - 1);
   });
 
-  it('frozen just before it would call a deploy healthy, while a newer deploy is acknowledged: only the fence stops its stale pass', async () => {
+  it('frozen just before it would call a deploy healthy, while a newer deploy is acknowledged: its stale pass lands nothing (the fence refuses it)', async () => {
     const first = await leader();
     assert.ok(first, 'a server leads');
     const other = servers().find((s) => s !== first)!;
@@ -315,7 +316,14 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
     assert.deepEqual(writesShown, [], 'nothing is written to the control records after the stale leader wakes in a quiet cluster');
     assert.deepEqual(woke.accepted.map((l) => `${l.component}: ${l.msg} ${l.unit ?? ''}`), [], 'the woken server made no write from its stale view');
     assert.deepEqual([woke.read.status, woke.read.body?.doc?.version, woke.read.body?.doc?.state], [200, 3, 'deploying'], 'the read sent to it while frozen is answered from the store as it is');
-    assert.ok(woke.refused.some((l) => (l.err?.message ?? '').includes(keys.desiredUnitsOfVersion(GATED, 1))), `the woken server's stale pass tried to drain version 1 and the fence refused it: ${woke.refused.map((l) => l.err?.message).join(' | ')}`);
+    // Woken, the server either runs its stale pass first (it tries to drain version 1 and the fence refuses it) or
+    // hears first that it lost the lead and stops its loops (the pass never runs). Which comes first is the event
+    // loop's order on waking (overdue timers, then the buffered watch events), which a loaded machine changes:
+    // both are safe, the writes above say nothing landed either way, and the fence alone is tested without the
+    // race in fenced-store.test.ts. The run says which it was.
+    const fenced = woke.refused.some((l) => (l.err?.message ?? '').includes(keys.desiredUnitsOfVersion(GATED, 1)));
+    console.log(`# ${fenced ? 'its stale pass ran first: the fence refused its drain of version 1' : `it knew it no longer led (+${woke.steppedDownMs} ms) before its stale pass wrote anything: the fence was not needed this time`}`);
+    assert.ok(fenced || (woke.steppedDownMs !== undefined && woke.refused.length === 0), `the woken server's stale pass was refused by the fence, or it stepped down before that pass wrote: ${woke.refused.map((l) => l.err?.message).join(' | ')}`);
     // version 1 keeps serving, untouched; version 2 was never called healthy
     assert.deepEqual(await v1Records(), v1Before, "version 1's records as the new leader left them");
     assert.equal((await store.get(keys.serving(GATED)))?.value, '1');
@@ -337,6 +345,8 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
   });
 
   it('frozen while a host dies: the new leader places its units again; woken, the old one writes nothing and no unit is placed twice', async () => {
+    // scenario 2 removes its gate at its end; if it failed before, its version 3 would never answer here
+    rmSync(gate(), { force: true });
     const frozen = await leader();
     assert.ok(frozen, 'a server leads');
     const other = servers().find((s) => s !== frozen)!;
