@@ -1,17 +1,19 @@
 /**
  * Health probes of one instance on this host, as chosen by `chooseProbe` (core/probe-choice.ts): an HTTP GET
- * through the published port, a LISTEN socket in the unit's network namespace, or a TCP connect that must
- * stay open. Each is bounded by a timeout and never throws: it resolves to ok or a short error for the
+ * through the published port, a LISTEN socket in the unit's network namespace (reachable from outside it, for a
+ * container), or a TCP connect that must stay open. Each is bounded by a timeout and never throws: it resolves to ok or a short error for the
  * unit's reason.
  */
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import type { ProbeChoice } from '../core/probe-choice.js';
-import { isListening } from './proc-net-tcp.js';
+import { explainUnreachable, listenersOf, reachFromOutside } from './proc-net-tcp.js';
 
 export interface ProbeResult {
   ok: boolean;
   error?: string;
+  /** the HTTP status the app answered with (an HTTP probe that got an answer) */
+  status?: number;
 }
 
 /** How long a probe connection must stay open: docker-proxy closes one it cannot forward within a few ms. */
@@ -55,7 +57,7 @@ export function httpProbe(host: string, port: number, path: string, timeoutMs: n
       res.resume();
       const code = res.statusCode ?? 0;
       const ok = expect === '2xx' ? code >= 200 && code < 300 : code > 0 && code < 500;
-      done(ok ? { ok: true } : { ok: false, error: `GET ${path} answered ${code}` });
+      done(ok ? { ok: true, status: code } : { ok: false, status: code, error: `GET ${path} answered ${code}` });
     });
     req.once('timeout', () => done({ ok: false, error: `GET ${path}: no answer within ${timeoutMs} ms` }));
     req.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: `GET ${path}: ${e.code === 'ECONNRESET' ? 'connection closed without an answer' : (e.code ?? e.message)}` }));
@@ -70,13 +72,24 @@ export async function runProbe(choice: ProbeChoice, host: string, timeoutMs: num
       return { ok: true };
     case 'unpublished':
       return { ok: false, error: choice.error };
-    case 'http':
-      return httpProbe(host, choice.port, choice.path, timeoutMs, choice.expect);
+    case 'http': {
+      const r = await httpProbe(host, choice.port, choice.path, timeoutMs, choice.expect);
+      if (r.ok || r.status !== undefined || !choice.inside) return r;
+      // No HTTP answer at all: through Docker's proxy that is most often nothing listening behind the published
+      // port, or the app bound to the container's loopback. What listens inside says which, in the unit's reason.
+      const seen = await listenersOf(choice.inside.pid);
+      const why = 'listeners' in seen ? explainUnreachable(choice.inside.port, reachFromOutside(choice.inside.port, seen.listeners)) : undefined;
+      return why ? { ok: false, error: `${r.error}; ${why}` } : r;
+    }
     case 'held-connect':
       return heldConnectProbe(host, choice.port, timeoutMs);
     case 'listen': {
-      const seen = await isListening(choice.pid, choice.port);
-      if ('listening' in seen) return seen.listening ? { ok: true } : { ok: false, error: `nothing listens on port ${choice.port} in the unit's network namespace` };
+      const seen = await listenersOf(choice.pid);
+      if ('listeners' in seen) {
+        if (!choice.fromOutside) return seen.listeners.some((l) => l.port === choice.port) ? { ok: true } : { ok: false, error: `nothing listens on port ${choice.port} in the unit's network namespace` };
+        const why = explainUnreachable(choice.port, reachFromOutside(choice.port, seen.listeners));
+        return why ? { ok: false, error: why } : { ok: true };
+      }
       // /proc not readable for this pid (another PID namespace, or it just exited): the connect that must stay open
       if (choice.hostPort !== undefined) return heldConnectProbe(host, choice.hostPort, timeoutMs);
       return { ok: false, error: seen.unreadable };

@@ -10,20 +10,25 @@ const subject = (over: Partial<ProbeSubject> = {}, runtime: Partial<ProbeSubject
 });
 
 test('a routed service without a path: an HTTP answer through the published port, any status below 500', () => {
-  assert.deepEqual(chooseProbe(subject()), { kind: 'http', port: 32768, path: '/', expect: 'answer' });
-  assert.deepEqual(chooseProbe(subject({ loadBalanced: true })), { kind: 'http', port: 32768, path: '/', expect: 'answer' });
+  const inside = { pid: 4242, port: 9000 };
+  assert.deepEqual(chooseProbe(subject()), { kind: 'http', port: 32768, path: '/', expect: 'answer', inside });
+  assert.deepEqual(chooseProbe(subject({ loadBalanced: true })), { kind: 'http', port: 32768, path: '/', expect: 'answer', inside });
+  // what listens inside is looked at only in a namespace of the unit's own, and with a process to look through
+  assert.deepEqual(chooseProbe(subject({}, { pid: undefined })), { kind: 'http', port: 32768, path: '/', expect: 'answer' });
+  assert.deepEqual(chooseProbe(subject({}, { hostNetwork: true })), { kind: 'http', port: 32768, path: '/', expect: 'answer' });
 });
 
 test('a health path: GET it, 2xx, also for services that are not load-balanced', () => {
-  assert.deepEqual(chooseProbe(subject({ check: { path: '/health' } })), { kind: 'http', port: 32768, path: '/health', expect: '2xx' });
-  assert.deepEqual(chooseProbe(subject({ check: { path: '/health' }, loadBalanced: false })), { kind: 'http', port: 32768, path: '/health', expect: '2xx' });
+  const inside = { pid: 4242, port: 9000 };
+  assert.deepEqual(chooseProbe(subject({ check: { path: '/health' } })), { kind: 'http', port: 32768, path: '/health', expect: '2xx', inside });
+  assert.deepEqual(chooseProbe(subject({ check: { path: '/health' }, loadBalanced: false })), { kind: 'http', port: 32768, path: '/health', expect: '2xx', inside });
 });
 
-test('not load-balanced, or type tcp: the listen check in the unit\'s own network namespace, on the container port', () => {
-  assert.deepEqual(chooseProbe(subject({ loadBalanced: false })), { kind: 'listen', pid: 4242, port: 9000, hostPort: 32768 });
-  assert.deepEqual(chooseProbe(subject({ check: { type: 'tcp' } })), { kind: 'listen', pid: 4242, port: 9000, hostPort: 32768 });
-  // the process driver's units share the host's network: they listen on the host port themselves
-  assert.deepEqual(chooseProbe(subject({ loadBalanced: false }, { hostNetwork: true })), { kind: 'listen', pid: 4242, port: 32768, hostPort: 32768 });
+test('not load-balanced, or type tcp: the listen check in the unit\'s own network namespace, on the container port, reachable from outside', () => {
+  assert.deepEqual(chooseProbe(subject({ loadBalanced: false })), { kind: 'listen', pid: 4242, port: 9000, hostPort: 32768, fromOutside: true });
+  assert.deepEqual(chooseProbe(subject({ check: { type: 'tcp' } })), { kind: 'listen', pid: 4242, port: 9000, hostPort: 32768, fromOutside: true });
+  // the process driver's units share the host's network: they listen on the host port themselves, loopback included
+  assert.deepEqual(chooseProbe(subject({ loadBalanced: false }, { hostNetwork: true })), { kind: 'listen', pid: 4242, port: 32768, hostPort: 32768, fromOutside: false });
 });
 
 test('no PID to look through: a connect that must stay open; nothing published: cannot be probed', () => {
@@ -40,8 +45,8 @@ test('no TCP port: running is all that can be known, and the choice says so', ()
 test('healthCheck.port picks the port; the first TCP port otherwise', () => {
   const ports = [{ container: 53, protocol: 'udp' as const }, { container: 9000 }, { container: 9100 }];
   const runtime = { ports: [...published, { container: 9100, host: 32769, protocol: 'tcp' as const }] };
-  assert.deepEqual(chooseProbe(subject({ ports }, runtime)), { kind: 'http', port: 32768, path: '/', expect: 'answer' });
-  assert.deepEqual(chooseProbe(subject({ ports, check: { port: 9100 } }, runtime)), { kind: 'http', port: 32769, path: '/', expect: 'answer' });
+  assert.deepEqual(chooseProbe(subject({ ports }, runtime)), { kind: 'http', port: 32768, path: '/', expect: 'answer', inside: { pid: 4242, port: 9000 } });
+  assert.deepEqual(chooseProbe(subject({ ports, check: { port: 9100 } }, runtime)), { kind: 'http', port: 32769, path: '/', expect: 'answer', inside: { pid: 4242, port: 9100 } });
 });
 
 test('checkType: explicit type wins; a path means http; loadBalanced false means tcp', () => {

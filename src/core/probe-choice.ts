@@ -17,10 +17,18 @@ import type { HealthCheck, Port } from './service-spec.js';
 
 export type ProbeChoice =
   | { kind: 'none'; note: string }
-  /** GET `path` at the published port; `expect`: '2xx' with a configured path, 'answer' (any status < 500) without */
-  | { kind: 'http'; port: number; path: string; expect: '2xx' | 'answer' }
-  /** a LISTEN socket on `port` in the network namespace of `pid`; `hostPort` for the fallback */
-  | { kind: 'listen'; pid: number; port: number; hostPort?: number }
+  /**
+   * GET `path` at the published port; `expect`: '2xx' with a configured path, 'answer' (any status < 500) without;
+   * `inside`: the container's process and port, to say why a GET got no answer at all (nothing listens there, or
+   * only on the container's loopback)
+   */
+  | { kind: 'http'; port: number; path: string; expect: '2xx' | 'answer'; inside?: { pid: number; port: number } }
+  /**
+   * a LISTEN socket on `port` in the network namespace of `pid`; `hostPort` for the fallback; `fromOutside`: the
+   * socket must be reachable from outside that namespace (a container's published port: a listener on its loopback
+   * only does not count); false when the unit shares the host's network
+   */
+  | { kind: 'listen'; pid: number; port: number; hostPort?: number; fromOutside: boolean }
   /** a connect to the published port that the other side keeps open */
   | { kind: 'held-connect'; port: number }
   /** the port to probe is not published: nothing can be probed, the unit cannot become healthy */
@@ -55,13 +63,15 @@ export function chooseProbe(s: ProbeSubject): ProbeChoice {
   }
   const published = s.runtime.ports.find((p) => p.container === want && p.protocol === 'tcp')?.host;
   const type = checkType(s.check, s.loadBalanced);
+  const pid = s.runtime.pid !== undefined && s.runtime.pid > 0 ? s.runtime.pid : undefined;
   if (type === 'http') {
     if (published === undefined) return { kind: 'unpublished', error: `port ${want} is not published: the HTTP check has nothing to reach` };
-    return s.check?.path !== undefined ? { kind: 'http', port: published, path: s.check.path, expect: '2xx' } : { kind: 'http', port: published, path: '/', expect: 'answer' };
+    const inside = pid !== undefined && !s.runtime.hostNetwork ? { inside: { pid, port: want } } : {};
+    return s.check?.path !== undefined ? { kind: 'http', port: published, path: s.check.path, expect: '2xx', ...inside } : { kind: 'http', port: published, path: '/', expect: 'answer', ...inside };
   }
-  if (s.runtime.pid !== undefined && s.runtime.pid > 0) {
+  if (pid !== undefined) {
     const inNamespace = s.runtime.hostNetwork ? published : want;
-    if (inNamespace !== undefined) return { kind: 'listen', pid: s.runtime.pid, port: inNamespace, ...(published !== undefined ? { hostPort: published } : {}) };
+    if (inNamespace !== undefined) return { kind: 'listen', pid, port: inNamespace, ...(published !== undefined ? { hostPort: published } : {}), fromOutside: !s.runtime.hostNetwork };
   }
   if (published === undefined) return { kind: 'unpublished', error: `port ${want} is not published and the driver gave no process to look through` };
   return { kind: 'held-connect', port: published };
@@ -75,7 +85,7 @@ export function describeProbe(c: ProbeChoice): string {
     case 'http':
       return c.expect === '2xx' ? `GET ${c.path} answers 2xx` : `GET ${c.path} gets an HTTP answer below 500`;
     case 'listen':
-      return `port ${c.port} listening in the unit's network namespace`;
+      return c.fromOutside ? `port ${c.port} listening in the unit's container, not only on its loopback` : `port ${c.port} listening in the unit's network namespace`;
     case 'held-connect':
       return `port ${c.port} accepts and keeps a connection`;
     case 'unpublished':

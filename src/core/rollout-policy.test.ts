@@ -205,6 +205,20 @@ test('a unit is described with its own error', () => {
   assert.equal(describeStatus(st('a', { state: 'failed', healthy: false, exitCode: 137, reason: 'killed for using more memory than its limit', restarts: 1 })), 'failed: killed for using more memory than its limit (exit code 137), 1 restart');
 });
 
+test('a unit still waiting for its health check is described with what its last check found, once', () => {
+  const waiting = st('a', { state: 'running', healthy: false, healthySince: undefined, reason: 'waiting for the health check: GET / gets an HTTP answer below 500', lastProbe: { at: 1, ok: false, error: 'GET /: ECONNREFUSED; nothing listens on port 8080 inside the container' } });
+  assert.equal(describeStatus(waiting), 'running: waiting for the health check: GET / gets an HTTP answer below 500 (last check: GET /: ECONNREFUSED; nothing listens on port 8080 inside the container)');
+  // a deploy that ran out of time on it says so
+  const units = [u(1, 1), u(2, 1)];
+  const statuses = healthy('web-1-1');
+  statuses.set('web-2-1', { ...waiting, unit: 'web-2-1' });
+  const acts = decide({ latest: rec(2), units, statuses, now: 60_000 });
+  assert.match((acts.at(-1) as { reason: string }).reason, /not healthy within 60 s: web-2-1 running: waiting for the health check: .*\(last check: GET \/: ECONNREFUSED; nothing listens on port 8080 inside the container\)/);
+  // the reason of an unhealthy unit already quotes its check's error: not twice; a passing check adds nothing
+  assert.equal(describeStatus(st('a', { state: 'unhealthy', healthy: false, reason: 'never became healthy: health check failed 3 times: GET /: ECONNREFUSED', lastProbe: { at: 1, ok: false, error: 'GET /: ECONNREFUSED' } })), 'unhealthy: never became healthy: health check failed 3 times: GET /: ECONNREFUSED');
+  assert.equal(describeStatus(st('a', { state: 'healthy', lastProbe: { at: 1, ok: true } })), 'healthy');
+});
+
 test('a drained instance goes before its drain time is over; one still busy waits for the clock', () => {
   const units = [u(1, 1, { drainingSince: 2000 }), u(1, 2, { drainingSince: 2000 }), u(2, 1), u(2, 2)];
   const st = { service: 'web', version: 2, state: 'succeeded' as const, startedAt: 0 };

@@ -84,6 +84,10 @@ export function describeStatus(s: UnitStatus): string {
   if (s.reason) text += `: ${s.reason}`;
   if (s.exitCode !== undefined && !(s.reason ?? '').includes(`code ${s.exitCode}`)) text += ` (exit code ${s.exitCode})`;
   if (s.restarts > 0) text += `, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}`;
+  // still within its start-up grace ("waiting for the health check"), a unit's reason does not say what the checks
+  // found; a deploy that runs out of time on it should (e.g. "nothing listens on port 8080 inside the container")
+  const check = s.lastProbe?.ok === false ? s.lastProbe.error : undefined;
+  if (!s.healthy && check && !(s.reason ?? '').includes(check)) text += ` (last check: ${check})`;
   const out = (s.lastOutput ?? []).filter((l) => l.trim() !== '');
   if (out.length) text += `; last output: ${out.slice(-5).join(' | ')}`;
   return text;
