@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { PazProcess, request } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
+import { repeatedFields, topLevelFields } from './helpers/log-fields.js';
 
 
 const server = `
@@ -17,7 +18,8 @@ process.on('SIGTERM', () => process.exit(0));
 
 describe('paz up with the process driver', () => {
   const cgroupParent = `paz-e2e-test-${process.pid}`;
-  const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0', '--cgroup-parent', cgroupParent] });
+  // at debug: the log lines of every part (API, control loops, agent, reconciler) are looked at below
+  const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0', '--cgroup-parent', cgroupParent, '--log-level', 'debug'] });
   before(() => paz.start());
   after(async () => {
     // Units outlive their agent on purpose (the next agent adopts them): retire them before stopping it.
@@ -53,5 +55,16 @@ describe('paz up with the process driver', () => {
     assert.match(await logs.text(), /listening on \d+/);
     const hosts = (await request('GET', `${paz.orchestrator}/cluster/hosts`)).body;
     assert.equal(hosts[0].driver, 'process');
+  });
+
+  it('names each field of a log line once: a part logs its component, the role it runs in is another field', () => {
+    const lines = paz.output.split('\n').filter((l) => l.startsWith('{'));
+    const fields = lines.map(topLevelFields);
+    // among them lines of parts that log below their role: the reconciler and the agent's API (agent)
+    const components = new Set(lines.map((l) => (JSON.parse(l) as { component?: string }).component));
+    for (const part of ['reconciler', 'paz-agent-api']) assert.ok(components.has(part), `log lines of ${part} at debug: ${[...components].join(', ')}`);
+    assert.ok(fields.some((f) => f.includes('role') && f.includes('component')), 'a line with both its role and its component');
+    const repeated = lines.map((l) => ({ l, twice: repeatedFields(l) })).filter((x) => x.twice.length > 0);
+    assert.deepEqual(repeated.slice(0, 3).map((x) => `${x.twice.join(', ')} in ${x.l.slice(0, 200)}`), [], `${repeated.length} of ${lines.length} log lines name a field twice`);
   });
 });

@@ -166,7 +166,9 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         const agent = await startAgent({
           store,
           driver,
-          logger: logger.child({ component: 'paz-agent' }),
+          // `role`, not `component`: its children name their component (router, reconciler …), and a line with
+          // two `component` fields is not JSON every reader takes (jq keeps the last, others refuse it)
+          logger: logger.child({ role: 'agent' }),
           dataDir: cfg.dataDir,
           address: cfg.agent.address,
           ...(addresses.addressName ? { addressName: addresses.addressName } : {}),

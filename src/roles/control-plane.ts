@@ -118,7 +118,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       started.push(app);
     }
     const ports = { orchestrator: boundPort(apps.orchestrator), directory: boundPort(apps.directory), scheduler: boundPort(apps.scheduler) };
-    const loops = new ControlLoops(opts.store, logger.child({ component: 'control' }), 10, opts.hostLossGraceSeconds);
+    const loops = new ControlLoops(opts.store, logger.child({ role: 'control' }), 10, opts.hostLossGraceSeconds);
     // while this replica leads, its deploys' units are placed as they are written (core/placement.ts placeAtDeploy)
     ctx.deploys.placeWith(loops.placeAtDeploy);
     await loops.start();
