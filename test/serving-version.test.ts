@@ -83,6 +83,25 @@ describe('the serving version', () => {
     assert.deepEqual((await units()).map((u) => u.unit), ['web-1-1']);
   });
 
+  it('rollback does not go to a version that failed: with none good before the serving one it says so, and naming it works', async () => {
+    await new Directory(store).create({ name: 'api', dockerRepository: '127.0.0.1:5000/paz/hello:9', ports: [{ container: 9000 }], numInstances: 1, rollout: { minHealthySeconds: 0, drainSeconds: 0 } });
+    await deploys.deploy('api', { trigger: { source: 'api' } });
+    await runOnH1(1, { state: 'failed', healthy: false, reason: 'IMAGE_NOT_FOUND: image 127.0.0.1:5000/paz/hello:9 not found' }, 'api');
+    await waitFor('api version 1 to fail', async () => (await stateOf(1, 'api')) === 'failed' || undefined, 5000, 20);
+    await store.put(keys.service('api'), JSON.stringify({ ...(await new Directory(store).get('api')), dockerRepository: '127.0.0.1:5000/paz/hello:1' }));
+    await deploys.deploy('api', { trigger: { source: 'api' } });
+    await runOnH1(2, { healthySince: Date.now() - 1000 }, 'api');
+    await waitFor('api version 2 to succeed', async () => (await stateOf(2, 'api')) === 'succeeded' || undefined, 5000, 20);
+    await assert.rejects(deploys.rollback('api'), (err: Error & { code?: string; details?: unknown }) => {
+      assert.match(err.message, /^service "api" has no version before version 2 \(which serves\) whose deploy succeeded \(1 failed\): to deploy one of them again, name it \(\{"version": 1\}\)$/);
+      assert.deepEqual(err.details, { name: 'api', serving: 2, earlier: [1] });
+      return true;
+    });
+    assert.equal(await deploys.latestVersion('api'), 2, 'nothing was deployed');
+    const named = await deploys.rollback('api', 1);
+    assert.deepEqual([named.version, named.trigger.rollbackOf], [3, 1]);
+  });
+
   it('rollback goes before the serving version; services from before the record fall back to the newest success', async () => {
     await assert.rejects(deploys.rollbackTarget('web'), /no version before version 1, which serves/);
     await store.put(keys.service('web'), JSON.stringify({ ...(await new Directory(store).get('web')), dockerRepository: '127.0.0.1:5000/paz/hello:2' }));

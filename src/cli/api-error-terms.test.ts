@@ -14,6 +14,7 @@ test('API errors in CLI terms: no HTTP method or path, the paz command to run in
     [api('PAZ_UNIT_NOT_FOUND', 'no unit named "web-1": … list them with GET /cluster/units', { unit: 'web-1' }), /^no unit named "web-1": .*\(`paz units` lists them\)$/],
     [api('PAZ_UNIT_NOT_FOUND', 'service "web" has no unit "x": list them with GET /services/web/units', { service: 'web', unit: 'x' }), /^web has no unit "x" \(`paz units web` lists them\)$/],
     [api('PAZ_TOKEN_NOT_FOUND', 'no token … (GET /auth/tokens)', { token: 'ci' }), /^no token with the id or name "ci" \(`paz token ls` lists them\)$/],
+    [api('PAZ_VERSION_NOT_FOUND', 'service "web" has no version before version 3 (which serves) whose deploy succeeded (2 failed, 1 failed): to deploy one of them again, name it ({"version": 2})', { name: 'web', serving: 3, earlier: [2, 1] }), /^service "web" has no version before version 3 \(which serves\) whose deploy succeeded \(2 failed, 1 failed\): to deploy one of them again, name it \(`paz rollback web --version 2`\)$/],
   ];
   for (const [err, re] of cases) {
     const text = cliTerms(err);

@@ -42,6 +42,13 @@ export function cliTerms(err: ApiErrorLike): string {
       if (unit) return `no unit named "${unit}": units are named <service>-<version>-<instance>, or <service>-<instance> for the newest version's (\`paz units\` lists them)`;
       break;
     }
+    case 'VERSION_NOT_FOUND': {
+      // a rollback with no good version to go to: the versions it would not pick, and how to pick one anyway
+      const name = str('name');
+      const earlier = Array.isArray(details.earlier) ? (details.earlier as unknown[]).filter((v): v is number => typeof v === 'number') : [];
+      if (name && earlier.length > 0) return err.message.replace(/: to deploy one of them again, name it \(\{"version": \d+\}\)$/, `: to deploy one of them again, name it (\`paz rollback ${name} --version ${earlier[0]}\`)`);
+      break;
+    }
     case 'TOKEN_NOT_FOUND': {
       const token = str('token');
       if (token) return `no token with the id or name "${token}" (\`paz token ls\` lists them)`;

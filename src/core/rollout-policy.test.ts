@@ -200,6 +200,17 @@ test('rollback goes to the newest succeeded version before the serving one', () 
   assert.equal(rollbackVersion(1, 1, () => 'succeeded'), undefined);
 });
 
+test('rollback never picks a version known to be bad while another serves; one with no outcome on record is fine', () => {
+  // version 2 serves, version 1 failed: nothing good to go back to (the user names version 1 to get it anyway)
+  assert.equal(rollbackVersion(2, 2, (v) => (v === 1 ? 'failed' : 'succeeded')), undefined);
+  assert.equal(rollbackVersion(4, 2, (v) => ({ 1: 'failed', 2: 'succeeded', 3: 'failed', 4: 'failed' } as const)[v]), undefined);
+  // overtaken before it ended (still "deploying"): never shown to be good either
+  assert.equal(rollbackVersion(3, 3, (v) => (v === 2 ? 'deploying' : v === 1 ? 'failed' : 'succeeded')), undefined);
+  // deployed before outcomes were kept: no record says it was bad
+  assert.equal(rollbackVersion(3, 3, (v) => (v === 2 ? undefined : v === 1 ? 'succeeded' : 'succeeded')), 1);
+  assert.equal(rollbackVersion(3, 3, (v) => (v === 2 ? undefined : 'failed')), 2);
+});
+
 test('a unit is described with its own error', () => {
   assert.equal(describeStatus(st('a', { state: 'exited', healthy: false, exitCode: 3, reason: 'exited with code 3', lastOutput: ['', 'boom'] })), 'exited: exited with code 3; last output: boom');
   assert.equal(describeStatus(st('a', { state: 'failed', healthy: false, exitCode: 137, reason: 'killed for using more memory than its limit', restarts: 1 })), 'failed: killed for using more memory than its limit (exit code 137), 1 restart');

@@ -224,12 +224,16 @@ export function scaleVersion(latest: number, latestState: RolloutState | undefin
 }
 
 /**
- * The version a rollback goes to: the newest version before the serving one whose deploy succeeded; when
- * none is known to have succeeded, the one before the serving version (or, with nothing serving, before the
- * latest). Undefined when there is none.
+ * The version a rollback goes to: the newest version before the serving one whose deploy succeeded, else the
+ * newest one with no outcome on record (deployed before outcomes were kept). A version known to have failed,
+ * or overtaken before it ended, is never picked while another version serves: a rollback "to the previous
+ * good version" that deploys a known-bad one only fails again (the user names it to get it anyway). With
+ * nothing serving (every deploy failed), the one before the latest. Undefined when there is none.
  */
 export function rollbackVersion(latest: number, serving: number, stateOf: (version: number) => RolloutState | undefined): number | undefined {
   const from = serving > 0 ? serving : latest;
   for (let v = from - 1; v >= 1; v--) if (stateOf(v) === 'succeeded') return v;
+  for (let v = from - 1; v >= 1; v--) if (stateOf(v) === undefined) return v;
+  if (serving > 0) return undefined;
   return from - 1 >= 1 ? from - 1 : undefined;
 }

@@ -230,6 +230,11 @@ export class Deploys {
     for (let v = Math.max(serving, latest) - 1; v >= 1; v--) states.set(v, (await this.rolloutStatus(name, v))?.state);
     const target = rollbackVersion(latest, serving, (v) => states.get(v));
     if (target === undefined) {
+      const earlier = serving > 0 ? [...states.keys()].filter((v) => v < serving).sort((a, b) => b - a) : [];
+      if (earlier.length > 0) {
+        const bad = earlier.map((v) => `${v} ${states.get(v) === 'failed' ? 'failed' : 'never finished'}`).join(', ');
+        throw new PazError('VERSION_NOT_FOUND', `service "${name}" has no version before version ${serving} (which serves) whose deploy succeeded (${bad}): to deploy one of them again, name it ({"version": ${earlier[0]}})`, { name, serving, earlier });
+      }
       const what = latest === 0 ? 'never been deployed' : serving > 0 ? `no version before version ${serving}, which serves` : 'only one version';
       throw new PazError('VERSION_NOT_FOUND', `service "${name}" has ${what}: there is nothing to roll back to`, { name });
     }
