@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { PazProcess, request } from './helpers/paz-server.js';
+import { PazProcess, request, runPaz } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
 import { repeatedFields, topLevelFields } from './helpers/log-fields.js';
 
@@ -55,6 +55,23 @@ describe('paz up with the process driver', () => {
     assert.match(await logs.text(), /listening on \d+/);
     const hosts = (await request('GET', `${paz.orchestrator}/cluster/hosts`)).body;
     assert.equal(hosts[0].driver, 'process');
+  });
+
+  it('paz deploy without --tag says when it would change the serving tag, and how to keep it', async () => {
+    const cli = (args: string[]) => runPaz(args, '', paz.cliEnv);
+    // no router here: the drain lasts its whole drainSeconds
+    assert.equal((await request('PATCH', `${paz.orchestrator}/services/node-echo/config/next`, { rollout: { drainSeconds: 1, minHealthySeconds: 1 } })).status, 200);
+    const tagged = await cli(['deploy', 'node-echo', '--tag', '1', '--wait']);
+    assert.equal(tagged.code, 0, tagged.stderr);
+    assert.doesNotMatch(tagged.stderr, /note:/, 'a deploy that names its tag gets no note');
+    const untagged = await cli(['deploy', 'node-echo', '--wait']);
+    assert.equal(untagged.code, 0, untagged.stderr);
+    assert.match(untagged.stderr, /^note: version 2 of node-echo, which serves, runs :1; this deploy runs :latest \(its dockerRepository names no tag\)\. To deploy :1 again: paz deploy node-echo --tag 1$/m);
+    assert.match(untagged.stdout, /^deploying node-echo version 3 \(local\/node-echo\)$/m, 'the note does not stop the deploy');
+    const again = await cli(['deploy', 'node-echo', '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr, '', 'the serving version runs :latest too: nothing to say');
+    assert.equal(JSON.parse(again.stdout).version, 4);
   });
 
   it('names each field of a log line once: a part logs its component, the role it runs in is another field', () => {

@@ -9,6 +9,7 @@ import { requireService } from './known-service.js';
 import { UsageError } from './usage-error.js';
 import { flatten, type Config } from './config-keys.js';
 import { scaleLine } from './scale-line.js';
+import { tagChangeNote } from './tag-note.js';
 import { progressLine } from './progress-line.js';
 import { colourOn, paint } from './colour.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
@@ -39,6 +40,22 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
  * or failed (then at once, with the reason). Shows progress: plain lines when stdout is not a terminal,
  * one redrawn line when it is.
  */
+/**
+ * The note a deploy without --tag prints when it would change the serving version's tag (tag-note.ts). Never
+ * stops the deploy: any answer it cannot get (a service never deployed, an older server) means no note.
+ */
+async function servingTagNote(client: PazClient, name: string): Promise<string | undefined> {
+  try {
+    const [svc, rollout] = await Promise.all([client.getService(name), client.rollout(name)]);
+    if (!rollout.serving) return undefined;
+    const record = (await client.versions(name)).find((r) => r.version === rollout.serving);
+    if (typeof svc.dockerRepository !== 'string' || typeof record?.image !== 'string') return undefined;
+    return tagChangeNote(name, svc.dockerRepository, { version: rollout.serving, image: record.image });
+  } catch {
+    return undefined;
+  }
+}
+
 async function waitForRollout(client: PazClient, name: string, version: number): Promise<number> {
   const progress = progressLine();
   for (let first = true; ; first = false) {
@@ -139,6 +156,10 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       console.log(`deleted ${name}`);
       return 0;
     case 'deploy': {
+      if (!values.tag) {
+        const note = await servingTagNote(client, need('a service name'));
+        if (note) console.error(note);
+      }
       const rec = await client.deploy(need('a service name'), values.tag);
       if (values.json && !values.wait) return out(rec), 0;
       console.log(`deploying ${rec.service} version ${rec.version} (${rec.image})`);
