@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRollout, describeStatus, rollbackVersion, scaleVersion, type RolloutAction, type RolloutInput, type RolloutStatus } from './rollout-policy.js';
+import { decideRollout, describeStatus, rollbackVersion, scaleVersion, unitsWhy, type RolloutAction, type RolloutInput, type RolloutStatus } from './rollout-policy.js';
 import type { DeployRecord, DesiredUnit, UnitStatus } from './records.js';
 import { DEFAULT_CONFIG } from './service-spec.js';
 import { ROLLOUT_DEFAULTS } from './rollout-defaults.js';
@@ -83,6 +83,17 @@ test('a permanent pull error fails the deploy at once; a transient one waits', (
   const acts = decide({ latest: rec(2), units, statuses, now: 2000 });
   assert.deepEqual(types(acts), ['delete web-2-1', 'fail']);
   assert.match((acts[1] as { reason: string }).reason, /web-2-1 failed: IMAGE_NOT_FOUND: image x:9 not found/);
+});
+
+test('units failing for the same reason are named together, the reason once', () => {
+  const units = [u(1, 1), ...[1, 2, 3, 4, 5].map((i) => u(2, i))];
+  const statuses = healthy('web-1-1');
+  for (const i of [1, 2, 3, 4, 5]) statuses.set(`web-2-${i}`, st(`web-2-${i}`, { state: 'failed', healthy: false, healthySince: undefined, reason: 'IMAGE_NOT_FOUND: image x:9 not found in registry r' }));
+  const acts = decide({ latest: rec(2), units, statuses, now: 2000 });
+  assert.equal((acts.at(-1) as { reason: string }).reason, 'version 2 failed: web-2-1, web-2-2, web-2-3 and 2 more failed: IMAGE_NOT_FOUND: image x:9 not found in registry r; version 1 keeps serving');
+  assert.equal(unitsWhy([{ unit: 'a-1-1', why: 'x' }, { unit: 'a-1-2', why: 'y' }, { unit: 'a-1-3', why: 'x' }]), 'a-1-1 and a-1-3 x; a-1-2 y');
+  assert.equal(unitsWhy([{ unit: 'a-1-1', why: 'x' }, { unit: 'a-1-2', why: 'x' }, { unit: 'a-1-3', why: 'x' }]), 'a-1-1, a-1-2 and a-1-3 x');
+  assert.equal(unitsWhy([{ unit: 'a-1-1', why: 'x' }]), 'a-1-1 x');
 });
 
 test('a registry that refuses the pull fails the deploy at once with what to do', () => {

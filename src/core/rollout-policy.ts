@@ -93,24 +93,51 @@ export function describeStatus(s: UnitStatus): string {
   return text;
 }
 
+/** Why `u` does not count healthy yet, without its name (see unitsWhy). */
 function whyNotHealthy(u: DesiredUnit, statuses: Map<string, UnitStatus>, now: number, minHealthyMs: number): string {
-  if (u.hold) return `${u.unit} ${u.reason ?? 'held'}`;
-  if (!u.host) return `${u.unit} ${u.reason ?? 'not placed'}`;
+  if (u.hold) return u.reason ?? 'held';
+  if (!u.host) return u.reason ?? 'not placed';
   const s = statuses.get(u.unit);
-  if (!s || s.host !== u.host) return `${u.unit} not started`;
-  if (s.healthy) return `${u.unit} healthy for only ${Math.round((now - (s.healthySince ?? s.updatedAt)) / 100) / 10} s of ${minHealthyMs / 1000} s`;
-  return `${u.unit} ${describeStatus(s)}`;
+  if (!s || s.host !== u.host) return 'not started';
+  if (s.healthy) return `healthy for only ${Math.round((now - (s.healthySince ?? s.updatedAt)) / 100) / 10} s of ${minHealthyMs / 1000} s`;
+  return describeStatus(s);
 }
 
-/** Why a new unit can never become healthy, so its deploy fails now rather than at the deadline. */
-export function hopeless(u: DesiredUnit, statuses: Map<string, UnitStatus>): string | undefined {
+/** Why a new unit can never become healthy, without its name (see hopeless). */
+function hopelessWhy(u: DesiredUnit, statuses: Map<string, UnitStatus>): string | undefined {
   const s = statuses.get(u.unit);
   if (!s || !u.host || s.host !== u.host || u.hold) return undefined;
-  if (s.state === 'failed' && PERMANENT_FAILURES.some((code) => (s.reason ?? '').startsWith(`${code}:`))) return `${u.unit} ${describeStatus(s)}`;
+  if (s.state === 'failed' && PERMANENT_FAILURES.some((code) => (s.reason ?? '').startsWith(`${code}:`))) return describeStatus(s);
   // caught while it is down (its exit code and output are in the status then), or at the next restart
   const down = s.state === 'exited' || s.state === 'failed' || s.state === 'unhealthy';
-  if (!s.healthy && ((down && s.restarts >= CRASH_LOOP_RESTARTS) || s.restarts > CRASH_LOOP_RESTARTS)) return `${u.unit} crash-looping: ${describeStatus(s)}`;
+  if (!s.healthy && ((down && s.restarts >= CRASH_LOOP_RESTARTS) || s.restarts > CRASH_LOOP_RESTARTS)) return `crash-looping: ${describeStatus(s)}`;
   return undefined;
+}
+
+/** Why a new unit can never become healthy, so its deploy fails now rather than at the deadline: "<unit> <why>". */
+export function hopeless(u: DesiredUnit, statuses: Map<string, UnitStatus>): string | undefined {
+  const why = hopelessWhy(u, statuses);
+  return why === undefined ? undefined : `${u.unit} ${why}`;
+}
+
+/** How many units a reason names before "and N more". */
+const UNITS_NAMED = 3;
+
+/**
+ * Units and why, for a deploy's outcome: units with the same reason are named together, once ("web-1-1, web-1-2
+ * and 8 more failed: IMAGE_NOT_FOUND: …"), in the order they first appear; 10 instances of a missing image used
+ * to repeat the registry's words 10 times.
+ */
+export function unitsWhy(items: ReadonlyArray<{ unit: string; why: string }>): string {
+  const byWhy = new Map<string, string[]>();
+  for (const { unit, why } of items) byWhy.set(why, [...(byWhy.get(why) ?? []), unit]);
+  return [...byWhy].map(([why, units]) => `${nameUnits(units)} ${why}`).join('; ');
+}
+
+function nameUnits(units: string[]): string {
+  if (units.length === 1) return units[0];
+  if (units.length <= UNITS_NAMED) return `${units.slice(0, -1).join(', ')} and ${units.at(-1)}`;
+  return `${units.slice(0, UNITS_NAMED).join(', ')} and ${units.length - UNITS_NAMED} more`;
 }
 
 /** Whether any unit of `service` other than `version` still runs or is desired (recreate waits for none). */
@@ -164,13 +191,16 @@ export function decideRollout(input: RolloutInput): RolloutAction[] {
   }
 
   // deploying: fail fast, or at a unit's deadline
-  const broken = fresh.map((u) => hopeless(u, statuses)).filter((w): w is string => w !== undefined);
+  const broken = fresh.flatMap((u) => {
+    const why = hopelessWhy(u, statuses);
+    return why === undefined ? [] : [{ unit: u.unit, why }];
+  });
   const overdue = fresh.filter((u) => !u.hold && now >= (u.releasedAt ?? u.createdAt) + settings.healthyDeadlineMs && !countsHealthy(u, statuses, now, settings.minHealthyMs));
   if (broken.length > 0 || overdue.length > 0) {
     const why =
       broken.length > 0
-        ? `version ${latest.version} failed: ${broken.join('; ')}`
-        : `version ${latest.version} was not healthy within ${settings.healthyDeadlineMs / 1000} s: ${overdue.map((u) => whyNotHealthy(u, statuses, now, settings.minHealthyMs)).join('; ')}`;
+        ? `version ${latest.version} failed: ${unitsWhy(broken)}`
+        : `version ${latest.version} was not healthy within ${settings.healthyDeadlineMs / 1000} s: ${unitsWhy(overdue.map((u) => ({ unit: u.unit, why: whyNotHealthy(u, statuses, now, settings.minHealthyMs) })))}`;
     for (const u of fresh) actions.push({ type: 'delete', unit: u.unit });
     // held units of the serving version are a restore (below) a controller wrote in part before it died
     // (rollout-controller.ts writes a big one in chunks before the outcome): not live, and decided again
