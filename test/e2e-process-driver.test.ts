@@ -74,6 +74,20 @@ describe('paz up with the process driver', () => {
     assert.equal(JSON.parse(again.stdout).version, 4);
   });
 
+  it('paz units on a service whose first deploy failed says so, not "never deployed"', async () => {
+    const cli = (args: string[]) => runPaz(args, '', paz.cliEnv);
+    const created = await request('POST', `${paz.orchestrator}/services`, { name: 'exits-at-once', dockerRepository: 'local/exits', command: [process.execPath, '-e', 'process.exit(3)'], ports: [{ container: 9000 }] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const never = await cli(['units', 'exits-at-once']);
+    assert.match(never.stdout + never.stderr, /exits-at-once has no units: it was never deployed/);
+    const deployed = await cli(['deploy', 'exits-at-once', '--wait']);
+    assert.equal(deployed.code, 1, 'a crash loop fails the deploy');
+    const r = await cli(['units', 'exits-at-once']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /^exits-at-once has no units: the deploy of version 1 failed and no earlier version serves \(`paz rollout exits-at-once` says why; a fix, then `paz deploy exits-at-once`\)$/m);
+    await request('DELETE', `${paz.orchestrator}/services/exits-at-once`);
+  });
+
   it('names each field of a log line once: a part logs its component, the role it runs in is another field', () => {
     const lines = paz.output.split('\n').filter((l) => l.startsWith('{'));
     const fields = lines.map(topLevelFields);

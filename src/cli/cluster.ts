@@ -8,8 +8,21 @@ import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
 import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
+import type { PazClient } from '../client/paz-client.js';
 
 /** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
+/**
+ * What an empty `paz units SERVICE` means. A first deploy that failed leaves nothing running (its instances are
+ * removed); "never deployed" would send the user to deploy again without saying why it failed.
+ */
+async function noUnitsNote(client: PazClient, svc: string): Promise<string> {
+  const rollout = await client.rollout(svc).catch(() => undefined);
+  if (rollout?.state === 'failed' && !rollout.serving) {
+    return `${svc} has no units: the deploy of version ${rollout.version} failed and no earlier version serves (\`paz rollout ${svc}\` says why; a fix, then \`paz deploy ${svc}\`)`;
+  }
+  return `${svc} has no units: it was never deployed (\`paz deploy ${svc}\`) or runs 0 instances (\`paz scale ${svc} N\`)`;
+}
+
 async function logsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...connectionOptions, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
   const client = clientOf(values);
@@ -100,6 +113,7 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
     const units = await client.units(positionals[0]);
     if (values.json) return console.log(JSON.stringify(units, null, 2)), 0;
     const svc = positionals[0];
+    const empty = units.length > 0 ? '' : svc ? await noUnitsNote(client, svc) : 'no units: no service is deployed (`paz deploy NAME`)';
     printTable(
       ['UNIT', 'MACHINE', 'ACTIVE', 'SUB', 'STATE', 'RESTARTS', 'ENDPOINT', 'REASON'],
       units.map((u) => {
@@ -115,7 +129,7 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
           String(u.reason ?? ''),
         ];
       }),
-      svc ? `${svc} has no units: it was never deployed (\`paz deploy ${svc}\`) or runs 0 instances (\`paz scale ${svc} N\`)` : 'no units: no service is deployed (`paz deploy NAME`)',
+      empty,
     );
     return 0;
   }
