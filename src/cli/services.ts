@@ -156,11 +156,10 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       console.log(`deleted ${name}`);
       return 0;
     case 'deploy': {
-      if (!values.tag) {
-        const note = await servingTagNote(client, need('a service name'));
-        if (note) console.error(note);
-      }
+      // read before the deploy (after it, its own version may serve), said once it is accepted (not before a refusal)
+      const note = values.tag ? undefined : await servingTagNote(client, need('a service name'));
       const rec = await client.deploy(need('a service name'), values.tag);
+      if (note) console.error(note);
       if (values.json && !values.wait) return out(rec), 0;
       console.log(`deploying ${rec.service} version ${rec.version} (${rec.image})`);
       return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
