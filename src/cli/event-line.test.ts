@@ -10,6 +10,9 @@ test('one readable line per event: the time it carries (else now), type, service
     '2026-11-29T05:50:00Z  journal               web                   deploy version 3: deploying web:2 (by ci)',
   );
   assert.match(eventLine('unit.status', JSON.stringify({ unit: 'contrived-service-1-2-1', state: 'running', healthy: true, restarts: 2, endpoint: '10.0.0.5:3100', updatedAt: at }), at), /^2026-11-29T05:50:01Z  unit\.status +contrived-service-1 +unit contrived-service-1-2-1 running, healthy \(2 restarts, at 10\.0\.0\.5:3100\)$/);
+  assert.match(eventLine('unit.status', JSON.stringify({ unit: 'web-2-1', state: 'healthy', healthy: true, endpoint: '10.0.0.5:3100', updatedAt: at }), at), /unit web-2-1 healthy \(at 10\.0\.0\.5:3100\)$/);
+  assert.match(eventLine('unit.status', JSON.stringify({ unit: 'web-2-1', state: 'unhealthy', healthy: false, reason: 'GET / answered 503', updatedAt: at }), at), /unit web-2-1 unhealthy \(GET \/ answered 503\)$/);
+  assert.match(eventLine('unit.status', JSON.stringify({ unit: 'web-2-1', state: 'running', healthy: false, updatedAt: at }), at), /unit web-2-1 running, not healthy$/);
   assert.match(eventLine('unit.remove', '"web-2-1"', at), /unit\.remove +web +unit web-2-1 removed$/);
   assert.match(eventLine('service.del', '"web"', at), /service\.del +web +deleted$/);
   assert.match(eventLine('unit.add', JSON.stringify({ unit: 'web-2-1', service: 'web', host: null, reason: 'no host has 9000 free' }), at), /unit web-2-1 added: not placed: no host has 9000 free$/);

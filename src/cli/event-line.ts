@@ -37,7 +37,9 @@ function describe(type: string, data: unknown): [string, string] {
       return [serviceOfUnit(data), `unit ${str(data)} removed`];
     case 'unit.status': {
       const extra = [d.restarts ? `${str(d.restarts)} restarts` : '', d.endpoint ? `at ${str(d.endpoint)}` : '', d.reason ? str(d.reason) : ''].filter(Boolean).join(', ');
-      return [serviceOfUnit(d.unit), `unit ${str(d.unit)} ${str(d.state)}, ${d.healthy ? 'healthy' : 'not healthy'}${extra ? ` (${extra})` : ''}`];
+      // the state 'healthy' or 'unhealthy' says it already ("healthy, healthy" was printed)
+      const health = d.state === 'healthy' || d.state === 'unhealthy' ? '' : `, ${d.healthy ? 'healthy' : 'not healthy'}`;
+      return [serviceOfUnit(d.unit), `unit ${str(d.unit)} ${str(d.state)}${health}${extra ? ` (${extra})` : ''}`];
     }
     case 'host.add':
       return ['', `host ${str(d.hostname)} (${str(d.id).slice(0, 8)}, ${str(d.ip)}) joined`];
