@@ -1,4 +1,8 @@
 /** What `paz scale` says it changed, from the count before and the API's answer. Pure. */
+import { listUnitNames } from '../core/unit-name.js';
+
+/** how many names a scale line lists before "and N more" */
+const NAMED = 5;
 
 const instances = (n: number) => `${n} instance${n === 1 ? '' : 's'}`;
 
@@ -11,6 +15,6 @@ export function scaleLine(name: string, before: number | undefined, count: numbe
   if (r.version === 0) {
     return `${name} has never been deployed, so nothing was started or stopped: ${changed}; \`paz deploy ${name}\` starts ${instances(count)}`;
   }
-  const moves = [r.added.length ? `adding ${r.added.join(', ')}` : '', r.draining.length ? `draining ${r.draining.join(', ')}` : ''].filter(Boolean);
+  const moves = [r.added.length ? `adding ${listUnitNames(r.added, NAMED)}` : '', r.draining.length ? `draining ${listUnitNames(r.draining, NAMED)}` : ''].filter(Boolean);
   return `${name} version ${r.version}: ${changed}; ${moves.length ? moves.join('; ') : `no instance started or stopped (${instances(count)} already)`}`;
 }

@@ -19,7 +19,7 @@
  */
 import type { DeployRecord, DesiredUnit, UnitStatus } from './records.js';
 import { CRASH_LOOP_RESTARTS, PERMANENT_FAILURES, rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
-import { parseUnitName } from './unit-name.js';
+import { listUnitNames, parseUnitName } from './unit-name.js';
 import { desiredUnitsFor } from './deploy-plan.js';
 
 export type RolloutState = 'deploying' | 'succeeded' | 'failed';
@@ -120,9 +120,6 @@ export function hopeless(u: DesiredUnit, statuses: Map<string, UnitStatus>): str
   return why === undefined ? undefined : `${u.unit} ${why}`;
 }
 
-/** How many units a reason names before "and N more". */
-const UNITS_NAMED = 3;
-
 /**
  * Units and why, for a deploy's outcome: units with the same reason are named together, once ("web-1-1, web-1-2
  * and 8 more failed: IMAGE_NOT_FOUND: …"), in the order they first appear; 10 instances of a missing image used
@@ -131,13 +128,7 @@ const UNITS_NAMED = 3;
 export function unitsWhy(items: ReadonlyArray<{ unit: string; why: string }>): string {
   const byWhy = new Map<string, string[]>();
   for (const { unit, why } of items) byWhy.set(why, [...(byWhy.get(why) ?? []), unit]);
-  return [...byWhy].map(([why, units]) => `${nameUnits(units)} ${why}`).join('; ');
-}
-
-function nameUnits(units: string[]): string {
-  if (units.length === 1) return units[0];
-  if (units.length <= UNITS_NAMED) return `${units.slice(0, -1).join(', ')} and ${units.at(-1)}`;
-  return `${units.slice(0, UNITS_NAMED).join(', ')} and ${units.length - UNITS_NAMED} more`;
+  return [...byWhy].map(([why, units]) => `${listUnitNames(units)} ${why}`).join('; ');
 }
 
 /** Whether any unit of `service` other than `version` still runs or is desired (recreate waits for none). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseUnitName, resolveUnitName, unitName } from './unit-name.js';
+import { listUnitNames, parseUnitName, resolveUnitName, unitName } from './unit-name.js';
 
 test('unit names round-trip, also for service names ending in digits', () => {
   assert.equal(unitName('demo-api', 3, 1), 'demo-api-3-1');
@@ -23,4 +23,13 @@ test('resolveUnitName: exact names first, else <service>-<instance> of the newes
   assert.equal(resolveUnitName('contrived-service-3', units), undefined);
   assert.equal(resolveUnitName('nothing', units), undefined);
   assert.equal(resolveUnitName('contrived-service-1', [u('contrived-service', 1, 1), u('contrived-service', 2, 1)])?.unit, 'contrived-service-2-1');
+});
+
+test('unit names for a sentence, the rest counted past the first few', () => {
+  assert.equal(listUnitNames([]), '');
+  assert.equal(listUnitNames(['a-1-1']), 'a-1-1');
+  assert.equal(listUnitNames(['a-1-1', 'a-1-2']), 'a-1-1 and a-1-2');
+  assert.equal(listUnitNames(['a-1-1', 'a-1-2', 'a-1-3']), 'a-1-1, a-1-2 and a-1-3');
+  assert.equal(listUnitNames(['a-1-1', 'a-1-2', 'a-1-3', 'a-1-4']), 'a-1-1, a-1-2, a-1-3 and 1 more');
+  assert.equal(listUnitNames(['a-1-1', 'a-1-2', 'a-1-3', 'a-1-4'], 4), 'a-1-1, a-1-2, a-1-3 and a-1-4');
 });

@@ -40,3 +40,13 @@ export function shortUnitService(name: string): { service: string; instance: num
   const m = /^(.+)-([1-9][0-9]*)$/.exec(name);
   return m ? { service: m[1], instance: Number(m[2]) } : undefined;
 }
+
+/**
+ * Unit names for a sentence: "a", "a and b", "a, b and c", past `named` "a, b, c and 97 more". A scale to 1,000
+ * or a deploy failing 1,000 instances the same way printed every name.
+ */
+export function listUnitNames(units: readonly string[], named = 3): string {
+  if (units.length <= 1) return units[0] ?? '';
+  if (units.length <= named) return `${units.slice(0, -1).join(', ')} and ${units.at(-1)}`;
+  return `${units.slice(0, named).join(', ')} and ${units.length - named} more`;
+}
