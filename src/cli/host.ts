@@ -3,6 +3,7 @@
  * drained host gets no new units and its units move to other hosts (each replaced before it stops, so no
  * request fails); undrain makes it eligible again, but units do not move back by themselves.
  */
+import { unitsWhy } from '../core/unit-name.js';
 import type { PazClient } from '../client/paz-client.js';
 import { clientOf, connectionOptions } from './connect.js';
 import { progressLine } from './progress-line.js';
@@ -41,7 +42,8 @@ function drainLine(id: string, d: DrainView): string {
   if (d.state === 'drained') return `host ${id}: drained, no units left`;
   const line = `host ${id}: ${d.remaining} unit${d.remaining === 1 ? '' : 's'} left`;
   // each reason starts "stuck: no other eligible host (why)"
-  return d.state === 'stuck' ? `${line}; ${d.stuck.map((s) => `${s.unit} ${s.reason}`).join('; ')}` : `${line}, moving`;
+  // units stuck for the same reason (every one, when no other host is eligible) are named together, the reason once
+  return d.state === 'stuck' ? `${line}; ${unitsWhy(d.stuck.map((s) => ({ unit: s.unit, why: s.reason })))}` : `${line}, moving`;
 }
 
 export async function hostCommand(args: string[]): Promise<number> {

@@ -208,3 +208,12 @@ test('cluster: all well is healthy; no host at all while instances are wanted is
   assert.equal(none.status, 'unhealthy');
   assert.match(none.reasons[0], /no host is up/);
 });
+
+test('a drained host whose units cannot move names them with their reason, once per reason', () => {
+  const us = [unit('web', 1, 1, 'a'), unit('web', 1, 2, 'a'), unit('api', 1, 1, 'a')];
+  const nowhere = 'stuck: no other eligible host (every host is drained: paz host undrain ID makes one eligible again)';
+  const drains = new Map([['a', { since: NOW - sec(60), actor: 'admin', state: 'stuck' as const, remaining: 3, stuck: [{ unit: 'web-1-1', reason: nowhere }, { unit: 'web-1-2', reason: nowhere }, { unit: 'api-1-1', reason: 'stuck: its replacement api-1-2 crash-looping' }] }]]);
+  const h = hostHealth('a', { ...facts([host('a')]), drains }, us, new Map(us.map((u) => [u.unit, status(u)])))!;
+  assert.equal(h.status, 'degraded');
+  assert.match(h.reasons.join(' '), /but 3 units cannot move and keep running here: web-1-1 and web-1-2 \(stuck: no other eligible host \(every host is drained: paz host undrain ID makes one eligible again\)\); api-1-1 \(stuck: its replacement api-1-2 crash-looping\)$/);
+});

@@ -14,6 +14,7 @@ import { currentStatus } from './unit-view.js';
 import type { DesiredUnit, HostProblem, HostRecord, KnownHost, UnitStatus } from './records.js';
 import { scaleVersion, type RolloutStatus } from './rollout-policy.js';
 import { DEFAULT_HEARTBEAT_TTL_SECONDS } from './heartbeat.js';
+import { unitsWhy } from './unit-name.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -169,7 +170,7 @@ export function liveHostHealth(h: HostRecord, units: DesiredUnit[], statuses: Ma
   }
   // draining is the operator's intent, not a fault; a drain that cannot finish deserves a look
   if (drain?.state === 'stuck') {
-    reasons.push(`${name}: drained since ${at(drain.since)}, but ${plural(drain.stuck.length, 'unit')} cannot move and ${drain.stuck.length === 1 ? 'keeps' : 'keep'} running here: ${drain.stuck.map((s) => `${s.unit} (${s.reason})`).join('; ')}`);
+    reasons.push(`${name}: drained since ${at(drain.since)}, but ${plural(drain.stuck.length, 'unit')} cannot move and ${drain.stuck.length === 1 ? 'keeps' : 'keep'} running here: ${unitsWhy(drain.stuck.map((s) => ({ unit: s.unit, why: `(${s.reason})` })))}`);
     status = worst(status, 'degraded');
   }
   const mine = units.filter((u) => u.host === h.id && u.drainingSince === undefined);

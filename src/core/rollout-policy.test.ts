@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRollout, describeStatus, rollbackVersion, scaleVersion, unitsWhy, type RolloutAction, type RolloutInput, type RolloutStatus } from './rollout-policy.js';
+import { decideRollout, describeStatus, rollbackVersion, scaleVersion, type RolloutAction, type RolloutInput, type RolloutStatus } from './rollout-policy.js';
 import type { DeployRecord, DesiredUnit, UnitStatus } from './records.js';
+import { unitsWhy } from './unit-name.js';
 import { DEFAULT_CONFIG } from './service-spec.js';
 import { ROLLOUT_DEFAULTS } from './rollout-defaults.js';
 

@@ -19,7 +19,7 @@
  */
 import type { DeployRecord, DesiredUnit, UnitStatus } from './records.js';
 import { CRASH_LOOP_RESTARTS, PERMANENT_FAILURES, rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
-import { listUnitNames, parseUnitName } from './unit-name.js';
+import { parseUnitName, unitsWhy } from './unit-name.js';
 import { desiredUnitsFor } from './deploy-plan.js';
 
 export type RolloutState = 'deploying' | 'succeeded' | 'failed';
@@ -118,17 +118,6 @@ function hopelessWhy(u: DesiredUnit, statuses: Map<string, UnitStatus>): string 
 export function hopeless(u: DesiredUnit, statuses: Map<string, UnitStatus>): string | undefined {
   const why = hopelessWhy(u, statuses);
   return why === undefined ? undefined : `${u.unit} ${why}`;
-}
-
-/**
- * Units and why, for a deploy's outcome: units with the same reason are named together, once ("web-1-1, web-1-2
- * and 8 more failed: IMAGE_NOT_FOUND: …"), in the order they first appear; 10 instances of a missing image used
- * to repeat the registry's words 10 times.
- */
-export function unitsWhy(items: ReadonlyArray<{ unit: string; why: string }>): string {
-  const byWhy = new Map<string, string[]>();
-  for (const { unit, why } of items) byWhy.set(why, [...(byWhy.get(why) ?? []), unit]);
-  return [...byWhy].map(([why, units]) => `${listUnitNames(units)} ${why}`).join('; ');
 }
 
 /** Whether any unit of `service` other than `version` still runs or is desired (recreate waits for none). */

@@ -50,3 +50,14 @@ export function listUnitNames(units: readonly string[], named = 3): string {
   if (units.length <= named) return `${units.slice(0, -1).join(', ')} and ${units.at(-1)}`;
   return `${units.slice(0, named).join(', ')} and ${units.length - named} more`;
 }
+
+/**
+ * Units and why (a failed deploy's outcome, a drain's stuck units): units with the same reason are named together, once ("web-1-1, web-1-2
+ * and 8 more failed: IMAGE_NOT_FOUND: …"), in the order they first appear; 10 instances of a missing image used
+ * to repeat the registry's words 10 times.
+ */
+export function unitsWhy(items: ReadonlyArray<{ unit: string; why: string }>): string {
+  const byWhy = new Map<string, string[]>();
+  for (const { unit, why } of items) byWhy.set(why, [...(byWhy.get(why) ?? []), unit]);
+  return [...byWhy].map(([why, units]) => `${listUnitNames(units)} ${why}`).join('; ');
+}
