@@ -73,7 +73,8 @@ export function hostVolumeProblem(hostPath: string, root: string | undefined): s
   const forbidden = forbiddenHostPath(hostPath);
   if (forbidden) return `volume ${forbidden}; host volumes must lie under ${root ? `the volume root ${root}` : 'the volume root (--volume-root)'}`;
   if (root === undefined) return `volume "${hostPath}" refused: no volume root is configured (start paz server and the agents with --volume-root DIR)`;
-  if (!isWithin(hostPath, root)) return `volume "${hostPath}" is outside the volume root ${root}: host volumes must lie under ${root} (e.g. "${posix.join(root, posix.basename(hostPath) || 'data')}"), the directory the host's admin set with --volume-root`;
+  // "host path" and "the key": a user who wrote {"/data": "/srv/x"} (container first) sees which side is which
+  if (!isWithin(hostPath, root)) return `volume host path "${hostPath}" (a key of volume; its value is the path inside the container) is outside the volume root ${root}: host volumes must lie under ${root} (e.g. "${posix.join(root, posix.basename(hostPath) || 'data')}"), the directory the host's admin set with --volume-root`;
   return undefined;
 }
 
