@@ -99,3 +99,27 @@ describe('paz up with the process driver', () => {
     assert.deepEqual(repeated.slice(0, 3).map((x) => `${x.twice.join(', ')} in ${x.l.slice(0, 200)}`), [], `${repeated.length} of ${lines.length} log lines name a field twice`);
   });
 });
+
+describe('paz up --driver auto where no Docker daemon answers', () => {
+  const cgroupParent = `paz-e2e-auto-${process.pid}`;
+  const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'auto', '--no-router', '--agent-port', '0', '--cgroup-parent', cgroupParent], env: { DOCKER_HOST: `unix:///nonexistent/paz-test-${process.pid}/docker.sock` } });
+  before(() => paz.start());
+  after(async () => {
+    await request('DELETE', `${paz.orchestrator}/services/made-for-docker`).catch(() => undefined);
+    await paz.close();
+  });
+
+  it('says at start that units run as processes and how to run images; a service made for Docker fails saying why', async () => {
+    // printed once the agent is up, which can be a moment after the APIs answer
+    await waitFor('the agent up', async () => /agent for host/.test(paz.output), 10_000, 50);
+    assert.match(paz.output, /no Docker daemon answered \(unix:\/\/\/nonexistent\/.*docker\.sock\), so units run as processes on this host; to run images, start dockerd \(scripts\/start-dockerd\.sh\) and start paz up again/);
+    const created = await request('POST', `${paz.orchestrator}/services`, { name: 'made-for-docker', dockerRepository: '127.0.0.1:5000/paz/hello:1', ports: [{ container: 9000 }] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await request('POST', `${paz.orchestrator}/services/made-for-docker/deploy`, {})).status, 201);
+    const failed = await waitFor('the deploy failed', async () => {
+      const r = (await request('GET', `${paz.orchestrator}/services/made-for-docker/rollout`)).body?.doc as { state: string; reason?: string } | undefined;
+      return r?.state === 'failed' ? r : undefined;
+    }, 30_000, 200);
+    assert.match(failed.reason ?? '', /IMAGE_NOT_FOUND: program "127\.0\.0\.1:5000\/paz\/hello:1" is not an executable file on this host \(this host's agent runs units as processes and the service has no command, so its image was taken as the program: give the service a command, or run images on a host whose agent uses Docker\)/);
+  });
+});

@@ -261,7 +261,11 @@ export class UnitRunner {
         await this.report('failed', { reason: `SECRET_UNREADABLE: ${err.message}`, healthy: false });
         return;
       }
-      const reason = err instanceof DriverError ? `${err.code}: ${err.message}` : `start failed: ${(err as Error).message}`;
+      let reason = err instanceof DriverError ? `${err.code}: ${err.message}` : `start failed: ${(err as Error).message}`;
+      // a service made for Docker on a host that runs processes: its image name was taken as the program
+      if (err instanceof DriverError && err.code === 'IMAGE_NOT_FOUND' && driver.name === 'process' && !(this.desired.spec.command?.length)) {
+        reason += ` (this host's agent runs units as processes and the service has no command, so its image was taken as the program: give the service a command, or run images on a host whose agent uses Docker)`;
+      }
       await this.report('failed', { reason, healthy: false });
       this.retryLater(() => this.launch());
     }

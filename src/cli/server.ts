@@ -189,6 +189,11 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
         });
         stops.push(['agent', () => agent.stop()]);
         console.error(`paz ${role}: agent for host ${agent.hostId} (${cfg.agent.address}, driver ${driver.name})`);
+        // --driver auto found no Docker: said where the user looks, not only in the JSON log (a forgotten dockerd
+        // otherwise shows up later, as a deploy failing with "program … is not an executable file")
+        if (cfg.agent.driver === 'auto' && driver.name === 'process') {
+          console.error(`paz ${role}: no Docker daemon answered (${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}), so units run as processes on this host; to run images, start dockerd (scripts/start-dockerd.sh) and start paz ${role} again`);
+        }
       }
     } catch (err) {
       await stopAll();
