@@ -176,6 +176,25 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     assert.ok(overflow <= 390, `page is ${overflow} px wide at 390 px`);
   });
 
+  it('an empty Tag shows the tag it deploys, and says so when that is not the tag that serves', async () => {
+    const tagField = page.getByLabel('Tag');
+    assert.equal(await tagField.getAttribute('placeholder'), '1', "the image's own tag (127.0.0.1:5000/paz/hello:1)");
+    assert.equal(await page.locator('[data-tag-change]').count(), 0, 'v4 runs :1 as well: nothing to say');
+    await tagField.fill('2');
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await page.locator('p').filter({ hasText: /^Version v5/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await outcome().filter({ hasText: /^succeeded$/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await tagField.fill('');
+    const note = page.locator('[data-tag-change]');
+    await note.waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await note.innerText(), 'v5 runs :2; an empty tag deploys :1');
+    assert.equal(await tagField.getAttribute('aria-describedby'), 'deploy-tag-note');
+    await tagField.fill('2');
+    assert.equal(await note.count(), 0, 'a tag given: the note goes');
+    await tagField.fill('');
+    await screenshot(page, 'service-tag-note');
+  });
+
   it('a read-only token sees the service but no Deploy, Scale, Rollback, edit or Create controls', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(readOnly);

@@ -4,15 +4,12 @@
  * image that serves (Heroku: a config change is a new release of the same build) and gets `latest`, which may
  * be another build or not exist. The CLI says so before it deploys. Pure.
  */
-import { effectiveTag, imageName, parseImageRef } from '../core/image-ref.js';
+import { parseImageRef, servingTagChange } from '../core/image-ref.js';
 
 export function tagChangeNote(name: string, repository: string, serving: { version: number; image: string } | undefined): string | undefined {
-  if (!serving) return undefined;
-  // another repository than the one serving: changed on purpose, nothing to say
-  if (imageName(serving.image) !== imageName(repository)) return undefined;
-  const next = effectiveTag(repository);
-  const now = effectiveTag(serving.image);
-  if (next === undefined || now === undefined || next === now) return undefined;
+  const change = serving && servingTagChange(repository, serving.image);
+  if (!serving || !change) return undefined;
+  const { now, next } = change;
   const why = parseImageRef(repository).tag ? `its dockerRepository names :${next}` : 'its dockerRepository names no tag';
   return `note: version ${serving.version} of ${name}, which serves, runs :${now}; this deploy runs :${next} (${why}). To deploy :${now} again: paz deploy ${name} --tag ${now}`;
 }

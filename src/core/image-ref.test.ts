@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseImageRef, repositoryKey, withTag, imageRefProblem, tagProblem, effectiveTag, pinnedRef, digestOf, imageName, isImageDigest, repoDigestFor, runsWantedImage, withoutDigest } from './image-ref.js';
+import { servingTagChange, parseImageRef, repositoryKey, withTag, imageRefProblem, tagProblem, effectiveTag, pinnedRef, digestOf, imageName, isImageDigest, repoDigestFor, runsWantedImage, withoutDigest } from './image-ref.js';
 
 test('parses Docker Hub short names into library/ paths', () => {
   assert.deepEqual(parseImageRef('busybox'), { registry: 'docker.io', path: 'library/busybox' });
@@ -130,4 +130,13 @@ test('registry hosts: host[:port] as image references name them, Docker Hub unde
   for (const bad of ['', 'ghcr.io/x', 'http://ghcr.io', 'a_b.io', 'host:', 'host:0', 'host:65536', 'a b', 'x'.repeat(256)]) assert.ok(registryHostProblem(bad), JSON.stringify(bad));
   assert.equal(canonicalRegistryHost('Registry-1.Docker.io'), 'docker.io');
   assert.equal(canonicalRegistryHost('GHCR.io'), 'ghcr.io');
+});
+
+test('servingTagChange: what a deploy without a tag would change the serving tag from and to', () => {
+  assert.deepEqual(servingTagChange('127.0.0.1:5000/paz/hello', '127.0.0.1:5000/paz/hello:1'), { now: '1', next: 'latest' });
+  assert.deepEqual(servingTagChange('acme/web:2', 'acme/web:1.9'), { now: '1.9', next: '2' });
+  assert.equal(servingTagChange('acme/web', 'acme/web:latest'), undefined);
+  assert.equal(servingTagChange('acme/web:3', 'acme/web:3'), undefined);
+  assert.equal(servingTagChange('acme/api', 'acme/web:1'), undefined, 'another repository: changed on purpose');
+  assert.equal(servingTagChange('acme/web', `acme/web@sha256:${'a'.repeat(64)}`), undefined);
 });

@@ -192,3 +192,15 @@ export function runsWantedImage(running: string, wanted: string): boolean {
 export function withoutDigest(ref: string): string {
   return ref.replace(/@sha256:[a-f0-9]{64}$/, '');
 }
+
+/**
+ * The tag a deploy without one would change the serving version's image from and to, when it would: the
+ * service's `repository` as it is (no tag there: `latest`) against the image `serving` runs. Undefined when the
+ * tags agree, the serving image is of another repository (changed on purpose) or either names a digest only.
+ */
+export function servingTagChange(repository: string, serving: string): { now: string; next: string } | undefined {
+  if (imageName(serving) !== imageName(repository)) return undefined;
+  const next = effectiveTag(repository);
+  const now = effectiveTag(serving);
+  return next === undefined || now === undefined || next === now ? undefined : { now, next };
+}

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Rollout } from '../../../src/api/answer-types.js';
-import { instanceRows, outcomeText } from './rollout-view.js';
+import { instanceRows, noInstancesText, outcomeText } from './rollout-view.js';
 
 const base: Rollout = { service: 'web', version: 2, serving: 1, state: 'deploying', units: [], stopping: [] };
 
@@ -42,4 +42,10 @@ describe('outcomeText', () => {
     assert.equal(outcomeText({ ...base, state: 'failed', reason: 'unit web-2-1 failed: image not found' }), 'failed: unit web-2-1 failed: image not found');
     assert.equal(outcomeText({ ...base, units: [{ name: 'web-2-1', version: 2, healthy: true, state: 'healthy' }, { name: 'web-2-2', version: 2, healthy: false, state: 'starting' }] }), 'deploying v2 (1 of 2 healthy)');
   });
+});
+
+it('an empty instance table after a failed first deploy says so, not "scaled to 0"', () => {
+  assert.equal(noInstancesText({ version: 1, state: 'failed', serving: 0 }), 'No instances: the deploy of v1 failed and no earlier version serves.');
+  assert.equal(noInstancesText({ version: 3, state: 'failed', serving: 2 }), 'No instances (scaled to 0, or all stopped).');
+  assert.equal(noInstancesText({ version: 2, state: 'succeeded', serving: 2 }), 'No instances (scaled to 0, or all stopped).');
 });

@@ -41,3 +41,9 @@ export function outcomeText(r: Pick<Rollout, 'version' | 'units' | 'state' | 're
   const mine = r.units.filter((u) => u.version === r.version);
   return `${r.state} v${r.version} (${mine.filter((u) => u.healthy).length} of ${mine.length} healthy)`;
 }
+
+/** What an empty instance table means: a failed first deploy leaves nothing running, which is not "scaled to 0". */
+export function noInstancesText(r: Pick<Rollout, 'version' | 'state' | 'serving'>): string {
+  if (r.state === 'failed' && !r.serving) return `No instances: the deploy of v${r.version} failed and no earlier version serves.`;
+  return 'No instances (scaled to 0, or all stopped).';
+}

@@ -16,7 +16,8 @@ import { HEALTH_EVERY_MS, HealthVerdict } from '../ui/health';
 import { EmptyState, ErrorState, Loading, StateBadge, toneOfDeploy, type Tone } from '../ui/states';
 import { configPatch, secretsOf } from './config-edit';
 import { aboutService, loadServicePage, type ServicePageData } from './service-page-data';
-import { instanceRows, outcomeText } from './rollout-view';
+import { instanceRows, noInstancesText, outcomeText } from './rollout-view';
+import { effectiveTag, servingTagChange } from '../../../src/core/image-ref.js';
 import '../ui/service-pages.css';
 
 const enc = encodeURIComponent;
@@ -59,7 +60,7 @@ function ServiceView({ data, reload, error }: { data: ServicePageData; reload():
         <h2 id="health-h">Health</h2>
         <HealthVerdict health={health.data} error={health.error} />
       </section>
-      {session.canDeploy && <Actions name={name} rollout={rollout} versions={versions} numInstances={Number(service.config.numInstances ?? 1)} after={reload} />}
+      {session.canDeploy && <Actions name={name} repository={String(service.dockerRepository)} rollout={rollout} versions={versions} numInstances={Number(service.config.numInstances ?? 1)} after={reload} />}
       <section aria-labelledby="deploy-h">
         <h2 id="deploy-h">Deploy</h2>
         {rollout ? (
@@ -99,7 +100,7 @@ function RolloutView({ rollout }: { rollout: Rollout }) {
         {text}
       </p>
       {rows.length === 0 ? (
-        <p className="muted">No instances (scaled to 0, or all stopped).</p>
+        <p className="muted">{noInstancesText(rollout)}</p>
       ) : (
         <div className="table-wrap">
           <table className="instances">
@@ -135,7 +136,7 @@ function RolloutView({ rollout }: { rollout: Rollout }) {
   );
 }
 
-function Actions({ name, rollout, versions, numInstances, after }: { name: string; rollout?: Rollout; versions: Version[]; numInstances: number; after(): void }) {
+function Actions({ name, repository, rollout, versions, numInstances, after }: { name: string; repository: string; rollout?: Rollout; versions: Version[]; numInstances: number; after(): void }) {
   const [tag, setTag] = useState('');
   const [deployError, setDeployError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -144,6 +145,10 @@ function Actions({ name, rollout, versions, numInstances, after }: { name: strin
   useEffect(() => setCount(String(numInstances)), [numInstances]);
   // any version may be deployed again: newest first, saying which serves and which failed
   const choices = [...versions].reverse();
+  // an empty Tag deploys the repository as it is (no tag there: latest), which may not be what serves
+  const emptyTag = effectiveTag(repository);
+  const servingImage = versions.find((v) => v.version === rollout?.serving)?.image;
+  const change = rollout?.serving && servingImage ? servingTagChange(repository, servingImage) : undefined;
   return (
     <section className="actions" aria-label="Actions">
       <form
@@ -162,10 +167,15 @@ function Actions({ name, rollout, versions, numInstances, after }: { name: strin
         }}
       >
         <label htmlFor="deploy-tag">Tag</label>
-        <input id="deploy-tag" type="text" placeholder="(the image's own)" value={tag} onChange={(e) => setTag(e.target.value)} size={14} />
+        <input id="deploy-tag" type="text" placeholder={emptyTag ?? "(the image's own)"} value={tag} onChange={(e) => setTag(e.target.value)} size={14} aria-describedby={change && !tag.trim() ? 'deploy-tag-note' : undefined} />
         <button type="submit" disabled={busy}>
           Deploy
         </button>
+        {change && !tag.trim() && (
+          <span id="deploy-tag-note" className="muted" data-tag-change>
+            v{rollout?.serving} runs :{change.now}; an empty tag deploys :{change.next}
+          </span>
+        )}
         {deployError && (
           <span className="error" role="alert">
             {deployError}
