@@ -85,6 +85,10 @@ describe('paz up with the process driver', () => {
     const r = await cli(['units', 'exits-at-once']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout + r.stderr, /^exits-at-once has no units: the deploy of version 1 failed and no earlier version serves \(`paz rollout exits-at-once` says why; a fix, then `paz deploy exits-at-once`\)$/m);
+    // its logs: the unit is gone with its failed version, which is said, not "no unit named" (a typo)
+    const logs = await cli(['logs', 'exits-at-once-1-1']);
+    assert.equal(logs.code, 1);
+    assert.match(logs.stderr, /exits-at-once-1-1 is gone: the deploy of version 1 of exits-at-once failed and its instances were removed; the last lines they printed are in the deploy's reason \(`paz rollout exits-at-once`\)/);
     await request('DELETE', `${paz.orchestrator}/services/exits-at-once`);
   });
 

@@ -34,8 +34,35 @@ export async function requireUnit<T>(client: PazClient, id: string): Promise<T> 
     return await client.call<T>('GET', `/cluster/units/${encodeURIComponent(id)}`);
   } catch (e) {
     if (!(e instanceof PazApiError) || e.status !== 404) throw e;
+    const gone = await goneUnit(client, id);
+    if (gone) throw new Error(gone);
     const units = (await client.units()).map((u) => String(u.name));
     const near = closest(id, unitNameCandidates(units));
     throw new Error(`no unit named "${id}"${near ? ` (did you mean ${near}?)` : ''}: units are named <service>-<version>-<instance>, or <service>-<instance> for the newest version's (\`paz units\` lists them)`);
   }
+}
+
+/**
+ * Why a unit that did exist is not there now, for `paz logs web-1-1` after the deploy of version 1 failed (its
+ * instances are removed at once) or was replaced: "no unit named" would suggest a typo. Undefined when the name
+ * cannot have been a unit of a deployed version.
+ */
+async function goneUnit(client: PazClient, id: string): Promise<string | undefined> {
+  const unit = parseUnitName(id);
+  if (!unit) return undefined;
+  const rollout = await client.rollout(unit.service).catch(() => undefined);
+  if (!rollout) return undefined;
+  return goneUnitText(id, unit, rollout);
+}
+
+/** The words for goneUnit, from the unit's name and its service's latest deploy. Pure. */
+export function goneUnitText(id: string, unit: { service: string; version: number }, rollout: { version: number; state: string; serving?: number }): string | undefined {
+  const { service, version } = unit;
+  if (version === rollout.version && rollout.state === 'failed') {
+    return `${id} is gone: the deploy of version ${version} of ${service} failed and its instances were removed; the last lines they printed are in the deploy's reason (\`paz rollout ${service}\`)`;
+  }
+  if (version < rollout.version && version !== rollout.serving) {
+    return `${id} is gone: version ${version} of ${service} is no longer deployed and its instances were stopped (\`paz units ${service}\` lists the ones that run)`;
+  }
+  return undefined;
 }
