@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { skipUnlessDocker } from './helpers/env.js';
 import { startPazUp, type PazUp } from './helpers/paz-up.js';
 import { request } from './helpers/paz-server.js';
+import { waitFor } from './helpers/wait.js';
 import { launchBrowser, openPage, screenshot, signIn as signInAs } from './helpers/browser.js';
 
 /** generous: a deploy pulls the image and waits for health checks on a busy 2-core machine */
@@ -193,6 +194,19 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     assert.equal(await note.count(), 0, 'a tag given: the note goes');
     await tagField.fill('');
     await screenshot(page, 'service-tag-note');
+  });
+
+  it('a service whose first deploy failed: nothing is shown as serving, and the page says why it has no instances', async () => {
+    const created = await request('POST', `${up.paz.orchestrator}/services`, { name: 'ui-never', dockerRepository: `${up.env.registry}/paz/hello:no-such-tag`, ports: [{ container: 9000 }] }, up.paz.authHeaders());
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await request('POST', `${up.paz.orchestrator}/services/ui-never/deploy`, {}, up.paz.authHeaders())).status, 201);
+    await waitFor('the first deploy of ui-never failed', async () => (await request('GET', `${up.paz.orchestrator}/services/ui-never/rollout`, undefined, up.paz.authHeaders())).body?.doc?.state === 'failed', 30_000, 200);
+    await page.goto(`${up.paz.orchestrator}/ui/services/ui-never`);
+    await page.getByText('Nothing serves: the deploy of v1 failed.').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.getByLabel('serving config').count(), 0, 'no config is shown as serving');
+    await page.getByText('No instances: the deploy of v1 failed and no earlier version serves.').waitFor();
+    await page.goto(`${up.paz.orchestrator}/ui/services/ui-svc`);
+    await page.getByRole('heading', { name: 'ui-svc' }).waitFor();
   });
 
   it('a read-only token sees the service but no Deploy, Scale, Rollback, edit or Create controls', async () => {

@@ -21,7 +21,9 @@ export async function loadServicePage(name: string): Promise<Answer<ServicePageD
   const revision = oldestRevision(serviceAt, versionsAt);
   if (versions.length === 0) return { doc: { service, versions }, revision };
   const [{ doc: last, revision: lastAt }, { doc: rollout, revision: rolloutAt }] = await Promise.all([api.get<ServiceConfig>(`/services/${enc(name)}/config/last`), api.get<Rollout>(`/services/${enc(name)}/rollout`)]);
-  return { doc: { service, versions, last, rollout }, revision: oldestRevision(revision, lastAt, rolloutAt) };
+  // config/last with nothing serving (every deploy failed) is the last deployed config, which does not serve:
+  // shown as "Serving" it would be a config that runs nowhere
+  return { doc: { service, versions, ...(rollout.serving ? { last } : {}), rollout }, revision: oldestRevision(revision, lastAt, rolloutAt) };
 }
 
 /** Whether a live event is about this service (its config, units or deploys). */

@@ -71,7 +71,7 @@ function ServiceView({ data, reload, error }: { data: ServicePageData; reload():
       </section>
       <section aria-labelledby="config-h">
         <h2 id="config-h">Config</h2>
-        <ConfigCompare last={last} next={service.config} />
+        <ConfigCompare last={last} next={service.config} nothingServes={rollout && !rollout.serving ? (rollout.state === 'failed' ? `Nothing serves: the deploy of v${rollout.version} failed.` : `Nothing serves yet: v${rollout.version} is being deployed.`) : undefined} />
       </section>
       <Secrets config={service.config} />
       {session.canDeploy && <EditNext name={name} next={service.config} after={reload} />}
@@ -220,14 +220,14 @@ function Actions({ name, repository, rollout, versions, numInstances, after }: {
   );
 }
 
-function ConfigCompare({ last, next }: { last?: Record<string, unknown>; next: Record<string, unknown> }) {
+function ConfigCompare({ last, next, nothingServes }: { last?: Record<string, unknown>; next: Record<string, unknown>; nothingServes?: string }) {
   const diff = diffJson(last, next);
   return (
     <>
       <div className="config-pair">
         <div>
           <h3>Serving (last)</h3>
-          {last ? <pre aria-label="serving config">{JSON.stringify(last, null, 2)}</pre> : <p className="muted">Nothing serves yet: deploy to run the next config.</p>}
+          {last ? <pre aria-label="serving config">{JSON.stringify(last, null, 2)}</pre> : <p className="muted">{nothingServes ?? 'Nothing serves yet: deploy to run the next config.'}</p>}
         </div>
         <div>
           <h3>Next</h3>
