@@ -92,6 +92,34 @@ describe('paz up with the process driver', () => {
     await request('DELETE', `${paz.orchestrator}/services/exits-at-once`);
   });
 
+  it('paz logs -f follows a unit through its restarts, and ends when the unit is gone', async () => {
+    const created = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'blinker',
+      dockerRepository: 'local/blinker',
+      // each run prints its pid; it runs long enough (5 s) to count healthy (no ports: after 2 s, plus minHealthySeconds)
+      command: [process.execPath, '-e', `console.log('run ' + process.pid); setTimeout(() => { console.log('bye ' + process.pid); process.exit(1); }, 5000);`],
+      rollout: { minHealthySeconds: 1, drainSeconds: 1 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const cli = (args: string[]) => runPaz(args, '', paz.cliEnv);
+    assert.equal((await cli(['deploy', 'blinker', '--wait'])).code, 0);
+    // deleted once it has been followed through a restart
+    const restarts = async () => ((await request('GET', `${paz.orchestrator}/cluster/units/blinker-1-1`)).body?.restarts ?? 0) as number;
+    const before = await restarts();
+    const following = cli(['logs', '-f', 'blinker-1']);
+    await waitFor('blinker restarted', async () => (await restarts()) > before, 30_000, 200);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal((await request('DELETE', `${paz.orchestrator}/services/blinker`)).status, 204);
+    const r = await following;
+    assert.equal(r.code, 0, r.stderr);
+    const runs = [...r.stdout.matchAll(/^run (\d+)$/gm)].map((m) => m[1]);
+    assert.ok(runs.length >= 2, `the first run and its restart followed: ${r.stdout}`);
+    assert.equal(new Set(runs).size, runs.length, `each run's output once: ${r.stdout}`);
+    assert.match(r.stderr, /^--- blinker-1-1's output ended \(the app exited, or its host's agent went away\); following its next start, Ctrl-C to stop ---$/m);
+    assert.match(r.stderr, /^--- blinker-1-1 started again \(restart \d+\) ---$/m);
+    assert.match(r.stderr, /--- blinker-1-1 is gone \(its version was replaced or failed, or it was scaled down or deleted\) ---\n$/);
+  });
+
   it('names each field of a log line once: a part logs its component, the role it runs in is another field', () => {
     const lines = paz.output.split('\n').filter((l) => l.startsWith('{'));
     const fields = lines.map(topLevelFields);

@@ -8,9 +8,8 @@ import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
 import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
-import type { PazClient } from '../client/paz-client.js';
+import { PazApiError, type PazClient } from '../client/paz-client.js';
 
-/** `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. */
 /**
  * What an empty `paz units SERVICE` means. A first deploy that failed leaves nothing running (its instances are
  * removed); "never deployed" would send the user to deploy again without saying why it failed.
@@ -23,6 +22,10 @@ async function noUnitsNote(client: PazClient, svc: string): Promise<string> {
   return `${svc} has no units: it was never deployed (\`paz deploy ${svc}\`) or runs 0 instances (\`paz scale ${svc} N\`)`;
 }
 
+/**
+ * `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. With -f it follows the unit through its restarts, as `heroku logs --tail` does: when its output ends (the app
+ * exited) it says so and waits for the unit's next start, and stops once the unit is gone.
+ */
 async function logsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...connectionOptions, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
   const client = clientOf(values);
@@ -31,10 +34,69 @@ async function logsCommand(args: string[]): Promise<number> {
   if (values.tail !== undefined && !/^[0-9]{1,9}$/.test(values.tail)) throw new UsageError(`--tail takes a number of lines, got "${values.tail}"`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
-  const unit = await requireUnit<{ name: string; service: string }>(client, id);
+  const unit = await requireUnit<UnitAnswer>(client, id);
+  let startedAt = unit.startedAt;
+  let since: number | undefined;
+  for (;;) {
+    await printLogs(client, unit, values.follow === true, since === undefined ? values.tail : undefined, since);
+    if (!values.follow) return 0;
+    // its output ended: the app exited (or its agent went away). Follow its next start: a restart may be the same
+    // container (its earlier output still there), so from the second it started, which comes after a restart's
+    // delay (1 s at least) and so after every line of the run before
+    const next = await nextStart(client, unit.name, startedAt);
+    if (next === undefined) return 0;
+    startedAt = next;
+    since = Math.floor(next / 1000);
+  }
+}
+
+interface UnitAnswer {
+  name: string;
+  service: string;
+  state?: string;
+  reason?: string;
+  startedAt?: number;
+  restarts?: number;
+}
+
+/** How often `paz logs -f` looks for a stopped unit's next start. */
+const NEXT_START_POLL_MS = 1000;
+
+/**
+ * Waits for the unit's next start after `startedAt`; says on stderr that it stopped and, once, why. Undefined
+ * (said too) when the unit is gone: its version replaced or failed, scaled down, deleted.
+ */
+async function nextStart(client: PazClient, name: string, startedAt: number | undefined): Promise<number | undefined> {
+  let said = false;
+  for (;;) {
+    let now: UnitAnswer;
+    try {
+      now = await client.call<UnitAnswer>('GET', `/cluster/units/${encodeURIComponent(name)}`);
+    } catch (e) {
+      if (!(e instanceof PazApiError) || e.status !== 404) throw e;
+      console.error(`--- ${name} is gone (its version was replaced or failed, or it was scaled down or deleted) ---`);
+      return undefined;
+    }
+    const running = now.state === 'running' || now.state === 'healthy' || now.state === 'unhealthy' || now.state === 'starting';
+    if (running && now.startedAt !== undefined && now.startedAt !== startedAt) {
+      console.error(`--- ${name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
+      return now.startedAt;
+    }
+    if (!said) {
+      // its status may not say so yet (it is written a moment later): the end of its output is what is known
+      console.error(`--- ${name}'s output ended (the app exited, or its host's agent went away); following its next start, Ctrl-C to stop ---`);
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, NEXT_START_POLL_MS));
+  }
+}
+
+/** Prints the unit's output until its stream ends (with `follow`, when the app exits). */
+async function printLogs(client: PazClient, unit: UnitAnswer, follow: boolean, tail: string | undefined, since: number | undefined): Promise<void> {
   const q = new URLSearchParams();
-  if (values.follow) q.set('follow', 'true');
-  if (values.tail !== undefined) q.set('tail', values.tail);
+  if (follow) q.set('follow', 'true');
+  if (tail !== undefined) q.set('tail', tail);
+  if (since !== undefined) q.set('since', String(since));
   // node:http, not fetch: `-f` on a quiet unit must not end after fetch's 300 s body timeout
   const url = `${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`;
   const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
@@ -51,7 +113,6 @@ async function logsCommand(args: string[]): Promise<number> {
     throw new Error(message + client.authHint(res.statusCode ?? 0));
   }
   for await (const chunk of res) process.stdout.write(chunk as Buffer);
-  return 0;
 }
 
 /**

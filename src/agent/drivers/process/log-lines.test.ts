@@ -86,3 +86,14 @@ test('destroying a following stream stops it', async () => {
   await new Promise<void>((resolve) => (stream.closed ? resolve() : stream.once('close', () => resolve())));
   assert.equal(stream.destroyed, true);
 });
+
+test('from: one run\'s output only, the earlier runs\' left out; tail still applies within it', async () => {
+  const first = 'run 1\nbye 1\n';
+  const path = file('runs.out', `${first}run 2\nworking\nbye 2\n`);
+  const from = Buffer.byteLength(first);
+  assert.deepEqual(await collect(logLineStream(path, { from })), ['run 2', 'working', 'bye 2']);
+  assert.deepEqual(await collect(logLineStream(path, { from, tail: 2 })), ['working', 'bye 2']);
+  assert.deepEqual(await collect(logLineStream(path, { from, tail: 10 })), ['run 2', 'working', 'bye 2'], 'tail never reaches before the run');
+  // a file shorter than the offset (truncated since): nothing before its end
+  assert.deepEqual(await collect(logLineStream(path, { from: 10_000 })), []);
+});

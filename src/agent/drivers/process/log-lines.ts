@@ -43,6 +43,8 @@ export function tailOffset(fd: number, size: number, lines: number): number {
 export interface LogLineOptions {
   /** last N lines only; all when undefined */
   tail?: number;
+  /** read from this byte offset on (the start of one run's output), before `tail` applies */
+  from?: number;
   follow?: boolean;
   /** asked on each poll in follow mode: false ends the stream once the file is read to its end */
   isWriterRunning?: () => boolean;
@@ -59,6 +61,7 @@ export function logLineStream(file: string, opts: LogLineOptions = {}): Readable
   }
   let offset = 0;
   if (fd !== undefined && opts.tail !== undefined) offset = tailOffset(fd, fstatSync(fd).size, opts.tail);
+  if (fd !== undefined && opts.from !== undefined) offset = Math.max(offset, Math.min(opts.from, fstatSync(fd).size));
 
   const decoder = new StringDecoder('utf8');
   const buf = Buffer.alloc(CHUNK);

@@ -258,12 +258,15 @@ export class ProcessDriver implements Driver {
 
   async logs(unit: string, opts: LogOptions): Promise<Readable> {
     // raw lines as the process wrote them: the driver does not stand between a unit and its log file, so it
-    // has no per-line times, and `since` / `timestamps` cannot be honoured
+    // has no per-line times and `timestamps` cannot be honoured; `since` only by run: one at or after the current
+    // run's start begins at that run's first line (`paz logs -f` following a unit through its restart)
     const state = isValidUnitName(unit) ? this.files.read(unit) : undefined;
     if (!state) throw new DriverError('NOT_FOUND', `no process unit ${unit} on this host`);
     const { pid, procStartTicks } = state;
+    const thisRun = opts.since !== undefined && state.logStart !== undefined && opts.since >= Math.floor(Date.parse(state.startedAt) / 1000);
     const stream = logLineStream(this.files.logPath(unit), {
       tail: opts.tail,
+      ...(thisRun ? { from: state.logStart } : {}),
       follow: opts.follow,
       isWriterRunning: () => this.proc.isAlive(pid, procStartTicks),
     });

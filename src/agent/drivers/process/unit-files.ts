@@ -21,6 +21,8 @@ export interface UnitStateFile {
   /** /proc/<pid>/stat starttime of that pid: a reused pid has another one */
   procStartTicks: number | null;
   startedAt: string;
+  /** byte offset in the unit's log file where this run's output begins (the file keeps earlier runs' output) */
+  logStart?: number;
   finishedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;

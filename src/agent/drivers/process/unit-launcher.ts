@@ -4,7 +4,7 @@
  * What the driver then tracks of the running process (exit events, adoption, stats) stays in the driver.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import type { UnitUser } from '../../../core/unit-user.js';
 import { DriverError, type UnitSpec } from '../driver.js';
 import type { UnitCgroups } from './cgroup-v1.js';
@@ -76,6 +76,8 @@ export class UnitLauncher {
     // leaves it, and the next driver finds and kills the unrecorded process (launch-intents.ts)
     intents.write({ unit, launchId, cgroups: cg !== undefined, at: new Date().toISOString() });
     let child: SpawnedChild;
+    // where this run's output will begin: `logs` with a `since` at or after its start reads from here
+    const logStart = how.freshLog ? 0 : (statSync(files.logPath(unit), { throwIfNoEntry: false })?.size ?? 0);
     try {
       const [file, argv]: [string, string[]] = cg
         ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
@@ -95,6 +97,7 @@ export class UnitLauncher {
       // still a zombie in /proc
       procStartTicks: child.startTicks,
       startedAt: new Date().toISOString(),
+      logStart,
       ports,
       cgroups: cg !== undefined,
       launchId,
