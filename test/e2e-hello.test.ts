@@ -5,7 +5,7 @@
 // test-lane: docker port80 light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
@@ -125,15 +125,31 @@ describe('paz up runs the seed walkthrough for real', skipUnlessDocker, () => {
     assert.match(line, /^contrived-service-1-1-1\.service\s+\S+\/127\.0\.0\.1\s+active\s+running\s+healthy/);
   });
 
-  it('restarts a killed container and counts the restart', async () => {
+  it('restarts a killed container and counts the restart; paz logs -f follows it through the restart', async () => {
     const before = await unitOf('contrived-service-1-1-1');
-    await docker.getContainer('contrived-service-1-1-1').kill();
-    const after = await waitFor('the restart', async () => {
-      const u = await unitOf('contrived-service-1-1-1');
-      return u.restarts > before.restarts && u.healthy ? u : undefined;
-    });
-    assert.equal(after.restarts, before.restarts + 1);
-    await waitFor('port 80 to answer again', () => httpText('http://127.0.0.1:80/'));
+    // followed from now on (no earlier lines): the restarted container's start line must come once
+    const follower = spawn(process.execPath, [pazBin, 'logs', '-f', '--tail', '0', 'contrived-service-1-1', '--url', paz.orchestrator], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    follower.stdout!.on('data', (d) => (out += d));
+    follower.stderr!.on('data', (d) => (err += d));
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      await docker.getContainer('contrived-service-1-1-1').kill();
+      const after = await waitFor('the restart', async () => {
+        const u = await unitOf('contrived-service-1-1-1');
+        return u.restarts > before.restarts && u.healthy ? u : undefined;
+      });
+      assert.equal(after.restarts, before.restarts + 1);
+      await waitFor('port 80 to answer again', () => httpText('http://127.0.0.1:80/'));
+      await waitFor('the follower to print the restarted server', async () => /Your server is listening/.test(out), 20_000, 100);
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      follower.kill('SIGTERM');
+    }
+    assert.match(err, /--- contrived-service-1-1-1's output ended \(the app exited, or its host's agent went away\); following its next start, Ctrl-C to stop ---/);
+    assert.match(err, /--- contrived-service-1-1-1 started again \(restart \d+\) ---/);
+    assert.equal(out.match(/Your server is listening/g)?.length, 1, `the restarted run's start line once (the same container's earlier output is not repeated):\n${out}`);
   });
 
   it('survives kill -9 of paz up: no duplicate container, same unit identity', async () => {
