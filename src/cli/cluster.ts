@@ -23,8 +23,9 @@ async function noUnitsNote(client: PazClient, svc: string): Promise<string> {
 }
 
 /**
- * `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. With -f it follows the unit through its restarts, as `heroku logs --tail` does: when its output ends (the app
- * exited) it says so and waits for the unit's next start, and stops once the unit is gone.
+ * `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. With -f it
+ * follows the unit through its restarts, as `heroku logs --tail` does: when its output ends (the app exited) it
+ * says so and waits for the unit's next start, and stops once the unit is gone.
  */
 async function logsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...connectionOptions, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
