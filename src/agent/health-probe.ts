@@ -1,8 +1,8 @@
 /**
  * Health probes of one instance on this host, as chosen by `chooseProbe` (core/probe-choice.ts): an HTTP GET
  * through the published port, a LISTEN socket in the unit's network namespace (reachable from outside it, for a
- * container), or a TCP connect that must stay open. Each is bounded by a timeout and never throws: it resolves to ok or a short error for the
- * unit's reason.
+ * container), or a TCP connect that must stay open. Each is bounded by a timeout and never throws: it resolves to
+ * ok or a short error for the unit's reason.
  */
 import { connect } from 'node:net';
 import { request } from 'node:http';
