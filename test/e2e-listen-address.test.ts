@@ -47,6 +47,14 @@ function dial(port: number): Promise<string> {
 describe('a unit that cannot be reached says why: the wrong port, or listening on its loopback only', skipUnlessDocker, () => {
   let up: PazUp;
   const units = async (service: string): Promise<UnitView[]> => (await request('GET', `${up.paz.orchestrator}/services/${service}/units`)).body as UnitView[];
+  /** the first unit of `service` whose last probe failed with an error */
+  const failedProbe = (service: string) => waitFor(`a failed probe of ${service}`, async () => (await units(service)).find((u) => u.lastProbe?.ok === false && u.lastProbe.error !== undefined), 60_000, 250);
+  /** the rollout of `service` once its deploy failed */
+  const failedDeploy = (service: string) =>
+    waitFor(`the deploy of ${service} failed`, async () => {
+      const r = await up.rollout(service);
+      return r.state === 'failed' ? r : undefined;
+    }, 90_000, 500);
 
   before(async () => {
     up = await startPazUp();
@@ -71,30 +79,24 @@ describe('a unit that cannot be reached says why: the wrong port, or listening o
   });
 
   it('the wrong container port: the probe names the port the app does listen on, and so does the failed deploy', async () => {
-    const probed = await waitFor('a failed probe of wrongport', async () => (await units('wrongport')).find((u) => u.lastProbe?.ok === false && u.lastProbe.error !== undefined), 60_000, 250);
+    const probed = await failedProbe('wrongport');
     console.log(`# wrongport's probe: ${probed.lastProbe!.error}`);
     assert.match(probed.lastProbe!.error!, /^GET \/: /);
     assert.match(probed.lastProbe!.error!, WRONG_PORT);
-    const failed = await waitFor('the deploy of wrongport failed', async () => {
-      const r = await up.rollout('wrongport');
-      return r.state === 'failed' ? r : undefined;
-    }, 90_000, 500);
+    const failed = await failedDeploy('wrongport');
     console.log(`# wrongport's deploy: ${failed.reason}`);
     assert.match(failed.reason ?? '', WRONG_PORT, 'the deploy says why its instance never became healthy');
   });
 
   it('an app bound to 127.0.0.1 in its container behind the router: the probe says so and how to fix it', async () => {
-    const probed = await waitFor('a failed probe of lohttp', async () => (await units('lohttp')).find((u) => u.lastProbe?.ok === false && u.lastProbe.error !== undefined), 60_000, 250);
+    const probed = await failedProbe('lohttp');
     console.log(`# lohttp's probe: ${probed.lastProbe!.error}`);
     assert.match(probed.lastProbe!.error!, LOOPBACK_ONLY);
     const published = probed.ports?.find((p) => p.container === 9000)?.host;
     assert.ok(published, JSON.stringify(probed));
     const got = await dial(published);
     assert.ok(!/^\d{3} /.test(got), `nothing answers on its published port (${got}): the verdict matches what a client gets`);
-    const failed = await waitFor('the deploy of lohttp failed', async () => {
-      const r = await up.rollout('lohttp');
-      return r.state === 'failed' ? r : undefined;
-    }, 90_000, 500);
+    const failed = await failedDeploy('lohttp');
     console.log(`# lohttp's deploy: ${failed.reason}`);
     assert.match(failed.reason ?? '', LOOPBACK_ONLY, 'the deploy says why its instance never became healthy');
   });
