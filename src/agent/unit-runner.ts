@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Driver, DriverEvent, UnitRuntime, UnitSpec } from './drivers/driver.js';
 import { DriverError, artifactOf } from './drivers/driver.js';
-import type { DesiredUnit, UnitState, UnitStatus } from '../core/records.js';
+import { PROCESS_UP_STATES, type DesiredUnit, type UnitState, type UnitStatus } from '../core/records.js';
 import { keys } from '../core/keys.js';
 import { INITIAL_HEALTH, RUNNING_ONLY_HEALTHY_AFTER_MS, firstProbeDelayMs, healthSettings, observeProbe, restartDelayMs, type HealthSettings, type HealthState } from '../core/health-policy.js';
 import type { LeaseSession } from '../state/lease-session.js';
@@ -157,7 +157,7 @@ export class UnitRunner {
   onEvent(e: DriverEvent): void {
     if (e.type !== 'die' && e.type !== 'oom') return;
     this.serial(async () => {
-      if (this.retired || !['running', 'healthy', 'unhealthy', 'starting'].includes(this.status.state)) return;
+      if (this.retired || !PROCESS_UP_STATES.has(this.status.state)) return;
       const rt = await this.deps.driver.inspect(this.unit).catch(() => undefined);
       if (rt?.state === 'running') return;
       await this.onExited(rt?.exitCode ?? e.exitCode, rt?.oomKilled ?? e.type === 'oom');

@@ -8,6 +8,8 @@ import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
 import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
+import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
+import { failedWithNothingServing } from '../core/rollout-outcome.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 
 /**
@@ -16,7 +18,7 @@ import { PazApiError, type PazClient } from '../client/paz-client.js';
  */
 async function noUnitsNote(client: PazClient, svc: string): Promise<string> {
   const rollout = await client.rollout(svc).catch(() => undefined);
-  if (rollout?.state === 'failed' && !rollout.serving) {
+  if (rollout && failedWithNothingServing(rollout)) {
     return `${svc} has no units: the deploy of version ${rollout.version} failed and no earlier version serves (\`paz rollout ${svc}\` says why; a fix, then \`paz deploy ${svc}\`)`;
   }
   return `${svc} has no units: it was never deployed (\`paz deploy ${svc}\`) or runs 0 instances (\`paz scale ${svc} N\`)`;
@@ -54,7 +56,7 @@ async function logsCommand(args: string[]): Promise<number> {
 interface UnitAnswer {
   name: string;
   service: string;
-  state?: string;
+  state?: UnitState;
   reason?: string;
   startedAt?: number;
   restarts?: number;
@@ -78,7 +80,7 @@ async function nextStart(client: PazClient, name: string, startedAt: number | un
       console.error(`--- ${name} is gone (its version was replaced or failed, or it was scaled down or deleted) ---`);
       return undefined;
     }
-    const running = now.state === 'running' || now.state === 'healthy' || now.state === 'unhealthy' || now.state === 'starting';
+    const running = now.state !== undefined && PROCESS_UP_STATES.has(now.state);
     if (running && now.startedAt !== undefined && now.startedAt !== startedAt) {
       console.error(`--- ${name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
       return now.startedAt;

@@ -135,6 +135,12 @@ export type UnitState =
   | 'stopping'
   | 'stopped';
 
+/**
+ * The states in which a unit's process runs or is being started: an exit seen in one of them is a crash to act on
+ * (the agent), and a new start in one of them is where a followed log goes on (`paz logs -f`).
+ */
+export const PROCESS_UP_STATES: ReadonlySet<UnitState> = new Set<UnitState>(['starting', 'running', 'healthy', 'unhealthy']);
+
 /** What the agent of the unit's host reports. */
 export interface UnitStatus {
   unit: string;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Rollout } from '../../../src/api/answer-types.js';
-import { instanceRows, noInstancesText, outcomeText } from './rollout-view.js';
+import { instanceRows, noInstancesText, nothingServesText, outcomeText } from './rollout-view.js';
 
 const base: Rollout = { service: 'web', version: 2, serving: 1, state: 'deploying', units: [], stopping: [] };
 
@@ -48,4 +48,10 @@ it('an empty instance table after a failed first deploy says so, not "scaled to 
   assert.equal(noInstancesText({ version: 1, state: 'failed', serving: 0 }), 'No instances: the deploy of v1 failed and no earlier version serves.');
   assert.equal(noInstancesText({ version: 3, state: 'failed', serving: 2 }), 'No instances (scaled to 0, or all stopped).');
   assert.equal(noInstancesText({ version: 2, state: 'succeeded', serving: 2 }), 'No instances (scaled to 0, or all stopped).');
+});
+
+it('nothingServesText: says why no version serves, and nothing while one does', () => {
+  assert.equal(nothingServesText({ version: 1, state: 'failed', serving: 0 }), 'Nothing serves: the deploy of v1 failed.');
+  assert.equal(nothingServesText({ version: 1, state: 'deploying', serving: 0 }), 'Nothing serves yet: v1 is being deployed.');
+  assert.equal(nothingServesText({ version: 3, state: 'failed', serving: 2 }), undefined);
 });

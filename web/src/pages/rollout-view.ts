@@ -4,6 +4,7 @@
  */
 
 import type { Rollout } from '../../../src/api/answer-types.js';
+import { failedWithNothingServing } from '../../../src/core/rollout-outcome.js';
 
 export interface InstanceRow {
   name: string;
@@ -42,8 +43,14 @@ export function outcomeText(r: Pick<Rollout, 'version' | 'units' | 'state' | 're
   return `${r.state} v${r.version} (${mine.filter((u) => u.healthy).length} of ${mine.length} healthy)`;
 }
 
+/** What the config comparison says when no version serves: the latest deploy failed, or is still going on. */
+export function nothingServesText(r: Pick<Rollout, 'version' | 'state' | 'serving'>): string | undefined {
+  if (r.serving) return undefined;
+  return failedWithNothingServing(r) ? `Nothing serves: the deploy of v${r.version} failed.` : `Nothing serves yet: v${r.version} is being deployed.`;
+}
+
 /** What an empty instance table means: a failed first deploy leaves nothing running, which is not "scaled to 0". */
 export function noInstancesText(r: Pick<Rollout, 'version' | 'state' | 'serving'>): string {
-  if (r.state === 'failed' && !r.serving) return `No instances: the deploy of v${r.version} failed and no earlier version serves.`;
+  if (failedWithNothingServing(r)) return `No instances: the deploy of v${r.version} failed and no earlier version serves.`;
   return 'No instances (scaled to 0, or all stopped).';
 }

@@ -16,7 +16,7 @@ import { HEALTH_EVERY_MS, HealthVerdict } from '../ui/health';
 import { EmptyState, ErrorState, Loading, StateBadge, toneOfDeploy, type Tone } from '../ui/states';
 import { configPatch, secretsOf } from './config-edit';
 import { aboutService, loadServicePage, type ServicePageData } from './service-page-data';
-import { instanceRows, noInstancesText, outcomeText } from './rollout-view';
+import { instanceRows, noInstancesText, nothingServesText, outcomeText } from './rollout-view';
 import { effectiveTag, servingTagChange } from '../../../src/core/image-ref.js';
 import '../ui/service-pages.css';
 
@@ -71,7 +71,7 @@ function ServiceView({ data, reload, error }: { data: ServicePageData; reload():
       </section>
       <section aria-labelledby="config-h">
         <h2 id="config-h">Config</h2>
-        <ConfigCompare last={last} next={service.config} nothingServes={rollout && !rollout.serving ? (rollout.state === 'failed' ? `Nothing serves: the deploy of v${rollout.version} failed.` : `Nothing serves yet: v${rollout.version} is being deployed.`) : undefined} />
+        <ConfigCompare last={last} next={service.config} nothingServes={rollout ? nothingServesText(rollout) : undefined} />
       </section>
       <Secrets config={service.config} />
       {session.canDeploy && <EditNext name={name} next={service.config} after={reload} />}
