@@ -26,8 +26,8 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** An instance that answers `<name>\n`; `/slow?ms=N` answers after N ms. */
-export async function startBackend(name: string): Promise<Backend> {
+/** An instance that answers `<name>\n`; `/slow?ms=N` answers after N ms. `port`: the one it had before it "died". */
+export async function startBackend(name: string, port = 0): Promise<Backend> {
   const backend = { name, port: 0, received: 0, served: 0, checks: 0 } as Backend;
   const server: Server = createServer((req, res) => {
     if (req.headers['user-agent'] === 'paz-router-check') {
@@ -45,7 +45,7 @@ export async function startBackend(name: string): Promise<Backend> {
       res.end(`${name}\n`);
     }, delay);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
   backend.port = typeof address === 'object' && address ? address.port : 0;
   backend.asServer = (state = 'ready', weight) => ({

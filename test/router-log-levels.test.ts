@@ -35,3 +35,22 @@ test('a router reload logs at info and nothing at warn', async () => {
   assert.equal(reloaded?.level, 30, 'the reload is an info line');
   assert.deepEqual(lines.filter((l) => l.level >= 40).map((l) => l.msg), [], 'no warnings or errors');
 });
+
+test('the server states a deploy sets (drained, emptied, filled again) and a recovery log at info', async () => {
+  assert.ok(rt, 'the router of the test before');
+  const servers = backends.map((b) => b.asServer());
+  const from = lines.length;
+  // a deploy's drain of the old instances, then their removal, then new ones in the freed slots (no reload)
+  await rt.router.apply(table([...backends.slice(0, 5).map((b) => b.asServer('drain')), ...servers.slice(5)]));
+  await rt.router.apply(table(servers.slice(5)));
+  await rt.router.apply(table(servers));
+  // an instance its checks see down (a warning: something to look at), then answering again (info)
+  await backends[9]!.close();
+  await waitFor('HAProxy to see the closed instance down', async () => lines.slice(from).some((l) => /slot\d+ is DOWN, reason/.test(l.msg)));
+  backends[9] = await startBackend('api-1-10', backends[9]!.port);
+  await waitFor('HAProxy to see it up again', async () => lines.slice(from).some((l) => /is UP, reason/.test(l.msg)));
+  const said = lines.slice(from);
+  for (const step of [/enters drain state/, /going DOWN for maintenance/, /leaving forced maintenance/]) assert.ok(said.some((l) => step.test(l.msg)), `HAProxy said ${step}: ${said.map((l) => l.msg).join(' | ')}`);
+  assert.deepEqual(said.filter((l) => l.level >= 40).map((l) => l.msg).filter((m) => !/is DOWN, reason/.test(m)), [], 'only the instance found down is a warning');
+  assert.ok(said.some((l) => l.level === 40 && /is DOWN, reason/.test(l.msg)), 'the instance found down is a warning');
+});
