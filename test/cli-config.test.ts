@@ -105,12 +105,15 @@ describe('paz config, events, journal, completion', () => {
     const never = await paz(['config', 'diff', 'web-app']);
     assert.equal(never.code, 1);
     assert.match(never.stderr, /web-app has never been deployed.*paz deploy web-app/);
-    assert.equal((await paz(['deploy', 'web-app'])).code, 0);
+    // no agent runs here: the deploy is accepted and never finishes, so it is not followed
+    const detached = await paz(['deploy', 'web-app', '--detach']);
+    assert.equal(detached.code, 0, detached.stderr);
+    assert.match(detached.stdout, /^deploying web-app version 1 \(127\.0\.0\.1:5000\/paz\/hello[^)]*\); `paz rollout web-app` shows how it goes\n$/);
     assert.equal((await paz(['config', 'set', 'web-app', 'env.GREETING=v2'])).code, 0);
     const d = await paz(['config', 'diff', 'web-app']);
     assert.equal(d.code, 0, d.stderr);
     assert.equal(d.stdout, '--- web-app the serving config\n+++ web-app the next config\n- env.GREETING = edited\n+ env.GREETING = v2\n');
-    assert.equal((await paz(['deploy', 'web-app'])).code, 0);
+    assert.equal((await paz(['deploy', 'web-app', '--detach'])).code, 0);
     const between = await paz(['config', 'diff', 'web-app', '1', '2', '--json']);
     assert.deepEqual(JSON.parse(between.stdout), { from: 1, to: 2, changes: ['- env.GREETING = edited', '+ env.GREETING = v2'] });
     const v1 = await paz(['config', 'web-app', '--version', '1', '--json']);

@@ -107,6 +107,7 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       [['scale', 'hello-web'], /paz scale needs a COUNT/],
       [['logs', 'hello-web-1', '--tail', 'lots'], /--tail takes a number of lines, got "lots" for paz logs/],
       [['rollback', 'hello-web', '--version', 'abc'], /--version takes a deployed version number/],
+      [['deploy', 'hello-web', '--wait', '--detach'], /--wait and --detach contradict each other/],
       [['service', 'hello-web', 'extra'], /unexpected argument extra for paz service/],
       [['delete', 'hello-web', '--json'], /unknown option --json for paz delete/],
       [['services', '--url'], /option --url needs a value/],

@@ -8,8 +8,9 @@ export const clientUsage = `  paz services                     list services
   paz config unset NAME KEY...     reset keys of the next config to their defaults (env.FOO removes FOO)
   paz config edit NAME             edit the next config as JSON in $EDITOR; saved changes are applied
   paz config diff NAME [A [B]]     what differs between two configs, key by key (default: last deployed, next)
-  paz deploy NAME [--tag T] [--wait]   deploy the next config as a new version (--wait: progress until the old instances are stopped)
-  paz rollback NAME [--version N] [--wait]   deploy an earlier version's snapshot as a new version
+  paz deploy NAME [--tag T] [--detach]   deploy the next config as a new version; shows its progress until the old
+                                   instances are stopped, exit 1 if it fails (--detach: return once it is accepted)
+  paz rollback NAME [--version N] [--detach]   deploy an earlier version's snapshot as a new version, the same way
   paz scale NAME COUNT             change the number of instances now, without a new version
   paz rollout NAME                 the latest deploy's progress
   paz history NAME                 deployed versions
@@ -56,8 +57,8 @@ const examples: Record<string, string | string[]> = {
   create: 'paz create hello.json',
   service: 'paz service hello-web',
   config: ['paz config hello-web --version last --json', 'paz config set hello-web env.GREETING=hi numInstances=2', 'paz config unset hello-web env.GREETING', 'EDITOR=nano paz config edit hello-web', 'paz config diff hello-web 3 4'],
-  deploy: 'paz deploy hello-web --tag 2 --wait',
-  rollback: 'paz rollback hello-web --version 3 --wait',
+  deploy: ['paz deploy hello-web --tag 2', 'paz deploy hello-web --detach --json'],
+  rollback: 'paz rollback hello-web --version 3',
   scale: 'paz scale hello-web 3',
   rollout: 'paz rollout hello-web',
   history: 'paz history hello-web --json',

@@ -16,8 +16,8 @@ export const FLAGS: Record<string, string[]> = {
   create: ['--json'],
   service: ['--json'],
   config: ['--version', '--json'],
-  deploy: ['--tag', '--wait', '--json'],
-  rollback: ['--version', '--wait', '--json'],
+  deploy: ['--tag', '--wait', '--detach', '--json'],
+  rollback: ['--version', '--wait', '--detach', '--json'],
   scale: ['--json'],
   rollout: ['--json'],
   history: ['--json'],
@@ -114,7 +114,7 @@ export function whatToComplete(words: string[], table: Record<string, CommandInf
   return { candidates: [] };
 }
 
-const BOOLEAN = new Set(['--json', '--wait', '--follow', '--token-stdin', '--password-stdin', '--rotate', '--serve', '--values', '--recursive', '--help', ...Object.entries(roleOptions).filter(([, o]) => o.type === 'boolean').map(([k]) => `--${k}`)]);
+const BOOLEAN = new Set(['--json', '--wait', '--detach', '--follow', '--token-stdin', '--password-stdin', '--rotate', '--serve', '--values', '--recursive', '--help', ...Object.entries(roleOptions).filter(([, o]) => o.type === 'boolean').map(([k]) => `--${k}`)]);
 
 /** The positional words among `args`, skipping flags and the values of flags that take one. */
 function positionalsOf(args: string[]): string[] {

@@ -36,11 +36,6 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
 }
 
 /**
- * Waits, like kamal-proxy, until the deploy has succeeded and the old instances are drained and stopped,
- * or failed (then at once, with the reason). Shows progress: plain lines when stdout is not a terminal,
- * one redrawn line when it is.
- */
-/**
  * The note a deploy without --tag prints when it would change the serving version's tag (tag-note.ts). Never
  * stops the deploy: any answer it cannot get (a service never deployed, an older server) means no note.
  */
@@ -56,11 +51,35 @@ async function servingTagNote(client: PazClient, name: string): Promise<string |
   }
 }
 
-async function waitForRollout(client: PazClient, name: string, version: number): Promise<number> {
-  const progress = progressLine();
+/** Whether a deploy or rollback is followed to its end: yes, as `kamal deploy` and `fly deploy` do, unless --detach. */
+function followDeploy(values: { wait?: boolean; detach?: boolean }): boolean {
+  if (values.wait && values.detach) throw new UsageError('--wait and --detach contradict each other (following the deploy is the default; --detach returns once it is accepted)');
+  return values.detach !== true;
+}
+
+/**
+ * What a deploy or rollback prints once accepted, then its progress unless detached. With --json, stdout gets the
+ * deploy record alone (progress and outcome go to stderr); the exit code says how the deploy ended either way.
+ */
+async function accepted(client: PazClient, rec: { service: string; version: number }, line: string, follow: boolean, json: boolean): Promise<number> {
+  if (json) console.log(JSON.stringify(rec, null, 2));
+  else console.log(follow ? line : `${line}; \`paz rollout ${rec.service}\` shows how it goes`);
+  if (!follow) return 0;
+  if (!json && process.stdout.isTTY) console.log('following it until the old instances are stopped (Ctrl-C stops following, not the deploy)');
+  return waitForRollout(client, rec.service, rec.version, json ? process.stderr : process.stdout);
+}
+
+/**
+ * Waits, like kamal-proxy, until the deploy has succeeded and the old instances are drained and stopped,
+ * or failed (then at once, with the reason). Shows progress: plain lines when `out` is not a terminal,
+ * one redrawn line when it is.
+ */
+async function waitForRollout(client: PazClient, name: string, version: number, out: NodeJS.WriteStream): Promise<number> {
+  const progress = progressLine(out);
+  const say = (text: string) => out.write(`${text}\n`);
   for (let first = true; ; first = false) {
     const r = await client.rollout(name);
-    if (first && r.version === version && r.strategy === 'recreate') console.log(`strategy recreate: ${r.strategyReason ?? 'rollout.strategy says so'}`);
+    if (first && r.version === version && r.strategy === 'recreate') say(`strategy recreate: ${r.strategyReason ?? 'rollout.strategy says so'}`);
     const p = deployProgress(name, version, r);
     if (p.outcome === 'wait') {
       progress.show(p.line);
@@ -69,7 +88,7 @@ async function waitForRollout(client: PazClient, name: string, version: number):
     }
     progress.end();
     if (p.outcome === 'done') {
-      console.log(paint(colourOn(process.stdout), 'green', p.line));
+      say(paint(colourOn(out), 'green', p.line));
       return 0;
     }
     console.error(paint(colourOn(process.stderr), 'red', p.line));
@@ -83,8 +102,9 @@ export const OPTIONS = {
   create: { json: { type: 'boolean' } },
   service: { json: { type: 'boolean' } },
   delete: {},
-  deploy: { tag: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
-  rollback: { version: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
+  // --wait is the default (kept: scripts written when it was not); --detach returns once the deploy is accepted
+  deploy: { tag: { type: 'string' }, wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
+  rollback: { version: { type: 'string' }, wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
   scale: { json: { type: 'boolean' } },
   rollout: { json: { type: 'boolean' } },
   history: { json: { type: 'boolean' } },
@@ -112,7 +132,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
   const negative = cmd === 'scale' ? args.find((a) => /^-[0-9]+$/.test(a)) : undefined;
   if (negative !== undefined) throw new UsageError(`COUNT must be a whole number of instances from 0 to ${MAX_INSTANCES}, got "${negative}"`);
   const { values: v, positionals } = parse(args, { ...connectionOptions, ...own }, true);
-  const values = v as { json?: boolean; wait?: boolean; tag?: string; version?: string } & typeof v;
+  const values = v as { json?: boolean; wait?: boolean; detach?: boolean; tag?: string; version?: string } & typeof v;
   if (positionals.length > MAX_ARGS[cmd]) throw new UsageError(`unexpected argument ${positionals[MAX_ARGS[cmd]]}`);
   const client = clientOf(values);
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
@@ -156,21 +176,19 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       console.log(`deleted ${name}`);
       return 0;
     case 'deploy': {
+      const follow = followDeploy(values);
       // read before the deploy (after it, its own version may serve), said once it is accepted (not before a refusal)
       const note = values.tag ? undefined : await servingTagNote(client, need('a service name'));
       const rec = await client.deploy(need('a service name'), values.tag);
       if (note) console.error(note);
-      if (values.json && !values.wait) return out(rec), 0;
-      console.log(`deploying ${rec.service} version ${rec.version} (${rec.image})`);
-      return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
+      return accepted(client, rec, `deploying ${rec.service} version ${rec.version} (${rec.image})`, follow, values.json === true);
     }
     case 'rollback': {
+      const follow = followDeploy(values);
       const v = values.version;
       if (v !== undefined && !/^[1-9][0-9]{0,9}$/.test(v)) throw new UsageError(`--version takes a deployed version number (paz history lists them), got "${v}"`);
       const rec = await client.rollback(need('a service name'), v === undefined ? undefined : Number(v));
-      if (values.json && !values.wait) return out(rec), 0;
-      console.log(`rolling back ${rec.service}: version ${rec.trigger.rollbackOf}'s snapshot deployed as version ${rec.version} (${rec.image})`);
-      return values.wait ? waitForRollout(client, rec.service, rec.version) : 0;
+      return accepted(client, rec, `rolling back ${rec.service}: version ${rec.trigger.rollbackOf}'s snapshot deployed as version ${rec.version} (${rec.image})`, follow, values.json === true);
     }
     case 'scale': {
       need('a service name');
