@@ -396,6 +396,7 @@ export class UnitRunner {
   private async restart(why: string): Promise<void> {
     if (this.retired) return;
     this.status.restarts++;
+    this.status.lastRestart = { at: this.now(), why };
     this.deps.logger.info({ unit: this.unit, restarts: this.status.restarts, why }, 'restarting unit');
     try {
       await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch(() => undefined);

@@ -188,6 +188,7 @@ export const UnitAnswer = Type.Object(
     healthySince: Type.Optional(ms('since when its probe passes')),
     lastProbe: Type.Optional(Type.Object({ at: ms('when'), ok: Type.Boolean(), error: Type.Optional(Type.String({ description: 'why it failed' })) }, { ...open, description: 'the last health probe' })),
     lastOutput: Type.Optional(Type.Array(Type.String(), { description: 'the last lines of its output when it exited or failed' })),
+    lastRestart: Type.Optional(Type.Object({ at: ms('when'), why: Type.String({ description: 'an exit (with its code and last line), an OOM kill, a failing health check' }) }, { ...open, description: 'the last time its agent restarted it, kept once it is healthy again' })),
     updatedAt: Type.Optional(ms("the agent's last report")),
   },
   { ...open, description: 'a unit (one instance of one version): desired, joined with what its agent reports' },

@@ -10,6 +10,7 @@ import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
 import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
 import { failedWithNothingServing } from '../core/rollout-outcome.js';
+import { lastRestartText } from '../core/ago.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 
 /**
@@ -178,6 +179,7 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
     if (values.json) return console.log(JSON.stringify(units, null, 2)), 0;
     const svc = positionals[0];
     const empty = units.length > 0 ? '' : svc ? await noUnitsNote(client, svc) : 'no units: no service is deployed (`paz deploy NAME`)';
+    const now = Date.now();
     printTable(
       ['UNIT', 'MACHINE', 'ACTIVE', 'SUB', 'STATE', 'RESTARTS', 'ENDPOINT', 'REASON'],
       units.map((u) => {
@@ -190,7 +192,9 @@ export async function clusterCommand(cmd: string, args: string[]): Promise<numbe
           String(u.state),
           String(u.restarts ?? 0),
           String(u.endpoint ?? '-'),
-          String(u.reason ?? ''),
+          // a unit that runs again after restarts has no reason of its own: why it last restarted, as kubectl's
+          // "last state" says (an OOM kill would otherwise show as a bare restart count)
+          String(u.reason ?? (u.lastRestart ? lastRestartText(u.lastRestart as { at: number; why: string }, now) : '')),
         ];
       }),
       empty,

@@ -167,6 +167,11 @@ export interface UnitStatus {
   unhealthySince?: number;
   /** the last lines (at most 10, each cut to a bounded length) of the unit's output when it exited or failed */
   lastOutput?: string[];
+  /**
+   * the agent's last restart of the unit, when and why (an exit, an OOM kill, a failing health check); kept once
+   * it is healthy again, so that a unit with restarts says why after its reason is gone (kubectl's "last state")
+   */
+  lastRestart?: { at: number; why: string };
   updatedAt: number;
 }
 

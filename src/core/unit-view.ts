@@ -40,6 +40,7 @@ export interface UnitView {
   unhealthySince?: number;
   lastProbe?: UnitStatus['lastProbe'];
   lastOutput?: string[];
+  lastRestart?: UnitStatus['lastRestart'];
   updatedAt?: number;
   /** being retired (a deploy replaced it, or a scale down): routers send it no new requests */
   drainingSince?: number;
@@ -125,6 +126,7 @@ export function unitView(desired: DesiredUnit, status: UnitStatus | undefined, h
   if (st?.unhealthySince) view.unhealthySince = st.unhealthySince;
   if (st?.lastProbe) view.lastProbe = st.lastProbe;
   if (st?.lastOutput) view.lastOutput = st.lastOutput;
+  if (st?.lastRestart) view.lastRestart = st.lastRestart;
   if (st?.updatedAt) view.updatedAt = st.updatedAt;
   if (desired.drainingSince !== undefined) view.drainingSince = desired.drainingSince;
   return view;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ago, appendLog, emptyLog, probeText, unitTone } from './unit-summary.js';
+import { appendLog, emptyLog, probeText, unitTone } from './unit-summary.js';
 
 test('tone: healthy ok, failed bad, waiting busy, stopped idle', () => {
   assert.equal(unitTone({ state: 'healthy', healthy: true }), 'ok');
@@ -13,7 +13,6 @@ test('the last probe in words', () => {
   assert.equal(probeText({}, 0), 'no probe yet');
   assert.equal(probeText({ lastProbe: { at: 1000, ok: true } }, 6000), 'passed (5 s ago)');
   assert.equal(probeText({ lastProbe: { at: 0, ok: false, error: 'HTTP 500' } }, 180_000), 'failed: HTTP 500 (3 min ago)');
-  assert.equal(ago(0, 7_200_000), '2 h ago');
 });
 
 test('log chunks become whole lines; an unfinished line waits for its end', () => {

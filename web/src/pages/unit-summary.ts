@@ -3,6 +3,7 @@
  * and the followed log as a bounded list of lines. Pure.
  */
 import type { Unit } from '../../../src/api/answer-types.js';
+import { ago } from '../../../src/core/ago.js';
 
 export type Tone = 'ok' | 'bad' | 'busy' | 'idle';
 
@@ -11,15 +12,6 @@ export function unitTone(u: Pick<Unit, 'state' | 'healthy'>): Tone {
   if (u.state === 'failed' || u.state === 'exited' || u.state === 'unhealthy') return 'bad';
   if (u.state === 'stopped' || u.state === 'unplaced') return 'idle';
   return 'busy';
-}
-
-/** How long ago `at` (ms since the epoch) was, from `now`: "5 s ago", "3 min ago", "2 h ago". */
-export function ago(at: number, now: number): string {
-  const s = Math.max(0, Math.round((now - at) / 1000));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86400)} d ago`;
 }
 
 /** The last health probe in words: passed or failed (with why), and when. */

@@ -12,7 +12,8 @@ import '../ui/cluster.css';
 import type { Unit } from '../../../src/api/answer-types';
 import { enc } from './cluster-data';
 import { UnitLogs } from './unit-logs';
-import { ago, probeText, unitTone } from './unit-summary';
+import { probeText, unitTone } from './unit-summary';
+import { ago } from '../../../src/core/ago.js';
 
 /** a unit whose agent runs it: its logs can be read */
 const RUNS = new Set(['starting', 'running', 'healthy', 'unhealthy', 'stopping', 'exited', 'failed']);
@@ -78,6 +79,14 @@ export function UnitPage() {
                 <>
                   <dt>Started</dt>
                   <dd>{ago(u.startedAt, now)}</dd>
+                </>
+              )}
+              {u.lastRestart && (
+                <>
+                  <dt>Last restart</dt>
+                  <dd>
+                    {ago(u.lastRestart.at, now)}: {u.lastRestart.why}
+                  </dd>
                 </>
               )}
               {u.exitCode !== undefined && (
