@@ -18,7 +18,8 @@ export const clientUsage = `  paz services                     list services
   paz delete NAME                  delete a service and stop its instances
   paz units [SERVICE]              units, like fleetctl list-units (paz ps: the same)
   paz hosts                        hosts, like fleetctl list-machines
-  paz logs [-f] [--tail N] UNIT    a unit's output, like fleetctl journal -f (UNIT may be <service>-<instance>)
+  paz logs [-f] [--tail N] UNIT|SERVICE   a unit's output, like fleetctl journal -f (UNIT may be <service>-<instance>);
+                                   a SERVICE: every unit's, each line behind its name (-f: through deploys)
   paz events [--since REV] [--json]   live events, one line each (--json: the raw events, one JSON per line)
   paz health [SERVICE|--host ID]   healthy or not, and why: the cluster, a service or a host (exit 0 healthy, 1 not)
   (each takes --url URL (PAZ_URL), --token T (PAZ_TOKEN), --profile NAME (PAZ_PROFILE; see paz profile --help),
@@ -67,7 +68,7 @@ const examples: Record<string, string | string[]> = {
   units: 'paz units hello-web',
   ps: 'paz ps hello-web',
   hosts: 'paz hosts --json',
-  logs: 'paz logs -f --tail 100 hello-web-1',
+  logs: ['paz logs -f --tail 100 hello-web-1', 'paz logs -f hello-web'],
   events: ['paz events --since 1200', 'paz events --json | jq .type'],
   health: 'paz health hello-web --json',
 };

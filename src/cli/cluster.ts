@@ -28,15 +28,21 @@ async function noUnitsNote(client: PazClient, svc: string): Promise<string> {
 /**
  * `paz logs [-f] [--tail N] UNIT`: the unit's output, like `fleetctl journal -f UNIT.service`. With -f it
  * follows the unit through its restarts, as `heroku logs --tail` does: when its output ends (the app exited) it
- * says so and waits for the unit's next start, and stops once the unit is gone.
+ * says so and waits for the unit's next start, and stops once the unit is gone. A service's name instead of a
+ * unit's: every unit's output, each line behind its unit's name (service-logs.ts).
  */
 async function logsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...connectionOptions, follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' } }, true);
   const client = clientOf(values);
   const id = positionals[0]?.replace(/\.service$/, '');
-  if (!id) throw new UsageError('usage: paz logs [-f] [--tail N] UNIT   (UNIT as listed by paz units, or <service>-<instance>)');
+  if (!id) throw new UsageError('usage: paz logs [-f] [--tail N] UNIT|SERVICE   (UNIT as listed by paz units, or <service>-<instance>; a SERVICE: all its units)');
   if (values.tail !== undefined && !/^[0-9]{1,9}$/.test(values.tail)) throw new UsageError(`--tail takes a number of lines, got "${values.tail}"`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
+  // a service's exact name means all its units (a service named like a unit, `web-1`, wins over web's instance 1)
+  if (await isService(client, id)) {
+    const { serviceLogs } = await import('./service-logs.js');
+    return serviceLogs(client, id, { follow: values.follow === true, tail: values.tail, noUnits: () => noUnitsNote(client, id) });
+  }
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
   const unit = await requireUnit<UnitAnswer>(client, id);
   let startedAt = unit.startedAt;
@@ -51,6 +57,16 @@ async function logsCommand(args: string[]): Promise<number> {
     if (next === undefined) return 0;
     startedAt = next;
     since = Math.floor(next / 1000);
+  }
+}
+
+async function isService(client: PazClient, name: string): Promise<boolean> {
+  try {
+    await client.getService(name);
+    return true;
+  } catch (e) {
+    if (e instanceof PazApiError && (e.status === 404 || e.status === 400)) return false;
+    throw e;
   }
 }
 

@@ -8,7 +8,7 @@ export function colourOn(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = p
   return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
-const CODES = { green: 32, yellow: 33, red: 31 } as const;
+const CODES = { green: 32, yellow: 33, red: 31, blue: 34, magenta: 35, cyan: 36 } as const;
 
 export type Colour = keyof typeof CODES;
 

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { endedUnexpectedly, planFollow, PrefixedLines, readableUnits, type Followed } from './service-logs-plan.js';
+
+const unit = (name: string, startedAt?: number, host: string | null = 'h1') => ({ name, host, ...(startedAt !== undefined ? { startedAt } : {}) });
+
+test('readableUnits: placed and started once, by version then instance (web-10 after web-9)', () => {
+  const units = [unit('web-10-1', 5), unit('web-9-2', 3), unit('web-9-10', 4), unit('web-9-1', 2), unit('web-11-1'), unit('web-11-2', 6, null)];
+  assert.deepEqual(readableUnits(units).map((u) => u.name), ['web-9-1', 'web-9-2', 'web-9-10', 'web-10-1']);
+});
+
+test('planFollow: new units from their beginning; open ones left alone; units not started yet waited for', () => {
+  const followed = new Map<string, Followed>([['web-1-1', { startedAt: 1000, open: true }]]);
+  assert.deepEqual(planFollow(followed, [unit('web-1-1', 1000), unit('web-2-1', 5000), unit('web-2-2')]), [{ type: 'attach', unit: 'web-2-1', why: 'new', startedAt: 5000 }]);
+});
+
+test('planFollow: a unit whose stream ended is read again only once it started again, from that second', () => {
+  const ended = new Map<string, Followed>([['web-1-1', { startedAt: 1000, open: false }]]);
+  assert.deepEqual(planFollow(ended, [unit('web-1-1', 1000)]), [], 'exited, not restarted yet');
+  assert.deepEqual(planFollow(ended, [unit('web-1-1', 7_500)]), [{ type: 'attach', unit: 'web-1-1', why: 'restarted', startedAt: 7_500, since: 7 }]);
+});
+
+test('planFollow: a stream that broke off is read again from when it did; a restart since wins', () => {
+  const broken = new Map<string, Followed>([['web-1-1', { startedAt: 1000, open: false, retryFrom: 42 }]]);
+  assert.deepEqual(planFollow(broken, [unit('web-1-1', 1000)]), [{ type: 'attach', unit: 'web-1-1', why: 'retry', startedAt: 1000, since: 42 }]);
+  assert.deepEqual(planFollow(broken, [unit('web-1-1', 50_000)]), [{ type: 'attach', unit: 'web-1-1', why: 'restarted', startedAt: 50_000, since: 50 }]);
+});
+
+test('planFollow: followed units no longer listed are gone, open or not', () => {
+  const followed = new Map<string, Followed>([['web-1-1', { startedAt: 1, open: true }], ['web-1-2', { startedAt: 1, open: false }]]);
+  assert.deepEqual(planFollow(followed, [unit('web-2-1', 9)]), [
+    { type: 'attach', unit: 'web-2-1', why: 'new', startedAt: 9 },
+    { type: 'gone', unit: 'web-1-1' },
+    { type: 'gone', unit: 'web-1-2' },
+  ]);
+});
+
+test('PrefixedLines: whole lines behind the prefix, a cut line kept for its end, CRLF trimmed, the rest at the end', () => {
+  const l = new PrefixedLines('web-1-1 | ');
+  assert.deepEqual(l.push('one\ntw'), ['web-1-1 | one']);
+  assert.deepEqual(l.push('o\r\nthree'), ['web-1-1 | two']);
+  assert.deepEqual(l.push(''), []);
+  assert.deepEqual(l.end(), ['web-1-1 | three']);
+  assert.deepEqual(l.end(), []);
+});
+
+test('endedUnexpectedly: an end is worth saying only for a unit still there, not retired, not started again', () => {
+  const followed = new Map<string, Followed>([
+    ['web-1-1', { startedAt: 1, open: false, ended: true }],
+    ['web-1-2', { startedAt: 1, open: false, ended: true }],
+    ['web-1-3', { startedAt: 1, open: false, ended: true }],
+    ['web-1-4', { startedAt: 1, open: false, ended: true }],
+    ['web-1-5', { startedAt: 1, open: true }],
+  ]);
+  const units = [unit('web-1-1', 1), { ...unit('web-1-2', 1), drainingSince: 5 }, unit('web-1-3', 9), unit('web-1-5', 1)];
+  assert.deepEqual(endedUnexpectedly(followed, units), ['web-1-1']);
+});

@@ -1,0 +1,102 @@
+/**
+ * The pure half of `paz logs SERVICE`: which of a service's units to read (in what order), which to follow
+ * next as its units come and go (a deploy's new instances, a restart, a scale down), and each unit's output
+ * as whole lines behind the unit's name, as `docker compose logs` and `heroku logs` show several processes.
+ */
+import { parseUnitName } from '../core/unit-name.js';
+
+/** What `paz logs SERVICE` needs of a unit from the API. */
+export interface LogUnit {
+  name: string;
+  /** null or absent while it is not placed */
+  host?: string | null;
+  /** ms; set once its process started (absent while pending or pulling) */
+  startedAt?: number;
+  /** set while it is being retired (a deploy replaced it, a scale down): its output ending is expected */
+  drainingSince?: number;
+}
+
+/** The units whose output can be read (placed and started once), oldest version first, then by instance. */
+export function readableUnits<T extends LogUnit>(units: readonly T[]): T[] {
+  const key = (u: LogUnit) => parseUnitName(u.name) ?? { version: 0, instance: 0 };
+  return units
+    .filter((u) => u.host && u.startedAt !== undefined)
+    .sort((a, b) => key(a).version - key(b).version || key(a).instance - key(b).instance || a.name.localeCompare(b.name));
+}
+
+/** What is known of a unit being followed. */
+export interface Followed {
+  /** the start whose output is (or was) read */
+  startedAt: number;
+  /** its stream is open now */
+  open: boolean;
+  /** unix seconds: its stream could not be opened or broke off (an agent that did not answer); read again from then */
+  retryFrom?: number;
+  /** its stream ended and that is not said yet (it is said at the next look, unless the unit turns out retired) */
+  ended?: boolean;
+}
+
+export type FollowAction =
+  /**
+   * read the unit's output: a unit seen for the first time (`new`) from its beginning; a restarted one from its new
+   * start; one whose stream failed from when it failed
+   */
+  | { type: 'attach'; unit: string; why: 'new' | 'restarted' | 'retry'; startedAt: number; since?: number }
+  /** a unit followed before is no longer among the service's units */
+  | { type: 'gone'; unit: string };
+
+/**
+ * What to do after a look at the service's units: attach to units not seen before and to units started again
+ * since their stream ended (a restart may reuse the container, whose earlier output is still there: read from the
+ * second it started, which comes after the restart delay and so after every line of the run before); say which
+ * followed units are gone (a deploy retired them, a scale down, the service deleted).
+ */
+export function planFollow(followed: ReadonlyMap<string, Followed>, units: readonly LogUnit[]): FollowAction[] {
+  const actions: FollowAction[] = [];
+  for (const u of readableUnits(units)) {
+    const known = followed.get(u.name);
+    const startedAt = u.startedAt!;
+    if (!known) actions.push({ type: 'attach', unit: u.name, why: 'new', startedAt });
+    else if (known.open) continue;
+    else if (startedAt !== known.startedAt) actions.push({ type: 'attach', unit: u.name, why: 'restarted', startedAt, since: Math.floor(startedAt / 1000) });
+    else if (known.retryFrom !== undefined) actions.push({ type: 'attach', unit: u.name, why: 'retry', startedAt, since: known.retryFrom });
+  }
+  const present = new Set(units.map((u) => u.name));
+  for (const name of followed.keys()) if (!present.has(name)) actions.push({ type: 'gone', unit: name });
+  return actions;
+}
+
+/**
+ * The followed units whose output ended for a reason worth saying: still there, not being retired, not started
+ * again (the app exited, or its agent went away). A retired unit's end is said once it is gone, a restart as such.
+ */
+export function endedUnexpectedly(followed: ReadonlyMap<string, Followed>, units: readonly LogUnit[]): string[] {
+  const byName = new Map(units.map((u) => [u.name, u]));
+  return [...followed].filter(([name, f]) => {
+    const u = byName.get(name);
+    return f.ended && !f.open && u !== undefined && u.drainingSince === undefined && u.startedAt === f.startedAt;
+  }).map(([name]) => name);
+}
+
+/**
+ * Turns a unit's output, in chunks as they arrive, into whole lines behind a prefix (`web-2-1 | `); a line cut
+ * between chunks waits for its end, and the end of the stream gives what is left.
+ */
+export class PrefixedLines {
+  private partial = '';
+
+  constructor(private readonly prefix: string) {}
+
+  push(chunk: string): string[] {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    return parts.map((line) => this.prefix + line.replace(/\r$/, ''));
+  }
+
+  /** the last line when the stream ended without a line end, else nothing */
+  end(): string[] {
+    const rest = this.partial;
+    this.partial = '';
+    return rest === '' ? [] : [this.prefix + rest];
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * `paz logs [-f] [--tail N] SERVICE`: the output of every unit of a service, each line behind its unit's name,
+ * as `heroku logs` and `docker compose logs` show several processes. Without -f, each readable unit's output in
+ * turn (oldest version first). With -f it follows the service rather than a set of containers: a deploy's new
+ * instances join as they start, a restarted unit goes on from its new start, and retired ones are said to be
+ * gone, so the logs of a deploy can be watched from one command (Dokku's users lost them across deploys).
+ */
+import type { IncomingMessage } from 'node:http';
+import { openStream, readText } from '../client/http-stream.js';
+import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
+import { PazApiError, type PazClient } from '../client/paz-client.js';
+import { colourOn, paint, type Colour } from './colour.js';
+import { endedUnexpectedly, planFollow, PrefixedLines, readableUnits, type Followed, type LogUnit } from './service-logs-plan.js';
+
+/** How often `paz logs -f SERVICE` looks at the service's units for new, restarted and retired ones. */
+const UNITS_POLL_MS = 1000;
+
+/** prefix colours at a terminal, one per unit in turn (not red: that says something failed) */
+const PREFIX_COLOURS: readonly Colour[] = ['cyan', 'magenta', 'blue', 'yellow', 'green'];
+
+export interface ServiceLogsOptions {
+  follow: boolean;
+  /** last N lines of each unit, for the units there at the start */
+  tail?: string;
+  /** what an empty service means (no units), in the words of `paz units` */
+  noUnits: () => Promise<string>;
+}
+
+export async function serviceLogs(client: PazClient, service: string, opts: ServiceLogsOptions): Promise<number> {
+  const colour = colourOn(process.stdout);
+  const prefixes = new Map<string, string>();
+  const prefixOf = (unit: string, width: number) => {
+    let p = prefixes.get(unit);
+    if (!p) {
+      p = paint(colour, PREFIX_COLOURS[prefixes.size % PREFIX_COLOURS.length]!, `${unit.padEnd(width)} |`) + ' ';
+      prefixes.set(unit, p);
+    }
+    return p;
+  };
+  const units = await client.units(service) as unknown as LogUnit[];
+  const width = Math.max(0, ...units.map((u) => u.name.length));
+  if (!opts.follow) {
+    const readable = readableUnits(units);
+    if (readable.length === 0) {
+      console.error(await opts.noUnits());
+      return 0;
+    }
+    let failed = 0;
+    for (const u of readable) {
+      try {
+        const res = await openLogs(client, service, u.name, { tail: opts.tail });
+        await printLines(res, new PrefixedLines(prefixOf(u.name, width)));
+      } catch (err) {
+        failed++;
+        console.error(`--- ${u.name}: ${(err as Error).message} ---`);
+      }
+    }
+    return failed > 0 ? 1 : 0;
+  }
+  return followService(client, service, units, { prefixOf: (u) => prefixOf(u, width), tail: opts.tail, noUnits: opts.noUnits });
+}
+
+async function followService(client: PazClient, service: string, first: LogUnit[], opts: { prefixOf: (unit: string) => string; tail?: string; noUnits: () => Promise<string> }): Promise<number> {
+  const followed = new Map<string, Followed>();
+  const problems = new Map<string, string>();
+  let units = first;
+  let initial = true;
+  let saidEmpty = false;
+  /** units whose start was said (or that were there at the start): a retry of one is not a start */
+  const seen = new Set<string>();
+  for (;;) {
+    const actions = planFollow(followed, units);
+    if (units.length === 0 && followed.size === 0 && !saidEmpty) {
+      console.error(`${await opts.noUnits()}; following its units as they start, Ctrl-C to stop`);
+      saidEmpty = true;
+    } else if (initial) console.error(`following the output of ${service}'s units as they come and go, Ctrl-C to stop`);
+    for (const a of actions) {
+      if (a.type === 'gone') {
+        followed.delete(a.unit);
+        console.error(`--- ${a.unit} is gone (its version was replaced or failed, or it was scaled down) ---`);
+        continue;
+      }
+      const state: Followed = { startedAt: a.startedAt, open: true };
+      followed.set(a.unit, state);
+      if (a.why === 'restarted') console.error(`--- ${a.unit} started again ---`);
+      else if (a.why === 'new' && !initial && !seen.has(a.unit)) console.error(`--- ${a.unit} started ---`);
+      seen.add(a.unit);
+      const tail = a.why === 'new' && initial ? opts.tail : undefined;
+      void (async () => {
+        const lines = new PrefixedLines(opts.prefixOf(a.unit));
+        let opened = false;
+        try {
+          const res = await openLogs(client, service, a.unit, { follow: true, tail, since: a.since });
+          opened = true;
+          problems.delete(a.unit);
+          await printLines(res, lines);
+          state.ended = true;
+        } catch (err) {
+          // said once per different problem; tried again at the next look: a unit never read as new again (from its
+          // beginning), one whose stream broke off from the second it did, one that failed to reopen from where it was
+          const message = (err as Error).message;
+          if (problems.get(a.unit) !== message) console.error(`--- ${a.unit}: ${message}; trying again ---`);
+          problems.set(a.unit, message);
+          if (followed.get(a.unit) !== state) return;
+          if (!opened && a.why === 'new') followed.delete(a.unit);
+          else followed.set(a.unit, { startedAt: a.startedAt, open: false, retryFrom: opened ? Math.floor(Date.now() / 1000) : (a.since ?? Math.floor(Date.now() / 1000)) });
+          return;
+        }
+        state.open = false;
+      })();
+    }
+    initial = false;
+    await new Promise((r) => setTimeout(r, UNITS_POLL_MS));
+    try {
+      units = (await client.units(service)) as unknown as LogUnit[];
+    } catch (err) {
+      if (err instanceof PazApiError && err.status === 404) {
+        console.error(`--- ${service} was deleted ---`);
+        return 0;
+      }
+      throw err;
+    }
+    // said at the look after the end: a unit retired by a deploy ends its output too, and is said to be gone instead
+    for (const name of endedUnexpectedly(followed, units)) {
+      console.error(`--- ${name}'s output ended (the app exited, or its host's agent went away); following its next start ---`);
+      followed.get(name)!.ended = false;
+    }
+  }
+}
+
+/** Opens one unit's log stream (node:http, not fetch: a quiet unit's stream must not end after 300 s). */
+async function openLogs(client: PazClient, service: string, unit: string, q: { follow?: boolean; tail?: string; since?: number }): Promise<IncomingMessage> {
+  const query = new URLSearchParams();
+  if (q.follow) query.set('follow', 'true');
+  if (q.tail !== undefined) query.set('tail', q.tail);
+  if (q.since !== undefined) query.set('since', String(q.since));
+  const url = `${client.url}/services/${encodeURIComponent(service)}/units/${encodeURIComponent(unit)}/logs?${query}`;
+  const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
+    throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
+  });
+  if (res.statusCode !== 200) {
+    const text = await readText(res);
+    let message = `HTTP ${res.statusCode}`;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? message;
+    } catch {
+      // not JSON: keep the status
+    }
+    throw new Error(message + client.authHint(res.statusCode ?? 0));
+  }
+  return res;
+}
+
+async function printLines(res: IncomingMessage, lines: PrefixedLines): Promise<void> {
+  res.setEncoding('utf8');
+  for await (const chunk of res) for (const l of lines.push(chunk as string)) process.stdout.write(`${l}\n`);
+  for (const l of lines.end()) process.stdout.write(`${l}\n`);
+}

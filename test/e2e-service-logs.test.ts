@@ -1,0 +1,100 @@
+// `paz logs SERVICE`: every unit's output, each line behind its unit's name; with -f it follows the service
+// through a deploy (the new version's instances join as they start, the old ones are said to be gone) until the
+// service is deleted. On `paz up --driver process`: real units, no Docker needed.
+// test-lane: normal
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { PazProcess, pazBin, request, runPaz } from './helpers/paz-server.js';
+import { waitFor } from './helpers/wait.js';
+
+// says which version and instance it is when it starts, and each request it serves
+const program = `
+const http = require('node:http');
+const me = 'v' + process.env.PAZ_VERSION + ' instance ' + process.env.PAZ_INSTANCE;
+http.createServer((req, res) => { if (req.url !== '/health') console.log(me + ' served ' + req.url); res.end('ok\\n'); })
+  .listen(Number(process.env.PORT), '127.0.0.1', () => console.log(me + ' up'));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+describe('paz logs SERVICE', () => {
+  const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0', '--cgroup-parent', `paz-e2e-logs-${process.pid}`] });
+  const cli = (args: string[]) => runPaz(args, '', paz.cliEnv);
+  const units = async () => (await request('GET', `${paz.orchestrator}/services/chatty/units`)).body as Array<{ name: string; version: number; healthy: boolean; endpoint?: string }>;
+  const healthy = (version: number) =>
+    waitFor(`both instances of version ${version} healthy, alone`, async () => {
+      const us = await units();
+      return us.length === 2 && us.every((u) => u.version === version && u.healthy) ? us : undefined;
+    }, 60_000, 200);
+
+  before(async () => {
+    await paz.start();
+    const created = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'chatty',
+      dockerRepository: 'local/chatty',
+      command: [process.execPath, '-e', program],
+      ports: [{ container: 9000 }],
+      numInstances: 2,
+      healthCheck: { path: '/health' },
+      // no router here: a drain would last all of drainSeconds
+      rollout: { drainSeconds: 1 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  });
+
+  after(async () => {
+    await request('DELETE', `${paz.orchestrator}/services/chatty`).catch(() => undefined);
+    await waitFor('the agent to retire its units', async () => /paz_agent_units 0\b/.test(await (await fetch(`${paz.orchestrator}/metrics`)).text()));
+    await paz.close();
+  });
+
+  it('a service never deployed: says so, no empty output', async () => {
+    const r = await cli(['logs', 'chatty']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /chatty has no units: it was never deployed/);
+  });
+
+  it("prints every unit's output behind its name, oldest version and first instance first", async () => {
+    assert.equal((await cli(['deploy', 'chatty'])).code, 0);
+    for (const u of await healthy(1)) await fetch(`http://${u.endpoint}/hi`);
+    const r = await waitFor('both requests in the logs', async () => {
+      const out = await cli(['logs', 'chatty']);
+      return /served \/hi[\s\S]*served \/hi/.test(out.stdout) ? out : undefined;
+    }, 10_000, 200);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['chatty-1-1 | v1 instance 1 up', 'chatty-1-1 | v1 instance 1 served /hi', 'chatty-1-2 | v1 instance 2 up', 'chatty-1-2 | v1 instance 2 served /hi']);
+    const tail = await cli(['logs', 'chatty', '--tail', '1']);
+    assert.deepEqual(tail.stdout.trim().split('\n'), ['chatty-1-1 | v1 instance 1 served /hi', 'chatty-1-2 | v1 instance 2 served /hi']);
+    // a unit's name still means that unit alone, without prefixes
+    assert.equal((await cli(['logs', 'chatty-1-2'])).stdout, 'v1 instance 2 up\nv1 instance 2 served /hi\n');
+  });
+
+  it('-f follows the service through a deploy, then ends when it is deleted', async () => {
+    const child = spawn(process.execPath, [pazBin, 'logs', '-f', '--tail', '1', 'chatty'], { env: { ...process.env, ...paz.cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await waitFor('the last line of each unit', async () => stdout.includes('chatty-1-1 | v1 instance 1 served /hi') && stdout.includes('chatty-1-2 | v1 instance 2 served /hi'), 10_000, 100);
+      assert.match(stderr, /^following the output of chatty's units as they come and go, Ctrl-C to stop$/m);
+      assert.ok(!stdout.includes(' up\n'), `--tail 1 for the units there at the start: ${stdout}`);
+      const deployed = await cli(['deploy', 'chatty']);
+      assert.equal(deployed.code, 0, deployed.stdout + deployed.stderr);
+      for (const u of await healthy(2)) await fetch(`http://${u.endpoint}/again`);
+      await waitFor('version 2 followed from its start, and version 1 gone', async () => {
+        const want = ['chatty-2-1 | v2 instance 1 up', 'chatty-2-2 | v2 instance 2 up', 'chatty-2-1 | v2 instance 1 served /again', 'chatty-2-2 | v2 instance 2 served /again'];
+        return want.every((l) => stdout.includes(l)) && /--- chatty-1-1 is gone/.test(stderr) && /--- chatty-1-2 is gone/.test(stderr);
+      }, 30_000, 100);
+      assert.match(stderr, /^--- chatty-2-1 started ---$/m);
+      assert.equal((await request('DELETE', `${paz.orchestrator}/services/chatty`)).status, 204);
+      assert.equal(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]), 0, stderr);
+      assert.match(stderr, /^--- chatty was deleted ---$/m);
+      console.log(`# paz logs -f chatty said on stderr:\n${stderr.replace(/^/gm, '#   ')}`);
+    } finally {
+      child.kill();
+    }
+  });
+});
