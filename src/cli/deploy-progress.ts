@@ -1,8 +1,10 @@
 /**
- * What `paz deploy --wait` says at each poll of GET /services/:name/rollout (pure): the new version's
- * instances waiting, pulling, started and healthy n of m; then the old ones draining and stopping; done
- * once no old instance is left. A failed deploy ends the wait at once with its reason.
+ * What `paz deploy` says at each poll of GET /services/:name/rollout (pure): the new version's
+ * instances waiting, pulling, started and healthy n of m, and why those that wait for a host or keep exiting do;
+ * then the old ones draining and stopping; done once no old instance is left. A failed deploy ends the wait at
+ * once with its reason.
  */
+import { unitsWhy } from '../core/unit-name.js';
 
 export interface RolloutUnit {
   name: string;
@@ -27,6 +29,9 @@ export type Progress =
   | { outcome: 'failed'; line: string }
   | { outcome: 'replaced'; line: string };
 
+/** states in which a unit's reason says why the deploy does not go on (not the routine "pulling", "waiting for the health check") */
+const STUCK_STATES: ReadonlySet<string> = new Set(['unplaced', 'exited', 'failed']);
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function deployProgress(service: string, version: number, r: RolloutDoc): Progress {
@@ -45,7 +50,12 @@ export function deployProgress(service: string, version: number, r: RolloutDoc):
   ] as const;
   const detail = phases.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   const head = `${service} version ${version}: healthy ${healthy} of ${fresh.length}${detail.length ? ` (${detail.join(', ')})` : ''}`;
-  if (r.state !== 'succeeded') return { outcome: 'wait', line: head };
+  if (r.state !== 'succeeded') {
+    // what only the unit list said: no host can take them (no agent, a constraint), or the app keeps exiting;
+    // a deploy that shows "2 waiting" for its whole deadline, and no more, leaves the user guessing
+    const stuck = fresh.filter((u) => !u.healthy && u.reason && STUCK_STATES.has(u.state)).map((u) => ({ unit: u.name, why: `${u.state}: ${u.reason}` }));
+    return { outcome: 'wait', line: stuck.length ? `${head}; ${unitsWhy(stuck)}` : head };
+  }
   const draining = old.map((u) => u.name);
   const stopping = (r.stopping ?? []).filter((u) => !draining.includes(u));
   if (draining.length === 0 && stopping.length === 0) {

@@ -26,3 +26,11 @@ test('elsewhere each new state is a plain line of its own, with no control chara
   p.end();
   assert.equal(out.text, '1 of 3 healthy\n3 of 3 healthy\n');
 });
+
+test('on a terminal a line longer than its width is cut to fit (a wrapped line would not be redrawn whole)', () => {
+  const out = Object.assign(sink(true), { columns: 20 });
+  const p = progressLine(out);
+  p.show('web version 2: healthy 0 of 2; web-2-1 and web-2-2 unplaced: no host');
+  p.show('short');
+  assert.equal(out.text, '\r\x1b[Kweb version 2: hea…\r\x1b[Kshort');
+});

@@ -8,7 +8,7 @@ export interface ProgressLine {
   end(): void;
 }
 
-export function progressLine(out: { isTTY?: boolean; write(text: string): unknown } = process.stdout): ProgressLine {
+export function progressLine(out: { isTTY?: boolean; columns?: number; write(text: string): unknown } = process.stdout): ProgressLine {
   const tty = out.isTTY === true;
   let last = '';
   let open = false;
@@ -17,7 +17,9 @@ export function progressLine(out: { isTTY?: boolean; write(text: string): unknow
       if (line === last) return;
       last = line;
       if (tty) {
-        out.write(`\r\x1b[K${line}`);
+        // a line longer than the terminal wraps, and the redraw would clear only its last row: cut to fit
+        const width = out.columns !== undefined && out.columns > 1 ? out.columns - 1 : undefined;
+        out.write(`\r\x1b[K${width !== undefined && line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
         open = true;
       } else out.write(`${line}\n`);
     },

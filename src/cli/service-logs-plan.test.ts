@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endedUnexpectedly, planFollow, PrefixedLines, readableUnits, type Followed } from './service-logs-plan.js';
+import { endedUnexpectedly, notStartedText, planFollow, PrefixedLines, readableUnits, type Followed } from './service-logs-plan.js';
 
 const unit = (name: string, startedAt?: number, host: string | null = 'h1') => ({ name, host, ...(startedAt !== undefined ? { startedAt } : {}) });
 
@@ -54,4 +54,10 @@ test('endedUnexpectedly: an end is worth saying only for a unit still there, not
   ]);
   const units = [unit('web-1-1', 1), { ...unit('web-1-2', 1), drainingSince: 5 }, unit('web-1-3', 9), unit('web-1-5', 1)];
   assert.deepEqual(endedUnexpectedly(followed, units), ['web-1-1']);
+});
+
+test('notStartedText: units that have not started say why, the same reason once; no units: nothing to say here', () => {
+  const noHost = 'no host is available: start an agent';
+  assert.equal(notStartedText('web', [{ ...unit('web-1-1', undefined, null), state: 'unplaced', reason: noHost }, { ...unit('web-1-2', undefined, null), state: 'unplaced', reason: noHost }, { ...unit('web-1-3'), state: 'pulling' }]), `web's units have not started yet: web-1-1 and web-1-2 unplaced: ${noHost}; web-1-3 pulling`);
+  assert.equal(notStartedText('web', []), undefined);
 });

@@ -3,11 +3,13 @@
  * next as its units come and go (a deploy's new instances, a restart, a scale down), and each unit's output
  * as whole lines behind the unit's name, as `docker compose logs` and `heroku logs` show several processes.
  */
-import { parseUnitName } from '../core/unit-name.js';
+import { parseUnitName, unitsWhy } from '../core/unit-name.js';
 
 /** What `paz logs SERVICE` needs of a unit from the API. */
 export interface LogUnit {
   name: string;
+  state?: string;
+  reason?: string;
   /** null or absent while it is not placed */
   host?: string | null;
   /** ms; set once its process started (absent while pending or pulling) */
@@ -22,6 +24,15 @@ export function readableUnits<T extends LogUnit>(units: readonly T[]): T[] {
   return units
     .filter((u) => u.host && u.startedAt !== undefined)
     .sort((a, b) => key(a).version - key(b).version || key(a).instance - key(b).instance || a.name.localeCompare(b.name));
+}
+
+/**
+ * Why a service that has units has no output to show yet: none has started (waiting for a host, pulling its
+ * image), each named with its state and reason, the same reason once. Undefined when there are no units at all.
+ */
+export function notStartedText(service: string, units: readonly (LogUnit & { state?: string; reason?: string })[]): string | undefined {
+  if (units.length === 0) return undefined;
+  return `${service}'s units have not started yet: ${unitsWhy(units.map((u) => ({ unit: u.name, why: `${u.state ?? 'pending'}${u.reason ? `: ${u.reason}` : ''}` })))}`;
 }
 
 /** What is known of a unit being followed. */

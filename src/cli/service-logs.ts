@@ -10,7 +10,7 @@ import { openStream, readText } from '../client/http-stream.js';
 import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { colourOn, paint, type Colour } from './colour.js';
-import { endedUnexpectedly, planFollow, PrefixedLines, readableUnits, type Followed, type LogUnit } from './service-logs-plan.js';
+import { endedUnexpectedly, notStartedText, planFollow, PrefixedLines, readableUnits, type Followed, type LogUnit } from './service-logs-plan.js';
 
 /** How often `paz logs -f SERVICE` looks at the service's units for new, restarted and retired ones. */
 const UNITS_POLL_MS = 1000;
@@ -42,7 +42,7 @@ export async function serviceLogs(client: PazClient, service: string, opts: Serv
   if (!opts.follow) {
     const readable = readableUnits(units);
     if (readable.length === 0) {
-      console.error(await opts.noUnits());
+      console.error(notStartedText(service, units) ?? (await opts.noUnits()));
       return 0;
     }
     let failed = 0;
@@ -70,8 +70,8 @@ async function followService(client: PazClient, service: string, first: LogUnit[
   const seen = new Set<string>();
   for (;;) {
     const actions = planFollow(followed, units);
-    if (units.length === 0 && followed.size === 0 && !saidEmpty) {
-      console.error(`${await opts.noUnits()}; following its units as they start, Ctrl-C to stop`);
+    if (initial && followed.size === 0 && actions.length === 0 && !saidEmpty) {
+      console.error(`${notStartedText(service, units) ?? (await opts.noUnits())}; following its units as they start, Ctrl-C to stop`);
       saidEmpty = true;
     } else if (initial) console.error(`following the output of ${service}'s units as they come and go, Ctrl-C to stop`);
     for (const a of actions) {
