@@ -59,7 +59,7 @@ describe('CLI streams with auth on', () => {
 
   it('paz logs of an unknown unit: exit 1 with the nearest unit name, never an empty output', async () => {
     const env = { ...paz.cliEnv, PAZ_TOKEN: '' };
-    for (const [given, near] of [['streamd-1-1', 'streamed-1-1'], ['streamed-1-9', 'streamed-1-1'], ['streamed-2', 'streamed-1'], ['streamed-1-1.servce', undefined], ['zzz', undefined]] as const) {
+    for (const [given, near] of [['streamd-1-1', 'streamed-1-1'], ['streamed-1-9', 'streamed-1-1'], ['streamed-2', 'streamed-1'], ['streamd', 'streamed'], ['streamed-1-1.servce', undefined], ['zzz', undefined]] as const) {
       const r = await runPaz(['logs', given], '', env);
       assert.equal(r.code, 1, `paz logs ${given}: ${r.stderr}`);
       assert.equal(r.stdout, '', `paz logs ${given} printed nothing on stdout`);

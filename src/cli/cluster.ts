@@ -44,7 +44,7 @@ async function logsCommand(args: string[]): Promise<number> {
     return serviceLogs(client, id, { follow: values.follow === true, tail: values.tail, noUnits: () => noUnitsNote(client, id) });
   }
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
-  const unit = await requireUnit<UnitAnswer>(client, id);
+  const unit = await requireUnit<UnitAnswer>(client, id, true);
   let startedAt = unit.startedAt;
   let since: number | undefined;
   for (;;) {

@@ -28,8 +28,11 @@ export function unitNameCandidates(units: string[]): string[] {
   return [...names];
 }
 
-/** The unit `id` names (as the API resolves it); an unknown one fails with the nearest name. */
-export async function requireUnit<T>(client: PazClient, id: string): Promise<T> {
+/**
+ * The unit `id` names (as the API resolves it); an unknown one fails with the nearest name. `orService`: the
+ * command also takes a service's name (`paz logs`), so service names are among the near ones too.
+ */
+export async function requireUnit<T>(client: PazClient, id: string, orService = false): Promise<T> {
   try {
     return await client.call<T>('GET', `/cluster/units/${encodeURIComponent(id)}`);
   } catch (e) {
@@ -37,8 +40,10 @@ export async function requireUnit<T>(client: PazClient, id: string): Promise<T> 
     const gone = await goneUnit(client, id);
     if (gone) throw new Error(gone);
     const units = (await client.units()).map((u) => String(u.name));
-    const near = closest(id, unitNameCandidates(units));
-    throw new Error(`no unit named "${id}"${near ? ` (did you mean ${near}?)` : ''}: units are named <service>-<version>-<instance>, or <service>-<instance> for the newest version's (\`paz units\` lists them)`);
+    const services = orService ? (await client.listServices()).map((s) => String(s.name)) : [];
+    const near = closest(id, [...unitNameCandidates(units), ...services]);
+    const naming = orService ? ", or a service's name for all its units" : '';
+    throw new Error(`no unit named "${id}"${near ? ` (did you mean ${near}?)` : ''}: units are named <service>-<version>-<instance>, or <service>-<instance> for the newest version's${naming} (\`paz units\` lists them)`);
   }
 }
 
