@@ -106,7 +106,7 @@ describe('paz login and profiles', () => {
     const help = await paz(['-h']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^paz \S+: run Docker services/);
-    assert.match((await paz(['--help', 'deploy'])).stdout, /Example:\n {2}paz deploy /);
+    assert.match((await paz(['--help', 'deploy'])).stdout, /Examples?:\n {2}paz deploy /);
     assert.match((await paz(['--version'])).stdout, /^\d+\.\d+\.\d+/);
     const noCommand = await paz(['--profile', 'b']);
     assert.equal(noCommand.code, 2);
