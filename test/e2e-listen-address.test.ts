@@ -7,6 +7,8 @@
 // And the listen check of a service that is not load-balanced (no path: a LISTEN socket in the container) no
 // longer counts a loopback-only listener as healthy: it was, while every connection to its published port was
 // reset. The same service listening on all addresses is healthy, and answers on its published port.
+// And the third everyday reason (Kamal's most asked-about one): an app slower to open its port than its start-up
+// grace is restarted before it can, so it never starts; the failed deploy says so, and which setting to raise.
 // test-lane: docker light
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,6 +29,7 @@ interface UnitView {
 }
 
 const WRONG_PORT = /nothing listens on port 8080 inside the container, the app listens on 9000: the service's container port \(ports\[\]\.container, or healthCheck\.port\) must be the one the app serves on/;
+const SLOW_START = /it was still not listening after its 2 s start-up grace: an app that takes longer to start needs a longer healthCheck\.gracePeriodSeconds/;
 const LOOPBACK_ONLY = /the app listens on port 9000 only on 127\.0\.0\.1 inside its container, which the published port cannot reach: make it listen on 0\.0\.0\.0/;
 
 /** What a client gets from a published port: the first bytes of an answer, or the error. */
@@ -66,6 +69,8 @@ describe('a unit that cannot be reached says why: the wrong port, or listening o
       { name: 'lohttp', dockerRepository: image, env: { PORT: '127.0.0.1:9000' }, ports: [{ container: 9000 }], rollout: rollout(40) },
       { name: 'lotcp', dockerRepository: image, env: { PORT: '127.0.0.1:9000' }, ports: [{ container: 9000 }], loadBalanced: false, rollout: rollout(300) },
       { name: 'opentcp', dockerRepository: image, ports: [{ container: 9000 }], loadBalanced: false, rollout: rollout(300) },
+      // opens its port 10 minutes after it starts, with 2 s of grace: fails by crash-looping, well before its deadline
+      { name: 'slowstart', dockerRepository: image, command: ['/bin/sh', '-c', 'echo booting; sleep 600; exec httpd -f -p 9000 -h /www'], ports: [{ container: 9000 }], healthCheck: { gracePeriodSeconds: 2, intervalSeconds: 1 }, rollout: rollout(300) },
     ];
     for (const body of services) {
       const created = await request('POST', `${up.paz.orchestrator}/services`, body);
@@ -86,6 +91,14 @@ describe('a unit that cannot be reached says why: the wrong port, or listening o
     const failed = await failedDeploy('wrongport');
     console.log(`# wrongport's deploy: ${failed.reason}`);
     assert.match(failed.reason ?? '', WRONG_PORT, 'the deploy says why its instance never became healthy');
+    assert.doesNotMatch(failed.reason ?? '', /start-up grace/, 'it listens, on another port: no word about a slow start');
+  });
+
+  it('an app slower to open its port than its start-up grace: the failed deploy says so, and what to raise', async () => {
+    const failed = await failedDeploy('slowstart');
+    console.log(`# slowstart's deploy: ${failed.reason}`);
+    assert.match(failed.reason ?? '', /never became healthy/);
+    assert.match(failed.reason ?? '', SLOW_START);
   });
 
   it('an app bound to 127.0.0.1 in its container behind the router: the probe says so and how to fix it', async () => {
@@ -99,6 +112,7 @@ describe('a unit that cannot be reached says why: the wrong port, or listening o
     const failed = await failedDeploy('lohttp');
     console.log(`# lohttp's deploy: ${failed.reason}`);
     assert.match(failed.reason ?? '', LOOPBACK_ONLY, 'the deploy says why its instance never became healthy');
+    assert.doesNotMatch(failed.reason ?? '', /start-up grace/, 'it listens, on its loopback: no word about a slow start');
   });
 
   it('not load-balanced: a listener on the container loopback only is not healthy; one on all addresses is, and answers', async () => {

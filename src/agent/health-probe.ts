@@ -7,13 +7,18 @@
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import type { ProbeChoice } from '../core/probe-choice.js';
-import { explainUnreachable, listenersOf, reachFromOutside } from './proc-net-tcp.js';
+import { explainUnreachable, listenersOf, reachFromOutside, type Reach } from './proc-net-tcp.js';
 
 export interface ProbeResult {
   ok: boolean;
   error?: string;
   /** the HTTP status the app answered with (an HTTP probe that got an answer) */
   status?: number;
+  /**
+   * nothing listened at all, as far as the probe could tell (no listener in the unit's namespace, or the connection
+   * refused): an app still starting, or one that never opens its port; not one listening on the wrong port
+   */
+  notListening?: boolean;
 }
 
 /** How long a probe connection must stay open: docker-proxy closes one it cannot forward within a few ms. */
@@ -60,9 +65,14 @@ export function httpProbe(host: string, port: number, path: string, timeoutMs: n
       done(ok ? { ok: true, status: code } : { ok: false, status: code, error: `GET ${path} answered ${code}` });
     });
     req.once('timeout', () => done({ ok: false, error: `GET ${path}: no answer within ${timeoutMs} ms` }));
-    req.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: `GET ${path}: ${e.code === 'ECONNRESET' ? 'connection closed without an answer' : (e.code ?? e.message)}` }));
+    req.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: `GET ${path}: ${e.code === 'ECONNRESET' ? 'connection closed without an answer' : (e.code ?? e.message)}`, ...(e.code === 'ECONNREFUSED' ? { notListening: true } : {}) }));
     req.end();
   });
+}
+
+/** nothing listens in the container at all (not on another port, not on its loopback only) */
+function notListeningAt(reach: Reach): boolean {
+  return reach.kind === 'absent' && reach.elsewhere.length === 0;
 }
 
 /** Runs the chosen probe against `host` (where the agent reaches published ports). */
@@ -78,17 +88,20 @@ export async function runProbe(choice: ProbeChoice, host: string, timeoutMs: num
       // No HTTP answer at all: through Docker's proxy that is most often nothing listening behind the published
       // port, or the app bound to the container's loopback. What listens inside says which, in the unit's reason.
       const seen = await listenersOf(choice.inside.pid);
-      const why = 'listeners' in seen ? explainUnreachable(choice.inside.port, reachFromOutside(choice.inside.port, seen.listeners)) : undefined;
-      return why ? { ok: false, error: `${r.error}; ${why}` } : r;
+      if (!('listeners' in seen)) return r;
+      const reach = reachFromOutside(choice.inside.port, seen.listeners);
+      const why = explainUnreachable(choice.inside.port, reach);
+      return why ? { ok: false, error: `${r.error}; ${why}`, ...(notListeningAt(reach) ? { notListening: true } : {}) } : r;
     }
     case 'held-connect':
       return heldConnectProbe(host, choice.port, timeoutMs);
     case 'listen': {
       const seen = await listenersOf(choice.pid);
       if ('listeners' in seen) {
-        if (!choice.fromOutside) return seen.listeners.some((l) => l.port === choice.port) ? { ok: true } : { ok: false, error: `nothing listens on port ${choice.port} in the unit's network namespace` };
-        const why = explainUnreachable(choice.port, reachFromOutside(choice.port, seen.listeners));
-        return why ? { ok: false, error: why } : { ok: true };
+        if (!choice.fromOutside) return seen.listeners.some((l) => l.port === choice.port) ? { ok: true } : { ok: false, error: `nothing listens on port ${choice.port} in the unit's network namespace`, ...(seen.listeners.length === 0 ? { notListening: true } : {}) };
+        const reach = reachFromOutside(choice.port, seen.listeners);
+        const why = explainUnreachable(choice.port, reach);
+        return why ? { ok: false, error: why, ...(notListeningAt(reach) ? { notListening: true } : {}) } : { ok: true };
       }
       // /proc not readable for this pid (another PID namespace, or it just exited): the connect that must stay open
       if (choice.hostPort !== undefined) return heldConnectProbe(host, choice.hostPort, timeoutMs);

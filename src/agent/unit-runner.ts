@@ -8,7 +8,7 @@ import type { Driver, DriverEvent, UnitRuntime, UnitSpec } from './drivers/drive
 import { DriverError, artifactOf } from './drivers/driver.js';
 import { PROCESS_UP_STATES, type DesiredUnit, type UnitState, type UnitStatus } from '../core/records.js';
 import { keys } from '../core/keys.js';
-import { INITIAL_HEALTH, RUNNING_ONLY_HEALTHY_AFTER_MS, firstProbeDelayMs, healthSettings, observeProbe, restartDelayMs, type HealthSettings, type HealthState } from '../core/health-policy.js';
+import { INITIAL_HEALTH, RUNNING_ONLY_HEALTHY_AFTER_MS, firstProbeDelayMs, healthSettings, observeProbe, restartDelayMs, slowStartHint, type HealthSettings, type HealthState } from '../core/health-policy.js';
 import type { LeaseSession } from '../state/lease-session.js';
 import { runProbe, type ProbeResult } from './health-probe.js';
 import { chooseProbe, describeProbe, type ProbeChoice } from '../core/probe-choice.js';
@@ -321,7 +321,7 @@ export class UnitRunner {
         await this.report('unhealthy', {
           healthy: false,
           lastProbe: this.probeRecord(r),
-          reason: `${what}: health check (${describeProbe(probe)}) failed ${state.failures} times: ${state.lastError ?? 'no answer'}; restart ${this.consecutiveRestarts} in ${Math.round(delay / 1000)} s`,
+          reason: `${what}: health check (${describeProbe(probe)}) failed ${state.failures} times: ${state.lastError ?? 'no answer'}${!wasHealthy && r.notListening ? slowStartHint(cfg.graceMs) : ''}; restart ${this.consecutiveRestarts} in ${Math.round(delay / 1000)} s`,
         });
         return;
       } else if (this.probeWorthWriting(r)) {

@@ -64,6 +64,15 @@ export function observeProbe(
 }
 
 /**
+ * Kamal's most asked-about failure ("target failed to become healthy"): an app that takes longer to open its
+ * port than the start-up grace is restarted before it can, and so never starts. Said in the reason of a unit that
+ * never became healthy when its last probe found nothing listening at all (not another port, not its loopback).
+ */
+export function slowStartHint(graceMs: number): string {
+  return ` (it was still not listening after its ${Math.round(graceMs / 1000)} s start-up grace: an app that takes longer to start needs a longer healthCheck.gracePeriodSeconds)`;
+}
+
+/**
  * Without a probe (no TCP port: probe-choice.ts 'none') "running" is all that can be known, and a process that
  * exits at once (an app that cannot start) is running for a few milliseconds. Reported healthy then, a rolling
  * deploy with `minHealthySeconds: 0` counted the new version healthy and retired the working one, losing the
