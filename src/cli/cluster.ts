@@ -8,6 +8,7 @@ import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
 import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
+import { openUnitLogs } from './unit-log-stream.js';
 import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
 import { failedWithNothingServing } from '../core/rollout-outcome.js';
 import { lastRestartText } from '../core/ago.js';
@@ -113,25 +114,7 @@ async function nextStart(client: PazClient, name: string, startedAt: number | un
 
 /** Prints the unit's output until its stream ends (with `follow`, when the app exits). */
 async function printLogs(client: PazClient, unit: UnitAnswer, follow: boolean, tail: string | undefined, since: number | undefined): Promise<void> {
-  const q = new URLSearchParams();
-  if (follow) q.set('follow', 'true');
-  if (tail !== undefined) q.set('tail', tail);
-  if (since !== undefined) q.set('since', String(since));
-  // node:http, not fetch: `-f` on a quiet unit must not end after fetch's 300 s body timeout
-  const url = `${client.url}/services/${encodeURIComponent(unit.service)}/units/${encodeURIComponent(unit.name)}/logs?${q}`;
-  const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
-    throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
-  });
-  if (res.statusCode !== 200) {
-    const text = await readText(res);
-    let message = `HTTP ${res.statusCode}`;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? message;
-    } catch {
-      // not JSON: keep the status
-    }
-    throw new Error(message + client.authHint(res.statusCode ?? 0));
-  }
+  const res = await openUnitLogs(client, unit.service, unit.name, { follow, tail, since });
   for await (const chunk of res) process.stdout.write(chunk as Buffer);
 }
 

@@ -6,8 +6,7 @@
  * gone, so the logs of a deploy can be watched from one command (Dokku's users lost them across deploys).
  */
 import type { IncomingMessage } from 'node:http';
-import { openStream, readText } from '../client/http-stream.js';
-import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
+import { openUnitLogs } from './unit-log-stream.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { colourOn, paint, type Colour } from './colour.js';
 import { endedUnexpectedly, notStartedText, planFollow, PrefixedLines, readableUnits, type Followed, type LogUnit } from './service-logs-plan.js';
@@ -48,7 +47,7 @@ export async function serviceLogs(client: PazClient, service: string, opts: Serv
     let failed = 0;
     for (const u of readable) {
       try {
-        const res = await openLogs(client, service, u.name, { tail: opts.tail });
+        const res = await openUnitLogs(client, service, u.name, { tail: opts.tail });
         await printLines(res, new PrefixedLines(prefixOf(u.name, width)));
       } catch (err) {
         failed++;
@@ -90,7 +89,7 @@ async function followService(client: PazClient, service: string, first: LogUnit[
         const lines = new PrefixedLines(opts.prefixOf(a.unit));
         let opened = false;
         try {
-          const res = await openLogs(client, service, a.unit, { follow: true, tail, since: a.since });
+          const res = await openUnitLogs(client, service, a.unit, { follow: true, tail, since: a.since });
           opened = true;
           problems.delete(a.unit);
           await printLines(res, lines);
@@ -126,29 +125,6 @@ async function followService(client: PazClient, service: string, first: LogUnit[
       followed.get(name)!.ended = false;
     }
   }
-}
-
-/** Opens one unit's log stream (node:http, not fetch: a quiet unit's stream must not end after 300 s). */
-async function openLogs(client: PazClient, service: string, unit: string, q: { follow?: boolean; tail?: string; since?: number }): Promise<IncomingMessage> {
-  const query = new URLSearchParams();
-  if (q.follow) query.set('follow', 'true');
-  if (q.tail !== undefined) query.set('tail', q.tail);
-  if (q.since !== undefined) query.set('since', String(q.since));
-  const url = `${client.url}/services/${encodeURIComponent(service)}/units/${encodeURIComponent(unit)}/logs?${query}`;
-  const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
-    throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
-  });
-  if (res.statusCode !== 200) {
-    const text = await readText(res);
-    let message = `HTTP ${res.statusCode}`;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? message;
-    } catch {
-      // not JSON: keep the status
-    }
-    throw new Error(message + client.authHint(res.statusCode ?? 0));
-  }
-  return res;
 }
 
 async function printLines(res: IncomingMessage, lines: PrefixedLines): Promise<void> {
