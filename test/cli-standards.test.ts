@@ -85,7 +85,8 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
 
   it('API errors come in CLI terms, never as HTTP methods and paths', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['logs', 'hello-web-1'], /no unit named "hello-web-1": .*\(`paz units` lists them\)/],
+      // hello-web was never deployed: its name, which paz logs also takes, is the nearest
+      [['logs', 'hello-web-1'], /no unit named "hello-web-1" \(did you mean hello-web\?\): .*, or a service's name for all its units \(`paz units` lists them\)/],
       [['health', '--host', 'nope'], /no host with id "nope" \(`paz hosts` lists them\)/],
       [['host', 'drain', 'nope'], /no host with id "nope" \(`paz hosts` lists them\)/],
       [['rollout', 'hello-web'], /hello-web has not been deployed yet: deploy it with `paz deploy hello-web`/],

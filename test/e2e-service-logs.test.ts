@@ -1,6 +1,7 @@
 // `paz logs SERVICE`: every unit's output, each line behind its unit's name; with -f it follows the service
 // through a deploy (the new version's instances join as they start, the old ones are said to be gone) until the
-// service is deleted. On `paz up --driver process`: real units, no Docker needed.
+// service is deleted; both `paz logs -f SERVICE` and `paz logs -f UNIT` go on through a restart of `paz up` (an
+// upgrade), the apps running on. On `paz up --driver process`: real units, no Docker needed.
 // test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,6 +71,40 @@ describe('paz logs SERVICE', () => {
     assert.equal((await cli(['logs', 'chatty-1-2'])).stdout, 'v1 instance 2 up\nv1 instance 2 served /hi\n');
   });
 
+  it('-f, of the service and of a unit, goes on through a restart of paz up (the apps run on): nothing lost, nothing twice', async () => {
+    const follow = (target: string) => {
+      const child = spawn(process.execPath, [pazBin, 'logs', '-f', target], { env: { ...process.env, ...paz.cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = { stdout: '', stderr: '', child };
+      child.stdout.on('data', (d) => (out.stdout += d));
+      child.stderr.on('data', (d) => (out.stderr += d));
+      return out;
+    };
+    const [before] = (await units()).filter((u) => u.name === 'chatty-1-1') as Array<{ name: string; endpoint?: string; startedAt?: number }>;
+    const service = follow('chatty');
+    const unit = follow('chatty-1-1');
+    try {
+      await waitFor('both followers reading', async () => service.stdout.includes('chatty-1-2 | v1 instance 2 up') && unit.stdout.includes('v1 instance 1 up'), 10_000, 100);
+      assert.equal(await paz.stop(), 0, 'paz up stopped with SIGTERM');
+      await new Promise((r) => setTimeout(r, 1500));
+      await paz.start();
+      const [after] = (await healthy(1)).filter((u) => u.name === 'chatty-1-1') as Array<{ name: string; endpoint?: string; startedAt?: number }>;
+      assert.equal(after!.startedAt, before!.startedAt, 'adopted, not started again: its start is the one it had');
+      for (const u of await units()) await fetch(`http://${u.endpoint}/after-restart`);
+      await waitFor('the requests after the restart, in both', async () => service.stdout.includes('chatty-1-1 | v1 instance 1 served /after-restart') && service.stdout.includes('chatty-1-2 | v1 instance 2 served /after-restart') && unit.stdout.includes('v1 instance 1 served /after-restart'), 30_000, 100);
+      console.log(`# paz logs -f chatty said:\n${service.stderr.replace(/^/gm, '#   ')}\n# paz logs -f chatty-1-1 said:\n${unit.stderr.replace(/^/gm, '#   ')}`);
+      for (const [who, text] of [['service', service.stdout], ['unit', unit.stdout]] as const) {
+        const lines = text.trim().split('\n');
+        assert.equal(new Set(lines).size, lines.length, `${who}: no line twice: ${text}`);
+      }
+      assert.equal(service.child.exitCode, null, 'the service follower still runs');
+      assert.equal(unit.child.exitCode, null, 'the unit follower still runs');
+      assert.doesNotMatch(unit.stderr, /started again/, 'the app did not start again');
+    } finally {
+      service.child.kill();
+      unit.child.kill();
+    }
+  });
+
   it('-f follows the service through a deploy, then ends when it is deleted', async () => {
     const child = spawn(process.execPath, [pazBin, 'logs', '-f', '--tail', '1', 'chatty'], { env: { ...process.env, ...paz.cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -78,7 +113,8 @@ describe('paz logs SERVICE', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      await waitFor('the last line of each unit', async () => stdout.includes('chatty-1-1 | v1 instance 1 served /hi') && stdout.includes('chatty-1-2 | v1 instance 2 served /hi'), 10_000, 100);
+      // (the test before made the last requests)
+      await waitFor('the last line of each unit', async () => stdout.includes('chatty-1-1 | v1 instance 1 served /after-restart') && stdout.includes('chatty-1-2 | v1 instance 2 served /after-restart'), 10_000, 100);
       assert.match(stderr, /^following the output of chatty's units as they come and go, Ctrl-C to stop$/m);
       assert.ok(!stdout.includes(' up\n'), `--tail 1 for the units there at the start: ${stdout}`);
       const deployed = await cli(['deploy', 'chatty']);

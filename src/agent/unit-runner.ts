@@ -86,6 +86,12 @@ export function toDriverSpec(d: DesiredUnit, routerPort?: number, secretEnv: Rec
   };
 }
 
+/** ms; when the driver says the unit's process started (Docker's State.StartedAt, the process driver's spawn) */
+function startOf(rt: UnitRuntime): number | undefined {
+  const at = rt.startedAt ? Date.parse(rt.startedAt) : NaN;
+  return Number.isFinite(at) && at > 0 ? at : undefined;
+}
+
 export class UnitRunner {
   readonly status: UnitStatus;
   private retired = false;
@@ -144,8 +150,9 @@ export class UnitRunner {
       if (adopted && adopted.state === 'running' && runsWantedImage(adopted.image, this.desired.spec.image)) {
         this.deps.logger.info({ unit: this.unit, id: adopted.id }, 'adopted running instance');
         // it ran before this agent: a probe-less unit need not wait its whole start-up time again
-        const ranForMs = adopted.startedAt ? this.now() - Date.parse(adopted.startedAt) : 0;
-        this.onRunning(adopted, 'adopted after agent restart', Number.isFinite(ranForMs) ? ranForMs : 0);
+        const started = startOf(adopted);
+        const ranForMs = started !== undefined ? Math.max(0, this.now() - started) : 0;
+        this.onRunning(adopted, 'adopted after agent restart', ranForMs);
         return;
       }
       if (adopted) await this.deps.driver.remove(this.unit).catch(() => undefined);
@@ -280,7 +287,10 @@ export class UnitRunner {
       containerId: rt.id,
       ports: rt.ports,
       endpoint: endpointPort ? `${this.deps.endpointAddress}:${endpointPort}` : undefined,
-      startedAt: this.runningSince,
+      // when the driver says the process started: the same whether this agent started it or adopted it from the
+      // one before, so an agent restart is not a start of the app (the dashboard's "started", and `paz logs -f`,
+      // which takes a new start for a restart of the app, read it)
+      startedAt: startOf(rt) ?? this.runningSince,
       reason: reason ?? (probe.kind === 'none' ? `${probe.note}: healthy once it has run ${RUNNING_ONLY_HEALTHY_AFTER_MS / 1000} s` : `waiting for the health check: ${describeProbe(probe)}`),
       healthy: false,
       lastProbe: undefined,

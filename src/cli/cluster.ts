@@ -8,7 +8,8 @@ import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
 import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
-import { openUnitLogs } from './unit-log-stream.js';
+import { isPassingTrouble, isRefusal, openUnitLogs } from './unit-log-stream.js';
+import { resumeAt, SkipLines } from './service-logs-plan.js';
 import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
 import { failedWithNothingServing } from '../core/rollout-outcome.js';
 import { lastRestartText } from '../core/ago.js';
@@ -47,9 +48,47 @@ async function logsCommand(args: string[]): Promise<number> {
   // the server resolves `<service>-<instance>` (the seed README's contrived-service-1) to a unit
   const unit = await requireUnit<UnitAnswer>(client, id, true);
   let startedAt = unit.startedAt;
-  let since: number | undefined;
+  // how the current stream is read (the first: the unit's whole output, or its tail), and the lines of it to skip
+  let query: { since?: number; tail?: string } = values.tail !== undefined ? { tail: values.tail } : {};
+  let skipFirst = 0;
+  let trouble = '';
   for (;;) {
-    await printLogs(client, unit, values.follow === true, since === undefined ? values.tail : undefined, since);
+    let opened = false;
+    const skip = new SkipLines(skipFirst);
+    try {
+      const res = await openUnitLogs(client, unit.service, unit.name, { follow: values.follow, ...query });
+      opened = true;
+      if (trouble) console.error(`--- ${unit.name}'s output again ---`);
+      trouble = '';
+      res.setEncoding('utf8');
+      for await (const chunk of res) {
+        const text = skip.push(chunk as string);
+        if (text) process.stdout.write(text);
+      }
+    } catch (err) {
+      if (!values.follow || isRefusal(err)) throw err;
+      // Paz or the unit's agent went away (a restart, an upgrade: its host unknown for a moment) while the app may
+      // well run on: the same run is read again once they answer, where the stream broke (resumeAt; as it was to
+      // be, when it did not open); a new start from its start; a unit gone ends it
+      if (opened) {
+        const at = resumeAt(query, skipFirst + skip.passed, Date.now());
+        query = at.since !== undefined ? { since: at.since } : {};
+        skipFirst = at.skip;
+      }
+      const message = (err as Error).message;
+      if (message !== trouble) console.error(`--- ${unit.name}'s log stream ${opened ? 'broke off' : 'cannot be read now'} (${message}); reading it again once it can be, Ctrl-C to stop ---`);
+      trouble = message;
+      await new Promise((r) => setTimeout(r, NEXT_START_POLL_MS));
+      const now = await unitWhenReachable(client, unit.name);
+      if (now === undefined) return 0;
+      if (now.startedAt !== undefined && now.startedAt !== startedAt) {
+        console.error(`--- ${unit.name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
+        startedAt = now.startedAt;
+        query = { since: Math.floor(now.startedAt / 1000) };
+        skipFirst = 0;
+      }
+      continue;
+    }
     if (!values.follow) return 0;
     // its output ended: the app exited (or its agent went away). Follow its next start: a restart may be the same
     // container (its earlier output still there), so from the second it started, which comes after a restart's
@@ -57,7 +96,8 @@ async function logsCommand(args: string[]): Promise<number> {
     const next = await nextStart(client, unit.name, startedAt);
     if (next === undefined) return 0;
     startedAt = next;
-    since = Math.floor(next / 1000);
+    query = { since: Math.floor(next / 1000) };
+    skipFirst = 0;
   }
 }
 
@@ -84,20 +124,37 @@ interface UnitAnswer {
 const NEXT_START_POLL_MS = 1000;
 
 /**
+ * The unit as Paz sees it, once Paz answers (a restart of `paz up` takes a few seconds; said once); undefined
+ * (said too) when the unit is gone: its version replaced or failed, scaled down, deleted.
+ */
+async function unitWhenReachable(client: PazClient, name: string): Promise<UnitAnswer | undefined> {
+  let said = '';
+  for (;;) {
+    try {
+      return await client.call<UnitAnswer>('GET', `/cluster/units/${encodeURIComponent(name)}`);
+    } catch (e) {
+      if (e instanceof PazApiError && e.status === 404) {
+        console.error(`--- ${name} is gone (its version was replaced or failed, or it was scaled down or deleted) ---`);
+        return undefined;
+      }
+      if (!isPassingTrouble(e)) throw e;
+      const message = (e as Error).message;
+      if (message !== said) console.error(`--- ${message}; trying again every ${NEXT_START_POLL_MS / 1000} s ---`);
+      said = message;
+    }
+    await new Promise((r) => setTimeout(r, NEXT_START_POLL_MS));
+  }
+}
+
+/**
  * Waits for the unit's next start after `startedAt`; says on stderr that it stopped and, once, why. Undefined
  * (said too) when the unit is gone: its version replaced or failed, scaled down, deleted.
  */
 async function nextStart(client: PazClient, name: string, startedAt: number | undefined): Promise<number | undefined> {
   let said = false;
   for (;;) {
-    let now: UnitAnswer;
-    try {
-      now = await client.call<UnitAnswer>('GET', `/cluster/units/${encodeURIComponent(name)}`);
-    } catch (e) {
-      if (!(e instanceof PazApiError) || e.status !== 404) throw e;
-      console.error(`--- ${name} is gone (its version was replaced or failed, or it was scaled down or deleted) ---`);
-      return undefined;
-    }
+    const now = await unitWhenReachable(client, name);
+    if (now === undefined) return undefined;
     const running = now.state !== undefined && PROCESS_UP_STATES.has(now.state);
     if (running && now.startedAt !== undefined && now.startedAt !== startedAt) {
       console.error(`--- ${name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
@@ -110,12 +167,6 @@ async function nextStart(client: PazClient, name: string, startedAt: number | un
     }
     await new Promise((r) => setTimeout(r, NEXT_START_POLL_MS));
   }
-}
-
-/** Prints the unit's output until its stream ends (with `follow`, when the app exits). */
-async function printLogs(client: PazClient, unit: UnitAnswer, follow: boolean, tail: string | undefined, since: number | undefined): Promise<void> {
-  const res = await openUnitLogs(client, unit.service, unit.name, { follow, tail, since });
-  for await (const chunk of res) process.stdout.write(chunk as Buffer);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endedUnexpectedly, notStartedText, planFollow, PrefixedLines, readableUnits, type Followed } from './service-logs-plan.js';
+import { endedUnexpectedly, notStartedText, planFollow, resumeAt, SkipLines, PrefixedLines, readableUnits, type Followed } from './service-logs-plan.js';
 
 const unit = (name: string, startedAt?: number, host: string | null = 'h1') => ({ name, host, ...(startedAt !== undefined ? { startedAt } : {}) });
 
@@ -20,9 +20,9 @@ test('planFollow: a unit whose stream ended is read again only once it started a
   assert.deepEqual(planFollow(ended, [unit('web-1-1', 7_500)]), [{ type: 'attach', unit: 'web-1-1', why: 'restarted', startedAt: 7_500, since: 7 }]);
 });
 
-test('planFollow: a stream that broke off is read again from when it did; a restart since wins', () => {
-  const broken = new Map<string, Followed>([['web-1-1', { startedAt: 1000, open: false, retryFrom: 42 }]]);
-  assert.deepEqual(planFollow(broken, [unit('web-1-1', 1000)]), [{ type: 'attach', unit: 'web-1-1', why: 'retry', startedAt: 1000, since: 42 }]);
+test('planFollow: a stream that broke off is read again where it broke; a restart since wins', () => {
+  const broken = new Map<string, Followed>([['web-1-1', { startedAt: 1000, open: false, resume: { since: 42, skip: 7 } }]]);
+  assert.deepEqual(planFollow(broken, [unit('web-1-1', 1000)]), [{ type: 'attach', unit: 'web-1-1', why: 'retry', startedAt: 1000, since: 42, skip: 7 }]);
   assert.deepEqual(planFollow(broken, [unit('web-1-1', 50_000)]), [{ type: 'attach', unit: 'web-1-1', why: 'restarted', startedAt: 50_000, since: 50 }]);
 });
 
@@ -60,4 +60,21 @@ test('notStartedText: units that have not started say why, the same reason once;
   const noHost = 'no host is available: start an agent';
   assert.equal(notStartedText('web', [{ ...unit('web-1-1', undefined, null), state: 'unplaced', reason: noHost }, { ...unit('web-1-2', undefined, null), state: 'unplaced', reason: noHost }, { ...unit('web-1-3'), state: 'pulling' }]), `web's units have not started yet: web-1-1 and web-1-2 unplaced: ${noHost}; web-1-3 pulling`);
   assert.equal(notStartedText('web', []), undefined);
+});
+
+test('resumeAt: a stream without a tail is read again the same way, skipping what was read; with a tail from when it broke', () => {
+  assert.deepEqual(resumeAt({}, 12, 5_500), { skip: 12 });
+  assert.deepEqual(resumeAt({ since: 40 }, 3, 5_500), { since: 40, skip: 3 });
+  assert.deepEqual(resumeAt({ tail: '10' }, 12, 5_500), { since: 5, skip: 0 });
+});
+
+test('SkipLines: drops whole lines already shown, across chunks, then passes and counts the rest', () => {
+  const s = new SkipLines(2);
+  assert.equal(s.push('one\ntw'), '');
+  assert.equal(s.push('o\nthree\nfou'), 'three\nfou');
+  assert.equal(s.push('r\n'), 'r\n');
+  assert.equal(s.passed, 2);
+  const none = new SkipLines(0);
+  assert.equal(none.push('a\nb'), 'a\nb');
+  assert.equal(none.passed, 1);
 });

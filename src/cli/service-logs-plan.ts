@@ -41,8 +41,8 @@ export interface Followed {
   startedAt: number;
   /** its stream is open now */
   open: boolean;
-  /** unix seconds: its stream could not be opened or broke off (an agent that did not answer); read again from then */
-  retryFrom?: number;
+  /** its stream could not be opened or broke off (an agent that did not answer): how to read it again (resumeAt) */
+  resume?: { since?: number; skip: number };
   /** its stream ended and that is not said yet (it is said at the next look, unless the unit turns out retired) */
   ended?: boolean;
 }
@@ -52,7 +52,7 @@ export type FollowAction =
    * read the unit's output: a unit seen for the first time (`new`) from its beginning; a restarted one from its new
    * start; one whose stream failed from when it failed
    */
-  | { type: 'attach'; unit: string; why: 'new' | 'restarted' | 'retry'; startedAt: number; since?: number }
+  | { type: 'attach'; unit: string; why: 'new' | 'restarted' | 'retry'; startedAt: number; since?: number; skip?: number }
   /** a unit followed before is no longer among the service's units */
   | { type: 'gone'; unit: string };
 
@@ -70,7 +70,7 @@ export function planFollow(followed: ReadonlyMap<string, Followed>, units: reado
     if (!known) actions.push({ type: 'attach', unit: u.name, why: 'new', startedAt });
     else if (known.open) continue;
     else if (startedAt !== known.startedAt) actions.push({ type: 'attach', unit: u.name, why: 'restarted', startedAt, since: Math.floor(startedAt / 1000) });
-    else if (known.retryFrom !== undefined) actions.push({ type: 'attach', unit: u.name, why: 'retry', startedAt, since: known.retryFrom });
+    else if (known.resume !== undefined) actions.push({ type: 'attach', unit: u.name, why: 'retry', startedAt, ...known.resume });
   }
   const present = new Set(units.map((u) => u.name));
   for (const name of followed.keys()) if (!present.has(name)) actions.push({ type: 'gone', unit: name });
@@ -109,5 +109,39 @@ export class PrefixedLines {
     const rest = this.partial;
     this.partial = '';
     return rest === '' ? [] : [this.prefix + rest];
+  }
+}
+
+/**
+ * Where a followed unit's output is read again after its stream broke off (Paz or the agent restarting): a stream
+ * opened without a tail is opened again the same way and the lines already read are skipped, which is exact on
+ * both drivers (the process driver has no per-line times: a `since` inside a run gives the whole run again); one
+ * opened with a tail can only go on from the second it broke.
+ */
+export function resumeAt(opened: { since?: number; tail?: string }, linesRead: number, brokeAtMs: number): { since?: number; skip: number } {
+  if (opened.tail === undefined) return { ...(opened.since !== undefined ? { since: opened.since } : {}), skip: linesRead };
+  return { since: Math.floor(brokeAtMs / 1000), skip: 0 };
+}
+
+/** Drops the first `skip` whole lines of a stream's text (the ones already shown), then passes the rest; counts the lines it passed. */
+export class SkipLines {
+  private left: number;
+  /** lines passed on (whole ones) */
+  passed = 0;
+
+  constructor(skip: number) {
+    this.left = skip;
+  }
+
+  push(chunk: string): string {
+    let out = chunk;
+    while (this.left > 0 && out.length > 0) {
+      const nl = out.indexOf('\n');
+      if (nl < 0) return '';
+      out = out.slice(nl + 1);
+      this.left--;
+    }
+    for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n', i + 1)) this.passed++;
+    return out;
   }
 }

@@ -6,10 +6,10 @@
  * gone, so the logs of a deploy can be watched from one command (Dokku's users lost them across deploys).
  */
 import type { IncomingMessage } from 'node:http';
-import { openUnitLogs } from './unit-log-stream.js';
+import { isPassingTrouble, isRefusal, openUnitLogs } from './unit-log-stream.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { colourOn, paint, type Colour } from './colour.js';
-import { endedUnexpectedly, notStartedText, planFollow, PrefixedLines, readableUnits, type Followed, type LogUnit } from './service-logs-plan.js';
+import { endedUnexpectedly, notStartedText, planFollow, PrefixedLines, readableUnits, resumeAt, SkipLines, type Followed, type LogUnit } from './service-logs-plan.js';
 
 /** How often `paz logs -f SERVICE` looks at the service's units for new, restarted and retired ones. */
 const UNITS_POLL_MS = 1000;
@@ -67,6 +67,10 @@ async function followService(client: PazClient, service: string, first: LogUnit[
   let saidEmpty = false;
   /** units whose start was said (or that were there at the start): a retry of one is not a start */
   const seen = new Set<string>();
+  /** why Paz did not answer the last look at the units, while it does not */
+  let unreachable = '';
+  /** a stream Paz refused for good (a token revoked while following): the end */
+  let refused: Error | undefined;
   for (;;) {
     const actions = planFollow(followed, units);
     if (initial && followed.size === 0 && actions.length === 0 && !saidEmpty) {
@@ -85,24 +89,30 @@ async function followService(client: PazClient, service: string, first: LogUnit[
       else if (a.why === 'new' && !initial && !seen.has(a.unit)) console.error(`--- ${a.unit} started ---`);
       seen.add(a.unit);
       const tail = a.why === 'new' && initial ? opts.tail : undefined;
+      const skipFirst = a.skip ?? 0;
       void (async () => {
         const lines = new PrefixedLines(opts.prefixOf(a.unit));
+        const skip = new SkipLines(skipFirst);
         let opened = false;
         try {
           const res = await openUnitLogs(client, service, a.unit, { follow: true, tail, since: a.since });
           opened = true;
           problems.delete(a.unit);
-          await printLines(res, lines);
+          await printLines(res, lines, skip);
           state.ended = true;
         } catch (err) {
+          if (isRefusal(err)) {
+            refused ??= err as Error;
+            return;
+          }
           // said once per different problem; tried again at the next look: a unit never read as new again (from its
-          // beginning), one whose stream broke off from the second it did, one that failed to reopen from where it was
-          const message = (err as Error).message;
+          // beginning), one whose stream broke off where it did (resumeAt), one that failed to reopen as it was to be
+          const message = opened ? `its log stream broke off (${(err as Error).message})` : (err as Error).message;
           if (problems.get(a.unit) !== message) console.error(`--- ${a.unit}: ${message}; trying again ---`);
           problems.set(a.unit, message);
           if (followed.get(a.unit) !== state) return;
           if (!opened && a.why === 'new') followed.delete(a.unit);
-          else followed.set(a.unit, { startedAt: a.startedAt, open: false, retryFrom: opened ? Math.floor(Date.now() / 1000) : (a.since ?? Math.floor(Date.now() / 1000)) });
+          else followed.set(a.unit, { startedAt: a.startedAt, open: false, resume: opened ? resumeAt({ since: a.since, tail }, skipFirst + skip.passed, Date.now()) : { ...(a.since !== undefined ? { since: a.since } : {}), skip: skipFirst } });
           return;
         }
         state.open = false;
@@ -110,14 +120,21 @@ async function followService(client: PazClient, service: string, first: LogUnit[
     }
     initial = false;
     await new Promise((r) => setTimeout(r, UNITS_POLL_MS));
+    if (refused) throw refused;
     try {
       units = (await client.units(service)) as unknown as LogUnit[];
+      if (unreachable) console.error(`--- ${client.url} answers again ---`);
+      unreachable = '';
     } catch (err) {
       if (err instanceof PazApiError && err.status === 404) {
         console.error(`--- ${service} was deleted ---`);
         return 0;
       }
-      throw err;
+      if (!isPassingTrouble(err)) throw err;
+      // Paz restarting (an upgrade): the units are looked at again once it answers, the open streams go on
+      if ((err as Error).message !== unreachable) console.error(`--- ${(err as Error).message}; trying again every ${UNITS_POLL_MS / 1000} s ---`);
+      unreachable = (err as Error).message;
+      continue;
     }
     // said at the look after the end: a unit retired by a deploy ends its output too, and is said to be gone instead
     for (const name of endedUnexpectedly(followed, units)) {
@@ -127,8 +144,8 @@ async function followService(client: PazClient, service: string, first: LogUnit[
   }
 }
 
-async function printLines(res: IncomingMessage, lines: PrefixedLines): Promise<void> {
+async function printLines(res: IncomingMessage, lines: PrefixedLines, skip = new SkipLines(0)): Promise<void> {
   res.setEncoding('utf8');
-  for await (const chunk of res) for (const l of lines.push(chunk as string)) process.stdout.write(`${l}\n`);
+  for await (const chunk of res) for (const l of lines.push(skip.push(chunk as string))) process.stdout.write(`${l}\n`);
   for (const l of lines.end()) process.stdout.write(`${l}\n`);
 }

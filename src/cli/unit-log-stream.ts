@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { openStream, readText } from '../client/http-stream.js';
 import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
-import type { PazClient } from '../client/paz-client.js';
+import { PazApiError, type PazClient } from '../client/paz-client.js';
 
 export interface UnitLogQuery {
   follow?: boolean;
@@ -26,11 +26,29 @@ export async function openUnitLogs(client: PazClient, service: string, unit: str
   });
   if (res.statusCode === 200) return res;
   const text = await readText(res);
-  let message = `HTTP ${res.statusCode}`;
+  let body: { code?: string; message?: string } = {};
   try {
-    message = (JSON.parse(text) as { message?: string }).message ?? message;
+    body = JSON.parse(text) as typeof body;
   } catch {
-    // not JSON: keep the status
+    // not JSON: the status says it
   }
-  throw new Error(message + client.authHint(res.statusCode ?? 0));
+  throw new PazApiError(res.statusCode ?? 0, body.code ?? `HTTP_${res.statusCode}`, (body.message ?? `HTTP ${res.statusCode}`) + client.authHint(res.statusCode ?? 0), body);
+}
+
+/** A request Paz refused for good: not allowed (401, 403) or malformed (400); following again would not help. */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof PazApiError && (err.status === 400 || err.status === 401 || err.status === 403);
+}
+
+/**
+ * What a follower (`paz logs -f`) waits out and tries again instead of ending: Paz or the unit's agent not
+ * answering for a while (a restart, an upgrade), a stream cut in the middle. A 4xx (the unit is gone, a token
+ * refused) ends it.
+ */
+export function isPassingTrouble(err: unknown): boolean {
+  if (err instanceof PazApiError) return err.status >= 500;
+  // the client says a connection error in CLI words, the error itself in `cause`
+  const e = err as { code?: string; message?: string; cause?: unknown };
+  const cut = (x: { code?: string; message?: string } | undefined) => x?.code === 'ECONNRESET' || x?.message === 'aborted';
+  return isConnectionError(err) || isConnectionError(e?.cause) || cut(e) || cut(e?.cause as { code?: string } | undefined);
 }
