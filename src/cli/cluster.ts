@@ -9,7 +9,7 @@ import { printTable } from './table.js';
 import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
 import { isPassingTrouble, isRefusal, openUnitLogs } from './unit-log-stream.js';
-import { resumeAt, SkipLines } from './service-logs-plan.js';
+import { resumeAt, runsOn, SkipLines } from './service-logs-plan.js';
 import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
 import { failedWithNothingServing } from '../core/rollout-outcome.js';
 import { lastRestartText } from '../core/ago.js';
@@ -52,9 +52,10 @@ async function logsCommand(args: string[]): Promise<number> {
   let query: { since?: number; tail?: string } = values.tail !== undefined ? { tail: values.tail } : {};
   let skipFirst = 0;
   let trouble = '';
+  let skip = new SkipLines(0);
   for (;;) {
     let opened = false;
-    const skip = new SkipLines(skipFirst);
+    skip = new SkipLines(skipFirst);
     try {
       const res = await openUnitLogs(client, unit.service, unit.name, { follow: values.follow, ...query });
       opened = true;
@@ -92,9 +93,17 @@ async function logsCommand(args: string[]): Promise<number> {
     if (!values.follow) return 0;
     // its output ended: the app exited (or its agent went away). Follow its next start: a restart may be the same
     // container (its earlier output still there), so from the second it started, which comes after a restart's
-    // delay (1 s at least) and so after every line of the run before
+    // delay (1 s at least) and so after every line of the run before. If the same run still runs (its agent
+    // restarted and ended the stream), read on where it ended.
+    const endedAt = Date.now();
     const next = await nextStart(client, unit.name, startedAt);
     if (next === undefined) return 0;
+    if (next === 'runs') {
+      const at = resumeAt(query, skipFirst + skip.passed, endedAt);
+      query = at.since !== undefined ? { since: at.since } : {};
+      skipFirst = at.skip;
+      continue;
+    }
     startedAt = next;
     query = { since: Math.floor(next / 1000) };
     skipFirst = 0;
@@ -148,13 +157,18 @@ async function unitWhenReachable(client: PazClient, name: string): Promise<UnitA
 
 /**
  * Waits for the unit's next start after `startedAt`; says on stderr that it stopped and, once, why. Undefined
- * (said too) when the unit is gone: its version replaced or failed, scaled down, deleted.
+ * (said too) when the unit is gone: its version replaced or failed, scaled down, deleted. `runs`: the same run
+ * still runs (the stream ended for another reason than the app: its agent restarted).
  */
-async function nextStart(client: PazClient, name: string, startedAt: number | undefined): Promise<number | undefined> {
+async function nextStart(client: PazClient, name: string, startedAt: number | undefined): Promise<number | 'runs' | undefined> {
   let said = false;
-  for (;;) {
+  for (let look = 0; ; look++) {
+    // a moment first (an app that exited is reported so a moment after its output ends, a restart comes 1 s or
+    // more after it), then every NEXT_START_POLL_MS
+    await new Promise((r) => setTimeout(r, look === 0 ? 300 : NEXT_START_POLL_MS));
     const now = await unitWhenReachable(client, name);
     if (now === undefined) return undefined;
+    if (!said && now.startedAt === startedAt && runsOn(now)) return 'runs';
     const running = now.state !== undefined && PROCESS_UP_STATES.has(now.state);
     if (running && now.startedAt !== undefined && now.startedAt !== startedAt) {
       console.error(`--- ${name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
@@ -165,7 +179,6 @@ async function nextStart(client: PazClient, name: string, startedAt: number | un
       console.error(`--- ${name}'s output ended (the app exited, or its host's agent went away); following its next start, Ctrl-C to stop ---`);
       said = true;
     }
-    await new Promise((r) => setTimeout(r, NEXT_START_POLL_MS));
   }
 }
 

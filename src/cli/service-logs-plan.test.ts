@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endedUnexpectedly, notStartedText, planFollow, resumeAt, SkipLines, PrefixedLines, readableUnits, type Followed } from './service-logs-plan.js';
+import { afterEnd, notStartedText, planFollow, resumeAt, SkipLines, PrefixedLines, readableUnits, type Followed } from './service-logs-plan.js';
 
 const unit = (name: string, startedAt?: number, host: string | null = 'h1') => ({ name, host, ...(startedAt !== undefined ? { startedAt } : {}) });
 
@@ -44,16 +44,23 @@ test('PrefixedLines: whole lines behind the prefix, a cut line kept for its end,
   assert.deepEqual(l.end(), []);
 });
 
-test('endedUnexpectedly: an end is worth saying only for a unit still there, not retired, not started again', () => {
+test('afterEnd: an end worth saying only for a unit still there, not retired, not started again; one still running is read on', () => {
   const followed = new Map<string, Followed>([
     ['web-1-1', { startedAt: 1, open: false, ended: true }],
     ['web-1-2', { startedAt: 1, open: false, ended: true }],
     ['web-1-3', { startedAt: 1, open: false, ended: true }],
     ['web-1-4', { startedAt: 1, open: false, ended: true }],
     ['web-1-5', { startedAt: 1, open: true }],
+    ['web-1-6', { startedAt: 1, open: false, ended: true }],
   ]);
-  const units = [unit('web-1-1', 1), { ...unit('web-1-2', 1), drainingSince: 5 }, unit('web-1-3', 9), unit('web-1-5', 1)];
-  assert.deepEqual(endedUnexpectedly(followed, units), ['web-1-1']);
+  const units = [
+    { ...unit('web-1-1', 1), state: 'exited' },
+    { ...unit('web-1-2', 1), state: 'healthy', drainingSince: 5 },
+    { ...unit('web-1-3', 9), state: 'healthy' },
+    { ...unit('web-1-5', 1), state: 'healthy' },
+    { ...unit('web-1-6', 1), state: 'healthy' },
+  ];
+  assert.deepEqual(afterEnd(followed, units), { runs: ['web-1-6'], ended: ['web-1-1'] });
 });
 
 test('notStartedText: units that have not started say why, the same reason once; no units: nothing to say here', () => {

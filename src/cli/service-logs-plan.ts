@@ -45,6 +45,8 @@ export interface Followed {
   resume?: { since?: number; skip: number };
   /** its stream ended and that is not said yet (it is said at the next look, unless the unit turns out retired) */
   ended?: boolean;
+  /** how its ended stream was opened and how many lines it gave: to read on if the unit turns out to run still */
+  read?: { since?: number; tail?: string; lines: number; endedAt: number };
 }
 
 export type FollowAction =
@@ -78,15 +80,28 @@ export function planFollow(followed: ReadonlyMap<string, Followed>, units: reado
 }
 
 /**
- * The followed units whose output ended for a reason worth saying: still there, not being retired, not started
- * again (the app exited, or its agent went away). A retired unit's end is said once it is gone, a restart as such.
+ * What the look after a unit's stream ended says about it: the app still runs with the same start (its agent
+ * restarted and ended the stream: read on where it ended, `runs`), or its output ended for a reason worth saying
+ * (`ended`: it exited, or its agent went away; not being retired, not started again). A retired unit's end is said
+ * once it is gone, a restart as such.
  */
-export function endedUnexpectedly(followed: ReadonlyMap<string, Followed>, units: readonly LogUnit[]): string[] {
+export function afterEnd(followed: ReadonlyMap<string, Followed>, units: readonly LogUnit[]): { runs: string[]; ended: string[] } {
   const byName = new Map(units.map((u) => [u.name, u]));
-  return [...followed].filter(([name, f]) => {
+  const out = { runs: [] as string[], ended: [] as string[] };
+  for (const [name, f] of followed) {
     const u = byName.get(name);
-    return f.ended && !f.open && u !== undefined && u.drainingSince === undefined && u.startedAt === f.startedAt;
-  }).map(([name]) => name);
+    if (!f.ended || f.open || u === undefined || u.drainingSince !== undefined || u.startedAt !== f.startedAt) continue;
+    (runsOn(u) ? out.runs : out.ended).push(name);
+  }
+  return out;
+}
+
+/**
+ * A unit whose log stream ended still runs the same process (its start unchanged by the caller's check): an agent
+ * that restarted ended the stream, not the app. Not 'starting': a restart on its way has a new start.
+ */
+export function runsOn(u: { state?: string }): boolean {
+  return u.state === 'running' || u.state === 'healthy' || u.state === 'unhealthy';
 }
 
 /**

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { isPassingTrouble, isRefusal, openUnitLogs } from './unit-log-stream.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { colourOn, paint, type Colour } from './colour.js';
-import { endedUnexpectedly, notStartedText, planFollow, PrefixedLines, readableUnits, resumeAt, SkipLines, type Followed, type LogUnit } from './service-logs-plan.js';
+import { afterEnd, notStartedText, planFollow, PrefixedLines, readableUnits, resumeAt, SkipLines, type Followed, type LogUnit } from './service-logs-plan.js';
 
 /** How often `paz logs -f SERVICE` looks at the service's units for new, restarted and retired ones. */
 const UNITS_POLL_MS = 1000;
@@ -100,6 +100,7 @@ async function followService(client: PazClient, service: string, first: LogUnit[
           problems.delete(a.unit);
           await printLines(res, lines, skip);
           state.ended = true;
+          state.read = { since: a.since, tail, lines: skipFirst + skip.passed, endedAt: Date.now() };
         } catch (err) {
           if (isRefusal(err)) {
             refused ??= err as Error;
@@ -137,9 +138,15 @@ async function followService(client: PazClient, service: string, first: LogUnit[
       continue;
     }
     // said at the look after the end: a unit retired by a deploy ends its output too, and is said to be gone instead
-    for (const name of endedUnexpectedly(followed, units)) {
+    const { runs, ended } = afterEnd(followed, units);
+    for (const name of ended) {
       console.error(`--- ${name}'s output ended (the app exited, or its host's agent went away); following its next start ---`);
       followed.get(name)!.ended = false;
+    }
+    for (const name of runs) {
+      const f = followed.get(name)!;
+      const read = f.read ?? { lines: 0, endedAt: Date.now() };
+      followed.set(name, { startedAt: f.startedAt, open: false, resume: resumeAt(read, read.lines, read.endedAt) });
     }
   }
 }
