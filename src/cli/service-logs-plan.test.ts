@@ -85,3 +85,11 @@ test('SkipLines: drops whole lines already shown, across chunks, then passes and
   assert.equal(none.push('a\nb'), 'a\nb');
   assert.equal(none.passed, 1);
 });
+
+test('planFollow: at most max units followed at once, the newest versions first; a unit gone makes room', () => {
+  const units = [unit('web-1-1', 1), unit('web-1-2', 1), unit('web-2-1', 2), unit('web-2-2', 2)];
+  assert.deepEqual(planFollow(new Map(), units, 3).map((a) => a.unit), ['web-1-2', 'web-2-1', 'web-2-2']);
+  const full = new Map<string, Followed>([['web-1-2', { startedAt: 1, open: true }], ['web-2-1', { startedAt: 2, open: true }], ['web-2-2', { startedAt: 2, open: true }]]);
+  assert.deepEqual(planFollow(full, units, 3), [], 'no room');
+  assert.deepEqual(planFollow(full, units.filter((u) => u.name !== 'web-1-2'), 3), [{ type: 'attach', unit: 'web-1-1', why: 'new', startedAt: 1 }, { type: 'gone', unit: 'web-1-2' }]);
+});

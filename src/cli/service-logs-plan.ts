@@ -59,23 +59,35 @@ export type FollowAction =
   | { type: 'gone'; unit: string };
 
 /**
- * What to do after a look at the service's units: attach to units not seen before and to units started again
- * since their stream ended (a restart may reuse the container, whose earlier output is still there: read from the
- * second it started, which comes after the restart delay and so after every line of the run before); say which
- * followed units are gone (a deploy retired them, a scale down, the service deleted).
+ * How many units `paz logs -f SERVICE` follows at once: each is a stream through the control plane to its agent,
+ * and a service may run 1,000 instances. The newest version's are taken first (during a deploy, the ones to watch).
  */
-export function planFollow(followed: ReadonlyMap<string, Followed>, units: readonly LogUnit[]): FollowAction[] {
+export const MAX_FOLLOWED = 64;
+
+/**
+ * What to do after a look at the service's units: attach to units not seen before (at most `max` followed at once,
+ * the newest versions' first) and to units started again since their stream ended (a restart may reuse the
+ * container, whose earlier output is still there: read from the second it started, which comes after the restart
+ * delay and so after every line of the run before); say which followed units are gone (a deploy retired them, a
+ * scale down, the service deleted), which makes room for others.
+ */
+export function planFollow(followed: ReadonlyMap<string, Followed>, units: readonly LogUnit[], max = MAX_FOLLOWED): FollowAction[] {
   const actions: FollowAction[] = [];
+  const present = new Set(units.map((u) => u.name));
+  const gone = [...followed.keys()].filter((name) => !present.has(name));
+  const fresh: LogUnit[] = [];
   for (const u of readableUnits(units)) {
     const known = followed.get(u.name);
     const startedAt = u.startedAt!;
-    if (!known) actions.push({ type: 'attach', unit: u.name, why: 'new', startedAt });
+    if (!known) fresh.push(u);
     else if (known.open) continue;
     else if (startedAt !== known.startedAt) actions.push({ type: 'attach', unit: u.name, why: 'restarted', startedAt, since: Math.floor(startedAt / 1000) });
     else if (known.resume !== undefined) actions.push({ type: 'attach', unit: u.name, why: 'retry', startedAt, ...known.resume });
   }
-  const present = new Set(units.map((u) => u.name));
-  for (const name of followed.keys()) if (!present.has(name)) actions.push({ type: 'gone', unit: name });
+  const room = Math.max(0, max - (followed.size - gone.length));
+  // readableUnits sorts oldest version first: the newest are at the end
+  for (const u of fresh.slice(Math.max(0, fresh.length - room))) actions.push({ type: 'attach', unit: u.name, why: 'new', startedAt: u.startedAt! });
+  for (const name of gone) actions.push({ type: 'gone', unit: name });
   return actions;
 }
 

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { isPassingTrouble, isRefusal, openUnitLogs } from './unit-log-stream.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { colourOn, paint, type Colour } from './colour.js';
-import { afterEnd, notStartedText, planFollow, PrefixedLines, readableUnits, resumeAt, SkipLines, type Followed, type LogUnit } from './service-logs-plan.js';
+import { afterEnd, MAX_FOLLOWED, notStartedText, planFollow, PrefixedLines, readableUnits, resumeAt, SkipLines, type Followed, type LogUnit } from './service-logs-plan.js';
 
 /** How often `paz logs -f SERVICE` looks at the service's units for new, restarted and retired ones. */
 const UNITS_POLL_MS = 1000;
@@ -71,6 +71,8 @@ async function followService(client: PazClient, service: string, first: LogUnit[
   let unreachable = '';
   /** a stream Paz refused for good (a token revoked while following): the end */
   let refused: Error | undefined;
+  /** the units left out last said ("64 of 1000"), while there are */
+  let leftOut = '';
   for (;;) {
     const actions = planFollow(followed, units);
     if (initial && followed.size === 0 && actions.length === 0 && !saidEmpty) {
@@ -119,6 +121,11 @@ async function followService(client: PazClient, service: string, first: LogUnit[
         state.open = false;
       })();
     }
+    // a service larger than MAX_FOLLOWED: said when what is left out changes
+    const started = readableUnits(units).length;
+    const left = started > followed.size ? `${followed.size} of ${started}` : '';
+    if (left && left !== leftOut) console.error(`--- following ${left} started units of ${service} (at most ${MAX_FOLLOWED} at once, the newest first; the others as these go); \`paz logs -f UNIT\` follows any one ---`);
+    leftOut = left;
     initial = false;
     await new Promise((r) => setTimeout(r, UNITS_POLL_MS));
     if (refused) throw refused;
