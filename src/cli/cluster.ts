@@ -1,4 +1,5 @@
 /** CLI: hosts and units, listed like `fleetctl list-machines` / `fleetctl list-units`. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openStream, readText } from '../client/http-stream.js';
 import { SseFrames } from '../client/sse-frames.js';
 import { eventLine } from './event-line.js';
@@ -53,6 +54,12 @@ async function logsCommand(args: string[]): Promise<number> {
   let skipFirst = 0;
   let trouble = '';
   let skip = new SkipLines(0);
+  /** the next stream reads on where the last one stopped (at `atMs`), from the lines it gave (resumeAt) */
+  const readOn = (atMs: number) => {
+    const at = resumeAt(query, skipFirst + skip.passed, atMs);
+    query = at.since !== undefined ? { since: at.since } : {};
+    skipFirst = at.skip;
+  };
   for (;;) {
     let opened = false;
     skip = new SkipLines(skipFirst);
@@ -71,15 +78,11 @@ async function logsCommand(args: string[]): Promise<number> {
       // Paz or the unit's agent went away (a restart, an upgrade: its host unknown for a moment) while the app may
       // well run on: the same run is read again once they answer, where the stream broke (resumeAt; as it was to
       // be, when it did not open); a new start from its start; a unit gone ends it
-      if (opened) {
-        const at = resumeAt(query, skipFirst + skip.passed, Date.now());
-        query = at.since !== undefined ? { since: at.since } : {};
-        skipFirst = at.skip;
-      }
+      if (opened) readOn(Date.now());
       const message = (err as Error).message;
       if (message !== trouble) console.error(`--- ${unit.name}'s log stream ${opened ? 'broke off' : 'cannot be read now'} (${message}); reading it again once it can be, Ctrl-C to stop ---`);
       trouble = message;
-      await new Promise((r) => setTimeout(r, NEXT_START_POLL_MS));
+      await sleep(NEXT_START_POLL_MS);
       const now = await unitWhenReachable(client, unit.name);
       if (now === undefined) return 0;
       if (now.startedAt !== undefined && now.startedAt !== startedAt) {
@@ -99,9 +102,7 @@ async function logsCommand(args: string[]): Promise<number> {
     const next = await nextStart(client, unit.name, startedAt);
     if (next === undefined) return 0;
     if (next === 'runs') {
-      const at = resumeAt(query, skipFirst + skip.passed, endedAt);
-      query = at.since !== undefined ? { since: at.since } : {};
-      skipFirst = at.skip;
+      readOn(endedAt);
       continue;
     }
     startedAt = next;
@@ -151,7 +152,7 @@ async function unitWhenReachable(client: PazClient, name: string): Promise<UnitA
       if (message !== said) console.error(`--- ${message}; trying again every ${NEXT_START_POLL_MS / 1000} s ---`);
       said = message;
     }
-    await new Promise((r) => setTimeout(r, NEXT_START_POLL_MS));
+    await sleep(NEXT_START_POLL_MS);
   }
 }
 
@@ -165,7 +166,7 @@ async function nextStart(client: PazClient, name: string, startedAt: number | un
   for (let look = 0; ; look++) {
     // a moment first (an app that exited is reported so a moment after its output ends, a restart comes 1 s or
     // more after it), then every NEXT_START_POLL_MS
-    await new Promise((r) => setTimeout(r, look === 0 ? 300 : NEXT_START_POLL_MS));
+    await sleep(look === 0 ? 300 : NEXT_START_POLL_MS);
     const now = await unitWhenReachable(client, name);
     if (now === undefined) return undefined;
     if (!said && now.startedAt === startedAt && runsOn(now)) return 'runs';

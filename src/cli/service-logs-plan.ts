@@ -4,6 +4,7 @@
  * as whole lines behind the unit's name, as `docker compose logs` and `heroku logs` show several processes.
  */
 import { parseUnitName, unitsWhy } from '../core/unit-name.js';
+import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
 
 /** What `paz logs SERVICE` needs of a unit from the API. */
 export interface LogUnit {
@@ -113,7 +114,7 @@ export function afterEnd(followed: ReadonlyMap<string, Followed>, units: readonl
  * that restarted ended the stream, not the app. Not 'starting': a restart on its way has a new start.
  */
 export function runsOn(u: { state?: string }): boolean {
-  return u.state === 'running' || u.state === 'healthy' || u.state === 'unhealthy';
+  return u.state !== 'starting' && PROCESS_UP_STATES.has(u.state as UnitState);
 }
 
 /**

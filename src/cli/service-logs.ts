@@ -6,6 +6,7 @@
  * gone, so the logs of a deploy can be watched from one command (Dokku's users lost them across deploys).
  */
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isPassingTrouble, isRefusal, openUnitLogs } from './unit-log-stream.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { colourOn, paint, type Colour } from './colour.js';
@@ -127,7 +128,7 @@ async function followService(client: PazClient, service: string, first: LogUnit[
     if (left && left !== leftOut) console.error(`--- following ${left} started units of ${service} (at most ${MAX_FOLLOWED} at once, the newest first; the others as these go); \`paz logs -f UNIT\` follows any one ---`);
     leftOut = left;
     initial = false;
-    await new Promise((r) => setTimeout(r, UNITS_POLL_MS));
+    await sleep(UNITS_POLL_MS);
     if (refused) throw refused;
     try {
       units = (await client.units(service)) as unknown as LogUnit[];
