@@ -177,6 +177,7 @@ function scenario(driver: 'docker' | 'process'): void {
       const loads = [new Load(80, `${SERVICE}.paz`, 1_000_000, undefined, h1.ip), new Load(80, `${SERVICE}.paz`, 1_000_000, undefined, h2.ip)];
       for (const l of loads) l.start();
       let cutAt = 0;
+      let cutDoneAt = 0;
       let healedAt = 0;
       let countAfterFence: Array<{ unit: string; host: string }> = [];
       let after: Unit[] = [];
@@ -185,6 +186,7 @@ function scenario(driver: 'docker' | 'process'): void {
         cutRules = c.partitionRules(h3);
         cutAt = Date.now();
         for (const rule of cutRules) c.iptables(h3, ['-I', ...rule]);
+        cutDoneAt = Date.now();
         console.log(`# partitioned h3 from h1 and h2 at ${new Date(cutAt).toISOString()} (grace ${HOST_LOSS_GRACE_SECONDS} s, lease TTL ${LEASE_TTL_SECONDS} s)`);
 
         // the control plane places the lost unit elsewhere; it runs there
@@ -233,10 +235,14 @@ function scenario(driver: 'docker' | 'process'): void {
       for (const [i, l] of loads.entries()) console.log(`# load through ${[h1, h2][i].name}'s router: ${l.summary()} longest_gap_s=${(l.longestGapMs / 1000).toFixed(2)}; ${l.failures.slice(0, 3).join(' | ')}`);
       const failed = loads.reduce((n, l) => n + l.failed, 0);
       const ok = loads.reduce((n, l) => n + l.ok, 0);
+      // A request already sent to h3's instance when the cut falls can't be saved: its connection is cut with
+      // it, and a router only sends again a request it never got onto a connection. Each load has two workers,
+      // so at most two per router; the promise is that nothing sent after the cut fails.
+      const inFlightAtCut = loads.map((l) => l.failedInFlightBetween(cutAt, cutDoneAt));
       const finalRunning = await running();
       console.log(`# h3's agent: ${fenceLine ? JSON.parse(fenceLine).msg : 'no fence line'} | ${rejoinLine ? JSON.parse(rejoinLine).msg : 'no rejoin line'}`);
       console.log(
-        `figures: host-partition-fence driver=${driver} failed=${failed} ok=${ok} grace_s=${HOST_LOSS_GRACE_SECONDS} lease_ttl_s=${LEASE_TTL_SECONDS} ` +
+        `figures: host-partition-fence driver=${driver} failed=${failed} (in flight at the cut ${inFlightAtCut.join('+')}) ok=${ok} grace_s=${HOST_LOSS_GRACE_SECONDS} lease_ttl_s=${LEASE_TTL_SECONDS} ` +
           `cut_off_copy_last_seen_running=${rel(lastOnH3)} replacement_first_running=${rel(firstElsewhere)} on ${elsewhere.map((e) => e.h).join(',') || '-'} ` +
           `fence_logged=${fenceLine ? rel(JSON.parse(fenceLine).time) : 'never'} healed=${rel(healedAt)} rejoin_logged=${rejoinLine ? rel(JSON.parse(rejoinLine).time) : 'never'} ` +
           `ran_twice_samples=${sampler.twice.length} (after healing ${twiceAfterHeal.length}) samples=${sampler.samples} desired=${after.length} running=${finalRunning.length}`,
@@ -265,7 +271,8 @@ function scenario(driver: 'docker' | 'process'): void {
       const healthy = healthyFences();
       console.log(`figures: healthy_hosts_fenced=${healthy.length}${healthy.length > 0 ? ` (${healthy.join('; ')})` : ''}`);
       assert.deepEqual(healthy, [], 'no healthy host fenced');
-      assert.equal(failed, 0, `failed requests: ${loads.flatMap((l) => l.failures).slice(0, 5).join(' | ')}`);
+      for (const n of inFlightAtCut) assert.ok(n <= 2, `${n} requests in flight at the cut through one router failed; its load has two workers`);
+      assert.equal(failed - inFlightAtCut.reduce((a, b) => a + b, 0), 0, `failed requests not in flight at the cut: ${loads.flatMap((l) => l.failures).slice(0, 5).join(' | ')}`);
     });
   });
 }

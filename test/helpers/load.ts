@@ -26,6 +26,9 @@ export class Load {
   failed = 0;
   readonly bodies = new Map<string, number>();
   readonly failures: string[] = [];
+  /** when each failed request was sent and ended (ms), beside `failures`: a request in flight at an instant (a
+   * network cut) is told apart from one sent after it */
+  readonly failureTimes: Array<{ sentAt: number; endedAt: number }> = [];
   /** when the first and the last failed request ended (ms), to report a gap */
   firstFailureAt: number | undefined;
   lastFailureAt: number | undefined;
@@ -49,6 +52,7 @@ export class Load {
       this.workers.push(
         (async () => {
           while (!this.stopped && this.ok + this.failed < this.max) {
+            const sentAt = Date.now();
             try {
               const r = await viaRouter(this.port, this.host, '/', this.agent, this.address);
               if (r.status === 200) {
@@ -56,10 +60,10 @@ export class Load {
                 this.okAt(Date.now());
                 this.bodies.set(r.body.trim(), (this.bodies.get(r.body.trim()) ?? 0) + 1);
               } else {
-                this.fail(`${r.status} ${r.body.slice(0, 80)}`);
+                this.fail(`${r.status} ${r.body.slice(0, 80)}`, sentAt);
               }
             } catch (e) {
-              this.fail(String(e));
+              this.fail(String(e), sentAt);
             }
             await new Promise((r) => setTimeout(r, 5));
           }
@@ -67,9 +71,12 @@ export class Load {
       );
     }
   }
-  private fail(why: string): void {
+  private fail(why: string, sentAt: number): void {
     this.failed++;
-    if (this.failures.length < 100) this.failures.push(why);
+    if (this.failures.length < 100) {
+      this.failures.push(why);
+      this.failureTimes.push({ sentAt, endedAt: Date.now() });
+    }
     this.lastFailureAt = Date.now();
     this.firstFailureAt ??= this.lastFailureAt;
   }
@@ -82,6 +89,10 @@ export class Load {
     await Promise.all(this.workers);
     // a service still unreachable at the end counts up to now
     this.longestGapMs = Math.max(this.longestGapMs, Date.now() - this.lastOkAt);
+  }
+  /** failed requests (of the first 100) that were in flight at some moment from `from` to `to` (ms) */
+  failedInFlightBetween(from: number, to: number): number {
+    return this.failureTimes.filter((f) => f.sentAt <= to && f.endedAt >= from).length;
   }
   /** `ok=… failed=… bodies={…}` for the test's output */
   summary(): string {
