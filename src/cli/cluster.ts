@@ -10,7 +10,7 @@ import { printTable } from './table.js';
 import { requireService, requireUnit } from './known-service.js';
 import { UsageError } from './usage-error.js';
 import { isPassingTrouble, isRefusal, openUnitLogs } from './unit-log-stream.js';
-import { resumeAt, runsOn, SkipLines } from './service-logs-plan.js';
+import { resumeAt, runsOn, SkipLines } from '../core/service-logs-plan.js';
 import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
 import { failedWithNothingServing } from '../core/rollout-outcome.js';
 import { lastRestartText } from '../core/ago.js';

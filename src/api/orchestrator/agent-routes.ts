@@ -13,6 +13,9 @@ import { LOG_SINCE_MAX, LOG_TAIL_MAX } from '../../agent/log-query.js';
 import { errorResponses } from '../schemas.js';
 import { streamText } from '../../http/http-app.js';
 import { clusterAuthHeader } from '../../core/cluster-token.js';
+import { once } from 'node:events';
+import { MAX_FOLLOWED } from '../../core/service-logs-plan.js';
+import { followServiceLogs, readServiceLogs, type ServiceLogOutput, type ServiceLogSource } from '../../client/service-log-follower.js';
 
 /** the query of a unit's logs, as the agent reads it (agent/log-query.ts) */
 const LogQuery = Type.Object({
@@ -40,6 +43,26 @@ async function hostOf(ctx: ApiContext, unit: UnitView) {
   return ctx.cluster.host(unit.host);
 }
 
+/**
+ * A unit's log stream from its host's agent (the agent's query: follow, tail, since, timestamps). node:http, not
+ * fetch: a followed log may stay quiet for hours, and fetch ends quiet bodies after 300 s.
+ */
+async function openAgentLogs(ctx: ApiContext, unit: UnitView, q: URLSearchParams): Promise<IncomingMessage> {
+  const host = await hostOf(ctx, unit);
+  let body: IncomingMessage;
+  try {
+    body = await openStream(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { headers: clusterAuthHeader(ctx.clusterToken) });
+  } catch (err) {
+    throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} (${host.agentUrl}) did not answer: ${(err as Error).message}`);
+  }
+  if (body.statusCode !== 200) {
+    body.resume();
+    if (body.statusCode === 401) throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} refused this server's cluster token for ${unit.name}'s logs: give servers and agents the same --cluster-token`);
+    throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} answered ${body.statusCode} for ${unit.name}'s logs`);
+  }
+  return body;
+}
+
 export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { name: string; unit: string }; Querystring: { follow?: boolean; tail?: number; since?: number; timestamps?: boolean } }>(
     '/services/:name/units/:unit/logs',
@@ -55,22 +78,74 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
     },
     async (req, reply) => {
       const unit = await ctx.cluster.serviceUnit(req.params.name, req.params.unit);
-      const host = await hostOf(ctx, unit);
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(req.query)) if (v !== undefined) q.set(k, String(v));
-      // node:http, not fetch: a followed log may stay quiet for hours, and fetch ends quiet bodies after 300 s
-      let body: IncomingMessage;
-      try {
-        body = await openStream(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/logs?${q}`, { headers: clusterAuthHeader(ctx.clusterToken) });
-      } catch (err) {
-        throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} (${host.agentUrl}) did not answer: ${(err as Error).message}`);
-      }
-      if (body.statusCode !== 200) {
-        body.resume();
-        if (body.statusCode === 401) throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} refused this server's cluster token for ${unit.name}'s logs: give servers and agents the same --cluster-token`);
-        throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} answered ${body.statusCode} for ${unit.name}'s logs`);
-      }
+      const body = await openAgentLogs(ctx, unit, q);
       return streamText(reply, body, { 'x-paz-unit': unit.name });
+    },
+  );
+
+  app.get<{ Params: { name: string }; Querystring: { follow?: boolean; tail?: number; since?: number; timestamps?: boolean } }>(
+    '/services/:name/logs',
+    {
+      schema: {
+        tags: ['services'],
+        summary: "Every unit's stdout and stderr, each line behind its unit's name (text); follow=true follows the service",
+        description:
+          'Lines read `<unit> | <line>`, unit names padded to one width; what happens besides reads `--- <what> ---`. Without follow, each ' +
+          "started unit's output in turn, oldest version first. With follow it follows the service, not a set of containers: a deploy's " +
+          "new instances join as they start, a restarted unit goes on from its new start, retired units are said to be gone, and the " +
+          `stream ends when the service is deleted. At most ${MAX_FOLLOWED} units are followed at once, the newest version's first. ` +
+          "`tail` and `since` apply to the units there at the start. One connection for a whole service, as a browser's dashboard needs.",
+        params: Type.Object({ name: Type.String() }),
+        querystring: LogQuery,
+        response: { ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const service = req.params.name;
+      await ctx.directory.get(service);
+      const units = await ctx.cluster.units(service);
+      const width = Math.max(0, ...units.map((u) => u.name.length));
+      const abort = new AbortController();
+      const source: ServiceLogSource = {
+        units: async () => {
+          await ctx.directory.get(service);
+          return ctx.cluster.units(service);
+        },
+        isDeleted: (err) => err instanceof PazError && err.code === 'SERVICE_NOT_FOUND',
+        open: async (name, q) => {
+          const query = new URLSearchParams();
+          if (q.follow) query.set('follow', 'true');
+          if (q.tail !== undefined) query.set('tail', q.tail);
+          if (q.since !== undefined) query.set('since', String(q.since));
+          if (req.query.timestamps) query.set('timestamps', 'true');
+          return openAgentLogs(ctx, await ctx.cluster.serviceUnit(service, name), query);
+        },
+        // an agent refusing the cluster token is the operator's to fix; said once per unit and tried again
+        isRefusal: () => false,
+        isPassingTrouble: () => true,
+        noUnits: async () => `${service} has no units: it was never deployed, or runs 0 instances`,
+      };
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+      res.flushHeaders();
+      res.once('close', () => abort.abort());
+      /** a slow reader holds the units' streams back rather than filling this process's memory */
+      const write = (text: string) => (res.writableEnded || res.destroyed || res.write(text) ? undefined : once(res, 'drain', { signal: abort.signal }).then(() => undefined, () => undefined));
+      const out: ServiceLogOutput = {
+        line: (unit, text) => write(`${unit.padEnd(width)} | ${text}\n`),
+        notice: (_kind, text) => void write(`--- ${text} ---\n`),
+      };
+      const options = { service, units, tail: req.query.tail === undefined ? undefined : String(req.query.tail), since: req.query.since, signal: abort.signal, sourceName: 'the store' };
+      try {
+        if (req.query.follow) await followServiceLogs(source, out, options);
+        else await readServiceLogs(source, out, options);
+      } catch (err) {
+        out.notice('end', `the logs ended: ${(err as Error).message}`);
+      }
+      res.end();
     },
   );
 

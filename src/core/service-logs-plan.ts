@@ -3,8 +3,8 @@
  * next as its units come and go (a deploy's new instances, a restart, a scale down), and each unit's output
  * as whole lines behind the unit's name, as `docker compose logs` and `heroku logs` show several processes.
  */
-import { parseUnitName, unitsWhy } from '../core/unit-name.js';
-import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
+import { parseUnitName, unitsWhy } from './unit-name.js';
+import { PROCESS_UP_STATES, type UnitState } from './records.js';
 
 /** What `paz logs SERVICE` needs of a unit from the API. */
 export interface LogUnit {
