@@ -126,9 +126,18 @@ describe('paz logs SERVICE', () => {
     const [before] = (await units()).filter((u) => u.name === 'chatty-1-1') as Array<{ name: string; endpoint?: string; startedAt?: number }>;
     const service = follow('chatty');
     const unit = follow('chatty-1-1');
+    // and the API's stream of the service: it must not hold paz up's stop, and says why it ends
+    let streamed = '';
+    const stream = httpGet(`${paz.orchestrator}/services/chatty/logs?follow=true`, (res) => res.on('data', (d) => (streamed += d)));
+    const streamEnded = new Promise<void>((resolve) => stream.on('close', resolve));
+    // an open dashboard's event stream must not hold the stop either (it did, for 20 s)
+    const events = httpGet(`${paz.orchestrator}/events`, (res) => res.resume());
+    const eventsEnded = new Promise<void>((resolve) => events.on('close', resolve));
     try {
-      await waitFor('both followers reading', async () => service.stdout.includes('chatty-1-2 | v1 instance 2 up') && unit.stdout.includes('v1 instance 1 up'), 10_000, 100);
+      await waitFor('both followers reading', async () => service.stdout.includes('chatty-1-2 | v1 instance 2 up') && unit.stdout.includes('v1 instance 1 up') && streamed.includes('chatty-1-2 | v1 instance 2 up'), 10_000, 100);
       assert.equal(await paz.stop(), 0, 'paz up stopped with SIGTERM');
+      await Promise.all([streamEnded, eventsEnded]);
+      assert.match(streamed, /--- the control plane is stopping ---\n$/);
       await new Promise((r) => setTimeout(r, 1500));
       await paz.start();
       const [after] = (await healthy(1)).filter((u) => u.name === 'chatty-1-1') as Array<{ name: string; endpoint?: string; startedAt?: number }>;
@@ -146,6 +155,8 @@ describe('paz logs SERVICE', () => {
     } finally {
       service.child.kill();
       unit.child.kill();
+      stream.destroy();
+      events.destroy();
     }
   });
 

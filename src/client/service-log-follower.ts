@@ -82,8 +82,15 @@ export async function readServiceLogs(source: ServiceLogSource, out: ServiceLogO
     if (opts.signal?.aborted) break;
     try {
       const res = await source.open(u.name, { tail: opts.tail, since: opts.since });
-      await readLines(res, u.name, out, new SkipLines(0), opts.signal);
+      const close = () => res.destroy();
+      opts.signal?.addEventListener('abort', close, { once: true });
+      try {
+        await readLines(res, u.name, out, new SkipLines(0), opts.signal);
+      } finally {
+        opts.signal?.removeEventListener('abort', close);
+      }
     } catch (err) {
+      if (opts.signal?.aborted) break;
       failed++;
       out.notice('event', `${u.name}: ${(err as Error).message}`);
     }

@@ -11,7 +11,7 @@ import type { UnitView } from '../../core/unit-view.js';
 import type { ApiContext } from '../context.js';
 import { LOG_SINCE_MAX, LOG_TAIL_MAX } from '../../agent/log-query.js';
 import { errorResponses } from '../schemas.js';
-import { streamText } from '../../http/http-app.js';
+import { endOnClose, streamText } from '../../http/http-app.js';
 import { clusterAuthHeader } from '../../core/cluster-token.js';
 import { once } from 'node:events';
 import { MAX_FOLLOWED } from '../../core/service-logs-plan.js';
@@ -132,6 +132,11 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
       res.flushHeaders();
       res.once('close', () => abort.abort());
+      let closing = false;
+      endOnClose(reply, () => {
+        closing = true;
+        abort.abort();
+      });
       /** a slow reader holds the units' streams back rather than filling this process's memory */
       const write = (text: string) => (res.writableEnded || res.destroyed || res.write(text) ? undefined : once(res, 'drain', { signal: abort.signal }).then(() => undefined, () => undefined));
       const out: ServiceLogOutput = {
@@ -145,6 +150,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       } catch (err) {
         out.notice('end', `the logs ended: ${(err as Error).message}`);
       }
+      if (closing) out.notice('end', 'the control plane is stopping');
       res.end();
     },
   );

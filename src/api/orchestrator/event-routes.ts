@@ -9,6 +9,7 @@ import { PazError } from '../../core/errors.js';
 import { sseFrame, toPazEvent } from '../../core/events.js';
 import { StoreCompactedError, type Watch } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
+import { endOnClose } from '../../http/http-app.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -104,6 +105,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         clearInterval(heartbeat);
         void watch?.cancel();
       });
+      // a client reconnects with Last-Event-ID once Paz is back
+      endOnClose(reply, () => raw.end());
     },
   );
 }
