@@ -1,7 +1,7 @@
 // The dashboard's cluster pages in a real browser (Debian's chromium) against a real `paz up` with auth on,
 // the docker driver and its router: Hosts and a host (capacity, usage, labels, units, router state), a unit's
 // health and its logs followed live (a request sent through the router shows up as a new line without a
-// reload), and Monitoring's uPlot charts. Then a control plane holding 1,000 units: the Units list paints
+// reload), and Monitoring's uPlot charts; a service's logs, followed again by themselves after Paz restarts. Then a control plane holding 1,000 units: the Units list paints
 // a virtualised screenful, not 1,000 rows. No console errors anywhere.
 // test-lane: docker heavy
 import { describe, it, before, after } from 'node:test';
@@ -127,6 +127,34 @@ describe('cluster pages in a browser', skipUnlessDocker, () => {
     assert.ok(drawn, 'the host chart drew something');
     assert.ok((await page.locator('figure.chart canvas').count()) >= 5, 'charts per host and per service');
     await screenshot(page, 'monitoring');
+  });
+
+  it("a service's page follows every unit's output in one stream, and follows again by itself after Paz restarts", async () => {
+    await page.goto(`${up.paz.orchestrator}/ui/services/${SERVICE}`);
+    await page.getByRole('heading', { name: SERVICE, exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    const logs = page.getByLabel(`Logs of every unit of ${SERVICE}`);
+    await page.locator('[data-log-state="following"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    const before = `ui-service-log-${randomBytes(4).toString('hex')}`;
+    assert.ok((await viaRouter(up.routerPort, `${SERVICE}.paz`, `/${before}`)).status > 0);
+    await logs.getByText(before).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.match(await logs.innerText(), new RegExp(`^${unitName} \\| .*${before}`, 'm'), 'the line behind its unit\'s name');
+    await screenshot(page, 'service-logs');
+
+    // an upgrade of Paz: the app runs on; the panel says the stream broke and follows again without a click
+    const errorsBefore = errors.length;
+    assert.equal(await up.paz.stop(), 0, up.paz.output.slice(-4000));
+    await page.locator('[data-log-state="retrying"]').waitFor({ timeout: 30_000 });
+    await up.paz.start();
+    await waitFor('the router to serve again', async () => (await viaRouter(up.routerPort, `${SERVICE}.paz`).catch(() => ({ status: 0 }))).status === 200, LIVE_TIMEOUT_MS, 250);
+    const after = `ui-service-log-${randomBytes(4).toString('hex')}`;
+    await waitFor('the line sent after the restart in the panel', async () => {
+      await viaRouter(up.routerPort, `${SERVICE}.paz`, `/${after}`);
+      return (await logs.innerText()).includes(after);
+    }, LIVE_TIMEOUT_MS, 1000);
+    assert.equal(await page.locator('[data-log-state]').getAttribute('data-log-state'), 'following');
+    // while Paz was down the browser said its requests failed; nothing else
+    const outage = errors.splice(errorsBefore);
+    for (const e of outage) assert.match(e, /Failed to load resource|ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|502|503/, e);
   });
 
   it('logged no console errors', async () => {

@@ -73,7 +73,7 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     await page.getByRole('button', { name: 'Create service' }).click();
     await page.getByRole('heading', { name: 'ui-svc' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/ui/services/ui-svc');
-    await page.getByText('Never deployed').waitFor();
+    await page.locator('.empty-state').getByText('Never deployed').waitFor();
     const secret = page.locator('[data-secret="DB_PASSWORD"]');
     assert.match(await secret.innerText(), /set · fingerprint [0-9a-f]{12}/);
     assert.ok(!(await page.content()).includes(SECRET_VALUE), 'the secret value is nowhere on the page');

@@ -1,6 +1,6 @@
 /**
  * One service: its deploy (each instance's phase, live, ending in succeeded or failed with the unit's
- * reason), the serving config ("last") beside "next" with their diff, next's editor, its secrets (set,
+ * reason), every unit's output followed live, the serving config ("last") beside "next" with their diff, next's editor, its secrets (set,
  * with a fingerprint), and Deploy / Scale / Rollback for deployer and admin tokens.
  */
 import { useEffect, useState } from 'react';
@@ -18,6 +18,7 @@ import { configPatch, secretsOf } from './config-edit';
 import { aboutService, loadServicePage, type ServicePageData } from './service-page-data';
 import { instanceRows, noInstancesText, nothingServesText, outcomeText } from './rollout-view';
 import { effectiveTag, servingTagChange } from '../../../src/core/image-ref.js';
+import { ServiceLogs } from './log-panel';
 import '../ui/service-pages.css';
 
 const enc = encodeURIComponent;
@@ -69,6 +70,7 @@ function ServiceView({ data, reload, error }: { data: ServicePageData; reload():
           <EmptyState>Never deployed: {session.canDeploy ? 'press Deploy to run its first version.' : 'a deployer or admin can deploy it (paz deploy NAME).'}</EmptyState>
         )}
       </section>
+      <ServiceLogs service={name} />
       <section aria-labelledby="config-h">
         <h2 id="config-h">Config</h2>
         <ConfigCompare last={last} next={service.config} nothingServes={rollout ? nothingServesText(rollout) : undefined} />

@@ -11,7 +11,7 @@ import { ErrorState, Loading, StateBadge } from '../ui/states';
 import '../ui/cluster.css';
 import type { Unit } from '../../../src/api/answer-types';
 import { enc } from './cluster-data';
-import { UnitLogs } from './unit-logs';
+import { UnitLogs } from './log-panel';
 import { probeText, unitTone } from './unit-summary';
 import { ago } from '../../../src/core/ago.js';
 
