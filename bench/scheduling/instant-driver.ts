@@ -8,7 +8,7 @@
  * same status writes a real unit without ports makes.
  */
 import { Readable } from 'node:stream';
-import type { Driver, DriverEvent, LogOptions, UnitRuntime, UnitSpec, UnitStats } from '../../src/agent/drivers/driver.js';
+import type { Driver, DriverEvent, LogOptions, StopResult, UnitRuntime, UnitSpec, UnitStats } from '../../src/agent/drivers/driver.js';
 import { DriverError } from '../../src/agent/drivers/driver.js';
 
 export class InstantDriver implements Driver {
@@ -49,12 +49,13 @@ export class InstantDriver implements Driver {
     return rt;
   }
 
-  async stop(unit: string): Promise<void> {
+  async stop(unit: string): Promise<StopResult> {
     const rt = this.units.get(unit);
-    if (!rt || rt.state !== 'running') return;
+    if (!rt || rt.state !== 'running') return { killed: false };
     rt.state = 'exited';
     rt.exitCode = 0;
     this.emit({ type: 'die', unit, exitCode: 0 });
+    return { killed: false };
   }
 
   async remove(unit: string): Promise<void> {

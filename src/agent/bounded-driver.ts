@@ -13,7 +13,7 @@
  * their deadline (2 minutes), and again at each retry.
  */
 import type { Readable } from 'node:stream';
-import type { Driver, DriverEvent, LogOptions, PullProgress, UnitRuntime, UnitSpec, UnitStats } from './drivers/driver.js';
+import type { Driver, DriverEvent, LogOptions, PullProgress, StopResult, UnitRuntime, UnitSpec, UnitStats } from './drivers/driver.js';
 import type { RegistryLogin } from '../core/registry-auth.js';
 import { Limiter, agentPacer, type Pacer } from './pacing.js';
 
@@ -62,7 +62,7 @@ export class BoundedDriver implements Driver {
     }, this.slotHoldMs);
   }
 
-  async stop(unit: string, graceSeconds: number): Promise<void> {
+  async stop(unit: string, graceSeconds: number): Promise<StopResult> {
     await this.pacer.turn();
     return this.inner.stop(unit, graceSeconds);
   }

@@ -20,6 +20,8 @@ import { loginForPull } from './pull-login.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { openSecretEnv, SecretEnvError } from '../core/secret-env.js';
 import { checkVolumesOnHost } from './volume-guard.js';
+import { killedStopEntry, type KilledStop } from '../core/stop-journal.js';
+import type { Store } from '../store/store.js';
 
 export interface RunnerDeps {
   driver: Driver;
@@ -41,6 +43,8 @@ export interface RunnerDeps {
   /** the directory host volumes must lie under on this host (agent/volume-guard.ts); absent: no host volumes */
   volumeRoot?: string;
   now?: () => number;
+  /** where the journal is written (an instance that had to be killed at its stop); absent: not journaled */
+  store?: Store;
   /** how long a transient state lasts before it is written (default TRANSIENT_REPORT_MS) */
   transientReportMs?: number;
 }
@@ -409,7 +413,7 @@ export class UnitRunner {
     this.status.lastRestart = { at: this.now(), why };
     this.deps.logger.info({ unit: this.unit, restarts: this.status.restarts, why }, 'restarting unit');
     try {
-      await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch(() => undefined);
+      await this.stopInstance({ kind: 'restart', why }).catch(() => undefined);
       if (this.retired) return;
       // a restart mounts the volumes again: a path swapped for a symlink since the start is refused
       checkVolumesOnHost(this.desired.spec.volumes, this.deps.volumeRoot);
@@ -423,6 +427,19 @@ export class UnitRunner {
     }
   }
 
+  /**
+   * Stops the instance: SIGTERM, SIGKILL after the unit's stop grace. One that had to be killed is said in the
+   * journal (core/stop-journal.ts): otherwise nothing tells why every deploy of it waits the whole grace.
+   */
+  private async stopInstance(during: KilledStop['during']): Promise<void> {
+    const grace = this.desired.spec.stopGraceSeconds;
+    const { killed } = await this.deps.driver.stop(this.unit, grace);
+    if (!killed) return;
+    const entry = killedStopEntry({ unit: this.unit, at: this.now(), graceSeconds: grace, during });
+    this.deps.logger.warn({ unit: this.unit, graceSeconds: grace }, entry.message);
+    await this.deps.store?.put(entry.key, entry.value).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'could not journal the kill'));
+  }
+
   /** No longer desired here: withdraw the endpoint, stop (SIGTERM, then SIGKILL after the grace), remove. */
   async retire(): Promise<void> {
     if (this.retired) return this.busy;
@@ -433,7 +450,7 @@ export class UnitRunner {
     this.retired = true;
     this.pulling.abort();
     await this.busy;
-    await this.deps.driver.stop(this.unit, this.desired.spec.stopGraceSeconds).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'stop failed'));
+    await this.stopInstance({ kind: 'retire' }).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'stop failed'));
     await this.deps.driver.remove(this.unit).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'remove failed'));
     await this.deps.session.delete(keys.unitStatus(this.unit));
   }

@@ -55,12 +55,13 @@ export const JOURNAL_EVENTS = [
   'host-drained',
   'host-undrained',
   'host-fenced',
+  'unit-killed',
 ] as const;
 
 export type JournalEvent = (typeof JOURNAL_EVENTS)[number];
 
 /** Changes recorded for the audit trail (issue 9) beside the deploy events. */
-export type AuditEvent = Exclude<JournalEvent, 'deploy' | 'deploy-succeeded' | 'deploy-failed' | 'rollback' | 'scale' | 'service-deleted'>;
+export type AuditEvent = Exclude<JournalEvent, 'deploy' | 'deploy-succeeded' | 'deploy-failed' | 'rollback' | 'scale' | 'service-deleted' | 'unit-killed'>;
 
 export interface JournalEntry {
   event: JournalEvent;

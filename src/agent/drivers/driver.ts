@@ -105,6 +105,12 @@ export interface DriverEvent {
   exitCode?: number;
 }
 
+/** How a stop went. */
+export interface StopResult {
+  /** it was still running when its grace after SIGTERM ran out, and was killed (SIGKILL) */
+  killed: boolean;
+}
+
 export interface Driver {
   readonly name: 'docker' | 'process';
   /**
@@ -128,8 +134,8 @@ export interface Driver {
   start(spec: UnitSpec): Promise<UnitRuntime>;
   /** starts an existing stopped instance again (used for restarts, keeps its id) */
   restart(unit: string): Promise<UnitRuntime>;
-  /** SIGTERM, then SIGKILL after graceSeconds; resolves when it has stopped; no-op if not running */
-  stop(unit: string, graceSeconds: number): Promise<void>;
+  /** SIGTERM, then SIGKILL after graceSeconds; resolves when it has stopped, saying how; no-op if not running */
+  stop(unit: string, graceSeconds: number): Promise<StopResult>;
   /** removes a stopped instance (one still running is killed first); no-op if absent */
   remove(unit: string): Promise<void>;
   inspect(unit: string): Promise<UnitRuntime | undefined>;

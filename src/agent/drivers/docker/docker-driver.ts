@@ -20,6 +20,7 @@ import {
   type DriverEvent,
   type LogOptions,
   type PullProgress,
+  type StopResult,
   type UnitRuntime,
   type UnitSpec,
   type UnitStats,
@@ -157,15 +158,20 @@ export class DockerDriver implements Driver {
     return this.mustInspect(unit);
   }
 
-  /** docker stop: SIGTERM (the image's STOPSIGNAL), SIGKILL after graceSeconds; resolves once it exited */
-  async stop(unit: string, graceSeconds: number): Promise<void> {
+  /**
+   * docker stop: SIGTERM (the image's STOPSIGNAL), SIGKILL after graceSeconds; resolves once it exited. Killed when
+   * it exited with 137 (128 + SIGKILL) not for its memory: an app that exits on SIGTERM exits 143 or with its own code.
+   */
+  async stop(unit: string, graceSeconds: number): Promise<StopResult> {
+    const t = Math.max(0, Math.round(graceSeconds));
     try {
-      const t = Math.max(0, Math.round(graceSeconds));
       await this.docker.stopContainer(unit, t, this.deadline(t * 1000));
     } catch (err) {
-      if (isNotFound(err) || isNotModified(err)) return;
+      if (isNotFound(err) || isNotModified(err)) return { killed: false };
       throw classifyError(err, `stop ${unit}`);
     }
+    const state = (await this.inspectRaw(unit).catch(() => undefined))?.State;
+    return { killed: t > 0 && state?.ExitCode === 137 && state.OOMKilled !== true };
   }
 
   /** removes the container (killing it if it still runs) and its anonymous volumes; no-op if absent */

@@ -32,6 +32,7 @@ import {
   type DriverEvent,
   type LogOptions,
   type PullProgress,
+  type StopResult,
   type UnitRuntime,
   type UnitSpec,
   type UnitStats,
@@ -210,11 +211,11 @@ export class ProcessDriver implements Driver {
     });
   }
 
-  async stop(unit: string, graceSeconds: number): Promise<void> {
-    if (!isValidUnitName(unit)) return;
-    await this.queue.run(unit, async () => {
+  async stop(unit: string, graceSeconds: number): Promise<StopResult> {
+    if (!isValidUnitName(unit)) return { killed: false };
+    return this.queue.run(unit, async () => {
       const state = this.files.read(unit);
-      if (state) await this.stopProcess(unit, state, graceSeconds);
+      return { killed: state ? await this.stopProcess(unit, state, graceSeconds) : false };
     });
   }
 
@@ -401,16 +402,21 @@ export class ProcessDriver implements Driver {
     return updated;
   }
 
-  /** SIGTERM to the unit's process group, SIGKILL after the grace period; resolves when the process is gone. */
-  private async stopProcess(unit: string, state: UnitStateFile, graceSeconds: number): Promise<void> {
-    if (!this.isRunning(state)) return;
+  /**
+   * SIGTERM to the unit's process group, SIGKILL after the grace period; resolves when the process is gone: true when
+   * it had to be killed after a grace (not with none: a removal).
+   */
+  private async stopProcess(unit: string, state: UnitStateFile, graceSeconds: number): Promise<boolean> {
+    if (!this.isRunning(state)) return false;
     const ownChild = this.owned.get(unit);
     const own = ownChild?.pid === state.pid ? ownChild : undefined;
     if (!own) this.adopted.track(unit, state.pid, state.procStartTicks);
     const gone = (ms: number) => waitUntilGone(() => this.isRunning(state), own?.exited, ms);
 
     signalUnitProcesses(this.proc, state.pid, 'SIGTERM');
+    let killed = false;
     if (!(await gone(Math.max(0, graceSeconds) * 1000))) {
+      killed = graceSeconds > 0;
       this.log.info(`${unit}: pid ${state.pid} still running after ${graceSeconds}s grace: SIGKILL`);
       signalUnitProcesses(this.proc, state.pid, 'SIGKILL');
       if (!(await gone(KILL_WAIT_MS))) throw new Error(`${unit}: pid ${state.pid} survived SIGKILL`);
@@ -423,6 +429,7 @@ export class ProcessDriver implements Driver {
       const latest = this.files.read(unit);
       if (latest && latest.pid === state.pid) this.noticeGone(unit, latest);
     }
+    return killed;
   }
 
   private emit(e: DriverEvent): void {
