@@ -57,6 +57,28 @@ describe('CLI streams with auth on', () => {
     assert.match(refused, /admin-token/);
   });
 
+  it('paz logs -f SERVICE with a token revoked while it follows: ends with exit 1 saying why, not a retry loop', async () => {
+    const made = await request('POST', `${paz.orchestrator}/auth/tokens`, { name: 'log-reader', role: 'read-only' }, paz.authHeaders());
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const child = spawn(process.execPath, [pazBin, 'logs', '-f', 'streamed'], { env: { ...process.env, PAZ_URL: paz.orchestrator, PAZ_DATA_DIR: '/nonexistent', PAZ_TOKEN: made.body.token }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await waitFor('the follower reading', async () => /streamed-1-1 \| listening on \d+/.test(stdout), 20_000, 100);
+      assert.equal((await request('DELETE', `${paz.orchestrator}/auth/tokens/log-reader`, undefined, paz.authHeaders())).status, 200);
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still following'), 15_000))]);
+      console.log(`# paz logs -f streamed after its token was revoked: exit ${code}; stderr:\n${stderr.replace(/^/gm, '#   ')}`);
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /^paz: .*(token|401)/m);
+      assert.doesNotMatch(stderr, /trying again/, 'a refusal is not waited out');
+    } finally {
+      await stopChild(child);
+    }
+  });
+
   it('paz logs of an unknown unit: exit 1 with the nearest unit name, never an empty output', async () => {
     const env = { ...paz.cliEnv, PAZ_TOKEN: '' };
     for (const [given, near] of [['streamd-1-1', 'streamed-1-1'], ['streamed-1-9', 'streamed-1-1'], ['streamed-2', 'streamed-1'], ['streamd', 'streamed'], ['streamed-1-1.servce', undefined], ['zzz', undefined]] as const) {
