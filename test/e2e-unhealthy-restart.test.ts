@@ -1,7 +1,8 @@
 // An app whose health check starts failing while it runs (a deadlock, a lost database connection): its agent
 // restarts it after `unhealthyThreshold` failed checks, and once it is healthy again the unit still says why it
 // last restarted (the failed check's words), in its API answer and in `paz units`; the restart of an OOM kill is
-// e2e-oom-restart's. On `paz up --driver process`: a real process, no Docker needed.
+// e2e-oom-restart's. And a Node.js app that throws at start: its reason quotes the error, not the stack and version
+// line Node prints after it. On `paz up --driver process`: real processes, no Docker needed.
 // test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,7 +55,7 @@ describe('a unit restarted for failing its health check says why once it is heal
   });
 
   after(async () => {
-    await request('DELETE', `${paz.orchestrator}/services/flaky`).catch(() => undefined);
+    for (const name of ['flaky', 'thrower']) await request('DELETE', `${paz.orchestrator}/services/${name}`).catch(() => undefined);
     await waitFor('the agent to retire its units', async () => /paz_agent_units 0\b/.test(await (await fetch(`${paz.orchestrator}/metrics`)).text()));
     await paz.close();
     rmSync(dir, { recursive: true, force: true });
@@ -74,5 +75,24 @@ describe('a unit restarted for failing its health check says why once it is heal
     const table = await runPaz(['units', 'flaky'], '', paz.cliEnv);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^flaky-1-1\.service .* healthy +1 .*last restart \d+ s ago: unhealthy: /m);
+  });
+
+  it("a Node.js app that throws at start: the reason quotes the error's message, not `Node.js v20…`", async () => {
+    const created = await request('POST', `${paz.orchestrator}/services`, {
+      name: 'thrower',
+      dockerRepository: 'local/thrower',
+      command: [process.execPath, '-e', "require('node:fs').readFileSync('/nonexistent/config.yml')"],
+      numInstances: 1,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await request('POST', `${paz.orchestrator}/services/thrower/deploy`, {})).status, 201);
+    const exited = await waitFor('the unit to exit', async () => {
+      const [u] = (await request('GET', `${paz.orchestrator}/services/thrower/units`)).body as Array<UnitView & { lastOutput?: string[] }>;
+      return u && /exited with code 1/.test(u.reason ?? '') ? u : undefined;
+    }, 30_000, 200);
+    console.log(`# thrower: reason=${JSON.stringify(exited.reason)} lastOutput=${JSON.stringify(exited.lastOutput)}`);
+    assert.match(exited.lastOutput?.at(-1) ?? '', /^Node\.js v\d+/, 'Node ends a crash with its version');
+    assert.match(exited.reason ?? '', /^exited with code 1: Error: ENOENT: no such file or directory, open '\/nonexistent\/config\.yml'/);
+    assert.equal(exited.lastOutput?.length, 10, 'lastOutput stays the last 10 lines');
   });
 });

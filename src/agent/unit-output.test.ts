@@ -18,3 +18,30 @@ test('the reason quotes the last line, shortened; no output leaves the reason as
   assert.equal(reasonWithOutput('exited with code 3', []), 'exited with code 3');
   assert.ok(reasonWithOutput('exited with code 1', ['y'.repeat(1000)]).length < 160);
 });
+
+test("the reason quotes the error's message, not what runtimes print after it", () => {
+  const node = [
+    'node:internal/fs/utils:347',
+    '    throw err;',
+    '    ^',
+    '',
+    "Error: EACCES: permission denied, open '/data/marker'",
+    '    at Object.openSync (node:fs:573:18)',
+    '    at Object.writeFileSync (node:fs:2322:35)',
+    "  errno: -13,",
+    "  code: 'EACCES',",
+    '}',
+    '',
+    'Node.js v20.20.2',
+  ];
+  assert.equal(reasonWithOutput('exited with code 1', boundOutput(node, 40)), "exited with code 1: Error: EACCES: permission denied, open '/data/marker'");
+  const python = ['Traceback (most recent call last):', '  File "/app/main.py", line 3, in <module>', "    raise ValueError('DATABASE_URL is not set')", 'ValueError: DATABASE_URL is not set'];
+  assert.equal(reasonWithOutput('exited with code 1', python), 'exited with code 1: ValueError: DATABASE_URL is not set');
+  const java = ['Exception in thread "main" java.lang.IllegalStateException: no config', '\tat App.main(App.java:5)'];
+  assert.equal(reasonWithOutput('exited with code 1', java), 'exited with code 1: Exception in thread "main" java.lang.IllegalStateException: no config');
+  const go = ['panic: open config.yml: no such file or directory', '', 'goroutine 1 [running]:', 'main.main()', '\t/app/main.go:12 +0x1d', 'exit status 2'];
+  assert.equal(reasonWithOutput('exited with code 2', boundOutput(go, 40)), 'exited with code 2: panic: open config.yml: no such file or directory');
+  // a plain last line is itself; output that is all indented, its last line
+  assert.equal(reasonWithOutput('exited with code 3', ['listening', '  config: {', '  }', 'shutting down: disk full']), 'exited with code 3: shutting down: disk full');
+  assert.equal(reasonWithOutput('exited with code 3', ['  a', '  b']), 'exited with code 3: b');
+});

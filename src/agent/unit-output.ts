@@ -6,6 +6,11 @@
 import type { Driver } from './drivers/driver.js';
 
 export const OUTPUT_LINES = 10;
+/**
+ * how many last lines are read to find the one the reason quotes: a Node.js crash ends with ten stack frames,
+ * the error's fields and a version line after its message
+ */
+export const SCAN_LINES = 40;
 export const OUTPUT_LINE_CHARS = 200;
 /** the reason quotes only the last line, shorter */
 export const REASON_LINE_CHARS = 120;
@@ -15,28 +20,45 @@ function cut(line: string, max: number): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-/** The last `OUTPUT_LINES` non-blank lines, each cut to `OUTPUT_LINE_CHARS`, without control characters. */
-export function boundOutput(lines: string[]): string[] {
+/** The last `max` non-blank lines, each cut to `OUTPUT_LINE_CHARS`, without control characters. */
+export function boundOutput(lines: string[], max = OUTPUT_LINES): string[] {
   return lines
     // eslint-disable-next-line no-control-regex
     .map((l) => l.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trimEnd())
     .filter((l) => l.trim() !== '')
-    .slice(-OUTPUT_LINES)
+    .slice(-max)
     .map((l) => cut(l, OUTPUT_LINE_CHARS));
 }
 
-/** `why` followed by the output's last line, e.g. "exited with code 3: config.yml not found". */
-export function reasonWithOutput(why: string, output: string[]): string {
-  const last = output.at(-1);
-  return last === undefined ? why : `${why}: ${cut(last.trim(), REASON_LINE_CHARS)}`;
+/**
+ * What runtimes print after an error's message: stack frames and an error's fields (indented), closing brackets,
+ * Node.js's version line, Go's goroutine header and frames, `go run`'s exit status.
+ */
+const AFTER_THE_MESSAGE = [/^\s/, /^[\]})]+[,;]?$/, /^Node\.js v\d+\.\d+\.\d+$/, /^goroutine \d+ \[.*\]:$/, /^[\w./*()-]+\(.*\)$/, /^exit status \d+$/, /^\^+$/];
+
+/**
+ * The line a reason quotes: the last one that is not what a runtime prints after an error's message. Node.js ends a
+ * crash with the stack, the error's fields and `Node.js v20.20.2`, and quoting that last line said nothing; Java
+ * and Go print frames after the exception or panic. A plain last line (`config.yml not found`) is itself. When
+ * every line looks like such noise, the last.
+ */
+export function tellingLine(lines: readonly string[]): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) if (!AFTER_THE_MESSAGE.some((re) => re.test(lines[i]!))) return lines[i];
+  return lines.at(-1);
 }
 
-/** The unit's last lines through its driver; [] when the driver has none or takes too long. */
+/** `why` followed by the output's telling line, e.g. "exited with code 3: config.yml not found". */
+export function reasonWithOutput(why: string, output: string[]): string {
+  const line = tellingLine(output);
+  return line === undefined ? why : `${why}: ${cut(line.trim(), REASON_LINE_CHARS)}`;
+}
+
+/** The unit's last `SCAN_LINES` lines through its driver (bounded); [] when the driver has none or takes too long. */
 export async function readLastOutput(driver: Driver, unit: string): Promise<string[]> {
   let stream: Awaited<ReturnType<Driver['logs']>> | undefined;
   const lines: string[] = [];
   try {
-    stream = await driver.logs(unit, { tail: OUTPUT_LINES });
+    stream = await driver.logs(unit, { tail: SCAN_LINES });
     const s = stream;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, READ_TIMEOUT_MS);
@@ -46,7 +68,7 @@ export async function readLastOutput(driver: Driver, unit: string): Promise<stri
       };
       s.on('data', (line: string | Buffer) => {
         lines.push(String(line));
-        if (lines.length > 4 * OUTPUT_LINES) lines.splice(0, lines.length - OUTPUT_LINES);
+        if (lines.length > 4 * SCAN_LINES) lines.splice(0, lines.length - SCAN_LINES);
       });
       s.once('end', done);
       s.once('close', done);
@@ -57,5 +79,5 @@ export async function readLastOutput(driver: Driver, unit: string): Promise<stri
   } finally {
     stream?.destroy();
   }
-  return boundOutput(lines);
+  return boundOutput(lines, SCAN_LINES);
 }
