@@ -48,6 +48,25 @@ export function heldConnectProbe(host: string, port: number, timeoutMs: number, 
   });
 }
 
+/** how much of a failed answer's body is read for the reason */
+const BODY_BYTES = 256;
+/** the reason quotes at most this much of it */
+const BODY_LINE_CHARS = 100;
+
+/**
+ * What a failed answer's body says, for the reason (`GET /health answered 503: database connection lost`): its first
+ * non-blank line, without control characters, cut short. Only bodies meant to be read as text: plain text, JSON, or
+ * no content type (what `res.end('…')` sends); an HTML error page says nothing in one line. Undefined otherwise.
+ */
+export function bodyLine(contentType: string | undefined, body: string): string | undefined {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== '' && type !== 'text/plain' && !/^application\/([\w.+-]+\+)?json$/.test(type)) return undefined;
+  // eslint-disable-next-line no-control-regex
+  const line = body.split('\n').map((l) => l.replace(/[\u0000-\u001f\u007f]/g, '').trim()).find((l) => l !== '');
+  if (line === undefined) return undefined;
+  return line.length > BODY_LINE_CHARS ? `${line.slice(0, BODY_LINE_CHARS - 1)}…` : line;
+}
+
 /** A GET that must get an HTTP answer: 2xx, or for `expect: 'answer'` any status below 500. */
 export function httpProbe(host: string, port: number, path: string, timeoutMs: number, expect: '2xx' | 'answer' = '2xx'): Promise<ProbeResult> {
   return new Promise((resolve) => {
@@ -58,13 +77,30 @@ export function httpProbe(host: string, port: number, path: string, timeoutMs: n
       req.destroy();
       resolve(r);
     };
+    /** set once a failing status arrived: ends the probe with it and what of the body came */
+    let failedWith: (() => void) | undefined;
     const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false, headers: { 'user-agent': 'paz-health-check', connection: 'close' } }, (res) => {
-      res.resume();
       const code = res.statusCode ?? 0;
       const ok = expect === '2xx' ? code >= 200 && code < 300 : code > 0 && code < 500;
-      done(ok ? { ok: true, status: code } : { ok: false, status: code, error: `GET ${path} answered ${code}` });
+      if (ok) {
+        res.resume();
+        return done({ ok: true, status: code });
+      }
+      // the body often says why (`database connection lost`): its first line goes into the reason
+      let body = '';
+      failedWith = () => {
+        const said = bodyLine(res.headers['content-type'], body);
+        done({ ok: false, status: code, error: `GET ${path} answered ${code}${said ? `: ${said}` : ''}` });
+      };
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length >= BODY_BYTES) failedWith!();
+      });
+      res.once('end', failedWith);
+      res.once('error', failedWith);
     });
-    req.once('timeout', () => done({ ok: false, error: `GET ${path}: no answer within ${timeoutMs} ms` }));
+    req.once('timeout', () => (failedWith ? failedWith() : done({ ok: false, error: `GET ${path}: no answer within ${timeoutMs} ms` })));
     req.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: `GET ${path}: ${e.code === 'ECONNRESET' ? 'connection closed without an answer' : (e.code ?? e.message)}`, ...(e.code === 'ECONNREFUSED' ? { notListening: true } : {}) }));
     req.end();
   });
