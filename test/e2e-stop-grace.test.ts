@@ -1,6 +1,7 @@
 // An app that ignores SIGTERM: every deploy that retires it waits its whole stop grace and then kills it, and
 // nothing said why deploys of it took that much longer. Its agent now writes a `unit-killed` journal entry (and a
-// warning) naming the grace and the setting; an app that exits on SIGTERM gets none. On both drivers: the
+// warning) naming the grace and the setting; an app that exits on SIGTERM gets none; one restarted again and
+// again for failing its check is journaled once. On both drivers: the
 // process driver (it knows it sent SIGKILL) and Docker (a container that exited 137, not for its memory).
 // test-lane: docker light
 import { describe, it, before, after } from 'node:test';
@@ -73,6 +74,31 @@ function scenario(driver: 'process' | 'docker', commands: { stubborn: string[]; 
       assert.equal(cli.code, 0, cli.stderr);
       assert.match(cli.stdout, /unit-killed +stubborn +1 +stubborn-1-1 did not exit within its 3 s stop grace/);
     });
+
+    if (driver === 'process') {
+      it('an app that ignores SIGTERM and keeps failing its check: its restarts kill it each time, journaled once', async () => {
+        const created = await request('POST', `${paz.orchestrator}/services`, {
+          name: 'sulky',
+          dockerRepository: 'local/sulky',
+          command: [process.execPath, '-e', "process.on('SIGTERM', () => {}); require('node:http').createServer((q, s) => { s.statusCode = 500; s.end('not ready'); }).listen(Number(process.env.PORT), '127.0.0.1')"],
+          ports: [{ container: 9000 }],
+          numInstances: 1,
+          healthCheck: { path: '/health', intervalSeconds: 0.5, timeoutSeconds: 1, unhealthyThreshold: 1, gracePeriodSeconds: 0 },
+          rollout: { stopGraceSeconds: 1 },
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        assert.equal((await request('POST', `${paz.orchestrator}/services/sulky/deploy`, {})).status, 201);
+        await waitFor('two restarts', async () => {
+          const [u] = (await request('GET', `${paz.orchestrator}/services/sulky/units`)).body as Array<{ restarts: number }>;
+          return u && u.restarts >= 3 ? true : undefined;
+        }, 60_000, 250);
+        const entries = ((await request('GET', `${paz.scheduler}/journal?all=true&service=sulky`)).body as { doc: JournalEntry[] }).doc.filter((e) => e.event === 'unit-killed');
+        console.log(`# sulky's journal: ${entries.map((e) => e.message).join(' | ')}`);
+        assert.equal(entries.length, 1, 'its restarts are journaled once, not at every restart');
+        assert.match(entries[0]!.message ?? '', /^sulky-1-1 did not exit within its 1 s stop grace after SIGTERM and was killed while it was being restarted \(unhealthy: GET \/health answered 500: not ready\)/);
+        assert.equal((await request('DELETE', `${paz.orchestrator}/services/sulky`)).status, 204);
+      });
+    }
   });
 }
 

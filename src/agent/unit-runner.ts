@@ -99,6 +99,8 @@ function startOf(rt: UnitRuntime): number | undefined {
 export class UnitRunner {
   readonly status: UnitStatus;
   private retired = false;
+  /** a kill at a restart was journaled already (core/stop-journal.ts) */
+  private restartKillJournaled = false;
   /** stopped because the agent was cut off from the store (fence()) */
   private fenced = false;
   private timer: NodeJS.Timeout | undefined;
@@ -429,7 +431,9 @@ export class UnitRunner {
 
   /**
    * Stops the instance: SIGTERM, SIGKILL after the unit's stop grace. One that had to be killed is said in the
-   * journal (core/stop-journal.ts): otherwise nothing tells why every deploy of it waits the whole grace.
+   * journal (core/stop-journal.ts): otherwise nothing tells why every deploy of it waits the whole grace. A unit
+   * that keeps failing its checks is restarted again and again: its restarts' kills are journaled once per runner
+   * (the journal is kept for good), its retirement always; the warning is logged each time.
    */
   private async stopInstance(during: KilledStop['during']): Promise<void> {
     const grace = this.desired.spec.stopGraceSeconds;
@@ -437,6 +441,8 @@ export class UnitRunner {
     if (!killed) return;
     const entry = killedStopEntry({ unit: this.unit, at: this.now(), graceSeconds: grace, during });
     this.deps.logger.warn({ unit: this.unit, graceSeconds: grace }, entry.message);
+    if (during.kind === 'restart' && this.restartKillJournaled) return;
+    if (during.kind === 'restart') this.restartKillJournaled = true;
     await this.deps.store?.put(entry.key, entry.value).catch((err) => this.deps.logger.warn({ err, unit: this.unit }, 'could not journal the kill'));
   }
 

@@ -184,9 +184,8 @@ export function endOnClose(reply: FastifyReply, end: () => void): void {
   const server = reply.server.server;
   let set = openStreams.get(server);
   if (!set) openStreams.set(server, (set = new Set()));
-  const entry = () => end();
-  set.add(entry);
-  reply.raw.once('close', () => set.delete(entry));
+  set.add(end);
+  reply.raw.once('close', () => set.delete(end));
 }
 
 /**
