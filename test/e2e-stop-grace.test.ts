@@ -93,9 +93,10 @@ function scenario(driver: 'process' | 'docker', commands: { stubborn: string[]; 
           return u && u.restarts >= 3 ? true : undefined;
         }, 60_000, 250);
         const entries = ((await request('GET', `${paz.scheduler}/journal?all=true&service=sulky`)).body as { doc: JournalEntry[] }).doc.filter((e) => e.event === 'unit-killed');
+        // its first check may come before it listens on a busy machine (no start-up grace here): refused, or its 500
         console.log(`# sulky's journal: ${entries.map((e) => e.message).join(' | ')}`);
         assert.equal(entries.length, 1, 'its restarts are journaled once, not at every restart');
-        assert.match(entries[0]!.message ?? '', /^sulky-1-1 did not exit within its 1 s stop grace after SIGTERM and was killed while it was being restarted \(unhealthy: GET \/health answered 500: not ready\)/);
+        assert.match(entries[0]!.message ?? '', /^sulky-1-1 did not exit within its 1 s stop grace after SIGTERM and was killed while it was being restarted \(unhealthy: GET \/health/);
         assert.equal((await request('DELETE', `${paz.orchestrator}/services/sulky`)).status, 204);
       });
     }
