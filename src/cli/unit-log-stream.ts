@@ -3,23 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import { openStream, readText } from '../client/http-stream.js';
 import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
-
-export interface UnitLogQuery {
-  follow?: boolean;
-  tail?: string;
-  /** unix seconds */
-  since?: number;
-}
+import { unitLogSearch, type UnitLogQuery } from '../client/service-log-follower.js';
 
 /**
  * Opens a unit's log stream; an answer other than 200 fails with the API's message (and how to authenticate, for
  * a 401). node:http, not fetch: `-f` on a quiet unit must not end after fetch's 300 s body timeout.
  */
 export async function openUnitLogs(client: PazClient, service: string, unit: string, q: UnitLogQuery): Promise<IncomingMessage> {
-  const query = new URLSearchParams();
-  if (q.follow) query.set('follow', 'true');
-  if (q.tail !== undefined) query.set('tail', q.tail);
-  if (q.since !== undefined) query.set('since', String(q.since));
+  const query = unitLogSearch(q);
   const url = `${client.url}/services/${encodeURIComponent(service)}/units/${encodeURIComponent(unit)}/logs?${query}`;
   const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
     throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;

@@ -17,6 +17,15 @@ export interface UnitLogQuery {
   since?: number;
 }
 
+/** The query string of a unit's log stream (the orchestrator's route and the agent's read the same one). */
+export function unitLogSearch(q: UnitLogQuery): URLSearchParams {
+  const query = new URLSearchParams();
+  if (q.follow) query.set('follow', 'true');
+  if (q.tail !== undefined) query.set('tail', q.tail);
+  if (q.since !== undefined) query.set('since', String(q.since));
+  return query;
+}
+
 /** A unit's open log stream: text (or bytes of it) as it comes; destroy() closes it. */
 export interface UnitLogStream extends AsyncIterable<unknown> {
   setEncoding(encoding: 'utf8'): unknown;

@@ -15,7 +15,7 @@ import { endOnClose, streamText } from '../../http/http-app.js';
 import { clusterAuthHeader } from '../../core/cluster-token.js';
 import { once } from 'node:events';
 import { MAX_FOLLOWED } from '../../core/service-logs-plan.js';
-import { followServiceLogs, readServiceLogs, type ServiceLogOutput, type ServiceLogSource } from '../../client/service-log-follower.js';
+import { followServiceLogs, readServiceLogs, unitLogSearch, type ServiceLogOutput, type ServiceLogSource } from '../../client/service-log-follower.js';
 
 /** the query of a unit's logs, as the agent reads it (agent/log-query.ts) */
 const LogQuery = Type.Object({
@@ -115,10 +115,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
         },
         isDeleted: (err) => err instanceof PazError && err.code === 'SERVICE_NOT_FOUND',
         open: async (name, q) => {
-          const query = new URLSearchParams();
-          if (q.follow) query.set('follow', 'true');
-          if (q.tail !== undefined) query.set('tail', q.tail);
-          if (q.since !== undefined) query.set('since', String(q.since));
+          const query = unitLogSearch(q);
           if (req.query.timestamps) query.set('timestamps', 'true');
           return openAgentLogs(ctx, await ctx.cluster.serviceUnit(service, name), query);
         },
