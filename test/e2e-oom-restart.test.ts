@@ -26,14 +26,15 @@ describe('a unit killed for its memory says so once it runs again', skipUnlessDo
 
   before(async () => {
     up = await startPazUp();
-    // serves at once; 6 s in (after its deploy has counted it healthy), the first run only holds 100 MB in a
-    // shell variable against a 16 MB limit; the restarted container finds its marker and just serves
+    // serves at once; once told to (after its deploy has counted it healthy: a timer here raced a deploy slowed
+    // by a busy machine), the first run holds 100 MB in a shell variable against a 16 MB limit; the restarted
+    // container finds its marker and just serves
     const created = await request('POST', `${up.paz.orchestrator}/services`, {
       name: 'burst',
       dockerRepository: up.env.image1,
       ports: [{ container: 9000 }],
       resources: { memoryMb: 16 },
-      command: ['/bin/sh', '-c', 'httpd -p 9000 -h /www; [ -e /tmp/burst ] && exec sleep 100000; touch /tmp/burst; sleep 6; echo "burst starts"; x=$(head -c 100000000 /dev/zero | tr "\\0" a); sleep 100000'],
+      command: ['/bin/sh', '-c', 'httpd -p 9000 -h /www; [ -e /tmp/burst ] && exec sleep 100000; touch /tmp/burst; until [ -e /tmp/go ]; do sleep 0.2; done; echo "burst starts"; x=$(head -c 100000000 /dev/zero | tr "\\0" a); sleep 100000'],
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
   });
@@ -45,6 +46,12 @@ describe('a unit killed for its memory says so once it runs again', skipUnlessDo
   it('the restart count comes with when and why: an OOM kill, in the API and in paz units', async () => {
     const deployed = await runPaz(['deploy', 'burst'], '', up.paz.cliEnv);
     assert.equal(deployed.code, 0, deployed.stdout + deployed.stderr);
+    const [first] = (await request('GET', `${up.paz.orchestrator}/services/burst/units`)).body as UnitView[];
+    assert.equal(first?.restarts, 0, 'deployed before the burst');
+    const exec = await up.docker.getContainer(first.name).exec({ Cmd: ['touch', '/tmp/go'] });
+    // a detached exec's answer holds its dockerd connection open until ended
+    const started: unknown = await exec.start({ Detach: true });
+    (started as { destroy?: () => void } | undefined)?.destroy?.();
     const unit = await waitFor('burst-1-1 restarted and healthy again', async () => {
       const [u] = (await request('GET', `${up.paz.orchestrator}/services/burst/units`)).body as UnitView[];
       return u && u.restarts >= 1 && u.healthy ? u : undefined;

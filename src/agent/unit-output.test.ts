@@ -41,6 +41,12 @@ test("the reason quotes the error's message, not what runtimes print after it", 
   assert.equal(reasonWithOutput('exited with code 1', java), 'exited with code 1: Exception in thread "main" java.lang.IllegalStateException: no config');
   const go = ['panic: open config.yml: no such file or directory', '', 'goroutine 1 [running]:', 'main.main()', '\t/app/main.go:12 +0x1d', 'exit status 2'];
   assert.equal(reasonWithOutput('exited with code 2', boundOutput(go, 40)), 'exited with code 2: panic: open config.yml: no such file or directory');
+  // a shell whose child the kernel killed (the OOM killer picks the largest process, not always the container's
+  // first) prints that it was killed, after the app's last words
+  assert.equal(reasonWithOutput('killed for using more memory than its limit', ['burst starts', 'Killed']), 'killed for using more memory than its limit: burst starts');
+  assert.equal(reasonWithOutput('killed for using more memory than its limit', ['loading 2 GB index', '/bin/sh: line 1:    42 Killed                  python app.py']), 'killed for using more memory than its limit: loading 2 GB index');
+  assert.equal(reasonWithOutput('exited with code 1', ['building cache', 'signal: killed']), 'exited with code 1: building cache');
+  assert.equal(reasonWithOutput('exited with code 1', ['worker 3', 'Killed by the user']), 'exited with code 1: Killed by the user', "an app's own words");
   // a plain last line is itself; output that is all indented, its last line
   assert.equal(reasonWithOutput('exited with code 3', ['listening', '  config: {', '  }', 'shutting down: disk full']), 'exited with code 3: shutting down: disk full');
   assert.equal(reasonWithOutput('exited with code 3', ['  a', '  b']), 'exited with code 3: b');

@@ -32,9 +32,21 @@ export function boundOutput(lines: string[], max = OUTPUT_LINES): string[] {
 
 /**
  * What runtimes print after an error's message: stack frames and an error's fields (indented), closing brackets,
- * Node.js's version line, Go's goroutine header and frames, `go run`'s exit status.
+ * Node.js's version line, Go's goroutine header and frames, `go run`'s exit status and kill. And what a shell
+ * prints when the kernel killed its child (an OOM kill of a `sh -c` command's program): busybox and dash print
+ * `Killed`, bash `sh: line 1:    42 Killed    python app.py`; the reason already says the unit was killed.
  */
-const AFTER_THE_MESSAGE = [/^\s/, /^[\]})]+[,;]?$/, /^Node\.js v\d+\.\d+\.\d+$/, /^goroutine \d+ \[.*\]:$/, /^[\w./*()-]+\(.*\)$/, /^exit status \d+$/, /^\^+$/];
+const AFTER_THE_MESSAGE = [
+  /^\s/,
+  /^[\]})]+[,;]?$/,
+  /^Node\.js v\d+\.\d+\.\d+$/,
+  /^goroutine \d+ \[.*\]:$/,
+  /^[\w./*()-]+\(.*\)$/,
+  /^exit status \d+$/,
+  /^\^+$/,
+  /^(?:Killed|\S+: line \d+: +\d+ +Killed +.*)$/,
+  /^signal: killed$/,
+];
 
 /**
  * The line a reason quotes: the last one that is not what a runtime prints after an error's message. Node.js ends a
