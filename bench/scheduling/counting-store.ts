@@ -3,7 +3,7 @@
  * shared with other work the rates move from run to run; these counts do not, so they show what a change
  * to the control plane or the agent saves whatever the machine was doing.
  */
-import type { Store } from '../../src/store/store.js';
+import type { Store, TxnOp } from '../../src/store/store.js';
 
 export interface StoreCounts {
   /** round trips: get, range, rangeMany, put, delete, deletePrefix, txn */
@@ -34,7 +34,11 @@ export function emptyCounts(): StoreCounts {
   return { calls: 0, writeCalls: 0, keysWritten: 0, keysRead: 0, writesPlacement: 0, writesStatus: 0, writesEndpoint: 0, writesHeartbeat: 0, writesOther: 0 };
 }
 
-export function countingStore(inner: Store, counts: StoreCounts): Store {
+/**
+ * `committed`: told of every write the store acknowledged, with its ops and the moment (performance.now()), so
+ * the bench can time a placement when the store has it rather than when a watcher hears of it
+ */
+export function countingStore(inner: Store, counts: StoreCounts, committed?: (ops: TxnOp[], at: number) => void): Store {
   const write = (ops: number, written: string[]) => {
     counts.calls++;
     counts.writeCalls++;
@@ -62,9 +66,11 @@ export function countingStore(inner: Store, counts: StoreCounts): Store {
       for (const kvs of r.ranges) counts.keysRead += kvs.length;
       return r;
     },
-    put(key, value, opts) {
+    async put(key, value, opts) {
       write(1, [key]);
-      return inner.put(key, value, opts);
+      const r = await inner.put(key, value, opts);
+      committed?.([{ type: 'put', key, value }], performance.now());
+      return r;
     },
     delete(key) {
       write(1, [key]);
@@ -74,9 +80,11 @@ export function countingStore(inner: Store, counts: StoreCounts): Store {
       write(1, [prefix]);
       return inner.deletePrefix(prefix);
     },
-    txn(req) {
+    async txn(req) {
       write(req.success.length, req.success.map((op) => ('key' in op ? op.key : op.prefix)));
-      return inner.txn(req);
+      const r = await inner.txn(req);
+      if (r.succeeded) committed?.(req.success, performance.now());
+      return r;
     },
     watch: (prefix, listener, opts) => inner.watch(prefix, listener, opts),
     grantLease: (ttl) => inner.grantLease(ttl),

@@ -175,9 +175,9 @@ export class ChunkedWrites {
   }
 
   private async stagedDeploy(lock: ServiceLock, w: DeployWrite): Promise<boolean> {
-    // a stale plan (someone deployed meanwhile) is not worth staging
-    if (!(await this.store.txn({ compare: w.compare, success: [] })).succeeded) return false;
     const pending: PendingWrite = { op: 'deploy', service: w.service, version: w.version, startedAt: this.now(), by: lock.token };
+    // a stale plan (someone deployed meanwhile) is not worth staging: the pending record's txn checks the plan's
+    // compare-and-swap and stages nothing when it lost (a txn of its own for that check cost every deploy a round trip)
     if (!(await this.fenced(lock, w.compare, [{ type: 'put', key: keys.pendingWrite(w.service), value: JSON.stringify(pending) }]))) return false;
     // staged units are invisible until the commit, so their chunks go out together (a 1000-unit deploy is 8 txns
     // on etcd: one after another, each waited a round trip behind the last); all have landed, or failed, before
