@@ -4,6 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { promisify } from 'node:util';
 import { PazProcess, pazBin, request, runPaz } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
@@ -76,6 +77,51 @@ describe('CLI streams with auth on', () => {
       assert.doesNotMatch(stderr, /trying again/, 'a refusal is not waited out');
     } finally {
       await stopChild(child);
+    }
+  });
+
+  it('revoking a token ends the streams it has open (events, a unit log, a service log) within seconds; other tokens\' streams go on', async () => {
+    const token = async (name: string) => {
+      const made = await request('POST', `${paz.orchestrator}/auth/tokens`, { name, role: 'read-only' }, paz.authHeaders());
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      return made.body.token as string;
+    };
+    const leaked = await token('leaked');
+    const kept = await token('kept');
+    const open = (path: string, bearer: string) => {
+      const s = { body: '', ended: false, status: 0, req: undefined as ReturnType<typeof httpGet> | undefined };
+      s.req = httpGet(`${paz.orchestrator}${path}`, { headers: { authorization: `Bearer ${bearer}` } }, (res) => {
+        s.status = res.statusCode ?? 0;
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (s.body += d));
+        res.on('close', () => (s.ended = true));
+      });
+      s.req.on('error', () => (s.ended = true));
+      return s;
+    };
+    const streams = {
+      events: open('/events', leaked),
+      unitLog: open('/services/streamed/units/streamed-1-1/logs?follow=true&tail=5', leaked),
+      serviceLog: open('/services/streamed/logs?follow=true&tail=5', leaked),
+    };
+    const other = open('/events', kept);
+    try {
+      await waitFor('every stream open and answering', async () => streams.events.body.includes('paz events since') && /listening on/.test(streams.unitLog.body) && /streamed-1-1 \| listening on/.test(streams.serviceLog.body) && other.body.includes('paz events since'), 20_000, 100);
+      // a stream is not ended while its token is valid: three token checks later, all still open
+      await new Promise((r) => setTimeout(r, 3500));
+      assert.deepEqual(Object.values(streams).map((s) => s.ended), [false, false, false]);
+      assert.equal((await request('DELETE', `${paz.orchestrator}/auth/tokens/leaked`, undefined, paz.authHeaders())).status, 200);
+      const t0 = Date.now();
+      await waitFor('the revoked token\'s streams to end', async () => Object.values(streams).every((s) => s.ended), 15_000, 100);
+      console.log(`# the revoked token's three streams ended ${Date.now() - t0} ms after the revocation`);
+      assert.match(streams.events.body, /event: error\ndata: \{"message":"the token this stream was opened with was revoked"\}/);
+      assert.match(streams.serviceLog.body, /^--- the token this stream was opened with was revoked ---$/m);
+      assert.equal(other.ended, false, 'a stream of a token that was not revoked goes on');
+      // and reopening with the revoked token is refused
+      assert.equal((await request('GET', `${paz.orchestrator}/events`, undefined, { authorization: `Bearer ${leaked}` })).status, 401);
+    } finally {
+      for (const s of [...Object.values(streams), other]) s.req?.destroy();
+      await request('DELETE', `${paz.orchestrator}/auth/tokens/kept`, undefined, paz.authHeaders());
     }
   });
 

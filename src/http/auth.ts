@@ -4,12 +4,20 @@
  * names the caller, in `req.auth`); `cluster` routes belong to the agent API and its cluster token; every
  * other route needs `Authorization: Bearer <token>` of a role allowed for its level: 401 without a valid
  * token, 403 when the role is too low. The caller's token name becomes `req.actor`, which the handlers
- * record in the journal ("anonymous" with --no-auth).
+ * record in the journal ("anonymous" with --no-auth). A long-lived answer (events, a followed log) has its token
+ * checked again while it is open, and ends once the token is revoked.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PazError } from '../core/errors.js';
 import { bearerToken, rolesAllowed, roleAllows, type Identity, type TokenVerifier } from '../core/tokens.js';
 import { accessOf } from './access.js';
+import { guardLongLived } from './long-lived.js';
+
+/**
+ * how often the token of an open stream (events, a followed log) is checked again: a revoked token's streams end
+ * within about this plus the token cache's second (state/tokens.ts), on every server
+ */
+export const STREAM_RECHECK_MS = 1000;
 
 /** A server's auth: a token verifier, or 'off' (the loopback-only --no-auth switch). */
 export type ApiAuth = TokenVerifier | 'off';
@@ -33,6 +41,7 @@ export function registerAuth(app: FastifyInstance, auth: ApiAuth | undefined): v
   app.decorateRequest('actor', ANONYMOUS);
   app.decorateRequest('auth', undefined);
   if (auth === undefined || auth === 'off') return;
+  guardLongLived(app.server, recheckToken(auth));
   // onRequest: refused before the body is even read
   app.addHook('onRequest', async (req) => {
     const access = accessOf(req.method, req.routeOptions.config?.access);
@@ -56,6 +65,30 @@ export function registerAuth(app: FastifyInstance, auth: ApiAuth | undefined): v
       );
     }
   });
+}
+
+/**
+ * Ends a long-lived answer once the token it was opened with is no longer valid. A check the store cannot answer
+ * leaves the stream open: a token is refused only when it is known to be gone.
+ */
+function recheckToken(auth: TokenVerifier) {
+  return (req: FastifyRequest, end: () => void): (() => void) | undefined => {
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined || req.auth === undefined) return undefined;
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      auth.verify(token).then(
+        (identity) => {
+          if (!identity) end();
+        },
+        () => undefined,
+      ).finally(() => (checking = false));
+    }, STREAM_RECHECK_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  };
 }
 
 async function identify(auth: TokenVerifier, req: FastifyRequest): Promise<Identity | undefined> {

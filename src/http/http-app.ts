@@ -16,6 +16,7 @@ import { PAZ_VERSION } from '../version.js';
 import { registerMetrics } from './metrics.js';
 import { registerAuth, type ApiAuth } from './auth.js';
 import { httpTimeouts, requestId } from './http-timeouts.js';
+import { endLongLived, registerLongLived } from './long-lived.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -160,7 +161,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
 
   registerMetrics(app, opts.component);
   app.addHook('preClose', (done) => {
-    for (const end of openStreams.get(app.server) ?? []) end();
+    endLongLived(app.server);
     done();
   });
   app.get('/health', { schema: { hide: true } as Record<string, unknown>, config: { access: 'public' } }, async (_req, reply) => {
@@ -172,33 +173,17 @@ export function createApp(opts: AppOptions): FastifyInstance {
   return app;
 }
 
-/** per HTTP server (shared by an app's encapsulated contexts): how to end each long-lived answer open now */
-const openStreams = new WeakMap<object, Set<() => void>>();
-
-/**
- * A long-lived answer (an event stream, a followed log) is ended by `end` when its app closes: closing a server
- * waits for every open request, and these do not end by themselves (an open dashboard held `paz up`'s stop for
- * 20 s). Forgotten once the response closes.
- */
-export function endOnClose(reply: FastifyReply, end: () => void): void {
-  const server = reply.server.server;
-  let set = openStreams.get(server);
-  if (!set) openStreams.set(server, (set = new Set()));
-  set.add(end);
-  reply.raw.once('close', () => set.delete(end));
-}
-
 /**
  * Streams text to the client with the headers sent at once: Node sends headers only with the first body
  * byte, and a followed log may stay silent for a long time, so the caller would see nothing (or time out).
- * Ends when the app closes.
+ * Ends when the app closes, or when the token it was opened with is revoked (long-lived.ts).
  */
 export function streamText(reply: FastifyReply, body: NodeJS.ReadableStream & { destroy(): void }, extraHeaders: Record<string, string> = {}): FastifyReply {
   reply.hijack();
   const headers = { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', ...extraHeaders };
   reply.raw.writeHead(200, headers);
   reply.raw.flushHeaders();
-  endOnClose(reply, () => {
+  registerLongLived(reply, () => {
     body.destroy();
     reply.raw.end();
   });

@@ -11,7 +11,8 @@ import type { UnitView } from '../../core/unit-view.js';
 import type { ApiContext } from '../context.js';
 import { LOG_SINCE_MAX, LOG_TAIL_MAX } from '../../agent/log-query.js';
 import { errorResponses } from '../schemas.js';
-import { endOnClose, streamText } from '../../http/http-app.js';
+import { streamText } from '../../http/http-app.js';
+import { registerLongLived, type EndReason } from '../../http/long-lived.js';
 import { clusterAuthHeader } from '../../core/cluster-token.js';
 import { once } from 'node:events';
 import { MAX_FOLLOWED } from '../../core/service-logs-plan.js';
@@ -129,9 +130,9 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
       res.flushHeaders();
       res.once('close', () => abort.abort());
-      let closing = false;
-      endOnClose(reply, () => {
-        closing = true;
+      let endedFor: EndReason | undefined;
+      registerLongLived(reply, (why) => {
+        endedFor = why;
         abort.abort();
       });
       /** a slow reader holds the units' streams back rather than filling this process's memory */
@@ -147,7 +148,8 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       } catch (err) {
         out.notice('end', `the logs ended: ${(err as Error).message}`);
       }
-      if (closing) out.notice('end', 'the control plane is stopping');
+      if (endedFor === 'closing') out.notice('end', 'the control plane is stopping');
+      if (endedFor === 'revoked') out.notice('end', 'the token this stream was opened with was revoked');
       res.end();
     },
   );

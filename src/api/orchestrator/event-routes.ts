@@ -9,7 +9,7 @@ import { PazError } from '../../core/errors.js';
 import { sseFrame, toPazEvent } from '../../core/events.js';
 import { StoreCompactedError, type Watch } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
-import { endOnClose } from '../../http/http-app.js';
+import { registerLongLived } from '../../http/long-lived.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -105,8 +105,11 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         clearInterval(heartbeat);
         void watch?.cancel();
       });
-      // a client reconnects with Last-Event-ID once Paz is back
-      endOnClose(reply, () => raw.end());
+      // a client reconnects with Last-Event-ID once Paz is back; with a revoked token, its reconnection is refused
+      registerLongLived(reply, (why) => {
+        if (why === 'revoked') raw.write(`event: error\ndata: ${JSON.stringify({ message: 'the token this stream was opened with was revoked' })}\n\n`);
+        raw.end();
+      });
     },
   );
 }

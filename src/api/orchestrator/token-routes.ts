@@ -49,7 +49,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void
       schema: {
         tags,
         summary: 'Revoke an API token (admin), by id or name',
-        description: 'Takes effect within a second on every server. The last admin token cannot be revoked (409): create another admin token first.',
+        description: 'Takes effect within a second on every server; the streams the token has open (/events, followed logs) end within about two. The last admin token cannot be revoked (409): create another admin token first.',
         params: Type.Object({ idOrName: Type.String({ description: 'the token\'s id or name' }) }),
         response: { 200: DocOf(TokenInfo, 'the revoked token'), ...errorResponses, 409: errorResponses[404] },
       },
