@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OUTPUT_LINE_CHARS, OUTPUT_LINES, boundOutput, reasonWithOutput } from './unit-output.js';
+import { OUTPUT_LINE_CHARS, OUTPUT_LINES, boundOutput, keptOutput, reasonWithOutput } from './unit-output.js';
 
 test('keeps the last 10 non-blank lines, cut to a bounded length, without control characters', () => {
   const lines = Array.from({ length: 25 }, (_, i) => `line ${i}`);
@@ -50,4 +50,19 @@ test("the reason quotes the error's message, not what runtimes print after it", 
   // a plain last line is itself; output that is all indented, its last line
   assert.equal(reasonWithOutput('exited with code 3', ['listening', '  config: {', '  }', 'shutting down: disk full']), 'exited with code 3: shutting down: disk full');
   assert.equal(reasonWithOutput('exited with code 3', ['  a', '  b']), 'exited with code 3: b');
+});
+
+test("an exited unit's kept output starts at the error's message when its last lines are what the runtime printed after it", () => {
+  const frames = Array.from({ length: 10 }, (_, i) => `    at f${i} (/app/server.js:${i + 1}:3)`);
+  const node = ['starting', "Error: ENOENT: no such file or directory, open '/nonexistent/config.yml'", ...frames, '  errno: -2,', "  code: 'ENOENT',", '}', 'Node.js v20.20.2'];
+  const kept = keptOutput(node);
+  assert.equal(kept.length, OUTPUT_LINES);
+  assert.equal(kept[0], "Error: ENOENT: no such file or directory, open '/nonexistent/config.yml'");
+  assert.equal(kept.at(-1), '… 6 more lines (paz logs shows them)');
+  // the message among the last ten lines, or plain output: the last ten as they are
+  const short = ['Error: boom', '    at main (/app/a.js:1:1)', 'Node.js v20.20.2'];
+  assert.deepEqual(keptOutput(short), short);
+  const plain = Array.from({ length: 15 }, (_, i) => `line ${i}`);
+  assert.deepEqual(keptOutput(plain), plain.slice(-10));
+  assert.deepEqual(keptOutput([]), []);
 });

@@ -55,8 +55,26 @@ const AFTER_THE_MESSAGE = [
  * every line looks like such noise, the last.
  */
 export function tellingLine(lines: readonly string[]): string | undefined {
-  for (let i = lines.length - 1; i >= 0; i--) if (!AFTER_THE_MESSAGE.some((re) => re.test(lines[i]!))) return lines[i];
-  return lines.at(-1);
+  return lines[tellingIndex(lines)];
+}
+
+/** where tellingLine is in `lines`; -1 when there are none */
+function tellingIndex(lines: readonly string[]): number {
+  for (let i = lines.length - 1; i >= 0; i--) if (!AFTER_THE_MESSAGE.some((re) => re.test(lines[i]!))) return i;
+  return lines.length - 1;
+}
+
+/**
+ * The lines kept as an exited unit's last output (`lastOutput`, the dashboard's "last output"): the last
+ * OUTPUT_LINES, or, when the telling line is further back, from it on, ending with how many lines follow. A Node.js
+ * crash's last ten lines were its stack's end, its error's fields and its version: the message was not among them.
+ */
+export function keptOutput(lines: readonly string[]): string[] {
+  const i = tellingIndex(lines);
+  if (i < 0 || i >= lines.length - OUTPUT_LINES) return lines.slice(-OUTPUT_LINES);
+  const kept = lines.slice(i, i + OUTPUT_LINES - 1);
+  const left = lines.length - i - kept.length;
+  return [...kept, `… ${left} more line${left === 1 ? '' : 's'} (paz logs shows them)`];
 }
 
 /** `why` followed by the output's telling line, e.g. "exited with code 3: config.yml not found". */

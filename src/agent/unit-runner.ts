@@ -12,7 +12,7 @@ import { INITIAL_HEALTH, RUNNING_ONLY_HEALTHY_AFTER_MS, firstProbeDelayMs, healt
 import type { LeaseSession } from '../state/lease-session.js';
 import { runProbe, type ProbeResult } from './health-probe.js';
 import { chooseProbe, describeProbe, type ProbeChoice } from '../core/probe-choice.js';
-import { OUTPUT_LINES, readLastOutput, reasonWithOutput } from './unit-output.js';
+import { keptOutput, readLastOutput, reasonWithOutput } from './unit-output.js';
 import { runsWantedImage } from '../core/image-ref.js';
 import type { ImagePinning } from './image-pin.js';
 import type { RegistryLogins } from '../state/registry-logins.js';
@@ -394,7 +394,7 @@ export class UnitRunner {
     const why = oom ? 'killed for using more memory than its limit' : `exited with code ${exitCode ?? 'unknown'}`;
     const output = await readLastOutput(this.deps.driver, this.unit);
     const reason = reasonWithOutput(why, output);
-    await this.report('exited', { healthy: false, exitCode, reason, lastOutput: output.length > 0 ? output.slice(-OUTPUT_LINES) : undefined });
+    await this.report('exited', { healthy: false, exitCode, reason, lastOutput: output.length > 0 ? keptOutput(output) : undefined });
     this.retryLater(() => this.restart(reason));
   }
 
