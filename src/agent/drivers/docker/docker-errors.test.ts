@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DriverError } from '../driver.js';
-import { classifyError, classifyPullError, classifyStartError, errorText, isDaemonUnreachable, isTimeout } from './docker-errors.js';
+import { classifyError, classifyPullError, classifyStartError, errorText, isDaemonUnreachable, isTimeout, withoutRepeats } from './docker-errors.js';
 
 /** an error shaped like the ones dockerode builds from a daemon answer */
 function dockerodeError(statusCode: number, message: string): Error {
@@ -28,6 +28,9 @@ test('a missing tag or repository is IMAGE_NOT_FOUND, from the HTTP answer or th
     assert.equal(e.code, 'IMAGE_NOT_FOUND');
     assert.match(e.message, /127\.0\.0\.1:5000\/paz\/hello:nope/);
   }
+  // Docker's "manifest unknown: manifest unknown" said once
+  assert.equal(classifyPullError(MISSING_TAG, '127.0.0.1:5000/paz/hello:nope', '127.0.0.1:5000').message, 'image 127.0.0.1:5000/paz/hello:nope not found in registry 127.0.0.1:5000: manifest for 127.0.0.1:5000/paz/hello:nope not found: manifest unknown');
+  assert.equal(withoutRepeats('a: b: b: c: b'), 'a: b: c: b');
 });
 
 test('an unreachable registry is REGISTRY_UNREACHABLE and names the registry', () => {

@@ -85,6 +85,14 @@ const REGISTRY_DOWN = [
 ];
 
 /**
+ * Docker repeats the registry's error code after its own words ("manifest for X not found: manifest unknown:
+ * manifest unknown"): a part said twice in a row is said once.
+ */
+export function withoutRepeats(text: string): string {
+  return text.split(': ').filter((part, i, parts) => i === 0 || part !== parts[i - 1]).join(': ');
+}
+
+/**
  * A failed pull of `image` from `registry` -> IMAGE_NOT_FOUND, REGISTRY_UNREACHABLE (message names the
  * registry), REGISTRY_AUTH (refused: the message says how to set credentials), DAEMON_UNREACHABLE or
  * PULL_FAILED. `username`: whose login the pull was sent with, if any.
@@ -103,7 +111,7 @@ export function classifyPullError(err: unknown, image: string, registry: string,
   if (isNotFound(err) || IMAGE_MISSING.some((re) => re.test(text))) {
     // Docker Hub answers a private repository pulled without credentials as a missing one
     const hint = username === undefined && /may require 'docker login'/i.test(text) ? ` (if it is private: paz registry login ${registry})` : '';
-    return new DriverError('IMAGE_NOT_FOUND', `image ${image} not found in registry ${registry}: ${text}${hint}`, err);
+    return new DriverError('IMAGE_NOT_FOUND', `image ${image} not found in registry ${registry}: ${withoutRepeats(text)}${hint}`, err);
   }
   return new DriverError('PULL_FAILED', `pulling ${image} from ${registry} failed: ${text}`, err);
 }
