@@ -57,13 +57,17 @@ describe('paz up with the process driver', () => {
     assert.equal(hosts[0].driver, 'process');
   });
 
-  it('paz deploy without --tag says when it would change the serving tag, and how to keep it', async () => {
+  it('paz deploy without --tag says when it would change the serving tag, and how to keep it; paz config set says how to roll out on the serving tag', async () => {
     const cli = (args: string[]) => runPaz(args, '', paz.cliEnv);
     // no router here: the drain lasts its whole drainSeconds
     assert.equal((await request('PATCH', `${paz.orchestrator}/services/node-echo/config/next`, { rollout: { drainSeconds: 1, minHealthySeconds: 1 } })).status, 200);
     const tagged = await cli(['deploy', 'node-echo', '--tag', '1', '--wait']);
     assert.equal(tagged.code, 0, tagged.stderr);
     assert.doesNotMatch(tagged.stderr, /note:/, 'a deploy that names its tag gets no note');
+    // a config change is rolled out on the image that serves: the hint carries its tag
+    const set = await cli(['config', 'set', 'node-echo', 'env.GREETING=hi']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^next config of node-echo changed; 'paz deploy node-echo --tag 1' rolls it out$/m);
     const untagged = await cli(['deploy', 'node-echo', '--wait']);
     assert.equal(untagged.code, 0, untagged.stderr);
     assert.match(untagged.stderr, /^note: version 2 of node-echo, which serves, runs :1; this deploy runs :latest \(its dockerRepository names no tag\)\. To deploy :1 again: paz deploy node-echo --tag 1$/m);

@@ -11,6 +11,7 @@ import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { clientOf, connectionOptions } from './connect.js';
 import { configDiff, editPatch, flatten, setPatch, splitKey, unsetPatch, valueAt, type Config } from './config-keys.js';
 import { requireService } from './known-service.js';
+import { rollsItOut } from './serving-image.js';
 import { parse } from './options.js';
 import { UsageError } from './usage-error.js';
 
@@ -72,7 +73,7 @@ async function apply(client: PazClient, service: string, before: Config, patch: 
   const after = (await client.call<{ doc: Config }>('PATCH', `/services/${encodeURIComponent(service)}/config/next`, patch)).doc;
   const diff = configDiff(before, after);
   if (diff.length > 0) console.log(diff.join('\n'));
-  console.log(`next config of ${service} changed; 'paz deploy ${service}' rolls it out${'numInstances' in patch && patch.numInstances !== before.numInstances ? ' (numInstances also scales a deployed service at once)' : ''}`);
+  console.log(`next config of ${service} changed; ${await rollsItOut(client, service)}${'numInstances' in patch && patch.numInstances !== before.numInstances ? ' (numInstances also scales a deployed service at once)' : ''}`);
   return 0;
 }
 

@@ -10,6 +10,7 @@ import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
 import { UsageError, unknownVerb } from './usage-error.js';
 import { requireService } from './known-service.js';
+import { rollsItOut } from './serving-image.js';
 
 const usage = `usage:
   paz secret set SERVICE KEY=VALUE...   set secret env values (KEY=- reads the value from standard input)
@@ -80,7 +81,7 @@ export async function secretCommand(args: string[]): Promise<number> {
         const same = isSecretShown(was) && was.fingerprint === now?.fingerprint;
         console.log(`${k}: ${same ? 'unchanged' : isSecretShown(was) ? 'changed' : 'set'} (fingerprint ${now?.fingerprint ?? '?'})`);
       }
-      console.log(`next config of ${service} changed; 'paz deploy ${service}' rolls it out`);
+      console.log(`next config of ${service} changed; ${await rollsItOut(client, service)}`);
       return 0;
     }
     case 'unset': {
@@ -92,7 +93,7 @@ export async function secretCommand(args: string[]): Promise<number> {
         delete env[k];
       }
       await client.patchConfig(service, { env });
-      console.log(`removed ${rest.join(', ')} from the next config of ${service}; 'paz deploy ${service}' rolls it out`);
+      console.log(`removed ${rest.join(', ')} from the next config of ${service}; ${await rollsItOut(client, service)}`);
       return 0;
     }
   }

@@ -10,6 +10,7 @@ import { UsageError } from './usage-error.js';
 import { flatten, type Config } from './config-keys.js';
 import { scaleLine } from './scale-line.js';
 import { tagChangeNote } from './tag-note.js';
+import { servingImage } from './serving-image.js';
 import { progressLine } from './progress-line.js';
 import { colourOn, paint } from './colour.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
@@ -35,20 +36,10 @@ function readJsonArg(arg: string | undefined): Record<string, unknown> {
   }
 }
 
-/**
- * The note a deploy without --tag prints when it would change the serving version's tag (tag-note.ts). Never
- * stops the deploy: any answer it cannot get (a service never deployed, an older server) means no note.
- */
+/** The note a deploy without --tag prints when it would change the serving version's tag (tag-note.ts). */
 async function servingTagNote(client: PazClient, name: string): Promise<string | undefined> {
-  try {
-    const [svc, rollout] = await Promise.all([client.getService(name), client.rollout(name)]);
-    if (!rollout.serving) return undefined;
-    const record = (await client.versions(name)).find((r) => r.version === rollout.serving);
-    if (typeof svc.dockerRepository !== 'string' || typeof record?.image !== 'string') return undefined;
-    return tagChangeNote(name, svc.dockerRepository, { version: rollout.serving, image: record.image });
-  } catch {
-    return undefined;
-  }
+  const serving = await servingImage(client, name);
+  return serving && tagChangeNote(name, serving.repository, serving);
 }
 
 /** Whether a deploy or rollback is followed to its end: yes, as `kamal deploy` and `fly deploy` do, unless --detach. */

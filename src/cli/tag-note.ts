@@ -13,3 +13,13 @@ export function tagChangeNote(name: string, repository: string, serving: { versi
   const why = parseImageRef(repository).tag ? `its dockerRepository names :${next}` : 'its dockerRepository names no tag';
   return `note: version ${serving.version} of ${name}, which serves, runs :${now}; this deploy runs :${next} (${why}). To deploy :${now} again: paz deploy ${name} --tag ${now}`;
 }
+
+/**
+ * The command that rolls out a changed next config (`paz config set`, `paz secret set`): `paz deploy NAME`, with
+ * `--tag` when the serving version runs another tag than the service's dockerRepository names, so that the config
+ * goes out on the image that serves now, as the user expects of a config change.
+ */
+export function rolloutCommand(name: string, repository: string | undefined, servingImage: string | undefined): string {
+  const change = repository !== undefined && servingImage !== undefined ? servingTagChange(repository, servingImage) : undefined;
+  return change ? `paz deploy ${name} --tag ${change.now}` : `paz deploy ${name}`;
+}
