@@ -3,7 +3,8 @@
 // test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { PazProcess, request, runPaz } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
 import { repeatedFields, topLevelFields } from './helpers/log-fields.js';
@@ -78,6 +79,29 @@ describe('paz up with the process driver', () => {
     assert.doesNotMatch(again.stderr, /note:/, 'the serving version runs :latest too: nothing to say');
     assert.match(again.stderr, /^node-echo version 4 is serving \(\d+ instances?\); old instances drained and stopped$/m);
     assert.equal(JSON.parse(again.stdout).version, 4);
+  });
+
+  it("a chatty unit's log stays under 10 MB: the older part is kept in a .1, the unit writes on at the start of the file, paz logs shows its newest lines", async () => {
+    // 12 MB at once, then a numbered line every 100 ms, as an app that logs a burst and goes on
+    const chatty = `process.stdout.write(('x'.repeat(1023) + '\\n').repeat(12 * 1024)); let n = 0; setInterval(() => console.log('tick ' + ++n), 100); process.on('SIGTERM', () => process.exit(0));`;
+    const created = await request('POST', `${paz.orchestrator}/services`, { name: 'chatty-log', dockerRepository: 'local/chatty-log', command: [process.execPath, '-e', chatty], numInstances: 1 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    try {
+      assert.equal((await request('POST', `${paz.orchestrator}/services/chatty-log/deploy`, {})).status, 201);
+      const log = join(paz.dataDir, 'process-driver', 'logs', 'chatty-log-1-1.out');
+      await waitFor('the log rotated', async () => existsSync(`${log}.1`) || undefined, 30_000, 200);
+      await waitFor('ticks written after the rotation', async () => /^tick \d+$/m.test(readFileSync(log, 'utf8')) || undefined, 10_000, 200);
+      const current = readFileSync(log);
+      console.log(`# chatty-log: ${current.length} bytes now, ${statSync(`${log}.1`).size} in .1`);
+      assert.ok(current.length < 10 * 1024 * 1024, 'under the cap');
+      assert.ok(statSync(`${log}.1`).size >= 10 * 1024 * 1024, 'the older part kept');
+      assert.equal(current.indexOf(0), -1, 'no hole of zeros where the unit wrote on');
+      const tail = await runPaz(['logs', 'chatty-log-1-1', '--tail', '3'], '', paz.cliEnv);
+      assert.equal(tail.code, 0, tail.stderr);
+      assert.match(tail.stdout, /^tick \d+\ntick \d+\ntick \d+\n$/);
+    } finally {
+      await request('DELETE', `${paz.orchestrator}/services/chatty-log`);
+    }
   });
 
   it('paz units on a service whose first deploy failed says so, not "never deployed"', async () => {

@@ -49,6 +49,7 @@ import { requireProgram, resolveProgram } from './program-path.js';
 import { Spawner } from './spawner.js';
 import { UnitFiles, type UnitStateFile } from './unit-files.js';
 import { exitCodeOf, inheritedEnv, isValidUnitName, type BoundPort } from './unit-launch.js';
+import { UnitLogCap } from './log-cap.js';
 import { UnitLauncher } from './unit-launcher.js';
 import { unitRuntimeOf } from './unit-runtime.js';
 import { UnitStatsSampler } from './unit-stats-sampler.js';
@@ -78,6 +79,8 @@ export interface ProcessDriverOptions {
    */
   unitUser?: UnitUser;
   logger?: DriverLogger;
+  /** a unit's log is copied to `<log>.1` and truncated past this size; default LOG_MAX_BYTES (10 MB) */
+  logMaxBytes?: number;
 }
 
 /** Grace period when start() replaces a unit whose process still runs. */
@@ -115,6 +118,8 @@ export class ProcessDriver implements Driver {
   private readonly exitPacer = agentPacer;
   private readonly intents: LaunchIntents;
   private readonly launcher: UnitLauncher;
+  /** keeps each unit's log under LOG_MAX_BYTES (log-cap.ts) */
+  private readonly logCap: UnitLogCap;
   private recovery: Promise<void> | undefined;
   /** who units run as; undefined: the agent's own user (an agent that is not root) */
   readonly unitUser: UnitUser | undefined;
@@ -125,6 +130,16 @@ export class ProcessDriver implements Driver {
   ) {
     this.files = new UnitFiles(stateDir);
     this.intents = new LaunchIntents(this.files.unitsDir);
+    this.logCap = new UnitLogCap({
+      logs: () => this.files.units().map((unit) => ({ unit, file: this.files.logPath(unit) })),
+      // the current run's output now begins at the file's start: `since` reads from there
+      onRotated: (unit) => {
+        const state = this.files.read(unit);
+        if (state?.logStart !== undefined && state.logStart > 0) this.files.update(unit, state.pid, (s) => ({ ...s, logStart: 0 }));
+      },
+      onError: (unit, err) => this.log.warn(`${unit}: cannot cap its log ${this.files.logPath(unit)}: ${String(err)}`),
+      ...(options.logMaxBytes !== undefined ? { maxBytes: options.logMaxBytes } : {}),
+    });
     this.log = options.logger ?? stderrLogger;
     this.unitUser = process.getuid?.() === 0 ? (options.unitUser ?? hostUnitUser('nobody')) : undefined;
     this.adopted = new AdoptedUnits({
@@ -294,6 +309,7 @@ export class ProcessDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    this.logCap.stop();
     this.adopted.close();
     this.emitter.removeAllListeners();
     for (const s of this.streams) s.destroy();

@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { UnitSpec } from '../driver.js';
 import type { BoundPort } from './unit-launch.js';
+import { rotatedLogPath } from './log-cap.js';
 
 export interface UnitStateFile {
   spec: UnitSpec;
@@ -116,6 +117,7 @@ export class UnitFiles {
   delete(unit: string): void {
     rmSync(this.statePath(unit), { force: true });
     rmSync(this.logPath(unit), { force: true });
+    rmSync(rotatedLogPath(this.logPath(unit)), { force: true });
     rmSync(this.workDir(unit), { recursive: true, force: true });
   }
 }
