@@ -1,5 +1,5 @@
 // The dashboard in a real browser (Debian's chromium) against a real `paz up` with auth on, the docker
-// driver and its router: signing in (admin, read-only, a bad token), the Services list and the Dashboard
+// driver and its router: signing in (admin, read-only, a bad token, one revoked while signed in), the Services list and the Dashboard
 // following changes made through the API without a reload, and no console errors along the way.
 // test-lane: docker heavy slow
 import { describe, it, before, after } from 'node:test';
@@ -138,6 +138,19 @@ describe('dashboard in a browser', skipUnlessDocker, () => {
     assert.match(await page.locator('header').innerText(), /viewer \(read-only\)/);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' }).click();
     await row('ui-hello').waitFor();
+  });
+
+  it('a token revoked while signed in: the dashboard goes back to the sign-in page and says so', async () => {
+    const before = errors.length;
+    assert.equal((await request('DELETE', `${up.paz.orchestrator}/auth/tokens/viewer`, undefined, up.paz.authHeaders())).status, 200);
+    // its open event stream ends within seconds (the server checks an open stream's token again), and the next
+    // connection is refused: no click, no reload
+    await page.getByRole('alert').filter({ hasText: 'no longer accepted' }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'signed out');
+    await screenshot(page, 'token-revoked');
+    // the browser logs the refused requests (401): those are expected, nothing else
+    const added = errors.splice(before);
+    assert.ok(added.every((e) => /401/.test(e)), added.join('\n'));
   });
 
   it('logged no console errors', () => {

@@ -11,7 +11,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { SseFrames } from '../../src/client/sse-frames.js';
-import { api, ApiError, authHeaders, type Answer } from './api/client';
+import { api, ApiError, authHeaders, tokenRefused, type Answer } from './api/client';
 import { connectionLost, dropped, initialConnection, opened, received, reconnecting, type ConnectionState } from './live/connection-state';
 import { notLoaded, onEvent, onFailed, onLoaded, onReload, type Decision, type Follow } from './live/follow';
 import { toLiveEvent, type LiveEvent } from './live/relevance';
@@ -61,6 +61,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         return `the orchestrator did not answer (${(e as Error).message})`;
       }
       if (!res.ok || !res.body) {
+        if (res.status === 401) tokenRefused();
         const body = (await res.json().catch(() => ({}))) as { message?: string };
         if (res.status === 400 && last) {
           // too far behind to resume: start from now, and have every page re-read

@@ -4,7 +4,7 @@
  * controls only then; the server refuses them anyway (403).
  */
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
-import { api, ApiError, tokenStore } from './api/client';
+import { api, ApiError, onTokenRefused, tokenStore } from './api/client';
 
 export interface Session {
   name: string;
@@ -68,6 +68,16 @@ export function SessionGate({ children }: { children: ReactNode }) {
   useEffect(() => {
     void check(tokenStore.get());
   }, [check]);
+
+  // the token was revoked while signed in: back to the sign-in page, saying why
+  useEffect(
+    () =>
+      onTokenRefused(() => {
+        tokenStore.clear();
+        setState({ kind: 'signed-out', error: 'Your token is no longer accepted: it was revoked, or Paz no longer knows it. Sign in with another.' });
+      }),
+    [],
+  );
 
   const signOut = useCallback(() => {
     tokenStore.clear();

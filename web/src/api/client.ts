@@ -25,6 +25,23 @@ export const tokenStore = {
   },
 };
 
+/**
+ * Told when the signed-in token is refused (401) by a call made with it: revoked meanwhile, or the store restored
+ * without it. The session then goes back to the sign-in page, saying so, rather than every panel showing a 401.
+ */
+const refusedListeners = new Set<() => void>();
+
+export function onTokenRefused(listener: () => void): () => void {
+  refusedListeners.add(listener);
+  return () => refusedListeners.delete(listener);
+}
+
+/** The signed-in token was refused (a 401 to a call that sent it): every listener hears of it. */
+export function tokenRefused(): void {
+  if (tokenStore.get() === undefined) return;
+  for (const listener of [...refusedListeners]) listener();
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -65,6 +82,8 @@ async function call<T>(method: string, path: string, body?: unknown, token?: str
     parsed = text;
   }
   if (!res.ok) {
+    // a token given explicitly is being tried (sign-in), not the session's
+    if (res.status === 401 && token === undefined) tokenRefused();
     const err = parsed && typeof parsed === 'object' ? parsed : {};
     // the field a validation error is about: cross-field checks name it in details.field
     throw new ApiError(res.status, String(err.code ?? res.status), String(err.message ?? (text || res.statusText)), err.field ?? err.details?.field);
