@@ -299,6 +299,41 @@ test('logs: tail gives the last lines, follow streams new lines and ends when th
   await driver.remove(s.unit);
 });
 
+test("a unit's log past the driver's cap is kept in .1 and truncated; a unit started by an older Paz (no O_APPEND) is left alone", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paz-process-logcap-'));
+  // not in `drivers`: its state dir goes at the end of this test, its processes are remembered as every unit's
+  const capped = new ProcessDriver(dir, { ...driverOptions, logMaxBytes: 4096 });
+  const chatty = 'let n = 0; setInterval(() => console.log(String(++n).padStart(6, "0") + " " + "x".repeat(200)), 20)';
+  const a = spec('capped', chatty);
+  const b = spec('capped', chatty);
+  try {
+    remember((await capped.start(a)).id);
+    remember((await capped.start(b)).id);
+    // b as an older Paz left it: its state says nothing of O_APPEND
+    const stateFile = join(dir, 'units', readdirSync(join(dir, 'units')).find((f) => f.startsWith(b.unit + '.'))!);
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
+    delete state.logAppends;
+    writeFileSync(stateFile, JSON.stringify(state));
+    const log = (u: UnitSpec) => join(dir, 'logs', `${u.unit}.out`);
+    await waitFor("a's log rotated", () => existsSync(`${log(a)}.1`) || undefined);
+    // the next rotation replaces the .1: it begins past the first line then
+    await waitFor('a second rotation', () => !readFileSync(`${log(a)}.1`, 'utf8').startsWith('000001') || undefined);
+    const current = readFileSync(log(a));
+    assert.ok(current.length < 4096 + 60 * 230, `a's log stays near its cap (${current.length} bytes)`);
+    assert.equal(current.indexOf(0), -1, 'no hole of zeros');
+    const tail: string[] = [];
+    for await (const l of await capped.logs(a.unit, { tail: 1 })) tail.push(l as string);
+    assert.match(tail[0] ?? '', /^\d{6} x+$/);
+    assert.ok(readFileSync(log(b)).length > 4096 * 2, "b's log is not truncated under a descriptor that does not append");
+    assert.equal(existsSync(`${log(b)}.1`), false);
+  } finally {
+    await capped.remove(a.unit);
+    await capped.remove(b.unit);
+    await capped.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('kill -9 of a unit is reported as a die event with exit code 137', async () => {
   const { events, unsubscribe } = recordEvents(driver);
   const off = await unsubscribe;

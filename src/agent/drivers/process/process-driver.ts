@@ -131,7 +131,8 @@ export class ProcessDriver implements Driver {
     this.files = new UnitFiles(stateDir);
     this.intents = new LaunchIntents(this.files.unitsDir);
     this.logCap = new UnitLogCap({
-      logs: () => this.files.units().map((unit) => ({ unit, file: this.files.logPath(unit) })),
+      // not the logs of processes started by an older Paz, which write without O_APPEND (unit-files.ts)
+      logs: () => this.files.units().filter((unit) => this.logAppends(unit)).map((unit) => ({ unit, file: this.files.logPath(unit) })),
       // the current run's output now begins at the file's start: `since` reads from there
       onRotated: (unit) => {
         const state = this.files.read(unit);
@@ -356,6 +357,15 @@ export class ProcessDriver implements Driver {
     this.files.writeCgroupParent(this.options.cgroupParent ?? DEFAULT_CGROUP_PARENT);
     this.cgroups = cg;
     return cg;
+  }
+
+  /** whether the unit's process writes its log through an O_APPEND descriptor (unit-files.ts: logAppends) */
+  private logAppends(unit: string): boolean {
+    try {
+      return this.files.read(unit)?.logAppends === true;
+    } catch {
+      return false; // an unreadable state file: list() says so
+    }
   }
 
   private isRunning(state: UnitStateFile): boolean {

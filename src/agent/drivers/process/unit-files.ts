@@ -32,6 +32,12 @@ export interface UnitStateFile {
   cgroups: boolean;
   /** the launch that spawned the process (its PAZ_LAUNCH_ID; see launch-intents.ts) */
   launchId?: string;
+  /**
+   * the process writes its log through an O_APPEND descriptor, so the log may be truncated under it (log-cap.ts).
+   * Absent for a process started by an older Paz, whose first start opened its log without: truncated, it would
+   * write on at its old offset, after a hole; its log is capped once it is started again
+   */
+  logAppends?: boolean;
 }
 
 const STATE_SUFFIX = '.json';

@@ -101,6 +101,7 @@ export class UnitLauncher {
       ports,
       cgroups: cg !== undefined,
       launchId,
+      logAppends: true,
     };
     files.write(unit, state);
     intents.remove(unit);
