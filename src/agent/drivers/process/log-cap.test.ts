@@ -38,7 +38,7 @@ test('the cap looks at every unit, says which it rotated, and reports a failure 
   const cap = new UnitLogCap({
     logs: () => ['a', 'b', 'c'].map((unit) => ({ unit, file: join(dir, `${unit}.out`) })),
     onRotated: (unit) => rotated.push(unit),
-    onError: (unit) => failed.push(unit),
+    onError: (unit) => failed.push(unit ?? '(listing)'),
     maxBytes: 10,
     intervalMs: 60_000,
   });
@@ -57,5 +57,23 @@ test('the cap looks at every unit, says which it rotated, and reports a failure 
   } finally {
     cap.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('units that cannot be listed (the state dir removed under the agent) are reported, not thrown out of the timer', () => {
+  const errors: Array<string | undefined> = [];
+  const cap = new UnitLogCap({
+    logs: () => {
+      throw new Error("ENOENT: no such file or directory, scandir '/gone/units'");
+    },
+    onRotated: () => assert.fail('nothing to rotate'),
+    onError: (unit) => errors.push(unit),
+    intervalMs: 60_000,
+  });
+  try {
+    cap.check();
+    assert.deepEqual(errors, [undefined]);
+  } finally {
+    cap.stop();
   }
 });

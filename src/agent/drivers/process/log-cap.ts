@@ -32,7 +32,8 @@ export interface UnitLogCapOptions {
   logs: () => Array<{ unit: string; file: string }>;
   /** told after a unit's log was truncated (its readers' offsets into it are stale) */
   onRotated: (unit: string) => void;
-  onError: (unit: string, err: unknown) => void;
+  /** a unit's log that could not be capped, or (unit undefined) the units that could not be listed */
+  onError: (unit: string | undefined, err: unknown) => void;
   maxBytes?: number;
   intervalMs?: number;
 }
@@ -47,7 +48,15 @@ export class UnitLogCap {
   }
 
   check(): void {
-    for (const { unit, file } of this.opts.logs()) {
+    // a timer's callback: nothing it meets (a state dir removed under the agent) may throw out of it
+    let logs: Array<{ unit: string; file: string }>;
+    try {
+      logs = this.opts.logs();
+    } catch (err) {
+      this.opts.onError(undefined, err);
+      return;
+    }
+    for (const { unit, file } of logs) {
       try {
         if (capLogFile(file, this.opts.maxBytes ?? LOG_MAX_BYTES)) this.opts.onRotated(unit);
       } catch (err) {

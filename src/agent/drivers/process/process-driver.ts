@@ -138,7 +138,7 @@ export class ProcessDriver implements Driver {
         const state = this.files.read(unit);
         if (state?.logStart !== undefined && state.logStart > 0) this.files.update(unit, state.pid, (s) => ({ ...s, logStart: 0 }));
       },
-      onError: (unit, err) => this.log.warn(`${unit}: cannot cap its log ${this.files.logPath(unit)}: ${String(err)}`),
+      onError: (unit, err) => this.log.warn(unit === undefined ? `cannot list the units to cap their logs: ${String(err)}` : `${unit}: cannot cap its log ${this.files.logPath(unit)}: ${String(err)}`),
       ...(options.logMaxBytes !== undefined ? { maxBytes: options.logMaxBytes } : {}),
     });
     this.log = options.logger ?? stderrLogger;
