@@ -18,10 +18,13 @@ export function rotatedLogPath(file: string): string {
   return `${file}.1`;
 }
 
-/** Copies `file` to its `.1` and truncates it when it is larger than `maxBytes`; true when it did. */
-export function capLogFile(file: string, maxBytes: number): boolean {
+/**
+ * Copies `file` to its `.1` and truncates it when it is larger than `maxBytes` and `mayTruncate()` (asked only
+ * then: the answer may cost a read); true when it did.
+ */
+export function capLogFile(file: string, maxBytes: number, mayTruncate: () => boolean = () => true): boolean {
   const size = statSync(file, { throwIfNoEntry: false })?.size;
-  if (size === undefined || size <= maxBytes) return false;
+  if (size === undefined || size <= maxBytes || !mayTruncate()) return false;
   copyFileSync(file, rotatedLogPath(file));
   truncateSync(file, 0);
   return true;
@@ -30,6 +33,8 @@ export function capLogFile(file: string, maxBytes: number): boolean {
 export interface UnitLogCapOptions {
   /** the units whose logs to look at now, with their log files */
   logs: () => Array<{ unit: string; file: string }>;
+  /** whether a unit's log, past the size, may be truncated under it; asked only of logs past the size */
+  mayTruncate?: (unit: string) => boolean;
   /** told after a unit's log was truncated (its readers' offsets into it are stale) */
   onRotated: (unit: string) => void;
   /** a unit's log that could not be capped, or (unit undefined) the units that could not be listed */
@@ -58,7 +63,7 @@ export class UnitLogCap {
     }
     for (const { unit, file } of logs) {
       try {
-        if (capLogFile(file, this.opts.maxBytes ?? LOG_MAX_BYTES)) this.opts.onRotated(unit);
+        if (capLogFile(file, this.opts.maxBytes ?? LOG_MAX_BYTES, () => this.opts.mayTruncate?.(unit) ?? true)) this.opts.onRotated(unit);
       } catch (err) {
         this.opts.onError(unit, err);
       }

@@ -131,8 +131,9 @@ export class ProcessDriver implements Driver {
     this.files = new UnitFiles(stateDir);
     this.intents = new LaunchIntents(this.files.unitsDir);
     this.logCap = new UnitLogCap({
+      logs: () => this.files.units().map((unit) => ({ unit, file: this.files.logPath(unit) })),
       // not the logs of processes started by an older Paz, which write without O_APPEND (unit-files.ts)
-      logs: () => this.files.units().filter((unit) => this.logAppends(unit)).map((unit) => ({ unit, file: this.files.logPath(unit) })),
+      mayTruncate: (unit) => this.logAppends(unit),
       // the current run's output now begins at the file's start: `since` reads from there
       onRotated: (unit) => {
         const state = this.files.read(unit);
