@@ -7,13 +7,15 @@
  *   `timeout server`: see render-config.ts for why sessions are not cut at the mark-down);
  * - requests started after that are served by the healthy instance, at once.
  * And an instance that refuses connections before its checks notice: its requests are retried on the other
- * instance (`option redispatch 1`, `retries 3`) instead of failing.
+ * instance (`option redispatch 1`, `retries 3`) instead of failing. And an instance killed while it holds
+ * requests: the GET it held is sent again to the other instance (`retry-on empty-response`), the POST is not.
  * Backends are child processes (or servers of this process) started here and ended by PID, pass or fail;
  * everything is on loopback.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { get, startBackend, startTestRouter, waitFor, type Backend, type TestRouter } from './router-fixtures.js';
 
@@ -42,14 +44,18 @@ interface ChildBackend {
 const children: ChildProcess[] = [];
 let rt: TestRouter | undefined;
 let refusedRt: TestRouter | undefined;
+let killedRt: TestRouter | undefined;
+const survivors: Backend[] = [];
 let live: Backend | undefined;
 let doomed: Backend | undefined;
 
 after(async () => {
   await rt?.cleanup();
   await refusedRt?.cleanup();
+  await killedRt?.cleanup();
   await live?.close();
   await doomed?.close();
+  for (const b of survivors) await b.close();
   for (const child of children) {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
     const exited = new Promise((r) => child.once('exit', r));
@@ -154,4 +160,64 @@ test('an instance whose connections are refused while still marked up: its reque
   console.log('figures:', JSON.stringify({ status: stat?.status, retries: stat?.wretr, redispatches: stat?.wredis }));
   assert.match(String(stat?.status), /^UP/, 'the refusing instance was still marked up: its requests were redispatched, not routed around by checks');
   assert.ok(Number(stat?.wredis) >= 1, 'HAProxy counted the redispatches');
+});
+
+/** One request with a small body through `port` (no keep-alive); a failure to get any answer is thrown. */
+function send(port: number, host: string, method: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const body = method === 'GET' ? '' : 'order=1\n';
+    const req = request({ host: '127.0.0.1', port, path, method, headers: { host, 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('an instance killed while it holds requests: its GET is answered by another instance, its POST fails once and is not sent again', async () => {
+  // An app killed mid-request (out of memory, kill -9, its host rebooted under it) closes its connections
+  // without an answer. A GET it held is sent again, to another instance (retry-on empty-response, with
+  // redispatch): what nginx does by default, and what a client would have to do otherwise. A POST may have
+  // done its work before the kill: the router answers 502 and does not send it to anyone else.
+  const getVictim = await startChildBackend('get-1-1');
+  const postVictim = await startChildBackend('post-1-1');
+  const getSurvivor = await startBackend('get-1-2');
+  const postSurvivor = await startBackend('post-1-2');
+  survivors.push(getSurvivor, postSurvivor);
+  killedRt = await startTestRouter({
+    domain: 'paz',
+    services: [
+      { name: 'get', servers: [{ name: getVictim.name, address: '127.0.0.1', port: getVictim.port, state: 'ready' as const }, getSurvivor.asServer()] },
+      { name: 'post', servers: [{ name: postVictim.name, address: '127.0.0.1', port: postVictim.port, state: 'ready' as const }, postSurvivor.asServer()] },
+    ],
+  });
+  const router = killedRt;
+  await waitFor('every instance checked once', () => getSurvivor.checks >= 1 && postSurvivor.checks >= 1, 15_000);
+
+  const outcomes: Record<string, Array<{ status: number; body: string }>> = {};
+  for (const [method, service, victim, survivor] of [['GET', 'get', getVictim, getSurvivor], ['POST', 'post', postVictim, postSurvivor]] as const) {
+    const path = `/slow?ms=2000&method=${method}`;
+    // two at once: round robin gives the victim one of them, whichever reaches HAProxy first
+    const both = [send(router.port, `${service}.paz`, method, path), send(router.port, `${service}.paz`, method, path)].map((p) =>
+      p.catch((error: Error) => ({ status: 0, body: error.message })),
+    );
+    await until(`${victim.name} to hold its request`, () => victim.got.includes(path), 5_000);
+    await until(`${survivor.name} to hold its request`, () => survivor.received >= 1, 5_000);
+    process.kill(victim.child.pid!, 'SIGKILL');
+    outcomes[method] = await Promise.all(both);
+    const stat = (await router.router.runtime.showStat()).find((r) => r.pxname === `backend-${service}` && r.svname === 'slot1');
+    console.log('figures:', JSON.stringify({ method, answers: outcomes[method].map((o) => `${o.status} ${o.body.trim()}`), survivorReceived: survivor.received, retries: stat?.wretr, redispatches: stat?.wredis }));
+  }
+  assert.deepEqual(outcomes.GET.map((o) => `${o.status} ${o.body}`), ['200 get-1-2\n', '200 get-1-2\n'], 'both GETs answered, the killed instance\'s by the other one');
+  assert.equal(getSurvivor.received, 2, 'the GET the killed instance held was sent to the other instance, once');
+  assert.deepEqual(
+    outcomes.POST.map((o) => o.status).sort(),
+    [200, 502],
+    `the POST the killed instance held failed, the other was answered: ${JSON.stringify(outcomes.POST)}`,
+  );
+  assert.equal(postSurvivor.received, 1, 'the POST the killed instance held was not sent to the other instance');
 });

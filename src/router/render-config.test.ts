@@ -51,8 +51,17 @@ test('threads: nbthread as given; the router takes half the CPUs, at least one, 
 
 test('defaults: http mode, redispatch and retries, health check timing', () => {
   const config = lines(renderConfig(layout, { ...options, healthCheck: { intervalMs: 500, fall: 3 } }));
-  for (const line of ['mode http', 'option redispatch 1', 'retries 3', 'timeout connect 1s', 'timeout check 2s', 'default-server inter 500ms fastinter 250ms downinter 500ms fall 3 rise 1']) {
+  for (const line of ['mode http', 'option redispatch 1', 'retries 3', 'retry-on conn-failure empty-response', 'timeout connect 1s', 'timeout check 2s', 'default-server inter 500ms fastinter 250ms downinter 500ms fall 3 rise 1']) {
     assert.ok(config.includes(line), `missing "${line}"`);
+  }
+});
+
+test('a request is sent again after it reached an instance only when it is a GET, HEAD or OPTIONS', () => {
+  for (const config of [lines(renderConfig(layout, options)), lines(renderConfig(layout, { ...options, tls: { port: 18443, certDir: '/etc/paz/certs', certificates: [{ file: 'demo.pem', names: ['demo-api.example.com'] }] } }))]) {
+    const frontend = config.slice(config.findIndex((l) => l.startsWith('frontend ')));
+    const rule = frontend.indexOf('http-request disable-l7-retry if !METH_GET !METH_HEAD !METH_OPTIONS');
+    assert.ok(rule > 0, 'in the frontend, for every other method');
+    assert.ok(rule < frontend.findIndex((l) => l.startsWith('use_backend') || l.startsWith('default_backend')), 'before the request is routed');
   }
 });
 

@@ -105,6 +105,8 @@ export const DEFAULT_MAX_CONNECTIONS = 4096;
 export const DEFAULT_HARD_STOP_AFTER_MS = 120_000;
 /** The Host header without an optional `:port` suffix, lower-cased: what services are routed by. */
 const HOST_EXPRESSION = 'req.hdr(host),field(1,:),lower';
+/** methods other than GET, HEAD and OPTIONS (HAProxy's predefined ACLs, ANDed): not sent to a second instance once one had them */
+const L7_RETRY_UNSAFE = '!METH_GET !METH_HEAD !METH_OPTIONS';
 /** Where free slots point; never contacted, as free slots are in maintenance. */
 const PLACEHOLDER_ADDRESS = '127.0.0.1:1';
 /** HAProxy binds unix sockets through a temporary name a few characters longer; sun_path holds 107. */
@@ -301,6 +303,12 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     // the last) instead of failing the request; only a request never sent is retried, so nothing runs twice.
     '    option redispatch 1',
     '    retries 3',
+    // A request sent on a connection the instance then closed without a word (it crashed or was killed
+    // mid-request, or it closed an idle keep-alive connection just as the request went out on it) is sent
+    // again, to another instance: nginx's default for idempotent requests. The frontend limits it to GET,
+    // HEAD and OPTIONS, which an app may answer twice. Not a `junk-response` or a timeout: those are most
+    // often the request's own doing, and sending it on would spread the harm (HAProxy's manual says so).
+    '    retry-on conn-failure empty-response',
     '    option forwardfor',
     // Not `on-marked-down shutdown-sessions`: it ends the requests a dead server holds seconds after the
     // mark-down instead of at `timeout server`, but it also cut requests still being retried towards the
@@ -316,6 +324,9 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     // HTTPS redirects name the host too: then it is worked out once per request and kept in a variable
     ...(options.tls ? ['    # the Host header without an optional :port suffix, lower-cased', `    http-request set-var(txn.paz_host) ${HOST_EXPRESSION}`, ...httpsLines(layout, options.tls)] : []),
   ];
+  // Only a request that may be answered twice is sent again after it reached an instance (retry-on above);
+  // the others are retried only when they never reached one (a refused or timed-out connect).
+  out.push(`    http-request disable-l7-retry if ${L7_RETRY_UNSAFE}`);
   // Without TLS the rule reads the header directly: a variable costs an allocation per request.
   const host = options.tls ? 'var(txn.paz_host)' : HOST_EXPRESSION;
   const hostMap = renderHostMap(layout);
