@@ -306,9 +306,15 @@ test("a unit's log past the driver's cap is kept in .1 and truncated; a unit sta
   const chatty = 'let n = 0; setInterval(() => console.log(String(++n).padStart(6, "0") + " " + "x".repeat(200)), 20)';
   const a = spec('capped', chatty);
   const b = spec('capped', chatty);
+  // 100 lines in one write on its first run only (it leaves a mark in its working directory), then quiet
+  const burst =
+    'const fs = require("node:fs"); if (fs.existsSync("burst-done")) console.log("second run"); ' +
+    'else { fs.writeSync(1, Array.from({ length: 100 }, (_, i) => String(i + 1).padStart(6, "0") + " " + "y".repeat(200) + "\\n").join("")); fs.writeFileSync("burst-done", ""); } setInterval(() => {}, 1e6)';
+  const c = spec('capped', burst);
   try {
     remember((await capped.start(a)).id);
     remember((await capped.start(b)).id);
+    remember((await capped.start(c)).id);
     // b as an older Paz left it: its state says nothing of O_APPEND
     const stateFile = join(dir, 'units', readdirSync(join(dir, 'units')).find((f) => f.startsWith(b.unit + '.'))!);
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
@@ -329,9 +335,24 @@ test("a unit's log past the driver's cap is kept in .1 and truncated; a unit sta
     });
     assert.ok(readFileSync(log(b)).length > 4096 * 2, "b's log is not truncated under a descriptor that does not append");
     assert.equal(existsSync(`${log(b)}.1`), false);
+    // c's burst was moved aside whole and nothing came after it: what `tail` and a full read return is in .1
+    await waitFor("c's burst moved aside", () => (existsSync(`${log(c)}.1`) && readFileSync(log(c)).length === 0) || undefined);
+    const lines = async (opts: { tail?: number }) => {
+      const out: string[] = [];
+      for await (const l of await capped.logs(c.unit, opts)) out.push((l as string).slice(0, 6));
+      return out;
+    };
+    assert.deepEqual(await lines({ tail: 3 }), ['000098', '000099', '000100'], 'tail reads the older part when the current file has too few lines');
+    assert.equal((await lines({})).length, 100, 'a full read has the older part');
+    // a new start begins a new log: the older part of the previous one goes
+    remember((await capped.start(c)).id);
+    assert.equal(existsSync(`${log(c)}.1`), false, "a new start removes the previous run's older part");
+    await waitFor("c's second run to log", async () => (await lines({})).length > 0 || undefined);
+    assert.deepEqual(await lines({}), ['second']);
   } finally {
     await capped.remove(a.unit);
     await capped.remove(b.unit);
+    await capped.remove(c.unit);
     await capped.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -97,3 +97,45 @@ test('from: one run\'s output only, the earlier runs\' left out; tail still appl
   // a file shorter than the offset (truncated since): nothing before its end
   assert.deepEqual(await collect(logLineStream(path, { from: 10_000 })), []);
 });
+
+test('rotated: the older part the log cap kept comes first, and tail counts across both', async () => {
+  const current = file('cap.out', 'c1\nc2\n');
+  const rotated = file('cap.out.1', 'r1\nr2\nr3\n');
+  assert.deepEqual(await collect(logLineStream(current, { rotated })), ['r1', 'r2', 'r3', 'c1', 'c2']);
+  assert.deepEqual(await collect(logLineStream(current, { rotated, tail: 4 })), ['r2', 'r3', 'c1', 'c2']);
+  assert.deepEqual(await collect(logLineStream(current, { rotated, tail: 2 })), ['c1', 'c2'], 'the current file has them all');
+  assert.deepEqual(await collect(logLineStream(current, { rotated, tail: 100 })), ['r1', 'r2', 'r3', 'c1', 'c2']);
+  assert.deepEqual(await collect(logLineStream(current, { rotated, tail: 0 })), []);
+  // one run of the current file: the older part is not part of it
+  assert.deepEqual(await collect(logLineStream(current, { rotated, from: 3 })), ['c2']);
+  // right after a rotation the current file may be empty, or hold only part of a line
+  const empty = file('empty.out', '');
+  assert.deepEqual(await collect(logLineStream(empty, { rotated, tail: 2 })), ['r2', 'r3']);
+  const partial = file('partial.out', 'c1 partly');
+  assert.deepEqual(await collect(logLineStream(partial, { rotated, tail: 2 })), ['r3', 'c1 partly']);
+  // an unterminated last line of the older part is a line of its own, not glued to the file's first
+  const unterminated = file('cut.out.1', 'r1\nr2');
+  assert.deepEqual(await collect(logLineStream(current, { rotated: unterminated })), ['r1', 'r2', 'c1', 'c2']);
+  assert.deepEqual(await collect(logLineStream(current, { rotated: unterminated, tail: 3 })), ['r2', 'c1', 'c2']);
+  // no older part (never rotated)
+  assert.deepEqual(await collect(logLineStream(current, { rotated: join(dir, 'never.out.1'), tail: 3 })), ['c1', 'c2']);
+});
+
+test('rotated: a large older part is read in order at the consumer\'s pace, then the file is followed', async () => {
+  const count = 50_000;
+  const rotated = file('big.out.1', Array.from({ length: count }, (_, i) => `old ${i}`).join('\n') + '\n');
+  const current = file('big.out', 'new 0\n');
+  let writerRunning = true;
+  const stream = logLineStream(current, { rotated, follow: true, isWriterRunning: () => writerRunning, pollMs: 20 });
+  const lines: string[] = [];
+  for await (const line of stream) {
+    lines.push(line as string);
+    if (line === 'new 0') {
+      appendFileSync(current, 'new 1\n');
+      writerRunning = false;
+    }
+  }
+  assert.equal(lines.length, count + 2);
+  assert.ok(lines.slice(0, count).every((l, i) => l === `old ${i}`), 'the older part whole and in order');
+  assert.deepEqual(lines.slice(count), ['new 0', 'new 1']);
+});

@@ -14,7 +14,15 @@ const CHUNK = 64 * 1024;
 
 /** Byte offset where the last `lines` lines of the open file start (0 when it has fewer). */
 export function tailOffset(fd: number, size: number, lines: number): number {
-  if (lines <= 0) return size;
+  return tailStart(fd, size, lines).offset;
+}
+
+/**
+ * Where the last `lines` lines of the open file start, and how many lines that is: `lines`, or all the file
+ * has when it has fewer (then the offset is 0).
+ */
+export function tailStart(fd: number, size: number, lines: number): { offset: number; found: number } {
+  if (lines <= 0) return { offset: size, found: 0 };
   const buf = Buffer.alloc(CHUNK);
   let end = size;
   // a final '\n' ends the last line; it does not start another one
@@ -33,11 +41,12 @@ export function tailOffset(fd: number, size: number, lines: number): number {
         continue;
       }
       seen++;
-      if (seen === lines) return start + i + 1;
+      if (seen === lines) return { offset: start + i + 1, found: lines };
     }
     end = start;
   }
-  return 0;
+  // every newline seen starts a line after the first one
+  return { offset: 0, found: size === 0 ? 0 : seen + 1 };
 }
 
 export interface LogLineOptions {
@@ -45,23 +54,41 @@ export interface LogLineOptions {
   tail?: number;
   /** read from this byte offset on (the start of one run's output), before `tail` applies */
   from?: number;
+  /**
+   * The log's older part, moved aside by the log cap (`<log>.1`): its lines come before the file's, and `tail`
+   * counts across both. Not read with `from`, which reads one run of the file itself.
+   */
+  rotated?: string;
   follow?: boolean;
   /** asked on each poll in follow mode: false ends the stream once the file is read to its end */
   isWriterRunning?: () => boolean;
   pollMs?: number;
 }
 
-export function logLineStream(file: string, opts: LogLineOptions = {}): Readable {
-  const pollMs = opts.pollMs ?? 200;
-  let fd: number | undefined;
+function openIfThere(file: string): number | undefined {
   try {
-    fd = openSync(file, 'r');
+    return openSync(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return undefined;
   }
+}
+
+export function logLineStream(file: string, opts: LogLineOptions = {}): Readable {
+  const pollMs = opts.pollMs ?? 200;
+  let fd = openIfThere(file);
   let offset = 0;
-  if (fd !== undefined && opts.tail !== undefined) offset = tailOffset(fd, fstatSync(fd).size, opts.tail);
+  let found = 0;
+  if (fd !== undefined && opts.tail !== undefined) ({ offset, found } = tailStart(fd, fstatSync(fd).size, opts.tail));
   if (fd !== undefined && opts.from !== undefined) offset = Math.max(offset, Math.min(opts.from, fstatSync(fd).size));
+  // the older part first, read to its end once: all of it, or the lines `tail` still wants
+  let older: { fd: number; offset: number } | undefined;
+  if (opts.rotated !== undefined && opts.from === undefined && (opts.tail === undefined || found < opts.tail)) {
+    const olderFd = openIfThere(opts.rotated);
+    if (olderFd !== undefined) {
+      older = { fd: olderFd, offset: opts.tail === undefined ? 0 : tailStart(olderFd, fstatSync(olderFd).size, opts.tail - found).offset };
+    }
+  }
 
   const decoder = new StringDecoder('utf8');
   const buf = Buffer.alloc(CHUNK);
@@ -78,12 +105,35 @@ export function logLineStream(file: string, opts: LogLineOptions = {}): Readable
     stream.push(null);
   };
 
+  /** Pushes the whole lines `chunk` completes; false when the consumer wants no more for now. */
+  const pushLines = (stream: Readable, chunk: Buffer): boolean => {
+    const lines = (partial + decoder.write(chunk)).split('\n');
+    partial = lines.pop() ?? '';
+    let wantsMore = true;
+    for (const line of lines) wantsMore = stream.push(line);
+    return wantsMore;
+  };
+
   /** Pushes the lines available now, then polls again (follow), ends, or waits for the consumer's next read(). */
   const pump = (stream: Readable): void => {
     timer = undefined;
     if (ended || stream.destroyed) return;
     // asked before reading: data written before the writer stopped is then surely read in this round
     const writerRunning = opts.follow ? (opts.isWriterRunning?.() ?? false) : false;
+    while (older) {
+      const n = readSync(older.fd, buf, 0, CHUNK, older.offset);
+      if (n === 0) {
+        // its unterminated last line, if any, is a line of its own: the file goes on after a copy, not mid-line
+        const rest = partial + decoder.end();
+        partial = '';
+        closeSync(older.fd);
+        older = undefined;
+        if (rest !== '' && !stream.push(rest)) return;
+        break;
+      }
+      older.offset += n;
+      if (!pushLines(stream, buf.subarray(0, n))) return; // read() will call pump again
+    }
     if (fd === undefined) {
       // the process has not created its log yet (or never will)
       if (writerRunning) timer = setTimeout(() => pump(stream), pollMs);
@@ -96,12 +146,7 @@ export function logLineStream(file: string, opts: LogLineOptions = {}): Readable
       const n = readSync(fd, buf, 0, CHUNK, offset);
       if (n === 0) break;
       offset += n;
-      const text = partial + decoder.write(buf.subarray(0, n));
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      let wantsMore = true;
-      for (const line of lines) wantsMore = stream.push(line);
-      if (!wantsMore) return; // read() will call pump again
+      if (!pushLines(stream, buf.subarray(0, n))) return; // read() will call pump again
     }
     if (writerRunning) timer = setTimeout(() => pump(stream), pollMs);
     else finish(stream);
@@ -118,6 +163,8 @@ export function logLineStream(file: string, opts: LogLineOptions = {}): Readable
       ended = true;
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
+      if (older) closeSync(older.fd);
+      older = undefined;
       callback(err);
     },
   });

@@ -49,7 +49,7 @@ import { requireProgram, resolveProgram } from './program-path.js';
 import { Spawner } from './spawner.js';
 import { UnitFiles, type UnitStateFile } from './unit-files.js';
 import { exitCodeOf, inheritedEnv, isValidUnitName, type BoundPort } from './unit-launch.js';
-import { UnitLogCap } from './log-cap.js';
+import { rotatedLogPath, UnitLogCap } from './log-cap.js';
 import { UnitLauncher } from './unit-launcher.js';
 import { unitRuntimeOf } from './unit-runtime.js';
 import { UnitStatsSampler } from './unit-stats-sampler.js';
@@ -277,13 +277,16 @@ export class ProcessDriver implements Driver {
   async logs(unit: string, opts: LogOptions): Promise<Readable> {
     // raw lines as the process wrote them: the driver does not stand between a unit and its log file, so it
     // has no per-line times and `timestamps` cannot be honoured; `since` only by run: one at or after the current
-    // run's start begins at that run's first line (`paz logs -f` following a unit through its restart)
+    // run's start begins at that run's first line (`paz logs -f` following a unit through its restart). Otherwise
+    // `.1`, the older part the log cap moved aside, comes first and `tail` counts across both, as Docker reads
+    // json-file's rotated files.
     const state = isValidUnitName(unit) ? this.files.read(unit) : undefined;
     if (!state) throw new DriverError('NOT_FOUND', `no process unit ${unit} on this host`);
     const { pid, procStartTicks } = state;
     const thisRun = opts.since !== undefined && state.logStart !== undefined && opts.since >= Math.floor(Date.parse(state.startedAt) / 1000);
     const stream = logLineStream(this.files.logPath(unit), {
       tail: opts.tail,
+      rotated: rotatedLogPath(this.files.logPath(unit)),
       ...(thisRun ? { from: state.logStart } : {}),
       follow: opts.follow,
       isWriterRunning: () => this.proc.isAlive(pid, procStartTicks),

@@ -4,12 +4,13 @@
  * What the driver then tracks of the running process (exit events, adoption, stats) stays in the driver.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import type { UnitUser } from '../../../core/unit-user.js';
 import { DriverError, type UnitSpec } from '../driver.js';
 import type { UnitCgroups } from './cgroup-v1.js';
 import { chooseHostPorts } from './host-ports.js';
 import { LAUNCH_ID_ENV, type LaunchIntents } from './launch-intents.js';
+import { rotatedLogPath } from './log-cap.js';
 import { requireProgram } from './program-path.js';
 import { spawnUnitProcess } from './spawn-unit.js';
 import type { SpawnedChild, Spawner } from './spawner.js';
@@ -78,6 +79,8 @@ export class UnitLauncher {
     let child: SpawnedChild;
     // where this run's output will begin: `logs` with a `since` at or after its start reads from here
     const logStart = how.freshLog ? 0 : (statSync(files.logPath(unit), { throwIfNoEntry: false })?.size ?? 0);
+    // a new start's log begins anew, and the older part the log cap kept of the previous one goes with it
+    if (how.freshLog) rmSync(rotatedLogPath(files.logPath(unit)), { force: true });
     try {
       const [file, argv]: [string, string[]] = cg
         ? ['/bin/sh', ['-c', cgroupEnterScript(procsFiles), 'paz-unit', programPath, ...args]]
