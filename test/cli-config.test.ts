@@ -121,6 +121,23 @@ describe('paz config, events, journal, completion', () => {
     assert.equal((await paz(['config', 'diff', 'web-app', 'last', 'next'])).stdout.split('\n')[2], '(no differences)');
   });
 
+  it("set's rollout hint keeps the tag of the newest deploy while nothing serves (a first deploy failing or under way)", async () => {
+    const created = await request('POST', `${server.orchestrator}/services`, { name: 'tagged', dockerRepository: '127.0.0.1:5000/paz/hello', ports: [{ container: 9000 }] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    try {
+      assert.match((await paz(['config', 'set', 'tagged', 'env.A=1'])).stdout, /'paz deploy tagged' rolls it out/, 'never deployed: no tag to keep');
+      // no agent runs here: the deploy of :2 is accepted and nothing ever serves
+      assert.equal((await paz(['deploy', 'tagged', '--tag', '2', '--detach'])).code, 0);
+      const set = await paz(['config', 'set', 'tagged', 'env.A=2']);
+      assert.equal(set.code, 0, set.stderr);
+      // without the tag, the hint's deploy would pull :latest, which this repository may not have at all
+      assert.match(set.stdout, /^next config of tagged changed; 'paz deploy tagged --tag 2' rolls it out$/m);
+    } finally {
+      // the later tests (completion) list every service
+      assert.equal((await request('DELETE', `${server.orchestrator}/services/tagged`)).status, 204);
+    }
+  });
+
   it('an unknown service or version fails with exit 1; a bad version is a usage error', async () => {
     for (const args of [['config', 'web-ap'], ['config', 'set', 'web-ap', 'numInstances=1'], ['config', 'unset', 'web-ap', 'env.X'], ['config', 'edit', 'web-ap'], ['config', 'diff', 'web-ap']]) {
       const r = await paz(args, { EDITOR: 'true' });
