@@ -141,6 +141,8 @@ describe('paz up runs the seed walkthrough for real', skipUnlessDocker, () => {
         return u.restarts > before.restarts && u.healthy ? u : undefined;
       });
       assert.equal(after.restarts, before.restarts + 1);
+      // killed from outside: said so, and the app's last line (its start line, or a request's) is not given as the cause
+      assert.match(after.lastRestart?.why ?? '', /^killed by SIGKILL \(exit code 137\), not by its memory limit: something outside the app ended it \(docker kill, kill -9, the host out of memory\)$/);
       await waitFor('port 80 to answer again', () => httpText('http://127.0.0.1:80/'));
       await waitFor('the follower to print the restarted server', async () => /Your server is listening/.test(out), 20_000, 100);
       await new Promise((r) => setTimeout(r, 1000));

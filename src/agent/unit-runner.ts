@@ -12,6 +12,7 @@ import { INITIAL_HEALTH, RUNNING_ONLY_HEALTHY_AFTER_MS, firstProbeDelayMs, healt
 import type { LeaseSession } from '../state/lease-session.js';
 import { runProbe, type ProbeResult } from './health-probe.js';
 import { chooseProbe, describeProbe, type ProbeChoice } from '../core/probe-choice.js';
+import { exitWhy } from './exit-reason.js';
 import { keptOutput, readLastOutput, reasonWithOutput } from './unit-output.js';
 import { runsWantedImage } from '../core/image-ref.js';
 import type { ImagePinning } from './image-pin.js';
@@ -391,9 +392,9 @@ export class UnitRunner {
   private async onExited(exitCode: number | undefined, oom: boolean): Promise<void> {
     this.stopProbing();
     void this.withdraw();
-    const why = oom ? 'killed for using more memory than its limit' : `exited with code ${exitCode ?? 'unknown'}`;
+    const { why, quoteOutput } = exitWhy(exitCode, oom);
     const output = await readLastOutput(this.deps.driver, this.unit);
-    const reason = reasonWithOutput(why, output);
+    const reason = quoteOutput ? reasonWithOutput(why, output) : why;
     await this.report('exited', { healthy: false, exitCode, reason, lastOutput: output.length > 0 ? keptOutput(output) : undefined });
     this.retryLater(() => this.restart(reason));
   }
