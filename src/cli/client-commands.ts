@@ -13,7 +13,7 @@ export const clientUsage = `  paz services                     list services
   paz rollback NAME [--version N] [--detach]   deploy an earlier version's snapshot as a new version, the same way
   paz scale NAME COUNT             change the number of instances now, without a new version
   paz rollout NAME                 the latest deploy's progress
-  paz history NAME                 deployed versions
+  paz history NAME                 deployed versions: image, digest, what started each, how it ended, which serves
   paz journal [NAME]               the journal: deploys, outcomes, rollbacks, scaling, deletes
   paz delete NAME                  delete a service and stop its instances
   paz units [SERVICE]              units, like fleetctl list-units (paz ps: the same)

@@ -11,6 +11,7 @@ import { flatten, type Config } from './config-keys.js';
 import { scaleLine } from './scale-line.js';
 import { tagChangeNote } from './tag-note.js';
 import { servingImage } from './serving-image.js';
+import { HISTORY_HEADER, historyRows, type HistoryRecord } from './history-rows.js';
 import { progressLine } from './progress-line.js';
 import { colourOn, paint } from './colour.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
@@ -205,16 +206,11 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     case 'history': {
       const recs = await client.versions(need('a service name'));
       if (values.json) return out(recs), 0;
+      // which version serves: marked in the table (none when the service never served, or the answer is missing)
+      const serving = recs.length > 0 ? await client.rollout(name).then((r) => r.serving, () => undefined) : undefined;
       printTable(
-        ['VERSION', 'DEPLOYED', 'IMAGE', 'DIGEST', 'TRIGGER'],
-        recs.map((r) => [
-          String(r.version),
-          new Date(Number(r.timestamp)).toISOString(),
-          String(r.image),
-          // no digest: not pulled yet since a deploy that could not ask the registry, or a process-driver program
-          typeof r.digest === 'string' ? r.digest : '-',
-          String((r.trigger as { source: string }).source),
-        ]),
+        HISTORY_HEADER,
+        historyRows(recs as unknown as HistoryRecord[], serving),
         `${name} has never been deployed: \`paz deploy ${name}\` deploys its next config as version 1`,
       );
       return 0;
