@@ -4,6 +4,7 @@
  * a unit's output is whatever the app printed.
  */
 import type { Driver } from './drivers/driver.js';
+import { moreLinesMarker } from '../core/more-lines.js';
 
 export const OUTPUT_LINES = 10;
 /**
@@ -74,7 +75,7 @@ export function keptOutput(lines: readonly string[]): string[] {
   if (i < 0 || i >= lines.length - OUTPUT_LINES) return lines.slice(-OUTPUT_LINES);
   const kept = lines.slice(i, i + OUTPUT_LINES - 1);
   const left = lines.length - i - kept.length;
-  return [...kept, `… ${left} more line${left === 1 ? '' : 's'} (paz logs shows them)`];
+  return [...kept, moreLinesMarker(left)];
 }
 
 /** `why` followed by the output's telling line, e.g. "exited with code 3: config.yml not found". */

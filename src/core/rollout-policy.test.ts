@@ -225,6 +225,13 @@ test('rollback never picks a version known to be bad while another serves; one w
 
 test('a unit is described with its own error', () => {
   assert.equal(describeStatus(st('a', { state: 'exited', healthy: false, exitCode: 3, reason: 'exited with code 3', lastOutput: ['', 'boom'] })), 'exited: exited with code 3; last output: boom');
+  // kept output that begins at the message (a crash's stack after it, cut): its beginning is quoted, and the count
+  const crash = ["Error: ENOENT: no such file or directory, open '/app/config.yml'", ...Array.from({ length: 8 }, (_, i) => `    at frame${i} (file.js:${i}:1)`), '… 7 more lines (paz logs shows them)'];
+  assert.equal(
+    describeStatus(st('a', { state: 'exited', healthy: false, exitCode: 1, reason: 'exited with code 1: Error: ENOENT', lastOutput: crash })),
+    "exited: exited with code 1: Error: ENOENT; last output: Error: ENOENT: no such file or directory, open '/app/config.yml' |     at frame0 (file.js:0:1) |     at frame1 (file.js:1:1) |     at frame2 (file.js:2:1) | … 7 more lines (paz logs shows them)",
+  );
+  assert.equal(describeStatus(st('a', { state: 'exited', healthy: false, exitCode: 1, reason: 'x', lastOutput: ['boom', '… 1 more line (paz logs shows them)'] })), 'exited: x (exit code 1); last output: boom | … 1 more line (paz logs shows them)');
   assert.equal(describeStatus(st('a', { state: 'failed', healthy: false, exitCode: 137, reason: 'killed for using more memory than its limit', restarts: 1 })), 'failed: killed for using more memory than its limit (exit code 137), 1 restart');
 });
 

@@ -21,6 +21,7 @@ import type { DeployRecord, DesiredUnit, UnitStatus } from './records.js';
 import { CRASH_LOOP_RESTARTS, PERMANENT_FAILURES, rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
 import { parseUnitName, unitsWhy } from './unit-name.js';
 import { desiredUnitsFor } from './deploy-plan.js';
+import { isMoreLinesMarker } from './more-lines.js';
 
 export type RolloutState = 'deploying' | 'succeeded' | 'failed';
 
@@ -89,7 +90,10 @@ export function describeStatus(s: UnitStatus): string {
   const check = s.lastProbe?.ok === false ? s.lastProbe.error : undefined;
   if (!s.healthy && check && !(s.reason ?? '').includes(check)) text += ` (last check: ${check})`;
   const out = (s.lastOutput ?? []).filter((l) => l.trim() !== '');
-  if (out.length) text += `; last output: ${out.slice(-5).join(' | ')}`;
+  // five lines: the last ones, or, when the kept output begins at the error's message (and ends saying how many
+  // lines were cut), its first four and that count: a crash's last lines are stack frames
+  const quoted = isMoreLinesMarker(out.at(-1)) ? [...out.slice(0, Math.min(4, out.length - 1)), out.at(-1)!] : out.slice(-5);
+  if (quoted.length) text += `; last output: ${quoted.join(' | ')}`;
   return text;
 }
 
