@@ -11,7 +11,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { SseFrames } from '../../src/client/sse-frames.js';
-import { api, ApiError, authHeaders, tokenRefused, type Answer } from './api/client';
+import { api, ApiError, sessionFetch, type Answer } from './api/client';
 import { connectionLost, dropped, initialConnection, opened, received, reconnecting, type ConnectionState } from './live/connection-state';
 import { notLoaded, onEvent, onFailed, onLoaded, onReload, type Decision, type Follow } from './live/follow';
 import { toLiveEvent, type LiveEvent } from './live/relevance';
@@ -56,12 +56,11 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       const last = stateRef.current.lastEventId;
       let res: Response;
       try {
-        res = await fetch('/events', { headers: { ...authHeaders(), accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) }, signal: abort.signal });
+        res = await sessionFetch('/events', { headers: { accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) }, signal: abort.signal });
       } catch (e) {
         return `the orchestrator did not answer (${(e as Error).message})`;
       }
       if (!res.ok || !res.body) {
-        if (res.status === 401) tokenRefused();
         const body = (await res.json().catch(() => ({}))) as { message?: string };
         if (res.status === 400 && last) {
           // too far behind to resume: start from now, and have every page re-read

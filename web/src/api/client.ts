@@ -58,8 +58,18 @@ export interface Answer<T> {
   revision?: number;
 }
 
-export function authHeaders(token = tokenStore.get()): Record<string, string> {
+function authHeaders(token = tokenStore.get()): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * A fetch with the session's token, for answers read as streams (the live events, a followed log): a 401 is the
+ * session's token refused, as for every other call.
+ */
+export async function sessionFetch(path: string, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  const res = await fetch(path, { ...init, headers: { ...authHeaders(), ...init.headers } });
+  if (res.status === 401) tokenRefused();
+  return res;
 }
 
 async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<Answer<T>> {

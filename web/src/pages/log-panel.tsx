@@ -7,7 +7,7 @@
  * by itself after a backoff, the newest lines read anew; anything else is said, with a button to follow again.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { authHeaders, tokenRefused } from '../api/client';
+import { sessionFetch } from '../api/client';
 import { enc } from './cluster-data';
 import { appendLog, emptyLog, type LogBuffer } from './unit-summary';
 import { afterServiceStream, afterUnitStream, type StopDecision, type StreamStop } from './log-stream';
@@ -54,9 +54,8 @@ function LogPanel({ url, label, resetKey, afterStop }: { url: string; label: str
     };
     void (async () => {
       try {
-        const res = await fetch(url, { headers: authHeaders(), signal: abort.signal });
+        const res = await sessionFetch(url, { signal: abort.signal });
         if (!res.ok || !res.body) {
-          if (res.status === 401) tokenRefused();
           const body = (await res.json().catch(() => ({}))) as { message?: string };
           return stopped({ kind: 'refused', status: res.status, message: body.message ?? `the logs answered ${res.status}` });
         }
