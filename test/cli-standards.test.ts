@@ -22,6 +22,10 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
     const r = await runPaz(['servces']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "servces" \(did you mean paz services\?\)/);
+    // another tool's word: the Paz command for it, not the closest spelling (`paz version` prints the CLI's version)
+    const other = await runPaz(['versions', 'hello-web']);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /unknown command "versions" \(did you mean paz history\?\)/);
   });
 
   it('an unknown option is exit 2 in Paz words, with the closest option and where the help is', async () => {

@@ -6,6 +6,7 @@ import { PAZ_VERSION } from '../version.js';
 import { clientCommand, clientCommands, clientUsage } from './client-commands.js';
 import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
+import { pazNameOf } from './other-tools-words.js';
 import { cliTerms, type ApiErrorLike } from './api-error-terms.js';
 import { splitGlobalFlags, type SplitArgv } from './global-flags.js';
 
@@ -139,7 +140,7 @@ async function dispatch({ command: cmd, args: rest, help, version }: SplitArgv):
     default: {
       if (Object.hasOwn(commands, cmd)) return commands[cmd].run(rest);
       if (Object.hasOwn(clientCommands, cmd)) return clientCommand(cmd, rest);
-      const near = closest(cmd, commandNames());
+      const near = pazNameOf(cmd) ?? closest(cmd, commandNames());
       console.error(`paz: unknown command "${cmd}"${near ? ` (did you mean paz ${near}?)` : ''}; see paz --help`);
       return 2;
     }

@@ -1,0 +1,12 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pazNameOf } from './other-tools-words.js';
+
+test("other tools' words for Paz commands", () => {
+  assert.equal(pazNameOf('versions'), 'history');
+  assert.equal(pazNameOf('releases'), 'history');
+  assert.equal(pazNameOf('apps'), 'services');
+  assert.equal(pazNameOf('status'), 'health');
+  assert.equal(pazNameOf('servces'), undefined, 'a misspelling is for closest()');
+  assert.equal(pazNameOf('constructor'), undefined, 'not an object property');
+});
