@@ -13,7 +13,6 @@ const PAZ_NAME_OF: Record<string, string> = {
   restart: 'deploy',
   destroy: 'delete',
   rm: 'delete',
-  top: 'units',
 };
 
 /** The Paz command for a word another tool uses, if it is one. */
