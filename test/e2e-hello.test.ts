@@ -184,6 +184,18 @@ describe('paz up runs the seed walkthrough for real', skipUnlessDocker, () => {
       return s.body.units?.['contrived-service-1-1-1']?.latest ? s.body : undefined;
     });
     assert.ok(svc.totals.memoryBytes > 0);
+    // the CLI shows the same: the service's unit, and the host
+    const service = await run(process.execPath, [pazBin, 'stats', 'contrived-service-1', '--url', paz.orchestrator], { timeout: 20_000 });
+    console.log(service.stdout.trim());
+    assert.match(service.stdout, /^UNIT +CPU +MEMORY +NET IN +NET OUT +SAMPLED$/m);
+    // memory against the container's limit: with none set, Docker reports the host's memory as it (docker stats too)
+    assert.match(service.stdout, /^contrived-service-1-1-1 +\d+\.\d% +\d+(\.\d)? (KiB|MiB)( \/ \d+(\.\d)? (MiB|GiB))? +\d+(\.\d)? (B|KiB|MiB) +\d+(\.\d)? (B|KiB|MiB) +\d+ s ago$/m);
+    assert.match(service.stdout, /^total: CPU \d+\.\d%, memory \d+(\.\d)? (KiB|MiB), .*\(1 unit\)$/m);
+    const host = await run(process.execPath, [pazBin, 'stats', '--url', paz.orchestrator], { timeout: 20_000 });
+    console.log(host.stdout.trim());
+    assert.match(host.stdout, new RegExp(`^${hosts.body[0].ID} +\\S+ +\\d+\\.\\d% of \\d+ cores? +[\\d.]+ [KMG]iB / [\\d.]+ GiB +[\\d.]+ [\\d.]+ [\\d.]+ +.*/s +.*/s +1 +\\d+ s ago$`, 'm'));
+    const json = JSON.parse((await run(process.execPath, [pazBin, 'stats', 'contrived-service-1', '--json', '--url', paz.orchestrator], { timeout: 20_000 })).stdout);
+    assert.equal(json.service, 'contrived-service-1');
   });
 
   it('a missing image fails its deploy at once with the unit\'s clear reason, and leaves nothing running', async () => {

@@ -22,6 +22,7 @@ export const clientUsage = `  paz services                     list services
                                    a SERVICE: every unit's, each line behind its name (-f: through deploys)
   paz events [--since REV] [--json]   live events, one line each (--json: the raw events, one JSON per line)
   paz health [SERVICE|--host ID]   healthy or not, and why: the cluster, a service or a host (exit 0 healthy, 1 not)
+  paz stats [SERVICE|--host ID]    CPU, memory and network now: a service's units, a host and its units, or every host
   (each takes --url URL (PAZ_URL), --token T (PAZ_TOKEN), --profile NAME (PAZ_PROFILE; see paz profile --help),
    and --json where it lists; without a token or profile each sends the admin token in --data-dir/PAZ_DATA_DIR/~/.paz)`;
 
@@ -30,6 +31,7 @@ const services: Group = async (c, a) => (await import('./services.js')).services
 const cluster: Group = async (c, a) => (await import('./cluster.js')).clusterCommand(c, a);
 const health: Group = async (c, a) => (await import('./health.js')).healthCommand(c, a);
 const config: Group = async (_c, a) => (await import('./config.js')).configCommand(a);
+const stats: Group = async (c, a) => (await import('./stats.js')).statsCommand(c, a);
 
 /** `ownHelp`: the command prints its own, longer --help. */
 export const clientCommands: Record<string, { run: Group; subcommands?: string[]; ownHelp?: boolean }> = {
@@ -50,6 +52,7 @@ export const clientCommands: Record<string, { run: Group; subcommands?: string[]
   logs: { run: cluster },
   events: { run: cluster },
   health: { run: health },
+  stats: { run: stats },
 };
 
 /** One example per command, shown by `paz CMD --help`. */
@@ -71,6 +74,7 @@ const examples: Record<string, string | string[]> = {
   logs: ['paz logs -f --tail 100 hello-web-1', 'paz logs -f hello-web'],
   events: ['paz events --since 1200', 'paz events --json | jq .type'],
   health: 'paz health hello-web --json',
+  stats: ['paz stats hello-web', 'paz stats', 'paz stats --host 6e1c3b5f0a9d4e2b8c7f1a0d3e5b9c42 --json'],
 };
 
 /** `paz CMD --help`: the command's line of the usage, an example, and the options every command takes. */

@@ -29,6 +29,7 @@ export const FLAGS: Record<string, string[]> = {
   logs: ['--follow', '-f', '--tail'],
   events: ['--since', '--json'],
   health: ['--host', '--json'],
+  stats: ['--host', '--json'],
   secret: ['--json'],
   token: ['--role', '--json'],
   host: ['--wait', '--json'],
@@ -52,7 +53,7 @@ const OWN_FLAGS: Record<string, string[]> = {
 };
 
 /** Commands whose first argument (after the verb, for those with verbs) is a service name. */
-const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'scale', 'rollout', 'history', 'journal', 'delete', 'units', 'ps', 'health', 'secret', 'logs']);
+const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'scale', 'rollout', 'history', 'journal', 'delete', 'units', 'ps', 'health', 'stats', 'secret', 'logs']);
 
 /** Flags whose value is a word we can offer. */
 const VALUES: Record<string, string[] | 'profiles'> = { '--profile': 'profiles', '--role': ['admin', 'deployer', 'read-only'], '--version': ['next', 'last'] };

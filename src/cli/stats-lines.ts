@@ -1,0 +1,107 @@
+/**
+ * `paz stats`' tables from the orchestrator's stats answers: a service's units (CPU, memory against its limit,
+ * network), or the hosts (CPU of their cores, memory, load, network rates), as `docker stats --no-stream` and
+ * `kubectl top` show theirs. Pure.
+ */
+import type { UnitStats } from '../agent/drivers/driver.js';
+import { table } from './table.js';
+
+/** a unit's latest sample, as its agent's driver takes it (type only: nothing of the agent is loaded) */
+export type UnitSample = Omit<UnitStats, 'unit'>;
+
+/** GET /services/:name/stats */
+export interface ServiceStatsDoc {
+  service: string;
+  totals: { cpu: number; memoryBytes: number; networkRxBytes: number; networkTxBytes: number };
+  units: Record<string, { latest: UnitSample | null } | { error: string }>;
+}
+
+/** GET /cluster/hosts/:id/stats (its `latest`) */
+export interface HostSample {
+  at: string;
+  cpu: { busyFraction: number; coresBusy: number; cores: number };
+  memory: { totalBytes: number; usedBytes: number; availableBytes: number };
+  network: { rxBytesPerSecond: number; txBytesPerSecond: number };
+  load: { one: number; five: number; fifteen: number };
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 1536 → "1.5 KiB", as docker stats prints sizes */
+export function bytes(n: number): string {
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]}`;
+}
+
+/** a fraction of one core as docker stats shows it: 100% is one core */
+export function cpuPercent(cores: number): string {
+  return `${(cores * 100).toFixed(1)}%`;
+}
+
+function age(at: string, now: number): string {
+  const s = Math.max(0, Math.round((now - Date.parse(at)) / 1000));
+  return Number.isFinite(s) ? `${s} s ago` : '-';
+}
+
+/** The units' table and a totals line; units that could not be asked, or have no sample yet, say so. */
+export function serviceStatsLines(doc: ServiceStatsDoc, now: number): string[] {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const [unit, s] of Object.entries(doc.units).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+    if ('error' in s) {
+      rows.push([unit, '-', '-', '-', '-', '-']);
+      notes.push(`  ${unit}: ${s.error}`);
+    } else if (!s.latest) {
+      rows.push([unit, '-', '-', '-', '-', 'no sample yet']);
+    } else {
+      const l = s.latest;
+      rows.push([unit, cpuPercent(l.cpu), l.memoryLimitBytes ? `${bytes(l.memoryBytes)} / ${bytes(l.memoryLimitBytes)}` : bytes(l.memoryBytes), bytes(l.networkRxBytes), bytes(l.networkTxBytes), age(l.at, now)]);
+    }
+  }
+  if (rows.length === 0) return [];
+  const t = doc.totals;
+  return [
+    table(['UNIT', 'CPU', 'MEMORY', 'NET IN', 'NET OUT', 'SAMPLED'], rows),
+    `total: CPU ${cpuPercent(t.cpu)}, memory ${bytes(t.memoryBytes)}, network in ${bytes(t.networkRxBytes)}, out ${bytes(t.networkTxBytes)} (${rows.length} unit${rows.length === 1 ? '' : 's'})`,
+    ...(notes.length > 0 ? ['without figures:', ...notes] : []),
+  ];
+}
+
+export interface HostStatsRow {
+  id: string;
+  hostname: string;
+  latest?: HostSample | null;
+  units?: number;
+  error?: string;
+}
+
+/** One row per host; a host that could not be asked, or has no sample yet, says so under the table. */
+export function hostStatsLines(hosts: readonly HostStatsRow[], now: number): string[] {
+  const notes: string[] = [];
+  const rows = hosts.map((h) => {
+    const l = h.latest;
+    if (!l) {
+      notes.push(`  ${h.id}: ${h.error ?? 'no sample yet'}`);
+      return [h.id, h.hostname, '-', '-', '-', '-', '-', h.units === undefined ? '-' : String(h.units), '-'];
+    }
+    return [
+      h.id,
+      h.hostname,
+      // the share of all its cores (a unit's CPU is of one core, as docker stats shows it)
+      `${(l.cpu.busyFraction * 100).toFixed(1)}% of ${l.cpu.cores} core${l.cpu.cores === 1 ? '' : 's'}`,
+      `${bytes(l.memory.usedBytes)} / ${bytes(l.memory.totalBytes)}`,
+      `${l.load.one.toFixed(2)} ${l.load.five.toFixed(2)} ${l.load.fifteen.toFixed(2)}`,
+      `${bytes(l.network.rxBytesPerSecond)}/s`,
+      `${bytes(l.network.txBytesPerSecond)}/s`,
+      h.units === undefined ? '-' : String(h.units),
+      age(l.at, now),
+    ];
+  });
+  if (rows.length === 0) return [];
+  return [table(['HOST', 'HOSTNAME', 'CPU', 'MEMORY', 'LOAD', 'NET IN', 'NET OUT', 'UNITS', 'SAMPLED'], rows), ...(notes.length > 0 ? ['without figures:', ...notes] : [])];
+}
