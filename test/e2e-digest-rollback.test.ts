@@ -108,7 +108,7 @@ describe('a rollback runs the digest of the version it goes back to, after its t
     const history = await run(process.execPath, [pazBin, 'history', service, '--url', paz.orchestrator], { timeout: 30_000 });
     console.log(history.stdout.trim());
     assert.match(history.stdout, new RegExp(`^1 .*${digest1}`, 'm'));
-    assert.match(history.stdout, new RegExp(`^3 .*${digest1} +rollback of 1 by \\S+ +serving$`, 'm'), 'the rollback, of which version, and that it serves');
+    assert.match(history.stdout, new RegExp(`^3 .*${digest1} +rollback to v1 by \\S+ +serving$`, 'm'), 'the rollback, of which version, and that it serves');
     assert.match(history.stdout, /^1 .* succeeded$/m);
   });
 });

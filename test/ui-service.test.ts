@@ -161,6 +161,9 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     assert.match(await row(2).locator('.outcome-cell').innerText(), /failed\s+.+/);
     assert.match(await row(3).innerText(), /api by admin/);
     assert.match(await row(4).innerText(), /rollback to v1 by admin/);
+    // the version that serves is marked, and only it
+    assert.match(await row(4).locator('.outcome-cell').innerText(), /serving now/);
+    assert.equal(await page.locator('.serving-mark').count(), 1);
     await page.getByLabel('From').selectOption('1');
     await page.getByLabel('To').selectOption('2');
     await page.locator('.diff .diff-added').filter({ hasText: 'no-such-tag' }).waitFor();

@@ -3,21 +3,18 @@
  * marked, as `heroku releases` and `fly releases` show theirs. Pure.
  */
 
+import { triggerText, type TriggerWords } from '../core/trigger-text.js';
+
 export interface HistoryRecord {
   version: number;
   timestamp: number;
   image: string;
   digest?: string;
-  trigger: { source: string; tag?: string; rollbackOf?: number; actor?: string };
+  trigger: TriggerWords;
   outcome?: { state: string };
 }
 
 export const HISTORY_HEADER = ['VERSION', 'DEPLOYED', 'IMAGE', 'DIGEST', 'TRIGGER', 'OUTCOME'];
-
-/** `api by admin`, `rollback of 3 by ci`, `registry` (a push, no token) */
-export function triggerText(t: HistoryRecord['trigger']): string {
-  return `${t.source}${t.rollbackOf !== undefined ? ` of ${t.rollbackOf}` : ''}${t.actor !== undefined ? ` by ${t.actor}` : ''}`;
-}
 
 /**
  * `serving` for the version that serves now, else the deploy's outcome (deploying, succeeded: served before,

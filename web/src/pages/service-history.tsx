@@ -1,6 +1,7 @@
 /** A service's history: every version with its image, digest, trigger and outcome, its config, and a diff of any two. */
 import { useState } from 'react';
 import type { Version } from '../../../src/api/answer-types';
+import { triggerText } from '../../../src/core/trigger-text';
 import { Link, useParams } from 'wouter';
 import { useLiveQuery } from '../live';
 import { diffJson } from '../ui/diff';
@@ -11,12 +12,6 @@ import '../ui/service-pages.css';
 
 const enc = encodeURIComponent;
 
-function trigger(v: Version): string {
-  const t = v.trigger;
-  const what = t.source === 'rollback' && t.rollbackOf ? `rollback to v${t.rollbackOf}` : t.source;
-  return `${what}${t.tag ? ` (tag ${t.tag})` : ''}${t.actor ? ` by ${t.actor}` : ''}`;
-}
-
 export function ServiceHistoryPage() {
   const { name = '' } = useParams<{ name: string }>();
   const { data, error, loading, reload } = useLiveQuery<ServicePageData>(`history:${name}`, () => loadServicePage(name), aboutService(name));
@@ -24,6 +19,7 @@ export function ServiceHistoryPage() {
   const [to, setTo] = useState<number>();
   const versions = data?.versions ?? [];
   const newest = versions.at(-1)?.version;
+  const serving = data?.rollout?.serving;
   const a = versions.find((v) => v.version === (from ?? versions.at(-2)?.version));
   const b = versions.find((v) => v.version === (to ?? newest));
   return (
@@ -63,9 +59,10 @@ export function ServiceHistoryPage() {
                         <pre className="config">{JSON.stringify(v.config, null, 2)}</pre>
                       </details>
                     </td>
-                    <td>{trigger(v)}</td>
+                    <td>{triggerText(v.trigger)}</td>
                     <td className="outcome-cell">
                       {v.outcome ? <StateBadge tone={toneOfDeploy(v.outcome.state)}>{v.outcome.state}</StateBadge> : <span className="muted">unknown</span>}
+                      {v.version === serving && <span className="serving-mark"> · serving now</span>}
                       {v.outcome?.reason && <div className="reason">{v.outcome.reason}</div>}
                     </td>
                   </tr>
