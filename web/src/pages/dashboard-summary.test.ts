@@ -40,7 +40,7 @@ test('hosts down or unwell and services unhealthy or degraded, with their reason
     'bad host a2.lan degraded: its router could not start',
     'bad service b degraded: deploy of v2 failed: pull failed; v1 serves',
     'bad service c unhealthy: 0 of 2 instances healthy',
-    'bad cluster cluster degraded: 1 unit(s) not placed on any host',
+    'bad cluster cluster degraded: 1 unit not placed on any host',
     'busy service a deploying: deploying version 2',
     'busy service d degraded: 1 of 2 instances healthy while v3 deploys',
   ]);

@@ -36,7 +36,7 @@ export function attentionList(health: ClusterHealth, cluster?: Pick<ClusterSumma
     out.push({ kind: 'service', name: s.service, id: s.service, status: deploying && s.healthy ? 'deploying' : s.status, reasons, level });
   }
   if (cluster && cluster.unplacedUnitCount > 0) {
-    out.push({ kind: 'cluster', name: 'cluster', id: '', status: 'degraded', reasons: [`${cluster.unplacedUnitCount} unit(s) not placed on any host`], level: 'bad' });
+    out.push({ kind: 'cluster', name: 'cluster', id: '', status: 'degraded', reasons: [`${cluster.unplacedUnitCount} unit${cluster.unplacedUnitCount === 1 ? '' : 's'} not placed on any host`], level: 'bad' });
   }
   return out.sort((a, b) => (a.level === b.level ? 0 : a.level === 'bad' ? -1 : 1));
 }

@@ -113,7 +113,7 @@ function Overview({ cluster, health }: Overview) {
                 <strong>
                   <Link href={`/hosts/${enc(h.id)}`}>{h.hostname || h.id}</Link>
                 </strong>{' '}
-                <span className="muted">{h.units.placed} unit(s)</span>
+                <span className="muted">{h.units.placed} unit{h.units.placed === 1 ? '' : 's'}</span>
               </li>
             ))}
           </ul>
