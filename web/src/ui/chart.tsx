@@ -30,6 +30,14 @@ function withContext(data: ChartProps['data']): ChartProps['data'] {
   return [[t - 60, t], ...data.slice(1).map((s) => [null, s[0]])];
 }
 
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** `21:28`, `21:28:15`: a tick's time of day, seconds only when it has some */
+export function clockTime(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  return `${two(d.getHours())}:${two(d.getMinutes())}${d.getSeconds() ? `:${two(d.getSeconds())}` : ''}`;
+}
+
 export function Chart({ title, unit, series, data: given, height = 170 }: ChartProps) {
   const data = withContext(given);
   const box = useRef<HTMLDivElement>(null);
@@ -45,7 +53,9 @@ export function Chart({ title, unit, series, data: given, height = 170 }: ChartP
       legend: { show: true, live: false },
       // one sample (or none) would make uPlot span years around it: show the last minute instead
       scales: { x: { time: true, range: (_u, min, max) => (min == null || max == null || max - min < 60 ? [(max ?? Date.now() / 1000) - 60, max ?? Date.now() / 1000] : [min, max]) }, y: { range: (_u, _min, max) => [0, unit === '%' ? Math.max(100, max ?? 0) : Math.max(1, (max ?? 0) * 1.15)] } },
-      axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${t}${unit === '%' ? '%' : ''}`), size: 50 }],
+      // the clock only: uPlot's default puts a date under the first tick of each minute, and two such dates
+      // overlapped on a 10-minute chart
+      axes: [{ values: (_u, ticks) => ticks.map(clockTime), space: 60 }, { values: (_u, ticks) => ticks.map((t) => `${t}${unit === '%' ? '%' : ''}`), size: 50 }],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? '–' : `${v} ${unit}`) }))],
     };
     const u = new uPlot(opts, data as uPlot.AlignedData, el);
