@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -138,4 +138,43 @@ test('rotated: a large older part is read in order at the consumer\'s pace, then
   assert.equal(lines.length, count + 2);
   assert.ok(lines.slice(0, count).every((l, i) => l === `old ${i}`), 'the older part whole and in order');
   assert.deepEqual(lines.slice(count), ['new 0', 'new 1']);
+});
+
+test('rotated: a follower whose file is moved aside reads what was written since its last read from the copy, then the new file', async () => {
+  const current = file('moving.out', 'a1\na2\n');
+  const rotated = join(dir, 'moving.out.1');
+  let writerRunning = true;
+  const stream = logLineStream(current, { rotated, follow: true, isWriterRunning: () => writerRunning, pollMs: 20 });
+  const lines: string[] = [];
+  for await (const line of stream) {
+    lines.push(line as string);
+    if (line === 'a2') {
+      // between two polls: a3 written, then the log cap's copy and truncation, then b1 into the emptied file
+      appendFileSync(current, 'a3\n');
+      copyFileSync(current, rotated);
+      truncateSync(current, 0);
+      appendFileSync(current, 'b1\n');
+    }
+    if (line === 'b1') {
+      appendFileSync(current, 'b2\n');
+      writerRunning = false;
+    }
+  }
+  assert.deepEqual(lines, ['a1', 'a2', 'a3', 'b1', 'b2']);
+  // a copy shorter than what was read (replaced since) gives nothing past its end
+  rmSync(rotated);
+  const again = file('moving2.out', 'c1 long enough\nc2 long enough\n');
+  let running = true;
+  const second = logLineStream(again, { rotated, follow: true, isWriterRunning: () => running, pollMs: 20 });
+  const seen: string[] = [];
+  for await (const line of second) {
+    seen.push(line as string);
+    if (line === 'c2 long enough') {
+      writeFileSync(rotated, 'x\n');
+      truncateSync(again, 0);
+      appendFileSync(again, 'd1\n');
+    }
+    if (line === 'd1') running = false;
+  }
+  assert.deepEqual(seen, ['c1 long enough', 'c2 long enough', 'd1']);
 });

@@ -56,7 +56,8 @@ export interface LogLineOptions {
   from?: number;
   /**
    * The log's older part, moved aside by the log cap (`<log>.1`): its lines come before the file's, and `tail`
-   * counts across both. Not read with `from`, which reads one run of the file itself.
+   * counts across both (not with `from`, which reads one run of the file itself). A follower whose file is moved
+   * aside reads the end of the copy it had not read yet.
    */
   rotated?: string;
   follow?: boolean;
@@ -105,6 +106,15 @@ export function logLineStream(file: string, opts: LogLineOptions = {}): Readable
     stream.push(null);
   };
 
+  /**
+   * The rotated copy from `at` on, when there is one. (A follower whose reader paused through two rotations would
+   * read the later copy from that offset: the older one is gone, and nothing tells them apart.)
+   */
+  const rotatedFrom = (at: number): { fd: number; offset: number } | undefined => {
+    const copy = opts.rotated === undefined ? undefined : openIfThere(opts.rotated);
+    return copy === undefined ? undefined : { fd: copy, offset: at };
+  };
+
   /** Pushes the whole lines `chunk` completes; false when the consumer wants no more for now. */
   const pushLines = (stream: Readable, chunk: Buffer): boolean => {
     const lines = (partial + decoder.write(chunk)).split('\n');
@@ -120,6 +130,13 @@ export function logLineStream(file: string, opts: LogLineOptions = {}): Readable
     if (ended || stream.destroyed) return;
     // asked before reading: data written before the writer stopped is then surely read in this round
     const writerRunning = opts.follow ? (opts.isWriterRunning?.() ?? false) : false;
+    // The file shrank under a follower: the log cap moved it aside (copied, then truncated it), and what was written
+    // after the last read is at the end of the copy: read that first, then the file from its beginning. (A new start
+    // of the unit also begins its log anew, and removes the copy.)
+    if (fd !== undefined && !older && fstatSync(fd).size < offset) {
+      older = rotatedFrom(offset);
+      offset = 0;
+    }
     while (older) {
       const n = readSync(older.fd, buf, 0, CHUNK, older.offset);
       if (n === 0) {
@@ -140,8 +157,6 @@ export function logLineStream(file: string, opts: LogLineOptions = {}): Readable
       else finish(stream);
       return;
     }
-    // the log was truncated (the unit was replaced by a new start): read the new file from its beginning
-    if (fstatSync(fd).size < offset) offset = 0;
     for (;;) {
       const n = readSync(fd, buf, 0, CHUNK, offset);
       if (n === 0) break;
