@@ -14,7 +14,8 @@ test("every client command's --help has its usage line, an example of it and the
 test('completion offers exactly the options each service command takes', async () => {
   const { FLAGS } = await import('./completion-words.js');
   const { OPTIONS } = await import('./services.js');
-  for (const [cmd, options] of Object.entries(OPTIONS)) {
+  const { STATS_OPTIONS } = await import('./stats.js');
+  for (const [cmd, options] of Object.entries({ ...OPTIONS, stats: STATS_OPTIONS })) {
     assert.deepEqual([...FLAGS[cmd]].sort(), Object.keys(options).map((o) => `--${o}`).sort(), cmd);
   }
 });

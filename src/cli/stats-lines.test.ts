@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bytes, cpuPercent, hostStatsLines, serviceStatsLines, type HostSample } from './stats-lines.js';
+import { bytes, cpuPercent, hostStatsLines, serviceStatsLines, unitTotals, type HostSample } from './stats-lines.js';
 
 const NOW = Date.parse('2026-11-30T12:00:10Z');
 const AT = '2026-11-30T12:00:07Z';
@@ -19,7 +19,6 @@ test('sizes and CPU as docker stats shows them', () => {
 test("a service's units: one row each in unit order, memory against its limit, a totals line; units without figures say why", () => {
   const lines = serviceStatsLines(
     {
-      service: 'web',
       totals: { cpu: 0.3, memoryBytes: 50 * 1048576, networkRxBytes: 3000, networkTxBytes: 9000 },
       units: {
         'web-2-10': { latest: { cpu: 0.1, memoryBytes: 20 * 1048576, memoryLimitBytes: 64 * 1048576, networkRxBytes: 1000, networkTxBytes: 4000, at: AT } },
@@ -42,7 +41,7 @@ test("a service's units: one row each in unit order, memory against its limit, a
     'without figures:',
     "  web-2-4: host h2's agent did not answer",
   ]);
-  assert.deepEqual(serviceStatsLines({ service: 'web', totals: { cpu: 0, memoryBytes: 0, networkRxBytes: 0, networkTxBytes: 0 }, units: {} }, NOW), [], 'nothing placed: the caller says so');
+  assert.deepEqual(serviceStatsLines({ totals: { cpu: 0, memoryBytes: 0, networkRxBytes: 0, networkTxBytes: 0 }, units: {} }, NOW), [], 'nothing placed: the caller says so');
 });
 
 test('hosts: CPU of their cores, memory used of total, load, network rates; a host that did not answer says why', () => {
@@ -57,4 +56,10 @@ test('hosts: CPU of their cores, memory used of total, load, network rates; a ho
   assert.equal(lines[0]!.split('\n')[1], 'aaaa  node-1    25.0% of 2 cores  3.0 GiB / 24.0 GiB  0.50 0.25 1.00  2.0 KiB/s  100 B/s  3      3 s ago');
   assert.match(lines[0]!.split('\n')[2]!, /^bbbb  node-2    -/);
   assert.deepEqual(lines.slice(1), ['without figures:', '  bbbb: no answer within 5 s']);
+});
+
+test("a host's units' totals: their latest samples added up, those without one left out", () => {
+  const at = AT;
+  assert.deepEqual(unitTotals([{ cpu: 0.25, memoryBytes: 10, networkRxBytes: 1, networkTxBytes: 2, at }, null, { cpu: 0.5, memoryBytes: 5, networkRxBytes: 3, networkTxBytes: 4, at }]), { cpu: 0.75, memoryBytes: 15, networkRxBytes: 4, networkTxBytes: 6 });
+  assert.deepEqual(unitTotals([]), { cpu: 0, memoryBytes: 0, networkRxBytes: 0, networkTxBytes: 0 });
 });

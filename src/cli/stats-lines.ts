@@ -48,8 +48,21 @@ function age(at: string, now: number): string {
   return Number.isFinite(s) ? `${s} s ago` : '-';
 }
 
-/** The units' table and a totals line; units that could not be asked, or have no sample yet, say so. */
-export function serviceStatsLines(doc: ServiceStatsDoc, now: number): string[] {
+/** What the units' latest samples add up to (a host's units: its answer has no totals). */
+export function unitTotals(samples: Iterable<UnitSample | null>): ServiceStatsDoc['totals'] {
+  const t = { cpu: 0, memoryBytes: 0, networkRxBytes: 0, networkTxBytes: 0 };
+  for (const s of samples) {
+    if (!s) continue;
+    t.cpu += s.cpu;
+    t.memoryBytes += s.memoryBytes;
+    t.networkRxBytes += s.networkRxBytes;
+    t.networkTxBytes += s.networkTxBytes;
+  }
+  return t;
+}
+
+/** A service's units' table and a totals line; units that could not be asked, or have no sample yet, say so. */
+export function serviceStatsLines(doc: Pick<ServiceStatsDoc, 'units' | 'totals'>, now: number): string[] {
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const [unit, s] of Object.entries(doc.units).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {

@@ -7,7 +7,7 @@ import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
 import { UsageError } from './usage-error.js';
 import { requireService } from './known-service.js';
-import { hostStatsLines, serviceStatsLines, type HostSample, type ServiceStatsDoc, type UnitSample } from './stats-lines.js';
+import { hostStatsLines, serviceStatsLines, unitTotals, type HostSample, type ServiceStatsDoc, type UnitSample } from './stats-lines.js';
 
 interface HostStatsDoc {
   host: string;
@@ -15,10 +15,11 @@ interface HostStatsDoc {
   units: Record<string, UnitSample | null>;
 }
 
-export const STATS_OPTIONS = { ...connectionOptions, json: { type: 'boolean' }, host: { type: 'string' } } as const;
+/** its options beyond the connection ones */
+export const STATS_OPTIONS = { json: { type: 'boolean' }, host: { type: 'string' } } as const;
 
 export async function statsCommand(_cmd: string, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, STATS_OPTIONS, true);
+  const { values, positionals } = parse(args, { ...connectionOptions, ...STATS_OPTIONS }, true);
   if (positionals.length > 1 || (positionals.length === 1 && values.host !== undefined)) throw new UsageError('usage: paz stats [SERVICE | --host ID] [--json]   (one service or one host; neither: every host)');
   const client = clientOf(values);
   const print = (lines: string[], empty: string) => (lines.length > 0 ? console.log(lines.join('\n')) : console.error(empty));
@@ -35,7 +36,7 @@ export async function statsCommand(_cmd: string, args: string[]): Promise<number
     if (values.json) return console.log(JSON.stringify(doc, null, 2)), 0;
     const hosts = (await client.hosts()).filter((h) => h.ID === doc.host);
     const lines = hostStatsLines([{ id: doc.host, hostname: String(hosts[0]?.hostname ?? '-'), latest: doc.latest, units: Object.keys(doc.units).length }], Date.now());
-    const units = serviceStatsLines({ service: '', totals: totalsOf(doc.units), units: Object.fromEntries(Object.entries(doc.units).map(([u, latest]) => [u, { latest }])) }, Date.now());
+    const units = serviceStatsLines({ totals: unitTotals(Object.values(doc.units)), units: Object.fromEntries(Object.entries(doc.units).map(([u, latest]) => [u, { latest }])) }, Date.now());
     print([...lines, ...(units.length > 0 ? ['', ...units] : [])], `host ${values.host} has no figures yet`);
     return 0;
   }
@@ -55,16 +56,4 @@ export async function statsCommand(_cmd: string, args: string[]): Promise<number
   if (values.json) return console.log(JSON.stringify(rows.map((r) => r.doc ?? { host: r.id, error: r.error }), null, 2)), 0;
   print(hostStatsLines(rows, Date.now()), 'no hosts: start an agent on each host (`paz agent`, or `paz up` on one)');
   return 0;
-}
-
-function totalsOf(units: Record<string, UnitSample | null>): ServiceStatsDoc['totals'] {
-  const t = { cpu: 0, memoryBytes: 0, networkRxBytes: 0, networkTxBytes: 0 };
-  for (const s of Object.values(units)) {
-    if (!s) continue;
-    t.cpu += s.cpu;
-    t.memoryBytes += s.memoryBytes;
-    t.networkRxBytes += s.networkRxBytes;
-    t.networkTxBytes += s.networkTxBytes;
-  }
-  return t;
 }
