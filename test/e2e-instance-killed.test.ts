@@ -5,7 +5,7 @@
 // `retry-on empty-response`, GET only), requests to its port meanwhile go to the other one (`conn-failure`), its
 // agent restarts it, and every GET is answered 200. Without the router's layer-7 retry the slow GETs it held fail
 // with 502 (checked by editing the router's config).
-// test-lane: docker normal
+// test-lane: docker heavy
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from './helpers/paz-server.js';
