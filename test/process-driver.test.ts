@@ -315,6 +315,8 @@ test("a unit's log past the driver's cap is kept in .1 and truncated; a unit sta
     remember((await capped.start(a)).id);
     remember((await capped.start(b)).id);
     remember((await capped.start(c)).id);
+    // `since` at or after c's start reads its current run (paz logs -f through a restart asks so)
+    const cRun = Math.floor(Date.now() / 1000);
     // b as an older Paz left it: its state says nothing of O_APPEND
     const stateFile = join(dir, 'units', readdirSync(join(dir, 'units')).find((f) => f.startsWith(b.unit + '.'))!);
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
@@ -337,13 +339,16 @@ test("a unit's log past the driver's cap is kept in .1 and truncated; a unit sta
     assert.equal(existsSync(`${log(b)}.1`), false);
     // c's burst was moved aside whole and nothing came after it: what `tail` and a full read return is in .1
     await waitFor("c's burst moved aside", () => (existsSync(`${log(c)}.1`) && readFileSync(log(c)).length === 0) || undefined);
-    const lines = async (opts: { tail?: number }) => {
+    const lines = async (opts: { tail?: number; since?: number }) => {
       const out: string[] = [];
       for await (const l of await capped.logs(c.unit, opts)) out.push((l as string).slice(0, 6));
       return out;
     };
     assert.deepEqual(await lines({ tail: 3 }), ['000098', '000099', '000100'], 'tail reads the older part when the current file has too few lines');
     assert.equal((await lines({})).length, 100, 'a full read has the older part');
+    // the run began in what was moved aside: read from there
+    assert.equal((await lines({ since: cRun })).length, 100, "this run's lines, those moved aside included");
+    assert.deepEqual(await lines({ since: cRun, tail: 2 }), ['000099', '000100']);
     // a new start begins a new log: the older part of the previous one goes
     remember((await capped.start(c)).id);
     assert.equal(existsSync(`${log(c)}.1`), false, "a new start removes the previous run's older part");

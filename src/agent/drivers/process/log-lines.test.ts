@@ -178,3 +178,13 @@ test('rotated: a follower whose file is moved aside reads what was written since
   }
   assert.deepEqual(seen, ['c1 long enough', 'c2 long enough', 'd1']);
 });
+
+test('rotated with from: a run that began in the rotated copy is read from its start there, tail counting across both', async () => {
+  const rotated = file('run.out.1', 'old run\nrun 1\nrun 2\n');
+  const current = file('run.out', 'run 3\nrun 4\n');
+  const rotatedFrom = Buffer.byteLength('old run\n');
+  assert.deepEqual(await collect(logLineStream(current, { rotated, from: 0, rotatedFrom })), ['run 1', 'run 2', 'run 3', 'run 4']);
+  assert.deepEqual(await collect(logLineStream(current, { rotated, from: 0, rotatedFrom, tail: 3 })), ['run 2', 'run 3', 'run 4']);
+  assert.deepEqual(await collect(logLineStream(current, { rotated, from: 0, rotatedFrom, tail: 10 })), ['run 1', 'run 2', 'run 3', 'run 4'], 'never before the run');
+  assert.deepEqual(await collect(logLineStream(current, { rotated, from: 0 })), ['run 3', 'run 4'], 'a run that began in the file itself');
+});

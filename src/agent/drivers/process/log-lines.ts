@@ -60,6 +60,8 @@ export interface LogLineOptions {
    * aside reads the end of the copy it had not read yet.
    */
   rotated?: string;
+  /** with `from`: the run began in the rotated copy, at this offset: its lines there come first */
+  rotatedFrom?: number;
   follow?: boolean;
   /** asked on each poll in follow mode: false ends the stream once the file is read to its end */
   isWriterRunning?: () => boolean;
@@ -83,11 +85,14 @@ export function logLineStream(file: string, opts: LogLineOptions = {}): Readable
   if (fd !== undefined && opts.tail !== undefined) ({ offset, found } = tailStart(fd, fstatSync(fd).size, opts.tail));
   if (fd !== undefined && opts.from !== undefined) offset = Math.max(offset, Math.min(opts.from, fstatSync(fd).size));
   // the older part first, read to its end once: all of it, or the lines `tail` still wants
+  // (with `from`, only the run's part of it, when the run began there)
   let older: { fd: number; offset: number } | undefined;
-  if (opts.rotated !== undefined && opts.from === undefined && (opts.tail === undefined || found < opts.tail)) {
+  const olderFrom = opts.from === undefined ? 0 : opts.rotatedFrom;
+  if (opts.rotated !== undefined && olderFrom !== undefined && (opts.tail === undefined || found < opts.tail)) {
     const olderFd = openIfThere(opts.rotated);
     if (olderFd !== undefined) {
-      older = { fd: olderFd, offset: opts.tail === undefined ? 0 : tailStart(olderFd, fstatSync(olderFd).size, opts.tail - found).offset };
+      const tailAt = opts.tail === undefined ? 0 : tailStart(olderFd, fstatSync(olderFd).size, opts.tail - found).offset;
+      older = { fd: olderFd, offset: Math.max(olderFrom, tailAt) };
     }
   }
 

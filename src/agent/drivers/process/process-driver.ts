@@ -134,10 +134,13 @@ export class ProcessDriver implements Driver {
       logs: () => this.files.units().map((unit) => ({ unit, file: this.files.logPath(unit) })),
       // not the logs of processes started by an older Paz, which write without O_APPEND (unit-files.ts)
       mayTruncate: (unit) => this.logAppends(unit),
-      // the current run's output now begins at the file's start: `since` reads from there
+      // The current run's output now goes on at the file's start, and began in the copy: where its start was in the
+      // file, or, after a second move, at the copy's start. `since` reads it from there.
       onRotated: (unit) => {
         const state = this.files.read(unit);
-        if (state?.logStart !== undefined && state.logStart > 0) this.files.update(unit, state.pid, (s) => ({ ...s, logStart: 0 }));
+        if (state?.logStart === undefined) return;
+        const inRotated = state.logStartInRotated !== undefined ? 0 : state.logStart;
+        if (state.logStart !== 0 || state.logStartInRotated !== inRotated) this.files.update(unit, state.pid, (s) => ({ ...s, logStart: 0, logStartInRotated: inRotated }));
       },
       onError: (unit, err) => this.log.warn(unit === undefined ? `cannot list the units to cap their logs: ${String(err)}` : `${unit}: cannot cap its log ${this.files.logPath(unit)}: ${String(err)}`),
       ...(options.logMaxBytes !== undefined ? { maxBytes: options.logMaxBytes } : {}),
@@ -277,9 +280,9 @@ export class ProcessDriver implements Driver {
   async logs(unit: string, opts: LogOptions): Promise<Readable> {
     // raw lines as the process wrote them: the driver does not stand between a unit and its log file, so it
     // has no per-line times and `timestamps` cannot be honoured; `since` only by run: one at or after the current
-    // run's start begins at that run's first line (`paz logs -f` following a unit through its restart). Otherwise
-    // `.1`, the older part the log cap moved aside, comes first and `tail` counts across both, as Docker reads
-    // json-file's rotated files.
+    // run's start begins at that run's first line (`paz logs -f` following a unit through its restart), in `.1` when
+    // the log cap moved it there. Otherwise `.1`, the older part the log cap moved aside, comes first; `tail` counts
+    // across both, as Docker reads json-file's rotated files.
     const state = isValidUnitName(unit) ? this.files.read(unit) : undefined;
     if (!state) throw new DriverError('NOT_FOUND', `no process unit ${unit} on this host`);
     const { pid, procStartTicks } = state;
@@ -287,7 +290,7 @@ export class ProcessDriver implements Driver {
     const stream = logLineStream(this.files.logPath(unit), {
       tail: opts.tail,
       rotated: rotatedLogPath(this.files.logPath(unit)),
-      ...(thisRun ? { from: state.logStart } : {}),
+      ...(thisRun ? { from: state.logStart, ...(state.logStartInRotated !== undefined ? { rotatedFrom: state.logStartInRotated } : {}) } : {}),
       follow: opts.follow,
       isWriterRunning: () => this.proc.isAlive(pid, procStartTicks),
     });

@@ -24,6 +24,11 @@ export interface UnitStateFile {
   startedAt: string;
   /** byte offset in the unit's log file where this run's output begins (the file keeps earlier runs' output) */
   logStart?: number;
+  /**
+   * where this run's output begins in the log's rotated copy (`.1`), once the log cap moved the run's start there
+   * (then `logStart` is 0); 0 once the whole copy is this run's
+   */
+  logStartInRotated?: number;
   finishedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;
