@@ -10,7 +10,6 @@ const PAZ_NAME_OF: Record<string, string> = {
   ls: 'services',
   list: 'services',
   status: 'health',
-  restart: 'deploy',
   destroy: 'delete',
   rm: 'delete',
 };
