@@ -140,7 +140,8 @@ async function dispatch({ command: cmd, args: rest, help, version }: SplitArgv):
     default: {
       if (Object.hasOwn(commands, cmd)) return commands[cmd].run(rest);
       if (Object.hasOwn(clientCommands, cmd)) return clientCommand(cmd, rest);
-      const near = pazNameOf(cmd) ?? closest(cmd, commandNames());
+      const named = pazNameOf(cmd);
+      const near = named === null ? undefined : (named ?? closest(cmd, commandNames()));
       console.error(`paz: unknown command "${cmd}"${near ? ` (did you mean paz ${near}?)` : ''}; see paz --help`);
       return 2;
     }

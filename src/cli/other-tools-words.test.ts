@@ -9,4 +9,5 @@ test("other tools' words for Paz commands", () => {
   assert.equal(pazNameOf('status'), 'health');
   assert.equal(pazNameOf('servces'), undefined, 'a misspelling is for closest()');
   assert.equal(pazNameOf('constructor'), undefined, 'not an object property');
+  assert.equal(pazNameOf('restart'), null, 'no Paz command, and the closest spelling (restore) must not be offered');
 });

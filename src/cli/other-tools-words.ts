@@ -14,7 +14,14 @@ const PAZ_NAME_OF: Record<string, string> = {
   rm: 'delete',
 };
 
-/** The Paz command for a word another tool uses, if it is one. */
-export function pazNameOf(word: string): string | undefined {
+/**
+ * Words for which Paz has no command and the closest spelling would be a wrong, even harmful, suggestion:
+ * `paz restart` suggested `paz restore`.
+ */
+const NO_PAZ_NAME = new Set(['restart', 'reboot', 'reset']);
+
+/** The Paz command for a word another tool uses; null when Paz has none and nothing should be suggested. */
+export function pazNameOf(word: string): string | null | undefined {
+  if (NO_PAZ_NAME.has(word)) return null;
   return Object.hasOwn(PAZ_NAME_OF, word) ? PAZ_NAME_OF[word] : undefined;
 }
