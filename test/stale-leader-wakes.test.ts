@@ -387,6 +387,7 @@ describe('a leader frozen past its lease, then woken, does not act on its stale 
     assert.deepEqual(after.map((u) => `${u.unit}@${u.host}`).sort(), units.map((u) => `${u.unit}@${lostUnits.includes(u.unit) ? placedAgain.find((p) => p.unit === u.unit)!.host : u.host}`).sort(), 'each unit placed once, where the new leader put it');
     const running = unitProcessesIn(cgroups()).sort();
     assert.deepEqual(running, after.map((u) => u.unit).sort(), 'exactly the desired units run');
+    assert.ok(woke.read.status === 200 && Array.isArray(woke.read.body), `the read sent to it while frozen was answered ${woke.read.status}: ${JSON.stringify(woke.read.body).slice(0, 500)}`);
     const answered = (woke.read.body as Array<{ name: string; host: string }>).map((u) => `${u.name}@${u.host}`).sort();
     assert.deepEqual(answered, after.map((u) => `${u.unit}@${u.host}`).sort(), 'the read sent to it while frozen is answered with the units where they are now');
     assert.deepEqual(twice!.stop(), [], 'no unit ran twice at any sample, during either scenario');
