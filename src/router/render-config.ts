@@ -300,7 +300,7 @@ export function renderConfig(layout: RouterLayout, options: RenderOptions): stri
     `    timeout tunnel ${seconds(t.tunnelMs)}`,
     `    timeout check ${seconds(t.checkMs)}`,
     // A refused, reset or timed-out connection to one instance is retried on another (every retry, not only
-    // the last) instead of failing the request; only a request never sent is retried, so nothing runs twice.
+    // the last) instead of failing the request; a request that reached an instance is sent again only as below.
     '    option redispatch 1',
     '    retries 3',
     // A request sent on a connection the instance then closed without a word (it crashed or was killed
