@@ -12,16 +12,28 @@ export interface ServingImage {
   repository: string;
 }
 
-export async function servingImage(client: PazClient, name: string): Promise<ServingImage | undefined> {
+/**
+ * The service's repository and the image of a version it picks from the version records: one read of the service,
+ * its rollout and its versions. Undefined when an answer is missing or the version has no image.
+ */
+async function imageOf(
+  client: PazClient,
+  name: string,
+  pick: (records: Array<{ version: number; image: string }>, serving: number) => { version: number; image: string } | undefined,
+): Promise<ServingImage | undefined> {
   try {
-    const [svc, rollout] = await Promise.all([client.getService(name), client.rollout(name)]);
-    if (!rollout.serving) return undefined;
-    const record = (await client.versions(name)).find((r) => r.version === rollout.serving);
-    if (typeof svc.dockerRepository !== 'string' || typeof record?.image !== 'string') return undefined;
-    return { version: rollout.serving, image: record.image, repository: svc.dockerRepository };
+    const [svc, rollout, records] = await Promise.all([client.getService(name), client.rollout(name), client.versions(name)]);
+    const withImages = records.filter((r): r is Record<string, unknown> & { version: number; image: string } => typeof r.version === 'number' && typeof r.image === 'string');
+    const record = pick(withImages, rollout.serving ?? 0);
+    if (typeof svc.dockerRepository !== 'string' || !record) return undefined;
+    return { version: record.version, image: record.image, repository: svc.dockerRepository };
   } catch {
     return undefined;
   }
+}
+
+export function servingImage(client: PazClient, name: string): Promise<ServingImage | undefined> {
+  return imageOf(client, name, (records, serving) => (serving ? records.find((r) => r.version === serving) : undefined));
 }
 
 /**
@@ -30,20 +42,8 @@ export async function servingImage(client: PazClient, name: string): Promise<Ser
  * newest deploy's: the tag its user chose last, and the one the config change is most likely a fix for.
  */
 export async function rollsItOut(client: PazClient, name: string): Promise<string> {
-  const kept = (await servingImage(client, name)) ?? (await newestDeployedImage(client, name));
+  const kept = await imageOf(client, name, (records, serving) =>
+    serving ? records.find((r) => r.version === serving) : [...records].sort((a, b) => b.version - a.version)[0],
+  );
   return `'${rolloutCommand(name, kept?.repository, kept?.image)}' rolls it out`;
-}
-
-/** The newest deployed version's image (undefined when there is none, or it cannot be read). */
-async function newestDeployedImage(client: PazClient, name: string): Promise<ServingImage | undefined> {
-  try {
-    const [svc, records] = await Promise.all([client.getService(name), client.versions(name)]);
-    const newest = records
-      .filter((r): r is Record<string, unknown> & { version: number; image: string } => typeof r.version === 'number' && typeof r.image === 'string')
-      .sort((a, b) => b.version - a.version)[0];
-    if (typeof svc.dockerRepository !== 'string' || !newest) return undefined;
-    return { version: newest.version, image: newest.image, repository: svc.dockerRepository };
-  } catch {
-    return undefined;
-  }
 }
