@@ -4,6 +4,8 @@
  * `kubectl top` show theirs. Pure.
  */
 import type { UnitStats } from '../agent/drivers/driver.js';
+import { formatBytes } from '../core/byte-size.js';
+import { duration } from '../core/health-levels.js';
 import { table } from './table.js';
 
 /** a unit's latest sample, as its agent's driver takes it (type only: nothing of the agent is loaded) */
@@ -25,27 +27,15 @@ export interface HostSample {
   load: { one: number; five: number; fifteen: number };
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 1536 → "1.5 KiB", as docker stats prints sizes */
-export function bytes(n: number): string {
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]}`;
-}
-
 /** a fraction of one core as docker stats shows it: 100% is one core */
 export function cpuPercent(cores: number): string {
   return `${(cores * 100).toFixed(1)}%`;
 }
 
+/** `3 s ago`: how old a sample is */
 function age(at: string, now: number): string {
-  const s = Math.max(0, Math.round((now - Date.parse(at)) / 1000));
-  return Number.isFinite(s) ? `${s} s ago` : '-';
+  const ms = now - Date.parse(at);
+  return Number.isFinite(ms) ? `${duration(ms)} ago` : '-';
 }
 
 /** What the units' latest samples add up to (a host's units: its answer has no totals). */
@@ -73,14 +63,14 @@ export function serviceStatsLines(doc: Pick<ServiceStatsDoc, 'units' | 'totals'>
       rows.push([unit, '-', '-', '-', '-', 'no sample yet']);
     } else {
       const l = s.latest;
-      rows.push([unit, cpuPercent(l.cpu), l.memoryLimitBytes ? `${bytes(l.memoryBytes)} / ${bytes(l.memoryLimitBytes)}` : bytes(l.memoryBytes), bytes(l.networkRxBytes), bytes(l.networkTxBytes), age(l.at, now)]);
+      rows.push([unit, cpuPercent(l.cpu), l.memoryLimitBytes ? `${formatBytes(l.memoryBytes)} / ${formatBytes(l.memoryLimitBytes)}` : formatBytes(l.memoryBytes), formatBytes(l.networkRxBytes), formatBytes(l.networkTxBytes), age(l.at, now)]);
     }
   }
   if (rows.length === 0) return [];
   const t = doc.totals;
   return [
     table(['UNIT', 'CPU', 'MEMORY', 'NET IN', 'NET OUT', 'SAMPLED'], rows),
-    `total: CPU ${cpuPercent(t.cpu)}, memory ${bytes(t.memoryBytes)}, network in ${bytes(t.networkRxBytes)}, out ${bytes(t.networkTxBytes)} (${rows.length} unit${rows.length === 1 ? '' : 's'})`,
+    `total: CPU ${cpuPercent(t.cpu)}, memory ${formatBytes(t.memoryBytes)}, network in ${formatBytes(t.networkRxBytes)}, out ${formatBytes(t.networkTxBytes)} (${rows.length} unit${rows.length === 1 ? '' : 's'})`,
     ...(notes.length > 0 ? ['without figures:', ...notes] : []),
   ];
 }
@@ -107,10 +97,10 @@ export function hostStatsLines(hosts: readonly HostStatsRow[], now: number): str
       h.hostname,
       // the share of all its cores (a unit's CPU is of one core, as docker stats shows it)
       `${(l.cpu.busyFraction * 100).toFixed(1)}% of ${l.cpu.cores} core${l.cpu.cores === 1 ? '' : 's'}`,
-      `${bytes(l.memory.usedBytes)} / ${bytes(l.memory.totalBytes)}`,
+      `${formatBytes(l.memory.usedBytes)} / ${formatBytes(l.memory.totalBytes)}`,
       `${l.load.one.toFixed(2)} ${l.load.five.toFixed(2)} ${l.load.fifteen.toFixed(2)}`,
-      `${bytes(l.network.rxBytesPerSecond)}/s`,
-      `${bytes(l.network.txBytesPerSecond)}/s`,
+      `${formatBytes(l.network.rxBytesPerSecond)}/s`,
+      `${formatBytes(l.network.txBytesPerSecond)}/s`,
       h.units === undefined ? '-' : String(h.units),
       age(l.at, now),
     ];

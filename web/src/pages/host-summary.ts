@@ -4,6 +4,9 @@
  */
 import type { Host } from '../../../src/api/answer-types.js';
 import type { HostStatsSample, LoadBalancerDoc } from './cluster-docs.js';
+import { formatBytes } from '../../../src/core/byte-size.js';
+
+export { formatBytes };
 
 export interface Usage {
   /** cores busy of cores, and the share 0..100 */
@@ -23,17 +26,6 @@ export function usageOf(latest: HostStatsSample | null | undefined): Usage {
 /** Capacity as the host announced it: cores and memory (TotalResources.Memory is MiB). */
 export function capacityText(h: Pick<Host, 'TotalResources'>): string {
   return `${h.TotalResources.Cores} cores, ${formatBytes(h.TotalResources.Memory * 1024 * 1024)}`;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
 export interface RouterState {
