@@ -12,11 +12,6 @@ import { StringDecoder } from 'node:string_decoder';
 
 const CHUNK = 64 * 1024;
 
-/** Byte offset where the last `lines` lines of the open file start (0 when it has fewer). */
-export function tailOffset(fd: number, size: number, lines: number): number {
-  return tailStart(fd, size, lines).offset;
-}
-
 /**
  * Where the last `lines` lines of the open file start, and how many lines that is: `lines`, or all the file
  * has when it has fewer (then the offset is 0).
