@@ -88,10 +88,11 @@ export class PazProcess {
         return await this.startOnce();
       } catch (err) {
         // a port freePort() found free was taken before paz bound it (a container's published port, another
-        // test's): on a first start, other ports are as good; a restart must keep its own
-        const ours = [this.ports.orchestrator, this.ports.directory, this.ports.scheduler].map((p) => `127.0.0.1:${p}`);
-        const taken = /EADDRINUSE: address already in use (\S+)/.exec((err as Error).message)?.[1];
-        if (!firstStart || attempt >= 3 || !taken || !ours.includes(taken)) throw err;
+        // test's, or, for a --bind 0.0.0.0, a client connection's local port on any address): on a first
+        // start, other ports are as good; a restart must keep its own
+        const ours = [this.ports.orchestrator, this.ports.directory, this.ports.scheduler];
+        const taken = /EADDRINUSE: address already in use \S*:(\d+)\b/.exec((err as Error).message)?.[1];
+        if (!firstStart || attempt >= 3 || !taken || !ours.includes(Number(taken))) throw err;
         this.output = '';
       }
     }
