@@ -143,6 +143,9 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
     const back = await runPaz(['scale', 'hello-web', '1', '--json', '--url', url]);
     assert.equal(back.code, 0, back.stderr);
     assert.equal(JSON.parse(back.stdout).version, 0);
+    const restart = await runPaz(['restart', 'hello-web', '--url', url]);
+    assert.equal(restart.code, 1, 'nothing to restart');
+    assert.equal(restart.stderr.trim(), 'paz: hello-web has not been deployed yet: deploy it with `paz deploy hello-web`');
     for (const [args, note] of [[['history', 'hello-web'], /hello-web has never been deployed: `paz deploy hello-web`/], [['units', 'hello-web'], /hello-web has no units: it was never deployed/], [['hosts'], /no hosts: start an agent/], [['secret', 'ls', 'hello-web'], /hello-web has no secret env values/]] as const) {
       const e = await runPaz([...args, '--url', url]);
       assert.equal(e.code, 0, e.stderr);

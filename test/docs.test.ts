@@ -25,7 +25,7 @@ describe('API reference', () => {
     await run(process.execPath, [pazBin, 'docs', '--out', join(out, 'openapi.json')]);
     const orchestrator = JSON.parse(readFileSync(join(out, 'openapi.json'), 'utf8'));
     assert.match(orchestrator.openapi, /^3\./);
-    for (const p of ['/services', '/services/{name}/config/next', '/services/{name}/rollback', '/cluster/units/{id}', '/cluster/hosts/{id}/stats']) assert.ok(orchestrator.paths[p], `documents ${p}`);
+    for (const p of ['/services', '/services/{name}/config/next', '/services/{name}/rollback', '/services/{name}/restart', '/cluster/units/{id}', '/cluster/hosts/{id}/stats']) assert.ok(orchestrator.paths[p], `documents ${p}`);
     const create = orchestrator.paths['/services'].post.requestBody.content['application/json'].schema;
     assert.ok(create.properties.numInstances, 'the create schema documents its fields');
     const scheduler = JSON.parse(readFileSync(join(out, 'openapi-scheduler.json'), 'utf8'));

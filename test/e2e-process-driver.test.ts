@@ -81,6 +81,24 @@ describe('paz up with the process driver', () => {
     assert.equal(JSON.parse(again.stdout).version, 4);
   });
 
+  it('paz restart replaces every instance with a fresh process of the serving version, followed to its end; history says so', async () => {
+    const cli = (args: string[]) => runPaz(args, '', paz.cliEnv);
+    const pidsOf = async () => (await request('GET', `${paz.orchestrator}/services/node-echo/units`)).body.map((u: { name: string; containerId?: string; startedAt?: number }) => `${u.name}:${u.containerId}:${u.startedAt}`).sort();
+    const before = await pidsOf();
+    const r = await cli(['restart', 'node-echo']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^restarting node-echo: version 4 started afresh as version 5 \(local\/node-echo\)$/m);
+    assert.match(r.stdout, /^node-echo version 5 is serving \(2 instances\); old instances drained and stopped$/m);
+    const after = await pidsOf();
+    assert.deepEqual(after.map((u: string) => u.split(':')[0]), ['node-echo-5-1', 'node-echo-5-2']);
+    assert.equal(after.filter((u: string) => before.includes(u)).length, 0, `fresh instances: ${before} then ${after}`);
+    const history = await cli(['history', 'node-echo']);
+    assert.match(history.stdout, /^\s*5\b.*restart of v4.*serving/m);
+    const unknown = await cli(['restart', 'no-such-service']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no service named no-such-service/);
+  });
+
   it("a chatty unit's log stays under 10 MB: the older part is kept in a .1, the unit writes on at the start of the file, paz logs shows its newest lines", async () => {
     // 12 MB at once, then a numbered line every 100 ms, as an app that logs a burst and goes on
     const chatty = `process.stdout.write(('x'.repeat(1023) + '\\n').repeat(12 * 1024)); let n = 0; setInterval(() => console.log('tick ' + ++n), 100); process.on('SIGTERM', () => process.exit(0));`;

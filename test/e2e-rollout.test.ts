@@ -60,7 +60,7 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
     assert.match(unknown.body, /No service answers to Host nothing-here\.paz/);
   });
 
-  it('deploys, rolls back and scales under constant load with zero failed requests', async () => {
+  it('deploys, rolls back, scales and restarts under constant load with zero failed requests', async () => {
     const load = new Load(routerPort, 'web.paz');
     load.start();
     try {
@@ -84,9 +84,17 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
       // scale up and down without a new version
       assert.equal((await request('POST', `${paz.orchestrator}/services/web/scale`, { numInstances: 3 })).status, 200);
       await waitFor('3 healthy instances', async () => (await rollout('web')).units.filter((u: { healthy: boolean }) => u.healthy).length === 3);
+      assert.equal((await rollout('web')).version, 3, 'scaling made no new version');
+      // a restart: every instance replaced by a fresh one of the same version's snapshot, the scaled count kept
+      const rs = await request('POST', `${paz.orchestrator}/services/web/restart`, {});
+      assert.equal(rs.status, 201, JSON.stringify(rs.body));
+      assert.deepEqual([rs.body.doc.version, rs.body.doc.trigger.source, rs.body.doc.trigger.restartOf, rs.body.doc.config.numInstances], [4, 'restart', 3, 3]);
+      await settled('web', 4);
+      assert.deepEqual((await rollout('web')).units.map((u: { name: string }) => u.name).sort(), ['web-4-1', 'web-4-2', 'web-4-3']);
+      assert.equal((await viaRouter(routerPort, 'web.paz')).body, 'Hello World 1\n', 'the same version answers');
       assert.equal((await request('PATCH', `${paz.orchestrator}/services/web/config/next`, { numInstances: 1 })).status, 200);
       await waitFor('1 instance left', async () => (await rollout('web')).units.length === 1, 60_000);
-      assert.equal((await rollout('web')).version, 3, 'scaling made no new version');
+      assert.equal((await rollout('web')).version, 4, 'scaling made no new version');
       await new Promise((r) => setTimeout(r, 500));
       assert.ok(load.ok > after2, 'traffic kept flowing');
     } finally {
@@ -118,7 +126,7 @@ describe('zero-downtime deploys through the router', skipUnlessDocker, () => {
     // at its deadline, or earlier when the agent's restarts of the unhealthy unit add up to a crash loop
     assert.match(failed.reason ?? '', /not healthy within 6 s|crash-looping/);
     assert.match(failed.reason ?? '', /health|404/);
-    assert.match(failed.reason ?? '', /version 3 keeps serving/);
+    assert.match(failed.reason ?? '', /version 4 keeps serving/);
     assert.equal(load.failed, 0, load.failures.slice(0, 3).join(' | '));
     assert.deepEqual([...load.bodies.keys()], ['Hello World 1']);
     const journal = await request('GET', `${paz.scheduler}/journal?service=web&all=true`);

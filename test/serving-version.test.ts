@@ -121,6 +121,56 @@ describe('the serving version', () => {
     assert.deepEqual((await deploys.journal({ service: 'web', events: ['deploy-failed'] })).map((e) => e.version), [2]);
   });
 
+  it('restart: the serving snapshot and digest again with the count of now, no pending change; refused when nothing serves, while deploying, at 0', async () => {
+    const svc = 'again';
+    const dir = new Directory(store);
+    await dir.create({ name: svc, dockerRepository: '127.0.0.1:5000/paz/hello:9', ports: [{ container: 9000 }], numInstances: 2, rollout: { minHealthySeconds: 0, drainSeconds: 0 } });
+    const refusal = (code: string, message: RegExp, details: Record<string, unknown>) => (err: Error & { code?: string; details?: unknown }) => {
+      assert.equal(err.code, code);
+      assert.match(err.message, message);
+      assert.deepEqual(err.details, details);
+      return true;
+    };
+    await assert.rejects(deploys.restart(svc), refusal('NOT_DEPLOYED', /^service "again" has not been deployed yet: there is nothing to restart$/, { name: svc }));
+    await deploys.deploy(svc, { trigger: { source: 'api' } });
+    await runOnH1(1, { state: 'failed', healthy: false, reason: 'IMAGE_NOT_FOUND: image 127.0.0.1:5000/paz/hello:9 not found' }, svc);
+    await waitFor('version 1 to fail', async () => (await stateOf(1, svc)) === 'failed' || undefined, 5000, 20);
+    await assert.rejects(deploys.restart(svc), refusal('NOT_DEPLOYED', /^no version of service "again" serves \(version 1 failed\)/, { name: svc, latest: 1 }));
+
+    await store.put(keys.service(svc), JSON.stringify({ ...(await dir.get(svc)), dockerRepository: '127.0.0.1:5000/paz/hello:1' }));
+    await deploys.deploy(svc, { trigger: { source: 'api' } });
+    await assert.rejects(deploys.restart(svc), refusal('CONFLICT', /^service "again" is deploying version 2 right now: restart it once that rollout ends/, { name: svc, deploying: 2 }));
+    assert.equal(await deploys.latestVersion(svc), 2, 'the refusals deployed nothing');
+    await waitFor('version 2 released', async () => (await units(svc)).every((u) => !u.hold) || undefined, 5000, 20);
+    await runOnH1(2, { healthySince: Date.now() - 1000 }, svc);
+    await waitFor('version 2 to succeed', async () => (await stateOf(2, svc)) === 'succeeded' || undefined, 5000, 20);
+    // the first pull recorded version 2's digest (VersionDigests); the tag moves, and next gets a change not deployed
+    const v2 = await deploys.version(svc, 2);
+    await store.put(keys.deploy(svc, 2), JSON.stringify({ ...v2, digest: 'sha256:' + 'a'.repeat(64) }));
+    await store.put(keys.service(svc), JSON.stringify({ ...(await dir.get(svc)), dockerRepository: '127.0.0.1:5000/paz/hello:2' }));
+    await dir.patchConfig(svc, { env: { PENDING: 'yes' } });
+    await deploys.scale(svc, 3);
+
+    const rec = await deploys.restart(svc, 'admin');
+    assert.equal(rec.version, 3);
+    assert.deepEqual(rec.trigger, { source: 'restart', restartOf: 2, actor: 'admin' });
+    assert.equal(rec.image, '127.0.0.1:5000/paz/hello:1', "the serving version's image, not the moved repository");
+    assert.equal(rec.digest, 'sha256:' + 'a'.repeat(64), 'pinned to the bytes that served');
+    assert.equal(rec.config.numInstances, 3, 'the count of now (scaled after version 2 was deployed)');
+    assert.equal(rec.config.env?.PENDING, undefined, 'nothing pending in next goes with a restart');
+    assert.deepEqual((await units(svc)).filter((u) => u.version === 3).map((u) => u.unit), ['again-3-1', 'again-3-2', 'again-3-3']);
+    const entry = (await deploys.journal({ service: svc })).find((e) => e.version === 3);
+    assert.equal(entry?.event, 'deploy');
+    assert.match(entry?.message ?? '', /^restart: version 2 started afresh as version 3 \(127\.0\.0\.1:5000\/paz\/hello:1\)$/);
+    assert.equal(entry?.actor, 'admin');
+
+    await waitFor('version 3 released', async () => (await units(svc)).every((u) => !u.hold) || undefined, 5000, 20);
+    await runOnH1(3, { healthySince: Date.now() - 1000 }, svc);
+    await waitFor('version 3 to succeed', async () => (await stateOf(3, svc)) === 'succeeded' || undefined, 5000, 20);
+    await deploys.scale(svc, 0);
+    await assert.rejects(deploys.restart(svc), refusal('CONFLICT', /runs no instances \(scaled to 0\): there is nothing to restart$/, { name: svc, numInstances: 0 }));
+  });
+
   it('recreate: old first, new once the old are gone; a failed recreate starts the serving version again', async () => {
     const svc = 'fixed';
     const dir = new Directory(store);

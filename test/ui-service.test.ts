@@ -212,12 +212,32 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     await page.getByRole('heading', { name: 'ui-svc' }).waitFor();
   });
 
-  it('a read-only token sees the service but no Deploy, Scale, Rollback, edit or Create controls', async () => {
+  it('Restart, confirmed, replaces every instance with a fresh one of the serving version as a new version; nothing serving, no Restart', async () => {
+    await page.goto(`${up.paz.orchestrator}/ui/services/ui-never`);
+    await page.getByText('Nothing serves: the deploy of v1 failed.').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.getByRole('button', { name: 'Deploy' }).count(), 1, 'the actions are there');
+    assert.equal(await page.getByRole('button', { name: 'Restart' }).count(), 0, 'ui-never: nothing serves, nothing to restart');
+    await page.goto(`${up.paz.orchestrator}/ui/services/ui-svc`);
+    await outcome().filter({ hasText: /^succeeded$/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await mark();
+    await page.getByRole('button', { name: 'Restart' }).click();
+    const ask = page.getByRole('group', { name: 'Confirm: Restart' });
+    assert.match(await ask.innerText(), /Replace every instance of v5 with a fresh one\?/);
+    await screenshot(page, 'service-restart-confirm');
+    await ask.getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('p').filter({ hasText: /^Version v6/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await outcome().filter({ hasText: /^succeeded$/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    for (const unit of ['ui-svc-6-1', 'ui-svc-6-2']) await page.locator(`tr[data-unit="${unit}"][data-phase="healthy"]`).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.locator('[data-tag-change]').innerText(), 'v6 runs :2; an empty tag deploys :1', 'v6 runs what v5 ran (:2), not the repository\'s tag');
+    assert.ok(await marked(), 'followed live, without a reload');
+  });
+
+  it('a read-only token sees the service but no Deploy, Scale, Restart, Rollback, edit or Create controls', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(readOnly);
     await page.goto(`${up.paz.orchestrator}/ui/services/ui-svc`);
     await outcome().filter({ hasText: 'succeeded' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
-    for (const name of ['Deploy', 'Scale', 'Roll back', 'Save next']) assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name} button`);
+    for (const name of ['Deploy', 'Scale', 'Restart', 'Roll back', 'Save next']) assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name} button`);
     await screenshot(page, 'service-read-only');
     await page.goto(`${up.paz.orchestrator}/ui/services`);
     await page.locator('tr[data-service="ui-svc"]').waitFor();

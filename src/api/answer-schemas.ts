@@ -67,10 +67,11 @@ export const ServiceAnswer = Type.Object(
 
 export const DeployTriggerAnswer = Type.Object(
   {
-    source: Type.String({ description: 'hook, dockerhub, registry, api, rollback or cli' }),
+    source: Type.String({ description: 'hook, dockerhub, registry, api, rollback, restart or cli' }),
     tag: Type.Optional(Type.String({ description: 'the pushed or asked-for tag' })),
     pushedAt: Type.Optional(Type.Number({ description: 'when the image was pushed, as the hook said' })),
     rollbackOf: Type.Optional(Type.Integer({ description: 'for rollbacks: the version whose snapshot was deployed again' })),
+    restartOf: Type.Optional(Type.Integer({ description: 'for restarts: the serving version whose snapshot (and image digest) was started afresh' })),
     actor: Type.Optional(Type.String({ description: 'who asked: the API token name ("anonymous" with --no-auth)' })),
   },
   open,

@@ -9,6 +9,8 @@ test('API errors in CLI terms: no HTTP method or path, the paz command to run in
     [api('PAZ_SERVICE_NOT_FOUND', 'no service named "web": create it with POST /services, or list services with GET /services', { name: 'web' }), /^no service named web; create it with `paz create FILE` \(`paz services` lists them\)$/],
     [api('PAZ_SERVICE_EXISTS', 'a service named "web" already exists: change it with PATCH /services/web/config', { name: 'web' }), /`paz config set web KEY=VALUE`.*`paz delete web`/],
     [api('PAZ_NOT_DEPLOYED', 'deploy it with POST /hooks/deploy', { name: 'web' }), /^web has not been deployed yet: deploy it with `paz deploy web`$/],
+    [api('PAZ_NOT_DEPLOYED', 'no version of service "web" serves (version 1 failed): there is nothing to restart; deploy a version that starts', { name: 'web', latest: 1 }), /^no version of web serves \(version 1 failed, `paz rollout web` says why\): deploy one that starts with `paz deploy web`$/],
+    [api('PAZ_CONFLICT', 'service "web" is deploying version 3 right now: restart it once that rollout ends (GET /services/web/rollout follows it)', { name: 'web', deploying: 3 }), /^web is deploying version 3 right now: restart it once that rollout ends \(`paz rollout web` shows it\)$/],
     [api('PAZ_HOST_NOT_FOUND', 'no host with id "h1": list hosts with GET /cluster/hosts', { id: 'h1' }), /^no host with id "h1" \(`paz hosts` lists them\)$/],
     [api('PAZ_HOST_NOT_FOUND', 'no down host with id "h1": list hosts with GET /cluster/health', { id: 'h1' }), /`paz health`/],
     [api('PAZ_UNIT_NOT_FOUND', 'no unit named "web-1": … list them with GET /cluster/units', { unit: 'web-1' }), /^no unit named "web-1": .*\(`paz units` lists them\)$/],

@@ -26,7 +26,15 @@ export function cliTerms(err: ApiErrorLike): string {
     }
     case 'NOT_DEPLOYED': {
       const name = str('name');
+      // deployed, but no version serves (its first deploy failed): `latest` names the version that did not
+      if (name && typeof details.latest === 'number') return `no version of ${name} serves (version ${details.latest} failed, \`paz rollout ${name}\` says why): deploy one that starts with \`paz deploy ${name}\``;
       if (name) return `${name} has not been deployed yet: deploy it with \`paz deploy ${name}\``;
+      break;
+    }
+    case 'CONFLICT': {
+      // a restart while a deploy runs
+      const name = str('name');
+      if (name && typeof details.deploying === 'number') return `${name} is deploying version ${details.deploying} right now: restart it once that rollout ends (\`paz rollout ${name}\` shows it)`;
       break;
     }
     case 'HOST_NOT_FOUND': {

@@ -11,6 +11,8 @@ export const clientUsage = `  paz services                     list services
   paz deploy NAME [--tag T] [--detach]   deploy the next config as a new version; shows its progress until the old
                                    instances are stopped, exit 1 if it fails (--detach: return once it is accepted)
   paz rollback NAME [--version N] [--detach]   deploy an earlier version's snapshot as a new version, the same way
+  paz restart NAME [--detach]      replace every instance of the serving version with a fresh one, as a rolling deploy
+                                   of the same image digest (no tag pulled again, no pending config change)
   paz scale NAME COUNT             change the number of instances now, without a new version
   paz rollout NAME                 the latest deploy's progress
   paz history NAME                 deployed versions: image, digest, what started each, how it ended, which serves
@@ -41,6 +43,7 @@ export const clientCommands: Record<string, { run: Group; subcommands?: string[]
   config: { run: config, subcommands: ['show', 'set', 'unset', 'edit', 'diff'], ownHelp: true },
   deploy: { run: services },
   rollback: { run: services },
+  restart: { run: services },
   scale: { run: services },
   rollout: { run: services },
   history: { run: services },
@@ -63,6 +66,7 @@ const examples: Record<string, string | string[]> = {
   config: ['paz config hello-web --version last --json', 'paz config set hello-web env.GREETING=hi numInstances=2', 'paz config unset hello-web env.GREETING', 'EDITOR=nano paz config edit hello-web', 'paz config diff hello-web 3 4'],
   deploy: ['paz deploy hello-web --tag 2', 'paz deploy hello-web --detach --json'],
   rollback: 'paz rollback hello-web --version 3',
+  restart: ['paz restart hello-web', 'paz restart hello-web --detach --json'],
   scale: 'paz scale hello-web 3',
   rollout: 'paz rollout hello-web',
   history: 'paz history hello-web --json',

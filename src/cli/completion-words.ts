@@ -18,6 +18,7 @@ export const FLAGS: Record<string, string[]> = {
   config: ['--version', '--json'],
   deploy: ['--tag', '--wait', '--detach', '--json'],
   rollback: ['--version', '--wait', '--detach', '--json'],
+  restart: ['--wait', '--detach', '--json'],
   scale: ['--json'],
   rollout: ['--json'],
   history: ['--json'],
@@ -53,7 +54,7 @@ const OWN_FLAGS: Record<string, string[]> = {
 };
 
 /** Commands whose first argument (after the verb, for those with verbs) is a service name. */
-const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'scale', 'rollout', 'history', 'journal', 'delete', 'units', 'ps', 'health', 'stats', 'secret', 'logs']);
+const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'restart', 'scale', 'rollout', 'history', 'journal', 'delete', 'units', 'ps', 'health', 'stats', 'secret', 'logs']);
 
 /** Flags whose value is a word we can offer. */
 const VALUES: Record<string, string[] | 'profiles'> = { '--profile': 'profiles', '--role': ['admin', 'deployer', 'read-only'], '--version': ['next', 'last'] };

@@ -9,5 +9,7 @@ test("other tools' words for Paz commands", () => {
   assert.equal(pazNameOf('status'), 'health');
   assert.equal(pazNameOf('servces'), undefined, 'a misspelling is for closest()');
   assert.equal(pazNameOf('constructor'), undefined, 'not an object property');
-  assert.equal(pazNameOf('restart'), null, 'no Paz command, and the closest spelling (restore) must not be offered');
+  assert.equal(pazNameOf('reboot'), 'restart');
+  assert.equal(pazNameOf('restart'), undefined, 'a Paz command of its own');
+  assert.equal(pazNameOf('reset'), null, 'no Paz command, and the closest spellings (restart, restore) must not be offered');
 });

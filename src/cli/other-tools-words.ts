@@ -12,13 +12,14 @@ const PAZ_NAME_OF: Record<string, string> = {
   status: 'health',
   destroy: 'delete',
   rm: 'delete',
+  reboot: 'restart',
 };
 
 /**
  * Words for which Paz has no command and the closest spelling would be a wrong, even harmful, suggestion:
- * `paz restart` suggested `paz restore`.
+ * `paz reset` would suggest `paz restart` or `paz restore`, neither of which is what a reset means.
  */
-const NO_PAZ_NAME = new Set(['restart', 'reboot', 'reset']);
+const NO_PAZ_NAME = new Set(['reset']);
 
 /** The Paz command for a word another tool uses; null when Paz has none and nothing should be suggested. */
 export function pazNameOf(word: string): string | null | undefined {

@@ -97,6 +97,7 @@ export const OPTIONS = {
   // --wait is the default (kept: scripts written when it was not); --detach returns once the deploy is accepted
   deploy: { tag: { type: 'string' }, wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
   rollback: { version: { type: 'string' }, wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
+  restart: { wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
   scale: { json: { type: 'boolean' } },
   rollout: { json: { type: 'boolean' } },
   history: { json: { type: 'boolean' } },
@@ -104,7 +105,7 @@ export const OPTIONS = {
 } as const;
 
 /** How many positionals each takes at most (the name, scale's count). */
-const MAX_ARGS: Record<string, number> = { services: 0, create: 1, service: 1, delete: 1, deploy: 1, rollback: 1, scale: 2, rollout: 1, history: 1, journal: 1 };
+const MAX_ARGS: Record<string, number> = { services: 0, create: 1, service: 1, delete: 1, deploy: 1, rollback: 1, restart: 1, scale: 2, rollout: 1, history: 1, journal: 1 };
 
 /** `paz service NAME` for a person: what it runs and its next config, one `key = value` a line. */
 function serviceLines(doc: Record<string, unknown>): string[] {
@@ -181,6 +182,11 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       if (v !== undefined && !/^[1-9][0-9]{0,9}$/.test(v)) throw new UsageError(`--version takes a deployed version number (paz history lists them), got "${v}"`);
       const rec = await client.rollback(need('a service name'), v === undefined ? undefined : Number(v));
       return accepted(client, rec, `rolling back ${rec.service}: version ${rec.trigger.rollbackOf}'s snapshot deployed as version ${rec.version} (${rec.image})`, follow, values.json === true);
+    }
+    case 'restart': {
+      const follow = followDeploy(values);
+      const rec = await client.restart(need('a service name'));
+      return accepted(client, rec, `restarting ${rec.service}: version ${rec.trigger.restartOf} started afresh as version ${rec.version} (${rec.image})`, follow, values.json === true);
     }
     case 'scale': {
       need('a service name');

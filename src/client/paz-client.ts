@@ -228,6 +228,9 @@ export class PazClient {
   rollback(name: string, version?: number) {
     return this.call<{ doc: { service: string; version: number; image: string; trigger: { rollbackOf?: number } } }>('POST', `/services/${encodeURIComponent(name)}/rollback`, version === undefined ? {} : { version }).then((r) => r.doc);
   }
+  restart(name: string) {
+    return this.call<{ doc: { service: string; version: number; image: string; trigger: { restartOf?: number } } }>('POST', `/services/${encodeURIComponent(name)}/restart`, {}).then((r) => r.doc);
+  }
   scale(name: string, numInstances: number) {
     return this.call<{ doc: { version: number; added: string[]; draining: string[] } }>('POST', `/services/${encodeURIComponent(name)}/scale`, { numInstances }).then((r) => r.doc);
   }

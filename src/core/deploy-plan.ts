@@ -144,7 +144,9 @@ export function planDeploy(input: PlanDeployInput): DeployPlan {
     message:
       input.trigger.source === 'rollback'
         ? `rollback: version ${input.trigger.rollbackOf}'s snapshot deployed as version ${version} (${record.image})`
-        : `deploy of ${record.image} (${input.trigger.source}${input.trigger.tag ? `, tag ${input.trigger.tag}` : ''})`,
+        : input.trigger.source === 'restart'
+          ? `restart: version ${input.trigger.restartOf} started afresh as version ${version} (${record.image})`
+          : `deploy of ${record.image} (${input.trigger.source}${input.trigger.tag ? `, tag ${input.trigger.tag}` : ''})`,
   };
   if (strategy === 'recreate') journal.message += `; strategy recreate${strategyReason ? ` (${strategyReason})` : ''}`;
   if (input.trigger.actor !== undefined) journal.actor = input.trigger.actor;

@@ -5,7 +5,7 @@ import type { Port, ServiceConfig, HealthCheck } from './service-spec.js';
 import { ROLLOUT_DEFAULTS } from './rollout-defaults.js';
 import type { SealedSecret } from './secret-env.js';
 
-export type DeploySource = 'hook' | 'dockerhub' | 'registry' | 'api' | 'rollback' | 'cli';
+export type DeploySource = 'hook' | 'dockerhub' | 'registry' | 'api' | 'rollback' | 'restart' | 'cli';
 
 export interface DeployTrigger {
   source: DeploySource;
@@ -14,6 +14,8 @@ export interface DeployTrigger {
   pushedAt?: number;
   /** for rollbacks: the version whose snapshot was deployed again */
   rollbackOf?: number;
+  /** for restarts: the serving version whose snapshot (and digest) was started afresh */
+  restartOf?: number;
   /** who asked: the API token's name ("anonymous" with --no-auth); copied to the journal entry */
   actor?: string;
 }

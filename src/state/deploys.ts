@@ -248,6 +248,31 @@ export class Deploys {
   }
 
   /**
+   * Restarts the service: the serving version's snapshot, pinned to the same image digest, deployed as a new
+   * version through the usual rollout, so every instance is replaced by a fresh one with no request lost
+   * (Heroku's `restart`, kubectl's `rollout restart`). The count is the service's instance count now (a
+   * `scale` since that version was deployed holds), and nothing else pending in the next config goes with it:
+   * a restart changes nothing but the instances. Refused while a deploy runs (it would overtake it) and
+   * when nothing serves or runs.
+   */
+  async restart(name: string, actor?: string): Promise<DeployRecord> {
+    const svc = await getJson<ServiceDoc>(this.store, keys.service(name));
+    if (!svc) throw serviceNotFound(name);
+    const latest = await this.latestVersion(name);
+    if (latest === 0) throw new PazError('NOT_DEPLOYED', `service "${name}" has not been deployed yet: there is nothing to restart`, { name });
+    if ((await this.rolloutStatus(name, latest))?.state === 'deploying') {
+      throw new PazError('CONFLICT', `service "${name}" is deploying version ${latest} right now: restart it once that rollout ends (GET /services/${name}/rollout follows it)`, { name, deploying: latest });
+    }
+    const serving = await this.servingVersion(name);
+    if (serving === 0) throw new PazError('NOT_DEPLOYED', `no version of service "${name}" serves (version ${latest} failed): there is nothing to restart; deploy a version that starts`, { name, latest });
+    const count = svc.config.numInstances;
+    if (count === 0) throw new PazError('CONFLICT', `service "${name}" runs no instances (scaled to 0): there is nothing to restart`, { name, numInstances: 0 });
+    const target = await this.version(name, serving);
+    const snapshot: DeployRecord = { ...target, config: { ...target.config, numInstances: count } };
+    return this.deploy(name, { fromRecord: snapshot, trigger: { source: 'restart', restartOf: serving, ...(actor ? { actor } : {}) } });
+  }
+
+  /**
    * Scales the running version without a new version: adds instances (numbered after the highest) or
    * drains the highest-numbered ones; the service's config says the new count for later deploys. The
    * running version is the latest, or the serving one when the latest failed (never a failed version).

@@ -52,6 +52,22 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (req, reply) => reply.status(201).send({ doc: await ctx.deploys.rollback(req.params.name, req.body?.version, req.actor) }),
   );
 
+  app.post<{ Params: { name: string } }>(
+    '/services/:name/restart',
+    {
+      schema: {
+        tags,
+        summary: 'Restart: replace every instance of the serving version with a fresh one, through a rolling deploy',
+        description:
+          "Deploys the serving version's snapshot again as version latest+1, pinned to the same image digest (a tag that moved since is not pulled), with the service's instance count now; nothing pending in the next config goes with it. The rollout replaces the instances as a deploy does, so traffic keeps flowing. `trigger.restartOf` names the version restarted. 404 `PAZ_NOT_DEPLOYED` when nothing serves; 409 `PAZ_CONFLICT` while a deploy runs (restart once it ends) or when the service runs no instances.",
+        params: NameParams,
+        body: Type.Optional(Type.Object({}, { additionalProperties: false })),
+        response: { 201: DocOf(DeployRecordAnswer, 'the deploy record of the new version'), ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send({ doc: await ctx.deploys.restart(req.params.name, req.actor) }),
+  );
+
   app.post<{ Params: { name: string }; Body: { numInstances: number } }>(
     '/services/:name/scale',
     {

@@ -1,7 +1,7 @@
 /**
  * One service: its deploy (each instance's phase, live, ending in succeeded or failed with the unit's
  * reason), every unit's output followed live, the serving config ("last") beside "next" with their diff, next's editor, its secrets (set,
- * with a fingerprint), and Deploy / Scale / Rollback for deployer and admin tokens.
+ * with a fingerprint), and Deploy / Scale / Restart / Rollback for deployer and admin tokens.
  */
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'wouter';
@@ -189,13 +189,23 @@ function Actions({ name, repository, rollout, versions, numInstances, after }: {
         <input id="scale-count" type="number" min={0} value={count} onChange={(e) => setCount(e.target.value)} />
         <ConfirmAction
           label="Scale"
-          question={`Run ${count} instance(s) of ${name}?`}
+          question={`Run ${count} instance${count === '1' ? '' : 's'} of ${name}?`}
           onConfirm={async () => {
             await api.post(`/services/${enc(name)}/scale`, { numInstances: Number(count) });
             after();
           }}
         />
       </span>
+      {rollout?.serving ? (
+        <ConfirmAction
+          label="Restart"
+          question={`Replace every instance of v${rollout.serving} with a fresh one? The same image and config run as a new version, rolled out as a deploy is.`}
+          onConfirm={async () => {
+            await api.post(`/services/${enc(name)}/restart`, {});
+            after();
+          }}
+        />
+      ) : null}
       {choices.length > 0 && (
         <span className="actions">
           <label htmlFor="rollback-to">Roll back to</label>
