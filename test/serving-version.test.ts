@@ -99,8 +99,11 @@ describe('the serving version', () => {
       return true;
     });
     assert.equal(await deploys.latestVersion('api'), 2, 'nothing was deployed');
+    // scaled since version 1 was deployed (with 1 instance): the rollback keeps the count of now
+    await deploys.scale('api', 2);
     const named = await deploys.rollback('api', 1);
-    assert.deepEqual([named.version, named.trigger.rollbackOf], [3, 1]);
+    assert.deepEqual([named.version, named.trigger.rollbackOf, named.config.numInstances], [3, 1, 2]);
+    assert.equal((await units('api')).filter((u) => u.version === 3).length, 2);
   });
 
   it('rollback goes before the serving version; services from before the record fall back to the newest success', async () => {

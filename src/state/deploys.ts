@@ -26,7 +26,7 @@ export interface DeployRequest {
   repository?: string;
   /** tag to deploy (registry push) */
   tag?: string;
-  /** deploy exactly this snapshot again (rollback) instead of the service's current config */
+  /** deploy this snapshot again (rollback, restart) instead of the service's current config: all of it but the instance count, which is the service's now */
   fromRecord?: DeployRecord;
   trigger: DeployTrigger;
 }
@@ -133,8 +133,11 @@ export class Deploys {
       if (!svc) throw serviceNotFound(name);
       const latestKv = await this.store.get(keys.latest(name));
       const latestVersion = latestKv ? Number(latestKv.value) : 0;
+      // a snapshot deployed again (rollback, restart) runs with the instance count of now: the count is the
+      // service's, changed by `scale` without a version (as Heroku's formation and a Deployment's replicas are
+      // kept by a rollback); a rollback after scaling up for a spike used to bring back the old count
       const source = req.fromRecord
-        ? { name, description: req.fromRecord.description, dockerRepository: req.fromRecord.dockerRepository, config: req.fromRecord.config }
+        ? { name, description: req.fromRecord.description, dockerRepository: req.fromRecord.dockerRepository, config: { ...req.fromRecord.config, numInstances: svc.value.config.numInstances } }
         : svc.value;
       const image = req.fromRecord ? req.fromRecord.image : resolveDeployImage(svc.value.dockerRepository, req.repository, req.tag);
       const now = this.now();
@@ -241,7 +244,7 @@ export class Deploys {
     return this.version(name, target);
   }
 
-  /** Rolls back: deploys version `version`'s snapshot (default: the previous good one) as a new version. */
+  /** Rolls back: deploys version `version`'s snapshot (default: the previous good one) as a new version, with the count of now. */
   async rollback(name: string, version?: number, actor?: string): Promise<DeployRecord> {
     const target = version === undefined ? await this.rollbackTarget(name) : await this.version(name, version);
     return this.deploy(name, { fromRecord: target, trigger: { source: 'rollback', rollbackOf: target.version, ...(actor ? { actor } : {}) } });
@@ -265,11 +268,9 @@ export class Deploys {
     }
     const serving = await this.servingVersion(name);
     if (serving === 0) throw new PazError('NOT_DEPLOYED', `no version of service "${name}" serves (version ${latest} failed): there is nothing to restart; deploy a version that starts`, { name, latest });
-    const count = svc.config.numInstances;
-    if (count === 0) throw new PazError('CONFLICT', `service "${name}" runs no instances (scaled to 0): there is nothing to restart`, { name, numInstances: 0 });
+    if (svc.config.numInstances === 0) throw new PazError('CONFLICT', `service "${name}" runs no instances (scaled to 0): there is nothing to restart`, { name, numInstances: 0 });
     const target = await this.version(name, serving);
-    const snapshot: DeployRecord = { ...target, config: { ...target.config, numInstances: count } };
-    return this.deploy(name, { fromRecord: snapshot, trigger: { source: 'restart', restartOf: serving, ...(actor ? { actor } : {}) } });
+    return this.deploy(name, { fromRecord: target, trigger: { source: 'restart', restartOf: serving, ...(actor ? { actor } : {}) } });
   }
 
   /**
