@@ -81,7 +81,7 @@ describe('paz up with the process driver', () => {
     assert.equal(JSON.parse(again.stdout).version, 4);
   });
 
-  it('paz restart replaces every instance with a fresh process of the serving version, followed to its end; history says so', async () => {
+  it('paz restart replaces every instance with a fresh process of the serving version, followed to its end; history says so; a rollback goes past it', async () => {
     const cli = (args: string[]) => runPaz(args, '', paz.cliEnv);
     const pidsOf = async () => (await request('GET', `${paz.orchestrator}/services/node-echo/units`)).body.map((u: { name: string; containerId?: string; startedAt?: number }) => `${u.name}:${u.containerId}:${u.startedAt}`).sort();
     const before = await pidsOf();
@@ -94,6 +94,10 @@ describe('paz up with the process driver', () => {
     assert.equal(after.filter((u: string) => before.includes(u)).length, 0, `fresh instances: ${before} then ${after}`);
     const history = await cli(['history', 'node-echo']);
     assert.match(history.stdout, /^\s*5\b.*restart of v4.*serving/m);
+    // a rollback goes to what ran before: past 4 (restarted by 5) and 3 (4 deployed it again, unchanged), to 2
+    const back = await cli(['rollback', 'node-echo']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /^rolling back node-echo: version 2's snapshot deployed as version 6 \(local\/node-echo:1\)$/m);
     const unknown = await cli(['restart', 'no-such-service']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no service named no-such-service/);

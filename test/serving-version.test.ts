@@ -170,6 +170,12 @@ describe('the serving version', () => {
     await waitFor('version 3 released', async () => (await units(svc)).every((u) => !u.hold) || undefined, 5000, 20);
     await runOnH1(3, { healthySince: Date.now() - 1000 }, svc);
     await waitFor('version 3 to succeed', async () => (await stateOf(3, svc)) === 'succeeded' || undefined, 5000, 20);
+    // a rollback now passes over version 2, which runs what version 3 (its restart) runs, to version 1... which
+    // failed: there is none, and the message says why each is passed over
+    await assert.rejects(deploys.rollback(svc), (err: Error) => {
+      assert.match(err.message, /^service "again" has no version before version 3 \(which serves\) whose deploy succeeded and that runs something else \(2 runs what 3 runs, 1 failed\): to deploy one of them again, name it \(\{"version": 2\}\)$/);
+      return true;
+    });
     await deploys.scale(svc, 0);
     await assert.rejects(deploys.restart(svc), refusal('CONFLICT', /runs no instances \(scaled to 0\): there is nothing to restart$/, { name: svc, numInstances: 0 }));
   });

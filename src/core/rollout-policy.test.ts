@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRollout, describeStatus, rollbackVersion, scaleVersion, type RolloutAction, type RolloutInput, type RolloutStatus } from './rollout-policy.js';
+import { decideRollout, describeStatus, rollbackVersion, runsTheSame, scaleVersion, type RolloutAction, type RolloutInput, type RolloutStatus } from './rollout-policy.js';
 import type { DeployRecord, DesiredUnit, UnitStatus } from './records.js';
 import { unitsWhy } from './unit-name.js';
 import { DEFAULT_CONFIG } from './service-spec.js';
@@ -221,6 +221,23 @@ test('rollback never picks a version known to be bad while another serves; one w
   // deployed before outcomes were kept: no record says it was bad
   assert.equal(rollbackVersion(3, 3, (v) => (v === 2 ? undefined : v === 1 ? 'succeeded' : 'succeeded')), 1);
   assert.equal(rollbackVersion(3, 3, (v) => (v === 2 ? undefined : 'failed')), 2);
+});
+
+test('rollback passes over versions that run what serves (a restart, a deploy of nothing new)', () => {
+  // 1 ran :1, 2 ran :2, 3 restarted 2 and serves: back to 1, not to 2
+  assert.equal(rollbackVersion(3, 3, () => 'succeeded', (v) => v === 2), 1);
+  assert.equal(rollbackVersion(3, 3, () => 'succeeded', (v) => v === 2 || v === 1), undefined, 'nothing else ran');
+  assert.equal(rollbackVersion(3, 3, (v) => (v === 2 ? undefined : 'succeeded'), (v) => v === 2), 1, 'nor with no outcome on record');
+});
+
+test('two versions run the same thing when image, digest and config but the count are equal', () => {
+  const v = { image: 'r/app:1', digest: 'sha256:aa', config: { numInstances: 2, env: { A: '1' }, ports: [{ container: 80 }] } } as unknown as Parameters<typeof runsTheSame>[0];
+  assert.equal(runsTheSame(v, structuredClone(v)), true);
+  assert.equal(runsTheSame(v, { ...v, config: { ...v.config, numInstances: 5 } }), true, 'the count is not what runs');
+  assert.equal(runsTheSame(v, { ...v, config: { ...v.config, env: { A: '2' } } }), false);
+  assert.equal(runsTheSame(v, { ...v, image: 'r/app:2' }), false);
+  assert.equal(runsTheSame(v, { ...v, digest: 'sha256:bb' }), false, 'the tag moved');
+  assert.equal(runsTheSame(v, { ...v, digest: undefined }), true, 'a digest not known: the image says it');
 });
 
 test('a unit is described with its own error', () => {

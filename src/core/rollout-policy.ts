@@ -22,6 +22,7 @@ import { CRASH_LOOP_RESTARTS, PERMANENT_FAILURES, rolloutSettings, type RolloutS
 import { parseUnitName, unitsWhy } from './unit-name.js';
 import { desiredUnitsFor } from './deploy-plan.js';
 import { isMoreLinesMarker } from './more-lines.js';
+import { isDeepStrictEqual } from 'node:util';
 
 export type RolloutState = 'deploying' | 'succeeded' | 'failed';
 
@@ -238,16 +239,30 @@ export function scaleVersion(latest: number, latestState: RolloutState | undefin
 }
 
 /**
+ * Whether two versions run the same thing: the same image (and digest, when both are known) and the same
+ * config but for the instance count, which a rollback does not take (it keeps the count of now). A restart's
+ * version runs what the version it restarted ran; so does a deploy of a service nothing changed in.
+ */
+export function runsTheSame(a: Pick<DeployRecord, 'image' | 'digest' | 'config'>, b: Pick<DeployRecord, 'image' | 'digest' | 'config'>): boolean {
+  if (a.image !== b.image || (a.digest !== undefined && b.digest !== undefined && a.digest !== b.digest)) return false;
+  const { numInstances: _a, ...restA } = a.config;
+  const { numInstances: _b, ...restB } = b.config;
+  return isDeepStrictEqual(restA, restB);
+}
+
+/**
  * The version a rollback goes to: the newest version before the serving one whose deploy succeeded, else the
  * newest one with no outcome on record (deployed before outcomes were kept). A version known to have failed,
  * or overtaken before it ended, is never picked while another version serves: a rollback "to the previous
- * good version" that deploys a known-bad one only fails again (the user names it to get it anyway). With
- * nothing serving (every deploy failed), the one before the latest. Undefined when there is none.
+ * good version" that deploys a known-bad one only fails again (the user names it to get it anyway). Nor is
+ * one that runs what the serving one runs (`sameAsServing`: the version a restart restarted, a deploy of
+ * nothing new): after `paz restart`, a rollback would have started the same thing once more. With nothing
+ * serving (every deploy failed), the one before the latest. Undefined when there is none.
  */
-export function rollbackVersion(latest: number, serving: number, stateOf: (version: number) => RolloutState | undefined): number | undefined {
+export function rollbackVersion(latest: number, serving: number, stateOf: (version: number) => RolloutState | undefined, sameAsServing: (version: number) => boolean = () => false): number | undefined {
   const from = serving > 0 ? serving : latest;
-  for (let v = from - 1; v >= 1; v--) if (stateOf(v) === 'succeeded') return v;
-  for (let v = from - 1; v >= 1; v--) if (stateOf(v) === undefined) return v;
+  for (let v = from - 1; v >= 1; v--) if (stateOf(v) === 'succeeded' && !sameAsServing(v)) return v;
+  for (let v = from - 1; v >= 1; v--) if (stateOf(v) === undefined && !sameAsServing(v)) return v;
   if (serving > 0) return undefined;
   return from - 1 >= 1 ? from - 1 : undefined;
 }

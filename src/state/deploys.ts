@@ -10,7 +10,7 @@ import { keys } from '../core/keys.js';
 import type { ServiceDoc } from '../core/service-spec.js';
 import type { DeployRecord, DeployTrigger, HostRecord, JournalEntry, JournalEvent } from '../core/records.js';
 import { planDeploy, resolveDeployImage, desiredUnitsFor } from '../core/deploy-plan.js';
-import { rollbackVersion, scaleVersion, type RolloutStatus } from '../core/rollout-policy.js';
+import { rollbackVersion, runsTheSame, scaleVersion, type RolloutStatus } from '../core/rollout-policy.js';
 import type { DesiredUnit } from '../core/records.js';
 import type { Placement } from '../core/placement.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
@@ -229,14 +229,18 @@ export class Deploys {
   async rollbackTarget(name: string): Promise<DeployRecord> {
     const latest = await this.latestVersion(name);
     const serving = await this.servingVersion(name);
-    const states = new Map<number, RolloutStatus['state'] | undefined>();
-    for (let v = Math.max(serving, latest) - 1; v >= 1; v--) states.set(v, (await this.rolloutStatus(name, v))?.state);
-    const target = rollbackVersion(latest, serving, (v) => states.get(v));
+    const states = new Map((await rangeJson<RolloutStatus>(this.store, keys.rolloutStatusesOf(name))).entries.map((e) => [e.value.version, e.value.state]));
+    const records = serving > 0 ? new Map((await this.records(name)).map((r) => [r.version, r])) : undefined;
+    const servingRecord = records?.get(serving);
+    const same = (v: number) => servingRecord !== undefined && records!.has(v) && runsTheSame(records!.get(v)!, servingRecord);
+    const target = rollbackVersion(latest, serving, (v) => states.get(v), same);
     if (target === undefined) {
-      const earlier = serving > 0 ? [...states.keys()].filter((v) => v < serving).sort((a, b) => b - a) : [];
+      const earlier: number[] = [];
+      for (let v = serving - 1; v >= 1; v--) earlier.push(v);
       if (earlier.length > 0) {
-        const bad = earlier.map((v) => `${v} ${states.get(v) === 'failed' ? 'failed' : 'never finished'}`).join(', ');
-        throw new PazError('VERSION_NOT_FOUND', `service "${name}" has no version before version ${serving} (which serves) whose deploy succeeded (${bad}): to deploy one of them again, name it ({"version": ${earlier[0]}})`, { name, serving, earlier });
+        const why = (v: number) => (states.get(v) === 'failed' ? 'failed' : same(v) ? `runs what ${serving} runs` : states.get(v) === 'succeeded' ? 'succeeded' : 'never finished');
+        const alsoSame = earlier.some((v) => states.get(v) !== 'failed' && same(v));
+        throw new PazError('VERSION_NOT_FOUND', `service "${name}" has no version before version ${serving} (which serves) whose deploy succeeded${alsoSame ? ' and that runs something else' : ''} (${earlier.map((v) => `${v} ${why(v)}`).join(', ')}): to deploy one of them again, name it ({"version": ${earlier[0]}})`, { name, serving, earlier });
       }
       const what = latest === 0 ? 'never been deployed' : serving > 0 ? `no version before version ${serving}, which serves` : 'only one version';
       throw new PazError('VERSION_NOT_FOUND', `service "${name}" has ${what}: there is nothing to roll back to`, { name });

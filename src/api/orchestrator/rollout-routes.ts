@@ -43,7 +43,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       schema: {
         tags,
         summary: 'Roll back: deploy an earlier version\'s snapshot as a new version',
-        description: 'Without `version`, goes to the newest version before the serving one whose deploy succeeded (one deployed before outcomes were kept counts; one that failed or was overtaken never does: with no other, a 404 `PAZ_VERSION_NOT_FOUND` names them, and `version` picks one anyway). The snapshot (image, digest and config) is deployed as version latest+1, through the usual rolling deploy, with the service\'s instance count of now (a scale since holds, as a Deployment\'s replicas do).',
+        description: 'Without `version`, goes to the newest version before the serving one whose deploy succeeded (one deployed before outcomes were kept counts; one that failed or was overtaken never does, nor one that runs what the serving one runs (same image, digest and config but the count: the version a restart restarted): with no other, a 404 `PAZ_VERSION_NOT_FOUND` names them, and `version` picks one anyway). The snapshot (image, digest and config) is deployed as version latest+1, through the usual rolling deploy, with the service\'s instance count of now (a scale since holds, as a Deployment\'s replicas do).',
         params: NameParams,
         body: Type.Optional(Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
         response: { 201: DocOf(DeployRecordAnswer, 'the deploy record of the new version'), ...errorResponses },
