@@ -14,7 +14,8 @@ describe('bad input', () => {
 
   const cases: Array<[string, string, string, unknown, number, string, RegExp]> = [
     ['malformed JSON', 'POST', '/services', '{"name": "x",', 400, 'PAZ_BAD_JSON', /not valid JSON/],
-    ['empty body', 'POST', '/services', '', 400, 'PAZ_VALIDATION', /body/],
+    ['empty body', 'POST', '/services', '', 400, 'PAZ_VALIDATION', /^the request body is missing: send a JSON object with at least "name" \(see \/docs/],
+    ['no body where every field is optional (curl -X POST): read as {}', 'POST', '/services/good-service/rollback', undefined, 404, 'PAZ_VERSION_NOT_FOUND', /never been deployed/],
     ['a JSON array instead of an object', 'POST', '/services', '[1,2]', 400, 'PAZ_VALIDATION', /must be object/],
     ['wrong type', 'POST', '/services', { name: 'abc-def', dockerRepository: 'x', numInstances: '3' }, 400, 'PAZ_VALIDATION', /field "numInstances" must be integer/],
     ['unknown field', 'POST', '/services', { name: 'abc-def', dockerRepository: 'x', replicas: 3 }, 400, 'PAZ_VALIDATION', /unknown field "replicas"/],

@@ -6,13 +6,31 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 import { hostAccessFieldReason } from '../core/host-access-fields.js';
+import { PazError } from '../core/errors.js';
 
 const strict = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
 const lenient = new Ajv({ allErrors: false, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? strict : lenient;
-  return ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+  const validate = ajv.compile(schema as object);
+  const s = schema as { type?: unknown; required?: unknown };
+  if (httpPart !== 'body' || s.type !== 'object') return validate as ReturnType<FastifySchemaCompiler<unknown>>;
+  const required = Array.isArray(s.required) ? s.required.map(String) : [];
+  // Fastify hands a missing body to the validator as null, and takes `{ value }` as the body to use. A request
+  // whose every field is optional may come with no body at all (`curl -X POST …/services/web/deploy`): that
+  // means `{}`, as the CLI sends it. One with required fields is told which ("must be object" said nothing).
+  const missingBody = required.length === 0 ? { value: {} } : { error: new PazError('VALIDATION', `the request body is missing: send a JSON object with at least ${required.map((f) => `"${f}"`).join(', ')} (see /docs for the fields this endpoint takes)`) };
+  const orMissing = Object.assign(
+    (data: unknown) => {
+      if (data === null || data === undefined) return missingBody;
+      const ok = validate(data);
+      orMissing.errors = validate.errors;
+      return ok;
+    },
+    { errors: null as ErrorObject[] | null | undefined },
+  );
+  return orMissing as ReturnType<FastifySchemaCompiler<unknown>>;
 };
 
 function fieldPath(instancePath: string): string {
