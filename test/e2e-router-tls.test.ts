@@ -96,6 +96,10 @@ describe('the router serves TLS per domain and redirects public-facing hosts to 
     const withPort = await viaRouter(routerPort, `Hello.Example.Test:${routerPort}`, '/');
     assert.equal(withPort.status, 308);
     assert.equal(withPort.headers.location, `https://hello.example.test:${httpsPort}/`);
+    // the absolute name (trailing dot) is routed, so it is redirected too, not served in plain HTTP
+    const absolute = await viaRouter(routerPort, 'hello.example.test.', '/');
+    assert.equal(absolute.status, 308, absolute.body);
+    assert.equal(absolute.headers.location, `https://hello.example.test.:${httpsPort}/`);
   });
 
   it('no unit may take the router\'s HTTPS port: the host reserves it', async () => {

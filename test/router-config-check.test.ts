@@ -95,7 +95,7 @@ test('with TLS (a certificate directory holding an exact and a wildcard certific
     ],
   };
   const config = render(planChanges(emptyLayout('paz'), table).next, { ...options, tls: { port: 18997, certDir, certificates } });
-  assert.match(config, /http-request redirect code 308 location https:\/\/%\[var\(txn.paz_host\)\]:18997%\[pathq\] if !\{ ssl_fc \} \{ var\(txn.paz_host\) -m str hello.example.test \}/);
+  assert.match(config, /http-request redirect code 308 location https:\/\/%\[var\(txn.paz_host\)\]:18997%\[pathq\] if !\{ ssl_fc \} \{ var\(txn.paz_host\) -m str hello.example.test hello.example.test\. \}/);
   const result = await haproxyCheck(config);
   assert.ok(result.ok, result.output);
 });

@@ -33,8 +33,8 @@ after(async () => {
   await Promise.all([...(api ?? []), web].filter(Boolean).map((b) => b.close()));
 });
 
-test('x.paz, x.<domain> and X.PAZ:8080 reach the service', async () => {
-  for (const host of ['web.paz', 'web.example.com', 'WEB.PAZ:8080', 'Web.Example.Com:80']) {
+test('x.paz, x.<domain>, X.PAZ:8080 and the absolute web.paz. reach the service', async () => {
+  for (const host of ['web.paz', 'web.example.com', 'WEB.PAZ:8080', 'Web.Example.Com:80', 'web.paz.', 'Web.Example.Com.:80']) {
     const answer = await get(rt.port, host);
     assert.equal(answer.status, 200, host);
     assert.equal(answer.body, 'web-1-1\n', host);

@@ -77,9 +77,13 @@ test('frontend binds the configured address and routes <svc>.paz and <svc>.<doma
   assert.ok(config.includes('default_backend paz-no-service'));
   assert.deepEqual(hostMap.text.split('\n').filter((l) => l && !l.startsWith('#')), [
     'demo-api.example.com backend-demo-api',
+    'demo-api.example.com. backend-demo-api',
     'demo-api.paz backend-demo-api',
+    'demo-api.paz. backend-demo-api',
     'web.example.com backend-web',
+    'web.example.com. backend-web',
     'web.paz backend-web',
+    'web.paz. backend-web',
   ]);
 });
 
@@ -91,7 +95,7 @@ test('the host map: one rule however many services, <svc>.<domain> only for publ
   const config = lines(renderConfig(many, options));
   assert.equal(config.filter((l) => l.startsWith('use_backend')).length, 1, 'a rule per service costs every request a Host fetch per rule');
   const entries = renderHostMap(many)!.text.split('\n').filter((l) => l && !l.startsWith('#'));
-  assert.equal(entries.length, 99);
+  assert.equal(entries.length, 2 * 99, 'each name also with its trailing dot');
   assert.ok(entries.includes('svc7.paz backend-svc7'));
   assert.ok(!entries.some((l) => l.startsWith('svc7.example.com')), 'not public-facing: no <svc>.<domain>');
   assert.ok(entries.includes('svc49.example.com backend-svc49'));
@@ -214,11 +218,11 @@ test('TLS: a second bind with the certificate directory; public-facing hosts wit
   assert.ok(config.includes('http-request set-header X-Forwarded-Proto https if { ssl_fc }'));
   // only demo-api.example.com has a certificate: web.example.com, inner and every <svc>.paz stay plain
   const redirects = config.filter((l) => l.startsWith('http-request redirect'));
-  assert.deepEqual(redirects, ['http-request redirect code 308 location https://%[var(txn.paz_host)]:18443%[pathq] if !{ ssl_fc } { var(txn.paz_host) -m str demo-api.example.com }']);
+  assert.deepEqual(redirects, ['http-request redirect code 308 location https://%[var(txn.paz_host)]:18443%[pathq] if !{ ssl_fc } { var(txn.paz_host) -m str demo-api.example.com demo-api.example.com. }']);
   // the redirect comes before routing, after the host is known
   assert.ok(config.indexOf(redirects[0]) > config.indexOf('http-request set-var(txn.paz_host) req.hdr(host),field(1,:),lower'));
   const wildcard = lines(renderConfig(withInner, { ...options, tls: { ...tls, port: 443, certificates: [{ file: 'star.pem', names: ['*.example.com'] }] } }));
-  assert.ok(wildcard.includes('http-request redirect code 308 location https://%[var(txn.paz_host)]%[pathq] if !{ ssl_fc } { var(txn.paz_host) -m str demo-api.example.com web.example.com }'), 'port 443 is left out of the location');
+  assert.ok(wildcard.includes('http-request redirect code 308 location https://%[var(txn.paz_host)]%[pathq] if !{ ssl_fc } { var(txn.paz_host) -m str demo-api.example.com demo-api.example.com. web.example.com web.example.com. }'), 'port 443 is left out of the location');
 });
 
 test('TLS: no certificate for any public host means no redirect; without tls no HTTPS lines at all', () => {
