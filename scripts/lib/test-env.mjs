@@ -134,6 +134,9 @@ export class TestEnvironment {
       PAZ_TEST_IMAGE_2: TEST_IMAGE_2,
       PAZ_TEST_NETNS: this.netns,
       PAZ_TEST_TMP: this.tmp,
+      // every test's `paz up` shares this dockerd: one's image collector would remove the images another's units
+      // are about to start from (test/e2e-image-gc.test.ts turns it on with --image-keep, on a repository of its own)
+      PAZ_IMAGE_KEEP: '0',
     };
   }
 

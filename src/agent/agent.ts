@@ -6,6 +6,8 @@
  * An agent cut off from the store for longer than the host-loss grace stops its own units (fenced), since the
  * control plane places them elsewhere, and re-syncs to the store when it answers again.
  */
+import { ImageGc } from './image-gc.js';
+import { DEFAULT_IMAGE_KEEP_VERSIONS } from './image-gc-plan.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -71,6 +73,10 @@ export interface AgentOptions {
   secretKey?: SecretKey;
   /** the cluster token (roles/cluster-token.ts) its API asks of every caller but /health */
   clusterToken: string;
+  /** images of this many newest versions per service stay on the host (and the serving one's); 0: none removed */
+  imageKeepVersions?: number;
+  /** how often the image collector runs (default 10 minutes) */
+  imageGcIntervalMs?: number;
 }
 
 export interface Agent {
@@ -153,6 +159,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
   });
   const units = () => [...reconciler.runners.keys()];
+  const keepVersions = opts.imageKeepVersions ?? DEFAULT_IMAGE_KEEP_VERSIONS;
+  const imageGc =
+    keepVersions > 0
+      ? new ImageGc({
+          store: opts.store,
+          driver: opts.driver,
+          logger: logger.child({ component: 'image-gc' }),
+          keepVersions,
+          intervalMs: opts.imageGcIntervalMs ?? 10 * 60_000,
+          desiredImages: () => [...reconciler.runners.values()].map((r) => r.desired.spec.image),
+        })
+      : undefined;
   const hostStats = new HostStatsSampler({ onError: (err) => logger.debug({ err }, 'host stats sample failed') });
   const unitStats = new UnitStatsSampler(opts.driver, units);
   const api = createAgentApi({
@@ -247,6 +265,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   await hostStats.start();
   unitStats.start();
+  imageGc?.start();
   const unitsStarted = await unitsStart.begin();
   fenceWatch.start();
   logger.info({ hostId, address: opts.address, api: apiPort, driver: opts.driver.name, unitsStarted }, 'agent up');
@@ -269,6 +288,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(record(), Date.now()))).catch((err) => logger.warn({ err }, 'could not record the agent stopping'));
       hostStats.stop();
       unitStats.stop();
+      await imageGc?.stop();
       logger.debug('stopping reconciler');
       await unitsStart.stop();
       await reconciler.stop();

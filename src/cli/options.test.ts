@@ -37,3 +37,11 @@ test('--router-threads: HAProxy\'s threads, 1 to 64; absent, the router chooses 
     delete process.env.PAZ_ROUTER_THREADS;
   }
 });
+
+test('--image-keep and --image-gc-seconds: how many versions keep their images on a host, and how often others go', () => {
+  assert.equal(roleConfig({}).agent.imageKeep, undefined, 'absent: the agent default (5)');
+  assert.equal(roleConfig({ 'image-keep': '0' }).agent.imageKeep, 0, '0: no image is removed');
+  assert.equal(roleConfig({ 'image-keep': '12', 'image-gc-seconds': '60' }).agent.imageGcSeconds, 60);
+  for (const bad of ['-1', '1.5', 'x', '1001']) assert.throws(() => roleConfig({ 'image-keep': bad }), /--image-keep \(PAZ_IMAGE_KEEP\) must be a whole number of versions from 0/, bad);
+  assert.throws(() => roleConfig({ 'image-gc-seconds': '0' }), /--image-gc-seconds \(PAZ_IMAGE_GC_SECONDS\) must be a number of seconds from 1 to 86400/);
+});

@@ -30,6 +30,8 @@ export const roleOptions = {
   domain: { type: 'string' },
   'host-loss-grace': { type: 'string' },
   'resync-seconds': { type: 'string' },
+  'image-keep': { type: 'string' },
+  'image-gc-seconds': { type: 'string' },
   'cgroup-parent': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -67,6 +69,15 @@ export function portOption(flags: Flags, name: string, env: string, fallback: nu
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} (${env}) must be a port number from 0 to 65535, got "${raw}"`);
+  return n;
+}
+
+/** --image-keep: versions per service whose images stay on an agent's host, 0 (none removed) to 1000; absent: the default */
+function imageKeepOption(flags: Flags): number | undefined {
+  const raw = str(flags, 'image-keep', 'PAZ_IMAGE_KEEP');
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 1000) throw new UsageError(`--image-keep (PAZ_IMAGE_KEEP) must be a whole number of versions from 0 (remove none) to 1000, got "${raw}"`);
   return n;
 }
 
@@ -108,7 +119,7 @@ export interface RoleConfig {
   volumeRoot: string;
   /** --advertise, --address and --agent-bind as given (undefined: not given), for roles/routable-address.ts */
   given: { advertise?: string; address?: string; agentBind?: string };
-  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number; tls?: RouterTlsConfig; threads?: number }; resyncSeconds?: number };
+  agent: { driver: string; port: number; bind: string; address: string; labels: Record<string, string>; cgroupParent?: string; unitUser: string; router?: { bind: string; port: number; tls?: RouterTlsConfig; threads?: number }; resyncSeconds?: number; imageKeep?: number; imageGcSeconds?: number };
 }
 
 /** The router's HTTPS: a directory of PEM files (certificate and key, one per domain) and the port it listens on. */
@@ -198,6 +209,8 @@ export function roleConfig(flags: Flags): RoleConfig {
       cgroupParent: str(flags, 'cgroup-parent', 'PAZ_CGROUP_PARENT'),
       unitUser: str(flags, 'unit-user', 'PAZ_UNIT_USER') ?? 'nobody',
       resyncSeconds: secondsOption(flags, 'resync-seconds', 'PAZ_RESYNC_SECONDS'),
+      imageKeep: imageKeepOption(flags),
+      imageGcSeconds: secondsOption(flags, 'image-gc-seconds', 'PAZ_IMAGE_GC_SECONDS'),
       router:
         flags['no-router'] || process.env.PAZ_ROUTER === 'off'
           ? undefined

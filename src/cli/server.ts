@@ -61,6 +61,9 @@ agent (agent, up):
   --no-router               run no router on this host (PAZ_ROUTER=off)
   --resync-seconds N        how often the agent's reconciler and router run a pass whatever the watches say: retries
                             what failed (PAZ_RESYNC_SECONDS, default 5; changes come by watch within milliseconds)
+  --image-keep N            the images of each service's newest N versions (and the serving one's) stay on the host;
+                            older ones, of services' repositories only, are removed (PAZ_IMAGE_KEEP, default 5; 0: none)
+  --image-gc-seconds N      how often the agent looks for images to remove (PAZ_IMAGE_GC_SECONDS, default 600)
   --no-agent                (up) run the control plane only
 
 examples: paz up    paz server --store etcd://10.0.0.2:2379    paz agent --store etcd://10.0.0.2:2379 --cluster-token TOKEN`;
@@ -183,6 +186,8 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
           },
           reservedPorts: controlPorts,
           ...(cfg.agent.resyncSeconds !== undefined ? { resyncMs: cfg.agent.resyncSeconds * 1000 } : {}),
+          ...(cfg.agent.imageKeep !== undefined ? { imageKeepVersions: cfg.agent.imageKeep } : {}),
+          ...(cfg.agent.imageGcSeconds !== undefined ? { imageGcIntervalMs: cfg.agent.imageGcSeconds * 1000 } : {}),
           volumeRoot: cfg.volumeRoot,
           secretKey,
           clusterToken,

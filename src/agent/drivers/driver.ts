@@ -99,6 +99,13 @@ export interface LogOptions {
   timestamps?: boolean;
 }
 
+/** An image on the host: its id, size and every reference to it (`repo:tag`, `repo@sha256:…`). */
+export interface HostImage {
+  id: string;
+  refs: string[];
+  size: number;
+}
+
 export interface DriverEvent {
   type: 'start' | 'die' | 'oom' | 'destroy';
   unit: string;
@@ -127,6 +134,13 @@ export interface Driver {
    * undefined for an image never pulled from a registry. Absent on drivers without images (process).
    */
   imageDigest?(image: string): Promise<string | undefined>;
+  /** The images on the host, each with its references (tags and registry digests). Absent: no images (process). */
+  images?(): Promise<HostImage[]>;
+  /**
+   * Removes one reference of an image (`docker rmi REF`, never forced): the image goes with its last reference,
+   * unless a container, running or stopped, uses it ('in-use': nothing removed). 'absent': it was already gone.
+   */
+  removeImageRef?(ref: string): Promise<'removed' | 'in-use' | 'absent'>;
   /**
    * creates and starts the instance; an existing stopped instance of the same unit is replaced, one
    * already running the same image is returned as it is (starting twice is harmless)

@@ -17,6 +17,7 @@ import { EngineClient, readAll } from './engine-client.js';
 import {
   DriverError,
   type Driver,
+  type HostImage,
   type DriverEvent,
   type LogOptions,
   type PullProgress,
@@ -115,6 +116,26 @@ export class DockerDriver implements Driver {
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw classifyError(err, `inspect image ${image}`);
+    }
+  }
+
+  async images(): Promise<HostImage[]> {
+    try {
+      const list = await this.docker.listImages(this.deadline());
+      return list.map((i) => ({ id: i.Id, refs: [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])].filter((r) => !r.startsWith('<none>')), size: i.Size ?? 0 }));
+    } catch (err) {
+      throw classifyError(err, 'list images');
+    }
+  }
+
+  async removeImageRef(ref: string): Promise<'removed' | 'in-use' | 'absent'> {
+    try {
+      await this.docker.removeImage(ref, this.deadline());
+      return 'removed';
+    } catch (err) {
+      if (isNotFound(err)) return 'absent';
+      if ((err as { statusCode?: number }).statusCode === 409) return 'in-use';
+      throw classifyError(err, `remove image ${ref}`);
     }
   }
 

@@ -109,6 +109,16 @@ export class EngineClient {
     return this.json(`/images/${encodeURIComponent(name)}/json`, { signal, reasons: { 404: 'no such image' } });
   }
 
+  /** every image on the host (`docker images`): its id, tags and registry digests */
+  listImages(signal?: AbortSignal): Promise<Array<{ Id: string; RepoTags?: string[] | null; RepoDigests?: string[] | null; Size?: number }>> {
+    return this.json('/images/json', { signal });
+  }
+
+  /** `docker rmi REF` without force: removes the reference, and the image with its last one unless a container uses it */
+  async removeImage(ref: string, signal?: AbortSignal): Promise<void> {
+    await this.buffer(`/images/${encodeURIComponent(ref)}`, { method: 'DELETE', signal, reasons: { 404: 'no such image', 409: 'conflict' } });
+  }
+
   createContainer(options: Dockerode.ContainerCreateOptions, signal?: AbortSignal): Promise<{ Id: string }> {
     const { name, ...body } = options;
     return this.json('/containers/create', { method: 'POST', query: { name }, body, signal, reasons: { 404: 'no such image', 409: 'conflict' } });

@@ -1,0 +1,93 @@
+/**
+ * The agent's image collector: every so often it removes from its host the image references of versions no
+ * longer kept (image-gc-plan.ts says which), so that a host's disk does not fill with every image Paz ever
+ * pulled there. One pass at a time; a pass that fails (the store or dockerd not answering) is logged and the
+ * next one tries again. Drivers without images (process) have nothing to collect.
+ */
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import type { Driver } from './drivers/driver.js';
+import { keys } from '../core/keys.js';
+import type { DeployRecord } from '../core/records.js';
+import type { ServiceDoc } from '../core/service-spec.js';
+import { getJson, rangeJson } from '../store/json.js';
+import { VersionDigests } from '../state/version-digests.js';
+import { formatBytes } from '../core/byte-size.js';
+import { imagesInUse, keptVersions, refsToRemove } from './image-gc-plan.js';
+
+export interface ImageGcOptions {
+  store: Store;
+  driver: Driver;
+  logger: Logger;
+  /** versions per service whose images stay (the newest this many, and the serving one) */
+  keepVersions: number;
+  intervalMs: number;
+  /** the images of the units desired on this host now */
+  desiredImages: () => string[];
+}
+
+export interface ImageGcPass {
+  removed: string[];
+  /** bytes of the images that went with their last reference */
+  freed: number;
+}
+
+export class ImageGc {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(private readonly opts: ImageGcOptions) {}
+
+  start(): void {
+    if (!this.opts.driver.images || !this.opts.driver.removeImageRef) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.pass()
+        .catch((err) => this.opts.logger.warn({ err }, 'image collection failed; the next pass tries again'))
+        .finally(() => (this.running = undefined));
+    }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass: what is kept is read from the store, then every other reference of Paz's repositories is removed. */
+  async pass(): Promise<ImageGcPass> {
+    const { driver, store, logger } = this.opts;
+    if (!driver.images || !driver.removeImageRef) return { removed: [], freed: 0 };
+    // the images first, what is kept second: an image on the list was pulled for a version whose record was
+    // written before, so the reads below know it; one pulled after the list is not on it
+    const images = await driver.images();
+    const services = (await rangeJson<ServiceDoc>(store, keys.servicesPrefix())).entries.map((e) => e.value);
+    const digests = new VersionDigests(store);
+    const kept: Array<{ image: string; digest?: string }> = this.opts.desiredImages().map((image) => ({ image }));
+    for (const svc of services) {
+      const latest = Number((await store.get(keys.latest(svc.name)))?.value ?? 0);
+      const serving = Number((await store.get(keys.serving(svc.name)))?.value ?? 0);
+      for (const v of keptVersions(latest, serving, this.opts.keepVersions)) {
+        const rec = await getJson<DeployRecord>(store, keys.deploy(svc.name, v));
+        if (!rec) continue;
+        kept.push({ image: rec.image, digest: rec.digest ?? (await digests.get(svc.name, v)) });
+      }
+    }
+    const inUse = imagesInUse(services.map((s) => s.dockerRepository), kept);
+    const removed: string[] = [];
+    let freed = 0;
+    const gone = new Set<string>();
+    for (const { ref, image } of refsToRemove(images, inUse)) {
+      const outcome = await driver.removeImageRef(ref);
+      if (outcome !== 'removed') continue;
+      removed.push(ref);
+      // the image itself went with its last reference; another of its references may already be gone with it
+      if (!gone.has(image.id) && image.refs.every((r) => r === ref || removed.includes(r))) {
+        gone.add(image.id);
+        freed += image.size;
+      }
+    }
+    if (removed.length > 0) logger.info({ removed, freed }, `removed ${removed.length} image reference${removed.length === 1 ? '' : 's'} of versions no longer kept (${formatBytes(freed)} freed)`);
+    return { removed, freed };
+  }
+}
