@@ -288,7 +288,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await opts.store.put(keys.knownHost(hostId), JSON.stringify(known(record(), Date.now()))).catch((err) => logger.warn({ err }, 'could not record the agent stopping'));
       hostStats.stop();
       unitStats.stop();
-      await imageGc?.stop();
+      imageGc?.stop();
       logger.debug('stopping reconciler');
       await unitsStart.stop();
       await reconciler.stop();

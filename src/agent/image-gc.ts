@@ -35,6 +35,7 @@ export interface ImageGcPass {
 export class ImageGc {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  private stopped = false;
 
   constructor(private readonly opts: ImageGcOptions) {}
 
@@ -43,15 +44,21 @@ export class ImageGc {
     this.timer = setInterval(() => {
       if (this.running) return;
       this.running = this.pass()
-        .catch((err) => this.opts.logger.warn({ err }, 'image collection failed; the next pass tries again'))
+        .catch((err) => {
+          if (!this.stopped) this.opts.logger.warn({ err }, 'image collection failed; the next pass tries again');
+        })
         .finally(() => (this.running = undefined));
     }, this.opts.intervalMs);
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * No pass starts any more, and one under way removes nothing more. It is not waited for: a dockerd that does
+   * not answer would hold the agent's shutdown for its calls' deadline, and nothing is lost by leaving it.
+   */
+  stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
   }
 
   /** One pass: what is kept is read from the store, then every other reference of Paz's repositories is removed. */
@@ -78,6 +85,7 @@ export class ImageGc {
     let freed = 0;
     const gone = new Set<string>();
     for (const { ref, image } of refsToRemove(images, inUse)) {
+      if (this.stopped) break;
       const outcome = await driver.removeImageRef(ref);
       if (outcome !== 'removed') continue;
       removed.push(ref);
