@@ -226,7 +226,11 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     await screenshot(page, 'service-restart-confirm');
     await ask.getByRole('button', { name: 'Confirm' }).click();
     await page.locator('p').filter({ hasText: /^Version v6/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    // while it rolls out, no other restart (it would overtake this one): the button says why it waits
+    await page.getByText('a deploy of v6 is under way').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.getByRole('button', { name: 'Restart' }).isDisabled(), true);
     await outcome().filter({ hasText: /^succeeded$/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.getByRole('button', { name: 'Restart' }).isDisabled(), false, 'once it ended, a restart may be asked again');
     for (const unit of ['ui-svc-6-1', 'ui-svc-6-2']) await page.locator(`tr[data-unit="${unit}"][data-phase="healthy"]`).waitFor({ timeout: LIVE_TIMEOUT_MS });
     assert.equal(await page.locator('[data-tag-change]').innerText(), 'v6 runs :2; an empty tag deploys :1', 'v6 runs what v5 ran (:2), not the repository\'s tag');
     assert.ok(await marked(), 'followed live, without a reload');

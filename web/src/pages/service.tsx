@@ -199,6 +199,8 @@ function Actions({ name, repository, rollout, versions, numInstances, after }: {
       {rollout?.serving ? (
         <ConfirmAction
           label="Restart"
+          // refused while a deploy runs (it would overtake it): said here rather than after a click
+          disabled={rollout.state === 'deploying' ? `a deploy of v${rollout.version} is under way` : undefined}
           question={`Replace every instance of v${rollout.serving} with a fresh one? The same image and config run as a new version, rolled out as a deploy is.`}
           onConfirm={async () => {
             await api.post(`/services/${enc(name)}/restart`, {});

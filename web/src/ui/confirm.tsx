@@ -5,16 +5,18 @@
 import { useState, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
 
-export function ConfirmAction({ label, question, onConfirm, disabled }: { label: string; question: ReactNode; onConfirm(): Promise<void>; disabled?: boolean }) {
+/** `disabled`: a reason the action cannot be taken now, shown beside the button (true: none said) */
+export function ConfirmAction({ label, question, onConfirm, disabled }: { label: string; question: ReactNode; onConfirm(): Promise<void>; disabled?: boolean | string }) {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   if (!asking) {
     return (
       <span className="confirm">
-        <button type="button" disabled={disabled} onClick={() => (setAsking(true), setError(undefined))}>
+        <button type="button" disabled={disabled !== undefined && disabled !== false} onClick={() => (setAsking(true), setError(undefined))}>
           {label}
         </button>
+        {typeof disabled === 'string' && <span className="muted">{disabled}</span>}
         {error && (
           <span className="error" role="alert">
             {error}
