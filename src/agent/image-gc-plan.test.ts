@@ -29,6 +29,8 @@ test("an agent removes only old versions' references of Paz's repositories", () 
     // not a service's repository: never touched, even with a Paz image's bytes
     { id: 'd', refs: ['registry:2', 'mine/tool:latest'], size: 40 },
     { id: 'e', refs: ['busybox:latest', `busybox@${D1}`], size: 50 },
+    // built here and never pushed: no registry digest, never touched even under a service's repository
+    { id: 'f', refs: ['127.0.0.1:5000/paz/hello:dev', 'busybox:dev'], size: 60 },
   ];
   // version 3 runs :2 pinned to D2 and version 2 ran :latest pinned to D3; the service deploys from hello
   const inUse = imagesInUse(['127.0.0.1:5000/paz/hello'], [{ image: '127.0.0.1:5000/paz/hello:2', digest: D2 }, { image: '127.0.0.1:5000/paz/hello', digest: D3 }]);

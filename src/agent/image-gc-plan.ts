@@ -3,7 +3,9 @@
  * nothing removed them: a host's disk filled deploy after deploy (Kamal prunes all but its last five images for
  * the same reason). Pure.
  *
- * A reference (`repo:tag` or `repo@sha256:…`) is removed only when both hold:
+ * A reference (`repo:tag` or `repo@sha256:…`) is removed only when all of these hold:
+ * - its image came from a registry (it has a registry digest): an image built on the host and never pushed,
+ *   a developer's `docker build -t app:dev`, is never touched, whatever its name;
  * - its repository is one a Paz service deploys from: an image of anything else on the host is never touched;
  * - it is not the image of one of the newest versions of a service (by tag or by digest: what a rollback to
  *   them runs, kept so that it needs no pull), of the serving version, or of a unit desired on this host.
@@ -47,6 +49,7 @@ export function imagesInUse(repositories: readonly string[], kept: ReadonlyArray
 export function refsToRemove(images: readonly HostImage[], inUse: ImagesInUse): Array<{ ref: string; image: HostImage }> {
   const out: Array<{ ref: string; image: HostImage }> = [];
   for (const image of images) {
+    if (!image.refs.some((r) => r.includes('@'))) continue;
     for (const ref of image.refs) {
       let repository: string;
       try {
