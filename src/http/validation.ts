@@ -20,10 +20,11 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   // Fastify hands a missing body to the validator as null, and takes `{ value }` as the body to use. A request
   // whose every field is optional may come with no body at all (`curl -X POST …/services/web/deploy`): that
   // means `{}`, as the CLI sends it. One with required fields is told which ("must be object" said nothing).
-  const missingBody = required.length === 0 ? { value: {} } : { error: new PazError('VALIDATION', `the request body is missing: send a JSON object with at least ${required.map((f) => `"${f}"`).join(', ')} (see /docs for the fields this endpoint takes)`) };
+  // made anew for each request: the body object is the handler's to change, and an error is thrown per request
+  const missingBody = () => (required.length === 0 ? { value: {} } : { error: new PazError('VALIDATION', `the request body is missing: send a JSON object with at least ${required.map((f) => `"${f}"`).join(', ')} (see /docs for the fields this endpoint takes)`) });
   const orMissing = Object.assign(
     (data: unknown) => {
-      if (data === null || data === undefined) return missingBody;
+      if (data === null || data === undefined) return missingBody();
       const ok = validate(data);
       orMissing.errors = validate.errors;
       return ok;
