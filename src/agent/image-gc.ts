@@ -7,11 +7,8 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { Driver } from './drivers/driver.js';
-import { keys } from '../core/keys.js';
-import type { DeployRecord } from '../core/records.js';
-import type { ServiceDoc } from '../core/service-spec.js';
-import { getJson, rangeJson } from '../store/json.js';
-import { VersionDigests } from '../state/version-digests.js';
+import { Deploys } from '../state/deploys.js';
+import { Directory } from '../state/directory.js';
 import { formatBytes } from '../core/byte-size.js';
 import { imagesInUse, keptVersions, refsToRemove } from './image-gc-plan.js';
 
@@ -68,16 +65,16 @@ export class ImageGc {
     // the images first, what is kept second: an image on the list was pulled for a version whose record was
     // written before, so the reads below know it; one pulled after the list is not on it
     const images = await driver.images();
-    const services = (await rangeJson<ServiceDoc>(store, keys.servicesPrefix())).entries.map((e) => e.value);
-    const digests = new VersionDigests(store);
+    const services = await new Directory(store).list();
+    // the control plane's own reads: the serving version (also for services from before its record), and each
+    // version's record with the digest its first pull recorded when the deploy could not ask the registry
+    const deploys = new Deploys(store);
     const kept: Array<{ image: string; digest?: string }> = this.opts.desiredImages().map((image) => ({ image }));
     for (const svc of services) {
-      const latest = Number((await store.get(keys.latest(svc.name)))?.value ?? 0);
-      const serving = Number((await store.get(keys.serving(svc.name)))?.value ?? 0);
+      const [latest, serving] = await Promise.all([deploys.latestVersion(svc.name), deploys.servingVersion(svc.name)]);
       for (const v of keptVersions(latest, serving, this.opts.keepVersions)) {
-        const rec = await getJson<DeployRecord>(store, keys.deploy(svc.name, v));
-        if (!rec) continue;
-        kept.push({ image: rec.image, digest: rec.digest ?? (await digests.get(svc.name, v)) });
+        const rec = await deploys.version(svc.name, v).catch(() => undefined);
+        if (rec) kept.push({ image: rec.image, digest: rec.digest });
       }
     }
     const inUse = imagesInUse(services.map((s) => s.dockerRepository), kept);
