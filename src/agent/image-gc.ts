@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { Driver } from './drivers/driver.js';
 import { Deploys } from '../state/deploys.js';
-import { Directory } from '../state/directory.js';
+import { listServices } from '../state/service-docs.js';
 import { formatBytes } from '../core/byte-size.js';
 import { imagesInUse, keptVersions, refsToRemove } from './image-gc-plan.js';
 
@@ -65,7 +65,7 @@ export class ImageGc {
     // the images first, what is kept second: an image on the list was pulled for a version whose record was
     // written before, so the reads below know it; one pulled after the list is not on it
     const images = await driver.images();
-    const services = await new Directory(store).list();
+    const services = await listServices(store);
     // the control plane's own reads: the serving version (also for services from before its record), and each
     // version's record with the digest its first pull recorded when the deploy could not ask the registry
     const deploys = new Deploys(store);

@@ -14,7 +14,7 @@ import { rollbackVersion, runsTheSame, scaleVersion, type RolloutStatus } from '
 import type { DesiredUnit } from '../core/records.js';
 import type { Placement } from '../core/placement.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
-import { serviceNotFound } from './directory.js';
+import { serviceNotFound } from './service-docs.js';
 import { DigestResolver } from './digest-resolver.js';
 import { VersionDigests } from './version-digests.js';
 import { ChunkedWrites, type ScalePlan } from './chunked-writes.js';

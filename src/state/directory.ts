@@ -10,15 +10,14 @@ import { applyConfigPatch, envValueProblem, normalizeCreate, type ConfigPatch, t
 import { sealEnv } from '../core/secret-env.js';
 import { newSecretKey, type SecretKey } from '../core/secret-box.js';
 import type { JournalEntry } from '../core/records.js';
-import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
+import { getJsonEntry } from '../store/json.js';
 import { lockService } from './service-lock.js';
 import { hostVolumeProblem } from '../core/volume-policy.js';
+import { findService, listServices, serviceNotFound } from './service-docs.js';
 
 const MAX_CAS_ATTEMPTS = 20;
 
-export function serviceNotFound(name: string): PazError {
-  return new PazError('SERVICE_NOT_FOUND', `no service named "${name}": create it with POST /services, or list services with GET /services`, { name });
-}
+export { serviceNotFound } from './service-docs.js';
 
 function journalOps(entry: JournalEntry | undefined): TxnOp[] {
   return entry ? [{ type: 'put', key: keys.journal(entry.timestamp, entry.serviceName, entry.version, entry.event), value: JSON.stringify(entry) }] : [];
@@ -48,12 +47,12 @@ export class Directory {
     return body.env === undefined ? body : { ...body, env: sealEnv(this.secretKey, name, body.env, current, envValueProblem) };
   }
 
-  async list(): Promise<ServiceDoc[]> {
-    return (await rangeJson<ServiceDoc>(this.store, keys.servicesPrefix())).entries.map((r) => r.value);
+  list(): Promise<ServiceDoc[]> {
+    return listServices(this.store);
   }
 
-  async find(name: string): Promise<ServiceDoc | undefined> {
-    return getJson<ServiceDoc>(this.store, keys.service(name));
+  find(name: string): Promise<ServiceDoc | undefined> {
+    return findService(this.store, name);
   }
 
   async get(name: string): Promise<ServiceDoc> {
