@@ -541,10 +541,22 @@ test('a launch the agent died before recording is found by its launch id and kil
     rmSync(statePath);
     writeFileSync(join(dir, 'units', `${s.unit}.launch`), JSON.stringify({ unit: s.unit, launchId: state.launchId, cgroups: useCgroups, at: state.startedAt }));
 
-    const next = new ProcessDriver(dir, { ...driverOptions, useCgroups });
+    // what the recovery logged and what /proc shows, for a failure to say why (this step once failed in a
+    // full run, beside three other files, and was never reproduced alone)
+    const said: string[] = [];
+    const next = new ProcessDriver(dir, { ...driverOptions, useCgroups, logger: { info: () => {}, warn: (m: string) => said.push(m) } });
     drivers.push(next);
     assert.deepEqual(await next.list(), [], 'the unrecorded process is not adopted');
-    await waitFor('the unrecorded process to be killed', async () => (procStat(pid) === undefined || procStat(pid)!.state === 'Z' ? true : undefined));
+    await waitFor('the unrecorded process to be killed', async () => (procStat(pid) === undefined || procStat(pid)!.state === 'Z' ? true : undefined), 15_000).catch((err: Error) => {
+      let environ = '';
+      try {
+        environ = readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`PAZ_LAUNCH_ID=${state.launchId}`) ? 'still carries the launch id' : 'no longer carries the launch id';
+      } catch (e) {
+        environ = `unreadable: ${String(e)}`;
+      }
+      const st = procStat(pid);
+      throw new Error(`${err.message}; pid ${pid}: ${st ? `state ${st.state}, start ${st.startTicks} (the unit's was ${state.procStartTicks})` : 'gone'}, environ ${environ}; the recovery said: ${JSON.stringify(said)}; units/: ${JSON.stringify(readdirSync(join(dir, 'units')))}`);
+    });
     assert.deepEqual(readdirSync(join(dir, 'units')), [], 'the intent is gone');
     // the unit starts once again, alone
     const again = await next.start(s);
