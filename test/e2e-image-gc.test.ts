@@ -2,7 +2,8 @@
 // with all of them. `paz up` on the real dockerd with `--image-keep 1`: after a second version serves, the first
 // one's references of the service's repository are removed (the image's bytes stay while another repository's
 // tag holds them); a rollback to it pulls it again by digest and serves; then the second version's go in turn.
-// A tag of a repository no Paz service deploys from is never touched. The repository is this test's own: the
+// Once the service is deleted, its images go too (the agent wrote down the repository it pulled for Paz).
+// A tag of a repository no Paz service deploys from (and no Paz agent pulled) is never touched. The repository is this test's own: the
 // test environment's dockerd is shared by every test (whose `paz up` runs with PAZ_IMAGE_KEEP=0 for that reason).
 // test-lane: docker
 import { describe, it, before, after } from 'node:test';
@@ -86,5 +87,19 @@ describe('an agent removes the images of versions no longer kept', skipUnlessDoc
     }, 30_000);
     assert.ok(gone2.includes(`${repo}@${v1.digest}`), 'what version 3 runs stays');
     assert.ok(gone2.includes(other));
+  });
+
+  it("a deleted service's images go too: the host wrote down the repository it pulled", async () => {
+    const before = await refs();
+    assert.ok(before.some((r) => r.startsWith(`${repo}@`)), 'the serving version\'s image is here');
+    const del = await request('DELETE', `${paz.orchestrator}/services/${service}`);
+    assert.equal(del.status, 204, JSON.stringify(del.body));
+    // no service names the repository any more; its containers leave first (Docker keeps an image one uses)
+    const gone = await waitFor("the deleted service's references removed", async () => {
+      const now = await refs();
+      return now.some((r) => r.startsWith(`${repo}:`) || r.startsWith(`${repo}@`)) ? undefined : now;
+    }, 60_000);
+    assert.ok(gone.includes(other), 'another repository\'s tag is still never touched');
+    assert.ok(gone.includes(env.image1) && gone.includes(env.image2), 'nor the hello images');
   });
 });

@@ -7,6 +7,7 @@
  * control plane places them elsewhere, and re-syncs to the store when it answers again.
  */
 import { ImageGc } from './image-gc.js';
+import { PulledRepositories } from './pulled-repositories.js';
 import { DEFAULT_IMAGE_KEEP_VERSIONS } from './image-gc-plan.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { randomBytes } from 'node:crypto';
@@ -140,6 +141,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   // pulls use the registry logins set with paz registry login, opened with this host's secrets key
   const registryLogins = new RegistryLogins(opts.store, opts.secretKey ?? newSecretKey());
+  // what this host pulls is written down for the image collector, which removes a deleted service's images too
+  // (also while it is turned off: turned on later, it knows what was pulled meanwhile)
+  const keepVersions = opts.imageKeepVersions ?? DEFAULT_IMAGE_KEEP_VERSIONS;
+  const pulledRepositories = opts.driver.name === 'docker' ? new PulledRepositories(join(opts.dataDir, 'pulled-repositories.json')) : undefined;
   const reconciler = new Reconciler({
     store: opts.store,
     // units start a few at a time, so a big deploy never blocks this process's event loop
@@ -154,12 +159,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     routerPort: routerSync ? opts.router!.port : undefined,
     pinning: new ImagePinning(new VersionDigests(opts.store), opts.driver, logger.child({ component: 'image-pin' }), registryLogins),
     registryLogins,
+    ...(pulledRepositories ? { pulledRepositories } : {}),
     secretKey: opts.secretKey,
     logger: logger.child({ component: 'reconciler' }),
     ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
   });
   const units = () => [...reconciler.runners.keys()];
-  const keepVersions = opts.imageKeepVersions ?? DEFAULT_IMAGE_KEEP_VERSIONS;
   const imageGc =
     keepVersions > 0
       ? new ImageGc({
@@ -169,6 +174,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
           keepVersions,
           intervalMs: opts.imageGcIntervalMs ?? 10 * 60_000,
           desiredImages: () => [...reconciler.runners.values()].map((r) => r.desired.spec.image),
+          ...(pulledRepositories ? { pulled: pulledRepositories } : {}),
         })
       : undefined;
   const hostStats = new HostStatsSampler({ onError: (err) => logger.debug({ err }, 'host stats sample failed') });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imagesInUse, keptVersions, normalRef, refsToRemove } from './image-gc-plan.js';
+import { imagesInUse, keptVersions, normalRef, refsToRemove, repositoriesToForget } from './image-gc-plan.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
 const D2 = 'sha256:' + '2'.repeat(64);
@@ -48,4 +48,18 @@ test("an agent removes only old versions' references of Paz's repositories", () 
   const pinned = imagesInUse(['127.0.0.1:5000/paz/hello'], [{ image: `127.0.0.1:5000/paz/hello@${D1}` }]);
   assert.ok(!refsToRemove(images, pinned).some((r) => r.ref.endsWith(D1)));
   assert.deepEqual(refsToRemove([], inUse), []);
+});
+
+test('a pulled repository is forgotten once nothing names it, nothing of it is left, and it was known before the pass', () => {
+  const gone = '127.0.0.1:5000/paz/deleted';
+  const live = '127.0.0.1:5000/paz/hello';
+  const left = '127.0.0.1:5000/paz/refused';
+  const fresh = '127.0.0.1:5000/paz/new';
+  const pulled = new Map([[gone, 100], [live, 100], [left, 100], [fresh, 1_000]]);
+  const inUse = imagesInUse([live], []);
+  // a reference Docker refused to remove (a container uses it) is left: its repository stays known
+  const refsLeft = [`${left}@${D1}`, 'registry:2', 'not a reference!'];
+  assert.deepEqual(repositoriesToForget(pulled, inUse, refsLeft, 500), [gone], 'the service\'s stays; the refused one stays; the one written down after the images were listed (being pulled) stays');
+  assert.deepEqual(repositoriesToForget(pulled, inUse, refsLeft, 100), [], 'written down in the same millisecond as the listing: kept');
+  assert.deepEqual(repositoriesToForget(pulled, imagesInUse([], [{ image: `${gone}:3` }]), [], 500).sort(), [left, live].sort(), 'what a unit desired here runs is in use');
 });

@@ -6,7 +6,8 @@
  * A reference (`repo:tag` or `repo@sha256:…`) is removed only when all of these hold:
  * - its image came from a registry (it has a registry digest): an image built on the host and never pushed,
  *   a developer's `docker build -t app:dev`, is never touched, whatever its name;
- * - its repository is one a Paz service deploys from: an image of anything else on the host is never touched;
+ * - its repository is one a Paz service deploys from, or one this host pulled for Paz (pulled-repositories.ts: a
+ *   deleted service's): an image of anything else on the host is never touched;
  * - it is not the image of one of the newest versions of a service (by tag or by digest: what a rollback to
  *   them runs, kept so that it needs no pull), of the serving version, or of a unit desired on this host.
  * Docker refuses by itself to remove the last reference of an image a container uses, running or stopped.
@@ -70,4 +71,22 @@ export function keptVersions(latest: number, serving: number, keep: number): num
   for (let v = latest; v >= 1 && v > latest - keep; v--) out.add(v);
   if (serving > 0) out.add(serving);
   return [...out];
+}
+
+/**
+ * The pulled repositories (pulled-repositories.ts) a pass can forget: no service deploys from them and nothing
+ * kept runs them (`inUse` before the pulled ones were added to it), no reference of them is left on the host
+ * (`refsLeft`: the images' references but those the pass removed), and they were written down before the pass
+ * listed the host's images (`listedAt`): one written down since may be being pulled right now.
+ */
+export function repositoriesToForget(pulled: ReadonlyMap<string, number>, inUse: ImagesInUse, refsLeft: readonly string[], listedAt: number): string[] {
+  const onHost = new Set<string>();
+  for (const ref of refsLeft) {
+    try {
+      onHost.add(repositoryKey(ref));
+    } catch {
+      // not a reference Paz could have pulled
+    }
+  }
+  return [...pulled].filter(([repo, at]) => at < listedAt && !inUse.repositories.has(repo) && !onHost.has(repo)).map(([repo]) => repo);
 }

@@ -10,7 +10,8 @@ import type { Driver } from './drivers/driver.js';
 import { Deploys } from '../state/deploys.js';
 import { listServices } from '../state/service-docs.js';
 import { formatBytes } from '../core/byte-size.js';
-import { imagesInUse, keptVersions, refsToRemove } from './image-gc-plan.js';
+import { imagesInUse, keptVersions, refsToRemove, repositoriesToForget } from './image-gc-plan.js';
+import type { PulledRepositories } from './pulled-repositories.js';
 
 export interface ImageGcOptions {
   store: Store;
@@ -21,6 +22,8 @@ export interface ImageGcOptions {
   intervalMs: number;
   /** the images of the units desired on this host now */
   desiredImages: () => string[];
+  /** the repositories this host pulled for Paz: a deleted service's images go too; absent: services' only */
+  pulled?: PulledRepositories;
 }
 
 export interface ImageGcPass {
@@ -64,6 +67,7 @@ export class ImageGc {
     if (!driver.images || !driver.removeImageRef) return { removed: [], freed: 0 };
     // the images first, what is kept second: an image on the list was pulled for a version whose record was
     // written before, so the reads below know it; one pulled after the list is not on it
+    const listedAt = Date.now();
     const images = await driver.images();
     const services = await listServices(store);
     // the control plane's own reads: the serving version (also for services from before its record), and each
@@ -78,10 +82,13 @@ export class ImageGc {
       }
     }
     const inUse = imagesInUse(services.map((s) => s.dockerRepository), kept);
+    // what this host pulled of repositories no service names any more (deleted services') is collected too
+    const pulled = this.opts.pulled?.known() ?? new Map<string, number>();
+    const collectable = { repositories: new Set([...inUse.repositories, ...pulled.keys()]), refs: inUse.refs };
     const removed: string[] = [];
     let freed = 0;
     const gone = new Set<string>();
-    for (const { ref, image } of refsToRemove(images, inUse)) {
+    for (const { ref, image } of refsToRemove(images, collectable)) {
       if (this.stopped) break;
       const outcome = await driver.removeImageRef(ref);
       if (outcome !== 'removed') continue;
@@ -91,6 +98,10 @@ export class ImageGc {
         gone.add(image.id);
         freed += image.size;
       }
+    }
+    if (!this.stopped && this.opts.pulled) {
+      const refsLeft = images.flatMap((i) => i.refs).filter((r) => !removed.includes(r));
+      this.opts.pulled.forget(repositoriesToForget(pulled, inUse, refsLeft, listedAt));
     }
     if (removed.length > 0) logger.info({ removed, freed }, `removed ${removed.length} image reference${removed.length === 1 ? '' : 's'} of versions no longer kept (${formatBytes(freed)} freed)`);
     return { removed, freed };

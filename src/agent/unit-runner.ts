@@ -23,6 +23,7 @@ import { openSecretEnv, SecretEnvError } from '../core/secret-env.js';
 import { checkVolumesOnHost } from './volume-guard.js';
 import { killedStopEntry, type KilledStop } from '../core/stop-journal.js';
 import type { Store } from '../store/store.js';
+import type { PulledRepositories } from './pulled-repositories.js';
 
 export interface RunnerDeps {
   driver: Driver;
@@ -37,6 +38,8 @@ export interface RunnerDeps {
   routerPort?: number;
   /** pins unpinned versions to the digest of their first pull (docker); absent: run the spec's image */
   pinning?: ImagePinning;
+  /** written down before each pull (docker), for the image collector; absent: nothing written down */
+  pulledRepositories?: PulledRepositories;
   /** registry credentials for pulls (docker); absent: anonymous pulls */
   registryLogins?: RegistryLogins;
   /** opens the unit's secret env values (spec.secretEnv) right before its container or process is created */
@@ -240,6 +243,14 @@ export class UnitRunner {
       // a round trip each, one after another (on etcd, 3 status writes per instance became 1-2, bench/scheduling)
       this.reportTransient('pulling', { reason: `pulling ${image}`, healthy: false });
       const login = driver.name === 'docker' ? await loginForPull(this.deps.registryLogins, image) : undefined;
+      if (driver.name === 'docker') {
+        try {
+          this.deps.pulledRepositories?.note(image);
+        } catch (err) {
+          // the unit starts all the same; only its image may outlive its service on this host
+          this.deps.logger.warn({ unit: this.unit, err: (err as Error).message }, 'could not write down the repository pulled for the image collector');
+        }
+      }
       try {
         let lastReport = 0;
         await driver.pull(

@@ -62,7 +62,8 @@ agent (agent, up):
   --resync-seconds N        how often the agent's reconciler and router run a pass whatever the watches say: retries
                             what failed (PAZ_RESYNC_SECONDS, default 5; changes come by watch within milliseconds)
   --image-keep N            the images of each service's newest N versions (and the serving one's) stay on the host;
-                            older ones, of services' repositories only, are removed (PAZ_IMAGE_KEEP, default 5; 0: none)
+                            older ones of repositories Paz deploys from or pulled (a deleted service's too) are
+                            removed (PAZ_IMAGE_KEEP, default 5; 0: none)
   --image-gc-seconds N      how often the agent looks for images to remove (PAZ_IMAGE_GC_SECONDS, default 600)
   --no-agent                (up) run the control plane only
 
