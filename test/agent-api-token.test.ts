@@ -1,22 +1,24 @@
 // The agent API asks for the cluster token on every route but /health (the routes are read from the table the agent
 // API's server dispatches on, so a new route can't be forgotten); the orchestrator sends it, so its log and stats
-// routes keep working; and `paz agent` without a token refuses to start, saying where to get one.
+// routes keep working; `paz exec` in a process unit runs with the unit's environment and working directory; and
+// `paz agent` without a token refuses to start, saying where to get one.
 // test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_ROUTES } from '../src/agent/agent-api.js';
+import { AGENT_ROUTES, agentRouteMethods } from '../src/agent/agent-api.js';
 import { newClusterToken } from '../src/core/cluster-token.js';
 import { openStream, readText } from '../src/client/http-stream.js';
 import { PazProcess, pazBin, request } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
 import { deployEchoService, retireService, type RunningUnit } from './helpers/process-service.js';
 
 /** Every route of the real agent API, from the table its server dispatches on: [path, methods]. */
 function agentRoutes(): Array<{ path: string; methods: string[] }> {
-  return AGENT_ROUTES.map((path) => ({ path, methods: ['GET', 'HEAD'] }));
+  return AGENT_ROUTES.map((path) => ({ path, methods: [...agentRouteMethods(path)] }));
 }
 
 describe('the agent API and the cluster token', () => {
@@ -51,7 +53,8 @@ describe('the agent API and the cluster token', () => {
 
   it('the route table lists the routes this test knows of (so the loops below cover something)', () => {
     const paths = routes.map((r) => r.path);
-    for (const p of ['/health', '/metrics', '/units/:unit/logs', '/units/:unit/stats', '/stats', '/router/stats']) assert.ok(paths.includes(p), `${p} in ${paths}`);
+    for (const p of ['/health', '/metrics', '/units/:unit/logs', '/units/:unit/stats', '/units/:unit/exec', '/stats', '/router/stats']) assert.ok(paths.includes(p), `${p} in ${paths}`);
+    assert.deepEqual(routes.find((r) => r.path === '/units/:unit/exec')!.methods, ['POST'], 'exec runs a command: POST only');
   });
 
   it('answers 401 UNAUTHENTICATED on every route but /health without the token, or with a wrong one', async () => {
@@ -63,7 +66,7 @@ describe('the agent API and the cluster token', () => {
           const res = await fetch(urlOf(path), { method, headers: authorization === undefined ? {} : { authorization } });
           const body = await res.text();
           assert.equal(res.status, 401, `${method} ${path} with ${authorization === undefined ? 'no token' : 'a wrong token'}: ${body}`);
-          if (method === 'GET') assert.equal(JSON.parse(body).code, 'PAZ_UNAUTHENTICATED');
+          if (method !== 'HEAD') assert.equal(JSON.parse(body).code, 'PAZ_UNAUTHENTICATED');
           checked++;
         }
       }
@@ -79,8 +82,9 @@ describe('the agent API and the cluster token', () => {
     for (const { path, methods } of routes) {
       for (const method of methods) {
         const res = await fetch(urlOf(path), { method, headers: auth, signal: AbortSignal.timeout(10_000) });
-        // /router/stats: this host runs no router (404); the logs route streams, so only its status is read
-        assert.equal(res.status, path === '/router/stats' ? 404 : 200, `${method} ${path}`);
+        // /router/stats: this host runs no router (404); exec without a command is a 400; the logs route streams,
+        // so only its status is read
+        assert.equal(res.status, path === '/router/stats' ? 404 : path.endsWith('/exec') ? 400 : 200, `${method} ${path}`);
         await res.body?.cancel();
       }
     }
@@ -111,6 +115,83 @@ describe('the agent API and the cluster token', () => {
     const host = await request('GET', `${paz.orchestrator}/cluster/hosts/${hostId}/stats`);
     assert.equal(host.status, 200, JSON.stringify(host.body));
     assert.equal(host.body.host, hostId);
+  });
+});
+
+describe('paz exec in a process unit', () => {
+  const cgroupParent = `paz-exec-test-${process.pid}`;
+  const paz = new PazProcess({ role: 'up', extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0', '--cgroup-parent', cgroupParent] });
+  /** the frames of one exec, read to the end */
+  const exec = async (body: object) => {
+    const res = await openStream(`${paz.orchestrator}/services/execy/exec`, { json: body });
+    const text = await readText(res);
+    return { status: res.statusCode, frames: text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  };
+  /** pids of processes whose command line is exactly `args` */
+  const pidsOf = (args: string) =>
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') === args;
+        } catch {
+          return false;
+        }
+      });
+
+  before(async () => {
+    await paz.start();
+    await deployEchoService(paz.orchestrator, 'execy');
+  });
+  after(async () => {
+    const agentUrl = (await request('GET', `${paz.orchestrator}/cluster/hosts`)).body[0]?.agentUrl;
+    const token = readFileSync(join(paz.dataDir, 'cluster-token'), 'utf8').trim();
+    await retireService(paz.orchestrator, 'execy', `${agentUrl}/metrics`, { authorization: `Bearer ${token}` }).catch(() => undefined);
+    await paz.close();
+  });
+
+  it("runs beside the unit's process with its environment and working directory, and gives its exit code", async () => {
+    const r = await exec({ command: ['sh', '-c', 'echo "launch=$PAZ_LAUNCH_ID"; pwd; echo oops >&2; id -u; exit 4'] });
+    assert.equal(r.status, 200, JSON.stringify(r.frames));
+    // stdout and stderr come through pipes of their own: their lines' order between them is not kept
+    const out = r.frames.filter((f) => f.type === 'output' && f.stream === 'stdout');
+    assert.deepEqual(r.frames.filter((f) => f.stream === 'stderr'), [{ type: 'output', stream: 'stderr', line: 'oops' }]);
+    const launch = String(out[0].line).replace('launch=', '');
+    assert.match(launch, /^[0-9a-f-]{36}$/, `the unit's own PAZ_LAUNCH_ID: ${JSON.stringify(out)}`);
+    // the same environment as the unit's process (found by that launch id), and its working directory
+    const holder = readdirSync('/proc').find((d) => /^\d+$/.test(d) && (() => {
+      try {
+        return readFileSync(`/proc/${d}/environ`, 'utf8').includes(`PAZ_LAUNCH_ID=${launch}\0`) && readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith(process.execPath);
+      } catch {
+        return false;
+      }
+    })());
+    assert.ok(holder, 'the unit process carries that launch id');
+    assert.equal(out[1].line, readlinkSync(`/proc/${holder}/cwd`), "the unit's working directory");
+    assert.equal(out[2].line, /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${holder}/status`, 'utf8'))![1], "the unit's user");
+    assert.deepEqual(r.frames.at(-1), { type: 'exit', exitCode: 4 });
+  });
+
+  it('a program that is not there exits 127 saying so; a timeout kills the command and what it started', async () => {
+    const missing = await exec({ command: ['no-such-program-here'] });
+    assert.deepEqual(missing.frames.at(-1), { type: 'exit', exitCode: 127 }, JSON.stringify(missing.frames));
+    assert.match(String(missing.frames[0].line), /no-such-program-here: no such program/);
+
+    const pending = exec({ command: ['sh', '-c', 'sleep 27; echo never'], timeoutSeconds: 2 });
+    await waitFor('the command to run', async () => (pidsOf('sleep 27').length === 1 ? true : undefined), 10_000);
+    const r = await pending;
+    assert.deepEqual(r.frames.at(-1), { type: 'exit', exitCode: 137, timedOut: true });
+    assert.deepEqual(pidsOf('sleep 27'), [], 'the sleep the shell started was killed with it');
+  });
+
+  it('a command that leaves a process in the background, holding its output, still ends', async () => {
+    const r = await exec({ command: ['sh', '-c', 'sleep 28 & echo left in the background'] });
+    try {
+      assert.deepEqual(r.frames, [{ type: 'output', stream: 'stdout', line: 'left in the background' }, { type: 'exit', exitCode: 0 }]);
+      assert.equal(pidsOf('sleep 28').length, 1, 'the answer came while the background process still ran (it is not waited for)');
+    } finally {
+      for (const pid of pidsOf('sleep 28')) process.kill(Number(pid), 'SIGKILL');
+    }
   });
 });
 

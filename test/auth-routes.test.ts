@@ -35,6 +35,7 @@ const DECLARED: Record<string, Access> = {
   'GET /cluster/backup': 'admin',
   'POST /cluster/hosts/{id}/drain': 'admin',
   'POST /cluster/hosts/{id}/undrain': 'admin',
+  'POST /services/{name}/exec': 'admin',
 };
 
 /** Fewest operations each document must list: an empty or truncated document fails here, not silently. */

@@ -1,9 +1,9 @@
 /**
- * The agent's own HTTP API (default port 9010): a unit's logs (streamed) and stats, the host's stats and
- * its router's, /metrics and /health. The orchestrator calls it for `/services/:name/units/:unit/logs` and
- * the stats routes.
+ * The agent's own HTTP API (default port 9010): a unit's logs (streamed) and stats, a command run in a unit
+ * (`paz exec`: POST, its output streamed), the host's stats and its router's, /metrics and /health. The
+ * orchestrator calls it for `/services/:name/units/:unit/logs`, `/services/:name/exec` and the stats routes.
  *
- * Plain node:http, not Fastify: six GET routes with a four-field query need no framework, and Fastify with
+ * Plain node:http, not Fastify: six GET routes with a four-field query and one small POST need no framework, and Fastify with
  * ajv, TypeBox and prom-client made up about 40 MiB of an idle agent's 95 MiB (bench memory). It answers as
  * the Fastify servers do (http-app.ts): `x-api-uuid`/`x-api-version` headers, `application/json`, errors
  * from the catalogue (core/errors.ts), the same request timeouts. prom-client is loaded on the first
@@ -22,6 +22,7 @@ import { httpTimeouts, requestId } from '../http/http-timeouts.js';
 import { deferredGauge, loadMetrics, recordRequest } from '../http/metrics-sink.js';
 import { parseLogQuery } from './log-query.js';
 import { DriverError, type Driver } from './drivers/driver.js';
+import { EXEC_CONTENT_TYPE, EXEC_DEFAULT_TIMEOUT_SECONDS, execCommandProblem, execTimeoutProblem, type ExecFrame } from '../core/exec-command.js';
 import type { HostStatsSampler } from './host/host-stats.js';
 import type { UnitStatsSampler } from './unit-stats.js';
 
@@ -41,14 +42,25 @@ export interface AgentApiDeps {
   logger?: Logger;
 }
 
-/** Every route of the agent API: GET, and HEAD as its headers-only twin. `/health` alone needs no token. */
-export const AGENT_ROUTES = ['/health', '/metrics', '/units/:unit/logs', '/units/:unit/stats', '/stats', '/router/stats'] as const;
+/**
+ * Every route of the agent API: GET, and HEAD as its headers-only twin, but exec (POST: it runs a command).
+ * `/health` alone needs no token.
+ */
+export const AGENT_ROUTES = ['/health', '/metrics', '/units/:unit/logs', '/units/:unit/stats', '/units/:unit/exec', '/stats', '/router/stats'] as const;
 export type AgentRoute = (typeof AGENT_ROUTES)[number];
+
+/** The methods a route answers. Pure. */
+export function agentRouteMethods(route: AgentRoute): readonly string[] {
+  return route === '/units/:unit/exec' ? ['POST'] : ['GET', 'HEAD'];
+}
+
+/** an exec request's body at most (bytes): a command of long arguments, never a stream */
+const EXEC_BODY_MAX_BYTES = 1 << 20;
 
 /** The route a path names and its `:unit`, or undefined. Pure. */
 export function matchAgentRoute(path: string): { route: AgentRoute; unit?: string } | undefined {
   if ((AGENT_ROUTES as readonly string[]).includes(path) && !path.includes(':')) return { route: path as AgentRoute };
-  const m = /^\/units\/([^/]+)\/(logs|stats)$/.exec(path);
+  const m = /^\/units\/([^/]+)\/(logs|stats|exec)$/.exec(path);
   if (!m) return undefined;
   let unit: string;
   try {
@@ -56,7 +68,7 @@ export function matchAgentRoute(path: string): { route: AgentRoute; unit?: strin
   } catch {
     throw new PazError('VALIDATION', `params field "unit" is not valid URL encoding: "${m[1]}"`);
   }
-  return { route: m[2] === 'logs' ? '/units/:unit/logs' : '/units/:unit/stats', unit };
+  return { route: `/units/:unit/${m[2] as 'logs' | 'stats' | 'exec'}`, unit };
 }
 
 export interface AgentApi {
@@ -126,7 +138,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, search: string, matched: ReturnType<typeof matchAgentRoute> | PazError): Promise<void> {
     const method = req.method ?? 'GET';
-    const route = !(matched instanceof PazError) && matched && (method === 'GET' || method === 'HEAD') ? matched.route : undefined;
+    const route = !(matched instanceof PazError) && matched && agentRouteMethods(matched.route).includes(method) ? matched.route : undefined;
     // every request but /health carries the cluster token, /metrics and unknown paths included, so a
     // stranger learns nothing, not even which routes exist
     if (route !== '/health' && !isClusterToken(deps.clusterToken, bearerToken(req.headers.authorization))) {
@@ -134,9 +146,45 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     }
     if (matched instanceof PazError) throw matched;
     if (!route) throw new PazError('ROUTE_NOT_FOUND', `no route ${method} ${path} on ${COMPONENT}: see /docs on the orchestrator for the API`);
+    if (route === '/units/:unit/exec') return execInUnit(req, res, matched!.unit!);
     const result = await answer(route, matched!.unit, new URLSearchParams(search), method === 'HEAD', res);
     if (result && 'stream' in result) streamText(res, result.stream);
     else if (result) sendJson(res, 200, result.json);
+  }
+
+  /**
+   * POST /units/:unit/exec: `{command, timeoutSeconds?}` runs the command in the unit (driver.exec); the answer
+   * streams its output as newline-delimited JSON frames (core/exec-command.ts), the last one its exit or why it
+   * could not run. The client going away, or the timeout, kills the command.
+   */
+  async function execInUnit(req: IncomingMessage, res: ServerResponse, unit: string): Promise<void> {
+    known(unit);
+    const body = await readJsonBody(req, EXEC_BODY_MAX_BYTES);
+    const { command, timeoutSeconds } = (body ?? {}) as { command?: unknown; timeoutSeconds?: unknown };
+    const problem = execCommandProblem(command) ?? execTimeoutProblem(timeoutSeconds);
+    if (problem) throw new PazError('VALIDATION', `body: ${problem}`);
+    if (!deps.driver.exec) throw new PazError('ROUTE_NOT_FOUND', `the ${deps.driver.name} driver of host ${deps.hostId} cannot run commands in units`);
+    const timeoutMs = ((timeoutSeconds as number | undefined) ?? EXEC_DEFAULT_TIMEOUT_SECONDS) * 1000;
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), timeoutMs);
+    const gone = () => stop.abort();
+    res.once('close', gone);
+    const send = (frame: ExecFrame) => res.write(`${JSON.stringify(frame)}\n`);
+    // the answer starts now, not with the first output: a command quiet for minutes (a migration) must not look
+    // like an agent that does not answer. What goes wrong from here on is said in an error frame.
+    res.writeHead(200, { 'content-type': EXEC_CONTENT_TYPE, 'cache-control': 'no-cache' });
+    res.flushHeaders();
+    try {
+      const exitCode = await deps.driver.exec(unit, command as string[], (line) => send({ type: 'output', stream: line.stream, line: line.text }), stop.signal);
+      send(stop.signal.aborted && !res.destroyed ? { type: 'exit', exitCode, timedOut: true } : { type: 'exit', exitCode });
+    } catch (err) {
+      if (!(err instanceof DriverError)) log?.warn({ err, unit }, 'exec failed');
+      send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      clearTimeout(timer);
+      res.off('close', gone);
+      res.end();
+    }
   }
 
   const server = createServer({ ...httpTimeouts() }, (req, res) => {
@@ -189,6 +237,24 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
 
 /** how long the agent's stop waits for open requests (followed logs) before cutting them */
 const CLOSE_GRACE_MS = 2_000;
+
+/** A request's JSON body (undefined when empty), read up to `maxBytes`. */
+async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new PazError('BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new PazError('VALIDATION', `the request body is not JSON: ${(err as Error).message}`);
+  }
+}
 
 function matchAgentRouteOrError(path: string): ReturnType<typeof matchAgentRoute> | PazError {
   try {

@@ -14,6 +14,8 @@ export const clientUsage = `  paz services                     list services
   paz restart NAME [--detach]      replace every instance of the serving version with a fresh one, as a rolling deploy
                                    of the same image digest (no tag pulled again, no pending config change)
   paz scale NAME COUNT             change the number of instances now, without a new version
+  paz exec NAME [--unit U] [--timeout S] -- CMD [ARG...]   run a command in a running instance (a migration, a
+                                   one-off script): its output as it comes, its exit code as paz's; no terminal
   paz rollout NAME                 the latest deploy's progress
   paz history NAME                 deployed versions: image, digest, what started each, how it ended, which serves
   paz journal [NAME]               the journal: deploys, outcomes, rollbacks, scaling, deletes
@@ -34,6 +36,7 @@ const cluster: Group = async (c, a) => (await import('./cluster.js')).clusterCom
 const health: Group = async (c, a) => (await import('./health.js')).healthCommand(c, a);
 const config: Group = async (_c, a) => (await import('./config.js')).configCommand(a);
 const stats: Group = async (c, a) => (await import('./stats.js')).statsCommand(c, a);
+const exec: Group = async (c, a) => (await import('./exec.js')).execCommand(c, a);
 
 /** `ownHelp`: the command prints its own, longer --help. */
 export const clientCommands: Record<string, { run: Group; subcommands?: string[]; ownHelp?: boolean }> = {
@@ -45,6 +48,7 @@ export const clientCommands: Record<string, { run: Group; subcommands?: string[]
   rollback: { run: services },
   restart: { run: services },
   scale: { run: services },
+  exec: { run: exec },
   rollout: { run: services },
   history: { run: services },
   journal: { run: services },
@@ -68,6 +72,7 @@ const examples: Record<string, string | string[]> = {
   rollback: 'paz rollback hello-web --version 3',
   restart: ['paz restart hello-web', 'paz restart hello-web --detach --json'],
   scale: 'paz scale hello-web 3',
+  exec: ['paz exec hello-web -- rake db:migrate', "paz exec hello-web --unit hello-web-2 --timeout 60 -- sh -c 'env | sort'"],
   rollout: 'paz rollout hello-web',
   history: 'paz history hello-web --json',
   journal: 'paz journal hello-web',
@@ -85,7 +90,14 @@ const examples: Record<string, string | string[]> = {
 export function clientHelp(cmd: string): string {
   const name = cmd === 'ps' ? 'units' : cmd;
   const lines = clientUsage.split('\n');
-  const own = lines.filter((l) => l.trimStart().startsWith(`paz ${name} `) || l.trimStart() === `paz ${name}`);
+  // the command's lines, each with the lines that go on with it (indented past the command column)
+  const own: string[] = [];
+  let mine = false;
+  for (const l of lines) {
+    const starts = l.trimStart().startsWith('paz ') || l.trimStart().startsWith('(');
+    if (starts) mine = l.trimStart().startsWith(`paz ${name} `) || l.trimStart() === `paz ${name}`;
+    if (mine) own.push(l);
+  }
   const common = lines.slice(lines.findIndex((l) => l.includes('(each takes')));
   const ex = ([] as string[]).concat(examples[cmd]);
   return [...own, '', `Example${ex.length > 1 ? 's' : ''}:`, ...ex.map((e) => `  ${e}`), '', ...common].join('\n');

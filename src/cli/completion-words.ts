@@ -20,6 +20,7 @@ export const FLAGS: Record<string, string[]> = {
   rollback: ['--version', '--wait', '--detach', '--json'],
   restart: ['--wait', '--detach', '--json'],
   scale: ['--json'],
+  exec: ['--unit', '--timeout'],
   rollout: ['--json'],
   history: ['--json'],
   journal: ['--json'],
@@ -54,7 +55,7 @@ const OWN_FLAGS: Record<string, string[]> = {
 };
 
 /** Commands whose first argument (after the verb, for those with verbs) is a service name. */
-const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'restart', 'scale', 'rollout', 'history', 'journal', 'delete', 'units', 'ps', 'health', 'stats', 'secret', 'logs']);
+const TAKES_SERVICE = new Set(['service', 'config', 'deploy', 'rollback', 'restart', 'scale', 'exec', 'rollout', 'history', 'journal', 'delete', 'units', 'ps', 'health', 'stats', 'secret', 'logs']);
 
 /** Flags whose value is a word we can offer. */
 const VALUES: Record<string, string[] | 'profiles'> = { '--profile': 'profiles', '--role': ['admin', 'deployer', 'read-only'], '--version': ['next', 'last'] };

@@ -13,6 +13,10 @@ const PAZ_NAME_OF: Record<string, string> = {
   destroy: 'delete',
   rm: 'delete',
   reboot: 'restart',
+  // heroku run, fly ssh console, dokku enter
+  run: 'exec',
+  ssh: 'exec',
+  enter: 'exec',
 };
 
 /**

@@ -1,6 +1,6 @@
-/** One unit's log stream from the orchestrator, for `paz logs UNIT` and `paz logs SERVICE`. */
+/** One unit's log stream from the orchestrator, for `paz logs UNIT` and `paz logs SERVICE`; other streams of the API (`paz exec`). */
 import type { IncomingMessage } from 'node:http';
-import { openStream, readText } from '../client/http-stream.js';
+import { openStream, readText, type StreamOptions } from '../client/http-stream.js';
 import { connectionErrorMessage, isConnectionError } from '../client/connection-error.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { unitLogSearch, type UnitLogQuery } from '../client/service-log-follower.js';
@@ -11,8 +11,15 @@ import { unitLogSearch, type UnitLogQuery } from '../client/service-log-follower
  */
 export async function openUnitLogs(client: PazClient, service: string, unit: string, q: UnitLogQuery): Promise<IncomingMessage> {
   const query = unitLogSearch(q);
-  const url = `${client.url}/services/${encodeURIComponent(service)}/units/${encodeURIComponent(unit)}/logs?${query}`;
-  const res = await openStream(url, { headers: client.authHeaders() }).catch((err: unknown) => {
+  return openApiStream(client, `${client.url}/services/${encodeURIComponent(service)}/units/${encodeURIComponent(unit)}/logs?${query}`);
+}
+
+/**
+ * Opens a streamed answer of the API (a log, a command's output) with the client's token: Paz not answering is said
+ * in CLI words with the URL, and an answer other than 200 fails with the API's message (how to authenticate, for a 401).
+ */
+export async function openApiStream(client: PazClient, url: string, opts: Omit<StreamOptions, 'headers'> = {}): Promise<IncomingMessage> {
+  const res = await openStream(url, { ...opts, headers: client.authHeaders() }).catch((err: unknown) => {
     throw isConnectionError(err) ? new Error(connectionErrorMessage(url, err), { cause: err }) : err;
   });
   if (res.statusCode === 200) return res;

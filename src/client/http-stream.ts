@@ -1,5 +1,5 @@
 /**
- * GET of a long-lived streamed body (follow logs, events) with node:http. Not fetch: fetch's undici ends
+ * A long-lived streamed body (follow logs, events, a command's output) with node:http. Not fetch: fetch's undici ends
  * a body that sends nothing for 300 s (its `bodyTimeout`), which cut `paz logs -f` on a quiet unit. Here
  * only the headers are bounded; once they arrived the stream stays open until either side closes it: no
  * agent (`agent: false`, so no agent socket timeout) and no socket timeout.
@@ -14,6 +14,8 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** request headers: the API token (PazClient.authHeaders()), the cluster token the orchestrator shows an agent */
   headers?: Record<string, string>;
+  /** a JSON body, sent with POST (`paz exec`'s command); without one the request is a GET */
+  json?: unknown;
 }
 
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
@@ -23,7 +25,9 @@ export function openStream(url: string, opts: StreamOptions = {}): Promise<Incom
   const u = new URL(url);
   const send = u.protocol === 'https:' ? httpsRequest : request;
   return new Promise((resolve, reject) => {
-    const req = send(u, { method: 'GET', agent: false, headers: opts.headers ?? {}, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
+    const headers = body === undefined ? (opts.headers ?? {}) : { ...opts.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    const req = send(u, { method: body === undefined ? 'GET' : 'POST', agent: false, headers, ...(opts.signal ? { signal: opts.signal } : {}) });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS} ms`)), opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
     req.once('response', (res) => {
       clearTimeout(timer);
@@ -33,7 +37,7 @@ export function openStream(url: string, opts: StreamOptions = {}): Promise<Incom
       clearTimeout(timer);
       reject(err);
     });
-    req.end();
+    req.end(body);
   });
 }
 

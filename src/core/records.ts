@@ -58,6 +58,7 @@ export const JOURNAL_EVENTS = [
   'host-undrained',
   'host-fenced',
   'unit-killed',
+  'exec',
 ] as const;
 
 export type JournalEvent = (typeof JOURNAL_EVENTS)[number];

@@ -339,8 +339,9 @@ export class Deploys {
     return plan;
   }
 
-  async appendJournal(entry: JournalEntry): Promise<void> {
-    await this.store.put(keys.journal(entry.timestamp, entry.serviceName, entry.version, entry.event), JSON.stringify(entry));
+  /** `keyEnd` tells apart entries of one kind, service and version in the same millisecond (default: the event) */
+  async appendJournal(entry: JournalEntry, keyEnd: string = entry.event): Promise<void> {
+    await this.store.put(keys.journal(entry.timestamp, entry.serviceName, entry.version, keyEnd), JSON.stringify(entry));
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
- * Routes the orchestrator answers by asking the agent of a unit's host: logs (streamed) and stats.
+ * Routes the orchestrator answers by asking the agent of a unit's host: logs (streamed), stats, and a command
+ * run in a unit (`paz exec`).
  * Roles otherwise talk only through the store; logs and stats are streamed over HTTP from the agent.
  */
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { openStream } from '../../client/http-stream.js';
+import { openStream, readText } from '../../client/http-stream.js';
+import { EXEC_CONTENT_TYPE, EXEC_DEFAULT_TIMEOUT_SECONDS, EXEC_MAX_ARGS, EXEC_MAX_ARG_CHARS, EXEC_MAX_TIMEOUT_SECONDS, commandText, execCommandProblem, execRuns, execTarget } from '../../core/exec-command.js';
 import { Type } from '@sinclair/typebox';
 import { PazError } from '../../core/errors.js';
 import type { UnitView } from '../../core/unit-view.js';
@@ -15,6 +17,7 @@ import { streamText } from '../../http/http-app.js';
 import { registerLongLived, type EndReason } from '../../http/long-lived.js';
 import { clusterAuthHeader } from '../../core/cluster-token.js';
 import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import { MAX_FOLLOWED } from '../../core/service-logs-plan.js';
 import { followServiceLogs, readServiceLogs, unitLogSearch, type ServiceLogOutput, type ServiceLogSource } from '../../client/service-log-follower.js';
 
@@ -151,6 +154,74 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       if (endedFor === 'closing') out.notice('end', 'the control plane is stopping');
       if (endedFor === 'revoked') out.notice('end', 'the token this stream was opened with was revoked');
       res.end();
+    },
+  );
+
+  app.post<{ Params: { name: string }; Body: { command: string[]; unit?: string; timeoutSeconds?: number } }>(
+    '/services/:name/exec',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['services'],
+        summary: 'Runs a command in a running instance: its output, then its exit code (newline-delimited JSON)',
+        description:
+          "Like `kubectl exec`, `nomad alloc exec` or `kamal app exec --reuse`, without a terminal: the command runs in the unit's container " +
+          "(process driver: beside its process, with its environment, working directory and user), its stdin closed. `unit` picks the " +
+          'instance (`<service>-<instance>` names one of the newest version); without it, a running one, healthy first, of the newest version. ' +
+          'The answer streams `application/x-ndjson` frames: `{"type":"output","stream":"stdout"|"stderr","line":"…"}` for each line as it comes, ' +
+          'then `{"type":"exit","exitCode":N}` (`timedOut: true` when `timeoutSeconds` ran out and it was killed) or `{"type":"error","message":"…"}`. ' +
+          `Closing the connection kills the command. Admin tokens only; each run is journaled (event \`exec\`, with the command and who ran it).`,
+        params: Type.Object({ name: Type.String() }),
+        body: Type.Object(
+          {
+            command: Type.Array(Type.String({ maxLength: EXEC_MAX_ARG_CHARS }), { minItems: 1, maxItems: EXEC_MAX_ARGS, description: 'the program and its arguments, e.g. ["rake", "db:migrate"]; no shell unless you run one: ["sh", "-c", "…"]' }),
+            unit: Type.Optional(Type.String({ description: 'the instance to run it in (GET /services/{name}/units lists them)' })),
+            timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: EXEC_MAX_TIMEOUT_SECONDS, description: `killed after this long (default ${EXEC_DEFAULT_TIMEOUT_SECONDS})` })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { name } = req.params;
+      const { command, timeoutSeconds } = req.body;
+      const problem = execCommandProblem(command);
+      if (problem) throw new PazError('VALIDATION', `body: ${problem}`);
+      await ctx.directory.get(name);
+      let unit: UnitView;
+      if (req.body.unit !== undefined) {
+        unit = await ctx.cluster.serviceUnit(name, req.body.unit);
+        if (!execRuns(unit)) throw new PazError('CONFLICT', `unit ${unit.name} is ${unit.state}: a command runs only in an instance whose process runs (paz units ${name} lists them)`, { unit: unit.name, state: unit.state });
+      } else {
+        const target = execTarget(name, await ctx.cluster.units(name));
+        if (typeof target === 'string') throw new PazError('CONFLICT', target);
+        unit = target;
+      }
+      const host = await hostOf(ctx, unit);
+      const actor = req.actor ?? 'anonymous';
+      // journaled before it runs: a command that never ends (or ends the server) is still on record
+      const now = Date.now();
+      await ctx.deploys.appendJournal({ event: 'exec', serviceName: name, version: unit.version, timestamp: now, actor, message: `${actor} ran \`${commandText(command)}\` in ${unit.name} on host ${host.ID}` }, `exec-${unit.name}-${randomUUID()}`);
+      let body: IncomingMessage;
+      try {
+        body = await openStream(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/exec`, { headers: clusterAuthHeader(ctx.clusterToken), json: { command, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) } });
+      } catch (err) {
+        throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} (${host.agentUrl}) did not answer: ${(err as Error).message}`);
+      }
+      if (body.statusCode !== 200) {
+        const text = await readText(body).catch(() => '');
+        let message = text;
+        try {
+          message = (JSON.parse(text) as { message?: string }).message ?? text;
+        } catch {
+          // not JSON: said as it came
+        }
+        if (body.statusCode === 404) throw new PazError('UNIT_NOT_FOUND', `${unit.name} on host ${host.ID}: ${message}`, { unit: unit.name });
+        if (body.statusCode === 401) throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} refused this server's cluster token: give servers and agents the same --cluster-token`);
+        throw new PazError('AGENT_UNREACHABLE', `the agent of host ${host.ID} answered ${body.statusCode}: ${message}`);
+      }
+      return streamText(reply, body, { 'content-type': EXEC_CONTENT_TYPE, 'x-paz-unit': unit.name });
     },
   );
 

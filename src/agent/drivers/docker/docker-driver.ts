@@ -46,8 +46,9 @@ import {
 } from './docker-mapping.js';
 import { subscribeToEvents, type EventSubscription } from './event-stream.js';
 import { repoDigestFor, withDefaultTag } from '../../../core/image-ref.js';
-import { DockerLogLines } from './log-lines.js';
+import { DockerLogDemuxer, DockerLogLines, type LogLine } from './log-lines.js';
 import { pullImage } from './pull-image.js';
+import { ProcReader } from '../process/proc-reader.js';
 import type { RegistryLogin } from '../../../core/registry-auth.js';
 
 export interface DockerDriverOptions extends CreateOptionsSettings {
@@ -70,6 +71,7 @@ export class DockerDriver implements Driver {
   readonly name = 'docker' as const;
   readonly connection: DockerConnection;
   private readonly docker: EngineClient;
+  private readonly proc = new ProcReader();
   private readonly subscriptions = new Set<EventSubscription>();
 
   constructor(private readonly options: DockerDriverOptions = {}) {
@@ -249,6 +251,53 @@ export class DockerDriver implements Driver {
       throw classifyError(err, `logs of ${unit}`);
     }
     return lines;
+  }
+
+  async exec(unit: string, command: string[], onLine: (line: LogLine) => void, signal: AbortSignal): Promise<number> {
+    let execId: string;
+    try {
+      ({ Id: execId } = await this.docker.createExec(unit, { Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false }, this.deadline()));
+    } catch (err) {
+      if (isNotFound(err) || (err as { statusCode?: number }).statusCode === 409) throw new DriverError('NOT_FOUND', `${unit} does not run: nothing to run ${command[0]} in`, err);
+      throw classifyError(err, `exec in ${unit}`);
+    }
+    // Docker has no call to end an exec: aborted, its process is killed by its pid on the host (dockerd's pid
+    // namespace is the agent's), and with it what it started (`sh -c 'sleep 30'` leaves its sleep behind)
+    const kill = () => {
+      void this.docker.inspectExec(execId, this.deadline()).then((e) => {
+        if (!e.Running || e.Pid <= 0) return;
+        for (const pid of this.proc.tree(e.Pid)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+      }).catch(() => undefined);
+    };
+    signal.addEventListener('abort', kill, { once: true });
+    try {
+      // a process the command leaves in the background holding its output does not hold the answer: dockerd
+      // ends the output shortly after the command itself exited (e2e-exec.test)
+      const res = await this.docker.startExec(execId, signal);
+      const demuxer = new DockerLogDemuxer();
+      for await (const chunk of res) for (const line of demuxer.push(chunk as Buffer)) onLine(line);
+      for (const line of demuxer.end()) onLine(line);
+      // the output ends as the process does; its exit code is set a moment later
+      for (let i = 0; i < 50; i++) {
+        const e = await this.docker.inspectExec(execId, this.deadline());
+        if (!e.Running && e.ExitCode !== null) return e.ExitCode;
+        await sleep(20);
+      }
+      throw new DriverError('DAEMON_UNREACHABLE', `exec in ${unit}: dockerd did not say how ${command[0]} ended`);
+    } catch (err) {
+      // aborted: its output is no longer read, and its process was killed (kill above)
+      if (signal.aborted) return 137;
+      if (err instanceof DriverError) throw err;
+      throw classifyError(err, `exec in ${unit}`);
+    } finally {
+      signal.removeEventListener('abort', kill);
+    }
   }
 
   /** one sample (Docker takes two, about a second apart, to compute CPU); undefined if not running */

@@ -149,6 +149,21 @@ export class EngineClient {
     return this.open(`/containers/${encodeURIComponent(id)}/logs`, { query, signal, reasons: { 404: 'no such container' } });
   }
 
+  /** `docker exec`'s first half: an exec instance of `Cmd` in a running container, not started yet */
+  createExec(id: string, body: { Cmd: string[]; AttachStdout: true; AttachStderr: true; Tty: false }, signal?: AbortSignal): Promise<{ Id: string }> {
+    return this.json(`/containers/${encodeURIComponent(id)}/exec`, { method: 'POST', body, signal, reasons: { 404: 'no such container', 409: 'container is not running' } });
+  }
+
+  /** starts an exec instance: its output (multiplexed as a log's), open until the command ends */
+  startExec(execId: string, signal?: AbortSignal): Promise<IncomingMessage> {
+    return this.open(`/exec/${encodeURIComponent(execId)}/start`, { method: 'POST', body: { Detach: false, Tty: false }, signal, reasons: { 404: 'no such exec instance', 409: 'container is not running' } });
+  }
+
+  /** an exec instance's state: whether it runs, its exit code, and its process's pid on the host */
+  inspectExec(execId: string, signal?: AbortSignal): Promise<{ Running: boolean; ExitCode: number | null; Pid: number }> {
+    return this.json(`/exec/${encodeURIComponent(execId)}/json`, { signal, reasons: { 404: 'no such exec instance' } });
+  }
+
   containerStats(id: string, signal?: AbortSignal): Promise<unknown> {
     return this.json(`/containers/${encodeURIComponent(id)}/stats`, { query: { stream: false }, signal, reasons: { 404: 'no such container' } });
   }

@@ -11,6 +11,7 @@ import {
   parseProcPidStat,
   parseUptimeSeconds,
   parseVmRssBytes,
+  processTree,
 } from './proc-parse.js';
 
 // a real line from this machine's /proc/<pid>/stat (a node process)
@@ -100,4 +101,12 @@ test('environHas matches one whole NAME=value entry', () => {
   assert.equal(environHas(env, 'PAZ_LAUNCH_ID', 'ab'), false);
   assert.equal(environHas('PAZ_LAUNCH_ID=abcd', 'PAZ_LAUNCH_ID', 'abc'), false);
   assert.equal(environHas('', 'PAZ_LAUNCH_ID', 'abc'), false);
+});
+
+test('a process tree: the root, then every process below it, whatever order /proc lists them in', () => {
+  const pairs: Array<[number, number]> = [[1, 0], [50, 1], [60, 50], [61, 50], [70, 60], [80, 1], [90, 70]];
+  assert.deepEqual(processTree(50, pairs), [50, 60, 61, 70, 90]);
+  assert.deepEqual(processTree(80, pairs), [80]);
+  assert.deepEqual(processTree(999, pairs), [999], 'gone meanwhile: only itself');
+  assert.deepEqual(processTree(1, [[1, 1], [2, 1]]), [1, 2], 'a pid that is its own parent does not loop');
 });

@@ -116,3 +116,37 @@ export function parseCgroupProcs(text: string): number[] {
 export function environHas(environText: string, name: string, value: string): boolean {
   return environText.split('\0').includes(`${name}=${value}`);
 }
+
+/** `NAME=value` pairs of /proc/<pid>/environ (NUL-separated) as an environment; a value may hold `=`. */
+export function parseEnviron(environText: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of environText.split('\0')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/** The real uid and gid of /proc/<pid>/status (`Uid:` and `Gid:` lines: real, effective, saved, filesystem). */
+export function parseUidGid(statusText: string): { uid: number; gid: number } | undefined {
+  const uid = /^Uid:\s+(\d+)/m.exec(statusText);
+  const gid = /^Gid:\s+(\d+)/m.exec(statusText);
+  return uid && gid ? { uid: Number(uid[1]), gid: Number(gid[1]) } : undefined;
+}
+
+/** `root` and every process below it, parents before children, from (pid, ppid) pairs of one /proc scan. */
+export function processTree(root: number, pairs: ReadonlyArray<readonly [pid: number, ppid: number]>): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of pairs) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    out.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}

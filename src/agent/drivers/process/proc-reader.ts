@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { environHas, isFinishedProcState, parseProcPidStat, parseUptimeSeconds, parseVmRssBytes, type ProcPidStat } from './proc-parse.js';
+import { environHas, isFinishedProcState, processTree, parseProcPidStat, parseUptimeSeconds, parseVmRssBytes, type ProcPidStat } from './proc-parse.js';
 
 export class ProcReader {
   constructor(private readonly procRoot = '/proc') {}
@@ -37,6 +37,22 @@ export class ProcReader {
     const s = this.stat(pid);
     if (!s || isFinishedProcState(s.state)) return false;
     return startTicks === null || s.startTicks === startTicks;
+  }
+
+  /** `pid` and every process below it (children, theirs, ...), read from /proc now. */
+  tree(pid: number): number[] {
+    const pairs: Array<[number, number]> = [];
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.procRoot).filter((d) => /^\d+$/.test(d));
+    } catch {
+      return [pid];
+    }
+    for (const d of entries) {
+      const s = this.stat(Number(d));
+      if (s) pairs.push([Number(d), s.ppid]);
+    }
+    return processTree(pid, pairs);
   }
 
   /** Every live process whose environment holds `name=value` (environments of other users' processes are not readable). */

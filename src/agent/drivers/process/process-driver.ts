@@ -53,6 +53,7 @@ import { rotatedLogPath, UnitLogCap } from './log-cap.js';
 import { UnitLauncher } from './unit-launcher.js';
 import { unitRuntimeOf } from './unit-runtime.js';
 import { UnitStatsSampler } from './unit-stats-sampler.js';
+import { execBeside, type ExecLine } from './unit-exec.js';
 
 /** The subset of a pino logger the driver writes to. */
 export interface DriverLogger {
@@ -297,6 +298,18 @@ export class ProcessDriver implements Driver {
     this.streams.add(stream);
     stream.once('close', () => this.streams.delete(stream));
     return stream;
+  }
+
+  async exec(unit: string, command: string[], onLine: (line: ExecLine) => void, signal: AbortSignal): Promise<number> {
+    const state = isValidUnitName(unit) ? this.files.read(unit) : undefined;
+    if (!state || !this.isRunning(state)) throw new DriverError('NOT_FOUND', `${unit} does not run on this host: nothing to run ${command[0]} beside`);
+    try {
+      return await execBeside(state.pid, command, onLine, signal);
+    } catch (err) {
+      // /proc read between the check and now: the unit's process ended meanwhile
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !this.isRunning(state)) throw new DriverError('NOT_FOUND', `${unit} stopped: nothing to run ${command[0]} beside`, err);
+      throw err;
+    }
   }
 
   async stats(unit: string): Promise<UnitStats | undefined> {

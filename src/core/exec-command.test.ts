@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { constants } from 'node:os';
+import { commandText, execCommandProblem, execTarget, execTimeoutProblem, exitCodeOfSignal, EXEC_MAX_ARGS, EXEC_MAX_TIMEOUT_SECONDS } from './exec-command.js';
+
+test('a command is a list of strings, the program first, that execve can take', () => {
+  assert.equal(execCommandProblem(['sh', '-c', 'echo hi']), undefined);
+  assert.equal(execCommandProblem(['env', '']), undefined, 'an empty argument is an argument');
+  assert.match(execCommandProblem('rake db:migrate')!, /must be a list of arguments, the program first/);
+  assert.match(execCommandProblem([])!, /command is empty/);
+  assert.match(execCommandProblem([''])!, /the program, is empty/);
+  assert.match(execCommandProblem(['sh', 3])!, /command\[1\] must be a string/);
+  assert.match(execCommandProblem(['a\0b'])!, /NUL/);
+  assert.match(execCommandProblem(Array(EXEC_MAX_ARGS + 1).fill('x'))!, /at most 256/);
+  assert.match(execCommandProblem(['x'.repeat(70_000)])!, /longer than/);
+});
+
+test('a timeout is a whole number of seconds within bounds, or absent', () => {
+  assert.equal(execTimeoutProblem(undefined), undefined);
+  assert.equal(execTimeoutProblem(1), undefined);
+  assert.equal(execTimeoutProblem(EXEC_MAX_TIMEOUT_SECONDS), undefined);
+  for (const bad of [0, -1, 1.5, EXEC_MAX_TIMEOUT_SECONDS + 1, '60', null]) assert.match(execTimeoutProblem(bad)!, /whole number of seconds from 1/, String(bad));
+});
+
+test('the command as a shell would show it', () => {
+  assert.equal(commandText(['rake', 'db:migrate']), 'rake db:migrate');
+  assert.equal(commandText(['sh', '-c', "echo 'hi' there"]), `sh -c 'echo '\\''hi'\\'' there'`);
+  assert.equal(commandText(['x'.repeat(600)]).length, 500);
+});
+
+test('a process ended by a signal exits 128 + its number, as a shell says', () => {
+  assert.equal(exitCodeOfSignal('SIGKILL', constants.signals), 137);
+  assert.equal(exitCodeOfSignal('SIGTERM', constants.signals), 143);
+  assert.equal(exitCodeOfSignal(null, constants.signals), 1);
+});
+
+test('without a unit named, a command runs in a running, healthy instance of the newest version', () => {
+  const u = (name: string, version: number, instance: number, state: string, healthy: boolean, extra: object = {}) =>
+    ({ name, service: 'web', version, instance, state, healthy, host: 'h1', ...extra }) as unknown as Parameters<typeof execTarget>[1][number];
+  assert.equal((execTarget('web', [u('web-1-1', 1, 1, 'running', true), u('web-2-2', 2, 2, 'running', true), u('web-2-1', 2, 1, 'running', true)]) as { name: string }).name, 'web-2-1');
+  assert.equal((execTarget('web', [u('web-2-1', 2, 1, 'unhealthy', false), u('web-1-1', 1, 1, 'healthy', true)]) as { name: string }).name, 'web-1-1', 'healthy first');
+  assert.equal((execTarget('web', [u('web-2-1', 2, 1, 'unhealthy', false), u('web-1-1', 1, 1, 'exited', false)]) as { name: string }).name, 'web-2-1', 'an unhealthy one runs: worth a look');
+  assert.equal((execTarget('web', [u('web-2-1', 2, 1, 'running', true, { drainingSince: 1 }), u('web-1-1', 1, 1, 'running', false)]) as { name: string }).name, 'web-1-1', 'not one being retired');
+  assert.match(execTarget('web', []) as string, /web has no instances: deploy it \(paz deploy web\)/);
+  assert.match(execTarget('web', [u('web-1-1', 1, 1, 'exited', false), u('web-1-2', 1, 2, 'pulling', false)]) as string, /no instance of web is running \(exited, pulling\): see paz units web/);
+  assert.match(execTarget('web', [u('web-1-1', 1, 1, 'running', true, { host: null })]) as string, /no instance of web is running/);
+});

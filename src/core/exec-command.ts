@@ -1,0 +1,79 @@
+/**
+ * `paz exec`: a command run inside one running instance of a service (a migration, a console one-liner),
+ * as `kubectl exec`, `nomad alloc exec` and `kamal app exec --reuse` do. Pure: what a command may be, and the
+ * frames its output travels in from the agent through the orchestrator to the client (newline-delimited JSON,
+ * one frame per line).
+ */
+
+import type { UnitView } from './unit-view.js';
+import { PROCESS_UP_STATES, type UnitState } from './records.js';
+
+/** arguments of one command at most, and characters per argument (a shell script passed to `sh -c` included) */
+export const EXEC_MAX_ARGS = 256;
+export const EXEC_MAX_ARG_CHARS = 65_536;
+/** how long a command may run before it is killed (seconds): by default, and at most */
+export const EXEC_DEFAULT_TIMEOUT_SECONDS = 600;
+export const EXEC_MAX_TIMEOUT_SECONDS = 86_400;
+
+/** One line of the command's output, its end, or why it could not run. The last frame is always `exit` or `error`. */
+export type ExecFrame =
+  | { type: 'output'; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'exit'; exitCode: number; timedOut?: boolean }
+  | { type: 'error'; message: string };
+
+export const EXEC_CONTENT_TYPE = 'application/x-ndjson';
+
+/** What is wrong with a command, in words for whoever sent it; undefined when it can run. */
+export function execCommandProblem(command: unknown): string | undefined {
+  if (!Array.isArray(command)) return 'command must be a list of arguments, the program first: ["sh", "-c", "echo hi"]';
+  if (command.length === 0) return 'command is empty: give the program to run and its arguments, e.g. ["rake", "db:migrate"]';
+  if (command.length > EXEC_MAX_ARGS) return `command has ${command.length} arguments; at most ${EXEC_MAX_ARGS}`;
+  for (const [i, arg] of command.entries()) {
+    if (typeof arg !== 'string') return `command[${i}] must be a string`;
+    if (arg.length > EXEC_MAX_ARG_CHARS) return `command[${i}] is longer than ${EXEC_MAX_ARG_CHARS} characters`;
+    // execve takes NUL-terminated strings: one inside an argument would silently cut it
+    if (arg.includes('\0')) return `command[${i}] contains a NUL character, which no program can receive`;
+  }
+  if (command[0] === '') return 'command[0], the program, is empty';
+  return undefined;
+}
+
+/** What is wrong with a timeout in seconds; undefined when it is a good one (or absent: the default). */
+export function execTimeoutProblem(seconds: unknown): string | undefined {
+  if (seconds === undefined) return undefined;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1 || seconds > EXEC_MAX_TIMEOUT_SECONDS) {
+    return `timeoutSeconds must be a whole number of seconds from 1 to ${EXEC_MAX_TIMEOUT_SECONDS}`;
+  }
+  return undefined;
+}
+
+/** The command as a shell would show it, for the journal and messages: arguments with spaces or quotes are quoted. */
+export function commandText(command: readonly string[]): string {
+  const text = command.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+/** The exit code a shell reports for a process ended by a signal (128 + its number), as Docker and sh do. */
+export function exitCodeOfSignal(signal: NodeJS.Signals | null, signals: Record<string, number>): number {
+  return signal ? 128 + (signals[signal] ?? 9) : 1;
+}
+
+/** A command can run in the unit: its process runs (starting, running, healthy or not: an unhealthy one is worth a look). */
+export function execRuns(unit: Pick<UnitView, 'state' | 'host'>): boolean {
+  return unit.host !== null && PROCESS_UP_STATES.has(unit.state as UnitState);
+}
+
+/**
+ * The unit a command runs in when none is named: a running one that is not being retired, healthy ones first,
+ * then the newest version's, then the lowest instance number (the same unit for the same cluster). A string
+ * says why none can be.
+ */
+export function execTarget(service: string, units: readonly UnitView[]): UnitView | string {
+  const running = units.filter((u) => execRuns(u) && u.drainingSince === undefined);
+  if (running.length === 0) {
+    return units.length === 0
+      ? `${service} has no instances: deploy it (paz deploy ${service}) or scale it up first`
+      : `no instance of ${service} is running (${[...new Set(units.map((u) => u.state))].join(', ')}): see paz units ${service}`;
+  }
+  return [...running].sort((a, b) => Number(b.healthy) - Number(a.healthy) || b.version - a.version || a.instance - b.instance)[0];
+}
