@@ -202,7 +202,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
       const actor = req.actor ?? 'anonymous';
       // journaled before it runs: a command that never ends (or ends the server) is still on record
       const now = Date.now();
-      await ctx.deploys.appendJournal({ event: 'exec', serviceName: name, version: unit.version, timestamp: now, actor, message: `${actor} ran \`${commandText(command)}\` in ${unit.name} on host ${host.ID}` }, `exec-${unit.name}-${randomUUID()}`);
+      await ctx.deploys.appendJournal({ event: 'exec', serviceName: name, version: unit.version, timestamp: now, actor, message: `exec in ${unit.name} on host ${host.ID} by ${actor}: \`${commandText(command)}\`` }, `exec-${unit.name}-${randomUUID()}`);
       let body: IncomingMessage;
       try {
         body = await openStream(`${host.agentUrl}/units/${encodeURIComponent(unit.name)}/exec`, { headers: clusterAuthHeader(ctx.clusterToken), json: { command, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) } });
