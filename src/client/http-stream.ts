@@ -28,7 +28,9 @@ export function openStream(url: string, opts: StreamOptions = {}): Promise<Incom
     const body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
     const headers = body === undefined ? (opts.headers ?? {}) : { ...opts.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
     const req = send(u, { method: body === undefined ? 'GET' : 'POST', agent: false, headers, ...(opts.signal ? { signal: opts.signal } : {}) });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS} ms`)), opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
+    const bound = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    // it listens but does not answer: busy, or hung (a server that is not there fails at once instead)
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`${u.origin} took the request but sent no answer within ${bound / 1000} s`), { code: 'ETIMEDOUT' })), bound);
     req.once('response', (res) => {
       clearTimeout(timer);
       resolve(res);
