@@ -184,6 +184,14 @@ describe('paz exec in a process unit', () => {
     assert.deepEqual(pidsOf('sleep 27'), [], 'the sleep the shell started was killed with it');
   });
 
+  it('output without line ends comes in pieces, never held whole', async () => {
+    const r = await exec({ command: ['sh', '-c', "head -c 200000 /dev/zero | tr '\\0' x"] });
+    const lines = r.frames.filter((f) => f.type === 'output').map((f) => String(f.line));
+    assert.deepEqual(lines.map((l) => l.length), [65_536, 65_536, 65_536, 3_392]);
+    assert.ok(lines.every((l) => /^x+$/.test(l)));
+    assert.deepEqual(r.frames.at(-1), { type: 'exit', exitCode: 0 });
+  });
+
   it('a command that leaves a process in the background, holding its output, still ends', async () => {
     const r = await exec({ command: ['sh', '-c', 'sleep 28 & echo left in the background'] });
     try {

@@ -23,6 +23,9 @@ export type ExecFrame =
 
 export const EXEC_CONTENT_TYPE = 'application/x-ndjson';
 
+/** a line of output longer than this comes in pieces: output without line ends is never held whole */
+export const EXEC_MAX_LINE_CHARS = 65_536;
+
 /** What is wrong with a command, in words for whoever sent it; undefined when it can run. */
 export function execCommandProblem(command: unknown): string | undefined {
   if (!Array.isArray(command)) return 'command must be a list of arguments, the program first: ["sh", "-c", "echo hi"]';

@@ -49,6 +49,7 @@ import { repoDigestFor, withDefaultTag } from '../../../core/image-ref.js';
 import { DockerLogDemuxer, DockerLogLines, type LogLine } from './log-lines.js';
 import { pullImage } from './pull-image.js';
 import { ProcReader } from '../process/proc-reader.js';
+import { EXEC_MAX_LINE_CHARS } from '../../../core/exec-command.js';
 import type { RegistryLogin } from '../../../core/registry-auth.js';
 
 export interface DockerDriverOptions extends CreateOptionsSettings {
@@ -280,7 +281,7 @@ export class DockerDriver implements Driver {
       // a process the command leaves in the background holding its output does not hold the answer: dockerd
       // ends the output shortly after the command itself exited (e2e-exec.test)
       const res = await this.docker.startExec(execId, signal);
-      const demuxer = new DockerLogDemuxer();
+      const demuxer = new DockerLogDemuxer(EXEC_MAX_LINE_CHARS);
       for await (const chunk of res) for (const line of demuxer.push(chunk as Buffer)) onLine(line);
       for (const line of demuxer.end()) onLine(line);
       // the output ends as the process does; its exit code is set a moment later

@@ -9,12 +9,24 @@ export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private partial = '';
 
+  /**
+   * `maxLineChars`: a line longer than this comes in pieces of this length (as Docker's json-file log splits lines
+   * at 16 KiB), so output without line ends (a binary file sent to stdout) is never held whole. Without it,
+   * lines are kept whole: the NDJSON streams this splits must not be cut.
+   */
+  constructor(private readonly maxLineChars = Infinity) {}
+
   /** complete lines in this chunk (plus what was pending), without their line ends */
   push(chunk: Buffer | string): string[] {
     const text = this.partial + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';
-    return parts.map(stripCarriageReturn);
+    const out = parts.map(stripCarriageReturn);
+    while (this.partial.length > this.maxLineChars) {
+      out.push(this.partial.slice(0, this.maxLineChars));
+      this.partial = this.partial.slice(this.maxLineChars);
+    }
+    return out;
   }
 
   /** the last line when the input did not end with a newline */

@@ -64,3 +64,17 @@ test('DockerLogLines is an object-mode stream of strings', async () => {
   for await (const line of source.pipe(new DockerLogLines())) lines.push(line as string);
   assert.deepEqual(lines, ['Your server is listening at http://localhost:9000/', 'x: url:/']);
 });
+
+test('LineSplitter with a bound gives a line longer than it in pieces, and keeps lines whole without one', () => {
+  const bounded = new LineSplitter(4);
+  assert.deepEqual(bounded.push('abcdefghij'), ['abcd', 'efgh'], 'no line end yet: the pieces that are full');
+  assert.deepEqual(bounded.push('k\nxy\n'), ['ijk', 'xy']);
+  assert.deepEqual(bounded.end(), []);
+  const whole = new LineSplitter();
+  assert.deepEqual(whole.push('x'.repeat(100_000)), []);
+  assert.deepEqual(whole.push('\n'), ['x'.repeat(100_000)]);
+  const demuxed = new DockerLogDemuxer(3);
+  const frame = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 7]), Buffer.from('abcdefg')]);
+  assert.deepEqual(demuxed.push(frame), [{ stream: 'stdout', text: 'abc' }, { stream: 'stdout', text: 'def' }]);
+  assert.deepEqual(demuxed.end(), [{ stream: 'stdout', text: 'g' }]);
+});

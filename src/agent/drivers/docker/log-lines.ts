@@ -23,10 +23,12 @@ export interface LogLine {
 export class DockerLogDemuxer {
   private buffer: Buffer = Buffer.alloc(0);
   private raw = false;
-  private readonly splitters: Record<LogStreamName, LineSplitter> = {
-    stdout: new LineSplitter(),
-    stderr: new LineSplitter(),
-  };
+  private readonly splitters: Record<LogStreamName, LineSplitter>;
+
+  /** `maxLineChars`: longer lines come in pieces (LineSplitter) */
+  constructor(maxLineChars?: number) {
+    this.splitters = { stdout: new LineSplitter(maxLineChars), stderr: new LineSplitter(maxLineChars) };
+  }
 
   push(chunk: Buffer): LogLine[] {
     if (this.raw) return this.lines('stdout', chunk);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { LineSplitter } from '../docker/line-splitter.js';
-import { exitCodeOfSignal } from '../../../core/exec-command.js';
+import { EXEC_MAX_LINE_CHARS, exitCodeOfSignal } from '../../../core/exec-command.js';
 import { parseEnviron, parseUidGid } from './proc-parse.js';
 
 /** how long output may still come once the command exited (what it left running may hold its pipes open) */
@@ -37,7 +37,7 @@ export function execBeside(pid: number, command: string[], onLine: (l: ExecLine)
     else signal.addEventListener('abort', kill, { once: true });
     child.once('close', () => signal.removeEventListener('abort', kill));
     for (const stream of ['stdout', 'stderr'] as const) {
-      const lines = new LineSplitter();
+      const lines = new LineSplitter(EXEC_MAX_LINE_CHARS);
       child[stream].on('data', (chunk: Buffer) => {
         for (const text of lines.push(chunk)) onLine({ stream, text });
       });
