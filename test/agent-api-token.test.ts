@@ -14,6 +14,7 @@ import { openStream, readText } from '../src/client/http-stream.js';
 import { PazProcess, pazBin, request } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
+import { LineSplitter } from '../src/agent/drivers/docker/line-splitter.js';
 import { deployEchoService, retireService, type RunningUnit } from './helpers/process-service.js';
 
 /** Every route of the real agent API, from the table its server dispatches on: [path, methods]. */
@@ -190,6 +191,28 @@ describe('paz exec in a process unit', () => {
     assert.deepEqual(lines.map((l) => l.length), [65_536, 65_536, 65_536, 3_392]);
     assert.ok(lines.every((l) => /^x+$/.test(l)));
     assert.deepEqual(r.frames.at(-1), { type: 'exit', exitCode: 0 });
+  });
+
+  it('a client that reads slowly holds the command back instead of the agent buffering its output', async () => {
+    const res = await openStream(`${paz.orchestrator}/services/execy/exec`, { json: { command: ['sh', '-c', "head -c 50000000 /dev/zero | tr '\\0' x; echo"] } });
+    assert.equal(res.statusCode, 200);
+    res.pause();
+    await waitFor('the command to write', async () => (pidsOf('head -c 50000000 /dev/zero').length === 1 ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    // 50 MB is far more than the sockets and pipes between hold: it can only still run if it was held back
+    assert.equal(pidsOf('head -c 50000000 /dev/zero').length, 1, 'still writing while nobody reads');
+    let chars = 0;
+    let last = '';
+    const frames = new LineSplitter();
+    for await (const chunk of res) {
+      for (const line of frames.push(chunk as Buffer)) {
+        const f = JSON.parse(line) as { type: string; line?: string };
+        if (f.type === 'output') chars += f.line!.length;
+        last = line;
+      }
+    }
+    assert.equal(chars, 50_000_000, 'every byte came, once the client read');
+    assert.deepEqual(JSON.parse(last), { type: 'exit', exitCode: 0 });
   });
 
   it('a command that leaves a process in the background, holding its output, still ends', async () => {

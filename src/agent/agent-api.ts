@@ -169,17 +169,30 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     const timer = setTimeout(() => stop.abort(), timeoutMs);
     const gone = () => stop.abort();
     res.once('close', gone);
-    const send = (frame: ExecFrame) => res.write(`${JSON.stringify(frame)}\n`);
+    // a client that reads slower than the command writes holds the command's output back (the driver waits for
+    // the promise), rather than this process buffering all of it (a database dump through exec)
+    const send = (frame: ExecFrame): Promise<void> | undefined => {
+      if (res.write(`${JSON.stringify(frame)}\n`) || res.destroyed) return undefined;
+      return new Promise((resolve) => {
+        const go = () => {
+          res.off('drain', go);
+          res.off('close', go);
+          resolve();
+        };
+        res.once('drain', go);
+        res.once('close', go);
+      });
+    };
     // the answer starts now, not with the first output: a command quiet for minutes (a migration) must not look
     // like an agent that does not answer. What goes wrong from here on is said in an error frame.
     res.writeHead(200, { 'content-type': EXEC_CONTENT_TYPE, 'cache-control': 'no-cache' });
     res.flushHeaders();
     try {
       const exitCode = await deps.driver.exec(unit, command as string[], (line) => send({ type: 'output', stream: line.stream, line: line.text }), stop.signal);
-      send(stop.signal.aborted && !res.destroyed ? { type: 'exit', exitCode, timedOut: true } : { type: 'exit', exitCode });
+      void send(stop.signal.aborted && !res.destroyed ? { type: 'exit', exitCode, timedOut: true } : { type: 'exit', exitCode });
     } catch (err) {
       if (!(err instanceof DriverError)) log?.warn({ err, unit }, 'exec failed');
-      send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+      void send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     } finally {
       clearTimeout(timer);
       res.off('close', gone);

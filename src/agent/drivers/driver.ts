@@ -163,11 +163,12 @@ export interface Driver {
   logs(unit: string, opts: LogOptions): Promise<Readable>;
   /**
    * Runs `command` inside the running instance of `unit`, with its environment, working directory and user
-   * (Docker: `docker exec`), giving each line of its output to `onLine` as it comes; resolves with its exit code
+   * (Docker: `docker exec`), giving each line of its output to `onLine` as it comes (a promise it returns holds
+   * the output back until it settles: a slow reader slows the command's output, not the agent's memory); resolves with its exit code
    * (127: no such program; 128 + N: ended by signal N). Aborting `signal` kills it. Throws
    * DriverError('NOT_FOUND') when the unit does not run. Absent: the driver cannot (bench's instant driver).
    */
-  exec?(unit: string, command: string[], onLine: (line: { stream: 'stdout' | 'stderr'; text: string }) => void, signal: AbortSignal): Promise<number>;
+  exec?(unit: string, command: string[], onLine: (line: { stream: 'stdout' | 'stderr'; text: string }) => void | Promise<void>, signal: AbortSignal): Promise<number>;
   /** one sample (CPU averaged over about a second); undefined when the unit is absent or not running */
   stats(unit: string): Promise<UnitStats | undefined>;
   /** live lifecycle events; returns a function that unsubscribes */

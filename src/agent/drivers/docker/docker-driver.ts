@@ -254,7 +254,7 @@ export class DockerDriver implements Driver {
     return lines;
   }
 
-  async exec(unit: string, command: string[], onLine: (line: LogLine) => void, signal: AbortSignal): Promise<number> {
+  async exec(unit: string, command: string[], onLine: (line: LogLine) => void | Promise<void>, signal: AbortSignal): Promise<number> {
     let execId: string;
     try {
       ({ Id: execId } = await this.docker.createExec(unit, { Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false }, this.deadline()));
@@ -282,8 +282,9 @@ export class DockerDriver implements Driver {
       // ends the output shortly after the command itself exited (e2e-exec.test)
       const res = await this.docker.startExec(execId, signal);
       const demuxer = new DockerLogDemuxer(EXEC_MAX_LINE_CHARS);
-      for await (const chunk of res) for (const line of demuxer.push(chunk as Buffer)) onLine(line);
-      for (const line of demuxer.end()) onLine(line);
+      // a reader that is behind holds the next read back (and dockerd, and the command's writes, with it)
+      for await (const chunk of res) for (const line of demuxer.push(chunk as Buffer)) await onLine(line);
+      for (const line of demuxer.end()) await onLine(line);
       // the output ends as the process does; its exit code is set a moment later
       for (let i = 0; i < 50; i++) {
         const e = await this.docker.inspectExec(execId, this.deadline());

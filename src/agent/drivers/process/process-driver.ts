@@ -300,7 +300,7 @@ export class ProcessDriver implements Driver {
     return stream;
   }
 
-  async exec(unit: string, command: string[], onLine: (line: ExecLine) => void, signal: AbortSignal): Promise<number> {
+  async exec(unit: string, command: string[], onLine: (line: ExecLine) => void | Promise<void>, signal: AbortSignal): Promise<number> {
     const state = isValidUnitName(unit) ? this.files.read(unit) : undefined;
     if (!state || !this.isRunning(state)) throw new DriverError('NOT_FOUND', `${unit} does not run on this host: nothing to run ${command[0]} beside`);
     try {

@@ -12,13 +12,13 @@ import { LineSplitter } from '../docker/line-splitter.js';
 import { EXEC_MAX_LINE_CHARS, exitCodeOfSignal } from '../../../core/exec-command.js';
 import { parseEnviron, parseUidGid } from './proc-parse.js';
 
-/** how long output may still come once the command exited (what it left running may hold its pipes open) */
+/** how long output may be quiet once the command exited before the answer ends (what it left running may hold its pipes open) */
 const OUTPUT_AFTER_EXIT_MS = 2_000;
 
 export type ExecLine = { stream: 'stdout' | 'stderr'; text: string };
 
 /** Runs `command` as the process `pid` runs; resolves with its exit code. `pid` must be the unit's, checked alive. */
-export function execBeside(pid: number, command: string[], onLine: (l: ExecLine) => void, signal: AbortSignal, procRoot = '/proc'): Promise<number> {
+export function execBeside(pid: number, command: string[], onLine: (l: ExecLine) => void | Promise<void>, signal: AbortSignal, procRoot = '/proc'): Promise<number> {
   const env = parseEnviron(readFileSync(`${procRoot}/${pid}/environ`, 'utf8'));
   const cwd = readlinkSync(`${procRoot}/${pid}/cwd`);
   const ids = parseUidGid(readFileSync(`${procRoot}/${pid}/status`, 'utf8'));
@@ -36,32 +36,59 @@ export function execBeside(pid: number, command: string[], onLine: (l: ExecLine)
     if (signal.aborted) kill();
     else signal.addEventListener('abort', kill, { once: true });
     child.once('close', () => signal.removeEventListener('abort', kill));
+    // A process it left in the background (`sh -c 'daemon &'`) may hold its output open for good: once the
+    // command itself exited and its output has been quiet (and not held back by a slow reader) for a moment, the
+    // answer ends without the rest.
+    let exited: { code: number | null; sig: NodeJS.Signals | null } | undefined;
+    let held = 0;
+    let quiet: NodeJS.Timeout | undefined;
+    const armQuiet = () => {
+      clearTimeout(quiet);
+      if (!exited || held > 0) return;
+      const { code, sig } = exited;
+      quiet = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        ended(code, sig);
+      }, OUTPUT_AFTER_EXIT_MS);
+      quiet.unref();
+    };
     for (const stream of ['stdout', 'stderr'] as const) {
       const lines = new LineSplitter(EXEC_MAX_LINE_CHARS);
       child[stream].on('data', (chunk: Buffer) => {
-        for (const text of lines.push(chunk)) onLine({ stream, text });
+        armQuiet();
+        // a reader that is behind pauses the pipe (and the command's writes, once it is full)
+        const waits = lines.push(chunk).map((text) => onLine({ stream, text })).filter((w): w is Promise<void> => w instanceof Promise);
+        if (waits.length === 0) return;
+        child[stream].pause();
+        held++;
+        clearTimeout(quiet);
+        const go = () => {
+          held--;
+          child[stream].resume();
+          armQuiet();
+        };
+        void Promise.all(waits).then(go, go);
       });
       child[stream].on('end', () => {
-        for (const text of lines.end()) onLine({ stream, text });
+        for (const text of lines.end()) void onLine({ stream, text });
       });
     }
     child.once('error', (err: NodeJS.ErrnoException) => {
       // not started at all: the shell's words and codes (127 not found, 126 found but not runnable). A PATH
       // search that met a directory the unit's user may not enter says EACCES even when the program is nowhere.
       const missing = err.code === 'ENOENT' || (err.code === 'EACCES' && !command[0].includes('/') && !onPath(command[0], env.PATH));
-      onLine({ stream: 'stderr', text: `${command[0]}: ${missing ? "no such program (not in the unit's PATH, nor a path that exists)" : `cannot run it: ${err.message}`}` });
+      void onLine({ stream: 'stderr', text: `${command[0]}: ${missing ? "no such program (not in the unit's PATH, nor a path that exists)" : `cannot run it: ${err.message}`}` });
       resolve(missing ? 127 : 126);
     });
-    const ended = (code: number | null, sig: NodeJS.Signals | null) => resolve(code ?? exitCodeOfSignal(sig, constants.signals));
+    const ended = (code: number | null, sig: NodeJS.Signals | null) => {
+      clearTimeout(quiet);
+      resolve(code ?? exitCodeOfSignal(sig, constants.signals));
+    };
     child.once('close', ended);
-    // a process it left in the background (`sh -c 'daemon &'`) may hold its output open for good: once the
-    // command itself exited, what it wrote has a moment to arrive, then the answer ends without the rest
     child.once('exit', (code, sig) => {
-      setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        ended(code, sig);
-      }, OUTPUT_AFTER_EXIT_MS).unref();
+      exited = { code, sig };
+      armQuiet();
     });
   });
 }
