@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
-import { commandText, execCommandProblem, execTarget, execTimeoutProblem, exitCodeOfSignal, EXEC_MAX_ARGS, EXEC_MAX_TIMEOUT_SECONDS } from './exec-command.js';
+import { commandText, maskSecrets, execCommandProblem, execTarget, execTimeoutProblem, exitCodeOfSignal, EXEC_MAX_ARGS, EXEC_MAX_TIMEOUT_SECONDS } from './exec-command.js';
 
 test('a command is a list of strings, the program first, that execve can take', () => {
   assert.equal(execCommandProblem(['sh', '-c', 'echo hi']), undefined);
@@ -44,4 +44,25 @@ test('without a unit named, a command runs in a running, healthy instance of the
   assert.match(execTarget('web', []) as string, /web has no instances: deploy it \(paz deploy web\)/);
   assert.match(execTarget('web', [u('web-1-1', 1, 1, 'exited', false), u('web-1-2', 1, 2, 'pulling', false)]) as string, /no instance of web is running \(exited, pulling\): see paz units web/);
   assert.match(execTarget('web', [u('web-1-1', 1, 1, 'running', true, { host: null })]) as string, /no instance of web is running/);
+});
+
+test('secrets typed into a command are masked in what the journal records', () => {
+  assert.equal(maskSecrets('postgres://app:s3cret@db:5432/app'), 'postgres://app:***@db:5432/app');
+  assert.equal(maskSecrets('DB_PASSWORD=hunter2'), 'DB_PASSWORD=***');
+  assert.equal(maskSecrets('--token=abc.def'), '--token=***');
+  assert.equal(maskSecrets('--api-key=k1'), '--api-key=***');
+  assert.equal(maskSecrets("PGPASSWORD=x psql 'host=db password=y'"), "PGPASSWORD=*** psql 'host=db password=***'");
+  assert.equal(maskSecrets('rake db:migrate'), 'rake db:migrate', 'nothing secret: as typed');
+  assert.equal(maskSecrets('http://example.com/a@b'), 'http://example.com/a@b', 'no password in the URL');
+  assert.equal(commandText(['env', 'SECRET_KEY_BASE=abc', 'rails', 'runner', 'x']), 'env SECRET_KEY_BASE=*** rails runner x');
+  assert.equal(commandText(['sh', '-c', 'curl https://u:p@host/x']), "sh -c 'curl https://u:***@host/x'");
+  assert.equal(maskSecrets('a=1 token= b'), 'a=1 token= b', 'no value: nothing to mask');
+  assert.equal(maskSecrets('mysql://root@db x://a:b@c'), 'mysql://root@db x://a:***@c');
+  // arguments of 64 KiB that nearly match, as a hostile caller sends them: scanned in linear time
+  const long = 'a'.repeat(65_536);
+  assert.equal(maskSecrets(long), long);
+  assert.equal(maskSecrets(`${'p'.repeat(65_536)}=`), `${'p'.repeat(65_536)}=`);
+  assert.equal(maskSecrets('x://'.repeat(16_384)), 'x://'.repeat(16_384));
+  assert.equal(maskSecrets('token='.repeat(10_000)), 'token=***', 'the value runs to the end');
+  assert.equal(maskSecrets(`pw://${'u:'.repeat(30_000)}@h`), `pw://u:***@h`);
 });

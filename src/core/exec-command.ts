@@ -50,9 +50,65 @@ export function execTimeoutProblem(seconds: unknown): string | undefined {
   return undefined;
 }
 
-/** The command as a shell would show it, for the journal and messages: arguments with spaces or quotes are quoted. */
+/**
+ * What a command line shows of secrets typed into it, masked: the password of a URL (`postgres://app:…@db`), and
+ * the value of an assignment or option whose name says it is one (`DB_PASSWORD=…`, `--token=…`, `api_key=…`). The
+ * journal that records commands is readable by read-only tokens; secrets belong in the service's env, not here.
+ */
+export function maskSecrets(arg: string): string {
+  return maskAssignments(maskUrlPasswords(arg));
+}
+
+// Both scans are linear in the argument's length (arguments reach 64 KiB): no regular expression with nested or
+// adjacent unbounded quantifiers runs over the argument itself.
+
+const SECRET_NAME = /pass|secret|token|api[_-]?key|credential/i;
+const NAME_CHAR = /[\w-]/;
+const VALUE_END = /[\s'"&;]/;
+
+/** `NAME=value` and `--name=value` whose name says secret: the value masked */
+function maskAssignments(arg: string): string {
+  let out = '';
+  let done = 0;
+  for (let eq = arg.indexOf('='); eq !== -1; eq = arg.indexOf('=', eq + 1)) {
+    let start = eq;
+    while (start > done && NAME_CHAR.test(arg[start - 1])) start--;
+    if (!SECRET_NAME.test(arg.slice(start, eq))) continue;
+    let end = eq + 1;
+    while (end < arg.length && !VALUE_END.test(arg[end])) end++;
+    if (end === eq + 1) continue;
+    out += `${arg.slice(done, eq + 1)}***`;
+    done = end;
+    eq = end - 1;
+  }
+  return out + arg.slice(done);
+}
+
+/** `scheme://user:password@host`: the password masked */
+function maskUrlPasswords(arg: string): string {
+  let out = '';
+  let done = 0;
+  for (let p = arg.indexOf('://'); p !== -1; p = arg.indexOf('://', p + 3)) {
+    const from = p + 3;
+    let end = from;
+    while (end < arg.length && !/[/\s?#]/.test(arg[end])) end++;
+    // searched within this authority only (authorities never overlap: each ends before the next '://')
+    const authority = arg.slice(from, end);
+    const at = authority.lastIndexOf('@');
+    const colon = at === -1 ? -1 : authority.slice(0, at).indexOf(':');
+    if (colon === -1) continue;
+    out += `${arg.slice(done, from + colon + 1)}***`;
+    done = from + at;
+  }
+  return out + arg.slice(done);
+}
+
+/**
+ * The command as a shell would show it, for the journal and messages: arguments with spaces or quotes are quoted,
+ * secrets typed into it masked (maskSecrets).
+ */
 export function commandText(command: readonly string[]): string {
-  const text = command.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  const text = command.map(maskSecrets).map((a) => (/^[A-Za-z0-9_@%+=:,./*-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 }
 
