@@ -162,6 +162,13 @@ describe('two hosts in network namespaces, on etcd', { skip }, () => {
       assert.match(getFrom(from, `http://${u.endpoint}/`).body, new RegExp(`instance ${u.instance}`), `reachable from the other host`);
       // the orchestrator shows each host's agent the cluster token for the unit's logs and stats
       assert.equal(getFrom('h2', `${orchestrator}/services/spread/units/${u.name}/logs`).status, 200, `${u.name}'s logs through the orchestrator`);
+      // and a command run in it, on its own host (its working directory is under that host's agent's data dir)
+      const ran = postFrom('h2', `${orchestrator}/services/spread/exec`, { command: ['sh', '-c', 'echo "instance $PAZ_INSTANCE in $PWD"'], unit: u.name });
+      assert.equal(ran.status, 200, ran.body);
+      const frames = ran.body.trim().split('\n').map((l) => JSON.parse(l));
+      const host = u.endpoint.startsWith(addr.h1) ? 'h1' : 'h2';
+      assert.match(frames[0].line, new RegExp(`^instance ${u.instance} in ${join(dir, host)}/`), `${u.name}'s command ran beside it on ${host}`);
+      assert.deepEqual(frames.at(-1), { type: 'exit', exitCode: 0 });
     }
     const stats = JSON.parse(getFrom('h2', `${orchestrator}/services/spread/stats`).body);
     for (const u of units) assert.equal(stats.units[u.name].error, undefined, JSON.stringify(stats.units[u.name]));
