@@ -40,13 +40,13 @@ export function isRefusal(err: unknown): boolean {
 
 /**
  * What a follower (`paz logs -f`) waits out and tries again instead of ending: Paz or the unit's agent not
- * answering for a while (a restart, an upgrade), a stream cut in the middle. A 4xx (the unit is gone, a token
- * refused) ends it.
+ * answering for a while (a restart, an upgrade, a server too busy to send its answer's headers in time), a
+ * stream cut in the middle. A 4xx (the unit is gone, a token refused) ends it.
  */
 export function isPassingTrouble(err: unknown): boolean {
   if (err instanceof PazApiError) return err.status >= 500;
   // the client says a connection error in CLI words, the error itself in `cause`
   const e = err as { code?: string; message?: string; cause?: unknown };
-  const cut = (x: { code?: string; message?: string } | undefined) => x?.code === 'ECONNRESET' || x?.message === 'aborted';
+  const cut = (x: { code?: string; message?: string } | undefined) => x?.code === 'ECONNRESET' || x?.code === 'ETIMEDOUT' || x?.message === 'aborted';
   return isConnectionError(err) || isConnectionError(e?.cause) || cut(e) || cut(e?.cause as { code?: string } | undefined);
 }
