@@ -10,7 +10,7 @@ import { UsageError } from './usage-error.js';
 import { requireService } from './known-service.js';
 import { openApiStream } from './unit-log-stream.js';
 import { LineSplitter } from '../agent/drivers/docker/line-splitter.js';
-import { EXEC_MAX_TIMEOUT_SECONDS, type ExecFrame } from '../core/exec-command.js';
+import { EXEC_DEFAULT_TIMEOUT_SECONDS, EXEC_MAX_TIMEOUT_SECONDS, type ExecFrame } from '../core/exec-command.js';
 
 /** its options beyond the connection ones */
 export const EXEC_OPTIONS = { unit: { type: 'string' }, timeout: { type: 'string' } } as const;
@@ -62,7 +62,7 @@ export async function execCommand(_cmd: string, args: string[]): Promise<number>
   }
   const frame = last as ExecFrame | undefined;
   if (frame?.type === 'exit') {
-    if (frame.timedOut) console.error(`paz exec: ${command[0]} in ${String(unit)} was killed after ${timeout ?? 600} s (--timeout)`);
+    if (frame.timedOut) console.error(`paz exec: ${command[0]} in ${String(unit)} was killed after ${timeout ?? EXEC_DEFAULT_TIMEOUT_SECONDS} s (--timeout)`);
     return frame.exitCode;
   }
   console.error(frame?.type === 'error' ? `paz exec: ${frame.message}` : `paz exec: the connection to Paz ended before ${command[0]} in ${String(unit)} did: it was killed, or runs on unseen`);

@@ -11,9 +11,13 @@ import { PROCESS_UP_STATES, type UnitState } from './records.js';
 /** arguments of one command at most, and characters per argument (a shell script passed to `sh -c` included) */
 export const EXEC_MAX_ARGS = 256;
 export const EXEC_MAX_ARG_CHARS = 65_536;
-/** how long a command may run before it is killed (seconds): by default, and at most */
-export const EXEC_DEFAULT_TIMEOUT_SECONDS = 600;
+/**
+ * How long a command may run before it is killed (seconds), at most and by default: a day, as a Heroku one-off
+ * dyno. A migration must never be killed halfway by a default nobody chose; the timeout is a net for a command
+ * forgotten in a terminal, and `--timeout` sets a shorter one. (Its client going away kills it at once.)
+ */
 export const EXEC_MAX_TIMEOUT_SECONDS = 86_400;
+export const EXEC_DEFAULT_TIMEOUT_SECONDS = EXEC_MAX_TIMEOUT_SECONDS;
 
 /** One line of the command's output, its end, or why it could not run. The last frame is always `exit` or `error`. */
 export type ExecFrame =

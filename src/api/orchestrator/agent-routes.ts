@@ -176,7 +176,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
           {
             command: Type.Array(Type.String({ maxLength: EXEC_MAX_ARG_CHARS }), { minItems: 1, maxItems: EXEC_MAX_ARGS, description: 'the program and its arguments, e.g. ["rake", "db:migrate"]; no shell unless you run one: ["sh", "-c", "…"]' }),
             unit: Type.Optional(Type.String({ description: 'the instance to run it in (GET /services/{name}/units lists them)' })),
-            timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: EXEC_MAX_TIMEOUT_SECONDS, description: `killed after this long (default ${EXEC_DEFAULT_TIMEOUT_SECONDS})` })),
+            timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: EXEC_MAX_TIMEOUT_SECONDS, description: `killed after this long (default ${EXEC_DEFAULT_TIMEOUT_SECONDS}: a day; closing the connection kills it at once)` })),
           },
           { additionalProperties: false },
         ),
