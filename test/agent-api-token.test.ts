@@ -215,6 +215,30 @@ describe('paz exec in a process unit', () => {
     assert.deepEqual(JSON.parse(last), { type: 'exit', exitCode: 0 });
   });
 
+  it('paz exec into a slow pipe holds the command back; into a pipe whose reader left, ends it (exit 141)', async () => {
+    const dump = ['exec', 'execy', '--', 'sh', '-c', "head -c 50000000 /dev/zero | tr '\\0' x; echo"];
+    const slow = spawn(process.execPath, [pazBin, ...dump], { env: { ...process.env, ...paz.cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    slow.stdout!.pause();
+    await waitFor('the command to write', async () => (pidsOf('head -c 50000000 /dev/zero').length === 1 ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal(pidsOf('head -c 50000000 /dev/zero').length, 1, 'still writing while paz\'s stdout is not read');
+    let xs = 0;
+    for await (const chunk of slow.stdout!) xs += String(chunk).replace(/[^x]/g, '').length;
+    const code = slow.exitCode ?? (await new Promise<number | null>((resolve) => slow.once('exit', resolve)));
+    assert.equal(code, 0);
+    assert.equal(xs, 50_000_000, 'every byte, once read');
+
+    const left = spawn(process.execPath, [pazBin, ...dump.slice(0, -1), "head -c 50000000 /dev/zero | tr '\\0' x"], { env: { ...process.env, ...paz.cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    left.stderr!.on('data', (d) => (err += d));
+    await new Promise((resolve) => left.stdout!.once('data', resolve));
+    left.stdout!.destroy();
+    const leftCode = await new Promise<number | null>((resolve) => left.once('exit', resolve));
+    assert.equal(leftCode, 141, err);
+    assert.equal(err, '', 'quietly, as a pipeline');
+    await waitFor('the command to be ended', async () => (pidsOf('head -c 50000000 /dev/zero').length === 0 ? true : undefined), 10_000);
+  });
+
   it('a command that leaves a process in the background, holding its output, still ends', async () => {
     const r = await exec({ command: ['sh', '-c', 'sleep 28 & echo left in the background'] });
     try {

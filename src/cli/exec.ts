@@ -41,21 +41,45 @@ export async function execCommand(_cmd: string, args: string[]): Promise<number>
   process.once('SIGINT', interrupted);
   const frames = new LineSplitter();
   let last: ExecFrame | undefined;
-  const show = (line: string) => {
-    if (line.trim() === '') return;
+  /** one frame shown; a promise while stdout or stderr is full (`paz exec db -- pg_dump | slow-consumer`) */
+  const show = (line: string): Promise<void> | undefined => {
+    if (line.trim() === '') return undefined;
     const frame = JSON.parse(line) as ExecFrame;
     last = frame;
-    if (frame.type === 'output') (frame.stream === 'stderr' ? process.stderr : process.stdout).write(`${frame.line}\n`);
+    if (frame.type !== 'output') return undefined;
+    const out = frame.stream === 'stderr' ? process.stderr : process.stdout;
+    if (out.write(`${frame.line}\n`)) return undefined;
+    return new Promise((resolve) => {
+      const go = () => {
+        out.off('drain', go);
+        out.off('error', go);
+        resolve();
+      };
+      out.once('drain', go);
+      out.once('error', go);
+    });
   };
+  // a reader that went away (`paz exec … | head -1`): the command is ended as a shell pipeline's is, by its pipe
+  let pipeClosed = false;
+  const closedPipe = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    pipeClosed = true;
+    res.destroy();
+  };
+  process.stdout.on('error', closedPipe);
   try {
-    for await (const chunk of res) for (const line of frames.push(chunk as Buffer)) show(line);
-    for (const line of frames.end()) show(line);
+    // reading waits for what is shown to be taken, and with it the command's output all the way back
+    for await (const chunk of res) for (const line of frames.push(chunk as Buffer)) await show(line);
+    for (const line of frames.end()) await show(line);
   } catch (err) {
-    if (!wasInterrupted && !(err as { code?: string }).code?.startsWith('ECONN') && (err as Error).message !== 'aborted') throw err;
+    if (!wasInterrupted && !pipeClosed && !(err as { code?: string }).code?.startsWith('ECONN') && (err as Error).message !== 'aborted') throw err;
   } finally {
     process.off('SIGINT', interrupted);
+    process.stdout.off('error', closedPipe);
   }
   const unit = res.headers['x-paz-unit'];
+  // as a shell says of a pipeline whose reader left: 128 + SIGPIPE, quietly
+  if (pipeClosed) return 141;
   if (wasInterrupted) {
     console.error(`paz exec: interrupted: ${command[0]} in ${String(unit)} was killed`);
     return 130;
