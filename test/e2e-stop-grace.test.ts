@@ -89,8 +89,10 @@ function scenario(driver: 'process' | 'docker', commands: { stubborn: string[]; 
         assert.equal(created.status, 201, JSON.stringify(created.body));
         assert.equal((await request('POST', `${paz.orchestrator}/services/sulky/deploy`, {})).status, 201);
         await waitFor('two restarts', async () => {
-          const [u] = (await request('GET', `${paz.orchestrator}/services/sulky/units`)).body as Array<{ restarts: number }>;
-          return u && u.restarts >= 3 ? true : undefined;
+          const [u] = (await request('GET', `${paz.orchestrator}/services/sulky/units`)).body as Array<{ restarts: number; state: string; reason?: string }>;
+          if (u && u.restarts >= 3) return true;
+          // a timeout says where the unit was (this waited in vain once in a full run, never alone)
+          throw new Error(u ? `restarts ${u.restarts}, ${u.state}${u.reason ? `: ${u.reason}` : ''}` : 'no unit yet');
         }, 60_000, 250);
         const entries = ((await request('GET', `${paz.scheduler}/journal?all=true&service=sulky`)).body as { doc: JournalEntry[] }).doc.filter((e) => e.event === 'unit-killed');
         // its first check may come before it listens on a busy machine (no start-up grace here): refused, or its 500
