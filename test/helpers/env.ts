@@ -143,8 +143,17 @@ export interface HttpAnswer {
 
 /** one GET, bounded by timeoutMs; rejects on connection errors */
 export async function httpGet(url: string, timeoutMs = 10_000): Promise<HttpAnswer> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  return { status: res.status, body: await res.text() };
+  // a timer that holds the event loop, unlike AbortSignal.timeout's: a docker-driver run once ended with
+  // "Promise resolution is still pending but the event loop has already resolved" in waitForHttp, the loop
+  // left with nothing but an unref'd timer and a fetch whose socket did not hold it
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    const res = await fetch(url, { signal: abort.signal });
+    return { status: res.status, body: await res.text() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
