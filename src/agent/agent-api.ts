@@ -22,6 +22,7 @@ import { httpTimeouts, requestId } from '../http/http-timeouts.js';
 import { deferredGauge, loadMetrics, recordRequest } from '../http/metrics-sink.js';
 import { parseLogQuery } from './log-query.js';
 import { DriverError, type Driver } from './drivers/driver.js';
+import { writeOrWait } from '../core/write-or-wait.js';
 import { EXEC_CONTENT_TYPE, EXEC_DEFAULT_TIMEOUT_SECONDS, execCommandProblem, execTimeoutProblem, type ExecFrame } from '../core/exec-command.js';
 import type { HostStatsSampler } from './host/host-stats.js';
 import type { UnitStatsSampler } from './unit-stats.js';
@@ -171,18 +172,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     res.once('close', gone);
     // a client that reads slower than the command writes holds the command's output back (the driver waits for
     // the promise), rather than this process buffering all of it (a database dump through exec)
-    const send = (frame: ExecFrame): Promise<void> | undefined => {
-      if (res.write(`${JSON.stringify(frame)}\n`) || res.destroyed) return undefined;
-      return new Promise((resolve) => {
-        const go = () => {
-          res.off('drain', go);
-          res.off('close', go);
-          resolve();
-        };
-        res.once('drain', go);
-        res.once('close', go);
-      });
-    };
+    const send = (frame: ExecFrame) => writeOrWait(res, `${JSON.stringify(frame)}\n`);
     // the answer starts now, not with the first output: a command quiet for minutes (a migration) must not look
     // like an agent that does not answer. What goes wrong from here on is said in an error frame.
     res.writeHead(200, { 'content-type': EXEC_CONTENT_TYPE, 'cache-control': 'no-cache' });

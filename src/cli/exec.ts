@@ -9,6 +9,7 @@ import { clientOf, connectionOptions } from './connect.js';
 import { UsageError } from './usage-error.js';
 import { requireService } from './known-service.js';
 import { openApiStream } from './unit-log-stream.js';
+import { writeOrWait } from '../core/write-or-wait.js';
 import { LineSplitter } from '../agent/drivers/docker/line-splitter.js';
 import { EXEC_DEFAULT_TIMEOUT_SECONDS, EXEC_MAX_TIMEOUT_SECONDS, type ExecFrame } from '../core/exec-command.js';
 
@@ -48,16 +49,7 @@ export async function execCommand(_cmd: string, args: string[]): Promise<number>
     last = frame;
     if (frame.type !== 'output') return undefined;
     const out = frame.stream === 'stderr' ? process.stderr : process.stdout;
-    if (out.write(`${frame.line}\n`)) return undefined;
-    return new Promise((resolve) => {
-      const go = () => {
-        out.off('drain', go);
-        out.off('error', go);
-        resolve();
-      };
-      out.once('drain', go);
-      out.once('error', go);
-    });
+    return writeOrWait(out, `${frame.line}\n`);
   };
   // a reader that went away (`paz exec … | head -1`): the command is ended as a shell pipeline's is, by its pipe
   let pipeClosed = false;
