@@ -1,7 +1,7 @@
 import { PazError } from './errors.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseStrategy, planDeploy } from './deploy-plan.js';
+import { chooseStrategy, planDeploy, strategyNeedsHosts } from './deploy-plan.js';
 import { DEFAULT_CONFIG } from './service-spec.js';
 
 const service = {
@@ -83,6 +83,22 @@ test('the router\'s port, free ports, enough hosts, or an explicit strategy keep
   assert.equal(chooseStrategy(cfg([{ container: 9000, host: 8000 }]), [{ id: 'h1' }, { id: 'h2' }]).strategy, 'rolling', 'the new instance goes to the other host');
   assert.equal(chooseStrategy(cfg([{ container: 9000, host: 8000 }], { rollout: { strategy: 'rolling' } }), [{ id: 'h1' }]).strategy, 'rolling');
   assert.deepEqual(chooseStrategy(cfg([], { rollout: { strategy: 'recreate' } }), [{ id: 'h1' }]), { strategy: 'recreate' });
+});
+
+test('a deploy that does not need the hosts to choose its strategy gets the same choice without them', () => {
+  const cfg = (ports: Array<{ container: number; host?: number }>, extra = {}) => ({ ...service.config, numInstances: 2, ports, ...extra });
+  const clusters = [[], [{ id: 'h1', routerPort: 80 }], [{ id: 'h1' }, { id: 'h2' }, { id: 'h3' }, { id: 'h4' }], [{ id: 'h1', routerPort: 8000 }]];
+  const configs = [cfg([]), cfg([{ container: 9000 }]), cfg([{ container: 9000, host: 8000 }]), cfg([{ container: 9000, host: 8000 }], { rollout: { strategy: 'rolling' } }), cfg([{ container: 9000, host: 8000 }], { rollout: { strategy: 'recreate' } }), cfg([{ container: 9000, host: 8000 }], { numInstances: 0 })];
+  let needing = 0;
+  for (const c of configs) {
+    if (strategyNeedsHosts(c)) {
+      needing++;
+      continue;
+    }
+    for (const hosts of clusters) assert.deepEqual(chooseStrategy(c, hosts), chooseStrategy(c, []), JSON.stringify({ c: c.ports, rollout: c.rollout, hosts }));
+  }
+  assert.equal(needing, 1, 'only a fixed host port with no strategy asked for needs them');
+  assert.notDeepEqual(chooseStrategy(cfg([{ container: 9000, host: 8000 }]), [{ id: 'h1' }]), chooseStrategy(cfg([{ container: 9000, host: 8000 }]), [{ id: 'h1' }, { id: 'h2' }, { id: 'h3' }, { id: 'h4' }]));
 });
 
 test('resolveDeployImage refuses tags and hook repositories outside Docker\'s reference grammar', () => {

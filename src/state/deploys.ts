@@ -9,7 +9,7 @@ import { PazError } from '../core/errors.js';
 import { keys } from '../core/keys.js';
 import type { ServiceDoc } from '../core/service-spec.js';
 import type { DeployRecord, DeployTrigger, HostRecord, JournalEntry, JournalEvent } from '../core/records.js';
-import { planDeploy, resolveDeployImage, desiredUnitsFor } from '../core/deploy-plan.js';
+import { planDeploy, resolveDeployImage, desiredUnitsFor, strategyNeedsHosts } from '../core/deploy-plan.js';
 import { rollbackVersion, runsTheSame, scaleVersion, type RolloutStatus } from '../core/rollout-policy.js';
 import type { DesiredUnit } from '../core/records.js';
 import type { Placement } from '../core/placement.js';
@@ -141,7 +141,7 @@ export class Deploys {
         : svc.value;
       const image = req.fromRecord ? req.fromRecord.image : resolveDeployImage(svc.value.dockerRepository, req.repository, req.tag);
       const now = this.now();
-      const hosts = (await rangeJson<HostRecord>(this.store, keys.hostsPrefix())).entries.map((e) => e.value);
+      const hosts = strategyNeedsHosts(source.config) ? (await rangeJson<HostRecord>(this.store, keys.hostsPrefix())).entries.map((e) => e.value) : [];
       // the service's repository may have changed since the digest was resolved: pin only the image asked about
       const pinned = resolved.image === image ? resolved.digest : undefined;
       const plan = planDeploy({ service: source, latestVersion, image, digest: pinned, trigger: req.trigger, now, hosts });
