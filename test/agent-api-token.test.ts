@@ -239,6 +239,34 @@ describe('paz exec in a process unit', () => {
     await waitFor('the command to be ended', async () => (pidsOf('head -c 50000000 /dev/zero').length === 0 ? true : undefined), 10_000);
   });
 
+  it('a command ends with the unit: the unit crashing kills it and what it started, and the answer says why', async () => {
+    const pending = exec({ command: ['sh', '-c', 'echo ready; sleep 29; echo never'] });
+    await waitFor('the command to run', async () => (pidsOf('sleep 29').length === 1 ? true : undefined), 10_000);
+    // the unit's own process: the echo server (node), not the command's shell, which carries its environment too
+    const launch = readFileSync(`/proc/${pidsOf('sleep 29')[0]}/environ`, 'utf8').split('\0').find((e) => e.startsWith('PAZ_LAUNCH_ID='));
+    assert.ok(launch, 'the command runs with the unit\'s launch id');
+    const unitPid = readdirSync('/proc').find((d) => /^\d+$/.test(d) && (() => {
+      try {
+        return readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(launch) && readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith(process.execPath);
+      } catch {
+        return false;
+      }
+    })());
+    assert.ok(unitPid, "the unit's process");
+    const t0 = Date.now();
+    process.kill(Number(unitPid), 'SIGKILL');
+    const r = await pending;
+    assert.deepEqual(r.frames.at(-1), { type: 'exit', exitCode: 137, unitStopped: true }, JSON.stringify(r.frames));
+    assert.ok(Date.now() - t0 < 10_000, `ended ${Date.now() - t0} ms after the crash, not when the sleep would have`);
+    assert.ok(!r.frames.some((f) => f.line === 'never'));
+    assert.deepEqual(pidsOf('sleep 29'), [], 'the sleep the shell started went too');
+    // its agent starts it again: the next command runs in the new run
+    await waitFor('the unit to run again', async () => {
+      const again = await exec({ command: ['true'] }).catch(() => undefined);
+      return again?.status === 200 && JSON.stringify(again.frames.at(-1)) === JSON.stringify({ type: 'exit', exitCode: 0 }) ? true : undefined;
+    }, 30_000);
+  });
+
   it('a command that leaves a process in the background, holding its output, still ends', async () => {
     const r = await exec({ command: ['sh', '-c', 'sleep 28 & echo left in the background'] });
     try {

@@ -128,6 +128,22 @@ describe('paz exec runs a command in a running container', skipUnlessDocker, () 
     await waitFor('nothing of it left in the containers', async () => ((await running('sleep 26')).length === 0 ? true : undefined), 10_000);
   });
 
+  it('a command ends with its container: the container crashing ends it, and paz exec says why', async () => {
+    const run = cli(['exec', service, '--', 'sh', '-c', 'echo started; sleep 24; echo never']);
+    await waitFor('the command to run', async () => ((await running('sleep 24')).length === 1 ? true : undefined), 10_000);
+    const [where] = await running('sleep 24');
+    const container = (await docker.listContainers({ filters: { label: [`paz.service=${service}`] } })).find((c) => where.startsWith(`${c.Names[0]}:`))!;
+    const t0 = Date.now();
+    await docker.getContainer(container.Id).kill();
+    const r = await run;
+    assert.notEqual(r.code, 0, `${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout, 'started\n');
+    assert.match(r.stderr, /stopped while sh ran \(it crashed, was stopped or was replaced\), and the command ended with it/);
+    assert.ok(Date.now() - t0 < 10_000, `ended ${Date.now() - t0} ms after the crash`);
+    // its agent starts it again, and a command runs in it
+    await waitFor('the instance to run again', async () => ((await cli(['exec', service, '--unit', container.Labels['paz.unit'] ?? '', '--', 'true'])).code === 0 ? true : undefined), 60_000);
+  });
+
   it('is refused to a read-only or deployer token and for a malformed command; every run is journaled with who ran what', async () => {
     for (const role of ['read-only', 'deployer']) {
       const made = await request('POST', `${paz.orchestrator}/auth/tokens`, { name: `exec-${role}`, role }, paz.authHeaders());

@@ -23,7 +23,7 @@ import { deferredGauge, loadMetrics, recordRequest } from '../http/metrics-sink.
 import { parseLogQuery } from './log-query.js';
 import { DriverError, type Driver } from './drivers/driver.js';
 import { writeOrWait } from '../core/write-or-wait.js';
-import { EXEC_CONTENT_TYPE, EXEC_DEFAULT_TIMEOUT_SECONDS, execCommandProblem, execTimeoutProblem, type ExecFrame } from '../core/exec-command.js';
+import { EXEC_CONTENT_TYPE, EXEC_DEFAULT_TIMEOUT_SECONDS, execCommandProblem, execTimeoutProblem, instanceStoppedMeanwhile, type ExecFrame } from '../core/exec-command.js';
 import type { HostStatsSampler } from './host/host-stats.js';
 import type { UnitStatsSampler } from './unit-stats.js';
 
@@ -178,8 +178,15 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     res.writeHead(200, { 'content-type': EXEC_CONTENT_TYPE, 'cache-control': 'no-cache' });
     res.flushHeaders();
     try {
+      // what ran before, to tell afterwards whether the instance stopped (or was started again) meanwhile
+      const before = await deps.driver.inspect(unit).catch(() => undefined);
       const exitCode = await deps.driver.exec(unit, command as string[], (line) => send({ type: 'output', stream: line.stream, line: line.text }), stop.signal);
-      void send(stop.signal.aborted && !res.destroyed ? { type: 'exit', exitCode, timedOut: true } : { type: 'exit', exitCode });
+      if (stop.signal.aborted) {
+        if (!res.destroyed) void send({ type: 'exit', exitCode, timedOut: true });
+      } else {
+        const stopped = before !== undefined && instanceStoppedMeanwhile(before, await deps.driver.inspect(unit).catch(() => undefined));
+        void send(stopped ? { type: 'exit', exitCode, unitStopped: true } : { type: 'exit', exitCode });
+      }
     } catch (err) {
       if (!(err instanceof DriverError)) log?.warn({ err, unit }, 'exec failed');
       void send({ type: 'error', message: err instanceof Error ? err.message : String(err) });

@@ -79,6 +79,7 @@ export async function execCommand(_cmd: string, args: string[]): Promise<number>
   const frame = last as ExecFrame | undefined;
   if (frame?.type === 'exit') {
     if (frame.timedOut) console.error(`paz exec: ${command[0]} in ${String(unit)} was killed after ${timeout ?? EXEC_DEFAULT_TIMEOUT_SECONDS} s (--timeout)`);
+    if (frame.unitStopped) console.error(`paz exec: ${String(unit)} stopped while ${command[0]} ran (it crashed, was stopped or was replaced), and the command ended with it: see \`paz units ${name}\` and \`paz logs ${name}\``);
     return frame.exitCode;
   }
   console.error(frame?.type === 'error' ? `paz exec: ${frame.message}` : `paz exec: the connection to Paz ended before ${command[0]} in ${String(unit)} did: it was killed, or runs on unseen`);

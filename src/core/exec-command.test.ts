@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
-import { commandText, maskSecrets, execCommandProblem, execTarget, execTimeoutProblem, exitCodeOfSignal, EXEC_MAX_ARGS, EXEC_MAX_TIMEOUT_SECONDS } from './exec-command.js';
+import { commandText, maskSecrets, execCommandProblem, execTarget, execTimeoutProblem, exitCodeOfSignal, instanceStoppedMeanwhile, EXEC_MAX_ARGS, EXEC_MAX_TIMEOUT_SECONDS } from './exec-command.js';
 
 test('a command is a list of strings, the program first, that execve can take', () => {
   assert.equal(execCommandProblem(['sh', '-c', 'echo hi']), undefined);
@@ -65,4 +65,13 @@ test('secrets typed into a command are masked in what the journal records', () =
   assert.equal(maskSecrets('x://'.repeat(16_384)), 'x://'.repeat(16_384));
   assert.equal(maskSecrets('token='.repeat(10_000)), 'token=***', 'the value runs to the end');
   assert.equal(maskSecrets(`pw://${'u:'.repeat(30_000)}@h`), `pw://u:***@h`);
+});
+
+test('an instance stopped meanwhile: gone, not running, or running again as a new run', () => {
+  const run = { id: 'c1', state: 'running', pid: 40, startedAt: '2026-12-01T08:00:00Z' };
+  assert.equal(instanceStoppedMeanwhile(run, { ...run }), false, 'the same run');
+  assert.equal(instanceStoppedMeanwhile(run, undefined), true, 'removed');
+  assert.equal(instanceStoppedMeanwhile(run, { ...run, state: 'exited' }), true, 'exited');
+  assert.equal(instanceStoppedMeanwhile(run, { ...run, pid: 41, startedAt: '2026-12-01T08:00:03Z' }), true, 'crashed and restarted by its agent: running, but not the run the command was in');
+  assert.equal(instanceStoppedMeanwhile(run, { ...run, id: 'c2' }), true, 'replaced by a new container');
 });

@@ -22,8 +22,25 @@ export const EXEC_DEFAULT_TIMEOUT_SECONDS = EXEC_MAX_TIMEOUT_SECONDS;
 /** One line of the command's output, its end, or why it could not run. The last frame is always `exit` or `error`. */
 export type ExecFrame =
   | { type: 'output'; stream: 'stdout' | 'stderr'; line: string }
-  | { type: 'exit'; exitCode: number; timedOut?: boolean }
+  | { type: 'exit'; exitCode: number; timedOut?: boolean; unitStopped?: boolean }
   | { type: 'error'; message: string };
+
+/** What an instance's runtime says of it, as far as telling one run of it from the next goes. */
+export interface InstanceRun {
+  id: string;
+  state: string;
+  pid?: number;
+  startedAt?: string;
+}
+
+/**
+ * Whether the instance a command ran in stopped meanwhile: it is gone, not running, or running again as a
+ * new run (restarted by its agent after a crash, which a state of "running" alone would hide). The command
+ * then ended with it (`unitStopped` in the exit frame), not on its own.
+ */
+export function instanceStoppedMeanwhile(before: InstanceRun, after: InstanceRun | undefined): boolean {
+  return after === undefined || after.state !== 'running' || after.id !== before.id || after.pid !== before.pid || after.startedAt !== before.startedAt;
+}
 
 export const EXEC_CONTENT_TYPE = 'application/x-ndjson';
 

@@ -165,7 +165,8 @@ export interface Driver {
    * Runs `command` inside the running instance of `unit`, with its environment, working directory and user
    * (Docker: `docker exec`), giving each line of its output to `onLine` as it comes (a promise it returns holds
    * the output back until it settles: a slow reader slows the command's output, not the agent's memory); resolves with its exit code
-   * (127: no such program; 128 + N: ended by signal N). Aborting `signal` kills it. Throws
+   * (127: no such program; 128 + N: ended by signal N). Aborting `signal` kills it, and so does the instance
+   * stopping (Docker: its processes die with the container; process driver: killed with the unit). Throws
    * DriverError('NOT_FOUND') when the unit does not run. Absent: the driver cannot (bench's instant driver).
    */
   exec?(unit: string, command: string[], onLine: (line: { stream: 'stdout' | 'stderr'; text: string }) => void | Promise<void>, signal: AbortSignal): Promise<number>;

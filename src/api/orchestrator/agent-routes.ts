@@ -169,7 +169,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: ApiContext): void
           "(process driver: beside its process, with its environment, working directory and user), its stdin closed. `unit` picks the " +
           'instance (`<service>-<instance>` names one of the newest version); without it, a running one, healthy first, of the newest version. ' +
           'The answer streams `application/x-ndjson` frames: `{"type":"output","stream":"stdout"|"stderr","line":"…"}` for each line as it comes, ' +
-          'then `{"type":"exit","exitCode":N}` (`timedOut: true` when `timeoutSeconds` ran out and it was killed) or `{"type":"error","message":"…"}`. ' +
+          'then `{"type":"exit","exitCode":N}` (`timedOut: true` when `timeoutSeconds` ran out and it was killed; `unitStopped: true` when the instance stopped, crashed or was replaced meanwhile: the command ends with it) or `{"type":"error","message":"…"}`. ' +
           `Closing the connection kills the command. Admin tokens only; each run is journaled (event \`exec\`, with the command and who ran it).`,
         params: Type.Object({ name: Type.String() }),
         body: Type.Object(

@@ -303,12 +303,23 @@ export class ProcessDriver implements Driver {
   async exec(unit: string, command: string[], onLine: (line: ExecLine) => void | Promise<void>, signal: AbortSignal): Promise<number> {
     const state = isValidUnitName(unit) ? this.files.read(unit) : undefined;
     if (!state || !this.isRunning(state)) throw new DriverError('NOT_FOUND', `${unit} does not run on this host: nothing to run ${command[0]} beside`);
+    // the command ends with the unit, as in a container (whose processes die with it): a migration left running
+    // beside a unit that crashed, was stopped or was replaced would run against whatever comes next
+    const unitStopped = new AbortController();
+    const onEvent = (e: DriverEvent) => {
+      if (e.unit === unit && (e.type === 'die' || e.type === 'destroy')) unitStopped.abort();
+    };
+    this.emitter.on('event', onEvent);
     try {
-      return await execBeside(state.pid, command, onLine, signal);
+      // (it may have ended between the check above and the subscription)
+      if (!this.isRunning(state)) unitStopped.abort();
+      return await execBeside(state.pid, command, onLine, AbortSignal.any([signal, unitStopped.signal]));
     } catch (err) {
       // /proc read between the check and now: the unit's process ended meanwhile
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !this.isRunning(state)) throw new DriverError('NOT_FOUND', `${unit} stopped: nothing to run ${command[0]} beside`, err);
       throw err;
+    } finally {
+      this.emitter.off('event', onEvent);
     }
   }
 
