@@ -10,6 +10,7 @@
  * /metrics scrape (metrics-sink.ts keeps the request counts that come before); its process metrics and the
  * event-loop lag histogram start then, so an agent nobody scrapes never pays for them.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
@@ -184,8 +185,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       if (stop.signal.aborted) {
         if (!res.destroyed) void send({ type: 'exit', exitCode, timedOut: true });
       } else {
-        const stopped = before !== undefined && instanceStoppedMeanwhile(before, await deps.driver.inspect(unit).catch(() => undefined));
-        void send(stopped ? { type: 'exit', exitCode, unitStopped: true } : { type: 'exit', exitCode });
+        void send((await stoppedMeanwhile(unit, before, exitCode)) ? { type: 'exit', exitCode, unitStopped: true } : { type: 'exit', exitCode });
       }
     } catch (err) {
       if (!(err instanceof DriverError)) log?.warn({ err, unit }, 'exec failed');
@@ -194,6 +194,20 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       clearTimeout(timer);
       res.off('close', gone);
       res.end();
+    }
+  }
+
+  /**
+   * Whether the instance a command ran in stopped (or ran again) while it ran. A container's end kills its
+   * processes (SIGKILL: 137), and the command's output can end before dockerd has taken the container's death
+   * in: a 137 is looked at again for a moment.
+   */
+  async function stoppedMeanwhile(unit: string, before: Awaited<ReturnType<Driver['inspect']>>, exitCode: number): Promise<boolean> {
+    if (before === undefined) return false;
+    for (let look = 0; ; look++) {
+      if (instanceStoppedMeanwhile(before, await deps.driver.inspect(unit).catch(() => undefined))) return true;
+      if (exitCode !== 137 || look >= 10) return false;
+      await sleep(100);
     }
   }
 

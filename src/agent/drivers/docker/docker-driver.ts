@@ -52,6 +52,10 @@ import { ProcReader } from '../process/proc-reader.js';
 import { EXEC_MAX_LINE_CHARS } from '../../../core/exec-command.js';
 import type { RegistryLogin } from '../../../core/registry-auth.js';
 
+/** how long an aborted exec's process is looked for (EXEC_KILL_LOOKS × EXEC_KILL_LOOK_MS) before it is taken as never started */
+const EXEC_KILL_LOOKS = 50;
+const EXEC_KILL_LOOK_MS = 40;
+
 export interface DockerDriverOptions extends CreateOptionsSettings {
   /** DOCKER_HOST-style address; default: the DOCKER_HOST environment variable, else /var/run/docker.sock */
   dockerHost?: string;
@@ -262,19 +266,30 @@ export class DockerDriver implements Driver {
       if (isNotFound(err) || (err as { statusCode?: number }).statusCode === 409) throw new DriverError('NOT_FOUND', `${unit} does not run: nothing to run ${command[0]} in`, err);
       throw classifyError(err, `exec in ${unit}`);
     }
+    // asked to stop while the exec was being created: it is never started
+    if (signal.aborted) return 137;
     // Docker has no call to end an exec: aborted, its process is killed by its pid on the host (dockerd's pid
-    // namespace is the agent's), and with it what it started (`sh -c 'sleep 30'` leaves its sleep behind)
+    // namespace is the agent's), and with it what it started (`sh -c 'sleep 30'` leaves its sleep behind). An
+    // abort while the start was on its way may come before dockerd has the process running: it is looked for a
+    // moment longer, until it runs (killed) or has ended; a start the abort kept from dockerd never runs.
     const kill = () => {
-      void this.docker.inspectExec(execId, this.deadline()).then((e) => {
-        if (!e.Running || e.Pid <= 0) return;
-        for (const pid of this.proc.tree(e.Pid)) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone already
+      void (async () => {
+        for (let i = 0; i < EXEC_KILL_LOOKS; i++) {
+          const e = await this.docker.inspectExec(execId, this.deadline());
+          if (e.Running && e.Pid > 0) {
+            for (const pid of this.proc.tree(e.Pid)) {
+              try {
+                process.kill(pid, 'SIGKILL');
+              } catch {
+                // gone already
+              }
+            }
+            return;
           }
+          if (e.ExitCode !== null) return;
+          await sleep(EXEC_KILL_LOOK_MS);
         }
-      }).catch(() => undefined);
+      })().catch(() => undefined);
     };
     signal.addEventListener('abort', kill, { once: true });
     try {
