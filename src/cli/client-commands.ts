@@ -12,6 +12,8 @@ export const clientUsage = `  paz services                     list services
                                    instances are stopped, exit 1 if it fails (--detach: return once it is accepted)
   paz rollback NAME [--version N] [--detach]   deploy an earlier version's snapshot as a new version, the same way
   paz restart NAME [--detach]      replace every instance of the serving version with a fresh one, as a rolling deploy
+  paz restart NAME --unit UNIT [--detach] [--cancel]   replace one instance with a fresh one, then drain and stop it
+                                   (no gap; UNIT may be <service>-<instance>; --cancel withdraws it)
                                    of the same image digest (no tag pulled again, no pending config change)
   paz scale NAME COUNT             change the number of instances now, without a new version
   paz exec NAME [--unit U] [--timeout S] -- CMD [ARG...]   run a command in a running instance (a migration, a
@@ -70,7 +72,7 @@ const examples: Record<string, string | string[]> = {
   config: ['paz config hello-web --version last --json', 'paz config set hello-web env.GREETING=hi numInstances=2', 'paz config unset hello-web env.GREETING', 'EDITOR=nano paz config edit hello-web', 'paz config diff hello-web 3 4'],
   deploy: ['paz deploy hello-web --tag 2', 'paz deploy hello-web --detach --json'],
   rollback: 'paz rollback hello-web --version 3',
-  restart: ['paz restart hello-web', 'paz restart hello-web --detach --json'],
+  restart: ['paz restart hello-web', 'paz restart hello-web --detach --json', 'paz restart hello-web --unit hello-web-2'],
   scale: 'paz scale hello-web 3',
   exec: ['paz exec hello-web -- rake db:migrate', "paz exec hello-web --unit hello-web-2 --timeout 60 -- sh -c 'env | sort'"],
   rollout: 'paz rollout hello-web',

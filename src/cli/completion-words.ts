@@ -18,7 +18,7 @@ export const FLAGS: Record<string, string[]> = {
   config: ['--version', '--json'],
   deploy: ['--tag', '--wait', '--detach', '--json'],
   rollback: ['--version', '--wait', '--detach', '--json'],
-  restart: ['--wait', '--detach', '--json'],
+  restart: ['--unit', '--cancel', '--wait', '--detach', '--json'],
   scale: ['--json'],
   exec: ['--unit', '--timeout'],
   rollout: ['--json'],

@@ -13,6 +13,7 @@ import { tagChangeNote } from './tag-note.js';
 import { servingImage } from './serving-image.js';
 import { HISTORY_HEADER, historyRows, type HistoryRecord } from './history-rows.js';
 import { progressLine } from './progress-line.js';
+import { restartUnit } from './unit-restart.js';
 import { colourOn, paint } from './colour.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
 import { fileErrorWords } from '../core/file-errors.js';
@@ -97,7 +98,7 @@ export const OPTIONS = {
   // --wait is the default (kept: scripts written when it was not); --detach returns once the deploy is accepted
   deploy: { tag: { type: 'string' }, wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
   rollback: { version: { type: 'string' }, wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
-  restart: { wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
+  restart: { unit: { type: 'string' }, cancel: { type: 'boolean' }, wait: { type: 'boolean' }, detach: { type: 'boolean' }, json: { type: 'boolean' } },
   scale: { json: { type: 'boolean' } },
   rollout: { json: { type: 'boolean' } },
   history: { json: { type: 'boolean' } },
@@ -125,7 +126,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
   const negative = cmd === 'scale' ? args.find((a) => /^-[0-9]+$/.test(a)) : undefined;
   if (negative !== undefined) throw new UsageError(`COUNT must be a whole number of instances from 0 to ${MAX_INSTANCES}, got "${negative}"`);
   const { values: v, positionals } = parse(args, { ...connectionOptions, ...own }, true);
-  const values = v as { json?: boolean; wait?: boolean; detach?: boolean; tag?: string; version?: string } & typeof v;
+  const values = v as { json?: boolean; wait?: boolean; detach?: boolean; tag?: string; version?: string; unit?: string; cancel?: boolean } & typeof v;
   if (positionals.length > MAX_ARGS[cmd]) throw new UsageError(`unexpected argument ${positionals[MAX_ARGS[cmd]]}`);
   const client = clientOf(values);
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
@@ -185,6 +186,8 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     }
     case 'restart': {
       const follow = followDeploy(values);
+      if (values.cancel && !values.unit) throw new UsageError('--cancel withdraws the restart of one instance: paz restart NAME --unit UNIT --cancel');
+      if (values.unit !== undefined) return restartUnit(client, need('a service name'), values.unit, { follow, json: values.json === true, cancel: values.cancel === true });
       const rec = await client.restart(need('a service name'));
       return accepted(client, rec, `restarting ${rec.service}: version ${rec.trigger.restartOf} started afresh as version ${rec.version} (${rec.image})`, follow, values.json === true);
     }

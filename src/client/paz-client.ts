@@ -231,6 +231,16 @@ export class PazClient {
   restart(name: string) {
     return this.call<{ doc: { service: string; version: number; image: string; trigger: { restartOf?: number } } }>('POST', `/services/${encodeURIComponent(name)}/restart`, {}).then((r) => r.doc);
   }
+  /** `paz restart NAME --unit U`: a fresh instance replaces the unit, then it is retired */
+  restartUnit(name: string, unit: string) {
+    return this.call<{ doc: UnitRestart }>('POST', `${unitRestartPath(name, unit)}`, {}).then((r) => r.doc);
+  }
+  unitRestart(name: string, unit: string) {
+    return this.call<{ doc: UnitRestart }>('GET', unitRestartPath(name, unit)).then((r) => r.doc);
+  }
+  withdrawUnitRestart(name: string, unit: string) {
+    return this.call<{ doc: { unit: string; withdrawn: boolean } }>('DELETE', unitRestartPath(name, unit)).then((r) => r.doc);
+  }
   scale(name: string, numInstances: number) {
     return this.call<{ doc: { version: number; added: string[]; draining: string[] } }>('POST', `/services/${encodeURIComponent(name)}/scale`, { numInstances }).then((r) => r.doc);
   }
@@ -258,4 +268,19 @@ export class PazClient {
   removeRegistryLogin(host: string) {
     return this.call<void>('DELETE', `/registries/${encodeURIComponent(host)}`);
   }
+}
+
+/** How a unit's restart goes (GET /services/:name/units/:id/restart). */
+export interface UnitRestart {
+  unit: string;
+  service: string;
+  state: 'replacing' | 'retiring' | 'replaced' | 'stuck';
+  replacement?: string;
+  reason?: string;
+  since?: number;
+  actor?: string;
+}
+
+function unitRestartPath(name: string, unit: string): string {
+  return `/services/${encodeURIComponent(name)}/units/${encodeURIComponent(unit)}/restart`;
 }

@@ -7,14 +7,17 @@
  * While a host is drained (a maintenance drain may last hours) it follows the units, hosts and statuses with
  * watch-fed views, opened at the first drain and closed once nothing is drained or moving: each pass used to
  * read all of them, every second (10,000 units: ~10 MB a second from the store for as long as the drain lasted).
+ * Units asked to restart (`paz restart NAME --unit U`, state/unit-restarts.ts) are replaced and retired the
+ * same way, wherever they are; their requests are removed once the old unit is retired or gone.
  */
 import type { Logger } from 'pino';
 import type { Store, TxnOp, Compare } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
-import type { DesiredUnit, HostRecord, UnitStatus } from '../core/records.js';
+import type { DesiredUnit, HostRecord, UnitRestartRecord, UnitStatus } from '../core/records.js';
 import { planHostDrains, type DrainAction } from '../core/placement.js';
 import { HostDrains } from '../state/host-drains.js';
+import { UnitRestarts } from '../state/unit-restarts.js';
 import { CommittedUnitsView } from '../state/committed-units-view.js';
 import { PrefixView, type ViewEntry } from '../state/prefix-view.js';
 
@@ -28,6 +31,7 @@ interface DrainViews {
 export class HostDrainLoop {
   private readonly loop: StoreLoop;
   private readonly drains: HostDrains;
+  private readonly restarts: UnitRestarts;
   /** a move was under way at the last pass: keep looking after the last drain is lifted (to finish or cancel it);
    * true at first, so a new leader looks once for moves its predecessor left */
   private moving = true;
@@ -41,7 +45,8 @@ export class HostDrainLoop {
     intervalMs = 1000,
   ) {
     this.drains = new HostDrains(store, now);
-    this.loop = new StoreLoop({ store, name: 'host-drain', logger, prefixes: [keys.hostDrainsPrefix()], intervalMs, pass: () => this.pass() });
+    this.restarts = new UnitRestarts(store, now);
+    this.loop = new StoreLoop({ store, name: 'host-drain', logger, prefixes: [keys.hostDrainsPrefix(), keys.unitRestartsPrefix()], intervalMs, pass: () => this.pass() });
   }
 
   start(): Promise<void> {
@@ -69,8 +74,8 @@ export class HostDrainLoop {
   }
 
   private async pass(): Promise<void> {
-    const drained = await this.drains.list();
-    if (drained.size === 0 && !this.moving) return this.closeViews();
+    const [drained, restarts] = await Promise.all([this.drains.list(), this.restarts.list()]);
+    if (drained.size === 0 && restarts.size === 0 && !this.moving) return this.closeViews();
     const views = (this.views ??= this.openViews());
     const [{ entries: units }, hosts, statusList] = await Promise.all([views.units.committed(), views.hosts.entries(), views.statuses.entries()]);
     const plan = planHostDrains({
@@ -79,6 +84,7 @@ export class HostDrainLoop {
       drained: new Set(drained.keys()),
       statuses: new Map([...statusList.values()].map((e) => [e.value.unit, e.value])),
       now: this.now(),
+      restarts: new Set(restarts.keys()),
     });
     // a move is under way while a replacement's old unit is there and not retired yet. (Not "a replacement
     // exists": a replacement keeps naming the unit it replaced for good, so after any drain this loop went on
@@ -89,13 +95,23 @@ export class HostDrainLoop {
     if (stuck !== this.lastStuck && stuck !== '') this.logger.warn({ stuck: plan.stuck }, 'host drain: some units cannot move (nowhere else to go, or their replacement cannot start)');
     this.lastStuck = stuck;
     const byName = new Map(units.map((e) => [e.value.unit, e]));
-    for (const a of plan.actions) await this.apply(a, byName, views);
+    for (const a of plan.actions) await this.apply(a, byName, views, restarts);
   }
 
-  private async apply(a: DrainAction, units: Map<string, ViewEntry<DesiredUnit>>, views: DrainViews): Promise<void> {
+  private async apply(a: DrainAction, units: Map<string, ViewEntry<DesiredUnit>>, views: DrainViews, restarts: ReadonlyMap<string, UnitRestartRecord>): Promise<void> {
     const unchanged = (e: ViewEntry<DesiredUnit>): Compare => ({ key: e.key, target: 'modRevision', op: '=', value: e.modRevision });
     let compare: Compare[];
     let op: TxnOp;
+    if (a.type === 'restarted') {
+      // the old unit is retired or gone: the request is done. "Gone" is checked in the store itself: the view may
+      // not have heard yet of a unit written a moment ago (a request is refused for units that do not exist)
+      const record = restarts.get(a.unit);
+      const kv = record ? await this.store.get(keys.desiredUnit(record.service, a.unit)) : undefined;
+      if (kv && (JSON.parse(kv.value) as DesiredUnit).drainingSince === undefined) return;
+      await this.store.txn({ compare: [], success: [{ type: 'delete', key: keys.unitRestart(a.unit) }] });
+      this.logger.info({ unit: a.unit }, 'unit restart: done');
+      return;
+    }
     if (a.type === 'replace') {
       const old = units.get(a.unit);
       if (!old) return;
@@ -118,7 +134,7 @@ export class HostDrainLoop {
     if (!res.succeeded) return;
     // the next pass sees its own write at once, not when the watch brings it back (PrefixView.wrote)
     views.units.wrote([op], res.revision);
-    if (a.type === 'replace') this.logger.info({ unit: a.unit, replacement: a.replacement.unit }, 'host drain: replacing a unit of a drained host');
+    if (a.type === 'replace') this.logger.info({ unit: a.unit, replacement: a.replacement.unit }, a.cause === 'restart' ? 'unit restart: replacing the unit' : 'host drain: replacing a unit of a drained host');
     else if (a.type === 'retire') this.logger.info({ unit: a.unit, by: a.by }, 'host drain: replacement healthy; retiring the old unit');
     else this.logger.info({ unit: a.unit, of: a.of }, 'host undrained before the move finished: replacement cancelled');
   }

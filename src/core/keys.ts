@@ -77,6 +77,9 @@ export const keys = {
   knownHostsPrefix: () => '/paz/known-hosts/',
   hostDrain: (id: string) => `/paz/host-drains/${id}`,
   hostDrainsPrefix: () => '/paz/host-drains/',
+  /** a unit asked to restart (`paz restart NAME --unit U`): replaced by a fresh instance, then retired */
+  unitRestart: (unit: string) => `/paz/unit-restarts/${unit}`,
+  unitRestartsPrefix: () => '/paz/unit-restarts/',
   router: (hostId: string) => `/paz/routers/${hostId}`,
   routersPrefix: () => '/paz/routers/',
   election: (name: string) => `/paz/elections/${name}`,

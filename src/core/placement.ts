@@ -330,11 +330,16 @@ export function unplacedAfterHostLoss(u: DesiredUnit, host: string, now: number)
  * the old unit keeps running and nothing is retired, and the replacement stays, so a fix that lets its next
  * restart come up finishes the move. Undrained before a move finished: a replacement already healthy
  * completes the move (units do not move back), one not yet healthy is cancelled.
+ *
+ * A unit asked to restart (`paz restart NAME --unit U`, `restarts`) is replaced the same way, wherever it is
+ * (its own host included: a fresh instance, not a move); its request is done ('restarted') once the unit is
+ * retired or gone, and a request withdrawn before the replacement was healthy cancels it as an undrain does.
  */
 export type DrainAction =
-  | { type: 'replace'; unit: string; replacement: DesiredUnit }
+  | { type: 'replace'; unit: string; replacement: DesiredUnit; cause: 'drain' | 'restart' }
   | { type: 'retire'; unit: string; by: string }
-  | { type: 'cancel'; unit: string; of: string };
+  | { type: 'cancel'; unit: string; of: string }
+  | { type: 'restarted'; unit: string };
 
 export interface DrainPlan {
   actions: DrainAction[];
@@ -342,8 +347,8 @@ export interface DrainPlan {
   stuck: Unplaceable[];
 }
 
-/** A copy of `u` as instance `instance`, unplaced, naming the unit it replaces. */
-export function replacementOf(u: DesiredUnit, instance: number, now: number): DesiredUnit {
+/** A copy of `u` as instance `instance`, unplaced, naming the unit it replaces (`why`: for humans, in its reason). */
+export function replacementOf(u: DesiredUnit, instance: number, now: number, why = 'its host is drained'): DesiredUnit {
   const { host: _host, placedAt: _placed, drainingSince: _draining, hold: _hold, releasedAt: _released, ...rest } = u;
   return {
     ...rest,
@@ -353,15 +358,21 @@ export function replacementOf(u: DesiredUnit, instance: number, now: number): De
     spec: { ...u.spec, env: { ...u.spec.env, ...instanceEnv(u.service, u.version, instance) } },
     createdAt: now,
     replaces: u.unit,
-    reason: `waiting for placement: replaces ${u.unit} (its host is drained)`,
+    reason: `waiting for placement: replaces ${u.unit} (${why})`,
   };
 }
 
-export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[]; drained: ReadonlySet<string>; statuses: Map<string, UnitStatus>; now: number }): DrainPlan {
+export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[]; drained: ReadonlySet<string>; statuses: Map<string, UnitStatus>; now: number; restarts?: ReadonlySet<string> }): DrainPlan {
   const { units, drained, statuses, now } = input;
+  const restarts = input.restarts ?? new Set<string>();
   const plan: DrainPlan = { actions: [], stuck: [] };
   const live = units.filter((u) => u.drainingSince === undefined);
   const byName = new Map(units.map((u) => [u.unit, u]));
+  // restarts asked of a unit that is retired (its replacement took over) or gone (deleted, scaled away) are done
+  for (const unit of restarts) {
+    const u = byName.get(unit);
+    if (!u || u.drainingSince !== undefined) plan.actions.push({ type: 'restarted', unit });
+  }
   const replacementOfUnit = new Map<string, DesiredUnit>();
   for (const r of live) if (r.replaces && byName.get(r.replaces)?.drainingSince === undefined && byName.has(r.replaces)) replacementOfUnit.set(r.replaces, r);
   const ready = (u: DesiredUnit) => countsHealthy(u, statuses, now, ROLLOUT_DEFAULTS.minHealthySeconds * 1000);
@@ -369,7 +380,7 @@ export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[
   for (const [old, r] of replacementOfUnit) {
     const o = byName.get(old)!;
     if (ready(r)) plan.actions.push({ type: 'retire', unit: old, by: r.unit });
-    else if (o.host === null || !drained.has(o.host)) plan.actions.push({ type: 'cancel', unit: r.unit, of: old });
+    else if (o.host === null || (!drained.has(o.host) && !restarts.has(old))) plan.actions.push({ type: 'cancel', unit: r.unit, of: old });
     else {
       // a replacement that crash-loops (or can never start) would leave the drain "moving" forever: say so. It
       // stays, so a fix (the app, its image, its host) that lets its next restart come up still finishes the move.
@@ -378,7 +389,7 @@ export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[
     }
   }
   // units on drained hosts with no replacement yet: one each, if another eligible host can take it
-  const toMove = live.filter((u) => u.host !== null && drained.has(u.host) && !replacementOfUnit.has(u.unit)).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
+  const toMove = live.filter((u) => u.host !== null && (drained.has(u.host) || restarts.has(u.unit)) && !replacementOfUnit.has(u.unit)).sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version || a.instance - b.instance);
   if (toMove.length === 0) return plan;
   const nextInstance = new Map<string, number>();
   for (const u of units) {
@@ -389,15 +400,17 @@ export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[
     const key = `${u.service}\u0000${u.version}`;
     const instance = nextInstance.get(key)!;
     nextInstance.set(key, instance + 1);
-    return replacementOf(u, instance, now);
+    return replacementOf(u, instance, now, u.host !== null && drained.has(u.host) ? 'its host is drained' : 'restart asked');
   });
   // where they would go, with everything else as it is (capacity, ports, conflicts): placeUnits decides
   const trial = placeUnits([...units.filter((u) => u.host !== null), ...candidates], input.hosts, drained);
   const placeable = new Set(trial.placed.map((p) => p.unit));
   const why = new Map(trial.unplaceable.map((p) => [p.unit, p.reason]));
   for (const r of candidates) {
-    if (placeable.has(r.unit)) plan.actions.push({ type: 'replace', unit: r.replaces!, replacement: r });
-    else plan.stuck.push({ unit: r.replaces!, reason: `stuck: no other eligible host (${why.get(r.unit) ?? 'no host can take it'})` });
+    const onDrained = drained.has(byName.get(r.replaces!)!.host!);
+    if (placeable.has(r.unit)) plan.actions.push({ type: 'replace', unit: r.replaces!, replacement: r, cause: onDrained ? 'drain' : 'restart' });
+    else if (onDrained) plan.stuck.push({ unit: r.replaces!, reason: `stuck: no other eligible host (${why.get(r.unit) ?? 'no host can take it'})` });
+    else plan.stuck.push({ unit: r.replaces!, reason: `stuck: no host can take its replacement (${why.get(r.unit) ?? 'no room'})` });
   }
   return plan;
 }

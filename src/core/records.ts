@@ -59,6 +59,7 @@ export const JOURNAL_EVENTS = [
   'host-fenced',
   'unit-killed',
   'exec',
+  'unit-restart',
 ] as const;
 
 export type JournalEvent = (typeof JOURNAL_EVENTS)[number];
@@ -123,7 +124,10 @@ export interface DesiredUnit {
   drainingSince?: number;
   /** why the unit is not placed yet, for humans */
   reason?: string;
-  /** a host drain's replacement: the unit on the drained host it takes over from (retired once this one is healthy) */
+  /**
+   * a replacement: the unit it takes over from (retired once this one is healthy), which was on a drained host
+   * or asked to restart (`paz restart NAME --unit U`)
+   */
   replaces?: string;
 }
 
@@ -241,6 +245,16 @@ export interface KnownHost {
 export interface HostDrainRecord {
   host: string;
   /** ms; when the drain was asked for */
+  since: number;
+  /** who asked: the API token's name */
+  actor: string;
+}
+
+/** A unit asked to restart (`paz restart NAME --unit U`): the host-drain loop replaces it, then retires it. */
+export interface UnitRestartRecord {
+  unit: string;
+  service: string;
+  /** ms; when the restart was asked for */
   since: number;
   /** who asked: the API token's name */
   actor: string;

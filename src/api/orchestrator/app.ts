@@ -13,6 +13,7 @@ import { registerClusterRoutes } from './cluster-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerAgentRoutes } from './agent-routes.js';
 import { registerRolloutRoutes } from './rollout-routes.js';
+import { registerUnitRestartRoutes } from './unit-restart-routes.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
@@ -117,6 +118,7 @@ export async function createOrchestratorApp(ctx: ApiContext, opts: OrchestratorO
   registerHealthRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerRolloutRoutes(app, ctx);
+  registerUnitRestartRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerRegistryRoutes(app, ctx);

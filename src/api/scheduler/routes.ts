@@ -162,7 +162,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, ctx: ApiContext, o
         tags,
         summary: 'Deploy journal, newest first',
         description:
-          'As in Paz: deploy events only, in time order. `events=rollback,scale,...` adds other kinds (deploy, rollback, scale, deploy-succeeded, deploy-failed, service-deleted, and the audit events service-created, config-changed, token-created, token-revoked, registry-login-set, registry-login-removed, webhook-secret-rotated, host-drained, host-undrained, host-fenced, unit-killed: an instance that did not exit within its stop grace after SIGTERM, and exec: a command run in an instance, with who ran it); `all=true` gives every kind. `actor` names who made each change (the API token name; "anonymous" with --no-auth).',
+          'As in Paz: deploy events only, in time order. `events=rollback,scale,...` adds other kinds (deploy, rollback, scale, deploy-succeeded, deploy-failed, service-deleted, and the audit events service-created, config-changed, token-created, token-revoked, registry-login-set, registry-login-removed, webhook-secret-rotated, host-drained, host-undrained, host-fenced, unit-killed: an instance that did not exit within its stop grace after SIGTERM, exec: a command run in an instance, with who ran it, and unit-restart: a restart of one instance asked, with who asked); `all=true` gives every kind. `actor` names who made each change (the API token name; "anonymous" with --no-auth).',
         querystring: Type.Object({
           service: Type.Optional(Type.String()),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
