@@ -236,6 +236,24 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     assert.ok(await marked(), 'followed live, without a reload');
   });
 
+  it("Restart instance, confirmed on a unit's page, replaces that one instance with a fresh one", async () => {
+    await page.goto(`${up.paz.orchestrator}/ui/units/ui-svc-6-1`);
+    await page.getByRole('heading', { name: 'Unit ui-svc-6-1' }).waitFor();
+    await page.getByRole('button', { name: 'Restart instance' }).click();
+    const ask = page.getByRole('group', { name: 'Confirm: Restart instance' });
+    assert.match(await ask.innerText(), /Replace ui-svc-6-1 with a fresh instance of v6\? It keeps serving until the new one is healthy/);
+    await ask.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('status').filter({ hasText: /^Restart asked: .* replaces it/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.getByRole('link', { name: 'follow it on ui-svc' }).click();
+    // the next instance number of v6 takes over, the other instance is untouched, and the restarted one goes
+    await page.locator('tr[data-unit="ui-svc-6-3"][data-phase="healthy"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.locator('tr[data-unit="ui-svc-6-1"]').waitFor({ state: 'detached', timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.locator('tr[data-unit="ui-svc-6-2"][data-phase="healthy"]').count(), 1);
+    const journal = (await request('GET', `${up.paz.scheduler}/journal?events=unit-restart&service=ui-svc`, undefined, up.paz.authHeaders())).body.doc as Array<{ message: string }>;
+    assert.equal(journal.length, 1, JSON.stringify(journal));
+    assert.match(journal[0].message, /^restart of ui-svc-6-1 asked by /);
+  });
+
   it('a read-only token sees the service but no Deploy, Scale, Restart, Rollback, edit or Create controls', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(readOnly);
@@ -243,6 +261,9 @@ describe('service pages in a browser', skipUnlessDocker, () => {
     await outcome().filter({ hasText: 'succeeded' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
     for (const name of ['Deploy', 'Scale', 'Restart', 'Roll back', 'Save next']) assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name} button`);
     await screenshot(page, 'service-read-only');
+    await page.goto(`${up.paz.orchestrator}/ui/units/ui-svc-6-2`);
+    await page.locator('dd[data-unit-state]').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Restart instance' }).count(), 0, 'no Restart instance button');
     await page.goto(`${up.paz.orchestrator}/ui/services`);
     await page.locator('tr[data-service="ui-svc"]').waitFor();
     assert.equal(await page.getByRole('link', { name: 'Create service' }).count(), 0);

@@ -1,6 +1,7 @@
 /**
  * One unit: its state and why, its health (the last probe's result, healthy since when, restarts), the
  * last output it left when it failed, and its logs followed live. The unit follows the unit.* events.
+ * Deployers and admins can restart it: a fresh instance replaces it, then it is drained and stopped.
  */
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'wouter';
@@ -8,6 +9,8 @@ import { api } from '../api/client';
 import { useLiveQuery } from '../live';
 import { affectsCluster } from '../live/relevance';
 import { ErrorState, Loading, StateBadge } from '../ui/states';
+import { ConfirmAction } from '../ui/confirm';
+import { useSession } from '../session';
 import '../ui/cluster.css';
 import type { Unit } from '../../../src/api/answer-types';
 import { enc } from './cluster-data';
@@ -31,12 +34,32 @@ export function UnitPage() {
   const { id = '' } = useParams<{ id: string }>();
   const { data: u, error, loading, reload } = useLiveQuery(`unit:${id}`, () => api.get<Unit>(`/cluster/units/${enc(id)}`), affectsCluster);
   const now = useNow(5000);
+  const session = useSession();
+  const [asked, setAsked] = useState<string>();
   return (
     <>
       <p>
         <Link href="/units">← Units</Link>
       </p>
       <h1>Unit {id}</h1>
+      {session.canDeploy && u && (
+        <p className="actions">
+          <ConfirmAction
+            label="Restart instance"
+            disabled={u.host ? undefined : 'not placed on a host yet'}
+            question={`Replace ${u.name} with a fresh instance of v${u.version}? It keeps serving until the new one is healthy, then it is drained and stopped.`}
+            onConfirm={async () => {
+              const r = await api.post<{ replacement?: string }>(`/services/${enc(u.service)}/units/${enc(u.name)}/restart`, {});
+              setAsked(r.doc.replacement ?? 'a fresh instance');
+            }}
+          />
+          {asked && (
+            <span className="muted" role="status">
+              Restart asked: {asked} replaces it (<Link href={`/services/${enc(u.service)}`}>follow it on {u.service}</Link>).
+            </span>
+          )}
+        </p>
+      )}
       {error && <ErrorState error={error} retry={reload} />}
       {loading && !u ? (
         <Loading what="the unit" />
