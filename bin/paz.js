@@ -4,6 +4,8 @@
 // a lone agent trades peak speed for memory (small young generation, no TurboFan), set before anything else
 // loads (src/roles/agent-heap.ts); imported only then, so other commands load nothing of the roles
 if (process.argv[2] === 'agent') (await import('../dist/src/roles/agent-heap.js')).leanAgentHeap();
+// a server holds its young generation small only while it starts (src/roles/startup-heap.ts)
+else if (process.argv[2] === 'server' || process.argv[2] === 'up') (await import('../dist/src/roles/startup-heap.js')).holdYoungGenerationWhileStarting();
 const { main } = await import('../dist/src/cli/main.js');
 
 // A finished command exits even if a library left a handle open (a driver's event stream, a socket):

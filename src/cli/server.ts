@@ -11,6 +11,7 @@ import { checkBeforeStart } from '../roles/start-checks.js';
 import { bindProblem, settleAddresses } from '../roles/routable-address.js';
 import type { SecretKey } from '../core/secret-box.js';
 import { makePrivateDataDir } from '../roles/data-dir.js';
+import { startupDone } from '../roles/startup-heap.js';
 
 export const serverUsage = `usage: paz up|server|agent [options]
 
@@ -205,6 +206,8 @@ export async function serverCommand(args: string[], role: 'server' | 'up' | 'age
       await stopAll();
       throw err;
     }
+    // up: a server's young generation may grow with its load again (held small while it started)
+    startupDone();
     await signals.runUntilSignal(logger, stopAll);
     return 0;
   } finally {
