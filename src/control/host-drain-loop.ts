@@ -28,6 +28,15 @@ interface DrainViews {
   statuses: PrefixView<UnitStatus>;
 }
 
+/** a stored unit not being retired (an unreadable one counts as live: its request is kept, not dropped) */
+function stillLive(value: string): boolean {
+  try {
+    return (JSON.parse(value) as DesiredUnit).drainingSince === undefined;
+  } catch {
+    return true;
+  }
+}
+
 export class HostDrainLoop {
   private readonly loop: StoreLoop;
   private readonly drains: HostDrains;
@@ -107,7 +116,7 @@ export class HostDrainLoop {
       // not have heard yet of a unit written a moment ago (a request is refused for units that do not exist)
       const record = restarts.get(a.unit);
       const kv = record ? await this.store.get(keys.desiredUnit(record.service, a.unit)) : undefined;
-      if (kv && (JSON.parse(kv.value) as DesiredUnit).drainingSince === undefined) return;
+      if (kv && stillLive(kv.value)) return;
       await this.store.txn({ compare: [], success: [{ type: 'delete', key: keys.unitRestart(a.unit) }] });
       this.logger.info({ unit: a.unit }, 'unit restart: done');
       return;
