@@ -233,7 +233,7 @@ export class PazClient {
   }
   /** `paz restart NAME --unit U`: a fresh instance replaces the unit, then it is retired */
   restartUnit(name: string, unit: string) {
-    return this.call<{ doc: UnitRestart }>('POST', `${unitRestartPath(name, unit)}`, {}).then((r) => r.doc);
+    return this.call<{ doc: UnitRestart }>('POST', unitRestartPath(name, unit), {}).then((r) => r.doc);
   }
   unitRestart(name: string, unit: string) {
     return this.call<{ doc: UnitRestart }>('GET', unitRestartPath(name, unit)).then((r) => r.doc);

@@ -88,12 +88,6 @@ export interface PlanDeployInput {
 }
 
 /**
- * Rolling or recreate. An explicit `rollout.strategy` wins. Otherwise recreate when the new version's
- * instances cannot run beside the old ones: a fixed host port other than the router's (the router's port
- * is served through the router, so it never clashes) allows one instance per host, and a rolling deploy
- * keeps every old instance until all new ones are healthy, so it needs twice `numInstances` hosts.
- */
-/**
  * Whether chooseStrategy needs the cluster's hosts for this config: only a fixed host port, with no strategy
  * asked for, makes the choice depend on them. A deploy reads every host record otherwise for nothing (1,000
  * records per deploy at 1,000 hosts, bench/scheduling).
@@ -102,11 +96,16 @@ export function strategyNeedsHosts(config: ServiceConfig): boolean {
   return !rolloutSettings(config).strategy && config.numInstances > 0 && config.ports.some((p) => p.host !== undefined);
 }
 
+/**
+ * Rolling or recreate. An explicit `rollout.strategy` wins. Otherwise recreate when the new version's
+ * instances cannot run beside the old ones: a fixed host port other than the router's (the router's port
+ * is served through the router, so it never clashes) allows one instance per host, and a rolling deploy
+ * keeps every old instance until all new ones are healthy, so it needs twice `numInstances` hosts.
+ */
 export function chooseStrategy(config: ServiceConfig, hosts: Array<Pick<HostRecord, 'id' | 'routerPort'>>): { strategy: RolloutStrategy; reason?: string } {
-  const explicit = rolloutSettings(config).strategy;
-  if (explicit) return { strategy: explicit };
+  if (!strategyNeedsHosts(config)) return { strategy: rolloutSettings(config).strategy ?? 'rolling' };
   const fixed = config.ports.filter((p) => p.host !== undefined && hosts.some((h) => h.routerPort !== p.host)).map((p) => `${p.host}/${p.protocol ?? 'tcp'}`);
-  if (fixed.length === 0 || config.numInstances === 0) return { strategy: 'rolling' };
+  if (fixed.length === 0) return { strategy: 'rolling' };
   if (2 * config.numInstances <= hosts.length) return { strategy: 'rolling' };
   const on = `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
   return {

@@ -5,12 +5,13 @@
  */
 import type { Store } from '../store/store.js';
 import { keys } from '../core/keys.js';
-import type { DesiredUnit, HostRecord, JournalEntry, UnitRestartRecord, UnitStatus } from '../core/records.js';
+import type { JournalEntry, UnitRestartRecord } from '../core/records.js';
 import type { RolloutStatus } from '../core/rollout-policy.js';
 import { PazError } from '../core/errors.js';
 import { planHostDrains } from '../core/placement.js';
 import { restartProgress, restartRefusal, type UnitRestartProgress } from '../core/unit-restart.js';
 import { getJson, rangeJson } from '../store/json.js';
+import { ClusterView } from './cluster.js';
 import { committedDesiredUnits } from './desired-units.js';
 import { HostDrains } from './host-drains.js';
 
@@ -80,21 +81,21 @@ export class UnitRestarts {
 
   /** How the restart of `unit` goes; 404 when none was asked and it was not replaced. */
   async progress(service: string, unit: string): Promise<UnitRestartAnswer> {
-    const [record, { entries }, hosts, drains, statuses] = await Promise.all([
+    const cluster = new ClusterView(this.store, this.now);
+    const [record, units, hosts, drains, statuses] = await Promise.all([
       getJson<UnitRestartRecord>(this.store, keys.unitRestart(unit)),
       // every unit: whether a replacement fits depends on what else the hosts run
-      committedDesiredUnits(this.store),
-      rangeJson<HostRecord>(this.store, keys.hostsPrefix()),
+      cluster.desiredUnits(),
+      cluster.hostRecords(),
       new HostDrains(this.store).list(),
-      rangeJson<UnitStatus>(this.store, keys.unitStatusPrefix()),
+      cluster.statuses(),
     ]);
-    const units: DesiredUnit[] = entries.map((e) => e.value);
     const asked = record?.service === service ? record : undefined;
     const plan = planHostDrains({
       units,
-      hosts: hosts.entries.map((e) => e.value),
+      hosts,
       drained: new Set(drains.keys()),
-      statuses: new Map(statuses.entries.map((e) => [e.value.unit, e.value])),
+      statuses,
       now: this.now(),
       restarts: new Set(asked ? [unit] : []),
     });
