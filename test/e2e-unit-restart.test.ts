@@ -1,7 +1,8 @@
 // `paz restart NAME --unit U` on `paz up` with the real dockerd and HAProxy router: the only instance of a
 // service without a health path, slow to start, is replaced by a fresh one under load with no failed request, the old
 // container is gone when the command returns, and the journal says who asked. A replacement that crashes at
-// once leaves the old instance serving: the restart says it is stuck and why (exit 1), and --cancel withdraws it.
+// once, or hangs past its healthy deadline, leaves the old instance serving: the restart says it is stuck and
+// why (exit 1), and --cancel withdraws it.
 // test-lane: docker heavy
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ describe('paz restart --unit replaces one instance without a gap', skipUnlessDoc
     ({ env, paz, docker, routerPort } = up);
   });
   after(async () => {
-    for (const s of ['bounce', 'picky']) await request('DELETE', `${paz.orchestrator}/services/${s}`, undefined, paz.authHeaders()).catch(() => undefined);
+    for (const s of ['bounce', 'picky', 'hangs']) await request('DELETE', `${paz.orchestrator}/services/${s}`, undefined, paz.authHeaders()).catch(() => undefined);
     await up?.close();
   });
 
@@ -111,6 +112,31 @@ describe('paz restart --unit replaces one instance without a gap', skipUnlessDoc
     const none = await request('GET', `${paz.orchestrator}/services/picky/units/picky-1-1/restart`, undefined, paz.authHeaders());
     assert.equal(none.status, 404, JSON.stringify(none.body));
     assert.match(none.body.message, /no restart of "picky-1-1" is under way: ask for one with paz restart picky --unit picky-1-1/);
+  });
+
+  it('a replacement that hangs (never listens, never exits) is stuck once past its healthy deadline, and the old instance serves on', async () => {
+    // instance 1 serves; any other instance of this config sleeps without ever listening
+    const command = ['/bin/sh', '-c', '[ "$PAZ_INSTANCE" = 1 ] || exec sleep 3600; exec /bin/sh /app/start.sh'];
+    const created = await request('POST', `${paz.orchestrator}/services`, { name: 'hangs', dockerRepository: env.image1, ports: [{ container: 9000 }], numInstances: 1, command, rollout: { healthyDeadlineSeconds: 8, stopGraceSeconds: 1 } }, paz.authHeaders());
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await cli(['deploy', 'hangs'])).code, 0);
+    await waitFor('hangs.paz to answer', async () => ((await viaRouter(routerPort, 'hangs.paz').catch(() => undefined))?.status === 200 ? true : undefined));
+    const load = new Load(routerPort, 'hangs.paz', 50_000);
+    load.start();
+    const started = Date.now();
+    let r;
+    try {
+      r = await cli(['restart', 'hangs', '--unit', 'hangs-1-1']);
+    } finally {
+      await load.stop();
+    }
+    console.log(`# a hanging replacement was called stuck after ${((Date.now() - started) / 1000).toFixed(1)} s (deadline 8 s); ${load.ok} ok, ${load.failed} failed`);
+    assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /hangs-1-1 cannot be restarted: stuck: its replacement hangs-1-2 was not healthy within 8 s: .*; hangs-1-1 keeps serving \(`paz restart hangs --unit hangs-1-1 --cancel` withdraws it\)/);
+    assert.deepEqual(load.failures, [], 'the old instance served throughout');
+    assert.equal((await cli(['restart', 'hangs', '--unit', 'hangs-1-1', '--cancel'])).code, 0);
+    await waitFor('the hanging replacement to be gone', async () => ((await containersOf('hangs-1-2')).length === 0 ? true : undefined), 60_000);
+    assert.equal((await viaRouter(routerPort, 'hangs.paz')).status, 200);
   });
 
   it('is refused while the service deploys, and for an unknown unit or service, saying what to do', async () => {

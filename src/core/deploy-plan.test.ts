@@ -27,6 +27,13 @@ test('a deploy plans numInstances desired units named <svc>-<ver>-<i>, not yet p
   assert.equal(plan.units[1].spec.env.PAZ_INSTANCE, '2');
 });
 
+test('units carry the rollout times a replacement (drain, restart) is held to, only when the config sets them', () => {
+  const plain = planDeploy({ service, latestVersion: 0, image: 'x', trigger: { source: 'hook' }, now: 5 }).units[0];
+  assert.deepEqual([plain.minHealthySeconds, plain.healthyDeadlineSeconds], [undefined, undefined]);
+  const timed = planDeploy({ service: { ...service, config: { ...service.config, rollout: { minHealthySeconds: 1, healthyDeadlineSeconds: 20 } } }, latestVersion: 0, image: 'x', trigger: { source: 'hook' }, now: 5 }).units[0];
+  assert.deepEqual([timed.minHealthySeconds, timed.healthyDeadlineSeconds], [1, 20]);
+});
+
 test('unit specs carry env as strings and volumes as host:container pairs (not Paz\'s "-v /foo /bar")', () => {
   const plan = planDeploy({ service, latestVersion: 0, image: 'x', trigger: { source: 'hook' }, now: 5 });
   const spec = plan.units[0].spec;

@@ -69,6 +69,8 @@ export function desiredUnitsFor(record: DeployRecord, count: number, now: number
     if (record.config.mustShareWith) u.mustShareWith = record.config.mustShareWith;
     u.publicFacing = record.config.publicFacing ?? false;
     u.loadBalanced = record.config.loadBalanced ?? true;
+    if (record.config.rollout?.minHealthySeconds !== undefined) u.minHealthySeconds = record.config.rollout.minHealthySeconds;
+    if (record.config.rollout?.healthyDeadlineSeconds !== undefined) u.healthyDeadlineSeconds = record.config.rollout.healthyDeadlineSeconds;
     units.push(u);
   }
   return units;

@@ -10,7 +10,7 @@ export interface HostDrainView {
   actor: string;
   /** draining: units still on it; drained: none left; stuck: some cannot move, with nowhere else to go or a replacement that cannot start (they keep running) */
   state: HostDrainState;
-  /** units still placed on the host, retiring ones included */
+  /** units still placed on the host, retiring ones included, and instances still being stopped there */
   remaining: number;
   stuck: Unplaceable[];
 }
@@ -19,6 +19,6 @@ export function hostDrainViews(input: { drains: Map<string, HostDrainRecord>; un
   const out = new Map<string, HostDrainView>();
   if (input.drains.size === 0) return out;
   const plan = planHostDrains({ units: input.units, hosts: input.hosts, drained: new Set(input.drains.keys()), statuses: input.statuses, now: input.now });
-  for (const [id, r] of input.drains) out.set(id, { since: r.since, actor: r.actor, ...drainProgress(id, input.units, plan) });
+  for (const [id, r] of input.drains) out.set(id, { since: r.since, actor: r.actor, ...drainProgress(id, input.units, plan, input.statuses) });
   return out;
 }

@@ -6,7 +6,7 @@
 import type { DesiredUnit, HostRecord, UnitStatus } from './records.js';
 import { instanceEnv } from './records.js';
 import { unitName } from './unit-name.js';
-import { countsHealthy, hopeless } from './rollout-policy.js';
+import { countsHealthy, hopeless, whyNotHealthy } from './rollout-policy.js';
 import { ROLLOUT_DEFAULTS } from './rollout-defaults.js';
 
 export interface Placement {
@@ -362,6 +362,16 @@ export function replacementOf(u: DesiredUnit, instance: number, now: number, why
   };
 }
 
+/** How long a replacement must stay healthy before the unit it replaces is retired (the service's rollout.minHealthySeconds). */
+const minHealthyMs = (u: DesiredUnit) => (u.minHealthySeconds ?? ROLLOUT_DEFAULTS.minHealthySeconds) * 1000;
+
+/** "<unit> was not healthy within N s: why" once a replacement is past its healthy deadline (from its creation, as a deploy's new unit). */
+function overdue(r: DesiredUnit, statuses: Map<string, UnitStatus>, now: number): string | undefined {
+  const deadlineSeconds = r.healthyDeadlineSeconds ?? ROLLOUT_DEFAULTS.healthyDeadlineSeconds;
+  if (now < (r.releasedAt ?? r.createdAt) + deadlineSeconds * 1000 || countsHealthy(r, statuses, now, minHealthyMs(r))) return undefined;
+  return `${r.unit} was not healthy within ${deadlineSeconds} s: ${whyNotHealthy(r, statuses, now, minHealthyMs(r))}`;
+}
+
 export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[]; drained: ReadonlySet<string>; statuses: Map<string, UnitStatus>; now: number; restarts?: ReadonlySet<string> }): DrainPlan {
   const { units, drained, statuses, now } = input;
   const restarts = input.restarts ?? new Set<string>();
@@ -375,16 +385,17 @@ export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[
   }
   const replacementOfUnit = new Map<string, DesiredUnit>();
   for (const r of live) if (r.replaces && byName.get(r.replaces)?.drainingSince === undefined && byName.has(r.replaces)) replacementOfUnit.set(r.replaces, r);
-  const ready = (u: DesiredUnit) => countsHealthy(u, statuses, now, ROLLOUT_DEFAULTS.minHealthySeconds * 1000);
+  const ready = (u: DesiredUnit) => countsHealthy(u, statuses, now, minHealthyMs(u));
   // moves under way: finish them once the replacement is ready; cancel those whose host was undrained meanwhile
   for (const [old, r] of replacementOfUnit) {
     const o = byName.get(old)!;
     if (ready(r)) plan.actions.push({ type: 'retire', unit: old, by: r.unit });
     else if (o.host === null || (!drained.has(o.host) && !restarts.has(old))) plan.actions.push({ type: 'cancel', unit: r.unit, of: old });
     else {
-      // a replacement that crash-loops (or can never start) would leave the drain "moving" forever: say so. It
-      // stays, so a fix (the app, its image, its host) that lets its next restart come up still finishes the move.
-      const broken = hopeless(r, statuses);
+      // a replacement that crash-loops (or can never start), or hangs (never healthy, never exits) past its
+      // healthy deadline, would leave the drain "moving" forever: say so. It stays, so a fix (the app, its image,
+      // its host) that lets it come up still finishes the move.
+      const broken = hopeless(r, statuses) ?? overdue(r, statuses, now);
       if (broken) plan.stuck.push({ unit: old, reason: `stuck: its replacement ${broken}` });
     }
   }
@@ -417,10 +428,15 @@ export function planHostDrains(input: { units: DesiredUnit[]; hosts: HostRecord[
 
 export type HostDrainState = 'draining' | 'drained' | 'stuck';
 
-/** How a drained host's drain goes: units still on it (retiring ones too), and the ones that cannot move. */
-export function drainProgress(hostId: string, units: DesiredUnit[], plan: DrainPlan): { state: HostDrainState; remaining: number; stuck: Unplaceable[] } {
-  const remaining = units.filter((u) => u.host === hostId).length;
+/**
+ * How a drained host's drain goes: units still on it (retiring ones too, and ones gone from the desired state
+ * whose agent still reports them: being stopped), and the ones that cannot move. Drained means nothing runs
+ * there any more, so the host can be switched off.
+ */
+export function drainProgress(hostId: string, units: DesiredUnit[], plan: DrainPlan, statuses: Map<string, UnitStatus>): { state: HostDrainState; remaining: number; stuck: Unplaceable[] } {
   const mine = new Set(units.filter((u) => u.host === hostId).map((u) => u.unit));
   const stuck = plan.stuck.filter((s) => mine.has(s.unit));
+  for (const s of statuses.values()) if (s.host === hostId) mine.add(s.unit);
+  const remaining = mine.size;
   return { state: remaining === 0 ? 'drained' : stuck.length > 0 ? 'stuck' : 'draining', remaining, stuck };
 }

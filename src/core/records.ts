@@ -129,6 +129,13 @@ export interface DesiredUnit {
    * or asked to restart (`paz restart NAME --unit U`)
    */
   replaces?: string;
+  /**
+   * the config's rollout.minHealthySeconds and rollout.healthyDeadlineSeconds, copied at deploy time when set
+   * (absent: the defaults): how long a replacement (a drain's move, a restart) must stay healthy before the old
+   * unit is retired, and how long it has to get there before the move is called stuck
+   */
+  minHealthySeconds?: number;
+  healthyDeadlineSeconds?: number;
 }
 
 export type UnitState =

@@ -99,7 +99,7 @@ export function describeStatus(s: UnitStatus): string {
 }
 
 /** Why `u` does not count healthy yet, without its name (see unitsWhy). */
-function whyNotHealthy(u: DesiredUnit, statuses: Map<string, UnitStatus>, now: number, minHealthyMs: number): string {
+export function whyNotHealthy(u: DesiredUnit, statuses: Map<string, UnitStatus>, now: number, minHealthyMs: number): string {
   if (u.hold) return u.reason ?? 'held';
   if (!u.host) return u.reason ?? 'not placed';
   const s = statuses.get(u.unit);

@@ -49,7 +49,7 @@ test('a replacement that cannot start leaves the old unit serving, and the resta
   const units = [old, r];
   const plan = planHostDrains({ units, hosts: [host('h1')], drained: none, statuses: new Map([status(r, 'exited', { restarts: 5, exitCode: 1 })]), now: NOW, restarts: new Set(['web-1-2']) });
   assert.deepEqual(plan.actions, [], 'the old unit is not touched');
-  const p = restartProgress('web-1-2', units, plan);
+  const p = restartProgress('web-1-2', units, plan, new Map());
   assert.equal(p.state, 'stuck');
   assert.equal(p.replacement, 'web-1-3');
   assert.match(p.reason!, /stuck: its replacement web-1-3/);
@@ -57,17 +57,19 @@ test('a replacement that cannot start leaves the old unit serving, and the resta
   const fixed = unit('db', 1, 1, { host: 'h1', spec: { image: 'x', ports: [{ container: 5432, host: 15432, protocol: 'tcp' }], env: {}, volumes: [], stopGraceSeconds: 1 } });
   const noRoom = planHostDrains({ units: [fixed], hosts: [host('h1')], drained: none, statuses: new Map(), now: NOW, restarts: new Set(['db-1-1']) });
   assert.deepEqual(noRoom.actions, []);
-  assert.match(restartProgress('db-1-1', [fixed], noRoom).reason!, /stuck: no host can take its replacement \(.*15432/);
+  assert.match(restartProgress('db-1-1', [fixed], noRoom, new Map()).reason!, /stuck: no host can take its replacement \(.*15432/);
 });
 
 test('how a restart goes: replacing, retiring once the replacement took over, replaced once the old unit is gone', () => {
   const old = unit('web', 1, 2, { host: 'h1' });
   const r = { ...replacementOf(old, 3, 0, 'restart asked'), host: 'h1' };
   const empty = { actions: [], stuck: [] };
-  assert.deepEqual(restartProgress('web-1-2', [old], empty), { state: 'replacing' });
-  assert.deepEqual(restartProgress('web-1-2', [old, r], empty), { state: 'replacing', replacement: 'web-1-3' });
-  assert.deepEqual(restartProgress('web-1-2', [{ ...old, drainingSince: 1 }, r], empty), { state: 'retiring', replacement: 'web-1-3' });
-  assert.deepEqual(restartProgress('web-1-2', [r], empty), { state: 'replaced', replacement: 'web-1-3' });
+  assert.deepEqual(restartProgress('web-1-2', [old], empty, new Map()), { state: 'replacing' });
+  assert.deepEqual(restartProgress('web-1-2', [old, r], empty, new Map()), { state: 'replacing', replacement: 'web-1-3' });
+  assert.deepEqual(restartProgress('web-1-2', [{ ...old, drainingSince: 1 }, r], empty, new Map()), { state: 'retiring', replacement: 'web-1-3' });
+  // gone from the desired state but its agent still reports it: still being stopped; replaced once its status goes
+  assert.deepEqual(restartProgress('web-1-2', [r], empty, new Map([status(old, 'stopping')])), { state: 'retiring', replacement: 'web-1-3' });
+  assert.deepEqual(restartProgress('web-1-2', [r], empty, new Map([status(r, 'healthy')])), { state: 'replaced', replacement: 'web-1-3' });
 });
 
 test('a restart is refused while the service deploys, and for a unit not running anywhere or already on its way out', () => {

@@ -4,7 +4,7 @@
  * retired once the new one is healthy, as a host drain moves a unit (placement.ts planHostDrains; the
  * host-drain loop applies it). Pure: whether a restart may be asked now, and how one goes.
  */
-import type { DesiredUnit } from './records.js';
+import type { DesiredUnit, UnitStatus } from './records.js';
 import type { RolloutState } from './rollout-policy.js';
 import type { DrainPlan } from './placement.js';
 
@@ -23,8 +23,8 @@ export type UnitRestartState = 'replacing' | 'retiring' | 'replaced' | 'stuck';
 export interface UnitRestartProgress {
   /**
    * replacing: its replacement is on its way (the old one serves); retiring: the replacement took over and the old
-   * one is being drained and stopped; replaced: the old one is gone; stuck: the replacement cannot be placed or
-   * started (the old one keeps serving)
+   * one is being drained and stopped; replaced: the old one is stopped and removed; stuck: the replacement cannot
+   * be placed or started, or is not healthy by its deadline (the old one keeps serving)
    */
   state: UnitRestartState;
   /** the instance that takes over, once there is one */
@@ -32,12 +32,16 @@ export interface UnitRestartProgress {
   reason?: string;
 }
 
-/** How the restart of `unit` goes, from the units and the drain loop's plan (planHostDrains with the restart asked). */
-export function restartProgress(unit: string, units: readonly DesiredUnit[], plan: DrainPlan): UnitRestartProgress {
+/**
+ * How the restart of `unit` goes, from the units, their statuses and the drain loop's plan (planHostDrains with
+ * the restart asked). Replaced means the old instance is stopped and removed: its agent deletes its status only
+ * then, so a unit gone from the desired state whose status is still there is still being stopped.
+ */
+export function restartProgress(unit: string, units: readonly DesiredUnit[], plan: DrainPlan, statuses: Map<string, UnitStatus>): UnitRestartProgress {
   const old = units.find((u) => u.unit === unit);
   const replacement = units.find((r) => r.replaces === unit && r.drainingSince === undefined) ?? units.find((r) => r.replaces === unit);
   const named = replacement ? { replacement: replacement.unit } : {};
-  if (!old) return { state: 'replaced', ...named };
+  if (!old) return { state: statuses.has(unit) ? 'retiring' : 'replaced', ...named };
   if (old.drainingSince !== undefined) return { state: 'retiring', ...named };
   const stuck = plan.stuck.find((s) => s.unit === unit);
   if (stuck) return { state: 'stuck', ...named, reason: stuck.reason };

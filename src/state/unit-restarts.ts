@@ -99,7 +99,7 @@ export class UnitRestarts {
       now: this.now(),
       restarts: new Set(asked ? [unit] : []),
     });
-    const progress = restartProgress(unit, units, plan);
+    const progress = restartProgress(unit, units, plan, statuses);
     const replaced = (progress.state === 'replaced' || progress.state === 'retiring') && progress.replacement !== undefined;
     if (!asked && !replaced) throw new PazError('UNIT_NOT_FOUND', `no restart of "${unit}" is under way: ask for one with paz restart ${service} --unit ${unit}`, { service, unit });
     return { unit, service, ...(asked ? { since: asked.since, actor: asked.actor } : {}), ...progress };
