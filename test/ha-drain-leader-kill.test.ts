@@ -3,13 +3,16 @@
 // through another host's router; its units' replacements start slowly (4 s, no health check), and while they
 // start, the leading server is SIGKILLed. Another replica takes over the host-drain loop and the drain
 // converges: the drained host is empty, the service has exactly its instances elsewhere, no unit ran twice
-// at any sample, and no request failed.
+// at any sample, and no request failed. Then the killed server is back, a unit is restarted (`paz restart web
+// --unit U`, followed through a server that is not the leader) and the leader is SIGKILLed again while the fresh
+// instance starts: the restart completes, the old instance is gone, nothing ran twice, no request failed.
 // test-lane: heavy slow
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetnsCluster } from './helpers/netns-cluster.js';
 import { waitFor } from './helpers/wait.js';
 import { Load, viaRouter } from './helpers/load.js';
+import { runPaz } from './helpers/paz-server.js';
 import { leaderOf, liveOrchestrator, slowServerCommand, startHaCluster, unitProcesses, watchForDuplicates, type HaCluster } from './helpers/ha-cluster.js';
 
 const why = NetnsCluster.unavailableReason({ etcd: true });
@@ -28,6 +31,8 @@ describe('a host drain while the leading server is killed', { skip }, () => {
   let ha: HaCluster;
   let dupWatch: ReturnType<typeof watchForDuplicates> | undefined;
   let load: Load | undefined;
+  let drainedId = '';
+  let routerHost: NetnsCluster['hosts'][number];
   before(async () => {
     ha = await startHaCluster(c);
   });
@@ -55,8 +60,8 @@ describe('a host drain while the leading server is killed', { skip }, () => {
     const leader = await waitFor('a leader', () => leaderOf(ha));
     // drain a host that is not the leader's, and load through a third host's router
     const drainedHost = c.hosts.find((h) => h !== leader.host)!;
-    const routerHost = c.hosts.find((h) => h !== leader.host && h !== drainedHost)!;
-    const drainedId = hosts.find((h) => h.PublicIP === drainedHost.ip)!.ID;
+    routerHost = c.hosts.find((h) => h !== leader.host && h !== drainedHost)!;
+    drainedId = hosts.find((h) => h.PublicIP === drainedHost.ip)!.ID;
     const moving = spread.find((u) => u.host === drainedId)!;
     await waitFor(`${routerHost.name}'s router serving every instance`, async () => {
       const seen = new Set<string>();
@@ -82,6 +87,8 @@ describe('a host drain while the leading server is killed', { skip }, () => {
     }, 60_000, 100);
     const takeoverMs = Date.now() - killedAt;
     api = await liveOrchestrator(ha, leader.host);
+    // back for the next test, as an operator would bring it back
+    ha.servers.set(leader.host.name, await c.startServer(leader.host));
 
     const final = await waitFor('the drained host empty, the instances elsewhere', async () => {
       const health = (await c.api('GET', `${api}/cluster/hosts/${drainedId}/health`)).body;
@@ -102,5 +109,46 @@ describe('a host drain while the leading server is killed', { skip }, () => {
     assert.equal(load.failed, 0, `failed requests: ${load.failures.slice(0, 5).join(' | ')}`);
     assert.deepEqual(running.map((p) => p.unit).sort(), final.map((u) => u.name).sort(), 'the store and the hosts agree');
     assert.ok(running.every((p) => p.host !== drainedHost.name), 'nothing runs on the drained host');
+  });
+
+  it('a unit restart while the leading server is killed: it completes, followed by the CLI through another server', async () => {
+    dupWatch = watchForDuplicates(c);
+    const leader = await waitFor('a leader', () => leaderOf(ha));
+    const api = await liveOrchestrator(ha, leader.host);
+    const before = (await c.api('GET', `${api}/services/web/units`)).body as UnitRow[];
+    assert.equal(before.length, INSTANCES, JSON.stringify(before));
+    const hostName = new Map(((await c.api('GET', `${api}/cluster/hosts`)).body as Array<{ ID: string; PublicIP: string }>).map((h) => [h.ID, c.hosts.find((x) => x.ip === h.PublicIP)?.name]));
+    // a unit away from the leader's host where there is one: the restart is asked and followed across hosts
+    const target = before.find((u) => hostName.get(u.host!) !== leader.host.name) ?? before[0];
+    load = new Load(80, 'web.paz', 20_000, undefined, routerHost.ip);
+    load.start();
+    const started = Date.now();
+    const restarting = runPaz(['restart', 'web', '--unit', target.name], '', { PAZ_URL: api, PAZ_TOKEN: c.token });
+    const replacement = await waitFor('the fresh instance placed', async () => {
+      const us = (await c.api('GET', `${api}/services/web/units`)).body as UnitRow[];
+      return us.find((u) => !before.some((b) => b.name === u.name) && u.host !== null);
+    }, 30_000, 100);
+    leader.process.child.kill('SIGKILL');
+    await leader.process.exited;
+    // bounded: a restart nobody finishes would have the CLI follow it forever
+    const r = await Promise.race([restarting, new Promise<{ code: null; stdout: string; stderr: string }>((res) => setTimeout(() => res({ code: null, stdout: '', stderr: 'paz restart had not returned after 90 s' }), 90_000).unref())]);
+    const doneMs = Date.now() - started;
+    await new Promise((res) => setTimeout(res, 1000));
+    await load.stop();
+    const final = (await c.api('GET', `${api}/services/web/units`)).body as UnitRow[];
+    const running = await waitFor('exactly the instances running', async () => {
+      const procs = unitProcesses(c).filter((p) => p.unit.startsWith('web-'));
+      return procs.length === INSTANCES ? procs : undefined;
+    }, 30_000);
+    const twice = dupWatch.stop();
+    console.log(`# restarted ${target.name}@${hostName.get(target.host!)} -> ${replacement.name}@${hostName.get(replacement.host!)}; killed leader ${leader.host.name} while it started; done ${(doneMs / 1000).toFixed(1)} s after it was asked`);
+    console.log(`# load via ${routerHost.name}'s router: ok ${load.ok}, failed ${load.failed}; processes ${running.map((p) => `${p.unit}@${p.host}`).join(', ')}; ran twice: ${twice.length}`);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`${target.name} restarted: ${replacement.name} took over, and ${target.name} is drained and stopped`));
+    assert.deepEqual(twice, [], 'no unit ran twice at any sample');
+    assert.equal(load.failed, 0, `failed requests: ${load.failures.slice(0, 5).join(' | ')}`);
+    assert.deepEqual(final.map((u) => u.name).sort(), before.filter((u) => u.name !== target.name).map((u) => u.name).concat(replacement.name).sort());
+    assert.ok(final.every((u) => u.healthy && u.host !== drainedId), JSON.stringify(final));
+    assert.deepEqual(running.map((p) => p.unit).sort(), final.map((u) => u.name).sort(), 'the store and the hosts agree: the old instance is stopped');
   });
 });
