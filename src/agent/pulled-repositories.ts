@@ -8,7 +8,8 @@
  * image nobody knows of; it is forgotten once a pass of the collector finds no reference of it left on the host
  * (image-gc-plan.ts). Writes happen only for a repository not known yet: a handful per host, not one per pull.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { dirname } from 'node:path';
 import { imageRefProblem, repositoryKey } from '../core/image-ref.js';
 
@@ -60,8 +61,6 @@ export class PulledRepositories {
 
   private save(): void {
     mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ repositories: Object.fromEntries(this.notedAt) }) + '\n');
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify({ repositories: Object.fromEntries(this.notedAt) }) + '\n', { durable: true });
   }
 }

@@ -5,6 +5,7 @@
  * core/backup-format.ts; how it is read and written: state/backup.ts.
  */
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { syncDirectory } from '../fs/atomic-file.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileErrorWords } from '../core/file-errors.js';
 import { BackupFileError, formatBackup, parseBackup, secretsKeyProblem, type Backup, type BackupCounts } from '../core/backup-format.js';
@@ -269,10 +270,5 @@ function writeFileDurably(file: string, text: string, { replace = true }: { repl
     if (code === 'EEXIST') throw new Error(`${file} appeared while the backup was written: it was left as it is; give another FILE, or --force to replace it`);
     throw new Error(`could not write ${file}: ${code === 'ENOENT' ? `the directory ${dirname(file)} does not exist` : fileErrorWords(err)}`);
   }
-  const dir = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  syncDirectory(dirname(file));
 }

@@ -3,7 +3,8 @@
  * It holds tokens, so it is written with mode 0600 (its directory 0700), through a temporary file and a
  * rename so a crash mid-write never leaves half a file.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseProfileConfig, type ProfileConfig } from './connection.js';
@@ -30,9 +31,5 @@ export function readProfiles(path: string): ProfileConfig {
 export function writeProfiles(path: string, config: ProfileConfig): void {
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  // the mode of `open` is masked by the umask; chmod is not
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, durable: true });
 }

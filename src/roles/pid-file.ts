@@ -4,7 +4,8 @@
  * one data dir would run every unit twice), and `paz down` finds the process to stop. A pid alone is not a
  * process (pids are reused), so the file also holds the process's start time from /proc/<pid>/stat.
  */
-import { readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { join } from 'node:path';
 import { ProcReader } from '../agent/drivers/process/proc-reader.js';
 
@@ -52,9 +53,7 @@ export function claimDataDir(dataDir: string, role: string): void {
     throw new Error(`paz ${other.role} (pid ${other.pid}) already runs on data dir ${dataDir}: stop it (paz down --data-dir ${dataDir}) or use another --data-dir`);
   }
   const path = pidFilePath(dataDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, formatPidRecord({ pid: process.pid, startTicks: proc.stat(process.pid)?.startTicks ?? null, role }));
-  renameSync(tmp, path);
+  writeFileAtomic(path, formatPidRecord({ pid: process.pid, startTicks: proc.stat(process.pid)?.startTicks ?? null, role }));
 }
 
 /** Removes the pid file if it is still this process's. */

@@ -5,7 +5,8 @@
  * which the process carries in its environment (PAZ_LAUNCH_ID) and, with cgroups, by the unit's cgroup, and
  * kills it: a process nobody recorded would otherwise run on unseen, or run beside the unit's next start.
  */
-import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../../../fs/atomic-file.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -33,9 +34,7 @@ export class LaunchIntents {
   /** Synchronous and atomic: the intent is on disk before spawn() is even called. */
   write(intent: LaunchIntent): void {
     const path = this.path(intent.unit);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(intent) + '\n');
-    renameSync(tmp, path);
+    writeFileAtomic(path, JSON.stringify(intent) + '\n', { durable: true });
   }
 
   remove(unit: string): void {

@@ -7,7 +7,8 @@
  * State files are written synchronously and atomically (temp file + rename): a reader never sees half a file,
  * and an exit handler's write cannot interleave with another driver instance's read-modify-write.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../../fs/atomic-file.js';
 import { join } from 'node:path';
 import type { UnitSpec } from '../driver.js';
 import type { BoundPort } from './unit-launch.js';
@@ -84,10 +85,9 @@ export class UnitFiles {
 
   write(unit: string, state: UnitStateFile): void {
     const path = this.statePath(unit);
-    const tmp = `${path}.${process.pid}.tmp`;
-    // 0600: the spec holds the unit's env, opened secrets included (restarts reuse it, as Docker keeps a container's)
-    writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, path);
+    // 0600: the spec holds the unit's env, opened secrets included (restarts reuse it, as Docker keeps a container's);
+    // durable: units outlive their agent, and the next one adopts them by these files, after a power cut too
+    writeFileAtomic(path, JSON.stringify(state, null, 2) + '\n', { mode: 0o600, durable: true });
   }
 
   /**
