@@ -14,7 +14,7 @@ const UnitRestartAnswer = Type.Object(
     unit: Type.String(),
     service: Type.String(),
     state: Type.Union([Type.Literal('replacing'), Type.Literal('retiring'), Type.Literal('replaced'), Type.Literal('stuck')], {
-      description: 'replacing: a fresh instance is on its way (the old one serves meanwhile); retiring: the fresh one took over and the old one is being drained, then stopped; replaced: the old one is gone; stuck: the replacement cannot be placed or keeps failing (the old one keeps serving; withdraw with DELETE)',
+      description: 'replacing: a fresh instance is on its way (the old one serves meanwhile); retiring: the fresh one took over and the old one is being drained, then stopped; replaced: the old one is stopped and removed; stuck: the replacement cannot be placed, keeps failing, or was not healthy within the rollout healthyDeadlineSeconds (the old one keeps serving; withdraw with DELETE)',
     }),
     replacement: Type.Optional(Type.String({ description: 'the instance that takes over, once there is one' })),
     reason: Type.Optional(Type.String({ description: 'why it is stuck' })),
@@ -44,7 +44,7 @@ export function registerUnitRestartRoutes(app: FastifyInstance, ctx: ApiContext)
         tags,
         summary: 'Restart one instance: a fresh one replaces it, then it is drained and stopped (no gap)',
         description:
-          "Like Heroku's `ps:restart web.1` without the gap: a new instance of the same version (next instance number, placed on any eligible host, its own included) starts, and the old one is retired (routers drain it, then it stops) once the new one has been healthy for the rollout's minHealthySeconds. 202 with how it goes (GET follows it); asking again while it runs changes nothing. 409 `PAZ_CONFLICT` while the service deploys, and for a unit not placed, already being retired or already being replaced. A replacement that cannot be placed or keeps failing leaves the old instance serving (state `stuck`).",
+          "Like Heroku's `ps:restart web.1` without the gap: a new instance of the same version (next instance number, placed on any eligible host, its own included) starts, and the old one is retired (routers drain it, then it stops) once the new one has been healthy for the rollout's minHealthySeconds. 202 with how it goes (GET follows it); asking again while it runs changes nothing. 409 `PAZ_CONFLICT` while the service deploys, and for a unit not placed, already being retired or already being replaced. A replacement that cannot be placed, keeps failing or is not healthy within the rollout's healthyDeadlineSeconds leaves the old instance serving (state `stuck`).",
         params: UnitParams,
         body: Type.Optional(Type.Object({}, { additionalProperties: false })),
         response: { 202: DocOf(UnitRestartAnswer), ...errorResponses },
