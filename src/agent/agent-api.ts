@@ -20,6 +20,7 @@ import { bearerToken, isClusterToken } from '../core/cluster-token.js';
 import { redactUrl } from '../core/webhook-proof.js';
 import { PAZ_VERSION } from '../version.js';
 import { httpTimeouts, requestId } from '../http/http-timeouts.js';
+import { onClientError } from '../http/client-error.js';
 import { deferredGauge, loadMetrics, recordRequest } from '../http/metrics-sink.js';
 import { parseLogQuery } from './log-query.js';
 import { DriverError, type Driver } from './drivers/driver.js';
@@ -236,6 +237,8 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       else sendJson(res, pazError.statusCode, errorBody(pazError));
     });
   });
+  // what Node's HTTP parser refuses gets the same answer as on the API servers
+  server.on('clientError', onClientError);
 
   return {
     server,

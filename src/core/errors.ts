@@ -6,6 +6,9 @@
 export const ErrorCodes = {
   VALIDATION: { status: 400, title: 'Bad Request' },
   BAD_JSON: { status: 400, title: 'Bad Request' },
+  BAD_HTTP: { status: 400, title: 'Bad Request' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request Header Fields Too Large' },
   UNAUTHENTICATED: { status: 401, title: 'Unauthorized' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   BODY_TOO_LARGE: { status: 413, title: 'Payload Too Large' },

@@ -17,6 +17,7 @@ import { registerMetrics } from './metrics.js';
 import { registerAuth, type ApiAuth } from './auth.js';
 import { httpTimeouts, requestId } from './http-timeouts.js';
 import { endLongLived, registerLongLived } from './long-lived.js';
+import { onClientError } from './client-error.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -106,6 +107,8 @@ export function createApp(opts: AppOptions): FastifyInstance {
     requestIdHeader: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // answers what Node's HTTP parser refuses with Connection: close (client-error.ts says why)
+    clientErrorHandler: onClientError,
     // fastify types the server by its options; HTTPS changes nothing Paz uses of it
     ...((opts.tls ? { https: opts.tls } : {}) as object),
   });
