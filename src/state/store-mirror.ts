@@ -26,6 +26,7 @@
 import type { Logger } from 'pino';
 import { StoreCompactedError, type Store, type Watch, type WatchEvent } from '../store/store.js';
 import { MirrorState, type MirrorView } from '../store/mirror-state.js';
+import { RevisionFence } from './revision-fence.js';
 
 export interface StoreMirrorOptions {
   /** what to mirror (default `/paz/`, everything Paz keeps) */
@@ -187,41 +188,4 @@ export class StoreMirror {
 /** etcd's answer to a watch or read of keys the user may not read (auth limited to some prefixes) */
 function isPermissionDenied(err: unknown): boolean {
   return /permission denied/i.test(err instanceof Error ? err.message : String(err));
-}
-
-/**
- * The store's current revision for many concurrent readers at the price of few calls: a caller gets the
- * answer of a call that began after it asked (an answer begun earlier could miss a write that finished
- * just before), and every caller who asks while a call is out shares the next one (as etcd's ReadIndex
- * batches linearizable reads).
- */
-export class RevisionFence {
-  private running: Promise<number> | undefined;
-  private queued: Promise<number> | undefined;
-
-  constructor(private readonly store: Pick<Store, 'revision'>) {}
-
-  latest(): Promise<number> {
-    if (!this.running) return this.call();
-    this.queued ??= this.running.then(
-      () => this.afterRunning(),
-      () => this.afterRunning(),
-    );
-    return this.queued;
-  }
-
-  private afterRunning(): Promise<number> {
-    this.queued = undefined;
-    return this.call();
-  }
-
-  private call(): Promise<number> {
-    const call = this.store.revision();
-    this.running = call;
-    const clear = () => {
-      if (this.running === call) this.running = undefined;
-    };
-    call.then(clear, clear);
-    return call;
-  }
 }
