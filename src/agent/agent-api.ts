@@ -21,6 +21,7 @@ import { redactUrl } from '../core/webhook-proof.js';
 import { PAZ_VERSION } from '../version.js';
 import { httpTimeouts, requestId } from '../http/http-timeouts.js';
 import { onClientError } from '../http/client-error.js';
+import { closeInStagesAfterAnswer, isClosingInStages } from '../http/lingering-close.js';
 import { deferredGauge, loadMetrics, recordRequest } from '../http/metrics-sink.js';
 import { parseLogQuery } from './log-query.js';
 import { DriverError, type Driver } from './drivers/driver.js';
@@ -162,7 +163,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
    */
   async function execInUnit(req: IncomingMessage, res: ServerResponse, unit: string): Promise<void> {
     known(unit);
-    const body = await readJsonBody(req, EXEC_BODY_MAX_BYTES);
+    const body = await readJsonBody(req, res, EXEC_BODY_MAX_BYTES);
     const { command, timeoutSeconds } = (body ?? {}) as { command?: unknown; timeoutSeconds?: unknown };
     const problem = execCommandProblem(command) ?? execTimeoutProblem(timeoutSeconds);
     if (problem) throw new PazError('VALIDATION', `body: ${problem}`);
@@ -213,6 +214,8 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
   }
 
   const server = createServer({ ...httpTimeouts() }, (req, res) => {
+    // a request pipelined behind one whose answer closed the connection is not served (lingering-close.ts)
+    if (isClosingInStages(req.socket)) return;
     const started = process.hrtime.bigint();
     const id = requestId();
     res.setHeader('x-api-uuid', id);
@@ -265,16 +268,47 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
 /** how long the agent's stop waits for open requests (followed logs) before cutting them */
 const CLOSE_GRACE_MS = 2_000;
 
-/** A request's JSON body (undefined when empty), read up to `maxBytes`. */
-async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new PazError('BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+/**
+ * A request's JSON body (undefined when empty), read up to `maxBytes`. A larger body is refused with the
+ * connection closed in stages, not by destroying the request (which resets the connection: no 413 would arrive).
+ */
+async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
+  const tooLarge = () => {
+    res.setHeader('connection', 'close');
+    closeInStagesAfterAnswer(req);
+    // what still arrives is read and dropped until the staged close ends the connection
+    req.resume();
+    return new PazError('BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
+  };
+  if (Number(req.headers['content-length']) > maxBytes) throw tooLarge();
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+      else {
+        stop();
+        reject(tooLarge());
+      }
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);

@@ -13,6 +13,7 @@ import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorCodes, PazError, errorBody } from '../core/errors.js';
 import { PAZ_VERSION } from '../version.js';
+import { closeInStages } from './lingering-close.js';
 
 /** The catalogue error for a parser or timeout error's code (`HPE_…`, `ERR_HTTP_REQUEST_TIMEOUT`). */
 export function clientErrorOf(code: string | undefined): PazError {
@@ -39,20 +40,12 @@ export function clientErrorAnswer(err: PazError): string {
   );
 }
 
-/**
- * How long a refused connection stays open after its answer, reading and discarding what the client still
- * sends. Closing at once would reset a connection whose client is still sending (a body behind oversized
- * headers): its TCP stack would throw the answer away with the reset, and the client would see EPIPE or
- * "other side closed" instead of the 431 (RFC 9112 §9.6: a server closes in stages).
- */
-export const LINGER_MS = 2_000;
-
 /** Connections already answered: the parser, failed for good, reports every later chunk as another error. */
 const answered = new WeakSet<Socket>();
 
 /**
  * The server's 'clientError' listener: answers unless an answer is under way on the connection, then closes
- * its side, lingers while the client finishes sending (after a parser error only), and closes. A keep-alive
+ * its side, lingers while the client finishes sending (after a parser error only: lingering-close.ts), and closes. A keep-alive
  * connection's earlier answers don't matter (a bad second request still gets its 400).
  */
 export function onClientError(err: Error & { code?: string }, socket: Socket): void {
@@ -66,13 +59,14 @@ export function onClientError(err: Error & { code?: string }, socket: Socket): v
     socket.destroy();
     return;
   }
-  socket.end(clientErrorAnswer(clientErrorOf(err.code)));
+  const answer = clientErrorAnswer(clientErrorOf(err.code));
   // a timed-out request's parser still works: lingering would let the rest of a late request through to a route
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    socket.end(answer);
     socket.destroy();
     return;
   }
-  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
-  linger.unref();
-  socket.once('close', () => clearTimeout(linger));
+  // the client may still be sending (a body behind oversized headers): closing at once would reset the
+  // connection and lose the answer
+  closeInStages(socket, answer);
 }

@@ -18,6 +18,7 @@ import { registerAuth, type ApiAuth } from './auth.js';
 import { httpTimeouts, requestId } from './http-timeouts.js';
 import { endLongLived, registerLongLived } from './long-lived.js';
 import { onClientError } from './client-error.js';
+import { closeInStagesAfterAnswer, isClosingInStages } from './lingering-close.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -136,6 +137,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
   });
 
   app.addHook('onRequest', async (req, reply) => {
+    // a request pipelined behind one whose answer closed the connection is not served (lingering-close.ts)
+    if (isClosingInStages(req.raw.socket)) {
+      reply.hijack();
+      return;
+    }
     reply.header('x-api-uuid', req.id);
     reply.header('x-api-version', PAZ_VERSION);
   });
@@ -145,9 +151,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
   app.addHook('preSerialization', async (_req, _reply, payload) => redactSecrets(payload));
 
   // Paz's clients compare the content type to the exact string `application/json`.
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     const type = reply.getHeader('content-type');
     if (typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', 'application/json');
+    // fastify closes the connection after refusing a body for its size, before the client finished sending it
+    if (reply.getHeader('connection') === 'close') closeInStagesAfterAnswer(req.raw);
     return payload;
   });
 
