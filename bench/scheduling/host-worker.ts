@@ -2,8 +2,9 @@
  * A child process that runs a share of the scheduling bench's simulated hosts against the same store as the
  * control plane (an etcd endpoint), as real agents run apart from the control plane. Spoken to over IPC:
  *   parent → { type: 'reset' } (count from now), { type: 'stop' }
- *   child  → { type: 'ready' }, { type: 'counts', counts }, then exits after stop
+ *   child  → { type: 'ready' }, { type: 'counts', counts, longestStallMs }, then exits after stop
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { openStore } from '../../src/store/index.js';
 import { SimHost } from './sim-host.js';
@@ -23,13 +24,16 @@ export interface WorkerArgs {
 }
 
 export type ToWorker = { type: 'reset' } | { type: 'stop' };
-export type FromWorker = { type: 'ready' } | { type: 'counts'; counts: StoreCounts } | { type: 'failed'; error: string };
+export type FromWorker = { type: 'ready' } | { type: 'counts'; counts: StoreCounts; longestStallMs: number } | { type: 'failed'; error: string };
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2]) as WorkerArgs;
   const logger = pino({ level: process.env.PAZ_BENCH_LOG ?? 'error' }, process.stderr);
   const raw = await openStore(args.storeUrl);
   let counts = emptyCounts();
+  // how long the event loop stood still at most: how far behind these hosts fell (scheduling.ts prints it)
+  const stalls = monitorEventLoopDelay({ resolution: 10 });
+  stalls.enable();
   const live: StoreCounts = emptyCounts();
   const store = countingStore(raw, live);
   // the process's watches are shared per Store object: a wrapper of its own gives a host watches of its own
@@ -37,12 +41,15 @@ async function main(): Promise<void> {
   for (let i = 0; i < hosts.length; i += 50) await Promise.all(hosts.slice(i, i + 50).map((h) => h.start()));
   const send = (m: FromWorker) => process.send!(m);
   process.on('message', (m: ToWorker) => {
-    if (m.type === 'reset') counts = { ...live };
+    if (m.type === 'reset') {
+      counts = { ...live };
+      stalls.reset();
+    }
     if (m.type === 'stop') {
       void (async () => {
         const delta = emptyCounts();
         for (const k of Object.keys(delta) as Array<keyof StoreCounts>) delta[k] = live[k] - counts[k];
-        send({ type: 'counts', counts: delta });
+        send({ type: 'counts', counts: delta, longestStallMs: stalls.max / 1e6 });
         for (let i = 0; i < hosts.length; i += 50) await Promise.all(hosts.slice(i, i + 50).map((h) => h.stop()));
         await raw.close();
         process.exit(0);
