@@ -21,6 +21,7 @@
 import { randomInt } from 'node:crypto';
 import { Etcd3, type IDuplexStream, type ILeaseKeepAliveRequest, type ILeaseKeepAliveResponse, type IOptions } from 'etcd3';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { keepChannelsOnCallErrors } from './pool-resets.js';
 import {
   LeaseNotFoundError,
   StoreClosedError,
@@ -145,6 +146,31 @@ interface Member {
   client: Etcd3;
 }
 
+/** The etcd3 client options of one member's client (the store wraps the client with pool-resets.ts). */
+export function memberClientOptions(endpoint: string, options: Pick<EtcdStoreOptions, 'auth' | 'tls'> = {}): IOptions {
+  return {
+    hosts: [endpoint],
+    grpcOptions: {
+      // a range of many keys can exceed grpc-js's default 4 MiB; etcd itself sets no reply limit
+      'grpc.max_receive_message_length': -1,
+      // notice a dead member under an open stream within ~8 s; etcd accepts pings every 5 s or slower
+      // (--grpc-keepalive-min-time), and answers pings closer together with "too many pings"
+      'grpc.keepalive_time_ms': 6_000,
+      'grpc.keepalive_timeout_ms': 2_000,
+      // after a member was unreachable, grpc-js tries to connect again after 1 s, then 1.6 times longer each
+      // time, up to 2 min by default: a host cut off from etcd for a few minutes stayed cut off up to 2 min
+      // after the network came back (its router, its units, its lease). 5 s at most, like a loop's watch.
+      'grpc.max_reconnect_backoff_ms': 5_000,
+    },
+    // every call's deadline is given with it (streams have none: a watch lives on)
+    defaultCallOptions: () => ({ interceptors: [requireLeader] }),
+    faultHandling: { global: CALL_ONCE, host: () => CALL_ONCE },
+    ...(options.auth ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
+    // grpc-js takes no root certificate as "the system's"
+    ...(options.tls ? { credentials: { rootCertificate: options.tls.ca as Buffer, privateKey: options.tls.key, certChain: options.tls.cert } } : {}),
+  };
+}
+
 export class EtcdStore implements Store {
   readonly name: string;
   readonly limits: StoreLimits;
@@ -168,32 +194,18 @@ export class EtcdStore implements Store {
     };
     this.onBackgroundError = options.onBackgroundError
       ?? ((err) => process.emitWarning(`${this.name}: ${err.message}`, { type: 'PazStoreWarning' }));
-    // one client per member, so this class chooses where each call goes
-    this.members = new Map(hosts.map((endpoint) => [endpoint, {
-      endpoint,
-      client: new Etcd3({
-        hosts: [endpoint],
-        grpcOptions: {
-          // a range of many keys can exceed grpc-js's default 4 MiB; etcd itself sets no reply limit
-          'grpc.max_receive_message_length': -1,
-          // notice a dead member under an open stream within ~8 s; etcd accepts pings every 5 s or slower
-          // (--grpc-keepalive-min-time), and answers pings closer together with "too many pings"
-          'grpc.keepalive_time_ms': 6_000,
-          'grpc.keepalive_timeout_ms': 2_000,
-          // after a member was unreachable, grpc-js tries to connect again after 1 s, then 1.6 times longer each
-          // time, up to 2 min by default: a host cut off from etcd for a few minutes stayed cut off up to 2 min
-          // after the network came back (its router, its units, its lease). 5 s at most, like a loop's watch.
-          'grpc.max_reconnect_backoff_ms': 5_000,
-        },
-        // every call's deadline is given with it (streams have none: a watch lives on)
-        defaultCallOptions: () => ({ interceptors: [requireLeader] }),
-        faultHandling: { global: CALL_ONCE, host: () => CALL_ONCE },
-        ...(options.auth ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
-        // grpc-js takes no root certificate as "the system's"
-        ...(options.tls ? { credentials: { rootCertificate: options.tls.ca as Buffer, privateKey: options.tls.key, certChain: options.tls.cert } } : {}),
-      }),
-    }]));
+    // one client per member, so this class chooses where each call goes; a failed call closes none of its
+    // streams (pool-resets.ts)
+    this.members = new Map(hosts.map((endpoint) => [endpoint, { endpoint, client: this.withChannelsKept(new Etcd3(memberClientOptions(endpoint, options))) }]));
     this.choice = new MemberChoice(hosts, { unreachableForMs: UNREACHABLE_FOR_MS });
+  }
+
+  /** `client`, whose failed calls close none of its streams (pool-resets.ts) */
+  private withChannelsKept(client: Etcd3): Etcd3 {
+    if (!keepChannelsOnCallErrors(client)) {
+      this.onBackgroundError(new Error('etcd3\'s connection pool is not the one pool-resets.ts knows: a failed call will drop every watch of this process (an etcd3 upgrade?)'));
+    }
+    return client;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
