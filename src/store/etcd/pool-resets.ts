@@ -1,11 +1,12 @@
 /**
- * etcd3's connection pool closes every gRPC client of a member (its channel, and with it every stream open on
- * it: the watches, the lease keep-alives) whenever one call to that member fails with what it counts as
- * recoverable: a deadline exceeded, a cancel, an unavailable. One slow call then costs every stream: under load a
- * lease keep-alive past its 2 s deadline dropped every watch of its process ("14 UNAVAILABLE: Connection
- * dropped"), they all reopened at once and added to the load that had made the call slow (bench/scheduling with
- * 1,000 hosts on etcd: about 940 such resets and 40 dropped watch streams in one run). A slow disk's fsync stall
- * on a real etcd would do the same to a server's or an agent's watches.
+ * etcd3's connection pool closes every gRPC client of a member whenever one call to that member fails with what
+ * it counts as recoverable: a deadline exceeded, a cancel, an unavailable. Once no client uses the connection,
+ * grpc-js closes it (its pool looks every 10 s) and the streams still open on it (the watches) are dropped at the
+ * next keepalive ping. One slow call then cost every stream: under load a lease keep-alive past its 2 s deadline
+ * dropped every watch of its process ("14 UNAVAILABLE: Connection dropped") and they all reopened at once,
+ * adding to the load that had made the call slow (bench/scheduling with 1,000 hosts on etcd: about 940 such
+ * resets and 6-42 dropped watch streams a run). A slow disk's fsync stall on a real etcd would do the same to a
+ * server's or an agent's watches.
  *
  * Paz has no use for the reset: grpc-js finds a dead connection by itself (keepalive pings, etcd-store.ts) and
  * connects again, and etcd-store.ts chooses members and retries on its own. This turns the reset off for one
