@@ -45,8 +45,8 @@ const answered = new WeakSet<Socket>();
 
 /**
  * The server's 'clientError' listener: answers unless an answer is under way on the connection, then closes
- * its side, lingers while the client finishes sending (after a parser error only: lingering-close.ts), and closes. A keep-alive
- * connection's earlier answers don't matter (a bad second request still gets its 400).
+ * its side, lingers while the client finishes sending (after a parser error only: lingering-close.ts), and
+ * closes. A keep-alive connection's earlier answers don't matter (a bad second request still gets its 400).
  */
 export function onClientError(err: Error & { code?: string }, socket: Socket): void {
   // a reset connection is gone: there is nobody to answer
