@@ -1,16 +1,19 @@
 // The APIs over TLS: `paz up --tls-cert --tls-key` serves the orchestrator, service directory and scheduler
 // with HTTPS from certificate files made here by openssl; the CLI works against https:// trusting the CA
-// through NODE_EXTRA_CA_CERTS; bad certificate files stop the start with a message naming what to fix.
+// through NODE_EXTRA_CA_CERTS; a body refused for its size reaches a client still sending it, as over plain HTTP;
+// bad certificate files stop the start with a message naming what to fix.
 // test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { PazProcess, assertStartRefused, pazBin } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
 import { makeCa, makeServerCert, type ServerCert, type TestCa } from './helpers/certs.js';
 import { httpsRequest } from './helpers/https-request.js';
+import { answers, sendThenRead } from './helpers/raw-http.js';
 import { waitFor } from './helpers/wait.js';
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
@@ -55,6 +58,17 @@ describe('the APIs over HTTPS', () => {
     assert.ok(JSON.parse(listed.body).doc.some((s: { name: string }) => s.name === 'tls-demo'));
     const announced = await cli(['kv', 'get', '/paz/services/paz-orchestrator', '--store', paz.storeUrl], {});
     assert.equal(announced.out.trim(), `127.0.0.1:${paz.ports.orchestrator}`);
+  });
+
+  it('a body past the size limit, sent whole before the client reads: the 413 arrives over TLS too (closed in stages)', async () => {
+    const url = new URL(paz.orchestrator);
+    const head = `POST /services HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n`;
+    const { answer, sendError } = await sendThenRead(tlsConnect({ host: url.hostname, port: Number(url.port), ca: ca.pem }), head, 2 * 1024 * 1024, '');
+    assert.equal(sendError, undefined, `sending the body ran into ${sendError}; the server answered: ${answer.slice(0, 300)}`);
+    const [refused, ...more] = answers(answer);
+    assert.equal(refused?.status, 413, answer.slice(0, 500));
+    assert.equal(refused.body.code, 'PAZ_BODY_TOO_LARGE');
+    assert.deepEqual(more, []);
   });
 
   it('plain HTTP to an API port gets no answer', async () => {

@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PazProcess } from './helpers/paz-server.js';
+import { answers, sendThenRead } from './helpers/raw-http.js';
 import { createAgentApi, type AgentApi } from '../src/agent/agent-api.js';
 import { ProcessDriver } from '../src/agent/drivers/process/process-driver.js';
 import { HostStatsSampler } from '../src/agent/host/host-stats.js';
@@ -47,50 +48,6 @@ function rawExchange(base: string, first: string, second: string): Promise<strin
       resolve(answer);
     });
   });
-}
-
-/**
- * Sends a request declaring a body of `bodyBytes`, then the body in 64 KB pieces a few milliseconds apart,
- * then `then` (a pipelined request), reading nothing until all of it is written, as a client that sends first
- * and reads after (a slow uploader on a loaded machine looks the same to the server). Resolves with all the
- * server answered before it closed, and the error the sending ran into, if any.
- */
-async function sendThenRead(base: string, head: string, bodyBytes: number, then: string): Promise<{ answer: string; sendError?: string }> {
-  const url = new URL(base);
-  const socket = connect(Number(url.port), url.hostname);
-  let answer = '';
-  let sendError: string | undefined;
-  socket.on('error', (err: Error & { code?: string }) => (sendError = err.code ?? err.message));
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  socket.on('data', (d) => (answer += d));
-  socket.pause();
-  socket.write(`${head}Content-Length: ${bodyBytes}\r\n\r\n`);
-  const piece = Buffer.alloc(64 * 1024, 'x');
-  for (let sent = 0; sent < bodyBytes && !socket.destroyed; sent += piece.length) {
-    socket.write(piece.subarray(0, Math.min(piece.length, bodyBytes - sent)));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  if (!socket.destroyed) socket.write(then);
-  socket.resume();
-  const giveUp = setTimeout(() => socket.destroy(), 10_000);
-  await closed;
-  clearTimeout(giveUp);
-  return { answer, sendError };
-}
-
-/** The answers of an exchange, split by their Content-Length: status, headers (lower case) and JSON body. */
-function answers(text: string): Array<{ status: number; headers: Record<string, string>; body: { code?: string; message?: string } }> {
-  const all = [];
-  let rest = Buffer.from(text);
-  while (rest.length > 0) {
-    const end = rest.indexOf('\r\n\r\n');
-    const [statusLine, ...lines] = rest.subarray(0, end).toString().split('\r\n');
-    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-    const length = Number(headers['content-length']);
-    all.push({ status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(rest.subarray(end + 4, end + 4 + length).toString()) as { code?: string; message?: string } });
-    rest = rest.subarray(end + 4 + length);
-  }
-  return all;
 }
 
 describe('requests the HTTP parser refuses', () => {
@@ -150,12 +107,12 @@ describe('requests the HTTP parser refuses', () => {
     });
 
     it(`${name}: a body refused for its size: a client that reads only after sending it all reads the 413, and what it pipelined behind is not served`, async () => {
-      const host = new URL(base()).host;
+      const url = new URL(base());
       const path = name === 'agent' ? '/units/web-1-1/exec' : '/services';
-      const head = `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n`;
+      const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n`;
       // on the orchestrator, what is pipelined behind would create a service: whether it was served shows
       const piped = JSON.stringify(name === 'agent' ? { command: ['true'] } : { name: `piped-${name}`, dockerRepository: 'x' });
-      const { answer, sendError } = await sendThenRead(base(), head, 2 * 1024 * 1024, `${head}Content-Length: ${piped.length}\r\n\r\n${piped}`);
+      const { answer, sendError } = await sendThenRead(connect(Number(url.port), url.hostname), head, 2 * 1024 * 1024, `${head}Content-Length: ${piped.length}\r\n\r\n${piped}`);
       assert.equal(sendError, undefined, `sending the body ran into ${sendError}; the server answered: ${answer.slice(0, 300)}`);
       const [refused, ...more] = answers(answer);
       assert.equal(refused?.status, 413, answer.slice(0, 500));
