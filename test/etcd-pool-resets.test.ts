@@ -9,27 +9,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { memberClientOptions } from '../src/store/etcd/etcd-store.js';
 import { EtcdMember, findEtcdBinary } from '../src/store/etcd/local-etcd.js';
 import { keepChannelsOnCallErrors } from '../src/store/etcd/pool-resets.js';
+import { freePort, tmpDir } from './helpers/env.js';
+import { waitFor } from './helpers/wait.js';
 
 const skip = findEtcdBinary() === undefined && process.env.CI !== 'true' ? 'etcd is not installed (apt-get install etcd-server); with CI=true this fails instead' : false;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A client as etcd-store.ts makes them (its options: keepalive pings, one call per call), before pool-resets.ts,
@@ -70,19 +58,12 @@ async function failCalls(client: Etcd3): Promise<void> {
   });
 }
 
-async function waitFor(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('a failed call to etcd leaves its client\'s other streams open', { skip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'paz-pool-resets-'));
+  let dir: string;
   let member: EtcdMember;
   let writer: Etcd3;
   before(async () => {
+    dir = tmpDir('paz-pool-resets-');
     member = EtcdMember.start({ name: 'pool-resets', dataDir: join(dir, 'etcd'), logFile: join(dir, 'etcd.log'), clientPort: await freePort(), peerPort: await freePort() });
     await member.waitUntilHealthy();
     writer = pazLikeClient(member.endpoint, 'writer');
@@ -90,7 +71,6 @@ describe('a failed call to etcd leaves its client\'s other streams open', { skip
   after(async () => {
     writer?.close();
     await member?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a watch lives through failed calls of its client and still delivers; without pool-resets.ts it is dropped; close() still ends it', async () => {
@@ -109,13 +89,13 @@ describe('a failed call to etcd leaves its client\'s other streams open', { skip
       await Promise.all([failCalls(kept), failCalls(unkept)]);
       closed.close();
       // the pool reset: etcd3 closed the unkept client's channels, and its watch went with them
-      await waitFor('the unkept client\'s watch to be dropped', () => unkeptWatch.ended() !== undefined, 25_000);
+      await waitFor('the unkept client\'s watch to be dropped', async () => unkeptWatch.ended() !== undefined, 25_000, 20);
       assert.match(unkeptWatch.ended()!, /UNAVAILABLE|Connection dropped|cancel/i);
-      await waitFor('the closed client\'s watch to end', () => closedWatch.ended() !== undefined, 25_000);
+      await waitFor('the closed client\'s watch to end', async () => closedWatch.ended() !== undefined, 25_000, 20);
       // as long again for the kept one, and a little more
-      await new Promise((r) => setTimeout(r, Math.max(0, 2 * (Date.now() - t0) + 1_000 - (Date.now() - t0))));
+      await new Promise((r) => setTimeout(r, Date.now() - t0 + 1_000));
       await writer.put('/kept/a').value('1');
-      await waitFor('the kept watch to deliver /kept/a', () => keptWatch.keys.includes('/kept/a') || keptWatch.ended() !== undefined);
+      await waitFor('the kept watch to deliver /kept/a', async () => keptWatch.keys.includes('/kept/a') || keptWatch.ended() !== undefined, 5_000, 20);
       assert.equal(keptWatch.ended(), undefined, 'a failed call dropped the watch stream of its client');
       assert.deepEqual(keptWatch.keys, ['/kept/a']);
       await assert.rejects(closed.get('/closed/a').string(), /closed/);
