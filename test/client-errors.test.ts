@@ -4,7 +4,8 @@
 // pool, and its next request, however harmless, failed with "other side closed": the OpenAPI fuzz test failed
 // CI that way, on a request sent after another's 431. And the close is staged: a client still sending a body
 // behind its oversized headers reads the 431 instead of a reset, and so does one sending a body past the size
-// limit (a CI run saw `bad-input`'s 2 MB body fail with a reset instead of its 413).
+// limit (a CI run saw `bad-input`'s 2 MB body fail with a reset instead of its 413). The staged close is
+// bounded: a client that goes on sending after its answer is cut off once the linger is over.
 // test-lane: light
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PazProcess } from './helpers/paz-server.js';
-import { answers, sendThenRead } from './helpers/raw-http.js';
+import { answers, sendThenRead, sendUntilClosed } from './helpers/raw-http.js';
+import { LINGER_MS } from '../src/http/lingering-close.js';
 import { createAgentApi, type AgentApi } from '../src/agent/agent-api.js';
 import { ProcessDriver } from '../src/agent/drivers/process/process-driver.js';
 import { HostStatsSampler } from '../src/agent/host/host-stats.js';
@@ -120,6 +122,20 @@ describe('requests the HTTP parser refuses', () => {
       assert.equal(refused.body.code, 'PAZ_BODY_TOO_LARGE');
       assert.deepEqual(more, []);
       if (name === 'orchestrator') assert.equal((await fetch(`${base()}/services/piped-${name}`)).status, 404, 'the request pipelined behind the refused one was served');
+    });
+
+    it(`${name}: a client that goes on sending a refused body after its 413 is cut off once the close's linger is over`, async () => {
+      const url = new URL(base());
+      const path = name === 'agent' ? '/units/web-1-1/exec' : '/services';
+      const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n`;
+      // 100 MB at 800 KB/s would take two minutes: the client never ends of its own accord within the test
+      const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+      const giveUpMs = LINGER_MS + 10_000;
+      const { answer, closedByServer, openAfterAnswerMs } = await sendUntilClosed(socket, head, 100 * 1024 * 1024, giveUpMs);
+      const [refused, ...more] = answers(answer);
+      assert.equal(refused?.status, 413, answer.slice(0, 500));
+      assert.deepEqual(more, []);
+      assert.ok(closedByServer, `the connection was still open ${giveUpMs} ms on, ${openAfterAnswerMs} ms after the 413, while the client kept sending`);
     });
 
     it(`${name}: a malformed request after a good one on the same connection gets a 400 in Paz's shape, then the close`, async () => {

@@ -45,3 +45,35 @@ export function answers(text: string): Array<{ status: number; headers: Record<s
   }
   return all;
 }
+
+/**
+ * A hostile uploader: declares a body of `bodyBytes` on `socket` and sends it slowly (16 KB every 20 ms),
+ * reading as it goes, and never ends its side of its own accord (`socket` must be made with
+ * `allowHalfOpen: true`, or Node ends it when the server does). Stops after `giveUpMs`. Resolves with what
+ * the server answered, how long after the first byte of the answer the connection closed, and whether
+ * the server closed it (false: still open when the client gave up).
+ */
+export async function sendUntilClosed(socket: Socket, head: string, bodyBytes: number, giveUpMs: number): Promise<{ answer: string; closedByServer: boolean; openAfterAnswerMs?: number }> {
+  let answer = '';
+  let answeredAt: number | undefined;
+  let closedByServer = true;
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+  socket.on('data', (d) => {
+    answeredAt ??= Date.now();
+    answer += d;
+  });
+  socket.write(`${head}Content-Length: ${bodyBytes}\r\n\r\n`);
+  const piece = Buffer.alloc(16 * 1024, 'x');
+  const giveUp = Date.now() + giveUpMs;
+  for (let sent = 0; sent < bodyBytes && !socket.destroyed && Date.now() < giveUp; sent += piece.length) {
+    socket.write(piece);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  if (!socket.destroyed) {
+    closedByServer = false;
+    socket.destroy();
+  }
+  const closedAt = await closed;
+  return { answer, closedByServer, openAfterAnswerMs: answeredAt === undefined ? undefined : closedAt - answeredAt };
+}
