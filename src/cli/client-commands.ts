@@ -12,9 +12,9 @@ export const clientUsage = `  paz services                     list services
                                    instances are stopped, exit 1 if it fails (--detach: return once it is accepted)
   paz rollback NAME [--version N] [--detach]   deploy an earlier version's snapshot as a new version, the same way
   paz restart NAME [--detach]      replace every instance of the serving version with a fresh one, as a rolling deploy
+                                   of the same image digest (no tag pulled again, no pending config change)
   paz restart NAME --unit UNIT [--detach] [--cancel]   replace one instance with a fresh one, then drain and stop it
                                    (no gap; UNIT may be <service>-<instance>; --cancel withdraws it)
-                                   of the same image digest (no tag pulled again, no pending config change)
   paz scale NAME COUNT             change the number of instances now, without a new version
   paz exec NAME [--unit U] [--timeout S] -- CMD [ARG...]   run a command in a running instance (a migration, a
                                    one-off script): its output as it comes, its exit code as paz's; no terminal
