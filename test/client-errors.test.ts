@@ -64,14 +64,27 @@ describe('requests the HTTP parser refuses', () => {
     agent: () => `http://127.0.0.1:${agentPort}`,
   };
   let agentPort = 0;
+  const execCalls: string[] = [];
 
   before(async () => {
     await paz.start();
+    // a real instance for the agent's exec route, and a record of the commands the driver was asked to run in
+    // it: a pipelined exec that got as far as the driver has run (or started: killed when its answer could not
+    // be sent, a migration would be cut off halfway)
+    const exec = driver.exec.bind(driver);
+    driver.exec = (unit, command, onLine, signal) => {
+      execCalls.push(command.join(' '));
+      return exec(unit, command, onLine, signal);
+    };
+    await driver.start({ unit: 'web-1-1', service: 'web', version: 1, instance: 1, image: 'node', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], ports: [], env: {}, volumes: [] });
     agent = createAgentApi({ hostId: 'e'.repeat(32), driver, hostStats: new HostStatsSampler(), unitStats: new UnitStatsSampler(driver, () => []), units: () => ['web-1-1'], clusterToken: TOKEN });
     agentPort = await agent.listen({ host: '127.0.0.1', port: 0 });
   });
   after(async () => {
     await agent?.close();
+    // the instance is the test's own: the driver leaves instances running when it closes (a next agent adopts them)
+    await driver.stop('web-1-1', 1).catch(() => undefined);
+    await driver.remove('web-1-1').catch(() => undefined);
     await driver.close();
     await paz.close();
     rmSync(dir, { recursive: true, force: true });
@@ -113,7 +126,8 @@ describe('requests the HTTP parser refuses', () => {
       const path = name === 'agent' ? '/units/web-1-1/exec' : '/services';
       const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n`;
       // on the orchestrator, what is pipelined behind would create a service: whether it was served shows
-      const piped = JSON.stringify(name === 'agent' ? { command: ['true'] } : { name: `piped-${name}`, dockerRepository: 'x' });
+      const exec = { command: ['echo', `piped-${name}`] };
+      const piped = JSON.stringify(name === 'agent' ? exec : { name: `piped-${name}`, dockerRepository: 'x' });
       const { answer, sendError } = await sendThenRead(connect(Number(url.port), url.hostname), head, 2 * 1024 * 1024, `${head}Content-Length: ${piped.length}\r\n\r\n${piped}`);
       assert.equal(sendError, undefined, `sending the body ran into ${sendError}; the server answered: ${answer.slice(0, 300)}`);
       const [refused, ...more] = answers(answer);
@@ -122,6 +136,15 @@ describe('requests the HTTP parser refuses', () => {
       assert.equal(refused.body.code, 'PAZ_BODY_TOO_LARGE');
       assert.deepEqual(more, []);
       if (name === 'orchestrator') assert.equal((await fetch(`${base()}/services/piped-${name}`)).status, 404, 'the request pipelined behind the refused one was served');
+      if (name === 'agent') {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.deepEqual(execCalls, [], 'the exec pipelined behind the refused one was run');
+        // the same exec sent on its own runs, and is seen (so the check above can fail)
+        const ran = await fetch(`${base()}/units/web-1-1/exec`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(exec) });
+        assert.equal(ran.status, 200);
+        assert.match(await ran.text(), /"line":"piped-agent"[^]*"type":"exit","exitCode":0/);
+        assert.deepEqual(execCalls, ['echo piped-agent']);
+      }
     });
 
     it(`${name}: a client that goes on sending a refused body after its 413 is cut off once the close's linger is over`, async () => {
