@@ -65,6 +65,12 @@ describe('paz config, events, journal, completion', () => {
     const refused = await paz(['config', 'set', 'web-app', 'numInstances=-1']);
     assert.equal(refused.code, 1, 'the server refuses what the schema refuses');
     assert.match(refused.stderr, /numInstances/);
+    // of several assignments, the refused one is named as typed, and nothing of the others was applied
+    const before = await next();
+    const several = await paz(['config', 'set', 'web-app', 'env.LATER=1', 'healthCheck.intervalSeconds=fast']);
+    assert.equal(several.code, 1);
+    assert.match(several.stderr, /^paz: field "healthCheck\.intervalSeconds" must be number \(from healthCheck\.intervalSeconds=fast\); nothing changed\n/);
+    assert.deepEqual(await next(), before);
   });
 
   it('edit opens $EDITOR on the JSON and applies what was saved', async () => {

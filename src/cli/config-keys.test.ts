@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigPatchSchema, HealthCheckSchema, ResourcesSchema, RolloutSchema } from '../core/service-spec.js';
-import { CONFIG_KEYS, configDiff, editPatch, flatten, keyCandidates, setPatch, unsetPatch, valueAt } from './config-keys.js';
+import { CONFIG_KEYS, assignmentFor, configDiff, editPatch, flatten, keyCandidates, setPatch, unsetPatch, valueAt } from './config-keys.js';
 import { UsageError } from './usage-error.js';
 
 const config = { numInstances: 1, ports: [{ container: 9000 }], env: { A: '1', S: { secret: true, fingerprint: 'abcdef012345' } }, volume: {}, publicFacing: false, healthCheck: { path: '/health' } };
@@ -86,4 +86,20 @@ test('valueAt: a key or one entry of it', () => {
   assert.equal(valueAt(config, 'env.NOPE'), undefined);
   assert.equal(valueAt(config, 'healthCheck.path'), '/health');
   assert.throws(() => valueAt(config, 'nope'), UsageError);
+});
+
+test('a refused value is traced to the assignment it came from: the field itself, inside it or around it', () => {
+  const typed = ['env.GREETING=hi', 'numInstances=abc', 'healthCheck.intervalSeconds=fast', 'ports=[{"container":"x"}]', 'rollout={"maxSurge":-1}'];
+  assert.equal(assignmentFor(typed, 'field "numInstances" must be integer'), 'numInstances=abc');
+  assert.equal(assignmentFor(typed, 'field "healthCheck.intervalSeconds" must be number'), 'healthCheck.intervalSeconds=fast');
+  // the API names the field inside a whole value set at once
+  assert.equal(assignmentFor(typed, 'field "ports[0].container" must be integer'), 'ports=[{"container":"x"}]');
+  assert.equal(assignmentFor(typed, 'field "rollout.maxSurge" must be at least 0'), 'rollout={"maxSurge":-1}');
+  // a field around a dotted key: the value the key's entry made it
+  assert.equal(assignmentFor(['healthCheck.path=/x'], 'field "healthCheck" is missing the required field "type"'), 'healthCheck.path=/x');
+  // no field, or one no assignment made: nothing to add
+  assert.equal(assignmentFor(typed, 'the request body must be object'), undefined);
+  assert.equal(assignmentFor(typed, 'field "volume./data" must be string'), undefined);
+  // a key that only begins like the field is another key
+  assert.equal(assignmentFor(['env=1'], 'field "envFrom" must be object'), undefined);
 });

@@ -115,6 +115,20 @@ export function setPatch(config: Config, assignments: string[]): Config {
   return patch;
 }
 
+/**
+ * The `KEY=VALUE` argument an API validation message is about (`field "healthCheck.intervalSeconds" must be
+ * number`): the one whose key is that field, inside it or around it; undefined when none is. Said beside the
+ * message, so that of several assignments the user sees which one to fix and what it was read as.
+ */
+export function assignmentFor(assignments: string[], message: string): string | undefined {
+  const field = /\bfield "([^"]+)"/.exec(message)?.[1];
+  if (field === undefined) return undefined;
+  return assignments.find((a) => {
+    const key = a.slice(0, Math.max(0, a.indexOf('=')));
+    return key !== '' && (key === field || field.startsWith(`${key}.`) || field.startsWith(`${key}[`) || key.startsWith(`${field}.`));
+  });
+}
+
 /** KEY arguments reset to their defaults (a dotted key removes that entry): the patch to send. */
 export function unsetPatch(config: Config, keys: string[]): Config {
   if (keys.length === 0) throw new UsageError('paz config unset needs a KEY');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
 import { clientOf, connectionOptions } from './connect.js';
-import { configDiff, editPatch, flatten, setPatch, splitKey, unsetPatch, valueAt, type Config } from './config-keys.js';
+import { assignmentFor, configDiff, editPatch, flatten, setPatch, splitKey, unsetPatch, valueAt, type Config } from './config-keys.js';
 import { requireService } from './known-service.js';
 import { rollsItOut } from './serving-image.js';
 import { parse } from './options.js';
@@ -171,7 +171,15 @@ export async function configCommand(args: string[]): Promise<number> {
     }
     case 'set': {
       const before = await configAt(client, service, 'next');
-      return apply(client, service, before, setPatch(before, rest));
+      try {
+        return await apply(client, service, before, setPatch(before, rest));
+      } catch (e) {
+        // which of the assignments the API refused, as typed: `numInstances=abc` is read as the text "abc"
+        if (!(e instanceof PazApiError) || e.status !== 400) throw e;
+        const given = assignmentFor(rest, e.message);
+        if (given === undefined) throw e;
+        throw new PazApiError(e.status, e.code, `${e.message} (from ${given}); nothing changed`, e.body);
+      }
     }
     case 'unset': {
       const before = await configAt(client, service, 'next');
