@@ -5,6 +5,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PazProcess, freePort, pazBin, request, runPaz } from './helpers/paz-server.js';
 
 describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
@@ -133,6 +138,38 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       assert.equal(r.code, 1, given);
       assert.match(r.stderr, /is not (a|an http:\/\/ or https:\/\/) URL .*fix --url, PAZ_URL or the profile's URL/, given);
       assert.doesNotMatch(r.stderr, /Invalid URL|ENOTFOUND/, given);
+    }
+  });
+
+  it('control characters in what it prints of an error (a server\'s answer, a file\'s bytes, an argument) are spelled out, never sent raw to the terminal', async () => {
+    // a server that answers every request with an error whose message would clear the screen and set the title
+    const hostile = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 'PAZ_SERVICE_NOT_FOUND', message: 'gone\u001b[2J\u001b]0;pwned\u0007\rlooks fine', status: 404 }));
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'paz-cli-escapes-'));
+    try {
+      const hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+      const file = join(dir, 'service.json');
+      writeFileSync(file, '\u001b[31m{"name": "x"}');
+      const runs = [
+        await runPaz(['services', '--url', hostileUrl]),
+        await runPaz(['deploy', 'some-app', '--url', hostileUrl]),
+        await runPaz(['create', file, '--url', url]),
+        await runPaz(['de\u001b[2Jploy', '--url', url]),
+        await runPaz(['scale', 'hello-web', '\u001b[2J', '--url', url]),
+      ];
+      for (const r of runs) {
+        assert.notEqual(r.code, 0, r.stderr);
+        // eslint-disable-next-line no-control-regex
+        assert.doesNotMatch(r.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(r.stderr));
+        assert.match(r.stderr, /\\x1b/, JSON.stringify(r.stderr));
+      }
+      assert.match(runs[0].stderr, /gone\\x1b\[2J\\x1b\]0;pwned\\x07\\rlooks fine/);
+    } finally {
+      hostile.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -14,6 +14,7 @@ import { requireService } from './known-service.js';
 import { rollsItOut } from './serving-image.js';
 import { parse } from './options.js';
 import { UsageError } from './usage-error.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export const configUsage = `usage:
   paz config [show] SERVICE [KEY...] [--version N|next|last] [--json]   show a config, or only its KEYs
@@ -104,19 +105,19 @@ async function edit(client: PazClient, service: string): Promise<number> {
       after = JSON.parse(edited);
     } catch (e) {
       keep = true;
-      console.error(`paz: the edited config is not valid JSON (${(e as Error).message}); nothing changed. Your edit is kept in ${file}: fix it and run paz config edit again, or apply it with paz config set`);
+      console.error(terminalSafe(`paz: the edited config is not valid JSON (${(e as Error).message}); nothing changed. Your edit is kept in ${file}: fix it and run paz config edit again, or apply it with paz config set`));
       return 1;
     }
     if (typeof after !== 'object' || after === null || Array.isArray(after)) {
       keep = true;
-      console.error(`paz: the edited config must be a JSON object; nothing changed. Your edit is kept in ${file}`);
+      console.error(terminalSafe(`paz: the edited config must be a JSON object; nothing changed. Your edit is kept in ${file}`));
       return 1;
     }
     // someone else changed it meanwhile: applying our copy would silently undo their change
     const now = await configAt(client, service, 'next');
     if (JSON.stringify(now) !== JSON.stringify(before)) {
       keep = true;
-      console.error(`paz: the next config of ${service} changed while you edited it; nothing applied. Your edit is kept in ${file}; run paz config edit again`);
+      console.error(terminalSafe(`paz: the next config of ${service} changed while you edited it; nothing applied. Your edit is kept in ${file}; run paz config edit again`));
       return 1;
     }
     return await apply(client, service, before, editPatch(before, after as Config));

@@ -10,6 +10,7 @@ import { closest } from './closest.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export const loginUsage = `usage: paz login [URL] [--profile NAME] [--token-stdin]
   Checks the token against the server (who it is, its role) and saves URL and token as profile NAME
@@ -90,7 +91,7 @@ export async function loginCommand(args: string[]): Promise<number> {
     who = await client.call('GET', '/auth/whoami');
   } catch (e) {
     if (e instanceof PazApiError && (e.status === 401 || e.status === 403)) {
-      console.error(`paz: ${url} refused the token; nothing saved (${e.message.replace(/ \[the CLI sent.*$/, '')})`);
+      console.error(terminalSafe(`paz: ${url} refused the token; nothing saved (${e.message.replace(/ \[the CLI sent.*$/, '')})`));
       return 1;
     }
     throw e;

@@ -7,6 +7,7 @@ import { clientCommand, clientCommands, clientUsage } from './client-commands.js
 import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
 import { pazNameOf } from './other-tools-words.js';
+import { terminalSafe } from './terminal-safe.js';
 import { cliTerms, type ApiErrorLike } from './api-error-terms.js';
 import { splitGlobalFlags, type SplitArgv } from './global-flags.js';
 
@@ -98,13 +99,16 @@ const subcommands = (cmd: string): string[] | undefined => commands[cmd]?.subcom
 /** Every command name, for "did you mean". */
 const commandNames = () => ['help', 'version', ...Object.keys(commands).filter((c) => !commands[c].hidden), ...Object.keys(clientCommands)];
 
+/** bin/paz.js prints the error a command ended with through this */
+export { terminalSafe };
+
 export async function main(argv: string[]): Promise<number> {
   let split: SplitArgv;
   try {
     split = splitGlobalFlags(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(`paz: ${e.message}; see paz --help`);
+    console.error(terminalSafe(`paz: ${e.message}; see paz --help`));
     return 2;
   }
   const words = split.command === undefined ? [] : [split.command, ...split.args];
@@ -116,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!(e instanceof UsageError)) throw e;
     const [first, second] = words;
     const cmd = subcommands(first)?.includes(second) ? `${first} ${second}` : first;
-    console.error(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${first} --help`);
+    console.error(terminalSafe(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${first} --help`));
     return 2;
   }
 }
@@ -142,7 +146,7 @@ async function dispatch({ command: cmd, args: rest, help, version }: SplitArgv):
       if (Object.hasOwn(clientCommands, cmd)) return clientCommand(cmd, rest);
       const named = pazNameOf(cmd);
       const near = named === null ? undefined : (named ?? closest(cmd, commandNames()));
-      console.error(`paz: unknown command "${cmd}"${near ? ` (did you mean paz ${near}?)` : ''}; see paz --help`);
+      console.error(terminalSafe(`paz: unknown command "${cmd}"${near ? ` (did you mean paz ${near}?)` : ''}; see paz --help`));
       return 2;
     }
   }
