@@ -141,10 +141,15 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
     }
   });
 
-  it('control characters in what it prints of an error (a server\'s answer, a file\'s bytes, an argument) are spelled out, never sent raw to the terminal', async () => {
-    // a server that answers every request with an error whose message would clear the screen and set the title
-    const hostile = createServer((_req, res) => {
-      res.writeHead(404, { 'content-type': 'application/json' });
+  it('control characters in what it prints (a server\'s answer or listing, a file\'s bytes, an argument) are spelled out, never sent raw to the terminal', async () => {
+    // a server whose errors would clear the screen and set the title, and whose listing carries the same in a cell
+    const hostile = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/services') {
+        res.end(JSON.stringify({ doc: [{ name: 'evil', dockerRepository: 'x', config: { numInstances: 1 }, description: 'fine\u001b[2J\nsecond line' }] }));
+        return;
+      }
+      res.writeHead(404);
       res.end(JSON.stringify({ code: 'PAZ_SERVICE_NOT_FOUND', message: 'gone\u001b[2J\u001b]0;pwned\u0007\rlooks fine', status: 404 }));
     });
     await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
@@ -153,9 +158,14 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       const hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
       const file = join(dir, 'service.json');
       writeFileSync(file, '\u001b[31m{"name": "x"}');
+      const listing = await runPaz(['services', '--url', hostileUrl]);
+      assert.equal(listing.code, 0, listing.stderr);
+      assert.match(listing.stdout, /^evil +x +1 +fine\\x1b\[2J\\nsecond line$/m);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(listing.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
       const runs = [
-        await runPaz(['services', '--url', hostileUrl]),
-        await runPaz(['deploy', 'some-app', '--url', hostileUrl]),
+        await runPaz(['hosts', '--url', hostileUrl]),
+        await runPaz(['health', '--url', hostileUrl]),
         await runPaz(['create', file, '--url', url]),
         await runPaz(['de\u001b[2Jploy', '--url', url]),
         await runPaz(['scale', 'hello-web', '\u001b[2J', '--url', url]),

@@ -148,7 +148,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       console.log(
         table(
           ['NAME', 'IMAGE', 'INSTANCES', 'DESCRIPTION'],
-          list.map((s) => [String(s.name), String(s.dockerRepository), String((s.config as { numInstances: number }).numInstances), String(s.description ?? '')]),
+          list.map((s) => [String(s.name), String(s.dockerRepository), String((s.config as { numInstances?: number } | undefined)?.numInstances ?? '-'), String(s.description ?? '')]),
         ),
       );
       return 0;
