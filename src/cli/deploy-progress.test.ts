@@ -42,3 +42,8 @@ test('a failed deploy ends the wait with its reason; a newer deploy too', () => 
   });
   assert.equal(deployProgress('web', 2, { version: 3, state: 'deploying', units: [] }).outcome, 'replaced');
 });
+
+test("the server's reason is shown with its control characters spelled out", () => {
+  const p = deployProgress('web', 2, { version: 2, state: 'failed', reason: 'web-2-1 exited: \x1b[2Jbye\r', units: [] });
+  assert.equal(p.line, 'deploy of web version 2 failed: web-2-1 exited: \\x1b[2Jbye\\r');
+});

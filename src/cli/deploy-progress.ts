@@ -5,6 +5,7 @@
  * once with its reason.
  */
 import { unitsWhy } from '../core/unit-name.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export interface RolloutUnit {
   name: string;
@@ -34,7 +35,13 @@ const STUCK_STATES: ReadonlySet<string> = new Set(['unplaced', 'exited', 'failed
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** What a deploy's progress says now; its line holds the server's reasons, with control characters spelled out. */
 export function deployProgress(service: string, version: number, r: RolloutDoc): Progress {
+  const p = progressOf(service, version, r);
+  return { ...p, line: terminalSafe(p.line) };
+}
+
+function progressOf(service: string, version: number, r: RolloutDoc): Progress {
   if (r.version !== version) return { outcome: 'replaced', line: `a newer deploy (version ${r.version}) replaced version ${version}` };
   if (r.state === 'failed') return { outcome: 'failed', line: `deploy of ${service} version ${version} failed: ${r.reason ?? 'no reason given'}` };
   const fresh = r.units.filter((u) => u.version === version);

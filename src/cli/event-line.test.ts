@@ -20,3 +20,9 @@ test('one readable line per event: the time it carries (else now), type, service
   assert.match(eventLine('host.change', JSON.stringify({ id: 'abcdef0123', hostname: 'h1', problems: [{ component: 'router', message: 'HAProxy down' }] }), at), /host\.change +- +host h1 \(abcdef01\): router: HAProxy down$/);
   assert.match(eventLine('something.new', 'not json', at), /something\.new +- +"not json"$/);
 });
+
+test("an event's text from the server is shown with its control characters spelled out", () => {
+  const at = Date.parse('2026-11-29T05:50:01Z');
+  const line = eventLine('unit.status', JSON.stringify({ unit: 'web-2-1', state: 'exited', healthy: false, reason: 'exited: \x1b]0;pwned\x07', updatedAt: at }), at);
+  assert.match(line, /unit web-2-1 exited, not healthy \(exited: \\x1b\]0;pwned\\x07\)$/);
+});

@@ -2,6 +2,7 @@
  * `paz events`: one readable line per event of GET /events: time, type, service, and what happened. Pure.
  */
 import { parseUnitName } from '../core/unit-name.js';
+import { terminalSafe } from './terminal-safe.js';
 
 type Data = Record<string, unknown>;
 
@@ -71,5 +72,6 @@ export function eventLine(type: string, dataText: string, received: number): str
   }
   const [service, summary] = describe(type, data);
   const time = new Date(timeOf(data, received)).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return `${time}  ${type.padEnd(20)}  ${(service || '-').padEnd(20)}  ${summary}`;
+  // what the server sent (a reason, an app's last output) may hold control characters: spelled out
+  return terminalSafe(`${time}  ${type.padEnd(20)}  ${(service || '-').padEnd(20)}  ${summary}`);
 }

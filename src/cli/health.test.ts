@@ -22,3 +22,10 @@ test('a service never deployed says so; a host says up or down', () => {
   assert.match(hostLines(hostHealth('a', facts, [], new Map())!)[0], /^host a \(box\): healthy \(up, last heartbeat 2 s ago; 0 of 0 units healthy\)$/);
   assert.match(hostLines(hostHealth('b', facts, [], new Map())!)[0], /^host b \(b\): unhealthy \(down, within the host-loss grace/);
 });
+
+test("health's reasons and summary are the server's text: control characters spelled out, colour codes still Paz's own", () => {
+  const h = { ...clusterHealth(facts, [], [], new Map()), summary: 'fine\x1b[2J', reasons: ['host b\r is down\x07'] };
+  const lines = clusterLines(h, true);
+  assert.equal(lines[0], 'cluster: \x1b[33mdegraded\x1b[0m (fine\\x1b[2J)');
+  assert.equal(lines[1], '  - host b\\r is down\\x07');
+});

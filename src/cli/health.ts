@@ -11,12 +11,14 @@ import { table } from './table.js';
 import { UsageError } from './usage-error.js';
 import { requireService } from './known-service.js';
 import { colourOn, paintHealth } from './colour.js';
+import { terminalSafe } from './terminal-safe.js';
 
-const reasonLines = (reasons: string[]) => reasons.map((r) => `  - ${r}`);
+/** the reasons and summaries are the server's text: control characters spelled out (terminal-safe.ts) */
+const reasonLines = (reasons: string[]) => reasons.map((r) => `  - ${terminalSafe(r)}`);
 
 /** `colour`: the health words in colour (a terminal only: colour.ts) */
 export function clusterLines(h: ClusterHealth, colour = false): string[] {
-  const lines = [`cluster: ${paintHealth(colour, h.status)} (${h.summary})`, ...reasonLines(h.reasons)];
+  const lines = [`cluster: ${paintHealth(colour, h.status)} (${terminalSafe(h.summary)})`, ...reasonLines(h.reasons)];
   if (h.hosts.length > 0) {
     lines.push('', table(['HOST', 'HOSTNAME', 'STATE', 'STATUS', 'HEARTBEAT', 'UNITS'], h.hosts.map((x) => [x.id, x.hostname, x.state, x.status, `${duration(x.heartbeatAgeMs)} ago`, `${x.units.healthy}/${x.units.placed} healthy`])));
   }
@@ -27,7 +29,7 @@ export function clusterLines(h: ClusterHealth, colour = false): string[] {
 }
 
 export function serviceLines(h: ServiceHealth, colour = false): string[] {
-  const lines = [`service ${h.service}: ${paintHealth(colour, h.status)} (${h.summary})`, ...reasonLines(h.reasons)];
+  const lines = [`service ${terminalSafe(h.service)}: ${paintHealth(colour, h.status)} (${terminalSafe(h.summary)})`, ...reasonLines(h.reasons)];
   if (h.units.length > 0) {
     lines.push('', table(['UNIT', 'HOST', 'STATE', 'HEALTHY', 'SINCE', 'RESTARTS'], h.units.map((u) => [u.name, u.host ?? '-', u.state + (u.draining ? ' (draining)' : ''), String(u.healthy), u.since ? `${duration(h.checkedAt - u.since)} ago` : '-', String(u.restarts)])));
   }
@@ -36,7 +38,7 @@ export function serviceLines(h: ServiceHealth, colour = false): string[] {
 
 export function hostLines(h: HostHealth, colour = false): string[] {
   const state = h.state === 'up' ? `up, last heartbeat ${duration(h.heartbeatAgeMs)} ago` : `down${h.inGrace ? ', within the host-loss grace' : ''}`;
-  return [`host ${h.id} (${h.hostname}): ${paintHealth(colour, h.status)} (${state}; ${h.units.healthy} of ${h.units.placed} units healthy)`, ...reasonLines(h.reasons)];
+  return [`host ${terminalSafe(h.id)} (${terminalSafe(h.hostname)}): ${paintHealth(colour, h.status)} (${state}; ${h.units.healthy} of ${h.units.placed} units healthy)`, ...reasonLines(h.reasons)];
 }
 
 export async function healthCommand(_cmd: string, args: string[]): Promise<number> {
