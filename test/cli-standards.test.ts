@@ -145,6 +145,14 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
     // a server whose errors would clear the screen and set the title, and whose listing carries the same in a cell
     const hostile = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
+      if (req.url === '/services/evil') {
+        res.end(JSON.stringify({ doc: { name: 'evil', dockerRepository: 'x', config: { numInstances: 1 } } }));
+        return;
+      }
+      if (req.url === '/services/evil/rollout') {
+        res.end(JSON.stringify({ doc: { version: 2, state: 'failed', reason: 'evil-2-1 exited\u001b[2J', strategy: 'recreate', strategyReason: 'port\u001b]0;t\u0007', units: [{ name: 'evil-2-1', state: 'exited', healthy: false, reason: 'bye\u001b[1A' }] } }));
+        return;
+      }
       if (req.url === '/services') {
         res.end(JSON.stringify({ doc: [{ name: 'evil', dockerRepository: 'x', config: { numInstances: 1 }, description: 'fine\u001b[2J\nsecond line' }] }));
         return;
@@ -163,6 +171,11 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       assert.match(listing.stdout, /^evil +x +1 +fine\\x1b\[2J\\nsecond line$/m);
       // eslint-disable-next-line no-control-regex
       assert.doesNotMatch(listing.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      const rollout = await runPaz(['rollout', 'evil', '--url', hostileUrl]);
+      assert.equal(rollout.code, 0, rollout.stderr);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(rollout.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(rollout.stdout));
+      assert.match(rollout.stdout, /^evil version 2: failed \(evil-2-1 exited\\x1b\[2J\)\nstrategy: recreate \(port\\x1b\]0;t\\x07\)\n[^]*evil-2-1 +exited +false +bye\\x1b\[1A$/m);
       const runs = [
         await runPaz(['hosts', '--url', hostileUrl]),
         await runPaz(['health', '--url', hostileUrl]),

@@ -17,6 +17,7 @@ import { restartUnit } from './unit-restart.js';
 import { colourOn, paint } from './colour.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
 import { fileErrorWords } from '../core/file-errors.js';
+import { terminalSafe } from './terminal-safe.js';
 
 /** A service document's file, with the file named when it cannot be read. */
 function readFile(path: string): string {
@@ -72,7 +73,7 @@ async function waitForRollout(client: PazClient, name: string, version: number, 
   const say = (text: string) => out.write(`${text}\n`);
   for (let first = true; ; first = false) {
     const r = await client.rollout(name);
-    if (first && r.version === version && r.strategy === 'recreate') say(`strategy recreate: ${r.strategyReason ?? 'rollout.strategy says so'}`);
+    if (first && r.version === version && r.strategy === 'recreate') say(terminalSafe(`strategy recreate: ${r.strategyReason ?? 'rollout.strategy says so'}`));
     const p = deployProgress(name, version, r);
     if (p.outcome === 'wait') {
       progress.show(p.line);
@@ -206,8 +207,9 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     case 'rollout': {
       const r = await client.rollout(need('a service name'));
       if (values.json) return out(r), 0;
-      console.log(`${name} version ${r.version}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`);
-      if (r.strategy === 'recreate') console.log(`strategy: recreate${r.strategyReason ? ` (${r.strategyReason})` : ''}`);
+      // the reasons are the server's text (terminal-safe.ts)
+      console.log(terminalSafe(`${name} version ${r.version}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`));
+      if (r.strategy === 'recreate') console.log(terminalSafe(`strategy: recreate${r.strategyReason ? ` (${r.strategyReason})` : ''}`));
       if (r.serving !== undefined && r.serving !== r.version) console.log(`serving: ${r.serving ? `version ${r.serving}` : 'nothing'}`);
       console.log(table(['UNIT', 'STATE', 'HEALTHY', 'REASON'], r.units.map((u) => [String(u.name), String(u.state), String(u.healthy), String(u.reason ?? '')])));
       return 0;
