@@ -149,6 +149,10 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
         res.end(JSON.stringify({ doc: { name: 'evil', dockerRepository: 'x', config: { numInstances: 1 } } }));
         return;
       }
+      if (req.url === '/services/evil/config/next') {
+        res.end(JSON.stringify({ doc: { numInstances: 1, env: { GREETING: 'hi\u001b[2J' } } }));
+        return;
+      }
       if (req.url === '/services/evil/rollout') {
         res.end(JSON.stringify({ doc: { version: 2, state: 'failed', reason: 'evil-2-1 exited\u001b[2J', strategy: 'recreate', strategyReason: 'port\u001b]0;t\u0007', units: [{ name: 'evil-2-1', state: 'exited', healthy: false, reason: 'bye\u001b[1A' }] } }));
         return;
@@ -176,6 +180,11 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       // eslint-disable-next-line no-control-regex
       assert.doesNotMatch(rollout.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(rollout.stdout));
       assert.match(rollout.stdout, /^evil version 2: failed \(evil-2-1 exited\\x1b\[2J\)\nstrategy: recreate \(port\\x1b\]0;t\\x07\)\n[^]*evil-2-1 +exited +false +bye\\x1b\[1A$/m);
+      const config = await runPaz(['config', 'evil', '--url', hostileUrl]);
+      assert.equal(config.code, 0, config.stderr);
+      assert.match(config.stdout, /^env\.GREETING = hi\\x1b\[2J$/m);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(config.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(config.stdout));
       const runs = [
         await runPaz(['hosts', '--url', hostileUrl]),
         await runPaz(['health', '--url', hostileUrl]),

@@ -64,6 +64,7 @@ async function configAt(client: PazClient, service: string, v: Selector): Promis
   }
 }
 
+/** `key = value` lines; the values are the server's text, so what prints them spells out control characters (terminal-safe.ts) */
 const lines = (config: Config) => flatten(config).map(([k, v]) => `${k} = ${v}`);
 
 async function apply(client: PazClient, service: string, before: Config, patch: Config): Promise<number> {
@@ -73,7 +74,7 @@ async function apply(client: PazClient, service: string, before: Config, patch: 
   }
   const after = (await client.call<{ doc: Config }>('PATCH', `/services/${encodeURIComponent(service)}/config/next`, patch)).doc;
   const diff = configDiff(before, after);
-  if (diff.length > 0) console.log(diff.join('\n'));
+  if (diff.length > 0) console.log(terminalSafe(diff.join('\n')));
   console.log(`next config of ${service} changed; ${await rollsItOut(client, service)}${'numInstances' in patch && patch.numInstances !== before.numInstances ? ' (numInstances also scales a deployed service at once)' : ''}`);
   return 0;
 }
@@ -160,14 +161,14 @@ export async function configCommand(args: string[]): Promise<number> {
       const config = await configAt(client, service, shown);
       if (shownKeys.length === 0) {
         if (values.json) console.log(JSON.stringify(config, null, 2));
-        else console.log([`# ${service}: ${describe(shown)}`, ...lines(config)].join('\n'));
+        else console.log(terminalSafe([`# ${service}: ${describe(shown)}`, ...lines(config)].join('\n')));
         return 0;
       }
       const missing = shownKeys.filter((k) => valueAt(config, k) === undefined);
       if (missing.length > 0) throw new Error(`${describe(shown)} of ${service} has no ${missing.join(', ')} (paz config ${service} shows every key)`);
       if (values.json) return console.log(JSON.stringify(Object.fromEntries(shownKeys.map((k) => [k, valueAt(config, k)])), null, 2)), 0;
       const all = lines(config);
-      console.log(shownKeys.flatMap((k) => all.filter((l) => l.startsWith(`${k} = `) || l.startsWith(`${k}.`))).join('\n'));
+      console.log(terminalSafe(shownKeys.flatMap((k) => all.filter((l) => l.startsWith(`${k} = `) || l.startsWith(`${k}.`))).join('\n')));
       return 0;
     }
     case 'set': {
@@ -193,7 +194,7 @@ export async function configCommand(args: string[]): Promise<number> {
       const diff = configDiff(left, right);
       if (values.json) return console.log(JSON.stringify({ from: a, to: b, changes: diff }, null, 2)), 0;
       console.log(`--- ${service} ${describe(a)}\n+++ ${service} ${describe(b)}`);
-      console.log(diff.length > 0 ? diff.join('\n') : '(no differences)');
+      console.log(diff.length > 0 ? terminalSafe(diff.join('\n')) : '(no differences)');
       return 0;
     }
   }

@@ -12,6 +12,7 @@ import { openApiStream } from './unit-log-stream.js';
 import { writeOrWait } from '../core/write-or-wait.js';
 import { LineSplitter } from '../agent/drivers/docker/line-splitter.js';
 import { EXEC_DEFAULT_TIMEOUT_SECONDS, EXEC_MAX_TIMEOUT_SECONDS, type ExecFrame } from '../core/exec-command.js';
+import { terminalSafe } from './terminal-safe.js';
 
 /** its options beyond the connection ones */
 export const EXEC_OPTIONS = { unit: { type: 'string' }, timeout: { type: 'string' } } as const;
@@ -82,6 +83,6 @@ export async function execCommand(_cmd: string, args: string[]): Promise<number>
     if (frame.unitStopped) console.error(`paz exec: ${String(unit)} stopped while ${command[0]} ran (it crashed, was stopped or was replaced), and the command ended with it: see \`paz units ${name}\` and \`paz logs ${name}\``);
     return frame.exitCode;
   }
-  console.error(frame?.type === 'error' ? `paz exec: ${frame.message}` : `paz exec: the connection to Paz ended before ${command[0]} in ${String(unit)} did: it was killed, or runs on unseen`);
+  console.error(frame?.type === 'error' ? terminalSafe(`paz exec: ${frame.message}`) : `paz exec: the connection to Paz ended before ${command[0]} in ${String(unit)} did: it was killed, or runs on unseen`);
   return 1;
 }
