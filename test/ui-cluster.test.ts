@@ -185,11 +185,17 @@ describe('the Units list with 1,000 units', () => {
   it('paints a virtualised screenful of rows, and scrolling reaches the last unit; without hosts, Hosts and Monitoring say so and the Dashboard says it first', async () => {
     const { page, errors } = await openPage(browser);
     // what the browser gets for the list: compressed (it sends Accept-Encoding by itself), and asked again with its ETag
-    const answers: Array<{ status: number; encoding?: string; etag?: string; ifNoneMatch?: string }> = [];
-    page.on('response', async (r) => {
+    // each answer is recorded when its event comes (its headers are read after): the page may draw its rows
+    // before the test process hears of the response that brought them, so what is asserted waits for the events
+    const answered: Array<Promise<{ status: number; encoding?: string; etag?: string; ifNoneMatch?: string }>> = [];
+    page.on('response', (r) => {
       if (new URL(r.url()).pathname !== '/cluster/units') return;
-      const headers = await r.allHeaders();
-      answers.push({ status: r.status(), encoding: headers['content-encoding'], etag: headers.etag, ifNoneMatch: (await r.request().allHeaders())['if-none-match'] });
+      answered.push(
+        (async () => {
+          const headers = await r.allHeaders();
+          return { status: r.status(), encoding: headers['content-encoding'], etag: headers.etag, ifNoneMatch: (await r.request().allHeaders())['if-none-match'] };
+        })(),
+      );
     });
     await openSignedIn(page, paz.orchestrator, paz.token);
     const started = Date.now();
@@ -210,6 +216,8 @@ describe('the Units list with 1,000 units', () => {
     assert.ok((await page.locator('tr[data-unit]').count()) < 100, 'still a screenful after scrolling');
     await page.reload();
     await page.locator('tr[data-unit]').first().waitFor();
+    await waitFor("the reload's request for the list", async () => answered.length >= 2, 10_000, 50).catch(() => undefined);
+    const answers = await Promise.all(answered);
     assert.match(answers[0]?.encoding ?? '', /^(br|gzip)$/, JSON.stringify(answers));
     // a reload revalidates the cached list with its tag (the server answers 304 while the units are unchanged)
     assert.ok(answers.slice(1).some((a) => a.ifNoneMatch !== undefined && a.ifNoneMatch === answers[0].etag), JSON.stringify(answers));
