@@ -158,7 +158,8 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
         return;
       }
       if (req.url === '/services') {
-        res.end(JSON.stringify({ doc: [{ name: 'evil', dockerRepository: 'x', config: { numInstances: 1 }, description: 'fine\u001b[2J\nsecond line' }] }));
+        // and a service without its config (an older or other server): listed, not a TypeError
+        res.end(JSON.stringify({ doc: [{ name: 'evil', dockerRepository: 'x', config: { numInstances: 1 }, description: 'fine\u001b[2J\nsecond line' }, { name: 'bare', dockerRepository: 'y' }] }));
         return;
       }
       res.writeHead(404);
@@ -173,6 +174,7 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       const listing = await runPaz(['services', '--url', hostileUrl]);
       assert.equal(listing.code, 0, listing.stderr);
       assert.match(listing.stdout, /^evil +x +1 +fine\\x1b\[2J\\nsecond line$/m);
+      assert.match(listing.stdout, /^bare +y +-$/m);
       // eslint-disable-next-line no-control-regex
       assert.doesNotMatch(listing.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
       const rollout = await runPaz(['rollout', 'evil', '--url', hostileUrl]);

@@ -71,10 +71,10 @@ describe('requests the HTTP parser refuses', () => {
     // a real instance for the agent's exec route, and a record of the commands the driver was asked to run in
     // it: a pipelined exec that got as far as the driver has run (or started: killed when its answer could not
     // be sent, a migration would be cut off halfway)
-    const exec = driver.exec.bind(driver);
+    const driverExec = driver.exec.bind(driver);
     driver.exec = (unit, command, onLine, signal) => {
       execCalls.push(command.join(' '));
-      return exec(unit, command, onLine, signal);
+      return driverExec(unit, command, onLine, signal);
     };
     await driver.start({ unit: 'web-1-1', service: 'web', version: 1, instance: 1, image: 'node', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], ports: [], env: {}, volumes: [] });
     agent = createAgentApi({ hostId: 'e'.repeat(32), driver, hostStats: new HostStatsSampler(), unitStats: new UnitStatsSampler(driver, () => []), units: () => ['web-1-1'], clusterToken: TOKEN });
