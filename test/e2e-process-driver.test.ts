@@ -3,7 +3,7 @@
 // test-lane: normal
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PazProcess, request, runPaz } from './helpers/paz-server.js';
 import { waitFor } from './helpers/wait.js';
@@ -25,10 +25,23 @@ describe('paz up with the process driver', () => {
   after(async () => {
     // Units outlive their agent on purpose (the next agent adopts them): retire them before stopping it.
     await request('DELETE', `${paz.orchestrator}/services/node-echo`).catch(() => undefined);
-    await waitFor('the agent to retire its units', async () => /paz_agent_units 0\b/.test(await (await fetch(`${paz.orchestrator}/metrics`)).text()));
+    // A unit leaves the agent's count when its retirement begins and its cgroup when the retirement ends (a drain,
+    // then the stop): a stop sooner waits only a bounded moment for retirements, and a full run once closed
+    // while one was still draining, leaving its cgroup and so the parent.
+    const parentDir = `/sys/fs/cgroup/memory/${cgroupParent}`;
+    const unitCgroups = () => (existsSync(parentDir) ? readdirSync(parentDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : []);
+    let seen = '';
+    await waitFor('the agent to retire its units', async () => {
+      const count = /^paz_agent_units (\d+)$/m.exec(await (await fetch(`${paz.orchestrator}/metrics`)).text())?.[1];
+      seen = `paz_agent_units ${count}, unit cgroups [${unitCgroups().join(', ')}]`;
+      return count === '0' && unitCgroups().length === 0;
+    }).catch((err: Error) => {
+      const warnings = paz.output.split('\n').filter((l) => /"level":(4|5)\d/.test(l)).slice(-10);
+      throw new Error(`${err.message}; last seen: ${seen}; its last warnings:\n${warnings.join('\n')}`);
+    });
     await paz.close();
     // the driver removes its (then empty) cgroup parent when the agent stops
-    assert.equal(existsSync(`/sys/fs/cgroup/memory/${cgroupParent}`), false, 'no cgroup left behind');
+    assert.equal(existsSync(parentDir), false, `no cgroup left behind: ${unitCgroups().join(', ')}`);
   });
 
   it('runs, health-checks and announces a program as a unit, and serves its logs', async () => {
