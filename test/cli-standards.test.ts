@@ -157,6 +157,23 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
         res.end(JSON.stringify({ doc: { version: 2, state: 'failed', reason: 'evil-2-1 exited\u001b[2J', strategy: 'recreate', strategyReason: 'port\u001b]0;t\u0007', units: [{ name: 'evil-2-1', state: 'exited', healthy: false, reason: 'bye\u001b[1A' }] } }));
         return;
       }
+      if (req.url === '/cluster/hosts') {
+        res.end(JSON.stringify([{ ID: 'h1\u001b[2J', Hostname: 'evil' }]));
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/cluster/hosts/h1%1B%5B2J/drain') {
+        res.end(JSON.stringify({ host: 'h1\u001b[2J', drained: true, changed: true, drain: { state: 'stuck', remaining: 1, stuck: [{ unit: 'evil-1-1\u001b[1A', reason: 'stuck: no other eligible host (\u001b]0;t\u0007)' }] } }));
+        return;
+      }
+      if (req.method === 'DELETE' && req.url === '/auth/tokens/ci') {
+        res.end(JSON.stringify({ doc: { id: 't\u001b[1A', name: 'ci\u001b[2J', role: 'admin' } }));
+        return;
+      }
+      if (req.url === '/auth/webhook-secret') {
+        const shell = 'curl \u001b[2J';
+        res.end(JSON.stringify({ doc: { secret: 's\u001b]0;t\u0007', fingerprint: 'f', createdAt: 'now', enforced: true, setup: { signed: { url: 'u\u001b[2J', header: 'h', shell }, dockerhub: { url: 'd' }, registry: { config: 'c\u001b[1A' } } } }));
+        return;
+      }
       if (req.url === '/services') {
         // and a service without its config (an older or other server): listed, not a TypeError
         res.end(JSON.stringify({ doc: [{ name: 'evil', dockerRepository: 'x', config: { numInstances: 1 }, description: 'fine\u001b[2J\nsecond line' }, { name: 'bare', dockerRepository: 'y' }] }));
@@ -187,8 +204,21 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       assert.match(config.stdout, /^env\.GREETING = hi\\x1b\[2J$/m);
       // eslint-disable-next-line no-control-regex
       assert.doesNotMatch(config.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(config.stdout));
+      // one-line answers: a host drain (its progress line and the host id it resolved), a token revoked, the webhook setup
+      const drain = await runPaz(['host', 'drain', 'h1', '--url', hostileUrl]);
+      assert.equal(drain.code, 1, `stuck: ${drain.stderr}`);
+      assert.match(drain.stdout, /^host h1\\x1b\[2J: drained; [^]*evil-1-1\\x1b\[1A[^]*\(\\x1b\]0;t\\x07\)/m);
+      const revoked = await runPaz(['token', 'revoke', 'ci', '--url', hostileUrl]);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.equal(revoked.stdout, 'revoked token "ci\\x1b[2J" (admin, id t\\x1b[1A)\n');
+      const webhook = await runPaz(['webhook', 'secret', '--url', hostileUrl]);
+      assert.equal(webhook.code, 0, webhook.stderr);
+      assert.match(webhook.stdout, /^webhook secret: s\\x1b\]0;t\\x07 /);
+      for (const r of [drain, revoked, webhook]) {
+        // eslint-disable-next-line no-control-regex
+        assert.doesNotMatch(r.stdout + r.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(r.stdout + r.stderr));
+      }
       const runs = [
-        await runPaz(['hosts', '--url', hostileUrl]),
         await runPaz(['health', '--url', hostileUrl]),
         await runPaz(['create', file, '--url', url]),
         await runPaz(['de\u001b[2Jploy', '--url', url]),

@@ -20,6 +20,7 @@ import { parseStoreUrl, redactStoreUrl } from '../store/index.js';
 import { PAZ_VERSION } from '../version.js';
 import { parse, roleConfig, storeTlsOf } from './options.js';
 import { UsageError } from './usage-error.js';
+import { print } from './print.js';
 
 const storeOptions = {
   store: { type: 'string' },
@@ -87,7 +88,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     console.error(summary);
   } else {
     writeFileDurably(resolve(file), text, { replace: values.force === true });
-    console.log(`${summary} to ${file}`);
+    print(`${summary} to ${file}`);
   }
   return 0;
 }
@@ -166,9 +167,9 @@ export async function restoreCommand(args: string[]): Promise<number> {
   );
   if (result.resumedUnits.length > 0) {
     // a deploy was under way at backup time: its new units get their whole healthy deadline again from now
-    console.log(`${result.resumedUnits.length} unit(s) of a deploy under way at backup time start afresh: ${result.resumedUnits.join(', ')}`);
+    print(`${result.resumedUnits.length} unit(s) of a deploy under way at backup time start afresh: ${result.resumedUnits.join(', ')}`);
   }
-  console.log(`next: start the control plane and agents on it, e.g. paz server --store ${redactStoreUrl(cfg.storeUrl)} --data-dir ${cfg.dataDir}`);
+  print(`next: start the control plane and agents on it, e.g. paz server --store ${redactStoreUrl(cfg.storeUrl)} --data-dir ${cfg.dataDir}`);
   return 0;
 }
 

@@ -15,6 +15,7 @@ import { PROCESS_UP_STATES, type UnitState } from '../core/records.js';
 import { failedWithNothingServing } from '../core/rollout-outcome.js';
 import { lastRestartText } from '../core/ago.js';
 import { PazApiError, type PazClient } from '../client/paz-client.js';
+import { printError } from './print.js';
 
 /**
  * What an empty `paz units SERVICE` means. A first deploy that failed leaves nothing running (its instances are
@@ -66,7 +67,7 @@ async function logsCommand(args: string[]): Promise<number> {
     try {
       const res = await openUnitLogs(client, unit.service, unit.name, { follow: values.follow, ...query });
       opened = true;
-      if (trouble) console.error(`--- ${unit.name}'s output again ---`);
+      if (trouble) printError(`--- ${unit.name}'s output again ---`);
       trouble = '';
       res.setEncoding('utf8');
       for await (const chunk of res) {
@@ -80,13 +81,13 @@ async function logsCommand(args: string[]): Promise<number> {
       // be, when it did not open); a new start from its start; a unit gone ends it
       if (opened) readOn(Date.now());
       const message = (err as Error).message;
-      if (message !== trouble) console.error(`--- ${unit.name}'s log stream ${opened ? 'broke off' : 'cannot be read now'} (${message}); reading it again once it can be, Ctrl-C to stop ---`);
+      if (message !== trouble) printError(`--- ${unit.name}'s log stream ${opened ? 'broke off' : 'cannot be read now'} (${message}); reading it again once it can be, Ctrl-C to stop ---`);
       trouble = message;
       await sleep(NEXT_START_POLL_MS);
       const now = await unitWhenReachable(client, unit.name);
       if (now === undefined) return 0;
       if (now.startedAt !== undefined && now.startedAt !== startedAt) {
-        console.error(`--- ${unit.name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
+        printError(`--- ${unit.name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
         startedAt = now.startedAt;
         query = { since: Math.floor(now.startedAt / 1000) };
         skipFirst = 0;
@@ -144,12 +145,12 @@ async function unitWhenReachable(client: PazClient, name: string): Promise<UnitA
       return await client.call<UnitAnswer>('GET', `/cluster/units/${encodeURIComponent(name)}`);
     } catch (e) {
       if (e instanceof PazApiError && e.status === 404) {
-        console.error(`--- ${name} is gone (its version was replaced or failed, or it was scaled down or deleted) ---`);
+        printError(`--- ${name} is gone (its version was replaced or failed, or it was scaled down or deleted) ---`);
         return undefined;
       }
       if (!isPassingTrouble(e)) throw e;
       const message = (e as Error).message;
-      if (message !== said) console.error(`--- ${message}; trying again every ${NEXT_START_POLL_MS / 1000} s ---`);
+      if (message !== said) printError(`--- ${message}; trying again every ${NEXT_START_POLL_MS / 1000} s ---`);
       said = message;
     }
     await sleep(NEXT_START_POLL_MS);
@@ -172,12 +173,12 @@ async function nextStart(client: PazClient, name: string, startedAt: number | un
     if (!said && now.startedAt === startedAt && runsOn(now)) return 'runs';
     const running = now.state !== undefined && PROCESS_UP_STATES.has(now.state);
     if (running && now.startedAt !== undefined && now.startedAt !== startedAt) {
-      console.error(`--- ${name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
+      printError(`--- ${name} started again${now.restarts ? ` (restart ${now.restarts})` : ''} ---`);
       return now.startedAt;
     }
     if (!said) {
       // its status may not say so yet (it is written a moment later): the end of its output is what is known
-      console.error(`--- ${name}'s output ended (the app exited, or its host's agent went away); following its next start, Ctrl-C to stop ---`);
+      printError(`--- ${name}'s output ended (the app exited, or its host's agent went away); following its next start, Ctrl-C to stop ---`);
       said = true;
     }
   }
@@ -201,7 +202,7 @@ async function eventsCommand(args: string[]): Promise<number> {
   if (res.statusCode !== 200) throw new Error(`${errorMessage(await readText(res), res.statusCode ?? 0)}${client.authHint(res.statusCode ?? 0)}`);
   const frames = new SseFrames((comment) => {
     const m = /^paz events since revision (\d+)/.exec(comment);
-    if (m) console.error(`connected to ${client.url} (since revision ${m[1]}); one line per event, Ctrl-C to stop`);
+    if (m) printError(`connected to ${client.url} (since revision ${m[1]}); one line per event, Ctrl-C to stop`);
   });
   res.setEncoding('utf8');
   for await (const chunk of res) {
@@ -219,7 +220,7 @@ async function eventsCommand(args: string[]): Promise<number> {
       if (f.event === 'error') return 1;
     }
   }
-  console.error(`${client.url} closed the event stream`);
+  printError(`${client.url} closed the event stream`);
   return 1;
 }
 

@@ -14,7 +14,7 @@ import { requireService } from './known-service.js';
 import { rollsItOut } from './serving-image.js';
 import { parse } from './options.js';
 import { UsageError } from './usage-error.js';
-import { terminalSafe } from './terminal-safe.js';
+import { print, printError } from './print.js';
 
 export const configUsage = `usage:
   paz config [show] SERVICE [KEY...] [--version N|next|last] [--json]   show a config, or only its KEYs
@@ -69,13 +69,13 @@ const lines = (config: Config) => flatten(config).map(([k, v]) => `${k} = ${v}`)
 
 async function apply(client: PazClient, service: string, before: Config, patch: Config): Promise<number> {
   if (Object.keys(patch).length === 0) {
-    console.log(`no change to the next config of ${service}`);
+    print(`no change to the next config of ${service}`);
     return 0;
   }
   const after = (await client.call<{ doc: Config }>('PATCH', `/services/${encodeURIComponent(service)}/config/next`, patch)).doc;
   const diff = configDiff(before, after);
-  if (diff.length > 0) console.log(terminalSafe(diff.join('\n')));
-  console.log(`next config of ${service} changed; ${await rollsItOut(client, service)}${'numInstances' in patch && patch.numInstances !== before.numInstances ? ' (numInstances also scales a deployed service at once)' : ''}`);
+  if (diff.length > 0) print(diff.join('\n'));
+  print(`next config of ${service} changed; ${await rollsItOut(client, service)}${'numInstances' in patch && patch.numInstances !== before.numInstances ? ' (numInstances also scales a deployed service at once)' : ''}`);
   return 0;
 }
 
@@ -98,7 +98,7 @@ async function edit(client: PazClient, service: string): Promise<number> {
     runEditor(file);
     const edited = readFileSync(file, 'utf8');
     if (edited === text) {
-      console.log(`no change to the next config of ${service}`);
+      print(`no change to the next config of ${service}`);
       return 0;
     }
     let after: unknown;
@@ -106,19 +106,19 @@ async function edit(client: PazClient, service: string): Promise<number> {
       after = JSON.parse(edited);
     } catch (e) {
       keep = true;
-      console.error(terminalSafe(`paz: the edited config is not valid JSON (${(e as Error).message}); nothing changed. Your edit is kept in ${file}: fix it and run paz config edit again, or apply it with paz config set`));
+      printError(`paz: the edited config is not valid JSON (${(e as Error).message}); nothing changed. Your edit is kept in ${file}: fix it and run paz config edit again, or apply it with paz config set`);
       return 1;
     }
     if (typeof after !== 'object' || after === null || Array.isArray(after)) {
       keep = true;
-      console.error(terminalSafe(`paz: the edited config must be a JSON object; nothing changed. Your edit is kept in ${file}`));
+      printError(`paz: the edited config must be a JSON object; nothing changed. Your edit is kept in ${file}`);
       return 1;
     }
     // someone else changed it meanwhile: applying our copy would silently undo their change
     const now = await configAt(client, service, 'next');
     if (JSON.stringify(now) !== JSON.stringify(before)) {
       keep = true;
-      console.error(terminalSafe(`paz: the next config of ${service} changed while you edited it; nothing applied. Your edit is kept in ${file}; run paz config edit again`));
+      printError(`paz: the next config of ${service} changed while you edited it; nothing applied. Your edit is kept in ${file}; run paz config edit again`);
       return 1;
     }
     return await apply(client, service, before, editPatch(before, after as Config));
@@ -161,14 +161,14 @@ export async function configCommand(args: string[]): Promise<number> {
       const config = await configAt(client, service, shown);
       if (shownKeys.length === 0) {
         if (values.json) console.log(JSON.stringify(config, null, 2));
-        else console.log(terminalSafe([`# ${service}: ${describe(shown)}`, ...lines(config)].join('\n')));
+        else print([`# ${service}: ${describe(shown)}`, ...lines(config)].join('\n'));
         return 0;
       }
       const missing = shownKeys.filter((k) => valueAt(config, k) === undefined);
       if (missing.length > 0) throw new Error(`${describe(shown)} of ${service} has no ${missing.join(', ')} (paz config ${service} shows every key)`);
       if (values.json) return console.log(JSON.stringify(Object.fromEntries(shownKeys.map((k) => [k, valueAt(config, k)])), null, 2)), 0;
       const all = lines(config);
-      console.log(terminalSafe(shownKeys.flatMap((k) => all.filter((l) => l.startsWith(`${k} = `) || l.startsWith(`${k}.`))).join('\n')));
+      print(shownKeys.flatMap((k) => all.filter((l) => l.startsWith(`${k} = `) || l.startsWith(`${k}.`))).join('\n'));
       return 0;
     }
     case 'set': {
@@ -193,8 +193,8 @@ export async function configCommand(args: string[]): Promise<number> {
       const [left, right] = [await configAt(client, service, a), await configAt(client, service, b)];
       const diff = configDiff(left, right);
       if (values.json) return console.log(JSON.stringify({ from: a, to: b, changes: diff }, null, 2)), 0;
-      console.log(`--- ${service} ${describe(a)}\n+++ ${service} ${describe(b)}`);
-      console.log(diff.length > 0 ? terminalSafe(diff.join('\n')) : '(no differences)');
+      print(`--- ${service} ${describe(a)}\n+++ ${service} ${describe(b)}`);
+      print(diff.length > 0 ? diff.join('\n') : '(no differences)');
       return 0;
     }
   }

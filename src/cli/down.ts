@@ -2,6 +2,7 @@
 import { parse, roleConfig } from './options.js';
 import { stopEverything } from '../roles/stop-everything.js';
 import { UsageError } from './usage-error.js';
+import { print, printError } from './print.js';
 
 export const downUsage = `usage: paz down [--data-dir DIR] [--store URL] [--store-ca/--store-cert/--store-key FILE] [--grace SECS]
 
@@ -37,7 +38,7 @@ export async function downCommand(args: string[]): Promise<number> {
     storeTls: cfg.storeTls,
     cgroupParent: cfg.agent.cgroupParent,
     graceSeconds: grace,
-    say: (line) => console.error(`paz down: ${line}`),
+    say: (line) => printError(`paz down: ${line}`),
   });
   const parts = [
     report.paz ? `paz ${report.paz.role} pid ${report.paz.pid} ${report.paz.killed ? 'killed' : 'stopped'}` : 'no paz running',
@@ -45,6 +46,6 @@ export async function downCommand(args: string[]): Promise<number> {
     `${report.processUnits.length} process unit(s)`,
     `${report.containers.length} container(s)`,
   ];
-  console.log(`stopped: ${parts.join(', ')} (data dir ${cfg.dataDir})`);
+  print(`stopped: ${parts.join(', ')} (data dir ${cfg.dataDir})`);
   return 0;
 }

@@ -12,7 +12,7 @@ import { openApiStream } from './unit-log-stream.js';
 import { writeOrWait } from '../core/write-or-wait.js';
 import { LineSplitter } from '../agent/drivers/docker/line-splitter.js';
 import { EXEC_DEFAULT_TIMEOUT_SECONDS, EXEC_MAX_TIMEOUT_SECONDS, type ExecFrame } from '../core/exec-command.js';
-import { terminalSafe } from './terminal-safe.js';
+import { printError } from './print.js';
 
 /** its options beyond the connection ones */
 export const EXEC_OPTIONS = { unit: { type: 'string' }, timeout: { type: 'string' } } as const;
@@ -74,15 +74,15 @@ export async function execCommand(_cmd: string, args: string[]): Promise<number>
   // as a shell says of a pipeline whose reader left: 128 + SIGPIPE, quietly
   if (pipeClosed) return 141;
   if (wasInterrupted) {
-    console.error(`paz exec: interrupted: ${command[0]} in ${String(unit)} was killed`);
+    printError(`paz exec: interrupted: ${command[0]} in ${String(unit)} was killed`);
     return 130;
   }
   const frame = last as ExecFrame | undefined;
   if (frame?.type === 'exit') {
-    if (frame.timedOut) console.error(`paz exec: ${command[0]} in ${String(unit)} was killed after ${timeout ?? EXEC_DEFAULT_TIMEOUT_SECONDS} s (--timeout)`);
-    if (frame.unitStopped) console.error(`paz exec: ${String(unit)} stopped while ${command[0]} ran (it crashed, was stopped or was replaced), and the command ended with it: see \`paz units ${name}\` and \`paz logs ${name}\``);
+    if (frame.timedOut) printError(`paz exec: ${command[0]} in ${String(unit)} was killed after ${timeout ?? EXEC_DEFAULT_TIMEOUT_SECONDS} s (--timeout)`);
+    if (frame.unitStopped) printError(`paz exec: ${String(unit)} stopped while ${command[0]} ran (it crashed, was stopped or was replaced), and the command ended with it: see \`paz units ${name}\` and \`paz logs ${name}\``);
     return frame.exitCode;
   }
-  console.error(frame?.type === 'error' ? terminalSafe(`paz exec: ${frame.message}`) : `paz exec: the connection to Paz ended before ${command[0]} in ${String(unit)} did: it was killed, or runs on unseen`);
+  printError(frame?.type === 'error' ? `paz exec: ${frame.message}` : `paz exec: the connection to Paz ended before ${command[0]} in ${String(unit)} did: it was killed, or runs on unseen`);
   return 1;
 }

@@ -9,6 +9,7 @@ import { clientOf, connectionOptions } from './connect.js';
 import { progressLine } from './progress-line.js';
 import { parse } from './options.js';
 import { UsageError, unknownVerb } from './usage-error.js';
+import { print, printError } from './print.js';
 
 export const hostUsage = `usage: paz host drain ID [--wait] | paz host undrain ID
 
@@ -60,12 +61,12 @@ export async function hostCommand(args: string[]): Promise<number> {
   const r = await client.call<{ host: string; drained: boolean; changed: boolean; drain?: DrainView }>('POST', `/cluster/hosts/${encodeURIComponent(id)}/${verb}`);
   if (values.json && !values.wait) return console.log(JSON.stringify(r, null, 2)), 0;
   if (verb === 'undrain') {
-    console.log(`host ${id}: ${r.changed ? 'undrained' : 'was not drained'}; eligible for new units (units that moved away stay where they are)`);
+    print(`host ${id}: ${r.changed ? 'undrained' : 'was not drained'}; eligible for new units (units that moved away stay where they are)`);
     return 0;
   }
-  console.log(`host ${id}: ${r.changed ? 'drained' : 'already drained'}; no new units go there, and its units move to other hosts`);
+  print(`host ${id}: ${r.changed ? 'drained' : 'already drained'}; no new units go there, and its units move to other hosts`);
   if (!values.wait) {
-    if (r.drain) console.log(drainLine(id, r.drain));
+    if (r.drain) print(drainLine(id, r.drain));
     return r.drain?.state === 'stuck' ? 1 : 0;
   }
   const progress = progressLine();
@@ -73,7 +74,7 @@ export async function hostCommand(args: string[]): Promise<number> {
     const h = await client.call<{ drain?: DrainView }>('GET', `/cluster/hosts/${encodeURIComponent(id)}/health`);
     if (!h.drain) {
       progress.end();
-      console.error(`host ${id} is no longer drained (paz host undrain?)`);
+      printError(`host ${id} is no longer drained (paz host undrain?)`);
       return 1;
     }
     progress.show(drainLine(id, h.drain));

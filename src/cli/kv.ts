@@ -7,7 +7,7 @@ import { parse, storeTlsOf, storeUrlOf } from './options.js';
 import { UsageError } from './usage-error.js';
 import { closest } from './closest.js';
 import { redactStoreUrl } from '../store/index.js';
-import { terminalSafe } from './terminal-safe.js';
+import { printError } from './print.js';
 
 const usage = `usage: paz kv get KEY | paz kv ls [PREFIX] [--values] [--recursive] [--json]   (--store URL [--store-ca/--store-cert/--store-key FILE] | --data-dir DIR)
   Reads the store directly, read-only (a SQLite file is never written, so this works beside a running Paz).
@@ -36,7 +36,7 @@ export async function kvCommand(args: string[]): Promise<number> {
     if (verb === 'get') {
       const kv = await store.get(key);
       if (!kv) {
-        console.error(terminalSafe(`paz: no key ${key} in ${redactStoreUrl(store.name)} (paz kv ls lists the keys)`));
+        printError(`paz: no key ${key} in ${redactStoreUrl(store.name)} (paz kv ls lists the keys)`);
         return 1;
       }
       console.log(values.json ? JSON.stringify(kv, null, 2) : kv.value);

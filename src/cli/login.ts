@@ -10,7 +10,7 @@ import { closest } from './closest.js';
 import { parse } from './options.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
-import { terminalSafe } from './terminal-safe.js';
+import { print, printError } from './print.js';
 
 export const loginUsage = `usage: paz login [URL] [--profile NAME] [--token-stdin]
   Checks the token against the server (who it is, its role) and saves URL and token as profile NAME
@@ -91,7 +91,7 @@ export async function loginCommand(args: string[]): Promise<number> {
     who = await client.call('GET', '/auth/whoami');
   } catch (e) {
     if (e instanceof PazApiError && (e.status === 401 || e.status === 403)) {
-      console.error(terminalSafe(`paz: ${url} refused the token; nothing saved (${e.message.replace(/ \[the CLI sent.*$/, '')})`));
+      printError(`paz: ${url} refused the token; nothing saved (${e.message.replace(/ \[the CLI sent.*$/, '')})`);
       return 1;
     }
     throw e;
@@ -101,8 +101,8 @@ export async function loginCommand(args: string[]): Promise<number> {
   config.current = name;
   writeProfiles(path, config);
   const as = who.auth === 'off' ? `: authentication is off there (--no-auth), the token is kept for when it is on` : ` as ${who.name} (role ${who.role})`;
-  console.log(`logged in to ${url}${as}`);
-  console.error(`profile ${name} saved in ${path}${previous === name ? '' : ` and made current${previous ? ` (was ${previous})` : ''}`}`);
+  print(`logged in to ${url}${as}`);
+  printError(`profile ${name} saved in ${path}${previous === name ? '' : ` and made current${previous ? ` (was ${previous})` : ''}`}`);
   return 0;
 }
 
@@ -128,7 +128,7 @@ export async function profileCommand(args: string[]): Promise<number> {
       const rows = Object.entries(config.profiles).map(([n, p]) => ({ name: n, url: p.url, token: p.token !== undefined, current: n === config.current }));
       if (values.json) return console.log(JSON.stringify(rows, null, 2)), 0;
       if (rows.length === 0) {
-        console.error(`no profiles in ${path}; make one with \`paz login URL --profile NAME\``);
+        printError(`no profiles in ${path}; make one with \`paz login URL --profile NAME\``);
         return 0;
       }
       console.log(table(['CURRENT', 'NAME', 'URL', 'TOKEN'], rows.map((r) => [r.current ? '*' : '', r.name, r.url, r.token ? 'yes' : 'no'])));
@@ -138,7 +138,7 @@ export async function profileCommand(args: string[]): Promise<number> {
       const n = known(name, 'a profile NAME');
       config.current = n;
       writeProfiles(path, config);
-      console.log(`current profile: ${n} (${config.profiles[n].url})`);
+      print(`current profile: ${n} (${config.profiles[n].url})`);
       return 0;
     }
     case 'rm': {
@@ -147,7 +147,7 @@ export async function profileCommand(args: string[]): Promise<number> {
       delete config.profiles[n];
       if (wasCurrent) delete config.current;
       writeProfiles(path, config);
-      console.log(`removed profile ${n}${wasCurrent ? '; no current profile now: commands use PAZ_URL or the default' : ''}`);
+      print(`removed profile ${n}${wasCurrent ? '; no current profile now: commands use PAZ_URL or the default' : ''}`);
       return 0;
     }
   }

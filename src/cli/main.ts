@@ -10,6 +10,7 @@ import { pazNameOf } from './other-tools-words.js';
 import { terminalSafe } from './terminal-safe.js';
 import { cliTerms, type ApiErrorLike } from './api-error-terms.js';
 import { splitGlobalFlags, type SplitArgv } from './global-flags.js';
+import { printError } from './print.js';
 
 const usage = `paz ${PAZ_VERSION}: run Docker services on your own hosts
 
@@ -108,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     split = splitGlobalFlags(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(terminalSafe(`paz: ${e.message}; see paz --help`));
+    printError(`paz: ${e.message}; see paz --help`);
     return 2;
   }
   const words = split.command === undefined ? [] : [split.command, ...split.args];
@@ -120,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!(e instanceof UsageError)) throw e;
     const [first, second] = words;
     const cmd = subcommands(first)?.includes(second) ? `${first} ${second}` : first;
-    console.error(terminalSafe(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${first} --help`));
+    printError(`paz: ${e.message}${e.message.includes(`paz ${cmd}`) ? '' : ` for paz ${cmd}`}; see paz ${first} --help`);
     return 2;
   }
 }
@@ -146,7 +147,7 @@ async function dispatch({ command: cmd, args: rest, help, version }: SplitArgv):
       if (Object.hasOwn(clientCommands, cmd)) return clientCommand(cmd, rest);
       const named = pazNameOf(cmd);
       const near = named === null ? undefined : (named ?? closest(cmd, commandNames()));
-      console.error(terminalSafe(`paz: unknown command "${cmd}"${near ? ` (did you mean paz ${near}?)` : ''}; see paz --help`));
+      printError(`paz: unknown command "${cmd}"${near ? ` (did you mean paz ${near}?)` : ''}; see paz --help`);
       return 2;
     }
   }

@@ -34,3 +34,15 @@ test('on a terminal a line longer than its width is cut to fit (a wrapped line w
   p.show('short');
   assert.equal(out.text, '\r\x1b[Kweb version 2: hea…\r\x1b[Kshort');
 });
+
+test('what a server put in a line (a reason, a name) is shown with its escape codes spelled out, on a terminal or not', () => {
+  for (const isTTY of [true, false]) {
+    const out = sink(isTTY);
+    const p = progressLine(out);
+    p.show('host h1: 1 unit left; stuck: \u001b[2J\u001b]0;pwned\u0007');
+    p.end();
+    assert.match(out.text, /stuck: \\x1b\[2J\\x1b\]0;pwned\\x07\n$/);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(out.text.replace('\r\x1b[K', ''), /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  }
+});

@@ -1,3 +1,5 @@
+import { terminalSafe } from './terminal-safe.js';
+
 /**
  * Live progress of a long operation (a deploy, a rollback, a host drain): on a terminal one line redrawn
  * in place; otherwise (a log, CI, a pipe) each new state on a line of its own, and nothing repeated.
@@ -13,7 +15,9 @@ export function progressLine(out: { isTTY?: boolean; columns?: number; write(tex
   let last = '';
   let open = false;
   return {
-    show(line) {
+    show(text) {
+      // the line carries what a server said (a reason, a unit's name): its escape codes are shown, not obeyed
+      const line = terminalSafe(text);
       if (line === last) return;
       last = line;
       if (tty) {

@@ -7,6 +7,7 @@ import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
 import { UsageError, unknownVerb } from './usage-error.js';
+import { print } from './print.js';
 
 export const registryUsage = `usage:
   paz registry login HOST --username U [--password-stdin]   set the credentials for HOST (ghcr.io, docker.io,
@@ -46,7 +47,7 @@ export async function registryCommand(args: string[]): Promise<number> {
   if (verb === 'login') {
     if (!host || !values.username) throw new UsageError(`paz registry login needs HOST and --username`);
     const login = await client.setRegistryLogin(host, values.username, await readPassword());
-    console.log(`credentials for ${login.host} set (user ${login.username}, password fingerprint ${login.fingerprint})`);
+    print(`credentials for ${login.host} set (user ${login.username}, password fingerprint ${login.fingerprint})`);
     return 0;
   }
   if (verb === 'ls') {
@@ -58,7 +59,7 @@ export async function registryCommand(args: string[]): Promise<number> {
   if (verb === 'logout') {
     if (!host) throw new UsageError(`paz registry logout needs HOST`);
     await client.removeRegistryLogin(host);
-    console.log(`credentials for ${host} removed`);
+    print(`credentials for ${host} removed`);
     return 0;
   }
   throw new UsageError(`unknown registry command "${verb}"`);

@@ -11,6 +11,7 @@ import { printTable } from './table.js';
 import { UsageError, unknownVerb } from './usage-error.js';
 import { requireService } from './known-service.js';
 import { rollsItOut } from './serving-image.js';
+import { print } from './print.js';
 
 const usage = `usage:
   paz secret set SERVICE KEY=VALUE...   set secret env values (KEY=- reads the value from standard input)
@@ -79,9 +80,9 @@ export async function secretCommand(args: string[]): Promise<number> {
         const was = before[k];
         const now = after[k] as { fingerprint?: string } | undefined;
         const same = isSecretShown(was) && was.fingerprint === now?.fingerprint;
-        console.log(`${k}: ${same ? 'unchanged' : isSecretShown(was) ? 'changed' : 'set'} (fingerprint ${now?.fingerprint ?? '?'})`);
+        print(`${k}: ${same ? 'unchanged' : isSecretShown(was) ? 'changed' : 'set'} (fingerprint ${now?.fingerprint ?? '?'})`);
       }
-      console.log(`next config of ${service} changed; ${await rollsItOut(client, service)}`);
+      print(`next config of ${service} changed; ${await rollsItOut(client, service)}`);
       return 0;
     }
     case 'unset': {
@@ -93,7 +94,7 @@ export async function secretCommand(args: string[]): Promise<number> {
         delete env[k];
       }
       await client.patchConfig(service, { env });
-      console.log(`removed ${rest.join(', ')} from the next config of ${service}; ${await rollsItOut(client, service)}`);
+      print(`removed ${rest.join(', ')} from the next config of ${service}; ${await rollsItOut(client, service)}`);
       return 0;
     }
   }

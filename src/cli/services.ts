@@ -18,6 +18,7 @@ import { colourOn, paint } from './colour.js';
 import { MAX_INSTANCES } from '../core/rollout-defaults.js';
 import { fileErrorWords } from '../core/file-errors.js';
 import { terminalSafe } from './terminal-safe.js';
+import { print } from './print.js';
 
 /** A service document's file, with the file named when it cannot be read. */
 function readFile(path: string): string {
@@ -57,7 +58,7 @@ function followDeploy(values: { wait?: boolean; detach?: boolean }): boolean {
  */
 async function accepted(client: PazClient, rec: { service: string; version: number }, line: string, follow: boolean, json: boolean): Promise<number> {
   if (json) console.log(JSON.stringify(rec, null, 2));
-  else console.log(follow ? line : `${line}; \`paz rollout ${rec.service}\` shows how it goes`);
+  else print(follow ? line : `${line}; \`paz rollout ${rec.service}\` shows how it goes`);
   if (!follow) return 0;
   if (!json && process.stdout.isTTY) console.log('following it until the old instances are stopped (Ctrl-C stops following, not the deploy)');
   return waitForRollout(client, rec.service, rec.version, json ? process.stderr : process.stdout);
@@ -157,7 +158,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     case 'create': {
       const doc = await client.createService(readJsonArg(name));
       if (values.json) return out(doc), 0;
-      console.log(`created ${String(doc.name)} (${String(doc.dockerRepository)}); deploy it with \`paz deploy ${String(doc.name)}\``);
+      print(`created ${String(doc.name)} (${String(doc.dockerRepository)}); deploy it with \`paz deploy ${String(doc.name)}\``);
       return 0;
     }
     case 'service': {
@@ -168,7 +169,7 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
     }
     case 'delete':
       await client.deleteService(need('a service name'));
-      console.log(`deleted ${name}`);
+      print(`deleted ${name}`);
       return 0;
     case 'deploy': {
       const follow = followDeploy(values);
@@ -208,9 +209,9 @@ export async function servicesCommand(cmd: string, args: string[]): Promise<numb
       const r = await client.rollout(need('a service name'));
       if (values.json) return out(r), 0;
       // the reasons are the server's text (terminal-safe.ts)
-      console.log(terminalSafe(`${name} version ${r.version}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`));
-      if (r.strategy === 'recreate') console.log(terminalSafe(`strategy: recreate${r.strategyReason ? ` (${r.strategyReason})` : ''}`));
-      if (r.serving !== undefined && r.serving !== r.version) console.log(`serving: ${r.serving ? `version ${r.serving}` : 'nothing'}`);
+      print(`${name} version ${r.version}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`);
+      if (r.strategy === 'recreate') print(`strategy: recreate${r.strategyReason ? ` (${r.strategyReason})` : ''}`);
+      if (r.serving !== undefined && r.serving !== r.version) print(`serving: ${r.serving ? `version ${r.serving}` : 'nothing'}`);
       console.log(table(['UNIT', 'STATE', 'HEALTHY', 'REASON'], r.units.map((u) => [String(u.name), String(u.state), String(u.healthy), String(u.reason ?? '')])));
       return 0;
     }

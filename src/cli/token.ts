@@ -4,6 +4,7 @@ import { parse } from './options.js';
 import { clientOf, connectionOptions } from './connect.js';
 import { printTable } from './table.js';
 import { UsageError, unknownVerb } from './usage-error.js';
+import { print, printError } from './print.js';
 
 export const tokenUsage = `usage:
   paz token create NAME --role admin|deployer|read-only   make a token; it is printed once, keep it
@@ -28,8 +29,8 @@ export async function tokenCommand(args: string[]): Promise<number> {
       if (!isRole(values.role)) throw new UsageError(`paz token create needs --role ${ROLES.join('|')}${values.role ? `, got "${values.role}"` : ''}`);
       const t = await client.createToken(name, values.role);
       if (values.json) return console.log(JSON.stringify(t, null, 2)), 0;
-      console.log(t.token);
-      console.error(`token "${t.name}" (${t.role}, id ${t.id}) made: the line above is shown only this once; use it as PAZ_TOKEN or "Authorization: Bearer <token>"`);
+      print(t.token);
+      printError(`token "${t.name}" (${t.role}, id ${t.id}) made: the line above is shown only this once; use it as PAZ_TOKEN or "Authorization: Bearer <token>"`);
       return 0;
     }
     case 'ls': {
@@ -41,7 +42,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
     case 'revoke': {
       if (!name) throw new UsageError('usage: paz token revoke NAME|ID');
       const t = await client.revokeToken(name);
-      console.log(`revoked token "${t.name}" (${t.role}, id ${t.id})`);
+      print(`revoked token "${t.name}" (${t.role}, id ${t.id})`);
       return 0;
     }
   }

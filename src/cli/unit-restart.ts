@@ -6,6 +6,7 @@
 import type { PazClient, UnitRestart } from '../client/paz-client.js';
 import { progressLine } from './progress-line.js';
 import { colourOn, paint } from './colour.js';
+import { print } from './print.js';
 
 /** One line for a person about how the restart goes (pure); `replacementState`: what its agent reports of the new instance. */
 export function unitRestartLine(r: UnitRestart, replacementState?: string): string {
@@ -20,12 +21,12 @@ export async function restartUnit(client: PazClient, name: string, unit: string,
   if (opts.cancel) {
     const r = await client.withdrawUnitRestart(name, unit);
     if (opts.json) console.log(JSON.stringify(r, null, 2));
-    else console.log(r.withdrawn ? `restart of ${r.unit} withdrawn: a replacement not yet healthy is stopped, ${r.unit} stays` : `no restart of ${r.unit} was under way`);
+    else print(r.withdrawn ? `restart of ${r.unit} withdrawn: a replacement not yet healthy is stopped, ${r.unit} stays` : `no restart of ${r.unit} was under way`);
     return 0;
   }
   const asked = await client.restartUnit(name, unit);
   if (opts.json) console.log(JSON.stringify(asked, null, 2));
-  else console.log(opts.follow ? `restarting ${asked.unit}: a fresh instance replaces it, then it is drained and stopped` : `restarting ${asked.unit}; \`paz restart ${name} --unit ${asked.unit}\` again follows it`);
+  else print(opts.follow ? `restarting ${asked.unit}: a fresh instance replaces it, then it is drained and stopped` : `restarting ${asked.unit}; \`paz restart ${name} --unit ${asked.unit}\` again follows it`);
   if (!opts.follow) return 0;
   const out = opts.json ? process.stderr : process.stdout;
   const progress = progressLine(out);

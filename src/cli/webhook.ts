@@ -3,6 +3,7 @@ import type { WebhookSetup } from '../core/webhook-setup.js';
 import { parse } from './options.js';
 import { UsageError, unknownVerb } from './usage-error.js';
 import { clientOf, connectionOptions } from './connect.js';
+import { print } from './print.js';
 
 export const webhookUsage = `usage: paz webhook secret [--rotate] [--json] [--url URL]
   shows the webhook secret (made on first use) and how to give it to each hook caller;
@@ -34,9 +35,9 @@ export async function webhookCommand(args: string[]): Promise<number> {
     return 0;
   }
   const s = doc.setup;
-  console.log(`${values.rotate ? 'new ' : ''}webhook secret: ${doc.secret}   (fingerprint ${doc.fingerprint}, made ${doc.createdAt})`);
+  print(`${values.rotate ? 'new ' : ''}webhook secret: ${doc.secret}   (fingerprint ${doc.fingerprint}, made ${doc.createdAt})`);
   if (!doc.enforced) console.log('note: auth is off (--no-auth): hooks accept calls without the secret until auth is on');
-  console.log(`
+  print(`
 Signed call (GitHub style: CI job, e.g. a GitHub Actions step after the push): POST ${s.signed.url}
   with ${s.signed.header}
 ${s.signed.shell.replace(/^/gm, '  ')}
