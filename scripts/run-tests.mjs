@@ -9,11 +9,13 @@
 //   node scripts/run-tests.mjs -- bash         any command inside the environment instead of the tests
 //                                              (with DOCKER_HOST, PAZ_TEST_* set; for debugging a test)
 //
-// As root with dockerd installed, the tests run inside a test environment made for this run (see
-// lib/test-env.mjs): a network namespace with its own dockerd and a registry holding the hello images.
+// As root with dockerd installed, the tests run inside test environments made for this run (see
+// lib/test-env.mjs): each a network namespace with its own dockerd and a registry holding the hello images.
+// Two of them (PAZ_TEST_ENVIRONMENTS, default 2, when two or more files hold a dockerd): a file that holds
+// one (`docker` in its test-lane line) runs in whichever has its dockerd free, the others in the first.
 // Otherwise they run without it and Docker tests skip, unless CI=true or PAZ_TEST_REQUIRE_DOCKER=1, where
 // a missing environment is a failure. The environment is always torn down: pass, fail, Ctrl-C or crash
-// (after a failed run the daemons' logs are kept in $TMPDIR/paz-test-logs-<runner PID>/), and one left
+// (after a failed run the daemons' logs are kept in $TMPDIR/paz-test-logs-<runner PID>[-s1]/), and one left
 // behind by a runner that was killed outright is cleaned up by the next run.
 //
 // Lanes (lib/test-lanes.mjs): each file under dist/test runs in its own `node --test` process, the unit
@@ -32,14 +34,14 @@ import { log } from './lib/log.mjs';
 import { coresBusy, cpuTicks } from './lib/machine-cpu.mjs';
 import { stopProcess } from './lib/processes.mjs';
 import { findTestFiles } from './lib/test-files.mjs';
-import { laneOrder, nextToStart, readLaneNeeds, UNIT_BATCH } from './lib/test-lanes.mjs';
+import { environmentFor, laneOrder, nextToStart, readLaneNeeds, UNIT_BATCH } from './lib/test-lanes.mjs';
 import { environmentSupport, reapStaleEnvironments, TestEnvironment } from './lib/test-env.mjs';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 function parseArgs(argv) {
-  const opts = { unit: false, noEnv: false, filters: [], command: undefined, lanes: Number(process.env.PAZ_TEST_LANES ?? 3) };
+  const opts = { unit: false, noEnv: false, filters: [], command: undefined, lanes: Number(process.env.PAZ_TEST_LANES ?? 3), environments: Number(process.env.PAZ_TEST_ENVIRONMENTS ?? 2) };
   const dashes = argv.indexOf('--');
   if (dashes >= 0) {
     opts.command = argv.slice(dashes + 1);
@@ -57,6 +59,7 @@ function parseArgs(argv) {
     else opts.filters.push(arg);
   }
   if (!Number.isInteger(opts.lanes) || opts.lanes < 1) throw new Error('--lanes (or PAZ_TEST_LANES) must be a whole number from 1');
+  if (!Number.isInteger(opts.environments) || opts.environments < 1) throw new Error('PAZ_TEST_ENVIRONMENTS must be a whole number from 1');
   return opts;
 }
 
@@ -64,7 +67,8 @@ const requireEnvironment = () => process.env.CI === 'true' || process.env.PAZ_TE
 
 /** the children running now (build, test files, a `--` command), killed by PID when the runner is interrupted */
 const running = new Set();
-let environment;
+/** the test environments made for this run (slot 0, then 1): torn down at the end whatever happened */
+const environments = [];
 let exiting = false;
 
 async function shutdown(code, why, { interrupted = false } = {}) {
@@ -78,17 +82,21 @@ async function shutdown(code, why, { interrupted = false } = {}) {
     if (result === 'killed') log(`PID ${child.pid} needed SIGKILL`);
   }));
   let problems = [];
-  if (environment) {
+  if (environments.length > 0) {
     if (code !== 0 && !interrupted) {
-      try {
-        const saved = environment.saveLogs();
-        if (saved) log(`daemon logs saved in ${saved}`);
-      } catch (err) {
-        log(`could not save the daemon logs: ${err instanceof Error ? err.message : err}`);
+      for (const environment of environments) {
+        try {
+          const saved = environment.saveLogs();
+          if (saved) log(`daemon logs saved in ${saved}`);
+        } catch (err) {
+          log(`could not save the daemon logs: ${err instanceof Error ? err.message : err}`);
+        }
       }
     }
-    log('tearing down the test environment');
-    problems = await environment.stop();
+    log(`tearing down the test environment${environments.length > 1 ? 's' : ''}`);
+    // the last made first: the first one's teardown then removes what both daemons left in /run (teardown
+    // removes those dirs only once empty)
+    for (const environment of [...environments].reverse()) problems.push(...(await environment.stop()));
   }
   for (const p of problems) log(`cleanup problem: ${p}`);
   process.exit(problems.length > 0 && code === 0 ? 1 : code);
@@ -110,12 +118,12 @@ function nodeTestCommand(files) {
 }
 
 /**
- * Spawns argv (inside the environment's namespace when there is one, unless inEnvironment is false),
- * registered in `running` until it closes. stdio 'inherit', or 'collect' to gather stdout and stderr, in the
- * order they came, into one text. Resolves { code, output }.
+ * Spawns argv (inside the namespace of `environment` when one is given), registered in `running` until it
+ * closes. stdio 'inherit', or 'collect' to gather stdout and stderr, in the order they came, into one text.
+ * Resolves { code, output }.
  */
-function runChild(argv, extraEnv, stdio = 'inherit', { inEnvironment = true } = {}) {
-  const { command, args } = environment && inEnvironment
+function runChild(argv, extraEnv, stdio = 'inherit', { environment } = {}) {
+  const { command, args } = environment
     ? environment.wrap(argv[0], argv.slice(1))
     : { command: argv[0], args: argv.slice(1) };
   return new Promise((resolve) => {
@@ -187,32 +195,42 @@ function testItems(files) {
 
 /**
  * Runs the items in up to `lanes` processes at once (lib/test-lanes.mjs decides which may run together),
- * printing each item's output in one piece when it ends. Items that need the environment wait for
- * `environmentReady` (resolving to its variables); the others may start at once. Resolves the exit code:
- * 0 when every item passed.
+ * printing each item's output in one piece when it ends. Items that need an environment wait for the first
+ * of `environmentsReady` (one promise per environment, resolving to { environment, vars } when it is ready,
+ * or to undefined without one); the others may start at once. A file holding a resource runs in an
+ * environment where no running file holds it. Resolves the exit code: 0 when every item passed.
  */
-async function runLanes(items, lanes, environmentReady) {
+async function runLanes(items, lanes, environmentsReady) {
   const started = Date.now();
   const queue = [...items];
   const active = [];
   const results = [];
-  let extraEnv; // the environment's variables, once it is ready
+  /** the environments ready so far, by slot: { environment, vars } (environment undefined: none, vars {}) */
+  const ready = [];
+  const usable = () => {
+    let n = 0;
+    while (ready[n]) n++;
+    return n;
+  };
   let allDone;
   const finished = new Promise((resolve) => (allDone = resolve));
   const startMore = () => {
     while (!exiting && !timedOut && active.length < lanes) {
-      const item = nextToStart(extraEnv ? queue : queue.filter((it) => !it.needsEnv), active);
+      const count = usable();
+      const item = nextToStart(count > 0 ? queue : queue.filter((it) => !it.needsEnv), active, Math.max(count, 1));
       if (!item) break;
       queue.splice(queue.indexOf(item), 1);
+      item.environment = item.needsEnv ? environmentFor(item, active, count) : 0;
       // what ran beside each file at any moment of its run, for its report
       item.beside = new Set(active.map((a) => a.name));
       for (const a of active) a.beside.add(item.name);
       active.push(item);
-      log(`start ${item.name}${item.beside.size ? ` (beside ${[...item.beside].join(', ')})` : ''}`);
+      const where = item.environment > 0 ? ` in environment ${item.environment}` : '';
+      log(`start ${item.name}${where}${item.beside.size ? ` (beside ${[...item.beside].join(', ')})` : ''}`);
       const t0 = Date.now();
       const ticks0 = cpuTicks();
-      const env = item.needsEnv ? extraEnv : {};
-      void runChild(nodeTestCommand(item.files), env, 'collect', { inEnvironment: item.needsEnv }).then(({ code, output }) => {
+      const { environment, vars } = item.needsEnv ? ready[item.environment] : { environment: undefined, vars: {} };
+      void runChild(nodeTestCommand(item.files), vars, 'collect', { environment }).then(({ code, output }) => {
         active.splice(active.indexOf(item), 1);
         const seconds = (Date.now() - t0) / 1000;
         const cores = coresBusy(ticks0, cpuTicks());
@@ -222,19 +240,19 @@ async function runLanes(items, lanes, environmentReady) {
         const beside = [...item.beside];
         // when it started (seconds into the run) and how busy the machine was meanwhile: the run's timeline,
         // and (with --lanes 1) what the file costs, for its test-lane class
-        const when = [`from +${((t0 - started) / 1000).toFixed(0)} s`, ...(cores === undefined ? [] : [`${cores.toFixed(1)} of ${cpus().length} cores busy`])].join(', ');
+        const when = [`from +${((t0 - started) / 1000).toFixed(0)} s`, ...(cores === undefined ? [] : [`${cores.toFixed(1)} of ${cpus().length} cores busy`]), ...(where ? [where.trim()] : [])].join(', ');
         process.stdout.write(`\n━━ ${item.name}: ${verdict} in ${seconds.toFixed(1)} s (${when})${beside.length ? `, beside ${beside.join(', ')}` : ''}\n` +
           `${output.endsWith('\n') || output === '' ? output : `${output}\n`}━━ end of ${item.name}\n`);
         startMore();
       });
     }
-    if (active.length === 0 && (extraEnv || queue.length === 0 || exiting || timedOut)) allDone();
+    if (active.length === 0 && (usable() > 0 || queue.length === 0 || exiting || timedOut)) allDone();
   };
   startMore();
-  void environmentReady.then((vars) => {
-    extraEnv = vars;
+  environmentsReady.forEach((p, slot) => void p.then((r) => {
+    ready[slot] = r ?? { environment: undefined, vars: {} };
     startMore();
-  });
+  }));
   await finished;
 
   const total = Object.fromEntries(COUNTS.map((n) => [n, results.reduce((s, r) => s + r.counts[n], 0)]));
@@ -283,12 +301,11 @@ async function main() {
   }
 
   if (!opts.command) startTotalTimer();
-  // the tests start while the environment is set up: those that need it wait for it (runLanes)
+  // the tests start while the environments are set up: those that need one wait for it (runLanes)
   let lanesDone;
-  const startLanes = (environmentReady) => {
-    lanesDone = runLanes(items, opts.lanes, environmentReady);
+  const startLanes = (environmentsReady) => {
+    lanesDone = runLanes(items, opts.lanes, environmentsReady);
   };
-  let extraEnv = {};
   if (!opts.unit && !opts.noEnv) {
     const support = environmentSupport();
     if (!support.ok) {
@@ -298,26 +315,42 @@ async function main() {
       log(`no Docker test environment: ${support.reason}; Docker-dependent tests will be skipped`);
     } else {
       for (const p of await reapStaleEnvironments({ repoRoot, log })) log(`cleanup problem (stale environment): ${p}`);
-      environment = new TestEnvironment({ repoRoot, log });
-      environment.onForegroundChild = (child) => {
-        running.add(child);
-        child.on('close', () => running.delete(child));
-      };
-      let ready;
-      if (!opts.command) startLanes(new Promise((resolve) => (ready = resolve)));
+      // a second environment pays only when two files or more hold a dockerd (or port 80)
+      const holders = (items ?? []).filter((it) => it.needs.resources.length > 0).length;
+      const count = opts.command || holders < 2 ? 1 : opts.environments;
+      for (let slot = 0; slot < count; slot++) {
+        const environment = new TestEnvironment({ repoRoot, log, slot });
+        environment.onForegroundChild = (child) => {
+          running.add(child);
+          child.on('close', () => running.delete(child));
+        };
+        environments.push(environment);
+      }
+      const [first, ...others] = environments;
+      const firstReady = first.start().then(() => ({ environment: first, vars: first.vars() }));
+      // another slot that cannot be set up costs only time: the files run in the ones that could
+      const othersReady = others.map((environment) => environment.start({ imagesFrom: first }).then(
+        () => ({ environment, vars: environment.vars() }),
+        async (err) => {
+          if (exiting) return new Promise(() => undefined);
+          log(`environment ${environment.slot} could not be set up (${err instanceof Error ? err.message : err}): the files run in the others`);
+          for (const p of await environment.stop()) log(`cleanup problem (environment ${environment.slot}): ${p}`);
+          return new Promise(() => undefined);
+        },
+      ));
+      if (!opts.command) startLanes([firstReady.catch(() => new Promise(() => undefined)), ...othersReady]);
       try {
-        await environment.start();
+        await firstReady;
       } catch (err) {
         return shutdown(1, `could not set up the test environment: ${err instanceof Error ? err.message : err}`);
       }
-      extraEnv = environment.vars();
-      ready?.(extraEnv);
     }
   }
   if (exiting) return;
-  if (!opts.command && !lanesDone) startLanes(Promise.resolve(extraEnv));
+  if (!opts.command && !lanesDone) startLanes([Promise.resolve(undefined)]);
   if (opts.command) startTotalTimer();
-  const code = opts.command ? (await runChild(opts.command, extraEnv)).code : await lanesDone;
+  const [first] = environments;
+  const code = opts.command ? (await runChild(opts.command, first?.vars() ?? {}, 'inherit', { environment: first })).code : await lanesDone;
   return shutdown(code, code === 0 ? undefined : `${opts.command ? opts.command[0] : 'tests'} failed (exit ${code})`);
 }
 

@@ -19,12 +19,15 @@ interface Needs {
 interface Item {
   name: string;
   needs: Needs;
+  /** the test environment a running item runs in (0 when not said) */
+  environment?: number;
 }
 interface Lanes {
   parseLaneLine(text: string): { words: Set<string> } | { error: string } | undefined;
   laneNeeds(words: Set<string>): Needs;
-  canRunBeside(a: Needs, b: Needs): boolean;
-  nextToStart(queue: Item[], running: Item[]): Item | undefined;
+  canRunBeside(a: Needs, b: Needs, sameEnvironment?: boolean): boolean;
+  nextToStart(queue: Item[], running: Item[], environments?: number): Item | undefined;
+  environmentFor(item: Item, running: Item[], environments?: number): number | undefined;
   laneOrder(items: Item[]): Item[];
   UNDECLARED: Needs;
 }
@@ -74,7 +77,7 @@ describe('the lane rule', () => {
     assert.equal(lanes.nextToStart([item('e', 'alone'), light], [])?.name, 'e');
   });
 
-  it('a file holding a resource is never passed by a later one holding it: the dockerd sees its files in name order', () => {
+  it('a file holding a resource is never passed by a later one holding it: the dockerds see their files in name order', () => {
     const heavyDocker = item('f', 'docker heavy');
     const lightDocker = item('g', 'docker light');
     assert.equal(lanes.nextToStart([heavyDocker, lightDocker], [item('c', '')]), undefined);
@@ -115,6 +118,29 @@ describe('the lane rule', () => {
     assert.equal(lanes.nextToStart([heavyDocker, item('n', ''), item('l', 'light')], [item('n0', '')])?.name, 'l');
     // waiting behind an earlier file for the dockerd counts as waiting for a resource too
     assert.equal(lanes.nextToStart([item('d0', 'docker light'), heavyDocker, item('h', 'heavy')], [lightDocker])?.name, 'h');
+  });
+
+  it('two environments: a file holding a resource runs in the one where it is free, within the same CPU budget', () => {
+    const at = (name: string, line: string, environment: number): Item => ({ ...item(name, line), environment });
+    const heavyDocker = item('hd', 'docker heavy');
+    const lightDocker = item('ld', 'docker light slow');
+    // each environment has its own dockerd and port 80: a second docker file starts in the other one
+    assert.equal(lanes.canRunBeside(needs('docker'), needs('docker light'), false), true);
+    assert.equal(lanes.canRunBeside(needs('docker heavy'), needs('docker'), false), false, 'the CPU rule holds across environments');
+    assert.equal(lanes.environmentFor(lightDocker, [at('hd', 'docker heavy', 0)], 2), 1);
+    assert.equal(lanes.nextToStart([lightDocker], [at('hd', 'docker heavy', 0)], 2), lightDocker);
+    assert.equal(lanes.environmentFor(heavyDocker, [at('ld', 'docker light', 1)], 2), 0);
+    assert.equal(lanes.environmentFor(item('p', 'docker port80 light'), [at('d', 'docker', 0)], 2), 1);
+    // with one environment, or both dockerds busy, it waits, and so do the docker files behind it
+    assert.equal(lanes.nextToStart([lightDocker], [at('hd', 'docker heavy', 0)], 1), undefined);
+    assert.equal(lanes.environmentFor(lightDocker, [at('d0', 'docker', 0), at('d1', 'docker light', 1)], 2), undefined);
+    assert.equal(lanes.nextToStart([lightDocker, item('l2', 'docker light'), item('l', 'light')], [at('d0', 'docker', 0), at('d1', 'docker light', 1)], 2)?.name, 'l');
+    // the CPU budget is the machine's: two heavy docker files never run together, whatever their environments
+    assert.equal(lanes.nextToStart([heavyDocker], [at('hd0', 'docker heavy', 0)], 2), undefined);
+    assert.equal(lanes.nextToStart([item('n', 'docker')], [at('n0', 'docker', 0), at('l', 'light', 0)], 2)?.name, 'n');
+    assert.equal(lanes.nextToStart([item('n', 'docker')], [at('n0', 'docker', 0), at('n1', '', 0)], 2), undefined);
+    // a file holding nothing runs in the first environment
+    assert.equal(lanes.environmentFor(item('n', ''), [at('d0', 'docker', 0)], 2), 0);
   });
 });
 

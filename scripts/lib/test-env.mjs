@@ -1,9 +1,11 @@
 // The environment Docker-dependent tests run in: one network namespace holding a private dockerd (its
 // bridge, iptables rules and published ports exist only there), a docker-registry on the namespace's
-// 127.0.0.1:5000 with the hello images pushed, and a temp dir T for all their state.
+// 127.0.0.1:5000 with the hello images pushed, and a temp dir T for all their state. The runner makes two
+// side by side (slot 0 and 1), so two files that each need a dockerd of their own can run at once; the
+// second's registry starts from a copy of the first's storage instead of building the images again.
 // Nothing touches the host's network configuration; stop() removes everything start() made, and
 // reapStaleEnvironments() cleans up after a runner that was killed before it could.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { removeCgroup, cgroupDirs } from './cgroups.mjs';
@@ -25,10 +27,14 @@ export const TEST_REGISTRY = '127.0.0.1:5000';
 export const TEST_IMAGE_1 = `${TEST_REGISTRY}/paz/hello:1`;
 export const TEST_IMAGE_2 = `${TEST_REGISTRY}/paz/hello:2`;
 const BRIDGE_IP = '10.222.0.1/24';
-// netns and cgroup: paz-test-<runner PID>; temp dir: paz-testenv-<runner PID>-XXXXXX (a prefix nobody
-// else uses, since the reaper deletes such dirs once their runner is gone)
+// netns and cgroup: paz-test-<runner PID>[-s<slot>]; temp dir: paz-testenv-<runner PID>-[s<slot>-]XXXXXX
+// (a prefix nobody else uses, since the reaper deletes such dirs once their runner is gone); slot 0 has no
+// suffix, as before there were slots
 const PREFIX = 'paz-test-';
 const TMP_PREFIX = 'paz-testenv-';
+const NAME = new RegExp(`^${PREFIX}(\\d+)(?:-s(\\d+))?$`);
+const TMP_NAME = new RegExp(`^${TMP_PREFIX}(\\d+)-(?:s(\\d+)-)?[A-Za-z0-9]{6}$`);
+const slotSuffix = (slot) => (slot ? `-s${slot}` : '');
 
 const TOOLS = ['dockerd', 'docker', 'docker-registry', 'ip', 'nsenter', 'curl'];
 const RUN_DIRS = ['/run/docker', '/run/containerd'];
@@ -94,13 +100,15 @@ export class TestEnvironment {
    * @param {string} o.repoRoot
    * @param {(msg: string) => void} o.log
    * @param {number} [o.id] the runner's PID; names the namespace, temp dir and cgroup
+   * @param {number} [o.slot] which of the runner's environments (0, 1)
    */
-  constructor({ repoRoot, log, id = process.pid }) {
+  constructor({ repoRoot, log, id = process.pid, slot = 0 }) {
     this.repoRoot = repoRoot;
-    this.log = log;
+    this.log = slot ? (msg) => log(`environment ${slot}: ${msg}`) : log;
     this.id = id;
-    this.netns = `${PREFIX}${id}`;
-    this.cgroup = `${PREFIX}${id}`;
+    this.slot = slot;
+    this.netns = `${PREFIX}${id}${slotSuffix(slot)}`;
+    this.cgroup = `${PREFIX}${id}${slotSuffix(slot)}`;
     /** temp dirs to remove; one when we made it, maybe several when reaping */
     this.tmpDirs = [];
     this.dockerd = undefined;
@@ -111,6 +119,11 @@ export class TestEnvironment {
     this.createdRunDirs = [];
     /** set when teardown begins: a start() still under way must not start anything more */
     this.aborted = false;
+    /** settles when this environment's registry holds the hello images (another slot copies them from it) */
+    this.imagesPushed = new Promise((resolve, reject) => {
+      this.settleImages = { resolve, reject };
+    });
+    this.imagesPushed.catch(() => undefined);
   }
 
   checkNotAborted() {
@@ -145,18 +158,37 @@ export class TestEnvironment {
     return inNetns(this.netns, command, args);
   }
 
-  async start() {
+  /**
+   * Sets the environment up. With `imagesFrom` (another slot's environment), the registry starts from a copy
+   * of that one's storage once its images are pushed, instead of building them again.
+   */
+  async start({ imagesFrom } = {}) {
     // dockerd also makes /run/docker (plugin sockets) and containerd /run/containerd (shim sockets),
-    // whatever --exec-root says: remember which of them we cause, to remove them when left empty
+    // whatever --exec-root says: remember which of them we cause, to remove them when left empty (the
+    // second slot finds them made by the first, and leaves them to it)
     this.createdRunDirs = RUN_DIRS.filter((d) => !existsSync(d));
-    this.tmpDirs.push(mkdtempSync(join(tmpdir(), `${TMP_PREFIX}${this.id}-`)));
+    this.tmpDirs.push(mkdtempSync(join(tmpdir(), `${TMP_PREFIX}${this.id}-${this.slot ? `s${this.slot}-` : ''}`)));
     const T = this.tmp;
-    this.log(`environment: netns ${this.netns}, temp dir ${T}`);
+    this.log(`${this.slot ? '' : 'environment: '}netns ${this.netns}, temp dir ${T}`);
 
-    for (const step of [() => createNetns(this.netns), () => this.startDockerd(T), () => this.startRegistry(T), () => this.buildImages(T)]) {
-      this.checkNotAborted();
-      await step();
+    const images = imagesFrom
+      ? [() => imagesFrom.imagesPushed, () => this.copyRegistry(imagesFrom, T), () => this.startRegistry(T)]
+      : [() => this.startRegistry(T), () => this.buildImages(T)];
+    try {
+      for (const step of [() => createNetns(this.netns), () => this.startDockerd(T), ...images]) {
+        this.checkNotAborted();
+        await step();
+      }
+      this.settleImages.resolve();
+    } catch (err) {
+      this.settleImages.reject(err);
+      throw err;
     }
+  }
+
+  /** the registry storage of `from`, whose images are pushed, copied before any test can push to it */
+  copyRegistry(from, T) {
+    cpSync(join(from.tmp, 'registry-data'), join(T, 'registry-data'), { recursive: true });
   }
 
   async startDockerd(T) {
@@ -242,7 +274,7 @@ export class TestEnvironment {
    */
   saveLogs() {
     if (!this.tmp || !existsSync(this.tmp)) return undefined;
-    const dir = join(tmpdir(), `paz-test-logs-${this.id}`); // not a TMP_PREFIX name: the reaper leaves it
+    const dir = join(tmpdir(), `paz-test-logs-${this.id}${slotSuffix(this.slot)}`); // not a TMP_PREFIX name: the reaper leaves it
     mkdirSync(dir, { recursive: true });
     for (const name of readdirSync(this.tmp).filter((n) => n.endsWith('.log'))) {
       copyFileSync(join(this.tmp, name), join(dir, name));
@@ -360,22 +392,22 @@ export class TestEnvironment {
   }
 }
 
-/** IDs of runners that left an environment behind (their namespace, temp dir or cgroup) and are gone */
-function staleIds() {
-  const ids = new Set();
+/**
+ * The environments ({ id, slot }) of runners that left one behind (its namespace, temp dir or cgroup) and
+ * are gone.
+ */
+function staleEnvironments() {
+  const found = new Map();
   const collect = (names, pattern) => {
     for (const name of names) {
       const m = pattern.exec(name);
-      if (m) ids.add(Number(m[1]));
+      if (m) found.set(`${m[1]}/${m[2] ?? 0}`, { id: Number(m[1]), slot: Number(m[2] ?? 0) });
     }
   };
-  if (existsSync('/run/netns')) collect(readdirSync('/run/netns'), new RegExp(`^${PREFIX}(\\d+)$`));
-  collect(readdirSync(tmpdir()), new RegExp(`^${TMP_PREFIX}(\\d+)-`));
-  if (existsSync('/sys/fs/cgroup/memory')) collect(readdirSync('/sys/fs/cgroup/memory'), new RegExp(`^${PREFIX}(\\d+)$`));
-  for (const id of ids) {
-    if (id === process.pid || isAlive(id)) ids.delete(id);
-  }
-  return [...ids];
+  if (existsSync('/run/netns')) collect(readdirSync('/run/netns'), NAME);
+  collect(readdirSync(tmpdir()), TMP_NAME);
+  if (existsSync('/sys/fs/cgroup/memory')) collect(readdirSync('/sys/fs/cgroup/memory'), NAME);
+  return [...found.values()].filter(({ id }) => id !== process.pid && !isAlive(id));
 }
 
 /**
@@ -384,12 +416,15 @@ function staleIds() {
  */
 export async function reapStaleEnvironments({ repoRoot, log }) {
   const problems = [];
-  for (const id of staleIds()) {
-    const env = new TestEnvironment({ repoRoot, log, id });
+  for (const { id, slot } of staleEnvironments()) {
+    const env = new TestEnvironment({ repoRoot, log, id, slot });
     env.tmpDirs = readdirSync(tmpdir())
-      .filter((name) => name.startsWith(`${TMP_PREFIX}${id}-`))
+      .filter((name) => {
+        const m = TMP_NAME.exec(name);
+        return m !== null && Number(m[1]) === id && Number(m[2] ?? 0) === slot;
+      })
       .map((name) => join(tmpdir(), name));
-    log(`reaping environment left by PID ${id} (netns ${netnsExists(env.netns) ? env.netns : 'gone'}, ` +
+    log(`reaping environment ${slot} left by PID ${id} (netns ${netnsExists(env.netns) ? env.netns : 'gone'}, ` +
       `${env.tmpDirs.length} temp dir(s), cgroup dirs: ${cgroupDirs(env.cgroup).length})`);
     // Its dockerd, containerd and shims are found by their command lines (they mention the temp dir),
     // never by a PID file that may point at a reused PID.

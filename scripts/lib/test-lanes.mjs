@@ -14,13 +14,13 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * The words a `test-lane:` line may use. Resources are held by one file at a time; the CPU class says
- * what may run beside a file on this 2-core machine.
+ * The words a `test-lane:` line may use. Resources are held by one file at a time in each test environment;
+ * the CPU class says what may run beside a file on this 2-core machine.
  */
 export const LANE_WORDS = {
-  // resources (at most one running file holds each)
-  docker: "the environment's shared dockerd: its containers and images (paz up's close() removes every paz.managed container)",
-  port80: "the test namespace's port 80 (paz up's default router port)",
+  // resources (at most one running file holds each in each test environment; run-tests.mjs makes two)
+  docker: "a test environment's dockerd: its containers and images (paz up's close() removes every paz.managed container)",
+  port80: "a test namespace's port 80 (paz up's default router port)",
   // CPU classes (one of them; none means normal)
   heavy: 'CPU-heavy (a load loop counting failed requests, a big deploy, a benchmark, a browser): runs beside light files only',
   normal: 'some CPU, no load loop: runs beside normal and light files',
@@ -71,12 +71,13 @@ export function readLaneNeeds(path) {
 }
 
 /**
- * Whether two files may run at the same time: no shared resource, neither runs alone, and a heavy
- * file only beside a light one (two cores: a load loop and a big deploy together would starve both).
+ * Whether two files may run at the same time: no shared resource (when they run in the same test
+ * environment: each has its own dockerd and port 80), neither runs alone, and a heavy file only beside a
+ * light one (two cores: a load loop and a big deploy together would starve both).
  */
-export function canRunBeside(a, b) {
+export function canRunBeside(a, b, sameEnvironment = true) {
   if (a.cpu === 'alone' || b.cpu === 'alone') return false;
-  if (a.resources.some((r) => b.resources.includes(r))) return false;
+  if (sameEnvironment && a.resources.some((r) => b.resources.includes(r))) return false;
   if (a.cpu === 'heavy' && b.cpu !== 'light') return false;
   if (b.cpu === 'heavy' && a.cpu !== 'light') return false;
   return true;
@@ -87,7 +88,7 @@ export function canRunBeside(a, b) {
  * ones first), then the heavy ones and every file holding a resource (the heavy files are the longest chain
  * of the run: they go first, so the light files can run beside them), then the other slow ones, then the
  * rest; by name within each. Files holding a resource keep their name order among themselves (nextToStart
- * never lets one pass another), so the shared dockerd sees its files in the same order in every run.
+ * never lets one pass another): they start in the same order in every run.
  */
 export function laneOrder(items) {
   const rank = (it) => {
@@ -108,9 +109,24 @@ export function laneOrder(items) {
 const CPU_WEIGHT = { heavy: 2, normal: 1, light: 0, alone: 2 };
 export const CPU_BUDGET = 2;
 
+/**
+ * Which of `environments` test environments (numbered from 0, each a namespace with its own dockerd and
+ * port 80) `item` may run in beside `running` (items carrying the `environment` they run in): the first
+ * where no running item holds one of its resources, or undefined. A file holding no resource runs in 0.
+ */
+export function environmentFor(item, running, environments = 1) {
+  if (item.needs.resources.length === 0) return 0;
+  for (let e = 0; e < environments; e++) {
+    if (!running.some((r) => (r.environment ?? 0) === e && r.needs.resources.some((x) => item.needs.resources.includes(x)))) return e;
+  }
+  return undefined;
+}
+
 /** whether `item` may start now: it fits beside every running item, and all of them within the CPU budget */
-export function fitsBeside(item, running) {
-  if (!running.every((r) => canRunBeside(item.needs, r.needs))) return false;
+export function fitsBeside(item, running, environments = 1) {
+  const e = environmentFor(item, running, environments);
+  if (e === undefined) return false;
+  if (!running.every((r) => canRunBeside(item.needs, r.needs, (r.environment ?? 0) === e))) return false;
   return running.reduce((sum, r) => sum + CPU_WEIGHT[r.needs.cpu], CPU_WEIGHT[item.needs.cpu]) <= CPU_BUDGET;
 }
 
@@ -121,16 +137,16 @@ export function fitsBeside(item, running) {
  * until it can; one waiting for the dockerd lets other files use the CPU meanwhile, the heavy chain being the
  * run's longest), one holding a resource holds that resource for the items behind it.
  */
-export function nextToStart(queue, running) {
+export function nextToStart(queue, running, environments = 1) {
   const held = new Set();
   let heavyWaiting = false;
   for (const item of queue) {
     const passable = !item.needs.resources.some((r) => held.has(r)) && (!heavyWaiting || item.needs.cpu === 'light');
-    if (passable && fitsBeside(item, running)) return item;
+    if (passable && fitsBeside(item, running, environments)) return item;
     if (item.needs.cpu === 'alone') return undefined;
-    // a heavy file held back by a resource (the dockerd busy with another file) lets other files use the CPU
-    // meanwhile; one held back by the CPU keeps it from files that would take it first
-    const resourceTaken = item.needs.resources.some((r) => held.has(r) || running.some((x) => x.needs.resources.includes(r)));
+    // a heavy file held back by a resource (every dockerd busy with another file) lets other files use the
+    // CPU meanwhile; one held back by the CPU keeps it from files that would take it first
+    const resourceTaken = item.needs.resources.some((r) => held.has(r)) || environmentFor(item, running, environments) === undefined;
     if (item.needs.cpu === 'heavy' && !resourceTaken) heavyWaiting = true;
     // whatever kept it waiting, the files behind it that need its resources wait too
     for (const r of item.needs.resources) held.add(r);
