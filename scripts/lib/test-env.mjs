@@ -9,6 +9,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { removeCgroup, cgroupDirs } from './cgroups.mjs';
+import { removeDeadSockets } from './dead-sockets.mjs';
 import { dockerPing, listContainerIds, removeContainer, removeImage } from './docker-api.mjs';
 import { mountsUnder, unmountAllUnder } from './mounts.mjs';
 import { createNetns, deleteNetns, inNetns, netnsExists, netnsLink } from './netns.mjs';
@@ -38,6 +39,7 @@ const slotSuffix = (slot) => (slot ? `-s${slot}` : '');
 
 const TOOLS = ['dockerd', 'docker', 'docker-registry', 'ip', 'nsenter', 'curl'];
 const RUN_DIRS = ['/run/docker', '/run/containerd'];
+const SHIM_SOCKETS = '/run/containerd/s';
 /**
  * The environment's daemons, as /proc/PID/comm names them (cut to 15 characters: containerd-shim-runc-v2
  * shows as containerd-shim). They run inside the namespace, but are also looked up by the temp dir in
@@ -313,6 +315,8 @@ export class TestEnvironment {
     await step('remove clusters left by tests', () => this.removeLeftClusters());
     // 4. anything that outlived them: in our namespace, started with our temp dir, or in our cgroup
     await step('stop leftover processes', () => this.stopLeftovers());
+    // the shims stopped above leave their sockets behind (in /run/containerd/s, whatever --exec-root says)
+    await step('remove dead shim sockets', () => removeDeadSockets(SHIM_SOCKETS));
     await step('remove cgroups', async () => {
       const left = await removeCgroup(this.cgroup);
       if (left.length > 0) throw new Error(`still present: ${left.join(', ')}`);
