@@ -169,6 +169,10 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
         res.end(JSON.stringify({ doc: { id: 't\u001b[1A', name: 'ci\u001b[2J', role: 'admin' } }));
         return;
       }
+      if (req.url === '/services/evil/units/evil-1-1/restart') {
+        res.end(JSON.stringify({ doc: { service: 'evil', unit: 'evil-1-1', state: 'stuck', reason: 'its replacement exited\u001b[2J' } }));
+        return;
+      }
       if (req.url === '/auth/webhook-secret') {
         const shell = 'curl \u001b[2J';
         res.end(JSON.stringify({ doc: { secret: 's\u001b]0;t\u0007', fingerprint: 'f', createdAt: 'now', enforced: true, setup: { signed: { url: 'u\u001b[2J', header: 'h', shell }, dockerhub: { url: 'd' }, registry: { config: 'c\u001b[1A' } } } }));
@@ -214,7 +218,11 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       const webhook = await runPaz(['webhook', 'secret', '--url', hostileUrl]);
       assert.equal(webhook.code, 0, webhook.stderr);
       assert.match(webhook.stdout, /^webhook secret: s\\x1b\]0;t\\x07 /);
-      for (const r of [drain, revoked, webhook]) {
+      // a unit's restart that is stuck: the reason in Paz's red (none here: not a terminal), its escapes spelled out
+      const stuck = await runPaz(['restart', 'evil', '--unit', 'evil-1-1', '--url', hostileUrl]);
+      assert.equal(stuck.code, 1, stuck.stderr);
+      assert.match(stuck.stderr, /^evil-1-1 cannot be restarted: its replacement exited\\x1b\[2J; /m);
+      for (const r of [drain, revoked, webhook, stuck]) {
         // eslint-disable-next-line no-control-regex
         assert.doesNotMatch(r.stdout + r.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(r.stdout + r.stderr));
       }

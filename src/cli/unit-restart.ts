@@ -7,6 +7,7 @@ import type { PazClient, UnitRestart } from '../client/paz-client.js';
 import { progressLine } from './progress-line.js';
 import { colourOn, paint } from './colour.js';
 import { print } from './print.js';
+import { terminalSafe } from './terminal-safe.js';
 
 /** One line for a person about how the restart goes (pure); `replacementState`: what its agent reports of the new instance. */
 export function unitRestartLine(r: UnitRestart, replacementState?: string): string {
@@ -40,10 +41,11 @@ export async function restartUnit(client: PazClient, name: string, unit: string,
     }
     progress.end();
     if (r.state === 'replaced') {
-      out.write(`${paint(colourOn(out), 'green', unitRestartLine(r))}\n`);
+      out.write(`${paint(colourOn(out), 'green', terminalSafe(unitRestartLine(r)))}\n`);
       return 0;
     }
-    console.error(paint(colourOn(process.stderr), 'red', unitRestartLine(r)));
+    // the reason is the server's text: made safe before Paz's own colour goes around it
+    console.error(paint(colourOn(process.stderr), 'red', terminalSafe(unitRestartLine(r))));
     return 1;
   }
 }
