@@ -308,9 +308,10 @@ export class Reconciler {
     await this.view.stop();
     for (const r of this.runners.values()) r.detach();
     // Retirements already begun get a moment to finish, but shutdown does not wait out a unit's whole stop
-    // grace (which may be minutes): dockerd or the process's own SIGKILL timer finishes the stop, and the next
-    // start removes whatever is left of a unit that is no longer desired. Waiting longer made a SIGTERMed
-    // `paz up` look hung, so supervisors killed it -9 and its router was left behind.
+    // grace (which may be minutes): dockerd finishes a container's stop (its own SIGKILL timer); a process-driver
+    // unit has had its SIGTERM, and one that ignores it runs on until the next start, which removes whatever is
+    // left of a unit that is no longer desired. Waiting longer made a SIGTERMed `paz up` look hung, so
+    // supervisors killed it -9 and its router was left behind.
     const settled = Promise.all(this.retiring.values());
     let timer: NodeJS.Timeout | undefined;
     const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_RETIRE_WAIT_MS)));
