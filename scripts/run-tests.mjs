@@ -81,7 +81,7 @@ async function shutdown(code, why, { interrupted = false } = {}) {
     const result = await stopProcess(child.pid, 15_000);
     if (result === 'killed') log(`PID ${child.pid} needed SIGKILL`);
   }));
-  let problems = [];
+  const problems = [];
   if (environments.length > 0) {
     if (code !== 0 && !interrupted) {
       for (const environment of environments) {
