@@ -166,8 +166,8 @@ export class TestEnvironment {
    */
   async start({ imagesFrom } = {}) {
     // dockerd also makes /run/docker (plugin sockets) and containerd /run/containerd (shim sockets),
-    // whatever --exec-root says: remember which of them we cause, to remove them when left empty (the
-    // second slot finds them made by the first, and leaves them to it)
+    // whatever --exec-root says: remember which of them we cause, to remove them when left empty (both slots
+    // start before either dockerd makes them, so both remember them; the runner tears the first down last)
     this.createdRunDirs = RUN_DIRS.filter((d) => !existsSync(d));
     this.tmpDirs.push(mkdtempSync(join(tmpdir(), `${TMP_PREFIX}${this.id}-${this.slot ? `s${this.slot}-` : ''}`)));
     const T = this.tmp;
