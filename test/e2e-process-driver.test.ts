@@ -33,8 +33,9 @@ describe('paz up with the process driver', () => {
     let seen = '';
     await waitFor('the agent to retire its units', async () => {
       const count = /^paz_agent_units (\d+)$/m.exec(await (await fetch(`${paz.orchestrator}/metrics`)).text())?.[1];
-      seen = `paz_agent_units ${count}, unit cgroups [${unitCgroups().join(', ')}]`;
-      return count === '0' && unitCgroups().length === 0;
+      const left = unitCgroups();
+      seen = `paz_agent_units ${count}, unit cgroups [${left.join(', ')}]`;
+      return count === '0' && left.length === 0;
     }).catch((err: Error) => {
       const warnings = paz.output.split('\n').filter((l) => /"level":(4|5)\d/.test(l)).slice(-10);
       throw new Error(`${err.message}; last seen: ${seen}; its last warnings:\n${warnings.join('\n')}`);

@@ -9,8 +9,16 @@ import { colourOn, paint } from './colour.js';
 import { print } from './print.js';
 import { terminalSafe } from './terminal-safe.js';
 
-/** One line for a person about how the restart goes (pure); `replacementState`: what its agent reports of the new instance. */
+/**
+ * One line for a person about how the restart goes (pure); `replacementState`: what its agent reports of the new
+ * instance. It holds the server's reason, with control characters spelled out (as deployProgress's line), so every
+ * place that prints it, coloured or not, shows escape codes instead of obeying them.
+ */
 export function unitRestartLine(r: UnitRestart, replacementState?: string): string {
+  return terminalSafe(restartLineOf(r, replacementState));
+}
+
+function restartLineOf(r: UnitRestart, replacementState?: string): string {
   if (r.state === 'replaced') return `${r.unit} restarted: ${r.replacement ?? 'its replacement'} took over, and ${r.unit} is drained and stopped`;
   if (r.state === 'retiring') return `restarting ${r.unit}: ${r.replacement ?? 'its replacement'} took over; ${r.unit} is being drained and stopped`;
   if (r.state === 'stuck') return `${r.unit} cannot be restarted: ${r.reason ?? 'its replacement cannot start'}; ${r.unit} keeps serving (\`paz restart ${r.service} --unit ${r.unit} --cancel\` withdraws it)`;
@@ -41,11 +49,10 @@ export async function restartUnit(client: PazClient, name: string, unit: string,
     }
     progress.end();
     if (r.state === 'replaced') {
-      out.write(`${paint(colourOn(out), 'green', terminalSafe(unitRestartLine(r)))}\n`);
+      out.write(`${paint(colourOn(out), 'green', unitRestartLine(r))}\n`);
       return 0;
     }
-    // the reason is the server's text: made safe before Paz's own colour goes around it
-    console.error(paint(colourOn(process.stderr), 'red', terminalSafe(unitRestartLine(r))));
+    console.error(paint(colourOn(process.stderr), 'red', unitRestartLine(r)));
     return 1;
   }
 }
