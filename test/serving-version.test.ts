@@ -82,6 +82,16 @@ describe('the serving version', () => {
     assert.deepEqual(down, { version: 1, added: [], draining: ['web-1-2', 'web-1-3', 'web-1-4'] });
     await waitFor('drained instances removed', async () => (await units()).length === 1 || undefined, 5000, 20);
     assert.deepEqual((await units()).map((u) => u.unit), ['web-1-1']);
+    // the numbers scaled away are not handed out again (their instances may still run where an agent is away)
+    assert.equal((await store.get(keys.instancesIssued('web', 1)))?.value, '4', 'the mark: the highest number version 1 handed out');
+    const again = await deploys.scale('web', 2);
+    assert.deepEqual(again, { version: 1, added: ['web-1-5'], draining: [] });
+    // a version from before marks (no mark): a scale down records what its entries say before any goes
+    await store.delete(keys.instancesIssued('web', 1));
+    assert.deepEqual(await deploys.scale('web', 1), { version: 1, added: [], draining: ['web-1-5'] });
+    await waitFor('drained instance removed', async () => (await units()).length === 1 || undefined, 5000, 20);
+    assert.deepEqual((await deploys.scale('web', 2)).added, ['web-1-6']);
+    assert.equal((await store.get(keys.instancesIssued('web', 1)))?.value, '6');
   });
 
   it('rollback does not go to a version that failed: with none good before the serving one it says so, and naming it works', async () => {

@@ -15,7 +15,8 @@ import type { Store, TxnOp, Compare } from '../store/store.js';
 import { StoreLoop } from '../state/store-loop.js';
 import { keys } from '../core/keys.js';
 import type { DesiredUnit, HostRecord, UnitRestartRecord, UnitStatus } from '../core/records.js';
-import { planHostDrains, type DrainAction } from '../core/placement.js';
+import { planHostDrains, renumbered, type DrainAction } from '../core/placement.js';
+import { raiseMark, readInstanceMark } from '../state/instance-marks.js';
 import { HostDrains } from '../state/host-drains.js';
 import { UnitRestarts } from '../state/unit-restarts.js';
 import { CommittedUnitsView } from '../state/committed-units-view.js';
@@ -121,13 +122,21 @@ export class HostDrainLoop {
       this.logger.info({ unit: a.unit }, 'unit restart: done');
       return;
     }
+    let replacement: DesiredUnit | undefined;
+    let markOp: TxnOp | undefined;
     if (a.type === 'replace') {
       const old = units.get(a.unit);
       if (!old) return;
-      const key = keys.desiredUnit(a.replacement.service, a.replacement.unit);
-      // the old unit as planned, and no unit of that name yet
-      compare = [unchanged(old), { key, target: 'createRevision', op: '=', value: 0 }];
-      op = { type: 'put', key, value: JSON.stringify(a.replacement) };
+      // the plan numbered the replacement after the entries it saw; a number handed out before whose entry is
+      // gone is never handed out again (its unit may still run where an agent is away: instance-marks.ts)
+      const mark = await readInstanceMark(this.store, a.replacement.service, a.replacement.version);
+      replacement = a.replacement.instance > mark.issued ? a.replacement : renumbered(a.replacement, mark.issued + 1);
+      const raise = raiseMark(mark, replacement.instance);
+      const key = keys.desiredUnit(replacement.service, replacement.unit);
+      // the old unit as planned, no unit of that name yet, and the mark as read
+      compare = [unchanged(old), { key, target: 'createRevision', op: '=', value: 0 }, raise.compare!];
+      op = { type: 'put', key, value: JSON.stringify(replacement) };
+      markOp = raise.op;
     } else if (a.type === 'retire') {
       const old = units.get(a.unit);
       if (!old) return;
@@ -139,11 +148,11 @@ export class HostDrainLoop {
       compare = [unchanged(r)];
       op = { type: 'delete', key: r.key };
     }
-    const res = await this.store.txn({ compare, success: [op] });
+    const res = await this.store.txn({ compare, success: markOp ? [markOp, op] : [op] });
     if (!res.succeeded) return;
     // the next pass sees its own write at once, not when the watch brings it back (PrefixView.wrote)
     views.units.wrote([op], res.revision);
-    if (a.type === 'replace') this.logger.info({ unit: a.unit, replacement: a.replacement.unit }, a.cause === 'restart' ? 'unit restart: replacing the unit' : 'host drain: replacing a unit of a drained host');
+    if (a.type === 'replace') this.logger.info({ unit: a.unit, replacement: replacement?.unit }, a.cause === 'restart' ? 'unit restart: replacing the unit' : 'host drain: replacing a unit of a drained host');
     else if (a.type === 'retire') this.logger.info({ unit: a.unit, by: a.by }, 'host drain: replacement healthy; retiring the old unit');
     else this.logger.info({ unit: a.unit, of: a.of }, 'host undrained before the move finished: replacement cancelled');
   }

@@ -14,6 +14,7 @@ import { drainedUnits, type RouterReport } from '../core/router-report.js';
 import { decideRollout, type RolloutAction, type RolloutStatus } from '../core/rollout-policy.js';
 import { getJson, getJsonEntry, rangeJson } from '../store/json.js';
 import { chunkWrites, type GuardedOp } from '../store/chunk-ops.js';
+import { raiseMark, readInstanceMark, type InstanceMark } from '../state/instance-marks.js';
 import { Deploys } from '../state/deploys.js';
 import { CommittedUnitsView } from '../state/committed-units-view.js';
 import { PrefixView, type ViewEntry } from '../state/prefix-view.js';
@@ -77,8 +78,9 @@ export class RolloutController {
       const status = version ? await getJson<RolloutStatus>(this.store, keys.rolloutStatus(service, version)) : undefined;
       const serving = latest ? await this.deploys.servingVersion(service) : 0;
       // only a failing recreate needs it (to start the serving version again)
-      const servingRecord = status?.state !== 'succeeded' && status?.state !== 'failed' && serving > 0 ? await getJson<DeployRecord>(this.store, keys.deploy(service, serving)) : undefined;
-      const actions = decideRollout({ latest, status, serving, servingRecord, units: entries.map((e) => e.value), statuses, now: this.now(), drained });
+      // (with its instance mark: the restore numbers its instances after every number handed out before)
+      const [servingRecord, servingMark] = status?.state !== 'succeeded' && status?.state !== 'failed' && serving > 0 ? await Promise.all([getJson<DeployRecord>(this.store, keys.deploy(service, serving)), readInstanceMark(this.store, service, serving)]) : [];
+      const actions = decideRollout({ latest, status, serving, servingRecord, servingIssued: servingMark?.issued, units: entries.map((e) => e.value), statuses, now: this.now(), drained });
       const byUnit = new Map(entries.map((e) => [e.value.unit, e]));
       // unit actions (release, drain, delete) go out together in as few txns as the store allows, each unit
       // guarded by its own modRevision: one txn per unit, one after another, was a round trip per instance
@@ -89,7 +91,7 @@ export class RolloutController {
         if (a.type === 'succeed' || a.type === 'fail') {
           await this.applyUnitActions(pending, byUnit);
           pending = [];
-          await this.apply(service, a);
+          await this.apply(service, a, servingMark);
         } else {
           pending.push(a);
         }
@@ -109,7 +111,8 @@ export class RolloutController {
     });
   }
 
-  private async apply(service: string, a: OutcomeAction): Promise<void> {
+  /** `servingMark`: the serving version's instance mark as the decision read it, raised past a restore's instances */
+  private async apply(service: string, a: OutcomeAction, servingMark?: InstanceMark): Promise<void> {
     const now = this.now();
     const key = keys.rolloutStatus(service, a.version);
     const current = await getJsonEntry<RolloutStatus>(this.store, key);
@@ -137,6 +140,13 @@ export class RolloutController {
       ...(a.type === 'succeed' ? [{ type: 'put' as const, key: keys.serving(service), value: String(a.version) }] : []),
     ];
     const restoreOps: TxnOp[] = a.type === 'fail' ? (a.restore ?? []).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(service, u.unit), value: JSON.stringify(u) })) : [];
+    if (restoreOps.length > 0 && a.type === 'fail' && servingMark) {
+      // the mark is raised with the outcome, last: a restore written in part before a controller died is decided
+      // again by its successor under the same numbers (the mark unchanged), and completed, not added to
+      const raise = raiseMark(servingMark, Math.max(servingMark.issued, ...a.restore!.map((u) => u.instance)));
+      compare.push(raise.compare!);
+      commitOps.push(raise.op);
+    }
     // a big restore (over etcd's 128 ops per txn) goes first in chunks, the outcome last (fail-write.ts)
     const plan = planFailWrite(commitOps, restoreOps, compare, this.store.limits);
     for (const ops of plan.before) {

@@ -76,7 +76,7 @@ export interface Backup {
  *                             as after a crash (control/pending-writes-loop.ts);
  * - the restore marker.
  * Kept: service docs and their repository index, config versions (deploy records), rollout statuses,
- * serving and latest versions, digests, the journal (the audit trail), desired units with their placement
+ * serving and latest versions, digests, instance marks (numbers handed out), the journal (the audit trail), desired units with their placement
  * (a unit whose host never comes back is placed elsewhere after --host-loss-grace), known hosts (the
  * history that says a host is down, since when), tokens, registry logins, the webhook secret and config.
  * Any other key bound to a lease is left out too: a lease does not outlive its store.

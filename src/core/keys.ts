@@ -19,6 +19,7 @@
  * | /paz/scheduler/serving/<name>                   | the version that serves (last deploy that succeeded; 0: none) |
  * | /paz/scheduler/digests/<name>/<version>         | `sha256:…` the version runs, recorded once at first pull when the deploy could not ask the registry |
  * | /paz/scheduler/journal/<ms13>-<svc>-<ver>-<event> | JournalEntry JSON (key order = time order)        |
+ * | /paz/scheduler/instances/<name>/<version>       | the highest instance number the version ever handed out (numbers are never reused) |
  * | /paz/units/desired/<service>/<unit>             | DesiredUnit JSON (written by the control plane)     |
  * | /paz/units/status/<unit>                        | UnitStatus JSON (written by the unit's agent)       |
  * | /paz/hosts/<id>                                 | HostRecord JSON (agent, lease = heartbeat)          |
@@ -61,6 +62,8 @@ export const keys = {
   serving: (name: string) => `/paz/scheduler/serving/${name}`,
   versionDigest: (name: string, version: number) => `/paz/scheduler/digests/${name}/${version}`,
   versionDigestsOf: (name: string) => `/paz/scheduler/digests/${name}/`,
+  /** the highest instance number handed out in a version: state/instance-marks.ts */
+  instancesIssued: (name: string, version: number) => `/paz/scheduler/instances/${name}/${version}`,
   journalPrefix: () => '/paz/scheduler/journal/',
   journal: (timestamp: number, service: string, version: number, event: string) =>
     `/paz/scheduler/journal/${String(timestamp).padStart(13, '0')}-${service}-${version}-${event}`,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { placeUnits, placeAtDeploy, globMatch, infeasibility } from './placement.js';
+import { placeUnits, placeAtDeploy, globMatch, infeasibility, renumbered, replacementOf } from './placement.js';
 import type { DesiredUnit, HostRecord } from './records.js';
 
 const host = (id: string, memoryMb = 1024): HostRecord => ({
@@ -209,4 +209,13 @@ test('placeAtDeploy counts a fresh unit already staged by an earlier attempt onc
     { unit: 'web-1-1', host: 'a' },
     { unit: 'web-1-2', host: 'b' },
   ]);
+});
+
+test('renumbered: the same unit under another instance number, its name and instance identity following', () => {
+  const old = unit('web', 2, 1, { host: 'h1', placedAt: 5 }, { env: { PAZ_SERVICE: 'web', PAZ_VERSION: '2', PAZ_INSTANCE: '1', LOG: 'debug' } });
+  const r = replacementOf(old, 3, 100, 'restart asked');
+  const moved = renumbered(r, 7);
+  assert.deepEqual({ unit: moved.unit, instance: moved.instance, env: moved.spec.env }, { unit: 'web-2-7', instance: 7, env: { PAZ_SERVICE: 'web', PAZ_VERSION: '2', PAZ_INSTANCE: '7', LOG: 'debug' } });
+  assert.deepEqual({ ...moved, unit: r.unit, instance: r.instance, spec: r.spec }, r, 'nothing else changes: what it replaces, why, when');
+  assert.equal(r.spec.env.PAZ_INSTANCE, '3', 'the unit renumbered is left as it was');
 });

@@ -350,16 +350,12 @@ export interface DrainPlan {
 /** A copy of `u` as instance `instance`, unplaced, naming the unit it replaces (`why`: for humans, in its reason). */
 export function replacementOf(u: DesiredUnit, instance: number, now: number, why = 'its host is drained'): DesiredUnit {
   const { host: _host, placedAt: _placed, drainingSince: _draining, hold: _hold, releasedAt: _released, ...rest } = u;
-  return {
-    ...rest,
-    unit: unitName(u.service, u.version, instance),
-    instance,
-    host: null,
-    spec: { ...u.spec, env: { ...u.spec.env, ...instanceEnv(u.service, u.version, instance) } },
-    createdAt: now,
-    replaces: u.unit,
-    reason: `waiting for placement: replaces ${u.unit} (${why})`,
-  };
+  return renumbered({ ...rest, host: null, createdAt: now, replaces: u.unit, reason: `waiting for placement: replaces ${u.unit} (${why})` }, instance);
+}
+
+/** The same unit under another instance number: its name and the identity its instance sees (PAZ_INSTANCE…) follow. */
+export function renumbered(u: DesiredUnit, instance: number): DesiredUnit {
+  return { ...u, unit: unitName(u.service, u.version, instance), instance, spec: { ...u.spec, env: { ...u.spec.env, ...instanceEnv(u.service, u.version, instance) } } };
 }
 
 /** How long a replacement must stay healthy before the unit it replaces is retired (the service's rollout.minHealthySeconds). */

@@ -191,6 +191,18 @@ test('a failed recreate whose restore was written in part (the controller died b
   assert.match(again.reason, /version 1 is started again \(2 instances\)/, 'a held restore unit is not the serving version running');
 });
 
+test("a failed recreate's restore takes numbers the serving version never handed out (its old instances may still run where an agent is away)", () => {
+  const latest = rec(2, { strategy: 'recreate' });
+  const statuses = new Map([['web-2-1', st('web-2-1', { state: 'exited', healthy: false, restarts: 3, exitCode: 1, reason: 'exited with code 1' })]]);
+  // version 1 handed out 1 to 3 (scaled down to 2 since); the recreate drained them and their entries are gone
+  const input = { latest, status: deploying(2, { strategy: 'recreate' }), servingRecord: rec(1), servingIssued: 3, statuses, now: 5000 };
+  const fail = decide({ ...input, units: [u(2, 1, { releasedAt: 1 })] }).find((a) => a.type === 'fail') as Extract<RolloutAction, { type: 'fail' }>;
+  assert.deepEqual(fail.restore!.map((r) => [r.unit, r.instance, r.spec.env.PAZ_INSTANCE]), [['web-1-4', 4, '4'], ['web-1-5', 5, '5']]);
+  // written in part before the controller died (the mark is raised with the outcome, so it still says 3)
+  const again = decide({ ...input, units: [u(2, 1, { releasedAt: 1 }), fail.restore![0]] }).find((a) => a.type === 'fail') as Extract<RolloutAction, { type: 'fail' }>;
+  assert.deepEqual(again.restore!.map((r) => r.unit), ['web-1-4', 'web-1-5'], 'completed under the same numbers');
+});
+
 test('a deploy of zero instances finishes at once, draining what ran before', () => {
   assert.deepEqual(types(decide({ latest: rec(2), units: [u(1, 1)], statuses: healthy('web-1-1'), now: 2000 })), ['drain web-1-1', 'succeed']);
   assert.deepEqual(types(decide({ latest: rec(1), serving: 0, units: [], statuses: new Map(), now: 2000 })), ['succeed']);

@@ -19,7 +19,7 @@
  */
 import type { DeployRecord, DesiredUnit, UnitStatus } from './records.js';
 import { CRASH_LOOP_RESTARTS, PERMANENT_FAILURES, rolloutSettings, type RolloutStrategy } from './rollout-defaults.js';
-import { parseUnitName, unitsWhy } from './unit-name.js';
+import { firstFreeInstance, parseUnitName, unitsWhy } from './unit-name.js';
 import { desiredUnitsFor } from './deploy-plan.js';
 import { isMoreLinesMarker } from './more-lines.js';
 import { isDeepStrictEqual } from 'node:util';
@@ -56,6 +56,8 @@ export interface RolloutInput {
   serving: number;
   /** the serving version's record, needed to start it again after a failed recreate */
   servingRecord?: DeployRecord;
+  /** the highest instance number the serving version ever handed out (its mark; state/instance-marks.ts) */
+  servingIssued?: number;
   units: DesiredUnit[];
   /** reported status by unit name (may hold other services' units too) */
   statuses: Map<string, UnitStatus>;
@@ -195,7 +197,9 @@ export function decideRollout(input: RolloutInput): RolloutAction[] {
       actions.push({ type: 'fail', version: latest.version, reason: `${why}; version ${serving} keeps serving` });
     } else if (serving > 0 && input.servingRecord) {
       // recreate stopped the serving version first: start it again, held until the failed instances are gone
-      const first = Math.max(0, ...units.filter((u) => u.version === serving && !u.hold).map((u) => u.instance)) + 1;
+      // after every number the version handed out: an instance whose entry is gone may still run where its
+      // agent is away, and one of its name started here would run beside it
+      const first = firstFreeInstance(input.servingIssued ?? 0, units.filter((u) => u.version === serving && !u.hold).map((u) => u.instance));
       const restore = desiredUnitsFor(input.servingRecord, latest.config.numInstances, now, first).map((u) => ({ ...u, hold: true, reason: `held: starts once version ${latest.version}'s instances are gone` }));
       actions.push({ type: 'fail', version: latest.version, reason: `${why}; version ${serving} is started again (${plural(restore.length, 'instance')})`, restore });
     } else {

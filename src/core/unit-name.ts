@@ -13,6 +13,18 @@ export function unitName(service: string, version: number, instance: number): st
   return `${service}-${version}-${instance}`;
 }
 
+/**
+ * The first instance number a version may hand out now: above the highest it ever handed out (`issued`, from
+ * the store's mark; 0 when the version has none, as versions deployed before the mark existed) and above every
+ * instance it has a desired entry for. A number is never handed out twice: a unit whose entry is gone may still
+ * run on a host whose agent is away, and a new unit of its name elsewhere would run beside it.
+ */
+export function firstFreeInstance(issued: number, instances: Iterable<number>): number {
+  let highest = issued;
+  for (const i of instances) if (i > highest) highest = i;
+  return highest + 1;
+}
+
 /** Parses a unit name, with or without Paz's `.service` suffix; undefined when it is not a unit name. */
 export function parseUnitName(name: string): UnitId | undefined {
   const base = name.endsWith('.service') ? name.slice(0, -'.service'.length) : name;

@@ -18,6 +18,8 @@ import { serviceNotFound } from './service-docs.js';
 import { DigestResolver } from './digest-resolver.js';
 import { VersionDigests } from './version-digests.js';
 import { ChunkedWrites, type ScalePlan } from './chunked-writes.js';
+import { raiseMark, readInstanceMark } from './instance-marks.js';
+import { firstFreeInstance } from '../core/unit-name.js';
 
 const MAX_CAS_ATTEMPTS = 20;
 
@@ -160,6 +162,8 @@ export class Deploys {
           { type: 'put', key: keys.deploy(name, plan.record.version), value: JSON.stringify(plan.record) },
           { type: 'put', key: keys.journal(now, name, plan.record.version, plan.journal.event), value: JSON.stringify(plan.journal) },
           { type: 'put', key: keys.rolloutStatus(name, plan.record.version), value: JSON.stringify(status) },
+          // a new version: no mark yet (instance-marks.ts)
+          { type: 'put', key: keys.instancesIssued(name, plan.record.version), value: String(firstFreeInstance(0, plan.units.map((u) => u.instance)) - 1) },
         ],
         unitOps: byHost(plan.units).map((u) => ({ type: 'put' as const, key: keys.desiredUnit(name, u.unit), value: JSON.stringify(u) })),
       });
@@ -315,12 +319,15 @@ export class Deploys {
       draining: [],
     };
     if (version > 0) {
-      const rec = await this.version(name, version);
-      const { entries } = await rangeJson<DesiredUnit>(this.store, keys.desiredUnitsOf(name));
+      const [rec, { entries }, mark] = await Promise.all([this.version(name, version), rangeJson<DesiredUnit>(this.store, keys.desiredUnitsOf(name)), readInstanceMark(this.store, name, version)]);
       const live = entries.filter((e) => e.value.version === version && e.value.drainingSince === undefined).sort((a, b) => a.value.instance - b.value.instance);
-      if (count > live.length) {
-        const first = Math.max(0, ...entries.filter((e) => e.value.version === version).map((e) => e.value.instance)) + 1;
-        const fresh = desiredUnitsFor(rec, count - live.length, now, first);
+      // never a number handed out before, even one whose entry is gone (instance-marks.ts)
+      const first = firstFreeInstance(mark.issued, entries.filter((e) => e.value.version === version).map((e) => e.value.instance));
+      const added = Math.max(0, count - live.length);
+      // the mark goes first, so a scale written in chunks raises it before any unit it numbered lands
+      if (first - 1 + added !== mark.issued) plan.unitWrites.push(raiseMark(mark, first - 1 + added));
+      if (added > 0) {
+        const fresh = desiredUnitsFor(rec, added, now, first);
         for (const u of fresh) if (holdNew) Object.assign(u, { hold: true, reason: `held: version ${version} is being deployed; its rollout starts it` });
         await this.place(fresh, now);
         for (const u of byHost(fresh)) {
