@@ -149,7 +149,7 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
         res.end(JSON.stringify({ doc: { name: 'evil', dockerRepository: 'x', config: { numInstances: 1 } } }));
         return;
       }
-      if (req.url === '/services/evil/config/next') {
+      if (req.method === 'GET' && req.url === '/services/evil/config/next') {
         res.end(JSON.stringify({ doc: { numInstances: 1, env: { GREETING: 'hi\u001b[2J' } } }));
         return;
       }
@@ -176,6 +176,18 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       if (req.url === '/auth/webhook-secret') {
         const shell = 'curl \u001b[2J';
         res.end(JSON.stringify({ doc: { secret: 's\u001b]0;t\u0007', fingerprint: 'f', createdAt: 'now', enforced: true, setup: { signed: { url: 'u\u001b[2J', header: 'h', shell }, dockerhub: { url: 'd' }, registry: { config: 'c\u001b[1A' } } } }));
+        return;
+      }
+      if (req.method === 'PUT' && req.url === '/registries/reg.example') {
+        res.end(JSON.stringify({ doc: { host: 'reg\u001b[2J', username: 'u\u001b]0;t\u0007', fingerprint: 'f\u001b[1A', updatedAt: 0 } }));
+        return;
+      }
+      if (req.method === 'PATCH' && req.url === '/services/evil/config/next') {
+        res.end(JSON.stringify({ doc: { numInstances: 1, env: { GREETING: 'hi', TOKEN: { secret: true, fingerprint: 'fp\u001b[2J' } } } }));
+        return;
+      }
+      if (req.url === '/auth/whoami') {
+        res.end(JSON.stringify({ name: 'ci\u001b[2J', role: 'admin\u001b]0;t\u0007' }));
         return;
       }
       if (req.url === '/services') {
@@ -222,7 +234,17 @@ describe('paz CLI: exit codes, did you mean, unreachable Paz, --json', () => {
       const stuck = await runPaz(['restart', 'evil', '--unit', 'evil-1-1', '--url', hostileUrl]);
       assert.equal(stuck.code, 1, stuck.stderr);
       assert.match(stuck.stderr, /^evil-1-1 cannot be restarted: its replacement exited\\x1b\[2J; /m);
-      for (const r of [drain, revoked, webhook, stuck]) {
+      // what a server says back about a registry login, a secret set, and who a token is
+      const registry = await runPaz(['registry', 'login', 'reg.example', '--username', 'u', '--password-stdin', '--url', hostileUrl], 'pw\n');
+      assert.equal(registry.code, 0, registry.stderr);
+      assert.equal(registry.stdout, 'credentials for reg\\x1b[2J set (user u\\x1b]0;t\\x07, password fingerprint f\\x1b[1A)\n');
+      const secret = await runPaz(['secret', 'set', 'evil', 'TOKEN=x', '--url', hostileUrl]);
+      assert.equal(secret.code, 0, secret.stderr);
+      assert.match(secret.stdout, /^TOKEN: set \(fingerprint fp\\x1b\[2J\)$/m);
+      const login = await runPaz(['login', hostileUrl, '--token-stdin', '--profile', 'evil'], 'tok\n', { PAZ_CONFIG: join(dir, 'profiles.json') });
+      assert.equal(login.code, 0, login.stderr);
+      assert.equal(login.stdout, `logged in to ${hostileUrl} as ci\\x1b[2J (role admin\\x1b]0;t\\x07)\n`);
+      for (const r of [drain, revoked, webhook, stuck, registry, secret, login]) {
         // eslint-disable-next-line no-control-regex
         assert.doesNotMatch(r.stdout + r.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(r.stdout + r.stderr));
       }
