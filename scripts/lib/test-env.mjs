@@ -37,6 +37,20 @@ const NAME = new RegExp(`^${PREFIX}(\\d+)(?:-s(\\d+))?$`);
 const TMP_NAME = new RegExp(`^${TMP_PREFIX}(\\d+)-(?:s(\\d+)-)?[A-Za-z0-9]{6}$`);
 const slotSuffix = (slot) => (slot ? `-s${slot}` : '');
 
+/** What an environment's namespace and cgroup are called, and what its temp dir's name starts with (mkdtemp adds 6 characters). */
+export function environmentNames(id, slot = 0) {
+  return { netns: `${PREFIX}${id}${slotSuffix(slot)}`, cgroup: `${PREFIX}${id}${slotSuffix(slot)}`, tmpPrefix: `${TMP_PREFIX}${id}-${slot ? `s${slot}-` : ''}` };
+}
+
+/**
+ * The environment ({ id, slot }) a namespace or cgroup name (`kind` 'netns') or a temp dir name ('tmp') belongs
+ * to; undefined for any other name, which the reaper must leave alone (another tool's, or this runner's logs).
+ */
+export function parseEnvironmentName(name, kind) {
+  const m = (kind === 'tmp' ? TMP_NAME : NAME).exec(name);
+  return m ? { id: Number(m[1]), slot: Number(m[2] ?? 0) } : undefined;
+}
+
 const TOOLS = ['dockerd', 'docker', 'docker-registry', 'ip', 'nsenter', 'curl'];
 const RUN_DIRS = ['/run/docker', '/run/containerd'];
 const SHIM_SOCKETS = '/run/containerd/s';
@@ -109,8 +123,10 @@ export class TestEnvironment {
     this.log = slot ? (msg) => log(`environment ${slot}: ${msg}`) : log;
     this.id = id;
     this.slot = slot;
-    this.netns = `${PREFIX}${id}${slotSuffix(slot)}`;
-    this.cgroup = `${PREFIX}${id}${slotSuffix(slot)}`;
+    const names = environmentNames(id, slot);
+    this.netns = names.netns;
+    this.cgroup = names.cgroup;
+    this.tmpPrefix = names.tmpPrefix;
     /** temp dirs to remove; one when we made it, maybe several when reaping */
     this.tmpDirs = [];
     this.dockerd = undefined;
@@ -169,7 +185,7 @@ export class TestEnvironment {
     // whatever --exec-root says: remember which of them we cause, to remove them when left empty (both slots
     // start before either dockerd makes them, so both remember them; the runner tears the first down last)
     this.createdRunDirs = RUN_DIRS.filter((d) => !existsSync(d));
-    this.tmpDirs.push(mkdtempSync(join(tmpdir(), `${TMP_PREFIX}${this.id}-${this.slot ? `s${this.slot}-` : ''}`)));
+    this.tmpDirs.push(mkdtempSync(join(tmpdir(), this.tmpPrefix)));
     const T = this.tmp;
     this.log(`${this.slot ? '' : 'environment: '}netns ${this.netns}, temp dir ${T}`);
 
@@ -402,15 +418,15 @@ export class TestEnvironment {
  */
 function staleEnvironments() {
   const found = new Map();
-  const collect = (names, pattern) => {
+  const collect = (names, kind) => {
     for (const name of names) {
-      const m = pattern.exec(name);
-      if (m) found.set(`${m[1]}/${m[2] ?? 0}`, { id: Number(m[1]), slot: Number(m[2] ?? 0) });
+      const env = parseEnvironmentName(name, kind);
+      if (env) found.set(`${env.id}/${env.slot}`, env);
     }
   };
-  if (existsSync('/run/netns')) collect(readdirSync('/run/netns'), NAME);
-  collect(readdirSync(tmpdir()), TMP_NAME);
-  if (existsSync('/sys/fs/cgroup/memory')) collect(readdirSync('/sys/fs/cgroup/memory'), NAME);
+  if (existsSync('/run/netns')) collect(readdirSync('/run/netns'), 'netns');
+  collect(readdirSync(tmpdir()), 'tmp');
+  if (existsSync('/sys/fs/cgroup/memory')) collect(readdirSync('/sys/fs/cgroup/memory'), 'netns');
   return [...found.values()].filter(({ id }) => id !== process.pid && !isAlive(id));
 }
 
@@ -424,8 +440,8 @@ export async function reapStaleEnvironments({ repoRoot, log }) {
     const env = new TestEnvironment({ repoRoot, log, id, slot });
     env.tmpDirs = readdirSync(tmpdir())
       .filter((name) => {
-        const m = TMP_NAME.exec(name);
-        return m !== null && Number(m[1]) === id && Number(m[2] ?? 0) === slot;
+        const env = parseEnvironmentName(name, 'tmp');
+        return env !== undefined && env.id === id && env.slot === slot;
       })
       .map((name) => join(tmpdir(), name));
     log(`reaping environment ${slot} left by PID ${id} (netns ${netnsExists(env.netns) ? env.netns : 'gone'}, ` +
