@@ -108,7 +108,8 @@ describe('an agent started before its dockerd', skipUnlessDocker, () => {
       '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'dockerd.pid'), '-H', `unix://${socket}`,
       '--config-file', join(dir, 'daemon.json'), '--bridge', bridge, '--iptables=false', '--ip-forward=false', '--ip-masq=false',
       '--cgroup-parent', `/${cgroupParent}`, '--log-level', 'warn',
-    ], { stdio: ['ignore', log, log] });
+      // what it and its containerd write to the temp dir (containerd's stack dumps) goes with this test's dir
+    ], { stdio: ['ignore', log, log], env: { ...process.env, TMPDIR: dir } });
     closeSync(log);
     await waitFor('our dockerd', async () => {
       if (dockerd!.exitCode !== null) throw new Error(`dockerd exited: ${readFileSync(join(dir, 'dockerd.log'), 'utf8').slice(-2000)}`);

@@ -255,7 +255,8 @@ export class NetnsCluster {
       '--bip', `10.${240 + (index % 10)}.${process.pid % 250}.1/24`, '--insecure-registry', this.registry, '--cgroup-parent', this.cgroupParent(h),
       // PAZ_DOCKERD_LOG_LEVEL=info (with PAZ_KEEP_CLUSTER_LOGS) shows what a host's dockerd and containerd did
       '--log-level', process.env.PAZ_DOCKERD_LOG_LEVEL ?? 'warn',
-    ]);
+      // what it and its containerd write to the temp dir (containerd's stack dumps) goes with the host's dir
+    ], { TMPDIR: d });
     this.dockerds.set(h.name, p);
     await waitFor(`dockerd on ${h.name}`, async () => {
       if (!alive(p.child)) throw new Error(`dockerd on ${h.name} exited: ${readFileSync(p.log, 'utf8').slice(-2000)}`);
