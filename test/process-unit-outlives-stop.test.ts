@@ -8,54 +8,46 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PazProcess, request } from './helpers/paz-server.js';
 import { tmpDir } from './helpers/env.js';
 import { waitFor } from './helpers/wait.js';
-import { pidsWithEnv, unitProcessesIn } from './helpers/procs.js';
+import { pidsWithEnv, removeCgroupParent, unitProcessesIn } from './helpers/procs.js';
 
 const SERVICE = 'stubborn';
 
-// says that it had the SIGTERM (a file named in its env), and goes on serving
+// says in its output that it had the SIGTERM, and goes on serving
 const program = `
 require('node:http').createServer((q, s) => s.end('still here\\n')).listen(Number(process.env.PORT), '127.0.0.1');
-process.on('SIGTERM', () => require('node:fs').writeFileSync(process.env.TERM_SEEN, String(Date.now())));
+process.on('SIGTERM', () => console.log('SIGTERM ignored'));
 `;
 
 describe('a unit that ignores SIGTERM while its agent stops', () => {
   const dir = tmpDir('paz-outlives-');
   const cgroupParent = `paz-outlives-${process.pid}`;
-  // units run as an unprivileged user (host-unit-user.ts): the file goes where that user may write
-  const seenDir = join(dir, 'seen');
-  const termSeen = join(seenDir, 'term-seen');
+  /** the unit's output as the process driver keeps it (its log file in the agent's state dir) */
+  const output = (): string => {
+    const log = readdirSync(join(dir, 'paz'), { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith(`logs/${SERVICE}-1-1.out`));
+    return log ? readFileSync(join(dir, 'paz', log), 'utf8') : '';
+  };
   const paz = new PazProcess({ role: 'up', dataDir: join(dir, 'paz'), extraArgs: ['--driver', 'process', '--no-router', '--agent-port', '0', '--cgroup-parent', cgroupParent, '--log-level', 'info'] });
   const api = (method: string, path: string, body?: unknown) => request(method, `${paz.orchestrator}${path}`, body);
   const running = () => unitProcessesIn([cgroupParent]).filter((u) => u.startsWith(`${SERVICE}-`));
 
   after(async () => {
     await paz.close();
-    // should the test fail before the next start removed it: end it here (by the unit's own env, never by name)
-    for (const pid of pidsWithEnv('PAZ_UNIT', `${SERVICE}-1-1`)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
+    // should the test fail before the next start removed the unit: it ends here with its cgroup
+    await removeCgroupParent(cgroupParent);
   });
 
   it('runs on after `paz up` stops, and the next start removes it', async () => {
-    chmodSync(dir, 0o755);
-    mkdirSync(seenDir, { mode: 0o777 });
-    chmodSync(seenDir, 0o777);
     await paz.start();
     const created = await api('POST', '/services', {
       name: SERVICE,
       dockerRepository: `local/${SERVICE}`,
       command: [process.execPath, '-e', program],
       ports: [{ container: 9000 }],
-      env: { TERM_SEEN: termSeen },
       // a long grace: the agent's shutdown ends well within it
       rollout: { minHealthySeconds: 0, drainSeconds: 0, stopGraceSeconds: 120 },
     });
@@ -70,7 +62,7 @@ describe('a unit that ignores SIGTERM while its agent stops', () => {
 
     // deleted: its retirement begins (SIGTERM, then up to 120 s); the agent stops while it waits
     assert.equal((await api('DELETE', `/services/${SERVICE}`)).status, 204);
-    await waitFor('the unit had its SIGTERM', async () => existsSync(termSeen), 30_000, 50);
+    await waitFor('the unit had its SIGTERM', async () => output().includes('SIGTERM ignored'), 30_000, 50);
     assert.equal(await paz.stop(), 0, 'paz up stops cleanly without waiting out the 120 s grace');
     assert.deepEqual(running(), [`${SERVICE}-1-1`], 'the unit runs on after its agent stopped');
     assert.deepEqual(pidsWithEnv('PAZ_UNIT', `${SERVICE}-1-1`), [pid], 'the same process');
