@@ -134,7 +134,7 @@ export class HostDrainLoop {
       const raise = raiseMark(mark, replacement.instance);
       const key = keys.desiredUnit(replacement.service, replacement.unit);
       // the old unit as planned, no unit of that name yet, and the mark as read
-      compare = [unchanged(old), { key, target: 'createRevision', op: '=', value: 0 }, raise.compare!];
+      compare = [unchanged(old), { key, target: 'createRevision', op: '=', value: 0 }, raise.compare];
       op = { type: 'put', key, value: JSON.stringify(replacement) };
       markOp = raise.op;
     } else if (a.type === 'retire') {

@@ -144,7 +144,7 @@ export class RolloutController {
       // the mark is raised with the outcome, last: a restore written in part before a controller died is decided
       // again by its successor under the same numbers (the mark unchanged), and completed, not added to
       const raise = raiseMark(servingMark, Math.max(servingMark.issued, ...a.restore!.map((u) => u.instance)));
-      compare.push(raise.compare!);
+      compare.push(raise.compare);
       commitOps.push(raise.op);
     }
     // a big restore (over etcd's 128 ops per txn) goes first in chunks, the outcome last (fail-write.ts)

@@ -8,7 +8,7 @@
  * revision, so two writers never hand out one number.
  */
 import { keys } from '../core/keys.js';
-import type { Compare, Store, TxnOp } from '../store/store.js';
+import type { Compare, Store } from '../store/store.js';
 import type { GuardedOp } from '../store/chunk-ops.js';
 
 export interface InstanceMark {
@@ -33,6 +33,6 @@ export function markUnchanged(mark: InstanceMark): Compare {
 }
 
 /** the write that raises the mark to `issued`, guarded so that it lands only over the mark as read */
-export function raiseMark(mark: InstanceMark, issued: number): GuardedOp & { op: TxnOp } {
+export function raiseMark(mark: InstanceMark, issued: number): GuardedOp & { compare: Compare } {
   return { op: { type: 'put', key: keys.instancesIssued(mark.service, mark.version), value: String(issued) }, compare: markUnchanged(mark) };
 }
