@@ -5,6 +5,10 @@
 // `retry-on empty-response`, GET only), requests to its port meanwhile go to the other one (`conn-failure`), its
 // agent restarts it, and every GET is answered 200. Without the router's layer-7 retry the slow GETs it held fail
 // with 502 (checked by editing the router's config).
+// One case no router can save: a quick GET whose answer the instance had begun to send when it was killed (its
+// headers went out, its body did not): the router has passed the headers on and cannot send the request again.
+// Node's client reports that as "aborted" (a full run once hit it: 1 of 1,322). Only such a GET, in flight at
+// the kill, is let pass; any other failure (a 502, a refused or reset connection) fails the test.
 // test-lane: docker heavy
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +49,7 @@ describe('an instance killed under load loses no GET', skipUnlessDocker, () => {
 
     // slow GETs: each holds an instance for a second, so the kill always lands on some
     let stopped = false;
+    let killed: { at: number; returnedAt: number } | undefined;
     const slow = { ok: 0, failed: [] as string[] };
     const slowWorkers = Array.from({ length: 4 }, async () => {
       while (!stopped) {
@@ -64,6 +69,7 @@ describe('an instance killed under load loses no GET', skipUnlessDocker, () => {
       const [victim] = await up.docker.listContainers({ filters: { label: [`paz.service=${SERVICE}`] } });
       const killedAt = Date.now();
       await up.docker.getContainer(victim!.Id).kill({ signal: 'SIGKILL' });
+      killed = { at: killedAt, returnedAt: Date.now() };
       const name = victim!.Names[0]!.replace(/^\//, '');
       const back = await waitFor(`${name} restarted and healthy`, async () => {
         const u = ((await request('GET', `${up.paz.orchestrator}/services/${SERVICE}/units`)).body as Array<{ name: string; restarts: number; healthy: boolean }>).find((x) => x.name === name);
@@ -79,7 +85,11 @@ describe('an instance killed under load loses no GET', skipUnlessDocker, () => {
       await quick.stop();
     }
     assert.deepEqual(slow.failed, [], 'every slow GET answered, those the killed instance held included');
-    assert.equal(quick.failed, 0, `quick GETs failed: ${quick.failures.slice(0, 5).join(' | ')}`);
+    // answers cut off mid-way by the kill: sent before the kill returned, ended after it began, "aborted"
+    const cutOff = quick.failures.filter((why, i) => why === 'Error: aborted' && quick.failureTimes[i]!.sentAt <= killed!.returnedAt && quick.failureTimes[i]!.endedAt >= killed!.at);
+    if (cutOff.length > 0) console.log(`# ${cutOff.length} quick GET(s) whose answer the killed instance had begun: cut off, not sent again`);
+    assert.ok(cutOff.length <= 2, `at most the two quick clients' GETs can have been cut off mid-answer: ${cutOff.length}`);
+    assert.equal(quick.failed - cutOff.length, 0, `quick GETs failed: ${quick.failures.slice(0, 5).join(' | ')}`);
     assert.ok(slow.ok > 10 && quick.ok > 100, 'the load ran');
     assert.equal((await request('DELETE', `${up.paz.orchestrator}/services/${SERVICE}`)).status, 204);
   });
