@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { removeCgroup, cgroupDirs } from './cgroups.mjs';
 import { removeDeadSockets } from './dead-sockets.mjs';
+import { removeStackDumps } from './stack-dumps.mjs';
 import { dockerPing, listContainerIds, removeContainer, removeImage } from './docker-api.mjs';
 import { mountsUnder, unmountAllUnder } from './mounts.mjs';
 import { createNetns, deleteNetns, inNetns, netnsExists, netnsLink } from './netns.mjs';
@@ -124,6 +125,8 @@ export class TestEnvironment {
     this.id = id;
     this.slot = slot;
     const names = environmentNames(id, slot);
+    /** what this environment may have left in /tmp is newer than this (stack-dumps.mjs) */
+    this.startedAt = Date.now();
     this.netns = names.netns;
     this.cgroup = names.cgroup;
     this.tmpPrefix = names.tmpPrefix;
@@ -333,6 +336,11 @@ export class TestEnvironment {
     await step('stop leftover processes', () => this.stopLeftovers());
     // the shims stopped above leave their sockets behind (in /run/containerd/s, whatever --exec-root says)
     await step('remove dead shim sockets', () => removeDeadSockets(SHIM_SOCKETS));
+    // containerd's stack dumps go to /tmp whatever dockerd's TMPDIR (stack-dumps.mjs)
+    await step('remove containerd stack dumps', () => {
+      const removed = removeStackDumps('/tmp', this.startedAt, isAlive);
+      if (removed.length > 0) this.log(`removed ${removed.join(', ')} (containerd's stack dumps)`);
+    });
     await step('remove cgroups', async () => {
       const left = await removeCgroup(this.cgroup);
       if (left.length > 0) throw new Error(`still present: ${left.join(', ')}`);
